@@ -1,0 +1,470 @@
+"""Part catalogs: one pydantic model per kind, loaded from TOML with user overlays.
+
+Every entry carries its ``source`` and ``as_of``; figures carry units in their names.
+A figure no source gives is absent (``None``), and code that needs it says so.
+Overlay folders are read after the bundled catalog and replace entries by key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
+from planner.tomlio import read_toml
+from planner.tomlpos import line_of
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+class Part(BaseModel):
+    """Fields every catalog entry has."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    table: ClassVar[str] = "part"
+
+    key: str = Field(pattern=KEY_PATTERN, description="stable lowercase identifier")
+    vendor: str
+    model: str
+    source: str = Field(min_length=3, description="datasheet URL or document title")
+    as_of: dt.date = Field(description="date of the source document")
+    notes: str | None = None
+    field_sources: dict[str, str] = Field(default_factory=dict)
+    list_price_usd: float | None = Field(default=None, gt=0)
+    price_source: str | None = None
+    price_as_of: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _price_has_source(self) -> Part:
+        if self.list_price_usd is not None and not self.price_source:
+            raise ValueError("list_price_usd needs price_source")
+        known = set(type(self).model_fields) | set(self.model_extra or {})
+        unknown = set(self.field_sources) - known
+        if unknown:
+            raise ValueError(f"field_sources names unknown fields: {sorted(unknown)}")
+        return self
+
+    def source_of(self, name: str) -> str:
+        """The document a given figure comes from."""
+        return self.field_sources.get(name, self.source)
+
+
+class Accelerator(Part):
+    table: ClassVar[str] = "accelerator"
+    form_factor: str | None = None
+    power_w: float | None = Field(default=None, gt=0)
+    memory_gb: float | None = Field(default=None, gt=0)
+    memory_bandwidth_tb_s: float | None = Field(default=None, gt=0)
+    fp64_tflops: float | None = Field(default=None, gt=0)
+    tf32_dense_tflops: float | None = Field(default=None, gt=0)
+    bf16_dense_tflops: float | None = Field(default=None, gt=0)
+    fp16_dense_tflops: float | None = Field(default=None, gt=0)
+    fp8_dense_tflops: float | None = Field(default=None, gt=0)
+    fp4_dense_tflops: float | None = Field(default=None, gt=0)
+    tf32_sparse_tflops: float | None = Field(default=None, gt=0)
+    bf16_sparse_tflops: float | None = Field(default=None, gt=0)
+    fp16_sparse_tflops: float | None = Field(default=None, gt=0)
+    fp8_sparse_tflops: float | None = Field(default=None, gt=0)
+    fp4_sparse_tflops: float | None = Field(default=None, gt=0)
+    scale_up_gb_s: float | None = Field(default=None, gt=0)
+
+
+class Server(Part):
+    table: ClassVar[str] = "server"
+    kind: Literal["server", "rack"] = "server"
+    accelerator: str | None = None
+    gpus: int = Field(ge=1)
+    scale_up_domain_gpus: int | None = Field(default=None, ge=1)
+    compute_nics: int | None = Field(default=None, ge=0)
+    compute_nic_gbps: float | None = Field(default=None, gt=0)
+    compute_ports_per_nic: int | None = Field(default=None, ge=1)
+    compute_cages: int | None = Field(default=None, ge=1)
+    storage_nics: int | None = Field(default=None, ge=0)
+    storage_nic_gbps: float | None = Field(default=None, gt=0)
+    storage_ports_per_nic: int | None = Field(default=None, ge=1)
+    mgmt_ports: int | None = Field(default=None, ge=0)
+    mgmt_port_gbps: float | None = Field(default=None, gt=0)
+    max_power_w: float | None = Field(default=None, gt=0)
+    height_u: float | None = Field(default=None, gt=0)
+    cooling: Literal["air", "liquid", "hybrid"] | None = None
+    cpus: int | None = Field(default=None, ge=1)
+    system_memory_gb: float | None = Field(default=None, gt=0)
+
+    @property
+    def compute_ports(self) -> int:
+        """Scale-out ports per server: NICs x ports per NIC (0 when not stated)."""
+        return (self.compute_nics or 0) * (self.compute_ports_per_nic or 1)
+
+
+class Miner(Part):
+    table: ClassVar[str] = "miner"
+    hashrate_ths: float = Field(gt=0)
+    power_w: float | None = Field(default=None, gt=0)
+    cooling: Literal["air", "hydro", "immersion"] | None = None
+    network_ports: int | None = Field(default=None, ge=0)
+    network_port_mbps: float | None = Field(default=None, gt=0)
+    released: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2})?$")
+
+    @property
+    def efficiency_j_per_th(self) -> float | None:
+        """Energy per terahash, J/TH = W / (TH/s)."""
+        return None if self.power_w is None else self.power_w / self.hashrate_ths
+
+
+class Switch(Part):
+    table: ClassVar[str] = "switch"
+    asic: str | None = None
+    protocol: Literal["infiniband", "ethernet"] | None = None
+    capacity_tbps: float | None = Field(default=None, gt=0)
+    ports: int = Field(ge=1)
+    port_gbps: float = Field(gt=0)
+    lanes_per_port: int | None = Field(default=None, ge=1)
+    lane_gbps: float | None = Field(default=None, gt=0)
+    cages: int | None = Field(default=None, ge=1)
+    cage_type: str | None = None
+    breakouts: list[str] = Field(default_factory=list)
+    uplink_ports: int | None = Field(default=None, ge=0)
+    uplink_gbps: float | None = Field(default=None, gt=0)
+    optics: Literal["pluggable", "cpo", "copper"] = "pluggable"
+    fiber_connectors: int | None = Field(default=None, ge=1)
+    fiber_connector: str | None = None
+    max_power_w: float | None = Field(default=None, gt=0)
+    typical_power_w: float | None = Field(default=None, gt=0)
+    height_u: float | None = Field(default=None, gt=0)
+    cooling: Literal["air", "liquid"] | None = None
+
+    @model_validator(mode="after")
+    def _breakouts_parse(self) -> Switch:
+        for text in self.breakouts:
+            parse_breakout(text)
+        return self
+
+    def port_options(self) -> list[tuple[int, float]]:
+        """(ports, gbps) the front panel can offer: native first, then breakouts."""
+        options = [(self.ports, self.port_gbps)]
+        for text in self.breakouts:
+            split, gbps = parse_breakout(text)
+            options.append((self.ports * split, gbps))
+        return options
+
+
+def parse_breakout(text: str) -> tuple[int, float]:
+    """'2x400' -> (2, 400.0): each native port splits into 2 ports of 400 Gb/s."""
+    try:
+        split, gbps = text.lower().replace("g", "").split("x")
+        return int(split), float(gbps)
+    except ValueError:
+        raise ValueError(f"breakout {text!r} is not of the form 'NxG', e.g. '2x400'") from None
+
+
+class Optic(Part):
+    table: ClassVar[str] = "optic"
+    part_number: str | None = None
+    form_factor: str | None = None
+    gbps: float = Field(gt=0)
+    ports: int = Field(default=1, ge=1)
+    lanes: int | None = Field(default=None, ge=1)
+    lane_gbps: float | None = Field(default=None, gt=0)
+    medium: Literal["dac", "acc", "aec", "mmf", "smf"]
+    optic_class: Literal["dac", "acc", "aec", "sr", "dr", "fr", "lr", "zr", "lpo"]
+    reach_m: float | None = Field(default=None, gt=0)
+    fibers_lit: int | None = Field(default=None, ge=0)
+    connector: str | None = None
+    connectors: int | None = Field(default=None, ge=0)
+    wavelength_nm: float | None = Field(default=None, gt=0)
+    wavelengths_nm: list[float] = Field(default_factory=list, description="WDM grids")
+    dsp: bool | None = None
+    power_w: float | None = Field(default=None, ge=0)
+    typical_power_w: float | None = Field(default=None, ge=0)
+    lengths_m: list[float] = Field(default_factory=list, description="stock lengths (copper)")
+
+
+class Connector(Part):
+    table: ClassVar[str] = "connector"
+    family: Literal["mpo", "lc"]
+    fibers: int = Field(ge=1)
+    rows: int | None = Field(default=None, ge=1)
+    polish: Literal["apc", "upc"] | None = None
+
+
+class Fiber(Part):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    table: ClassVar[str] = "fiber"
+    standard: str | None = None
+    mode: Literal["single", "multi"]
+
+
+class Cable(Part):
+    table: ClassVar[str] = "cable"
+    kind: Literal["trunk", "patch", "dac", "campus", "breakout"]
+    fiber_type: str | None = None
+    fibers: int | None = Field(default=None, ge=1)
+    connector_a: str | None = None
+    connector_b: str | None = None
+    part_number: str | None = None
+    connectors_per_end: int | None = Field(default=None, ge=1)
+    connector_il_max_db: float | None = Field(default=None, ge=0)
+    polarity: str | None = None
+    stock_lengths_m: list[float] = Field(default_factory=list)
+    max_length_m: float | None = Field(default=None, gt=0)
+
+
+class PatchPanel(Part):
+    table: ClassVar[str] = "patch_panel"
+    height_u: float | None = Field(default=None, gt=0)
+    ports: int | None = Field(default=None, ge=1)
+    connector: str | None = None
+    fibers: int | None = Field(default=None, ge=1)
+
+
+class Estimate(BaseModel):
+    """A labelled cost estimate for a part without a public list price."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    table: ClassVar[str] = "estimate"
+
+    key: str = Field(pattern=KEY_PATTERN)
+    unit_cost_usd: float | None = Field(default=None, ge=0)
+    unit_cost_usd_per_m: float | None = Field(default=None, ge=0)
+    low_usd: float | None = Field(default=None, ge=0)
+    high_usd: float | None = Field(default=None, ge=0)
+    basis: str = Field(min_length=3)
+    source: str = Field(min_length=3)
+    as_of: dt.date
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _has_cost(self) -> Estimate:
+        if self.unit_cost_usd is None and self.unit_cost_usd_per_m is None:
+            raise ValueError("an estimate needs unit_cost_usd or unit_cost_usd_per_m")
+        return self
+
+
+class SiteCost(BaseModel):
+    """A facility cost figure (per MW, per MVA, ...) with its source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    table: ClassVar[str] = "site_cost"
+
+    key: str = Field(pattern=KEY_PATTERN)
+    value: float
+    unit: str
+    low: float | None = None
+    high: float | None = None
+    basis: str = Field(min_length=3)
+    source: str = Field(min_length=3)
+    as_of: dt.date
+    notes: str | None = None
+
+
+KINDS: dict[str, type[BaseModel]] = {
+    "accelerators": Accelerator,
+    "servers": Server,
+    "miners": Miner,
+    "switches": Switch,
+    "optics": Optic,
+    "connectors": Connector,
+    "cables": Cable,
+    "fibers": Fiber,
+    "patch_panels": PatchPanel,
+    "estimates": Estimate,
+    "site_costs": SiteCost,
+}
+TABLES: dict[str, str] = {model.table: kind for kind, model in KINDS.items()}
+PART_KINDS = tuple(k for k in KINDS if k not in ("estimates", "site_costs"))
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """Where an entry came from, for messages and for ``catalog show``."""
+
+    kind: str
+    item: Any
+    file: str
+
+
+@dataclass
+class Catalog:
+    """All parts by kind and key, plus the estimates table and its origin."""
+
+    entries: dict[str, dict[str, CatalogEntry]] = field(
+        default_factory=lambda: {kind: {} for kind in KINDS}
+    )
+    dirs: tuple[str, ...] = ()
+
+    def kind(self, kind: str) -> dict[str, Any]:
+        """Entries of one kind by key, sorted by key."""
+        return {k: e.item for k, e in sorted(self.entries[kind].items())}
+
+    @property
+    def accelerators(self) -> dict[str, Accelerator]:
+        return self.kind("accelerators")
+
+    @property
+    def servers(self) -> dict[str, Server]:
+        return self.kind("servers")
+
+    @property
+    def miners(self) -> dict[str, Miner]:
+        return self.kind("miners")
+
+    @property
+    def switches(self) -> dict[str, Switch]:
+        return self.kind("switches")
+
+    @property
+    def optics(self) -> dict[str, Optic]:
+        return self.kind("optics")
+
+    def find(self, key: str) -> CatalogEntry | None:
+        """The part (not estimate) with this key, whatever its kind."""
+        for kind in PART_KINDS:
+            if key in self.entries[kind]:
+                return self.entries[kind][key]
+        return None
+
+    def part_keys(self) -> list[str]:
+        return sorted(k for kind in PART_KINDS for k in self.entries[kind])
+
+    def estimate(self, key: str) -> Estimate | None:
+        entry = self.entries["estimates"].get(key)
+        return entry.item if entry else None
+
+    def site_cost(self, key: str) -> SiteCost | None:
+        entry = self.entries["site_costs"].get(key)
+        return entry.item if entry else None
+
+    def unit_cost(self, key: str) -> tuple[float, str] | None:
+        """(USD, basis) for one unit: the public list price, else the estimate, else None."""
+        entry = self.find(key)
+        if entry is not None and getattr(entry.item, "list_price_usd", None) is not None:
+            item = entry.item
+            return item.list_price_usd, f"list price: {item.price_source}"
+        estimate = self.estimate(key)
+        if estimate is not None and estimate.unit_cost_usd is not None:
+            return estimate.unit_cost_usd, f"ESTIMATE: {estimate.basis} [{estimate.source}]"
+        return None
+
+    def require(self, key: str, kind: str, where: str = "") -> Any:
+        """The entry of ``kind`` with ``key``; InputError with a suggestion otherwise."""
+        entry = self.entries[kind].get(key)
+        if entry is None:
+            hint = did_you_mean(key, self.entries[kind])
+            raise InputError([Problem(where or "catalog", "", f"unknown {kind[:-1]} {key!r}", hint=hint)])
+        return entry.item
+
+
+def default_catalog_dir() -> Path:
+    """The bundled ``catalogs/`` folder (beside the package), or ``$PLANNER_CATALOG``."""
+    env = os.environ.get("PLANNER_CATALOG")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "catalogs"
+
+
+def _iter_files(directory: Path) -> Iterator[Path]:
+    if not directory.is_dir():
+        raise InputError([Problem(display_path(directory), "", "catalog folder not found")])
+    yield from sorted(directory.glob("*.toml"))
+
+
+def load_catalog(dirs: Sequence[Path | str] | None = None, *, bundled: bool = True) -> Catalog:
+    """Load the bundled catalog, then each overlay folder in order (later wins by key).
+
+    Every problem in every file is collected before raising one :class:`InputError`.
+    """
+    folders: list[Path] = [default_catalog_dir()] if bundled else []
+    folders += [Path(d) for d in dirs or ()]
+    catalog = Catalog(dirs=tuple(str(f) for f in folders))
+    problems: list[Problem] = []
+    for folder in folders:
+        for path in _iter_files(folder):
+            problems += _load_file(catalog, path)
+    problems += _check_references(catalog)
+    if problems:
+        raise InputError(problems)
+    return catalog
+
+
+def _load_file(catalog: Catalog, path: Path) -> list[Problem]:
+    shown = display_path(path)
+    try:
+        data, lines = read_toml(path)
+    except InputError as exc:
+        return exc.problems
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for table, rows in data.items():
+        kind = TABLES.get(table)
+        if kind is None:
+            problems.append(
+                Problem(shown, table, "unknown catalog table", line_of(lines, (table,)),
+                        did_you_mean(table, TABLES) or f"expected one of {sorted(TABLES)}")
+            )
+            continue
+        if not isinstance(rows, list):
+            problems.append(Problem(shown, table, f"write entries as [[{table}]] tables",
+                                    line_of(lines, (table,))))
+            continue
+        model = KINDS[kind]
+        for index, row in enumerate(rows):
+            label = row.get("key", f"{table}[{index}]") if isinstance(row, dict) else table
+            try:
+                item = model.model_validate(row)
+            except ValidationError as exc:
+                problems += _validation_problems(exc, shown, lines, (table, index), label, model)
+                continue
+            if (kind, item.key) in seen:
+                problems.append(Problem(shown, f"{table}[{index}].key",
+                                        f"duplicate key {item.key!r} in one file",
+                                        line_of(lines, (table, index, "key"))))
+            seen.add((kind, item.key))
+            catalog.entries[kind][item.key] = CatalogEntry(kind, item, shown)
+    return problems
+
+
+def _validation_problems(exc: ValidationError, shown: str, lines: dict, prefix: tuple,
+                         label: str, model: type[BaseModel]) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        hint = None
+        if err["type"] == "extra_forbidden":
+            hint = did_you_mean(str(loc[-1]), model.model_fields)
+            message = "unknown field"
+        else:
+            message = err["msg"]
+        key = f"{label}." + dotted(loc) if loc else label
+        out.append(Problem(shown, key, message, line_of(lines, prefix + loc), hint))
+    return out
+
+
+def _check_references(catalog: Catalog) -> list[Problem]:
+    """Keys that point at other entries must exist."""
+    problems = []
+    for key, entry in catalog.entries["servers"].items():
+        acc = entry.item.accelerator
+        if acc and acc not in catalog.entries["accelerators"]:
+            problems.append(Problem(entry.file, f"{key}.accelerator", f"unknown accelerator {acc!r}",
+                                    hint=did_you_mean(acc, catalog.entries["accelerators"])))
+    for key, entry in catalog.entries["optics"].items():
+        conn = entry.item.connector
+        if conn and conn not in catalog.entries["connectors"]:
+            problems.append(Problem(entry.file, f"{key}.connector", f"unknown connector {conn!r}",
+                                    hint=did_you_mean(conn, catalog.entries["connectors"])))
+    return problems
+
+
+def iter_fields(item: BaseModel) -> Iterable[tuple[str, Any]]:
+    """(name, value) of the fields that are set, in declaration order."""
+    for name in type(item).model_fields:
+        value = getattr(item, name)
+        if value is None or value == [] or value == {}:
+            continue
+        yield name, value

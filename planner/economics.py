@@ -1,0 +1,79 @@
+"""Discounting and the cash-flow figures reported for a plan."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+HOURS_PER_YEAR = 8760.0
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12
+
+
+def monthly_rate(yearly: float) -> float:
+    """Monthly rate equivalent to a yearly discount rate: (1 + r)^(1/12) - 1."""
+    return (1 + yearly) ** (1 / 12) - 1
+
+
+def annuity_factor(yearly_rate: float, start_month: int, end_month: int) -> float:
+    """Present value of 1 USD received at the end of each month in [start, end).
+
+    sum over m = start .. end-1 of (1 + r_m)^-(m + 1), r_m the monthly rate.
+    """
+    if end_month <= start_month:
+        return 0.0
+    rm = monthly_rate(yearly_rate)
+    if rm == 0:
+        return float(end_month - start_month)
+    return sum((1 + rm) ** -(m + 1) for m in range(start_month, end_month))
+
+
+def monthly_cash_flows(capex: float, streams: Sequence[tuple[float, int, int]],
+                       horizon_months: int) -> list[float]:
+    """Cash flow per month: -capex at month 0, then each (monthly amount, start, end)."""
+    flows = [0.0] * (horizon_months + 1)
+    flows[0] = -capex
+    for amount, start, end in streams:
+        for m in range(start, min(end, horizon_months)):
+            flows[m + 1] += amount
+    return flows
+
+
+def npv(flows: Sequence[float], yearly_rate: float) -> float:
+    """Net present value of monthly flows, flow m discounted by (1 + r_m)^-m."""
+    rm = monthly_rate(yearly_rate)
+    return sum(f * (1 + rm) ** -m for m, f in enumerate(flows))
+
+
+def payback_years(flows: Sequence[float]) -> float | None:
+    """Years until cumulative undiscounted cash turns non-negative (None if never)."""
+    total = 0.0
+    for m, f in enumerate(flows):
+        before = total
+        total += f
+        if total >= 0 and m > 0:
+            frac = (-before / f) if f > 0 else 0.0
+            return round((m - 1 + frac) / 12, 4)
+        if total >= 0 and m == 0 and f >= 0:
+            return 0.0
+    return None
+
+
+def irr(flows: Sequence[float]) -> float | None:
+    """Yearly internal rate of return of monthly flows (bisection on the monthly rate)."""
+    if not any(f < 0 for f in flows) or not any(f > 0 for f in flows):
+        return None
+
+    def value(rm: float) -> float:
+        return sum(f / (1 + rm) ** m for m, f in enumerate(flows))
+
+    lo, hi = -0.99, 1.0
+    if value(lo) * value(hi) > 0:
+        return None
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if value(lo) * value(mid) <= 0:
+            hi = mid
+        else:
+            lo = mid
+    rm = (lo + hi) / 2
+    return (1 + rm) ** 12 - 1 if math.isfinite(rm) else None

@@ -1,0 +1,257 @@
+"""Turn a validated site and the catalog into the numbers one scenario's model needs.
+
+Pure: no solver here. Cluster sizes are enumerated with the fabric builder, so every
+candidate carries the builder's exact counts, cost and power.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from planner.catalog import Catalog
+from planner.economics import HOURS_PER_MONTH, annuity_factor
+from planner.errors import InputError, Problem, display_path
+from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric
+from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
+from planner.site import LoadedSite, check_parts
+
+DAYS_PER_MONTH = 365.0 / 12
+
+
+@dataclass(frozen=True)
+class PricedPart:
+    key: str
+    unit_cost_usd: float
+    basis: str
+
+
+@dataclass(frozen=True)
+class ClusterOption:
+    """One buildable AI cluster size with its exact fabric."""
+
+    servers: int
+    gpus: int
+    fabric: FabricCounts | None
+    server_power_w: float
+    network_power_w: float
+    capex_usd: dict[str, float]  # servers, network, facility
+
+    @property
+    def it_power_w(self) -> float:
+        return self.server_power_w + self.network_power_w
+
+    @property
+    def capex_total_usd(self) -> float:
+        return sum(self.capex_usd.values())
+
+
+@dataclass(frozen=True)
+class MinerBlock:
+    key: str
+    count: int
+    power_w: float
+    hashrate_ths: float
+    salvage_usd: float
+    margin_usd_per_month: float  # per miner, at the flat price
+
+
+@dataclass
+class ScenarioInputs:
+    """Everything one scenario's model is built from."""
+
+    site: str
+    scenario: str
+    kind: str
+    capacity_mw: float
+    price_usd_per_mwh: float
+    ai_pue: float
+    mining_pue: float
+    horizon_months: int
+    ai_start_month: int
+    discount_rate: float
+    lease_usd_per_gpu_hour: float
+    utilization: float
+    power_fraction: float
+    ai_opex_usd_per_mw_year: float
+    mining_opex_usd_per_mw_year: float
+    min_gpus: int
+    capex_budget_usd: float | None
+    hashprice_usd_per_th_day: float
+    pool_fee: float
+    options: list[ClusterOption]
+    miners: list[MinerBlock]
+    prices: dict[str, PricedPart] = field(default_factory=dict)
+    server_key: str = ""
+    warnings: list[str] = field(default_factory=list)
+    options_capped_by: str = ""
+
+    @property
+    def miners_before_ai(self) -> bool:
+        return self.kind in ("retrofit", "hybrid") and self.ai_start_month > 0
+
+    @property
+    def miners_with_ai(self) -> bool:
+        return self.kind == "hybrid"
+
+    def miner_months(self) -> tuple[int, int]:
+        """Months [start, end) in which kept miners run."""
+        if self.kind == "hybrid":
+            return 0, self.horizon_months
+        if self.kind == "retrofit":
+            return 0, min(self.ai_start_month, self.horizon_months)
+        return 0, 0
+
+    def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
+        """Lease revenue less energy and fixed opex of one cluster option, per month."""
+        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * HOURS_PER_MONTH
+        energy_mw = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        energy = energy_mw * self.ai_pue * HOURS_PER_MONTH * self.price_usd_per_mwh
+        opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
+        return revenue - energy - opex
+
+    def ai_value_usd(self, option: ClusterOption) -> float:
+        """Present value of an option: discounted margins from the AI start, less capex."""
+        factor = annuity_factor(self.discount_rate, self.ai_start_month, self.horizon_months)
+        return self.ai_margin_usd_per_month(option) * factor - option.capex_total_usd
+
+    def miner_value_usd(self, block: MinerBlock) -> float:
+        """Present value of keeping one miner instead of selling it for salvage."""
+        start, end = self.miner_months()
+        return block.margin_usd_per_month * annuity_factor(self.discount_rate, start, end) - block.salvage_usd
+
+
+def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:
+    """Site override, else the catalog's list price or estimate."""
+    if key in overrides:
+        return PricedPart(key, overrides[key], "site file [costs]")
+    found = catalog.unit_cost(key)
+    return PricedPart(key, found[0], found[1]) if found else None
+
+
+def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInputs:
+    """Derive one scenario's inputs; raise InputError for anything missing."""
+    site = loaded.site
+    shown = display_path(loaded.path)
+    problems = check_parts(loaded, catalog)
+    if scenario not in site.scenarios:
+        from planner.errors import did_you_mean
+
+        problems.append(Problem(shown, "scenarios", f"no scenario {scenario!r}",
+                                loaded.line("scenarios"), did_you_mean(scenario, site.scenarios)))
+    if problems:
+        raise InputError(problems)
+    sc = site.scenarios[scenario]
+    ai, econ = site.ai, site.economics
+    server = catalog.servers[ai.server]
+    if server.max_power_w is None:
+        raise InputError([Problem(shown, "ai.server", f"server {server.key!r} has no sourced "
+                                  "max_power_w in the catalog", loaded.line("ai", "server"))])
+
+    prices: dict[str, PricedPart] = {}
+
+    def need_price(key: str, loc: tuple) -> float:
+        priced = price_of(key, catalog, site.costs)
+        if priced is None:
+            raise InputError([Problem(shown, ".".join(map(str, loc)), f"no unit cost for {key!r}",
+                                      loaded.line(*loc),
+                                      f"add it under [costs] as \"{key}\" = USD, or in an "
+                                      "estimates overlay")])
+        prices[key] = priced
+        return priced.unit_cost_usd
+
+    server_cost = need_price(server.key, ("ai", "server"))
+    capacity = sc.grid_capacity_mw or site.grid.capacity_mw
+    d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
+    hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
+    price = site.power_price.usd_per_mwh
+
+    warnings: set[str] = set()
+    capped: list[str] = []
+    options = _enumerate_options(loaded, catalog, capacity, server_cost, sc.facility_usd_per_mw,
+                                 need_price, warnings, capped)
+    miners: list[MinerBlock] = []
+    if sc.kind != "greenfield":
+        for i, block in enumerate(site.fleet.miners):
+            m = catalog.miners[block.model]
+            if m.power_w is None:
+                raise InputError([Problem(shown, f"fleet.miners[{i}].model",
+                                          f"miner {m.key!r} has no sourced power_w",
+                                          loaded.line("fleet", "miners", i, "model"))])
+            revenue = m.hashrate_ths * hp * (1 - econ.pool_fee) * DAYS_PER_MONTH
+            energy = m.power_w / 1e6 * site.cooling.mining_pue * HOURS_PER_MONTH * price
+            opex = m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12
+            miners.append(MinerBlock(m.key, block.count, m.power_w, m.hashrate_ths,
+                                     block.salvage_usd, revenue - energy - opex))
+    start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
+    return ScenarioInputs(
+        site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
+        price_usd_per_mwh=price, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
+        horizon_months=econ.horizon_years * 12, ai_start_month=start,
+        discount_rate=econ.discount_rate, lease_usd_per_gpu_hour=ai.lease_usd_per_gpu_hour,
+        utilization=ai.utilization, power_fraction=ai.power_fraction,
+        ai_opex_usd_per_mw_year=econ.ai_opex_usd_per_mw_year,
+        mining_opex_usd_per_mw_year=econ.mining_opex_usd_per_mw_year,
+        min_gpus=ai.min_gpus, capex_budget_usd=econ.capex_budget_usd,
+        hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, options=options, miners=miners,
+        prices=prices, server_key=server.key, warnings=sorted(warnings),
+        options_capped_by=capped[-1] if capped else "",
+    )
+
+
+def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
+                       server_cost: float, facility_usd_per_mw: float, need_price,
+                       warnings: set[str], capped: list[str]) -> list[ClusterOption]:
+    """Cluster sizes from zero up to what the grid (or min/max GPUs) allows, in steps."""
+    site, ai = loaded.site, loaded.site.ai
+    server = catalog.servers[ai.server]
+    shown = display_path(loaded.path)
+    per_server_mw = (server.max_power_w or 0) / 1e6 * site.cooling.ai_pue
+    by_grid = math.floor(capacity_mw / per_server_mw) if per_server_mw else 0
+    by_min = math.ceil(ai.min_gpus / server.gpus)
+    limit = max(by_grid, by_min)
+    capped.append("the grid capacity at max server power")
+    if ai.max_gpus is not None and ai.max_gpus // server.gpus < limit:
+        limit = ai.max_gpus // server.gpus
+        capped[:] = [f"ai.max_gpus = {ai.max_gpus}"]
+    spec0 = FabricSpec(servers=1, server=server.key, leaf_switch=ai.leaf_switch,
+                       spine_switch=ai.spine_switch, core_switch=ai.core_switch,
+                       oversubscription=ai.oversubscription)
+    try:
+        step = count_fabric(spec0, catalog).servers_per_su if ai.step == "su" else 1
+    except FabricError as exc:
+        raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0})]
+    sizes = list(range(step, limit + 1, step))
+    if ai.step == "su" and by_min > 0 and by_min % step:
+        sizes.append(by_min)  # a partial last SU to meet the minimum exactly
+    for n in sorted(set(sizes)):
+        spec = FabricSpec(servers=n, server=server.key, leaf_switch=ai.leaf_switch,
+                          spine_switch=ai.spine_switch, core_switch=ai.core_switch,
+                          oversubscription=ai.oversubscription)
+        try:
+            fabric = count_fabric(spec, catalog)
+        except FabricError as exc:
+            if len(options) == 1:
+                raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
+            capped.append(f"larger fabrics do not fit: {exc}")
+            break
+        power, missing = fabric.power_w(catalog)
+        for key in missing:
+            warnings.add(f"{key}: no sourced power figure in the catalog; its power is not counted")
+        network = 0.0
+        for tier, count in fabric.switches.items():
+            if count:
+                network += count * need_price(fabric.switch_models[tier], ("ai", f"{tier}_switch"
+                                              if tier != "leaf" else "leaf_switch"))
+        for key, count in fabric.transceivers.items():
+            network += count * need_price(key, ("ai", "leaf_switch"))
+        server_w = n * (server.max_power_w or 0)
+        network_w = power["switches"] + power["optics"]
+        options.append(ClusterOption(
+            servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
+            network_power_w=network_w,
+            capex_usd={"servers": n * server_cost, "network": network,
+                       "facility": (server_w + network_w) / 1e6 * facility_usd_per_mw},
+        ))
+    return options

@@ -1,0 +1,308 @@
+"""The PuLP model: choose a cluster size (binaries over the fabric builder's options)
+and the miners to keep, under grid capacity, PUE, GPU bounds and budget, maximising NPV.
+
+Constraint families each have one ``add_*`` function; :func:`build_model` calls them in
+order. Names are built from sanitised keys with ``__`` as separator, so they survive
+PuLP's renaming; :attr:`PlanModel.meaning` maps each name back.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from planner.inputs import ScenarioInputs
+
+
+class Status(StrEnum):
+    """Solve outcome (never a bare solver integer)."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NOT_SOLVED = "not_solved"
+    ERROR = "error"
+
+
+def safe(text: str) -> str:
+    """A PuLP-safe name fragment: characters PuLP rewrites become '_'."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
+@dataclass
+class PlanModel:
+    """A built (not yet solved) problem with its named variables."""
+
+    inputs: ScenarioInputs
+    problem: Any
+    size: dict[int, Any]  # option index -> binary
+    keep: dict[str, Any]  # miner block key -> integer
+    elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
+    meaning: dict[str, str] = field(default_factory=dict)
+    build_seconds: float = 0.0
+
+
+@dataclass
+class Result:
+    """A solved scenario: status, objective and the chosen values."""
+
+    inputs: ScenarioInputs
+    status: Status
+    solver: str
+    objective_usd: float | None
+    option_index: int | None
+    miners_kept: dict[str, int]
+    binding: list[str]
+    infeasibility: list[str]
+    build_seconds: float
+    solve_seconds: float
+
+    @property
+    def option(self):
+        return None if self.option_index is None else self.inputs.options[self.option_index]
+
+
+FAMILIES = ("grid_capacity_with_ai", "grid_capacity_before_ai", "min_gpus", "capex_budget")
+
+
+def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
+    """Create variables, objective and every constraint family.
+
+    With ``elastic=True`` each family gets a non-negative slack priced far above any
+    plan value, so the problem is always feasible and the slacks name what binds.
+    """
+    import pulp
+
+    t0 = time.perf_counter()
+    prob = pulp.LpProblem(safe(f"plan__{inputs.scenario}"), pulp.LpMaximize)
+    size = {i: _var(prob, f"size__{i}", 0, 1, "Binary") for i in range(len(inputs.options))}
+    keep = {b.key: _var(prob, f"keep__{safe(b.key)}", 0, b.count, "Integer") for b in inputs.miners}
+    model = PlanModel(inputs, prob, size, keep)
+    for i, opt in enumerate(inputs.options):
+        model.meaning[f"size__{i}"] = f"build {opt.servers} servers ({opt.gpus} GPUs)"
+    for b in inputs.miners:
+        model.meaning[f"keep__{safe(b.key)}"] = f"existing {b.key} miners kept"
+    if elastic:
+        model.elastic = {f: _var(prob, f"slack__{f}", 0, None, "Continuous") for f in FAMILIES}
+
+    add_objective(model)
+    add_one_cluster_size(model)
+    add_grid_capacity(model)
+    add_min_gpus(model)
+    add_capex_budget(model)
+    model.build_seconds = time.perf_counter() - t0
+    return model
+
+
+def _var(prob, name: str, low: float | None, up: float | None, cat: str):
+    """A variable attached to ``prob`` (PuLP >= 3.3 API, older PuLP as a fallback)."""
+    import pulp
+
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, low, up, cat=cat)
+    return pulp.LpVariable(name, lowBound=low, upBound=up, cat=cat)
+
+
+def _slack(model: PlanModel, family: str):
+    return model.elastic.get(family, 0)
+
+
+def add_objective(model: PlanModel) -> None:
+    """maximise  sum_k v_k y_k + sum_b w_b x_b  - M sum_f s_f
+
+    v_k: present value of cluster option k (discounted lease margin from the AI start,
+    less its capex); w_b: present value of keeping one miner of block b rather than
+    selling it; s_f: elastic slack of family f (only in the elastic re-solve).
+    """
+    import pulp
+
+    inp = model.inputs
+    expr = pulp.lpSum(inp.ai_value_usd(o) * model.size[i] for i, o in enumerate(inp.options))
+    expr += pulp.lpSum(inp.miner_value_usd(b) * model.keep[b.key] for b in inp.miners)
+    if model.elastic:
+        scale = 1e12
+        expr -= pulp.lpSum(scale * s for s in model.elastic.values())
+    model.problem += expr, "npv_usd"
+
+
+def add_one_cluster_size(model: PlanModel) -> None:
+    """sum_k y_k = 1: exactly one cluster option (option 0 is no cluster)."""
+    import pulp
+
+    model.problem += pulp.lpSum(model.size.values()) == 1, "one_cluster_size"
+    model.meaning["one_cluster_size"] = "exactly one cluster size is built"
+
+
+def add_grid_capacity(model: PlanModel) -> None:
+    """Facility power within the grid capacity, in each period.
+
+    With AI:    sum_k P_k PUE_ai y_k + [hybrid] sum_b p_b PUE_m x_b <= C
+    Before AI:  sum_b p_b PUE_m x_b <= C          (retrofit and hybrid, AI start > 0)
+
+    P_k: IT power of option k at max power (servers + switches + optics), MW.
+    """
+    import pulp
+
+    inp = model.inputs
+    miners_mw = pulp.lpSum(b.power_w / 1e6 * inp.mining_pue * model.keep[b.key] for b in inp.miners)
+    ai_mw = pulp.lpSum(o.it_power_w / 1e6 * inp.ai_pue * model.size[i]
+                       for i, o in enumerate(inp.options))
+    with_ai = ai_mw + (miners_mw if inp.miners_with_ai else 0)
+    model.problem += (with_ai <= inp.capacity_mw + _slack(model, "grid_capacity_with_ai"),
+                      "grid_capacity_with_ai")
+    model.meaning["grid_capacity_with_ai"] = "grid capacity once the AI load runs"
+    if inp.miners and inp.miners_before_ai:
+        model.problem += (miners_mw <= inp.capacity_mw + _slack(model, "grid_capacity_before_ai"),
+                          "grid_capacity_before_ai")
+        model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
+
+
+def add_min_gpus(model: PlanModel) -> None:
+    """sum_k G_k y_k >= G_min."""
+    import pulp
+
+    inp = model.inputs
+    if inp.min_gpus <= 0:
+        return
+    gpus = pulp.lpSum(o.gpus * model.size[i] for i, o in enumerate(inp.options))
+    model.problem += gpus + _slack(model, "min_gpus") >= inp.min_gpus, "min_gpus"
+    model.meaning["min_gpus"] = "minimum GPUs"
+
+
+def add_capex_budget(model: PlanModel) -> None:
+    """sum_k capex_k y_k <= budget (existing miners cost nothing to keep)."""
+    import pulp
+
+    inp = model.inputs
+    if inp.capex_budget_usd is None:
+        return
+    capex = pulp.lpSum(o.capex_total_usd * model.size[i] for i, o in enumerate(inp.options))
+    model.problem += capex <= inp.capex_budget_usd + _slack(model, "capex_budget"), "capex_budget"
+    model.meaning["capex_budget"] = "capex budget"
+
+
+def _solver(name: str):
+    import pulp
+
+    if name == "highs":
+        solver = pulp.HiGHS(msg=False)
+        if solver.available():
+            return solver, "highs"
+        name = "cbc"
+    if name == "cbc":
+        return _cbc(), "cbc"
+    raise ValueError(f"unknown solver {name!r} (use 'highs' or 'cbc')")
+
+
+def _cbc():
+    """CBC: the cbcbox binary (``pulp[cbc]``), else one on PATH, else PuLP's bundled one."""
+    import shutil
+    import warnings
+
+    import pulp
+
+    try:
+        import cbcbox
+
+        return pulp.COIN_CMD(msg=False, path=cbcbox.cbc_bin_path())
+    except (ImportError, AttributeError, OSError):
+        pass
+    if shutil.which("cbc"):
+        return pulp.COIN_CMD(msg=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(msg=False)
+
+
+_STATUS = {1: Status.OPTIMAL, -1: Status.INFEASIBLE, -2: Status.UNBOUNDED, 0: Status.NOT_SOLVED}
+
+
+def solve(model: PlanModel, solver: str = "highs") -> Result:
+    """Solve; on infeasibility re-solve elastically and name the binding families."""
+    import pulp
+
+    impl, used = _solver(solver)
+    t0 = time.perf_counter()
+    code = model.problem.solve(impl)
+    seconds = time.perf_counter() - t0
+    status = _STATUS.get(code, Status.ERROR)
+    inp = model.inputs
+    if status is not Status.OPTIMAL:
+        reasons = explain_infeasible(inp, solver) if status is Status.INFEASIBLE else []
+        return Result(inp, status, used, None, None, {}, [], reasons, model.build_seconds, seconds)
+    chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
+    kept = {k: round(v.value() or 0) for k, v in model.keep.items()}
+    objective = pulp.value(model.problem.objective)
+    return Result(inp, status, used, objective, chosen, kept, binding_families(inp, chosen, kept),
+                  [], model.build_seconds, seconds)
+
+
+def facility_mw(inp: ScenarioInputs, option_index: int, kept: dict[str, int]) -> tuple[float, float]:
+    """(with AI, before AI) facility power, MW, re-derived from the choice."""
+    option = inp.options[option_index]
+    miners = sum(b.power_w * kept.get(b.key, 0) for b in inp.miners) / 1e6 * inp.mining_pue
+    ai = option.it_power_w / 1e6 * inp.ai_pue
+    return ai + (miners if inp.miners_with_ai else 0.0), miners if inp.miners_before_ai else 0.0
+
+
+def binding_families(inp: ScenarioInputs, chosen: int, kept: dict[str, int]) -> list[str]:
+    """Families that stop the plan from growing: the next larger option or one more
+    profitable miner would break them."""
+    out = []
+    with_ai, before = facility_mw(inp, chosen, kept)
+    nxt = inp.options[chosen + 1] if chosen + 1 < len(inp.options) else None
+    step_mw = []
+    if nxt is not None:
+        step_mw.append((nxt.it_power_w - inp.options[chosen].it_power_w) / 1e6 * inp.ai_pue)
+    for b in inp.miners:
+        if kept.get(b.key, 0) < b.count and inp.miner_value_usd(b) > 0:
+            step_mw.append(b.power_w / 1e6 * inp.mining_pue)
+    if step_mw and inp.capacity_mw - max(with_ai, before) < min(step_mw) - 1e-9:
+        out.append(f"grid capacity: {max(with_ai, before):.3f} MW of {inp.capacity_mw:g} MW used")
+    option = inp.options[chosen]
+    if nxt is None and len(inp.options) > 1 and inp.options_capped_by:
+        out.append(f"cluster size: {option.gpus} GPUs is the largest option "
+                   f"({inp.options_capped_by})")
+    if inp.min_gpus and option.gpus == inp.min_gpus:
+        out.append(f"min GPUs: {option.gpus} built, {inp.min_gpus} required")
+    if inp.capex_budget_usd is not None and nxt is not None \
+            and nxt.capex_total_usd > inp.capex_budget_usd >= option.capex_total_usd:
+        out.append(f"capex budget: {option.capex_total_usd:,.0f} of "
+                   f"{inp.capex_budget_usd:,.0f} USD; the next size needs {nxt.capex_total_usd:,.0f}")
+    return out
+
+
+def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
+    """Re-solve with slack on each family; one actionable sentence per family that binds."""
+    import pulp
+
+    model = build_model(inp, elastic=True)
+    impl, _ = _solver(solver)
+    model.problem.solve(impl)
+    out = []
+    chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
+    option = inp.options[chosen]
+    kept = {k: round(v.value() or 0) for k, v in model.keep.items()}
+    with_ai, before = facility_mw(inp, chosen, kept)
+    for family, var in model.elastic.items():
+        amount = var.value() or 0.0
+        if amount <= 1e-6:
+            continue
+        if family == "grid_capacity_with_ai":
+            out.append(f"grid capacity: {with_ai:.1f} MW needed for {option.gpus} GPUs, "
+                       f"{inp.capacity_mw:g} MW available")
+        elif family == "grid_capacity_before_ai":
+            out.append(f"grid capacity before the AI start: {before:.1f} MW needed, "
+                       f"{inp.capacity_mw:g} MW available")
+        elif family == "min_gpus":
+            best = max((o.gpus for o in inp.options), default=0)
+            out.append(f"min GPUs: {inp.min_gpus} required, at most {best} can be built with "
+                       f"the chosen switches")
+        elif family == "capex_budget":
+            out.append(f"capex budget: {option.capex_total_usd:,.0f} USD needed, "
+                       f"{inp.capex_budget_usd:,.0f} USD available")
+    del pulp
+    return out or ["the problem is infeasible, but no single constraint family explains it"]

@@ -1,0 +1,188 @@
+"""Summaries and the bill of materials, derived from a solved :class:`Result`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner import __version__
+from planner.catalog import Catalog
+from planner.economics import HOURS_PER_YEAR, irr, monthly_cash_flows, npv, payback_years
+from planner.inputs import DAYS_PER_MONTH
+from planner.optimize import Result, Status, facility_mw
+
+BOM_COLUMNS = [
+    "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
+    "extended_cost_usd", "unit_power_w", "extended_power_w", "source",
+]
+
+
+def cash_flows(result: Result) -> list[float]:
+    """Monthly cash flows of the chosen plan (capex at month 0)."""
+    inp, opt = result.inputs, result.option
+    streams = []
+    ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
+    if opt.servers:
+        streams.append((ai, inp.ai_start_month, inp.horizon_months))
+    start, end = inp.miner_months()
+    miners = sum(b.margin_usd_per_month * result.miners_kept.get(b.key, 0) for b in inp.miners)
+    if miners:
+        streams.append((miners, start, end))
+    salvage = sum(b.salvage_usd * (b.count - result.miners_kept.get(b.key, 0)) for b in inp.miners)
+    return monthly_cash_flows(opt.capex_total_usd - salvage, streams, inp.horizon_months)
+
+
+def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
+    """The per-scenario block of summary.json (keys per DESIGN.md)."""
+    inp = result.inputs
+    base: dict[str, Any] = {
+        "status": str(result.status),
+        "kind": inp.kind,
+        "grid_capacity_mw": inp.capacity_mw,
+        "solve_seconds": round(result.solve_seconds, 4),
+    }
+    if result.status is not Status.OPTIMAL:
+        base["binding_constraints"] = result.infeasibility
+        return base
+    opt = result.option
+    kept = result.miners_kept
+    steady_miners = kept if inp.miners_with_ai else {}
+    with_ai, before = facility_mw(inp, result.option_index, kept)
+    miner_it_w = sum(b.power_w * steady_miners.get(b.key, 0) for b in inp.miners)
+    it_mw = (opt.it_power_w + miner_it_w) / 1e6
+    ai_energy_mw = (opt.server_power_w * inp.power_fraction + opt.network_power_w) / 1e6 * inp.ai_pue
+    miner_energy_mw = miner_it_w / 1e6 * inp.mining_pue
+    energy = (ai_energy_mw + miner_energy_mw) * HOURS_PER_YEAR
+    revenue_ai = opt.gpus * inp.lease_usd_per_gpu_hour * inp.utilization * HOURS_PER_YEAR
+    hashrate = sum(b.hashrate_ths * steady_miners.get(b.key, 0) for b in inp.miners)
+    revenue_btc = hashrate * inp.hashprice_usd_per_th_day * (1 - inp.pool_fee) * DAYS_PER_MONTH * 12
+    fixed = (opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year
+             + miner_it_w / 1e6 * inp.mining_opex_usd_per_mw_year)
+    flows = cash_flows(result)
+    fab = opt.fabric
+    first = 0 if (any(kept.values()) and inp.kind != "greenfield") else (
+        inp.ai_start_month if opt.servers else None)
+    rate = irr(flows)
+    base.update({
+        "gpus": opt.gpus,
+        "gpu_servers": opt.servers,
+        "server": inp.server_key,
+        "miners": sum(steady_miners.values()),
+        "miners_by_model": dict(sorted(steady_miners.items())),
+        "miners_before_ai": sum(kept.values()) if inp.miners_before_ai else 0,
+        "hashrate_ths": hashrate,
+        "it_power_mw": round(it_mw, 6),
+        "facility_power_mw": round(with_ai, 6),
+        "facility_power_before_ai_mw": round(before, 6),
+        "energy_mwh_per_year": round(energy, 3),
+        "capex_usd": round(opt.capex_total_usd, 2),
+        "capex_breakdown_usd": {k: round(v, 2) for k, v in opt.capex_usd.items()},
+        "opex_usd_per_year": round(energy * inp.price_usd_per_mwh + fixed, 2),
+        "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
+        "npv_usd": round(npv(flows, inp.discount_rate), 2),
+        "irr": None if rate is None else round(rate, 6),
+        "payback_years": payback_years(flows),
+        "months_to_first_revenue": first,
+        "hashprice_usd_per_th_day": round(inp.hashprice_usd_per_th_day, 6),
+        "tiers": fab.tiers if fab else 0,
+        "switches": dict(fab.switches) if fab else {"leaf": 0, "spine": 0, "core": 0},
+        "links": dict(fab.links) if fab else {"node_leaf": 0, "leaf_spine": 0, "spine_core": 0},
+        "transceivers": fab.transceivers if fab else {},
+        "cables": fab.cables if fab else {},
+        "fibers": fab.fibers if fab else 0,
+        "mpo_connectors": fab.mpo_connectors if fab else {},
+        "binding_constraints": result.binding,
+        "warnings": list(inp.warnings),
+    })
+    return base
+
+
+def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> dict:
+    """The whole summary.json document, with a recommendation."""
+    scenarios = {name: scenario_summary(r, catalog) for name, r in results.items()}
+    return {
+        "site": site_name,
+        "planner_version": __version__,
+        "solver": solver,
+        "scenarios": scenarios,
+        "recommendation": recommend(scenarios),
+    }
+
+
+def recommend(scenarios: dict[str, dict]) -> dict[str, Any]:
+    """The feasible scenario with the highest NPV, and why."""
+    ok = {n: s for n, s in scenarios.items() if s["status"] == Status.OPTIMAL}
+    if not ok:
+        return {"scenario": None, "reason": "no scenario is feasible"}
+    best = max(ok, key=lambda n: ok[n]["npv_usd"])
+    others = [n for n in ok if n != best]
+    reason = f"highest NPV: {ok[best]['npv_usd'] / 1e6:,.1f} M USD"
+    if others:
+        runner = max(others, key=lambda n: ok[n]["npv_usd"])
+        reason += f", {(ok[best]['npv_usd'] - ok[runner]['npv_usd']) / 1e6:,.1f} M USD above {runner}"
+    return {"scenario": best, "reason": reason}
+
+
+def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
+    """One row per part of the chosen plan; quantities equal the fabric's counts."""
+    if result.status is not Status.OPTIMAL:
+        return []
+    inp, opt = result.inputs, result.option
+    rows: list[dict[str, Any]] = []
+
+    def part_row(category: str, key: str, qty: float, description: str, power_w: float | None,
+                 unit_cost: float | None = None, basis: str | None = None) -> None:
+        if qty <= 0:
+            return
+        entry = catalog.find(key)
+        spec = entry.item.source if entry else ""
+        if unit_cost is None and key in inp.prices:
+            unit_cost, basis = inp.prices[key].unit_cost_usd, inp.prices[key].basis
+        source = f"spec: {spec}" + (f"; price: {basis}" if basis else "")
+        rows.append({
+            "scenario": inp.scenario, "category": category, "part": key,
+            "description": description, "quantity": qty,
+            "unit_cost_usd": unit_cost, "extended_cost_usd": None if unit_cost is None else unit_cost * qty,
+            "unit_power_w": power_w, "extended_power_w": None if power_w is None else power_w * qty,
+            "source": source,
+        })
+
+    if opt.servers:
+        server = catalog.servers[inp.server_key]
+        part_row("gpu_server", server.key, opt.servers, f"{server.vendor} {server.model}",
+                 server.max_power_w)
+        fab = opt.fabric
+        for tier, n in fab.switches.items():
+            if n:
+                sw = catalog.switches[fab.switch_models[tier]]
+                part_row("switch", sw.key, n, f"{tier} switch: {sw.vendor} {sw.model}",
+                         sw.max_power_w or sw.typical_power_w)
+        for key, n in fab.transceivers.items():
+            o = catalog.optics[key]
+            part_row("transceiver", key, n, f"{o.vendor} {o.model}", o.power_w)
+        for tier, media in fab.media.items():
+            if media.cables:
+                rows.append({
+                    "scenario": inp.scenario, "category": "cable", "part": media.cable_kind,
+                    "description": f"{tier} cable, {media.fibers // max(1, media.cables)} fibres lit "
+                                   "(length and price from the floor plan, not yet modelled)",
+                    "quantity": media.cables, "unit_cost_usd": None, "extended_cost_usd": None,
+                    "unit_power_w": None, "extended_power_w": None, "source": "fabric count",
+                })
+        facility = opt.capex_usd["facility"]
+        if facility:
+            rows.append({
+                "scenario": inp.scenario, "category": "facility", "part": f"{inp.kind}-facility",
+                "description": f"{inp.kind} shell, cooling and electrical for "
+                               f"{opt.it_power_w / 1e6:.3f} MW of AI IT load",
+                "quantity": 1, "unit_cost_usd": facility, "extended_cost_usd": facility,
+                "unit_power_w": None, "extended_power_w": None,
+                "source": "site file scenarios.*.facility_usd_per_mw",
+            })
+    for b in inp.miners:
+        kept = result.miners_kept.get(b.key, 0)
+        m = catalog.miners[b.key]
+        label = "kept" if inp.miners_with_ai else "kept until the AI start"
+        part_row("miner", b.key, kept, f"{m.vendor} {m.model} (existing, {label})", m.power_w,
+                 0.0, "existing fleet")
+    rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))
+    return rows

@@ -1,0 +1,259 @@
+"""The site file: one pydantic declaration, loaded with file/key/line errors.
+
+Units live in key names. Relative paths resolve against the site file's folder.
+``docs/site-reference.md`` is generated from these models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
+from planner.tomlio import read_toml
+from planner.tomlpos import line_of
+
+SCHEMA_VERSION = 1
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(Section):
+    """Where the site is."""
+
+    location: str = ""
+    climate: str = ""
+    currency_note: str = Field("", description="how local prices were converted to USD")
+
+
+class Grid(Section):
+    """The interconnect."""
+
+    capacity_mw: float = Field(gt=0, description="maximum grid import, MW")
+    transformers: int | None = Field(None, ge=1, description="transformers at the substation")
+    transformer_mva: float | None = Field(None, gt=0, description="rating of each transformer, MVA")
+
+
+class FlatPrice(Section):
+    """One price at every hour."""
+
+    kind: Literal["flat"] = "flat"
+    usd_per_mwh: float = Field(description="energy price, USD/MWh (negative allowed)")
+
+
+PowerPrice = Annotated[FlatPrice, Field(discriminator="kind")]
+
+
+class Cooling(Section):
+    """Power usage effectiveness by load kind: facility power = IT power x PUE."""
+
+    mining_pue: float = Field(1.05, ge=1.0, le=3.0, description="PUE of air-cooled mining load")
+    ai_pue: float = Field(1.3, ge=1.0, le=3.0, description="PUE of the AI load")
+
+
+class FleetMiners(Section):
+    """A block of identical existing miners."""
+
+    model: str = Field(description="miner key in the catalog")
+    count: int = Field(ge=0, description="miners installed")
+    salvage_usd: float = Field(0.0, ge=0, description="resale value per miner if removed, USD")
+
+
+class Fleet(Section):
+    """Miners already on site."""
+
+    miners: list[FleetMiners] = Field(default_factory=list)
+
+
+class AI(Section):
+    """The AI block: server, fabric and revenue."""
+
+    server: str = Field(description="GPU server key in the catalog")
+    leaf_switch: str = Field(description="leaf switch key in the catalog")
+    spine_switch: str | None = Field(None, description="spine switch key (default: the leaf)")
+    core_switch: str | None = Field(None, description="core switch key (default: the spine)")
+    oversubscription: float = Field(1.0, ge=1.0, le=8.0, description="leaf down:up ratio")
+    step: Literal["su", "server"] = Field("su", description="build in whole scalable units or servers")
+    min_gpus: int = Field(0, ge=0, description="GPUs the plan must build at least")
+    max_gpus: int | None = Field(None, ge=0, description="GPUs the plan may build at most")
+    lease_usd_per_gpu_hour: float = Field(ge=0, description="lease price per GPU-hour, USD")
+    utilization: float = Field(0.8, gt=0, le=1.0, description="share of hours leased")
+    power_fraction: float = Field(
+        1.0, gt=0, le=1.0,
+        description="average draw as a share of the servers' max power (energy only; "
+        "grid sizing always uses max power)",
+    )
+
+
+class Economics(Section):
+    """Money and bitcoin."""
+
+    discount_rate: float = Field(ge=0, le=1, description="yearly discount rate")
+    horizon_years: int = Field(ge=1, le=40, description="years of cash flow")
+    btc_price_usd: float = Field(gt=0, description="bitcoin price, USD")
+    network_hashrate_ehs: float | None = Field(None, gt=0, description="network hashrate, EH/s")
+    difficulty: float | None = Field(None, gt=0, description="network difficulty")
+    block_subsidy_btc: float = Field(3.125, ge=0, description="block subsidy, BTC")
+    fees_btc_per_block: float = Field(0.0, ge=0, description="transaction fees per block, BTC")
+    pool_fee: float = Field(0.0, ge=0, lt=1, description="share of revenue kept by the pool")
+    ai_opex_usd_per_mw_year: float = Field(
+        0.0, ge=0, description="AI staff and maintenance per MW of IT load per year, USD"
+    )
+    mining_opex_usd_per_mw_year: float = Field(
+        0.0, ge=0, description="mining staff and maintenance per MW of IT load per year, USD"
+    )
+    capex_budget_usd: float | None = Field(None, gt=0, description="capex limit, USD")
+
+    @model_validator(mode="after")
+    def _one_network_figure(self) -> Economics:
+        if (self.network_hashrate_ehs is None) == (self.difficulty is None):
+            raise ValueError("give exactly one of network_hashrate_ehs or difficulty")
+        return self
+
+
+class Scenario(Section):
+    """One plan option."""
+
+    kind: Literal["retrofit", "greenfield", "hybrid"]
+    build_months: int = Field(0, ge=0, description="months from decision to first AI revenue")
+    grid_queue_months: int = Field(0, ge=0, description="months until the interconnect is energised")
+    facility_usd_per_mw: float = Field(
+        0.0, ge=0, description="shell, cooling and electrical capex per MW of AI IT load, USD"
+    )
+    grid_capacity_mw: float | None = Field(None, gt=0, description="overrides grid.capacity_mw")
+    description: str = ""
+
+
+class Site(Section):
+    """A site file."""
+
+    schema_: int = Field(SCHEMA_VERSION, alias="schema", description="site file schema version")
+    name: str = Field(min_length=1)
+    site: SiteInfo = Field(default_factory=SiteInfo)
+    grid: Grid
+    power_price: PowerPrice
+    cooling: Cooling = Field(default_factory=Cooling)
+    fleet: Fleet = Field(default_factory=Fleet)
+    ai: AI
+    economics: Economics
+    scenarios: dict[str, Scenario] = Field(min_length=1)
+    costs: dict[str, float] = Field(
+        default_factory=dict, description="unit cost overrides by part key, USD"
+    )
+    catalog: list[str] = Field(default_factory=list, description="overlay catalog folders")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Site:
+        if self.schema_ != SCHEMA_VERSION:
+            raise ValueError(f"schema {self.schema_} is not supported (expected {SCHEMA_VERSION})")
+        if self.ai.max_gpus is not None and self.ai.max_gpus < self.ai.min_gpus:
+            raise ValueError("ai.max_gpus is below ai.min_gpus")
+        return self
+
+
+class LoadedSite(BaseModel):
+    """A validated site with the file it came from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    site: Site
+    path: Path
+    lines: dict = Field(default_factory=dict)
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the site file, resolved against the file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else (self.path.parent / p)
+
+    def line(self, *loc: str | int) -> int | None:
+        return line_of(self.lines, loc)
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model that owns the last element of ``loc`` (for did-you-mean on unknown keys)."""
+    model: type[BaseModel] | None = Site
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation) -> type[BaseModel] | None:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def site_problems(exc: ValidationError, shown: str, lines: dict) -> list[Problem]:
+    """Pydantic errors as Problems with dotted key, line and suggestion."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in ("flat",))
+        hint = None
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            if model is not None:
+                names = [f.alias or n for n, f in model.model_fields.items()]
+                hint = did_you_mean(str(loc[-1]), names)
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        problems.append(Problem(shown, dotted(loc), message, line_of(lines, loc), hint))
+    return problems
+
+
+def load_site(path: Path | str) -> LoadedSite:
+    """Read and validate a site file; raise InputError listing every problem."""
+    path = Path(path)
+    data, lines = read_toml(path)
+    shown = display_path(path)
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(site_problems(exc, shown, lines)) from None
+    return LoadedSite(site=site, path=path, lines=lines)
+
+
+def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
+    """Part keys named in the site exist in the catalog (with did-you-mean)."""
+    site, shown = loaded.site, display_path(loaded.path)
+    problems: list[Problem] = []
+
+    def need(key: str, kind: str, loc: tuple) -> None:
+        if key not in catalog.entries[kind]:
+            problems.append(Problem(shown, dotted(loc), f"unknown {kind[:-1]} {key!r}",
+                                    loaded.line(*loc), did_you_mean(key, catalog.entries[kind])))
+
+    need(site.ai.server, "servers", ("ai", "server"))
+    for name in ("leaf_switch", "spine_switch", "core_switch"):
+        if getattr(site.ai, name):
+            need(getattr(site.ai, name), "switches", ("ai", name))
+    for i, block in enumerate(site.fleet.miners):
+        need(block.model, "miners", ("fleet", "miners", i, "model"))
+    for key in site.costs:
+        if catalog.find(key) is None:
+            problems.append(Problem(shown, f"costs.{key}", "unknown part", loaded.line("costs", key),
+                                    did_you_mean(key, catalog.part_keys())))
+    return problems

@@ -1,0 +1,165 @@
+"""The command line as a user runs it: exit codes, outputs and messages."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from planner.cli import main
+from planner.report import BOM_COLUMNS
+
+from .conftest import SITES
+
+SUMMARY_KEYS = {
+    "status", "gpus", "gpu_servers", "miners", "hashrate_ths", "it_power_mw",
+    "facility_power_mw", "grid_capacity_mw", "energy_mwh_per_year", "capex_usd",
+    "opex_usd_per_year", "revenue_usd_per_year", "npv_usd", "payback_years",
+    "months_to_first_revenue", "switches", "transceivers", "fibers", "mpo_connectors",
+    "binding_constraints", "solve_seconds",
+}
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_commands(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("solve", "validate", "catalog"):
+        assert command in out
+
+
+def test_catalog_list_miners(capsys):
+    code, out, _ = run(capsys, "catalog", "list", "miners")
+    assert code == 0
+    rows = [line for line in out.splitlines() if "TH/s" in line]
+    assert len(rows) >= 12
+
+
+def test_catalog_show_gives_sources(capsys):
+    code, out, _ = run(capsys, "catalog", "show", "dgx-b200")
+    assert code == 0
+    assert "14300" in out
+    assert "source" in out
+
+
+def test_catalog_show_unknown_suggests(capsys):
+    code, _, err = run(capsys, "catalog", "show", "dgx-b20")
+    assert code == 2
+    assert "did you mean" in err
+
+
+@pytest.mark.parametrize("site", sorted(p.name for p in SITES.glob("*.toml")))
+def test_solve_every_example_site(capsys, tmp_path, site):
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "solve", str(SITES / site), "-o", str(out_dir))
+    assert code == 0, err
+    doc = json.loads((out_dir / "summary.json").read_text())
+    assert {"site", "planner_version", "solver", "scenarios", "recommendation"} <= set(doc)
+    for name, scenario in doc["scenarios"].items():
+        assert SUMMARY_KEYS <= set(scenario), name
+        # power balance re-derived: facility power never exceeds the grid
+        assert scenario["facility_power_mw"] <= scenario["grid_capacity_mw"] + 1e-9
+    with (out_dir / "bom.csv").open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == BOM_COLUMNS
+        rows = list(reader)
+    for name, scenario in doc["scenarios"].items():
+        servers = sum(float(r["quantity"]) for r in rows
+                      if r["scenario"] == name and r["category"] == "gpu_server")
+        assert servers == scenario["gpu_servers"]
+        switches = sum(float(r["quantity"]) for r in rows
+                       if r["scenario"] == name and r["category"] == "switch")
+        assert switches == sum(scenario["switches"].values())
+        optics = sum(float(r["quantity"]) for r in rows
+                     if r["scenario"] == name and r["category"] == "transceiver")
+        assert optics == sum(scenario["transceivers"].values())
+
+
+def test_solve_json_to_stdout(capsys, tmp_path):
+    code, out, _ = run(capsys, "solve", str(SITES / "xinjiang-mine.toml"), "--json",
+                       "-o", str(tmp_path / "o"), "--scenario", "hybrid")
+    assert code == 0
+    doc = json.loads(out)
+    assert list(doc["scenarios"]) == ["hybrid"]
+
+
+def test_validate_ok(capsys):
+    code, out, _ = run(capsys, "validate", str(SITES / "greenfield-campus.toml"))
+    assert code == 0
+    assert "OK" in out
+
+
+def test_missing_file_is_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, "solve", str(tmp_path / "nope.toml"))
+    assert code == 2
+    assert "file not found" in err
+    assert "Traceback" not in err
+
+
+def test_not_toml_names_line(capsys, write_site):
+    path = write_site('schema = 1\nname = "x"\n[grid\ncapacity_mw = 3\n')
+    code, _, err = run(capsys, "validate", str(path))
+    assert code == 2
+    assert "site.toml:3" in err and "not valid TOML" in err
+
+
+def test_unknown_key_has_line_and_suggestion(capsys, write_site):
+    text = (SITES / "greenfield-campus.toml").read_text().replace("capacity_mw = 200.0",
+                                                                  "capacity_mv = 200.0")
+    path = write_site(text)
+    code, _, err = run(capsys, "validate", str(path))
+    assert code == 2
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("capacity_mv"))
+    assert f"site.toml:{line}: grid.capacity_mv: unknown key" in err
+    assert "did you mean 'capacity_mw'" in err
+
+
+def test_misspelt_part_key_suggests(capsys, write_site):
+    text = (SITES / "greenfield-campus.toml").read_text().replace('"dgx-h100"', '"dgx-h10"')
+    code, _, err = run(capsys, "validate", str(write_site(text)))
+    assert code == 2
+    assert "ai.server: unknown server 'dgx-h10'" in err
+    assert "did you mean 'dgx-h100'" in err
+
+
+def test_negative_capacity_is_exit_2(capsys, write_site):
+    text = (SITES / "greenfield-campus.toml").read_text().replace("capacity_mw = 200.0",
+                                                                  "capacity_mw = -5")
+    code, _, err = run(capsys, "validate", str(write_site(text)))
+    assert code == 2
+    assert "grid.capacity_mw" in err and "greater than 0" in err
+
+
+def test_validate_reports_every_problem_at_once(capsys, write_site):
+    text = (SITES / "greenfield-campus.toml").read_text()
+    text = text.replace("capacity_mw = 200.0", "capacity_mw = -5").replace(
+        "discount_rate = 0.10", "discount_rat = 0.10")
+    code, _, err = run(capsys, "validate", str(write_site(text)))
+    assert code == 2
+    assert "grid.capacity_mw" in err and "economics.discount_rat" in err
+
+
+def test_infeasible_exits_1_and_names_the_constraint(capsys, tmp_path, write_site):
+    text = (SITES / "greenfield-campus.toml").read_text().replace(
+        "power_fraction = 0.8", "power_fraction = 0.8\nmin_gpus = 200000")
+    code, _, err = run(capsys, "solve", str(write_site(text)), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert "grid capacity" in err or "min GPUs" in err
+
+
+def test_failed_run_leaves_previous_output_intact(capsys, tmp_path, write_site):
+    out_dir = tmp_path / "o"
+    code, _, _ = run(capsys, "solve", str(SITES / "greenfield-campus.toml"), "-o", str(out_dir))
+    assert code == 0
+    before = (out_dir / "summary.json").read_text()
+    bad = write_site((SITES / "greenfield-campus.toml").read_text().replace('"dgx-h100"', '"nope"'))
+    code, _, _ = run(capsys, "solve", str(bad), "-o", str(out_dir))
+    assert code == 2
+    assert (out_dir / "summary.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".o")) == []

@@ -1,0 +1,80 @@
+"""Fabric counts against published reference architectures and identities."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.fabric import FabricError, FabricSpec, count_fabric
+
+
+@pytest.mark.parametrize(
+    ("su", "nodes", "gpus", "leaf", "spine", "node_leaf", "leaf_spine"),
+    [
+        # NVIDIA DGX SuperPOD reference architecture, DGX B200, NDR 400G (QM9700):
+        # compute fabric table (SU = 32 DGX B200).
+        (2, 64, 512, 16, 8, 512, 512),
+        (4, 128, 1024, 32, 16, 1024, 1024),
+        (8, 256, 2048, 64, 32, 2048, 2048),
+    ],
+)
+def test_dgx_b200_superpod_table(catalog, su, nodes, gpus, leaf, spine, node_leaf, leaf_spine):
+    f = count_fabric(FabricSpec(servers=nodes, server="dgx-b200", leaf_switch="qm9700"), catalog)
+    assert f.gpus == gpus
+    assert f.tiers == 2
+    assert f.scalable_units == su
+    assert f.switches["leaf"] == leaf
+    assert f.switches["spine"] == spine
+    assert f.links["node_leaf"] == node_leaf
+    assert f.links["leaf_spine"] == leaf_spine
+
+
+@pytest.mark.parametrize("servers", [1, 7, 32, 33, 100, 256, 257, 1000, 4096, 8192])
+def test_port_conservation_and_bundles(catalog, servers):
+    f = count_fabric(FabricSpec(servers=servers, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    k = 64
+    # every port used is counted once per switch end: leaf ports = down + up links
+    assert f.switches["leaf"] * k - f.ports_free["leaf"] == f.links["node_leaf"] + f.links["leaf_spine"]
+    assert f.ports_free["leaf"] >= 0 and f.ports_free["spine"] >= 0 and f.ports_free["core"] >= 0
+    # non-blocking: links at each tier equal the endpoint links when SUs are full
+    if servers % 32 == 0:
+        assert f.links["leaf_spine"] == f.links["node_leaf"]
+    # whole-number bundles: each leaf reaches each spine of its pod with b links
+    if f.tiers == 2:
+        assert f.links["leaf_spine"] == f.switches["leaf"] * f.switches["spine"] * f.bundles["leaf_spine"]
+
+
+def test_three_tiers_reach_k_cubed_over_four(catalog):
+    # k = 64: three tiers hold k^3/4 = 65,536 endpoints = 8,192 servers x 8 rails
+    f = count_fabric(FabricSpec(servers=8192, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    assert f.tiers == 3
+    assert f.links["node_leaf"] == 65_536
+    assert f.switches == {"leaf": 2048, "spine": 2048, "core": 1024}  # 5k^2/4 switches in all
+    with pytest.raises(FabricError):
+        count_fabric(FabricSpec(servers=8193, server="dgx-h100", leaf_switch="qm9700"), catalog)
+
+
+def test_two_tiers_hold_k_squared_over_two(catalog):
+    # 64-port leaves: two tiers hold 64^2/2 = 2,048 endpoints = 256 servers x 8 rails
+    assert count_fabric(FabricSpec(servers=256, server="dgx-h100", leaf_switch="qm9700"), catalog).tiers == 2
+    assert count_fabric(FabricSpec(servers=257, server="dgx-h100", leaf_switch="qm9700"), catalog).tiers == 3
+
+
+def test_fibre_and_connector_identities(catalog):
+    f = count_fabric(FabricSpec(servers=128, server="dgx-b200", leaf_switch="qm9700"), catalog)
+    nl = f.media["node_leaf"]
+    # 400G over parallel multimode: 4 lanes x 2 fibres = 8 lit fibres per link
+    assert nl.fibers == 8 * f.links["node_leaf"]
+    # one MPO-12 cable per link, a connector at each end
+    assert nl.cables == f.links["node_leaf"]
+    assert sum(nl.connectors.values()) == 2 * nl.cables
+    # twin-port modules: two links per module at the switch end
+    assert nl.modules_b * 2 == f.links["node_leaf"]
+    assert f.fibers == sum(m.fibers for m in f.media.values())
+
+
+def test_oversubscription_puts_more_down_than_up(catalog):
+    f = count_fabric(FabricSpec(servers=96, server="dgx-h100", leaf_switch="qm9700",
+                                oversubscription=3.0), catalog)
+    # 64 ports split 48 down : 16 up; 96 servers on one rail group of 48 -> 2 SUs
+    assert f.servers_per_su == 48
+    assert f.links["leaf_spine"] * 3 == f.links["node_leaf"]

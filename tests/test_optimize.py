@@ -1,0 +1,145 @@
+"""The first model's results re-derived by hand for tiny sites."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.inputs import prepare
+from planner.optimize import Status, build_model, facility_mw, solve
+from planner.report import bom_rows, scenario_summary
+from planner.site import load_site
+
+MINER_SITE = """
+schema = 1
+name = "tiny mine"
+[grid]
+capacity_mw = 1.0
+[power_price]
+kind = "flat"
+usd_per_mwh = {price}
+[cooling]
+mining_pue = 1.0
+ai_pue = 1.25
+[[fleet.miners]]
+model = "antminer-s19-xp"
+count = 400
+[ai]
+server = "dgx-h100"
+leaf_switch = "qm9700"
+max_gpus = 0
+lease_usd_per_gpu_hour = 2.0
+[economics]
+discount_rate = 0.0
+horizon_years = 1
+btc_price_usd = 100000
+network_hashrate_ehs = 1000
+block_subsidy_btc = 3.125
+[scenarios.hybrid]
+kind = "hybrid"
+"""
+
+
+def _solve(path, catalog, scenario, solver="highs"):
+    loaded = load_site(path)
+    inputs = prepare(loaded, catalog, scenario)
+    return solve(build_model(inputs), solver=solver)
+
+
+@pytest.mark.parametrize(("price", "expected"), [(50.0, 332), (86.0, 332), (88.0, 0), (150.0, 0)])
+def test_miner_runs_iff_hashprice_beats_breakeven(write_site, catalog, price, expected):
+    """S19 XP: 140 TH/s, 3,010 W. Hashprice = 144 * 3.125 * 100,000 / 1e9 = 0.045 USD/TH/day,
+    so a miner earns 6.30 USD a day and uses 72.24 kWh: breakeven 87.21 USD/MWh.
+    Below it, keep as many as fit: floor(1 MW / 3,010 W) = 332 of the 400."""
+    result = _solve(write_site(MINER_SITE.format(price=price)), catalog, "hybrid")
+    assert result.status is Status.OPTIMAL
+    assert result.miners_kept["antminer-s19-xp"] == expected
+
+
+def test_miner_npv_by_hand(write_site, catalog):
+    """At 50 USD/MWh, no discounting, one year: per miner 6.30 - 72.24 kWh * 0.05 = 2.688
+    USD/day; 365 days * 332 miners = 325,737.6 USD."""
+    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    assert result.objective_usd == pytest.approx(332 * 365 * (6.30 - 72.24 * 0.05), rel=1e-9)
+    summary = scenario_summary(result, catalog)
+    assert summary["hashrate_ths"] == 332 * 140
+    assert summary["facility_power_mw"] == pytest.approx(332 * 3010 / 1e6)
+    assert "grid capacity" in summary["binding_constraints"][0]
+
+
+AI_SITE = """
+schema = 1
+name = "tiny AI"
+[grid]
+capacity_mw = 0.1
+[power_price]
+kind = "flat"
+usd_per_mwh = 50
+[cooling]
+ai_pue = 1.25
+[ai]
+server = "dgx-h100"
+leaf_switch = "qm9700"
+step = "server"
+lease_usd_per_gpu_hour = 3.0
+utilization = 1.0
+[economics]
+discount_rate = 0.0
+horizon_years = 3
+btc_price_usd = 100000
+network_hashrate_ehs = 1000
+[scenarios.greenfield]
+kind = "greenfield"
+[costs]
+"dgx-h100" = 200000
+"qm9700" = 30000
+"osfp-800g-2xsr4" = 1000
+"osfp-800g-2xdr4" = 1200
+"""
+
+
+def test_ai_sizing_under_grid_by_hand(write_site, catalog):
+    """DGX H100 draws 10.2 kW max; at PUE 1.25 eight servers need 8 * 10.2 * 1.25 = 102 kW
+    > 100 kW, so at most 7. A server leases 8 GPUs * 3 USD * 8,760 h = 210,240 USD a year,
+    far above its 200,000 USD cost over 3 years, so the plan builds all 7 and the grid
+    binds. The power balance is re-derived from the BOM."""
+    result = _solve(write_site(AI_SITE), catalog, "greenfield")
+    assert result.status is Status.OPTIMAL
+    option = result.option
+    assert option.servers == 7 and option.gpus == 56
+    rows = bom_rows(result, catalog)
+    it_w = sum(r["extended_power_w"] or 0 for r in rows)
+    with_ai, _ = facility_mw(result.inputs, result.option_index, result.miners_kept)
+    assert with_ai == pytest.approx(it_w * 1.25 / 1e6)
+    assert with_ai <= 0.1
+    # 8 rails x 7 servers: 56 server links, each leaf (one per rail) reaches one spine
+    assert option.fabric.links["node_leaf"] == 56
+    servers_row = next(r for r in rows if r["category"] == "gpu_server")
+    assert servers_row["quantity"] == 7
+    assert servers_row["extended_cost_usd"] == 7 * 200000
+    summary = scenario_summary(result, catalog)
+    assert summary["gpus"] == 56
+    assert summary["revenue_usd_per_year"] == pytest.approx(56 * 3.0 * 8760)
+
+
+def test_min_gpus_beyond_grid_is_infeasible_and_named(write_site, catalog):
+    text = AI_SITE.replace('step = "server"', 'step = "server"\nmin_gpus = 160')
+    result = _solve(write_site(text), catalog, "greenfield")
+    assert result.status is Status.INFEASIBLE
+    assert any(r.startswith("grid capacity") and "160 GPUs" in r for r in result.infeasibility)
+
+
+def test_highs_and_cbc_agree(write_site, catalog):
+    path = write_site(MINER_SITE.format(price=50.0))
+    a = _solve(path, catalog, "hybrid", "highs")
+    b = _solve(path, catalog, "hybrid", "cbc")
+    assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-9)
+
+
+def test_pulp_names_are_unique(write_site, catalog):
+    loaded = load_site(write_site(AI_SITE))
+    model = build_model(prepare(loaded, catalog, "greenfield"))
+    names = [v.name for v in model.problem.variables()]
+    assert len(names) == len(set(names))
+    constraints = [c.name for c in model.problem.constraints()]
+    assert len(constraints) == len(set(constraints))
+    assert set(constraints) <= set(model.meaning)

@@ -1,0 +1,1 @@
+"""Textual app for the planner (imports planner; planner never imports tui)."""

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from planner.catalog import Catalog
-from planner.economics import HOURS_PER_MONTH, annuity_factor
+from planner.economics import HOURS_PER_MONTH, annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
 from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
@@ -88,19 +88,34 @@ class ScenarioInputs:
 
     @property
     def miners_before_ai(self) -> bool:
+        """Existing miners may run until the AI load starts (retrofit and hybrid)."""
         return self.kind in ("retrofit", "hybrid") and self.ai_start_month > 0
 
     @property
     def miners_with_ai(self) -> bool:
+        """Existing miners may run beside the AI load (hybrid only)."""
         return self.kind == "hybrid"
 
-    def miner_months(self) -> tuple[int, int]:
-        """Months [start, end) in which kept miners run."""
-        if self.kind == "hybrid":
-            return 0, self.horizon_months
-        if self.kind == "retrofit":
-            return 0, min(self.ai_start_month, self.horizon_months)
-        return 0, 0
+    def start_discount(self) -> float:
+        """Present value of 1 USD at the AI start: (1 + r_m)^-start."""
+        return (1 + monthly_rate(self.discount_rate)) ** -min(self.ai_start_month, self.horizon_months)
+
+    def miner_coefficients(self, block: MinerBlock) -> tuple[float, float]:
+        """Objective coefficients of one miner kept before the AI start (x0) and beside it (x1).
+
+        With m the monthly margin, s the salvage, d the discount factor at the AI start and
+        A the annuity factors, the plan's miner value is (plus the constant s * count):
+
+            x0 * (m * A[0, start) - s + s * d)  +  x1 * (m * A[start, H) - s * d)
+
+        i.e. a miner not kept is sold now; one kept until the AI start is sold then; one
+        kept beside the AI is never sold.
+        """
+        m, s, d = block.margin_usd_per_month, block.salvage_usd, self.start_discount()
+        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
+        before = m * annuity_factor(self.discount_rate, 0, start) - s + s * d
+        with_ai = m * annuity_factor(self.discount_rate, start, h) - s * d
+        return before, with_ai
 
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
         """Lease revenue less energy and fixed opex of one cluster option, per month."""
@@ -114,11 +129,6 @@ class ScenarioInputs:
         """Present value of an option: discounted margins from the AI start, less capex."""
         factor = annuity_factor(self.discount_rate, self.ai_start_month, self.horizon_months)
         return self.ai_margin_usd_per_month(option) * factor - option.capex_total_usd
-
-    def miner_value_usd(self, block: MinerBlock) -> float:
-        """Present value of keeping one miner instead of selling it for salvage."""
-        start, end = self.miner_months()
-        return block.margin_usd_per_month * annuity_factor(self.discount_rate, start, end) - block.salvage_usd
 
 
 def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:

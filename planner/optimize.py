@@ -39,7 +39,8 @@ class PlanModel:
     inputs: ScenarioInputs
     problem: Any
     size: dict[int, Any]  # option index -> binary
-    keep: dict[str, Any]  # miner block key -> integer
+    keep_before: dict[str, Any]  # miner block key -> miners running before the AI start
+    keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
     meaning: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
@@ -54,7 +55,8 @@ class Result:
     solver: str
     objective_usd: float | None
     option_index: int | None
-    miners_kept: dict[str, int]
+    miners_before: dict[str, int]
+    miners_with_ai: dict[str, int]
     binding: list[str]
     infeasibility: list[str]
     build_seconds: float
@@ -79,17 +81,24 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     t0 = time.perf_counter()
     prob = pulp.LpProblem(safe(f"plan__{inputs.scenario}"), pulp.LpMaximize)
     size = {i: _var(prob, f"size__{i}", 0, 1, "Binary") for i in range(len(inputs.options))}
-    keep = {b.key: _var(prob, f"keep__{safe(b.key)}", 0, b.count, "Integer") for b in inputs.miners}
-    model = PlanModel(inputs, prob, size, keep)
+    before_cap = (lambda b: b.count) if inputs.miners_before_ai else (lambda b: 0)
+    with_cap = (lambda b: b.count) if inputs.miners_with_ai else (lambda b: 0)
+    keep_before = {b.key: _var(prob, f"miners_before__{safe(b.key)}", 0, before_cap(b), "Integer")
+                   for b in inputs.miners}
+    keep_with = {b.key: _var(prob, f"miners_with_ai__{safe(b.key)}", 0, with_cap(b), "Integer")
+                 for b in inputs.miners}
+    model = PlanModel(inputs, prob, size, keep_before, keep_with)
     for i, opt in enumerate(inputs.options):
         model.meaning[f"size__{i}"] = f"build {opt.servers} servers ({opt.gpus} GPUs)"
     for b in inputs.miners:
-        model.meaning[f"keep__{safe(b.key)}"] = f"existing {b.key} miners kept"
+        model.meaning[f"miners_before__{safe(b.key)}"] = f"existing {b.key} miners run before the AI start"
+        model.meaning[f"miners_with_ai__{safe(b.key)}"] = f"existing {b.key} miners run beside the AI"
     if elastic:
         model.elastic = {f: _var(prob, f"slack__{f}", 0, None, "Continuous") for f in FAMILIES}
 
     add_objective(model)
     add_one_cluster_size(model)
+    add_miner_continuity(model)
     add_grid_capacity(model)
     add_min_gpus(model)
     add_capex_budget(model)
@@ -111,21 +120,36 @@ def _slack(model: PlanModel, family: str):
 
 
 def add_objective(model: PlanModel) -> None:
-    """maximise  sum_k v_k y_k + sum_b w_b x_b  - M sum_f s_f
+    """maximise  sum_k v_k y_k + sum_b (a_b x0_b + c_b x1_b) + sum_b s_b n_b - M sum_f e_f
 
     v_k: present value of cluster option k (discounted lease margin from the AI start,
-    less its capex); w_b: present value of keeping one miner of block b rather than
-    selling it; s_f: elastic slack of family f (only in the elastic re-solve).
+    less its capex); x0_b, x1_b: miners of block b run before and beside the AI, with
+    coefficients from :meth:`ScenarioInputs.miner_coefficients`; s_b n_b: salvage of the
+    whole block (a constant); e_f: elastic slack of family f (elastic re-solve only).
     """
     import pulp
 
     inp = model.inputs
     expr = pulp.lpSum(inp.ai_value_usd(o) * model.size[i] for i, o in enumerate(inp.options))
-    expr += pulp.lpSum(inp.miner_value_usd(b) * model.keep[b.key] for b in inp.miners)
+    for b in inp.miners:
+        before, with_ai = inp.miner_coefficients(b)
+        expr += before * model.keep_before[b.key] + with_ai * model.keep_with_ai[b.key]
+    expr += sum(b.salvage_usd * b.count for b in inp.miners)
     if model.elastic:
         scale = 1e12
         expr -= pulp.lpSum(scale * s for s in model.elastic.values())
     model.problem += expr, "npv_usd"
+
+
+def add_miner_continuity(model: PlanModel) -> None:
+    """x1_b <= x0_b when miners run before the AI: a miner sold cannot come back."""
+    inp = model.inputs
+    if not (inp.miners_before_ai and inp.miners_with_ai):
+        return
+    for b in inp.miners:
+        name = f"miner_continuity__{safe(b.key)}"
+        model.problem += model.keep_with_ai[b.key] <= model.keep_before[b.key], name
+        model.meaning[name] = f"{b.key} miners beside the AI were running before it"
 
 
 def add_one_cluster_size(model: PlanModel) -> None:
@@ -147,15 +171,18 @@ def add_grid_capacity(model: PlanModel) -> None:
     import pulp
 
     inp = model.inputs
-    miners_mw = pulp.lpSum(b.power_w / 1e6 * inp.mining_pue * model.keep[b.key] for b in inp.miners)
+    def miners_mw(keep):
+        return pulp.lpSum(b.power_w / 1e6 * inp.mining_pue * keep[b.key] for b in inp.miners)
+
     ai_mw = pulp.lpSum(o.it_power_w / 1e6 * inp.ai_pue * model.size[i]
                        for i, o in enumerate(inp.options))
-    with_ai = ai_mw + (miners_mw if inp.miners_with_ai else 0)
+    with_ai = ai_mw + miners_mw(model.keep_with_ai)
     model.problem += (with_ai <= inp.capacity_mw + _slack(model, "grid_capacity_with_ai"),
                       "grid_capacity_with_ai")
     model.meaning["grid_capacity_with_ai"] = "grid capacity once the AI load runs"
     if inp.miners and inp.miners_before_ai:
-        model.problem += (miners_mw <= inp.capacity_mw + _slack(model, "grid_capacity_before_ai"),
+        model.problem += (miners_mw(model.keep_before) <= inp.capacity_mw
+                          + _slack(model, "grid_capacity_before_ai"),
                           "grid_capacity_before_ai")
         model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
 
@@ -232,36 +259,54 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     inp = model.inputs
     if status is not Status.OPTIMAL:
         reasons = explain_infeasible(inp, solver) if status is Status.INFEASIBLE else []
-        return Result(inp, status, used, None, None, {}, [], reasons, model.build_seconds, seconds)
+        return Result(inp, status, used, None, None, {}, {}, [], reasons, model.build_seconds,
+                      seconds)
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
-    kept = {k: round(v.value() or 0) for k, v in model.keep.items()}
+    before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective)
-    return Result(inp, status, used, objective, chosen, kept, binding_families(inp, chosen, kept),
-                  [], model.build_seconds, seconds)
+    return Result(inp, status, used, objective, chosen, before, with_ai,
+                  binding_families(inp, chosen, before, with_ai), [], model.build_seconds, seconds)
 
 
-def facility_mw(inp: ScenarioInputs, option_index: int, kept: dict[str, int]) -> tuple[float, float]:
+def _values(variables: dict[str, Any]) -> dict[str, int]:
+    return {k: round(v.value() or 0) for k, v in variables.items()}
+
+
+def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int],
+                with_ai: dict[str, int]) -> tuple[float, float]:
     """(with AI, before AI) facility power, MW, re-derived from the choice."""
     option = inp.options[option_index]
-    miners = sum(b.power_w * kept.get(b.key, 0) for b in inp.miners) / 1e6 * inp.mining_pue
-    ai = option.it_power_w / 1e6 * inp.ai_pue
-    return ai + (miners if inp.miners_with_ai else 0.0), miners if inp.miners_before_ai else 0.0
+
+    def miners(kept: dict[str, int]) -> float:
+        return sum(b.power_w * kept.get(b.key, 0) for b in inp.miners) / 1e6 * inp.mining_pue
+
+    return option.it_power_w / 1e6 * inp.ai_pue + miners(with_ai), miners(before)
 
 
-def binding_families(inp: ScenarioInputs, chosen: int, kept: dict[str, int]) -> list[str]:
+def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int],
+                     with_ai: dict[str, int]) -> list[str]:
     """Families that stop the plan from growing: the next larger option or one more
     profitable miner would break them."""
     out = []
-    with_ai, before = facility_mw(inp, chosen, kept)
+    mw_with, mw_before = facility_mw(inp, chosen, before, with_ai)
     nxt = inp.options[chosen + 1] if chosen + 1 < len(inp.options) else None
-    step_mw = []
+    steps_with: list[float] = []
     if nxt is not None:
-        step_mw.append((nxt.it_power_w - inp.options[chosen].it_power_w) / 1e6 * inp.ai_pue)
+        steps_with.append((nxt.it_power_w - inp.options[chosen].it_power_w) / 1e6 * inp.ai_pue)
+    steps_before: list[float] = []
     for b in inp.miners:
-        if kept.get(b.key, 0) < b.count and inp.miner_value_usd(b) > 0:
-            step_mw.append(b.power_w / 1e6 * inp.mining_pue)
-    if step_mw and inp.capacity_mw - max(with_ai, before) < min(step_mw) - 1e-9:
-        out.append(f"grid capacity: {max(with_ai, before):.3f} MW of {inp.capacity_mw:g} MW used")
+        a0, a1 = inp.miner_coefficients(b)
+        unit = b.power_w / 1e6 * inp.mining_pue
+        cap = before.get(b.key, 0) if inp.miners_before_ai else b.count
+        if inp.miners_with_ai and with_ai.get(b.key, 0) < cap and a1 > 0:
+            steps_with.append(unit)
+        if inp.miners_before_ai and before.get(b.key, 0) < b.count and a0 + max(a1, 0) > 0:
+            steps_before.append(unit)
+    if steps_with and inp.capacity_mw - mw_with < min(steps_with) - 1e-9:
+        out.append(f"grid capacity: {mw_with:.3f} MW of {inp.capacity_mw:g} MW used with the AI load")
+    if steps_before and inp.capacity_mw - mw_before < min(steps_before) - 1e-9:
+        out.append(f"grid capacity before the AI start: {mw_before:.3f} MW of "
+                   f"{inp.capacity_mw:g} MW used")
     option = inp.options[chosen]
     if nxt is None and len(inp.options) > 1 and inp.options_capped_by:
         out.append(f"cluster size: {option.gpus} GPUs is the largest option "
@@ -285,8 +330,8 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     option = inp.options[chosen]
-    kept = {k: round(v.value() or 0) for k, v in model.keep.items()}
-    with_ai, before = facility_mw(inp, chosen, kept)
+    with_ai, before = facility_mw(inp, chosen, _values(model.keep_before),
+                                  _values(model.keep_with_ai))
     for family, var in model.elastic.items():
         amount = var.value() or 0.0
         if amount <= 1e-6:

@@ -17,18 +17,26 @@ BOM_COLUMNS = [
 
 
 def cash_flows(result: Result) -> list[float]:
-    """Monthly cash flows of the chosen plan (capex at month 0)."""
+    """Monthly cash flows of the chosen plan.
+
+    Month 0: -capex + salvage of miners not kept. Then the AI lease margin from the AI
+    start, miners' margins while they run, and the salvage of miners retired at the AI
+    start (received at that month).
+    """
     inp, opt = result.inputs, result.option
+    start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
+    before, with_ai = result.miners_before, result.miners_with_ai
     streams = []
-    ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
     if opt.servers:
-        streams.append((ai, inp.ai_start_month, inp.horizon_months))
-    start, end = inp.miner_months()
-    miners = sum(b.margin_usd_per_month * result.miners_kept.get(b.key, 0) for b in inp.miners)
-    if miners:
-        streams.append((miners, start, end))
-    salvage = sum(b.salvage_usd * (b.count - result.miners_kept.get(b.key, 0)) for b in inp.miners)
-    return monthly_cash_flows(opt.capex_total_usd - salvage, streams, inp.horizon_months)
+        streams.append((inp.ai_margin_usd_per_month(opt), inp.ai_start_month, horizon))
+    streams.append((sum(b.margin_usd_per_month * before.get(b.key, 0) for b in inp.miners), 0, start))
+    streams.append((sum(b.margin_usd_per_month * with_ai.get(b.key, 0) for b in inp.miners),
+                    start, horizon))
+    sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners)
+    flows = monthly_cash_flows(opt.capex_total_usd - sold_now, streams, horizon)
+    flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0))
+                        for b in inp.miners)
+    return flows
 
 
 def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
@@ -44,9 +52,9 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         base["binding_constraints"] = result.infeasibility
         return base
     opt = result.option
-    kept = result.miners_kept
-    steady_miners = kept if inp.miners_with_ai else {}
-    with_ai, before = facility_mw(inp, result.option_index, kept)
+    before_kept = result.miners_before
+    steady_miners = result.miners_with_ai
+    with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners)
     miner_it_w = sum(b.power_w * steady_miners.get(b.key, 0) for b in inp.miners)
     it_mw = (opt.it_power_w + miner_it_w) / 1e6
     ai_energy_mw = (opt.server_power_w * inp.power_fraction + opt.network_power_w) / 1e6 * inp.ai_pue
@@ -59,8 +67,8 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
              + miner_it_w / 1e6 * inp.mining_opex_usd_per_mw_year)
     flows = cash_flows(result)
     fab = opt.fabric
-    first = 0 if (any(kept.values()) and inp.kind != "greenfield") else (
-        inp.ai_start_month if opt.servers else None)
+    first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
+        else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
     rate = irr(flows)
     base.update({
         "gpus": opt.gpus,
@@ -68,7 +76,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "server": inp.server_key,
         "miners": sum(steady_miners.values()),
         "miners_by_model": dict(sorted(steady_miners.items())),
-        "miners_before_ai": sum(kept.values()) if inp.miners_before_ai else 0,
+        "miners_before_ai": sum(before_kept.values()),
         "hashrate_ths": hashrate,
         "it_power_mw": round(it_mw, 6),
         "facility_power_mw": round(with_ai, 6),
@@ -179,10 +187,13 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 "source": "site file scenarios.*.facility_usd_per_mw",
             })
     for b in inp.miners:
-        kept = result.miners_kept.get(b.key, 0)
         m = catalog.miners[b.key]
-        label = "kept" if inp.miners_with_ai else "kept until the AI start"
-        part_row("miner", b.key, kept, f"{m.vendor} {m.model} (existing, {label})", m.power_w,
-                 0.0, "existing fleet")
+        kept = result.miners_with_ai.get(b.key, 0)
+        until = result.miners_before.get(b.key, 0) - kept
+        part_row("miner", b.key, kept, f"{m.vendor} {m.model} (existing, kept beside the AI)",
+                 m.power_w, 0.0, "existing fleet")
+        part_row("miner_retired", b.key, until,
+                 f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
+                 None, 0.0, "existing fleet")
     rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))
     return rows

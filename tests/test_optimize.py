@@ -52,7 +52,7 @@ def test_miner_runs_iff_hashprice_beats_breakeven(write_site, catalog, price, ex
     Below it, keep as many as fit: floor(1 MW / 3,010 W) = 332 of the 400."""
     result = _solve(write_site(MINER_SITE.format(price=price)), catalog, "hybrid")
     assert result.status is Status.OPTIMAL
-    assert result.miners_kept["antminer-s19-xp"] == expected
+    assert result.miners_with_ai["antminer-s19-xp"] == expected
 
 
 def test_miner_npv_by_hand(write_site, catalog):
@@ -108,7 +108,8 @@ def test_ai_sizing_under_grid_by_hand(write_site, catalog):
     assert option.servers == 7 and option.gpus == 56
     rows = bom_rows(result, catalog)
     it_w = sum(r["extended_power_w"] or 0 for r in rows)
-    with_ai, _ = facility_mw(result.inputs, result.option_index, result.miners_kept)
+    with_ai, _ = facility_mw(result.inputs, result.option_index, result.miners_before,
+                             result.miners_with_ai)
     assert with_ai == pytest.approx(it_w * 1.25 / 1e6)
     assert with_ai <= 0.1
     # 8 rails x 7 servers: 56 server links, each leaf (one per rail) reaches one spine
@@ -143,3 +144,26 @@ def test_pulp_names_are_unique(write_site, catalog):
     constraints = [c.name for c in model.problem.constraints()]
     assert len(constraints) == len(set(constraints))
     assert set(constraints) <= set(model.meaning)
+
+
+@pytest.mark.parametrize("scenario", ["retrofit", "hybrid"])
+def test_objective_equals_npv_of_the_cash_flows(write_site, catalog, scenario):
+    """Two independent routes to the same number: the MILP objective (annuity-factor
+    coefficients) and the NPV of the month-by-month cash flows of the chosen plan, with a
+    salvage value and a build period so every term is exercised."""
+    from planner.economics import npv
+    from planner.report import cash_flows
+
+    from .conftest import SITES
+
+    text = (SITES / "xinjiang-mine.toml").read_text().replace(
+        "salvage_usd = 0.0", "salvage_usd = 150.0").replace("count = 40000", "count = 5000")
+    result = _solve(write_site(text), catalog, scenario)
+    assert result.status is Status.OPTIMAL
+    flows = cash_flows(result)
+    assert npv(flows, result.inputs.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
+    if scenario == "retrofit":
+        assert sum(result.miners_with_ai.values()) == 0
+    # miners beside the AI were already running before it
+    for key, n in result.miners_with_ai.items():
+        assert n <= result.miners_before[key] or not result.inputs.miners_before_ai

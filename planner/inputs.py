@@ -85,6 +85,7 @@ class ScenarioInputs:
     server_key: str = ""
     warnings: list[str] = field(default_factory=list)
     options_capped_by: str = ""
+    workload_gpus: int | None = None
 
     @property
     def miners_before_ai(self) -> bool:
@@ -171,6 +172,10 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         return priced.unit_cost_usd
 
     server_cost = need_price(server.key, ("ai", "server"))
+    min_gpus, workload_gpus = ai.min_gpus, None
+    if ai.workload is not None:
+        workload_gpus = _workload_gpus(loaded, catalog)
+        min_gpus = max(min_gpus, workload_gpus)
     capacity = sc.grid_capacity_mw or site.grid.capacity_mw
     d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
@@ -179,7 +184,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
     warnings: set[str] = set()
     capped: list[str] = []
     options = _enumerate_options(loaded, catalog, capacity, server_cost, sc.facility_usd_per_mw,
-                                 need_price, warnings, capped)
+                                 need_price, warnings, capped, min_gpus)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         for i, block in enumerate(site.fleet.miners):
@@ -202,23 +207,42 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         utilization=ai.utilization, power_fraction=ai.power_fraction,
         ai_opex_usd_per_mw_year=econ.ai_opex_usd_per_mw_year,
         mining_opex_usd_per_mw_year=econ.mining_opex_usd_per_mw_year,
-        min_gpus=ai.min_gpus, capex_budget_usd=econ.capex_budget_usd,
+        min_gpus=min_gpus, workload_gpus=workload_gpus, capex_budget_usd=econ.capex_budget_usd,
         hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, options=options, miners=miners,
         prices=prices, server_key=server.key, warnings=sorted(warnings),
         options_capped_by=capped[-1] if capped else "",
     )
 
 
+def _workload_gpus(loaded: LoadedSite, catalog: Catalog) -> int:
+    """GPUs the site's workload needs on the site's server (whole servers)."""
+    from planner.compute import ComputeError, inference_demand, training_demand
+
+    ai, w = loaded.site.ai, loaded.site.ai.workload
+    try:
+        if w.kind == "train":
+            d = training_demand(catalog, ai.server, w.params, w.tokens, w.runs_per_month,
+                                w.utilization, w.precision, w.sparse, 1.0, w.days_per_month)
+        else:
+            d = inference_demand(catalog, ai.server, w.params, w.tokens_per_day, w.utilization,
+                                 w.precision, w.sparse, 1.0)
+    except ComputeError as exc:
+        raise InputError([Problem(display_path(loaded.path), "ai.workload", str(exc),
+                                  loaded.line("ai", "workload"))]) from None
+    return d.gpus
+
+
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
                        server_cost: float, facility_usd_per_mw: float, need_price,
-                       warnings: set[str], capped: list[str]) -> list[ClusterOption]:
+                       warnings: set[str], capped: list[str],
+                       min_gpus: int) -> list[ClusterOption]:
     """Cluster sizes from zero up to what the grid (or min/max GPUs) allows, in steps."""
     site, ai = loaded.site, loaded.site.ai
     server = catalog.servers[ai.server]
     shown = display_path(loaded.path)
     per_server_mw = (server.max_power_w or 0) / 1e6 * site.cooling.ai_pue
     by_grid = math.floor(capacity_mw / per_server_mw) if per_server_mw else 0
-    by_min = math.ceil(ai.min_gpus / server.gpus)
+    by_min = math.ceil(min_gpus / server.gpus)
     limit = max(by_grid, by_min)
     capped.append("the grid capacity at max server power")
     if ai.max_gpus is not None and ai.max_gpus // server.gpus < limit:

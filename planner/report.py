@@ -100,6 +100,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "mpo_connectors": fab.mpo_connectors if fab else {},
         "binding_constraints": result.binding,
         "warnings": list(inp.warnings),
+        "workload_gpus": inp.workload_gpus,
     })
     return base
 

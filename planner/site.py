@@ -69,6 +69,32 @@ class Fleet(Section):
     miners: list[FleetMiners] = Field(default_factory=list)
 
 
+class Workload(Section):
+    """A training or inference target that sets the minimum GPUs to build.
+
+    train: FLOPs per run = 6·params·tokens, runs_per_month runs; infer: 2·params FLOPs per
+    token, tokens_per_day tokens. Servers = FLOPs a day / (server peak x utilization x 86,400).
+    """
+
+    kind: Literal["train", "infer"]
+    params: float = Field(gt=0, description="model parameters")
+    tokens: float | None = Field(None, gt=0, description="training tokens per run (train)")
+    runs_per_month: float = Field(1.0, gt=0, description="training runs a month (train)")
+    days_per_month: float = Field(30.0, gt=0, description="days in a month for runs_per_month")
+    tokens_per_day: float | None = Field(None, gt=0, description="tokens served a day (infer)")
+    utilization: float = Field(0.4, gt=0, le=1, description="model FLOPs utilisation")
+    precision: Literal["tf32", "bf16", "fp16", "fp8", "fp4"] = "bf16"
+    sparse: bool = Field(False, description="use the structured-sparsity peak")
+
+    @model_validator(mode="after")
+    def _needs(self) -> Workload:
+        if self.kind == "train" and self.tokens is None:
+            raise ValueError("a training workload needs tokens")
+        if self.kind == "infer" and self.tokens_per_day is None:
+            raise ValueError("an inference workload needs tokens_per_day")
+        return self
+
+
 class AI(Section):
     """The AI block: server, fabric and revenue."""
 
@@ -79,6 +105,7 @@ class AI(Section):
     oversubscription: float = Field(1.0, ge=1.0, le=8.0, description="leaf down:up ratio")
     step: Literal["su", "server"] = Field("su", description="build in whole scalable units or servers")
     min_gpus: int = Field(0, ge=0, description="GPUs the plan must build at least")
+    workload: Workload | None = Field(None, description="a workload whose GPUs the plan must build")
     max_gpus: int | None = Field(None, ge=0, description="GPUs the plan may build at most")
     lease_usd_per_gpu_hour: float = Field(ge=0, description="lease price per GPU-hour, USD")
     utilization: float = Field(0.8, gt=0, le=1.0, description="share of hours leased")

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
@@ -356,7 +357,7 @@ class Catalog:
         entry = self.entries[kind].get(key)
         if entry is None:
             hint = did_you_mean(key, self.entries[kind])
-            raise InputError([Problem(where or "catalog", "", f"unknown {kind[:-1]} {key!r}", hint=hint)])
+            raise InputError([Problem(where or "catalog", "", f"unknown {SINGULAR[kind]} {key!r}", hint=hint)])
         return entry.item
 
 

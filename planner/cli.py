@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError
 
 app = typer.Typer(
@@ -39,7 +40,7 @@ CatalogOpt = Annotated[
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
 
 
 class Failed(Exception):
@@ -74,7 +75,7 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
     results = {}
     for name in names:
         if not quiet:
-            _console(stderr=True).print(f"[dim]solving {name} ...[/dim]")
+            _console(stderr=True).print(f"solving {name} ...", style="dim")
         inputs = prepare(loaded, catalog, name)
         results[name] = solve(build_model(inputs), solver=solver)
     return results
@@ -127,7 +128,7 @@ def _print_binding(doc: dict, console) -> None:
             console.print(f"  {name}: binds: {line}")
     rec = doc["recommendation"]
     if rec["scenario"]:
-        console.print(f"Recommendation: [bold]{rec['scenario']}[/bold] ({rec['reason']})")
+        console.print(f"Recommendation: {rec['scenario']} ({rec['reason']})", style="bold")
     else:
         console.print(f"Recommendation: none ({rec['reason']})")
 
@@ -285,7 +286,7 @@ def catalog_show(
     console = _console()
     if entry is not None:
         item = entry.item
-        table = Table(title=f"{key} ({entry.kind[:-1]}, from {entry.file})")
+        table = Table(title=f"{key} ({SINGULAR[entry.kind]}, from {entry.file})")
         table.add_column("field")
         table.add_column("value", overflow="fold")
         table.add_column("source", overflow="fold")
@@ -305,6 +306,116 @@ def catalog_show(
         console.print("unit cost: none (no list price or estimate; give one under [costs])")
 
 
+# ---------------------------------------------------------------- fabric
+
+
+@app.command("fabric")
+def fabric_cmd(
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs to connect (rounded up to whole servers).")],
+    server: Annotated[str, typer.Option("--server", help="Server key, e.g. dgx-b200.")],
+    switch: Annotated[str, typer.Option("--switch", help="Leaf switch key (and spine/core unless given).")],
+    spine_switch: Annotated[str | None, typer.Option("--spine-switch")] = None,
+    core_switch: Annotated[str | None, typer.Option("--core-switch")] = None,
+    tiers: Annotated[str, typer.Option("--tiers", help="auto, 2 or 3.")] = "auto",
+    planes: Annotated[int, typer.Option("--planes", help="Parallel planes; each NIC port splits across them.")] = 1,
+    oversubscription: Annotated[float, typer.Option("--oversubscription", help="Leaf down:up ratio.")] = 1.0,
+    optics: Annotated[str, typer.Option("--optics", help="auto, dsp, lpo, cpo or an optic key.")] = "auto",
+    network: Annotated[str, typer.Option("--network", help="compute or storage NIC ports.")] = "compute",
+    graphml: Annotated[Path | None, typer.Option("--graphml", help="Write the graph to this file.")] = None,
+    catalog: CatalogOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Size a training fabric alone: switches, links, optics, cables, fibres, MPO connectors."""
+    import math
+
+    from planner.catalog import load_catalog
+    from planner.errors import Problem, did_you_mean
+    from planner.fabric import FabricError, FabricSpec, count_fabric
+
+    cat = load_catalog(catalog or [])
+    problems = []
+    for option, key, kind in (("--server", server, "servers"), ("--switch", switch, "switches"),
+                              ("--spine-switch", spine_switch, "switches"),
+                              ("--core-switch", core_switch, "switches")):
+        if key is not None and key not in cat.entries[kind]:
+            problems.append(Problem("command line", option, f"unknown {SINGULAR[kind]} {key!r}",
+                                    hint=did_you_mean(key, cat.entries[kind])))
+    if optics not in ("auto", "dsp", "lpo", "cpo") and optics not in cat.optics:
+        problems.append(Problem("command line", "--optics", f"unknown optics {optics!r}",
+                                hint=did_you_mean(optics, [*cat.optics, "auto", "dsp", "lpo", "cpo"])))
+    if tiers not in ("auto", "2", "3"):
+        problems.append(Problem("command line", "--tiers", f"{tiers!r} is not auto, 2 or 3"))
+    if gpus < 1:
+        problems.append(Problem("command line", "--gpus", "must be at least 1"))
+    if planes < 1:
+        problems.append(Problem("command line", "--planes", "must be at least 1"))
+    if problems:
+        raise InputError(problems)
+    spec = FabricSpec(servers=math.ceil(gpus / cat.servers[server].gpus), server=server,
+                      leaf_switch=switch, spine_switch=spine_switch, core_switch=core_switch,
+                      tiers=None if tiers == "auto" else int(tiers), planes=planes,
+                      oversubscription=oversubscription, optics=optics, network=network)
+    try:
+        counts = count_fabric(spec, cat)
+    except FabricError as exc:
+        raise _compute_error(exc) from None
+    power, missing = counts.power_w(cat)
+    doc = counts.summary() | {"power_w": power, "power_not_sourced": missing}
+    if graphml is not None:
+        from planner.export import atomic_file
+        from planner.fabric_graph import build_graph, to_graphml
+
+        graph = build_graph(spec, cat, counts)
+        with atomic_file(graphml) as tmp:
+            to_graphml(graph, tmp)
+    if as_json:
+        _emit_json(doc)
+        return
+    _print_fabric(doc)
+
+
+def _print_fabric(doc: dict) -> None:
+    from rich.table import Table
+
+    console = _console()
+    title = (f"{doc['gpus']:,} GPUs on {doc['nodes']:,} servers: {doc['tiers']} tiers, "
+             f"{doc['planes']} plane(s), {doc['scalable_units']} SU of {doc['servers_per_su']}")
+    table = Table(title=title)
+    for col in ("tier", "switches above", "links", "bundle", "cables", "lit fibres"):
+        table.add_column(col, justify="left" if col == "tier" else "right")
+    roles = {"node_leaf": "leaf", "leaf_spine": "spine", "spine_core": "core"}
+    media_lines = []
+    for tier, role in roles.items():
+        m = doc["media"].get(tier)
+        if not m:
+            continue
+        bundle = doc["bundles"].get(tier, 1) if tier != "node_leaf" else 1
+        name = tier.replace("_", "-")
+        table.add_row(name, f"{doc['switches'][role]:,} {role}", f"{doc['links'][tier]:,}",
+                      str(bundle), f"{m['cables']:,}", f"{m['fibers']:,}")
+        media_lines.append(f"{name} ({m['optic_class']}, {m['length_m']:g} m): {m['lower']} / "
+                           f"{m['upper']}; cable {m['cable']}")
+    console.print(table)
+    for line in media_lines:
+        console.print(line)
+    rows = [
+        ("switches", ", ".join(f"{n:,} {r} ({doc['switch_models'][r]})" for r, n in doc["switches"].items() if n)),
+        ("transceivers", ", ".join(f"{n:,} {k}" for k, n in doc["transceivers"].items()) or "none"),
+        ("lit fibres", f"{doc['fibers']:,}"),
+        ("MPO connectors", ", ".join(f"{n:,} {k}" for k, n in doc["mpo_connectors"].items()) or "none"),
+        ("other connectors", ", ".join(f"{n:,} {k}" for k, n in doc["connectors"].items()
+                                       if not k.startswith("mpo")) or "none"),
+        ("ports free", ", ".join(f"{r} {n:,}" for r, n in doc["ports_free"].items())),
+        ("power, kW", f"switches {doc['power_w']['switches'] / 1e3:,.1f}, optics {doc['power_w']['optics'] / 1e3:,.1f}"),
+    ]
+    for label, text in rows:
+        console.print(f"{label}: {text}")
+    for key in doc["power_not_sourced"]:
+        console.print(f"warning: no sourced power figure for {key}; not counted", style="yellow")
+    for note in doc["notes"]:
+        console.print(f"note: {note}", style="yellow")
+
+
 # ---------------------------------------------------------------- size
 
 
@@ -314,7 +425,7 @@ def _size_catalog(overlays, key: str, kind: str, option: str):
 
     cat = load_catalog(overlays or [])
     if key not in cat.entries[kind]:
-        raise InputError([Problem("command line", option, f"unknown {kind[:-1]} {key!r}",
+        raise InputError([Problem("command line", option, f"unknown {SINGULAR[kind]} {key!r}",
                                   hint=did_you_mean(key, cat.entries[kind]))])
     return cat
 
@@ -403,7 +514,8 @@ def size_train(
     ] + _demand_rows(d)
     _print_quantities(f"training on {server}", rows)
     if sparse:
-        _console().print("[yellow]note:[/yellow] uses the structured-sparsity peak (2:4); dense training does not reach it")
+        _console().print("note: uses the structured-sparsity peak (2:4); dense training does not reach it",
+                         style="yellow")
 
 
 @size_app.command("infer")
@@ -560,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         err = _console(stderr=True)
         for problem in exc.problems:
-            err.print(f"[bold red]error:[/bold red] {problem}", markup=True)
+            err.print(f"error: {problem}", style="red")
         return EXIT_INPUT
     except Failed as exc:
         return exc.code

@@ -2,19 +2,27 @@
 
 Conventions
 -----------
-* A *rail* is one scale-out NIC port position across servers; a scalable unit (SU) has
-  one leaf per rail, each leaf taking that rail from ``down`` servers.
-* A leaf of radix ``k`` (ports at the NIC speed) splits ``down = k - up`` ports to
-  servers and ``up = floor(k / (r + 1))`` to spines, where ``r`` is the
-  oversubscription (1 = non-blocking: ``k/2`` down, ``k/2`` up).
-* Every leaf connects to every spine of its pod with the same whole number of links
-  (the *bundle*). In three tiers, spine ``i`` of every pod connects to every core of
-  core group ``i`` with one bundle, so each core takes one bundle per pod (the k-ary fat
-  tree). Spine and core counts are the smallest that divide the uplinks evenly and keep
-  every switch within its ports.
-* Counting media: a link has two ends; each end sits in a module (a transceiver, or a
-  port of a twin-port module). Transceivers, cables, connectors and lit fibres are
-  counted separately; fibres are counted once per link (in the cable).
+* A *rail* is one scale-out port position across servers. A scalable unit (SU) has one
+  leaf per rail; each leaf takes its rail from ``down`` servers.
+* A leaf of ``k`` ports (at the link speed) puts ``up = floor(k / (r + 1))`` ports to the
+  spines and ``down = k - up`` to servers, ``r`` being the oversubscription (1 =
+  non-blocking, k/2 down and k/2 up).
+* Every leaf connects to every spine of its pod with the same whole number of links (the
+  *bundle*). In three tiers, spine ``j`` of every pod connects to every core of core
+  group ``j`` with one bundle, so each core takes one bundle per pod (the k-ary fat tree:
+  k^2/2 endpoints in two tiers, k^3/4 in three, non-blocking). Spine and core counts are
+  the smallest that divide the uplinks evenly and keep every switch within its ports.
+* *Planes*: with ``P`` planes every server port is split into ``P`` links of 1/P of its
+  speed, one to each plane, and each plane is its own Clos.
+* Media: a link has two ends. A pluggable end sits in a module (transceiver) that may
+  carry several links (a twin-port 800G module carries two 400G links); a CPO end lands
+  on the switch's front-panel connectors (8 lanes per MPO-16 unless the catalog says
+  otherwise); a copper cable is its own module. Transceivers, cables, connectors and lit
+  fibres are counted separately; fibres once per link.
+
+Two modes agree exactly: :func:`count_fabric` counts analytically from the shape, and
+``planner.fabric_graph.build_graph`` builds a networkx graph whose counts are derived from
+node degrees (a property test checks they match).
 """
 
 from __future__ import annotations
@@ -24,9 +32,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from planner.catalog import Catalog, Optic, Server, Switch
-from planner.errors import InputError, Problem
 
+ROLES = ("leaf", "spine", "core")
 TIERS = ("node_leaf", "leaf_spine", "spine_core")
+DEFAULT_LENGTH_M = {"node_leaf": 30.0, "leaf_spine": 100.0, "spine_core": 300.0}
+CPO_LANES_PER_CONNECTOR = 8
+CPO_CONNECTOR = "mpo-16-apc"
+COPPER = ("dac", "acc", "aec")
+# optic classes that mate: the same fibre type and the same lane structure
+COMPATIBLE = {"dac": "copper", "acc": "copper", "aec": "copper", "sr": "mmf-parallel",
+              "dr": "smf-parallel", "lpo": "smf-parallel", "cpo": "smf-parallel",
+              "fr": "smf-wdm", "lr": "smf-wdm", "zr": "coherent"}
+CLASS_ORDER = ("dac", "acc", "aec", "sr", "dr", "lpo", "fr", "lr", "zr")
 
 
 class FabricError(ValueError):
@@ -35,7 +52,12 @@ class FabricError(ValueError):
 
 @dataclass(frozen=True)
 class FabricSpec:
-    """What to build: servers, the server model, switch per tier and optics policy."""
+    """What to build.
+
+    ``optics``: ``auto`` (lowest-power optic that reaches), ``dsp`` (DSP-retimed
+    pluggables only), ``lpo`` (linear pluggables where they fit), ``cpo`` (every switch
+    must be co-packaged), or an optic key to use at every pluggable end.
+    """
 
     servers: int
     server: str
@@ -43,59 +65,166 @@ class FabricSpec:
     spine_switch: str | None = None
     core_switch: str | None = None
     tiers: int | None = None  # None = the fewest that fit
+    planes: int = 1
     oversubscription: float = 1.0
-    optics: dict[str, str] = field(default_factory=dict)  # tier -> optic class or key
+    optics: str = "auto"
+    lengths_m: dict[str, float] = field(default_factory=dict)
+    network: str = "compute"  # which server ports: compute or storage
+
+
+@dataclass(frozen=True)
+class SwitchGroup:
+    """Identical switches of one role in one plane: links each takes down and up."""
+
+    role: str
+    count: int
+    ports: int
+    down: int
+    up: int
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The per-plane topology: everything the graph builder and the counts derive from."""
+
+    servers: int
+    rails: int
+    planes: int
+    link_gbps: float
+    tiers: int
+    servers_per_su: int
+    scalable_units: int
+    sus_per_pod: int
+    pods: int
+    leaves: int
+    spines_per_pod: int
+    cores_per_group: int
+    up_per_leaf: int
+    up_per_spine: int
+    bundle_leaf_spine: int
+    bundle_spine_core: int
+    radix: dict[str, int]
+
+    def servers_in_su(self, su: int) -> int:
+        return max(0, min(self.servers_per_su, self.servers - su * self.servers_per_su))
+
+    def sus_in_pod(self, pod: int) -> int:
+        return max(0, min(self.sus_per_pod, self.scalable_units - pod * self.sus_per_pod))
+
+    def groups(self) -> list[SwitchGroup]:
+        """Switch groups of one plane, by the links each member carries."""
+        out: Counter[tuple[str, int, int]] = Counter()
+        for su in range(self.scalable_units):
+            out[("leaf", self.servers_in_su(su), self.up_per_leaf)] += self.rails
+        if self.tiers >= 2:
+            for pod in range(self.pods):
+                leaves = self.sus_in_pod(pod) * self.rails
+                out[("spine", leaves * self.bundle_leaf_spine, self.up_per_spine)] += self.spines_per_pod
+        if self.tiers == 3:
+            out[("core", self.pods * self.bundle_spine_core, 0)] += self.spines_per_pod * self.cores_per_group
+        return [SwitchGroup(role, n, self.radix[role], down, up)
+                for (role, down, up), n in sorted(out.items()) if n]
+
+
+@dataclass(frozen=True)
+class EndMedia:
+    """One end of a tier's links: what plugs in there and how many."""
+
+    kind: str  # module | cpo | copper | none
+    part: str | None
+    links_per_unit: int  # links per module, per CPO connector, per copper plug
+    units: int  # modules, CPO connectors or copper plugs
+    connector: str | None
+    connectors: int
+    power_w: float | None  # per unit
 
 
 @dataclass(frozen=True)
 class TierMedia:
-    """The modules, cables and fibres of one tier of links."""
+    """The links of one tier and their media."""
 
+    tier: str
     links: int
     link_gbps: float
-    module_a: str | None  # lower end (server NIC or leaf uplink)
-    module_b: str | None  # upper end
-    modules_a: int
-    modules_b: int
+    length_m: float
+    optic_class: str
+    lower: EndMedia
+    upper: EndMedia
     cable_kind: str
     cables: int
-    fibers: int
-    connectors: dict[str, int]
+    fibers_per_link: int
+
+    @property
+    def fibers(self) -> int:
+        return self.links * self.fibers_per_link
+
+    @property
+    def connectors(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for end in (self.lower, self.upper):
+            if end.connector and end.connectors:
+                out[end.connector] += end.connectors
+        return dict(out)
 
 
 @dataclass(frozen=True)
 class FabricCounts:
-    """Exact counts for a built fabric (analytic; the graph builder must agree)."""
+    """Exact counts of a fabric, all planes together."""
 
-    servers: int
+    spec: FabricSpec
+    shape: Shape
     gpus: int
-    tiers: int
-    rails: int
-    scalable_units: int
-    servers_per_su: int
-    pods: int
-    switches: dict[str, int]
     switch_models: dict[str, str]
+    switches: dict[str, int]
     links: dict[str, int]
-    bundles: dict[str, int]
     ports_free: dict[str, int]
     media: dict[str, TierMedia]
+    scale_up_domains: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def servers(self) -> int:
+        return self.shape.servers
+
+    @property
+    def tiers(self) -> int:
+        return self.shape.tiers
+
+    @property
+    def planes(self) -> int:
+        return self.shape.planes
+
+    @property
+    def scalable_units(self) -> int:
+        return self.shape.scalable_units
+
+    @property
+    def servers_per_su(self) -> int:
+        return self.shape.servers_per_su
+
+    @property
+    def pods(self) -> int:
+        return self.shape.pods
+
+    @property
+    def bundles(self) -> dict[str, int]:
+        return {"leaf_spine": self.shape.bundle_leaf_spine, "spine_core": self.shape.bundle_spine_core}
 
     @property
     def transceivers(self) -> dict[str, int]:
         out: Counter[str] = Counter()
         for m in self.media.values():
-            if m.module_a:
-                out[m.module_a] += m.modules_a
-            if m.module_b:
-                out[m.module_b] += m.modules_b
+            for end in (m.lower, m.upper):
+                if end.kind == "module" and end.part:
+                    out[end.part] += end.units
         return dict(sorted(out.items()))
 
     @property
     def cables(self) -> dict[str, int]:
         out: Counter[str] = Counter()
         for m in self.media.values():
-            out[m.cable_kind] += m.cables
+            if m.cables:
+                out[m.cable_kind] += m.cables
         return dict(sorted(out.items()))
 
     @property
@@ -103,234 +232,408 @@ class FabricCounts:
         return sum(m.fibers for m in self.media.values())
 
     @property
-    def mpo_connectors(self) -> dict[str, int]:
+    def connectors(self) -> dict[str, int]:
         out: Counter[str] = Counter()
         for m in self.media.values():
-            for kind, n in m.connectors.items():
-                if kind.startswith("mpo"):
-                    out[kind] += n
+            out.update(m.connectors)
         return dict(sorted(out.items()))
 
-    def power_w(self, catalog: Catalog) -> tuple[dict[str, float], list[str]]:
-        """Switch and optics power, W, and the parts whose power no source gives.
+    @property
+    def mpo_connectors(self) -> dict[str, int]:
+        return {k: v for k, v in self.connectors.items() if k.startswith("mpo")}
 
-        Switches count at their max power (typical where only that is published);
-        optics at their max power. A part without a sourced figure adds nothing and is
-        named in the second return value, so the caller can say so.
+    @property
+    def cpo_lanes(self) -> int:
+        """Optical lanes used on co-packaged front panels (both tiers' switch ends)."""
+        return sum(end.connectors * CPO_LANES_PER_CONNECTOR
+                   for m in self.media.values() for end in (m.lower, m.upper) if end.kind == "cpo")
+
+    def power_w(self, catalog: Catalog) -> tuple[dict[str, float], list[str]]:
+        """Switch and optics power, W, and the parts with no sourced power figure.
+
+        Switches count at max power (typical where only that is published); a CPO
+        switch's figure already includes its optics. Modules and copper plugs count at
+        their catalog power. A part without a figure adds nothing and is named.
         """
         missing: list[str] = []
         switches = 0.0
-        for tier, n in self.switches.items():
+        for role, n in self.switches.items():
             if n:
-                sw = catalog.switches[self.switch_models[tier]]
+                sw = catalog.switches[self.switch_models[role]]
                 watts = sw.max_power_w or sw.typical_power_w
                 if watts is None:
                     missing.append(sw.key)
                 else:
                     switches += n * watts
         optics = 0.0
-        for key, n in self.transceivers.items():
-            optic = catalog.optics[key]
-            if optic.power_w is None:
-                missing.append(key)
-            else:
-                optics += n * optic.power_w
+        for m in self.media.values():
+            for end in (m.lower, m.upper):
+                if end.kind in ("module", "copper") and end.units:
+                    if end.power_w is None:
+                        missing.append(end.part or m.cable_kind)
+                    else:
+                        optics += end.units * end.power_w
         return {"switches": switches, "optics": optics}, sorted(set(missing))
 
+    def summary(self) -> dict:
+        """The JSON shape of ``planner fabric --json``."""
+        return {
+            "gpus": self.gpus, "nodes": self.servers, "tiers": self.tiers, "planes": self.planes,
+            "scalable_units": self.scalable_units, "servers_per_su": self.servers_per_su,
+            "pods": self.pods, "switches": dict(self.switches), "switch_models": dict(self.switch_models),
+            "links": dict(self.links), "bundles": self.bundles, "transceivers": self.transceivers,
+            "cables": self.cables, "fibers": self.fibers, "mpo_connectors": self.mpo_connectors,
+            "connectors": self.connectors, "cpo_lanes": self.cpo_lanes,
+            "ports_free": dict(self.ports_free), "scale_up_domains": self.scale_up_domains,
+            "media": {t: {"optic_class": m.optic_class, "length_m": m.length_m,
+                          "lower": m.lower.part or m.lower.kind, "upper": m.upper.part or m.upper.kind,
+                          "cable": m.cable_kind, "cables": m.cables, "fibers": m.fibers}
+                      for t, m in self.media.items() if m.links},
+            "notes": list(self.notes),
+        }
 
-def _leaf_split(radix: int, oversubscription: float) -> tuple[int, int]:
-    """(down, up) ports of a leaf of ``radix`` ports at oversubscription ``r``."""
+
+# ----------------------------------------------------------------------------- shape
+
+
+def ports_at(switch: Switch, gbps: float) -> int:
+    """Logical ports the switch offers at ``gbps`` (native or by breakout)."""
+    for ports, speed in switch.port_options():
+        if math.isclose(speed, gbps):
+            return ports
+    raise FabricError(
+        f"switch {switch.key!r} has no {gbps:g}G ports (it offers "
+        + ", ".join(f"{p} x {s:g}G" for p, s in switch.port_options()) + ")"
+    )
+
+
+def leaf_split(radix: int, oversubscription: float) -> tuple[int, int]:
+    """(down, up) ports of a leaf of ``radix`` ports at oversubscription ``r``:1."""
+    if oversubscription < 1:
+        raise FabricError("oversubscription must be >= 1")
     up = math.floor(radix / (oversubscription + 1))
-    down = min(radix - up, math.floor(up * oversubscription + 1e-9))
+    down = radix - up
     if up < 1 or down < 1:
-        raise FabricError(f"a {radix}-port switch cannot split {oversubscription}:1")
+        raise FabricError(f"a {radix}-port switch cannot split {oversubscription:g}:1")
     return down, up
 
 
 def _bundle(lower: int, up_each: int, radix_upper: int) -> tuple[int, int] | None:
-    """Fewest upper switches S and bundle b with S*b = up_each and lower*b <= radix_upper."""
+    """Fewest upper switches S with bundle b: S*b = up_each and lower*b <= radix_upper."""
+    if up_each < 1:
+        return None
     for s in range(max(1, math.ceil(lower * up_each / radix_upper)), up_each + 1):
         if up_each % s == 0 and lower * (up_each // s) <= radix_upper:
             return s, up_each // s
     return None
 
 
-def _ports_at(switch: Switch, gbps: float) -> int:
-    """Logical ports the switch offers at ``gbps`` (native or by breakout)."""
-    for ports, speed in switch.port_options():
-        if speed == gbps:
-            return ports
-    raise FabricError(
-        f"switch {switch.key!r} has no {gbps:g}G ports (offers "
-        + ", ".join(f"{p}x{s:g}G" for p, s in switch.port_options()) + ")"
-    )
+def _uplinks(lower: int, need: int, up_max: int, radix_upper: int) -> tuple[int, int, int] | None:
+    """(uplinks per lower switch, upper switches, bundle) with the fewest upper switches.
+
+    Each lower switch needs at least ``need`` uplinks and has at most ``up_max``. Using a
+    few more than needed can let the bundles divide evenly over far fewer upper switches
+    (31 uplinks spread over 31 spines, 32 over 4), as published designs do.
+    """
+    best = None
+    for u in range(max(1, need), up_max + 1):
+        found = _bundle(lower, u, radix_upper)
+        if found and (best is None or found[0] < best[1]):
+            best = (u, *found)
+    return best
+
+
+def server_ports(server: Server, network: str) -> tuple[int, float, int | None]:
+    """(ports per server, port Gb/s, cages) of the compute or storage NICs."""
+    if network == "compute":
+        ports = server.compute_ports
+        gbps, cages = server.compute_nic_gbps, server.compute_cages
+    elif network == "storage":
+        ports = (server.storage_nics or 0) * (server.storage_ports_per_nic or 1)
+        gbps, cages = server.storage_nic_gbps, None
+    else:
+        raise FabricError(f"unknown network {network!r} (compute or storage)")
+    if not ports or gbps is None:
+        raise FabricError(f"server {server.key!r} lists no {network} NIC ports and speed")
+    return ports, gbps, cages
+
+
+def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
+    """The per-plane shape: SUs, pods, switch counts and bundles."""
+    server = catalog.servers[spec.server]
+    leaf = catalog.switches[spec.leaf_switch]
+    spine = catalog.switches[spec.spine_switch or spec.leaf_switch]
+    core = catalog.switches[spec.core_switch or spec.spine_switch or spec.leaf_switch]
+    if spec.servers < 0:
+        raise FabricError("servers must be >= 0")
+    if spec.planes < 1:
+        raise FabricError("planes must be >= 1")
+    if spec.tiers not in (None, 2, 3):
+        raise FabricError("tiers must be 2, 3 or auto")
+    rails, nic_gbps, _ = server_ports(server, spec.network)
+    gbps = nic_gbps / spec.planes
+    radix = {"leaf": ports_at(leaf, gbps), "spine": ports_at(spine, gbps), "core": ports_at(core, gbps)}
+    down, up = leaf_split(radix["leaf"], spec.oversubscription)
+    n = spec.servers
+    sus = math.ceil(n / down)
+    leaves = rails * sus
+    fullest = min(n, down)
+    up_used = min(up, math.ceil(fullest / spec.oversubscription - 1e-9)) if n else 0
+    base = dict(servers=n, rails=rails, planes=spec.planes, link_gbps=gbps, servers_per_su=down,
+                scalable_units=sus, leaves=leaves, up_per_leaf=up_used, radix=radix)
+    if n == 0:
+        return Shape(**base, tiers=0, sus_per_pod=0, pods=0, spines_per_pod=0, cores_per_group=0,
+                     up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
+    if leaves == 1 and spec.tiers is None:
+        return Shape(**{**base, "up_per_leaf": 0}, tiers=1, sus_per_pod=1, pods=1, spines_per_pod=0,
+                     cores_per_group=0, up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
+    two = _uplinks(leaves, up_used, up, radix["spine"])
+    if spec.tiers == 2 or (spec.tiers is None and two is not None):
+        if two is None:
+            raise FabricError(
+                f"{n} servers x {rails} rails need {leaves} leaves; two tiers of "
+                f"{spine.key} ({radix['spine']} ports at {gbps:g}G) take at most "
+                f"{radix['spine'] // max(1, up_used)} leaves with {up_used} uplinks each"
+            )
+        u, s, b = two
+        return Shape(**{**base, "up_per_leaf": u}, tiers=2, sus_per_pod=sus, pods=1,
+                     spines_per_pod=s, cores_per_group=0, up_per_spine=0, bundle_leaf_spine=b,
+                     bundle_spine_core=0)
+    # three tiers: pods of whole SUs share spines; spine j of each pod joins core group j
+    spine_down = radix["spine"] // 2
+    spine_up_max = radix["spine"] - spine_down
+    choice = None
+    for sus_per_pod in range(max(1, spine_down // rails), 0, -1):
+        found = _uplinks(sus_per_pod * rails, up_used, up, spine_down)
+        if found:
+            choice = (sus_per_pod, *found)
+            break
+    if choice is None:
+        raise FabricError(f"no pod of {spine.key} spines takes one SU of {rails} leaves")
+    sus_per_pod, u, spines_pp, b1 = choice
+    pods = math.ceil(sus / sus_per_pod)
+    spine_up = min(spine_up_max, min(sus_per_pod, sus) * rails * b1)
+    found = _bundle(pods, spine_up, radix["core"])
+    if found is None:
+        raise FabricError(
+            f"{pods} pods of {sus_per_pod * rails * down} endpoints exceed three tiers of "
+            f"{core.key} ({radix['core']} ports at {gbps:g}G per core)"
+        )
+    cores_pg, b2 = found
+    return Shape(**{**base, "up_per_leaf": u}, tiers=3, sus_per_pod=sus_per_pod, pods=pods,
+                 spines_per_pod=spines_pp, cores_per_group=cores_pg, up_per_spine=spine_up,
+                 bundle_leaf_spine=b1, bundle_spine_core=b2)
+
+
+# ----------------------------------------------------------------------------- media
+
+
+def links_per_cage(switch: Switch, gbps: float) -> int:
+    """Links of ``gbps`` that one front-panel cage (one module) carries."""
+    logical = ports_at(switch, gbps)
+    cages = switch.cages or switch.ports
+    return max(1, logical // cages)
+
+
+def _fits(catalog: Catalog, cls: str, gbps: float, per_module: int, length: float,
+          family: str) -> list[Optic]:
+    out = []
+    for o in catalog.optics.values():
+        if o.optic_class != cls or o.ports != per_module or not math.isclose(o.gbps, gbps * per_module):
+            continue
+        if o.reach_m is None or o.reach_m < length:
+            continue
+        if family == "dsp" and o.dsp is False:
+            continue
+        out.append(o)
+    return sorted(out, key=lambda o: (o.power_w is None, o.power_w or 0.0, o.key))
+
+
+@dataclass(frozen=True)
+class _End:
+    kind: str  # "nic", "pluggable" or "cpo"
+    per_module: int
+    switch: Switch | None = None
+
+
+def choose_media(catalog: Catalog, lower: _End, upper: _End, gbps: float, length: float,
+                 family: str) -> tuple[str, Optic | None, Optic | None]:
+    """(class, lower optic, upper optic): the first class in CLASS_ORDER that reaches
+    ``length`` and fits both ends; the lowest-power module of that class at each end."""
+    if family in catalog.optics:
+        optic = catalog.optics[family]
+        picks = []
+        for end in (lower, upper):
+            if end.kind == "cpo":
+                picks.append(None)
+            elif optic.ports == end.per_module and math.isclose(optic.gbps, gbps * end.per_module):
+                picks.append(optic)
+            else:
+                raise FabricError(f"optic {optic.key!r} ({optic.ports} x {optic.gbps / optic.ports:g}G) "
+                                  f"does not fit an end carrying {end.per_module} x {gbps:g}G")
+        return optic.optic_class, picks[0], picks[1]
+    cpo = [e for e in (lower, upper) if e.kind == "cpo"]
+    if family == "cpo" and len([e for e in (lower, upper) if e.kind != "nic"]) != len(cpo):
+        raise FabricError("optics 'cpo' needs co-packaged switches at every switch end")
+    classes = [c for c in CLASS_ORDER if not (cpo and COMPATIBLE[c] != "smf-parallel")]
+    if family == "lpo":
+        classes = sorted(classes, key=lambda c: c != "lpo")
+    for cls in classes:
+        if cls in COPPER and cpo:
+            continue
+        picks: list[Optic | None] = []
+        for end in (lower, upper):
+            if end.kind == "cpo":
+                picks.append(None)
+                continue
+            found = _fits(catalog, cls, gbps, end.per_module, length, family)
+            if cls in COPPER and not found:
+                # a copper cable can join ends of different geometry (a splitter)
+                found = _fits(catalog, cls, gbps, max(lower.per_module, upper.per_module), length, family)
+            if not found:
+                break
+            picks.append(found[0])
+        else:
+            # parallel ends must be the same family (sr with sr, dr/lpo/cpo together)
+            return cls, picks[0], picks[1]
+    raise FabricError(f"no optic in the catalog carries {gbps:g}G links of {length:g} m between "
+                      f"ends of {lower.per_module} and {upper.per_module} links per module"
+                      + (" (family " + family + ")" if family != "auto" else ""))
+
+
+def _end_media(end: _End, optic: Optic | None, per_switch_links: list[tuple[int, int]],
+               lanes_per_link: int, copper: bool) -> EndMedia:
+    """Units and connectors at one end. ``per_switch_links``: (switches, links each)."""
+    if end.kind == "cpo":
+        sw = end.switch
+        lanes = CPO_LANES_PER_CONNECTOR
+        per_conn = max(1, lanes // max(1, lanes_per_link))
+        units = sum(n * math.ceil(links / per_conn) for n, links in per_switch_links)
+        return EndMedia("cpo", sw.key if sw else None, per_conn, units,
+                        (sw.fiber_connector if sw and sw.fiber_connector else CPO_CONNECTOR), units, 0.0)
+    per = end.per_module
+    units = sum(n * math.ceil(links / per) for n, links in per_switch_links)
+    if copper:
+        return EndMedia("copper", optic.key, per, units, None, 0, optic.power_w)
+    conns = (optic.connectors or 0) * units
+    return EndMedia("module", optic.key, per, units, optic.connector, conns, optic.power_w)
+
+
+def _fibers_per_link(optic: Optic | None, lanes_per_link: int) -> int:
+    if optic is None:  # CPO both ends: parallel single-mode, 2 fibres a lane
+        return 2 * lanes_per_link
+    if optic.fibers_lit is None:
+        return 0 if optic.medium in COPPER else 2 * lanes_per_link
+    return optic.fibers_lit // optic.ports
 
 
 def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
-    """Analytic counts of a rail-optimised 2- or 3-tier Clos for ``spec``.
+    """Analytic counts of a rail-optimised Clos for ``spec`` (all planes).
 
     Examples
     --------
     The DGX B200 SuperPOD with 4 scalable units (128 nodes) on QM9700 switches has 32
-    leaves and 16 spines with 1,024 links at each tier (NVIDIA reference architecture).
+    leaves and 16 spines and 1,024 links at each tier (NVIDIA reference architecture).
     """
-    server: Server = catalog.servers[spec.server]
-    leaf = catalog.switches[spec.leaf_switch]
-    spine = catalog.switches[spec.spine_switch or spec.leaf_switch]
-    core = catalog.switches[spec.core_switch or spec.spine_switch or spec.leaf_switch]
-    rails = server.compute_ports
-    if rails < 1 or server.compute_nic_gbps is None:
-        raise FabricError(f"server {server.key!r} lists no scale-out NICs")
-    gbps = server.compute_nic_gbps
-    k_leaf, k_spine, k_core = (_ports_at(sw, gbps) for sw in (leaf, spine, core))
-    down, up = _leaf_split(k_leaf, spec.oversubscription)
+    server = catalog.servers[spec.server]
+    shape = plan_shape(spec, catalog)
+    models = {"leaf": spec.leaf_switch, "spine": spec.spine_switch or spec.leaf_switch,
+              "core": spec.core_switch or spec.spine_switch or spec.leaf_switch}
+    sw = {role: catalog.switches[key] for role, key in models.items()}
+    groups = shape.groups()
+    p = shape.planes
+    switches = {role: p * sum(g.count for g in groups if g.role == role) for role in ROLES}
+    links = {
+        "node_leaf": p * shape.servers * shape.rails,
+        "leaf_spine": p * shape.leaves * shape.up_per_leaf if shape.tiers >= 2 else 0,
+        "spine_core": p * shape.pods * shape.spines_per_pod * shape.up_per_spine if shape.tiers == 3 else 0,
+    }
+    ports_free = {role: p * sum(g.count * (g.ports - g.down - g.up) for g in groups if g.role == role)
+                  for role in ROLES}
+    _, nic_gbps, cages = server_ports(server, spec.network)
+    per_server_links = shape.rails * p
+    nic_per_module = max(1, per_server_links // cages) if cages else p
+    gbps = shape.link_gbps
+    lane = min((s.lane_gbps for s in sw.values() if s.lane_gbps), default=None) or 100.0
+    lanes_per_link = max(1, round(gbps / lane))
+    notes: list[str] = []
 
-    n = spec.servers
-    if n < 0:
-        raise FabricError("servers must be >= 0")
-    sus = math.ceil(n / down) if n else 0
-    leaves = rails * sus
-    servers_on_fullest_leaf = min(n, down)
-    up_used = math.ceil(servers_on_fullest_leaf / spec.oversubscription) if n else 0
-    up_used = min(up_used, up)
+    def switch_end(role: str) -> _End:
+        s = sw[role]
+        if s.optics == "cpo":
+            if not s.fiber_connector:
+                notes.append(f"{s.key}: front-panel connector not in the catalog; counted as "
+                             f"MPO-16 with {CPO_LANES_PER_CONNECTOR} lanes each")
+            return _End("cpo", 1, s)
+        return _End("pluggable", links_per_cage(s, gbps), s)
 
-    switches = {"leaf": leaves, "spine": 0, "core": 0}
-    links = {"node_leaf": n * rails, "leaf_spine": 0, "spine_core": 0}
-    bundles = {"leaf_spine": 0, "spine_core": 0}
-    pods = 1 if n else 0
-    tiers = 1 if leaves <= 1 and spec.tiers is None else 2
+    def per_switch(role: str, direction: str) -> list[tuple[int, int]]:
+        return [(p * g.count, g.down if direction == "down" else g.up) for g in groups if g.role == role]
 
-    if leaves > 1 or (spec.tiers or 0) >= 2:
-        two = _bundle(leaves, up_used, k_spine) if up_used else None
-        if spec.tiers == 3 or (two is None and spec.tiers != 2):
-            tiers = 3
-        elif two is None:
-            raise FabricError(
-                f"{n} servers x {rails} rails need {leaves} leaves; two tiers of "
-                f"{spine.key} ({k_spine} ports) take at most {k_spine} leaves"
-            )
+    tiers = {
+        "node_leaf": (_End("nic", nic_per_module), switch_end("leaf"),
+                      [(shape.servers, per_server_links)], per_switch("leaf", "down")),
+        "leaf_spine": (switch_end("leaf"), switch_end("spine"),
+                       per_switch("leaf", "up"), per_switch("spine", "down")),
+        "spine_core": (switch_end("spine"), switch_end("core"),
+                       per_switch("spine", "up"), per_switch("core", "down")),
+    }
+    media: dict[str, TierMedia] = {}
+    for tier, (lo, hi, lo_links, hi_links) in tiers.items():
+        length = spec.lengths_m.get(tier, DEFAULT_LENGTH_M[tier])
+        n_links = links[tier]
+        if n_links == 0:
+            none = EndMedia("none", None, 1, 0, None, 0, None)
+            media[tier] = TierMedia(tier, 0, gbps, length, "none", none, none, "none", 0, 0)
+            continue
+        cls, a, b = choose_media(catalog, lo, hi, gbps, length, spec.optics)
+        copper = cls in COPPER
+        if copper:
+            plug = a or b
+            lo_m = _end_media(_End(lo.kind, plug.ports if lo.per_module >= plug.ports else lo.per_module),
+                              plug, lo_links, lanes_per_link, True)
+            hi_m = _end_media(_End(hi.kind, min(hi.per_module, plug.ports)), plug, hi_links,
+                              lanes_per_link, True)
+            cables = max(lo_m.units, hi_m.units) if plug.ports > 1 and lo.per_module != hi.per_module \
+                else n_links // max(1, min(lo.per_module, hi.per_module, plug.ports))
+            media[tier] = TierMedia(tier, n_links, gbps, length, cls, lo_m, hi_m, plug.key, cables, 0)
+            continue
+        lo_m = _end_media(lo, a, lo_links, lanes_per_link, False)
+        hi_m = _end_media(hi, b, hi_links, lanes_per_link, False)
+        fibers = _fibers_per_link(a or b, lanes_per_link)
+        lo_conn_links = _links_per_connector(lo_m, a)
+        hi_conn_links = _links_per_connector(hi_m, b)
+        medium = (a or b).medium if (a or b) else "smf"
+        if lo_conn_links == hi_conn_links:
+            cables = n_links // lo_conn_links
+            kind = f"{medium}-{lo_m.connector}" if lo_m.connector == hi_m.connector else \
+                f"{medium}-{lo_m.connector}-to-{hi_m.connector}"
         else:
-            tiers = 2
-            s, b = two
-            switches["spine"] = s
-            bundles["leaf_spine"] = b
-            links["leaf_spine"] = leaves * up_used
+            big, small = (lo_m, hi_m) if lo_conn_links > hi_conn_links else (hi_m, lo_m)
+            split = max(lo_conn_links, hi_conn_links) // min(lo_conn_links, hi_conn_links)
+            cables = big.connectors
+            kind = f"{medium}-breakout-{big.connector}-to-{split}x{small.connector}"
+        media[tier] = TierMedia(tier, n_links, gbps, length, cls, lo_m, hi_m, kind, cables, fibers)
 
-    if tiers == 3:
-        spine_down, spine_up = k_spine // 2, k_spine - k_spine // 2
-        # leaves of a pod share that pod's spines: whole SUs per pod
-        pod_choice = None
-        for sus_per_pod in range(max(1, spine_down // rails), 0, -1):
-            leaves_pp = sus_per_pod * rails
-            found = _bundle(leaves_pp, up_used, spine_down)
-            if found:
-                pod_choice = (sus_per_pod, found)
-                break
-        if pod_choice is None:
-            raise FabricError(f"no pod of {spine.key} spines can take one SU of {rails} leaves")
-        sus_per_pod, (spines_pp, b1) = pod_choice
-        pods = math.ceil(sus / sus_per_pod)
-        spines = pods * spines_pp
-        # spine i of every pod joins core group i; each core takes one bundle per pod
-        spine_up_used = min(spine_up, (sus_per_pod * rails * b1) if sus > sus_per_pod
-                            else leaves * b1)
-        found = _bundle(pods, spine_up_used, k_core)
-        if found is None:
-            raise FabricError(
-                f"{pods} pods exceed three tiers of {core.key} ({k_core} ports per core)"
-            )
-        cores_per_group, b2 = found
-        switches.update(spine=spines, core=spines_pp * cores_per_group)
-        bundles.update(leaf_spine=b1, spine_core=b2)
-        links.update(leaf_spine=leaves * up_used, spine_core=spines * spine_up_used)
-
-    ports_free = {
-        "leaf": leaves * k_leaf - links["node_leaf"] - links["leaf_spine"],
-        "spine": switches["spine"] * k_spine - links["leaf_spine"] - links["spine_core"],
-        "core": switches["core"] * k_core - links["spine_core"],
-    }
-    media = {
-        "node_leaf": _media(catalog, links["node_leaf"], gbps, server_cages(server), leaf,
-                            spec.optics.get("node_leaf", "sr")),
-        "leaf_spine": _media(catalog, links["leaf_spine"], gbps, leaf, spine,
-                             spec.optics.get("leaf_spine", "dr")),
-        "spine_core": _media(catalog, links["spine_core"], gbps, spine, core,
-                             spec.optics.get("spine_core", "dr")),
-    }
+    domain = server.scale_up_domain_gpus or server.gpus
     return FabricCounts(
-        servers=n, gpus=n * server.gpus, tiers=tiers if n else 0, rails=rails,
-        scalable_units=sus, servers_per_su=down, pods=pods, switches=switches,
-        switch_models={"leaf": leaf.key, "spine": spine.key, "core": core.key},
-        links=links, bundles=bundles, ports_free=ports_free, media=media,
+        spec=spec, shape=shape, gpus=shape.servers * server.gpus, switch_models=models,
+        switches=switches, links=links, ports_free=ports_free, media=media,
+        scale_up_domains=math.ceil(shape.servers * server.gpus / domain) if shape.servers else 0,
+        notes=tuple(dict.fromkeys(notes)),
     )
 
 
-def server_cages(server: Server) -> int:
-    """Logical ports per NIC cage on the server (2 when two NICs share a twin-port cage)."""
-    if server.compute_cages:
-        return max(1, server.compute_ports // server.compute_cages)
-    return 1
+def _links_per_connector(end: EndMedia, optic: Optic | None) -> int:
+    """Links sharing one connector at an end (2 on a CPO MPO-16 carrying 2 x 400G)."""
+    if end.kind == "cpo":
+        return end.links_per_unit
+    if optic is None or not optic.connectors:
+        return 1
+    return max(1, optic.ports // optic.connectors)
 
 
-def _ports_per_cage(end: Switch | int, gbps: float) -> int:
-    if isinstance(end, int):
-        return end
-    native_per_cage = end.ports // end.cages if end.cages else 1
-    return native_per_cage * max(1, round(end.port_gbps / gbps))
-
-
-def pick_optic(catalog: Catalog, choice: str, gbps: float, ports: int) -> Optic:
-    """The optic for one link end: a catalog key, or the first of a class that fits.
-
-    A module fits when it carries ``ports`` logical ports of ``gbps`` each.
-    """
-    if choice in catalog.optics:
-        return catalog.optics[choice]
-    fits = [
-        o for o in catalog.optics.values()
-        if o.optic_class == choice and o.ports == ports and math.isclose(o.gbps, gbps * ports)
-    ]
-    if not fits:
-        raise FabricError(f"no {choice!r} optic carries {ports} x {gbps:g}G in the catalog")
-    return sorted(fits, key=lambda o: (o.power_w is None, o.power_w or 0, o.key))[0]
-
-
-def _media(catalog: Catalog, links: int, gbps: float, lower: Switch | int, upper: Switch,
-           choice: str) -> TierMedia:
-    if links == 0:
-        return TierMedia(0, gbps, None, None, 0, 0, "none", 0, 0, {})
-    pa, pb = _ports_per_cage(lower, gbps), _ports_per_cage(upper, gbps)
-    a = pick_optic(catalog, choice, gbps, pa)
-    b = pick_optic(catalog, choice, gbps, pb)
-    per_link_fibers = (a.fibers_lit or 0) // a.ports
-    conn_per_link = (a.connectors or 0) // a.ports if a.connector else 0
-    cables = links * max(1, conn_per_link) if a.connector else links
-    connectors: Counter[str] = Counter()
-    if a.connector:
-        connectors[a.connector] += links * conn_per_link
-    if b.connector:
-        connectors[b.connector] += links * ((b.connectors or 0) // b.ports)
-    kind = a.medium if a.medium in ("dac", "acc", "aec") else f"{a.medium}-{a.connector}"
-    return TierMedia(
-        links=links, link_gbps=gbps, module_a=a.key, module_b=b.key,
-        modules_a=math.ceil(links / pa), modules_b=math.ceil(links / pb),
-        cable_kind=kind, cables=cables, fibers=links * per_link_fibers,
-        connectors=dict(connectors),
-    )
-
-
-def check_spec(spec: FabricSpec, catalog: Catalog, file: str = "fabric") -> None:
-    """Part keys in the spec exist; raise InputError with suggestions."""
-    from planner.errors import did_you_mean
-
-    problems = []
-    if spec.server not in catalog.servers:
-        problems.append(Problem(file, "server", f"unknown server {spec.server!r}",
-                                hint=did_you_mean(spec.server, catalog.servers)))
-    for name in ("leaf_switch", "spine_switch", "core_switch"):
-        key = getattr(spec, name)
-        if key is not None and key not in catalog.switches:
-            problems.append(Problem(file, name, f"unknown switch {key!r}",
-                                    hint=did_you_mean(key, catalog.switches)))
-    if problems:
-        raise InputError(problems)
+def fabric_for_gpus(gpus: int, catalog: Catalog, **kwargs) -> FabricCounts:
+    """Counts for the fewest servers that hold ``gpus`` GPUs."""
+    server = catalog.servers[kwargs["server"]]
+    return count_fabric(FabricSpec(servers=math.ceil(gpus / server.gpus), **kwargs), catalog)

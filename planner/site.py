@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
@@ -270,7 +271,7 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
 
     def need(key: str, kind: str, loc: tuple) -> None:
         if key not in catalog.entries[kind]:
-            problems.append(Problem(shown, dotted(loc), f"unknown {kind[:-1]} {key!r}",
+            problems.append(Problem(shown, dotted(loc), f"unknown {SINGULAR[kind]} {key!r}",
                                     loaded.line(*loc), did_you_mean(key, catalog.entries[kind])))
 
     need(site.ai.server, "servers", ("ai", "server"))

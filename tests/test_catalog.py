@@ -97,7 +97,7 @@ def test_connector_fibres_follow_the_standard(catalog):
 def test_estimates_are_labelled_and_priced_parts_exist(catalog):
     estimates = catalog.entries["estimates"]
     assert estimates
-    for key, entry in estimates.items():
+    for entry in estimates.values():
         assert entry.item.basis.strip()
     known = set(catalog.part_keys())
     priced = [k for k in estimates if k in known]

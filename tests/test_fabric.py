@@ -68,7 +68,7 @@ def test_fibre_and_connector_identities(catalog):
     assert nl.cables == f.links["node_leaf"]
     assert sum(nl.connectors.values()) == 2 * nl.cables
     # twin-port modules: two links per module at the switch end
-    assert nl.modules_b * 2 == f.links["node_leaf"]
+    assert nl.upper.units * 2 == f.links["node_leaf"]
     assert f.fibers == sum(m.fibers for m in f.media.values())
 
 

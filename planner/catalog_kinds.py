@@ -1,0 +1,7 @@
+"""Names of catalog kinds (kept apart so the CLI can import them without pydantic)."""
+
+SINGULAR = {
+    "accelerators": "accelerator", "servers": "server", "miners": "miner", "switches": "switch",
+    "optics": "optic", "connectors": "connector", "cables": "cable", "fibers": "fiber",
+    "patch_panels": "patch panel", "estimates": "estimate", "site_costs": "site cost",
+}

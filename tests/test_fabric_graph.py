@@ -1,0 +1,57 @@
+"""The explicit graph and the analytic counts agree on every count, over many shapes."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from planner.fabric import FabricError, FabricSpec, count_fabric
+from planner.fabric_graph import build_graph, counts_from_analytic, counts_from_graph
+
+COMBOS = [
+    ("dgx-h100", "qm9700", None),
+    ("dgx-b200", "qm9700", None),
+    ("dgx-a100", "qm9700", None),
+    ("dgx-h100", "sn5600", None),
+    ("dgx-b300", "sn5600", None),
+    ("dgx-b200", "bailly-th5-cpo", None),
+    ("dgx-b200", "qm9700", "sn5600"),
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    combo=st.sampled_from(COMBOS),
+    servers=st.integers(min_value=1, max_value=700),
+    oversubscription=st.sampled_from([1.0, 1.0, 2.0, 3.0]),
+    planes=st.sampled_from([1, 1, 2]),
+    tiers=st.sampled_from([None, None, 3]),
+    optics=st.sampled_from(["auto", "dsp"]),
+)
+def test_graph_and_analytic_agree(catalog, combo, servers, oversubscription, planes, tiers, optics):
+    server, leaf, spine = combo
+    spec = FabricSpec(servers=servers, server=server, leaf_switch=leaf, spine_switch=spine,
+                      tiers=tiers, planes=planes, oversubscription=oversubscription, optics=optics)
+    try:
+        counts = count_fabric(spec, catalog)
+    except FabricError:
+        assume(False)
+    graph = build_graph(spec, catalog, counts)
+    assert counts_from_graph(graph, counts) == counts_from_analytic(counts)
+    # identities on every built graph
+    for node, data in graph.nodes(data=True):
+        if data["kind"] != "server":
+            used = sum(d["bundle"] for _a, _b, d in graph.edges(node, data=True))
+            assert used <= counts.shape.radix[data["kind"]], node
+    ls = [d["bundle"] for _a, _b, d in graph.edges(data=True) if d["tier"] == "leaf_spine"]
+    assert len(set(ls)) <= 1  # one bundle size: whole-number, uniform
+    sc = [d["bundle"] for _a, _b, d in graph.edges(data=True) if d["tier"] == "spine_core"]
+    assert len(set(sc)) <= 1
+    if counts.tiers >= 2:
+        # every leaf reaches every spine of its pod (per plane)
+        for node, data in graph.nodes(data=True):
+            if data["kind"] == "leaf":
+                spines = [n for n in graph.neighbors(node) if graph.nodes[n]["kind"] == "spine"]
+                assert len(spines) == counts.shape.spines_per_pod
+                assert {graph.nodes[n]["pod"] for n in spines} == {data["pod"]}
+    assert graph.number_of_nodes() == servers + sum(counts.switches.values())

@@ -137,7 +137,9 @@ def _print_binding(doc: dict, console) -> None:
 def solve_cmd(
     site: Annotated[Path, typer.Argument(help="Site file (TOML).")],
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [out/<site-stem>].")] = None,
-    scenario: Annotated[list[str] | None, typer.Option("--scenario", help="Scenario to solve (repeatable) [all].")] = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", help="Scenario to solve (repeatable) [all].")
+    ] = None,
     solver: Annotated[str, typer.Option(help="highs or cbc.")] = "highs",
     catalog: CatalogOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
@@ -406,7 +408,8 @@ def _print_fabric(doc: dict) -> None:
         ("other connectors", ", ".join(f"{n:,} {k}" for k, n in doc["connectors"].items()
                                        if not k.startswith("mpo")) or "none"),
         ("ports free", ", ".join(f"{r} {n:,}" for r, n in doc["ports_free"].items())),
-        ("power, kW", f"switches {doc['power_w']['switches'] / 1e3:,.1f}, optics {doc['power_w']['optics'] / 1e3:,.1f}"),
+        ("power, kW", f"switches {doc['power_w']['switches'] / 1e3:,.1f}, "
+                      f"optics {doc['power_w']['optics'] / 1e3:,.1f}"),
     ]
     for label, text in rows:
         console.print(f"{label}: {text}")
@@ -524,7 +527,9 @@ def size_infer(
     server: Annotated[str, typer.Option("--server", help="Server key.")],
     tokens_per_day: Annotated[float | None, typer.Option("--tokens-per-day", help="Tokens served a day.")] = None,
     users: Annotated[float | None, typer.Option("--users")] = None,
-    queries_per_user: Annotated[float | None, typer.Option("--queries-per-user", help="Queries per user per day.")] = None,
+    queries_per_user: Annotated[
+        float | None, typer.Option("--queries-per-user", help="Queries per user per day.")
+    ] = None,
     words_per_query: Annotated[float, typer.Option("--words-per-query")] = 0.0,
     answers_per_query: Annotated[float, typer.Option("--answers-per-query")] = 1.0,
     words_per_answer: Annotated[float, typer.Option("--words-per-answer")] = 0.0,

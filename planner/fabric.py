@@ -550,7 +550,7 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
     }
     ports_free = {role: p * sum(g.count * (g.ports - g.down - g.up) for g in groups if g.role == role)
                   for role in ROLES}
-    _, nic_gbps, cages = server_ports(server, spec.network)
+    _, _, cages = server_ports(server, spec.network)
     per_server_links = shape.rails * p
     nic_per_module = max(1, per_server_links // cages) if cages else p
     gbps = shape.link_gbps

@@ -39,6 +39,27 @@ def cash_flows(result: Result) -> list[float]:
     return flows
 
 
+def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
+    """Out-of-band management for the AI servers and fabric switches, and the miners'
+    access network (one port per miner on 48-port access switches)."""
+    from planner.networks import access_network, miner_endpoints, oob_endpoints
+
+    out: dict[str, Any] = {}
+    opt = result.option
+    if opt.servers:
+        endpoints = oob_endpoints(catalog, result.inputs.server_key, opt.servers,
+                                  sum(opt.fabric.switches.values()))
+        out["oob"] = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).as_dict()
+    fleet = {k: max(v, result.miners_before.get(k, 0)) for k, v in result.miners_with_ai.items()}
+    miners = miner_endpoints(catalog, fleet)
+    if miners:
+        out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
+    return out
+
+
+ACCESS_SWITCH = "sn2201"
+
+
 def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     """The per-scenario block of summary.json (keys per DESIGN.md)."""
     inp = result.inputs
@@ -98,6 +119,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "cables": fab.cables if fab else {},
         "fibers": fab.fibers if fab else 0,
         "mpo_connectors": fab.mpo_connectors if fab else {},
+        "networks": other_networks(result, catalog),
         "binding_constraints": result.binding,
         "warnings": list(inp.warnings),
         "workload_gpus": inp.workload_gpus,
@@ -187,6 +209,18 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 "unit_power_w": None, "extended_power_w": None,
                 "source": "site file scenarios.*.facility_usd_per_mw",
             })
+    for name, net in other_networks(result, catalog).items():
+        key, n = net["access_switch"], net["access_switches"]
+        sw = catalog.switches[key]
+        if name == "mining_access":
+            part_row(f"switch_{name}", key, n, f"miner access switch: {sw.vendor} {sw.model} (existing, "
+                     f"{net['uplinks']} x {net['uplink_gbps']:g}G uplinks to the site aggregation)",
+                     sw.max_power_w or sw.typical_power_w, 0.0, "existing network")
+        else:
+            part_row(f"switch_{name}", key, n, f"out-of-band access switch: {sw.vendor} {sw.model} "
+                     f"({net['uplinks']} x {net['uplink_gbps']:g}G uplinks to the site aggregation; "
+                     "not in the plan's capex)", sw.max_power_w or sw.typical_power_w, None,
+                     "no price in the catalog")
     for b in inp.miners:
         m = catalog.miners[b.key]
         kept = result.miners_with_ai.get(b.key, 0)

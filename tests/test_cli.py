@@ -79,6 +79,10 @@ def test_solve_every_example_site(capsys, tmp_path, site):
         optics = sum(float(r["quantity"]) for r in rows
                      if r["scenario"] == name and r["category"] == "transceiver")
         assert optics == sum(scenario["transceivers"].values())
+        # every dollar of the plan's capex is a BOM row
+        cost = sum(float(r["extended_cost_usd"]) for r in rows
+                   if r["scenario"] == name and r["extended_cost_usd"])
+        assert cost == pytest.approx(scenario["capex_usd"], rel=1e-9, abs=0.01)
 
 
 def test_solve_json_to_stdout(capsys, tmp_path):

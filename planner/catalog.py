@@ -86,6 +86,7 @@ class Server(Part):
     compute_nic_gbps: float | None = Field(default=None, gt=0)
     compute_ports_per_nic: int | None = Field(default=None, ge=1)
     compute_cages: int | None = Field(default=None, ge=1)
+    compute_trays: int | None = Field(default=None, ge=1, description="compute trays of a rack system")
     storage_nics: int | None = Field(default=None, ge=0)
     storage_nic_gbps: float | None = Field(default=None, gt=0)
     storage_ports_per_nic: int | None = Field(default=None, ge=1)

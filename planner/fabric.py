@@ -87,7 +87,7 @@ class SwitchGroup:
 class Shape:
     """The per-plane topology: everything the graph builder and the counts derive from."""
 
-    servers: int
+    servers: int  # endpoints: servers, or compute trays of rack systems
     rails: int
     planes: int
     link_gbps: float
@@ -104,6 +104,8 @@ class Shape:
     bundle_leaf_spine: int
     bundle_spine_core: int
     radix: dict[str, int]
+    systems: int = 0  # servers or racks as bought
+    endpoints_per_system: int = 1
 
     def servers_in_su(self, su: int) -> int:
         return max(0, min(self.servers_per_su, self.servers - su * self.servers_per_su))
@@ -184,6 +186,12 @@ class FabricCounts:
 
     @property
     def servers(self) -> int:
+        """Servers (or racks) as bought."""
+        return self.shape.systems
+
+    @property
+    def endpoints(self) -> int:
+        """Scale-out endpoints: servers, or compute trays of rack systems."""
         return self.shape.servers
 
     @property
@@ -278,7 +286,8 @@ class FabricCounts:
     def summary(self) -> dict:
         """The JSON shape of ``planner fabric --json``."""
         return {
-            "gpus": self.gpus, "nodes": self.servers, "tiers": self.tiers, "planes": self.planes,
+            "gpus": self.gpus, "nodes": self.servers, "endpoints": self.endpoints,
+            "tiers": self.tiers, "planes": self.planes,
             "scalable_units": self.scalable_units, "servers_per_su": self.servers_per_su,
             "pods": self.pods, "switches": dict(self.switches), "switch_models": dict(self.switch_models),
             "links": dict(self.links), "bundles": self.bundles, "transceivers": self.transceivers,
@@ -343,8 +352,13 @@ def _uplinks(lower: int, need: int, up_max: int, radix_upper: int) -> tuple[int,
     return best
 
 
-def server_ports(server: Server, network: str) -> tuple[int, float, int | None]:
-    """(ports per server, port Gb/s, cages) of the compute or storage NICs."""
+def server_ports(server: Server, network: str) -> tuple[int, float, int | None, int]:
+    """(ports per endpoint, port Gb/s, cages per endpoint, endpoints per system).
+
+    An endpoint is a server, or one compute tray of a rack-scale system (an NVL72 rack's
+    GPUs talk over NVLink inside the rack; each tray's NICs are the scale-out endpoints).
+    """
+    trays = server.compute_trays or 1 if network == "compute" else 1
     if network == "compute":
         ports = server.compute_ports
         gbps, cages = server.compute_nic_gbps, server.compute_cages
@@ -355,7 +369,9 @@ def server_ports(server: Server, network: str) -> tuple[int, float, int | None]:
         raise FabricError(f"unknown network {network!r} (compute or storage)")
     if not ports or gbps is None:
         raise FabricError(f"server {server.key!r} lists no {network} NIC ports and speed")
-    return ports, gbps, cages
+    if ports % trays or (cages and cages % trays):
+        raise FabricError(f"{server.key!r}: {ports} ports do not divide over {trays} trays")
+    return ports // trays, gbps, (cages // trays if cages else None), trays
 
 
 def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
@@ -370,17 +386,18 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
         raise FabricError("planes must be >= 1")
     if spec.tiers not in (None, 2, 3):
         raise FabricError("tiers must be 2, 3 or auto")
-    rails, nic_gbps, _ = server_ports(server, spec.network)
+    rails, nic_gbps, _, per_system = server_ports(server, spec.network)
     gbps = nic_gbps / spec.planes
     radix = {"leaf": ports_at(leaf, gbps), "spine": ports_at(spine, gbps), "core": ports_at(core, gbps)}
     down, up = leaf_split(radix["leaf"], spec.oversubscription)
-    n = spec.servers
+    n = spec.servers * per_system
     sus = math.ceil(n / down)
     leaves = rails * sus
     fullest = min(n, down)
     up_used = min(up, math.ceil(fullest / spec.oversubscription - 1e-9)) if n else 0
     base = dict(servers=n, rails=rails, planes=spec.planes, link_gbps=gbps, servers_per_su=down,
-                scalable_units=sus, leaves=leaves, up_per_leaf=up_used, radix=radix)
+                scalable_units=sus, leaves=leaves, up_per_leaf=up_used, radix=radix,
+                systems=spec.servers, endpoints_per_system=per_system)
     if n == 0:
         return Shape(**base, tiers=0, sus_per_pod=0, pods=0, spines_per_pod=0, cores_per_group=0,
                      up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
@@ -550,7 +567,7 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
     }
     ports_free = {role: p * sum(g.count * (g.ports - g.down - g.up) for g in groups if g.role == role)
                   for role in ROLES}
-    _, _, cages = server_ports(server, spec.network)
+    _, _, cages, _ = server_ports(server, spec.network)
     per_server_links = shape.rails * p
     nic_per_module = max(1, per_server_links // cages) if cages else p
     gbps = shape.link_gbps
@@ -617,9 +634,9 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
 
     domain = server.scale_up_domain_gpus or server.gpus
     return FabricCounts(
-        spec=spec, shape=shape, gpus=shape.servers * server.gpus, switch_models=models,
+        spec=spec, shape=shape, gpus=shape.systems * server.gpus, switch_models=models,
         switches=switches, links=links, ports_free=ports_free, media=media,
-        scale_up_domains=math.ceil(shape.servers * server.gpus / domain) if shape.servers else 0,
+        scale_up_domains=math.ceil(shape.systems * server.gpus / domain) if shape.systems else 0,
         notes=tuple(dict.fromkeys(notes)),
     )
 

@@ -1,6 +1,7 @@
 """The explicit fabric: a networkx graph with a node per server and switch.
 
-Node attributes: ``kind`` (server, leaf, spine, core), ``model``, ``plane``, ``su``,
+Node attributes: ``kind`` (server, leaf, spine, core), ``model``, ``system`` (servers: the
+server or rack a scale-out endpoint belongs to), ``plane``, ``su``,
 ``pod``, ``rail`` (leaves), ``group`` (spines: their core group), ``pos`` (added by the
 floor plan). Edge attributes: ``tier``, ``plane``, ``speed_gbps``, ``bundle`` (links in
 the bundle), ``medium`` (optic class). Node-to-leaf links are one edge per link; switch
@@ -28,7 +29,8 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
     g = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
     models = counts.switch_models
     classes = {t: m.optic_class for t, m in counts.media.items()}
-    g.add_nodes_from((f"srv{i}", {"kind": "server", "model": spec.server,
+    per = shape.endpoints_per_system
+    g.add_nodes_from((f"srv{i}", {"kind": "server", "model": spec.server, "system": i // per,
                                   "su": i // shape.servers_per_su if shape.servers_per_su else 0})
                      for i in range(shape.servers))
     for p in range(shape.planes):

@@ -78,3 +78,16 @@ def test_oversubscription_puts_more_down_than_up(catalog):
     # 64 ports split 48 down : 16 up; 96 servers on one rail group of 48 -> 2 SUs
     assert f.servers_per_su == 48
     assert f.links["leaf_spine"] * 3 == f.links["node_leaf"]
+
+
+def test_nvl72_racks_use_nvlink_inside_and_tray_nics_outside(catalog):
+    # GB200 NVL72 (DGX GB user guide): 72 GPUs and 18 compute trays per rack, each tray
+    # with 4 single-port 400G ConnectX-7. NVLink inside the rack uses no optics, so the
+    # scale-out fabric sees 8 x 18 = 144 trays with 4 rails each: 576 links, one per GPU.
+    f = count_fabric(FabricSpec(servers=8, server="gb200-nvl72", leaf_switch="qm9700"), catalog)
+    assert f.gpus == 576
+    assert f.scale_up_domains == 8
+    assert f.endpoints == 144 and f.shape.rails == 4
+    assert f.links["node_leaf"] == 576
+    # one single-port module per NIC at the tray end
+    assert f.media["node_leaf"].lower.units == 576

@@ -16,6 +16,7 @@ COMBOS = [
     ("dgx-b300", "sn5600", None),
     ("dgx-b200", "bailly-th5-cpo", None),
     ("dgx-b200", "qm9700", "sn5600"),
+    ("gb200-nvl72", "qm9700", None),
 ]
 
 
@@ -54,4 +55,4 @@ def test_graph_and_analytic_agree(catalog, combo, servers, oversubscription, pla
                 spines = [n for n in graph.neighbors(node) if graph.nodes[n]["kind"] == "spine"]
                 assert len(spines) == counts.shape.spines_per_pod
                 assert {graph.nodes[n]["pod"] for n in spines} == {data["pod"]}
-    assert graph.number_of_nodes() == servers + sum(counts.switches.values())
+    assert graph.number_of_nodes() == counts.endpoints + sum(counts.switches.values())

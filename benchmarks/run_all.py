@@ -1,0 +1,103 @@
+"""Run every benchmark and write docs/benchmarks.md (machine, date, medians with min and max).
+
+Run: python benchmarks/run_all.py [--repeat 5]
+Benchmarks are not part of the test run: the machines are small and noisy, so figures
+are medians of several fresh processes, and targets are checked here, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import bench_fabric  # noqa: E402
+
+
+def startup(repeat: int) -> dict:
+    """Wall time of `planner --help` in a fresh process."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "planner.cli", "--help"], check=True,
+                       capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    fabric = bench_fabric.main(["--repeat", str(args.repeat)])
+    start = startup(args.repeat)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine()}.",
+        f"Each figure is the median of {args.repeat} fresh processes (min - max in brackets).",
+        "Written by `python benchmarks/run_all.py`.",
+        "",
+        "## Fabric builder (issue 4)",
+        "",
+        "Targets: explicit graph with full counts for 131,072 GPUs in at most 2 s and 1 GB; "
+        "analytic counts for 1,048,576 GPUs in at most 50 ms.",
+        "",
+        "| case | GPUs | server / switch | mode | tiers | graph | time, median (min - max) | peak RSS |",
+        "| --- | ---: | --- | --- | ---: | --- | --- | ---: |",
+    ]
+    for r in fabric:
+        graph = f"{r['nodes']:,} nodes, {r['edges']:,} edges" if r["nodes"] else "-"
+        lines.append(
+            f"| {r['case']} | {r['gpus']:,} | {r['server']} / {r['switch']} | {r['mode']} | {r['tiers']} | "
+            f"{graph} | {r['median_s'] * 1e3:,.1f} ms ({r['min_s'] * 1e3:,.1f} - {r['max_s'] * 1e3:,.1f}) | "
+            f"{r['peak_rss_mb_median']:,.0f} MB |"
+        )
+    lines += [
+        "",
+        "Peak RSS is the whole Python process (interpreter, pydantic, networkx and the catalog "
+        "included), read from `getrusage` in the child.",
+        "",
+        "## Command-line start-up (issue 7)",
+        "",
+        "Target: `planner --help` in at most 0.5 s.",
+        "",
+        f"`planner --help`: {start['median_s'] * 1e3:,.0f} ms ({start['min_s'] * 1e3:,.0f} - "
+        f"{start['max_s'] * 1e3:,.0f}).",
+        "",
+    ]
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

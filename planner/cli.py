@@ -126,6 +126,9 @@ def _print_binding(doc: dict, console) -> None:
     for name, sc in doc["scenarios"].items():
         for line in sc.get("binding_constraints", []):
             console.print(f"  {name}: binds: {line}")
+    warnings = dict.fromkeys(w for sc in doc["scenarios"].values() for w in sc.get("warnings", []))
+    for line in warnings:
+        console.print(f"warning: {line}", style="yellow")
     rec = doc["recommendation"]
     if rec["scenario"]:
         console.print(f"Recommendation: {rec['scenario']} ({rec['reason']})", style="bold")

@@ -185,6 +185,7 @@ class Optic(Part):
     power_w: float | None = Field(default=None, ge=0)
     typical_power_w: float | None = Field(default=None, ge=0)
     lengths_m: list[float] = Field(default_factory=list, description="stock lengths (copper)")
+    split: int = Field(1, ge=1, description="plugs at the far end of a splitter cable (1 = straight)")
 
 
 class Connector(Part):

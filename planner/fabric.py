@@ -454,15 +454,31 @@ def links_per_cage(switch: Switch, gbps: float) -> int:
 
 def _fits(catalog: Catalog, cls: str, gbps: float, per_module: int, length: float,
           family: str) -> list[Optic]:
+    """Modules (or straight cables) of class ``cls`` that carry ``per_module`` links of ``gbps``."""
     out = []
     for o in catalog.optics.values():
-        if o.optic_class != cls or o.ports != per_module or not math.isclose(o.gbps, gbps * per_module):
+        if o.optic_class != cls or o.split != 1 or o.ports != per_module \
+                or not math.isclose(o.gbps, gbps * per_module):
             continue
         if o.reach_m is None or o.reach_m < length:
             continue
         if family == "dsp" and o.dsp is False:
             continue
         out.append(o)
+    return sorted(out, key=lambda o: (o.power_w is None, o.power_w or 0.0, o.key))
+
+
+def _splitters(catalog: Catalog, cls: str, gbps: float, lower: int, upper: int, length: float) -> list[Optic]:
+    """Copper splitters with a multi-link plug on one end and single-link plugs on the other."""
+    out = []
+    for o in catalog.optics.values():
+        if o.optic_class != cls or o.split == 1 or o.reach_m is None or o.reach_m < length:
+            continue
+        if not math.isclose(o.gbps, gbps * o.ports) or o.ports % o.split:
+            continue
+        far = o.ports // o.split
+        if {lower, upper} == {o.ports, far}:
+            out.append(o)
     return sorted(out, key=lambda o: (o.power_w is None, o.power_w or 0.0, o.key))
 
 
@@ -504,9 +520,8 @@ def choose_media(catalog: Catalog, lower: _End, upper: _End, gbps: float, length
                 picks.append(None)
                 continue
             found = _fits(catalog, cls, gbps, end.per_module, length, family)
-            if cls in COPPER and not found:
-                # a copper cable can join ends of different geometry (a splitter)
-                found = _fits(catalog, cls, gbps, max(lower.per_module, upper.per_module), length, family)
+            if cls in COPPER and lower.per_module != upper.per_module:
+                found = _splitters(catalog, cls, gbps, lower.per_module, upper.per_module, length)
             if not found:
                 break
             picks.append(found[0])
@@ -606,13 +621,13 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         cls, a, b = choose_media(catalog, lo, hi, gbps, length, spec.optics)
         copper = cls in COPPER
         if copper:
+            # the cable is its own module: one plug per cage at each end; a splitter has one
+            # multi-link plug and single-link plugs at the far end. Plug power: the catalog's
+            # power_w per end.
             plug = a or b
-            lo_m = _end_media(_End(lo.kind, plug.ports if lo.per_module >= plug.ports else lo.per_module),
-                              plug, lo_links, lanes_per_link, True)
-            hi_m = _end_media(_End(hi.kind, min(hi.per_module, plug.ports)), plug, hi_links,
-                              lanes_per_link, True)
-            cables = max(lo_m.units, hi_m.units) if plug.ports > 1 and lo.per_module != hi.per_module \
-                else n_links // max(1, min(lo.per_module, hi.per_module, plug.ports))
+            lo_m = _end_media(lo, plug, lo_links, lanes_per_link, True)
+            hi_m = _end_media(hi, plug, hi_links, lanes_per_link, True)
+            cables = lo_m.units if lo.per_module >= hi.per_module else hi_m.units
             media[tier] = TierMedia(tier, n_links, gbps, length, cls, lo_m, hi_m, plug.key, cables, 0)
             continue
         lo_m = _end_media(lo, a, lo_links, lanes_per_link, False)

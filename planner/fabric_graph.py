@@ -76,6 +76,27 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
     return g
 
 
+def set_positions(g: nx.Graph, layout) -> None:
+    """Give every node the ``pos`` (x, y) of its rack on the floor plan, in metres."""
+    for node, data in g.nodes(data=True):
+        kind = data["kind"]
+        if kind == "server":
+            rack = int(layout.endpoint_rack[int(node[3:])])
+        elif kind == "leaf":
+            rack = layout.leaf_rack[(data["plane"], data["su"], data["rail"])]
+        elif kind == "spine":
+            plane, rest = node.split("/spine")
+            pod, j = rest.split(".")
+            rack = layout.spine_rack[(data["plane"], int(pod), int(j))]
+        else:
+            plane, rest = node.split("/core")
+            j, c = rest.split(".")
+            rack = layout.core_rack[(data["plane"], int(j), int(c))]
+        r = layout.racks[rack]
+        data["pos"] = (r["x"], r["y"])
+        data["hall"] = r["building"]
+
+
 def counts_from_graph(g: nx.Graph, counts: FabricCounts) -> dict:
     """Switches, links, free ports and media units re-derived from the graph.
 

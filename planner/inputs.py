@@ -6,13 +6,14 @@ candidate carries the builder's exact counts, cost and power.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_MONTH, annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
-from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric
+from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric, plan_shape
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.site import LoadedSite, check_parts
 
@@ -86,6 +87,9 @@ class ScenarioInputs:
     warnings: list[str] = field(default_factory=list)
     options_capped_by: str = ""
     workload_gpus: int | None = None
+    halls: list = field(default_factory=list)  # Building models this scenario builds in
+    routes: list = field(default_factory=list)
+    cabling: object | None = None
 
     @property
     def miners_before_ai(self) -> bool:
@@ -184,7 +188,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
     warnings: set[str] = set()
     capped: list[str] = []
     options = _enumerate_options(loaded, catalog, capacity, server_cost, sc.facility_usd_per_mw,
-                                 need_price, warnings, capped, min_gpus)
+                                 need_price, warnings, capped, min_gpus, scenario_halls(loaded, scenario))
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         for i, block in enumerate(site.fleet.miners):
@@ -211,6 +215,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, options=options, miners=miners,
         prices=prices, server_key=server.key, warnings=sorted(warnings),
         options_capped_by=capped[-1] if capped else "",
+        halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
     )
 
 
@@ -235,7 +240,7 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog) -> int:
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
                        server_cost: float, facility_usd_per_mw: float, need_price,
                        warnings: set[str], capped: list[str],
-                       min_gpus: int) -> list[ClusterOption]:
+                       min_gpus: int, halls: list) -> list[ClusterOption]:
     """Cluster sizes from zero up to what the grid (or min/max GPUs) allows, in steps."""
     site, ai = loaded.site, loaded.site.ai
     server = catalog.servers[ai.server]
@@ -259,10 +264,35 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
     sizes = list(range(step, limit + 1, step))
     if ai.step == "su" and by_min > 0 and by_min % step:
         sizes.append(by_min)  # a partial last SU to meet the minimum exactly
+    specs = []
     for n in sorted(set(sizes)):
         spec = FabricSpec(servers=n, server=server.key, leaf_switch=ai.leaf_switch,
                           spine_switch=ai.spine_switch, core_switch=ai.core_switch,
                           oversubscription=ai.oversubscription)
+        try:
+            specs.append((spec, plan_shape(spec, catalog)))
+        except FabricError as exc:
+            if not specs:
+                raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
+            capped.append(f"larger fabrics do not fit: {exc}")
+            break
+    lengths: list = [None] * len(specs)
+    if halls:
+        from planner.layout import LayoutError, max_lengths
+
+        try:
+            lengths = max_lengths(catalog, server.key, [sh for _, sh in specs], halls, site.routes, site.cabling)
+        except LayoutError as exc:
+            raise InputError([Problem(shown, "buildings", str(exc), loaded.line("buildings"))]) from None
+    for (spec, _shape), tier_max in zip(specs, lengths, strict=True):
+        if isinstance(tier_max, Exception):
+            if len(options) == 1:
+                raise InputError([Problem(shown, "buildings", str(tier_max), loaded.line("buildings"))])
+            capped.append(f"space: {tier_max}")
+            break
+        if tier_max:
+            spec = dataclasses.replace(spec, lengths_m={t: v for t, v in tier_max.items() if v})
+        n = spec.servers
         try:
             fabric = count_fabric(spec, catalog)
         except FabricError as exc:
@@ -289,3 +319,14 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
                        "facility": (server_w + network_w) / 1e6 * facility_usd_per_mw},
         ))
     return options
+
+
+def scenario_halls(loaded: LoadedSite, scenario: str):
+    """Halls a scenario builds in: those it names, else existing halls for retrofit and
+    hybrid and new halls for greenfield."""
+    site = loaded.site
+    sc = site.scenarios[scenario]
+    if sc.buildings is not None:
+        return [b for b in site.buildings if b.name in sc.buildings]
+    wanted = "new" if sc.kind == "greenfield" else "existing"
+    return [b for b in site.buildings if b.status == wanted]

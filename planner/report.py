@@ -39,6 +39,85 @@ def cash_flows(result: Result) -> list[float]:
     return flows
 
 
+_LAYOUTS: dict[int, Any] = {}
+
+
+def layout_for(result: Result, catalog: Catalog):
+    """The floor plan of the chosen cluster (None without halls or without a cluster)."""
+    opt = result.option
+    if result.status is not Status.OPTIMAL or not opt or not opt.servers or not result.inputs.halls:
+        return None
+    key = id(result)
+    if key not in _LAYOUTS:
+        from planner.layout import lay_out
+
+        inp = result.inputs
+        _LAYOUTS[key] = lay_out(catalog, inp.server_key, opt.fabric.shape, inp.halls, inp.routes, inp.cabling)
+    return _LAYOUTS[key]
+
+
+def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
+    """Racks by role, rack positions, cable lengths by tier and campus trunks."""
+    from collections import Counter
+
+    from planner.layout import campus_trunks
+
+    lay = layout_for(result, catalog)
+    if lay is None:
+        return None
+    roles = Counter(r["role"] for r in lay.racks)
+    fab = result.option.fabric
+    return {
+        "halls": [b.name for b in result.inputs.halls],
+        "racks": dict(sorted(roles.items())),
+        "rack_positions": lay.slots_total,
+        "rack_positions_used": lay.slots_used,
+        "cable_lengths": {t: {"links": int(lay.lengths[t].size), "max_m": round(lay.max_length(t) or 0, 2),
+                              "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
+                          for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
+        "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()},
+                                       result.inputs.routes),
+    }
+
+
+def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, str, float, int, int]]:
+    """(tier, cable kind, length m, cables, fibres per cable) from the floor plan.
+
+    Lengths are rounded up to the next stock length where the catalog gives stock lengths
+    for the cable, else to the next whole metre. Cables per length follow the links per
+    length; the tier's cable total is kept exactly.
+    """
+    import math
+
+    import numpy as np
+
+    lay = layout_for(result, catalog)
+    fab = result.option.fabric
+    out = []
+    for tier, media in fab.media.items():
+        if not media.cables:
+            continue
+        if lay is None or not lay.lengths[tier].size:
+            out.append((tier, media.cable_kind, float("nan"), media.cables, media.fibers_per_link))
+            continue
+        stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
+        lengths = lay.lengths[tier]
+
+        def rounded(x: float, stock=stock) -> float:
+            fit = [s for s in stock if s >= x - 1e-9]
+            return float(fit[0]) if fit else float(math.ceil(x - 1e-9))
+
+        values, counts = np.unique([rounded(x) for x in lengths], return_counts=True)
+        total_links, total_cables = lengths.size, media.cables
+        assigned = 0
+        for i, (length, links) in enumerate(zip(values.tolist(), counts.tolist(), strict=True)):
+            n = total_cables - assigned if i == len(values) - 1 else round(links * total_cables / total_links)
+            assigned += n
+            if n:
+                out.append((tier, media.cable_kind, length, n, media.fibers_per_link * total_links // total_cables))
+    return out
+
+
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     """Out-of-band management for the AI servers and fabric switches, and the miners'
     access network (one port per miner on 48-port access switches)."""
@@ -120,6 +199,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "fibers": fab.fibers if fab else 0,
         "mpo_connectors": fab.mpo_connectors if fab else {},
         "networks": other_networks(result, catalog),
+        "layout": layout_summary(result, catalog),
         "binding_constraints": result.binding,
         "warnings": list(inp.warnings),
         "workload_gpus": inp.workload_gpus,
@@ -190,15 +270,16 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             part_row("transceiver", key, n, f"{o.vendor} {o.model}", o.power_w)
-        for tier, media in fab.media.items():
-            if media.cables:
-                rows.append({
-                    "scenario": inp.scenario, "category": "cable", "part": media.cable_kind,
-                    "description": f"{tier} cable, {media.fibers // max(1, media.cables)} fibres lit "
-                                   "(length and price from the floor plan, not yet modelled)",
-                    "quantity": media.cables, "unit_cost_usd": None, "extended_cost_usd": None,
-                    "unit_power_w": None, "extended_power_w": None, "source": "fabric count",
-                })
+        for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
+            known = length == length  # NaN without a floor plan
+            rows.append({
+                "scenario": inp.scenario, "category": "cable", "part": kind,
+                "description": f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
+                               + (f"{length:g} m" if known else "length not modelled (no halls in the site)"),
+                "quantity": n, "unit_cost_usd": None, "extended_cost_usd": None,
+                "unit_power_w": None, "extended_power_w": None,
+                "source": "fabric count and floor plan (no cable price in the catalog)",
+            })
         facility = opt.capex_usd["facility"]
         if facility:
             rows.append({

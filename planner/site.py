@@ -143,6 +143,91 @@ class Economics(Section):
         return self
 
 
+Point = tuple[float, float]
+
+
+def _polygon_problem(points: list[Point]) -> str | None:
+    """Why a ring of points is not a usable polygon, or None."""
+    from shapely.geometry import Polygon
+
+    if len(points) < 3:
+        return "a polygon needs at least 3 points"
+    poly = Polygon(points)
+    if not poly.is_valid:
+        from shapely.validation import explain_validity
+
+        return f"polygon is not valid ({explain_validity(poly)}); is it self-intersecting?"
+    if poly.area <= 0:
+        return "polygon has no area"
+    return None
+
+
+class MeetMeRoom(Section):
+    """Where spines, cores and patch panels sit (inside the building's polygon)."""
+
+    name: str = "MMR"
+    polygon: list[Point] = Field(description="corners in metres")
+
+    @model_validator(mode="after")
+    def _valid(self) -> MeetMeRoom:
+        problem = _polygon_problem(self.polygon)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class Building(Section):
+    """A hall: its outline, obstacles, cooling and rack geometry."""
+
+    name: str = Field(min_length=1)
+    polygon: list[Point] = Field(description="corners in metres, in order")
+    keep_out: list[list[Point]] = Field(default_factory=list,
+                                        description="columns, doors, cooling plant: no racks there")
+    status: Literal["existing", "new"] = "existing"
+    cooling: Literal["air", "rear-door", "direct-liquid", "immersion", "hydro"] = "air"
+    max_kw_per_rack: float = Field(gt=0, description="cooling limit per rack position, kW")
+    rack_width_m: float = Field(0.6, gt=0)
+    rack_depth_m: float = Field(1.2, gt=0)
+    rack_units: int = Field(42, ge=1, description="usable rack units")
+    aisle_m: float = Field(1.2, gt=0, description="aisle between rows of racks")
+    tray_height_m: float = Field(3.0, gt=0, description="height of the cable trays above the floor")
+    port_height_m: float = Field(1.2, ge=0, description="mean height of the ports in a rack")
+    clearance_m: float = Field(0.5, ge=0, description="gap kept from walls and keep-outs")
+    leaf_position: Literal["end", "middle"] = Field("end", description="leaf rack at the end or middle of an SU")
+    switches_per_network_rack: int = Field(16, ge=1)
+    meet_me_room: MeetMeRoom | None = None
+    origin: Point = Field((0.0, 0.0), description="position of the building on the campus, m")
+
+    @model_validator(mode="after")
+    def _valid(self) -> Building:
+        problem = _polygon_problem(self.polygon)
+        if problem:
+            raise ValueError(problem)
+        for ring in self.keep_out:
+            problem = _polygon_problem(ring)
+            if problem:
+                raise ValueError(f"keep_out: {problem}")
+        return self
+
+
+class Route(Section):
+    """A duct bank between two buildings: a polyline in campus metres."""
+
+    from_building: str = Field(alias="from")
+    to_building: str = Field(alias="to")
+    polyline: list[Point] = Field(min_length=2)
+    spare_ratio: float = Field(0.5, ge=0, description="spare fibres on top of the lit ones")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Cabling(Section):
+    """How cable lengths are reckoned."""
+
+    slack_ratio: float = Field(0.1, ge=0, description="extra length as a share of the route")
+    service_loop_m: float = Field(2.0, ge=0, description="service loop per cable (both ends)")
+
+
 class Scenario(Section):
     """One plan option."""
 
@@ -153,6 +238,9 @@ class Scenario(Section):
         0.0, ge=0, description="shell, cooling and electrical capex per MW of AI IT load, USD"
     )
     grid_capacity_mw: float | None = Field(None, gt=0, description="overrides grid.capacity_mw")
+    buildings: list[str] | None = Field(
+        None, description="halls this scenario uses (default: existing halls for retrofit and "
+        "hybrid, new halls for greenfield)")
     description: str = ""
 
 
@@ -169,6 +257,9 @@ class Site(Section):
     ai: AI
     economics: Economics
     scenarios: dict[str, Scenario] = Field(min_length=1)
+    buildings: list[Building] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    cabling: Cabling = Field(default_factory=Cabling)
     costs: dict[str, float] = Field(
         default_factory=dict, description="unit cost overrides by part key, USD"
     )
@@ -182,6 +273,17 @@ class Site(Section):
             raise ValueError(f"schema {self.schema_} is not supported (expected {SCHEMA_VERSION})")
         if self.ai.max_gpus is not None and self.ai.max_gpus < self.ai.min_gpus:
             raise ValueError("ai.max_gpus is below ai.min_gpus")
+        names = [b.name for b in self.buildings]
+        if len(names) != len(set(names)):
+            raise ValueError("building names must be unique")
+        for route in self.routes:
+            for end in (route.from_building, route.to_building):
+                if end not in names:
+                    raise ValueError(f"route names unknown building {end!r}")
+        for name, sc in self.scenarios.items():
+            for b in sc.buildings or []:
+                if b not in names:
+                    raise ValueError(f"scenario {name!r} names unknown building {b!r}")
         return self
 
 

@@ -1,0 +1,503 @@
+"""Floor plan: racks placed in rows inside real halls, cable routes and lengths.
+
+Racks stand in rows parallel to the x axis, ``rack_depth + aisle`` apart, inside each
+hall's polygon, ``clearance`` away from walls and keep-outs, outside the meet-me room
+(MMR). Servers fill racks up to the hall's kW-per-rack limit and the rack's units. Each
+scalable unit's servers are consecutive; its leaf switches stand in a network rack at the
+end (or the middle) of the SU; spines and cores stand in the MMR (or after the last SU).
+
+A cable runs from its port up to the tray, along the trays (rectilinear: along the row,
+then across), down to the other port; between halls it follows the campus route:
+
+    length = (rise_a + horizontal + rise_b) * (1 + slack) + service_loop
+    rise   = tray_height - port_height
+
+and is rounded up to the catalog's stock lengths where the catalog has them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.catalog import Catalog
+from planner.fabric import Shape
+from planner.site import Building, Cabling, Route
+
+CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
+
+
+class LayoutError(ValueError):
+    """The racks do not fit, or a rack is too hot for the hall."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A rack position: campus coordinates of its centre, its hall and row."""
+
+    building: str
+    row: int
+    x: float
+    y: float
+    in_mmr: bool = False
+
+
+def rack_slots(b: Building) -> list[Slot]:
+    """Rack positions of a hall, row by row (deterministic order)."""
+    from shapely.geometry import Polygon, box
+    from shapely.prepared import prep
+
+    hall = Polygon(b.polygon)
+    inner = hall.buffer(-b.clearance_m, join_style="mitre") if b.clearance_m else hall
+    blocked = [Polygon(r).buffer(b.clearance_m, join_style="mitre") for r in b.keep_out]
+    ok = prep(inner)
+    mmr = prep(Polygon(b.meet_me_room.polygon)) if b.meet_me_room else None
+    minx, miny, maxx, maxy = inner.bounds
+    pitch = b.rack_depth_m + b.aisle_m
+    slots: list[Slot] = []
+    rows = math.floor((maxy - miny - b.rack_depth_m) / pitch + 1e-9) + 1 if maxy - miny >= b.rack_depth_m else 0
+    cols = math.floor((maxx - minx) / b.rack_width_m + 1e-9)
+    for row in range(rows):
+        y = miny + row * pitch
+        for col in range(cols):
+            x = minx + col * b.rack_width_m
+            rect = box(x, y, x + b.rack_width_m, y + b.rack_depth_m)
+            if ok.contains(rect) and not any(k.intersects(rect) for k in blocked):
+                cx = round(x + b.rack_width_m / 2 + b.origin[0], 6)
+                cy = round(y + b.rack_depth_m / 2 + b.origin[1], 6)
+                slots.append(Slot(b.name, row, cx, cy, bool(mmr and mmr.contains(rect))))
+    return slots
+
+
+def systems_per_rack(catalog: Catalog, server_key: str, b: Building) -> int:
+    """Servers per rack in hall ``b``: the kW limit and the rack units, whichever binds."""
+    s = catalog.servers[server_key]
+    if s.max_power_w is None:
+        raise LayoutError(f"server {server_key!r} has no sourced max_power_w")
+    if s.kind == "rack":
+        return 1 if s.max_power_w / 1e3 <= b.max_kw_per_rack else 0
+    by_kw = math.floor(b.max_kw_per_rack * 1e3 / s.max_power_w)
+    by_units = math.floor(b.rack_units / s.height_u) if s.height_u else by_kw
+    return min(by_kw, by_units)
+
+
+@dataclass
+class Layout:
+    """Where every rack stands and how long every link is."""
+
+    racks: list[dict] = field(default_factory=list)  # role, building, x, y, contents
+    endpoint_rack: np.ndarray | None = None  # rack index of each scale-out endpoint
+    leaf_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, su, rail)
+    spine_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, pod, j)
+    core_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, group, c)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> per-link metres
+    slots_total: int = 0
+    halls: dict[str, Building] = field(default_factory=dict)
+    inter_building: dict[tuple[str, str], int] = field(default_factory=dict)  # links per hall pair
+    su_cursor: list[int] = field(default_factory=list)  # room cursor after each SU's racks
+    su_node_leaf_max: list[float] = field(default_factory=list)  # longest node-leaf link per SU
+
+    @property
+    def slots_used(self) -> int:
+        return len(self.racks)
+
+    def rack_point(self, i: int) -> tuple[str, float, float]:
+        r = self.racks[i]
+        return r["building"], r["x"], r["y"]
+
+    def max_length(self, tier: str) -> float | None:
+        arr = self.lengths.get(tier)
+        return float(arr.max()) if arr is not None and arr.size else None
+
+    def histogram(self, tier: str, edges=(3, 5, 7, 10, 20, 30, 50, 100, 150, 300, 500, 2000, 10_000)) -> dict:
+        """Links of a tier by length band (upper bound in metres, inclusive)."""
+        arr = self.lengths.get(tier)
+        if arr is None or not arr.size:
+            return {}
+        out, lower = {}, 0.0
+        for upper in (*edges, math.inf):
+            n = int(((arr > lower) & (arr <= upper)).sum())
+            if n:
+                out[f"<= {upper:g} m" if upper != math.inf else f"> {lower:g} m"] = n
+            lower = upper
+        return out
+
+
+def route_terms(hall_a: str, hall_b: str, routes: dict[tuple[str, str], Route]) -> tuple[tuple, tuple, float]:
+    """(start, end, path length) of the duct bank from ``hall_a`` to ``hall_b``."""
+    route = routes.get((hall_a, hall_b)) or routes.get((hall_b, hall_a))
+    if route is None:
+        raise LayoutError(f"no route between halls {hall_a!r} and {hall_b!r}: add a [[routes]] entry")
+    pts = route.polyline if (hall_a, hall_b) == (route.from_building, route.to_building) \
+        else list(reversed(route.polyline))
+    return pts[0], pts[-1], sum(math.dist(p, q) for p, q in zip(pts, pts[1:], strict=False))
+
+
+def route_length(a: tuple[str, float, float], b: tuple[str, float, float], halls: dict[str, Building],
+                 routes: dict[tuple[str, str], Route], cabling: Cabling) -> float:
+    """Cable length between two rack positions (see the module docstring)."""
+    hall_a, xa, ya = a
+    hall_b, xb, yb = b
+    rise_a = halls[hall_a].tray_height_m - halls[hall_a].port_height_m
+    rise_b = halls[hall_b].tray_height_m - halls[hall_b].port_height_m
+    if hall_a == hall_b:
+        horizontal = abs(xa - xb) + abs(ya - yb)
+    else:
+        start, end, path = route_terms(hall_a, hall_b, routes)
+        horizontal = abs(xa - start[0]) + abs(ya - start[1]) + path + abs(xb - end[0]) + abs(yb - end[1])
+    return (rise_a + horizontal + rise_b) * (1 + cabling.slack_ratio) + cabling.service_loop_m
+
+
+class _Placer:
+    """Hands out rack positions in order, keeping a scalable unit within one row."""
+
+    _prepared: dict[int, tuple] = {}  # noqa: RUF012  (one cache for repeated layouts)
+
+    def __init__(self, slots: list[Slot], layout: Layout):
+        prepared = self._prepared.get(id(slots))
+        if prepared is None or prepared[3] is not slots:
+            room = [s for s in slots if not s.in_mmr]
+            mmr = [s for s in slots if s.in_mmr]
+            row_end = [0] * len(room)  # index one past the last slot of each slot's row
+            end = len(room)
+            for i in range(len(room) - 1, -1, -1):
+                if i + 1 < len(room) and (room[i].building, room[i].row) != (room[i + 1].building, room[i + 1].row):
+                    end = i + 1
+                row_end[i] = end
+            prepared = (room, mmr, row_end, slots)
+            self._prepared.clear()
+            self._prepared[id(slots)] = prepared
+        self.room, self.mmr, self.row_end, _ = prepared
+        self.cursor = 0
+        self.mmr_cursor = 0
+        self.layout = layout
+
+    def row_left(self) -> int:
+        return self.row_end[self.cursor] - self.cursor if self.cursor < len(self.room) else 0
+
+    def row_size(self, at: int) -> int:
+        """Slots of the row starting at ``at`` (``at`` is a row start)."""
+        return self.row_end[at] - at
+
+    def start_group(self, racks: int) -> None:
+        """Skip to the next row when the group would otherwise wrap and a row can hold it."""
+        left = self.row_left()
+        if 0 < left < racks and self.cursor + left < len(self.room) \
+                and self.row_size(self.cursor + left) >= racks:
+            self.cursor += left
+
+    def take(self, role: str, contents: str, mmr: bool = False) -> int:
+        if mmr and self.mmr_cursor < len(self.mmr):
+            slot = self.mmr[self.mmr_cursor]
+            self.mmr_cursor += 1
+        else:
+            if self.cursor >= len(self.room):
+                raise _Full()
+            slot = self.room[self.cursor]
+            self.cursor += 1
+        self.layout.racks.append({"role": role, "building": slot.building, "x": slot.x, "y": slot.y,
+                                  "contents": contents})
+        return len(self.layout.racks) - 1
+
+    def hall(self) -> str | None:
+        return self.room[self.cursor].building if self.cursor < len(self.room) else None
+
+
+class _Full(Exception):
+    pass
+
+
+def lay_out(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Building],
+            routes: list[Route], cabling: Cabling, slots: list[Slot] | None = None) -> Layout:
+    """Place the fabric's racks in ``buildings`` and compute every link length.
+
+    ``slots`` (from :func:`rack_slots` of each building) may be passed in when many
+    cluster sizes are laid out in the same halls.
+    """
+    if not buildings:
+        raise LayoutError("no buildings to place racks in")
+    halls = {b.name: b for b in buildings}
+    route_map = {(r.from_building, r.to_building): r for r in routes}
+    if slots is None:
+        slots = [s for b in buildings for s in rack_slots(b)]
+    layout = Layout(slots_total=len(slots), halls=halls)
+    placer = _Placer(slots, layout)
+    try:
+        _place(catalog, server_key, shape, buildings, halls, placer, layout)
+    except _Full:
+        need = _racks_needed(catalog, server_key, shape, buildings)
+        raise LayoutError(
+            f"the halls ({', '.join(halls)}) hold {len(placer.room)} rack positions outside the "
+            f"meet-me room; {shape.systems} x {server_key} and their switches need about {need}: "
+            "add or enlarge a hall"
+        ) from None
+    _lengths(layout, shape, route_map, cabling)
+    return layout
+
+
+def _place(catalog, server_key, shape, buildings, halls, placer: _Placer, layout: Layout) -> None:
+    per_system = shape.endpoints_per_system
+    per_net_rack = min(b.switches_per_network_rack for b in buildings)
+    leaves_per_su = shape.rails * shape.planes
+    endpoint_rack = np.zeros(shape.servers, dtype=int)
+    system = 0
+    for su in range(shape.scalable_units):
+        last_ep = su * shape.servers_per_su + shape.servers_in_su(su)
+        last_system = math.ceil(last_ep / per_system)
+        systems = list(range(system, last_system))
+        hall = halls[placer.hall()] if placer.hall() else buildings[-1]
+        cap = systems_per_rack(catalog, server_key, hall)
+        if cap < 1:
+            s = catalog.servers[server_key]
+            raise LayoutError(
+                f"hall {hall.name!r} ({hall.cooling}, {hall.max_kw_per_rack:g} kW per rack) cannot take "
+                f"{server_key} ({(s.max_power_w or 0) / 1e3:g} kW " + ("per rack" if s.kind == "rack" else "per server")
+                + "): convert its cooling or use another hall"
+            )
+        net_racks = math.ceil(leaves_per_su / per_net_rack)
+        compute_racks = math.ceil(len(systems) / cap)
+        placer.start_group(compute_racks + net_racks)
+        middle = hall.leaf_position == "middle"
+        batches = [systems[i:i + cap] for i in range(0, len(systems), cap)]
+        leaf_racks: list[int] = []
+        for i, batch in enumerate(batches):
+            if middle and i == len(batches) // 2:
+                leaf_racks = [placer.take("leaf", f"SU {su} leaves") for _ in range(net_racks)]
+            rack = placer.take("compute", f"{len(batch)} x {server_key}")
+            for sy in batch:
+                endpoint_rack[sy * per_system:min((sy + 1) * per_system, shape.servers)] = rack
+        if not leaf_racks:
+            leaf_racks = [placer.take("leaf", f"SU {su} leaves") for _ in range(net_racks)]
+        for p in range(shape.planes):
+            for r in range(shape.rails):
+                layout.leaf_rack[(p, su, r)] = leaf_racks[(p * shape.rails + r) // per_net_rack]
+        system = last_system
+        layout.su_cursor.append(placer.cursor)
+    layout.endpoint_rack = endpoint_rack
+    spine_keys = [(p, pod, j) for p in range(shape.planes) for pod in range(shape.pods)
+                  for j in range(shape.spines_per_pod)] if shape.tiers >= 2 else []
+    core_keys = [(p, j, c) for p in range(shape.planes) for j in range(shape.spines_per_pod)
+                 for c in range(shape.cores_per_group)] if shape.tiers == 3 else []
+    for role, keys, target in (("spine", spine_keys, layout.spine_rack), ("core", core_keys, layout.core_rack)):
+        for i in range(0, len(keys), per_net_rack):
+            group = keys[i:i + per_net_rack]
+            rack = placer.take(role, f"{len(group)} {role}s", mmr=True)
+            for key in group:
+                target[key] = rack
+
+
+def _racks_needed(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Building]) -> int:
+    per = max(1, max(systems_per_rack(catalog, server_key, b) for b in buildings))
+    per_net = buildings[0].switches_per_network_rack
+    spines = shape.planes * shape.pods * shape.spines_per_pod
+    cores = shape.planes * shape.spines_per_pod * shape.cores_per_group
+    return (math.ceil(shape.systems / per) + shape.scalable_units * math.ceil(shape.rails * shape.planes / per_net)
+            + math.ceil(spines / per_net) + math.ceil(cores / per_net))
+
+
+def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> None:
+    """Every link's length, vectorised over (rack, rack, links) triples."""
+    halls = layout.halls
+    names = sorted(halls)
+    index = {n: i for i, n in enumerate(names)}
+    hall = np.array([index[r["building"]] for r in layout.racks], dtype=int)
+    xy = np.array([(r["x"], r["y"]) for r in layout.racks], dtype=float).reshape(-1, 2)
+    rise = np.array([halls[n].tray_height_m - halls[n].port_height_m for n in names])
+    pair_links: dict[tuple[str, str], int] = {}
+
+    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+        if a.size == 0:
+            return np.zeros(0)
+        ha, hb = hall[a], hall[b]
+        horizontal = np.abs(xy[a] - xy[b]).sum(axis=1)
+        cross = ha != hb
+        if cross.any():
+            for ia, ib in {(int(x), int(y)) for x, y in zip(ha[cross], hb[cross], strict=True)}:
+                sel = (ha == ia) & (hb == ib)
+                start, end, path = route_terms(names[ia], names[ib], routes)
+                horizontal[sel] = (np.abs(xy[a[sel]] - np.array(start)).sum(axis=1) + path
+                                   + np.abs(xy[b[sel]] - np.array(end)).sum(axis=1))
+                key = tuple(sorted((names[ia], names[ib])))
+                pair_links[key] = pair_links.get(key, 0) + int(n[sel].sum())
+        out = (rise[ha] + horizontal + rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m
+        return np.repeat(out, n)
+
+    # node-leaf: per SU, the endpoints' racks (with counts) to each leaf rack of the SU
+    per_su = max(1, shape.servers_per_su)
+    a_parts, b_parts, n_parts = [], [], []
+    leaves_of_su: dict[int, list[int]] = {}
+    for (_p, su, _r), leaf in layout.leaf_rack.items():
+        leaves_of_su.setdefault(su, []).append(leaf)
+    su_max = []
+    for su in range(shape.scalable_units):
+        leaves = leaves_of_su[su]
+        racks, n = np.unique(layout.endpoint_rack[su * per_su:(su + 1) * per_su], return_counts=True)
+        lv = np.array(leaves)
+        a_parts.append(np.tile(racks, lv.size))
+        b_parts.append(np.repeat(lv, racks.size))
+        n_parts.append(np.tile(n, lv.size))
+        su_max.append(float(lengths(a_parts[-1], b_parts[-1], np.ones(a_parts[-1].size, dtype=int)).max()))
+    node_leaf = lengths(*(np.concatenate(x) if x else np.zeros(0, dtype=int) for x in (a_parts, b_parts, n_parts)))
+    layout.su_node_leaf_max = su_max
+    leaf_spine = np.zeros(0)
+    if shape.tiers >= 2:
+        keys = sorted(layout.leaf_rack)
+        leaf = np.array([layout.leaf_rack[k] for k in keys])
+        spines = np.array([[layout.spine_rack[(p, su // shape.sus_per_pod, j)] for j in range(shape.spines_per_pod)]
+                           for p, su, _r in keys])
+        a = np.repeat(leaf, shape.spines_per_pod)
+        b = spines.reshape(-1)
+        leaf_spine = lengths(a, b, np.full(a.size, shape.bundle_leaf_spine))
+    spine_core = np.zeros(0)
+    if shape.tiers == 3:
+        keys = sorted(layout.spine_rack)
+        spine = np.array([layout.spine_rack[k] for k in keys])
+        cores = np.array([[layout.core_rack[(p, j, c)] for c in range(shape.cores_per_group)] for p, _pod, j in keys])
+        a = np.repeat(spine, shape.cores_per_group)
+        b = cores.reshape(-1)
+        spine_core = lengths(a, b, np.full(a.size, shape.bundle_spine_core))
+    layout.lengths = {"node_leaf": node_leaf, "leaf_spine": leaf_spine, "spine_core": spine_core}
+    layout.inter_building = pair_links
+
+
+def max_lengths(catalog: Catalog, server_key: str, shapes: list[Shape], buildings: list[Building],
+                routes: list[Route], cabling: Cabling) -> list[dict[str, float] | LayoutError]:
+    """Longest link per tier for many cluster sizes in the same halls, fast.
+
+    Scalable units are placed in the same order whatever the size, so one layout of the
+    largest size gives every smaller size's server racks and leaf racks (a prefix). Only
+    the spines and cores, which move with the size, are placed again per size. A size
+    whose last SU is partial is laid out in full. ``tests/test_layout.py`` checks this
+    equals :func:`lay_out` on many sizes. An entry is a LayoutError where the size does
+    not fit the halls.
+    """
+    slots = [s for b in buildings for s in rack_slots(b)]
+    out: list[dict[str, float] | LayoutError] = []
+    full = [sh for sh in shapes if sh.servers]
+    big = max(full, key=lambda sh: (sh.scalable_units, sh.servers), default=None)
+    base = None
+    if big is not None:
+        for candidate in sorted(full, key=lambda sh: -sh.scalable_units):
+            try:
+                base = lay_out(catalog, server_key, candidate, buildings, routes, cabling, slots)
+                big = candidate
+                break
+            except LayoutError:
+                continue
+    halls = {b.name: b for b in buildings}
+    route_map = {(r.from_building, r.to_building): r for r in routes}
+    split = ([s for s in slots if not s.in_mmr], [s for s in slots if s.in_mmr])
+    for sh in shapes:
+        if not sh.servers:
+            out.append({})
+            continue
+        prefix_ok = (base is not None and sh.scalable_units <= big.scalable_units
+                     and sh.servers == sh.scalable_units * sh.servers_per_su
+                     and (sh.rails, sh.planes, sh.servers_per_su) == (big.rails, big.planes, big.servers_per_su)
+                     and all(big.servers_in_su(u) == sh.servers_per_su for u in range(sh.scalable_units)))
+        if not prefix_ok:
+            try:
+                lay = lay_out(catalog, server_key, sh, buildings, routes, cabling, slots)
+            except LayoutError as exc:
+                out.append(exc)
+                continue
+            out.append({t: lay.max_length(t) or 0.0 for t in ("node_leaf", "leaf_spine", "spine_core")})
+            continue
+        try:
+            out.append(_prefix_max(base, sh, split, halls, route_map, cabling, buildings))
+        except LayoutError as exc:
+            out.append(exc)
+    return out
+
+
+def _max_route(a_pts: list, b_pts: list, halls, routes, cabling: Cabling) -> float:
+    """Longest cable between any point of ``a_pts`` and any of ``b_pts``."""
+    if not a_pts or not b_pts:
+        return 0.0
+    a_same = {}
+    best = 0.0
+    for hall_name in {p[0] for p in a_pts} | {p[0] for p in b_pts}:
+        a = np.array([(p[1], p[2]) for p in a_pts if p[0] == hall_name]).reshape(-1, 2)
+        b = np.array([(p[1], p[2]) for p in b_pts if p[0] == hall_name]).reshape(-1, 2)
+        a_same[hall_name] = a
+        if a.size and b.size:
+            rise = 2 * (halls[hall_name].tray_height_m - halls[hall_name].port_height_m)
+            horizontal = (np.abs(a[:, None, 0] - b[None, :, 0]) + np.abs(a[:, None, 1] - b[None, :, 1])).max()
+            best = max(best, (rise + horizontal) * (1 + cabling.slack_ratio) + cabling.service_loop_m)
+    for hall_a, a in a_same.items():
+        for hall_b in {p[0] for p in b_pts} - {hall_a}:
+            b = np.array([(p[1], p[2]) for p in b_pts if p[0] == hall_b]).reshape(-1, 2)
+            if not (a.size and b.size):
+                continue
+            start, end, path = route_terms(hall_a, hall_b, routes)
+            horizontal = (np.abs(a - np.array(start)).sum(axis=1).max() + path
+                          + np.abs(b - np.array(end)).sum(axis=1).max())
+            rise = (halls[hall_a].tray_height_m - halls[hall_a].port_height_m
+                    + halls[hall_b].tray_height_m - halls[hall_b].port_height_m)
+            best = max(best, (rise + horizontal) * (1 + cabling.slack_ratio) + cabling.service_loop_m)
+    return best
+
+
+def _prefix_max(base: Layout, sh: Shape, split: tuple[list[Slot], list[Slot]], halls, routes,
+                cabling: Cabling, buildings: list[Building]) -> dict[str, float]:
+    k = sh.scalable_units
+    result = {"node_leaf": max(base.su_node_leaf_max[:k]), "leaf_spine": 0.0, "spine_core": 0.0}
+    if sh.tiers < 2:
+        return result
+    per_rack = min(b.switches_per_network_rack for b in buildings)
+    room, mmr = split
+    cursor = base.su_cursor[k - 1]
+    spine_keys = [(p, pod, j) for p in range(sh.planes) for pod in range(sh.pods) for j in range(sh.spines_per_pod)]
+    core_keys = [(p, j, c) for p in range(sh.planes) for j in range(sh.spines_per_pod)
+                 for c in range(sh.cores_per_group)] if sh.tiers == 3 else []
+    points: list[tuple[str, float, float]] = []
+    mmr_i = 0
+    for keys in (spine_keys, core_keys):
+        for _ in range(0, len(keys), per_rack):
+            if mmr_i < len(mmr):
+                slot = mmr[mmr_i]
+                mmr_i += 1
+            elif cursor < len(room):
+                slot = room[cursor]
+                cursor += 1
+            else:
+                raise LayoutError("the halls are full: no room for the spine and core racks")
+            points.append((slot.building, slot.x, slot.y))
+    spine_rack = {key: points[i // per_rack] for i, key in enumerate(spine_keys)}
+    n_spine_racks = math.ceil(len(spine_keys) / per_rack)
+    core_rack = {key: points[n_spine_racks + i // per_rack] for i, key in enumerate(core_keys)}
+    leaf_points = {}
+    for (p, su, _r), rack in base.leaf_rack.items():
+        if su < k and p < sh.planes:
+            leaf_points.setdefault((p, su // sh.sus_per_pod), set()).add(base.rack_point(rack))
+    best = 0.0
+    for (p, pod), leaves in leaf_points.items():
+        spines = sorted({spine_rack[(p, pod, j)] for j in range(sh.spines_per_pod)})
+        best = max(best, _max_route(sorted(leaves), spines, halls, routes, cabling))
+    result["leaf_spine"] = best
+    if sh.tiers == 3:
+        best = 0.0
+        for p in range(sh.planes):
+            for j in range(sh.spines_per_pod):
+                spines = sorted({spine_rack[(p, pod, j)] for pod in range(sh.pods)})
+                cores = sorted({core_rack[(p, j, c)] for c in range(sh.cores_per_group)})
+                best = max(best, _max_route(spines, cores, halls, routes, cabling))
+        result["spine_core"] = best
+    return result
+
+
+def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route]) -> list[dict]:
+    """High-count trunks per hall pair: lit fibres x (1 + spare), in 864/1,728/3,456-fibre cables."""
+    out = []
+    for (a, b), links in sorted(layout.inter_building.items()):
+        route = next((r for r in routes if {r.from_building, r.to_building} == {a, b}), None)
+        spare = route.spare_ratio if route else 0.5
+        fibers = math.ceil(links * max(fibers_per_link.values() or [0]) * (1 + spare))
+        size = next((c for c in CABLE_SIZES_FIBERS if c >= fibers), CABLE_SIZES_FIBERS[-1])
+        cables = math.ceil(fibers / size)
+        path = sum(math.dist(p, q) for p, q in zip(route.polyline, route.polyline[1:], strict=False)) if route else None
+        out.append({"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
+                    "cables": cables, "route_m": path, "dci_optics": bool(path and path > 10_000)})
+    return out

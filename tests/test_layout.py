@@ -1,0 +1,150 @@
+"""Floor plan and cabling: lengths by hand, media by reach, racks inside halls."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Polygon, box
+
+from planner.fabric import FabricError, FabricSpec, count_fabric, plan_shape
+from planner.layout import LayoutError, lay_out, max_lengths, rack_slots
+from planner.site import Building, Cabling
+
+SMALL = dict(name="small", polygon=[(0, 0), (10, 0), (10, 6), (0, 6)], max_kw_per_rack=40,
+             meet_me_room={"name": "MMR", "polygon": [(7.4, 2.8), (9.6, 2.8), (9.6, 5.6), (7.4, 5.6)]})
+
+
+def test_slots_of_a_small_hall_by_hand():
+    # 10 x 6 m, 0.5 m clearance -> usable 9 x 5 m; racks 0.6 x 1.2 m, aisle 1.2 m (pitch 2.4):
+    # 15 racks a row, rows at y = 0.5 and 2.9 (a third would end at 6.5 > 5.5): 30 slots.
+    slots = rack_slots(Building(**SMALL))
+    assert len(slots) == 30
+    assert (slots[0].x, slots[0].y) == pytest.approx((0.8, 1.1))
+    assert (slots[15].x, slots[15].y) == pytest.approx((0.8, 3.5))
+    # the meet-me room (x 7.4-9.6, y 2.8-5.6) holds the last three racks of row 1
+    assert [round(s.x, 2) for s in slots if s.in_mmr] == [8.0, 8.6, 9.2]
+
+
+def test_lengths_by_hand(catalog):
+    # Two DGX H100 (10.2 kW; 3 fit a 40 kW rack): one compute rack at (0.8, 1.1), the SU's
+    # leaf rack beside it at (1.4, 1.1), the spine in the MMR at (8.0, 3.5).
+    # rise = tray 3.0 - ports 1.2 = 1.8 m a side; slack 10 %; service loops 2 m:
+    # node-leaf  = (1.8 + 0.6 + 1.8) * 1.1 + 2 = 6.62 m
+    # leaf-spine = (1.8 + 6.6 + 2.4 + 1.8) * 1.1 + 2 = 15.86 m
+    shape = plan_shape(FabricSpec(servers=2, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    lay = lay_out(catalog, "dgx-h100", shape, [Building(**SMALL)], [], Cabling())
+    assert lay.lengths["node_leaf"] == pytest.approx([6.62] * 16)
+    assert shape.up_per_leaf == 2 and shape.spines_per_pod == 1
+    assert lay.lengths["leaf_spine"] == pytest.approx([15.86] * 16)
+    assert [r["role"] for r in lay.racks] == ["compute", "leaf", "spine"]
+
+
+def test_cross_hall_route_by_hand(catalog):
+    # hall B 30 m north of hall A; the duct bank runs from (10, 36) to (10, 6): 30 m.
+    # Rack in B at (0.8, 31.1) to the spine in A's MMR at (8.0, 3.5):
+    # to the route start |0.8-10| + |31.1-36| = 14.1; route 30; from its end
+    # |10-8.0| + |6-3.5| = 4.5; horizontal 48.6; (1.8 + 48.6 + 1.8) * 1.1 + 2 = 59.42 m
+    from planner.layout import route_length
+    from planner.site import Route
+
+    a = Building(**SMALL)
+    b = Building(name="b", polygon=SMALL["polygon"], max_kw_per_rack=40, origin=(0, 30))
+    route = Route(**{"from": "b", "to": "small", "polyline": [(10, 36), (10, 6)]})
+    length = route_length(("b", 0.8, 31.1), ("small", 8.0, 3.5), {"small": a, "b": b},
+                          {("b", "small"): route}, Cabling())
+    assert length == pytest.approx(59.42)
+
+
+@pytest.mark.parametrize(
+    ("length", "cls", "module"),
+    [
+        (2.0, "dac", "dac-800g"), (2.01, "acc", "acc-800g"), (5.0, "acc", "acc-800g"),
+        (5.01, "sr", "osfp-800g-2xsr4"), (50.0, "sr", "osfp-800g-2xsr4"),
+        (50.01, "dr", "osfp-800g-2xdr4"), (100.0, "dr", "osfp-800g-2xdr4"),
+        (100.01, "dr", "osfp-800g-2xdr4-500m"), (500.0, "dr", "osfp-800g-2xdr4-500m"),
+        (500.01, "fr", "osfp-800g-2xfr4"), (2000.0, "fr", "osfp-800g-2xfr4"),
+    ],
+)
+def test_reach_boundaries_change_the_medium(catalog, length, cls, module):
+    # Leaf-spine links of a QM9700 fabric are 400G, two to a twin-port cage. Reaches from
+    # the catalog: passive DAC 2 m, ACC 5 m, 2xSR4 50 m (OM4), 2xDR4 100 m, 2xDR4 500 m
+    # variant, 2xFR4 2 km.
+    f = count_fabric(FabricSpec(servers=64, server="dgx-h100", leaf_switch="qm9700",
+                                lengths_m={"leaf_spine": length}), catalog)
+    tier = f.media["leaf_spine"]
+    assert tier.optic_class == cls
+    assert (tier.upper.part or tier.cable_kind) == module
+
+
+def test_beyond_every_reach_is_an_error(catalog):
+    with pytest.raises(FabricError, match="no optic"):
+        count_fabric(FabricSpec(servers=64, server="dgx-h100", leaf_switch="qm9700",
+                                lengths_m={"leaf_spine": 2000.01}), catalog)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    w=st.floats(12, 60), h=st.floats(8, 30), kx=st.floats(0.1, 0.8), ky=st.floats(0.1, 0.8),
+    servers=st.integers(1, 96),
+)
+def test_no_rack_in_a_keep_out_or_outside_its_hall(catalog, w, h, kx, ky, servers):
+    col = [(kx * w, ky * h), (kx * w + 2, ky * h), (kx * w + 2, ky * h + 2), (kx * w, ky * h + 2)]
+    hall = Building(name="h", polygon=[(0, 0), (w, 0), (w, h), (0, h)], keep_out=[col], max_kw_per_rack=40)
+    shape = plan_shape(FabricSpec(servers=servers, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    try:
+        lay = lay_out(catalog, "dgx-h100", shape, [hall], [], Cabling())
+    except LayoutError:
+        return  # too small: covered by its own test
+    outline, blocked = Polygon(hall.polygon), Polygon(col)
+    for r in lay.racks:
+        rect = box(r["x"] - 0.3, r["y"] - 0.6, r["x"] + 0.3, r["y"] + 0.6)
+        assert outline.contains(rect)
+        assert not rect.intersects(blocked)
+    assert lay.lengths["node_leaf"].size == servers * 8
+
+
+def test_hall_too_small_is_a_clear_error(catalog):
+    tiny = Building(name="closet", polygon=[(0, 0), (4, 0), (4, 3), (0, 3)], max_kw_per_rack=40)
+    shape = plan_shape(FabricSpec(servers=64, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    with pytest.raises(LayoutError, match=r"closet\) hold \d+ rack positions.*need about \d+"):
+        lay_out(catalog, "dgx-h100", shape, [tiny], [], Cabling())
+
+
+def test_too_hot_for_the_hall_is_a_clear_error(catalog):
+    # a GB200 NVL72 rack draws about 120 kW (DGX GB user guide): an air-cooled 40 kW hall cannot take it
+    shape = plan_shape(FabricSpec(servers=1, server="gb200-nvl72", leaf_switch="qm9700"), catalog)
+    with pytest.raises(LayoutError, match="cannot take gb200-nvl72"):
+        lay_out(catalog, "gb200-nvl72", shape, [Building(**SMALL)], [], Cabling())
+
+
+def test_fast_maxima_equal_full_layouts(catalog):
+    halls = [Building(name="a", polygon=[(0, 0), (60, 0), (60, 40), (0, 40)], max_kw_per_rack=40,
+                      meet_me_room={"polygon": [(50, 0), (60, 0), (60, 6), (50, 6)]}),
+             Building(name="b", polygon=[(0, 0), (60, 0), (60, 40), (0, 40)], max_kw_per_rack=40, origin=(0, 60))]
+    from planner.site import Route
+
+    routes = [Route(**{"from": "b", "to": "a", "polyline": [(60, 80), (70, 80), (70, 3), (60, 3)]})]
+    shapes = [plan_shape(FabricSpec(servers=n, server="dgx-h100", leaf_switch="qm9700"), catalog)
+              for n in (1, 31, 32, 64, 95, 256, 288, 512, 1024, 1200)]
+    fast = max_lengths(catalog, "dgx-h100", shapes, halls, routes, Cabling())
+    for shape, m in zip(shapes, fast, strict=True):
+        if isinstance(m, LayoutError):
+            with pytest.raises(LayoutError):
+                lay_out(catalog, "dgx-h100", shape, halls, routes, Cabling())
+            continue
+        full = lay_out(catalog, "dgx-h100", shape, halls, routes, Cabling())
+        for tier, value in m.items():
+            assert value == pytest.approx(full.max_length(tier) or 0.0), (shape.servers, tier)
+
+
+def test_copper_splitter_joins_single_and_twin_cages(catalog):
+    # GB200 compute trays have single-port 400G OSFP NICs; a QM9700 cage takes two 400G
+    # ports. At 2.5 m only the MCP7Y00 splitter (twin-port OSFP to 2 x 400G OSFP, up to
+    # 3 m) reaches: one cable per switch cage, i.e. one per two links.
+    f = count_fabric(FabricSpec(servers=2, server="gb200-nvl72", leaf_switch="qm9700",
+                                lengths_m={"node_leaf": 2.5}), catalog)
+    tier = f.media["node_leaf"]
+    assert tier.cable_kind == "dac-800g-2x400g"
+    assert tier.cables * 2 == tier.links == 144
+    assert f.transceivers.get("dac-800g-2x400g") is None  # a cable, not a transceiver

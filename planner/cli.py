@@ -147,12 +147,16 @@ def solve_cmd(
     catalog: CatalogOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    graphml: Annotated[str, typer.Option(
+        "--graphml", help=f"topology.graphml: auto (up to {GRAPHML_AUTO_LINKS:,} links), always or never.")] = "auto",
 ) -> None:
-    """Validate, size and solve a site; write summary.json and bom.csv."""
+    """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
     from planner.export import write_csv, write_json, write_outputs
     from planner.report import BOM_COLUMNS, bom_rows, summary
 
+    if graphml not in ("auto", "always", "never"):
+        raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
@@ -166,10 +170,12 @@ def solve_cmd(
     doc = summary(loaded.site.name, results, cat, solver)
     rows = [row for r in results.values() for row in bom_rows(r, cat)]
     target = out or Path("out") / loaded.stem
-    write_outputs(target, {
+    writers = {
         "summary.json": lambda p: write_json(p, doc),
         "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
-    })
+    }
+    writers.update(_plan_files(results, cat, doc, graphml))
+    write_outputs(target, writers)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
@@ -177,12 +183,52 @@ def solve_cmd(
         console = _console()
         console.print(_summary_table(doc))
         _print_binding(doc, console)
-        console.print(f"Wrote {target / 'summary.json'} and {target / 'bom.csv'}")
+        for note in doc.get("notes", []):
+            console.print(f"note: {note}", style="dim")
+        console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
     if not feasible:
         err = _console(stderr=True)
         for name, sc in doc["scenarios"].items():
             err.print(f"{name}: infeasible: " + "; ".join(sc.get("binding_constraints", [])))
         raise Failed(EXIT_INFEASIBLE)
+
+
+GRAPHML_AUTO_LINKS = 50_000
+
+
+def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
+    """Floor plans per scenario and the recommended scenario's fabric graph."""
+    from planner import plots
+    from planner.report import layout_for
+
+    files = {}
+    for name, result in results.items():
+        lay = layout_for(result, cat)
+        if lay is not None:
+            title = f"{doc['site']}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks)"
+            files[f"plots/floorplan-{name}.png"] = lambda p, lay=lay, title=title: plots.floorplan(lay, p, title)
+    best = doc["recommendation"]["scenario"]
+    if best and results[best].option and results[best].option.servers and graphml != "never":
+        links = sum(results[best].option.fabric.links.values())
+        if graphml == "always" or links <= GRAPHML_AUTO_LINKS:
+            files["topology.graphml"] = lambda p, r=results[best]: _write_topology(r, cat, p)
+        else:
+            doc.setdefault("notes", []).append(
+                f"topology.graphml not written: {links:,} links (more than {GRAPHML_AUTO_LINKS:,}); "
+                "use --graphml always")
+    return files
+
+
+def _write_topology(result, cat, path) -> None:
+    from planner.fabric_graph import build_graph, set_positions, to_graphml
+    from planner.report import layout_for
+
+    fab = result.option.fabric
+    graph = build_graph(fab.spec, cat, fab)
+    lay = layout_for(result, cat)
+    if lay is not None:
+        set_positions(graph, lay)
+    to_graphml(graph, path)
 
 
 @app.command("validate")

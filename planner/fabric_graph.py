@@ -158,4 +158,7 @@ def to_graphml(g: nx.Graph, path) -> None:
         for k, v in list(d.items()):
             if isinstance(v, tuple | list | dict):
                 d[k] = str(v)
-    nx.write_graphml(h, path)
+    try:
+        nx.write_graphml_lxml(h, path)
+    except ImportError:
+        nx.write_graphml_xml(h, path)

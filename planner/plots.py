@@ -22,7 +22,12 @@ def floorplan(layout, path: Path, title: str = "") -> None:
 
     plt = _pyplot()
     halls = list(layout.halls.values())
-    fig, ax = plt.subplots(figsize=(11, 7), dpi=110)
+    xs_all = [x + b.origin[0] for b in halls for x, _ in b.polygon]
+    ys_all = [y + b.origin[1] for b in halls for _, y in b.polygon]
+    ratio = (max(xs_all) - min(xs_all)) / max(1e-9, max(ys_all) - min(ys_all))
+    height = 7.0
+    width = min(16.0, max(6.0, height * ratio * 0.9 + 3.5))
+    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
     for b in halls:
         ox, oy = b.origin
         shift = [(x + ox, y + oy) for x, y in b.polygon]
@@ -49,7 +54,7 @@ def floorplan(layout, path: Path, title: str = "") -> None:
         lo, hi = rows.get(key, (r["x"], r["x"]))
         rows[key] = (min(lo, r["x"]), max(hi, r["x"]))
     for (_b, y), (x0, x1) in rows.items():  # trays run above each occupied row
-        ax.plot([x0, x1], [y, y], color="#2ca02c", lw=0.6, alpha=0.8)
+        ax.plot([x0, x1], [y, y], color="#2ca02c", lw=0.5, ls="--", alpha=0.9, zorder=3)
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xlabel("x, m")

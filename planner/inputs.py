@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from planner.catalog import Catalog
@@ -15,6 +17,7 @@ from planner.economics import HOURS_PER_MONTH, annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
 from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric, plan_shape
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
+from planner.prices import PriceProfile, price_profile
 from planner.site import LoadedSite, check_parts
 
 DAYS_PER_MONTH = 365.0 / 12
@@ -49,12 +52,20 @@ class ClusterOption:
 
 @dataclass(frozen=True)
 class MinerBlock:
+    """Identical existing miners and their economics per running hour."""
+
     key: str
     count: int
     power_w: float
     hashrate_ths: float
     salvage_usd: float
-    margin_usd_per_month: float  # per miner, at the flat price
+    revenue_usd_per_hour: float  # after pool fee
+    facility_mw: float  # per miner: power x mining PUE
+    opex_usd_per_month: float  # fixed, per miner kept
+
+    def margin_usd_per_hour(self, price_usd_per_mwh):
+        """Revenue less energy per running hour at a price (array or number)."""
+        return self.revenue_usd_per_hour - self.facility_mw * price_usd_per_mwh
 
 
 @dataclass
@@ -65,7 +76,7 @@ class ScenarioInputs:
     scenario: str
     kind: str
     capacity_mw: float
-    price_usd_per_mwh: float
+    profile: PriceProfile
     ai_pue: float
     mining_pue: float
     horizon_months: int
@@ -105,35 +116,65 @@ class ScenarioInputs:
         """Present value of 1 USD at the AI start: (1 + r_m)^-start."""
         return (1 + monthly_rate(self.discount_rate)) ** -min(self.ai_start_month, self.horizon_months)
 
+    @property
+    def price_usd_per_mwh(self) -> float:
+        """Hour-weighted mean price of the profile."""
+        return self.profile.mean_price
+
+    @property
+    def dispatch(self) -> bool:
+        """Per-step miner dispatch beside the AI (hybrid with existing miners)."""
+        return self.miners_with_ai and bool(self.miners)
+
+    def annuity(self, period: str) -> float:
+        """Annuity factor of the months before or after the AI start."""
+        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
+        return annuity_factor(self.discount_rate, *((0, start) if period == "before" else (start, h)))
+
+    def miner_before_month(self, block: MinerBlock) -> float:
+        """Monthly margin of a miner before the AI start: it runs in every step that pays
+        (the threshold rule; the grid holds all kept miners then), less fixed opex."""
+        g = block.margin_usd_per_hour(self.profile.price_usd_per_mwh)
+        return float((np.maximum(g, 0.0) * self.profile.hours).sum()) / 12 - block.opex_usd_per_month
+
     def miner_coefficients(self, block: MinerBlock) -> tuple[float, float]:
         """Objective coefficients of one miner kept before the AI start (x0) and beside it (x1).
 
-        With m the monthly margin, s the salvage, d the discount factor at the AI start and
-        A the annuity factors, the plan's miner value is (plus the constant s * count):
+        With s the salvage, d the discount factor at the AI start and A the annuity
+        factors, the plan's miner value is (plus the constant s * count and the dispatch
+        terms of :meth:`dispatch_coefficients`):
 
-            x0 * (m * A[0, start) - s + s * d)  +  x1 * (m * A[start, H) - s * d)
+            x0 * (m0 * A[0, start) - s + s * d)  +  x1 * (-opex * A[start, H) - s * d)
 
-        i.e. a miner not kept is sold now; one kept until the AI start is sold then; one
-        kept beside the AI is never sold.
+        m0: monthly margin before the AI start. A miner not kept is sold now; one kept
+        until the AI start is sold then; one kept beside the AI is never sold.
         """
-        m, s, d = block.margin_usd_per_month, block.salvage_usd, self.start_discount()
-        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
-        before = m * annuity_factor(self.discount_rate, 0, start) - s + s * d
-        with_ai = m * annuity_factor(self.discount_rate, start, h) - s * d
+        s, d = block.salvage_usd, self.start_discount()
+        before = self.miner_before_month(block) * self.annuity("before") - s + s * d
+        with_ai = -block.opex_usd_per_month * self.annuity("after") - s * d
         return before, with_ai
 
+    def dispatch_coefficients(self, block: MinerBlock) -> np.ndarray:
+        """Present value of one miner running in step t beside the AI, for every t:
+        margin per hour x hours a year / 12 x A[start, H)."""
+        g = block.margin_usd_per_hour(self.profile.price_usd_per_mwh)
+        return g * self.profile.hours / 12 * self.annuity("after")
+
+    def ai_energy_mw(self, option: ClusterOption) -> float:
+        """Facility power the AI draws on average (firm), MW."""
+        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6 * self.ai_pue
+
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
-        """Lease revenue less energy and fixed opex of one cluster option, per month."""
+        """Lease revenue less energy and fixed opex of one cluster option, per month.
+        The AI load is firm, so its energy is paid at the hour-weighted mean price."""
         revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * HOURS_PER_MONTH
-        energy_mw = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
-        energy = energy_mw * self.ai_pue * HOURS_PER_MONTH * self.price_usd_per_mwh
+        energy = self.ai_energy_mw(option) * HOURS_PER_MONTH * self.price_usd_per_mwh
         opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
         return revenue - energy - opex
 
     def ai_value_usd(self, option: ClusterOption) -> float:
         """Present value of an option: discounted margins from the AI start, less capex."""
-        factor = annuity_factor(self.discount_rate, self.ai_start_month, self.horizon_months)
-        return self.ai_margin_usd_per_month(option) * factor - option.capex_total_usd
+        return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
 
 
 def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:
@@ -183,7 +224,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
     capacity = sc.grid_capacity_mw or site.grid.capacity_mw
     d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
-    price = site.power_price.usd_per_mwh
+    profile = price_profile(loaded, capacity)
 
     warnings: set[str] = set()
     capped: list[str] = []
@@ -197,15 +238,16 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
                 raise InputError([Problem(shown, f"fleet.miners[{i}].model",
                                           f"miner {m.key!r} has no sourced power_w",
                                           loaded.line("fleet", "miners", i, "model"))])
-            revenue = m.hashrate_ths * hp * (1 - econ.pool_fee) * DAYS_PER_MONTH
-            energy = m.power_w / 1e6 * site.cooling.mining_pue * HOURS_PER_MONTH * price
-            opex = m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12
-            miners.append(MinerBlock(m.key, block.count, m.power_w, m.hashrate_ths,
-                                     block.salvage_usd, revenue - energy - opex))
+            miners.append(MinerBlock(
+                m.key, block.count, m.power_w, m.hashrate_ths, block.salvage_usd,
+                revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / 24,
+                facility_mw=m.power_w / 1e6 * site.cooling.mining_pue,
+                opex_usd_per_month=m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
+            ))
     start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
     return ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
-        price_usd_per_mwh=price, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
+        profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
         horizon_months=econ.horizon_years * 12, ai_start_month=start,
         discount_rate=econ.discount_rate, lease_usd_per_gpu_hour=ai.lease_usd_per_gpu_hour,
         utilization=ai.utilization, power_fraction=ai.power_fraction,

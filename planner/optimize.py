@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -41,6 +43,8 @@ class PlanModel:
     size: dict[int, Any]  # option index -> binary
     keep_before: dict[str, Any]  # miner block key -> miners running before the AI start
     keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
+    ai_mw: Any = None  # facility MW of the chosen cluster (at max power)
+    run: dict[str, list] = field(default_factory=dict)  # block -> miners running per step
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
     meaning: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
@@ -61,6 +65,7 @@ class Result:
     infeasibility: list[str]
     build_seconds: float
     solve_seconds: float
+    running: dict[str, Any] = field(default_factory=dict)  # block -> miners running per step
 
     @property
     def option(self):
@@ -68,6 +73,7 @@ class Result:
 
 
 FAMILIES = ("grid_capacity_with_ai", "grid_capacity_before_ai", "min_gpus", "capex_budget")
+
 
 
 def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
@@ -88,6 +94,14 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     keep_with = {b.key: _var(prob, f"miners_with_ai__{safe(b.key)}", 0, with_cap(b), "Integer")
                  for b in inputs.miners}
     model = PlanModel(inputs, prob, size, keep_before, keep_with)
+    model.ai_mw = _var(prob, "ai_facility_mw", 0, None, "Continuous")
+    model.meaning["ai_facility_mw"] = "facility power of the AI cluster at max power, MW"
+    if inputs.dispatch:
+        steps = inputs.profile.steps
+        for b in inputs.miners:
+            name = f"run__{safe(b.key)}__"
+            model.run[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in range(steps)]
+            model.meaning[name + "T"] = f"{b.key} miners running beside the AI in step T"
     for i, opt in enumerate(inputs.options):
         model.meaning[f"size__{i}"] = f"build {opt.servers} servers ({opt.gpus} GPUs)"
     for b in inputs.miners:
@@ -98,7 +112,9 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
 
     add_objective(model)
     add_one_cluster_size(model)
+    add_ai_power(model)
     add_miner_continuity(model)
+    add_miner_dispatch(model)
     add_grid_capacity(model)
     add_min_gpus(model)
     add_capex_budget(model)
@@ -120,12 +136,14 @@ def _slack(model: PlanModel, family: str):
 
 
 def add_objective(model: PlanModel) -> None:
-    """maximise  sum_k v_k y_k + sum_b (a_b x0_b + c_b x1_b) + sum_b s_b n_b - M sum_f e_f
+    """maximise  sum_k v_k y_k + sum_b (a_b x0_b + c_b x1_b + sum_t g_bt r_bt) + sum_b s_b n_b - M sum_f e_f
 
     v_k: present value of cluster option k (discounted lease margin from the AI start,
-    less its capex); x0_b, x1_b: miners of block b run before and beside the AI, with
-    coefficients from :meth:`ScenarioInputs.miner_coefficients`; s_b n_b: salvage of the
-    whole block (a constant); e_f: elastic slack of family f (elastic re-solve only).
+    less its capex); x0_b, x1_b: miners of block b kept before and beside the AI, with
+    coefficients from :meth:`ScenarioInputs.miner_coefficients`; r_bt: miners of block b
+    running in step t beside the AI, worth g_bt (:meth:`ScenarioInputs.dispatch_coefficients`);
+    s_b n_b: salvage of the whole block (a constant); e_f: elastic slack of family f
+    (elastic re-solve only).
     """
     import pulp
 
@@ -134,6 +152,9 @@ def add_objective(model: PlanModel) -> None:
     for b in inp.miners:
         before, with_ai = inp.miner_coefficients(b)
         expr += before * model.keep_before[b.key] + with_ai * model.keep_with_ai[b.key]
+        if b.key in model.run:
+            coef = inp.dispatch_coefficients(b)
+            expr += pulp.LpAffineExpression(list(zip(model.run[b.key], coef.tolist(), strict=True)))
     expr += sum(b.salvage_usd * b.count for b in inp.miners)
     if model.elastic:
         scale = 1e12
@@ -160,29 +181,61 @@ def add_one_cluster_size(model: PlanModel) -> None:
     model.meaning["one_cluster_size"] = "exactly one cluster size is built"
 
 
-def add_grid_capacity(model: PlanModel) -> None:
-    """Facility power within the grid capacity, in each period.
+def add_ai_power(model: PlanModel) -> None:
+    """A = sum_k P_k PUE_ai y_k: the AI cluster's facility power at max power, MW.
 
-    With AI:    sum_k P_k PUE_ai y_k + [hybrid] sum_b p_b PUE_m x_b <= C
-    Before AI:  sum_b p_b PUE_m x_b <= C          (retrofit and hybrid, AI start > 0)
-
-    P_k: IT power of option k at max power (servers + switches + optics), MW.
+    P_k: IT power of option k (servers + switches + optics). One definition, so the
+    per-step grid constraints carry one term for the AI instead of one per option.
     """
     import pulp
 
     inp = model.inputs
-    def miners_mw(keep):
-        return pulp.lpSum(b.power_w / 1e6 * inp.mining_pue * keep[b.key] for b in inp.miners)
+    terms = [(model.size[i], o.it_power_w / 1e6 * inp.ai_pue) for i, o in enumerate(inp.options)]
+    model.problem += pulp.LpAffineExpression(terms) - model.ai_mw == 0, "ai_power"
+    model.meaning["ai_power"] = "definition of the AI cluster's facility power"
 
-    ai_mw = pulp.lpSum(o.it_power_w / 1e6 * inp.ai_pue * model.size[i]
-                       for i, o in enumerate(inp.options))
-    with_ai = ai_mw + miners_mw(model.keep_with_ai)
-    model.problem += (with_ai <= inp.capacity_mw + _slack(model, "grid_capacity_with_ai"),
-                      "grid_capacity_with_ai")
-    model.meaning["grid_capacity_with_ai"] = "grid capacity once the AI load runs"
+
+def add_miner_dispatch(model: PlanModel) -> None:
+    """r_bt <= x1_b: in each step, at most the kept miners run (they curtail freely)."""
+    import pulp
+
+    for b in model.inputs.miners:
+        runs = model.run.get(b.key)
+        if not runs:
+            continue
+        keep = model.keep_with_ai[b.key]
+        for t, r in enumerate(runs):
+            model.problem += pulp.LpAffineExpression([(r, 1.0), (keep, -1.0)]) <= 0, f"dispatch__{safe(b.key)}__{t}"
+        model.meaning[f"dispatch__{safe(b.key)}__T"] = f"{b.key} miners running in step T are kept miners"
+
+
+def add_grid_capacity(model: PlanModel) -> None:
+    """Facility power within the grid capacity at every step.
+
+    With AI:    A + sum_b u_b r_bt <= C_t     for every step t (hybrid: miners dispatched)
+                A <= min_t C_t                (no miners beside the AI: the firm load alone)
+    Before AI:  sum_b u_b x0_b <= min_t C_t   (retrofit and hybrid, AI start > 0)
+
+    u_b: facility MW of one miner of block b (power x mining PUE).
+    """
+    import pulp
+
+    inp = model.inputs
+    caps = inp.profile.capacity_mw
+    slack = _slack(model, "grid_capacity_with_ai")
+    if model.run:
+        for t in range(inp.profile.steps):
+            terms = [(model.ai_mw, 1.0)] + [(model.run[b.key][t], b.facility_mw) for b in inp.miners]
+            if model.elastic:
+                terms.append((slack, -1.0))
+            model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
+        model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
+    else:
+        model.problem += model.ai_mw <= float(caps.min()) + slack, "grid_capacity_with_ai"
+        model.meaning["grid_capacity_with_ai"] = "grid capacity once the AI load runs"
     if inp.miners and inp.miners_before_ai:
-        model.problem += (miners_mw(model.keep_before) <= inp.capacity_mw
-                          + _slack(model, "grid_capacity_before_ai"),
+        expr = pulp.lpSum(b.facility_mw * model.keep_before[b.key] for b in inp.miners)
+        model.problem += (expr <= float(caps.min()) + _slack(model, "grid_capacity_before_ai"),
                           "grid_capacity_before_ai")
         model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
 
@@ -264,49 +317,68 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective)
+    running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
     return Result(inp, status, used, objective, chosen, before, with_ai,
-                  binding_families(inp, chosen, before, with_ai), [], model.build_seconds, seconds)
+                  binding_families(inp, chosen, before, with_ai, running), [], model.build_seconds, seconds,
+                  running)
 
 
 def _values(variables: dict[str, Any]) -> dict[str, int]:
     return {k: round(v.value() or 0) for k, v in variables.items()}
 
 
-def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int],
-                with_ai: dict[str, int]) -> tuple[float, float]:
-    """(with AI, before AI) facility power, MW, re-derived from the choice."""
+def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],
+              running: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, float]:
+    """Facility power drawn from the grid, re-derived from the choice, MW:
+    (per step once the AI runs, before the AI start). The AI counts at max power; miners
+    beside it as dispatched (all kept ones when there is no dispatch)."""
     option = inp.options[option_index]
-
-    def miners(kept: dict[str, int]) -> float:
-        return sum(b.power_w * kept.get(b.key, 0) for b in inp.miners) / 1e6 * inp.mining_pue
-
-    return option.it_power_w / 1e6 * inp.ai_pue + miners(with_ai), miners(before)
-
-
-def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int],
-                     with_ai: dict[str, int]) -> list[str]:
-    """Families that stop the plan from growing: the next larger option or one more
-    profitable miner would break them."""
-    out = []
-    mw_with, mw_before = facility_mw(inp, chosen, before, with_ai)
-    nxt = inp.options[chosen + 1] if chosen + 1 < len(inp.options) else None
-    steps_with: list[float] = []
-    if nxt is not None:
-        steps_with.append((nxt.it_power_w - inp.options[chosen].it_power_w) / 1e6 * inp.ai_pue)
-    steps_before: list[float] = []
+    steps = inp.profile.steps
+    load = np.full(steps, option.it_power_w / 1e6 * inp.ai_pue)
     for b in inp.miners:
-        a0, a1 = inp.miner_coefficients(b)
-        unit = b.power_w / 1e6 * inp.mining_pue
-        cap = before.get(b.key, 0) if inp.miners_before_ai else b.count
-        if inp.miners_with_ai and with_ai.get(b.key, 0) < cap and a1 > 0:
-            steps_with.append(unit)
-        if inp.miners_before_ai and before.get(b.key, 0) < b.count and a0 + max(a1, 0) > 0:
-            steps_before.append(unit)
-    if steps_with and inp.capacity_mw - mw_with < min(steps_with) - 1e-9:
-        out.append(f"grid capacity: {mw_with:.3f} MW of {inp.capacity_mw:g} MW used with the AI load")
-    if steps_before and inp.capacity_mw - mw_before < min(steps_before) - 1e-9:
-        out.append(f"grid capacity before the AI start: {mw_before:.3f} MW of "
-                   f"{inp.capacity_mw:g} MW used")
+        if running and b.key in running:
+            load = load + b.facility_mw * running[b.key]
+        else:
+            load = load + b.facility_mw * with_ai.get(b.key, 0)
+    pre = sum(b.facility_mw * before.get(b.key, 0) for b in inp.miners)
+    return load, pre
+
+
+def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],
+                running: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
+    """(peak with the AI, before the AI) facility power, MW."""
+    load, pre = grid_load(inp, option_index, before, with_ai, running)
+    return float(load.max()), pre
+
+
+def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], with_ai: dict[str, int],
+                     running: dict[str, np.ndarray] | None = None) -> list[str]:
+    """Families that stop the plan from growing: the next larger option, or one more
+    miner that would pay in some step, would break them."""
+    out = []
+    load, pre = grid_load(inp, chosen, before, with_ai, running)
+    caps = inp.profile.capacity_mw
+    headroom = caps - load
+    nxt = inp.options[chosen + 1] if chosen + 1 < len(inp.options) else None
+    tight = np.zeros(inp.profile.steps, dtype=bool)
+    if nxt is not None:
+        tight |= headroom < (nxt.it_power_w - inp.options[chosen].it_power_w) / 1e6 * inp.ai_pue - 1e-9
+    for b in inp.miners:
+        if not inp.miners_with_ai:
+            continue
+        run = running[b.key] if running and b.key in running else np.full(inp.profile.steps, with_ai.get(b.key, 0))
+        cap_b = before.get(b.key, 0) if inp.miners_before_ai else b.count
+        pays = b.margin_usd_per_hour(inp.profile.price_usd_per_mwh) > 0
+        tight |= pays & (run < cap_b - 1e-6) & (headroom < b.facility_mw - 1e-9)
+    if tight.any():
+        worst = int(np.argmin(np.where(tight, headroom, np.inf)))
+        where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
+        extra = f" ({int(tight.sum())} of {inp.profile.steps} steps)" if inp.profile.steps > 1 else ""
+        out.append(f"grid capacity: {load[worst]:.3f} MW of {caps[worst]:g} MW used with the AI load{where}{extra}")
+    steps_before = [b.facility_mw for b in inp.miners if inp.miners_before_ai
+                    and before.get(b.key, 0) < b.count and inp.miner_before_month(b) > 0]
+    if steps_before and caps.min() - pre < min(steps_before) - 1e-9:
+        out.append(f"grid capacity before the AI start: {pre:.3f} MW of {caps.min():g} MW used")
     option = inp.options[chosen]
     if nxt is None and len(inp.options) > 1 and inp.options_capped_by:
         out.append(f"cluster size: {option.gpus} GPUs is the largest option "
@@ -330,18 +402,22 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     option = inp.options[chosen]
-    with_ai, before = facility_mw(inp, chosen, _values(model.keep_before),
-                                  _values(model.keep_with_ai))
+    running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
+    load, before = grid_load(inp, chosen, _values(model.keep_before), _values(model.keep_with_ai), running)
+    over = load - inp.profile.capacity_mw
+    worst = int(np.argmax(over))
+    with_ai = float(load[worst])
+    at = f", at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
     for family, var in model.elastic.items():
         amount = var.value() or 0.0
         if amount <= 1e-6:
             continue
         if family == "grid_capacity_with_ai":
             out.append(f"grid capacity: {with_ai:.1f} MW needed for {option.gpus} GPUs, "
-                       f"{inp.capacity_mw:g} MW available")
+                       f"{inp.profile.capacity_mw[worst]:g} MW available{at}")
         elif family == "grid_capacity_before_ai":
             out.append(f"grid capacity before the AI start: {before:.1f} MW needed, "
-                       f"{inp.capacity_mw:g} MW available")
+                       f"{inp.profile.capacity_mw.min():g} MW available")
         elif family == "min_gpus":
             best = max((o.gpus for o in inp.options), default=0)
             out.append(f"min GPUs: {inp.min_gpus} required, at most {best} can be built with "

@@ -7,7 +7,8 @@ from typing import Any
 from planner import __version__
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_YEAR, irr, monthly_cash_flows, npv, payback_years
-from planner.inputs import DAYS_PER_MONTH
+import numpy as np
+
 from planner.optimize import Result, Status, facility_mw
 
 BOM_COLUMNS = [
@@ -16,12 +17,36 @@ BOM_COLUMNS = [
 ]
 
 
+def miner_running(result: Result) -> dict[str, np.ndarray]:
+    """Miners running beside the AI in each step (the dispatch, or all kept ones)."""
+    inp = result.inputs
+    steps = inp.profile.steps
+    return {b.key: result.running.get(b.key, np.full(steps, float(result.miners_with_ai.get(b.key, 0))))
+            for b in inp.miners}
+
+
+def yearly_mining(result: Result) -> dict[str, float]:
+    """Revenue, energy (MWh), energy cost and fixed opex of the miners beside the AI, a year."""
+    inp = result.inputs
+    hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+    out = {"revenue": 0.0, "energy_mwh": 0.0, "energy_cost": 0.0, "opex": 0.0, "hash_hours": 0.0}
+    for b in inp.miners:
+        run = miner_running(result)[b.key]
+        out["revenue"] += float((run * hours).sum()) * b.revenue_usd_per_hour
+        energy = run * hours * b.facility_mw
+        out["energy_mwh"] += float(energy.sum())
+        out["energy_cost"] += float((energy * price).sum())
+        out["opex"] += 12 * b.opex_usd_per_month * result.miners_with_ai.get(b.key, 0)
+        out["hash_hours"] += float((run * hours).sum()) * b.hashrate_ths
+    return out
+
+
 def cash_flows(result: Result) -> list[float]:
     """Monthly cash flows of the chosen plan.
 
     Month 0: -capex + salvage of miners not kept. Then the AI lease margin from the AI
-    start, miners' margins while they run, and the salvage of miners retired at the AI
-    start (received at that month).
+    start, miners' margins while they run (before the AI: every step that pays; beside
+    it: as dispatched), and the salvage of miners retired at the AI start.
     """
     inp, opt = result.inputs, result.option
     start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
@@ -29,14 +54,34 @@ def cash_flows(result: Result) -> list[float]:
     streams = []
     if opt.servers:
         streams.append((inp.ai_margin_usd_per_month(opt), inp.ai_start_month, horizon))
-    streams.append((sum(b.margin_usd_per_month * before.get(b.key, 0) for b in inp.miners), 0, start))
-    streams.append((sum(b.margin_usd_per_month * with_ai.get(b.key, 0) for b in inp.miners),
-                    start, horizon))
+    streams.append((sum(inp.miner_before_month(b) * before.get(b.key, 0) for b in inp.miners), 0, start))
+    y = yearly_mining(result)
+    streams.append(((y["revenue"] - y["energy_cost"] - y["opex"]) / 12, start, horizon))
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners)
     flows = monthly_cash_flows(opt.capex_total_usd - sold_now, streams, horizon)
     flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0))
                         for b in inp.miners)
     return flows
+
+
+def dispatch_rows(result: Result) -> list[dict[str, Any]]:
+    """Per step: price, AI load, miner load, grid import and capacity (MW)."""
+    if result.status is not Status.OPTIMAL:
+        return []
+    inp = result.inputs
+    ai = result.option.it_power_w / 1e6 * inp.ai_pue
+    running = miner_running(result)
+    miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(inp.profile.steps)
+    miners = np.broadcast_to(miners, (inp.profile.steps,))
+    return [{"scenario": inp.scenario, "step": label, "hours_per_year": round(float(h), 6),
+             "price_usd_per_mwh": float(p), "ai_load_mw": round(ai, 6), "miner_load_mw": round(float(m), 6),
+             "grid_import_mw": round(ai + float(m), 6), "grid_capacity_mw": float(c)}
+            for label, h, p, m, c in zip(inp.profile.labels, inp.profile.hours, inp.profile.price_usd_per_mwh,
+                                         miners, inp.profile.capacity_mw, strict=True)]
+
+
+DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",
+                    "grid_import_mw", "grid_capacity_mw"]
 
 
 _LAYOUTS: dict[int, Any] = {}
@@ -154,17 +199,17 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     opt = result.option
     before_kept = result.miners_before
     steady_miners = result.miners_with_ai
-    with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners)
+    with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
     miner_it_w = sum(b.power_w * steady_miners.get(b.key, 0) for b in inp.miners)
     it_mw = (opt.it_power_w + miner_it_w) / 1e6
-    ai_energy_mw = (opt.server_power_w * inp.power_fraction + opt.network_power_w) / 1e6 * inp.ai_pue
-    miner_energy_mw = miner_it_w / 1e6 * inp.mining_pue
-    energy = (ai_energy_mw + miner_energy_mw) * HOURS_PER_YEAR
+    ai_energy = inp.ai_energy_mw(opt) * HOURS_PER_YEAR
+    mining = yearly_mining(result)
+    energy = ai_energy + mining["energy_mwh"]
     revenue_ai = opt.gpus * inp.lease_usd_per_gpu_hour * inp.utilization * HOURS_PER_YEAR
     hashrate = sum(b.hashrate_ths * steady_miners.get(b.key, 0) for b in inp.miners)
-    revenue_btc = hashrate * inp.hashprice_usd_per_th_day * (1 - inp.pool_fee) * DAYS_PER_MONTH * 12
-    fixed = (opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year
-             + miner_it_w / 1e6 * inp.mining_opex_usd_per_mw_year)
+    revenue_btc = mining["revenue"]
+    fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
+    energy_cost = ai_energy * inp.price_usd_per_mwh + mining["energy_cost"]
     flows = cash_flows(result)
     fab = opt.fabric
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
@@ -184,7 +229,11 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "energy_mwh_per_year": round(energy, 3),
         "capex_usd": round(opt.capex_total_usd, 2),
         "capex_breakdown_usd": {k: round(v, 2) for k, v in opt.capex_usd.items()},
-        "opex_usd_per_year": round(energy * inp.price_usd_per_mwh + fixed, 2),
+        "opex_usd_per_year": round(energy_cost + fixed, 2),
+        "energy_cost_usd_per_year": round(energy_cost, 2),
+        "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
+        "price_profile": inp.profile.source,
+        "miner_utilisation": round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
         "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
         "npv_usd": round(npv(flows, inp.discount_rate), 2),
         "irr": None if rate is None else round(rate, 6),

@@ -46,7 +46,73 @@ class FlatPrice(Section):
     usd_per_mwh: float = Field(description="energy price, USD/MWh (negative allowed)")
 
 
-PowerPrice = Annotated[FlatPrice, Field(discriminator="kind")]
+class TouPeriod(Section):
+    """Hours [start_hour, end_hour) of every day at one price."""
+
+    start_hour: int = Field(ge=0, le=23)
+    end_hour: int = Field(ge=1, le=24)
+    usd_per_mwh: float
+
+    @model_validator(mode="after")
+    def _order(self) -> TouPeriod:
+        if self.end_hour <= self.start_hour:
+            raise ValueError("end_hour must be after start_hour")
+        return self
+
+
+class TouPrice(Section):
+    """Time of use: a default price and daily periods that override it."""
+
+    kind: Literal["tou"]
+    default_usd_per_mwh: float
+    periods: list[TouPeriod] = Field(min_length=1)
+
+
+class Season(Section):
+    """Months at one price (and, where the grid is scarcer, a lower capacity)."""
+
+    name: str = ""
+    months: list[int] = Field(min_length=1, description="1 = January")
+    usd_per_mwh: float
+    capacity_mw: float | None = Field(None, gt=0, description="grid capacity in these months, MW")
+
+    @model_validator(mode="after")
+    def _months(self) -> Season:
+        if any(m < 1 or m > 12 for m in self.months):
+            raise ValueError("months run from 1 to 12")
+        return self
+
+
+class SeasonalPrice(Section):
+    """Seasons by month (e.g. hydro's wet and dry months); every month in exactly one season."""
+
+    kind: Literal["seasonal"]
+    seasons: list[Season] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cover(self) -> SeasonalPrice:
+        months = [m for s in self.seasons for m in s.months]
+        missing = sorted(set(range(1, 13)) - set(months))
+        twice = sorted({m for m in months if months.count(m) > 1})
+        if missing or twice:
+            raise ValueError("every month must be in exactly one season"
+                             + (f"; missing {missing}" if missing else "") + (f"; repeated {twice}" if twice else ""))
+        return self
+
+
+class SeriesPrice(Section):
+    """A price series file (CSV): one row per step, hourly or 15-minute, negatives allowed."""
+
+    kind: Literal["series"]
+    file: str = Field(description="CSV path, relative to the site file")
+    timestamp_column: str = "timestamp"
+    price_column: str = "price"
+    unit: Literal["usd_per_mwh", "usd_per_kwh"] = "usd_per_mwh"
+    step_minutes: Literal[5, 15, 30, 60] = 60
+    synthetic: bool = Field(False, description="the series is generated, not market data")
+
+
+PowerPrice = Annotated[FlatPrice | TouPrice | SeasonalPrice | SeriesPrice, Field(discriminator="kind")]
 
 
 class Cooling(Section):

@@ -45,24 +45,38 @@ def _solve(path, catalog, scenario, solver="highs"):
     return solve(build_model(inputs), solver=solver)
 
 
-@pytest.mark.parametrize(("price", "expected"), [(50.0, 332), (86.0, 332), (88.0, 0), (150.0, 0)])
+FIT = 1e6 / 3010  # miners' worth of average power under 1 MW: 332.2259
+
+
+@pytest.mark.parametrize(("price", "expected"), [(50.0, FIT), (86.0, FIT), (88.0, 0), (150.0, 0)])
 def test_miner_runs_iff_hashprice_beats_breakeven(write_site, catalog, price, expected):
     """S19 XP: 140 TH/s, 3,010 W. Hashprice = 144 * 3.125 * 100,000 / 1e9 = 0.045 USD/TH/day,
     so a miner earns 6.30 USD a day and uses 72.24 kWh: breakeven 87.21 USD/MWh.
-    Below it, keep as many as fit: floor(1 MW / 3,010 W) = 332 of the 400."""
+    Below it, run as many as the grid holds on average over the step: 1 MW / 3,010 W =
+    332.23 miners (dispatch is an average power per step; miners curtail continuously)."""
     result = _solve(write_site(MINER_SITE.format(price=price)), catalog, "hybrid")
     assert result.status is Status.OPTIMAL
-    assert result.miners_with_ai["antminer-s19-xp"] == expected
+    assert result.running["antminer-s19-xp"][0] == pytest.approx(expected)
+    assert result.miners_with_ai["antminer-s19-xp"] >= expected
+
+
+def test_miners_that_never_run_are_sold(write_site, catalog):
+    """With a resale value, the 67 miners that can never run under 1 MW are sold (333 are
+    kept for 332.23 miners' worth of average power); at 150 USD/MWh (above breakeven) all
+    400 are."""
+    text = MINER_SITE.replace('count = 400', 'count = 400\nsalvage_usd = 10.0')
+    assert _solve(write_site(text.format(price=50.0)), catalog, "hybrid").miners_with_ai["antminer-s19-xp"] == 333
+    assert _solve(write_site(text.format(price=150.0)), catalog, "hybrid").miners_with_ai["antminer-s19-xp"] == 0
 
 
 def test_miner_npv_by_hand(write_site, catalog):
     """At 50 USD/MWh, no discounting, one year: per miner 6.30 - 72.24 kWh * 0.05 = 2.688
-    USD/day; 365 days * 332 miners = 325,737.6 USD."""
+    USD/day; 365 days * 332.2259 miners = 325,959 USD."""
     result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
-    assert result.objective_usd == pytest.approx(332 * 365 * (6.30 - 72.24 * 0.05), rel=1e-9)
+    assert result.objective_usd == pytest.approx(FIT * 365 * (6.30 - 72.24 * 0.05), rel=1e-9)
     summary = scenario_summary(result, catalog)
-    assert summary["hashrate_ths"] == 332 * 140
-    assert summary["facility_power_mw"] == pytest.approx(332 * 3010 / 1e6)
+    assert summary["revenue_usd_per_year"] == pytest.approx(FIT * 365 * 6.30)
+    assert summary["facility_power_mw"] == pytest.approx(1.0)
     assert "grid capacity" in summary["binding_constraints"][0]
 
 
@@ -109,7 +123,7 @@ def test_ai_sizing_under_grid_by_hand(write_site, catalog):
     rows = bom_rows(result, catalog)
     it_w = sum(r["extended_power_w"] or 0 for r in rows)
     with_ai, _ = facility_mw(result.inputs, result.option_index, result.miners_before,
-                             result.miners_with_ai)
+                             result.miners_with_ai, result.running)
     assert with_ai == pytest.approx(it_w * 1.25 / 1e6)
     assert with_ai <= 0.1
     # 8 rails x 7 servers: 56 server links, each leaf (one per rail) reaches one spine

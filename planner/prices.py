@@ -1,0 +1,118 @@
+"""Electricity prices as a yearly profile of steps: price, hours a year, grid capacity.
+
+* flat: one step of 8,760 h.
+* tou: 24 hourly steps, each 365 h a year.
+* seasonal: one step per month, weighted by its hours; a season may lower the capacity.
+* series: every row of the file, as given (no aggregation); the series stands for a year,
+  so each step weighs 8,760 h / rows (a full year of 15-minute steps weighs 0.25 h each).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.errors import InputError, Problem, did_you_mean, display_path
+from planner.site import LoadedSite
+
+HOURS_PER_YEAR = 8760.0
+
+
+@dataclass(frozen=True)
+class PriceProfile:
+    """Steps of a representative year."""
+
+    price_usd_per_mwh: np.ndarray
+    hours: np.ndarray  # hours a year each step stands for
+    capacity_mw: np.ndarray
+    labels: list[str]
+    step_hours: float
+    source: str
+
+    @property
+    def steps(self) -> int:
+        return int(self.price_usd_per_mwh.size)
+
+    @property
+    def mean_price(self) -> float:
+        """Hour-weighted mean price, USD/MWh."""
+        return float((self.price_usd_per_mwh * self.hours).sum() / self.hours.sum())
+
+
+def price_profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
+    """The site's price profile (capacity from the grid or the scenario, per season)."""
+    pp = loaded.site.power_price
+    if pp.kind == "flat":
+        return PriceProfile(np.array([pp.usd_per_mwh]), np.array([HOURS_PER_YEAR]), np.array([capacity_mw]),
+                            ["all hours"], HOURS_PER_YEAR, "flat")
+    if pp.kind == "tou":
+        prices = np.full(24, pp.default_usd_per_mwh, dtype=float)
+        for period in pp.periods:
+            prices[period.start_hour:period.end_hour] = period.usd_per_mwh
+        return PriceProfile(prices, np.full(24, 365.0), np.full(24, capacity_mw),
+                            [f"{h:02d}:00" for h in range(24)], 1.0, "time of use")
+    if pp.kind == "seasonal":
+        days = [calendar.monthrange(2025, m)[1] for m in range(1, 13)]  # a 365-day year
+        prices, caps, labels = [], [], []
+        for m in range(1, 13):
+            season = next(s for s in pp.seasons if m in s.months)
+            prices.append(season.usd_per_mwh)
+            caps.append(min(capacity_mw, season.capacity_mw or capacity_mw))
+            labels.append(f"{calendar.month_abbr[m]} ({season.name})" if season.name else calendar.month_abbr[m])
+        return PriceProfile(np.array(prices, float), np.array(days, float) * 24, np.array(caps, float), labels,
+                            HOURS_PER_YEAR / 12, "seasonal")
+    return _series(loaded, capacity_mw)
+
+
+def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
+    import pandas as pd
+
+    pp = loaded.site.power_price
+    shown = display_path(loaded.path)
+    path = loaded.resolve(pp.file)
+    line = loaded.line("power_price", "file")
+
+    def fail(key: str, message: str, hint: str | None = None, at: int | None = None):
+        raise InputError([Problem(shown, f"power_price.{key}", message, at or loaded.line("power_price", key), hint)])
+
+    if not path.is_file():
+        fail("file", f"series file {pp.file!r} not found (looked for {display_path(path)})", at=line)
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        fail("file", f"cannot read {pp.file!r} as CSV: {exc}", at=line)
+    for key, column in (("timestamp_column", pp.timestamp_column), ("price_column", pp.price_column)):
+        if column not in frame.columns:
+            fail(key, f"column {column!r} is not in {pp.file!r} (columns: {', '.join(map(str, frame.columns))})",
+                 did_you_mean(column, map(str, frame.columns)))
+    prices = pd.to_numeric(frame[pp.price_column], errors="coerce")
+    bad = prices.isna() | ~np.isfinite(prices)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        fail("price_column", f"{int(bad.sum())} missing or non-numeric prices in {pp.file!r}, first at data row "
+             f"{row + 1} (file line {row + 2})")
+    stamps = pd.to_datetime(frame[pp.timestamp_column], errors="coerce")
+    if stamps.isna().any():
+        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        fail("timestamp_column", f"unreadable timestamp at data row {row + 1} (file line {row + 2}) of {pp.file!r}")
+    if len(frame) < 2:
+        fail("file", f"{pp.file!r} has {len(frame)} rows; a series needs at least two")
+    steps = stamps.diff().dropna().dt.total_seconds() / 60
+    irregular = np.flatnonzero((steps != pp.step_minutes).to_numpy())
+    if irregular.size:
+        row = int(irregular[0]) + 1
+        fail("step_minutes", f"{pp.file!r} is not a regular {pp.step_minutes}-minute series: step of "
+             f"{steps.iloc[irregular[0]]:g} minutes at data row {row + 1} (file line {row + 2})")
+    values = prices.to_numpy(dtype=float) * (1000.0 if pp.unit == "usd_per_kwh" else 1.0)
+    n = values.size
+    step_h = pp.step_minutes / 60
+    covered = n * step_h
+    if covered < 24 * 7:
+        fail("file", f"{pp.file!r} covers {covered:g} h; a series needs at least a week")
+    weight = HOURS_PER_YEAR / n
+    labels = [str(t) for t in stamps.dt.strftime("%Y-%m-%d %H:%M")]
+    kind = "synthetic series" if pp.synthetic else "series"
+    return PriceProfile(values, np.full(n, weight), np.full(n, capacity_mw), labels, step_h,
+                        f"{kind} {pp.file} ({n} steps of {pp.step_minutes} min)")

@@ -153,7 +153,7 @@ def solve_cmd(
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
     from planner.export import write_csv, write_json, write_outputs
-    from planner.report import BOM_COLUMNS, bom_rows, summary
+    from planner.report import BOM_COLUMNS, DISPATCH_COLUMNS, bom_rows, dispatch_rows, summary
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -175,6 +175,9 @@ def solve_cmd(
         "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
     }
     writers.update(_plan_files(results, cat, doc, graphml))
+    dispatch = [row for r in results.values() if r.inputs.profile.steps > 1 for row in dispatch_rows(r)]
+    if dispatch:
+        writers["dispatch.csv"] = lambda p: write_csv(p, DISPATCH_COLUMNS, dispatch)
     write_outputs(target, writers)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:

@@ -72,6 +72,7 @@ class Result:
         return None if self.option_index is None else self.inputs.options[self.option_index]
 
 
+OBJECTIVE_SCALE = 1e-6  # the solver sees million USD: better-scaled costs
 FAMILIES = ("grid_capacity_with_ai", "grid_capacity_before_ai", "min_gpus", "capex_budget")
 
 
@@ -157,9 +158,9 @@ def add_objective(model: PlanModel) -> None:
             expr += pulp.LpAffineExpression(list(zip(model.run[b.key], coef.tolist(), strict=True)))
     expr += sum(b.salvage_usd * b.count for b in inp.miners)
     if model.elastic:
-        scale = 1e12
-        expr -= pulp.lpSum(scale * s for s in model.elastic.values())
-    model.problem += expr, "npv_usd"
+        penalty = 1e12
+        expr -= pulp.lpSum(penalty * s for s in model.elastic.values())
+    model.problem += OBJECTIVE_SCALE * expr, "npv_musd"
 
 
 def add_miner_continuity(model: PlanModel) -> None:
@@ -264,11 +265,12 @@ def add_capex_budget(model: PlanModel) -> None:
     model.meaning["capex_budget"] = "capex budget"
 
 
-def _solver(name: str):
+def _solver(name: str, rows: int = 0):
     import pulp
 
     if name == "highs":
-        solver = pulp.HiGHS(msg=False)
+        # HiGHS presolve spends seconds on long dispatch models (35,040 steps) for no gain
+        solver = pulp.HiGHS(msg=False, **({"presolve": "off"} if rows > 5000 else {}))
         if solver.available():
             return solver, "highs"
         name = "cbc"
@@ -304,7 +306,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     """Solve; on infeasibility re-solve elastically and name the binding families."""
     import pulp
 
-    impl, used = _solver(solver)
+    impl, used = _solver(solver, rows=model.inputs.profile.steps * max(1, len(model.run)))
     t0 = time.perf_counter()
     code = model.problem.solve(impl)
     seconds = time.perf_counter() - t0
@@ -316,7 +318,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
                       seconds)
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
-    objective = pulp.value(model.problem.objective)
+    objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
     running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running), [], model.build_seconds, seconds,
@@ -397,7 +399,7 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     import pulp
 
     model = build_model(inp, elastic=True)
-    impl, _ = _solver(solver)
+    impl, _ = _solver(solver, rows=inp.profile.steps * max(1, len(model.run)))
     model.problem.solve(impl)
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)

@@ -1,0 +1,169 @@
+"""Prices in time: profiles, dispatch by the threshold rule, power balance at every step."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from planner.errors import InputError
+from planner.inputs import prepare
+from planner.optimize import Status, build_model, grid_load, solve
+from planner.report import dispatch_rows
+from planner.site import load_site
+
+from .conftest import SHARED_DATA
+
+ERCOT = SHARED_DATA / "ercot_hb_south_15min_2024-06_2025-03.csv"
+
+SITE = """
+schema = 1
+name = "series site"
+[grid]
+capacity_mw = {capacity}
+[power_price]
+{price}
+[cooling]
+mining_pue = 1.0
+ai_pue = 1.0
+[[fleet.miners]]
+model = "antminer-s19-xp"
+count = {miners}
+[ai]
+server = "dgx-h100"
+leaf_switch = "qm9700"
+step = "server"
+min_gpus = {gpus}
+max_gpus = {gpus}
+lease_usd_per_gpu_hour = 2.0
+[economics]
+discount_rate = 0.0
+horizon_years = 1
+btc_price_usd = 100000
+network_hashrate_ehs = 1000
+block_subsidy_btc = 3.125
+[scenarios.hybrid]
+kind = "hybrid"
+[costs]
+"dgx-h100" = 1
+"qm9700" = 1
+"osfp-800g-2xsr4" = 1
+"osfp-800g-2xdr4" = 1
+"""
+BREAKEVEN = 0.045 * 140 / (24 * 3.010e-3)  # USD/MWh for an S19 XP at 0.045 USD/TH/day: 87.209
+
+
+def _series_file(tmp_path, prices, step_minutes=60, name="prices.csv"):
+    path = tmp_path / name
+    with path.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["timestamp", "price"])
+        t = np.datetime64("2025-01-01T00:00")
+        for i, p in enumerate(prices):
+            w.writerow([str(t + np.timedelta64(i * step_minutes, "m")).replace("T", " "), p])
+    return path
+
+
+def _solve(path, catalog):
+    return solve(build_model(prepare(load_site(path), catalog, "hybrid")))
+
+
+def test_dispatch_follows_the_threshold_rule_when_the_grid_is_ample(tmp_path, write_site, catalog):
+    prices = [20, 95, 60, -10, 87, 88, 300, 40] * 21  # a week of hourly steps
+    _series_file(tmp_path, prices)
+    path = write_site(SITE.format(capacity=10, miners=100, gpus=0,
+                                  price='kind = "series"\nfile = "prices.csv"'))
+    result = _solve(path, catalog)
+    assert result.status is Status.OPTIMAL
+    run = result.running["antminer-s19-xp"]
+    expected = np.where(np.array(prices) < BREAKEVEN, 100.0, 0.0)
+    assert run == pytest.approx(expected)
+
+
+def test_dispatch_fills_the_headroom_beside_a_firm_ai_load(tmp_path, write_site, catalog):
+    """8 DGX H100 (81.6 kW, plus their fabric) stay on; miners fill what is left of 0.3 MW
+    when the price pays and stop otherwise; the balance holds at every step."""
+    prices = [10, 200, 30, 90] * 42
+    _series_file(tmp_path, prices)
+    path = write_site(SITE.format(capacity=0.3, miners=200, gpus=64,
+                                  price='kind = "series"\nfile = "prices.csv"'))
+    result = _solve(path, catalog)
+    assert result.status is Status.OPTIMAL
+    inp = result.inputs
+    load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai, result.running)
+    assert (load <= inp.profile.capacity_mw + 1e-7).all()
+    ai_mw = result.option.it_power_w / 1e6
+    headroom_miners = (0.3 - ai_mw) / 3.010e-3
+    run = result.running["antminer-s19-xp"]
+    for p, r in zip(prices, run, strict=True):
+        assert r == pytest.approx(min(200, headroom_miners) if p < BREAKEVEN else 0.0, abs=1e-6)
+    rows = dispatch_rows(result)
+    assert len(rows) == len(prices)
+    for row in rows:
+        assert row["grid_import_mw"] == pytest.approx(row["ai_load_mw"] + row["miner_load_mw"])
+        assert row["grid_import_mw"] <= row["grid_capacity_mw"] + 1e-6
+
+
+def test_time_of_use_profile(tmp_path, write_site, catalog):
+    price = ('kind = "tou"\ndefault_usd_per_mwh = 40\n'
+             '[[power_price.periods]]\nstart_hour = 17\nend_hour = 21\nusd_per_mwh = 150')
+    result = _solve(write_site(SITE.format(capacity=10, miners=10, gpus=0, price=price)), catalog)
+    run = result.running["antminer-s19-xp"]
+    assert list(run) == pytest.approx([10.0] * 17 + [0.0] * 4 + [10.0] * 3)
+    # mean price: (20 h x 40 + 4 h x 150) / 24 = 58.33 USD/MWh
+    assert result.inputs.price_usd_per_mwh == pytest.approx((20 * 40 + 4 * 150) / 24)
+
+
+def test_seasonal_capacity_limits_the_dry_months(tmp_path, write_site, catalog):
+    price = ('kind = "seasonal"\n'
+             '[[power_price.seasons]]\nname = "wet"\nmonths = [6, 7, 8, 9, 10]\nusd_per_mwh = 20\n'
+             '[[power_price.seasons]]\nname = "dry"\nmonths = [1, 2, 3, 4, 5, 11, 12]\nusd_per_mwh = 60\n'
+             'capacity_mw = 0.5')
+    result = _solve(write_site(SITE.format(capacity=1.0, miners=400, gpus=0, price=price)), catalog)
+    run = result.running["antminer-s19-xp"]
+    assert run[6] == pytest.approx(1.0 / 3.010e-3)  # July, wet: the full 1 MW
+    assert run[0] == pytest.approx(0.5 / 3.010e-3)  # January, dry: 0.5 MW
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ('file = "nope.csv"', "not found"),
+        ('file = "prices.csv"\nprice_column = "prise"', "did you mean 'price'"),
+        ('file = "gappy.csv"', "not a regular 60-minute series"),
+        ('file = "nan.csv"', "missing or non-numeric prices"),
+    ],
+)
+def test_bad_series_files(tmp_path, write_site, catalog, edit, message):
+    _series_file(tmp_path, [10] * 200)
+    _series_file(tmp_path, [10] * 200, step_minutes=60, name="gappy.csv")
+    lines = (tmp_path / "gappy.csv").read_text().splitlines()
+    (tmp_path / "gappy.csv").write_text("\n".join(lines[:50] + lines[51:]) + "\n")
+    _series_file(tmp_path, [10] * 100 + ["x"] + [10] * 99, name="nan.csv")
+    path = write_site(SITE.format(capacity=1, miners=1, gpus=0, price='kind = "series"\n' + edit))
+    with pytest.raises(InputError) as info:
+        prepare(load_site(path), catalog, "hybrid")
+    assert message in str(info.value)
+    assert "power_price." in str(info.value)
+
+
+@pytest.mark.skipif(not ERCOT.exists(), reason="shared ERCOT series not present")
+def test_real_ercot_series(tmp_path, write_site, catalog):
+    """ERCOT HB_SOUTH real-time prices, 28,800 quarter hours: every step solved, no
+    aggregation. A 64-GPU AI block stays on; 300 S19 XP fill a 1 MW connection when the
+    price is below their breakeven; the balance holds at every quarter hour."""
+    price = (f'kind = "series"\nfile = "{ERCOT.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
+             'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15')
+    result = _solve(write_site(SITE.format(capacity=1.0, miners=300, gpus=64, price=price)), catalog)
+    assert result.status is Status.OPTIMAL
+    inp = result.inputs
+    assert inp.profile.steps == 28_800
+    prices = inp.profile.price_usd_per_mwh
+    assert prices.min() == pytest.approx(-70.24) and prices.max() == pytest.approx(4857.82)
+    run = result.running["antminer-s19-xp"]
+    headroom = (1.0 - result.option.it_power_w / 1e6) / 3.010e-3
+    expected = np.where(prices < BREAKEVEN, min(300, headroom), 0.0)
+    assert np.abs(run - expected).max() < 1e-5
+    load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai, result.running)
+    assert (load <= 1.0 + 1e-7).all()

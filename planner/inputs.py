@@ -122,6 +122,13 @@ class ScenarioInputs:
         return self.profile.mean_price
 
     @property
+    def dispatch_before(self) -> bool:
+        """Per-step dispatch before the AI start: only needed when the capacity varies
+        (with a constant capacity every kept miner fits and runs whenever it pays)."""
+        caps = self.profile.capacity_mw
+        return self.miners_before_ai and bool(self.miners) and bool(caps.min() < caps.max())
+
+    @property
     def dispatch(self) -> bool:
         """Per-step miner dispatch beside the AI (hybrid with existing miners)."""
         return self.miners_with_ai and bool(self.miners)
@@ -150,15 +157,16 @@ class ScenarioInputs:
         until the AI start is sold then; one kept beside the AI is never sold.
         """
         s, d = block.salvage_usd, self.start_discount()
-        before = self.miner_before_month(block) * self.annuity("before") - s + s * d
+        month = -block.opex_usd_per_month if self.dispatch_before else self.miner_before_month(block)
+        before = month * self.annuity("before") - s + s * d
         with_ai = -block.opex_usd_per_month * self.annuity("after") - s * d
         return before, with_ai
 
-    def dispatch_coefficients(self, block: MinerBlock) -> np.ndarray:
-        """Present value of one miner running in step t beside the AI, for every t:
-        margin per hour x hours a year / 12 x A[start, H)."""
+    def dispatch_coefficients(self, block: MinerBlock, period: str = "after") -> np.ndarray:
+        """Present value of one miner running in step t (beside the AI, or before it),
+        for every t: margin per hour x hours a year / 12 x the period's annuity factor."""
         g = block.margin_usd_per_hour(self.profile.price_usd_per_mwh)
-        return g * self.profile.hours / 12 * self.annuity("after")
+        return g * self.profile.hours / 12 * self.annuity(period)
 
     def ai_energy_mw(self, option: ClusterOption) -> float:
         """Facility power the AI draws on average (firm), MW."""

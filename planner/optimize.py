@@ -45,6 +45,7 @@ class PlanModel:
     keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
     ai_mw: Any = None  # facility MW of the chosen cluster (at max power)
     run: dict[str, list] = field(default_factory=dict)  # block -> miners running per step
+    run_before: dict[str, list] = field(default_factory=dict)  # the same, before the AI start
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
     meaning: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
@@ -66,6 +67,7 @@ class Result:
     build_seconds: float
     solve_seconds: float
     running: dict[str, Any] = field(default_factory=dict)  # block -> miners running per step
+    running_before: dict[str, Any] = field(default_factory=dict)  # before the AI start
 
     @property
     def option(self):
@@ -103,6 +105,12 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
             name = f"run__{safe(b.key)}__"
             model.run[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in range(steps)]
             model.meaning[name + "T"] = f"{b.key} miners running beside the AI in step T"
+    if inputs.dispatch_before:
+        for b in inputs.miners:
+            name = f"run_before__{safe(b.key)}__"
+            model.run_before[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous")
+                                       for t in range(inputs.profile.steps)]
+            model.meaning[name + "T"] = f"{b.key} miners running in step T before the AI start"
     for i, opt in enumerate(inputs.options):
         model.meaning[f"size__{i}"] = f"build {opt.servers} servers ({opt.gpus} GPUs)"
     for b in inputs.miners:
@@ -156,6 +164,9 @@ def add_objective(model: PlanModel) -> None:
         if b.key in model.run:
             coef = inp.dispatch_coefficients(b)
             expr += pulp.LpAffineExpression(list(zip(model.run[b.key], coef.tolist(), strict=True)))
+        if b.key in model.run_before:
+            coef = inp.dispatch_coefficients(b, "before")
+            expr += pulp.LpAffineExpression(list(zip(model.run_before[b.key], coef.tolist(), strict=True)))
     expr += sum(b.salvage_usd * b.count for b in inp.miners)
     if model.elastic:
         penalty = 1e12
@@ -200,14 +211,16 @@ def add_miner_dispatch(model: PlanModel) -> None:
     """r_bt <= x1_b: in each step, at most the kept miners run (they curtail freely)."""
     import pulp
 
-    for b in model.inputs.miners:
-        runs = model.run.get(b.key)
-        if not runs:
-            continue
-        keep = model.keep_with_ai[b.key]
-        for t, r in enumerate(runs):
-            model.problem += pulp.LpAffineExpression([(r, 1.0), (keep, -1.0)]) <= 0, f"dispatch__{safe(b.key)}__{t}"
-        model.meaning[f"dispatch__{safe(b.key)}__T"] = f"{b.key} miners running in step T are kept miners"
+    for prefix, runs_of, keeps in (("dispatch", model.run, model.keep_with_ai),
+                                   ("dispatch_before", model.run_before, model.keep_before)):
+        for b in model.inputs.miners:
+            runs = runs_of.get(b.key)
+            if not runs:
+                continue
+            keep = keeps[b.key]
+            for t, r in enumerate(runs):
+                model.problem += pulp.LpAffineExpression([(r, 1.0), (keep, -1.0)]) <= 0, f"{prefix}__{safe(b.key)}__{t}"
+            model.meaning[f"{prefix}__{safe(b.key)}__T"] = f"{b.key} miners running in step T are kept miners"
 
 
 def add_grid_capacity(model: PlanModel) -> None:
@@ -235,10 +248,18 @@ def add_grid_capacity(model: PlanModel) -> None:
         model.problem += model.ai_mw <= float(caps.min()) + slack, "grid_capacity_with_ai"
         model.meaning["grid_capacity_with_ai"] = "grid capacity once the AI load runs"
     if inp.miners and inp.miners_before_ai:
-        expr = pulp.lpSum(b.facility_mw * model.keep_before[b.key] for b in inp.miners)
-        model.problem += (expr <= float(caps.min()) + _slack(model, "grid_capacity_before_ai"),
-                          "grid_capacity_before_ai")
-        model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
+        slack = _slack(model, "grid_capacity_before_ai")
+        if model.run_before:
+            for t in range(inp.profile.steps):
+                terms = [(model.run_before[b.key][t], b.facility_mw) for b in inp.miners]
+                if model.elastic:
+                    terms.append((slack, -1.0))
+                model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_before_ai__{t}"
+            model.meaning["grid_capacity_before_ai__T"] = "grid capacity in step T before the AI load runs"
+        else:
+            expr = pulp.lpSum(b.facility_mw * model.keep_before[b.key] for b in inp.miners)
+            model.problem += expr <= float(caps.min()) + slack, "grid_capacity_before_ai"
+            model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
 
 
 def add_min_gpus(model: PlanModel) -> None:
@@ -320,9 +341,10 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
     running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
+    running_before = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run_before.items()}
     return Result(inp, status, used, objective, chosen, before, with_ai,
-                  binding_families(inp, chosen, before, with_ai, running), [], model.build_seconds, seconds,
-                  running)
+                  binding_families(inp, chosen, before, with_ai, running, running_before), [],
+                  model.build_seconds, seconds, running, running_before)
 
 
 def _values(variables: dict[str, Any]) -> dict[str, int]:
@@ -330,7 +352,8 @@ def _values(variables: dict[str, Any]) -> dict[str, int]:
 
 
 def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],
-              running: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, float]:
+              running: dict[str, np.ndarray] | None = None,
+              running_before: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, float | np.ndarray]:
     """Facility power drawn from the grid, re-derived from the choice, MW:
     (per step once the AI runs, before the AI start). The AI counts at max power; miners
     beside it as dispatched (all kept ones when there is no dispatch)."""
@@ -342,7 +365,10 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
             load = load + b.facility_mw * running[b.key]
         else:
             load = load + b.facility_mw * with_ai.get(b.key, 0)
-    pre = sum(b.facility_mw * before.get(b.key, 0) for b in inp.miners)
+    if running_before:
+        pre = sum(b.facility_mw * running_before[b.key] for b in inp.miners)
+    else:
+        pre = sum(b.facility_mw * before.get(b.key, 0) for b in inp.miners)
     return load, pre
 
 
@@ -350,15 +376,16 @@ def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int], 
                 running: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
     """(peak with the AI, before the AI) facility power, MW."""
     load, pre = grid_load(inp, option_index, before, with_ai, running)
-    return float(load.max()), pre
+    return float(load.max()), float(np.max(pre))
 
 
 def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], with_ai: dict[str, int],
-                     running: dict[str, np.ndarray] | None = None) -> list[str]:
+                     running: dict[str, np.ndarray] | None = None,
+                     running_before: dict[str, np.ndarray] | None = None) -> list[str]:
     """Families that stop the plan from growing: the next larger option, or one more
     miner that would pay in some step, would break them."""
     out = []
-    load, pre = grid_load(inp, chosen, before, with_ai, running)
+    load, pre = grid_load(inp, chosen, before, with_ai, running, running_before)
     caps = inp.profile.capacity_mw
     headroom = caps - load
     nxt = inp.options[chosen + 1] if chosen + 1 < len(inp.options) else None
@@ -379,8 +406,12 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         out.append(f"grid capacity: {load[worst]:.3f} MW of {caps[worst]:g} MW used with the AI load{where}{extra}")
     steps_before = [b.facility_mw for b in inp.miners if inp.miners_before_ai
                     and before.get(b.key, 0) < b.count and inp.miner_before_month(b) > 0]
-    if steps_before and caps.min() - pre < min(steps_before) - 1e-9:
-        out.append(f"grid capacity before the AI start: {pre:.3f} MW of {caps.min():g} MW used")
+    pre_room = caps - pre
+    if steps_before and pre_room.min() < min(steps_before) - 1e-9:
+        worst = int(np.argmin(pre_room)) if np.ndim(pre) else int(np.argmin(caps))
+        used = float(pre[worst]) if np.ndim(pre) else float(pre)
+        where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
+        out.append(f"grid capacity before the AI start: {used:.3f} MW of {caps[worst]:g} MW used{where}")
     option = inp.options[chosen]
     if nxt is None and len(inp.options) > 1 and inp.options_capped_by:
         out.append(f"cluster size: {option.gpus} GPUs is the largest option "

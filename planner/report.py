@@ -54,7 +54,13 @@ def cash_flows(result: Result) -> list[float]:
     streams = []
     if opt.servers:
         streams.append((inp.ai_margin_usd_per_month(opt), inp.ai_start_month, horizon))
-    streams.append((sum(inp.miner_before_month(b) * before.get(b.key, 0) for b in inp.miners), 0, start))
+    if result.running_before:
+        hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+        pre = sum(float((b.margin_usd_per_hour(price) * result.running_before[b.key] * hours).sum()) / 12
+                  - b.opex_usd_per_month * before.get(b.key, 0) for b in inp.miners)
+    else:
+        pre = sum(inp.miner_before_month(b) * before.get(b.key, 0) for b in inp.miners)
+    streams.append((pre, 0, start))
     y = yearly_mining(result)
     streams.append(((y["revenue"] - y["energy_cost"] - y["opex"]) / 12, start, horizon))
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners)

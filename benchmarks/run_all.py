@@ -22,6 +22,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import bench_fabric  # noqa: E402
+import bench_solve  # noqa: E402
 
 
 def startup(repeat: int) -> dict:
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     fabric = bench_fabric.main(["--repeat", str(args.repeat)])
+    solves = bench_solve.main(["--repeat", str(args.repeat)])
     start = startup(args.repeat)
     lines = [
         "# Benchmarks",
@@ -86,6 +88,18 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "Peak RSS is the whole Python process (interpreter, pydantic, networkx and the catalog "
         "included), read from `getrusage` in the child.",
+        "",
+        "## Solves (issue 6)",
+        "",
+        "Target: the 35,040-step hybrid site sized and dispatched in at most 5 s end to end with HiGHS.",
+        "Load = imports, catalog and site; prepare = prices, fabric options (and floor plans); build = PuLP "
+        "model; solve = solver including PuLP's hand-over. Medians, seconds.",
+        "",
+        "| site | steps | solver | load | prepare | build | solve | total (min - max) | objective, USD |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |",
+        *[f"| {r['site']} | {r['steps']:,} | {r['solver']} | {r['load_s']:.2f} | {r['prepare_s']:.2f} | "
+          f"{r['build_s']:.2f} | {r['solve_s']:.2f} | {r['total_s']:.2f} ({r['total_min_s']:.2f} - "
+          f"{r['total_max_s']:.2f}) | {r['objective']:,.0f} |" for r in solves],
         "",
         "## Command-line start-up (issue 7)",
         "",

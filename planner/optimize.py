@@ -310,11 +310,13 @@ def _cbc():
     try:
         import cbcbox
 
-        return pulp.COIN_CMD(msg=False, path=cbcbox.cbc_bin_path())
+        # CBC's preprocessing can lose the optimum on these models ("postprocessing changed
+        # objective ... possible tolerance issue"): seen on the hourly Texas site.
+        return pulp.COIN_CMD(msg=False, path=cbcbox.cbc_bin_path(), options=["preprocess off"])
     except (ImportError, AttributeError, OSError):
         pass
     if shutil.which("cbc"):
-        return pulp.COIN_CMD(msg=False)
+        return pulp.COIN_CMD(msg=False, options=["preprocess off"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return pulp.PULP_CBC_CMD(msg=False)

@@ -8,6 +8,7 @@ commands that need them, so ``planner --help`` starts fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,7 @@ size_app = typer.Typer(no_args_is_help=True, help="Compute and energy demand: AI
 app.add_typer(size_app, name="size")
 
 EXIT_INFEASIBLE = 1
+EXIT_INTERNAL = 3
 EXIT_INPUT = 2
 
 CatalogOpt = Annotated[
@@ -746,7 +748,12 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage / bad parameter
             exc.show()
             return EXIT_INPUT
-        raise
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        _console(stderr=True).print(
+            f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in the planner, not in your input; "
+            "run again with PLANNER_DEBUG=1 for the traceback and report it.", style="red")
+        return EXIT_INTERNAL
     return 0
 
 

@@ -93,6 +93,7 @@ class Layout:
     spine_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, pod, j)
     core_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, group, c)
     lengths: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> per-link metres
+    same_room: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> link stays in its row/room
     slots_total: int = 0
     halls: dict[str, Building] = field(default_factory=dict)
     inter_building: dict[tuple[str, str], int] = field(default_factory=dict)  # links per hall pair
@@ -198,7 +199,7 @@ class _Placer:
             slot = self.room[self.cursor]
             self.cursor += 1
         self.layout.racks.append({"role": role, "building": slot.building, "x": slot.x, "y": slot.y,
-                                  "contents": contents})
+                                  "row": slot.row, "mmr": slot.in_mmr, "contents": contents})
         return len(self.layout.racks) - 1
 
     def hall(self) -> str | None:
@@ -306,8 +307,13 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     xy = np.array([(r["x"], r["y"]) for r in layout.racks], dtype=float).reshape(-1, 2)
     rise = np.array([halls[n].tray_height_m - halls[n].port_height_m for n in names])
     pair_links: dict[tuple[str, str], int] = {}
+    room_ids: dict[tuple, int] = {}
+    room = np.array([room_ids.setdefault(_room(r), len(room_ids)) for r in layout.racks], dtype=int)
+    same: dict[str, np.ndarray] = {}
 
-    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray, tier: str = "") -> np.ndarray:
+        if tier:
+            same[tier] = np.repeat(room[a] == room[b], n) if a.size else np.zeros(0, dtype=bool)
         if a.size == 0:
             return np.zeros(0)
         ha, hb = hall[a], hall[b]
@@ -339,7 +345,8 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
         b_parts.append(np.repeat(lv, racks.size))
         n_parts.append(np.tile(n, lv.size))
         su_max.append(float(lengths(a_parts[-1], b_parts[-1], np.ones(a_parts[-1].size, dtype=int)).max()))
-    node_leaf = lengths(*(np.concatenate(x) if x else np.zeros(0, dtype=int) for x in (a_parts, b_parts, n_parts)))
+    node_leaf = lengths(*(np.concatenate(x) if x else np.zeros(0, dtype=int) for x in (a_parts, b_parts, n_parts)),
+                        tier="node_leaf")
     layout.su_node_leaf_max = su_max
     leaf_spine = np.zeros(0)
     if shape.tiers >= 2:
@@ -349,7 +356,7 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
                            for p, su, _r in keys])
         a = np.repeat(leaf, shape.spines_per_pod)
         b = spines.reshape(-1)
-        leaf_spine = lengths(a, b, np.full(a.size, shape.bundle_leaf_spine))
+        leaf_spine = lengths(a, b, np.full(a.size, shape.bundle_leaf_spine), tier="leaf_spine")
     spine_core = np.zeros(0)
     if shape.tiers == 3:
         keys = sorted(layout.spine_rack)
@@ -357,8 +364,9 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
         cores = np.array([[layout.core_rack[(p, j, c)] for c in range(shape.cores_per_group)] for p, _pod, j in keys])
         a = np.repeat(spine, shape.cores_per_group)
         b = cores.reshape(-1)
-        spine_core = lengths(a, b, np.full(a.size, shape.bundle_spine_core))
+        spine_core = lengths(a, b, np.full(a.size, shape.bundle_spine_core), tier="spine_core")
     layout.lengths = {"node_leaf": node_leaf, "leaf_spine": leaf_spine, "spine_core": spine_core}
+    layout.same_room = {t: same.get(t, np.zeros(0, dtype=bool)) for t in layout.lengths}
     layout.inter_building = pair_links
 
 
@@ -486,6 +494,64 @@ def _prefix_max(base: Layout, sh: Shape, split: tuple[list[Slot], list[Slot]], h
                 best = max(best, _max_route(spines, cores, halls, routes, cabling))
         result["spine_core"] = best
     return result
+
+
+def _room(rack: dict) -> tuple:
+    """Where a rack's cables gather: its hall's meet-me room, or its row."""
+    return (rack["building"], "MMR") if rack.get("mmr") else (rack["building"], f"row {rack['row']:04d}")
+
+
+def structured_cabling(layout: Layout, shape: Shape, fabric, catalog: Catalog) -> list[dict]:
+    """Trunks, patch panels and jumpers for the switch-to-switch links that leave a row.
+
+    Links between racks of one row run as direct cables. A link to another row, the
+    meet-me room or another hall runs over a structured path: a jumper from the port to a
+    patch panel, a shared MPO trunk, a panel and a jumper at the far end. Per pair of
+    rooms: trunks = ceil(lit fibres / fibres per trunk); panels at each end =
+    ceil(lit fibres / fibres per panel); jumpers = 2 per link.
+    """
+    out = []
+    pairs = {"leaf_spine": [], "spine_core": []}
+    for (p, su, _r), leaf in layout.leaf_rack.items():
+        if shape.tiers >= 2:
+            pod = su // shape.sus_per_pod
+            for j in range(shape.spines_per_pod):
+                pairs["leaf_spine"].append((leaf, layout.spine_rack[(p, pod, j)], shape.bundle_leaf_spine))
+    if shape.tiers == 3:
+        for (p, _pod, j), spine in layout.spine_rack.items():
+            for c in range(shape.cores_per_group):
+                pairs["spine_core"].append((spine, layout.core_rack[(p, j, c)], shape.bundle_spine_core))
+    panels = sorted(catalog.entries["patch_panels"].values(), key=lambda e: -(e.item.fibers or 0))
+    panel = panels[0].item if panels else None
+    for tier, links in pairs.items():
+        media = fabric.media[tier]
+        if not links or not media.links or media.optic_class in ("dac", "acc", "aec"):
+            continue
+        mode = "om4" if media.optic_class == "sr" else "os2"
+        trunks = sorted((e.item for e in catalog.entries["cables"].values()
+                         if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
+                        key=lambda c: -c.fibers)
+        groups: dict[tuple, int] = {}
+        for a, b, n in links:
+            ra, rb = _room(layout.racks[a]), _room(layout.racks[b])
+            if ra != rb:
+                key = (ra, rb) if ra <= rb else (rb, ra)
+                groups[key] = groups.get(key, 0) + n
+        if not groups:
+            continue
+        trunk = trunks[0] if trunks else None
+        fibers = {k: n * media.fibers_per_link for k, n in groups.items()}
+        n_links = sum(groups.values())
+        out.append({
+            "tier": tier, "links": n_links, "room_pairs": len(groups),
+            "trunk": trunk.key if trunk else None,
+            "trunks": sum(-(-f // trunk.fibers) for f in fibers.values()) if trunk else None,
+            "panel": panel.key if panel else None,
+            "panels": 2 * sum(-(-f // panel.fibers) for f in fibers.values()) if panel and panel.fibers else None,
+            "jumpers": 2 * n_links, "jumper_connector": media.upper.connector or media.lower.connector,
+            "lit_fibers": sum(fibers.values()),
+        })
+    return out
 
 
 def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route]) -> list[dict]:

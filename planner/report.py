@@ -111,7 +111,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     """Racks by role, rack positions, cable lengths by tier and campus trunks."""
     from collections import Counter
 
-    from planner.layout import campus_trunks
+    from planner.layout import campus_trunks, structured_cabling
 
     lay = layout_for(result, catalog)
     if lay is None:
@@ -128,6 +128,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
                           for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
         "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()},
                                        result.inputs.routes),
+        "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
     }
 
 
@@ -153,19 +154,24 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
             continue
         stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
         lengths = lay.lengths[tier]
+        if tier != "node_leaf" and media.optic_class not in ("dac", "acc", "aec"):
+            lengths = lengths[lay.same_room[tier]]  # the rest run over trunks (structured cabling)
+            if not lengths.size:
+                continue
 
         def rounded(x: float, stock=stock) -> float:
             fit = [s for s in stock if s >= x - 1e-9]
             return float(fit[0]) if fit else float(math.ceil(x - 1e-9))
 
         values, counts = np.unique([rounded(x) for x in lengths], return_counts=True)
-        total_links, total_cables = lengths.size, media.cables
+        total_links = lengths.size
+        total_cables = round(media.cables * total_links / media.links)
         assigned = 0
         for i, (length, links) in enumerate(zip(values.tolist(), counts.tolist(), strict=True)):
             n = total_cables - assigned if i == len(values) - 1 else round(links * total_cables / total_links)
             assigned += n
             if n:
-                out.append((tier, media.cable_kind, length, n, media.fibers_per_link * total_links // total_cables))
+                out.append((tier, media.cable_kind, length, n, media.fibers_per_link * media.links // media.cables))
     return out
 
 
@@ -334,6 +340,22 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 "quantity": n, "unit_cost_usd": None, "extended_cost_usd": None,
                 "unit_power_w": None, "extended_power_w": None,
                 "source": "fabric count and floor plan (no cable price in the catalog)",
+            })
+        lay_doc = layout_summary(result, catalog)
+        for sc in (lay_doc or {}).get("structured_cabling", []):
+            tier = sc["tier"].replace("_", "-")
+            for key, qty, what in ((sc["trunk"], sc["trunks"], f"{tier} MPO trunk between rooms"),
+                                   (sc["panel"], sc["panels"], f"{tier} patch panel (both ends of each trunk)")):
+                if key and qty:
+                    priced = catalog.unit_cost(key)
+                    part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres",
+                             None, priced[0] if priced else None,
+                             priced[1] if priced else "no price in the catalog")
+            rows.append({
+                "scenario": inp.scenario, "category": "structured_cabling", "part": f"jumper-{sc['jumper_connector']}",
+                "description": f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
+                "quantity": sc["jumpers"], "unit_cost_usd": None, "extended_cost_usd": None,
+                "unit_power_w": None, "extended_power_w": None, "source": "floor plan",
             })
         facility = opt.capex_usd["facility"]
         if facility:

@@ -148,3 +148,26 @@ def test_copper_splitter_joins_single_and_twin_cages(catalog):
     assert tier.cable_kind == "dac-800g-2x400g"
     assert tier.cables * 2 == tier.links == 144
     assert f.transceivers.get("dac-800g-2x400g") is None  # a cable, not a transceiver
+
+
+def test_structured_cabling_conserves_links(catalog):
+    """Links between racks of one row run direct; the others over trunks and panels. Every
+    switch-to-switch link is one or the other; panels and trunks follow the lit fibres."""
+    from planner.layout import structured_cabling
+
+    halls = [Building(name="a", polygon=[(0, 0), (40, 0), (40, 20), (0, 20)], max_kw_per_rack=40,
+                      meet_me_room={"polygon": [(34, 0), (40, 0), (40, 6), (34, 6)]})]
+    spec = FabricSpec(servers=512, server="dgx-h100", leaf_switch="qm9700")
+    shape = plan_shape(spec, catalog)
+    lay = lay_out(catalog, "dgx-h100", shape, halls, [], Cabling())
+    f = count_fabric(FabricSpec(servers=512, server="dgx-h100", leaf_switch="qm9700",
+                                lengths_m={t: lay.max_length(t) for t in lay.lengths if lay.lengths[t].size}), catalog)
+    structured = {s["tier"]: s for s in structured_cabling(lay, shape, f, catalog)}
+    for tier in ("leaf_spine", "spine_core"):
+        direct = int(lay.same_room[tier].sum())
+        assert direct + structured.get(tier, {"links": 0})["links"] == f.links[tier]
+    s = structured["leaf_spine"]
+    assert s["jumpers"] == 2 * s["links"]
+    assert s["lit_fibers"] == s["links"] * f.media["leaf_spine"].fibers_per_link
+    trunk = catalog.entries["cables"][s["trunk"]].item
+    assert s["trunks"] >= s["lit_fibers"] / trunk.fibers

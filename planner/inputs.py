@@ -39,7 +39,9 @@ class ClusterOption:
     fabric: FabricCounts | None
     server_power_w: float
     network_power_w: float
-    capex_usd: dict[str, float]  # servers, network, facility
+    capex_usd: dict[str, float]  # servers, network, facility, cooling conversion
+    pue: float = 1.0
+    variant: str = ""  # "" or "converted": the halls' cooling
 
     @property
     def it_power_w(self) -> float:
@@ -99,6 +101,10 @@ class ScenarioInputs:
     options_capped_by: str = ""
     workload_gpus: int | None = None
     halls: list = field(default_factory=list)  # Building models this scenario builds in
+
+    def halls_for(self, option: ClusterOption) -> list:
+        """The halls as the option uses them (after the cooling conversion if it converts)."""
+        return [_converted(b) for b in self.halls] if option.variant == "converted" else self.halls
     routes: list = field(default_factory=list)
     cabling: object | None = None
 
@@ -170,7 +176,7 @@ class ScenarioInputs:
 
     def ai_energy_mw(self, option: ClusterOption) -> float:
         """Facility power the AI draws on average (firm), MW."""
-        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6 * self.ai_pue
+        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6 * option.pue
 
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
         """Lease revenue less energy and fixed opex of one cluster option, per month.
@@ -295,7 +301,9 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
     site, ai = loaded.site, loaded.site.ai
     server = catalog.servers[ai.server]
     shown = display_path(loaded.path)
-    per_server_mw = (server.max_power_w or 0) / 1e6 * site.cooling.ai_pue
+    pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
+                                    if p is not None]
+    per_server_mw = (server.max_power_w or 0) / 1e6 * min(pues)
     by_grid = math.floor(capacity_mw / per_server_mw) if per_server_mw else 0
     by_min = math.ceil(min_gpus / server.gpus)
     limit = max(by_grid, by_min)
@@ -310,7 +318,8 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
         step = count_fabric(spec0, catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:
         raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
-    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0})]
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
+                             pue=site.cooling.ai_pue)]
     sizes = list(range(step, limit + 1, step))
     if ai.step == "su" and by_min > 0 and by_min % step:
         sizes.append(by_min)  # a partial last SU to meet the minimum exactly
@@ -326,6 +335,31 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
                 raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
             capped.append(f"larger fabrics do not fit: {exc}")
             break
+    variants = [("", halls)]
+    if any(b.conversion for b in halls):
+        variants.append(("converted", [_converted(b) for b in halls]))
+    for variant, variant_halls in variants:
+        options += _options_for(loaded, catalog, specs, variant, variant_halls, server, server_cost,
+                                facility_usd_per_mw, need_price, warnings, capped if not variant else [],
+                                site.cooling.ai_pue, {b.name: b for b in halls})
+    return options
+
+
+def _converted(b):
+    """The hall after its cooling conversion (unchanged when it has none)."""
+    if b.conversion is None:
+        return b
+    c = b.conversion
+    return b.model_copy(update={"cooling": c.cooling, "max_kw_per_rack": c.max_kw_per_rack,
+                                "pue": c.pue or b.pue})
+
+
+def _options_for(loaded, catalog, specs, variant, halls, server, server_cost, facility_usd_per_mw, need_price,
+                 warnings, capped, default_pue, original) -> list[ClusterOption]:
+    """Cluster options of one cooling variant of the halls, smallest first."""
+    shown = display_path(loaded.path)
+    site = loaded.site
+    options: list[ClusterOption] = []
     lengths: list = [None] * len(specs)
     if halls:
         from planner.layout import LayoutError, max_lengths
@@ -333,10 +367,18 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
         try:
             lengths = max_lengths(catalog, server.key, [sh for _, sh in specs], halls, site.routes, site.cabling)
         except LayoutError as exc:
-            raise InputError([Problem(shown, "buildings", str(exc), loaded.line("buildings"))]) from None
+            lengths = [exc] * len(specs)
+    pue = max((b.pue or default_pue for b in halls), default=default_pue)
+    conversion_per_mw = 0.0
+    if variant:
+        mw = [original[b.name].conversion.usd_per_mw for b in halls if original[b.name].conversion]
+        conversion_per_mw = max(mw, default=0.0)
     for (spec, _shape), tier_max in zip(specs, lengths, strict=True):
         if isinstance(tier_max, Exception):
-            if len(options) == 1:
+            if not options:
+                if variant or any(b.conversion for b in original.values()):
+                    warnings.add(f"{'after' if variant else 'without'} the cooling conversion: {tier_max}")
+                    break
                 raise InputError([Problem(shown, "buildings", str(tier_max), loaded.line("buildings"))])
             capped.append(f"space: {tier_max}")
             break
@@ -346,7 +388,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
         try:
             fabric = count_fabric(spec, catalog)
         except FabricError as exc:
-            if len(options) == 1:
+            if not options:
                 raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
             capped.append(f"larger fabrics do not fit: {exc}")
             break
@@ -362,11 +404,13 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
             network += count * need_price(key, ("ai", "leaf_switch"))
         server_w = n * (server.max_power_w or 0)
         network_w = power["switches"] + power["optics"]
+        it_mw = (server_w + network_w) / 1e6
+        capex = {"servers": n * server_cost, "network": network, "facility": it_mw * facility_usd_per_mw}
+        if variant:
+            capex["cooling_conversion"] = it_mw * conversion_per_mw
         options.append(ClusterOption(
             servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
-            network_power_w=network_w,
-            capex_usd={"servers": n * server_cost, "network": network,
-                       "facility": (server_w + network_w) / 1e6 * facility_usd_per_mw},
+            network_power_w=network_w, capex_usd=capex, pue=pue, variant=variant,
         ))
     return options
 

@@ -202,7 +202,7 @@ def add_ai_power(model: PlanModel) -> None:
     import pulp
 
     inp = model.inputs
-    terms = [(model.size[i], o.it_power_w / 1e6 * inp.ai_pue) for i, o in enumerate(inp.options)]
+    terms = [(model.size[i], o.it_power_w / 1e6 * o.pue) for i, o in enumerate(inp.options)]
     model.problem += pulp.LpAffineExpression(terms) - model.ai_mw == 0, "ai_power"
     model.meaning["ai_power"] = "definition of the AI cluster's facility power"
 
@@ -361,7 +361,7 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
     beside it as dispatched (all kept ones when there is no dispatch)."""
     option = inp.options[option_index]
     steps = inp.profile.steps
-    load = np.full(steps, option.it_power_w / 1e6 * inp.ai_pue)
+    load = np.full(steps, option.it_power_w / 1e6 * option.pue)
     for b in inp.miners:
         if running and b.key in running:
             load = load + b.facility_mw * running[b.key]
@@ -381,6 +381,15 @@ def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int], 
     return float(load.max()), float(np.max(pre))
 
 
+def next_option(inp: ScenarioInputs, chosen: int):
+    """The next larger cluster of the same cooling variant (None at the largest)."""
+    here = inp.options[chosen]
+    larger = [o for o in inp.options if o.variant == here.variant and o.servers > here.servers]
+    if here.servers == 0:
+        larger = [o for o in inp.options if o.servers > 0]
+    return min(larger, key=lambda o: (o.servers, o.capex_total_usd), default=None)
+
+
 def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], with_ai: dict[str, int],
                      running: dict[str, np.ndarray] | None = None,
                      running_before: dict[str, np.ndarray] | None = None) -> list[str]:
@@ -390,10 +399,11 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     load, pre = grid_load(inp, chosen, before, with_ai, running, running_before)
     caps = inp.profile.capacity_mw
     headroom = caps - load
-    nxt = inp.options[chosen + 1] if chosen + 1 < len(inp.options) else None
+    nxt = next_option(inp, chosen)
     tight = np.zeros(inp.profile.steps, dtype=bool)
     if nxt is not None:
-        tight |= headroom < (nxt.it_power_w - inp.options[chosen].it_power_w) / 1e6 * inp.ai_pue - 1e-9
+        tight |= headroom < (nxt.it_power_w * nxt.pue - inp.options[chosen].it_power_w
+                             * inp.options[chosen].pue) / 1e6 - 1e-9
     for b in inp.miners:
         if not inp.miners_with_ai:
             continue
@@ -415,7 +425,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
         out.append(f"grid capacity before the AI start: {used:.3f} MW of {caps[worst]:g} MW used{where}")
     option = inp.options[chosen]
-    if nxt is None and len(inp.options) > 1 and inp.options_capped_by:
+    if nxt is None and len(inp.options) > 1 and inp.options_capped_by and option.servers:
         out.append(f"cluster size: {option.gpus} GPUs is the largest option "
                    f"({inp.options_capped_by})")
     if inp.min_gpus and option.gpus == inp.min_gpus:

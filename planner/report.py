@@ -75,7 +75,7 @@ def dispatch_rows(result: Result) -> list[dict[str, Any]]:
     if result.status is not Status.OPTIMAL:
         return []
     inp = result.inputs
-    ai = result.option.it_power_w / 1e6 * inp.ai_pue
+    ai = result.option.it_power_w / 1e6 * result.option.pue
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(inp.profile.steps)
     miners = np.broadcast_to(miners, (inp.profile.steps,))
@@ -103,7 +103,8 @@ def layout_for(result: Result, catalog: Catalog):
         from planner.layout import lay_out
 
         inp = result.inputs
-        _LAYOUTS[key] = lay_out(catalog, inp.server_key, opt.fabric.shape, inp.halls, inp.routes, inp.cabling)
+        _LAYOUTS[key] = lay_out(catalog, inp.server_key, opt.fabric.shape, inp.halls_for(opt), inp.routes,
+                                inp.cabling)
     return _LAYOUTS[key]
 
 
@@ -119,7 +120,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     roles = Counter(r["role"] for r in lay.racks)
     fab = result.option.fabric
     return {
-        "halls": [b.name for b in result.inputs.halls],
+        "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.option)],
         "racks": dict(sorted(roles.items())),
         "rack_positions": lay.slots_total,
         "rack_positions_used": lay.slots_used,
@@ -241,6 +242,8 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "energy_mwh_per_year": round(energy, 3),
         "capex_usd": round(opt.capex_total_usd, 2),
         "capex_breakdown_usd": {k: round(v, 2) for k, v in opt.capex_usd.items()},
+        "cooling": "converted" if opt.variant else "as built",
+        "ai_pue": opt.pue,
         "opex_usd_per_year": round(energy_cost + fixed, 2),
         "energy_cost_usd_per_year": round(energy_cost, 2),
         "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
@@ -356,6 +359,16 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 "description": f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
                 "quantity": sc["jumpers"], "unit_cost_usd": None, "extended_cost_usd": None,
                 "unit_power_w": None, "extended_power_w": None, "source": "floor plan",
+            })
+        conversion = opt.capex_usd.get("cooling_conversion", 0.0)
+        if conversion:
+            halls = ", ".join(b.name for b in inp.halls if b.conversion)
+            rows.append({
+                "scenario": inp.scenario, "category": "facility", "part": "cooling-conversion",
+                "description": f"cooling conversion of {halls} for {opt.it_power_w / 1e6:.3f} MW of AI IT load",
+                "quantity": 1, "unit_cost_usd": conversion, "extended_cost_usd": conversion,
+                "unit_power_w": None, "extended_power_w": None,
+                "source": "site file buildings.*.conversion.usd_per_mw",
             })
         facility = opt.capex_usd["facility"]
         if facility:

@@ -242,6 +242,15 @@ class MeetMeRoom(Section):
         return self
 
 
+class Conversion(Section):
+    """What converting a hall's cooling gives and costs (a choice for the optimizer)."""
+
+    cooling: Literal["rear-door", "direct-liquid", "immersion"] = "direct-liquid"
+    max_kw_per_rack: float = Field(gt=0, description="kW per rack after the conversion")
+    usd_per_mw: float = Field(ge=0, description="conversion capex per MW of AI IT load placed, USD")
+    pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE of the converted hall")
+
+
 class Building(Section):
     """A hall: its outline, obstacles, cooling and rack geometry."""
 
@@ -252,6 +261,8 @@ class Building(Section):
     status: Literal["existing", "new"] = "existing"
     cooling: Literal["air", "rear-door", "direct-liquid", "immersion", "hydro"] = "air"
     max_kw_per_rack: float = Field(gt=0, description="cooling limit per rack position, kW")
+    pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE of the AI load in this hall")
+    conversion: Conversion | None = Field(None, description="an optional cooling conversion")
     rack_width_m: float = Field(0.6, gt=0)
     rack_depth_m: float = Field(1.2, gt=0)
     rack_units: int = Field(42, ge=1, description="usable rack units")

@@ -171,3 +171,64 @@ def test_structured_cabling_conserves_links(catalog):
     assert s["lit_fibers"] == s["links"] * f.media["leaf_spine"].fibers_per_link
     trunk = catalog.entries["cables"][s["trunk"]].item
     assert s["trunks"] >= s["lit_fibers"] / trunk.fibers
+
+
+CONVERSION_SITE = """
+schema = 1
+name = "conversion"
+[grid]
+capacity_mw = 3.0
+[power_price]
+kind = "flat"
+usd_per_mwh = 40
+[cooling]
+ai_pue = 1.4
+[ai]
+server = "{server}"
+leaf_switch = "qm9700"
+step = "server"
+lease_usd_per_gpu_hour = 4.0
+[economics]
+discount_rate = 0.1
+horizon_years = 5
+btc_price_usd = 90000
+network_hashrate_ehs = 1000
+[scenarios.retrofit]
+kind = "retrofit"
+[[buildings]]
+name = "mine-hall"
+polygon = [[0, 0], [40, 0], [40, 20], [0, 20]]
+max_kw_per_rack = 40
+conversion = {{ cooling = "direct-liquid", max_kw_per_rack = 132, usd_per_mw = {usd_per_mw}, pue = 1.15 }}
+"""
+
+
+def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
+    """A GB200 NVL72 rack (about 120 kW) cannot stand in a 40 kW air hall; converted to
+    direct liquid (132 kW) it can: the plan converts, and the conversion is in its capex."""
+    from planner.inputs import prepare
+    from planner.optimize import build_model, solve
+    from planner.report import bom_rows
+    from planner.site import load_site
+
+    path = write_site(CONVERSION_SITE.format(server="gb200-nvl72", usd_per_mw=2.0e6))
+    result = solve(build_model(prepare(load_site(path), catalog, "retrofit")))
+    assert result.option.servers >= 1
+    assert result.option.variant == "converted"
+    assert result.option.pue == 1.15
+    it_mw = result.option.it_power_w / 1e6
+    assert result.option.capex_usd["cooling_conversion"] == pytest.approx(it_mw * 2.0e6)
+    assert any(r["part"] == "cooling-conversion" for r in bom_rows(result, catalog))
+
+
+def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
+    """DGX H100 fit the air hall as built: a conversion that costs more than it saves is
+    left alone; a free one (lower PUE, more IT power under the same grid) is taken."""
+    from planner.inputs import prepare
+    from planner.optimize import build_model, solve
+    from planner.site import load_site
+
+    dear = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=1.0e9), "dear.toml")
+    free = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=0.0), "free.toml")
+    assert solve(build_model(prepare(load_site(dear), catalog, "retrofit"))).option.variant == ""
+    assert solve(build_model(prepare(load_site(free), catalog, "retrofit"))).option.variant == "converted"

@@ -465,7 +465,13 @@ def _fits(catalog: Catalog, cls: str, gbps: float, per_module: int, length: floa
         if family == "dsp" and o.dsp is False:
             continue
         out.append(o)
-    return sorted(out, key=lambda o: (o.power_w is None, o.power_w or 0.0, o.key))
+    return sorted(out, key=lambda o: _rank(catalog, o))
+
+
+def _rank(catalog: Catalog, o: Optic) -> tuple:
+    """Within a class that reaches: the cheapest (list price or estimate), then the lowest power."""
+    cost = catalog.unit_cost(o.key)
+    return (cost is None, cost[0] if cost else 0.0, o.power_w is None, o.power_w or 0.0, o.key)
 
 
 def _splitters(catalog: Catalog, cls: str, gbps: float, lower: int, upper: int, length: float) -> list[Optic]:
@@ -479,7 +485,7 @@ def _splitters(catalog: Catalog, cls: str, gbps: float, lower: int, upper: int, 
         far = o.ports // o.split
         if {lower, upper} == {o.ports, far}:
             out.append(o)
-    return sorted(out, key=lambda o: (o.power_w is None, o.power_w or 0.0, o.key))
+    return sorted(out, key=lambda o: _rank(catalog, o))
 
 
 @dataclass(frozen=True)
@@ -491,8 +497,9 @@ class _End:
 
 def choose_media(catalog: Catalog, lower: _End, upper: _End, gbps: float, length: float,
                  family: str) -> tuple[str, Optic | None, Optic | None]:
-    """(class, lower optic, upper optic): the first class in CLASS_ORDER that reaches
-    ``length`` and fits both ends; the lowest-power module of that class at each end."""
+    """(class, lower optic, upper optic): the first class in CLASS_ORDER (copper, then
+    multimode, then single-mode, roughly by cost) that reaches ``length`` and fits both
+    ends; within it the cheapest module, then the lowest power, at each end."""
     if family in catalog.optics:
         optic = catalog.optics[family]
         picks = []

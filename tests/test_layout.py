@@ -232,3 +232,28 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
     free = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=0.0), "free.toml")
     assert solve(build_model(prepare(load_site(dear), catalog, "retrofit"))).option.variant == ""
     assert solve(build_model(prepare(load_site(free), catalog, "retrofit"))).option.variant == "converted"
+
+
+def test_graph_positions_and_floorplan_figure(tmp_path, catalog):
+    """Every node gets the (x, y) of its rack; the floor plan renders to a PNG."""
+    from planner.fabric_graph import build_graph, set_positions
+    from planner.plots import floorplan
+
+    hall = Building(**SMALL)
+    spec = FabricSpec(servers=6, server="dgx-h100", leaf_switch="qm9700")
+    shape = plan_shape(spec, catalog)
+    lay = lay_out(catalog, "dgx-h100", shape, [hall], [], Cabling())
+    graph = build_graph(spec, catalog)
+    set_positions(graph, lay)
+    outline = Polygon(hall.polygon)
+    from shapely.geometry import Point
+
+    for _node, data in graph.nodes(data=True):
+        assert outline.contains(Point(data["pos"]))
+    # the two servers of rack 0 share its position; the spine sits in the meet-me room
+    assert graph.nodes["srv0"]["pos"] == graph.nodes["srv2"]["pos"]
+    spine = next(n for n, d in graph.nodes(data=True) if d["kind"] == "spine")
+    assert Polygon(SMALL["meet_me_room"]["polygon"]).contains(Point(graph.nodes[spine]["pos"]))
+    path = tmp_path / "floorplan.png"
+    floorplan(lay, path, "test")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000

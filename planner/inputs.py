@@ -95,6 +95,10 @@ class ScenarioInputs:
     pool_fee: float
     options: list[ClusterOption]
     miners: list[MinerBlock]
+    subsidy_btc: float = 3.125
+    fees_btc: float = 0.0
+    hashrate_growth: float = 0.0
+    months_to_halving: int | None = None
     prices: dict[str, PricedPart] = field(default_factory=dict)
     server_key: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -144,11 +148,36 @@ class ScenarioInputs:
         start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
         return annuity_factor(self.discount_rate, *((0, start) if period == "before" else (start, h)))
 
-    def miner_before_month(self, block: MinerBlock) -> float:
-        """Monthly margin of a miner before the AI start: it runs in every step that pays
-        (the threshold rule; the grid holds all kept miners then), less fixed opex."""
-        g = block.margin_usd_per_hour(self.profile.price_usd_per_mwh)
-        return float((np.maximum(g, 0.0) * self.profile.hours).sum()) / 12 - block.opex_usd_per_month
+    def revenue_factor(self, month: int) -> float:
+        """Mining revenue in month m relative to today: the network hashrate grows (each
+        TH/s earns a shrinking share) and the subsidy halves every 48 months:
+
+            f(m) = (subsidy(m) + fees) / (subsidy(0) + fees) / (1 + growth)^(m / 12)
+        """
+        sub = self.subsidy_btc
+        if self.months_to_halving is not None and month >= self.months_to_halving:
+            sub = sub / 2 ** (1 + (month - self.months_to_halving) // 48)
+        base = self.subsidy_btc + self.fees_btc
+        share = (sub + self.fees_btc) / base if base else 0.0
+        return share / (1 + self.hashrate_growth) ** (month / 12)
+
+    def mining_annuity(self, period: str) -> float:
+        """Annuity factor of mining revenue: sum of (1 + r_m)^-(m+1) f(m) over the period."""
+        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
+        lo, hi = (0, start) if period == "before" else (start, h)
+        rm = monthly_rate(self.discount_rate)
+        return sum((1 + rm) ** -(m + 1) * self.revenue_factor(m) for m in range(lo, hi))
+
+    def miner_before_value(self, block: MinerBlock) -> float:
+        """Present value of one miner kept until the AI start (not counting salvage): it
+        runs in every step that pays (the grid holds all kept miners then), less opex.
+        Revenue is discounted with the hashprice path, energy with the plain annuity."""
+        prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
+        runs = block.margin_usd_per_hour(prices) > 0
+        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / 12
+        energy = block.facility_mw * float((runs * hours * prices).sum()) / 12
+        return (revenue * self.mining_annuity("before") - (energy + block.opex_usd_per_month)
+                * self.annuity("before"))
 
     def miner_coefficients(self, block: MinerBlock) -> tuple[float, float]:
         """Objective coefficients of one miner kept before the AI start (x0) and beside it (x1).
@@ -163,16 +192,19 @@ class ScenarioInputs:
         until the AI start is sold then; one kept beside the AI is never sold.
         """
         s, d = block.salvage_usd, self.start_discount()
-        month = -block.opex_usd_per_month if self.dispatch_before else self.miner_before_month(block)
-        before = month * self.annuity("before") - s + s * d
+        value = -block.opex_usd_per_month * self.annuity("before") if self.dispatch_before \
+            else self.miner_before_value(block)
+        before = value - s + s * d
         with_ai = -block.opex_usd_per_month * self.annuity("after") - s * d
         return before, with_ai
 
     def dispatch_coefficients(self, block: MinerBlock, period: str = "after") -> np.ndarray:
         """Present value of one miner running in step t (beside the AI, or before it),
-        for every t: margin per hour x hours a year / 12 x the period's annuity factor."""
-        g = block.margin_usd_per_hour(self.profile.price_usd_per_mwh)
-        return g * self.profile.hours / 12 * self.annuity(period)
+        for every t: (revenue per hour x mining annuity - energy per hour x annuity) x hours
+        a year / 12. One representative year of dispatch is valued over the whole period."""
+        energy = block.facility_mw * self.profile.price_usd_per_mwh
+        return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
+            * self.profile.hours / 12
 
     def ai_energy_mw(self, option: ClusterOption) -> float:
         """Facility power the AI draws on average (firm), MW."""
@@ -235,7 +267,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
     if ai.workload is not None:
         workload_gpus = _workload_gpus(loaded, catalog)
         min_gpus = max(min_gpus, workload_gpus)
-    capacity = sc.grid_capacity_mw or site.grid.capacity_mw
+    capacity = site.grid.usable_mw(sc.grid_capacity_mw)
     d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
     profile = price_profile(loaded, capacity)
@@ -268,7 +300,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         ai_opex_usd_per_mw_year=econ.ai_opex_usd_per_mw_year,
         mining_opex_usd_per_mw_year=econ.mining_opex_usd_per_mw_year,
         min_gpus=min_gpus, workload_gpus=workload_gpus, capex_budget_usd=econ.capex_budget_usd,
-        hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, options=options, miners=miners,
+        hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, subsidy_btc=econ.block_subsidy_btc,
+        fees_btc=econ.fees_btc_per_block, hashrate_growth=econ.network_hashrate_growth_per_year,
+        months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
         prices=prices, server_key=server.key, warnings=sorted(warnings),
         options_capped_by=capped[-1] if capped else "",
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,

@@ -417,7 +417,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         extra = f" ({int(tight.sum())} of {inp.profile.steps} steps)" if inp.profile.steps > 1 else ""
         out.append(f"grid capacity: {load[worst]:.3f} MW of {caps[worst]:g} MW used with the AI load{where}{extra}")
     steps_before = [b.facility_mw for b in inp.miners if inp.miners_before_ai
-                    and before.get(b.key, 0) < b.count and inp.miner_before_month(b) > 0]
+                    and before.get(b.key, 0) < b.count and inp.miner_before_value(b) > 0]
     pre_room = caps - pre
     if steps_before and pre_room.min() < min(steps_before) - 1e-9:
         worst = int(np.argmin(pre_room)) if np.ndim(pre) else int(np.argmin(caps))

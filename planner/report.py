@@ -6,7 +6,7 @@ from typing import Any
 
 from planner import __version__
 from planner.catalog import Catalog
-from planner.economics import HOURS_PER_YEAR, irr, monthly_cash_flows, npv, payback_years
+from planner.economics import HOURS_PER_YEAR, irr, npv, payback_years
 import numpy as np
 
 from planner.optimize import Result, Status, facility_mw
@@ -41,32 +41,46 @@ def yearly_mining(result: Result) -> dict[str, float]:
     return out
 
 
+def _mining_month(result: Result, period: str) -> tuple[float, float]:
+    """(revenue at today's hashprice, energy and fixed opex) of the kept miners, per month."""
+    inp = result.inputs
+    hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+    revenue = cost = 0.0
+    for b in inp.miners:
+        if period == "before":
+            kept = result.miners_before.get(b.key, 0)
+            run = result.running_before.get(b.key) if result.running_before else None
+            if run is None:
+                run = np.where(b.margin_usd_per_hour(price) > 0, float(kept), 0.0)
+        else:
+            kept = result.miners_with_ai.get(b.key, 0)
+            run = miner_running(result)[b.key]
+        revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / 12
+        cost += b.facility_mw * float((run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
+    return revenue, cost
+
+
 def cash_flows(result: Result) -> list[float]:
     """Monthly cash flows of the chosen plan.
 
     Month 0: -capex + salvage of miners not kept. Then the AI lease margin from the AI
-    start, miners' margins while they run (before the AI: every step that pays; beside
-    it: as dispatched), and the salvage of miners retired at the AI start.
+    start; miners' margins while they run (before the AI: every step that pays, or as
+    dispatched when the capacity varies; beside it: as dispatched), their revenue scaled
+    month by month by the hashprice path (network growth, halvings); and the salvage of
+    miners retired at the AI start.
     """
     inp, opt = result.inputs, result.option
     start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
     before, with_ai = result.miners_before, result.miners_with_ai
-    streams = []
-    if opt.servers:
-        streams.append((inp.ai_margin_usd_per_month(opt), inp.ai_start_month, horizon))
-    if result.running_before:
-        hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
-        pre = sum(float((b.margin_usd_per_hour(price) * result.running_before[b.key] * hours).sum()) / 12
-                  - b.opex_usd_per_month * before.get(b.key, 0) for b in inp.miners)
-    else:
-        pre = sum(inp.miner_before_month(b) * before.get(b.key, 0) for b in inp.miners)
-    streams.append((pre, 0, start))
-    y = yearly_mining(result)
-    streams.append(((y["revenue"] - y["energy_cost"] - y["opex"]) / 12, start, horizon))
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners)
-    flows = monthly_cash_flows(opt.capex_total_usd - sold_now, streams, horizon)
-    flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0))
-                        for b in inp.miners)
+    flows = [0.0] * (horizon + 1)
+    flows[0] = -(opt.capex_total_usd - sold_now)
+    ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
+    pre, post = _mining_month(result, "before"), _mining_month(result, "after")
+    for m in range(horizon):
+        revenue, cost = pre if m < start else post
+        flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if m >= inp.ai_start_month else 0.0)
+    flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners)
     return flows
 
 

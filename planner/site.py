@@ -37,6 +37,26 @@ class Grid(Section):
     capacity_mw: float = Field(gt=0, description="maximum grid import, MW")
     transformers: int | None = Field(None, ge=1, description="transformers at the substation")
     transformer_mva: float | None = Field(None, gt=0, description="rating of each transformer, MVA")
+    n_minus_1: bool = Field(False, description="the load must survive the loss of one transformer")
+    power_factor: float = Field(1.0, gt=0, le=1, description="MW per MVA of transformer rating")
+
+    @model_validator(mode="after")
+    def _transformers(self) -> Grid:
+        if (self.transformers is None) != (self.transformer_mva is None):
+            raise ValueError("give both transformers and transformer_mva, or neither")
+        if self.n_minus_1 and not self.transformers:
+            raise ValueError("n_minus_1 needs transformers and transformer_mva")
+        if self.n_minus_1 and self.transformers == 1:
+            raise ValueError("n_minus_1 with a single transformer leaves no capacity")
+        return self
+
+    def usable_mw(self, capacity_mw: float | None = None) -> float:
+        """The connection, limited by the transformers (all of them, or all but one under N-1)."""
+        cap = capacity_mw if capacity_mw is not None else self.capacity_mw
+        if self.transformers and self.transformer_mva:
+            n = self.transformers - (1 if self.n_minus_1 else 0)
+            cap = min(cap, n * self.transformer_mva * self.power_factor)
+        return cap
 
 
 class FlatPrice(Section):
@@ -201,6 +221,10 @@ class Economics(Section):
         0.0, ge=0, description="mining staff and maintenance per MW of IT load per year, USD"
     )
     capex_budget_usd: float | None = Field(None, gt=0, description="capex limit, USD")
+    network_hashrate_growth_per_year: float = Field(
+        0.0, ge=-0.9, le=10, description="yearly growth of the network hashrate (difficulty), e.g. 0.3")
+    months_to_next_halving: int | None = Field(
+        None, ge=0, description="months until the block subsidy next halves (then every 48 months)")
 
     @model_validator(mode="after")
     def _one_network_figure(self) -> Economics:

@@ -219,3 +219,44 @@ def test_highs_and_cbc_agree_on_a_dispatch_model(tmp_path, catalog):
     a = _solve(path, catalog, "hybrid", "highs")
     b = _solve(path, catalog, "hybrid", "cbc")
     assert b.objective_usd == pytest.approx(a.objective_usd, rel=1e-4)
+
+
+def test_hashprice_path_by_hand(write_site, catalog):
+    """Network hashrate +30 %/yr and a halving 12 months out: in month 24 a TH/s earns
+    (1.5625 + 0.02) / (3.125 + 0.02) / 1.3^2 = 0.29799 of today's revenue."""
+    from .conftest import SITES
+
+    text = (SITES / "xinjiang-mine.toml").read_text().replace(
+        "pool_fee = 0.02", "pool_fee = 0.02\nnetwork_hashrate_growth_per_year = 0.3\nmonths_to_next_halving = 12")
+    inp = prepare(load_site(write_site(text)), catalog, "hybrid")
+    assert inp.revenue_factor(0) == pytest.approx(1.0)
+    assert inp.revenue_factor(11) == pytest.approx(1 / 1.3 ** (11 / 12))
+    assert inp.revenue_factor(24) == pytest.approx(1.5825 / 3.145 / 1.3**2)
+    assert inp.revenue_factor(60) == pytest.approx((0.78125 + 0.02) / 3.145 / 1.3**5)
+
+
+@pytest.mark.parametrize("scenario", ["retrofit", "hybrid"])
+def test_objective_equals_npv_with_a_hashprice_path(write_site, catalog, scenario):
+    from planner.economics import npv
+    from planner.report import cash_flows
+
+    from .conftest import SITES
+
+    text = (SITES / "xinjiang-mine.toml").read_text().replace(
+        "pool_fee = 0.02", "pool_fee = 0.02\nnetwork_hashrate_growth_per_year = 0.25\nmonths_to_next_halving = 20"
+    ).replace("salvage_usd = 0.0", "salvage_usd = 120.0")
+    result = _solve(write_site(text), catalog, scenario)
+    assert npv(cash_flows(result), result.inputs.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_transformers_limit_the_connection_under_n_minus_1(write_site, catalog):
+    """Two 80 MVA transformers at power factor 0.9: 144 MW with both, 72 MW under N-1,
+    whatever the 130 MW connection says."""
+    from .conftest import SITES
+
+    base = (SITES / "xinjiang-mine.toml").read_text()
+    both = base.replace("transformer_mva = 80.0", "transformer_mva = 80.0\npower_factor = 0.9")
+    n1 = both.replace("power_factor = 0.9", "power_factor = 0.9\nn_minus_1 = true")
+    assert prepare(load_site(write_site(both, "a.toml")), catalog, "hybrid").capacity_mw == pytest.approx(130.0)
+    inp = prepare(load_site(write_site(n1, "b.toml")), catalog, "hybrid")
+    assert inp.capacity_mw == pytest.approx(72.0)

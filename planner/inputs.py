@@ -42,6 +42,23 @@ class ClusterOption:
     capex_usd: dict[str, float]  # servers, network, facility, cooling conversion
     pue: float = 1.0
     variant: str = ""  # "" or "converted": the halls' cooling
+    server: str = ""
+    optics: str = "auto"
+    required_gpus: int = 0  # the minimum (min_gpus or the workload) for this server
+
+    @property
+    def group(self) -> tuple[str, str, str]:
+        """Options of one group differ only in size."""
+        return (self.server, self.optics, self.variant)
+
+    @property
+    def label(self) -> str:
+        parts = [f"{self.servers} x {self.server}" if self.server else "no cluster"]
+        if self.optics != "auto":
+            parts.append(f"{self.optics} optics")
+        if self.variant:
+            parts.append("converted cooling")
+        return ", ".join(parts)
 
     @property
     def it_power_w(self) -> float:
@@ -102,9 +119,14 @@ class ScenarioInputs:
     prices: dict[str, PricedPart] = field(default_factory=dict)
     server_key: str = ""
     warnings: list[str] = field(default_factory=list)
-    options_capped_by: str = ""
+    capped_by: dict[tuple, str] = field(default_factory=dict)  # option group -> why it stops there
     workload_gpus: int | None = None
     halls: list = field(default_factory=list)  # Building models this scenario builds in
+
+    @property
+    def options_capped_by(self) -> str:
+        """Why the default group stops where it does (for messages)."""
+        return next(iter(self.capped_by.values()), "")
 
     def halls_for(self, option: ClusterOption) -> list:
         """The halls as the option uses them (after the cooling conversion if it converts)."""
@@ -245,10 +267,12 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         raise InputError(problems)
     sc = site.scenarios[scenario]
     ai, econ = site.ai, site.economics
-    server = catalog.servers[ai.server]
-    if server.max_power_w is None:
-        raise InputError([Problem(shown, "ai.server", f"server {server.key!r} has no sourced "
-                                  "max_power_w in the catalog", loaded.line("ai", "server"))])
+    server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
+    for i, key in enumerate(server_keys):
+        if catalog.servers[key].max_power_w is None:
+            loc = ("ai", "server") if i == 0 else ("ai", "server_choices", ai.server_choices.index(key))
+            raise InputError([Problem(shown, ".".join(map(str, loc)), f"server {key!r} has no sourced "
+                                      "max_power_w in the catalog", loaded.line(*loc))])
 
     prices: dict[str, PricedPart] = {}
 
@@ -262,20 +286,31 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         prices[key] = priced
         return priced.unit_cost_usd
 
-    server_cost = need_price(server.key, ("ai", "server"))
-    min_gpus, workload_gpus = ai.min_gpus, None
-    if ai.workload is not None:
-        workload_gpus = _workload_gpus(loaded, catalog)
-        min_gpus = max(min_gpus, workload_gpus)
     capacity = site.grid.usable_mw(sc.grid_capacity_mw)
     d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
     profile = price_profile(loaded, capacity)
 
     warnings: set[str] = set()
-    capped: list[str] = []
-    options = _enumerate_options(loaded, catalog, capacity, server_cost, sc.facility_usd_per_mw,
-                                 need_price, warnings, capped, min_gpus, scenario_halls(loaded, scenario))
+    capped_by: dict[tuple, str] = {}
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
+                             pue=site.cooling.ai_pue)]
+    halls = scenario_halls(loaded, scenario)
+    min_gpus = ai.min_gpus
+    workload_gpus = None
+    for key in server_keys:
+        loc = ("ai", "server") if key == ai.server else ("ai", "server_choices", ai.server_choices.index(key))
+        server_cost = need_price(key, loc)
+        required = ai.min_gpus
+        if ai.workload is not None:
+            need = _workload_gpus(loaded, catalog, key)
+            workload_gpus = need if key == ai.server else workload_gpus
+            required = max(required, need)
+        if key == ai.server:
+            min_gpus = required
+        for optics in ai.optics:
+            options += _enumerate_options(loaded, catalog, key, optics, capacity, server_cost,
+                                          sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         for i, block in enumerate(site.fleet.miners):
@@ -303,23 +338,22 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, subsidy_btc=econ.block_subsidy_btc,
         fees_btc=econ.fees_btc_per_block, hashrate_growth=econ.network_hashrate_growth_per_year,
         months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
-        prices=prices, server_key=server.key, warnings=sorted(warnings),
-        options_capped_by=capped[-1] if capped else "",
+        prices=prices, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
     )
 
 
-def _workload_gpus(loaded: LoadedSite, catalog: Catalog) -> int:
-    """GPUs the site's workload needs on the site's server (whole servers)."""
+def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
+    """GPUs the site's workload needs on ``server`` (whole servers)."""
     from planner.compute import ComputeError, inference_demand, training_demand
 
     ai, w = loaded.site.ai, loaded.site.ai.workload
     try:
         if w.kind == "train":
-            d = training_demand(catalog, ai.server, w.params, w.tokens, w.runs_per_month,
+            d = training_demand(catalog, server, w.params, w.tokens, w.runs_per_month,
                                 w.utilization, w.precision, w.sparse, 1.0, w.days_per_month)
         else:
-            d = inference_demand(catalog, ai.server, w.params, w.tokens_per_day, w.utilization,
+            d = inference_demand(catalog, server, w.params, w.tokens_per_day, w.utilization,
                                  w.precision, w.sparse, 1.0)
     except ComputeError as exc:
         raise InputError([Problem(display_path(loaded.path), "ai.workload", str(exc),
@@ -327,13 +361,14 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog) -> int:
     return d.gpus
 
 
-def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
-                       server_cost: float, facility_usd_per_mw: float, need_price,
-                       warnings: set[str], capped: list[str],
-                       min_gpus: int, halls: list) -> list[ClusterOption]:
-    """Cluster sizes from zero up to what the grid (or min/max GPUs) allows, in steps."""
+def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
+                       server_cost: float, facility_usd_per_mw: float, need_price, warnings: set[str],
+                       capped_by: dict, min_gpus: int, halls: list) -> list[ClusterOption]:
+    """Cluster sizes of one server and optics family, from one step up to what the grid
+    (or min/max GPUs, the fabric, the halls) allows; as built and, where halls can be
+    converted, converted."""
     site, ai = loaded.site, loaded.site.ai
-    server = catalog.servers[ai.server]
+    server = catalog.servers[server_key]
     shown = display_path(loaded.path)
     pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
                                     if p is not None]
@@ -341,41 +376,41 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, capacity_mw: float,
     by_grid = math.floor(capacity_mw / per_server_mw) if per_server_mw else 0
     by_min = math.ceil(min_gpus / server.gpus)
     limit = max(by_grid, by_min)
-    capped.append("the grid capacity at max server power")
+    capped = ["the grid capacity at max server power"]
     if ai.max_gpus is not None and ai.max_gpus // server.gpus < limit:
         limit = ai.max_gpus // server.gpus
-        capped[:] = [f"ai.max_gpus = {ai.max_gpus}"]
-    spec0 = FabricSpec(servers=1, server=server.key, leaf_switch=ai.leaf_switch,
-                       spine_switch=ai.spine_switch, core_switch=ai.core_switch,
-                       oversubscription=ai.oversubscription)
+        capped = [f"ai.max_gpus = {ai.max_gpus}"]
+    base = dict(server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
+                core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics)
     try:
-        step = count_fabric(spec0, catalog).servers_per_su if ai.step == "su" else 1
+        step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:
-        raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
-    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
-                             pue=site.cooling.ai_pue)]
+        raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
     sizes = list(range(step, limit + 1, step))
     if ai.step == "su" and by_min > 0 and by_min % step:
         sizes.append(by_min)  # a partial last SU to meet the minimum exactly
     specs = []
     for n in sorted(set(sizes)):
-        spec = FabricSpec(servers=n, server=server.key, leaf_switch=ai.leaf_switch,
-                          spine_switch=ai.spine_switch, core_switch=ai.core_switch,
-                          oversubscription=ai.oversubscription)
+        spec = FabricSpec(servers=n, **base)
         try:
             specs.append((spec, plan_shape(spec, catalog)))
         except FabricError as exc:
             if not specs:
-                raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
+                raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
             capped.append(f"larger fabrics do not fit: {exc}")
             break
+    options: list[ClusterOption] = []
     variants = [("", halls)]
     if any(b.conversion for b in halls):
         variants.append(("converted", [_converted(b) for b in halls]))
     for variant, variant_halls in variants:
-        options += _options_for(loaded, catalog, specs, variant, variant_halls, server, server_cost,
-                                facility_usd_per_mw, need_price, warnings, capped if not variant else [],
-                                site.cooling.ai_pue, {b.name: b for b in halls})
+        group_capped = list(capped)
+        found = _options_for(loaded, catalog, specs, variant, variant_halls, server, server_cost,
+                             facility_usd_per_mw, need_price, warnings, group_capped, site.cooling.ai_pue,
+                             {b.name: b for b in halls}, optics, min_gpus)
+        if found:
+            capped_by[found[0].group] = group_capped[-1]
+        options += found
     return options
 
 
@@ -389,7 +424,7 @@ def _converted(b):
 
 
 def _options_for(loaded, catalog, specs, variant, halls, server, server_cost, facility_usd_per_mw, need_price,
-                 warnings, capped, default_pue, original) -> list[ClusterOption]:
+                 warnings, capped, default_pue, original, optics, required) -> list[ClusterOption]:
     """Cluster options of one cooling variant of the halls, smallest first."""
     shown = display_path(loaded.path)
     site = loaded.site
@@ -423,7 +458,10 @@ def _options_for(loaded, catalog, specs, variant, halls, server, server_cost, fa
             fabric = count_fabric(spec, catalog)
         except FabricError as exc:
             if not options:
-                raise InputError([Problem(shown, "ai", str(exc), loaded.line("ai"))]) from None
+                if optics != "auto" or len(loaded.site.ai.optics) > 1:
+                    warnings.add(f"{server.key} with {optics} optics: {exc}")
+                    break
+                raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
             capped.append(f"larger fabrics do not fit: {exc}")
             break
         power, missing = fabric.power_w(catalog)
@@ -445,6 +483,7 @@ def _options_for(loaded, catalog, specs, variant, halls, server, server_cost, fa
         options.append(ClusterOption(
             servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
             network_power_w=network_w, capex_usd=capex, pue=pue, variant=variant,
+            server=server.key, optics=optics, required_gpus=required,
         ))
     return options
 

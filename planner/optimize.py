@@ -263,15 +263,20 @@ def add_grid_capacity(model: PlanModel) -> None:
 
 
 def add_min_gpus(model: PlanModel) -> None:
-    """sum_k G_k y_k >= G_min."""
+    """sum_k (G_k / R_k) y_k >= 1: the chosen cluster has at least the GPUs its server needs.
+
+    R_k: the minimum for option k's server (min_gpus, or the workload's GPUs on that
+    server, whichever is larger); options of a server with no minimum count as 1.
+    """
     import pulp
 
     inp = model.inputs
-    if inp.min_gpus <= 0:
+    if not any(o.required_gpus > 0 for o in inp.options):
         return
-    gpus = pulp.lpSum(o.gpus * model.size[i] for i, o in enumerate(inp.options))
-    model.problem += gpus + _slack(model, "min_gpus") >= inp.min_gpus, "min_gpus"
-    model.meaning["min_gpus"] = "minimum GPUs"
+    met = pulp.lpSum((min(1.0, o.gpus / o.required_gpus) if o.required_gpus else (1.0 if o.servers else 0.0))
+                     * model.size[i] for i, o in enumerate(inp.options))
+    model.problem += met + _slack(model, "min_gpus") >= 1, "min_gpus"
+    model.meaning["min_gpus"] = "minimum GPUs (or the workload's)"
 
 
 def add_capex_budget(model: PlanModel) -> None:
@@ -425,11 +430,11 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
         out.append(f"grid capacity before the AI start: {used:.3f} MW of {caps[worst]:g} MW used{where}")
     option = inp.options[chosen]
-    if nxt is None and len(inp.options) > 1 and inp.options_capped_by and option.servers:
-        out.append(f"cluster size: {option.gpus} GPUs is the largest option "
-                   f"({inp.options_capped_by})")
-    if inp.min_gpus and option.gpus == inp.min_gpus:
-        out.append(f"min GPUs: {option.gpus} built, {inp.min_gpus} required")
+    reason = inp.capped_by.get(option.group)
+    if nxt is None and option.servers and reason:
+        out.append(f"cluster size: {option.gpus} GPUs is the largest option ({reason})")
+    if option.required_gpus and option.gpus == option.required_gpus:
+        out.append(f"min GPUs: {option.gpus} built, {option.required_gpus} required")
     if inp.capex_budget_usd is not None and nxt is not None \
             and nxt.capex_total_usd > inp.capex_budget_usd >= option.capex_total_usd:
         out.append(f"capex budget: {option.capex_total_usd:,.0f} of "
@@ -465,8 +470,9 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
                        f"{inp.profile.capacity_mw.min():g} MW available")
         elif family == "min_gpus":
             best = max((o.gpus for o in inp.options), default=0)
-            out.append(f"min GPUs: {inp.min_gpus} required, at most {best} can be built with "
-                       f"the chosen switches")
+            need = max((o.required_gpus for o in inp.options), default=inp.min_gpus)
+            out.append(f"min GPUs: {need} required, at most {best} can be built within the switches' "
+                       f"tiers and the halls")
         elif family == "capex_budget":
             out.append(f"capex budget: {option.capex_total_usd:,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")

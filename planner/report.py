@@ -117,7 +117,7 @@ def layout_for(result: Result, catalog: Catalog):
         from planner.layout import lay_out
 
         inp = result.inputs
-        _LAYOUTS[key] = lay_out(catalog, inp.server_key, opt.fabric.shape, inp.halls_for(opt), inp.routes,
+        _LAYOUTS[key] = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
                                 inp.cabling)
     return _LAYOUTS[key]
 
@@ -198,7 +198,7 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     out: dict[str, Any] = {}
     opt = result.option
     if opt.servers:
-        endpoints = oob_endpoints(catalog, result.inputs.server_key, opt.servers,
+        endpoints = oob_endpoints(catalog, opt.server, opt.servers,
                                   sum(opt.fabric.switches.values()))
         out["oob"] = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).as_dict()
     fleet = {k: max(v, result.miners_before.get(k, 0)) for k, v in result.miners_with_ai.items()}
@@ -245,7 +245,8 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     base.update({
         "gpus": opt.gpus,
         "gpu_servers": opt.servers,
-        "server": inp.server_key,
+        "server": opt.server or inp.server_key,
+        "optics": opt.optics,
         "miners": sum(steady_miners.values()),
         "miners_by_model": dict(sorted(steady_miners.items())),
         "miners_before_ai": sum(before_kept.values()),
@@ -336,7 +337,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         })
 
     if opt.servers:
-        server = catalog.servers[inp.server_key]
+        server = catalog.servers[opt.server]
         part_row("gpu_server", server.key, opt.servers, f"{server.vendor} {server.model}",
                  server.max_power_w)
         fab = opt.fabric

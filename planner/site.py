@@ -186,6 +186,11 @@ class AI(Section):
     """The AI block: server, fabric and revenue."""
 
     server: str = Field(description="GPU server key in the catalog")
+    server_choices: list[str] = Field(
+        default_factory=list, description="other server keys the optimizer may choose instead")
+    optics: list[Literal["auto", "dsp", "lpo", "cpo"]] = Field(
+        default_factory=lambda: ["auto"], min_length=1,
+        description="optics families the optimizer may choose from (auto = cheapest that reaches)")
     leaf_switch: str = Field(description="leaf switch key in the catalog")
     spine_switch: str | None = Field(None, description="spine switch key (default: the leaf)")
     core_switch: str | None = Field(None, description="core switch key (default: the spine)")
@@ -478,6 +483,8 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
                                     loaded.line(*loc), did_you_mean(key, catalog.entries[kind])))
 
     need(site.ai.server, "servers", ("ai", "server"))
+    for i, key in enumerate(site.ai.server_choices):
+        need(key, "servers", ("ai", "server_choices", i))
     for name in ("leaf_switch", "spine_switch", "core_switch"):
         if getattr(site.ai, name):
             need(getattr(site.ai, name), "switches", ("ai", name))

@@ -260,3 +260,49 @@ def test_transformers_limit_the_connection_under_n_minus_1(write_site, catalog):
     assert prepare(load_site(write_site(both, "a.toml")), catalog, "hybrid").capacity_mw == pytest.approx(130.0)
     inp = prepare(load_site(write_site(n1, "b.toml")), catalog, "hybrid")
     assert inp.capacity_mw == pytest.approx(72.0)
+
+
+CHOICE_SITE = """
+schema = 1
+name = "choice"
+[grid]
+capacity_mw = 0.2
+[power_price]
+kind = "flat"
+usd_per_mwh = 40
+[cooling]
+ai_pue = 1.0
+[ai]
+server = "dgx-h100"
+server_choices = ["dgx-b200"]
+leaf_switch = "qm9700"
+step = "server"
+lease_usd_per_gpu_hour = 3.0
+utilization = 1.0
+[economics]
+discount_rate = 0.0
+horizon_years = 3
+btc_price_usd = 90000
+network_hashrate_ehs = 1000
+[scenarios.greenfield]
+kind = "greenfield"
+[costs]
+"dgx-h100" = {h100}
+"dgx-b200" = 100000
+"""
+
+
+@pytest.mark.parametrize(("h100_cost", "expected"), [(100000, "dgx-h100"), (10000000, "dgx-b200")])
+def test_the_optimizer_chooses_the_server(write_site, catalog, h100_cost, expected):
+    """Same GPUs per server and the same lease: at equal prices the 10.2 kW DGX H100 fits
+    more GPUs under 0.2 MW than the 14.3 kW DGX B200 (at most 19 against 13 servers), so
+    it wins; priced out, the B200 is chosen. Counts follow the chosen server."""
+    result = _solve(write_site(CHOICE_SITE.format(h100=h100_cost)), catalog, "greenfield")
+    opt = result.option
+    assert opt.server == expected
+    assert opt.fabric.spec.server == expected
+    assert opt.servers <= (19 if expected == "dgx-h100" else 13)
+    assert opt.it_power_w <= 0.2e6
+    summary = scenario_summary(result, catalog)
+    assert summary["server"] == expected
+    assert summary["gpus"] == opt.servers * 8

@@ -79,7 +79,7 @@ class MinerBlock:
     hashrate_ths: float
     salvage_usd: float
     revenue_usd_per_hour: float  # after pool fee
-    facility_mw: float  # per miner: power x mining PUE
+    facility_mw: np.ndarray  # per miner and step: power x (mining PUE + temperature term)
     opex_usd_per_month: float  # fixed, per miner kept
 
     def margin_usd_per_hour(self, price_usd_per_mwh):
@@ -197,7 +197,7 @@ class ScenarioInputs:
         prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
         runs = block.margin_usd_per_hour(prices) > 0
         revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / 12
-        energy = block.facility_mw * float((runs * hours * prices).sum()) / 12
+        energy = float((block.facility_mw * runs * hours * prices).sum()) / 12
         return (revenue * self.mining_annuity("before") - (energy + block.opex_usd_per_month)
                 * self.annuity("before"))
 
@@ -228,15 +228,22 @@ class ScenarioInputs:
         return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
             * self.profile.hours / 12
 
-    def ai_energy_mw(self, option: ClusterOption) -> float:
-        """Facility power the AI draws on average (firm), MW."""
-        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6 * option.pue
+    def ai_energy_mwh_year(self, option: ClusterOption) -> float:
+        """Facility energy of the firm AI load a year: average IT draw x (PUE + temperature
+        term) summed over the steps' hours."""
+        it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        return it * float(((option.pue + self.profile.delta()) * self.profile.hours).sum())
+
+    def ai_energy_cost_year(self, option: ClusterOption) -> float:
+        """Energy cost of the firm AI load a year, each step at its price."""
+        it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        p = self.profile
+        return it * float(((option.pue + p.delta()) * p.hours * p.price_usd_per_mwh).sum())
 
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
-        """Lease revenue less energy and fixed opex of one cluster option, per month.
-        The AI load is firm, so its energy is paid at the hour-weighted mean price."""
+        """Lease revenue less energy and fixed opex of one cluster option, per month."""
         revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * HOURS_PER_MONTH
-        energy = self.ai_energy_mw(option) * HOURS_PER_MONTH * self.price_usd_per_mwh
+        energy = self.ai_energy_cost_year(option) / 12
         opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
         return revenue - energy - opex
 
@@ -322,7 +329,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
             miners.append(MinerBlock(
                 m.key, block.count, m.power_w, m.hashrate_ths, block.salvage_usd,
                 revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / 24,
-                facility_mw=m.power_w / 1e6 * site.cooling.mining_pue,
+                facility_mw=m.power_w / 1e6 * (site.cooling.mining_pue + profile.delta()),
                 opex_usd_per_month=m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
             ))
     start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)

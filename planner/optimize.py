@@ -44,6 +44,7 @@ class PlanModel:
     keep_before: dict[str, Any]  # miner block key -> miners running before the AI start
     keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
     ai_mw: Any = None  # facility MW of the chosen cluster (at max power)
+    ai_it: Any = None  # IT MW of the chosen cluster (for the temperature term of its PUE)
     run: dict[str, list] = field(default_factory=dict)  # block -> miners running per step
     run_before: dict[str, list] = field(default_factory=dict)  # the same, before the AI start
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
@@ -99,6 +100,8 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     model = PlanModel(inputs, prob, size, keep_before, keep_with)
     model.ai_mw = _var(prob, "ai_facility_mw", 0, None, "Continuous")
     model.meaning["ai_facility_mw"] = "facility power of the AI cluster at max power, MW"
+    model.ai_it = _var(prob, "ai_it_mw", 0, None, "Continuous")
+    model.meaning["ai_it_mw"] = "IT power of the AI cluster at max power, MW"
     if inputs.dispatch:
         steps = inputs.profile.steps
         for b in inputs.miners:
@@ -205,6 +208,9 @@ def add_ai_power(model: PlanModel) -> None:
     terms = [(model.size[i], o.it_power_w / 1e6 * o.pue) for i, o in enumerate(inp.options)]
     model.problem += pulp.LpAffineExpression(terms) - model.ai_mw == 0, "ai_power"
     model.meaning["ai_power"] = "definition of the AI cluster's facility power"
+    terms = [(model.size[i], o.it_power_w / 1e6) for i, o in enumerate(inp.options)]
+    model.problem += pulp.LpAffineExpression(terms) - model.ai_it == 0, "ai_it_power"
+    model.meaning["ai_it_power"] = "definition of the AI cluster's IT power"
 
 
 def add_miner_dispatch(model: PlanModel) -> None:
@@ -226,38 +232,51 @@ def add_miner_dispatch(model: PlanModel) -> None:
 def add_grid_capacity(model: PlanModel) -> None:
     """Facility power within the grid capacity at every step.
 
-    With AI:    A + sum_b u_b r_bt <= C_t     for every step t (hybrid: miners dispatched)
-                A <= min_t C_t                (no miners beside the AI: the firm load alone)
-    Before AI:  sum_b u_b x0_b <= min_t C_t   (retrofit and hybrid, AI start > 0)
+    With AI:    A + d_t I + sum_b u_bt r_bt <= C_t   for every step t (hybrid: miners dispatched)
+                A + d_t I <= C_t                     (no miners beside the AI; distinct (d_t, C_t) only)
+    Before AI:  sum_b u_bt r0_bt <= C_t, or sum_b max_t u_bt x0_b <= min_t C_t
 
-    u_b: facility MW of one miner of block b (power x mining PUE).
+    A, I: the AI cluster's facility and IT power; d_t: PUE added by the temperature in
+    step t; u_bt: facility MW of one miner of block b in step t.
     """
     import pulp
 
     inp = model.inputs
     caps = inp.profile.capacity_mw
+    delta = inp.profile.delta()
     slack = _slack(model, "grid_capacity_with_ai")
+
+    def ai_terms(t: int) -> list:
+        terms = [(model.ai_mw, 1.0)]
+        if delta[t]:
+            terms.append((model.ai_it, float(delta[t])))
+        if model.elastic:
+            terms.append((slack, -1.0))
+        return terms
+
     if model.run:
         for t in range(inp.profile.steps):
-            terms = [(model.ai_mw, 1.0)] + [(model.run[b.key][t], b.facility_mw) for b in inp.miners]
-            if model.elastic:
-                terms.append((slack, -1.0))
+            terms = ai_terms(t) + [(model.run[b.key][t], float(b.facility_mw[t])) for b in inp.miners]
             model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
     else:
-        model.problem += model.ai_mw <= float(caps.min()) + slack, "grid_capacity_with_ai"
-        model.meaning["grid_capacity_with_ai"] = "grid capacity once the AI load runs"
+        seen = {}
+        for t in range(inp.profile.steps):
+            seen.setdefault((float(delta[t]), float(caps[t])), t)
+        for t in sorted(seen.values()):
+            model.problem += pulp.LpAffineExpression(ai_terms(t)) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
+        model.meaning["grid_capacity_with_ai__T"] = "grid capacity once the AI load runs (step T)"
     if inp.miners and inp.miners_before_ai:
         slack = _slack(model, "grid_capacity_before_ai")
         if model.run_before:
             for t in range(inp.profile.steps):
-                terms = [(model.run_before[b.key][t], b.facility_mw) for b in inp.miners]
+                terms = [(model.run_before[b.key][t], float(b.facility_mw[t])) for b in inp.miners]
                 if model.elastic:
                     terms.append((slack, -1.0))
                 model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_before_ai__{t}"
             model.meaning["grid_capacity_before_ai__T"] = "grid capacity in step T before the AI load runs"
         else:
-            expr = pulp.lpSum(b.facility_mw * model.keep_before[b.key] for b in inp.miners)
+            expr = pulp.lpSum(float(np.max(b.facility_mw)) * model.keep_before[b.key] for b in inp.miners)
             model.problem += expr <= float(caps.min()) + slack, "grid_capacity_before_ai"
             model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
 
@@ -366,7 +385,7 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
     beside it as dispatched (all kept ones when there is no dispatch)."""
     option = inp.options[option_index]
     steps = inp.profile.steps
-    load = np.full(steps, option.it_power_w / 1e6 * option.pue)
+    load = option.it_power_w / 1e6 * (option.pue + inp.profile.delta())
     for b in inp.miners:
         if running and b.key in running:
             load = load + b.facility_mw * running[b.key]
@@ -375,7 +394,7 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
     if running_before:
         pre = sum(b.facility_mw * running_before[b.key] for b in inp.miners)
     else:
-        pre = sum(b.facility_mw * before.get(b.key, 0) for b in inp.miners)
+        pre = sum(float(np.max(b.facility_mw)) * before.get(b.key, 0) for b in inp.miners)
     return load, pre
 
 
@@ -407,8 +426,9 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     nxt = next_option(inp, chosen)
     tight = np.zeros(inp.profile.steps, dtype=bool)
     if nxt is not None:
-        tight |= headroom < (nxt.it_power_w * nxt.pue - inp.options[chosen].it_power_w
-                             * inp.options[chosen].pue) / 1e6 - 1e-9
+        here = inp.options[chosen]
+        d = inp.profile.delta()
+        tight |= headroom < (nxt.it_power_w * (nxt.pue + d) - here.it_power_w * (here.pue + d)) / 1e6 - 1e-9
     for b in inp.miners:
         if not inp.miners_with_ai:
             continue
@@ -421,7 +441,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
         extra = f" ({int(tight.sum())} of {inp.profile.steps} steps)" if inp.profile.steps > 1 else ""
         out.append(f"grid capacity: {load[worst]:.3f} MW of {caps[worst]:g} MW used with the AI load{where}{extra}")
-    steps_before = [b.facility_mw for b in inp.miners if inp.miners_before_ai
+    steps_before = [float(np.max(b.facility_mw)) for b in inp.miners if inp.miners_before_ai
                     and before.get(b.key, 0) < b.count and inp.miner_before_value(b) > 0]
     pre_room = caps - pre
     if steps_before and pre_room.min() < min(steps_before) - 1e-9:

@@ -30,6 +30,10 @@ class PriceProfile:
     labels: list[str]
     step_hours: float
     source: str
+    pue_delta: np.ndarray | None = None  # PUE added per step by the ambient temperature
+
+    def delta(self) -> np.ndarray:
+        return self.pue_delta if self.pue_delta is not None else np.zeros(self.steps)
 
     @property
     def steps(self) -> int:
@@ -44,6 +48,10 @@ class PriceProfile:
 def price_profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     """The site's price profile (capacity from the grid or the scenario, per season)."""
     pp = loaded.site.power_price
+    if loaded.site.cooling.temperature is not None and pp.kind != "series":
+        raise InputError([Problem(display_path(loaded.path), "cooling.temperature",
+                                  "a temperature-driven PUE needs a series price file with a temperature column",
+                                  loaded.line("cooling", "temperature"))])
     if pp.kind == "flat":
         return PriceProfile(np.array([pp.usd_per_mwh]), np.array([HOURS_PER_YEAR]), np.array([capacity_mw]),
                             ["all hours"], HOURS_PER_YEAR, "flat")
@@ -114,5 +122,20 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     weight = HOURS_PER_YEAR / n
     labels = [str(t) for t in stamps.dt.strftime("%Y-%m-%d %H:%M")]
     kind = "synthetic series" if pp.synthetic else "series"
+    delta = None
+    temp = loaded.site.cooling.temperature
+    if temp is not None:
+        if temp.column not in frame.columns:
+            raise InputError([Problem(shown, "cooling.temperature.column",
+                                      f"column {temp.column!r} is not in {pp.file!r}",
+                                      loaded.line("cooling", "temperature"),
+                                      did_you_mean(temp.column, map(str, frame.columns)))])
+        t = pd.to_numeric(frame[temp.column], errors="coerce")
+        if t.isna().any():
+            row = int(np.flatnonzero(t.isna().to_numpy())[0])
+            raise InputError([Problem(shown, "cooling.temperature.column",
+                                      f"missing temperature at data row {row + 1} (file line {row + 2})",
+                                      loaded.line("cooling", "temperature"))])
+        delta = temp.per_degree * np.maximum(0.0, t.to_numpy(dtype=float) - temp.above_c)
     return PriceProfile(values, np.full(n, weight), np.full(n, capacity_mw), labels, step_h,
-                        f"{kind} {pp.file} ({n} steps of {pp.step_minutes} min)")
+                        f"{kind} {pp.file} ({n} steps of {pp.step_minutes} min)", delta)

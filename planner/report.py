@@ -56,7 +56,7 @@ def _mining_month(result: Result, period: str) -> tuple[float, float]:
             kept = result.miners_with_ai.get(b.key, 0)
             run = miner_running(result)[b.key]
         revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / 12
-        cost += b.facility_mw * float((run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
+        cost += float((b.facility_mw * run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
     return revenue, cost
 
 
@@ -89,15 +89,15 @@ def dispatch_rows(result: Result) -> list[dict[str, Any]]:
     if result.status is not Status.OPTIMAL:
         return []
     inp = result.inputs
-    ai = result.option.it_power_w / 1e6 * result.option.pue
+    ai = result.option.it_power_w / 1e6 * (result.option.pue + inp.profile.delta())
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(inp.profile.steps)
     miners = np.broadcast_to(miners, (inp.profile.steps,))
     return [{"scenario": inp.scenario, "step": label, "hours_per_year": round(float(h), 6),
-             "price_usd_per_mwh": float(p), "ai_load_mw": round(ai, 6), "miner_load_mw": round(float(m), 6),
-             "grid_import_mw": round(ai + float(m), 6), "grid_capacity_mw": float(c)}
-            for label, h, p, m, c in zip(inp.profile.labels, inp.profile.hours, inp.profile.price_usd_per_mwh,
-                                         miners, inp.profile.capacity_mw, strict=True)]
+             "price_usd_per_mwh": float(p), "ai_load_mw": round(float(a), 6), "miner_load_mw": round(float(m), 6),
+             "grid_import_mw": round(float(a) + float(m), 6), "grid_capacity_mw": float(c)}
+            for label, h, p, a, m, c in zip(inp.profile.labels, inp.profile.hours, inp.profile.price_usd_per_mwh,
+                                            ai, miners, inp.profile.capacity_mw, strict=True)]
 
 
 DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",
@@ -229,14 +229,14 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
     miner_it_w = sum(b.power_w * steady_miners.get(b.key, 0) for b in inp.miners)
     it_mw = (opt.it_power_w + miner_it_w) / 1e6
-    ai_energy = inp.ai_energy_mw(opt) * HOURS_PER_YEAR
+    ai_energy = inp.ai_energy_mwh_year(opt)
     mining = yearly_mining(result)
     energy = ai_energy + mining["energy_mwh"]
     revenue_ai = opt.gpus * inp.lease_usd_per_gpu_hour * inp.utilization * HOURS_PER_YEAR
     hashrate = sum(b.hashrate_ths * steady_miners.get(b.key, 0) for b in inp.miners)
     revenue_btc = mining["revenue"]
     fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
-    energy_cost = ai_energy * inp.price_usd_per_mwh + mining["energy_cost"]
+    energy_cost = inp.ai_energy_cost_year(opt) + mining["energy_cost"]
     flows = cash_flows(result)
     fab = opt.fabric
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \

@@ -135,11 +135,21 @@ class SeriesPrice(Section):
 PowerPrice = Annotated[FlatPrice | TouPrice | SeasonalPrice | SeriesPrice, Field(discriminator="kind")]
 
 
+class PueTemperature(Section):
+    """PUE that rises with the ambient temperature of a weather column in the price series:
+    PUE_t = PUE + per_degree x max(0, T_t - above_c)."""
+
+    column: str = Field(description="temperature column (degrees C) in the power_price series file")
+    above_c: float = Field(description="temperature above which cooling costs more, degrees C")
+    per_degree: float = Field(ge=0, description="PUE added per degree above above_c")
+
+
 class Cooling(Section):
     """Power usage effectiveness by load kind: facility power = IT power x PUE."""
 
     mining_pue: float = Field(1.05, ge=1.0, le=3.0, description="PUE of air-cooled mining load")
     ai_pue: float = Field(1.3, ge=1.0, le=3.0, description="PUE of the AI load")
+    temperature: PueTemperature | None = Field(None, description="PUE from the ambient temperature")
 
 
 class FleetMiners(Section):

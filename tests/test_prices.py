@@ -167,3 +167,30 @@ def test_real_ercot_series(tmp_path, write_site, catalog):
     assert np.abs(run - expected).max() < 1e-5
     load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai, result.running)
     assert (load <= 1.0 + 1e-7).all()
+
+
+def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
+    """PUE_t = PUE + 0.02 x max(0, T - 20): at 35 C the 1.0 PUE becomes 1.3 for the AI
+    and the miners alike; miners fill what the hotter AI leaves of the connection."""
+    from planner.economics import npv
+    from planner.report import cash_flows
+
+    temps = [10, 35, 25, 40] * 42
+    path = tmp_path / "prices.csv"
+    with path.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["timestamp", "price", "temp"])
+        t = np.datetime64("2025-01-01T00:00")
+        for i, temp in enumerate(temps):
+            w.writerow([str(t + np.timedelta64(i * 60, "m")).replace("T", " "), 30.0, temp])
+    text = SITE.format(capacity=0.3, miners=200, gpus=64, price='kind = "series"\nfile = "prices.csv"')
+    text = text.replace("ai_pue = 1.0", "ai_pue = 1.0\ntemperature = { column = \"temp\", above_c = 20, per_degree = 0.02 }")
+    result = _solve(write_site(text), catalog)
+    inp = result.inputs
+    delta = 0.02 * np.maximum(0, np.array(temps) - 20)
+    assert inp.profile.delta() == pytest.approx(delta)
+    it = result.option.it_power_w / 1e6
+    run = result.running["antminer-s19-xp"]
+    expected = np.minimum(200, (0.3 - it * (1 + delta)) / (3.010e-3 * (1 + delta)))
+    assert run == pytest.approx(expected, abs=1e-6)
+    assert npv(cash_flows(result), inp.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)

@@ -81,6 +81,12 @@ class MinerBlock:
     revenue_usd_per_hour: float  # after pool fee
     facility_mw: np.ndarray  # per miner and step: power x (mining PUE + temperature term)
     opex_usd_per_month: float  # fixed, per miner kept
+    unit_cost_usd: float = 0.0  # 0 for miners already on site
+    name: str = ""  # unique block name (several blocks may share a model)
+
+    @property
+    def new(self) -> bool:
+        return self.unit_cost_usd > 0
 
     def margin_usd_per_hour(self, price_usd_per_mwh):
         """Revenue less energy per running hour at a price (array or number)."""
@@ -216,9 +222,21 @@ class ScenarioInputs:
         s, d = block.salvage_usd, self.start_discount()
         value = -block.opex_usd_per_month * self.annuity("before") if self.dispatch_before \
             else self.miner_before_value(block)
+        # a new miner costs its price when bought (now) and is not sold now: it was never
+        # owned. With no period before the AI it is bought for the period beside it.
+        if block.new:
+            if self.miners_before_ai:
+                return value - block.unit_cost_usd + s * d, -block.opex_usd_per_month * self.annuity("after") - s * d
+            return 0.0, -block.opex_usd_per_month * self.annuity("after") - block.unit_cost_usd
         before = value - s + s * d
         with_ai = -block.opex_usd_per_month * self.annuity("after") - s * d
         return before, with_ai
+
+    def bought(self, block: MinerBlock, before: dict[str, int], with_ai: dict[str, int]) -> int:
+        """New miners bought under a plan (0 for the existing fleet)."""
+        if not block.new:
+            return 0
+        return (before if self.miners_before_ai else with_ai).get(block.key, 0)
 
     def dispatch_coefficients(self, block: MinerBlock, period: str = "after") -> np.ndarray:
         """Present value of one miner running in step t (beside the AI, or before it),
@@ -320,18 +338,26 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
                                           sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
-        for i, block in enumerate(site.fleet.miners):
-            m = catalog.miners[block.model]
+        blocks = [("miners", i, b.model, b.count, b.salvage_usd) for i, b in enumerate(site.fleet.miners)]
+        blocks += [("buy", i, b.model, b.max_count, b.salvage_usd) for i, b in enumerate(site.fleet.buy)]
+        for section, i, key, count, salvage in blocks:
+            m = catalog.miners[key]
             if m.power_w is None:
-                raise InputError([Problem(shown, f"fleet.miners[{i}].model",
+                raise InputError([Problem(shown, f"fleet.{section}[{i}].model",
                                           f"miner {m.key!r} has no sourced power_w",
-                                          loaded.line("fleet", "miners", i, "model"))])
+                                          loaded.line("fleet", section, i, "model"))])
+            cost = need_price(key, ("fleet", section, i, "model")) if section == "buy" else 0.0
             miners.append(MinerBlock(
-                m.key, block.count, m.power_w, m.hashrate_ths, block.salvage_usd,
+                f"{m.key}-new" if section == "buy" else m.key, count, m.power_w, m.hashrate_ths, salvage,
                 revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / 24,
                 facility_mw=m.power_w / 1e6 * (site.cooling.mining_pue + profile.delta()),
                 opex_usd_per_month=m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
+                unit_cost_usd=cost, name=m.key,
             ))
+        keys = [b.key for b in miners]
+        if len(keys) != len(set(keys)):
+            raise InputError([Problem(shown, "fleet", "each miner model may appear once in fleet.miners and "
+                                      "once in fleet.buy", loaded.line("fleet"))])
     start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
     return ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,

@@ -60,6 +60,12 @@ def _mining_month(result: Result, period: str) -> tuple[float, float]:
     return revenue, cost
 
 
+def miners_capex(result: Result) -> float:
+    """Price of the new miners bought."""
+    inp = result.inputs
+    return sum(b.unit_cost_usd * inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners)
+
+
 def cash_flows(result: Result) -> list[float]:
     """Monthly cash flows of the chosen plan.
 
@@ -72,15 +78,16 @@ def cash_flows(result: Result) -> list[float]:
     inp, opt = result.inputs, result.option
     start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
     before, with_ai = result.miners_before, result.miners_with_ai
-    sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners)
+    sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners if not b.new)
     flows = [0.0] * (horizon + 1)
-    flows[0] = -(opt.capex_total_usd - sold_now)
+    flows[0] = -(opt.capex_total_usd + miners_capex(result) - sold_now)
     ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
     pre, post = _mining_month(result, "before"), _mining_month(result, "after")
     for m in range(horizon):
         revenue, cost = pre if m < start else post
         flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if m >= inp.ai_start_month else 0.0)
-    flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners)
+    flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners
+                        if inp.miners_before_ai or not b.new)
     return flows
 
 
@@ -201,7 +208,10 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
         endpoints = oob_endpoints(catalog, opt.server, opt.servers,
                                   sum(opt.fabric.switches.values()))
         out["oob"] = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).as_dict()
-    fleet = {k: max(v, result.miners_before.get(k, 0)) for k, v in result.miners_with_ai.items()}
+    names = {b.key: b.name or b.key for b in result.inputs.miners}
+    fleet: dict[str, int] = {}
+    for k, v in result.miners_with_ai.items():
+        fleet[names[k]] = fleet.get(names[k], 0) + max(v, result.miners_before.get(k, 0))
     miners = miner_endpoints(catalog, fleet)
     if miners:
         out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
@@ -255,8 +265,10 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "facility_power_mw": round(with_ai, 6),
         "facility_power_before_ai_mw": round(before, 6),
         "energy_mwh_per_year": round(energy, 3),
-        "capex_usd": round(opt.capex_total_usd, 2),
-        "capex_breakdown_usd": {k: round(v, 2) for k, v in opt.capex_usd.items()},
+        "capex_usd": round(opt.capex_total_usd + miners_capex(result), 2),
+        "capex_breakdown_usd": {**{k: round(v, 2) for k, v in opt.capex_usd.items()},
+                                "new_miners": round(miners_capex(result), 2)},
+        "miners_bought": sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
         "cooling": "converted" if opt.variant else "as built",
         "ai_pue": opt.pue,
         "opex_usd_per_year": round(energy_cost + fixed, 2),
@@ -408,12 +420,17 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                      "not in the plan's capex)", sw.max_power_w or sw.typical_power_w, None,
                      "no price in the catalog")
     for b in inp.miners:
-        m = catalog.miners[b.key]
+        m = catalog.miners[b.name or b.key]
         kept = result.miners_with_ai.get(b.key, 0)
         until = result.miners_before.get(b.key, 0) - kept
-        part_row("miner", b.key, kept, f"{m.vendor} {m.model} (existing, kept beside the AI)",
+        if b.new:
+            basis = inp.prices[m.key].basis if m.key in inp.prices else None
+            part_row("miner_new", m.key, inp.bought(b, result.miners_before, result.miners_with_ai),
+                     f"{m.vendor} {m.model} (new, bought now)", m.power_w, b.unit_cost_usd, basis)
+            continue
+        part_row("miner", m.key, kept, f"{m.vendor} {m.model} (existing, kept beside the AI)",
                  m.power_w, 0.0, "existing fleet")
-        part_row("miner_retired", b.key, until,
+        part_row("miner_retired", m.key, until,
                  f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
                  None, 0.0, "existing fleet")
     rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))

@@ -160,10 +160,19 @@ class FleetMiners(Section):
     salvage_usd: float = Field(0.0, ge=0, description="resale value per miner if removed, USD")
 
 
+class BuyMiners(Section):
+    """New miners the plan may buy (priced from the catalog or [costs])."""
+
+    model: str = Field(description="miner key in the catalog")
+    max_count: int = Field(ge=0, description="most that may be bought")
+    salvage_usd: float = Field(0.0, ge=0, description="resale value per miner when retired, USD")
+
+
 class Fleet(Section):
-    """Miners already on site."""
+    """Miners already on site, and miners the plan may buy."""
 
     miners: list[FleetMiners] = Field(default_factory=list)
+    buy: list[BuyMiners] = Field(default_factory=list)
 
 
 class Workload(Section):
@@ -500,6 +509,8 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
             need(getattr(site.ai, name), "switches", ("ai", name))
     for i, block in enumerate(site.fleet.miners):
         need(block.model, "miners", ("fleet", "miners", i, "model"))
+    for i, block in enumerate(site.fleet.buy):
+        need(block.model, "miners", ("fleet", "buy", i, "model"))
     for key in site.costs:
         if catalog.find(key) is None:
             problems.append(Problem(shown, f"costs.{key}", "unknown part", loaded.line("costs", key),

@@ -309,3 +309,27 @@ def test_the_optimizer_chooses_the_server(write_site, catalog, h100_cost, expect
     summary = scenario_summary(result, catalog)
     assert summary["server"] == expected
     assert summary["gpus"] == opt.servers * 8
+
+
+def test_new_miners_are_bought_when_they_pay(write_site, catalog):
+    """An empty 1 MW site at 20 USD/MWh may buy up to 400 S19 XP. At 1,000 USD each over
+    a year they pay (6.30 - 72.24 kWh x 0.02 = 4.86 USD a day, 1,775 USD a year), so the
+    grid fills: 1 MW / 3,010 W = 332.2 miners' worth of power; at 10,000 USD
+    each they do not, and none are bought. The capex and the cash flows carry them."""
+    # The 333rd miner would run 22.6 % of the time (1 MW / 3,010 W = 332.23): it would earn
+    # 0.2259 x 1,775 = 401 USD in the year, less than its 1,000 USD price, so 332 are bought.
+    from planner.economics import npv
+    from planner.report import cash_flows
+
+    text = MINER_SITE.format(price=20.0).replace(
+        '[[fleet.miners]]\nmodel = "antminer-s19-xp"\ncount = 400',
+        '[[fleet.buy]]\nmodel = "antminer-s19-xp"\nmax_count = 400')
+    cheap = text + '[costs]\n"antminer-s19-xp" = 1000\n'
+    dear = text + '[costs]\n"antminer-s19-xp" = 10000\n'
+    r = _solve(write_site(cheap, "cheap.toml"), catalog, "hybrid")
+    assert r.miners_with_ai["antminer-s19-xp-new"] == 332
+    summary = scenario_summary(r, catalog)
+    assert summary["miners_bought"] == 332
+    assert summary["capex_usd"] == pytest.approx(332 * 1000)
+    assert npv(cash_flows(r), 0.0) == pytest.approx(r.objective_usd, rel=1e-9)
+    assert _solve(write_site(dear, "dear.toml"), catalog, "hybrid").miners_with_ai["antminer-s19-xp-new"] == 0

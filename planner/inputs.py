@@ -126,6 +126,8 @@ class ScenarioInputs:
     server_key: str = ""
     warnings: list[str] = field(default_factory=list)
     capped_by: dict[tuple, str] = field(default_factory=dict)  # option group -> why it stops there
+    expansion_mw: float = 0.0  # capacity a grid expansion would add from the AI start
+    expansion_usd: float = 0.0
     workload_gpus: int | None = None
     halls: list = field(default_factory=list)  # Building models this scenario builds in
 
@@ -334,7 +336,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         if key == ai.server:
             min_gpus = required
         for optics in ai.optics:
-            options += _enumerate_options(loaded, catalog, key, optics, capacity, server_cost,
+            options += _enumerate_options(loaded, catalog, key, optics,
+                                          capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
+                                          server_cost,
                                           sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
@@ -359,6 +363,13 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
             raise InputError([Problem(shown, "fleet", "each miner model may appear once in fleet.miners and "
                                       "once in fleet.buy", loaded.line("fleet"))])
     start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
+    expansion = site.grid.expansion
+    if expansion is not None and expansion.ready_months > start:
+        raise InputError([Problem(shown, "grid.expansion.ready_months",
+                                  f"the expansion is ready after {expansion.ready_months} months but scenario "
+                                  f"{scenario!r} starts its AI load at month {start}",
+                                  loaded.line("grid", "expansion"),
+                                  "lengthen the scenario's build_months or shorten ready_months")])
     return ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
         profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
@@ -373,6 +384,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
         prices=prices, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
+        expansion_mw=expansion.add_mw if expansion else 0.0, expansion_usd=expansion.usd if expansion else 0.0,
     )
 
 

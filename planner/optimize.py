@@ -45,6 +45,7 @@ class PlanModel:
     keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
     ai_mw: Any = None  # facility MW of the chosen cluster (at max power)
     ai_it: Any = None  # IT MW of the chosen cluster (for the temperature term of its PUE)
+    expand: Any = None  # binary: buy the grid expansion
     run: dict[str, list] = field(default_factory=dict)  # block -> miners running per step
     run_before: dict[str, list] = field(default_factory=dict)  # the same, before the AI start
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
@@ -69,6 +70,7 @@ class Result:
     solve_seconds: float
     running: dict[str, Any] = field(default_factory=dict)  # block -> miners running per step
     running_before: dict[str, Any] = field(default_factory=dict)  # before the AI start
+    expanded: bool = False  # the grid expansion is bought
 
     @property
     def option(self):
@@ -102,6 +104,9 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     model.meaning["ai_facility_mw"] = "facility power of the AI cluster at max power, MW"
     model.ai_it = _var(prob, "ai_it_mw", 0, None, "Continuous")
     model.meaning["ai_it_mw"] = "IT power of the AI cluster at max power, MW"
+    if inputs.expansion_mw:
+        model.expand = _var(prob, "grid_expansion", 0, 1, "Binary")
+        model.meaning["grid_expansion"] = f"buy the grid expansion (+{inputs.expansion_mw:g} MW)"
     if inputs.dispatch:
         steps = inputs.profile.steps
         for b in inputs.miners:
@@ -170,7 +175,9 @@ def add_objective(model: PlanModel) -> None:
         if b.key in model.run_before:
             coef = inp.dispatch_coefficients(b, "before")
             expr += pulp.LpAffineExpression(list(zip(model.run_before[b.key], coef.tolist(), strict=True)))
-    expr += sum(b.salvage_usd * b.count for b in inp.miners)
+    expr += sum(b.salvage_usd * b.count for b in inp.miners if not b.new)
+    if model.expand is not None:
+        expr -= inp.expansion_usd * model.expand
     if model.elastic:
         penalty = 1e12
         expr -= pulp.lpSum(penalty * s for s in model.elastic.values())
@@ -248,6 +255,8 @@ def add_grid_capacity(model: PlanModel) -> None:
 
     def ai_terms(t: int) -> list:
         terms = [(model.ai_mw, 1.0)]
+        if model.expand is not None:
+            terms.append((model.expand, -inp.expansion_mw))
         if delta[t]:
             terms.append((model.ai_it, float(delta[t])))
         if model.elastic:
@@ -366,11 +375,12 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
+    expanded = bool(model.expand is not None and (model.expand.value() or 0) > 0.5)
     running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
     running_before = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run_before.items()}
     return Result(inp, status, used, objective, chosen, before, with_ai,
-                  binding_families(inp, chosen, before, with_ai, running, running_before), [],
-                  model.build_seconds, seconds, running, running_before)
+                  binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
+                  model.build_seconds, seconds, running, running_before, expanded)
 
 
 def _values(variables: dict[str, Any]) -> dict[str, int]:
@@ -416,12 +426,12 @@ def next_option(inp: ScenarioInputs, chosen: int):
 
 def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], with_ai: dict[str, int],
                      running: dict[str, np.ndarray] | None = None,
-                     running_before: dict[str, np.ndarray] | None = None) -> list[str]:
+                     running_before: dict[str, np.ndarray] | None = None, expanded: bool = False) -> list[str]:
     """Families that stop the plan from growing: the next larger option, or one more
     miner that would pay in some step, would break them."""
     out = []
     load, pre = grid_load(inp, chosen, before, with_ai, running, running_before)
-    caps = inp.profile.capacity_mw
+    caps = inp.profile.capacity_mw + (inp.expansion_mw if expanded else 0.0)
     headroom = caps - load
     nxt = next_option(inp, chosen)
     tight = np.zeros(inp.profile.steps, dtype=bool)
@@ -443,6 +453,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         out.append(f"grid capacity: {load[worst]:.3f} MW of {caps[worst]:g} MW used with the AI load{where}{extra}")
     steps_before = [float(np.max(b.facility_mw)) for b in inp.miners if inp.miners_before_ai
                     and before.get(b.key, 0) < b.count and inp.miner_before_value(b) > 0]
+    caps = inp.profile.capacity_mw
     pre_room = caps - pre
     if steps_before and pre_room.min() < min(steps_before) - 1e-9:
         worst = int(np.argmin(pre_room)) if np.ndim(pre) else int(np.argmin(caps))

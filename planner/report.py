@@ -66,6 +66,11 @@ def miners_capex(result: Result) -> float:
     return sum(b.unit_cost_usd * inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners)
 
 
+def extra_capex(result: Result) -> float:
+    """Capex outside the cluster option: new miners and a grid expansion."""
+    return miners_capex(result) + (result.inputs.expansion_usd if result.expanded else 0.0)
+
+
 def cash_flows(result: Result) -> list[float]:
     """Monthly cash flows of the chosen plan.
 
@@ -80,7 +85,7 @@ def cash_flows(result: Result) -> list[float]:
     before, with_ai = result.miners_before, result.miners_with_ai
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners if not b.new)
     flows = [0.0] * (horizon + 1)
-    flows[0] = -(opt.capex_total_usd + miners_capex(result) - sold_now)
+    flows[0] = -(opt.capex_total_usd + extra_capex(result) - sold_now)
     ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
     pre, post = _mining_month(result, "before"), _mining_month(result, "after")
     for m in range(horizon):
@@ -102,7 +107,8 @@ def dispatch_rows(result: Result) -> list[dict[str, Any]]:
     miners = np.broadcast_to(miners, (inp.profile.steps,))
     return [{"scenario": inp.scenario, "step": label, "hours_per_year": round(float(h), 6),
              "price_usd_per_mwh": float(p), "ai_load_mw": round(float(a), 6), "miner_load_mw": round(float(m), 6),
-             "grid_import_mw": round(float(a) + float(m), 6), "grid_capacity_mw": float(c)}
+             "grid_import_mw": round(float(a) + float(m), 6),
+             "grid_capacity_mw": float(c) + (inp.expansion_mw if result.expanded else 0.0)}
             for label, h, p, a, m, c in zip(inp.profile.labels, inp.profile.hours, inp.profile.price_usd_per_mwh,
                                             ai, miners, inp.profile.capacity_mw, strict=True)]
 
@@ -265,9 +271,11 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "facility_power_mw": round(with_ai, 6),
         "facility_power_before_ai_mw": round(before, 6),
         "energy_mwh_per_year": round(energy, 3),
-        "capex_usd": round(opt.capex_total_usd + miners_capex(result), 2),
+        "capex_usd": round(opt.capex_total_usd + extra_capex(result), 2),
         "capex_breakdown_usd": {**{k: round(v, 2) for k, v in opt.capex_usd.items()},
-                                "new_miners": round(miners_capex(result), 2)},
+                                "new_miners": round(miners_capex(result), 2),
+                                "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2)},
+        "grid_expansion_mw": inp.expansion_mw if result.expanded else 0.0,
         "miners_bought": sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
         "cooling": "converted" if opt.variant else "as built",
         "ai_pue": opt.pue,
@@ -386,6 +394,13 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 "description": f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
                 "quantity": sc["jumpers"], "unit_cost_usd": None, "extended_cost_usd": None,
                 "unit_power_w": None, "extended_power_w": None, "source": "floor plan",
+            })
+        if result.expanded:
+            rows.append({
+                "scenario": inp.scenario, "category": "electrical", "part": "grid-expansion",
+                "description": f"transformer or substation addition, +{inp.expansion_mw:g} MW",
+                "quantity": 1, "unit_cost_usd": inp.expansion_usd, "extended_cost_usd": inp.expansion_usd,
+                "unit_power_w": None, "extended_power_w": None, "source": "site file grid.expansion",
             })
         conversion = opt.capex_usd.get("cooling_conversion", 0.0)
         if conversion:

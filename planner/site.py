@@ -31,6 +31,14 @@ class SiteInfo(Section):
     currency_note: str = Field("", description="how local prices were converted to USD")
 
 
+class GridExpansion(Section):
+    """A transformer or substation addition the plan may buy."""
+
+    add_mw: float = Field(gt=0, description="capacity added, MW")
+    usd: float = Field(ge=0, description="capex, USD")
+    ready_months: int = Field(0, ge=0, description="months until it is energised (by the AI start)")
+
+
 class Grid(Section):
     """The interconnect."""
 
@@ -39,6 +47,7 @@ class Grid(Section):
     transformer_mva: float | None = Field(None, gt=0, description="rating of each transformer, MVA")
     n_minus_1: bool = Field(False, description="the load must survive the loss of one transformer")
     power_factor: float = Field(1.0, gt=0, le=1, description="MW per MVA of transformer rating")
+    expansion: GridExpansion | None = Field(None, description="an addition the optimizer may choose")
 
     @model_validator(mode="after")
     def _transformers(self) -> Grid:

@@ -333,3 +333,18 @@ def test_new_miners_are_bought_when_they_pay(write_site, catalog):
     assert summary["capex_usd"] == pytest.approx(332 * 1000)
     assert npv(cash_flows(r), 0.0) == pytest.approx(r.objective_usd, rel=1e-9)
     assert _solve(write_site(dear, "dear.toml"), catalog, "hybrid").miners_with_ai["antminer-s19-xp-new"] == 0
+
+
+def test_grid_expansion_is_bought_when_it_pays(write_site, catalog):
+    """The tiny AI site (0.1 MW, 7 DGX H100 at most) may add 0.05 MW: with it, 11 servers
+    fit (11 x 10.2 kW x 1.25 = 140.25 kW, under 150 kW with their optics). At 1 USD it is
+    bought; at 10 M USD it is not."""
+    cheap = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 0.1\nexpansion = { add_mw = 0.05, usd = 1 }")
+    dear = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 0.1\nexpansion = { add_mw = 0.05, usd = 1e7 }")
+    r = _solve(write_site(cheap, "cheap.toml"), catalog, "greenfield")
+    assert r.expanded and r.option.servers == 11
+    summary = scenario_summary(r, catalog)
+    assert summary["facility_power_mw"] <= 0.15
+    assert summary["capex_breakdown_usd"]["grid_expansion"] == 1
+    d = _solve(write_site(dear, "dear.toml"), catalog, "greenfield")
+    assert not d.expanded and d.option.servers == 7

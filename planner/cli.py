@@ -180,6 +180,7 @@ def solve_cmd(
     dispatch = [row for r in results.values() if r.inputs.profile.steps > 1 for row in dispatch_rows(r)]
     if dispatch:
         writers["dispatch.csv"] = lambda p: write_csv(p, DISPATCH_COLUMNS, dispatch)
+    writers.update(_chart_files(results, doc))
     write_outputs(target, writers)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:
@@ -199,6 +200,26 @@ def solve_cmd(
 
 
 GRAPHML_AUTO_LINKS = 50_000
+
+
+def _chart_files(results: dict, doc: dict) -> dict:
+    """Power over time and price against dispatch per scenario; capex per scenario."""
+    from planner import plots
+    from planner.report import dispatch_rows
+
+    files = {}
+    if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
+        files["plots/capex.png"] = lambda p: plots.capex_breakdown(doc, p, f"{doc['site']}: capex by scenario")
+    for name, result in results.items():
+        rows = dispatch_rows(result)
+        if not rows:
+            continue
+        files[f"plots/power-{name}.png"] = lambda p, rows=rows, name=name: plots.power_over_time(
+            rows, p, f"{doc['site']}: {name}, grid import")
+        if result.inputs.profile.steps > 1 and result.inputs.miners:
+            files[f"plots/price-dispatch-{name}.png"] = lambda p, rows=rows, name=name: plots.price_and_dispatch(
+                rows, p, f"{doc['site']}: {name}, miners against the price")
+    return files
 
 
 def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:

@@ -72,3 +72,102 @@ def floorplan(layout, path: Path, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def power_over_time(rows: list[dict], path: Path, title: str) -> None:
+    """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
+    with the capacity line. Long series are drawn as daily means of each quantity (the
+    step values are in dispatch.csv)."""
+    import numpy as np
+
+    plt = _pyplot()
+    ai = np.array([r["ai_load_mw"] for r in rows])
+    miners = np.array([r["miner_load_mw"] for r in rows])
+    cap = np.array([r["grid_capacity_mw"] for r in rows])
+    labels = [r["step"] for r in rows]
+    per_day = _per_day(labels)
+    if per_day > 1:
+        ai, miners, cap = (_mean_blocks(a, per_day) for a in (ai, miners, cap))
+        labels = labels[::per_day][: ai.size]
+    x = np.arange(ai.size)
+    fig, ax = plt.subplots(figsize=(11, 4.5), dpi=110)
+    ax.stackplot(x, ai, miners, labels=["AI (firm)", "miners (dispatched)"], colors=["#4c78a8", "#f58518"],
+                 alpha=0.9, step="post" if ai.size < 50 else None)
+    ax.plot(x, cap, color="black", lw=1.2, label="grid capacity")
+    ax.set_ylabel("MW")
+    ax.set_ylim(0, max(1e-9, float(cap.max())) * 1.08)
+    _label_axis(ax, labels, "daily mean" if per_day > 1 else "")
+    ax.legend(loc="lower left", fontsize=8, ncol=3)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def price_and_dispatch(rows: list[dict], path: Path, title: str) -> None:
+    """Miner load against the price of each step: miners run when the price pays and
+    stop when it spikes."""
+    import numpy as np
+
+    plt = _pyplot()
+    price = np.array([r["price_usd_per_mwh"] for r in rows])
+    miners = np.array([r["miner_load_mw"] for r in rows])
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    ax.scatter(price, miners, s=6, alpha=0.35, color="#f58518", edgecolors="none")
+    ax.set_xscale("symlog", linthresh=100)
+    ax.set_xlabel("price, USD/MWh (symmetric log above 100)")
+    ax.set_ylabel("miner load, MW")
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def capex_breakdown(summary: dict, path: Path, title: str) -> None:
+    """Capex per scenario, stacked by component, in million USD."""
+    plt = _pyplot()
+    names = [n for n, s in summary["scenarios"].items() if s.get("status") == "optimal"]
+    parts: list[str] = []
+    for n in names:
+        for k, v in summary["scenarios"][n]["capex_breakdown_usd"].items():
+            if v and k not in parts:
+                parts.append(k)
+    fig, ax = plt.subplots(figsize=(max(5, 1.8 * len(names) + 3), 5), dpi=110)
+    bottom = [0.0] * len(names)
+    colours = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"]
+    for i, part in enumerate(parts):
+        values = [summary["scenarios"][n]["capex_breakdown_usd"].get(part, 0) / 1e6 for n in names]
+        ax.bar(names, values, bottom=bottom, label=part.replace("_", " "), color=colours[i % len(colours)])
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    for i, total in enumerate(bottom):
+        ax.text(i, total, f"{total:,.0f}", ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel("capex, million USD")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _per_day(labels: list[str]) -> int:
+    """Steps per day when the labels are timestamps of a long series, else 1."""
+    if len(labels) < 500:
+        return 1
+    first = labels[0][:10]
+    return max(1, sum(1 for lab in labels[:200] if lab[:10] == first))
+
+
+def _mean_blocks(a, n: int):
+    k = a.size // n
+    return a[: k * n].reshape(k, n).mean(axis=1)
+
+
+def _label_axis(ax, labels: list[str], note: str) -> None:
+    n = len(labels)
+    ticks = list(range(0, n, max(1, n // 10)))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([labels[i][:10] if len(labels[i]) >= 10 else labels[i] for i in ticks], rotation=30,
+                       ha="right", fontsize=8)
+    if note:
+        ax.set_xlabel(note)

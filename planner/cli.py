@@ -71,19 +71,48 @@ def _load(site_path: Path, overlays: list[Path] | None):
 
 
 def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
+    """Prepare, build and solve each scenario, with a status line on stderr."""
+    import time
+
     from planner.inputs import prepare
     from planner.optimize import build_model, solve
 
+    err = _console(stderr=True)
     results = {}
-    for name in names:
+    for i, name in enumerate(names, 1):
+        t0 = time.perf_counter()
+        if quiet or not err.is_terminal:
+            inputs = prepare(loaded, catalog, name)
+            results[name] = solve(build_model(inputs), solver=solver)
+        else:
+            with err.status(f"[{i}/{len(names)}] {name}: sizing the cluster options ...") as status:
+                inputs = prepare(loaded, catalog, name)
+                status.update(f"[{i}/{len(names)}] {name}: building the model ({len(inputs.options)} options, "
+                              f"{inputs.profile.steps:,} price steps) ...")
+                model = build_model(inputs)
+                status.update(f"[{i}/{len(names)}] {name}: solving with {solver} ...")
+                results[name] = solve(model, solver=solver)
         if not quiet:
-            _console(stderr=True).print(f"solving {name} ...", style="dim")
-        inputs = prepare(loaded, catalog, name)
-        results[name] = solve(build_model(inputs), solver=solver)
+            err.print(f"{name}: {results[name].status} in {time.perf_counter() - t0:.1f} s", style="dim")
     return results
 
 
-def _summary_table(doc: dict):
+SUMMARY_ROWS = [
+    ("status", "status", "str"), ("server", "server", "str"), ("GPUs", "gpus", "int"),
+    ("GPU servers", "gpu_servers", "int"), ("miners (with AI)", "miners", "int"),
+    ("miners before AI", "miners_before_ai", "int"), ("miners bought", "miners_bought", "int"),
+    ("hashrate, TH/s", "hashrate_ths", "int"), ("IT power, MW", "it_power_mw", "f2"),
+    ("facility power, MW", "facility_power_mw", "f2"), ("grid capacity, MW", "grid_capacity_mw", "f1"),
+    ("energy, MWh/yr", "energy_mwh_per_year", "int"), ("capex, M USD", "capex_usd", "musd"),
+    ("opex, M USD/yr", "opex_usd_per_year", "musd"), ("revenue, M USD/yr", "revenue_usd_per_year", "musd"),
+    ("NPV, M USD", "npv_usd", "musd"), ("IRR", "irr", "f2"), ("payback, years", "payback_years", "f2"),
+    ("months to first revenue", "months_to_first_revenue", "int"),
+    ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
+    ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
+]
+
+
+def _summary_table(doc: dict, highlight: bool = False):
     from rich.table import Table
 
     names = list(doc["scenarios"])
@@ -107,20 +136,10 @@ def _summary_table(doc: dict):
             return ", ".join(f"{k} {v:,}" for k, v in value.items() if v) or "0"
         return str(value)
 
-    rows = [
-        ("status", "status", "str"), ("GPUs", "gpus", "int"), ("GPU servers", "gpu_servers", "int"),
-        ("miners (with AI)", "miners", "int"), ("miners before AI", "miners_before_ai", "int"),
-        ("hashrate, TH/s", "hashrate_ths", "int"), ("IT power, MW", "it_power_mw", "f2"),
-        ("facility power, MW", "facility_power_mw", "f2"), ("grid capacity, MW", "grid_capacity_mw", "f1"),
-        ("energy, MWh/yr", "energy_mwh_per_year", "int"), ("capex, M USD", "capex_usd", "musd"),
-        ("opex, M USD/yr", "opex_usd_per_year", "musd"), ("revenue, M USD/yr", "revenue_usd_per_year", "musd"),
-        ("NPV, M USD", "npv_usd", "musd"), ("payback, years", "payback_years", "f2"),
-        ("months to first revenue", "months_to_first_revenue", "int"),
-        ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
-        ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
-    ]
-    for label, key, kind in rows:
-        table.add_row(label, *[fmt(doc["scenarios"][n].get(key), kind) for n in names])
+    for label, key, kind in SUMMARY_ROWS:
+        cells = [fmt(doc["scenarios"][n].get(key), kind) for n in names]
+        style = "bold" if highlight and len(set(cells)) > 1 else None
+        table.add_row(label, *cells, style=style)
     return table
 
 
@@ -255,6 +274,47 @@ def _write_topology(result, cat, path) -> None:
     if lay is not None:
         set_positions(graph, lay)
     to_graphml(graph, path)
+
+
+@app.command("compare")
+def compare_cmd(
+    site: Annotated[Path, typer.Argument(help="Site file (TOML).")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [out/<site-stem>].")] = None,
+    solver: Annotated[str, typer.Option(help="highs or cbc.")] = "highs",
+    catalog: CatalogOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+) -> None:
+    """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
+    from planner.errors import Problem, did_you_mean
+    from planner.export import atomic_file, write_csv
+    from planner.report import summary
+
+    if solver not in ("highs", "cbc"):
+        raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
+                                  hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
+    loaded, cat = _load(site, catalog)
+    results = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet)
+    doc = summary(loaded.site.name, results, cat, solver)
+    names = list(doc["scenarios"])
+    rows = []
+    for label, key, _kind in SUMMARY_ROWS:
+        row = {"metric": label}
+        for n in names:
+            value = doc["scenarios"][n].get(key)
+            row[n] = json.dumps(value) if isinstance(value, dict | list) else value
+        rows.append(row)
+    rows.append({"metric": "recommendation", **{n: ("yes" if n == doc["recommendation"]["scenario"] else "")
+                                                for n in names}})
+    target = (out or Path("out") / loaded.stem) / "compare.csv"
+    with atomic_file(target) as tmp:
+        write_csv(tmp, ["metric", *names], rows)
+    if not quiet:
+        console = _console()
+        console.print(_summary_table(doc, highlight=True))
+        _print_binding(doc, console)
+        console.print(f"Wrote {target}")
+    if not any(s["status"] == "optimal" for s in doc["scenarios"].values()):
+        raise Failed(EXIT_INFEASIBLE)
 
 
 @app.command("validate")

@@ -6,10 +6,11 @@ Units live in key names. Relative paths resolve against the site file's folder.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
@@ -141,6 +142,7 @@ class SeriesPrice(Section):
     synthetic: bool = Field(False, description="the series is generated, not market data")
 
 
+PRICE_KINDS = ("flat", "tou", "seasonal", "series")
 PowerPrice = Annotated[FlatPrice | TouPrice | SeasonalPrice | SeriesPrice, Field(discriminator="kind")]
 
 
@@ -291,12 +293,13 @@ class MeetMeRoom(Section):
     name: str = "MMR"
     polygon: list[Point] = Field(description="corners in metres")
 
-    @model_validator(mode="after")
-    def _valid(self) -> MeetMeRoom:
-        problem = _polygon_problem(self.polygon)
+    @field_validator("polygon")
+    @classmethod
+    def _valid(cls, value: list[Point]) -> list[Point]:
+        problem = _polygon_problem(value)
         if problem:
             raise ValueError(problem)
-        return self
+        return value
 
 
 class Conversion(Section):
@@ -332,16 +335,22 @@ class Building(Section):
     meet_me_room: MeetMeRoom | None = None
     origin: Point = Field((0.0, 0.0), description="position of the building on the campus, m")
 
-    @model_validator(mode="after")
-    def _valid(self) -> Building:
-        problem = _polygon_problem(self.polygon)
+    @field_validator("polygon")
+    @classmethod
+    def _valid(cls, value: list[Point]) -> list[Point]:
+        problem = _polygon_problem(value)
         if problem:
             raise ValueError(problem)
-        for ring in self.keep_out:
+        return value
+
+    @field_validator("keep_out")
+    @classmethod
+    def _keep_outs(cls, value: list[list[Point]]) -> list[list[Point]]:
+        for i, ring in enumerate(value):
             problem = _polygon_problem(ring)
             if problem:
-                raise ValueError(f"keep_out: {problem}")
-        return self
+                raise ValueError(f"keep-out {i}: {problem}")
+        return value
 
 
 class Route(Section):
@@ -473,7 +482,9 @@ def site_problems(exc: ValidationError, shown: str, lines: dict) -> list[Problem
     """Pydantic errors as Problems with dotted key, line and suggestion."""
     problems = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if p not in ("flat",))
+        # drop the tag pydantic inserts for a discriminated union (power_price.series.unit)
+        loc = tuple(p for i, p in enumerate(err["loc"])
+                    if not (i > 0 and err["loc"][i - 1] == "power_price" and p in PRICE_KINDS))
         hint = None
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -484,6 +495,12 @@ def site_problems(exc: ValidationError, shown: str, lines: dict) -> list[Problem
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required key is missing"
+        elif err["type"] == "literal_error":
+            expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+            hint = did_you_mean(str(err.get("input")), expected) or (f"one of {', '.join(expected)}" if expected else None)
+        elif err["type"] == "union_tag_invalid":
+            expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected_tags", "")))
+            hint = did_you_mean(str(err.get("input")), expected) or (f"one of {', '.join(expected)}" if expected else None)
         problems.append(Problem(shown, dotted(loc), message, line_of(lines, loc), hint))
     return problems
 

@@ -85,11 +85,11 @@ def set_positions(g: nx.Graph, layout) -> None:
         elif kind == "leaf":
             rack = layout.leaf_rack[(data["plane"], data["su"], data["rail"])]
         elif kind == "spine":
-            plane, rest = node.split("/spine")
+            _, rest = node.split("/spine")
             pod, j = rest.split(".")
             rack = layout.spine_rack[(data["plane"], int(pod), int(j))]
         else:
-            plane, rest = node.split("/core")
+            _, rest = node.split("/core")
             j, c = rest.split(".")
             rack = layout.core_rack[(data["plane"], int(j), int(c))]
         r = layout.racks[rack]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
-from dataclasses import dataclass, field
 
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_MONTH, annuity_factor, monthly_rate
@@ -392,7 +392,7 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
     """GPUs the site's workload needs on ``server`` (whole servers)."""
     from planner.compute import ComputeError, inference_demand, training_demand
 
-    ai, w = loaded.site.ai, loaded.site.ai.workload
+    w = loaded.site.ai.workload
     try:
         if w.kind == "train":
             d = training_demand(catalog, server, w.params, w.tokens, w.runs_per_month,

@@ -17,6 +17,7 @@ and is rounded up to the catalog's stock lengths where the catalog has them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -133,7 +134,7 @@ def route_terms(hall_a: str, hall_b: str, routes: dict[tuple[str, str], Route]) 
         raise LayoutError(f"no route between halls {hall_a!r} and {hall_b!r}: add a [[routes]] entry")
     pts = route.polyline if (hall_a, hall_b) == (route.from_building, route.to_building) \
         else list(reversed(route.polyline))
-    return pts[0], pts[-1], sum(math.dist(p, q) for p, q in zip(pts, pts[1:], strict=False))
+    return pts[0], pts[-1], sum(math.dist(p, q) for p, q in itertools.pairwise(pts))
 
 
 def route_length(a: tuple[str, float, float], b: tuple[str, float, float], halls: dict[str, Building],

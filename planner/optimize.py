@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import time
-
-import numpy as np
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import numpy as np
 
 from planner.inputs import ScenarioInputs
 
@@ -394,7 +394,6 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
     (per step once the AI runs, before the AI start). The AI counts at max power; miners
     beside it as dispatched (all kept ones when there is no dispatch)."""
     option = inp.options[option_index]
-    steps = inp.profile.steps
     load = option.it_power_w / 1e6 * (option.pue + inp.profile.delta())
     for b in inp.miners:
         if running and b.key in running:

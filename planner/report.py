@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from planner import __version__
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_YEAR, irr, npv, payback_years
-import numpy as np
-
 from planner.optimize import Result, Status, facility_mw
 
 BOM_COLUMNS = [

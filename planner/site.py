@@ -495,12 +495,11 @@ def site_problems(exc: ValidationError, shown: str, lines: dict) -> list[Problem
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required key is missing"
-        elif err["type"] == "literal_error":
-            expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-            hint = did_you_mean(str(err.get("input")), expected) or (f"one of {', '.join(expected)}" if expected else None)
-        elif err["type"] == "union_tag_invalid":
-            expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected_tags", "")))
-            hint = did_you_mean(str(err.get("input")), expected) or (f"one of {', '.join(expected)}" if expected else None)
+        elif err["type"] in ("literal_error", "union_tag_invalid"):
+            ctx = err.get("ctx", {})
+            expected = re.findall(r"'([^']*)'", str(ctx.get("expected", ctx.get("expected_tags", ""))))
+            hint = did_you_mean(str(err.get("input")), expected) or (
+                f"one of {', '.join(expected)}" if expected else None)
         problems.append(Problem(shown, dotted(loc), message, line_of(lines, loc), hint))
     return problems
 

@@ -30,7 +30,6 @@ def generate(seed: int = 20251) -> tuple[np.ndarray, np.ndarray]:
     n = 365 * 96
     t = start + np.arange(n) * np.timedelta64(15, "m")
     hour = (np.arange(n) % 96) / 4.0
-    day = np.arange(n) // 96
     month = t.astype("datetime64[M]").astype(int) % 12 + 1
     daily = 6.0 * np.sin((hour - 10) / 24 * 2 * np.pi) + 7.0 * np.exp(-((hour - 19) ** 2) / 6.0)
     seasonal = np.where(np.isin(month, [6, 7, 8, 9]), 6.0, 0.0) - np.where(np.isin(month, [3, 4, 10, 11]), 2.0, 0.0)

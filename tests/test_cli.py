@@ -167,3 +167,40 @@ def test_failed_run_leaves_previous_output_intact(capsys, tmp_path, write_site):
     assert code == 2
     assert (out_dir / "summary.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".o")) == []
+
+
+def test_spreadsheet_formulas_are_neutralised(capsys, tmp_path, write_site):
+    """A scenario named like a formula is written with a leading quote in bom.csv."""
+    import csv as _csv
+
+    text = (SITES / "greenfield-campus.toml").read_text().replace("[scenarios.greenfield]",
+                                                                  '[scenarios."=1+1"]')
+    out = tmp_path / "o"
+    code, _, err = run(capsys, "solve", str(write_site(text)), "-o", str(out), "--graphml", "never")
+    assert code == 0, err
+    with (out / "bom.csv").open(newline="") as handle:
+        rows = list(_csv.DictReader(handle))
+    assert rows and all(r["scenario"] == "'=1+1" for r in rows)
+
+
+def test_neutralise_rules():
+    from planner.export import neutralise
+
+    assert neutralise("=SUM(A1)") == "'=SUM(A1)"
+    assert neutralise("+1") == "'+1" and neutralise("-1") == "'-1" and neutralise("@x") == "'@x"
+    assert neutralise("\tx") == "'\tx" and neutralise("\rx") == "'\rx"
+    assert neutralise("dgx-h100") == "dgx-h100"
+    assert neutralise(-1.5) == -1.5  # numbers are left alone
+
+
+def test_compare_writes_compare_csv(capsys, tmp_path):
+    out = tmp_path / "c"
+    code, text, _ = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-o", str(out))
+    assert code == 0
+    import csv as _csv
+
+    with (out / "compare.csv").open(newline="") as handle:
+        rows = list(_csv.reader(handle))
+    assert rows[0] == ["metric", "retrofit", "hybrid"]
+    assert any(r[0] == "NPV, M USD" and float(r[2]) > 0 for r in rows)
+    assert "Recommendation" in text

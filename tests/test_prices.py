@@ -184,7 +184,8 @@ def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
         for i, temp in enumerate(temps):
             w.writerow([str(t + np.timedelta64(i * 60, "m")).replace("T", " "), 30.0, temp])
     text = SITE.format(capacity=0.3, miners=200, gpus=64, price='kind = "series"\nfile = "prices.csv"')
-    text = text.replace("ai_pue = 1.0", "ai_pue = 1.0\ntemperature = { column = \"temp\", above_c = 20, per_degree = 0.02 }")
+    text = text.replace("ai_pue = 1.0",
+                        'ai_pue = 1.0\ntemperature = { column = "temp", above_c = 20, per_degree = 0.02 }')
     result = _solve(write_site(text), catalog)
     inp = result.inputs
     delta = 0.02 * np.maximum(0, np.array(temps) - 20)

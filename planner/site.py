@@ -315,7 +315,9 @@ class Building(Section):
     """A hall: its outline, obstacles, cooling and rack geometry."""
 
     name: str = Field(min_length=1)
-    polygon: list[Point] = Field(description="corners in metres, in order")
+    polygon: list[Point] = Field(default_factory=list, description="corners in metres, in order")
+    area_m2: float | None = Field(None, gt=0, description="floor area when no polygon is known: "
+                                  "the hall is taken as a square of this area")
     keep_out: list[list[Point]] = Field(default_factory=list,
                                         description="columns, doors, cooling plant: no racks there")
     status: Literal["existing", "new"] = "existing"
@@ -338,10 +340,26 @@ class Building(Section):
     @field_validator("polygon")
     @classmethod
     def _valid(cls, value: list[Point]) -> list[Point]:
-        problem = _polygon_problem(value)
+        problem = _polygon_problem(value) if value else None
         if problem:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _square_from_area(cls, data):
+        """A hall given by its area alone is laid out as a square of that area."""
+        if isinstance(data, dict) and not data.get("polygon") and isinstance(data.get("area_m2"), int | float) \
+                and data["area_m2"] > 0:
+            side = float(data["area_m2"]) ** 0.5
+            data = {**data, "polygon": [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)]}
+        return data
+
+    @model_validator(mode="after")
+    def _outline(self) -> Building:
+        if not self.polygon:
+            raise ValueError("give the hall's polygon (or, failing that, its area_m2)")
+        return self
 
     @field_validator("keep_out")
     @classmethod

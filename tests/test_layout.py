@@ -257,3 +257,13 @@ def test_graph_positions_and_floorplan_figure(tmp_path, catalog):
     path = tmp_path / "floorplan.png"
     floorplan(lay, path, "test")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_a_hall_known_only_by_its_area(catalog):
+    """area_m2 = 400 becomes a 20 m x 20 m square: with 0.5 m clearance 19 m usable, 31
+    racks a row (0.6 m), rows at 0.5, 2.9, ... while 1.2 m fits: 8 rows, 248 positions."""
+    hall = Building(name="by-area", area_m2=400, max_kw_per_rack=40)
+    assert Polygon(hall.polygon).area == pytest.approx(400)
+    assert len(rack_slots(hall)) == 31 * 8
+    with pytest.raises(ValueError, match="polygon"):
+        Building(name="nothing", max_kw_per_rack=40)

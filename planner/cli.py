@@ -317,6 +317,22 @@ def compare_cmd(
         raise Failed(EXIT_INFEASIBLE)
 
 
+@app.command("tui")
+def tui_cmd(
+    site: Annotated[Path | None, typer.Argument(help="Site file to open (a new path starts from a template).")] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """The terminal UI: edit a site, solve it, compare scenarios, browse the BOM and catalog."""
+    from planner.catalog import load_catalog
+
+    try:
+        from tui.app import make_app
+    except ImportError as exc:  # the tui package ships with the distribution
+        raise InputError([__import__("planner.errors", fromlist=["Problem"]).Problem(
+            "installation", "tui", f"the terminal UI is not installed: {exc}")]) from None
+    make_app(site, catalog=load_catalog(catalog or [])).run()
+
+
 @app.command("validate")
 def validate_cmd(
     site: Annotated[Path, typer.Argument(help="Site file (TOML).")],

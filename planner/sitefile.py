@@ -1,0 +1,118 @@
+"""Site text in memory: validate without a file, save atomically with a backup.
+
+Used by the TUI (which edits the raw TOML, so comments and key order are the user's own)
+and by anything else that writes a site back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from planner.errors import InputError, Problem, display_path
+from planner.site import LoadedSite, Site, check_parts, site_problems
+from planner.tomlpos import key_lines
+
+
+def validate_text(text: str, path: Path, catalog=None) -> tuple[LoadedSite | None, list[Problem]]:
+    """Parse and validate site text as if it were the file at ``path``."""
+    shown = display_path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        import re
+
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\(at line \d+, column \d+\)", "", str(exc)).strip()
+        return None, [Problem(shown, "", f"not valid TOML: {message}", int(match.group(1)) if match else None)]
+    lines = key_lines(text)
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as exc:
+        return None, site_problems(exc, shown, lines)
+    loaded = LoadedSite(site=site, path=path, lines=lines)
+    problems = check_parts(loaded, catalog) if catalog is not None else []
+    return loaded, problems
+
+
+def save_text(path: Path, text: str, backup: bool = True) -> Path | None:
+    """Write ``text`` to ``path`` atomically; keep the previous file as ``<name>.bak``.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, and only
+    then replaces the original, so a failure at any point leaves the original intact.
+    Returns the backup path (None when there was nothing to back up).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    bak = None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            shutil.copymode(path, tmp)
+            if backup:
+                bak = path.with_name(path.name + ".bak")
+                shutil.copy2(path, bak)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return bak
+
+
+def template(name: str = "New site") -> str:
+    """A small site to start from (it validates and solves)."""
+    return f'''# A new site: edit the values, then save (Ctrl+S) and solve (Ctrl+R).
+schema = 1
+name = "{name}"
+
+[grid]
+capacity_mw = 20.0
+
+[power_price]
+kind = "flat"
+usd_per_mwh = 40.0
+
+[cooling]
+mining_pue = 1.05
+ai_pue = 1.3
+
+[[fleet.miners]]
+model = "antminer-s19j-pro"
+count = 5000
+
+[ai]
+server = "dgx-h100"
+leaf_switch = "qm9700"
+lease_usd_per_gpu_hour = 3.0
+
+[economics]
+discount_rate = 0.10
+horizon_years = 5
+btc_price_usd = 90000.0
+network_hashrate_ehs = 1000.0
+
+[scenarios.retrofit]
+kind = "retrofit"
+build_months = 9
+facility_usd_per_mw = 9.5e6
+
+[scenarios.hybrid]
+kind = "hybrid"
+build_months = 9
+facility_usd_per_mw = 9.5e6
+'''
+
+
+def raise_first(problems: list[Problem]) -> None:
+    if problems:
+        raise InputError(problems)

@@ -1,0 +1,396 @@
+"""The planner's terminal UI: edit a site, solve in the background, compare, browse.
+
+The app holds domain state (the site text, its validation, the last results) outside the
+widgets and only calls the ``planner`` stages; widgets never import pulp. Slow work runs
+in thread workers that post back to the UI.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import (
+    Button,
+    DataTable,
+    DirectoryTree,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.worker import Worker, WorkerState
+
+from planner.sitefile import save_text, template, validate_text
+
+
+@dataclass
+class Session:
+    """What the user is working on: the file, its text, and the last results."""
+
+    path: Path
+    text: str
+    saved_text: str
+    problems: list = field(default_factory=list)
+    loaded: object | None = None
+    summary: dict | None = None
+    bom: list[dict] = field(default_factory=list)
+    fabric: dict = field(default_factory=dict)
+
+    @property
+    def dirty(self) -> bool:
+        return self.text != self.saved_text
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Unsaved changes: quit anyway?"""
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "stay")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("The site has unsaved changes. Quit without saving?")
+            with Horizontal(id="buttons"):
+                yield Button("Quit", variant="error", id="quit")
+                yield Button("Stay", variant="primary", id="stay")
+
+    @on(Button.Pressed)
+    def _answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "quit")
+
+
+class OpenSite(ModalScreen[Path | None]):
+    """Pick a site file (or type a path; a new path starts from the template)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "cancel")]
+
+    def __init__(self, start: Path):
+        super().__init__()
+        self.start = start
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label("Open a site file (Enter on a .toml file), or type a path and press Enter:")
+            yield Input(placeholder="sites/my-site.toml", id="path")
+            yield DirectoryTree(str(self.start), id="tree")
+
+    @on(DirectoryTree.FileSelected)
+    def _file(self, event: DirectoryTree.FileSelected) -> None:
+        if event.path.suffix == ".toml":
+            self.dismiss(Path(event.path))
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(Path(event.value.strip()))
+
+
+class PlannerApp(App):
+    """Edit a site, solve it, compare its scenarios, browse the BOM and the catalog."""
+
+    TITLE = "minegrid planner"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+r", "solve", "Solve"),
+        Binding("escape", "cancel", "Cancel solve", show=False),
+        Binding("ctrl+o", "open", "Open"),
+        Binding("ctrl+e", "export", "Export BOM"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "tab('site-tab')", "Site"),
+        Binding("f2", "tab('results-tab')", "Results"),
+        Binding("f3", "tab('bom-tab')", "BOM"),
+        Binding("f4", "tab('fabric-tab')", "Fabric"),
+        Binding("f5", "tab('catalog-tab')", "Catalog"),
+    ]
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def __init__(self, path: Path | None = None, catalog=None, solver: str = "highs"):
+        super().__init__()
+        from planner.catalog import load_catalog
+
+        self.catalog = catalog if catalog is not None else load_catalog()
+        self.solver = solver
+        path = Path(path) if path else Path("new-site.toml")
+        text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
+        self.session = Session(path=path, text=text, saved_text=text if path.exists() else "")
+        self._solve_worker: Worker | None = None
+        self._solve_started = 0.0
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane("Site", id="site-tab"):
+                with Horizontal():
+                    yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="indent")
+                    yield Static("", id="problems")
+            with TabPane("Results", id="results-tab"):
+                yield Static("Press Ctrl+R to solve.", id="recommendation")
+                yield DataTable(id="compare", zebra_stripes=True)
+            with TabPane("BOM", id="bom-tab"):
+                yield Input(placeholder="filter by category or part (e.g. transceiver)", id="bom-filter")
+                yield DataTable(id="bom", zebra_stripes=True)
+            with TabPane("Fabric", id="fabric-tab"):
+                yield DataTable(id="fabric", zebra_stripes=True)
+            with TabPane("Catalog", id="catalog-tab"):
+                yield Select([(k, k) for k in self._kinds()], value="miners", id="kind", allow_blank=False)
+                yield DataTable(id="catalog", zebra_stripes=True, cursor_type="row")
+                yield Static("", id="source")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._validate()
+        self.query_one("#editor", TextArea).focus()
+        self._fill_catalog("miners")
+        self.query_one("#bom", DataTable).cursor_type = "row"
+
+    def _kinds(self) -> list[str]:
+        return [k for k, v in self.catalog.entries.items() if v]
+
+    # ------------------------------------------------------------------ editing
+    @on(TextArea.Changed, "#editor")
+    def _edited(self, event: TextArea.Changed) -> None:
+        self.session.text = event.text_area.text
+        self._validate()
+
+    def _validate(self) -> None:
+        loaded, problems = validate_text(self.session.text, self.session.path, self.catalog)
+        self.session.loaded, self.session.problems = loaded, problems
+        panel = self.query_one("#problems", Static)
+        if problems:
+            panel.update("\n".join(f"line {p.line or '?'}: " + (f"{p.key}: " if p.key else "") + p.message
+                                   + (f" ({p.hint})" if p.hint else "") for p in problems))
+            panel.set_class(True, "bad")
+        else:
+            panel.update("valid: " + ", ".join(loaded.site.scenarios) if loaded else "")
+            panel.set_class(False, "bad")
+        self._status()
+
+    def _status(self, message: str = "") -> None:
+        state = "modified" if self.session.dirty else "saved"
+        bits = [f"{self.session.path.name} ({state})", f"{len(self.session.problems)} problem(s)"]
+        if message:
+            bits.append(message)
+        self.sub_title = " | ".join(bits)
+
+    def action_save(self) -> None:
+        try:
+            backup = save_text(self.session.path, self.session.text)
+        except OSError as exc:
+            self.notify(f"not saved: {exc.strerror or exc}", severity="error")
+            return
+        self.session.saved_text = self.session.text
+        self.notify(f"saved {self.session.path}" + (f" (backup {backup.name})" if backup else ""))
+        self._status()
+
+    def action_open(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+            self._load(path)
+
+        if self.session.dirty:
+            self.notify("save (Ctrl+S) before opening another site", severity="warning")
+            return
+        self.push_screen(OpenSite(Path.cwd()), chosen)
+
+    def _load(self, path: Path) -> None:
+        text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
+        self.session = Session(path=path, text=text, saved_text=text if path.exists() else "")
+        self.query_one("#editor", TextArea).load_text(text)
+        self._validate()
+
+    async def action_quit(self) -> None:
+        if not self.session.dirty:
+            self.exit()
+            return
+
+        def answered(quit_: bool | None) -> None:
+            if quit_:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(), answered)
+
+    # ------------------------------------------------------------------ solving
+    def action_solve(self) -> None:
+        if self.session.loaded is None or self.session.problems:
+            self.notify("fix the problems in the site first", severity="error")
+            return
+        if self._solve_worker is not None and self._solve_worker.state == WorkerState.RUNNING:
+            self.notify("a solve is already running (Esc cancels it)")
+            return
+        self._solve_started = time.perf_counter()
+        self._status("solving ...")
+        self._solve_worker = self._solve(self.session.loaded)
+
+    def action_cancel(self) -> None:
+        if self._solve_worker is not None and self._solve_worker.state == WorkerState.RUNNING:
+            self._solve_worker.cancel()
+            self._status("solve cancelled")
+
+    @work(thread=True, exclusive=True, group="solve")
+    def _solve(self, loaded) -> tuple[dict, list[dict], dict]:
+        from textual.worker import get_current_worker
+
+        from planner.inputs import prepare
+        from planner.optimize import build_model, solve
+        from planner.report import bom_rows, summary
+
+        worker = get_current_worker()
+        results = {}
+        names = list(loaded.site.scenarios)
+        for i, name in enumerate(names, 1):
+            if worker.is_cancelled:
+                return {}, [], {}
+            self.call_from_thread(self._status, f"solving {name} ({i}/{len(names)}) ...")
+            results[name] = solve(build_model(prepare(loaded, self.catalog, name)), solver=self.solver)
+        doc = summary(loaded.site.name, results, self.catalog, self.solver)
+        rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
+        fabric = {n: r.option.fabric.summary() for n, r in results.items()
+                  if r.option is not None and r.option.fabric is not None}
+        return doc, rows, fabric
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._solve_worker:
+            return
+        if event.state == WorkerState.SUCCESS and not event.worker.is_cancelled:
+            doc, rows, fabric = event.worker.result
+            if doc:
+                self.session.summary, self.session.bom, self.session.fabric = doc, rows, fabric
+                self._show_results()
+                self.action_tab("results-tab")
+                self._status(f"solved in {time.perf_counter() - self._solve_started:.1f} s")
+        elif event.state == WorkerState.ERROR:
+            from planner.errors import InputError
+
+            error = event.worker.error
+            text = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+            self.notify(text, severity="error", timeout=10)
+            self._status("solve failed")
+
+    # ------------------------------------------------------------------ results
+    def _show_results(self) -> None:
+        from planner.cli import SUMMARY_ROWS
+
+        doc = self.session.summary
+        names = list(doc["scenarios"])
+        table = self.query_one("#compare", DataTable)
+        table.clear(columns=True)
+        table.add_columns("", *names)
+        for label, key, _kind in SUMMARY_ROWS:
+            cells = [_cell(doc["scenarios"][n].get(key)) for n in names]
+            differ = len(set(cells)) > 1
+            table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])
+        rec = doc["recommendation"]
+        binds = "; ".join(f"{n}: {b}" for n, s in doc["scenarios"].items() for b in s.get("binding_constraints", []))
+        self.query_one("#recommendation", Static).update(
+            f"Recommendation: {rec['scenario'] or 'none'} ({rec['reason']})\nBinding: {binds or 'none'}")
+        self._fill_bom("")
+        self._fill_fabric()
+
+    @on(Input.Changed, "#bom-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill_bom(event.value)
+
+    def _fill_bom(self, text: str) -> None:
+        table = self.query_one("#bom", DataTable)
+        table.clear(columns=True)
+        table.add_columns("scenario", "category", "part", "quantity", "unit USD", "extended USD", "description")
+        text = text.lower().strip()
+        for r in self.session.bom:
+            if text and text not in r["category"].lower() and text not in str(r["part"]).lower():
+                continue
+            table.add_row(r["scenario"], r["category"], r["part"], f"{r['quantity']:,}",
+                          _cell(r["unit_cost_usd"]), _cell(r["extended_cost_usd"]), r["description"])
+
+    @on(DataTable.HeaderSelected, "#bom")
+    def _sort_bom(self, event: DataTable.HeaderSelected) -> None:
+        key = ["scenario", "category", "part", "quantity", "unit_cost_usd", "extended_cost_usd",
+               "description"][event.column_index]
+        reverse = getattr(self, "_bom_sort", None) == key
+        self._bom_sort = None if reverse else key
+        self.session.bom.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=reverse)
+        self._fill_bom(self.query_one("#bom-filter", Input).value)
+
+    def _fill_fabric(self) -> None:
+        table = self.query_one("#fabric", DataTable)
+        table.clear(columns=True)
+        table.add_columns("scenario", "tier", "switches", "links", "optic (lower / upper)", "cables", "lit fibres")
+        roles = {"node_leaf": "leaf", "leaf_spine": "spine", "spine_core": "core"}
+        for name, doc in self.session.fabric.items():
+            for tier, role in roles.items():
+                m = doc["media"].get(tier)
+                if m:
+                    table.add_row(name, tier, f"{doc['switches'][role]:,} {role}", f"{doc['links'][tier]:,}",
+                                  f"{m['lower']} / {m['upper']}", f"{m['cables']:,}", f"{m['fibers']:,}")
+
+    def action_export(self) -> None:
+        from planner.export import atomic_file, write_csv
+        from planner.report import BOM_COLUMNS
+
+        if not self.session.bom:
+            self.notify("solve first: there is no BOM yet", severity="warning")
+            return
+        target = self.session.path.with_name(self.session.path.stem + "-bom.csv")
+        with atomic_file(target) as tmp:
+            write_csv(tmp, BOM_COLUMNS, self.session.bom)
+        self.notify(f"BOM written to {target}")
+
+    # ------------------------------------------------------------------ catalog
+    @on(Select.Changed, "#kind")
+    def _kind(self, event: Select.Changed) -> None:
+        self._fill_catalog(str(event.value))
+
+    def _fill_catalog(self, kind: str) -> None:
+        from planner.cli import _figures
+
+        table = self.query_one("#catalog", DataTable)
+        table.clear(columns=True)
+        table.add_columns("key", "figures", "as of")
+        for key, entry in sorted(self.catalog.entries[kind].items()):
+            table.add_row(key, _figures(kind, entry.item), str(entry.item.as_of), key=key)
+        self._catalog_kind = kind
+
+    @on(DataTable.RowHighlighted, "#catalog")
+    def _part(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None or event.row_key.value is None:
+            return
+        entry = self.catalog.entries[self._catalog_kind].get(event.row_key.value)
+        if entry is not None:
+            cost = self.catalog.unit_cost(entry.item.key)
+            price = f"\nunit cost: {cost[0]:,.0f} USD ({cost[1]})" if cost else ""
+            self.query_one("#source", Static).update(f"source: {entry.item.source} (as of {entry.item.as_of})"
+                                                     + price)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        parts = (f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}" for k, v in value.items() if v)
+        return ", ".join(parts) or "0"
+    return str(value)
+
+
+def make_app(path: Path | None = None, catalog=None) -> PlannerApp:
+    """The one factory the CLI and the tests use."""
+    return PlannerApp(path, catalog=catalog)

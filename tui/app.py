@@ -134,10 +134,9 @@ class PlannerApp(App):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="tabs"):
-            with TabPane("Site", id="site-tab"):
-                with Horizontal():
-                    yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="indent")
-                    yield Static("", id="problems")
+            with TabPane("Site", id="site-tab"), Horizontal():
+                yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="indent")
+                yield Static("", id="problems")
             with TabPane("Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
                 yield DataTable(id="compare", zebra_stripes=True)

@@ -155,7 +155,7 @@ def route_length(a: tuple[str, float, float], b: tuple[str, float, float], halls
 class _Placer:
     """Hands out rack positions in order, keeping a scalable unit within one row."""
 
-    _prepared: dict[int, tuple] = {}  # noqa: RUF012  (one cache for repeated layouts)
+    _prepared: dict[int, tuple] = {}  # one cache for repeated layouts
 
     def __init__(self, slots: list[Slot], layout: Layout):
         prepared = self._prepared.get(id(slots))

@@ -1,0 +1,82 @@
+"""TUI benchmarks (issue 8): first screen, and a re-solve after an edit.
+
+First screen: a fresh process starts the app headless (Textual's run_test) on an example
+site and stops as soon as the first screen is mounted; the wall time includes imports and
+the catalog. Re-solve: in one process, an edit to the site text is validated and every
+scenario prepared, built and solved again, as the TUI's worker does.
+Targets: first screen <= 1.5 s; re-solve of an example site after an edit <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FIRST = r"""
+import asyncio, time, sys
+t0 = time.perf_counter()
+from pathlib import Path
+from tui.app import make_app
+async def main():
+    app = make_app(Path(sys.argv[1]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        return time.perf_counter() - t0
+print(asyncio.run(main()))
+"""
+
+
+def first_screen(site: Path, repeat: int) -> dict:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", FIRST, str(site)], check=True, capture_output=True, text=True,
+                             cwd=ROOT).stdout
+        inner = float(out.strip().splitlines()[-1])
+        times.append((time.perf_counter() - t0, inner))
+    wall = [t[0] for t in times]
+    return {"site": site.name, "median_s": statistics.median(wall), "min_s": min(wall), "max_s": max(wall),
+            "in_process_median_s": statistics.median(t[1] for t in times)}
+
+
+def resolve(site: Path, repeat: int) -> dict:
+    from planner.catalog import load_catalog
+    from planner.inputs import prepare
+    from planner.optimize import build_model, solve
+    from planner.sitefile import validate_text
+
+    catalog = load_catalog()
+    text = site.read_text()
+    times = []
+    for i in range(repeat):
+        edited = text.replace("btc_price_usd = 90000.0", f"btc_price_usd = {90000 + 1000 * (i + 1)}.0")
+        t0 = time.perf_counter()
+        loaded, problems = validate_text(edited, site, catalog)
+        assert not problems, problems
+        for name in loaded.site.scenarios:
+            solve(build_model(prepare(loaded, catalog, name)))
+        times.append(time.perf_counter() - t0)
+    return {"site": site.name, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    out = {"first_screen": first_screen(ROOT / "sites" / "sichuan-hydro.toml", args.repeat),
+           "resolve": [resolve(ROOT / "sites" / name, args.repeat)
+                       for name in ("sichuan-hydro.toml", "texas-hybrid.toml", "xinjiang-mine.toml")]}
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()

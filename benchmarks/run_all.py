@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE))
 
 import bench_fabric  # noqa: E402
 import bench_solve  # noqa: E402
+import bench_sweep  # noqa: E402
 import bench_tui  # noqa: E402
 
 
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     fabric = bench_fabric.main(["--repeat", str(args.repeat)])
     solves = bench_solve.main(["--repeat", str(args.repeat)])
     tui = bench_tui.main(["--repeat", str(args.repeat)])
+    sweeps = [bench_sweep.main([]) for _ in range(args.repeat)]
     start = startup(args.repeat)
     lines = [
         "# Benchmarks",
@@ -140,6 +142,19 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "Met for the seasonal Sichuan site; the 35,040-step Texas site and the Xinjiang site with its "
         "four-hall floor plan take longer (see the note in the issue).",
+        "",
+        "## Sweeps (issue 9)",
+        "",
+        "Target: 1,000 scenarios; throughput with 2 workers at least 1.7 times that with 1. A local Dask "
+        "cluster of worker processes, timed once it is up (start-up apart); 500 random variants x 2 plans "
+        "of a small site; variants sent in chunks.",
+        "",
+        "| run | 1 worker, scenarios/s | 2 workers, scenarios/s | speed-up | cluster start-up, s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[f"| {i + 1} | {r[1]['scenarios_per_s']:.0f} | {r[2]['scenarios_per_s']:.0f} | {r['speedup']:.2f} | "
+          f"{r[1]['startup_seconds']:.2f} / {r[2]['startup_seconds']:.2f} |" for i, r in enumerate(sweeps)],
+        "",
+        f"Median speed-up: {statistics.median(r['speedup'] for r in sweeps):.2f}.",
         "",
     ]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))

@@ -317,6 +317,41 @@ def compare_cmd(
         raise Failed(EXIT_INFEASIBLE)
 
 
+@app.command("sweep")
+def sweep_cmd(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [out/<sweep-stem>].")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT.")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Local Dask workers (without --scheduler).")] = 2,
+    serial: Annotated[bool, typer.Option("--serial", help="No Dask: solve in this process.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
+    from planner.errors import Problem
+    from planner.site import load_site
+    from planner.sweep import finish, load_sweep, run_sweep
+
+    sweep = load_sweep(sweep_file)
+    load_site(sweep.base)  # a bad base site is reported before any work starts
+    if workers < 1:
+        raise InputError([Problem("command line", "--workers", "must be at least 1")])
+    target = out or Path("out") / sweep_file.stem
+    n = len(sweep.variants())
+    if quiet:
+        path = run_sweep(sweep, target, scheduler, workers, serial=serial)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=_console(stderr=True)) as bar:
+            task = bar.add_task(f"{n} variants", total=n)
+            path = run_sweep(sweep, target, scheduler, workers, serial=serial,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    written = finish(path, sweep)
+    if not quiet:
+        _console().print(f"Wrote {path}, " + ", ".join(str(p) for p in written))
+
+
 @app.command("tui")
 def tui_cmd(
     site: Annotated[Path | None, typer.Argument(help="Site file to open (a new path starts from a template).")] = None,

@@ -171,3 +171,70 @@ def _label_axis(ax, labels: list[str], note: str) -> None:
                        ha="right", fontsize=8)
     if note:
         ax.set_xlabel(note)
+
+
+def npv_distribution(frame, path: Path, title: str) -> None:
+    """Histogram of NPV per plan kind over the sweep's variants."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    for kind, group in frame.groupby("kind"):
+        ax.hist(group["npv_usd"] / 1e6, bins=30, alpha=0.55, label=f"{kind} ({len(group)})")
+    ax.set_xlabel("NPV, million USD")
+    ax.set_ylabel("variants")
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def tornado(frame, axes: list[str], path: Path, title: str) -> None:
+    """Swing of the best plan's mean NPV between each axis's lowest and highest value."""
+    plt = _pyplot()
+    best = frame.loc[frame.groupby("variant")["npv_usd"].idxmax()]
+    swings = []
+    for axis in axes:
+        means = best.groupby(axis)["npv_usd"].mean()
+        lo, hi = means.iloc[0] / 1e6, means.iloc[-1] / 1e6
+        swings.append((axis, lo, hi, means.index[0], means.index[-1]))
+    swings.sort(key=lambda s: abs(s[2] - s[1]))
+    centre = best["npv_usd"].mean() / 1e6
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.6 * len(swings)), dpi=110)
+    for i, (_axis, lo, hi, vlo, vhi) in enumerate(swings):
+        ax.barh(i, lo - centre, left=centre, color="#e45756")
+        ax.barh(i, hi - centre, left=centre, color="#54a24b")
+        ax.text(min(lo, hi), i, f"{vlo:g} ", ha="right", va="center", fontsize=7)
+        ax.text(max(lo, hi), i, f" {vhi:g}", ha="left", va="center", fontsize=7)
+    ax.set_yticks(range(len(swings)))
+    ax.set_yticklabels([s[0] for s in swings], fontsize=8)
+    ax.axvline(centre, color="black", lw=0.8)
+    ax.set_xlabel("best plan's mean NPV, million USD (red: axis at its lowest; green: at its highest)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def crossover(frame, path: Path, title: str) -> None:
+    """Mean NPV of each plan kind against the BTC price, with the crossings marked."""
+    plt = _pyplot()
+    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / 1e6
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    for kind in means.columns:
+        ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)
+    from planner.sweep import crossover_btc_price
+
+    kinds = list(means.columns)
+    for i, a in enumerate(kinds):
+        for b in kinds[i + 1:]:
+            x = crossover_btc_price(frame, a, b)
+            if x is not None:
+                ax.axvline(x, color="grey", ls="--", lw=0.8)
+                ax.text(x, ax.get_ylim()[1], f" {a} = {b} at {x:,.0f} USD", rotation=90, va="top", fontsize=7)
+    ax.set_xlabel("BTC price, USD")
+    ax.set_ylabel("mean NPV, million USD")
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -46,7 +46,20 @@ class PriceProfile:
 
 
 def price_profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
-    """The site's price profile (capacity from the grid or the scenario, per season)."""
+    """The site's price profile (capacity from the grid or the scenario, per season),
+    every price scaled by ``economics.price_multiplier`` and shifted by
+    ``economics.price_shift_usd_per_mwh``."""
+    import dataclasses
+
+    profile = _profile(loaded, capacity_mw)
+    econ = loaded.site.economics
+    if econ.price_multiplier != 1.0 or econ.price_shift_usd_per_mwh:
+        scaled = profile.price_usd_per_mwh * econ.price_multiplier + econ.price_shift_usd_per_mwh
+        profile = dataclasses.replace(profile, price_usd_per_mwh=scaled)
+    return profile
+
+
+def _profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     pp = loaded.site.power_price
     if loaded.site.cooling.temperature is not None and pp.kind != "series":
         raise InputError([Problem(display_path(loaded.path), "cooling.temperature",

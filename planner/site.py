@@ -256,6 +256,8 @@ class Economics(Section):
         0.0, ge=0, description="mining staff and maintenance per MW of IT load per year, USD"
     )
     capex_budget_usd: float | None = Field(None, gt=0, description="capex limit, USD")
+    price_multiplier: float = Field(1.0, ge=0, description="scales every power price (for sweeps)")
+    price_shift_usd_per_mwh: float = Field(0.0, description="added to every power price after scaling, USD/MWh")
     network_hashrate_growth_per_year: float = Field(
         0.0, ge=-0.9, le=10, description="yearly growth of the network hashrate (difficulty), e.g. 0.3")
     months_to_next_halving: int | None = Field(

@@ -1,0 +1,71 @@
+"""Sweep throughput by worker count (issue 9): 1,000 scenarios (500 variants x 2 plans)
+of a small site, on a local Dask cluster of 1 and of 2 worker processes.
+Target: throughput with 2 workers at least 1.7 times that with 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+_TESTS = Path(__file__).resolve().parent.parent / "tests" / "test_sweep.py"
+SITE = _TESTS.read_text().split('SITE = """')[1].split('"""')[0]  # the small site the sweep tests use
+SWEEP = """
+base = "site.toml"
+mode = "random"
+samples = {n}
+seed = 11
+[[axes]]
+name = "btc_price_usd"
+distribution = "uniform"
+low = 40000
+high = 150000
+[[axes]]
+name = "lease_usd_per_gpu_hour"
+distribution = "uniform"
+low = 1.0
+high = 4.0
+[[axes]]
+name = "power_price_multiplier"
+distribution = "uniform"
+low = 0.5
+high = 2.0
+"""
+
+
+def main(argv: list[str] | None = None) -> dict:
+    from planner.sweep import load_sweep, run_sweep
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variants", type=int, default=500)
+    args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "site.toml").write_text(SITE)
+    (tmp / "sweep.toml").write_text(SWEEP.format(n=args.variants))
+    sweep = load_sweep(tmp / "sweep.toml")
+    from dask.distributed import Client, LocalCluster
+
+    out = {}
+    for workers in (1, 2):
+        t_start = time.perf_counter()
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          host="127.0.0.1") as cluster, Client(cluster) as client:
+            client.run(lambda: __import__("planner.sweep"))  # workers import the planner first
+            startup = time.perf_counter() - t_start
+            t0 = time.perf_counter()
+            run_sweep(sweep, tmp / f"w{workers}", client=client)
+            seconds = time.perf_counter() - t0
+        out[workers] = {"seconds": seconds, "startup_seconds": startup,
+                        "scenarios_per_s": 2 * args.variants / seconds}
+    out["speedup"] = out[2]["scenarios_per_s"] / out[1]["scenarios_per_s"]
+    out["scenarios"] = 2 * args.variants
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""Scenario sweeps: many variants of one site, solved on Dask, streamed to disk.
+
+A sweep file names a base site and axes (each a site value to vary). Variants come from
+a full grid of the axes' values, from paired lists, or from seeded random draws. Each
+variant is solved for each of the site's scenarios; one row per (variant, scenario) is
+appended to ``results.csv`` as soon as it is known, so an interrupted sweep restarted
+with the same command only solves what is missing, and a row is never written twice.
+At the end ``results.parquet`` and the plots are written.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planner.errors import InputError, Problem, did_you_mean, display_path
+from planner.tomlio import read_toml
+from planner.tomlpos import line_of
+
+# axis name -> (section, key) of the site it sets; "scenarios.*" sets every scenario
+AXES = {
+    "btc_price_usd": ("economics", "btc_price_usd"),
+    "network_hashrate_growth_per_year": ("economics", "network_hashrate_growth_per_year"),
+    "power_price_multiplier": ("economics", "price_multiplier"),
+    "power_price_shift_usd_per_mwh": ("economics", "price_shift_usd_per_mwh"),
+    "lease_usd_per_gpu_hour": ("ai", "lease_usd_per_gpu_hour"),
+    "facility_usd_per_mw": ("scenarios.*", "facility_usd_per_mw"),
+    "grid_queue_months": ("scenarios.*", "grid_queue_months"),
+    "discount_rate": ("economics", "discount_rate"),
+}
+COLUMNS = ["variant", "scenario", "kind", "status", "npv_usd", "irr", "payback_years", "capex_usd",
+           "gpus", "miners", "it_power_mw", "months_to_first_revenue"]
+
+
+class Axis(BaseModel):
+    """One value to vary: a list, an evenly spaced range, or a random distribution."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    values: list[float] | None = None
+    start: float | None = None
+    stop: float | None = None
+    num: int | None = Field(None, ge=1)
+    distribution: Literal["uniform", "normal", "lognormal"] | None = None
+    low: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in AXES:
+            hint = did_you_mean(name, AXES)
+            raise ValueError(f"unknown axis {name!r}" + (f" ({hint})" if hint else f"; axes: {', '.join(AXES)}"))
+        return name
+
+    @model_validator(mode="after")
+    def _check(self) -> Axis:
+        if self.values is None and self.distribution is None and None in (self.start, self.stop, self.num):
+            raise ValueError("give values, or start, stop and num, or a distribution")
+        if self.distribution == "uniform" and None in (self.low, self.high):
+            raise ValueError("a uniform distribution needs low and high")
+        if self.distribution in ("normal", "lognormal") and None in (self.mean, self.sd):
+            raise ValueError(f"a {self.distribution} distribution needs mean and sd")
+        return self
+
+    def grid(self) -> list[float]:
+        if self.values is not None:
+            return list(self.values)
+        if self.start is not None:
+            return [float(v) for v in np.linspace(self.start, self.stop, self.num)]
+        raise ValueError(f"axis {self.name!r} has no values for a grid or list")
+
+    def draw(self, rng: np.random.Generator, n: int) -> list[float]:
+        if self.distribution == "uniform":
+            return rng.uniform(self.low, self.high, n).tolist()
+        if self.distribution == "normal":
+            return rng.normal(self.mean, self.sd, n).tolist()
+        if self.distribution == "lognormal":
+            return rng.lognormal(self.mean, self.sd, n).tolist()
+        values = self.grid()
+        return [values[i] for i in rng.integers(0, len(values), n)]
+
+
+class SweepFile(BaseModel):
+    """A sweep: base site, axes and how to combine them."""
+
+    model_config = ConfigDict(extra="forbid")
+    base: str = Field(description="site file, relative to the sweep file")
+    mode: Literal["grid", "list", "random"] = "grid"
+    samples: int | None = Field(None, ge=1, description="random draws (mode = random)")
+    seed: int = 0
+    scenarios: list[str] | None = Field(None, description="scenarios to solve (default: all)")
+    axes: list[Axis] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SweepFile:
+        if self.mode == "random" and not self.samples:
+            raise ValueError("mode = random needs samples")
+        if self.mode == "list":
+            lengths = {len(a.grid()) for a in self.axes}
+            if len(lengths) > 1:
+                raise ValueError("mode = list needs every axis to have the same number of values")
+        return self
+
+
+@dataclass(frozen=True)
+class Sweep:
+    path: Path
+    spec: SweepFile
+    base: Path
+
+    def variants(self) -> list[dict]:
+        """Deterministic list of {"variant": id, axis: value, ...}."""
+        names = [a.name for a in self.spec.axes]
+        if self.spec.mode == "grid":
+            combos: Iterable = itertools.product(*(a.grid() for a in self.spec.axes))
+        elif self.spec.mode == "list":
+            combos = zip(*(a.grid() for a in self.spec.axes), strict=True)
+        else:
+            rng = np.random.default_rng(self.spec.seed)
+            draws = [a.draw(rng, self.spec.samples) for a in self.spec.axes]
+            combos = zip(*draws, strict=True)
+        return [{"variant": i, **dict(zip(names, (float(v) for v in combo), strict=True))}
+                for i, combo in enumerate(combos)]
+
+
+def load_sweep(path: Path | str) -> Sweep:
+    path = Path(path)
+    data, lines = read_toml(path)
+    shown = display_path(path)
+    try:
+        spec = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            hint = did_you_mean(str(loc[-1]), SweepFile.model_fields) if err["type"] == "extra_forbidden" else None
+            problems.append(Problem(shown, ".".join(map(str, loc)), message, line_of(lines, loc), hint))
+        raise InputError(problems) from None
+    base = Path(spec.base)
+    base = base if base.is_absolute() else path.parent / base
+    return Sweep(path, spec, base)
+
+
+def apply(site, variant: dict):
+    """The site with the variant's values set (a new validated Site)."""
+    from planner.site import Site
+
+    data = site.model_dump(by_alias=True)
+    for name, value in variant.items():
+        if name == "variant":
+            continue
+        section, key = AXES[name]
+        if section == "scenarios.*":
+            for sc in data["scenarios"].values():
+                sc[key] = round(value) if key.endswith("months") else value
+        else:
+            data[section][key] = value
+    return Site.model_validate(data)
+
+
+_CACHE: dict = {}
+
+
+def solve_chunk(base: str, variants: list[dict], scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
+    """Solve several variants in one task (fewer round trips to the scheduler)."""
+    return [row for v in variants for row in solve_variant(base, v, scenarios, solver)]
+
+
+def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
+    """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
+    from planner.catalog import load_catalog
+    from planner.inputs import prepare
+    from planner.optimize import build_model, solve
+    from planner.report import scenario_summary
+    from planner.site import LoadedSite, load_site
+
+    if "catalog" not in _CACHE:
+        _CACHE["catalog"] = load_catalog()
+    if base not in _CACHE:
+        _CACHE[base] = load_site(base)
+    catalog, loaded = _CACHE["catalog"], _CACHE[base]
+    site = apply(loaded.site, variant)
+    variant_loaded = LoadedSite(site=site, path=loaded.path, lines=loaded.lines)
+    rows = []
+    for name in scenarios or list(site.scenarios):
+        result = solve(build_model(prepare(variant_loaded, catalog, name)), solver=solver)
+        s = scenario_summary(result, catalog)
+        rows.append({"variant": variant["variant"], "scenario": name, "kind": s["kind"], "status": s["status"],
+                     **{k: s.get(k) for k in COLUMNS[4:]},
+                     **{k: v for k, v in variant.items() if k != "variant"}})
+    return rows
+
+
+def done_variants(csv_path: Path) -> set[int]:
+    """Variants already complete in results.csv (all their rows were written together)."""
+    if not csv_path.exists():
+        return set()
+    with csv_path.open(newline="") as handle:
+        return {int(row["variant"]) for row in csv.DictReader(handle) if row.get("variant", "").isdigit()}
+
+
+class RowWriter:
+    """Appends rows to results.csv, one flush per variant, header once."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path = path
+        self.columns = columns
+        new = not path.exists() or path.stat().st_size == 0
+        self.handle = path.open("a", newline="", encoding="utf-8")
+        self.writer = csv.DictWriter(self.handle, fieldnames=columns, extrasaction="ignore")
+        if new:
+            self.writer.writeheader()
+            self.handle.flush()
+
+    def write(self, rows: list[dict]) -> None:
+        self.writer.writerows(rows)
+        self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers: int = 2,
+              solver: str = "highs", progress: Callable[[int, int], None] | None = None,
+              serial: bool = False, client=None) -> Path:
+    """Solve every variant not yet in ``out_dir/results.csv``; return that file.
+
+    Variants go to Dask in chunks (a few per worker round trip); each chunk's rows are
+    appended when it completes, so a chunk lost with a worker is recomputed elsewhere and
+    written once. ``client`` may be an existing dask.distributed Client.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "results.csv"
+    variants = sweep.variants()
+    columns = COLUMNS + [a.name for a in sweep.spec.axes]
+    done = done_variants(csv_path)
+    todo = [v for v in variants if v["variant"] not in done]
+    writer = RowWriter(csv_path, columns)
+    base = str(sweep.base.resolve())
+    total, finished = len(variants), len(variants) - len(todo)
+    if progress:
+        progress(finished, total)
+    try:
+        if serial:
+            for v in todo:
+                writer.write(solve_variant(base, v, sweep.spec.scenarios, solver))
+                finished += 1
+                if progress:
+                    progress(finished, total)
+        else:
+            from dask.distributed import Client, LocalCluster, as_completed
+
+            cluster = None
+            own = client is None
+            if client is None and scheduler:
+                client = Client(scheduler, timeout=30)
+            elif client is None:
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, host="127.0.0.1")
+                client = Client(cluster)
+            try:
+                n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+                size = max(1, min(25, len(todo) // (8 * n_workers)))
+                chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+                futures = [client.submit(solve_chunk, base, chunk, sweep.spec.scenarios, solver,
+                                         key=f"chunk-{chunk[0]['variant']}-{sweep_id(sweep)}", pure=False, retries=3)
+                           for chunk in chunks]
+                for future in as_completed(futures):
+                    rows = future.result()
+                    writer.write(rows)
+                    future.release()
+                    finished += len({r["variant"] for r in rows})
+                    if progress:
+                        progress(finished, total)
+            finally:
+                if own:
+                    client.close()
+                if cluster is not None:
+                    cluster.close()
+    finally:
+        writer.close()
+    return csv_path
+
+
+def sweep_id(sweep: Sweep) -> str:
+    import hashlib
+
+    return hashlib.sha1(json.dumps(sweep.spec.model_dump(), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
+    """Parquet and plots from the complete results, sorted by variant and scenario."""
+    import pandas as pd
+
+    frame = pd.read_csv(csv_path).sort_values(["variant", "scenario"]).reset_index(drop=True)
+    parquet = csv_path.with_suffix(".parquet")
+    frame.to_parquet(parquet, index=False)
+    written = [parquet]
+    plots = csv_path.parent / "plots"
+    plots.mkdir(exist_ok=True)
+    from planner import plots as figs
+
+    ok = frame[frame["status"] == "optimal"]
+    if not ok.empty:
+        figs.npv_distribution(ok, plots / "npv-distribution.png", f"NPV by plan: {sweep.base.name}")
+        written.append(plots / "npv-distribution.png")
+        axes = [a.name for a in sweep.spec.axes if ok[a.name].nunique() > 1]
+        if axes:
+            figs.tornado(ok, axes, plots / "tornado.png", f"What moves the NPV: {sweep.base.name}")
+            written.append(plots / "tornado.png")
+        if "btc_price_usd" in axes and ok["kind"].nunique() > 1:
+            figs.crossover(ok, plots / "btc-crossover.png", f"NPV against the BTC price: {sweep.base.name}")
+            written.append(plots / "btc-crossover.png")
+    return written
+
+
+def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
+    """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
+    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
+    if a not in means or b not in means:
+        return None
+    diff = (means[a] - means[b]).dropna()
+    xs, ys = diff.index.to_numpy(dtype=float), diff.to_numpy(dtype=float)
+    for i in range(len(xs) - 1):
+        if ys[i] < 0 <= ys[i + 1] or ys[i] > 0 >= ys[i + 1]:
+            return float(xs[i] + (xs[i + 1] - xs[i]) * (0 - ys[i]) / (ys[i + 1] - ys[i]))
+    return None
+
+

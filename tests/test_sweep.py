@@ -1,0 +1,202 @@
+"""Sweeps: variants, resume, serial against Dask, real scheduler and worker processes."""
+
+from __future__ import annotations
+
+import csv
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from planner.sweep import crossover_btc_price, finish, load_sweep, run_sweep
+
+SITE = """
+schema = 1
+name = "sweep site"
+[grid]
+capacity_mw = 1.0
+[power_price]
+kind = "flat"
+usd_per_mwh = 40
+[cooling]
+mining_pue = 1.0
+ai_pue = 1.25
+[[fleet.miners]]
+model = "antminer-s19-xp"
+count = 400
+[ai]
+server = "dgx-h100"
+leaf_switch = "qm9700"
+step = "server"
+max_gpus = 64
+lease_usd_per_gpu_hour = 3.0
+[economics]
+discount_rate = 0.1
+horizon_years = 3
+btc_price_usd = 90000
+network_hashrate_ehs = 1000
+[scenarios.retrofit]
+kind = "retrofit"
+build_months = 6
+[scenarios.hybrid]
+kind = "hybrid"
+build_months = 6
+[costs]
+"dgx-h100" = 250000
+"""
+
+SWEEP = """
+base = "site.toml"
+mode = "{mode}"
+samples = 6
+seed = 7
+[[axes]]
+name = "btc_price_usd"
+values = [40000, 90000, 140000]
+[[axes]]
+name = "lease_usd_per_gpu_hour"
+values = [1.0, 4.0]
+"""
+
+
+def _sweep(tmp_path, mode="grid"):
+    (tmp_path / "site.toml").write_text(SITE)
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP.format(mode=mode))
+    return load_sweep(path)
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return sorted(csv.DictReader(handle), key=lambda r: (int(r["variant"]), r["scenario"]))
+
+
+def test_variants_grid_list_random(tmp_path):
+    grid = _sweep(tmp_path).variants()
+    assert len(grid) == 6 and grid[0] == {"variant": 0, "btc_price_usd": 40000.0, "lease_usd_per_gpu_hour": 1.0}
+    (tmp_path / "sweep.toml").write_text(SWEEP.format(mode="random"))
+    a, b = load_sweep(tmp_path / "sweep.toml").variants(), load_sweep(tmp_path / "sweep.toml").variants()
+    assert a == b and len(a) == 6  # seeded: the same draws every time
+
+
+def test_bad_axis_is_named(tmp_path):
+    from planner.errors import InputError
+
+    (tmp_path / "sweep.toml").write_text('base = "site.toml"\n[[axes]]\nname = "btc_prise_usd"\nvalues = [1]\n')
+    with pytest.raises(InputError) as info:
+        load_sweep(tmp_path / "sweep.toml")
+    assert "did you mean 'btc_price_usd'" in str(info.value) and "sweep.toml:3" in str(info.value)
+
+
+def test_resume_solves_only_what_is_missing(tmp_path):
+    sweep = _sweep(tmp_path)
+    out = tmp_path / "out"
+    full = run_sweep(sweep, out, serial=True)
+    reference = _rows(full)
+    lines = full.read_text().splitlines()
+    full.write_text("\n".join(lines[:5]) + "\n")  # an interrupted run: two variants done
+    seen = []
+    run_sweep(sweep, out, serial=True, progress=lambda done, total: seen.append(done))
+    assert seen[0] == 2  # it starts from the two already done
+    assert _rows(full) == reference
+    assert len({(r["variant"], r["scenario"]) for r in _rows(full)}) == len(reference)
+
+
+def test_dask_local_cluster_equals_serial_and_finishes(tmp_path):
+    sweep = _sweep(tmp_path)
+    serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True))
+    parallel_path = run_sweep(sweep, tmp_path / "dask", workers=2)
+    assert _rows(parallel_path) == serial
+    written = finish(parallel_path, sweep)
+    assert (tmp_path / "dask" / "results.parquet").exists()
+    assert any(p.name == "npv-distribution.png" for p in written)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dask(*args) -> subprocess.Popen:
+    exe = Path(sys.executable).parent / "dask"
+    return subprocess.Popen([str(exe), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_workers(address: str, n: int, timeout: float = 60) -> None:
+    from dask.distributed import Client
+
+    with Client(address, timeout=timeout) as client:
+        client.wait_for_workers(n, timeout=timeout)
+
+
+@pytest.fixture
+def scheduler():
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [_dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")]
+    yield address, procs
+    for p in procs:
+        p.kill()
+        p.wait(timeout=30)
+
+
+def test_real_scheduler_and_workers_and_a_killed_worker(tmp_path, scheduler):
+    """A scheduler and two worker processes on 127.0.0.1; one worker is killed once the
+    first rows are on disk: the sweep still finishes, every row once, equal to serial."""
+    address, procs = scheduler
+    (tmp_path / "site.toml").write_text(SITE)
+    (tmp_path / "sweep.toml").write_text(SWEEP.format(mode="grid").replace(
+        "values = [40000, 90000, 140000]", "values = [40000, 50000, 60000, 70000, 80000, 90000, 100000, 110000, "
+        "120000, 130000, 140000, 150000]"))
+    for _ in range(2):
+        procs.append(_dask("worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                           "--host", "127.0.0.1"))
+    _wait_for_workers(address, 2)
+    sweep = load_sweep(tmp_path / "sweep.toml")
+    serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True))
+    out = tmp_path / "dist"
+    done = threading.Event()
+    error: list[BaseException] = []
+
+    def go():
+        try:
+            run_sweep(sweep, out, scheduler=address)
+        except BaseException as exc:  # surfaced below
+            error.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    results = out / "results.csv"
+    killed_at = None
+    deadline = time.time() + 120
+    while time.time() < deadline and not done.is_set():
+        if results.exists() and len(results.read_text().splitlines()) > 1:
+            killed_at = len(results.read_text().splitlines()) - 1
+            procs[1].kill()  # a worker dies mid-sweep
+            break
+        time.sleep(0.01)
+    assert done.wait(timeout=180), "the sweep did not finish"
+    assert killed_at is not None and killed_at < len(serial), "the worker was not killed mid-sweep"
+    assert not error, error
+    rows = _rows(results)
+    assert rows == serial
+    assert len({(r["variant"], r["scenario"]) for r in rows}) == len(rows)
+
+
+def test_crossover_by_hand():
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "btc_price_usd": [50e3, 50e3, 100e3, 100e3],
+        "kind": ["retrofit", "greenfield", "retrofit", "greenfield"],
+        "npv_usd": [-10.0, 0.0, 10.0, 0.0],
+    })
+    # retrofit - greenfield goes from -10 to +10 between 50k and 100k: crosses at 75k
+    assert crossover_btc_price(frame) == pytest.approx(75_000)

@@ -203,8 +203,8 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
     for i, (_axis, lo, hi, vlo, vhi) in enumerate(swings):
         ax.barh(i, lo - centre, left=centre, color="#e45756")
         ax.barh(i, hi - centre, left=centre, color="#54a24b")
-        ax.text(min(lo, hi), i, f"{vlo:g} ", ha="right", va="center", fontsize=7)
-        ax.text(max(lo, hi), i, f" {vhi:g}", ha="left", va="center", fontsize=7)
+        ax.text(lo, i, f" {vlo:g} ", ha="right" if lo <= hi else "left", va="center", fontsize=7)
+        ax.text(hi, i, f" {vhi:g} ", ha="left" if hi >= lo else "right", va="center", fontsize=7)
     ax.set_yticks(range(len(swings)))
     ax.set_yticklabels([s[0] for s in swings], fontsize=8)
     ax.axvline(centre, color="black", lw=0.8)

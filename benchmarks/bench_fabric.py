@@ -16,8 +16,12 @@ import sys
 
 CASES = {
     # name: (gpus, server, leaf switch, mode)
-    "explicit-131k": (131_072, "dgx-b200", "sn5600", "explicit"),
+    "explicit-1k": (1_024, "dgx-b200", "qm9700", "explicit"),
     "explicit-16k": (16_384, "dgx-b200", "qm9700", "explicit"),
+    "explicit-131k": (131_072, "dgx-b200", "sn5600", "explicit"),
+    "explicit-1m": (1_048_576, "dgx-b300", "sn6800", "explicit"),
+    "analytic-1k": (1_024, "dgx-b200", "qm9700", "analytic"),
+    "analytic-16k": (16_384, "dgx-b200", "qm9700", "analytic"),
     "analytic-131k": (131_072, "dgx-b200", "sn5600", "analytic"),
     "analytic-1m": (1_048_576, "dgx-b300", "sn6800", "analytic"),
 }

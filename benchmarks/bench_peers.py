@@ -1,0 +1,169 @@
+"""Peer comparisons (issue 10), each measured side by side in one run.
+
+1. Dispatch and sizing against PyPSA (HiGHS): the Texas hybrid site on its 35,040-step
+   synthetic series, one year, no discounting, the AI cluster fixed (min = max GPUs) and
+   the miners sized (kept count, with a yearly cost per MW) and dispatched. PyPSA: one
+   bus; the grid a generator of the connection's size at each step's price; the AI a
+   constant load; the miners an extendable generator that only consumes (p in [-p_nom, 0])
+   with a negative cost, their revenue per MWh, and a capital cost per MW-year. Ours: the
+   planner's own model. Compared: the yearly operating cost (energy less mining revenue
+   plus the miners' yearly cost), which both minimise; and the time of model build + solve.
+2. Fabric counts against a straightforward networkx construction of the same fat tree:
+   every server, leaf, spine and core a node, every link an edge of a MultiGraph, counts
+   read off degrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _site_text() -> str:
+    text = (ROOT / "sites" / "texas-hybrid.toml").read_text()
+    text = text.replace('file = "data/texas-synthetic-2025-15min.csv"',
+                        f'file = "{(ROOT / "sites" / "data" / "texas-synthetic-2025-15min.csv").as_posix()}"')
+    text = text.replace("discount_rate = 0.10", "discount_rate = 0.0").replace("horizon_years = 5", "horizon_years = 1")
+    text = text.replace("max_gpus = 8192", "min_gpus = 2048\nmax_gpus = 2048")
+    text = text.replace("count = 24000", "count = 12000")  # all fit beside the AI: an integral optimum
+    text = text.replace("pool_fee = 0.02", "pool_fee = 0.02\nmining_opex_usd_per_mw_year = 20000.0")
+    text = text.replace("build_months = 9", "build_months = 0")
+    return text
+
+
+def ours(path: Path) -> dict:
+    from planner.catalog import load_catalog
+    from planner.inputs import prepare
+    from planner.optimize import build_model, solve
+
+    catalog = load_catalog()
+    t0 = time.perf_counter()
+    from planner.site import load_site
+
+    inputs = prepare(load_site(path), catalog, "hybrid")
+    t1 = time.perf_counter()
+    result = solve(build_model(inputs))
+    t2 = time.perf_counter()
+    p, h = inputs.profile.price_usd_per_mwh, inputs.profile.hours
+    ai = result.option.it_power_w / 1e6 * result.option.pue
+    b = inputs.miners[0]
+    run = result.running[b.key]
+    kept = result.miners_with_ai[b.key]
+    cost = float((h * p * (ai + b.facility_mw * run)).sum() - (h * run).sum() * b.revenue_usd_per_hour) \
+        + 12 * b.opex_usd_per_month * kept
+    return {"cost": cost, "prepare_s": t1 - t0, "build_solve_s": t2 - t1, "ai_mw": ai, "kept": kept,
+            "inputs": inputs}
+
+
+def pypsa_model(inputs, ai_mw: float) -> dict:
+    import pandas as pd
+    import pypsa
+
+    t0 = time.perf_counter()
+    prof = inputs.profile
+    b = inputs.miners[0]
+    u = float(b.facility_mw[0])
+    n = pypsa.Network()
+    n.set_snapshots(pd.RangeIndex(prof.steps))
+    n.snapshot_weightings = n.snapshot_weightings.astype(float) * 0 + float(prof.hours[0])
+    n.add("Bus", "site")
+    n.add("Generator", "grid", bus="site", p_nom=float(prof.capacity_mw[0]),
+          marginal_cost=pd.Series(prof.price_usd_per_mwh, index=n.snapshots))
+    n.add("Load", "ai", bus="site", p_set=ai_mw)
+    n.add("Generator", "miners", bus="site", p_nom_extendable=True, p_nom_max=b.count * u,
+          p_min_pu=-1.0, p_max_pu=0.0, marginal_cost=b.revenue_usd_per_hour / u,
+          capital_cost=12 * b.opex_usd_per_month / u)
+    status = n.optimize(solver_name="highs", io_api="direct", log_to_console=False)
+    t1 = time.perf_counter()
+    return {"cost": float(n.objective) + 0.0, "build_solve_s": t1 - t0, "status": status,
+            "kept_mw": float(n.generators.p_nom_opt["miners"])}
+
+
+def fabric_networkx(servers: int, rails: int, k: int) -> dict:
+    """A plain 2-tier rail-optimised fat tree: k/2 down and k/2 up per leaf, leaf-spine
+    links spread round-robin over the spines (k ports each)."""
+    import networkx as nx
+
+    t0 = time.perf_counter()
+    g = nx.MultiGraph()
+    down = k // 2
+    sus = -(-servers // down)
+    leaves = [(su, r) for su in range(sus) for r in range(rails)]
+    spines = -(-len(leaves) * down // k)
+    for s in range(servers):
+        for r in range(rails):
+            g.add_edge(("srv", s), ("leaf", s // down, r))
+    for i, (su, r) in enumerate(leaves):
+        for j in range(down):
+            g.add_edge(("leaf", su, r), ("spine", (i * down + j) % spines))
+    counts = {"leaf": len(leaves), "spine": spines,
+              "node_leaf": sum(1 for u, v in g.edges() if "srv" in (u[0], v[0])),
+              "leaf_spine": sum(1 for u, v in g.edges() if "spine" in (u[0], v[0]))}
+    return {"counts": counts, "seconds": time.perf_counter() - t0}
+
+
+def fabric_ours(servers: int) -> dict:
+    from planner.catalog import load_catalog
+    from planner.fabric import FabricSpec, count_fabric
+    from planner.fabric_graph import build_graph
+
+    catalog = load_catalog()
+    spec = FabricSpec(servers=servers, server="dgx-b200", leaf_switch="qm9700")
+    t0 = time.perf_counter()
+    f = count_fabric(spec, catalog)
+    analytic = time.perf_counter() - t0
+    build_graph(spec, catalog, f)
+    explicit = time.perf_counter() - t0
+    return {"counts": {"leaf": f.switches["leaf"], "spine": f.switches["spine"],
+                       "node_leaf": f.links["node_leaf"], "leaf_spine": f.links["leaf_spine"]},
+            "analytic_s": analytic, "explicit_s": explicit}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    import logging
+    import tempfile
+
+    for name in ("pypsa", "linopy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp()) / "texas-compare.toml"
+    tmp.write_text(_site_text())
+    rows = []
+    for _ in range(args.repeat):
+        a = ours(tmp)
+        b = pypsa_model(a["inputs"], a["ai_mw"])
+        unit_mw = float(a["inputs"].miners[0].facility_mw[0])
+        rows.append({"ours_cost": a["cost"], "pypsa_cost": b["cost"], "ours_s": a["build_solve_s"],
+                     "pypsa_s": b["build_solve_s"], "kept_mw_ours": a["kept"] * unit_mw,
+                     "kept_mw_pypsa": b["kept_mw"]})
+    r0 = rows[0]
+    dispatch = {
+        "steps": 35040,
+        "ours_cost_usd": r0["ours_cost"], "pypsa_cost_usd": r0["pypsa_cost"],
+        "relative_difference": abs(r0["ours_cost"] - r0["pypsa_cost"]) / abs(r0["pypsa_cost"]),
+        "kept_mw_ours": r0["kept_mw_ours"], "kept_mw_pypsa": r0["kept_mw_pypsa"],
+        "ours_s": statistics.median(r["ours_s"] for r in rows),
+        "pypsa_s": statistics.median(r["pypsa_s"] for r in rows),
+    }
+    dispatch["time_ratio_pypsa_over_ours"] = dispatch["pypsa_s"] / dispatch["ours_s"]
+    fabric = []
+    for servers in (128, 256):  # two-tier sizes of a 64-port leaf (k^2/2 = 2,048 endpoints)
+        o, x = fabric_ours(servers), fabric_networkx(servers, 8, 64)
+        fabric.append({"servers": servers, "ours": o["counts"], "networkx": x["counts"],
+                       "equal": o["counts"] == x["counts"], "ours_explicit_s": o["explicit_s"],
+                       "ours_analytic_s": o["analytic_s"], "networkx_s": x["seconds"]})
+    out = {"dispatch": dispatch, "fabric": fabric}
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()

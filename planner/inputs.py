@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.catalog import Catalog
-from planner.economics import HOURS_PER_MONTH, annuity_factor, monthly_rate
+from planner.economics import annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
 from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric, plan_shape
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
@@ -126,6 +126,7 @@ class ScenarioInputs:
     server_key: str = ""
     warnings: list[str] = field(default_factory=list)
     capped_by: dict[tuple, str] = field(default_factory=dict)  # option group -> why it stops there
+    ai_interruptible: bool = False
     expansion_mw: float = 0.0  # capacity a grid expansion would add from the AI start
     expansion_usd: float = 0.0
     workload_gpus: int | None = None
@@ -248,21 +249,40 @@ class ScenarioInputs:
         return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
             * self.profile.hours / 12
 
-    def ai_energy_mwh_year(self, option: ClusterOption) -> float:
-        """Facility energy of the firm AI load a year: average IT draw x (PUE + temperature
-        term) summed over the steps' hours."""
+    def ai_on(self, option: ClusterOption) -> np.ndarray:
+        """Steps in which the AI runs: all of them when it is firm; when interruptible, those
+        where an hour of it earns more than its energy costs (the threshold rule):
+
+            run_t  iff  G x lease x utilisation > P_avg x (PUE + d_t) x price_t
+        """
+        p = self.profile
+        if not self.ai_interruptible or not option.servers:
+            return np.ones(p.steps, dtype=bool)
+        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization
         it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
-        return it * float(((option.pue + self.profile.delta()) * self.profile.hours).sum())
+        return revenue > it * (option.pue + p.delta()) * p.price_usd_per_mwh
+
+    def ai_energy_mwh_year(self, option: ClusterOption) -> float:
+        """Facility energy of the AI load a year: average IT draw x (PUE + temperature
+        term) over the hours it runs."""
+        it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        on = self.ai_on(option)
+        return it * float(((option.pue + self.profile.delta()) * self.profile.hours * on).sum())
 
     def ai_energy_cost_year(self, option: ClusterOption) -> float:
-        """Energy cost of the firm AI load a year, each step at its price."""
+        """Energy cost of the AI load a year, each step at its price."""
         it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
         p = self.profile
-        return it * float(((option.pue + p.delta()) * p.hours * p.price_usd_per_mwh).sum())
+        on = self.ai_on(option)
+        return it * float(((option.pue + p.delta()) * p.hours * p.price_usd_per_mwh * on).sum())
+
+    def ai_hours_year(self, option: ClusterOption) -> float:
+        """Hours a year the AI runs (8,760 when firm)."""
+        return float((self.profile.hours * self.ai_on(option)).sum())
 
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
         """Lease revenue less energy and fixed opex of one cluster option, per month."""
-        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * HOURS_PER_MONTH
+        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * self.ai_hours_year(option) / 12
         energy = self.ai_energy_cost_year(option) / 12
         opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
         return revenue - energy - opex
@@ -384,7 +404,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
         months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
         prices=prices, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
-        expansion_mw=expansion.add_mw if expansion else 0.0, expansion_usd=expansion.usd if expansion else 0.0,
+        ai_interruptible=ai.interruptible, expansion_mw=expansion.add_mw if expansion else 0.0,
+        expansion_usd=expansion.usd if expansion else 0.0,
     )
 
 

@@ -43,8 +43,7 @@ class PlanModel:
     size: dict[int, Any]  # option index -> binary
     keep_before: dict[str, Any]  # miner block key -> miners running before the AI start
     keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
-    ai_mw: Any = None  # facility MW of the chosen cluster (at max power)
-    ai_it: Any = None  # IT MW of the chosen cluster (for the temperature term of its PUE)
+    ai_groups: list = field(default_factory=list)  # (steps on, facility MW var, IT MW var) per group
     expand: Any = None  # binary: buy the grid expansion
     run: dict[str, list] = field(default_factory=dict)  # block -> miners running per step
     run_before: dict[str, list] = field(default_factory=dict)  # the same, before the AI start
@@ -100,10 +99,6 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     keep_with = {b.key: _var(prob, f"miners_with_ai__{safe(b.key)}", 0, with_cap(b), "Integer")
                  for b in inputs.miners}
     model = PlanModel(inputs, prob, size, keep_before, keep_with)
-    model.ai_mw = _var(prob, "ai_facility_mw", 0, None, "Continuous")
-    model.meaning["ai_facility_mw"] = "facility power of the AI cluster at max power, MW"
-    model.ai_it = _var(prob, "ai_it_mw", 0, None, "Continuous")
-    model.meaning["ai_it_mw"] = "IT power of the AI cluster at max power, MW"
     if inputs.expansion_mw:
         model.expand = _var(prob, "grid_expansion", 0, 1, "Binary")
         model.meaning["grid_expansion"] = f"buy the grid expansion (+{inputs.expansion_mw:g} MW)"
@@ -212,12 +207,23 @@ def add_ai_power(model: PlanModel) -> None:
     import pulp
 
     inp = model.inputs
-    terms = [(model.size[i], o.it_power_w / 1e6 * o.pue) for i, o in enumerate(inp.options)]
-    model.problem += pulp.LpAffineExpression(terms) - model.ai_mw == 0, "ai_power"
-    model.meaning["ai_power"] = "definition of the AI cluster's facility power"
-    terms = [(model.size[i], o.it_power_w / 1e6) for i, o in enumerate(inp.options)]
-    model.problem += pulp.LpAffineExpression(terms) - model.ai_it == 0, "ai_it_power"
-    model.meaning["ai_it_power"] = "definition of the AI cluster's IT power"
+    # options grouped by the steps in which their AI runs (one group when the AI is firm)
+    groups: dict[bytes, list[int]] = {}
+    for i, o in enumerate(inp.options):
+        groups.setdefault(inp.ai_on(o).tobytes(), []).append(i)
+    model.ai_groups = []
+    for g, (pattern, members) in enumerate(sorted(groups.items(), key=lambda kv: kv[1][0])):
+        fac = _var(model.problem, f"ai_facility_mw__{g}", 0, None, "Continuous")
+        it = _var(model.problem, f"ai_it_mw__{g}", 0, None, "Continuous")
+        terms = [(model.size[i], inp.options[i].it_power_w / 1e6 * inp.options[i].pue) for i in members]
+        model.problem += pulp.LpAffineExpression(terms) - fac == 0, f"ai_power__{g}"
+        terms = [(model.size[i], inp.options[i].it_power_w / 1e6) for i in members]
+        model.problem += pulp.LpAffineExpression(terms) - it == 0, f"ai_it_power__{g}"
+        model.ai_groups.append((np.frombuffer(pattern, dtype=bool), fac, it))
+    model.meaning["ai_power__T"] = "facility power of the AI cluster (options whose AI runs in the same steps)"
+    model.meaning["ai_it_power__T"] = "IT power of the AI cluster (options whose AI runs in the same steps)"
+    model.meaning["ai_facility_mw__T"] = "facility power of the AI cluster at max power, MW"
+    model.meaning["ai_it_mw__T"] = "IT power of the AI cluster at max power, MW"
 
 
 def add_miner_dispatch(model: PlanModel) -> None:
@@ -254,11 +260,14 @@ def add_grid_capacity(model: PlanModel) -> None:
     slack = _slack(model, "grid_capacity_with_ai")
 
     def ai_terms(t: int) -> list:
-        terms = [(model.ai_mw, 1.0)]
+        terms = []
+        for on, fac, it in model.ai_groups:
+            if on[t]:
+                terms.append((fac, 1.0))
+                if delta[t]:
+                    terms.append((it, float(delta[t])))
         if model.expand is not None:
             terms.append((model.expand, -inp.expansion_mw))
-        if delta[t]:
-            terms.append((model.ai_it, float(delta[t])))
         if model.elastic:
             terms.append((slack, -1.0))
         return terms
@@ -271,7 +280,8 @@ def add_grid_capacity(model: PlanModel) -> None:
     else:
         seen = {}
         for t in range(inp.profile.steps):
-            seen.setdefault((float(delta[t]), float(caps[t])), t)
+            on = tuple(bool(g[0][t]) for g in model.ai_groups)
+            seen.setdefault((float(delta[t]), float(caps[t]), on), t)
         for t in sorted(seen.values()):
             model.problem += pulp.LpAffineExpression(ai_terms(t)) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity once the AI load runs (step T)"
@@ -394,7 +404,7 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
     (per step once the AI runs, before the AI start). The AI counts at max power; miners
     beside it as dispatched (all kept ones when there is no dispatch)."""
     option = inp.options[option_index]
-    load = option.it_power_w / 1e6 * (option.pue + inp.profile.delta())
+    load = option.it_power_w / 1e6 * (option.pue + inp.profile.delta()) * inp.ai_on(option)
     for b in inp.miners:
         if running and b.key in running:
             load = load + b.facility_mw * running[b.key]
@@ -437,7 +447,8 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     if nxt is not None:
         here = inp.options[chosen]
         d = inp.profile.delta()
-        tight |= headroom < (nxt.it_power_w * (nxt.pue + d) - here.it_power_w * (here.pue + d)) / 1e6 - 1e-9
+        tight |= headroom < (nxt.it_power_w * (nxt.pue + d) * inp.ai_on(nxt)
+                             - here.it_power_w * (here.pue + d) * inp.ai_on(here)) / 1e6 - 1e-9
     for b in inp.miners:
         if not inp.miners_with_ai:
             continue

@@ -101,7 +101,7 @@ def dispatch_rows(result: Result) -> list[dict[str, Any]]:
     if result.status is not Status.OPTIMAL:
         return []
     inp = result.inputs
-    ai = result.option.it_power_w / 1e6 * (result.option.pue + inp.profile.delta())
+    ai = result.option.it_power_w / 1e6 * (result.option.pue + inp.profile.delta()) * inp.ai_on(result.option)
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(inp.profile.steps)
     miners = np.broadcast_to(miners, (inp.profile.steps,))
@@ -248,7 +248,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     ai_energy = inp.ai_energy_mwh_year(opt)
     mining = yearly_mining(result)
     energy = ai_energy + mining["energy_mwh"]
-    revenue_ai = opt.gpus * inp.lease_usd_per_gpu_hour * inp.utilization * HOURS_PER_YEAR
+    revenue_ai = opt.gpus * inp.lease_usd_per_gpu_hour * inp.utilization * inp.ai_hours_year(opt)
     hashrate = sum(b.hashrate_ths * steady_miners.get(b.key, 0) for b in inp.miners)
     revenue_btc = mining["revenue"]
     fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
@@ -301,6 +301,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "layout": layout_summary(result, catalog),
         "binding_constraints": result.binding,
         "warnings": list(inp.warnings),
+        "ai_hours_shed_per_year": round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         "workload_gpus": inp.workload_gpus,
     })
     return base

@@ -231,6 +231,8 @@ class AI(Section):
     max_gpus: int | None = Field(None, ge=0, description="GPUs the plan may build at most")
     lease_usd_per_gpu_hour: float = Field(ge=0, description="lease price per GPU-hour, USD")
     utilization: float = Field(0.8, gt=0, le=1.0, description="share of hours leased")
+    interruptible: bool = Field(
+        False, description="the AI load may be shed in steps whose price exceeds what an hour of it earns")
     power_fraction: float = Field(
         1.0, gt=0, le=1.0,
         description="average draw as a share of the servers' max power (energy only; "

@@ -195,3 +195,28 @@ def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
     expected = np.minimum(200, (0.3 - it * (1 + delta)) / (3.010e-3 * (1 + delta)))
     assert run == pytest.approx(expected, abs=1e-6)
     assert npv(cash_flows(result), inp.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
+    """8 DGX H100 (64 GPUs at 3 USD x 1.0 utilisation = 192 USD an hour) draw about
+    85 kW at PUE 1: an hour of them is worth running below about 2,260 USD/MWh. With
+    interruptible = true they stop in the 5,000 USD/MWh steps, and the miners may use
+    the grid there (but do not: the price is above their breakeven)."""
+    from planner.economics import npv
+    from planner.report import cash_flows, dispatch_rows
+
+    prices = [30, 5000, 30, 100] * 42
+    _series_file(tmp_path, prices)
+    text = SITE.format(capacity=0.3, miners=100, gpus=64, price='kind = "series"\nfile = "prices.csv"')
+    text = text.replace("lease_usd_per_gpu_hour = 2.0", "lease_usd_per_gpu_hour = 3.0\nutilization = 1.0\n"
+                        "interruptible = true")
+    result = _solve(write_site(text), catalog)
+    inp, opt = result.inputs, result.option
+    on = inp.ai_on(opt)
+    it = (opt.server_power_w + opt.network_power_w) / 1e6
+    assert list(on) == [it * p < 64 * 3.0 for p in prices]
+    assert not on[1] and on[0] and on[3]
+    rows = dispatch_rows(result)
+    assert rows[1]["ai_load_mw"] == 0 and rows[0]["ai_load_mw"] > 0
+    assert inp.ai_hours_year(opt) == pytest.approx(8760 * 3 / 4)
+    assert npv(cash_flows(result), inp.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)

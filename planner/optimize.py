@@ -8,6 +8,7 @@ PuLP's renaming; :attr:`PlanModel.meaning` maps each name back.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -388,9 +389,21 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     expanded = bool(model.expand is not None and (model.expand.value() or 0) > 0.5)
     running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
     running_before = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run_before.items()}
+    with_ai = _trim_idle(inp, with_ai, running)
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
                   model.build_seconds, seconds, running, running_before, expanded)
+
+
+def _trim_idle(inp: ScenarioInputs, kept: dict[str, int], running: dict[str, np.ndarray]) -> dict[str, int]:
+    """Miners kept beside the AI that never run, when keeping them costs nothing (no opex,
+    no resale value), are an equally optimal choice to not keeping them: report the
+    smaller, ceil(most running at once), so that the summary does not count idle miners."""
+    out = dict(kept)
+    for b in inp.miners:
+        if b.key in running and inp.miner_coefficients(b)[1] == 0:
+            out[b.key] = min(kept.get(b.key, 0), math.ceil(float(running[b.key].max(initial=0.0)) - 1e-6))
+    return out
 
 
 def _values(variables: dict[str, Any]) -> dict[str, int]:

@@ -203,12 +203,32 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
     return rows
 
 
-def done_variants(csv_path: Path) -> set[int]:
-    """Variants already complete in results.csv (all their rows were written together)."""
-    if not csv_path.exists():
+def done_variants(csv_path: Path, rows_per_variant: int, columns: list[str]) -> set[int]:
+    """Variants complete in results.csv. A run killed while writing can leave a partial
+    last line or a variant with only some of its rows: those are dropped (the file is
+    rewritten atomically without them) and solved again."""
+    if not csv_path.exists() or csv_path.stat().st_size == 0:
         return set()
     with csv_path.open(newline="") as handle:
-        return {int(row["variant"]) for row in csv.DictReader(handle) if row.get("variant", "").isdigit()}
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != columns:
+            raise InputError([Problem(display_path(csv_path), "", "results.csv was written by a different sweep "
+                                      "(its columns differ): use another output folder")])
+        rows = list(reader)
+    complete = [r for r in rows if r.get("variant", "").isdigit() and all(r.get(c) is not None for c in columns)
+                and r.get("status")]
+    counts: dict[int, int] = {}
+    for r in complete:
+        counts[int(r["variant"])] = counts.get(int(r["variant"]), 0) + 1
+    done = {v for v, n in counts.items() if n == rows_per_variant}
+    if len(done) * rows_per_variant != len(rows):
+        from planner.export import atomic_file
+
+        with atomic_file(csv_path) as tmp, tmp.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(r for r in complete if int(r["variant"]) in done)
+    return done
 
 
 class RowWriter:
@@ -245,7 +265,10 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]
-    done = done_variants(csv_path)
+    from planner.site import load_site
+
+    scenarios = sweep.spec.scenarios or list(load_site(sweep.base).site.scenarios)
+    done = done_variants(csv_path, len(scenarios), columns)
     todo = [v for v in variants if v["variant"] not in done]
     writer = RowWriter(csv_path, columns)
     base = str(sweep.base.resolve())

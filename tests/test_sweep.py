@@ -106,6 +106,19 @@ def test_resume_solves_only_what_is_missing(tmp_path):
     assert len({(r["variant"], r["scenario"]) for r in _rows(full)}) == len(reference)
 
 
+def test_a_run_killed_mid_write_is_repaired(tmp_path):
+    """A partial last line and a variant with only one of its two rows are dropped and
+    solved again; the final file equals the uninterrupted run."""
+    sweep = _sweep(tmp_path)
+    out = tmp_path / "out"
+    full = run_sweep(sweep, out, serial=True)
+    reference = _rows(full)
+    text = full.read_text().splitlines()
+    full.write_text("\n".join(text[:4]) + "\n" + text[4][: len(text[4]) // 2])  # variant 1 half written
+    run_sweep(sweep, out, serial=True)
+    assert _rows(full) == reference
+
+
 def test_dask_local_cluster_equals_serial_and_finishes(tmp_path):
     sweep = _sweep(tmp_path)
     serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True))

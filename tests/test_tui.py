@@ -105,3 +105,52 @@ def test_tui_snapshot(snap_compare, monkeypatch, catalog):
     from pathlib import Path
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), terminal_size=(80, 24))
+
+
+async def test_form_edits_keep_comments_and_show_errors_beside_the_field(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        fid = next(f for f, path in form.paths.items() if path == ("grid", "capacity_mw"))
+        field = app.query_one(f"#{fid}")
+        field.value = "-5"
+        await pilot.pause()
+        assert "capacity_mw = -5.0" in app.session.text
+        assert "# A Sichuan-style hydro mine" in app.session.text  # tomlkit keeps the comments
+        assert "greater than 0" in str(app.query_one(f"#{fid}-err").render())
+        field.value = "75"
+        await pilot.pause()
+        assert "capacity_mw = 75.0" in app.session.text and not app.session.problems
+        # lists: add a miner block, then remove it
+        blocks = app.session.text.count("[[fleet.miners]]")
+        app.query_one("#add-fleet-miners").press()
+        await pilot.pause()
+        assert app.session.text.count("[[fleet.miners]]") == blocks + 1
+        app.query_one("#del-fleet-miners").press()
+        await pilot.pause()
+        assert app.session.text.count("[[fleet.miners]]") == blocks
+
+
+async def test_charts_after_a_solve(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("f6")
+        await pilot.pause()
+        assert len(app.query("Sparkline")) == 6  # price, import, miners for two scenarios
+
+
+@pytest.mark.parametrize("key", ["f2", "f7"])
+def test_tui_snapshot_tabs(snap_compare, monkeypatch, catalog, key):
+    """The form and the catalog browser at 80 x 24."""
+    from pathlib import Path
+
+    from .conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), press=[key],
+                        terminal_size=(80, 24))

@@ -14,7 +14,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -25,6 +25,7 @@ from textual.widgets import (
     Input,
     Label,
     Select,
+    Sparkline,
     Static,
     TabbedContent,
     TabPane,
@@ -33,6 +34,7 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from planner.sitefile import save_text, template, validate_text
+from tui.form import SiteForm
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Session:
     summary: dict | None = None
     bom: list[dict] = field(default_factory=list)
     fabric: dict = field(default_factory=dict)
+    dispatch: dict = field(default_factory=dict)
 
     @property
     def dirty(self) -> bool:
@@ -109,10 +112,12 @@ class PlannerApp(App):
         Binding("ctrl+e", "export", "Export BOM"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f1", "tab('site-tab')", "Site"),
-        Binding("f2", "tab('results-tab')", "Results"),
-        Binding("f3", "tab('bom-tab')", "BOM"),
-        Binding("f4", "tab('fabric-tab')", "Fabric"),
-        Binding("f5", "tab('catalog-tab')", "Catalog"),
+        Binding("f2", "tab('form-tab')", "Form"),
+        Binding("f3", "tab('results-tab')", "Results"),
+        Binding("f4", "tab('bom-tab')", "BOM"),
+        Binding("f5", "tab('fabric-tab')", "Fabric"),
+        Binding("f6", "tab('charts-tab')", "Charts"),
+        Binding("f7", "tab('catalog-tab')", "Catalog"),
     ]
 
     def action_tab(self, tab: str) -> None:
@@ -137,6 +142,8 @@ class PlannerApp(App):
             with TabPane("Site", id="site-tab"), Horizontal():
                 yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="indent")
                 yield Static("", id="problems")
+            with TabPane("Form", id="form-tab"):
+                yield SiteForm(id="form")
             with TabPane("Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
                 yield DataTable(id="compare", zebra_stripes=True)
@@ -145,6 +152,8 @@ class PlannerApp(App):
                 yield DataTable(id="bom", zebra_stripes=True)
             with TabPane("Fabric", id="fabric-tab"):
                 yield DataTable(id="fabric", zebra_stripes=True)
+            with TabPane("Charts", id="charts-tab"):
+                yield VerticalScroll(Static("Solve (Ctrl+R) to see the charts.", id="charts-note"), id="charts")
             with TabPane("Catalog", id="catalog-tab"):
                 yield Select([(k, k) for k in self._kinds()], value="miners", id="kind", allow_blank=False)
                 yield DataTable(id="catalog", zebra_stripes=True, cursor_type="row")
@@ -159,6 +168,21 @@ class PlannerApp(App):
 
     def _kinds(self) -> list[str]:
         return [k for k, v in self.catalog.entries.items() if v]
+
+    # ------------------------------------------------------------------ form
+    @on(TabbedContent.TabActivated)
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "form-tab":
+            self.query_one("#form", SiteForm).load(self.session.text, self.session.problems)
+
+    @on(SiteForm.Edited)
+    def _form_edited(self, event: SiteForm.Edited) -> None:
+        editor = self.query_one("#editor", TextArea)
+        with editor.prevent(TextArea.Changed):
+            editor.load_text(event.text)
+        self.session.text = event.text
+        self._validate()
+        self.query_one("#form", SiteForm).show_errors(self.session.problems)
 
     # ------------------------------------------------------------------ editing
     @on(TextArea.Changed, "#editor")
@@ -247,7 +271,7 @@ class PlannerApp(App):
 
         from planner.inputs import prepare
         from planner.optimize import build_model, solve
-        from planner.report import bom_rows, summary
+        from planner.report import bom_rows, dispatch_rows, summary
 
         worker = get_current_worker()
         results = {}
@@ -261,6 +285,7 @@ class PlannerApp(App):
         rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
         fabric = {n: r.option.fabric.summary() for n, r in results.items()
                   if r.option is not None and r.option.fabric is not None}
+        fabric["__dispatch__"] = {n: dispatch_rows(r) for n, r in results.items()}
         return doc, rows, fabric
 
     @on(Worker.StateChanged)
@@ -270,6 +295,7 @@ class PlannerApp(App):
         if event.state == WorkerState.SUCCESS and not event.worker.is_cancelled:
             doc, rows, fabric = event.worker.result
             if doc:
+                self.session.dispatch = fabric.pop("__dispatch__", {})
                 self.session.summary, self.session.bom, self.session.fabric = doc, rows, fabric
                 self._show_results()
                 self.action_tab("results-tab")
@@ -301,6 +327,7 @@ class PlannerApp(App):
             f"Recommendation: {rec['scenario'] or 'none'} ({rec['reason']})\nBinding: {binds or 'none'}")
         self._fill_bom("")
         self._fill_fabric()
+        self._fill_charts()
 
     @on(Input.Changed, "#bom-filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -337,6 +364,33 @@ class PlannerApp(App):
                 if m:
                     table.add_row(name, tier, f"{doc['switches'][role]:,} {role}", f"{doc['links'][tier]:,}",
                                   f"{m['lower']} / {m['upper']}", f"{m['cables']:,}", f"{m['fibers']:,}")
+
+    def _fill_charts(self) -> None:
+        """Sparklines of price and load over the year for each scenario; capex as bars."""
+        box = self.query_one("#charts", VerticalScroll)
+        box.remove_children()
+        widgets = []
+        doc = self.session.summary
+        for name, rows in self.session.dispatch.items():
+            if not rows:
+                continue
+            step = max(1, len(rows) // 200)
+            sample = rows[::step]
+            widgets.append(Static(f"{name}: price, USD/MWh ({len(rows):,} steps)", classes="chart-title"))
+            widgets.append(Sparkline([r["price_usd_per_mwh"] for r in sample], summary_function=max))
+            widgets.append(Static(f"{name}: grid import, MW (AI + miners; capacity "
+                                  f"{max(r['grid_capacity_mw'] for r in rows):g} MW)", classes="chart-title"))
+            widgets.append(Sparkline([r["grid_import_mw"] for r in sample], summary_function=max))
+            widgets.append(Static(f"{name}: miners, MW", classes="chart-title"))
+            widgets.append(Sparkline([r["miner_load_mw"] for r in sample], summary_function=max))
+        ok = {n: s for n, s in doc["scenarios"].items() if s.get("status") == "optimal"}
+        if ok:
+            top = max(s["capex_usd"] for s in ok.values()) or 1.0
+            widgets.append(Static("capex, million USD", classes="chart-title"))
+            for n, s in ok.items():
+                bar = "█" * max(0, round(40 * s["capex_usd"] / top))
+                widgets.append(Static(f"{n:>12} {bar} {s['capex_usd'] / 1e6:,.1f}"))
+        box.mount_all(widgets or [Static("No time series: the site has one price.")])
 
     def action_export(self) -> None:
         from planner.export import atomic_file, write_csv

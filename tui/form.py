@@ -1,0 +1,156 @@
+"""A form over the site file: one field per scalar value, edited through tomlkit so that
+comments and key order stay as the user wrote them; each field shows its own error from
+the same pydantic models as the raw editor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import tomlkit
+from textual import on
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Static
+
+SCALARS = (bool, int, float, str)
+
+
+def scalar_fields(doc) -> Iterator[tuple[tuple, object]]:
+    """(path, value) of every scalar in a tomlkit document, in file order."""
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from walk(value, (*path, key))
+        elif isinstance(node, list) and node and all(isinstance(v, dict) for v in node):
+            for i, item in enumerate(node):
+                yield from walk(item, (*path, i))
+        elif isinstance(node, SCALARS):
+            yield path, node
+
+    yield from walk(doc, ())
+
+
+def dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
+    return out
+
+
+def _field_id(path: tuple) -> str:
+    return "f-" + "-".join(str(p).replace("_", "--").replace(".", "-") for p in path)
+
+
+def parse_like(text: str, old):
+    """The typed text as the old value's type (bool, int, float or str)."""
+    if isinstance(old, bool):
+        if text.strip().lower() in ("true", "false"):
+            return text.strip().lower() == "true"
+        raise ValueError("true or false")
+    if isinstance(old, int):
+        return int(float(text)) if float(text).is_integer() else float(text)
+    if isinstance(old, float):
+        return float(text)
+    return text
+
+
+def set_path(doc, path: tuple, value) -> None:
+    node = doc
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+LIST_SECTIONS = {("fleet", "miners"): "miner block", ("buildings",): "hall"}
+
+
+class SiteForm(VerticalScroll):
+    """Fields for every scalar of the site; posts Edited with the new text."""
+
+    class Edited(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.doc = None
+        self.paths: dict[str, tuple] = {}
+
+    def load(self, text: str, problems: list) -> None:
+        """Rebuild the fields from the site text (when the text parses)."""
+        try:
+            self.doc = tomlkit.parse(text)
+        except Exception:
+            self.remove_children()
+            self.mount(Static("The site is not valid TOML: fix it in the Site tab first.", classes="form-error"))
+            self.doc = None
+            return
+        self.remove_children()
+        self.paths = {}
+        errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+        rows = []
+        section = None
+        for path, value in scalar_fields(self.doc):
+            head = dotted(path[:-1]) or "(top)"
+            if head != section:
+                rows.append(Static(head, classes="form-section"))
+                section = head
+            fid = _field_id(path)
+            self.paths[fid] = path
+            key = dotted(path)
+            rows.append(Horizontal(
+                Label(str(path[-1]), classes="form-key"),
+                Input(str(value).lower() if isinstance(value, bool) else str(value), id=fid, classes="form-input"),
+                Static(errors.get(key, ""), id=fid + "-err", classes="form-error"),
+                classes="form-row"))
+        for path, name in LIST_SECTIONS.items():
+            rows.append(Horizontal(Button(f"add a {name}", id="add-" + "-".join(path), classes="form-button"),
+                                   Button(f"remove the last {name}", id="del-" + "-".join(path),
+                                          classes="form-button"), classes="form-row"))
+        self.mount_all(rows)
+
+    def show_errors(self, problems: list) -> None:
+        errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+        for fid, path in self.paths.items():
+            for widget in self.query(f"#{fid}-err"):
+                widget.update(errors.get(dotted(path), ""))
+
+    @on(Input.Changed, ".form-input")
+    def _changed(self, event: Input.Changed) -> None:
+        if self.doc is None or event.input.id not in self.paths:
+            return
+        path = self.paths[event.input.id]
+        node = self.doc
+        for part in path[:-1]:
+            node = node[part]
+        old = node[path[-1]]
+        try:
+            value = parse_like(event.value, old)
+        except ValueError as exc:
+            self.query_one(f"#{event.input.id}-err", Static).update(f"not a {type(old).__name__}: {exc}")
+            return
+        if value == old and type(value) is type(old.unwrap() if hasattr(old, "unwrap") else old):
+            return  # the field was only filled in (or set back): the file keeps its own spelling
+        set_path(self.doc, path, value)
+        self.post_message(self.Edited(tomlkit.dumps(self.doc)))
+
+    @on(Button.Pressed, ".form-button")
+    def _list(self, event: Button.Pressed) -> None:
+        if self.doc is None:
+            return
+        action, *parts = event.button.id.split("-")
+        node = self.doc
+        for part in parts[:-1]:
+            node = node.setdefault(part, tomlkit.table())
+        items = node.get(parts[-1])
+        if action == "add":
+            if items:
+                copy = tomlkit.parse(tomlkit.dumps({"x": [dict(items[-1])]}))["x"][0]
+                items.append(copy)
+            else:
+                return
+        elif items:
+            items.pop(-1 if len(items) else 0)
+        self.post_message(self.Edited(tomlkit.dumps(self.doc)))

@@ -154,3 +154,23 @@ def test_tui_snapshot_tabs(snap_compare, monkeypatch, catalog, key):
     monkeypatch.chdir(ROOT)
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), press=[key],
                         terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("key", ["f3", "f4", "f5", "f6"])
+def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key):
+    """Results (cards and comparison), BOM, fabric and charts after solving the Sichuan site."""
+    from pathlib import Path
+
+    from .conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+
+    async def solve_first(pilot):
+        await pilot.press("ctrl+r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+
+    assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=solve_first,
+                        terminal_size=(100, 30))

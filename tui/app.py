@@ -146,6 +146,7 @@ class PlannerApp(App):
                 yield SiteForm(id="form")
             with TabPane("Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
+                yield Horizontal(id="cards")
                 yield DataTable(id="compare", zebra_stripes=True)
             with TabPane("BOM", id="bom-tab"):
                 yield Input(placeholder="filter by category or part (e.g. transceiver)", id="bom-filter")
@@ -299,7 +300,7 @@ class PlannerApp(App):
                 self.session.summary, self.session.bom, self.session.fabric = doc, rows, fabric
                 self._show_results()
                 self.action_tab("results-tab")
-                self._status(f"solved in {time.perf_counter() - self._solve_started:.1f} s")
+                self._status("solved")
         elif event.state == WorkerState.ERROR:
             from planner.errors import InputError
 
@@ -325,6 +326,19 @@ class PlannerApp(App):
         binds = "; ".join(f"{n}: {b}" for n, s in doc["scenarios"].items() for b in s.get("binding_constraints", []))
         self.query_one("#recommendation", Static).update(
             f"Recommendation: {rec['scenario'] or 'none'} ({rec['reason']})\nBinding: {binds or 'none'}")
+        cards = self.query_one("#cards", Horizontal)
+        cards.remove_children()
+        for n in names:
+            sc = doc["scenarios"][n]
+            if sc.get("status") != "optimal":
+                body = f"{sc.get('status')}\n" + "\n".join(sc.get("binding_constraints", []))
+            else:
+                body = (f"NPV {sc['npv_usd'] / 1e6:,.1f} M USD\ncapex {sc['capex_usd'] / 1e6:,.1f} M USD\n"
+                        f"{sc['gpus']:,} GPUs, {sc['miners']:,} miners\n{sc['facility_power_mw']:,.1f} MW of "
+                        f"{sc['grid_capacity_mw']:g} MW")
+            card = Static(body, classes="card best" if n == rec["scenario"] else "card")
+            card.border_title = n
+            cards.mount(card)
         self._fill_bom("")
         self._fill_fabric()
         self._fill_charts()
@@ -376,12 +390,17 @@ class PlannerApp(App):
                 continue
             step = max(1, len(rows) // 200)
             sample = rows[::step]
-            widgets.append(Static(f"{name}: price, USD/MWh ({len(rows):,} steps)", classes="chart-title"))
+            def span(key: str, rows=rows) -> str:
+                values = [r[key] for r in rows]
+                return f"{min(values):,.1f} to {max(values):,.1f}"
+
+            widgets.append(Static(f"{name}: price, USD/MWh, {span('price_usd_per_mwh')} ({len(rows):,} steps)",
+                                  classes="chart-title"))
             widgets.append(Sparkline([r["price_usd_per_mwh"] for r in sample], summary_function=max))
-            widgets.append(Static(f"{name}: grid import, MW (AI + miners; capacity "
-                                  f"{max(r['grid_capacity_mw'] for r in rows):g} MW)", classes="chart-title"))
+            widgets.append(Static(f"{name}: grid import (AI + miners), MW, {span('grid_import_mw')}; capacity "
+                                  f"{max(r['grid_capacity_mw'] for r in rows):g} MW", classes="chart-title"))
             widgets.append(Sparkline([r["grid_import_mw"] for r in sample], summary_function=max))
-            widgets.append(Static(f"{name}: miners, MW", classes="chart-title"))
+            widgets.append(Static(f"{name}: miners, MW, {span('miner_load_mw')}", classes="chart-title"))
             widgets.append(Sparkline([r["miner_load_mw"] for r in sample], summary_function=max))
         ok = {n: s for n, s in doc["scenarios"].items() if s.get("status") == "optimal"}
         if ok:

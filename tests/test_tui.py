@@ -174,3 +174,22 @@ def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key):
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=solve_first,
                         terminal_size=(100, 30))
+
+
+async def test_form_edits_arrays(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        fid = next(f for f, path in form.paths.items() if path == ("power_price", "seasons", 0, "months"))
+        field = app.query_one(f"#{fid}")
+        assert field.value == "[6, 7, 8, 9, 10]"
+        field.value = "[6, 7, 8, 9]"
+        await pilot.pause()
+        # month 10 is now in no season: the models say so beside... the season list
+        assert "months = [6, 7, 8, 9]" in app.session.text
+        assert any("every month must be in exactly one season" in p.message for p in app.session.problems)
+        field.value = "[6, 7"
+        await pilot.pause()
+        assert "TOML array" in str(app.query_one(f"#{fid}-err").render())

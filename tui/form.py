@@ -25,8 +25,8 @@ def scalar_fields(doc) -> Iterator[tuple[tuple, object]]:
         elif isinstance(node, list) and node and all(isinstance(v, dict) for v in node):
             for i, item in enumerate(node):
                 yield from walk(item, (*path, i))
-        elif isinstance(node, SCALARS):
-            yield path, node
+        elif isinstance(node, (*SCALARS, list)):
+            yield path, node  # arrays of values are edited as TOML text, e.g. [6, 7, 8]
 
     yield from walk(doc, ())
 
@@ -42,8 +42,27 @@ def _field_id(path: tuple) -> str:
     return "f-" + "-".join(str(p).replace("_", "--").replace(".", "-") for p in path)
 
 
+def shown(value) -> str:
+    """How a value appears in its field."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return tomlkit.item(value).as_string()
+    return str(value)
+
+
 def parse_like(text: str, old):
-    """The typed text as the old value's type (bool, int, float or str)."""
+    """The typed text as the old value's type (bool, int, float, str, or an array in TOML)."""
+    if isinstance(old, list):
+        import tomllib
+
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"a TOML array, e.g. [1, 2] ({exc})") from None
+        if not isinstance(value, list):
+            raise ValueError("a TOML array, e.g. [1, 2]")
+        return value
     if isinstance(old, bool):
         if text.strip().lower() in ("true", "false"):
             return text.strip().lower() == "true"
@@ -66,7 +85,7 @@ LIST_SECTIONS = {("fleet", "miners"): "miner block", ("buildings",): "hall"}
 
 
 class SiteForm(VerticalScroll):
-    """Fields for every scalar of the site; posts Edited with the new text."""
+    """Fields for every value of the site (arrays as TOML text); posts Edited with the new text."""
 
     class Edited(Message):
         def __init__(self, text: str):
@@ -102,7 +121,7 @@ class SiteForm(VerticalScroll):
             key = dotted(path)
             rows.append(Horizontal(
                 Label(str(path[-1]), classes="form-key"),
-                Input(str(value).lower() if isinstance(value, bool) else str(value), id=fid, classes="form-input"),
+                Input(shown(value), id=fid, classes="form-input"),
                 Static(errors.get(key, ""), id=fid + "-err", classes="form-error"),
                 classes="form-row"))
         for path, name in LIST_SECTIONS.items():
@@ -131,7 +150,8 @@ class SiteForm(VerticalScroll):
         except ValueError as exc:
             self.query_one(f"#{event.input.id}-err", Static).update(f"not a {type(old).__name__}: {exc}")
             return
-        if value == old and type(value) is type(old.unwrap() if hasattr(old, "unwrap") else old):
+        plain = old.unwrap() if hasattr(old, "unwrap") else old
+        if value == plain and type(value) is type(plain):
             return  # the field was only filled in (or set back): the file keeps its own spelling
         set_path(self.doc, path, value)
         self.post_message(self.Edited(tomlkit.dumps(self.doc)))

@@ -300,8 +300,57 @@ def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedP
     return PricedPart(key, found[0], found[1]) if found else None
 
 
-def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInputs:
-    """Derive one scenario's inputs; raise InputError for anything missing."""
+def _cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price):
+    """Every cluster option of the scenario (server choices x optics x cooling x size)."""
+    site, ai = loaded.site, loaded.site.ai
+    sc = site.scenarios[scenario]
+    server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
+    warnings: set[str] = set()
+    capped_by: dict[tuple, str] = {}
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
+                             pue=site.cooling.ai_pue)]
+    halls = scenario_halls(loaded, scenario)
+    min_gpus = ai.min_gpus
+    workload_gpus = None
+    for key in server_keys:
+        loc = ("ai", "server") if key == ai.server else ("ai", "server_choices", ai.server_choices.index(key))
+        server_cost = need_price(key, loc)
+        required = ai.min_gpus
+        if ai.workload is not None:
+            need = _workload_gpus(loaded, catalog, key)
+            workload_gpus = need if key == ai.server else workload_gpus
+            required = max(required, need)
+        if key == ai.server:
+            min_gpus = required
+        for optics in ai.optics:
+            options += _enumerate_options(loaded, catalog, key, optics,
+                                          capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
+                                          server_cost,
+                                          sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls)
+    return options, warnings, capped_by, min_gpus, workload_gpus
+
+
+def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
+    """What the cluster options depend on: the AI block, halls, routes, cabling, grid,
+    cooling, costs and the scenario (never the economics), and the catalog."""
+    import hashlib
+    import json
+
+    site = loaded.site
+    parts = {k: site.model_dump(mode="json", by_alias=True)[k]
+             for k in ("ai", "buildings", "routes", "cabling", "grid", "cooling", "costs")}
+    parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
+    parts["catalog"] = [id(catalog), catalog.dirs]
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | None = None) -> ScenarioInputs:
+    """Derive one scenario's inputs; raise InputError for anything missing.
+
+    ``cache`` (a dict kept by the caller) reuses the cluster options (fabric counts, floor
+    plans) when only values they do not depend on changed, e.g. prices or economics
+    between two solves in the TUI or the variants of a sweep.
+    """
     site = loaded.site
     shown = display_path(loaded.path)
     problems = check_parts(loaded, catalog)
@@ -338,28 +387,15 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str) -> ScenarioInpu
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
     profile = price_profile(loaded, capacity)
 
-    warnings: set[str] = set()
-    capped_by: dict[tuple, str] = {}
-    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
-                             pue=site.cooling.ai_pue)]
-    halls = scenario_halls(loaded, scenario)
-    min_gpus = ai.min_gpus
-    workload_gpus = None
-    for key in server_keys:
-        loc = ("ai", "server") if key == ai.server else ("ai", "server_choices", ai.server_choices.index(key))
-        server_cost = need_price(key, loc)
-        required = ai.min_gpus
-        if ai.workload is not None:
-            need = _workload_gpus(loaded, catalog, key)
-            workload_gpus = need if key == ai.server else workload_gpus
-            required = max(required, need)
-        if key == ai.server:
-            min_gpus = required
-        for optics in ai.optics:
-            options += _enumerate_options(loaded, catalog, key, optics,
-                                          capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
-                                          server_cost,
-                                          sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls)
+    key = options_key(loaded, scenario, catalog) if cache is not None else None
+    if key is not None and key in cache:
+        options, option_prices, warnings, capped_by, min_gpus, workload_gpus = cache[key]
+        prices.update(option_prices)
+    else:
+        options, warnings, capped_by, min_gpus, workload_gpus = _cluster_options(
+            loaded, catalog, scenario, capacity, need_price)
+        if key is not None:
+            cache[key] = (options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         blocks = [("miners", i, b.model, b.count, b.salvage_usd) for i, b in enumerate(site.fleet.miners)]

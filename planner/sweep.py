@@ -195,7 +195,10 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
     variant_loaded = LoadedSite(site=site, path=loaded.path, lines=loaded.lines)
     rows = []
     for name in scenarios or list(site.scenarios):
-        result = solve(build_model(prepare(variant_loaded, catalog, name)), solver=solver)
+        cache = _CACHE.setdefault("options", {})
+        if len(cache) > 64:
+            cache.clear()
+        result = solve(build_model(prepare(variant_loaded, catalog, name, cache=cache)), solver=solver)
         s = scenario_summary(result, catalog)
         rows.append({"variant": variant["variant"], "scenario": name, "kind": s["kind"], "status": s["status"],
                      **{k: s.get(k) for k in COLUMNS[4:]},

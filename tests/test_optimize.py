@@ -348,3 +348,22 @@ def test_grid_expansion_is_bought_when_it_pays(write_site, catalog):
     assert summary["capex_breakdown_usd"]["grid_expansion"] == 1
     d = _solve(write_site(dear, "dear.toml"), catalog, "greenfield")
     assert not d.expanded and d.option.servers == 7
+
+
+def test_cluster_options_are_reused_only_while_they_apply(write_site, catalog):
+    """A price or BTC edit reuses the cached options and gives the same plan as a fresh
+    solve; a server edit does not hit the cache."""
+    from .conftest import SITES
+
+    cache: dict = {}
+    base = (SITES / "sichuan-hydro.toml").read_text()
+    first = prepare(load_site(write_site(base, "a.toml")), catalog, "hybrid", cache=cache)
+    edited = base.replace("btc_price_usd = 90000.0", "btc_price_usd = 120000.0")
+    cached = prepare(load_site(write_site(edited, "b.toml")), catalog, "hybrid", cache=cache)
+    assert cached.options is first.options  # reused
+    fresh = prepare(load_site(write_site(edited, "c.toml")), catalog, "hybrid")
+    a, b = solve(build_model(cached)), solve(build_model(fresh))
+    assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-12)
+    other = base.replace('server = "dgx-h100"', 'server = "dgx-b200"')
+    changed = prepare(load_site(write_site(other, "d.toml")), catalog, "hybrid", cache=cache)
+    assert changed.options is not first.options and changed.options[1].server == "dgx-b200"

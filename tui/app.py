@@ -133,6 +133,7 @@ class PlannerApp(App):
         text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
         self.session = Session(path=path, text=text, saved_text=text if path.exists() else "")
         self._solve_worker: Worker | None = None
+        self._options_cache: dict = {}  # cluster options reused across solves while they still apply
         self._solve_started = 0.0
 
     # ------------------------------------------------------------------ layout
@@ -281,7 +282,8 @@ class PlannerApp(App):
             if worker.is_cancelled:
                 return {}, [], {}
             self.call_from_thread(self._status, f"solving {name} ({i}/{len(names)}) ...")
-            results[name] = solve(build_model(prepare(loaded, self.catalog, name)), solver=self.solver)
+            inputs = prepare(loaded, self.catalog, name, cache=self._options_cache)
+            results[name] = solve(build_model(inputs), solver=self.solver)
         doc = summary(loaded.site.name, results, self.catalog, self.solver)
         rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
         fabric = {n: r.option.fabric.summary() for n, r in results.items()

@@ -473,9 +473,9 @@ class LoadedSite(BaseModel):
         return line_of(self.lines, loc)
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The model that owns the last element of ``loc`` (for did-you-mean on unknown keys)."""
-    model: type[BaseModel] | None = Site
+    model: type[BaseModel] | None = root or Site
     for part in loc[:-1]:
         if model is None or isinstance(part, int):
             continue
@@ -500,7 +500,8 @@ def _inner_model(annotation) -> type[BaseModel] | None:
     return None
 
 
-def site_problems(exc: ValidationError, shown: str, lines: dict) -> list[Problem]:
+def site_problems(exc: ValidationError, shown: str, lines: dict,
+                  root: type[BaseModel] | None = None) -> list[Problem]:
     """Pydantic errors as Problems with dotted key, line and suggestion."""
     problems = []
     for err in exc.errors():
@@ -510,7 +511,7 @@ def site_problems(exc: ValidationError, shown: str, lines: dict) -> list[Problem
         hint = None
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            model = _model_at(loc)
+            model = _model_at(loc, root)
             if model is not None:
                 names = [f.alias or n for n, f in model.model_fields.items()]
                 hint = did_you_mean(str(loc[-1]), names)

@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from planner.errors import InputError, Problem, did_you_mean, display_path
 from planner.tomlio import read_toml
-from planner.tomlpos import line_of
 
 # axis name -> (section, key) of the site it sets; "scenarios.*" sets every scenario
 AXES = {
@@ -141,13 +140,9 @@ def load_sweep(path: Path | str) -> Sweep:
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            message = err["msg"].removeprefix("Value error, ")
-            hint = did_you_mean(str(loc[-1]), SweepFile.model_fields) if err["type"] == "extra_forbidden" else None
-            problems.append(Problem(shown, ".".join(map(str, loc)), message, line_of(lines, loc), hint))
-        raise InputError(problems) from None
+        from planner.site import site_problems
+
+        raise InputError(site_problems(exc, shown, lines, root=SweepFile)) from None
     base = Path(spec.base)
     base = base if base.is_absolute() else path.parent / base
     return Sweep(path, spec, base)

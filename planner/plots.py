@@ -90,10 +90,16 @@ def power_over_time(rows: list[dict], path: Path, title: str) -> None:
         ai, miners, cap = (_mean_blocks(a, per_day) for a in (ai, miners, cap))
         labels = labels[::per_day][: ai.size]
     x = np.arange(ai.size)
-    fig, ax = plt.subplots(figsize=(11, 4.5), dpi=110)
-    ax.stackplot(x, ai, miners, labels=["AI (firm)", "miners (dispatched)"], colors=["#4c78a8", "#f58518"],
-                 alpha=0.9, step="post" if ai.size < 50 else None)
-    ax.plot(x, cap, color="black", lw=1.2, label="grid capacity")
+    fig, ax = plt.subplots(figsize=(11 if ai.size > 4 else 6, 4.5), dpi=110)
+    if ai.size <= 48:  # few steps (flat, seasonal, time of use): bars, one per step
+        ax.bar(x, ai, color="#4c78a8", label="AI (firm)", width=0.8)
+        ax.bar(x, miners, bottom=ai, color="#f58518", label="miners (dispatched)", width=0.8)
+        ax.step(np.append(x, x[-1] + 1) - 0.5, np.append(cap, cap[-1]), where="post", color="black", lw=1.2,
+                label="grid capacity")
+    else:
+        ax.stackplot(x, ai, miners, labels=["AI (firm)", "miners (dispatched)"], colors=["#4c78a8", "#f58518"],
+                     alpha=0.9)
+        ax.plot(x, cap, color="black", lw=1.2, label="grid capacity")
     ax.set_ylabel("MW")
     ax.set_ylim(0, max(1e-9, float(cap.max())) * 1.08)
     _label_axis(ax, labels, "daily mean" if per_day > 1 else "")
@@ -165,7 +171,7 @@ def _mean_blocks(a, n: int):
 
 def _label_axis(ax, labels: list[str], note: str) -> None:
     n = len(labels)
-    ticks = list(range(0, n, max(1, n // 10)))
+    ticks = list(range(0, n, max(1, n // 12)))
     ax.set_xticks(ticks)
     ax.set_xticklabels([labels[i][:10] if len(labels[i]) >= 10 else labels[i] for i in ticks], rotation=30,
                        ha="right", fontsize=8)

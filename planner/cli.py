@@ -79,14 +79,15 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
 
     err = _console(stderr=True)
     results = {}
+    cache: dict = {}  # a price series is read once for all the scenarios
     for i, name in enumerate(names, 1):
         t0 = time.perf_counter()
         if quiet or not err.is_terminal:
-            inputs = prepare(loaded, catalog, name)
+            inputs = prepare(loaded, catalog, name, cache=cache)
             results[name] = solve(build_model(inputs), solver=solver)
         else:
             with err.status(f"[{i}/{len(names)}] {name}: sizing the cluster options ...") as status:
-                inputs = prepare(loaded, catalog, name)
+                inputs = prepare(loaded, catalog, name, cache=cache)
                 status.update(f"[{i}/{len(names)}] {name}: building the model ({len(inputs.options)} options, "
                               f"{inputs.profile.steps:,} price steps) ...")
                 model = build_model(inputs)

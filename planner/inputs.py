@@ -385,7 +385,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     capacity = site.grid.usable_mw(sc.grid_capacity_mw)
     d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
-    profile = price_profile(loaded, capacity)
+    profile = price_profile(loaded, capacity, cache)
 
     key = options_key(loaded, scenario, catalog) if cache is not None else None
     if key is not None and key in cache:

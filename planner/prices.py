@@ -45,18 +45,43 @@ class PriceProfile:
         return float((self.price_usd_per_mwh * self.hours).sum() / self.hours.sum())
 
 
-def price_profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
+def price_profile(loaded: LoadedSite, capacity_mw: float, cache: dict | None = None) -> PriceProfile:
     """The site's price profile (capacity from the grid or the scenario, per season),
     every price scaled by ``economics.price_multiplier`` and shifted by
-    ``economics.price_shift_usd_per_mwh``."""
+    ``economics.price_shift_usd_per_mwh``.
+
+    With ``cache`` (a dict kept by the caller) a series file is read once per version of
+    the file, not again for every scenario and every re-solve.
+    """
     import dataclasses
 
-    profile = _profile(loaded, capacity_mw)
+    key = _profile_key(loaded, capacity_mw) if cache is not None else None
+    if key is None:
+        profile = _profile(loaded, capacity_mw)
+    else:
+        if key not in cache:
+            cache[key] = _profile(loaded, capacity_mw)
+        profile = cache[key]
     econ = loaded.site.economics
     if econ.price_multiplier != 1.0 or econ.price_shift_usd_per_mwh:
         scaled = profile.price_usd_per_mwh * econ.price_multiplier + econ.price_shift_usd_per_mwh
         profile = dataclasses.replace(profile, price_usd_per_mwh=scaled)
     return profile
+
+
+def _profile_key(loaded: LoadedSite, capacity_mw: float) -> tuple | None:
+    """What the unscaled profile depends on, including the series file's version; None
+    when the file cannot be read (then the reading reports it)."""
+    site = loaded.site
+    stamp = None
+    if site.power_price.kind == "series":
+        path = loaded.resolve(site.power_price.file)
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        stamp = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    return ("prices", site.power_price.model_dump_json(), site.cooling.model_dump_json(), capacity_mw, stamp)
 
 
 def _profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:

@@ -105,6 +105,23 @@ def test_dispatch_fills_the_headroom_beside_a_firm_ai_load(tmp_path, write_site,
         assert row["grid_import_mw"] <= row["grid_capacity_mw"] + 1e-6
 
 
+def test_a_cached_series_is_read_again_when_the_file_changes(tmp_path, write_site, catalog):
+    """The TUI and the CLI keep a cache across solves: an edited price file must not be
+    served from it. The second file differs in its prices and its length (mtime alone may
+    not change within the clock's resolution)."""
+    _series_file(tmp_path, [20, 95] * 84)
+    path = write_site(SITE.format(capacity=10, miners=100, gpus=0,
+                                  price='kind = "series"\nfile = "prices.csv"'))
+    cache: dict = {}
+    first = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
+    again = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
+    assert again.price_usd_per_mwh.tolist() == [20, 95] * 84
+    _series_file(tmp_path, [50, 60, 70] * 57)
+    edited = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
+    assert first.price_usd_per_mwh.tolist() == [20, 95] * 84
+    assert edited.price_usd_per_mwh.tolist() == [50, 60, 70] * 57
+
+
 def test_time_of_use_profile(tmp_path, write_site, catalog):
     price = ('kind = "tou"\ndefault_usd_per_mwh = 40\n'
              '[[power_price.periods]]\nstart_hour = 17\nend_hour = 21\nusd_per_mwh = 150')

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -527,15 +527,23 @@ def site_problems(exc: ValidationError, shown: str, lines: dict,
     return problems
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_model(path: Path, model: type[M]) -> tuple[M, dict]:
+    """Read a TOML file and validate it as ``model``; the model and the lines of its keys.
+    Raise InputError listing every problem with its key and line."""
+    data, lines = read_toml(path)
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        raise InputError(site_problems(exc, display_path(path), lines, root=model)) from None
+
+
 def load_site(path: Path | str) -> LoadedSite:
     """Read and validate a site file; raise InputError listing every problem."""
     path = Path(path)
-    data, lines = read_toml(path)
-    shown = display_path(path)
-    try:
-        site = Site.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(site_problems(exc, shown, lines)) from None
+    site, lines = read_model(path, Site)
     return LoadedSite(site=site, path=path, lines=lines)
 
 

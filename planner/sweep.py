@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.errors import InputError, Problem, did_you_mean, display_path
-from planner.tomlio import read_toml
 
 # axis name -> (section, key) of the site it sets; "scenarios.*" sets every scenario
 AXES = {
@@ -134,15 +133,10 @@ class Sweep:
 
 
 def load_sweep(path: Path | str) -> Sweep:
-    path = Path(path)
-    data, lines = read_toml(path)
-    shown = display_path(path)
-    try:
-        spec = SweepFile.model_validate(data)
-    except ValidationError as exc:
-        from planner.site import site_problems
+    from planner.site import read_model
 
-        raise InputError(site_problems(exc, shown, lines, root=SweepFile)) from None
+    path = Path(path)
+    spec, _ = read_model(path, SweepFile)
     base = Path(spec.base)
     base = base if base.is_absolute() else path.parent / base
     return Sweep(path, spec, base)

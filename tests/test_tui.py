@@ -17,6 +17,13 @@ def site_copy(tmp_path):
     return path
 
 
+async def _solve(pilot):
+    """Ctrl+R, then wait for the background solve and the screen update."""
+    await pilot.press("ctrl+r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_edit_shows_problems_as_you_type(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -61,9 +68,7 @@ def test_a_failed_write_leaves_the_original_intact(site_copy, monkeypatch):
 async def test_solve_in_the_background_then_browse_and_export(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _solve(pilot)
         assert app.session.summary["recommendation"]["scenario"] == "hybrid"
         compare = app.query_one("#compare")
         assert compare.row_count > 10
@@ -136,9 +141,7 @@ async def test_form_edits_keep_comments_and_show_errors_beside_the_field(site_co
 async def test_charts_after_a_solve(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _solve(pilot)
         await pilot.press("f6")
         await pilot.pause()
         assert len(app.query("Sparkline")) == 6  # price, import, miners for two scenarios
@@ -166,9 +169,7 @@ def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key):
     monkeypatch.chdir(ROOT)
 
     async def solve_first(pilot):
-        await pilot.press("ctrl+r")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await _solve(pilot)
         await pilot.press(key)
         await pilot.pause()
 

@@ -16,7 +16,6 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
@@ -339,10 +338,6 @@ class Catalog:
         entry = self.entries["estimates"].get(key)
         return entry.item if entry else None
 
-    def site_cost(self, key: str) -> SiteCost | None:
-        entry = self.entries["site_costs"].get(key)
-        return entry.item if entry else None
-
     def unit_cost(self, key: str) -> tuple[float, str] | None:
         """(USD, basis) for one unit: the public list price, else the estimate, else None."""
         entry = self.find(key)
@@ -353,15 +348,6 @@ class Catalog:
         if estimate is not None and estimate.unit_cost_usd is not None:
             return estimate.unit_cost_usd, f"ESTIMATE: {estimate.basis} [{estimate.source}]"
         return None
-
-    def require(self, key: str, kind: str, where: str = "") -> Any:
-        """The entry of ``kind`` with ``key``; InputError with a suggestion otherwise."""
-        entry = self.entries[kind].get(key)
-        if entry is None:
-            hint = did_you_mean(key, self.entries[kind])
-            raise InputError([Problem(where or "catalog", "", f"unknown {SINGULAR[kind]} {key!r}", hint=hint)])
-        return entry.item
-
 
 def default_catalog_dir() -> Path:
     """The bundled ``catalogs/`` folder (beside the package), or ``$PLANNER_CATALOG``."""

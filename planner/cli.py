@@ -428,11 +428,6 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-def _part_name(item) -> str:
-    vendor, model = getattr(item, "vendor", None), getattr(item, "model", None)
-    return f"{vendor} {model}" if vendor else (getattr(item, "basis", "")[:40])
-
-
 def _figures(kind: str, item) -> str:
     def g(name, unit=""):
         v = getattr(item, name, None)

@@ -27,17 +27,6 @@ def annuity_factor(yearly_rate: float, start_month: int, end_month: int) -> floa
     return sum((1 + rm) ** -(m + 1) for m in range(start_month, end_month))
 
 
-def monthly_cash_flows(capex: float, streams: Sequence[tuple[float, int, int]],
-                       horizon_months: int) -> list[float]:
-    """Cash flow per month: -capex at month 0, then each (monthly amount, start, end)."""
-    flows = [0.0] * (horizon_months + 1)
-    flows[0] = -capex
-    for amount, start, end in streams:
-        for m in range(start, min(end, horizon_months)):
-            flows[m + 1] += amount
-    return flows
-
-
 def npv(flows: Sequence[float], yearly_rate: float) -> float:
     """Net present value of monthly flows, flow m discounted by (1 + r_m)^-m."""
     rm = monthly_rate(yearly_rate)

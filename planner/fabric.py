@@ -670,9 +670,3 @@ def _links_per_connector(end: EndMedia, optic: Optic | None) -> int:
     if optic is None or not optic.connectors:
         return 1
     return max(1, optic.ports // optic.connectors)
-
-
-def fabric_for_gpus(gpus: int, catalog: Catalog, **kwargs) -> FabricCounts:
-    """Counts for the fewest servers that hold ``gpus`` GPUs."""
-    server = catalog.servers[kwargs["server"]]
-    return count_fabric(FabricSpec(servers=math.ceil(gpus / server.gpus), **kwargs), catalog)

@@ -132,11 +132,6 @@ class ScenarioInputs:
     workload_gpus: int | None = None
     halls: list = field(default_factory=list)  # Building models this scenario builds in
 
-    @property
-    def options_capped_by(self) -> str:
-        """Why the default group stops where it does (for messages)."""
-        return next(iter(self.capped_by.values()), "")
-
     def halls_for(self, option: ClusterOption) -> list:
         """The halls as the option uses them (after the cooling conversion if it converts)."""
         return [_converted(b) for b in self.halls] if option.variant == "converted" else self.halls

@@ -50,8 +50,3 @@ def subsidy_at_height(height: int) -> float:
 def breakeven_usd_per_mwh(hashprice: float, efficiency_j_per_th: float) -> float:
     """Power price at which revenue equals power cost: hashprice * 1e6 / (24 * J/TH)."""
     return hashprice * 1e6 / (24 * efficiency_j_per_th)
-
-
-def mwh_per_day(power_w: float) -> float:
-    """Energy of a constant load over one day, MWh."""
-    return power_w * 24 / 1e6

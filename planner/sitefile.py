@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from planner.errors import InputError, Problem, display_path
+from planner.errors import Problem, display_path
 from planner.site import LoadedSite, Site, check_parts, site_problems
 from planner.tomlpos import key_lines
 
@@ -111,8 +111,3 @@ kind = "hybrid"
 build_months = 9
 facility_usd_per_mw = 9.5e6
 '''
-
-
-def raise_first(problems: list[Problem]) -> None:
-    if problems:
-        raise InputError(problems)

@@ -387,8 +387,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
     expanded = bool(model.expand is not None and (model.expand.value() or 0) > 0.5)
-    running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
-    running_before = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run_before.items()}
+    running, running_before = _series_values(model.run), _series_values(model.run_before)
     with_ai = _trim_idle(inp, with_ai, running)
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
@@ -408,6 +407,11 @@ def _trim_idle(inp: ScenarioInputs, kept: dict[str, int], running: dict[str, np.
 
 def _values(variables: dict[str, Any]) -> dict[str, int]:
     return {k: round(v.value() or 0) for k, v in variables.items()}
+
+
+def _series_values(runs: dict[str, list]) -> dict[str, np.ndarray]:
+    """Solved per-step variables as arrays."""
+    return {k: np.array([v.value() or 0.0 for v in series]) for k, series in runs.items()}
 
 
 def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],
@@ -498,15 +502,13 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
 
 def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     """Re-solve with slack on each family; one actionable sentence per family that binds."""
-    import pulp
-
     model = build_model(inp, elastic=True)
     impl, _ = _solver(solver, rows=inp.profile.steps * max(1, len(model.run)))
     model.problem.solve(impl)
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     option = inp.options[chosen]
-    running = {k: np.array([v.value() or 0.0 for v in runs]) for k, runs in model.run.items()}
+    running = _series_values(model.run)
     load, before = grid_load(inp, chosen, _values(model.keep_before), _values(model.keep_with_ai), running)
     over = load - inp.profile.capacity_mw
     worst = int(np.argmax(over))
@@ -530,5 +532,4 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
         elif family == "capex_budget":
             out.append(f"capex budget: {option.capex_total_usd:,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")
-    del pulp
     return out or ["the problem is infeasible, but no single constraint family explains it"]

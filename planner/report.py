@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,9 @@ def yearly_mining(result: Result) -> dict[str, float]:
     inp = result.inputs
     hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
     out = {"revenue": 0.0, "energy_mwh": 0.0, "energy_cost": 0.0, "opex": 0.0, "hash_hours": 0.0}
+    running = miner_running(result)
     for b in inp.miners:
-        run = miner_running(result)[b.key]
+        run = running[b.key]
         out["revenue"] += float((run * hours).sum()) * b.revenue_usd_per_hour
         energy = run * hours * b.facility_mw
         out["energy_mwh"] += float(energy.sum())
@@ -46,6 +48,7 @@ def _mining_month(result: Result, period: str) -> tuple[float, float]:
     inp = result.inputs
     hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
     revenue = cost = 0.0
+    running = miner_running(result) if period != "before" else {}
     for b in inp.miners:
         if period == "before":
             kept = result.miners_before.get(b.key, 0)
@@ -54,7 +57,7 @@ def _mining_month(result: Result, period: str) -> tuple[float, float]:
                 run = np.where(b.margin_usd_per_hour(price) > 0, float(kept), 0.0)
         else:
             kept = result.miners_with_ai.get(b.key, 0)
-            run = miner_running(result)[b.key]
+            run = running[b.key]
         revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / 12
         cost += float((b.facility_mw * run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
     return revenue, cost
@@ -117,7 +120,10 @@ DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "
                     "grid_import_mw", "grid_capacity_mw"]
 
 
-_LAYOUTS: dict[int, Any] = {}
+# Floor plans of live results, laid out once per result (the summary, the BOM and the
+# plots all ask). Keyed by id with a weak reference: an entry leaves with its result, and
+# a new result that reuses a freed id never sees an old plan.
+_LAYOUTS: dict[int, tuple[weakref.ref, Any]] = {}
 
 
 def layout_for(result: Result, catalog: Catalog):
@@ -126,13 +132,16 @@ def layout_for(result: Result, catalog: Catalog):
     if result.status is not Status.OPTIMAL or not opt or not opt.servers or not result.inputs.halls:
         return None
     key = id(result)
-    if key not in _LAYOUTS:
+    hit = _LAYOUTS.get(key)
+    if hit is None or hit[0]() is not result:
         from planner.layout import lay_out
 
         inp = result.inputs
-        _LAYOUTS[key] = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
-                                inp.cabling)
-    return _LAYOUTS[key]
+        lay = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes, inp.cabling)
+        _LAYOUTS[key] = (weakref.ref(result), lay)
+        weakref.finalize(result, _LAYOUTS.pop, key, None)
+        return lay
+    return hit[1]
 
 
 def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:

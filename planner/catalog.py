@@ -457,3 +457,26 @@ def iter_fields(item: BaseModel) -> Iterable[tuple[str, Any]]:
         if value is None or value == [] or value == {}:
             continue
         yield name, value
+
+
+def headline(kind: str, item) -> str:
+    """A few figures of an entry in one line, for listings."""
+    def g(name, unit=""):
+        v = getattr(item, name, None)
+        return None if v is None else f"{v:g}{unit}" if isinstance(v, float | int) else f"{v}{unit}"
+
+    picks = {
+        "accelerators": [("power_w", " W"), ("memory_gb", " GB"), ("bf16_dense_tflops", " TF bf16")],
+        "servers": [("gpus", " GPUs"), ("max_power_w", " W"), ("height_u", "U")],
+        "miners": [("hashrate_ths", " TH/s"), ("power_w", " W"), ("cooling", "")],
+        "switches": [("ports", " ports"), ("port_gbps", "G"), ("optics", "")],
+        "optics": [("gbps", "G"), ("reach_m", " m"), ("power_w", " W")],
+        "connectors": [("fibers", " fibres"), ("polish", "")],
+        "estimates": [("unit_cost_usd", " USD"), ("unit_cost_usd_per_m", " USD/m")],
+        "site_costs": [("value", ""), ("unit", "")],
+    }.get(kind, [])
+    parts = [g(n, u) for n, u in picks]
+    text = ", ".join(p for p in parts if p)
+    if kind == "miners" and item.power_w:
+        text += f", {item.efficiency_j_per_th:.1f} J/TH"
+    return text

@@ -98,23 +98,10 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
     return results
 
 
-SUMMARY_ROWS = [
-    ("status", "status", "str"), ("server", "server", "str"), ("GPUs", "gpus", "int"),
-    ("GPU servers", "gpu_servers", "int"), ("miners (with AI)", "miners", "int"),
-    ("miners before AI", "miners_before_ai", "int"), ("miners bought", "miners_bought", "int"),
-    ("hashrate, TH/s", "hashrate_ths", "int"), ("IT power, MW", "it_power_mw", "f2"),
-    ("facility power, MW", "facility_power_mw", "f2"), ("grid capacity, MW", "grid_capacity_mw", "f1"),
-    ("energy, MWh/yr", "energy_mwh_per_year", "int"), ("capex, M USD", "capex_usd", "musd"),
-    ("opex, M USD/yr", "opex_usd_per_year", "musd"), ("revenue, M USD/yr", "revenue_usd_per_year", "musd"),
-    ("NPV, M USD", "npv_usd", "musd"), ("IRR", "irr", "f2"), ("payback, years", "payback_years", "f2"),
-    ("months to first revenue", "months_to_first_revenue", "int"),
-    ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
-    ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
-]
-
-
 def _summary_table(doc: dict, highlight: bool = False):
     from rich.table import Table
+
+    from planner.report import SUMMARY_ROWS
 
     names = list(doc["scenarios"])
     table = Table(title=f"{doc['site']}  (solver: {doc['solver']})")
@@ -288,7 +275,7 @@ def compare_cmd(
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.errors import Problem, did_you_mean
     from planner.export import atomic_file, write_csv
-    from planner.report import summary
+    from planner.report import SUMMARY_ROWS, summary
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -397,7 +384,7 @@ def catalog_list(
     """A table of parts (all kinds, or one)."""
     from rich.table import Table
 
-    from planner.catalog import KINDS, load_catalog
+    from planner.catalog import KINDS, headline, load_catalog
     from planner.errors import Problem, did_you_mean
 
     cat = load_catalog(catalog or [])
@@ -413,7 +400,7 @@ def catalog_list(
         if not entries:
             continue
         table = Table(title=f"{k} ({len(entries)})", caption="full sources: planner catalog show KEY")
-        rows = [(key, _figures(k, e.item), e.item.source, str(e.item.as_of))
+        rows = [(key, headline(k, e.item), e.item.source, str(e.item.as_of))
                 for key, e in sorted(entries.items())]
         used = max(len(r[0]) for r in rows) + max(len(r[1]) for r in rows) + 10 + 13
         room = max(16, console.width - used)
@@ -426,28 +413,6 @@ def catalog_list(
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def _figures(kind: str, item) -> str:
-    def g(name, unit=""):
-        v = getattr(item, name, None)
-        return None if v is None else f"{v:g}{unit}" if isinstance(v, float | int) else f"{v}{unit}"
-
-    picks = {
-        "accelerators": [("power_w", " W"), ("memory_gb", " GB"), ("bf16_dense_tflops", " TF bf16")],
-        "servers": [("gpus", " GPUs"), ("max_power_w", " W"), ("height_u", "U")],
-        "miners": [("hashrate_ths", " TH/s"), ("power_w", " W"), ("cooling", "")],
-        "switches": [("ports", " ports"), ("port_gbps", "G"), ("optics", "")],
-        "optics": [("gbps", "G"), ("reach_m", " m"), ("power_w", " W")],
-        "connectors": [("fibers", " fibres"), ("polish", "")],
-        "estimates": [("unit_cost_usd", " USD"), ("unit_cost_usd_per_m", " USD/m")],
-        "site_costs": [("value", ""), ("unit", "")],
-    }.get(kind, [])
-    parts = [g(n, u) for n, u in picks]
-    text = ", ".join(p for p in parts if p)
-    if kind == "miners" and item.power_w:
-        text += f", {item.efficiency_j_per_th:.1f} J/TH"
-    return text
 
 
 @catalog_app.command("show")

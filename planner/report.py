@@ -18,6 +18,22 @@ BOM_COLUMNS = [
 ]
 
 
+# The summary's rows for tables: (label, summary key, format)
+SUMMARY_ROWS = [
+    ("status", "status", "str"), ("server", "server", "str"), ("GPUs", "gpus", "int"),
+    ("GPU servers", "gpu_servers", "int"), ("miners (with AI)", "miners", "int"),
+    ("miners before AI", "miners_before_ai", "int"), ("miners bought", "miners_bought", "int"),
+    ("hashrate, TH/s", "hashrate_ths", "int"), ("IT power, MW", "it_power_mw", "f2"),
+    ("facility power, MW", "facility_power_mw", "f2"), ("grid capacity, MW", "grid_capacity_mw", "f1"),
+    ("energy, MWh/yr", "energy_mwh_per_year", "int"), ("capex, M USD", "capex_usd", "musd"),
+    ("opex, M USD/yr", "opex_usd_per_year", "musd"), ("revenue, M USD/yr", "revenue_usd_per_year", "musd"),
+    ("NPV, M USD", "npv_usd", "musd"), ("IRR", "irr", "f2"), ("payback, years", "payback_years", "f2"),
+    ("months to first revenue", "months_to_first_revenue", "int"),
+    ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
+    ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
+]
+
+
 def miner_running(result: Result) -> dict[str, np.ndarray]:
     """Miners running beside the AI in each step (the dispatch, or all kept ones)."""
     inp = result.inputs

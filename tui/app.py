@@ -268,7 +268,7 @@ class PlannerApp(App):
             self._status("solve cancelled")
 
     @work(thread=True, exclusive=True, group="solve")
-    def _solve(self, loaded) -> tuple[dict, list[dict], dict]:
+    def _solve(self, loaded) -> tuple[dict, list[dict], dict, dict]:
         from textual.worker import get_current_worker
 
         from planner.inputs import prepare
@@ -280,7 +280,7 @@ class PlannerApp(App):
         names = list(loaded.site.scenarios)
         for i, name in enumerate(names, 1):
             if worker.is_cancelled:
-                return {}, [], {}
+                return {}, [], {}, {}
             self.call_from_thread(self._status, f"solving {name} ({i}/{len(names)}) ...")
             inputs = prepare(loaded, self.catalog, name, cache=self._options_cache)
             results[name] = solve(build_model(inputs), solver=self.solver)
@@ -288,18 +288,18 @@ class PlannerApp(App):
         rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
         fabric = {n: r.option.fabric.summary() for n, r in results.items()
                   if r.option is not None and r.option.fabric is not None}
-        fabric["__dispatch__"] = {n: dispatch_rows(r) for n, r in results.items()}
-        return doc, rows, fabric
+        dispatch = {n: dispatch_rows(r) for n, r in results.items()}
+        return doc, rows, fabric, dispatch
 
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._solve_worker:
             return
         if event.state == WorkerState.SUCCESS and not event.worker.is_cancelled:
-            doc, rows, fabric = event.worker.result
+            doc, rows, fabric, dispatch = event.worker.result
             if doc:
-                self.session.dispatch = fabric.pop("__dispatch__", {})
-                self.session.summary, self.session.bom, self.session.fabric = doc, rows, fabric
+                self.session.summary, self.session.bom = doc, rows
+                self.session.fabric, self.session.dispatch = fabric, dispatch
                 self._show_results()
                 self.action_tab("results-tab")
                 self._status("solved")
@@ -313,7 +313,7 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
-        from planner.cli import SUMMARY_ROWS
+        from planner.report import SUMMARY_ROWS
 
         doc = self.session.summary
         names = list(doc["scenarios"])
@@ -431,13 +431,13 @@ class PlannerApp(App):
         self._fill_catalog(str(event.value))
 
     def _fill_catalog(self, kind: str) -> None:
-        from planner.cli import _figures
+        from planner.catalog import headline
 
         table = self.query_one("#catalog", DataTable)
         table.clear(columns=True)
         table.add_columns("key", "figures", "as of")
         for key, entry in sorted(self.catalog.entries[kind].items()):
-            table.add_row(key, _figures(kind, entry.item), str(entry.item.as_of), key=key)
+            table.add_row(key, headline(kind, entry.item), str(entry.item.as_of), key=key)
         self._catalog_kind = kind
 
     @on(DataTable.RowHighlighted, "#catalog")

@@ -530,10 +530,20 @@ def site_problems(exc: ValidationError, shown: str, lines: dict,
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_model(path: Path, model: type[M]) -> tuple[M, dict]:
-    """Read a TOML file and validate it as ``model``; the model and the lines of its keys.
-    Raise InputError listing every problem with its key and line."""
+# Top-level keys only one kind of file has: a file of the other kind gets one clear
+# message instead of a list of unknown keys.
+FILE_KINDS = {"site": ({"grid", "scenarios"}, "planner solve"), "sweep": ({"base", "axes"}, "planner sweep")}
+
+
+def read_model(path: Path, model: type[M], kind: str = "site") -> tuple[M, dict]:
+    """Read a TOML file and validate it as ``model`` (a ``kind`` of FILE_KINDS); the model
+    and the lines of its keys. Raise InputError listing every problem with its key and line."""
     data, lines = read_toml(path)
+    own = FILE_KINDS[kind][0]
+    for other, (keys, command) in FILE_KINDS.items():
+        if other != kind and keys <= data.keys() and not own & data.keys():
+            raise InputError([Problem(display_path(path), "", f"this is a {other} file, not a {kind} file",
+                                      hint=f"run it with `{command}`")])
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:

@@ -136,7 +136,7 @@ def load_sweep(path: Path | str) -> Sweep:
     from planner.site import read_model
 
     path = Path(path)
-    spec, _ = read_model(path, SweepFile)
+    spec, _ = read_model(path, SweepFile, kind="sweep")
     base = Path(spec.base)
     base = base if base.is_absolute() else path.parent / base
     return Sweep(path, spec, base)

@@ -80,3 +80,24 @@ def test_mutated_sites_never_give_a_traceback(tmp_path_factory, line, action, ju
     assert code in (0, 2), err.getvalue()
     assert "Traceback" not in err.getvalue()
     assert "internal error" not in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("command", "path", "expected"),
+    [
+        ("solve", SITES / "sweeps" / "xinjiang-btc.toml", ["this is a sweep file, not a site file", "planner sweep"]),
+        ("sweep", SITES / "xinjiang-mine.toml", ["this is a site file, not a sweep file", "planner solve"]),
+    ],
+)
+def test_a_file_of_the_other_kind_gets_one_message(capsys, tmp_path, command, path, expected):
+    """A sweep file handed to solve (or a site file to sweep) is named as such, in one line,
+    not as a list of every unknown key; nothing is written."""
+    out = tmp_path / "out"
+    code = main([command, str(path), "--out", str(out)] + (["--serial"] if command == "sweep" else []))
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    for text in expected:
+        assert text in err, (text, err)
+    assert not out.exists()

@@ -1,4 +1,4 @@
-"""Writing outputs atomically: build in a temporary folder, then rename into place."""
+"""Writing outputs safely: build in a temporary folder, then move the files into place."""
 
 from __future__ import annotations
 
@@ -44,32 +44,6 @@ def write_json(path: Path, data: Any) -> None:
 
 
 @contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; on success it replaces ``target``.
-
-    On any exception the temporary folder is removed and ``target`` is untouched.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())
-        for path in tmp.rglob("*"):
-            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-@contextmanager
 def atomic_file(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``."""
     target = Path(target)
@@ -86,11 +60,66 @@ def atomic_file(target: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+MANIFEST = ".planner-output.json"  # the files the last run wrote into a folder
+
+
 def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
-    """Run each writer on its file inside an atomic folder."""
-    with atomic_dir(target) as tmp:
+    """Run each writer on its file in a temporary folder beside ``target``, then move the
+    files into ``target``.
+
+    A writer that fails leaves ``target`` untouched. ``target`` may be a folder that holds
+    other files: only the files this run writes are replaced, and the files the previous
+    run wrote (listed in MANIFEST) that this run does not write are removed; nothing
+    else in the folder is touched. A new folder is renamed into place whole.
+    """
+    from planner.errors import InputError, Problem, display_path
+
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise InputError([Problem(display_path(target), "", "exists and is not a folder",
+                                  hint="give the output a folder name")])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
         for name, write in writers.items():
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
             write(path)
+        written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        (tmp / MANIFEST).write_text(json.dumps(written, indent=1) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o777 & ~_umask())
+        for path in tmp.rglob("*"):
+            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
+        if not target.exists():
+            os.replace(tmp, target)
+            return target
+        _merge(tmp, target, written)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _merge(tmp: Path, target: Path, written: list[str]) -> None:
+    """Move the run's files from ``tmp`` into the existing folder ``target``, then remove
+    what the previous run wrote and this one did not."""
+    from planner.errors import InputError, Problem, display_path
+
+    try:
+        previous = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+        previous = [p for p in previous if isinstance(p, str)] if isinstance(previous, list) else []
+    except (OSError, ValueError):
+        previous = []
+    for name in written:
+        dest = target / name
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / name, dest)
+        except OSError as exc:
+            raise InputError([Problem(display_path(dest), "", f"cannot write: {exc.strerror or exc}")]) from None
+    for name in sorted(set(previous) - set(written)):
+        stale = (target / name).resolve()
+        if target.resolve() in stale.parents and stale.is_file():
+            stale.unlink()
+            if stale.parent != target.resolve() and not any(stale.parent.iterdir()):
+                stale.parent.rmdir()
+    os.replace(tmp / MANIFEST, target / MANIFEST)

@@ -169,6 +169,37 @@ def test_failed_run_leaves_previous_output_intact(capsys, tmp_path, write_site):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".o")) == []
 
 
+def test_output_into_a_folder_of_other_files_touches_only_its_own(capsys, tmp_path):
+    """-o may name a folder that holds the user's files: they stay. A second run replaces
+    the files it writes and removes those the first run wrote that it no longer does."""
+    out_dir = tmp_path / "project"
+    (out_dir / "plots").mkdir(parents=True)
+    (out_dir / "notes.txt").write_text("mine")
+    (out_dir / "plots" / "sketch.png").write_bytes(b"mine too")
+    site = str(SITES / "sichuan-hydro.toml")
+    code, _, err = run(capsys, "solve", site, "-o", str(out_dir))
+    assert code == 0, err
+    assert (out_dir / "plots" / "power-retrofit.png").is_file()
+    code, _, err = run(capsys, "solve", site, "-o", str(out_dir), "--scenario", "hybrid")
+    assert code == 0, err
+    assert not (out_dir / "plots" / "power-retrofit.png").exists()
+    assert (out_dir / "plots" / "power-hybrid.png").is_file()
+    assert list(json.loads((out_dir / "summary.json").read_text())["scenarios"]) == ["hybrid"]
+    assert (out_dir / "notes.txt").read_text() == "mine"
+    assert (out_dir / "plots" / "sketch.png").read_bytes() == b"mine too"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".project")]
+
+
+def test_output_onto_a_file_is_refused(capsys, tmp_path):
+    target = tmp_path / "report.txt"
+    target.write_text("keep me")
+    code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(target))
+    assert code == 2
+    assert "report.txt" in err and "not a folder" in err
+    assert "Traceback" not in err
+    assert target.read_text() == "keep me"
+
+
 def test_spreadsheet_formulas_are_neutralised(capsys, tmp_path, write_site):
     """A scenario named like a formula is written with a leading quote in bom.csv."""
     import csv as _csv

@@ -26,7 +26,7 @@ KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 class Part(BaseModel):
     """Fields every catalog entry has."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     table: ClassVar[str] = "part"
 
     key: str = Field(pattern=KEY_PATTERN, description="stable lowercase identifier")
@@ -196,7 +196,7 @@ class Connector(Part):
 
 
 class Fiber(Part):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     table: ClassVar[str] = "fiber"
     standard: str | None = None
     mode: Literal["single", "multi"]
@@ -228,7 +228,7 @@ class PatchPanel(Part):
 class Estimate(BaseModel):
     """A labelled cost estimate for a part without a public list price."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     table: ClassVar[str] = "estimate"
 
     key: str = Field(pattern=KEY_PATTERN)
@@ -251,7 +251,7 @@ class Estimate(BaseModel):
 class SiteCost(BaseModel):
     """A facility cost figure (per MW, per MVA, ...) with its source."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     table: ClassVar[str] = "site_cost"
 
     key: str = Field(pattern=KEY_PATTERN)

@@ -21,7 +21,7 @@ SCHEMA_VERSION = 1
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SiteInfo(Section):
@@ -383,7 +383,7 @@ class Route(Section):
     polyline: list[Point] = Field(min_length=2)
     spare_ratio: float = Field(0.5, ge=0, description="spare fibres on top of the lit ones")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Cabling(Section):
@@ -430,7 +430,7 @@ class Site(Section):
     )
     catalog: list[str] = Field(default_factory=list, description="overlay catalog folders")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> Site:

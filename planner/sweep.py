@@ -41,7 +41,7 @@ COLUMNS = ["variant", "scenario", "kind", "status", "npv_usd", "irr", "payback_y
 class Axis(BaseModel):
     """One value to vary: a list, an evenly spaced range, or a random distribution."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str
     values: list[float] | None = None
     start: float | None = None
@@ -92,7 +92,7 @@ class Axis(BaseModel):
 class SweepFile(BaseModel):
     """A sweep: base site, axes and how to combine them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     base: str = Field(description="site file, relative to the sweep file")
     mode: Literal["grid", "list", "random"] = "grid"
     samples: int | None = Field(None, ge=1, description="random draws (mode = random)")

@@ -101,3 +101,18 @@ def test_a_file_of_the_other_kind_gets_one_message(capsys, tmp_path, command, pa
     for text in expected:
         assert text in err, (text, err)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e309"])
+@pytest.mark.parametrize("key", ["capacity_mw", "max_kw_per_rack", "btc_price_usd"])
+def test_non_finite_numbers_are_refused(capsys, tmp_path, key, value):
+    """TOML allows inf and nan (and 1e309 overflows to inf); no site figure may be one."""
+    lines = list(LINES)
+    at = next(i for i, text in enumerate(lines) if text.split("=")[0].strip() == key)
+    lines[at] = f"{key} = {value}"
+    path = tmp_path / "site.toml"
+    path.write_text("\n".join(lines) + "\n")
+    code = main(["validate", str(path)])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert f"site.toml:{at + 1}" in err and key in err and "finite" in err, err

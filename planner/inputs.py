@@ -31,6 +31,15 @@ class PricedPart:
 
 
 @dataclass(frozen=True)
+class HallUse:
+    """One hall of a cluster option: how it is used and the AI IT load placed in it."""
+
+    name: str
+    use: str  # "as built", "converted" (its cooling conversion) or "new" (a new hall built)
+    it_w: float  # AI IT power placed in the hall (servers exactly; the network by server share)
+
+
+@dataclass(frozen=True)
 class ClusterOption:
     """One buildable AI cluster size with its exact fabric."""
 
@@ -41,23 +50,37 @@ class ClusterOption:
     network_power_w: float
     capex_usd: dict[str, float]  # servers, network, facility, cooling conversion
     pue: float = 1.0
-    variant: str = ""  # "" or "converted": the halls' cooling
     server: str = ""
     optics: str = "auto"
     required_gpus: int = 0  # the minimum (min_gpus or the workload) for this server
+    halls: tuple[HallUse, ...] = ()  # the halls its racks stand in, in fill order
 
     @property
-    def group(self) -> tuple[str, str, str]:
+    def plan(self) -> tuple[tuple[str, str], ...]:
+        """The hall plan: (hall, use) in fill order."""
+        return tuple((h.name, h.use) for h in self.halls)
+
+    @property
+    def variant(self) -> str:
+        """The hall plan in words ("" without halls)."""
+        return ", ".join(f"{h.name} {h.use}" for h in self.halls)
+
+    @property
+    def converts(self) -> bool:
+        return any(h.use == "converted" for h in self.halls)
+
+    @property
+    def group(self) -> tuple:
         """Options of one group differ only in size."""
-        return (self.server, self.optics, self.variant)
+        return (self.server, self.optics, self.plan)
 
     @property
     def label(self) -> str:
         parts = [f"{self.servers} x {self.server}" if self.server else "no cluster"]
         if self.optics != "auto":
             parts.append(f"{self.optics} optics")
-        if self.variant:
-            parts.append("converted cooling")
+        if self.converts:
+            parts.append("converts " + " and ".join(h.name for h in self.halls if h.use == "converted"))
         return ", ".join(parts)
 
     @property
@@ -83,6 +106,7 @@ class MinerBlock:
     opex_usd_per_month: float  # fixed, per miner kept
     unit_cost_usd: float = 0.0  # 0 for miners already on site
     name: str = ""  # unique block name (several blocks may share a model)
+    placed: dict[str, int] = field(default_factory=dict)  # existing miners per hall
 
     @property
     def new(self) -> bool:
@@ -132,11 +156,29 @@ class ScenarioInputs:
     workload_gpus: int | None = None
     halls: list = field(default_factory=list)  # Building models this scenario builds in
 
-    def halls_for(self, option: ClusterOption) -> list:
-        """The halls as the option uses them (after the cooling conversion if it converts)."""
-        return [_converted(b) for b in self.halls] if option.variant == "converted" else self.halls
     routes: list = field(default_factory=list)
     cabling: object | None = None
+    hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
+    move_usd_per_miner: float = 0.0
+
+    def halls_for(self, option: ClusterOption) -> list:
+        """The halls the option's racks stand in, in fill order, as it uses them (after
+        the cooling conversion where it converts)."""
+        by_name = {b.name: b for b in self.halls}
+        return [_converted(by_name[h.name]) if h.use == "converted" else by_name[h.name] for h in option.halls]
+
+    @property
+    def miner_space(self) -> bool:
+        """Miner floor space is modelled (some hall gives miner_positions)."""
+        return bool(self.hall_positions)
+
+    def positions_taken(self, option: ClusterOption) -> int:
+        """Miner positions lost to the AI: every position of a hall that takes its racks."""
+        return sum(self.hall_positions.get(h.name, 0) for h in option.halls)
+
+    def must_move(self, block: MinerBlock, option: ClusterOption) -> int:
+        """Miners of an existing block standing in halls the option takes."""
+        return sum(block.placed.get(h.name, 0) for h in option.halls)
 
     @property
     def miners_before_ai(self) -> bool:
@@ -321,7 +363,8 @@ def _cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capaci
             options += _enumerate_options(loaded, catalog, key, optics,
                                           capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
                                           server_cost,
-                                          sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls)
+                                          sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls,
+                                          scenario)
     return options, warnings, capped_by, min_gpus, workload_gpus
 
 
@@ -460,10 +503,10 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
 
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
                        server_cost: float, facility_usd_per_mw: float, need_price, warnings: set[str],
-                       capped_by: dict, min_gpus: int, halls: list) -> list[ClusterOption]:
+                       capped_by: dict, min_gpus: int, halls: list, scenario: str) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
-    (or min/max GPUs, the fabric, the halls) allows; as built and, where halls can be
-    converted, converted."""
+    (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
+    as built or converted: :func:`hall_plans`)."""
     site, ai = loaded.site, loaded.site.ai
     server = catalog.servers[server_key]
     shown = display_path(loaded.path)
@@ -497,18 +540,96 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             capped.append(f"larger fabrics do not fit: {exc}")
             break
     options: list[ClusterOption] = []
-    variants = [("", halls)]
-    if any(b.conversion for b in halls):
-        variants.append(("converted", [_converted(b) for b in halls]))
-    for variant, variant_halls in variants:
+    plans, note = hall_plans(loaded, catalog, server.key, halls, scenario)
+    if note:
+        warnings.add(note)
+    first_error = None
+    if not plans:  # no hall takes the server, as built or converted: the layout says why
+        from planner.layout import fit_sizes
+
+        first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
+    for plan in plans:
         group_capped = list(capped)
-        found = _options_for(loaded, catalog, specs, variant, variant_halls, server, server_cost,
-                             facility_usd_per_mw, need_price, warnings, group_capped, site.cooling.ai_pue,
-                             {b.name: b for b in halls}, optics, min_gpus)
+        found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
+                                    need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus)
+        first_error = first_error or error
         if found:
             capped_by[found[0].group] = group_capped[-1]
         options += found
+    if not options and first_error is not None:
+        if isinstance(first_error, InputError):
+            raise first_error
+        if optics != "auto" or len(ai.optics) > 1:
+            warnings.add(f"{server.key} with {optics} optics: {first_error}")
+        else:
+            raise InputError([Problem(shown, "buildings", str(first_error), loaded.line("buildings"))])
     return options
+
+
+MAX_HALL_PLANS = 32  # hall plans enumerated per server and optics family
+
+
+def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: list, scenario: str,
+               ) -> tuple[list[tuple[tuple, ...]], str]:
+    """The ways a cluster may use the scenario's halls: for each hall in the listed order,
+    left out, used as built (or built, when new) or used after its cooling conversion.
+    A plan is a tuple of (building as used, use). Racks fill a plan's halls in order.
+
+    A hall may be left out (and the next one used) where that can pay: a hall whose miner
+    positions a hybrid plan could keep, any hall when the scenario lists both existing
+    and new halls (convert or build new), and a hall that cannot take the server either
+    way. Above MAX_HALL_PLANS plans, halls are no longer left out, then every hall is
+    used alike; the note says so.
+    """
+    from planner.layout import systems_per_rack
+
+    if not halls:
+        return [()], ""
+    sc = loaded.site.scenarios[scenario]
+    mixed = len({b.status for b in halls}) > 1
+    choices = []
+    for b in halls:
+        uses = []
+        if systems_per_rack(catalog, server_key, b) >= 1:
+            uses.append((b, "new" if b.status == "new" else "as built"))
+        if b.conversion is not None and systems_per_rack(catalog, server_key, _converted(b)) >= 1:
+            uses.append((_converted(b), "converted"))
+        may_skip = (not uses or mixed or (sc.kind == "hybrid" and bool(b.miner_positions)))
+        choices.append((uses, may_skip))
+
+    def enumerate_plans(skips: bool, alike: bool) -> list[tuple]:
+        """Every plan, as the halls it uses in order (a plan stops at its last hall: the
+        halls after it are not reached)."""
+        plans: list[tuple] = [()]
+        out: list[tuple] = []
+        for uses, may_skip in choices:
+            grown = []
+            for plan in plans:
+                if (skips and may_skip) or not uses:
+                    grown.append(plan)
+                if alike and plan:
+                    same = [u for u in uses if u[1] == plan[-1][1]]
+                    grown += [(*plan, u) for u in (same or uses[:1])]
+                else:
+                    grown += [(*plan, u) for u in uses]
+            plans = grown
+            out += [p for p in grown if p and any(p[-1] is u for u in uses)]  # plans ending here
+        unique = {tuple((id(b), use) for b, use in p): p for p in out}  # halls are not hashable
+        return list(unique.values())
+
+    plans = enumerate_plans(True, False)
+    note = ""
+    if len(plans) > MAX_HALL_PLANS:
+        total = len(plans)
+        plans = enumerate_plans(False, False)
+        if len(plans) > MAX_HALL_PLANS:
+            plans = enumerate_plans(False, True)
+            how = "used in order, all as built or all converted"
+        else:
+            how = "used in order (none left out)"
+        note = (f"scenario {scenario!r}: the {len(halls)} halls give {total} hall plans for {server_key}; "
+                f"only {len(plans)} were tried, halls {how}: list fewer halls in scenarios.{scenario}.buildings")
+    return plans, note
 
 
 def _converted(b):
@@ -520,46 +641,50 @@ def _converted(b):
                                 "pue": c.pue or b.pue})
 
 
-def _options_for(loaded, catalog, specs, variant, halls, server, server_cost, facility_usd_per_mw, need_price,
-                 warnings, capped, default_pue, original, optics, required) -> list[ClusterOption]:
-    """Cluster options of one cooling variant of the halls, smallest first."""
-    shown = display_path(loaded.path)
+def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw, need_price,
+                 warnings, capped, default_pue, optics, required) -> tuple[list[ClusterOption], Exception | None]:
+    """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
+    plan's last hall (smaller ones are the same plan without that hall). Returns the
+    options and, when there are none, why."""
     site = loaded.site
     options: list[ClusterOption] = []
-    lengths: list = [None] * len(specs)
+    halls = [b for b, _ in plan]
+    uses = {b.name: use for b, use in plan}
+    by_name = {b.name: b for b in halls}
     if halls:
-        from planner.layout import LayoutError, max_lengths
+        from planner.layout import LayoutError, fit_sizes
 
         try:
-            lengths = max_lengths(catalog, server.key, [sh for _, sh in specs], halls, site.routes, site.cabling)
+            fits = fit_sizes(catalog, server.key, [sh for _, sh in specs], halls, site.routes, site.cabling,
+                             need_hall=halls[-1].name if len(halls) > 1 else None)
         except LayoutError as exc:
-            lengths = [exc] * len(specs)
-    pue = max((b.pue or default_pue for b in halls), default=default_pue)
-    conversion_per_mw = 0.0
-    if variant:
-        mw = [original[b.name].conversion.usd_per_mw for b in halls if original[b.name].conversion]
-        conversion_per_mw = max(mw, default=0.0)
-    for (spec, _shape), tier_max in zip(specs, lengths, strict=True):
-        if isinstance(tier_max, Exception):
-            if not options:
-                if variant or any(b.conversion for b in original.values()):
-                    warnings.add(f"{'after' if variant else 'without'} the cooling conversion: {tier_max}")
-                    break
-                raise InputError([Problem(shown, "buildings", str(tier_max), loaded.line("buildings"))])
-            capped.append(f"space: {tier_max}")
+            fits = [exc] * len(specs)
+    else:
+        from planner.layout import Fit
+
+        fits = [Fit({}, {}, frozenset())] * len(specs)
+    conversion_per_mw = {b.name: b.conversion.usd_per_mw for b in _originals(loaded, halls) if b.conversion}
+    error = None
+    for (spec, _shape), fit in zip(specs, fits, strict=True):
+        if fit is None:
+            continue
+        if isinstance(fit, Exception):
+            if options:
+                capped.append(f"space: {fit}")
+            else:
+                error = fit
             break
-        if tier_max:
-            spec = dataclasses.replace(spec, lengths_m={t: v for t, v in tier_max.items() if v})
+        if fit.lengths:
+            spec = dataclasses.replace(spec, lengths_m={t: v for t, v in fit.lengths.items() if v})
         n = spec.servers
         try:
             fabric = count_fabric(spec, catalog)
         except FabricError as exc:
-            if not options:
-                if optics != "auto" or len(loaded.site.ai.optics) > 1:
-                    warnings.add(f"{server.key} with {optics} optics: {exc}")
-                    break
-                raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
-            capped.append(f"larger fabrics do not fit: {exc}")
+            if options:
+                capped.append(f"larger fabrics do not fit: {exc}")
+            else:
+                error = exc if optics != "auto" or len(site.ai.optics) > 1 else InputError(
+                    [Problem(display_path(loaded.path), "ai", f"{server.key}: {exc}", loaded.line("ai"))])
             break
         power, missing = fabric.power_w(catalog)
         for key in missing:
@@ -573,16 +698,31 @@ def _options_for(loaded, catalog, specs, variant, halls, server, server_cost, fa
             network += count * need_price(key, ("ai", "leaf_switch"))
         server_w = n * (server.max_power_w or 0)
         network_w = power["switches"] + power["optics"]
-        it_mw = (server_w + network_w) / 1e6
-        capex = {"servers": n * server_cost, "network": network, "facility": it_mw * facility_usd_per_mw}
-        if variant:
-            capex["cooling_conversion"] = it_mw * conversion_per_mw
+        it_w = server_w + network_w
+        endpoints = sum(fit.endpoints.values())
+        used = [HallUse(b.name, uses[b.name], it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0)
+                for b in halls if b.name in fit.halls]
+        pue = (sum(h.it_w * (by_name[h.name].pue or default_pue) for h in used) / it_w
+               if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
+        facility = sum(h.it_w / 1e6 * (by_name[h.name].facility_usd_per_mw
+                                       if by_name[h.name].facility_usd_per_mw is not None else facility_usd_per_mw)
+                       for h in used) if used else it_w / 1e6 * facility_usd_per_mw
+        capex = {"servers": n * server_cost, "network": network, "facility": facility}
+        if any(h.use == "converted" for h in used):
+            capex["cooling_conversion"] = sum(h.it_w / 1e6 * conversion_per_mw[h.name]
+                                              for h in used if h.use == "converted")
         options.append(ClusterOption(
             servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
-            network_power_w=network_w, capex_usd=capex, pue=pue, variant=variant,
-            server=server.key, optics=optics, required_gpus=required,
+            network_power_w=network_w, capex_usd=capex, pue=pue, server=server.key, optics=optics,
+            required_gpus=required, halls=tuple(used),
         ))
-    return options
+    return options, (error if not options else None)
+
+
+def _originals(loaded: LoadedSite, halls: list) -> list:
+    """The site's buildings of these names, as written (before any conversion)."""
+    names = {b.name for b in halls}
+    return [b for b in loaded.site.buildings if b.name in names]
 
 
 def scenario_halls(loaded: LoadedSite, scenario: str):
@@ -591,6 +731,7 @@ def scenario_halls(loaded: LoadedSite, scenario: str):
     site = loaded.site
     sc = site.scenarios[scenario]
     if sc.buildings is not None:
-        return [b for b in site.buildings if b.name in sc.buildings]
+        by_name = {b.name: b for b in site.buildings}
+        return [by_name[name] for name in sc.buildings]  # in the scenario's order: the fill order
     wanted = "new" if sc.kind == "greenfield" else "existing"
     return [b for b in site.buildings if b.status == wanted]

@@ -17,6 +17,7 @@ and is rounded up to the catalog's stock lengths where the catalog has them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -229,21 +230,28 @@ def lay_out(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Bui
     try:
         _place(catalog, server_key, shape, buildings, halls, placer, layout)
     except _Full:
-        need = _racks_needed(catalog, server_key, shape, buildings)
-        raise LayoutError(
-            f"the halls ({', '.join(halls)}) hold {len(placer.room)} rack positions outside the "
-            f"meet-me room; {shape.systems} x {server_key} and their switches need about {need}: "
-            "add or enlarge a hall"
-        ) from None
+        raise _full_error(catalog, server_key, shape, buildings, len(placer.room)) from None
     _lengths(layout, shape, route_map, cabling)
     return layout
 
 
-def _place(catalog, server_key, shape, buildings, halls, placer: _Placer, layout: Layout) -> None:
+def _full_error(catalog, server_key: str, shape: Shape, buildings: list[Building], room: int) -> LayoutError:
+    need = _racks_needed(catalog, server_key, shape, buildings)
+    return LayoutError(
+        f"the halls ({', '.join(b.name for b in buildings)}) hold {room} rack positions outside the "
+        f"meet-me room; {shape.systems} x {server_key} and their switches need about {need}: "
+        "add or enlarge a hall")
+
+
+def _place(catalog, server_key, shape, buildings, halls, placer: _Placer, layout: Layout,
+           su_rack_end: list[int] | None = None) -> None:
+    """Place every SU's racks, then the spines and cores. ``su_rack_end`` (when given)
+    receives the number of racks placed after each SU."""
     per_system = shape.endpoints_per_system
     per_net_rack = min(b.switches_per_network_rack for b in buildings)
     leaves_per_su = shape.rails * shape.planes
     endpoint_rack = np.zeros(shape.servers, dtype=int)
+    layout.endpoint_rack = endpoint_rack
     system = 0
     for su in range(shape.scalable_units):
         last_ep = su * shape.servers_per_su + shape.servers_in_su(su)
@@ -277,7 +285,8 @@ def _place(catalog, server_key, shape, buildings, halls, placer: _Placer, layout
                 layout.leaf_rack[(p, su, r)] = leaf_racks[(p * shape.rails + r) // per_net_rack]
         system = last_system
         layout.su_cursor.append(placer.cursor)
-    layout.endpoint_rack = endpoint_rack
+        if su_rack_end is not None:
+            su_rack_end.append(len(layout.racks))
     spine_keys = [(p, pod, j) for p in range(shape.planes) for pod in range(shape.pods)
                   for j in range(shape.spines_per_pod)] if shape.tiers >= 2 else []
     core_keys = [(p, j, c) for p in range(shape.planes) for j in range(shape.spines_per_pod)
@@ -371,94 +380,198 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     layout.inter_building = pair_links
 
 
-def max_lengths(catalog: Catalog, server_key: str, shapes: list[Shape], buildings: list[Building],
-                routes: list[Route], cabling: Cabling) -> list[dict[str, float] | LayoutError]:
-    """Longest link per tier for many cluster sizes in the same halls, fast.
+@dataclass(frozen=True)
+class Fit:
+    """What the optimizer needs of one cluster size laid out in a list of halls."""
 
-    Scalable units are placed in the same order whatever the size, so one layout of the
-    largest size gives every smaller size's server racks and leaf racks (a prefix). Only
-    the spines and cores, which move with the size, are placed again per size. A size
-    whose last SU is partial is laid out in full. ``tests/test_layout.py`` checks this
-    equals :func:`lay_out` on many sizes. An entry is a LayoutError where the size does
-    not fit the halls.
+    lengths: dict[str, float]  # longest link per tier, m
+    endpoints: dict[str, int]  # scale-out endpoints (servers or trays) per hall
+    halls: frozenset[str]  # halls holding any of its racks
+
+
+def _fit_of(layout: Layout) -> Fit:
+    """The Fit of a complete layout."""
+    halls = [r["building"] for r in layout.racks]
+    names, counts = np.unique(np.array(halls)[layout.endpoint_rack], return_counts=True) \
+        if layout.endpoint_rack is not None and layout.endpoint_rack.size else ([], [])
+    return Fit({t: layout.max_length(t) or 0.0 for t in ("node_leaf", "leaf_spine", "spine_core")},
+               {str(n): int(c) for n, c in zip(names, counts, strict=True)}, frozenset(halls))
+
+
+def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings: list[Building],
+              routes: list[Route], cabling: Cabling, need_hall: str | None = None,
+              ) -> list[Fit | LayoutError | None]:
+    """Longest link per tier, endpoints per hall and halls used, for many cluster sizes
+    in the same halls, fast.
+
+    Scalable units are placed in the same order whatever the size, so one placement of
+    as many SUs of the largest size as the halls hold gives every smaller size's server
+    and leaf racks (a prefix). Only the spines and cores, which move with the size, are
+    placed again per size. A size whose last SU is partial is laid out in full.
+    ``tests/test_layout.py`` checks this equals :func:`lay_out` on many sizes.
+
+    An entry is a LayoutError where the size does not fit the halls, and None where
+    ``need_hall`` is given and the size places no rack in that hall (the same size in the
+    halls without it is the same plan).
     """
-    slots = [s for b in buildings for s in rack_slots(b)]
-    out: list[dict[str, float] | LayoutError] = []
-    full = [sh for sh in shapes if sh.servers]
-    big = max(full, key=lambda sh: (sh.scalable_units, sh.servers), default=None)
-    base = None
-    if big is not None:
-        for candidate in sorted(full, key=lambda sh: -sh.scalable_units):
-            try:
-                base = lay_out(catalog, server_key, candidate, buildings, routes, cabling, slots)
-                big = candidate
-                break
-            except LayoutError:
-                continue
+    slots = [s for b in buildings for s in _hall_slots(b)]
     halls = {b.name: b for b in buildings}
     route_map = {(r.from_building, r.to_building): r for r in routes}
+    full = [sh for sh in shapes if sh.servers]
+    big = max(full, key=lambda sh: (sh.scalable_units, sh.servers), default=None)
+    base = _su_prefix(catalog, server_key, big, buildings, slots, route_map, cabling) if big else None
     split = ([s for s in slots if not s.in_mmr], [s for s in slots if s.in_mmr])
+    out: list[Fit | LayoutError | None] = []
     for sh in shapes:
         if not sh.servers:
-            out.append({})
+            out.append(Fit({}, {}, frozenset()))
             continue
-        prefix_ok = (base is not None and sh.scalable_units <= big.scalable_units
-                     and sh.servers == sh.scalable_units * sh.servers_per_su
+        prefix_ok = (base is not None and sh.servers == sh.scalable_units * sh.servers_per_su
                      and (sh.rails, sh.planes, sh.servers_per_su) == (big.rails, big.planes, big.servers_per_su)
-                     and all(big.servers_in_su(u) == sh.servers_per_su for u in range(sh.scalable_units)))
-        if not prefix_ok:
-            try:
-                lay = lay_out(catalog, server_key, sh, buildings, routes, cabling, slots)
-            except LayoutError as exc:
-                out.append(exc)
-                continue
-            out.append({t: lay.max_length(t) or 0.0 for t in ("node_leaf", "leaf_spine", "spine_core")})
+                     and big.servers_in_su(sh.scalable_units - 1) == sh.servers_per_su)  # SUs before it are full
+        if prefix_ok and sh.scalable_units > base.placed:
+            full_room = base.full_room
+            out.append(_full_error(catalog, server_key, sh, buildings, full_room) if full_room is not None
+                       else base.error or LayoutError("the halls are full"))
             continue
         try:
-            out.append(_prefix_max(base, sh, split, halls, route_map, cabling, buildings))
+            if prefix_ok:
+                fit = _prefix_fit(base, sh, split, halls, route_map, cabling, buildings, need_hall)
+            else:
+                fit = _fit_of(lay_out(catalog, server_key, sh, buildings, routes, cabling, slots))
         except LayoutError as exc:
             out.append(exc)
+            continue
+        out.append(None if need_hall is not None and fit is not None and need_hall not in fit.halls else fit)
     return out
 
 
-def _max_route(a_pts: list, b_pts: list, halls, routes, cabling: Cabling) -> float:
-    """Longest cable between any point of ``a_pts`` and any of ``b_pts``."""
-    if not a_pts or not b_pts:
-        return 0.0
-    a_same = {}
+_SLOTS: dict[str, list[Slot]] = {}
+_GEOMETRY = ("name", "polygon", "keep_out", "rack_width_m", "rack_depth_m", "aisle_m", "clearance_m",
+             "meet_me_room", "origin")
+
+
+def _hall_slots(b: Building) -> list[Slot]:
+    """rack_slots, cached by the hall's geometry: a hall and its converted self (or the
+    same hall in many plans) share their rack positions."""
+    key = repr([getattr(b, f) for f in _GEOMETRY])
+    if key not in _SLOTS:
+        if len(_SLOTS) > 256:
+            _SLOTS.clear()
+        _SLOTS[key] = rack_slots(b)
+    return _SLOTS[key]
+
+
+@dataclass
+class _Prefix:
+    """The SUs of the largest size that fit, placed once, with what each prefix needs."""
+
+    layout: Layout
+    placed: int  # SUs placed
+    su_halls: list[frozenset]  # halls of the racks of SUs 0..k-1 (cumulative)
+    su_endpoints: list[dict[str, int]]  # endpoints per hall of SUs 0..k-1 (cumulative)
+    leaves: dict[tuple[int, int], list]  # (plane, su) -> leaf rack points
+    error: LayoutError | None  # why no more SUs fit
+    full_room: int | None = None  # rack positions outside the MMR, when the halls are full
+    spans: dict[tuple[int, int, int], dict] = field(default_factory=dict)
+
+    def leaf_span(self, plane: int, start: int, end: int) -> dict:
+        """Summary of the leaf racks of one plane in SUs start..end-1 (memoised, grown by one SU)."""
+        key = (plane, start, end)
+        if key not in self.spans:
+            one = _summary(self.leaves.get((plane, end - 1), ())) if end > start else {}
+            self.spans[key] = _merge(self.leaf_span(plane, start, end - 1), one) if end - 1 > start else one
+        return self.spans[key]
+
+
+def _su_prefix(catalog, server_key, big: Shape, buildings, slots, route_map, cabling) -> _Prefix:
+    halls = {b.name: b for b in buildings}
+    layout = Layout(slots_total=len(slots), halls=halls)
+    placer = _Placer(slots, layout)
+    error, full_room = None, None
+    su_rack_end: list[int] = []
+    try:
+        _place(catalog, server_key, big, buildings, halls, placer, layout, su_rack_end=su_rack_end)
+    except _Full:
+        error, full_room = _full_error(catalog, server_key, big, buildings, len(placer.room)), len(placer.room)
+    except LayoutError as exc:  # a hall too hot for the server: no SU goes past it
+        error = exc
+    k = len(su_rack_end)
+    if k:
+        trimmed = dataclasses.replace(big, servers=k * big.servers_per_su, scalable_units=k, tiers=1)
+        _lengths(layout, trimmed, route_map, cabling)
+    per_su = big.servers_per_su
+    su_halls, su_endpoints = [], []
+    seen: set[str] = set()
+    count: dict[str, int] = {}
+    start = 0
+    for su, end in enumerate(su_rack_end):
+        seen |= {r["building"] for r in layout.racks[start:end]}
+        start = end
+        for rack in layout.endpoint_rack[su * per_su:(su + 1) * per_su]:
+            h = layout.racks[rack]["building"]
+            count[h] = count.get(h, 0) + 1
+        su_halls.append(frozenset(seen))
+        su_endpoints.append(dict(count))
+    leaves: dict[tuple[int, int], list] = {}
+    for (p, su, _r), rack in layout.leaf_rack.items():
+        if su < k:
+            leaves.setdefault((p, su), []).append(layout.rack_point(rack))
+    return _Prefix(layout, k, su_halls, su_endpoints, leaves, error, full_room)
+
+
+# A set of rack points is summarised, per hall, by the largest of x + y, x - y, -x + y
+# and -x - y over its points: the longest rectilinear distance between two sets, or from
+# a set to a point, follows from these four numbers (max |dx| + |dy| = max over the sign
+# pairs s of s.a - s.b), so no pair of points is ever visited.
+_SIGNS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+def _summary(points) -> dict[str, tuple[float, ...]]:
+    by_hall: dict[str, list[tuple[float, float]]] = {}
+    for h, x, y in points:
+        by_hall.setdefault(h, []).append((x, y))
+    return {h: (max(x + y for x, y in v), max(x - y for x, y in v), max(y - x for x, y in v),
+                -min(x + y for x, y in v)) for h, v in by_hall.items()}
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for h, v in b.items():
+        cur = out.get(h)
+        out[h] = v if cur is None else tuple(max(c, w) for c, w in zip(cur, v, strict=True))
+    return out
+
+
+def _max_route(a: dict, b: dict, halls, routes, cabling: Cabling) -> float:
+    """Longest cable between any point of set ``a`` and any of set ``b`` (summaries)."""
     best = 0.0
-    for hall_name in {p[0] for p in a_pts} | {p[0] for p in b_pts}:
-        a = np.array([(p[1], p[2]) for p in a_pts if p[0] == hall_name]).reshape(-1, 2)
-        b = np.array([(p[1], p[2]) for p in b_pts if p[0] == hall_name]).reshape(-1, 2)
-        a_same[hall_name] = a
-        if a.size and b.size:
-            rise = 2 * (halls[hall_name].tray_height_m - halls[hall_name].port_height_m)
-            horizontal = (np.abs(a[:, None, 0] - b[None, :, 0]) + np.abs(a[:, None, 1] - b[None, :, 1])).max()
-            best = max(best, (rise + horizontal) * (1 + cabling.slack_ratio) + cabling.service_loop_m)
-    for hall_a, a in a_same.items():
-        for hall_b in {p[0] for p in b_pts} - {hall_a}:
-            b = np.array([(p[1], p[2]) for p in b_pts if p[0] == hall_b]).reshape(-1, 2)
-            if not (a.size and b.size):
-                continue
-            start, end, path = route_terms(hall_a, hall_b, routes)
-            horizontal = (np.abs(a - np.array(start)).sum(axis=1).max() + path
-                          + np.abs(b - np.array(end)).sum(axis=1).max())
-            rise = (halls[hall_a].tray_height_m - halls[hall_a].port_height_m
-                    + halls[hall_b].tray_height_m - halls[hall_b].port_height_m)
+    for hall_a, pa in a.items():
+        for hall_b, pb in b.items():
+            if hall_a == hall_b:
+                rise = 2 * (halls[hall_a].tray_height_m - halls[hall_a].port_height_m)
+                horizontal = max(pa[i] + pb[3 - i] for i in range(4))
+            else:
+                start, end, path = route_terms(hall_a, hall_b, routes)
+                horizontal = (max(pa[i] - sx * start[0] - sy * start[1] for i, (sx, sy) in enumerate(_SIGNS))
+                              + path
+                              + max(pb[i] - sx * end[0] - sy * end[1] for i, (sx, sy) in enumerate(_SIGNS)))
+                rise = (halls[hall_a].tray_height_m - halls[hall_a].port_height_m
+                        + halls[hall_b].tray_height_m - halls[hall_b].port_height_m)
             best = max(best, (rise + horizontal) * (1 + cabling.slack_ratio) + cabling.service_loop_m)
     return best
 
 
-def _prefix_max(base: Layout, sh: Shape, split: tuple[list[Slot], list[Slot]], halls, routes,
-                cabling: Cabling, buildings: list[Building]) -> dict[str, float]:
+def _prefix_fit(base: _Prefix, sh: Shape, split: tuple[list[Slot], list[Slot]], halls, routes,
+                cabling: Cabling, buildings: list[Building], need_hall: str | None) -> Fit | None:
     k = sh.scalable_units
-    result = {"node_leaf": max(base.su_node_leaf_max[:k]), "leaf_spine": 0.0, "spine_core": 0.0}
-    if sh.tiers < 2:
-        return result
+    lay = base.layout
+    result = {"node_leaf": max(lay.su_node_leaf_max[:k]), "leaf_spine": 0.0, "spine_core": 0.0}
     per_rack = min(b.switches_per_network_rack for b in buildings)
     room, mmr = split
-    cursor = base.su_cursor[k - 1]
-    spine_keys = [(p, pod, j) for p in range(sh.planes) for pod in range(sh.pods) for j in range(sh.spines_per_pod)]
+    cursor = lay.su_cursor[k - 1]
+    spine_keys = [(p, pod, j) for p in range(sh.planes) for pod in range(sh.pods)
+                  for j in range(sh.spines_per_pod)] if sh.tiers >= 2 else []
     core_keys = [(p, j, c) for p in range(sh.planes) for j in range(sh.spines_per_pod)
                  for c in range(sh.cores_per_group)] if sh.tiers == 3 else []
     points: list[tuple[str, float, float]] = []
@@ -474,27 +587,31 @@ def _prefix_max(base: Layout, sh: Shape, split: tuple[list[Slot], list[Slot]], h
             else:
                 raise LayoutError("the halls are full: no room for the spine and core racks")
             points.append((slot.building, slot.x, slot.y))
+    used = base.su_halls[k - 1] | {p[0] for p in points}
+    if need_hall is not None and need_hall not in used:
+        return None
+    fit = Fit(result, dict(base.su_endpoints[k - 1]), frozenset(used))
+    if sh.tiers < 2:
+        return fit
     spine_rack = {key: points[i // per_rack] for i, key in enumerate(spine_keys)}
     n_spine_racks = math.ceil(len(spine_keys) / per_rack)
     core_rack = {key: points[n_spine_racks + i // per_rack] for i, key in enumerate(core_keys)}
-    leaf_points = {}
-    for (p, su, _r), rack in base.leaf_rack.items():
-        if su < k and p < sh.planes:
-            leaf_points.setdefault((p, su // sh.sus_per_pod), set()).add(base.rack_point(rack))
     best = 0.0
-    for (p, pod), leaves in leaf_points.items():
-        spines = sorted({spine_rack[(p, pod, j)] for j in range(sh.spines_per_pod)})
-        best = max(best, _max_route(sorted(leaves), spines, halls, routes, cabling))
+    for pod in range(sh.pods):
+        for p in range(sh.planes):
+            leaves = base.leaf_span(p, pod * sh.sus_per_pod, min(k, (pod + 1) * sh.sus_per_pod))
+            spines = _summary({spine_rack[(p, pod, j)] for j in range(sh.spines_per_pod)})
+            best = max(best, _max_route(leaves, spines, halls, routes, cabling))
     result["leaf_spine"] = best
     if sh.tiers == 3:
         best = 0.0
         for p in range(sh.planes):
             for j in range(sh.spines_per_pod):
-                spines = sorted({spine_rack[(p, pod, j)] for pod in range(sh.pods)})
-                cores = sorted({core_rack[(p, j, c)] for c in range(sh.cores_per_group)})
+                spines = _summary({spine_rack[(p, pod, j)] for pod in range(sh.pods)})
+                cores = _summary({core_rack[(p, j, c)] for c in range(sh.cores_per_group)})
                 best = max(best, _max_route(spines, cores, halls, routes, cabling))
         result["spine_core"] = best
-    return result
+    return fit
 
 
 def _room(rack: dict) -> tuple:

@@ -442,9 +442,11 @@ def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int], 
 
 
 def next_option(inp: ScenarioInputs, chosen: int):
-    """The next larger cluster of the same cooling variant (None at the largest)."""
+    """The next larger cluster of the same hall plan, or of a plan that extends it into
+    more halls (None at the largest)."""
     here = inp.options[chosen]
-    larger = [o for o in inp.options if o.variant == here.variant and o.servers > here.servers]
+    n = len(here.plan)
+    larger = [o for o in inp.options if o.plan[:n] == here.plan and o.servers > here.servers]
     if here.servers == 0:
         larger = [o for o in inp.options if o.servers > 0]
     return min(larger, key=lambda o: (o.servers, o.capex_total_usd), default=None)

@@ -169,6 +169,17 @@ class FleetMiners(Section):
     model: str = Field(description="miner key in the catalog")
     count: int = Field(ge=0, description="miners installed")
     salvage_usd: float = Field(0.0, ge=0, description="resale value per miner if removed, USD")
+    buildings: dict[str, int] = Field(
+        default_factory=dict, description="where they stand: miners per hall (adds up to count); a miner "
+        "kept beside the AI in a hall the AI takes is moved to a free miner position")
+
+    @model_validator(mode="after")
+    def _placed(self) -> FleetMiners:
+        if self.buildings and sum(self.buildings.values()) != self.count:
+            raise ValueError(f"buildings place {sum(self.buildings.values())} miners but count is {self.count}")
+        if any(n < 0 for n in self.buildings.values()):
+            raise ValueError("miners per hall must be 0 or more")
+        return self
 
 
 class BuyMiners(Section):
@@ -184,6 +195,8 @@ class Fleet(Section):
 
     miners: list[FleetMiners] = Field(default_factory=list)
     buy: list[BuyMiners] = Field(default_factory=list)
+    move_usd_per_miner: float = Field(0.0, ge=0, description="cost to move one miner to another hall "
+                                      "(uninstall, carry, reinstall), USD")
 
 
 class Workload(Section):
@@ -329,6 +342,12 @@ class Building(Section):
     max_kw_per_rack: float = Field(gt=0, description="cooling limit per rack position, kW")
     pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE of the AI load in this hall")
     conversion: Conversion | None = Field(None, description="an optional cooling conversion")
+    facility_usd_per_mw: float | None = Field(
+        None, ge=0, description="shell, cooling and electrical capex per MW of AI IT load placed in this "
+        "hall, USD (default: the scenario's); e.g. a new hall beside converted ones")
+    miner_positions: int | None = Field(
+        None, ge=0, description="miners the hall holds when it is used for mining; a hall that takes AI "
+        "racks holds none. Give it for every hall to let plans keep miners only where they fit")
     rack_width_m: float = Field(0.6, gt=0)
     rack_depth_m: float = Field(1.2, gt=0)
     rack_units: int = Field(42, ge=1, description="usable rack units")
@@ -449,6 +468,12 @@ class Site(Section):
             for b in sc.buildings or []:
                 if b not in names:
                     raise ValueError(f"scenario {name!r} names unknown building {b!r}")
+            if sc.buildings is not None and len(set(sc.buildings)) != len(sc.buildings):
+                raise ValueError(f"scenario {name!r} names a building twice")
+        for block in self.fleet.miners:
+            for b in block.buildings:
+                if b not in names:
+                    raise ValueError(f"fleet miners {block.model!r} stand in unknown building {b!r}")
         return self
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from planner.fabric import FabricError, FabricSpec, count_fabric, plan_shape
-from planner.layout import LayoutError, lay_out, max_lengths, rack_slots
+from planner.layout import LayoutError, fit_sizes, lay_out, rack_slots
 from planner.site import Building, Cabling
 
 SMALL = dict(name="small", polygon=[(0, 0), (10, 0), (10, 6), (0, 6)], max_kw_per_rack=40,
@@ -119,7 +119,7 @@ def test_too_hot_for_the_hall_is_a_clear_error(catalog):
 
 
 def test_fast_maxima_equal_full_layouts(catalog):
-    halls = [Building(name="a", polygon=[(0, 0), (60, 0), (60, 40), (0, 40)], max_kw_per_rack=40,
+    halls = [Building(name="a", polygon=[(0, 0), (60, 0), (60, 10), (0, 10)], max_kw_per_rack=40,
                       meet_me_room={"polygon": [(50, 0), (60, 0), (60, 6), (50, 6)]}),
              Building(name="b", polygon=[(0, 0), (60, 0), (60, 40), (0, 40)], max_kw_per_rack=40, origin=(0, 60))]
     from planner.site import Route
@@ -127,15 +127,32 @@ def test_fast_maxima_equal_full_layouts(catalog):
     routes = [Route(**{"from": "b", "to": "a", "polyline": [(60, 80), (70, 80), (70, 3), (60, 3)]})]
     shapes = [plan_shape(FabricSpec(servers=n, server="dgx-h100", leaf_switch="qm9700"), catalog)
               for n in (1, 31, 32, 64, 95, 256, 288, 512, 1024, 1200)]
-    fast = max_lengths(catalog, "dgx-h100", shapes, halls, routes, Cabling())
+    fast = fit_sizes(catalog, "dgx-h100", shapes, halls, routes, Cabling())
     for shape, m in zip(shapes, fast, strict=True):
         if isinstance(m, LayoutError):
             with pytest.raises(LayoutError):
                 lay_out(catalog, "dgx-h100", shape, halls, routes, Cabling())
             continue
         full = lay_out(catalog, "dgx-h100", shape, halls, routes, Cabling())
-        for tier, value in m.items():
+        for tier, value in m.lengths.items():
             assert value == pytest.approx(full.max_length(tier) or 0.0), (shape.servers, tier)
+        # endpoints per hall and the halls used, counted from the full layout's racks
+        by_hall = {}
+        for rack in full.endpoint_rack:
+            by_hall[full.racks[rack]["building"]] = by_hall.get(full.racks[rack]["building"], 0) + 1
+        assert m.endpoints == by_hall, shape.servers
+        assert sum(m.endpoints.values()) == shape.servers
+        assert m.halls == {r["building"] for r in full.racks}, shape.servers
+    # asked for the sizes that reach hall b only: the others are None, the rest unchanged
+    only_b = fit_sizes(catalog, "dgx-h100", shapes, halls, routes, Cabling(), need_hall="b")
+    for m, mb in zip(fast, only_b, strict=True):
+        if isinstance(m, LayoutError):
+            assert isinstance(mb, LayoutError)
+        elif "b" in m.halls:
+            assert mb == m
+        else:
+            assert mb is None
+    assert any(mb is None for mb in only_b) and any(isinstance(mb, type(fast[0])) and mb for mb in only_b)
 
 
 def test_copper_splitter_joins_single_and_twin_cages(catalog):
@@ -214,7 +231,7 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     path = write_site(CONVERSION_SITE.format(server="gb200-nvl72", usd_per_mw=2.0e6))
     result = solve(build_model(prepare(load_site(path), catalog, "retrofit")))
     assert result.option.servers >= 1
-    assert result.option.variant == "converted"
+    assert result.option.plan == (("mine-hall", "converted"),)
     assert result.option.pue == 1.15
     it_mw = result.option.it_power_w / 1e6
     assert result.option.capex_usd["cooling_conversion"] == pytest.approx(it_mw * 2.0e6)
@@ -230,8 +247,8 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
 
     dear = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=1.0e9), "dear.toml")
     free = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=0.0), "free.toml")
-    assert solve(build_model(prepare(load_site(dear), catalog, "retrofit"))).option.variant == ""
-    assert solve(build_model(prepare(load_site(free), catalog, "retrofit"))).option.variant == "converted"
+    assert solve(build_model(prepare(load_site(dear), catalog, "retrofit"))).option.plan == (("mine-hall", "as built"),)
+    assert solve(build_model(prepare(load_site(free), catalog, "retrofit"))).option.plan == (("mine-hall", "converted"),)
 
 
 def test_graph_positions_and_floorplan_figure(tmp_path, catalog):

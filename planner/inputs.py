@@ -451,6 +451,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
                 facility_mw=m.power_w / 1e6 * (site.cooling.mining_pue + profile.delta()),
                 opex_usd_per_month=m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
                 unit_cost_usd=cost, name=m.key,
+                placed=dict(site.fleet.miners[i].buildings) if section == "miners" else {},
             ))
         keys = [b.key for b in miners]
         if len(keys) != len(set(keys)):
@@ -480,6 +481,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
         ai_interruptible=ai.interruptible, expansion_mw=expansion.add_mw if expansion else 0.0,
         expansion_usd=expansion.usd if expansion else 0.0,
+        hall_positions={b.name: b.miner_positions or 0 for b in site.buildings}
+        if any(b.miner_positions is not None for b in site.buildings) else {},
+        move_usd_per_miner=site.fleet.move_usd_per_miner,
     )
 
 

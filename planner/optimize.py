@@ -51,6 +51,7 @@ class PlanModel:
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
     meaning: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
+    moved: dict[str, Any] = field(default_factory=dict)  # block -> miners moved to another hall
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Result:
     running: dict[str, Any] = field(default_factory=dict)  # block -> miners running per step
     running_before: dict[str, Any] = field(default_factory=dict)  # before the AI start
     expanded: bool = False  # the grid expansion is bought
+    miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
 
     @property
     def option(self):
@@ -120,6 +122,12 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     for b in inputs.miners:
         model.meaning[f"miners_before__{safe(b.key)}"] = f"existing {b.key} miners run before the AI start"
         model.meaning[f"miners_with_ai__{safe(b.key)}"] = f"existing {b.key} miners run beside the AI"
+    if inputs.miners_with_ai and inputs.miner_space:
+        for b in inputs.miners:
+            if b.placed:
+                name = f"moved__{safe(b.key)}"
+                model.moved[b.key] = _var(prob, name, 0, b.count, "Continuous")
+                model.meaning[name] = f"{b.key} miners moved out of halls the AI takes"
     if elastic:
         model.elastic = {f: _var(prob, f"slack__{f}", 0, None, "Continuous") for f in FAMILIES}
 
@@ -129,6 +137,8 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     add_miner_continuity(model)
     add_miner_dispatch(model)
     add_grid_capacity(model)
+    add_miner_space(model)
+    add_miner_moves(model)
     add_min_gpus(model)
     add_capex_budget(model)
     model.build_seconds = time.perf_counter() - t0
@@ -172,6 +182,9 @@ def add_objective(model: PlanModel) -> None:
             coef = inp.dispatch_coefficients(b, "before")
             expr += pulp.LpAffineExpression(list(zip(model.run_before[b.key], coef.tolist(), strict=True)))
     expr += sum(b.salvage_usd * b.count for b in inp.miners if not b.new)
+    for b in inp.miners:
+        if b.key in model.moved:
+            expr -= inp.move_usd_per_miner * inp.start_discount() * model.moved[b.key]
     if model.expand is not None:
         expr -= inp.expansion_usd * model.expand
     if model.elastic:
@@ -301,6 +314,54 @@ def add_grid_capacity(model: PlanModel) -> None:
             model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
 
 
+def add_miner_space(model: PlanModel) -> None:
+    """Miners stand only on miner positions (when the halls give them):
+
+    before the AI:  sum_b x0_b <= P
+    beside the AI:  sum_b x1_b + sum_k L_k y_k <= P
+
+    P: the site's miner positions; L_k: the positions of the halls cluster option k puts
+    racks in (a hall that takes AI racks holds no miners).
+    """
+    import pulp
+
+    inp = model.inputs
+    if not inp.miner_space or not inp.miners:
+        return
+    total = sum(inp.hall_positions.values())
+    if inp.miners_before_ai:
+        model.problem += pulp.lpSum(model.keep_before.values()) <= total, "miner_space_before_ai"
+        model.meaning["miner_space_before_ai"] = "miner positions before the AI start"
+    if inp.miners_with_ai:
+        taken = [(model.size[i], float(inp.positions_taken(o))) for i, o in enumerate(inp.options)
+                 if inp.positions_taken(o)]
+        expr = pulp.lpSum(model.keep_with_ai.values()) + pulp.LpAffineExpression(taken)
+        model.problem += expr <= total, "miner_space_with_ai"
+        model.meaning["miner_space_with_ai"] = "miner positions left by the AI halls"
+
+
+def add_miner_moves(model: PlanModel) -> None:
+    """x1_b - m_b + sum_k N_bk y_k <= n_b, i.e. m_b >= x1_b - (n_b - sum_k N_bk y_k): miners
+    kept beside the AI beyond those already standing in halls the AI leaves free are moved
+    (and pay the move cost).
+
+    n_b: miners of block b; N_bk: those of them standing in halls cluster option k takes.
+    """
+    import pulp
+
+    inp = model.inputs
+    for b in inp.miners:
+        moved = model.moved.get(b.key)
+        if moved is None:
+            continue
+        terms = [(model.size[i], float(inp.must_move(b, o))) for i, o in enumerate(inp.options)
+                 if inp.must_move(b, o)]
+        expr = pulp.LpAffineExpression([(model.keep_with_ai[b.key], 1.0), (moved, -1.0), *terms])
+        name = f"miner_moves__{safe(b.key)}"
+        model.problem += expr <= b.count, name
+        model.meaning[name] = f"{b.key} miners kept in halls the AI takes are moved"
+
+
 def add_min_gpus(model: PlanModel) -> None:
     """sum_k (G_k / R_k) y_k >= 1: the chosen cluster has at least the GPUs its server needs.
 
@@ -389,9 +450,17 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     expanded = bool(model.expand is not None and (model.expand.value() or 0) > 0.5)
     running, running_before = _series_values(model.run), _series_values(model.run_before)
     with_ai = _trim_idle(inp, with_ai, running)
+    moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
+             if b.placed and inp.miners_with_ai}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded)
+                  model.build_seconds, seconds, running, running_before, expanded, moved)
+
+
+def moved_miners(inp: ScenarioInputs, block, option, kept: int) -> int:
+    """Miners of an existing block kept beside the AI that stood in halls the AI takes:
+    the kept ones are first those already in free halls."""
+    return max(0, kept - (block.count - inp.must_move(block, option)))
 
 
 def _trim_idle(inp: ScenarioInputs, kept: dict[str, int], running: dict[str, np.ndarray]) -> dict[str, int]:
@@ -480,6 +549,16 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
         extra = f" ({int(tight.sum())} of {inp.profile.steps} steps)" if inp.profile.steps > 1 else ""
         out.append(f"grid capacity: {load[worst]:.3f} MW of {caps[worst]:g} MW used with the AI load{where}{extra}")
+    if inp.miner_space and inp.miners_with_ai and inp.miners:
+        here = inp.options[chosen]
+        free = sum(inp.hall_positions.values()) - inp.positions_taken(here)
+        kept = sum(with_ai.values())
+        wants = any(with_ai.get(b.key, 0) < (before.get(b.key, 0) if inp.miners_before_ai else b.count)
+                    and bool((b.margin_usd_per_hour(inp.profile.price_usd_per_mwh) > 0).any()) for b in inp.miners)
+        if wants and kept >= free:
+            taken = ", ".join(h.name for h in here.halls if inp.hall_positions.get(h.name))
+            out.append(f"miner space: {kept:,} miners beside the AI fill the {free:,} free miner positions"
+                       + (f" (the AI takes {taken})" if taken else ""))
     steps_before = [float(np.max(b.facility_mw)) for b in inp.miners if inp.miners_before_ai
                     and before.get(b.key, 0) < b.count and inp.miner_before_value(b) > 0]
     caps = inp.profile.capacity_mw

@@ -90,6 +90,42 @@ def extra_capex(result: Result) -> float:
     return miners_capex(result) + (result.inputs.expansion_usd if result.expanded else 0.0)
 
 
+def moves_cost(result: Result) -> float:
+    """Cost of moving miners out of the halls the AI takes (paid at the AI start)."""
+    return result.inputs.move_usd_per_miner * sum(result.miners_moved.values())
+
+
+def facility_rows(result: Result) -> list[dict[str, Any]]:
+    """BOM rows of the facility: the cooling conversion of each converted hall, the shell,
+    cooling and electrical capex, and the miners moved out of the AI halls."""
+    inp, opt = result.inputs, result.option
+    rows = []
+
+    def row(part: str, description: str, usd: float, source: str, quantity: int = 1) -> None:
+        rows.append({"scenario": inp.scenario, "category": "facility", "part": part, "description": description,
+                     "quantity": quantity, "unit_cost_usd": usd / quantity if quantity else None,
+                     "extended_cost_usd": usd, "unit_power_w": None, "extended_power_w": None, "source": source})
+
+    by_name = {b.name: b for b in inp.halls}
+    for h in opt.halls:
+        if h.use == "converted":
+            usd = h.it_w / 1e6 * by_name[h.name].conversion.usd_per_mw
+            row("cooling-conversion", f"cooling conversion of {h.name} to {by_name[h.name].conversion.cooling} "
+                f"for {h.it_w / 1e6:.3f} MW of AI IT load", usd, "site file buildings.*.conversion.usd_per_mw")
+    facility = opt.capex_usd["facility"]
+    if facility:
+        where = f" in {', '.join(f'{h.name} ({h.use})' for h in opt.halls)}" if opt.halls else ""
+        own = any(by_name[h.name].facility_usd_per_mw is not None for h in opt.halls)
+        row(f"{inp.kind}-facility", f"{inp.kind} shell, cooling and electrical for "
+            f"{opt.it_power_w / 1e6:.3f} MW of AI IT load{where}", facility,
+            "site file scenarios.*.facility_usd_per_mw" + (" and buildings.*.facility_usd_per_mw" if own else ""))
+    moved = sum(result.miners_moved.values())
+    if moved:
+        row("miner-move", "miners moved out of the halls the AI takes to free miner positions",
+            moves_cost(result), "site file fleet.move_usd_per_miner", moved)
+    return rows
+
+
 def cash_flows(result: Result) -> list[float]:
     """Monthly cash flows of the chosen plan.
 
@@ -112,6 +148,7 @@ def cash_flows(result: Result) -> list[float]:
         flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if m >= inp.ai_start_month else 0.0)
     flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners
                         if inp.miners_before_ai or not b.new)
+    flows[start] -= moves_cost(result)
     return flows
 
 
@@ -296,13 +333,18 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "facility_power_mw": round(with_ai, 6),
         "facility_power_before_ai_mw": round(before, 6),
         "energy_mwh_per_year": round(energy, 3),
-        "capex_usd": round(opt.capex_total_usd + extra_capex(result), 2),
+        "capex_usd": round(opt.capex_total_usd + extra_capex(result) + moves_cost(result), 2),
         "capex_breakdown_usd": {**{k: round(v, 2) for k, v in opt.capex_usd.items()},
                                 "new_miners": round(miners_capex(result), 2),
-                                "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2)},
+                                "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2),
+                                "miner_moves": round(moves_cost(result), 2)},
         "grid_expansion_mw": inp.expansion_mw if result.expanded else 0.0,
         "miners_bought": sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
-        "cooling": "converted" if opt.variant else "as built",
+        "cooling": "converted" if opt.converts else "as built",
+        "halls": [{"name": h.name, "use": h.use, "ai_it_mw": round(h.it_w / 1e6, 6)} for h in opt.halls],
+        "miners_moved": sum(result.miners_moved.values()),
+        "miner_positions_free": (sum(inp.hall_positions.values()) - inp.positions_taken(opt)
+                                 if inp.miner_space else None),
         "ai_pue": opt.pue,
         "opex_usd_per_year": round(energy_cost + fixed, 2),
         "energy_cost_usd_per_year": round(energy_cost, 2),
@@ -428,26 +470,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 "quantity": 1, "unit_cost_usd": inp.expansion_usd, "extended_cost_usd": inp.expansion_usd,
                 "unit_power_w": None, "extended_power_w": None, "source": "site file grid.expansion",
             })
-        conversion = opt.capex_usd.get("cooling_conversion", 0.0)
-        if conversion:
-            halls = ", ".join(b.name for b in inp.halls if b.conversion)
-            rows.append({
-                "scenario": inp.scenario, "category": "facility", "part": "cooling-conversion",
-                "description": f"cooling conversion of {halls} for {opt.it_power_w / 1e6:.3f} MW of AI IT load",
-                "quantity": 1, "unit_cost_usd": conversion, "extended_cost_usd": conversion,
-                "unit_power_w": None, "extended_power_w": None,
-                "source": "site file buildings.*.conversion.usd_per_mw",
-            })
-        facility = opt.capex_usd["facility"]
-        if facility:
-            rows.append({
-                "scenario": inp.scenario, "category": "facility", "part": f"{inp.kind}-facility",
-                "description": f"{inp.kind} shell, cooling and electrical for "
-                               f"{opt.it_power_w / 1e6:.3f} MW of AI IT load",
-                "quantity": 1, "unit_cost_usd": facility, "extended_cost_usd": facility,
-                "unit_power_w": None, "extended_power_w": None,
-                "source": "site file scenarios.*.facility_usd_per_mw",
-            })
+        rows += facility_rows(result)
     for name, net in other_networks(result, catalog).items():
         key, n = net["access_switch"], net["access_switches"]
         sw = catalog.switches[key]

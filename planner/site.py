@@ -470,10 +470,6 @@ class Site(Section):
                     raise ValueError(f"scenario {name!r} names unknown building {b!r}")
             if sc.buildings is not None and len(set(sc.buildings)) != len(sc.buildings):
                 raise ValueError(f"scenario {name!r} names a building twice")
-        for block in self.fleet.miners:
-            for b in block.buildings:
-                if b not in names:
-                    raise ValueError(f"fleet miners {block.model!r} stand in unknown building {b!r}")
         return self
 
 
@@ -606,4 +602,33 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
         if catalog.find(key) is None:
             problems.append(Problem(shown, f"costs.{key}", "unknown part", loaded.line("costs", key),
                                     did_you_mean(key, catalog.part_keys())))
+    return problems + check_miner_places(loaded)
+
+
+def check_miner_places(loaded: LoadedSite) -> list[Problem]:
+    """Miners stand in halls that exist and hold them: per hall at most its positions, and
+    the whole fleet within all positions (when halls give positions)."""
+    site, shown = loaded.site, display_path(loaded.path)
+    problems: list[Problem] = []
+    names = [b.name for b in site.buildings]
+    for i, block in enumerate(site.fleet.miners):
+        for hall in block.buildings:
+            if hall not in names:
+                loc = ("fleet", "miners", i, "buildings", hall)
+                problems.append(Problem(shown, dotted(loc), "unknown building", loaded.line(*loc),
+                                        did_you_mean(hall, names)))
+    if not any(b.miner_positions is not None for b in site.buildings):
+        return problems
+    for j, b in enumerate(site.buildings):
+        placed = sum(block.buildings.get(b.name, 0) for block in site.fleet.miners)
+        if placed > (b.miner_positions or 0):
+            loc = ("buildings", j, "miner_positions")
+            problems.append(Problem(shown, dotted(loc), f"{placed} fleet miners stand in {b.name!r} but it has "
+                                    f"{b.miner_positions or 0} miner positions", loaded.line(*loc) or
+                                    loaded.line("buildings", j)))
+    total = sum(b.miner_positions or 0 for b in site.buildings)
+    fleet = sum(block.count for block in site.fleet.miners)
+    if fleet > total:
+        problems.append(Problem(shown, "fleet.miners", f"{fleet} miners but the buildings give {total} miner "
+                                "positions", loaded.line("fleet", "miners")))
     return problems

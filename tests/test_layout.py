@@ -247,8 +247,8 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
 
     dear = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=1.0e9), "dear.toml")
     free = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=0.0), "free.toml")
-    assert solve(build_model(prepare(load_site(dear), catalog, "retrofit"))).option.plan == (("mine-hall", "as built"),)
-    assert solve(build_model(prepare(load_site(free), catalog, "retrofit"))).option.plan == (("mine-hall", "converted"),)
+    for path, use in ((dear, "as built"), (free, "converted")):
+        assert solve(build_model(prepare(load_site(path), catalog, "retrofit"))).option.plan == (("mine-hall", use),)
 
 
 def test_graph_positions_and_floorplan_figure(tmp_path, catalog):

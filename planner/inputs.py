@@ -425,7 +425,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
     profile = price_profile(loaded, capacity, cache)
 
-    key = options_key(loaded, scenario, catalog) if cache is not None else None
+    key = okey = options_key(loaded, scenario, catalog) if cache is not None else None
     if key is not None and key in cache:
         options, option_prices, warnings, capped_by, min_gpus, workload_gpus = cache[key]
         prices.update(option_prices)
@@ -465,6 +465,15 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
                                   f"{scenario!r} starts its AI load at month {start}",
                                   loaded.line("grid", "expansion"),
                                   "lengthen the scenario's build_months or shorten ready_months")])
+    positions = ({b.name: b.miner_positions or 0 for b in site.buildings}
+                 if any(b.miner_positions is not None for b in site.buildings) else {})
+    distinct_key = (okey, tuple(sorted(positions.items())), tuple(tuple(sorted(b.placed.items())) for b in miners))
+    if cache is not None and distinct_key in cache:
+        options = cache[distinct_key]
+    else:
+        options = _distinct(options, positions, miners)
+        if cache is not None:
+            cache[distinct_key] = options
     return ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
         profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
@@ -481,10 +490,30 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
         ai_interruptible=ai.interruptible, expansion_mw=expansion.add_mw if expansion else 0.0,
         expansion_usd=expansion.usd if expansion else 0.0,
-        hall_positions={b.name: b.miner_positions or 0 for b in site.buildings}
-        if any(b.miner_positions is not None for b in site.buildings) else {},
+        hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
     )
+
+
+def _distinct(options: list[ClusterOption], positions: dict[str, int], miners: list[MinerBlock]
+              ) -> list[ClusterOption]:
+    """Drop an option that the model cannot tell from an earlier one: the same size,
+    server, optics, capex, power, PUE and floor space for the miners, in other halls
+    (e.g. AI in hall-1 and hall-4 against hall-1 and hall-2). The earlier plan, in the
+    halls' listed order, is kept, so that ties go to the first halls and not to the solver."""
+    seen: set = set()
+    out = []
+    for o in options:
+        key = (o.server, o.optics, o.servers, o.gpus, o.required_gpus, o.server_power_w, o.network_power_w, o.pue,
+               tuple(sorted(o.capex_usd.items())),
+               sum(positions.get(h.name, 0) for h in o.halls),
+               tuple(sum(b.placed.get(h.name, 0) for h in o.halls) for b in miners),
+               tuple(sorted((t, dataclasses.replace(m, length_m=0.0)) for t, m in o.fabric.media.items()))
+               if o.fabric is not None else None)  # the same media (the longest link may differ)
+        if key not in seen:
+            seen.add(key)
+            out.append(o)
+    return out
 
 
 def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:

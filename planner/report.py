@@ -23,6 +23,7 @@ SUMMARY_ROWS = [
     ("status", "status", "str"), ("server", "server", "str"), ("GPUs", "gpus", "int"),
     ("GPU servers", "gpu_servers", "int"), ("miners (with AI)", "miners", "int"),
     ("miners before AI", "miners_before_ai", "int"), ("miners bought", "miners_bought", "int"),
+    ("miners moved", "miners_moved", "int"), ("AI halls", "hall_plan", "str"),
     ("hashrate, TH/s", "hashrate_ths", "int"), ("IT power, MW", "it_power_mw", "f2"),
     ("facility power, MW", "facility_power_mw", "f2"), ("grid capacity, MW", "grid_capacity_mw", "f1"),
     ("energy, MWh/yr", "energy_mwh_per_year", "int"), ("capex, M USD", "capex_usd", "musd"),
@@ -342,6 +343,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "miners_bought": sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
         "cooling": "converted" if opt.converts else "as built",
         "halls": [{"name": h.name, "use": h.use, "ai_it_mw": round(h.it_w / 1e6, 6)} for h in opt.halls],
+        "hall_plan": opt.variant or "-",
         "miners_moved": sum(result.miners_moved.values()),
         "miner_positions_free": (sum(inp.hall_positions.values()) - inp.positions_taken(opt)
                                  if inp.miner_space else None),

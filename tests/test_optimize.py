@@ -174,7 +174,9 @@ def test_objective_equals_npv_of_the_cash_flows(write_site, catalog, scenario):
     from .conftest import SITES
 
     text = (SITES / "xinjiang-mine.toml").read_text().replace(
-        "salvage_usd = 0.0", "salvage_usd = 150.0").replace("count = 40000", "count = 5000")
+        "salvage_usd = 0.0", "salvage_usd = 150.0").replace("count = 40000", "count = 5000").replace(
+        "hall-1 = 10000, hall-2 = 10000, hall-3 = 10000, hall-4 = 10000",
+        "hall-1 = 2000, hall-2 = 1000, hall-3 = 1000, hall-4 = 1000")  # some stand where the AI goes
     result = _solve(write_site(text), catalog, scenario)
     assert result.status is Status.OPTIMAL
     flows = cash_flows(result)

@@ -135,6 +135,11 @@ def _print_binding(doc: dict, console) -> None:
     for name, sc in doc["scenarios"].items():
         for line in sc.get("binding_constraints", []):
             console.print(f"  {name}: binds: {line}")
+        uplift = sc.get("redispatch_uplift_usd")
+        if uplift and sc.get("npv_usd") and abs(uplift) >= 1e-3 * abs(sc["npv_usd"]):
+            console.print(f"  {name}: note: the plan runs one dispatch of the price year in every year; "
+                          f"re-dispatched month by month at each month's hashprice, the same miners would "
+                          f"add {uplift / 1e6:,.1f} M USD of NPV")
     warnings = dict.fromkeys(w for sc in doc["scenarios"].values() for w in sc.get("warnings", []))
     for line in warnings:
         console.print(f"warning: {line}", style="yellow")

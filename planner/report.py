@@ -10,7 +10,7 @@ import numpy as np
 from planner import __version__
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_YEAR, irr, npv, payback_years
-from planner.optimize import Result, Status, facility_mw
+from planner.optimize import Result, Status, facility_mw, grid_load
 
 BOM_COLUMNS = [
     "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
@@ -151,6 +151,52 @@ def cash_flows(result: Result) -> list[float]:
                         if inp.miners_before_ai or not b.new)
     flows[start] -= moves_cost(result)
     return flows
+
+
+def redispatch_uplift(result: Result) -> float | None:
+    """What re-dispatching the kept miners month by month would add to the NPV, USD.
+
+    The plan runs one dispatch of the price year in every year (its value follows the
+    hashprice path, but the steps in which a miner runs do not). Here, with the same AI
+    load and the same kept miners, each month m is dispatched again at its own hashprice:
+    in each step the blocks run in order of margin per MW while the headroom lasts,
+
+        run_bt(m) = min(x1_b, headroom left / u_bt)   if  R_b f(m) > u_bt p_t,  else 0
+
+    which is the best dispatch of that month (a fractional knapsack per step). The sum of
+    the discounted monthly gains over the plan's dispatch is >= 0, and 0 when the
+    hashprice does not change (no growth, no halving). None without a dispatch.
+    """
+    from planner.economics import monthly_rate
+
+    inp = result.inputs
+    if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
+        return None
+    p = inp.profile
+    load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai)
+    ai = load - sum(b.facility_mw * result.miners_with_ai.get(b.key, 0) for b in inp.miners)
+    caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
+    rm = monthly_rate(inp.discount_rate)
+    start = min(inp.ai_start_month, inp.horizon_months)
+    plan_units = {b.key: result.running[b.key] for b in inp.miners}
+    uplift = 0.0
+    for m in range(start, inp.horizon_months):
+        f = inp.revenue_factor(m)
+        left = np.maximum(caps - ai, 0.0)
+        margins = {b.key: b.revenue_usd_per_hour * f - b.facility_mw * p.price_usd_per_mwh for b in inp.miners}
+        best = np.zeros(p.steps)
+        # in each step, the blocks by margin per MW, best first
+        per_mw = np.array([np.broadcast_to(margins[b.key] / b.facility_mw, (p.steps,)) for b in inp.miners])
+        ranks = np.argsort(-per_mw, axis=0)
+        for rank in ranks:
+            for i, b in enumerate(inp.miners):
+                sel = (rank == i) & (margins[b.key] > 0)
+                run = np.minimum(float(result.miners_with_ai.get(b.key, 0)), left / b.facility_mw) * sel
+                best += run * margins[b.key]
+                left = left - run * b.facility_mw
+        plan = sum(plan_units[b.key] * margins[b.key] for b in inp.miners)
+        uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / 12
+    return uplift
 
 
 def dispatch_rows(result: Result) -> list[dict[str, Any]]:
@@ -352,6 +398,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "energy_cost_usd_per_year": round(energy_cost, 2),
         "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
         "price_profile": inp.profile.source,
+        "redispatch_uplift_usd": None if (up := redispatch_uplift(result)) is None else round(up, 2),
         "miner_utilisation": round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
         "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
         "npv_usd": round(npv(flows, inp.discount_rate), 2),

@@ -291,3 +291,28 @@ def test_bad_miner_placement_is_a_clear_error(write_site, capsys, edit, needle, 
     assert "Traceback" not in err
     for text in expected:
         assert text in err, (text, err)
+
+
+def test_redispatch_uplift_is_zero_without_a_hashprice_path_and_positive_with_one(catalog, tmp_path):
+    """With a constant hashprice, the plan's dispatch is already each month's best (the
+    threshold rule), so re-dispatching adds nothing. With a halving and network growth, a
+    month-by-month threshold beats one dispatch for all years, by a positive amount, and
+    the hourly NPV of the plan itself is unchanged (the check only reads the result)."""
+    from planner.report import redispatch_uplift
+
+    from .conftest import SITES
+
+    text = (SITES / "texas-hybrid.toml").read_text()
+    text = text.replace('file = "data/', f'file = "{(SITES / "data").as_posix()}/')
+    flat = tmp_path / "flat.toml"
+    flat.write_text(text)
+    result = solve(build_model(prepare(load_site(flat), catalog, "hybrid")))
+    assert redispatch_uplift(result) == pytest.approx(0.0, abs=1e-3)
+    path = tmp_path / "path.toml"
+    path.write_text(text.replace("pool_fee = 0.02", "pool_fee = 0.02\nnetwork_hashrate_growth_per_year = 0.25\n"
+                                 "months_to_next_halving = 17"))
+    result = solve(build_model(prepare(load_site(path), catalog, "hybrid")))
+    uplift = redispatch_uplift(result)
+    assert uplift > 1e-4 * result.objective_usd
+    summary = scenario_summary(result, catalog)
+    assert summary["redispatch_uplift_usd"] == pytest.approx(uplift, abs=0.01)

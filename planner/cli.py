@@ -101,7 +101,7 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
 def _summary_table(doc: dict, highlight: bool = False):
     from rich.table import Table
 
-    from planner.report import SUMMARY_ROWS
+    from planner.report import SUMMARY_ROWS, format_cell
 
     names = list(doc["scenarios"])
     table = Table(title=f"{doc['site']}  (solver: {doc['solver']})")
@@ -109,23 +109,8 @@ def _summary_table(doc: dict, highlight: bool = False):
     for n in names:
         table.add_column(n, justify="right")
 
-    def fmt(value, kind):
-        if value is None:
-            return "-"
-        if kind == "musd":
-            return f"{value / 1e6:,.1f}"
-        if kind == "int":
-            return f"{value:,.0f}"
-        if kind == "f1":
-            return f"{value:,.1f}"
-        if kind == "f2":
-            return f"{value:,.2f}"
-        if kind == "dict":
-            return ", ".join(f"{k} {v:,}" for k, v in value.items() if v) or "0"
-        return str(value)
-
     for label, key, kind in SUMMARY_ROWS:
-        cells = [fmt(doc["scenarios"][n].get(key), kind) for n in names]
+        cells = [format_cell(doc["scenarios"][n].get(key), kind) for n in names]
         style = "bold" if highlight and len(set(cells)) > 1 else None
         table.add_row(label, *cells, style=style)
     return table
@@ -280,7 +265,7 @@ def compare_cmd(
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.errors import Problem, did_you_mean
     from planner.export import atomic_file, write_csv
-    from planner.report import SUMMARY_ROWS, summary
+    from planner.report import SUMMARY_ROWS, in_label_unit, summary
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -290,10 +275,10 @@ def compare_cmd(
     doc = summary(loaded.site.name, results, cat, solver)
     names = list(doc["scenarios"])
     rows = []
-    for label, key, _kind in SUMMARY_ROWS:
+    for label, key, kind in SUMMARY_ROWS:
         row = {"metric": label}
         for n in names:
-            value = doc["scenarios"][n].get(key)
+            value = in_label_unit(doc["scenarios"][n].get(key), kind)
             row[n] = json.dumps(value) if isinstance(value, dict | list) else value
         rows.append(row)
     rows.append({"metric": "recommendation", **{n: ("yes" if n == doc["recommendation"]["scenario"] else "")

@@ -35,6 +35,29 @@ SUMMARY_ROWS = [
 ]
 
 
+def in_label_unit(value, kind: str):
+    """A summary value in the unit its SUMMARY_ROWS label names (M USD for "musd")."""
+    return value / 1e6 if kind == "musd" and isinstance(value, int | float) else value
+
+
+def format_cell(value, kind: str) -> str:
+    """A summary value as the tables show it, in its label's unit."""
+    if value is None:
+        return "-"
+    if kind == "musd":
+        return f"{value / 1e6:,.1f}"
+    if kind == "int":
+        return f"{value:,.0f}"
+    if kind == "f1":
+        return f"{value:,.1f}"
+    if kind == "f2":
+        return f"{value:,.2f}"
+    if kind == "dict":
+        return ", ".join(f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
+                         for k, v in value.items() if v) or "0"
+    return str(value)
+
+
 def miner_running(result: Result) -> dict[str, np.ndarray]:
     """Miners running beside the AI in each step (the dispatch, or all kept ones)."""
     inp = result.inputs

@@ -235,3 +235,10 @@ def test_compare_writes_compare_csv(capsys, tmp_path):
     assert rows[0] == ["metric", "retrofit", "hybrid"]
     assert any(r[0] == "NPV, M USD" and float(r[2]) > 0 for r in rows)
     assert "Recommendation" in text
+    # values are in their label's unit: the NPV row in M USD, as summary.json gives it in USD
+    code, _, _ = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(tmp_path / "s"), "-q")
+    import json as _json
+
+    npv = _json.loads((tmp_path / "s" / "summary.json").read_text())["scenarios"]["hybrid"]["npv_usd"]
+    row = next(r for r in rows if r[0] == "NPV, M USD")
+    assert float(row[2]) == pytest.approx(npv / 1e6)

@@ -313,15 +313,15 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
-        from planner.report import SUMMARY_ROWS
+        from planner.report import SUMMARY_ROWS, format_cell
 
         doc = self.session.summary
         names = list(doc["scenarios"])
         table = self.query_one("#compare", DataTable)
         table.clear(columns=True)
         table.add_columns("", *names)
-        for label, key, _kind in SUMMARY_ROWS:
-            cells = [_cell(doc["scenarios"][n].get(key)) for n in names]
+        for label, key, kind in SUMMARY_ROWS:
+            cells = [format_cell(doc["scenarios"][n].get(key), kind) for n in names]
             differ = len(set(cells)) > 1
             table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])
         rec = doc["recommendation"]

@@ -37,6 +37,7 @@ class HallUse:
     name: str
     use: str  # "as built", "converted" (its cooling conversion) or "new" (a new hall built)
     it_w: float  # AI IT power placed in the hall (servers exactly; the network by server share)
+    conversion_usd: float = 0.0  # its cooling conversion: usd_per_mw x the IT load placed in it
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,10 @@ class ScenarioInputs:
         return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
             * self.profile.hours / 12
 
+    def average_it_mw(self, option: ClusterOption) -> float:
+        """Average IT draw of the AI load, MW: servers at the power fraction, network at max."""
+        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+
     def ai_on(self, option: ClusterOption) -> np.ndarray:
         """Steps in which the AI runs: all of them when it is firm; when interruptible, those
         where an hour of it earns more than its energy costs (the threshold rule):
@@ -296,19 +301,19 @@ class ScenarioInputs:
         if not self.ai_interruptible or not option.servers:
             return np.ones(p.steps, dtype=bool)
         revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization
-        it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        it = self.average_it_mw(option)
         return revenue > it * (option.pue + p.delta()) * p.price_usd_per_mwh
 
     def ai_energy_mwh_year(self, option: ClusterOption) -> float:
         """Facility energy of the AI load a year: average IT draw x (PUE + temperature
         term) over the hours it runs."""
-        it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        it = self.average_it_mw(option)
         on = self.ai_on(option)
         return it * float(((option.pue + self.profile.delta()) * self.profile.hours * on).sum())
 
     def ai_energy_cost_year(self, option: ClusterOption) -> float:
         """Energy cost of the AI load a year, each step at its price."""
-        it = (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        it = self.average_it_mw(option)
         p = self.profile
         on = self.ai_on(option)
         return it * float(((option.pue + p.delta()) * p.hours * p.price_usd_per_mwh * on).sum())
@@ -696,7 +701,6 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         from planner.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
-    conversion_per_mw = {b.name: b.conversion.usd_per_mw for b in _originals(loaded, halls) if b.conversion}
     error = None
     for (spec, _shape), fit in zip(specs, fits, strict=True):
         if fit is None:
@@ -733,8 +737,12 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         network_w = power["switches"] + power["optics"]
         it_w = server_w + network_w
         endpoints = sum(fit.endpoints.values())
-        used = [HallUse(b.name, uses[b.name], it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0)
-                for b in halls if b.name in fit.halls]
+        used = []
+        for b in halls:
+            if b.name in fit.halls:
+                hall_w = it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0
+                conversion = hall_w / 1e6 * b.conversion.usd_per_mw if uses[b.name] == "converted" else 0.0
+                used.append(HallUse(b.name, uses[b.name], hall_w, conversion))
         pue = (sum(h.it_w * (by_name[h.name].pue or default_pue) for h in used) / it_w
                if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
         facility = sum(h.it_w / 1e6 * (by_name[h.name].facility_usd_per_mw
@@ -742,20 +750,13 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                        for h in used) if used else it_w / 1e6 * facility_usd_per_mw
         capex = {"servers": n * server_cost, "network": network, "facility": facility}
         if any(h.use == "converted" for h in used):
-            capex["cooling_conversion"] = sum(h.it_w / 1e6 * conversion_per_mw[h.name]
-                                              for h in used if h.use == "converted")
+            capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
         options.append(ClusterOption(
             servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
             network_power_w=network_w, capex_usd=capex, pue=pue, server=server.key, optics=optics,
             required_gpus=required, halls=tuple(used),
         ))
     return options, (error if not options else None)
-
-
-def _originals(loaded: LoadedSite, halls: list) -> list:
-    """The site's buildings of these names, as written (before any conversion)."""
-    names = {b.name for b in halls}
-    return [b for b in loaded.site.buildings if b.name in names]
 
 
 def scenario_halls(loaded: LoadedSite, scenario: str):

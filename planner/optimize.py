@@ -483,6 +483,12 @@ def _series_values(runs: dict[str, list]) -> dict[str, np.ndarray]:
     return {k: np.array([v.value() or 0.0 for v in series]) for k, series in runs.items()}
 
 
+def ai_load_mw(inp: ScenarioInputs, option) -> np.ndarray:
+    """Facility power of the AI cluster in each step, MW: IT at max power x (PUE + the
+    temperature term), in the steps it runs."""
+    return option.it_power_w / 1e6 * (option.pue + inp.profile.delta()) * inp.ai_on(option)
+
+
 def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],
               running: dict[str, np.ndarray] | None = None,
               running_before: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, float | np.ndarray]:
@@ -490,7 +496,7 @@ def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], wi
     (per step once the AI runs, before the AI start). The AI counts at max power; miners
     beside it as dispatched (all kept ones when there is no dispatch)."""
     option = inp.options[option_index]
-    load = option.it_power_w / 1e6 * (option.pue + inp.profile.delta()) * inp.ai_on(option)
+    load = ai_load_mw(inp, option)
     for b in inp.miners:
         if running and b.key in running:
             load = load + b.facility_mw * running[b.key]
@@ -533,10 +539,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     nxt = next_option(inp, chosen)
     tight = np.zeros(inp.profile.steps, dtype=bool)
     if nxt is not None:
-        here = inp.options[chosen]
-        d = inp.profile.delta()
-        tight |= headroom < (nxt.it_power_w * (nxt.pue + d) * inp.ai_on(nxt)
-                             - here.it_power_w * (here.pue + d) * inp.ai_on(here)) / 1e6 - 1e-9
+        tight |= headroom < ai_load_mw(inp, nxt) - ai_load_mw(inp, inp.options[chosen]) - 1e-9
     for b in inp.miners:
         if not inp.miners_with_ai:
             continue

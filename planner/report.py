@@ -10,7 +10,7 @@ import numpy as np
 from planner import __version__
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_YEAR, irr, npv, payback_years
-from planner.optimize import Result, Status, facility_mw, grid_load
+from planner.optimize import Result, Status, ai_load_mw, facility_mw
 
 BOM_COLUMNS = [
     "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
@@ -133,9 +133,9 @@ def facility_rows(result: Result) -> list[dict[str, Any]]:
     by_name = {b.name: b for b in inp.halls}
     for h in opt.halls:
         if h.use == "converted":
-            usd = h.it_w / 1e6 * by_name[h.name].conversion.usd_per_mw
             row("cooling-conversion", f"cooling conversion of {h.name} to {by_name[h.name].conversion.cooling} "
-                f"for {h.it_w / 1e6:.3f} MW of AI IT load", usd, "site file buildings.*.conversion.usd_per_mw")
+                f"for {h.it_w / 1e6:.3f} MW of AI IT load", h.conversion_usd,
+                "site file buildings.*.conversion.usd_per_mw")
     facility = opt.capex_usd["facility"]
     if facility:
         where = f" in {', '.join(f'{h.name} ({h.use})' for h in opt.halls)}" if opt.halls else ""
@@ -196,12 +196,10 @@ def redispatch_uplift(result: Result) -> float | None:
     if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
         return None
     p = inp.profile
-    load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai)
-    ai = load - sum(b.facility_mw * result.miners_with_ai.get(b.key, 0) for b in inp.miners)
+    ai = ai_load_mw(inp, result.option)
     caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
     rm = monthly_rate(inp.discount_rate)
     start = min(inp.ai_start_month, inp.horizon_months)
-    plan_units = {b.key: result.running[b.key] for b in inp.miners}
     uplift = 0.0
     for m in range(start, inp.horizon_months):
         f = inp.revenue_factor(m)
@@ -217,7 +215,7 @@ def redispatch_uplift(result: Result) -> float | None:
                 run = np.minimum(float(result.miners_with_ai.get(b.key, 0)), left / b.facility_mw) * sel
                 best += run * margins[b.key]
                 left = left - run * b.facility_mw
-        plan = sum(plan_units[b.key] * margins[b.key] for b in inp.miners)
+        plan = sum(result.running[b.key] * margins[b.key] for b in inp.miners)
         uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / 12
     return uplift
 
@@ -227,7 +225,7 @@ def dispatch_rows(result: Result) -> list[dict[str, Any]]:
     if result.status is not Status.OPTIMAL:
         return []
     inp = result.inputs
-    ai = result.option.it_power_w / 1e6 * (result.option.pue + inp.profile.delta()) * inp.ai_on(result.option)
+    ai = ai_load_mw(inp, result.option)
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(inp.profile.steps)
     miners = np.broadcast_to(miners, (inp.profile.steps,))

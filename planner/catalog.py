@@ -248,6 +248,63 @@ class Estimate(BaseModel):
         return self
 
 
+class PowerEstimate(BaseModel):
+    """A labelled power estimate for a part no vendor document gives a power figure for.
+
+    ``method`` says what kind of basis it rests on; ``basis`` carries the arithmetic.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    table: ClassVar[str] = "power_estimate"
+
+    key: str = Field(pattern=KEY_PATTERN, description="the part it belongs to")
+    power_w: float = Field(gt=0, description="W per unit (copper cables: per cable end)")
+    low_w: float | None = Field(default=None, gt=0)
+    high_w: float | None = Field(default=None, gt=0)
+    method: Literal["measurement", "psu-rating", "build-up", "vendor-claim", "analogue"]
+    basis: str = Field(min_length=3)
+    source: str = Field(min_length=3)
+    as_of: dt.date
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> PowerEstimate:
+        if self.low_w is not None and self.high_w is not None and self.low_w > self.high_w:
+            raise ValueError("low_w is above high_w")
+        return self
+
+
+@dataclass(frozen=True)
+class PowerFigure:
+    """The power a plan counts for one unit of a part, and where it comes from."""
+
+    key: str
+    watts: float
+    basis: str  # "datasheet: ...", "ESTIMATE (method): ...", "site file [power_w]"
+    estimated: bool
+    overridden: bool = False
+    method: str = ""  # an estimate's method (measurement, psu-rating, build-up, ...)
+
+    @property
+    def label(self) -> str:
+        """Short text for tables: 'datasheet', 'estimate' or 'site override'."""
+        return "site override" if self.overridden else "estimate" if self.estimated else "datasheet"
+
+    def doc(self) -> dict:
+        """The JSON shape of a power figure."""
+        return {"watts": self.watts, "kind": self.label, "basis": self.basis}
+
+
+# the field holding a part's sourced power, per kind (the first that is set wins)
+POWER_FIELDS: dict[str, tuple[str, ...]] = {
+    "switches": ("max_power_w", "typical_power_w"),
+    "optics": ("power_w", "typical_power_w"),
+    "miners": ("power_w",),
+    "servers": ("max_power_w",),
+    "accelerators": ("power_w",),
+}
+
+
 class SiteCost(BaseModel):
     """A facility cost figure (per MW, per MVA, ...) with its source."""
 
@@ -276,10 +333,11 @@ KINDS: dict[str, type[BaseModel]] = {
     "fibers": Fiber,
     "patch_panels": PatchPanel,
     "estimates": Estimate,
+    "power_estimates": PowerEstimate,
     "site_costs": SiteCost,
 }
 TABLES: dict[str, str] = {model.table: kind for kind, model in KINDS.items()}
-PART_KINDS = tuple(k for k in KINDS if k not in ("estimates", "site_costs"))
+PART_KINDS = tuple(k for k in KINDS if k not in ("estimates", "power_estimates", "site_costs"))
 
 
 @dataclass(frozen=True)
@@ -299,6 +357,7 @@ class Catalog:
         default_factory=lambda: {kind: {} for kind in KINDS}
     )
     dirs: tuple[str, ...] = ()
+    power_overrides: dict[str, float] = field(default_factory=dict)
 
     def kind(self, kind: str) -> dict[str, Any]:
         """Entries of one kind by key, sorted by key."""
@@ -348,6 +407,32 @@ class Catalog:
         if estimate is not None and estimate.unit_cost_usd is not None:
             return estimate.unit_cost_usd, f"ESTIMATE: {estimate.basis} [{estimate.source}]"
         return None
+
+    def power(self, key: str) -> PowerFigure | None:
+        """Watts per unit of a part: a site's override, else the part's sourced figure,
+        else its labelled power estimate, else None (the caller must refuse, never count 0)."""
+        if key in self.power_overrides:
+            return PowerFigure(key, self.power_overrides[key], "site file [power_w]", False, True)
+        entry = self.find(key)
+        if entry is not None:
+            for name in POWER_FIELDS.get(entry.kind, ()):
+                watts = getattr(entry.item, name, None)
+                if watts is not None:
+                    return PowerFigure(key, watts, f"{name}: {entry.item.source_of(name)}", False)
+        est = self.entries["power_estimates"].get(key)
+        if est is not None:
+            e = est.item
+            return PowerFigure(key, e.power_w, f"ESTIMATE ({e.method}): {e.basis} [{e.source}]", True,
+                               method=e.method)
+        return None
+
+    def with_power_overrides(self, overrides: dict[str, float]) -> Catalog:
+        """The same catalog with a site's power figures in front (shares the entries)."""
+        if not overrides:
+            return self
+        return Catalog(entries=self.entries, dirs=self.dirs,
+                       power_overrides={**self.power_overrides, **overrides})
+
 
 def default_catalog_dir() -> Path:
     """The bundled ``catalogs/`` folder (beside the package), or ``$PLANNER_CATALOG``."""
@@ -442,6 +527,10 @@ def _check_references(catalog: Catalog) -> list[Problem]:
         if acc and acc not in catalog.entries["accelerators"]:
             problems.append(Problem(entry.file, f"{key}.accelerator", f"unknown accelerator {acc!r}",
                                     hint=did_you_mean(acc, catalog.entries["accelerators"])))
+    for key, entry in catalog.entries["power_estimates"].items():
+        if catalog.find(key) is None:
+            problems.append(Problem(entry.file, f"power_estimate {key}", "names no part in the catalog",
+                                    hint=did_you_mean(key, catalog.part_keys())))
     for key, entry in catalog.entries["optics"].items():
         conn = entry.item.connector
         if conn and conn not in catalog.entries["connectors"]:
@@ -473,6 +562,7 @@ def headline(kind: str, item) -> str:
         "optics": [("gbps", "G"), ("reach_m", " m"), ("power_w", " W")],
         "connectors": [("fibers", " fibres"), ("polish", "")],
         "estimates": [("unit_cost_usd", " USD"), ("unit_cost_usd_per_m", " USD/m")],
+        "power_estimates": [("power_w", " W"), ("method", "")],
         "site_costs": [("value", ""), ("unit", "")],
     }.get(kind, [])
     parts = [g(n, u) for n, u in picks]

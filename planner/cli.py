@@ -498,8 +498,11 @@ def fabric_cmd(
         counts = count_fabric(spec, cat)
     except FabricError as exc:
         raise _compute_error(exc) from None
-    power, missing = counts.power_w(cat)
-    doc = counts.summary() | {"power_w": power, "power_not_sourced": missing}
+    try:
+        power, figures = counts.power_w(cat)
+    except FabricError as exc:
+        raise _compute_error(exc) from None
+    doc = counts.summary() | {"power_w": power, "power_figures": {k: f.doc() for k, f in figures.items()}}
     if graphml is not None:
         from planner.export import atomic_file
         from planner.fabric_graph import build_graph, to_graphml
@@ -550,8 +553,10 @@ def _print_fabric(doc: dict) -> None:
     ]
     for label, text in rows:
         console.print(f"{label}: {text}")
-    for key in doc["power_not_sourced"]:
-        console.print(f"warning: no sourced power figure for {key}; not counted", style="yellow")
+    for key, fig in doc["power_figures"].items():
+        if fig["kind"] == "estimate":
+            console.print(f"estimate: {key} counted at {fig['watts']:g} W per unit ({fig['basis']})",
+                          style="yellow")
     for note in doc["notes"]:
         console.print(f"note: {note}", style="yellow")
 
@@ -722,6 +727,10 @@ def _parse_fleet(text: str, cat) -> dict[str, float]:
                                       hint="write KEY:SHARE,KEY:SHARE")]) from None
     if not fleet:
         raise InputError([Problem("command line", "--fleet", "no miners given", hint="write KEY:SHARE,KEY:SHARE")])
+    total = sum(fleet.values())
+    if abs(total - 1.0) > 1e-6:
+        raise InputError([Problem("command line", "--fleet", f"the shares add up to {total:g}, not 1",
+                                  hint="give each model's share of the fleet by miner count, adding up to 1")])
     return fleet
 
 
@@ -807,9 +816,36 @@ def _emit_json(data: dict) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _repeated_options(argv: list[str]) -> list[str]:
+    """Options given more than once that take one value (a repeated flag must not
+    silently win): walk the command tree along ``argv`` and count each option's names."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    args = list(argv)
+    while args and hasattr(command, "commands") and args[0] in command.commands:
+        command = command.commands[args.pop(0)]
+    seen: dict[str, list[str]] = {}
+    for param in getattr(command, "params", []):
+        if getattr(param, "multiple", False) or not getattr(param, "opts", None) or param.param_type_name != "option":
+            continue
+        names = set(param.opts) | set(param.secondary_opts)
+        for arg in args:
+            if arg == "--":
+                break
+            if arg.split("=", 1)[0] in names:
+                seen.setdefault(param.opts[0], []).append(arg)
+    return [f"{name} is given {len(uses)} times; give it once" for name, uses in seen.items() if len(uses) > 1]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into exit codes, never tracebacks."""
     try:
+        repeated = _repeated_options(sys.argv[1:] if argv is None else argv)
+        if repeated:
+            from planner.errors import Problem
+
+            raise InputError([Problem("command line", "", text) for text in repeated])
         app(args=argv, standalone_mode=False)
     except InputError as exc:
         err = _console(stderr=True)

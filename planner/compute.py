@@ -85,6 +85,14 @@ class ComputeDemand:
         return asdict(self)
 
 
+def _watts(catalog: Catalog, key: str) -> float:
+    """A part's power per unit: sourced, else its labelled estimate; refused when neither."""
+    fig = catalog.power(key)
+    if fig is None:
+        raise ComputeError(f"{key!r} has no power figure (neither sourced nor estimated)")
+    return fig.watts
+
+
 def _demand(kind: str, server: Server, catalog: Catalog, flops: float, flops_per_day: float,
             precision: str, sparse: bool, utilization: float, pue: float,
             details: dict[str, float]) -> ComputeDemand:
@@ -95,9 +103,7 @@ def _demand(kind: str, server: Server, catalog: Catalog, flops: float, flops_per
     peak = server_peak_flops(server, catalog, precision, sparse)
     servers = flops_per_day / (peak * utilization * SECONDS_PER_DAY)
     ceil = math.ceil(servers - 1e-9)
-    if server.max_power_w is None:
-        raise ComputeError(f"server {server.key!r} has no sourced max_power_w")
-    it_mw = ceil * server.max_power_w / 1e6
+    it_mw = ceil * _watts(catalog, server.key) / 1e6
     details = {**details, "server_flops_per_day": peak * utilization * SECONDS_PER_DAY}
     return ComputeDemand(
         kind=kind, server=server.key, precision=precision, sparse=sparse, flops=flops,
@@ -178,10 +184,7 @@ def network_demand(catalog: Catalog, fleet: dict[str, float], hashrate_ehs: floa
         raise ComputeError("fleet shares must be >= 0 and not all zero")
     shares = {k: v / total for k, v in fleet.items()}
     mean_h = sum(s * catalog.miners[k].hashrate_ths for k, s in shares.items())
-    missing = [k for k in shares if catalog.miners[k].power_w is None]
-    if missing:
-        raise ComputeError(f"no sourced power_w for {', '.join(missing)}")
-    mean_p = sum(s * (catalog.miners[k].power_w or 0) for k, s in shares.items())
+    mean_p = sum(s * _watts(catalog, k) for k, s in shares.items())
     if hashrate_ehs is not None:
         _positive(hashrate_ehs=hashrate_ehs)
         miners = hashrate_ehs * 1e6 / mean_h
@@ -236,19 +239,18 @@ def mining_economics(catalog: Catalog, miner: str, btc_price_usd: float,
         raise ComputeError("pool fee must be in [0, 1)")
     _positive(btc_price_usd=btc_price_usd)
     m = catalog.miners[miner]
-    if m.power_w is None:
-        raise ComputeError(f"miner {miner!r} has no sourced power_w")
+    power_w = _watts(catalog, miner)
     d = difficulty if difficulty is not None else difficulty_from_hashrate(network_hashrate_ehs)
     _positive(difficulty=d)
     hp = hashprice_usd_per_th_day(d, subsidy_btc, fees_btc, btc_price_usd)
     revenue = m.hashrate_ths * hp * (1 - pool_fee)
-    energy = m.power_w * 24 / 1e6
+    energy = power_w * 24 / 1e6
     cost = energy * power_price_usd_per_mwh
-    eff = m.power_w / m.hashrate_ths
+    eff = power_w / m.hashrate_ths
     breakeven = breakeven_usd_per_mwh(hp * (1 - pool_fee), eff)
     shutdown = btc_price_usd * cost / revenue if revenue > 0 and cost > 0 else None
     return MiningEconomics(
-        miner=miner, hashrate_ths=m.hashrate_ths, power_w=m.power_w, efficiency_j_per_th=eff,
+        miner=miner, hashrate_ths=m.hashrate_ths, power_w=power_w, efficiency_j_per_th=eff,
         difficulty=d, network_hashrate_ehs=network_hashrate_hs(d) / 1e18,
         hashprice_usd_per_th_day=hp, hashprice_usd_per_ph_day=hp * 1000,
         revenue_usd_per_day=revenue, energy_mwh_per_day=energy, power_cost_usd_per_day=cost,

@@ -34,17 +34,28 @@ def npv(flows: Sequence[float], yearly_rate: float) -> float:
 
 
 def payback_years(flows: Sequence[float]) -> float | None:
-    """Years until cumulative undiscounted cash turns non-negative (None if never)."""
-    total = 0.0
+    """Years until cumulative undiscounted cash turns non-negative for good.
+
+    None when there is nothing to pay back (the cumulative cash never goes below zero: a
+    plan with no capex) and when it never pays back (it ends below zero). Within the month
+    it turns, the month's flow is taken as spread evenly.
+
+    >>> payback_years([-120.0] + [10.0] * 24)
+    1.0
+    >>> payback_years([0.0, -5.0, -5.0]) is None, payback_years([0.0, 5.0]) is None
+    (True, True)
+    """
+    total, last_negative = 0.0, None
     for m, f in enumerate(flows):
-        before = total
         total += f
-        if total >= 0 and m > 0:
-            frac = (-before / f) if f > 0 else 0.0
-            return round((m - 1 + frac) / 12, 4)
-        if total >= 0 and m == 0 and f >= 0:
-            return 0.0
-    return None
+        if total < 0:
+            last_negative = m
+    if last_negative is None or total < 0:
+        return None
+    m = last_negative + 1
+    before = sum(flows[:m])
+    frac = -before / flows[m]
+    return round((m - 1 + frac) / 12, 4)
 
 
 def irr(flows: Sequence[float]) -> float | None:

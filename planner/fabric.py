@@ -31,7 +31,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from planner.catalog import Catalog, Optic, Server, Switch
+from planner.catalog import Catalog, Optic, PowerFigure, Server, Switch
 
 ROLES = ("leaf", "spine", "core")
 TIERS = ("node_leaf", "leaf_spine", "spine_core")
@@ -48,6 +48,14 @@ CLASS_ORDER = ("dac", "acc", "aec", "sr", "dr", "lpo", "fr", "lr", "zr")
 
 class FabricError(ValueError):
     """The requested fabric cannot be built (too large for the tiers, no optic fits)."""
+
+
+class MissingPower(FabricError):
+    """A part the fabric buys has neither a sourced power figure nor a power estimate."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"{key!r} has no power figure in the catalog (neither sourced nor estimated)")
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,6 @@ class EndMedia:
     units: int  # modules, CPO connectors or copper plugs
     connector: str | None
     connectors: int
-    power_w: float | None  # per unit
 
 
 @dataclass(frozen=True)
@@ -256,32 +263,31 @@ class FabricCounts:
         return sum(end.connectors * CPO_LANES_PER_CONNECTOR
                    for m in self.media.values() for end in (m.lower, m.upper) if end.kind == "cpo")
 
-    def power_w(self, catalog: Catalog) -> tuple[dict[str, float], list[str]]:
-        """Switch and optics power, W, and the parts with no sourced power figure.
+    def power_w(self, catalog: Catalog) -> tuple[dict[str, float], dict[str, PowerFigure]]:
+        """Switch and optics power, W, and the figure used for each part.
 
-        Switches count at max power (typical where only that is published); a CPO
-        switch's figure already includes its optics. Modules and copper plugs count at
-        their catalog power. A part without a figure adds nothing and is named.
+        Switches count at max power (typical where only that is known); a CPO switch's
+        figure includes its optics. Modules and copper plugs count at their catalog power.
+        A part with no sourced figure counts at its labelled estimate; a part with neither
+        is refused (:class:`MissingPower`), never counted as zero.
         """
-        missing: list[str] = []
-        switches = 0.0
-        for role, n in self.switches.items():
-            if n:
-                sw = catalog.switches[self.switch_models[role]]
-                watts = sw.max_power_w or sw.typical_power_w
-                if watts is None:
-                    missing.append(sw.key)
-                else:
-                    switches += n * watts
+        figures: dict[str, PowerFigure] = {}
+
+        def watts(key: str) -> float:
+            if key not in figures:
+                fig = catalog.power(key)
+                if fig is None:
+                    raise MissingPower(key)
+                figures[key] = fig
+            return figures[key].watts
+
+        switches = sum(n * watts(self.switch_models[role]) for role, n in self.switches.items() if n)
         optics = 0.0
         for m in self.media.values():
             for end in (m.lower, m.upper):
                 if end.kind in ("module", "copper") and end.units:
-                    if end.power_w is None:
-                        missing.append(end.part or m.cable_kind)
-                    else:
-                        optics += end.units * end.power_w
-        return {"switches": switches, "optics": optics}, sorted(set(missing))
+                    optics += end.units * watts(end.part)
+        return {"switches": switches, "optics": optics}, dict(sorted(figures.items()))
 
     def summary(self) -> dict:
         """The JSON shape of ``planner fabric --json``."""
@@ -452,13 +458,50 @@ def links_per_cage(switch: Switch, gbps: float) -> int:
     return max(1, logical // cages)
 
 
+@dataclass(frozen=True)
+class Lanes:
+    """The electrical/optical lane structure every end of a link must share: ``count``
+    lanes of ``gbps`` each (None where no catalog entry says)."""
+
+    count: int
+    gbps: float | None
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.gbps:g}G lanes" if self.gbps else f"{self.count} lanes"
+
+
+def link_lanes(gbps: float, *switches: Switch) -> Lanes:
+    """Lanes of one link between these switches (and NICs): the switches' SerDes rate
+    decides it. Switch ends with different lane rates cannot share a link (a gearbox
+    would have to sit between them)."""
+    rates = sorted({s.lane_gbps for s in switches if s.lane_gbps})
+    if len(rates) > 1:
+        raise FabricError(
+            f"{' and '.join(s.key for s in switches)} run {' and '.join(f'{r:g}G' for r in rates)} lanes: "
+            f"a {gbps:g}G link between them needs a gearbox, which the catalog does not list")
+    if not rates:
+        return Lanes(max(1, round(gbps / 100.0)), None)
+    count = gbps / rates[0]
+    if count < 1 or not math.isclose(count, round(count)):
+        raise FabricError(f"{gbps:g}G links do not split into whole {rates[0]:g}G lanes")
+    return Lanes(round(count), rates[0])
+
+
+def lanes_fit(o: Optic, lanes: Lanes) -> bool:
+    """The optic carries each of its links on ``lanes`` (count per link and rate)."""
+    if o.lanes is not None and o.lanes != lanes.count * o.ports:
+        return False
+    return not (o.lane_gbps is not None and lanes.gbps is not None and not math.isclose(o.lane_gbps, lanes.gbps))
+
+
 def _fits(catalog: Catalog, cls: str, gbps: float, per_module: int, length: float,
-          family: str) -> list[Optic]:
-    """Modules (or straight cables) of class ``cls`` that carry ``per_module`` links of ``gbps``."""
+          family: str, lanes: Lanes) -> list[Optic]:
+    """Modules (or straight cables) of class ``cls`` that carry ``per_module`` links of
+    ``gbps``, each on the link's lanes."""
     out = []
     for o in catalog.optics.values():
         if o.optic_class != cls or o.split != 1 or o.ports != per_module \
-                or not math.isclose(o.gbps, gbps * per_module):
+                or not math.isclose(o.gbps, gbps * per_module) or not lanes_fit(o, lanes):
             continue
         if o.reach_m is None or o.reach_m < length:
             continue
@@ -471,16 +514,18 @@ def _fits(catalog: Catalog, cls: str, gbps: float, per_module: int, length: floa
 def _rank(catalog: Catalog, o: Optic) -> tuple:
     """Within a class that reaches: the cheapest (list price or estimate), then the lowest power."""
     cost = catalog.unit_cost(o.key)
-    return (cost is None, cost[0] if cost else 0.0, o.power_w is None, o.power_w or 0.0, o.key)
+    power = catalog.power(o.key)
+    return (cost is None, cost[0] if cost else 0.0, power is None, power.watts if power else 0.0, o.key)
 
 
-def _splitters(catalog: Catalog, cls: str, gbps: float, lower: int, upper: int, length: float) -> list[Optic]:
+def _splitters(catalog: Catalog, cls: str, gbps: float, lower: int, upper: int, length: float,
+               lanes: Lanes) -> list[Optic]:
     """Copper splitters with a multi-link plug on one end and single-link plugs on the other."""
     out = []
     for o in catalog.optics.values():
         if o.optic_class != cls or o.split == 1 or o.reach_m is None or o.reach_m < length:
             continue
-        if not math.isclose(o.gbps, gbps * o.ports) or o.ports % o.split:
+        if not math.isclose(o.gbps, gbps * o.ports) or o.ports % o.split or not lanes_fit(o, lanes):
             continue
         far = o.ports // o.split
         if {lower, upper} == {o.ports, far}:
@@ -495,11 +540,36 @@ class _End:
     switch: Switch | None = None
 
 
+def _fibers_of(o: Optic, lanes: Lanes) -> int:
+    """Fibres one link of the optic lights (parallel optics: 2 a lane)."""
+    if o.fibers_lit is not None:
+        return o.fibers_lit // o.ports
+    return 0 if o.medium in COPPER else 2 * lanes.count
+
+
+def check_link(lower: Optic | None, upper: Optic | None, lanes: Lanes, gbps: float) -> None:
+    """Both ends of a link must mate: the same lanes and rate, fibre type, optical
+    family (parallel, WDM, coherent) and fibres per link. A CPO end (None) is parallel
+    single-mode at the link's lanes. Raise FabricError naming what differs."""
+    ends = [(o.key, o.medium, COMPATIBLE[o.optic_class], _fibers_of(o, lanes)) if o is not None
+            else ("co-packaged optics", "smf", "smf-parallel", 2 * lanes.count) for o in (lower, upper)]
+    for o in (lower, upper):
+        if o is not None and not lanes_fit(o, lanes):
+            raise FabricError(f"{o.key} ({o.lanes} x {o.lane_gbps or 0:g}G lanes over {o.ports} port(s)) does not "
+                              f"carry {gbps:g}G links as {lanes}")
+    (ka, ma, fa, na), (kb, mb, fb, nb) = ends
+    if ma != mb or fa != fb or na != nb:
+        raise FabricError(f"the ends of a {gbps:g}G link do not mate: {ka} is {ma} {fa} with {na} fibres per link, "
+                          f"{kb} is {mb} {fb} with {nb}")
+
+
 def choose_media(catalog: Catalog, lower: _End, upper: _End, gbps: float, length: float,
-                 family: str) -> tuple[str, Optic | None, Optic | None]:
+                 family: str, lanes: Lanes | None = None) -> tuple[str, Optic | None, Optic | None]:
     """(class, lower optic, upper optic): the first class in CLASS_ORDER (copper, then
     multimode, then single-mode, roughly by cost) that reaches ``length`` and fits both
-    ends; within it the cheapest module, then the lowest power, at each end."""
+    ends on the link's lanes; within it the cheapest module, then the lowest power, at
+    each end. The pair is checked end to end (:func:`check_link`)."""
+    lanes = lanes or Lanes(max(1, round(gbps / 100.0)), None)
     if family in catalog.optics:
         optic = catalog.optics[family]
         picks = []
@@ -511,6 +581,7 @@ def choose_media(catalog: Catalog, lower: _End, upper: _End, gbps: float, length
             else:
                 raise FabricError(f"optic {optic.key!r} ({optic.ports} x {optic.gbps / optic.ports:g}G) "
                                   f"does not fit an end carrying {end.per_module} x {gbps:g}G")
+        check_link(picks[0], picks[1], lanes, gbps)
         return optic.optic_class, picks[0], picks[1]
     cpo = [e for e in (lower, upper) if e.kind == "cpo"]
     if family == "cpo" and len([e for e in (lower, upper) if e.kind != "nic"]) != len(cpo):
@@ -526,18 +597,32 @@ def choose_media(catalog: Catalog, lower: _End, upper: _End, gbps: float, length
             if end.kind == "cpo":
                 picks.append(None)
                 continue
-            found = _fits(catalog, cls, gbps, end.per_module, length, family)
+            found = _fits(catalog, cls, gbps, end.per_module, length, family, lanes)
             if cls in COPPER and lower.per_module != upper.per_module:
-                found = _splitters(catalog, cls, gbps, lower.per_module, upper.per_module, length)
+                found = _splitters(catalog, cls, gbps, lower.per_module, upper.per_module, length, lanes)
+            other = upper if end is lower else lower
+            found = [o for o in found if _mates(o, picks or ([None] if other.kind == "cpo" else []), lanes, gbps)]
             if not found:
                 break
             picks.append(found[0])
         else:
-            # parallel ends must be the same family (sr with sr, dr/lpo/cpo together)
+            check_link(picks[0], picks[1], lanes, gbps)
             return cls, picks[0], picks[1]
-    raise FabricError(f"no optic in the catalog carries {gbps:g}G links of {length:g} m between "
+    raise FabricError(f"no optic in the catalog carries {gbps:g}G links as {lanes} over {length:g} m between "
                       f"ends of {lower.per_module} and {upper.per_module} links per module"
-                      + (" (family " + family + ")" if family != "auto" else ""))
+                      + (" (family " + family + ")" if family != "auto" else "")
+                      + (" and a co-packaged end" if cpo else ""))
+
+
+def _mates(o: Optic, picks: list[Optic | None], lanes: Lanes, gbps: float) -> bool:
+    """The candidate mates with the end already picked (or with a CPO end)."""
+    if not picks:
+        return True
+    try:
+        check_link(picks[0], o, lanes, gbps)
+    except FabricError:
+        return False
+    return True
 
 
 def _end_media(end: _End, optic: Optic | None, per_switch_links: list[tuple[int, int]],
@@ -549,13 +634,13 @@ def _end_media(end: _End, optic: Optic | None, per_switch_links: list[tuple[int,
         per_conn = max(1, lanes // max(1, lanes_per_link))
         units = sum(n * math.ceil(links / per_conn) for n, links in per_switch_links)
         return EndMedia("cpo", sw.key if sw else None, per_conn, units,
-                        (sw.fiber_connector if sw and sw.fiber_connector else CPO_CONNECTOR), units, 0.0)
+                        (sw.fiber_connector if sw and sw.fiber_connector else CPO_CONNECTOR), units)
     per = end.per_module
     units = sum(n * math.ceil(links / per) for n, links in per_switch_links)
     if copper:
-        return EndMedia("copper", optic.key, per, units, None, 0, optic.power_w)
+        return EndMedia("copper", optic.key, per, units, None, 0)
     conns = (optic.connectors or 0) * units
-    return EndMedia("module", optic.key, per, units, optic.connector, conns, optic.power_w)
+    return EndMedia("module", optic.key, per, units, optic.connector, conns)
 
 
 def _fibers_per_link(optic: Optic | None, lanes_per_link: int) -> int:
@@ -593,9 +678,8 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
     per_server_links = shape.rails * p
     nic_per_module = max(1, per_server_links // cages) if cages else p
     gbps = shape.link_gbps
-    lane = min((s.lane_gbps for s in sw.values() if s.lane_gbps), default=None) or 100.0
-    lanes_per_link = max(1, round(gbps / lane))
     notes: list[str] = []
+    ends_of = {"node_leaf": ("leaf",), "leaf_spine": ("leaf", "spine"), "spine_core": ("spine", "core")}
 
     def switch_end(role: str) -> _End:
         s = sw[role]
@@ -622,10 +706,14 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         length = spec.lengths_m.get(tier, DEFAULT_LENGTH_M[tier])
         n_links = links[tier]
         if n_links == 0:
-            none = EndMedia("none", None, 1, 0, None, 0, None)
+            none = EndMedia("none", None, 1, 0, None, 0)
             media[tier] = TierMedia(tier, 0, gbps, length, "none", none, none, "none", 0, 0)
             continue
-        cls, a, b = choose_media(catalog, lo, hi, gbps, length, spec.optics)
+        lanes = link_lanes(gbps, *(sw[r] for r in ends_of[tier]))
+        cls, a, b = choose_media(catalog, lo, hi, gbps, length, spec.optics, lanes)
+        if lanes.gbps is None and (a or b) is not None and (a or b).lanes:
+            lanes = Lanes((a or b).lanes // (a or b).ports, (a or b).lane_gbps)  # as the optic carries it
+        lanes_per_link = lanes.count
         copper = cls in COPPER
         if copper:
             # the cable is its own module: one plug per cage at each end; a splitter has one

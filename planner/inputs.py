@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.catalog import Catalog
+from planner.catalog import Catalog, PowerFigure
 from planner.economics import annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
-from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric, plan_shape
+from planner.fabric import FabricCounts, FabricError, FabricSpec, MissingPower, count_fabric, plan_shape
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.prices import PriceProfile, price_profile
 from planner.site import LoadedSite, check_parts
@@ -103,10 +103,11 @@ class MinerBlock:
     hashrate_ths: float
     salvage_usd: float
     revenue_usd_per_hour: float  # after pool fee
-    facility_mw: np.ndarray  # per miner and step: power x (mining PUE + temperature term)
+    facility_mw: np.ndarray  # per miner and step: (power + network share) x (mining PUE + temperature term)
     opex_usd_per_month: float  # fixed, per miner kept
     unit_cost_usd: float = 0.0  # 0 for miners already on site
     name: str = ""  # unique block name (several blocks may share a model)
+    network_w: float = 0.0  # per miner: its share of the miner access switches' power
     placed: dict[str, int] = field(default_factory=dict)  # existing miners per hall
 
     @property
@@ -148,6 +149,7 @@ class ScenarioInputs:
     hashrate_growth: float = 0.0
     months_to_halving: int | None = None
     prices: dict[str, PricedPart] = field(default_factory=dict)
+    power: dict[str, PowerFigure] = field(default_factory=dict)  # W per unit of every part the plans may buy
     server_key: str = ""
     warnings: list[str] = field(default_factory=list)
     capped_by: dict[tuple, str] = field(default_factory=dict)  # option group -> why it stops there
@@ -381,9 +383,9 @@ def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
 
     site = loaded.site
     parts = {k: site.model_dump(mode="json", by_alias=True)[k]
-             for k in ("ai", "buildings", "routes", "cabling", "grid", "cooling", "costs")}
+             for k in ("ai", "buildings", "routes", "cabling", "grid", "cooling", "costs", "power_w")}
     parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
-    parts["catalog"] = [id(catalog), catalog.dirs]
+    parts["catalog"] = [id(catalog.entries), catalog.dirs]
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -406,12 +408,13 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         raise InputError(problems)
     sc = site.scenarios[scenario]
     ai, econ = site.ai, site.economics
+    catalog = catalog.with_power_overrides(site.power_w)
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
     for i, key in enumerate(server_keys):
-        if catalog.servers[key].max_power_w is None:
+        if catalog.power(key) is None:
             loc = ("ai", "server") if i == 0 else ("ai", "server_choices", ai.server_choices.index(key))
-            raise InputError([Problem(shown, ".".join(map(str, loc)), f"server {key!r} has no sourced "
-                                      "max_power_w in the catalog", loaded.line(*loc))])
+            raise InputError([Problem(shown, ".".join(map(str, loc)), f"server {key!r} has no power figure "
+                                      "in the catalog", loaded.line(*loc), _power_hint(key))])
 
     prices: dict[str, PricedPart] = {}
 
@@ -445,16 +448,24 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         blocks += [("buy", i, b.model, b.max_count, b.salvage_usd) for i, b in enumerate(site.fleet.buy)]
         for section, i, key, count, salvage in blocks:
             m = catalog.miners[key]
-            if m.power_w is None:
+            fig = catalog.power(key)
+            if fig is None:
                 raise InputError([Problem(shown, f"fleet.{section}[{i}].model",
-                                          f"miner {m.key!r} has no sourced power_w",
-                                          loaded.line("fleet", section, i, "model"))])
+                                          f"miner {m.key!r} has no power figure in the catalog",
+                                          loaded.line("fleet", section, i, "model"), _power_hint(key))])
             cost = need_price(key, ("fleet", section, i, "model")) if section == "buy" else 0.0
+            watts = fig.watts
+            try:
+                network = miner_network_w(catalog, key)
+            except MissingPower as exc:
+                raise InputError([Problem(shown, f"fleet.{section}[{i}].model", str(exc),
+                                          loaded.line("fleet", section, i, "model"), _power_hint(exc.key))]) from None
             miners.append(MinerBlock(
-                f"{m.key}-new" if section == "buy" else m.key, count, m.power_w, m.hashrate_ths, salvage,
+                f"{m.key}-new" if section == "buy" else m.key, count, watts, m.hashrate_ths, salvage,
                 revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / 24,
-                facility_mw=m.power_w / 1e6 * (site.cooling.mining_pue + profile.delta()),
-                opex_usd_per_month=m.power_w / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
+                facility_mw=(watts + network) / 1e6 * (site.cooling.mining_pue + profile.delta()),
+                network_w=network,
+                opex_usd_per_month=watts / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
                 unit_cost_usd=cost, name=m.key,
                 placed=dict(site.fleet.miners[i].buildings) if section == "miners" else {},
             ))
@@ -479,6 +490,12 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         options = _distinct(options, positions, miners)
         if cache is not None:
             cache[distinct_key] = options
+    power = power_figures(catalog, options, miners)
+    if profile.coverage is not None and not profile.coverage.full_year:
+        warnings = warnings | {f"power_price: the series covers {profile.coverage.describe()} "
+                               "(power_price.year chooses 'scale' or 'repeat')"}
+    warnings = warnings | {f"{k}: power is an estimate, {f.watts:,.6g} W per unit ({f.method}; basis in "
+                           f"power_figures); set your own under [power_w]" for k, f in power.items() if f.estimated}
     return ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
         profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
@@ -491,13 +508,61 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, subsidy_btc=econ.block_subsidy_btc,
         fees_btc=econ.fees_btc_per_block, hashrate_growth=econ.network_hashrate_growth_per_year,
         months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
-        prices=prices, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
+        prices=prices, power=power, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
         halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
         ai_interruptible=ai.interruptible, expansion_mw=expansion.add_mw if expansion else 0.0,
         expansion_usd=expansion.usd if expansion else 0.0,
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
     )
+
+
+def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCounts) -> float:
+    """Power of the out-of-band network's access switches: one port per BMC and per
+    fabric switch (:func:`planner.networks.access_network`)."""
+    from planner.networks import ACCESS_SWITCH, access_network, oob_endpoints
+
+    endpoints = oob_endpoints(catalog, server, servers, sum(fabric.switches.values()))
+    n = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).access_switches
+    return n * _watts(catalog, ACCESS_SWITCH) if n else 0.0
+
+
+def miner_network_w(catalog: Catalog, miner: str) -> float:
+    """A miner's share of its access switch's power: its ports / the switch's ports."""
+    from planner.networks import ACCESS_SWITCH
+
+    ports = catalog.miners[miner].network_ports or 1
+    return ports * _watts(catalog, ACCESS_SWITCH) / catalog.switches[ACCESS_SWITCH].ports
+
+
+def _watts(catalog: Catalog, key: str) -> float:
+    fig = catalog.power(key)
+    if fig is None:
+        raise MissingPower(key)
+    return fig.watts
+
+
+def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[MinerBlock]
+                  ) -> dict[str, PowerFigure]:
+    """The power figure of every part the scenario's plans may buy (servers, switches,
+    optics, miners): sourced, estimated or the site's own."""
+    from planner.networks import ACCESS_SWITCH
+
+    keys = {b.name or b.key for b in miners}
+    if miners:
+        keys.add(ACCESS_SWITCH)
+    for o in options:
+        if o.fabric is not None:
+            keys |= {o.server, ACCESS_SWITCH}
+            keys |= {o.fabric.switch_models[r] for r, n in o.fabric.switches.items() if n}
+            keys |= {end.part for m in o.fabric.media.values() for end in (m.lower, m.upper)
+                     if end.kind in ("module", "copper") and end.units}
+    return {k: catalog.power(k) for k in sorted(keys)}
+
+
+def _power_hint(key: str) -> str:
+    return (f"give it a power figure with its source, a [[power_estimate]] with its basis in an overlay "
+            f"catalog, or [power_w] \"{key}\" = W in the site file")
 
 
 def _distinct(options: list[ClusterOption], positions: dict[str, int], miners: list[MinerBlock]
@@ -550,7 +615,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     shown = display_path(loaded.path)
     pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
                                     if p is not None]
-    per_server_mw = (server.max_power_w or 0) / 1e6 * min(pues)
+    per_server_mw = catalog.power(server.key).watts / 1e6 * min(pues)
     by_grid = math.floor(capacity_mw / per_server_mw) if per_server_mw else 0
     by_min = math.ceil(min_gpus / server.gpus)
     limit = max(by_grid, by_min)
@@ -567,6 +632,8 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     sizes = list(range(step, limit + 1, step))
     if ai.step == "su" and by_min > 0 and by_min % step:
         sizes.append(by_min)  # a partial last SU to meet the minimum exactly
+    if ai.it_load_mw is not None:
+        sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
     specs = []
     for n in sorted(set(sizes)):
         spec = FabricSpec(servers=n, **base)
@@ -591,6 +658,12 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
                                     need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus)
         first_error = first_error or error
+        if ai.it_load_mw is not None:
+            found = _at_it_load(found, ai.it_load_mw * 1e6)
+            group_capped.append(f"ai.it_load_mw = {ai.it_load_mw:g} MW of critical IT")
+            if not found and first_error is None:
+                first_error = InputError([Problem(shown, "ai.it_load_mw", f"{server.key}: no cluster fits within "
+                                                  f"{ai.it_load_mw:g} MW of IT load", loaded.line("ai", "it_load_mw"))])
         if found:
             capped_by[found[0].group] = group_capped[-1]
         options += found
@@ -602,6 +675,43 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         else:
             raise InputError([Problem(shown, "buildings", str(first_error), loaded.line("buildings"))])
     return options
+
+
+def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: float, shown: str,
+                        loaded: LoadedSite) -> list[int]:
+    """Server counts around the largest cluster whose IT load (servers, fabric at its
+    default lengths, management network) stays within ``target_w``: the floor plan's
+    lengths may change the optics a little, so a few sizes either side are tried."""
+    def it_w(n: int) -> float:
+        fabric = count_fabric(FabricSpec(servers=n, **base), catalog)
+        power, _ = fabric.power_w(catalog)
+        return n * _watts(catalog, server) + power["switches"] + power["optics"] + oob_power_w(
+            catalog, server, n, fabric)
+
+    lo, hi = 0, max(1, math.floor(target_w / _watts(catalog, server)))
+    try:
+        while lo < hi:  # the largest n with it_w(n) <= target (IT power grows with n)
+            mid = (lo + hi + 1) // 2
+            if it_w(mid) <= target_w:
+                lo = mid
+            else:
+                hi = mid - 1
+    except FabricError as exc:
+        raise InputError([Problem(shown, "ai.it_load_mw", f"{server}: {exc}", loaded.line("ai", "it_load_mw"))]
+                         ) from None
+    if lo == 0:
+        raise InputError([Problem(shown, "ai.it_load_mw", f"one {server} takes {it_w(1) / 1e6:.4g} MW of IT load, "
+                                  f"above {target_w / 1e6:g} MW", loaded.line("ai", "it_load_mw"))])
+    return [n for n in range(lo - 3, lo + 4) if n >= 1]
+
+
+def _at_it_load(options: list[ClusterOption], target_w: float) -> list[ClusterOption]:
+    """The largest option within the IT load, which the plan must then build."""
+    within = [o for o in options if o.it_power_w <= target_w]
+    if not within:
+        return []
+    best = max(within, key=lambda o: o.servers)
+    return [dataclasses.replace(best, required_gpus=best.gpus)]
 
 
 MAX_HALL_PLANS = 32  # hall plans enumerated per server and optics family
@@ -723,9 +833,12 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                 error = exc if optics != "auto" or len(site.ai.optics) > 1 else InputError(
                     [Problem(display_path(loaded.path), "ai", f"{server.key}: {exc}", loaded.line("ai"))])
             break
-        power, missing = fabric.power_w(catalog)
-        for key in missing:
-            warnings.add(f"{key}: no sourced power figure in the catalog; its power is not counted")
+        try:
+            power, _ = fabric.power_w(catalog)
+            oob_w = oob_power_w(catalog, server.key, n, fabric)
+        except MissingPower as exc:
+            raise InputError([Problem(display_path(loaded.path), "ai", str(exc), loaded.line("ai"),
+                                      _power_hint(exc.key))]) from None
         network = 0.0
         for tier, count in fabric.switches.items():
             if count:
@@ -733,8 +846,8 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                                               if tier != "leaf" else "leaf_switch"))
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
-        server_w = n * (server.max_power_w or 0)
-        network_w = power["switches"] + power["optics"]
+        server_w = n * catalog.power(server.key).watts
+        network_w = power["switches"] + power["optics"] + oob_w
         it_w = server_w + network_w
         endpoints = sum(fit.endpoints.values())
         used = []

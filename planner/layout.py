@@ -76,11 +76,12 @@ def rack_slots(b: Building) -> list[Slot]:
 def systems_per_rack(catalog: Catalog, server_key: str, b: Building) -> int:
     """Servers per rack in hall ``b``: the kW limit and the rack units, whichever binds."""
     s = catalog.servers[server_key]
-    if s.max_power_w is None:
-        raise LayoutError(f"server {server_key!r} has no sourced max_power_w")
+    power = catalog.power(server_key)
+    if power is None:
+        raise LayoutError(f"server {server_key!r} has no power figure")
     if s.kind == "rack":
-        return 1 if s.max_power_w / 1e3 <= b.max_kw_per_rack else 0
-    by_kw = math.floor(b.max_kw_per_rack * 1e3 / s.max_power_w)
+        return 1 if power.watts / 1e3 <= b.max_kw_per_rack else 0
+    by_kw = math.floor(b.max_kw_per_rack * 1e3 / power.watts)
     by_units = math.floor(b.rack_units / s.height_u) if s.height_u else by_kw
     return min(by_kw, by_units)
 
@@ -263,7 +264,8 @@ def _place(catalog, server_key, shape, buildings, halls, placer: _Placer, layout
             s = catalog.servers[server_key]
             raise LayoutError(
                 f"hall {hall.name!r} ({hall.cooling}, {hall.max_kw_per_rack:g} kW per rack) cannot take "
-                f"{server_key} ({(s.max_power_w or 0) / 1e3:g} kW " + ("per rack" if s.kind == "rack" else "per server")
+                f"{server_key} ({catalog.power(server_key).watts / 1e3:g} kW "
+                + ("per rack" if s.kind == "rack" else "per server")
                 + "): convert its cooling or use another hall"
             )
         net_racks = math.ceil(leaves_per_su / per_net_rack)

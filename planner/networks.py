@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass
 from planner.catalog import Catalog
 from planner.fabric import FabricError, ports_at
 
+# the access switch of the out-of-band and miner networks (48 x 1G copper, 4 x 100G up)
+ACCESS_SWITCH = "sn2201"
+
 
 @dataclass(frozen=True)
 class AccessNetwork:

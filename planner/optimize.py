@@ -376,7 +376,7 @@ def add_min_gpus(model: PlanModel) -> None:
     met = pulp.lpSum((min(1.0, o.gpus / o.required_gpus) if o.required_gpus else (1.0 if o.servers else 0.0))
                      * model.size[i] for i, o in enumerate(inp.options))
     model.problem += met + _slack(model, "min_gpus") >= 1, "min_gpus"
-    model.meaning["min_gpus"] = "minimum GPUs (or the workload's)"
+    model.meaning["min_gpus"] = "minimum GPUs (or the workload's, or the stated AI IT load)"
 
 
 def add_capex_budget(model: PlanModel) -> None:

@@ -3,8 +3,11 @@
 * flat: one step of 8,760 h.
 * tou: 24 hourly steps, each 365 h a year.
 * seasonal: one step per month, weighted by its hours; a season may lower the capacity.
-* series: every row of the file, as given (no aggregation); the series stands for a year,
-  so each step weighs 8,760 h / rows (a full year of 15-minute steps weighs 0.25 h each).
+* series: every row of the file, as given (no aggregation), each weighed by its real
+  duration (the step). A series that is not one year long is extended to a year as the
+  site says (``power_price.year``): ``scale`` multiplies every weight by 8,760 h / the hours
+  covered; ``repeat`` lays the series end to end from its start until 8,760 h are filled
+  (a longer series is cut at one year). The profile says which, and how far it reached.
 """
 
 from __future__ import annotations
@@ -21,6 +24,55 @@ HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
+class SeriesCoverage:
+    """The period a price series covers and how it is extended to one year."""
+
+    start: str
+    end: str  # start of the last step
+    hours: float  # hours the rows cover (rows x step)
+    year: str  # "scale" or "repeat"
+    factor: float  # year hours / covered hours
+
+    @property
+    def full_year(self) -> bool:
+        """Within a day of 8,760 h (a leap year's 8,784 h counts as a year)."""
+        return abs(self.hours - HOURS_PER_YEAR) <= 24
+
+    def describe(self) -> str:
+        how = (f"every step weighed x{self.factor:.4g} (8,760 h / {self.hours:,.6g} h)" if self.year == "scale"
+               else f"the series repeated end to end to 8,760 h (x{self.factor:.4g})" if self.factor > 1
+               else f"cut at 8,760 h ({self.hours - HOURS_PER_YEAR:,.6g} h left out)")
+        return f"{self.start} to {self.end} + one step, {self.hours:,.6g} h ({self.hours / 24:,.4g} days); " + (
+            "one year" if self.factor == 1 else f"extended to a year: {how}")
+
+    def as_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "hours_covered": self.hours, "year": self.year,
+                "factor": self.factor, "description": self.describe()}
+
+
+def year_weights(steps: int, step_hours: float, how: str) -> np.ndarray:
+    """Hours a year each step stands for: its duration, scaled or repeated to 8,760 h.
+
+    >>> year_weights(4, 2190.0, "scale").tolist()
+    [2190.0, 2190.0, 2190.0, 2190.0]
+    >>> year_weights(3, 2190.0, "repeat").tolist()  # 3 steps of a quarter year: the first twice
+    [4380.0, 2190.0, 2190.0]
+    """
+    covered = steps * step_hours
+    if how == "scale":
+        return np.full(steps, step_hours * HOURS_PER_YEAR / covered)
+    slots = HOURS_PER_YEAR / step_hours  # steps in a year
+    whole = int(slots // steps)
+    counts = np.full(steps, float(whole))
+    rest = slots - whole * steps
+    full = int(rest)
+    counts[:full] += 1.0
+    if full < steps:
+        counts[full] += rest - full  # a part step where the year ends inside it
+    return counts * step_hours
+
+
+@dataclass(frozen=True)
 class PriceProfile:
     """Steps of a representative year."""
 
@@ -31,6 +83,7 @@ class PriceProfile:
     step_hours: float
     source: str
     pue_delta: np.ndarray | None = None  # PUE added per step by the ambient temperature
+    coverage: SeriesCoverage | None = None  # series only: the period the file covers and how it makes a year
 
     def delta(self) -> np.ndarray:
         return self.pue_delta if self.pue_delta is not None else np.zeros(self.steps)
@@ -149,15 +202,25 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     irregular = np.flatnonzero((steps != pp.step_minutes).to_numpy())
     if irregular.size:
         row = int(irregular[0]) + 1
-        fail("step_minutes", f"{pp.file!r} is not a regular {pp.step_minutes}-minute series: step of "
-             f"{steps.iloc[irregular[0]]:g} minutes at data row {row + 1} (file line {row + 2})")
+        gap = float(steps.iloc[irregular[0]])
+        what = ("a gap" if gap > pp.step_minutes else "a repeated timestamp" if gap == 0
+                else "an overlap (time goes back)" if gap < 0 else "a short step")
+        fail("step_minutes", f"{pp.file!r} is not a regular {pp.step_minutes}-minute series: {what} of "
+             f"{gap:g} minutes before data row {row + 1} (file line {row + 2}, {stamps.iloc[row]})",
+             at=loaded.line("power_price", "file"))
     values = prices.to_numpy(dtype=float) * (1000.0 if pp.unit == "usd_per_kwh" else 1.0)
     n = values.size
     step_h = pp.step_minutes / 60
     covered = n * step_h
     if covered < 24 * 7:
         fail("file", f"{pp.file!r} covers {covered:g} h; a series needs at least a week")
-    weight = HOURS_PER_YEAR / n
+    weights = year_weights(n, step_h, pp.year)
+    coverage = SeriesCoverage(str(stamps.iloc[0]), str(stamps.iloc[-1]), covered, pp.year,
+                              HOURS_PER_YEAR / covered)
+    keep = weights > 0
+    if not keep.all():  # a series longer than a year, repeated: the steps past one year
+        values, stamps, frame = values[keep], stamps[keep], frame[keep]
+        weights, n = weights[keep], int(keep.sum())
     labels = [str(t) for t in stamps.dt.strftime("%Y-%m-%d %H:%M")]
     kind = "synthetic series" if pp.synthetic else "series"
     delta = None
@@ -175,5 +238,5 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
                                       f"missing temperature at data row {row + 1} (file line {row + 2})",
                                       loaded.line("cooling", "temperature"))])
         delta = temp.per_degree * np.maximum(0.0, t.to_numpy(dtype=float) - temp.above_c)
-    return PriceProfile(values, np.full(n, weight), np.full(n, capacity_mw), labels, step_h,
-                        f"{kind} {pp.file} ({n} steps of {pp.step_minutes} min)", delta)
+    return PriceProfile(values, weights, np.full(n, capacity_mw), labels, step_h,
+                        f"{kind} {pp.file} ({n} steps of {pp.step_minutes} min)", delta, coverage)

@@ -14,7 +14,7 @@ from planner.optimize import Result, Status, ai_load_mw, facility_mw
 
 BOM_COLUMNS = [
     "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
-    "extended_cost_usd", "unit_power_w", "extended_power_w", "source",
+    "extended_cost_usd", "unit_power_w", "extended_power_w", "source", "power_basis",
 ]
 
 
@@ -336,7 +336,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     """Out-of-band management for the AI servers and fabric switches, and the miners'
     access network (one port per miner on 48-port access switches)."""
-    from planner.networks import access_network, miner_endpoints, oob_endpoints
+    from planner.networks import ACCESS_SWITCH, access_network, miner_endpoints, oob_endpoints
 
     out: dict[str, Any] = {}
     opt = result.option
@@ -353,8 +353,6 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
         out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
     return out
 
-
-ACCESS_SWITCH = "sn2201"
 
 
 def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
@@ -373,7 +371,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     before_kept = result.miners_before
     steady_miners = result.miners_with_ai
     with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
-    miner_it_w = sum(b.power_w * steady_miners.get(b.key, 0) for b in inp.miners)
+    miner_it_w = sum((b.power_w + b.network_w) * steady_miners.get(b.key, 0) for b in inp.miners)
     it_mw = (opt.it_power_w + miner_it_w) / 1e6
     ai_energy = inp.ai_energy_mwh_year(opt)
     mining = yearly_mining(result)
@@ -419,6 +417,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "energy_cost_usd_per_year": round(energy_cost, 2),
         "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
         "price_profile": inp.profile.source,
+        "price_coverage": inp.profile.coverage.as_dict() if inp.profile.coverage else None,
         "redispatch_uplift_usd": None if (up := redispatch_uplift(result)) is None else round(up, 2),
         "miner_utilisation": round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
         "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
@@ -477,10 +476,12 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
     inp, opt = result.inputs, result.option
     rows: list[dict[str, Any]] = []
 
-    def part_row(category: str, key: str, qty: float, description: str, power_w: float | None,
+    def part_row(category: str, key: str, qty: float, description: str, powered: bool = True,
                  unit_cost: float | None = None, basis: str | None = None) -> None:
         if qty <= 0:
             return
+        power = inp.power.get(key) if powered else None
+        power_w = power.watts if power else None
         entry = catalog.find(key)
         spec = entry.item.source if entry else ""
         if unit_cost is None and key in inp.prices:
@@ -491,22 +492,20 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
             "description": description, "quantity": qty,
             "unit_cost_usd": unit_cost, "extended_cost_usd": None if unit_cost is None else unit_cost * qty,
             "unit_power_w": power_w, "extended_power_w": None if power_w is None else power_w * qty,
-            "source": source,
+            "source": source, "power_basis": power.basis if power else None,
         })
 
     if opt.servers:
         server = catalog.servers[opt.server]
-        part_row("gpu_server", server.key, opt.servers, f"{server.vendor} {server.model}",
-                 server.max_power_w)
+        part_row("gpu_server", server.key, opt.servers, f"{server.vendor} {server.model}")
         fab = opt.fabric
         for tier, n in fab.switches.items():
             if n:
                 sw = catalog.switches[fab.switch_models[tier]]
-                part_row("switch", sw.key, n, f"{tier} switch: {sw.vendor} {sw.model}",
-                         sw.max_power_w or sw.typical_power_w)
+                part_row("switch", sw.key, n, f"{tier} switch: {sw.vendor} {sw.model}")
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
-            part_row("transceiver", key, n, f"{o.vendor} {o.model}", o.power_w)
+            part_row("transceiver", key, n, f"{o.vendor} {o.model}")
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan
             rows.append({
@@ -525,7 +524,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                 if key and qty:
                     priced = catalog.unit_cost(key)
                     part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres",
-                             None, priced[0] if priced else None,
+                             False, priced[0] if priced else None,
                              priced[1] if priced else "no price in the catalog")
             rows.append({
                 "scenario": inp.scenario, "category": "structured_cabling", "part": f"jumper-{sc['jumper_connector']}",
@@ -547,11 +546,11 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         if name == "mining_access":
             part_row(f"switch_{name}", key, n, f"miner access switch: {sw.vendor} {sw.model} (existing, "
                      f"{net['uplinks']} x {net['uplink_gbps']:g}G uplinks to the site aggregation)",
-                     sw.max_power_w or sw.typical_power_w, 0.0, "existing network")
+                     True, 0.0, "existing network")
         else:
             part_row(f"switch_{name}", key, n, f"out-of-band access switch: {sw.vendor} {sw.model} "
                      f"({net['uplinks']} x {net['uplink_gbps']:g}G uplinks to the site aggregation; "
-                     "not in the plan's capex)", sw.max_power_w or sw.typical_power_w, None,
+                     "not in the plan's capex)", True, None,
                      "no price in the catalog")
     for b in inp.miners:
         m = catalog.miners[b.name or b.key]
@@ -560,12 +559,12 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         if b.new:
             basis = inp.prices[m.key].basis if m.key in inp.prices else None
             part_row("miner_new", m.key, inp.bought(b, result.miners_before, result.miners_with_ai),
-                     f"{m.vendor} {m.model} (new, bought now)", m.power_w, b.unit_cost_usd, basis)
+                     f"{m.vendor} {m.model} (new, bought now)", True, b.unit_cost_usd, basis)
             continue
         part_row("miner", m.key, kept, f"{m.vendor} {m.model} (existing, kept beside the AI)",
-                 m.power_w, 0.0, "existing fleet")
+                 True, 0.0, "existing fleet")
         part_row("miner_retired", m.key, until,
                  f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
-                 None, 0.0, "existing fleet")
+                 False, 0.0, "existing fleet")
     rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))
     return rows

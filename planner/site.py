@@ -140,6 +140,10 @@ class SeriesPrice(Section):
     unit: Literal["usd_per_mwh", "usd_per_kwh"] = "usd_per_mwh"
     step_minutes: Literal[5, 15, 30, 60] = 60
     synthetic: bool = Field(False, description="the series is generated, not market data")
+    year: Literal["scale", "repeat"] = Field(
+        "scale", description="how a series that is not one year long stands for a year: 'scale' weighs every "
+        "step by 8,760 h / the hours covered; 'repeat' lays the series end to end from its start until 8,760 h "
+        "are filled (a longer series is cut at one year)")
 
 
 PRICE_KINDS = ("flat", "tou", "seasonal", "series")
@@ -242,6 +246,10 @@ class AI(Section):
     min_gpus: int = Field(0, ge=0, description="GPUs the plan must build at least")
     workload: Workload | None = Field(None, description="a workload whose GPUs the plan must build")
     max_gpus: int | None = Field(None, ge=0, description="GPUs the plan may build at most")
+    it_load_mw: float | None = Field(
+        None, gt=0, le=100_000, description="the AI's critical IT load, MW (servers, fabric and management "
+        "switches, optics), as a hosting contract states it: the plan builds the largest cluster of the chosen "
+        "server, in whole servers, within it")
     lease_usd_per_gpu_hour: float = Field(ge=0, description="lease price per GPU-hour, USD")
     utilization: float = Field(0.8, gt=0, le=1.0, description="share of hours leased")
     interruptible: bool = Field(
@@ -251,6 +259,13 @@ class AI(Section):
         description="average draw as a share of the servers' max power (energy only; "
         "grid sizing always uses max power)",
     )
+
+
+    @model_validator(mode="after")
+    def _one_size(self) -> AI:
+        if self.it_load_mw is not None and (self.workload is not None or self.min_gpus or self.max_gpus is not None):
+            raise ValueError("ai.it_load_mw sets the cluster size: leave out min_gpus, max_gpus and workload")
+        return self
 
 
 class Economics(Section):
@@ -447,6 +462,9 @@ class Site(Section):
     costs: dict[str, float] = Field(
         default_factory=dict, description="unit cost overrides by part key, USD"
     )
+    power_w: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="power overrides by part key, W per unit (copper cables: per end); "
+        "they replace the catalog's figure or estimate")
     catalog: list[str] = Field(default_factory=list, description="overlay catalog folders")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
@@ -592,16 +610,17 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
     for i, key in enumerate(site.ai.server_choices):
         need(key, "servers", ("ai", "server_choices", i))
     for name in ("leaf_switch", "spine_switch", "core_switch"):
-        if getattr(site.ai, name):
+        if getattr(site.ai, name) is not None:
             need(getattr(site.ai, name), "switches", ("ai", name))
     for i, block in enumerate(site.fleet.miners):
         need(block.model, "miners", ("fleet", "miners", i, "model"))
     for i, block in enumerate(site.fleet.buy):
         need(block.model, "miners", ("fleet", "buy", i, "model"))
-    for key in site.costs:
-        if catalog.find(key) is None:
-            problems.append(Problem(shown, f"costs.{key}", "unknown part", loaded.line("costs", key),
-                                    did_you_mean(key, catalog.part_keys())))
+    for table in ("costs", "power_w"):
+        for key in getattr(site, table):
+            if catalog.find(key) is None:
+                problems.append(Problem(shown, f"{table}.{key}", "unknown part", loaded.line(table, key),
+                                        did_you_mean(key, catalog.part_keys())))
     return problems + check_miner_places(loaded)
 
 

@@ -460,6 +460,17 @@ def fabric_cmd(
     oversubscription: Annotated[float, typer.Option("--oversubscription", help="Leaf down:up ratio.")] = 1.0,
     optics: Annotated[str, typer.Option("--optics", help="auto, dsp, lpo, cpo or an optic key.")] = "auto",
     network: Annotated[str, typer.Option("--network", help="compute or storage NIC ports.")] = "compute",
+    dual_tor: Annotated[bool, typer.Option(
+        "--dual-tor", help="Each NIC's ports go to different ToRs (and to different planes with --planes "
+        "equal to the ports per NIC), as in Alibaba HPN.")] = False,
+    uplink_gbps: Annotated[float | None, typer.Option(
+        "--uplink-gbps", help="Leaf-spine and spine-core link speed, Gb/s [the server links' speed].")] = None,
+    segment: Annotated[int | None, typer.Option(
+        "--segment-servers", help="Servers under one group of leaves (a fixed SU / segment size).")] = None,
+    spare_down: Annotated[int, typer.Option(
+        "--spare-down-ports", help="Down ports per leaf kept free (backup).")] = 0,
+    spine_oversubscription: Annotated[float | None, typer.Option(
+        "--spine-oversubscription", help="Spine down:up ratio; keeps spine ports for a tier above.")] = None,
     graphml: Annotated[Path | None, typer.Option("--graphml", help="Write the graph to this file.")] = None,
     catalog: CatalogOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -493,7 +504,9 @@ def fabric_cmd(
     spec = FabricSpec(servers=math.ceil(gpus / cat.servers[server].gpus), server=server,
                       leaf_switch=switch, spine_switch=spine_switch, core_switch=core_switch,
                       tiers=None if tiers == "auto" else int(tiers), planes=planes,
-                      oversubscription=oversubscription, optics=optics, network=network)
+                      oversubscription=oversubscription, optics=optics, network=network, dual_tor=dual_tor,
+                      uplink_gbps=uplink_gbps, servers_per_su=segment, spare_down_ports=spare_down,
+                      spine_oversubscription=spine_oversubscription)
     try:
         counts = count_fabric(spec, cat)
     except FabricError as exc:

@@ -13,7 +13,16 @@ Conventions
   k^2/2 endpoints in two tiers, k^3/4 in three, non-blocking). Spine and core counts are
   the smallest that divide the uplinks evenly and keep every switch within its ports.
 * *Planes*: with ``P`` planes every server port is split into ``P`` links of 1/P of its
-  speed, one to each plane, and each plane is its own Clos.
+  speed, one to each plane, and each plane is its own Clos. With *dual-ToR* (Alibaba
+  HPN) the NIC's own ports go to different ToRs of its rail instead; with ``P`` equal to
+  the ports per NIC, port ``p`` of every NIC lands in plane ``p`` at its full speed.
+* *Per-tier speeds*: leaf-to-spine and spine-to-core links may run faster than the
+  server links (``uplink_gbps``, e.g. 200G down, 400G up). A leaf then shares its SerDes
+  lanes: down ports x lanes each + up ports x lanes each <= the switch's lanes.
+* *Segments*: ``servers_per_su`` fixes the servers under one group of leaves (HPN's
+  segment of 128 hosts) instead of deriving it from the leaf's down ports;
+  ``spare_down_ports`` per leaf stay free (HPN's 8 backup ports); a spine
+  oversubscription ``spine_oversubscription`` keeps spine ports for the tier above.
 * Media: a link has two ends. A pluggable end sits in a module (transceiver) that may
   carry several links (a twin-port 800G module carries two 400G links); a CPO end lands
   on the switch's front-panel connectors (8 lanes per MPO-16 unless the catalog says
@@ -78,6 +87,11 @@ class FabricSpec:
     optics: str = "auto"
     lengths_m: dict[str, float] = field(default_factory=dict)
     network: str = "compute"  # which server ports: compute or storage
+    dual_tor: bool = False  # each NIC's ports go to different ToRs (and planes, when planes = ports per NIC)
+    uplink_gbps: float | None = None  # leaf-spine and spine-core link speed (default: the server links')
+    servers_per_su: int | None = None  # a fixed segment size (default: the leaf's down ports)
+    spare_down_ports: int = 0  # per leaf, kept free (backup ports)
+    spine_oversubscription: float | None = None  # spine down:up (default: 2 tiers use every port, 3 split 1:1)
 
 
 @dataclass(frozen=True)
@@ -86,9 +100,14 @@ class SwitchGroup:
 
     role: str
     count: int
-    ports: int
+    ports: int  # in ports of the down speed
     down: int
     up: int
+    up_width: int = 1  # down ports one up port takes (mixed speeds)
+
+    @property
+    def free(self) -> int:
+        return self.ports - self.down - self.up * self.up_width
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,12 @@ class Shape:
     radix: dict[str, int]
     systems: int = 0  # servers or racks as bought
     endpoints_per_system: int = 1
+    uplink_gbps: float = 0.0  # leaf-spine and spine-core link speed (0: as link_gbps)
+    up_width: int = 1  # a leaf's up port in down ports (2 when 400G up beside 200G down)
+
+    @property
+    def up_gbps(self) -> float:
+        return self.uplink_gbps or self.link_gbps
 
     def servers_in_su(self, su: int) -> int:
         return max(0, min(self.servers_per_su, self.servers - su * self.servers_per_su))
@@ -132,7 +157,7 @@ class Shape:
                 out[("spine", leaves * self.bundle_leaf_spine, self.up_per_spine)] += self.spines_per_pod
         if self.tiers == 3:
             out[("core", self.pods * self.bundle_spine_core, 0)] += self.spines_per_pod * self.cores_per_group
-        return [SwitchGroup(role, n, self.radix[role], down, up)
+        return [SwitchGroup(role, n, self.radix[role], down, up, self.up_width if role == "leaf" else 1)
                 for (role, down, up), n in sorted(out.items()) if n]
 
 
@@ -322,6 +347,48 @@ def ports_at(switch: Switch, gbps: float) -> int:
     )
 
 
+def _leaf_ports(leaf: Switch, gbps: float, up_gbps: float, spec: FabricSpec) -> tuple[int, int, int, int]:
+    """(down ports, up ports, up width, ports) of a leaf: ``down`` servers per SU (a fixed
+    segment, or what the oversubscription leaves), ``up`` uplinks at ``up_gbps``, an up port's
+    width in down ports, and the leaf's size in down ports. Spare down ports stay free.
+
+    At one speed a leaf of k ports splits k/(r+1) up; at two speeds it shares its lanes:
+    down x d + up x u <= lanes (d, u: lanes per down and per up port)."""
+    r = spec.oversubscription
+    spare, seg = spec.spare_down_ports, spec.servers_per_su
+    if math.isclose(up_gbps, gbps):
+        k = ports_at(leaf, gbps)
+        if seg is None:
+            down, up = leaf_split(k - spare, r)
+        else:
+            down, up = seg, min(k - spare - seg, math.ceil(seg / r - 1e-9))
+        width = 1
+    else:
+        if not leaf.lanes_per_port or not leaf.lane_gbps:
+            raise FabricError(f"{leaf.key}: mixing {gbps:g}G and {up_gbps:g}G ports needs its lanes per port "
+                              "and lane rate in the catalog")
+        lanes = leaf.ports * leaf.lanes_per_port
+        d, u = gbps / leaf.lane_gbps, up_gbps / leaf.lane_gbps
+        if not (d.is_integer() and u.is_integer()) or u % d:
+            raise FabricError(f"{leaf.key}: {gbps:g}G and {up_gbps:g}G ports do not share its "
+                              f"{leaf.lane_gbps:g}G lanes evenly")
+        d, u = int(d), int(u)
+        ports_at(leaf, up_gbps)  # the switch must offer the up speed
+        budget = lanes - spare * d
+        if seg is None:
+            up = math.floor(budget / (u + r * up_gbps / gbps * d))
+            down = (budget - up * u) // d
+        else:
+            down = seg
+            up = min((budget - down * d) // u, math.ceil(down * gbps / (r * up_gbps) - 1e-9))
+        width, k = u // d, lanes // d
+    if seg is not None and down + spare + up * width > k:
+        raise FabricError(f"a segment of {seg} servers leaves {leaf.key} no uplink")
+    if up < 1 or down < 1:
+        raise FabricError(f"{leaf.key} cannot take {down} down and {up} up ports")
+    return down, up, width, k
+
+
 def leaf_split(radix: int, oversubscription: float) -> tuple[int, int]:
     """(down, up) ports of a leaf of ``radix`` ports at oversubscription ``r``:1."""
     if oversubscription < 1:
@@ -392,24 +459,41 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
         raise FabricError("planes must be >= 1")
     if spec.tiers not in (None, 2, 3):
         raise FabricError("tiers must be 2, 3 or auto")
+    if spec.spare_down_ports < 0 or (spec.servers_per_su is not None and spec.servers_per_su < 1):
+        raise FabricError("spare down ports must be >= 0 and a segment at least one server")
     rails, nic_gbps, _, per_system = server_ports(server, spec.network)
-    gbps = nic_gbps / spec.planes
-    radix = {"leaf": ports_at(leaf, gbps), "spine": ports_at(spine, gbps), "core": ports_at(core, gbps)}
-    down, up = leaf_split(radix["leaf"], spec.oversubscription)
+    if spec.dual_tor:
+        per_nic = (server.compute_ports_per_nic or 1) if spec.network == "compute" else 1
+        if per_nic < 2:
+            raise FabricError(f"dual-ToR needs NICs with two or more ports; {server.key} has {per_nic} per NIC")
+        if spec.planes not in (1, per_nic):
+            raise FabricError(f"with dual-ToR the planes are the NIC's ports: planes must be 1 or {per_nic}")
+        gbps, rails = nic_gbps, rails // spec.planes
+    else:
+        gbps = nic_gbps / spec.planes
+    up_gbps = spec.uplink_gbps or gbps
+    radix = {"leaf": ports_at(leaf, gbps), "spine": ports_at(spine, up_gbps), "core": ports_at(core, up_gbps)}
+    down, up, width, radix["leaf"] = _leaf_ports(leaf, gbps, up_gbps, spec)
     n = spec.servers * per_system
     sus = math.ceil(n / down)
     leaves = rails * sus
     fullest = min(n, down)
-    up_used = min(up, math.ceil(fullest / spec.oversubscription - 1e-9)) if n else 0
+    up_used = min(up, math.ceil(fullest * gbps / (spec.oversubscription * up_gbps) - 1e-9)) if n else 0
     base = dict(servers=n, rails=rails, planes=spec.planes, link_gbps=gbps, servers_per_su=down,
                 scalable_units=sus, leaves=leaves, up_per_leaf=up_used, radix=radix,
-                systems=spec.servers, endpoints_per_system=per_system)
+                systems=spec.servers, endpoints_per_system=per_system,
+                uplink_gbps=up_gbps if up_gbps != gbps else 0.0, up_width=width)
     if n == 0:
         return Shape(**base, tiers=0, sus_per_pod=0, pods=0, spines_per_pod=0, cores_per_group=0,
                      up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
     if leaves == 1 and spec.tiers is None:
         return Shape(**{**base, "up_per_leaf": 0}, tiers=1, sus_per_pod=1, pods=1, spines_per_pod=0,
                      cores_per_group=0, up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
+    rs = spec.spine_oversubscription
+    if rs is not None and rs < 1:
+        raise FabricError("spine oversubscription must be >= 1")
+    spine_kept = math.floor(radix["spine"] / (rs + 1)) if rs else 0  # up ports a spine keeps in two tiers
+    two = _uplinks(leaves, up_used, up, radix["spine"] - spine_kept)
     two = _uplinks(leaves, up_used, up, radix["spine"])
     if spec.tiers == 2 or (spec.tiers is None and two is not None):
         if two is None:
@@ -423,7 +507,7 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
                      spines_per_pod=s, cores_per_group=0, up_per_spine=0, bundle_leaf_spine=b,
                      bundle_spine_core=0)
     # three tiers: pods of whole SUs share spines; spine j of each pod joins core group j
-    spine_down = radix["spine"] // 2
+    spine_down = radix["spine"] - spine_kept if rs else radix["spine"] // 2
     spine_up_max = radix["spine"] - spine_down
     choice = None
     for sus_per_pod in range(max(1, spine_down // rails), 0, -1):
@@ -672,16 +756,15 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         "leaf_spine": p * shape.leaves * shape.up_per_leaf if shape.tiers >= 2 else 0,
         "spine_core": p * shape.pods * shape.spines_per_pod * shape.up_per_spine if shape.tiers == 3 else 0,
     }
-    ports_free = {role: p * sum(g.count * (g.ports - g.down - g.up) for g in groups if g.role == role)
-                  for role in ROLES}
+    ports_free = {role: p * sum(g.count * g.free for g in groups if g.role == role) for role in ROLES}
     _, _, cages, _ = server_ports(server, spec.network)
     per_server_links = shape.rails * p
-    nic_per_module = max(1, per_server_links // cages) if cages else p
-    gbps = shape.link_gbps
+    nic_per_module = max(1, per_server_links // cages) if cages else (1 if spec.dual_tor else p)
+    speed = {"node_leaf": shape.link_gbps, "leaf_spine": shape.up_gbps, "spine_core": shape.up_gbps}
     notes: list[str] = []
     ends_of = {"node_leaf": ("leaf",), "leaf_spine": ("leaf", "spine"), "spine_core": ("spine", "core")}
 
-    def switch_end(role: str) -> _End:
+    def switch_end(role: str, gbps: float) -> _End:
         s = sw[role]
         if s.optics == "cpo":
             if not s.fiber_connector:
@@ -694,17 +777,17 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         return [(p * g.count, g.down if direction == "down" else g.up) for g in groups if g.role == role]
 
     tiers = {
-        "node_leaf": (_End("nic", nic_per_module), switch_end("leaf"),
+        "node_leaf": (_End("nic", nic_per_module), switch_end("leaf", shape.link_gbps),
                       [(shape.servers, per_server_links)], per_switch("leaf", "down")),
-        "leaf_spine": (switch_end("leaf"), switch_end("spine"),
+        "leaf_spine": (switch_end("leaf", shape.up_gbps), switch_end("spine", shape.up_gbps),
                        per_switch("leaf", "up"), per_switch("spine", "down")),
-        "spine_core": (switch_end("spine"), switch_end("core"),
+        "spine_core": (switch_end("spine", shape.up_gbps), switch_end("core", shape.up_gbps),
                        per_switch("spine", "up"), per_switch("core", "down")),
     }
     media: dict[str, TierMedia] = {}
     for tier, (lo, hi, lo_links, hi_links) in tiers.items():
         length = spec.lengths_m.get(tier, DEFAULT_LENGTH_M[tier])
-        n_links = links[tier]
+        n_links, gbps = links[tier], speed[tier]
         if n_links == 0:
             none = EndMedia("none", None, 1, 0, None, 0)
             media[tier] = TierMedia(tier, 0, gbps, length, "none", none, none, "none", 0, 0)

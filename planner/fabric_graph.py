@@ -58,7 +58,7 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
         g.add_edges_from(
             ((leaf, f"{pre}spine{pod}.{j}") for leaf, _su, pod, _r in leaves
              for j in range(shape.spines_per_pod)),
-            tier="leaf_spine", plane=p, speed_gbps=shape.link_gbps,
+            tier="leaf_spine", plane=p, speed_gbps=shape.up_gbps,
             bundle=shape.bundle_leaf_spine, medium=classes["leaf_spine"],
         )
         if shape.tiers < 3:
@@ -70,7 +70,7 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
         g.add_edges_from(
             ((spine, f"{pre}core{j}.{c}") for spine, _pod, j in spines
              for c in range(shape.cores_per_group)),
-            tier="spine_core", plane=p, speed_gbps=shape.link_gbps,
+            tier="spine_core", plane=p, speed_gbps=shape.up_gbps,
             bundle=shape.bundle_spine_core, medium=classes["spine_core"],
         )
     return g
@@ -124,7 +124,9 @@ def counts_from_graph(g: nx.Graph, counts: FabricCounts) -> dict:
             units[("node_leaf", "lower")] += math.ceil(per_server_links[node] / m.links_per_unit)
             continue
         switches[kind] += 1
-        ports_free[kind] += radix[kind] - sum(by_tier.values())
+        width = counts.shape.up_width if kind == "leaf" else 1  # an up port's width in down ports
+        ports_free[kind] += radix[kind] - by_tier["node_leaf"] - width * by_tier["leaf_spine"] \
+            - by_tier["spine_core"] if kind == "leaf" else radix[kind] - sum(by_tier.values())
         for tier, n in by_tier.items():
             end = "upper" if upper_of[tier] == kind else "lower"
             assert (lower_of[tier] if end == "lower" else upper_of[tier]) == kind

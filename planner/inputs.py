@@ -624,7 +624,10 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         limit = ai.max_gpus // server.gpus
         capped = [f"ai.max_gpus = {ai.max_gpus}"]
     base = dict(server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
-                core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics)
+                core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
+                planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
+                servers_per_su=ai.servers_per_su, spare_down_ports=ai.spare_down_ports,
+                spine_oversubscription=ai.spine_oversubscription)
     try:
         step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:

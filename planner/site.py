@@ -242,6 +242,16 @@ class AI(Section):
     spine_switch: str | None = Field(None, description="spine switch key (default: the leaf)")
     core_switch: str | None = Field(None, description="core switch key (default: the spine)")
     oversubscription: float = Field(1.0, ge=1.0, le=8.0, description="leaf down:up ratio")
+    planes: int = Field(1, ge=1, le=16, description="parallel fabric planes (each NIC port splits across them, "
+                        "or with dual_tor the NIC's ports are the planes)")
+    dual_tor: bool = Field(False, description="each NIC's ports go to different ToRs of its rail (Alibaba HPN)")
+    uplink_gbps: float | None = Field(None, gt=0, le=10_000, description="leaf-spine and spine-core link "
+                                      "speed, Gb/s (default: the server links' speed)")
+    servers_per_su: int | None = Field(None, ge=1, le=100_000, description="servers under one group of leaves "
+                                       "(a fixed segment size; default: the leaf's down ports)")
+    spare_down_ports: int = Field(0, ge=0, le=10_000, description="down ports per leaf kept free (backup)")
+    spine_oversubscription: float | None = Field(None, ge=1.0, le=64.0, description="spine down:up ratio "
+                                                 "(keeps spine ports for a tier above)")
     step: Literal["su", "server"] = Field("su", description="build in whole scalable units or servers")
     min_gpus: int = Field(0, ge=0, description="GPUs the plan must build at least")
     workload: Workload | None = Field(None, description="a workload whose GPUs the plan must build")

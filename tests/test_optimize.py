@@ -45,15 +45,19 @@ def _solve(path, catalog, scenario, solver="highs"):
     return solve(build_model(inputs), solver=solver)
 
 
-FIT = 1e6 / 3010  # miners' worth of average power under 1 MW: 332.2259
+# An S19 XP draws 3,010 W and its share of a 48-port SN2201 miner access switch: 80 W / 48
+# (the switch's power is a labelled estimate: catalogs/power-estimates.toml).
+MINER_W = 3010 + 80 / 48
+FIT = 1e6 / MINER_W  # miners' worth of average power under 1 MW: 332.0416
 
 
 @pytest.mark.parametrize(("price", "expected"), [(50.0, FIT), (86.0, FIT), (88.0, 0), (150.0, 0)])
 def test_miner_runs_iff_hashprice_beats_breakeven(write_site, catalog, price, expected):
     """S19 XP: 140 TH/s, 3,010 W. Hashprice = 144 * 3.125 * 100,000 / 1e9 = 0.045 USD/TH/day,
     so a miner earns 6.30 USD a day and uses 72.24 kWh: breakeven 87.21 USD/MWh.
-    Below it, run as many as the grid holds on average over the step: 1 MW / 3,010 W =
-    332.23 miners (dispatch is an average power per step; miners curtail continuously)."""
+    Below it, run as many as the grid holds on average over the step: 1 MW / 3,011.67 W
+    (the miner and its access-switch share) = 332.04 miners (dispatch is an average power
+    per step; miners curtail continuously)."""
     result = _solve(write_site(MINER_SITE.format(price=price)), catalog, "hybrid")
     assert result.status is Status.OPTIMAL
     assert result.running["antminer-s19-xp"][0] == pytest.approx(expected)
@@ -70,10 +74,10 @@ def test_miners_that_never_run_are_sold(write_site, catalog):
 
 
 def test_miner_npv_by_hand(write_site, catalog):
-    """At 50 USD/MWh, no discounting, one year: per miner 6.30 - 72.24 kWh * 0.05 = 2.688
-    USD/day; 365 days * 332.2259 miners = 325,959 USD."""
+    """At 50 USD/MWh, no discounting, one year: per miner 6.30 - 72.28 kWh * 0.05 = 2.686
+    USD/day (3,011.67 W with its access-switch share); 365 days * 332.0416 miners."""
     result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
-    assert result.objective_usd == pytest.approx(FIT * 365 * (6.30 - 72.24 * 0.05), rel=1e-9)
+    assert result.objective_usd == pytest.approx(FIT * 365 * (6.30 - MINER_W * 24 / 1e3 * 0.05), rel=1e-9)
     summary = scenario_summary(result, catalog)
     assert summary["revenue_usd_per_year"] == pytest.approx(FIT * 365 * 6.30)
     assert summary["facility_power_mw"] == pytest.approx(1.0)
@@ -112,28 +116,36 @@ kind = "greenfield"
 
 
 def test_ai_sizing_under_grid_by_hand(write_site, catalog):
-    """DGX H100 draws 10.2 kW max; at PUE 1.25 eight servers need 8 * 10.2 * 1.25 = 102 kW
-    > 100 kW, so at most 7. A server leases 8 GPUs * 3 USD * 8,760 h = 210,240 USD a year,
-    far above its 200,000 USD cost over 3 years, so the plan builds all 7 and the grid
-    binds. The power balance is re-derived from the BOM."""
+    """DGX H100 draws 10.2 kW max. Seven servers: 71.4 kW, plus 8 leaves and 1 spine
+    (7 uplinks per leaf in one bundle) of QM9700 at 747 W (an estimate) = 6,723 W, plus
+    120 twin-port modules (60 SR4 at 15 W on the 30 m tier, 60 DR4 at 17 W on the 100 m
+    tier: 4 per leaf and 28 on the other side of each tier) = 1,920 W, plus one SN2201
+    out-of-band switch (80 W, an estimate) = 80,123 W; x 1.25 = 100.15 kW > 100 kW. So at
+    most 6 (6 x 10.2 = 61.2 kW + 6,723 + 1,640 + 80 W, x 1.25 = 87.1 kW). A server leases
+    8 GPUs * 3 USD * 8,760 h = 210,240 USD a year, far above its 200,000 USD cost over 3
+    years, so the plan builds all 6. The power balance is re-derived from the BOM."""
     result = _solve(write_site(AI_SITE), catalog, "greenfield")
     assert result.status is Status.OPTIMAL
     option = result.option
-    assert option.servers == 7 and option.gpus == 56
+    assert option.servers == 6 and option.gpus == 48
     rows = bom_rows(result, catalog)
     it_w = sum(r["extended_power_w"] or 0 for r in rows)
     with_ai, _ = facility_mw(result.inputs, result.option_index, result.miners_before,
                              result.miners_with_ai, result.running)
     assert with_ai == pytest.approx(it_w * 1.25 / 1e6)
     assert with_ai <= 0.1
-    # 8 rails x 7 servers: 56 server links, each leaf (one per rail) reaches one spine
-    assert option.fabric.links["node_leaf"] == 56
+    # 8 rails x 6 servers: 48 server links, each leaf (one per rail) reaches one spine
+    assert option.fabric.links["node_leaf"] == 48
+    assert option.fabric.switches == {"leaf": 8, "spine": 1, "core": 0}
     servers_row = next(r for r in rows if r["category"] == "gpu_server")
-    assert servers_row["quantity"] == 7
-    assert servers_row["extended_cost_usd"] == 7 * 200000
+    assert servers_row["quantity"] == 6
+    assert servers_row["extended_cost_usd"] == 6 * 200000
+    switch_rows = [r for r in rows if r["category"] == "switch"]
+    assert sum(r["extended_power_w"] for r in switch_rows) == pytest.approx(9 * 747)
+    assert all("ESTIMATE" in r["power_basis"] for r in switch_rows)
     summary = scenario_summary(result, catalog)
-    assert summary["gpus"] == 56
-    assert summary["revenue_usd_per_year"] == pytest.approx(56 * 3.0 * 8760)
+    assert summary["gpus"] == 48
+    assert summary["revenue_usd_per_year"] == pytest.approx(48 * 3.0 * 8760)
 
 
 def test_min_gpus_beyond_grid_is_infeasible_and_named(write_site, catalog):
@@ -315,11 +327,11 @@ def test_the_optimizer_chooses_the_server(write_site, catalog, h100_cost, expect
 
 def test_new_miners_are_bought_when_they_pay(write_site, catalog):
     """An empty 1 MW site at 20 USD/MWh may buy up to 400 S19 XP. At 1,000 USD each over
-    a year they pay (6.30 - 72.24 kWh x 0.02 = 4.86 USD a day, 1,775 USD a year), so the
-    grid fills: 1 MW / 3,010 W = 332.2 miners' worth of power; at 10,000 USD
+    a year they pay (6.30 - 72.28 kWh x 0.02 = 4.85 USD a day, 1,771 USD a year), so the
+    grid fills: 1 MW / 3,011.67 W (with the access-switch share) = 332.04 miners' worth of power; at 10,000 USD
     each they do not, and none are bought. The capex and the cash flows carry them."""
-    # The 333rd miner would run 22.6 % of the time (1 MW / 3,010 W = 332.23): it would earn
-    # 0.2259 x 1,775 = 401 USD in the year, less than its 1,000 USD price, so 332 are bought.
+    # The 333rd miner would run 4 % of the time (1 MW / 3,011.67 W = 332.04): it would earn
+    # 0.04 x 1,771 = 74 USD in the year, less than its 1,000 USD price, so 332 are bought.
     from planner.economics import npv
     from planner.report import cash_flows
 
@@ -338,18 +350,19 @@ def test_new_miners_are_bought_when_they_pay(write_site, catalog):
 
 
 def test_grid_expansion_is_bought_when_it_pays(write_site, catalog):
-    """The tiny AI site (0.1 MW, 7 DGX H100 at most) may add 0.05 MW: with it, 11 servers
-    fit (11 x 10.2 kW x 1.25 = 140.25 kW, under 150 kW with their optics). At 1 USD it is
-    bought; at 10 M USD it is not."""
+    """The tiny AI site (0.1 MW, 6 DGX H100 at most) may add 0.05 MW: with it, 10 servers
+    fit. Eleven would need 112.2 kW + 10 QM9700 (8 leaves, 2 spines for 12 uplinks a leaf in
+    bundles of 6) at 747 W + 92 SR4 modules at 15 W + 96 DR4 at 17 W + 80 W out-of-band =
+    122,762 W, x 1.25 = 153.5 kW > 150 kW. At 1 USD it is bought; at 10 M USD it is not."""
     cheap = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 0.1\nexpansion = { add_mw = 0.05, usd = 1 }")
     dear = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 0.1\nexpansion = { add_mw = 0.05, usd = 1e7 }")
     r = _solve(write_site(cheap, "cheap.toml"), catalog, "greenfield")
-    assert r.expanded and r.option.servers == 11
+    assert r.expanded and r.option.servers == 10
     summary = scenario_summary(r, catalog)
     assert summary["facility_power_mw"] <= 0.15
     assert summary["capex_breakdown_usd"]["grid_expansion"] == 1
     d = _solve(write_site(dear, "dear.toml"), catalog, "greenfield")
-    assert not d.expanded and d.option.servers == 7
+    assert not d.expanded and d.option.servers == 6
 
 
 def test_cluster_options_are_reused_only_while_they_apply(write_site, catalog):

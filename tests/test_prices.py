@@ -51,7 +51,9 @@ kind = "hybrid"
 "osfp-800g-2xsr4" = 1
 "osfp-800g-2xdr4" = 1
 """
-BREAKEVEN = 0.045 * 140 / (24 * 3.010e-3)  # USD/MWh for an S19 XP at 0.045 USD/TH/day: 87.209
+# An S19 XP: 3,010 W, plus its share of a 48-port SN2201 access switch (80 W, an estimate)
+MINER_MW = (3010 + 80 / 48) / 1e6
+BREAKEVEN = 0.045 * 140 / (24 * MINER_MW)  # USD/MWh for an S19 XP at 0.045 USD/TH/day: 87.16
 
 
 def _series_file(tmp_path, prices, step_minutes=60, name="prices.csv"):
@@ -94,7 +96,7 @@ def test_dispatch_fills_the_headroom_beside_a_firm_ai_load(tmp_path, write_site,
     load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai, result.running)
     assert (load <= inp.profile.capacity_mw + 1e-7).all()
     ai_mw = result.option.it_power_w / 1e6
-    headroom_miners = (0.3 - ai_mw) / 3.010e-3
+    headroom_miners = (0.3 - ai_mw) / MINER_MW
     run = result.running["antminer-s19-xp"]
     for p, r in zip(prices, run, strict=True):
         assert r == pytest.approx(min(200, headroom_miners) if p < BREAKEVEN else 0.0, abs=1e-6)
@@ -139,8 +141,8 @@ def test_seasonal_capacity_limits_the_dry_months(tmp_path, write_site, catalog):
              'capacity_mw = 0.5')
     result = _solve(write_site(SITE.format(capacity=1.0, miners=400, gpus=0, price=price)), catalog)
     run = result.running["antminer-s19-xp"]
-    assert run[6] == pytest.approx(1.0 / 3.010e-3)  # July, wet: the full 1 MW
-    assert run[0] == pytest.approx(0.5 / 3.010e-3)  # January, dry: 0.5 MW
+    assert run[6] == pytest.approx(1.0 / MINER_MW)  # July, wet: the full 1 MW
+    assert run[0] == pytest.approx(0.5 / MINER_MW)  # January, dry: 0.5 MW
 
 
 @pytest.mark.parametrize(
@@ -179,7 +181,7 @@ def test_real_ercot_series(tmp_path, write_site, catalog):
     prices = inp.profile.price_usd_per_mwh
     assert prices.min() == pytest.approx(-70.24) and prices.max() == pytest.approx(4857.82)
     run = result.running["antminer-s19-xp"]
-    headroom = (1.0 - result.option.it_power_w / 1e6) / 3.010e-3
+    headroom = (1.0 - result.option.it_power_w / 1e6) / MINER_MW
     expected = np.where(prices < BREAKEVEN, min(300, headroom), 0.0)
     assert np.abs(run - expected).max() < 1e-5
     load, _ = grid_load(inp, result.option_index, result.miners_before, result.miners_with_ai, result.running)
@@ -209,7 +211,7 @@ def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
     assert inp.profile.delta() == pytest.approx(delta)
     it = result.option.it_power_w / 1e6
     run = result.running["antminer-s19-xp"]
-    expected = np.minimum(200, (0.3 - it * (1 + delta)) / (3.010e-3 * (1 + delta)))
+    expected = np.minimum(200, (0.3 - it * (1 + delta)) / (MINER_MW * (1 + delta)))
     assert run == pytest.approx(expected, abs=1e-6)
     assert npv(cash_flows(result), inp.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
 

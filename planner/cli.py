@@ -405,6 +405,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
+POWERED = ("switches", "optics", "miners", "servers")
+
+
 @catalog_app.command("show")
 def catalog_show(
     key: Annotated[str, typer.Argument(help="Part key, e.g. dgx-b200.")],
@@ -438,6 +441,12 @@ def catalog_show(
                           "power_w / hashrate_ths")
         console.print(table)
         console.print(f"source: {item.source} (as of {item.as_of})")
+    power = cat.power(key)
+    if power is not None:
+        console.print(f"power: {power.watts:,.6g} W per unit, {power.label} ({power.basis})")
+    elif entry is not None and entry.kind in POWERED:
+        console.print("power: none (neither sourced nor estimated; a plan that buys it is refused until it "
+                      "has one: give it a [[power_estimate]] or [power_w] in the site)")
     cost = cat.unit_cost(key)
     if cost:
         console.print(f"unit cost: {cost[0]:,.0f} USD ({cost[1]})")
@@ -568,8 +577,9 @@ def _print_fabric(doc: dict) -> None:
         console.print(f"{label}: {text}")
     for key, fig in doc["power_figures"].items():
         if fig["kind"] == "estimate":
-            console.print(f"estimate: {key} counted at {fig['watts']:g} W per unit ({fig['basis']})",
-                          style="yellow")
+            method = fig["basis"].split(")", 1)[0].removeprefix("ESTIMATE (")
+            console.print(f"estimate: {key} counted at {fig['watts']:,.6g} W per unit ({method}; the basis: "
+                          f"planner catalog show {key})", style="yellow")
     for note in doc["notes"]:
         console.print(f"note: {note}", style="yellow")
 

@@ -735,19 +735,11 @@ def _fibers_per_link(optic: Optic | None, lanes_per_link: int) -> int:
     return optic.fibers_lit // optic.ports
 
 
-def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
-    """Analytic counts of a rail-optimised Clos for ``spec`` (all planes).
-
-    Examples
-    --------
-    The DGX B200 SuperPOD with 4 scalable units (128 nodes) on QM9700 switches has 32
-    leaves and 16 spines and 1,024 links at each tier (NVIDIA reference architecture).
-    """
-    server = catalog.servers[spec.server]
+def count_topology(spec: FabricSpec, catalog: Catalog
+                   ) -> tuple[Shape, dict[str, int], dict[str, int], dict[str, int]]:
+    """(shape, switches by role, links by tier, free ports by role), all planes: the
+    topology alone, before any optic is chosen (free leaf ports in ports of the down speed)."""
     shape = plan_shape(spec, catalog)
-    models = {"leaf": spec.leaf_switch, "spine": spec.spine_switch or spec.leaf_switch,
-              "core": spec.core_switch or spec.spine_switch or spec.leaf_switch}
-    sw = {role: catalog.switches[key] for role, key in models.items()}
     groups = shape.groups()
     p = shape.planes
     switches = {role: p * sum(g.count for g in groups if g.role == role) for role in ROLES}
@@ -757,6 +749,24 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         "spine_core": p * shape.pods * shape.spines_per_pod * shape.up_per_spine if shape.tiers == 3 else 0,
     }
     ports_free = {role: p * sum(g.count * g.free for g in groups if g.role == role) for role in ROLES}
+    return shape, switches, links, ports_free
+
+
+def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
+    """Analytic counts of a rail-optimised Clos for ``spec`` (all planes).
+
+    Examples
+    --------
+    The DGX B200 SuperPOD with 4 scalable units (128 nodes) on QM9700 switches has 32
+    leaves and 16 spines and 1,024 links at each tier (NVIDIA reference architecture).
+    """
+    server = catalog.servers[spec.server]
+    shape, switches, links, ports_free = count_topology(spec, catalog)
+    models = {"leaf": spec.leaf_switch, "spine": spec.spine_switch or spec.leaf_switch,
+              "core": spec.core_switch or spec.spine_switch or spec.leaf_switch}
+    sw = {role: catalog.switches[key] for role, key in models.items()}
+    groups = shape.groups()
+    p = shape.planes
     _, _, cages, _ = server_ports(server, spec.network)
     per_server_links = shape.rails * p
     nic_per_module = max(1, per_server_links // cages) if cages else (1 if spec.dual_tor else p)

@@ -494,8 +494,6 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     if profile.coverage is not None and not profile.coverage.full_year:
         warnings = warnings | {f"power_price: the series covers {profile.coverage.describe()} "
                                "(power_price.year chooses 'scale' or 'repeat')"}
-    warnings = warnings | {f"{k}: power is an estimate, {f.watts:,.6g} W per unit ({f.method}; basis in "
-                           f"power_figures); set your own under [power_w]" for k, f in power.items() if f.estimated}
     return ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
         profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,

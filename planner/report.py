@@ -355,6 +355,24 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
 
 
 
+def plan_parts(result: Result) -> list[str]:
+    """Keys of the powered parts the chosen plan buys or keeps running: server, switches,
+    modules, the access switches and the miners."""
+    from planner.networks import ACCESS_SWITCH
+
+    inp, opt = result.inputs, result.option
+    keys: set[str] = set()
+    if opt.servers:
+        fab = opt.fabric
+        keys |= {opt.server, ACCESS_SWITCH} | {fab.switch_models[r] for r, n in fab.switches.items() if n}
+        keys |= {end.part for m in fab.media.values() for end in (m.lower, m.upper)
+                 if end.kind in ("module", "copper") and end.units}
+    for b in inp.miners:
+        if result.miners_with_ai.get(b.key, 0) or result.miners_before.get(b.key, 0):
+            keys |= {b.name or b.key, ACCESS_SWITCH}
+    return sorted(keys)
+
+
 def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     """The per-scenario block of summary.json (keys per DESIGN.md)."""
     inp = result.inputs
@@ -368,6 +386,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         base["binding_constraints"] = result.infeasibility
         return base
     opt = result.option
+    figures = {k: inp.power[k].doc() for k in plan_parts(result) if k in inp.power}
     before_kept = result.miners_before
     steady_miners = result.miners_with_ai
     with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
@@ -436,7 +455,10 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "networks": other_networks(result, catalog),
         "layout": layout_summary(result, catalog),
         "binding_constraints": result.binding,
-        "warnings": list(inp.warnings),
+        "warnings": list(inp.warnings) + [
+            f"{k}: power is an estimate, {f['watts']:,.6g} W per unit (basis in power_figures; set your own "
+            "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"],
+        "power_figures": figures,
         "ai_hours_shed_per_year": round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         "workload_gpus": inp.workload_gpus,
     })

@@ -55,7 +55,7 @@ def test_catalog_show_unknown_suggests(capsys):
 
 
 @pytest.mark.parametrize("site", sorted(p.name for p in SITES.glob("*.toml")))
-def test_solve_every_example_site(capsys, tmp_path, site):
+def test_solve_every_example_site(capsys, tmp_path, catalog, site):
     out_dir = tmp_path / "out"
     code, _out, err = run(capsys, "solve", str(SITES / site), "-o", str(out_dir))
     assert code == 0, err
@@ -83,6 +83,22 @@ def test_solve_every_example_site(capsys, tmp_path, site):
         cost = sum(float(r["extended_cost_usd"]) for r in rows
                    if r["scenario"] == name and r["extended_cost_usd"])
         assert cost == pytest.approx(scenario["capex_usd"], rel=1e-9, abs=0.01)
+        # every watt of the plan's IT load with the AI is a BOM row: servers, fabric and
+        # out-of-band switches, modules, kept miners; and each kept miner's share of a 48-port
+        # access switch (the BOM lists the miner network whole, as it stands before the AI too)
+        watts = sum(float(r["extended_power_w"]) for r in rows if r["scenario"] == name
+                    and r["extended_power_w"] and r["category"] != "switch_mining_access")
+        share = catalog.power("sn2201").watts / catalog.switches["sn2201"].ports
+        assert watts + scenario["miners"] * share == pytest.approx(scenario["it_power_mw"] * 1e6, abs=1.0)
+        # no powered row is left without power, and estimates say so
+        for r in rows:
+            if r["scenario"] == name and r["category"] in ("gpu_server", "switch", "transceiver", "miner"):
+                assert r["unit_power_w"] and r["power_basis"], r
+        for key, fig in scenario["power_figures"].items():
+            assert fig["watts"] > 0
+            if fig["kind"] == "estimate":
+                assert any(w.startswith(f"{key}: power is an estimate") for w in scenario["warnings"])
+        assert not any("not counted" in w for w in scenario["warnings"])
 
 
 def test_solve_json_to_stdout(capsys, tmp_path):

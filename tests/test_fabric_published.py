@@ -3,8 +3,11 @@ docs/research-fabrics.md for the tables and where each was read), never from the
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from planner.cli import main
 from planner.fabric import FabricSpec, count_fabric, plan_shape
 
 
@@ -57,15 +60,83 @@ def test_dgx_h100_superpod_table_4(catalog, nodes, leaf, spine, compute_and_ufm,
     ("su", "leaf", "spine", "links"),
     [(1, 8, 4, 576), (2, 16, 8, 1152), (4, 32, 18, 2304), (8, 64, 36, 4608), (18, 144, 72, 10368)],
 )
-def test_dgx_b300_quantum_x800(catalog, su, leaf, spine, links):
-    # Q3400 optics (1.6T twin-port) are not in the catalog: the shape alone is compared.
-    shape = plan_shape(FabricSpec(servers=72 * su, server="dgx-b300", leaf_switch="q3400-ra"), catalog)
-    assert shape.tiers == 2
-    assert shape.servers_per_su == 72
-    assert shape.leaves == leaf
-    assert shape.spines_per_pod == spine
-    assert shape.servers * shape.rails == links
-    assert shape.leaves * shape.up_per_leaf == links
+@pytest.mark.parametrize("optics", ["auto", "dsp", "lpo"])
+def test_dgx_b300_quantum_x800_through_the_cli(capsys, catalog, su, leaf, spine, links, optics):
+    """The whole fabric, optics included, as a user gets it from `planner fabric`. Each
+    800G XDR link runs on 4 x 200G lanes (Quantum-X800 SerDes), so both ends of every link
+    carry 4 lanes of 200G: a single-port 800G DR4 at the ConnectX-8 and half of a twin-port
+    1.6T module in the switch cage (2 x 800G per cage), with 8 lit fibres a link."""
+    code = main(["fabric", "--gpus", str(576 * su), "--server", "dgx-b300", "--switch", "q3400-ra",
+                 "--optics", optics, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["tiers"] == 2 and doc["servers_per_su"] == 72
+    assert doc["switches"] == {"leaf": leaf, "spine": spine, "core": 0}
+    assert doc["links"]["node_leaf"] == links and doc["links"]["leaf_spine"] == links
+    for tier in ("node_leaf", "leaf_spine"):
+        media = doc["media"][tier]
+        for end in ("lower", "upper"):
+            o = catalog.optics[media[end]]
+            assert o.lane_gbps == 200 and o.lanes == 4 * o.ports  # 4 x 200G per 800G link
+        assert media["fibers"] == 8 * links  # parallel DR4: 2 fibres a lane
+    # modules: a twin-port module per switch cage-pair of links, one per NIC port
+    assert doc["transceivers"]["osfp-800g-dr4"] == links
+    assert doc["transceivers"]["osfp-1600g-2xdr4"] == links // 2 + links  # leaf down, leaf up + spine
+    assert doc["power_w"]["switches"] == pytest.approx((leaf + spine) * catalog.power("q3400-ra").watts)
+    assert doc["power_figures"]["q3400-ra"]["kind"] == "estimate"
+
+
+def test_quantum_x800_photonics_pairs_a_200g_lane_module_with_its_cpo_ports(capsys, catalog):
+    """Q3450 (co-packaged, 4 x 200G lanes a port): the ConnectX-8 end must be 4 x 200G too,
+    not an 8 x 100G DR8 (issue: the two ends used to disagree). An MPO-16 on the switch
+    carries 8 lanes = two 800G links, so each breaks out to two MPO-12 of the DR4 modules."""
+    code = main(["fabric", "--gpus", "576", "--server", "dgx-b300", "--switch", "q3450", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    nl = doc["media"]["node_leaf"]
+    assert nl["lower"] == "osfp-800g-dr4" and nl["upper"] == "q3450"
+    assert nl["cable"] == "smf-breakout-mpo-16-apc-to-2xmpo-12-apc"
+    assert nl["cables"] == 576 // 2 and nl["fibers"] == 576 * 8
+    assert doc["mpo_connectors"]["mpo-12-apc"] == 576
+    # 576 down links on 8 leaves and 576 up: 1,152 links at the leaves, 576 at the spines,
+    # 2 links per MPO-16: 864 front-panel connectors
+    assert doc["mpo_connectors"]["mpo-16-apc"] == (576 + 576 + 576) // 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--switch", "q3450", "--optics", "800g-dr8"], "4 x 200G lanes"),
+    (["--switch", "q3400-ra", "--optics", "cpo"], "co-packaged"),
+    (["--switch", "q3400-ra", "--spine-switch", "sn5600"], "gearbox"),
+])
+def test_a_link_whose_ends_cannot_mate_is_refused(capsys, args, message):
+    code = main(["fabric", "--gpus", "576", "--server", "dgx-b300", *args])
+    _out, err = capsys.readouterr()
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "gpus", "switches", "links"), [
+    # DGX H100 SuperPOD, Table 3: 4 SU, 32 leaf, 16 spine, 1,024 links a tier
+    (["--server", "dgx-h100", "--switch", "qm9700"], 1024, {"leaf": 32, "spine": 16, "core": 0},
+     {"node_leaf": 1024, "leaf_spine": 1024, "spine_core": 0}),
+    # DGX B200 SuperPOD, larger configurations: 16 SU, 128 / 128 / 64, 4,096 links a tier
+    (["--server", "dgx-b200", "--switch", "qm9700"], 4096, {"leaf": 128, "spine": 128, "core": 64},
+     {"node_leaf": 4096, "leaf_spine": 4096, "spine_core": 4096}),
+    # DGX B300 Spectrum-X, Table 3: 16 SU, 256 leaf, 128 spine, 8,192 800G cables a tier
+    # (two 400G links each)
+    (["--server", "dgx-b300", "--switch", "sn5600", "--planes", "2"], 8192, {"leaf": 256, "spine": 128, "core": 0},
+     {"node_leaf": 16384, "leaf_spine": 16384, "spine_core": 0}),
+])
+def test_every_published_superpod_builds_through_the_cli(capsys, args, gpus, switches, links):
+    code = main(["fabric", "--gpus", str(gpus), *args, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["switches"] == switches
+    assert doc["links"] == links
+    assert doc["power_w"]["switches"] > 0 and doc["power_w"]["optics"] > 0
 
 
 # NVIDIA SuperPOD DGX B300, Spectrum-4 Ethernet (RA, "Table 3 Larger DGX SuperPOD component
@@ -102,3 +173,58 @@ def test_cpo_51t_switch_identity(catalog):
     per_spine_links = f.links["leaf_spine"] / f.switches["spine"]
     assert per_spine_links * tier.fibers_per_link == 1024
     assert per_spine_links * 800 / 100 == 512  # lanes
+
+
+# Alibaba HPN (Qian et al., SIGCOMM 2024), read from the paper (docs/research-fabrics.md §5):
+# hosts of 8 GPUs with 8 backend NICs of 2 x 200G; "the two ports of each NIC are connected
+# to different ToRs" (dual-ToR) and the ToRs of each dual-ToR set sit in separate planes
+# (dual-plane); a ToR is a 51.2 Tb/s single-chip switch with "128 active + 8 backup 200Gbps
+# downstream ports and 60 upstream 400Gbps ports" (1.067:1); "16 ToRs collectively connect
+# 1024 GPUs in a segment"; "60 Agg switches in each plane"; Aggregation-Core oversubscription
+# 15:1; a Pod holds 15,360 GPUs in 2 tiers (Table 1).
+# By hand: 15,360 GPUs = 1,920 hosts = 15 segments of 128; ToRs 15 x 16 = 240; Aggs 2 x 60
+# = 120; GPU-ToR links 1,920 x 16 = 30,720 (200G); ToR-Agg links 240 x 60 = 14,400 (400G),
+# one from each ToR to each Agg of its plane; an Agg (128 x 400G) takes 15 x 8 = 120 ToRs
+# and keeps 128 / 16 = 8 ports for the core: 120 x 8 = 960 free; each ToR keeps its 8
+# backup ports free: 240 x 8 = 1,920.
+def test_alibaba_hpn_pod():
+    from planner.catalog import load_catalog
+    from planner.fabric import count_topology
+
+    from .conftest import DATA
+
+    cat = load_catalog([DATA / "hpn_catalog"])
+    spec = FabricSpec(servers=1920, server="alibaba-hpn-host", leaf_switch="arista-7060x6-64pe", planes=2,
+                      dual_tor=True, uplink_gbps=400, servers_per_su=128, spare_down_ports=8,
+                      spine_oversubscription=15)
+    shape, switches, links, free = count_topology(spec, cat)
+    assert shape.tiers == 2
+    assert shape.scalable_units == 15 and shape.servers_per_su == 128
+    assert shape.rails == 8 and shape.link_gbps == 200 and shape.up_gbps == 400
+    assert switches == {"leaf": 240, "spine": 120, "core": 0}
+    assert shape.spines_per_pod == 60 and shape.bundle_leaf_spine == 1
+    assert links == {"node_leaf": 30_720, "leaf_spine": 14_400, "spine_core": 0}
+    assert shape.up_per_leaf == 60
+    assert 128 * 200 / (60 * 400) == pytest.approx(1.0667, abs=1e-4)
+    assert free == {"leaf": 240 * 8, "spine": 960, "core": 0}
+    assert shape.systems * 8 == 15_360  # GPUs
+
+
+def test_dual_tor_without_planes_keeps_both_tors_in_one_clos():
+    """Dual-ToR alone: 16 ToRs per segment all reach the same Aggs (one plane)."""
+    from planner.catalog import load_catalog
+    from planner.fabric import count_topology
+
+    from .conftest import DATA
+
+    cat = load_catalog([DATA / "hpn_catalog"])
+    spec = FabricSpec(servers=128, server="alibaba-hpn-host", leaf_switch="arista-7060x6-64pe",
+                      dual_tor=True, uplink_gbps=400, servers_per_su=128, spare_down_ports=8)
+    shape, switches, links, _ = count_topology(spec, cat)
+    assert shape.rails == 16 and shape.planes == 1
+    assert switches["leaf"] == 16
+    assert links["node_leaf"] == 128 * 16
+    # 16 ToRs x 60 uplinks over Aggs of 128 x 400G: the fewest Aggs that divide 60 evenly
+    # with 16 x bundle <= 128 are 10, in bundles of 6 (16 x 6 = 96 ports of each Agg)
+    assert links["leaf_spine"] == 16 * 60
+    assert switches["spine"] == 10 and shape.bundle_leaf_spine == 6

@@ -239,3 +239,73 @@ def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
     assert rows[1]["ai_load_mw"] == 0 and rows[0]["ai_load_mw"] > 0
     assert inp.ai_hours_year(opt) == pytest.approx(8760 * 3 / 4)
     assert npv(cash_flows(result), inp.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize(("how", "day_weights"), [("scale", None), ("repeat", None)])
+def test_a_300_day_series_stands_for_a_year_as_the_site_says(tmp_path, write_site, catalog, how, day_weights):
+    """300 days of hourly prices (7,200 h): day d costs d USD/MWh. 'scale' weighs every hour
+    8,760 / 7,200 = 1.2167 h; 'repeat' lays the series end to end: 8,760 h = 7,200 + 1,560,
+    so the first 65 days count twice. Energy-weighted mean prices by hand:
+    scale: mean of 0..299 = 149.5; repeat: (sum 0..299 + sum 0..64) x 24 / 8,760."""
+    prices = [d for d in range(300) for _ in range(24)]
+    _series_file(tmp_path, prices)
+    price = f'kind = "series"\nfile = "prices.csv"\nyear = "{how}"'
+    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    profile = result.inputs.profile
+    assert profile.hours.sum() == pytest.approx(8760.0)
+    expected = 149.5 if how == "scale" else (sum(range(300)) + sum(range(65))) * 24 / 8760
+    assert profile.mean_price == pytest.approx(expected)
+    cov = profile.coverage
+    assert cov.hours == 7200 and cov.factor == pytest.approx(8760 / 7200) and not cov.full_year
+    assert cov.start.startswith("2025-01-01 00:00") and cov.end.startswith("2025-10-27 23:00")
+    assert any("the series covers" in w and "7,200 h" in w for w in result.inputs.warnings)
+
+
+def test_a_series_longer_than_a_year_is_cut_when_repeated(tmp_path, write_site, catalog):
+    """400 days, repeat: the year is the first 365 days (8,760 h); the rest is left out."""
+    prices = [1.0] * (365 * 24) + [1000.0] * (35 * 24)
+    _series_file(tmp_path, prices)
+    price = 'kind = "series"\nfile = "prices.csv"\nyear = "repeat"'
+    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    profile = result.inputs.profile
+    assert profile.steps == 8760 and profile.hours.sum() == pytest.approx(8760.0)
+    assert profile.mean_price == pytest.approx(1.0)
+    assert "cut at 8,760 h" in profile.coverage.describe()
+
+
+def test_a_full_year_is_taken_as_it_is(tmp_path, write_site, catalog):
+    _series_file(tmp_path, [5.0] * 8760)
+    price = 'kind = "series"\nfile = "prices.csv"'
+    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    assert (result.inputs.profile.hours == 1.0).all()
+    assert not any("the series covers" in w for w in result.inputs.warnings)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda rows: rows[:50] + rows[51:], "a gap of 120 minutes before data row 51 (file line 52"),
+    (lambda rows: rows[:50] + [rows[49]] + rows[50:], "a repeated timestamp"),
+    (lambda rows: rows[:50] + [rows[40]] + rows[50:], "an overlap (time goes back)"),
+])
+def test_gaps_and_overlaps_are_refused_with_the_row(tmp_path, write_site, catalog, edit, message):
+    _series_file(tmp_path, [10] * 200)
+    lines = (tmp_path / "prices.csv").read_text().splitlines()
+    (tmp_path / "prices.csv").write_text("\n".join([lines[0], *edit(lines[1:])]) + "\n")
+    path = write_site(SITE.format(capacity=1, miners=1, gpus=0, price='kind = "series"\nfile = "prices.csv"'))
+    with pytest.raises(InputError) as info:
+        prepare(load_site(path), catalog, "hybrid")
+    assert message in str(info.value)
+    assert "file line" in str(info.value)
+
+
+@pytest.mark.skipif(not ERCOT.exists(), reason="shared ERCOT series not present")
+def test_the_ercot_series_reports_its_period(tmp_path, write_site, catalog):
+    """2024-06-01 00:00 to 2025-03-27 23:45: 28,800 quarter hours = 7,200 h = 300 days."""
+    price = (f'kind = "series"\nfile = "{ERCOT.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
+             'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15')
+    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    from planner.report import scenario_summary
+
+    cov = scenario_summary(result, catalog)["price_coverage"]
+    assert cov["start"].startswith("2024-06-01 00:00") and cov["end"].startswith("2025-03-27 23:45")
+    assert cov["hours_covered"] == 7200 and cov["year"] == "scale"
+    assert cov["factor"] == pytest.approx(8760 / 7200)

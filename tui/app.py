@@ -352,18 +352,20 @@ class PlannerApp(App):
     def _fill_bom(self, text: str) -> None:
         table = self.query_one("#bom", DataTable)
         table.clear(columns=True)
-        table.add_columns("scenario", "category", "part", "quantity", "unit USD", "extended USD", "description")
+        table.add_columns("scenario", "category", "part", "quantity", "unit USD", "extended USD", "kW",
+                          "description")
         text = text.lower().strip()
         for r in self.session.bom:
             if text and text not in r["category"].lower() and text not in str(r["part"]).lower():
                 continue
             table.add_row(r["scenario"], r["category"], r["part"], f"{r['quantity']:,}",
-                          _cell(r["unit_cost_usd"]), _cell(r["extended_cost_usd"]), r["description"])
+                          _cell(r["unit_cost_usd"]), _cell(r["extended_cost_usd"]), _power_cell(r),
+                          r["description"])
 
     @on(DataTable.HeaderSelected, "#bom")
     def _sort_bom(self, event: DataTable.HeaderSelected) -> None:
         key = ["scenario", "category", "part", "quantity", "unit_cost_usd", "extended_cost_usd",
-               "description"][event.column_index]
+               "extended_power_w", "description"][event.column_index]
         reverse = getattr(self, "_bom_sort", None) == key
         self._bom_sort = None if reverse else key
         self.session.bom.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=reverse)
@@ -468,3 +470,13 @@ def _cell(value) -> str:
 def make_app(path: Path | None = None, catalog=None) -> PlannerApp:
     """The one factory the CLI and the tests use."""
     return PlannerApp(path, catalog=catalog)
+
+
+def _power_cell(row: dict) -> str:
+    """Extended power in kW, marked 'est.' when the unit figure is a labelled estimate."""
+    watts = row.get("extended_power_w")
+    if watts is None:
+        return "-"
+    basis = row.get("power_basis") or ""
+    mark = " est." if basis.startswith("ESTIMATE") else " site" if basis.startswith("site file") else ""
+    return f"{watts / 1e3:,.1f}{mark}"

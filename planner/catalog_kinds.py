@@ -3,5 +3,6 @@
 SINGULAR = {
     "accelerators": "accelerator", "servers": "server", "miners": "miner", "switches": "switch",
     "optics": "optic", "connectors": "connector", "cables": "cable", "fibers": "fiber",
-    "patch_panels": "patch panel", "estimates": "estimate", "power_estimates": "power estimate", "site_costs": "site cost",
+    "patch_panels": "patch panel", "estimates": "estimate", "power_estimates": "power estimate",
+    "site_costs": "site cost",
 }

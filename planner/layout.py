@@ -687,3 +687,34 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
         out.append({"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
                     "cables": cables, "route_m": path, "dci_optics": bool(path and path > 10_000)})
     return out
+
+
+def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] | None:
+    """USD for one cable of a tier at ``length_m`` and the basis, or None where a figure
+    is missing. Copper assemblies at their unit price; a fibre cable as fibres x length x
+    the fibre's price per fibre-metre, plus the plugs at both ends at their price (fibres:
+    the positions of the end with fewer, so an MPO-16 breakout to two MPO-12 counts 16)."""
+    if media.optic_class in ("dac", "acc", "aec"):
+        return catalog.unit_cost(media.cable_kind)
+    if not media.cables or not math.isfinite(length_m):
+        return None
+    fibre = "om4" if media.cable_kind.startswith("mmf") else "os2"
+    per_m = catalog.estimate(fibre)
+    if per_m is None or per_m.unit_cost_usd_per_m is None:
+        return None
+    connectors = catalog.entries["connectors"]
+    plugs, fibres, parts = 0.0, None, []
+    for end in (media.lower, media.upper):
+        if not end.connector or end.connector not in connectors:
+            return None
+        price = catalog.unit_cost(end.connector)
+        if price is None:
+            return None
+        each = end.connectors / media.cables
+        plugs += each * price[0]
+        positions = round(each * connectors[end.connector].item.fibers)
+        fibres = positions if fibres is None else min(fibres, positions)
+        parts.append(f"{each:g} x {end.connector} at {price[0]:,.0f} USD")
+    usd = fibres * length_m * per_m.unit_cost_usd_per_m + plugs
+    return usd, (f"ESTIMATE: {fibres} fibres x {length_m:g} m x {per_m.unit_cost_usd_per_m:g} USD per fibre-metre "
+                 f"({fibre}) + plugs {' + '.join(parts)}")

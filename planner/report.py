@@ -528,15 +528,21 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             part_row("transceiver", key, n, f"{o.vendor} {o.model}")
+        from planner.layout import cable_price
+
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan
+            priced = cable_price(catalog, fab.media[tier], length)
             rows.append({
                 "scenario": inp.scenario, "category": "cable", "part": kind,
                 "description": f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
-                               + (f"{length:g} m" if known else "length not modelled (no halls in the site)"),
-                "quantity": n, "unit_cost_usd": None, "extended_cost_usd": None,
+                               + (f"{length:g} m" if known else "length not modelled (no halls in the site)")
+                               + ("" if priced is None else "; priced after the solve, not in the plan's capex"),
+                "quantity": n, "unit_cost_usd": priced[0] if priced else None,
+                "extended_cost_usd": priced[0] * n if priced else None,
                 "unit_power_w": None, "extended_power_w": None,
-                "source": "fabric count and floor plan (no cable price in the catalog)",
+                "source": "fabric count and floor plan" + (f"; price: {priced[1]}" if priced else
+                                                           "; no cable price (length or a figure missing)"),
             })
         lay_doc = layout_summary(result, catalog)
         for sc in (lay_doc or {}).get("structured_cabling", []):

@@ -79,10 +79,14 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
         optics = sum(float(r["quantity"]) for r in rows
                      if r["scenario"] == name and r["category"] == "transceiver")
         assert optics == sum(scenario["transceivers"].values())
-        # every dollar of the plan's capex is a BOM row
+        # every dollar of the plan's capex is a BOM row; cables are priced after the solve from
+        # the floor plan's lengths and say they are not in the capex
         cost = sum(float(r["extended_cost_usd"]) for r in rows
-                   if r["scenario"] == name and r["extended_cost_usd"])
+                   if r["scenario"] == name and r["extended_cost_usd"] and r["category"] != "cable")
         assert cost == pytest.approx(scenario["capex_usd"], rel=1e-9, abs=0.01)
+        for r in rows:
+            if r["category"] == "cable" and r["extended_cost_usd"]:
+                assert "not in the plan's capex" in r["description"] and "ESTIMATE" in r["source"]
         # every watt of the plan's IT load with the AI is a BOM row: servers, fabric and
         # out-of-band switches, modules, kept miners; and each kept miner's share of a 48-port
         # access switch (the BOM lists the miner network whole, as it stands before the AI too)
@@ -258,3 +262,31 @@ def test_compare_writes_compare_csv(capsys, tmp_path):
     npv = _json.loads((tmp_path / "s" / "summary.json").read_text())["scenarios"]["hybrid"]["npv_usd"]
     row = next(r for r in rows if r[0] == "NPV, M USD")
     assert float(row[2]) == pytest.approx(npv / 1e6)
+
+
+@pytest.mark.parametrize("args", [
+    ["fabric", "--gpus", "16", "--gpus=32", "--server", "dgx-h100", "--switch", "qm9700"],
+    ["size", "mining", "--miner", "antminer-s21", "--btc-price", "90000", "--btc-price", "80000",
+     "--network-hashrate-ehs", "1000"],
+    ["solve", str(SITES / "greenfield-campus.toml"), "--solver", "highs", "--solver", "cbc"],
+])
+def test_a_repeated_flag_is_refused_not_silently_won(capsys, args):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    flag = next(a.split("=")[0] for a in args if a.startswith("--") and sum(
+        b.split("=")[0] == a.split("=")[0] for b in args) > 1)
+    assert f"{flag} is given 2 times" in err
+    assert out == ""
+
+
+def test_repeatable_options_stay_repeatable(capsys, tmp_path):
+    code, _, err = run(capsys, "solve", str(SITES / "greenfield-campus.toml"), "--scenario", "greenfield",
+                       "--scenario", "greenfield", "-q", "-o", str(tmp_path / "o"))
+    assert code == 0 and "given 2 times" not in err
+
+
+def test_fleet_shares_that_do_not_add_up_are_refused(capsys):
+    code, _, err = run(capsys, "size", "btc-network", "--fleet", "antminer-s21:0.6,antminer-s19-xp:0.6",
+                       "--hashrate-ehs", "800")
+    assert code == 2
+    assert "add up to 1.2, not 1" in err

@@ -284,3 +284,22 @@ def test_a_hall_known_only_by_its_area(catalog):
     assert len(rack_slots(hall)) == 31 * 8
     with pytest.raises(ValueError, match="polygon"):
         Building(name="nothing", max_kw_per_rack=40)
+
+
+def test_cable_prices_by_hand(catalog):
+    """A fibre cable costs fibres x length x the price per fibre-metre plus its plugs
+    (catalogs/estimates.toml: OS2 0.2175 USD per fibre-metre, an MPO-12/APC plug 57 USD,
+    an MPO-16/APC plug taken at 57 USD too). The Q3450's CPO breakout: one MPO-16 (16
+    fibres) to two MPO-12: 16 x 20 m x 0.2175 + 57 + 2 x 57 = 240.6 USD."""
+    from planner.fabric import FabricSpec, count_fabric
+    from planner.layout import cable_price
+
+    f = count_fabric(FabricSpec(servers=72, server="dgx-b300", leaf_switch="q3450"), catalog)
+    usd, basis = cable_price(catalog, f.media["node_leaf"], 20.0)
+    assert usd == pytest.approx(16 * 20 * 0.2175 + 57 + 2 * 57)
+    assert basis.startswith("ESTIMATE")
+    # straight single-mode MPO-12 between two DR4 modules: 12 fibres, two plugs
+    g = count_fabric(FabricSpec(servers=72, server="dgx-b300", leaf_switch="q3400-ra"), catalog)
+    assert cable_price(catalog, g.media["leaf_spine"], 50.0)[0] == pytest.approx(12 * 50 * 0.2175 + 2 * 57)
+    # no length, no price (never a zero)
+    assert cable_price(catalog, g.media["leaf_spine"], float("nan")) is None

@@ -382,3 +382,44 @@ def test_cluster_options_are_reused_only_while_they_apply(write_site, catalog):
     other = base.replace('server = "dgx-h100"', 'server = "dgx-b200"')
     changed = prepare(load_site(write_site(other, "d.toml")), catalog, "hybrid", cache=cache)
     assert changed.options is not first.options and changed.options[1].server == "dgx-b200"
+
+
+IT_LOAD_SITE = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 1.0").replace(
+    'step = "server"', 'it_load_mw = {mw}').replace("lease_usd_per_gpu_hour = 3.0", "lease_usd_per_gpu_hour = {lease}")
+
+
+@pytest.mark.parametrize("lease", [3.0, 0.0])
+def test_a_stated_ai_it_load_is_built_as_the_largest_cluster_within_it(write_site, catalog, lease):
+    """0.5 MW of critical IT (a hosting contract's terms): servers alone allow
+    floor(500 / 10.2) = 49 DGX H100; with the fabric (QM9700 switches, modules) and the
+    out-of-band switches counted, fewer fit. The plan builds the largest cluster whose IT
+    load, re-derived from the BOM, is within 0.5 MW, and one more server would exceed it;
+    it builds it even when the lease would not pay (the load is contracted)."""
+    result = _solve(write_site(IT_LOAD_SITE.format(mw=0.5, lease=lease)), catalog, "greenfield")
+    assert result.status is Status.OPTIMAL
+    n = result.option.servers
+    rows = bom_rows(result, catalog)
+    it_w = sum(r["extended_power_w"] or 0 for r in rows)
+    assert it_w == pytest.approx(result.option.it_power_w)
+    assert it_w <= 0.5e6
+    network_w = it_w - n * 10_200
+    assert network_w > 0  # switches and optics are counted
+    assert (n + 1) * 10_200 + network_w > 0.5e6  # the network only grows with the cluster
+    assert n < 49
+
+
+def test_it_load_and_a_gpu_bound_are_one_too_many(write_site, capsys):
+    from planner.cli import main
+
+    path = write_site(IT_LOAD_SITE.format(mw=0.5, lease=3.0).replace("it_load_mw", "min_gpus = 8\nit_load_mw"))
+    assert main(["validate", str(path)]) == 2
+    assert "it_load_mw sets the cluster size" in capsys.readouterr().err
+
+
+def test_a_plan_without_capex_has_no_payback(write_site, catalog):
+    """Miners already on site, a price above their breakeven: no capex and nothing earned;
+    payback is not 0 years, it does not exist."""
+    result = _solve(write_site(MINER_SITE.format(price=150.0)), catalog, "hybrid")
+    summary = scenario_summary(result, catalog)
+    assert summary["capex_usd"] == 0
+    assert summary["payback_years"] is None

@@ -229,3 +229,17 @@ def test_dual_tor_without_planes_keeps_both_tors_in_one_clos():
     # with 16 x bundle <= 128 are 10, in bundles of 6 (16 x 6 = 96 ports of each Agg)
     assert links["leaf_spine"] == 16 * 60
     assert switches["spine"] == 10 and shape.bundle_leaf_spine == 6
+
+
+def test_the_hpn_design_through_the_cli_stops_at_its_missing_optic(capsys):
+    """The README says so: the counts are the model's, the media need a 200G-a-port optic the
+    catalog does not have, and the command says which instead of pairing a wrong one."""
+    from .conftest import DATA
+
+    code = main(["fabric", "--gpus", "15360", "--server", "alibaba-hpn-host", "--catalog",
+                 str(DATA / "hpn_catalog"), "--switch", "arista-7060x6-64pe", "--planes", "2", "--dual-tor",
+                 "--uplink-gbps", "400", "--segment-servers", "128", "--spare-down-ports", "8",
+                 "--spine-oversubscription", "15"])
+    _out, err = capsys.readouterr()
+    assert code == 2
+    assert "no optic in the catalog carries 200G links as 2 x 100G lanes" in err

@@ -295,6 +295,14 @@ class PowerFigure:
         return {"watts": self.watts, "kind": self.label, "basis": self.basis}
 
 
+class MissingPower(ValueError):
+    """A part a plan needs has neither a sourced power figure nor a power estimate."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"{key!r} has no power figure in the catalog (neither sourced nor estimated)")
+
+
 # the field holding a part's sourced power, per kind (the first that is set wins)
 POWER_FIELDS: dict[str, tuple[str, ...]] = {
     "switches": ("max_power_w", "typical_power_w"),
@@ -425,6 +433,14 @@ class Catalog:
             return PowerFigure(key, e.power_w, f"ESTIMATE ({e.method}): {e.basis} [{e.source}]", True,
                                method=e.method)
         return None
+
+    def watts(self, key: str) -> float:
+        """W per unit of a part (:meth:`power`); raise :class:`MissingPower` when there is
+        no figure at all, never 0."""
+        fig = self.power(key)
+        if fig is None:
+            raise MissingPower(key)
+        return fig.watts
 
     def with_power_overrides(self, overrides: dict[str, float]) -> Catalog:
         """The same catalog with a site's power figures in front (shares the entries)."""

@@ -487,7 +487,7 @@ def fabric_cmd(
     """Size a training fabric alone: switches, links, optics, cables, fibres, MPO connectors."""
     import math
 
-    from planner.catalog import load_catalog
+    from planner.catalog import MissingPower, load_catalog
     from planner.errors import Problem, did_you_mean
     from planner.fabric import FabricError, FabricSpec, count_fabric
 
@@ -522,7 +522,7 @@ def fabric_cmd(
         raise _compute_error(exc) from None
     try:
         power, figures = counts.power_w(cat)
-    except FabricError as exc:
+    except MissingPower as exc:
         raise _compute_error(exc) from None
     doc = counts.summary() | {"power_w": power, "power_figures": {k: f.doc() for k, f in figures.items()}}
     if graphml is not None:

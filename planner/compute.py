@@ -28,7 +28,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from planner.catalog import Catalog, Server
+from planner.catalog import Catalog, MissingPower, Server
 from planner.mining import (
     breakeven_usd_per_mwh,
     difficulty_from_hashrate,
@@ -87,10 +87,10 @@ class ComputeDemand:
 
 def _watts(catalog: Catalog, key: str) -> float:
     """A part's power per unit: sourced, else its labelled estimate; refused when neither."""
-    fig = catalog.power(key)
-    if fig is None:
-        raise ComputeError(f"{key!r} has no power figure (neither sourced nor estimated)")
-    return fig.watts
+    try:
+        return catalog.watts(key)
+    except MissingPower as exc:
+        raise ComputeError(str(exc)) from None
 
 
 def _demand(kind: str, server: Server, catalog: Catalog, flops: float, flops_per_day: float,

@@ -59,14 +59,6 @@ class FabricError(ValueError):
     """The requested fabric cannot be built (too large for the tiers, no optic fits)."""
 
 
-class MissingPower(FabricError):
-    """A part the fabric buys has neither a sourced power figure nor a power estimate."""
-
-    def __init__(self, key: str):
-        self.key = key
-        super().__init__(f"{key!r} has no power figure in the catalog (neither sourced nor estimated)")
-
-
 @dataclass(frozen=True)
 class FabricSpec:
     """What to build.
@@ -294,16 +286,14 @@ class FabricCounts:
         Switches count at max power (typical where only that is known); a CPO switch's
         figure includes its optics. Modules and copper plugs count at their catalog power.
         A part with no sourced figure counts at its labelled estimate; a part with neither
-        is refused (:class:`MissingPower`), never counted as zero.
+        is refused (:class:`planner.catalog.MissingPower`), never counted as zero.
         """
         figures: dict[str, PowerFigure] = {}
 
         def watts(key: str) -> float:
             if key not in figures:
-                fig = catalog.power(key)
-                if fig is None:
-                    raise MissingPower(key)
-                figures[key] = fig
+                catalog.watts(key)  # raises MissingPower when there is no figure
+                figures[key] = catalog.power(key)
             return figures[key].watts
 
         switches = sum(n * watts(self.switch_models[role]) for role, n in self.switches.items() if n)

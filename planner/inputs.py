@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.catalog import Catalog, PowerFigure
+from planner.catalog import Catalog, MissingPower, PowerFigure
 from planner.economics import annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
-from planner.fabric import FabricCounts, FabricError, FabricSpec, MissingPower, count_fabric, plan_shape
+from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric, plan_shape
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.prices import PriceProfile, price_profile
 from planner.site import LoadedSite, check_parts
@@ -522,7 +522,7 @@ def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCount
 
     endpoints = oob_endpoints(catalog, server, servers, sum(fabric.switches.values()))
     n = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).access_switches
-    return n * _watts(catalog, ACCESS_SWITCH) if n else 0.0
+    return n * catalog.watts(ACCESS_SWITCH) if n else 0.0
 
 
 def miner_network_w(catalog: Catalog, miner: str) -> float:
@@ -530,14 +530,7 @@ def miner_network_w(catalog: Catalog, miner: str) -> float:
     from planner.networks import ACCESS_SWITCH
 
     ports = catalog.miners[miner].network_ports or 1
-    return ports * _watts(catalog, ACCESS_SWITCH) / catalog.switches[ACCESS_SWITCH].ports
-
-
-def _watts(catalog: Catalog, key: str) -> float:
-    fig = catalog.power(key)
-    if fig is None:
-        raise MissingPower(key)
-    return fig.watts
+    return ports * catalog.watts(ACCESS_SWITCH) / catalog.switches[ACCESS_SWITCH].ports
 
 
 def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[MinerBlock]
@@ -686,10 +679,10 @@ def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: flo
     def it_w(n: int) -> float:
         fabric = count_fabric(FabricSpec(servers=n, **base), catalog)
         power, _ = fabric.power_w(catalog)
-        return n * _watts(catalog, server) + power["switches"] + power["optics"] + oob_power_w(
+        return n * catalog.watts(server) + power["switches"] + power["optics"] + oob_power_w(
             catalog, server, n, fabric)
 
-    lo, hi = 0, max(1, math.floor(target_w / _watts(catalog, server)))
+    lo, hi = 0, max(1, math.floor(target_w / catalog.watts(server)))
     try:
         while lo < hi:  # the largest n with it_w(n) <= target (IT power grows with n)
             mid = (lo + hi + 1) // 2

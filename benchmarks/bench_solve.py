@@ -61,7 +61,7 @@ def run(site: Path, scenario: str, solver: str, repeat: int) -> dict:
     for _ in range(repeat):
         out = subprocess.run([sys.executable, "-c", CHILD, str(site), scenario, solver], check=True,
                              capture_output=True, text=True, cwd=ROOT).stdout
-        runs.append(json.loads(out))
+        runs.append(json.loads(out.strip().splitlines()[-1]))  # the solver's banner may come first
     med = {k: statistics.median(r[k] for r in runs) for k in ("load", "prepare", "build", "solve", "total")}
     return {"site": site.name, "scenario": scenario, "solver": solver, "steps": runs[0]["steps"],
             "objective": runs[0]["objective"], "status": runs[0]["status"], **{f"{k}_s": v for k, v in med.items()},

@@ -7,6 +7,8 @@ commands that need them, so ``planner --help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sys
@@ -861,10 +863,48 @@ def _repeated_options(argv: list[str]) -> list[str]:
     return [f"{name} is given {len(uses)} times; give it once" for name, uses in seen.items() if len(uses) > 1]
 
 
+@contextlib.contextmanager
+def _stdout_for_output_only(argv: list[str]):
+    """Stdout carries only what was asked for. C libraries write to file descriptor 1
+    directly (HiGHS prints a banner whenever a solver object is made, in this process and
+    in sweep workers); point descriptor 1 at the null device for the run and give Python's
+    stdout a private copy of the real one. Not for the TUI, which draws on the terminal."""
+    if (argv[:1] == ["tui"]) or sys.stdout is not sys.__stdout__ or sys.stdout is None:
+        yield
+        return
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+    old = sys.stdout
+    sys.stdout = os.fdopen(os.dup(saved), "w", encoding=old.encoding, errors=old.errors,
+                           buffering=1 if old.line_buffering else -1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stdout.close()
+        sys.stdout = old
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into exit codes, never tracebacks."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    with _stdout_for_output_only(args):
+        return _main(argv, args)
+
+
+def _main(argv: list[str] | None, args: list[str]) -> int:
     try:
-        repeated = _repeated_options(sys.argv[1:] if argv is None else argv)
+        repeated = _repeated_options(args)
         if repeated:
             from planner.errors import Problem
 

@@ -290,3 +290,17 @@ def test_fleet_shares_that_do_not_add_up_are_refused(capsys):
                        "--hashrate-ehs", "800")
     assert code == 2
     assert "add up to 1.2, not 1" in err
+
+
+def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
+    """HiGHS writes its banner to file descriptor 1 from C when a solver is made, which an
+    in-process capture does not see: run the command as a user does and parse stdout."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "planner.cli", "solve", str(SITES / "sichuan-hydro.toml"),
+                           "--json", "-q", "-o", str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["recommendation"]["scenario"]
+    assert "HiGHS" not in done.stdout

@@ -564,8 +564,9 @@ def iter_fields(item: BaseModel) -> Iterable[tuple[str, Any]]:
         yield name, value
 
 
-def headline(kind: str, item) -> str:
-    """A few figures of an entry in one line, for listings."""
+def headline(kind: str, item, power: PowerFigure | None = None) -> str:
+    """A few figures of an entry in one line, for listings; a power figure that is only a
+    labelled estimate (``power``) is shown as such."""
     def g(name, unit=""):
         v = getattr(item, name, None)
         return None if v is None else f"{v:g}{unit}" if isinstance(v, float | int) else f"{v}{unit}"
@@ -582,7 +583,9 @@ def headline(kind: str, item) -> str:
         "site_costs": [("value", ""), ("unit", "")],
     }.get(kind, [])
     parts = [g(n, u) for n, u in picks]
+    if power is not None and power.estimated:
+        parts.append(f"{power.watts:g} W (estimate)")
     text = ", ".join(p for p in parts if p)
-    if kind == "miners" and item.power_w:
-        text += f", {item.efficiency_j_per_th:.1f} J/TH"
+    if kind == "miners" and (item.power_w or (power and power.estimated)):
+        text += f", {(item.power_w or power.watts) / item.hashrate_ths:.1f} J/TH"
     return text

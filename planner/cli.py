@@ -392,7 +392,8 @@ def catalog_list(
         if not entries:
             continue
         table = Table(title=f"{k} ({len(entries)})", caption="full sources: planner catalog show KEY")
-        rows = [(key, headline(k, e.item), e.item.source, str(e.item.as_of))
+        rows = [(key, headline(k, e.item, cat.power(key) if k in POWERED else None), e.item.source,
+                 str(e.item.as_of))
                 for key, e in sorted(entries.items())]
         used = max(len(r[0]) for r in rows) + max(len(r[1]) for r in rows) + 10 + 13
         room = max(16, console.width - used)

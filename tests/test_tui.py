@@ -90,7 +90,7 @@ async def test_quit_with_unsaved_changes_asks(site_copy, catalog):
         await pilot.pause()
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert app.screen.__class__.__name__ == "ConfirmQuit"
+        assert app.screen.__class__.__name__ == "Choose"
         await pilot.click("#stay")
         await pilot.pause()
         assert app.is_running
@@ -194,3 +194,125 @@ async def test_form_edits_arrays(site_copy, catalog):
         field.value = "[6, 7"
         await pilot.pause()
         assert "TOML array" in str(app.query_one(f"#{fid}-err").render())
+
+
+async def test_f7_then_tab_in_the_editor_never_empties_the_site(site_copy, catalog):
+    """The sequence that used to write a 4-byte site: F7 (the editor's 'select all') then
+    Tab (indent over the selection) then Ctrl+S. F7 is the app's Catalog key everywhere, and
+    Tab moves the focus: the file is untouched."""
+    original = site_copy.read_text()
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.focused.id == "editor"
+        await pilot.press("f7", "tab", "ctrl+s")
+        await pilot.pause()
+        assert app.query_one("#tabs").active == "catalog-tab"
+        assert app.session.text == original
+    assert site_copy.read_text() == original
+
+
+FOCUSABLE = ["editor", "compare", "bom-filter", "bom", "fabric", "kind", "catalog"]
+TAB_KEYS = {"f1": "site-tab", "f2": "form-tab", "f3": "results-tab", "f4": "bom-tab", "f5": "fabric-tab",
+            "f6": "charts-tab", "f7": "catalog-tab"}
+
+
+@pytest.mark.parametrize("widget", FOCUSABLE)
+async def test_every_tab_key_works_from_every_widget(site_copy, catalog, widget):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key, tab in TAB_KEYS.items():
+            home = app.query_one(f"#{widget}").ancestors_with_self
+            pane = next(w for w in home if getattr(w, "id", None) in TAB_KEYS.values())
+            app.query_one("#tabs").active = pane.id
+            await pilot.pause()
+            app.query_one(f"#{widget}").focus()
+            await pilot.pause()
+            assert app.focused.id == widget
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.query_one("#tabs").active == tab, (widget, key)
+        assert app.session.text == site_copy.read_text()  # no key edited the site on the way
+
+
+async def test_ctrl_e_exports_from_the_bom_filter_and_survives_a_read_only_folder(site_copy, catalog,
+                                                                                   monkeypatch):
+    import os
+
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _solve(pilot)
+        app.action_tab("bom-tab")
+        await pilot.pause()
+        app.query_one("#bom-filter").focus()
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        exported = site_copy.with_name("sichuan-bom.csv")
+        assert exported.read_text().startswith("scenario,category,part")
+        exported.unlink()
+
+        def read_only(src, dst):  # as a read-only folder answers (chmod does not stop root)
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(os, "replace", read_only)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert app.is_running and not exported.exists()
+        assert not [p for p in site_copy.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+async def test_saving_a_broken_or_emptied_site_asks_and_enter_cancels(site_copy, catalog):
+    original = site_copy.read_text()
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#editor").text = "    "
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "Choose"
+        await pilot.press("enter")  # the default is Cancel
+        await pilot.pause()
+        assert site_copy.read_text() == original
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.click("#save")
+        await pilot.pause()
+    assert site_copy.read_text() == "    "  # saved when the user says so, with the original in .bak
+    assert (site_copy.parent / "sichuan.toml.bak").read_text() == original
+
+
+async def test_quit_dialog_defaults_to_cancel_and_offers_save_and_quit(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = app.query_one("#editor")
+        editor.text = editor.text.replace("usd_per_mwh = 35.0", "usd_per_mwh = 37.0")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.is_running and app.screen.__class__.__name__ != "Choose"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.click("#save")
+        await pilot.pause()
+    assert not app.is_running
+    assert "usd_per_mwh = 37.0" in site_copy.read_text()
+
+
+async def test_the_palette_finds_the_apps_commands_and_question_mark_shows_the_keys(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Solve", "Save", "Open", "Export BOM", "Compare", "Tab: Catalog"} <= titles
+        app.query_one("#catalog").focus()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+
+
+async def test_a_screenshot_lands_beside_the_site(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.deliver_screenshot("shot.svg")
+        await pilot.pause()
+    assert (site_copy.parent / "shot.svg").read_text().startswith("<svg")

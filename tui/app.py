@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -56,21 +56,39 @@ class Session:
         return self.text != self.saved_text
 
 
-class ConfirmQuit(ModalScreen[bool]):
-    """Unsaved changes: quit anyway?"""
+class Choose(ModalScreen[str]):
+    """A question with buttons; the first (the safe one) has the focus, so Enter never
+    takes the destructive choice. Escape answers the first too."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "stay")]
+    BINDINGS = [Binding("escape", "answer_first", "cancel")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, str]]):
+        super().__init__()
+        self.question, self.choices = question, choices  # (id, label, variant)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("The site has unsaved changes. Quit without saving?")
+            yield Label(self.question)
             with Horizontal(id="buttons"):
-                yield Button("Quit", variant="error", id="quit")
-                yield Button("Stay", variant="primary", id="stay")
+                for key, label, variant in self.choices:
+                    yield Button(label, variant=variant, id=key)
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.choices[0][0]}", Button).focus()
+
+    def action_answer_first(self) -> None:
+        self.dismiss(self.choices[0][0])
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "quit")
+        self.dismiss(event.button.id)
+
+
+def confirm_quit() -> Choose:
+    """Unsaved changes: stay (the default), save and quit, or quit without saving."""
+    return Choose("The site has unsaved changes.",
+                  [("stay", "Cancel", "primary"), ("save", "Save and quit", "success"),
+                   ("quit", "Quit without saving", "error")])
 
 
 class OpenSite(ModalScreen[Path | None]):
@@ -104,24 +122,40 @@ class PlannerApp(App):
 
     TITLE = "minegrid planner"
     CSS_PATH = "app.tcss"
+    # The app's keys win over every widget (priority): a widget may not take F6/F7 for
+    # "select line/all" or Ctrl+E for "end of line". Tab moves the focus everywhere, the
+    # editor included (TOML needs no indentation); "?" shows the keys where it types nothing.
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+r", "solve", "Solve"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+r", "solve", "Solve", priority=True),
         Binding("escape", "cancel", "Cancel solve", show=False),
-        Binding("ctrl+o", "open", "Open"),
-        Binding("ctrl+e", "export", "Export BOM"),
+        Binding("ctrl+o", "open", "Open", priority=True),
+        Binding("ctrl+e", "export", "Export BOM", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f1", "tab('site-tab')", "Site"),
-        Binding("f2", "tab('form-tab')", "Form"),
-        Binding("f3", "tab('results-tab')", "Results"),
-        Binding("f4", "tab('bom-tab')", "BOM"),
-        Binding("f5", "tab('fabric-tab')", "Fabric"),
-        Binding("f6", "tab('charts-tab')", "Charts"),
-        Binding("f7", "tab('catalog-tab')", "Catalog"),
+        Binding("f1", "tab('site-tab')", "Site", priority=True),
+        Binding("f2", "tab('form-tab')", "Form", priority=True),
+        Binding("f3", "tab('results-tab')", "Results", priority=True),
+        Binding("f4", "tab('bom-tab')", "BOM", priority=True),
+        Binding("f5", "tab('fabric-tab')", "Fabric", priority=True),
+        Binding("f6", "tab('charts-tab')", "Charts", priority=True),
+        Binding("f7", "tab('catalog-tab')", "Catalog", priority=True),
+        Binding("question_mark", "keys", "Keys", show=False),
     ]
+    TABS = {"site-tab": "Site", "form-tab": "Form", "results-tab": "Results", "bom-tab": "BOM",
+            "fabric-tab": "Fabric", "charts-tab": "Charts", "catalog-tab": "Catalog"}
 
     def action_tab(self, tab: str) -> None:
+        """Show a tab and focus its first widget. The focus leaves the old tab first: a
+        focused widget in a hidden pane would otherwise pull its pane back to the front."""
+        self.screen.set_focus(None)
         self.query_one("#tabs", TabbedContent).active = tab
+        self.call_after_refresh(self._focus_pane, tab)
+
+    def _focus_pane(self, tab: str) -> None:
+        for widget in self.query_one(f"#{tab}").query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def __init__(self, path: Path | None = None, catalog=None, solver: str = "highs"):
         super().__init__()
@@ -141,7 +175,7 @@ class PlannerApp(App):
         yield Header()
         with TabbedContent(id="tabs"):
             with TabPane("Site", id="site-tab"), Horizontal():
-                yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="indent")
+                yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="focus")
                 yield Static("", id="problems")
             with TabPane("Form", id="form-tab"):
                 yield SiteForm(id="form")
@@ -213,14 +247,33 @@ class PlannerApp(App):
         self.sub_title = " | ".join(bits)
 
     def action_save(self) -> None:
+        """Save; a text that no longer validates, or that lost most of what was saved, asks
+        first (Cancel is the default)."""
+        old, new = self.session.saved_text, self.session.text
+        lost = len(old.strip()) > 0 and len(new.strip()) < 0.5 * len(old.strip())
+        if self.session.problems or lost:
+            why = (f"The site now holds {len(new.strip()):,} characters against {len(old.strip()):,} saved."
+                   if lost else f"The site has {len(self.session.problems)} problem(s) and would not solve.")
+
+            def answered(choice: str | None) -> None:
+                if choice == "save":
+                    self._write()
+
+            self.push_screen(Choose(why + " Save it anyway?", [("cancel", "Cancel", "primary"),
+                                                             ("save", "Save anyway", "warning")]), answered)
+            return
+        self._write()
+
+    def _write(self) -> bool:
         try:
             backup = save_text(self.session.path, self.session.text)
         except OSError as exc:
             self.notify(f"not saved: {exc.strerror or exc}", severity="error")
-            return
+            return False
         self.session.saved_text = self.session.text
         self.notify(f"saved {self.session.path}" + (f" (backup {backup.name})" if backup else ""))
         self._status()
+        return True
 
     def action_open(self) -> None:
         def chosen(path: Path | None) -> None:
@@ -244,11 +297,39 @@ class PlannerApp(App):
             self.exit()
             return
 
-        def answered(quit_: bool | None) -> None:
-            if quit_:
+        def answered(choice: str | None) -> None:
+            if choice == "quit" or (choice == "save" and self._write()):
                 self.exit()
 
-        self.push_screen(ConfirmQuit(), answered)
+        self.push_screen(confirm_quit(), answered)
+
+    def action_keys(self) -> None:
+        """Show (or hide) the keys of the app and of the focused widget."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Screenshots go beside the site file (not to a Downloads folder that may not exist)."""
+        folder = path or str(self.session.path.resolve().parent)
+        key = super().deliver_screenshot(filename, folder, time_format)
+        self.notify(f"screenshot saved in {folder}")
+        return key
+
+    def get_system_commands(self, screen):
+        """The palette (Ctrl+P) finds the app's own commands too: solve, save, open, export,
+        compare and every tab."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Solve", "Solve every scenario of the site (Ctrl+R)", self.action_solve)
+        yield SystemCommand("Save", "Save the site file, keeping a backup (Ctrl+S)", self.action_save)
+        yield SystemCommand("Open", "Open another site file (Ctrl+O)", self.action_open)
+        yield SystemCommand("Export BOM", "Write the BOM beside the site as CSV (Ctrl+E)", self.action_export)
+        yield SystemCommand("Compare", "The scenarios side by side (F3)", lambda: self.action_tab("results-tab"))
+        for key, (tab, name) in zip(("F1", "F2", "F3", "F4", "F5", "F6", "F7"), self.TABS.items(), strict=True):
+            yield SystemCommand(f"Tab: {name}", f"Show the {name} tab ({key})",
+                                lambda tab=tab: self.action_tab(tab))
 
     # ------------------------------------------------------------------ solving
     def action_solve(self) -> None:
@@ -423,8 +504,12 @@ class PlannerApp(App):
             self.notify("solve first: there is no BOM yet", severity="warning")
             return
         target = self.session.path.with_name(self.session.path.stem + "-bom.csv")
-        with atomic_file(target) as tmp:
-            write_csv(tmp, BOM_COLUMNS, self.session.bom)
+        try:
+            with atomic_file(target) as tmp:
+                write_csv(tmp, BOM_COLUMNS, self.session.bom)
+        except OSError as exc:  # a read-only folder, a full disk: say so, keep the session
+            self.notify(f"BOM not written to {target}: {exc.strerror or exc}", severity="error")
+            return
         self.notify(f"BOM written to {target}")
 
     # ------------------------------------------------------------------ catalog
@@ -439,7 +524,8 @@ class PlannerApp(App):
         table.clear(columns=True)
         table.add_columns("key", "figures", "as of")
         for key, entry in sorted(self.catalog.entries[kind].items()):
-            table.add_row(key, headline(kind, entry.item), str(entry.item.as_of), key=key)
+            power = self.catalog.power(key) if kind in ("switches", "optics", "miners", "servers") else None
+            table.add_row(key, headline(kind, entry.item, power), str(entry.item.as_of), key=key)
         self._catalog_kind = kind
 
     @on(DataTable.RowHighlighted, "#catalog")

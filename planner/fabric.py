@@ -794,12 +794,13 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
             continue
         lanes = link_lanes(gbps, *(sw[r] for r in ends_of[tier]))
         cls, a, b = choose_media(catalog, lo, hi, gbps, length, spec.optics, lanes)
+        named = " and ".join(dict.fromkeys(sw[r].key for r in ends_of[tier]))
         if lanes.gbps is None and (a or b) is not None and (a or b).lanes:
             lanes = Lanes((a or b).lanes // (a or b).ports, (a or b).lane_gbps)  # as the optic carries it
-            notes.append(f"{tier.replace('_', '-')}: the lane rate of {' and '.join(dict.fromkeys(sw[r].key for r in ends_of[tier]))} "
+            notes.append(f"{tier.replace('_', '-')}: the lane rate of {named} "
                          f"is not in the catalog; both ends were matched on {lanes}, which the switch may not run")
         elif lanes.gbps is None:
-            notes.append(f"{tier.replace('_', '-')}: the lane rate of {' and '.join(dict.fromkeys(sw[r].key for r in ends_of[tier]))} "
+            notes.append(f"{tier.replace('_', '-')}: the lane rate of {named} "
                          f"is not in the catalog; fibres and connectors are counted for {lanes} of 100G")
         lanes_per_link = lanes.count
         copper = cls in COPPER

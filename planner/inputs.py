@@ -163,6 +163,7 @@ class ScenarioInputs:
     cabling: object | None = None
     hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
     move_usd_per_miner: float = 0.0
+    materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
 
     def halls_for(self, option: ClusterOption) -> list:
         """The halls the option's racks stand in, in fill order, as it uses them (after
@@ -512,6 +513,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
         expansion_usd=expansion.usd if expansion else 0.0,
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
+        materiality_share=econ.materiality_share,
     )
 
 

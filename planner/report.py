@@ -468,27 +468,48 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
 def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> dict:
     """The whole summary.json document, with a recommendation."""
     scenarios = {name: scenario_summary(r, catalog) for name, r in results.items()}
+    share = next((r.inputs.materiality_share for r in results.values()), 0.01)
     return {
         "site": site_name,
         "planner_version": __version__,
         "solver": solver,
         "scenarios": scenarios,
-        "recommendation": recommend(scenarios),
+        "recommendation": recommend(scenarios, share),
     }
 
 
-def recommend(scenarios: dict[str, dict]) -> dict[str, Any]:
-    """The feasible scenario with the highest NPV, and why."""
+# what to compare when two plans' NPVs are equal within the materiality: (label, key, unit)
+TIE_BREAKERS = (("months to first revenue", "months_to_first_revenue", ""), ("capex", "capex_usd", "M USD"),
+                ("GPUs", "gpus", ""), ("miners kept", "miners", ""))
+
+
+def recommend(scenarios: dict[str, dict], materiality_share: float = 0.01) -> dict[str, Any]:
+    """The feasible scenario with the highest NPV, and why. When the runner-up is within
+    the materiality (a share of the larger NPV's magnitude, ``economics.materiality_share``)
+    the two are reported as equal, with what differs between them instead of a winner."""
     ok = {n: s for n, s in scenarios.items() if s["status"] == Status.OPTIMAL}
     if not ok:
         return {"scenario": None, "reason": "no scenario is feasible"}
     best = max(ok, key=lambda n: ok[n]["npv_usd"])
     others = [n for n in ok if n != best]
     reason = f"highest NPV: {ok[best]['npv_usd'] / 1e6:,.1f} M USD"
-    if others:
-        runner = max(others, key=lambda n: ok[n]["npv_usd"])
-        reason += f", {(ok[best]['npv_usd'] - ok[runner]['npv_usd']) / 1e6:,.1f} M USD above {runner}"
-    return {"scenario": best, "reason": reason}
+    if not others:
+        return {"scenario": best, "reason": reason, "equal_to": []}
+    runner = max(others, key=lambda n: ok[n]["npv_usd"])
+    a, b = ok[best]["npv_usd"], ok[runner]["npv_usd"]
+    gap, threshold = a - b, materiality_share * max(abs(a), abs(b))
+    if gap >= threshold:
+        return {"scenario": best, "reason": reason + f", {gap / 1e6:,.1f} M USD above {runner}", "equal_to": []}
+    differs = []
+    for label, key, unit in TIE_BREAKERS:
+        x, y = ok[best].get(key), ok[runner].get(key)
+        if x != y and x is not None and y is not None:
+            fx, fy = ((f"{x / 1e6:,.1f}", f"{y / 1e6:,.1f}") if unit == "M USD" else (f"{x:,}", f"{y:,}"))
+            differs.append(f"{label} {fx} against {fy}" + (f" {unit}" if unit else ""))
+    reason = (f"{best} and {runner} are equal within the materiality ({materiality_share:.0%} of the NPV, "
+              f"{threshold / 1e6:,.1f} M USD): {best} is {gap / 1e6:,.1f} M USD ahead; they differ in "
+              + ("; ".join(differs) if differs else "nothing the summary shows"))
+    return {"scenario": best, "reason": reason, "equal_to": [runner]}
 
 
 def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:

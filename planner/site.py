@@ -296,6 +296,9 @@ class Economics(Section):
         0.0, ge=0, description="mining staff and maintenance per MW of IT load per year, USD"
     )
     capex_budget_usd: float | None = Field(None, gt=0, description="capex limit, USD")
+    materiality_share: float = Field(
+        0.01, ge=0, le=0.5, description="NPV differences below this share of the larger NPV are reported as "
+        "a tie between the plans, with what differs between them (0.01 = 1 %)")
     price_multiplier: float = Field(1.0, ge=0, description="scales every power price (for sweeps)")
     price_shift_usd_per_mwh: float = Field(0.0, description="added to every power price after scaling, USD/MWh")
     network_hashrate_growth_per_year: float = Field(

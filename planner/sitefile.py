@@ -46,27 +46,44 @@ def save_text(path: Path, text: str, backup: bool = True) -> Path | None:
     The text goes to a temporary file in the same folder, is flushed to disk, and only
     then replaces the original, so a failure at any point leaves the original intact.
     Returns the backup path (None when there was nothing to back up).
+    A symlinked site is written through to its target (the link stays a link); the backup
+    never follows a link: a ``.bak`` that is a symlink is replaced by a file, not written
+    through. Anything but a regular file at either place is refused.
     """
-    path = Path(path)
+    path = Path(os.path.realpath(path))  # write the target of a symlinked site
+    if path.exists() and not path.is_file():
+        raise IsADirectoryError(21, "not a regular file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    bak = None
+    bak = path.with_name(path.name + ".bak") if backup and path.exists() else None
+    if bak is not None and bak.exists() and not bak.is_symlink() and not bak.is_file():
+        raise IsADirectoryError(21, "the backup's place is not a regular file", str(bak))
+    made: list[Path] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        tmp = _write_temp(path, text)
+        made.append(tmp)
         if path.exists():
             shutil.copymode(path, tmp)
-            if backup:
-                bak = path.with_name(path.name + ".bak")
-                shutil.copy2(path, bak)
+            if bak is not None:
+                bak_tmp = _write_temp(bak, path.read_bytes())  # a rename never follows a link
+                made.append(bak_tmp)
+                shutil.copystat(path, bak_tmp)
+                os.replace(bak_tmp, bak)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for leftover in made:
+            leftover.unlink(missing_ok=True)
         raise
     return bak
+
+
+def _write_temp(beside: Path, content: str | bytes) -> Path:
+    """A flushed temporary file in the folder of ``beside`` holding ``content``."""
+    fd, name = tempfile.mkstemp(prefix=f".{beside.name}.", suffix=".tmp", dir=beside.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(name)
 
 
 def template(name: str = "New site") -> str:

@@ -316,3 +316,45 @@ async def test_a_screenshot_lands_beside_the_site(site_copy, catalog):
         app.deliver_screenshot("shot.svg")
         await pilot.pause()
     assert (site_copy.parent / "shot.svg").read_text().startswith("<svg")
+
+
+def test_a_backup_that_is_a_symlink_is_replaced_not_written_through(site_copy):
+    other = site_copy.parent / "precious.txt"
+    other.write_text("not a site")
+    bak = site_copy.parent / "sichuan.toml.bak"
+    bak.symlink_to(other)
+    original = site_copy.read_text()
+    save_text(site_copy, original + "\n# edited\n")
+    assert other.read_text() == "not a site"
+    assert not bak.is_symlink() and bak.read_text() == original
+
+
+def test_a_symlinked_site_is_written_through_to_its_target(site_copy):
+    link = site_copy.parent / "link.toml"
+    link.symlink_to(site_copy)
+    original = site_copy.read_text()
+    save_text(link, original + "\n# edited\n")
+    assert link.is_symlink()
+    assert site_copy.read_text().endswith("# edited\n")
+    assert (site_copy.parent / "sichuan.toml.bak").read_text() == original
+
+
+async def test_a_file_changed_on_disk_is_not_overwritten_without_asking(site_copy, catalog):
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = app.query_one("#editor")
+        editor.text = editor.text.replace("usd_per_mwh = 35.0", "usd_per_mwh = 36.0")
+        await pilot.pause()
+        outside = site_copy.read_text() + "\n# an edit made in another editor\n"
+        site_copy.write_text(outside)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "Choose"
+        await pilot.press("enter")  # Cancel
+        await pilot.pause()
+        assert site_copy.read_text() == outside
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.click("#reload")
+        await pilot.pause()
+        assert app.session.text == outside and not app.session.dirty

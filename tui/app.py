@@ -50,10 +50,26 @@ class Session:
     bom: list[dict] = field(default_factory=list)
     fabric: dict = field(default_factory=dict)
     dispatch: dict = field(default_factory=dict)
+    disk: tuple | None = None  # the file as last read or written here: (size, mtime, sha256)
 
     @property
     def dirty(self) -> bool:
         return self.text != self.saved_text
+
+    def changed_on_disk(self) -> bool:
+        """Another program wrote the file since this session read or saved it."""
+        return self.disk is not None and fingerprint(self.path) != self.disk
+
+
+def fingerprint(path: Path) -> tuple | None:
+    """(size, mtime, sha256) of a file; None when there is no file."""
+    import hashlib
+
+    try:
+        st = path.stat()
+        return st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 class Choose(ModalScreen[str]):
@@ -165,7 +181,8 @@ class PlannerApp(App):
         self.solver = solver
         path = Path(path) if path else Path("new-site.toml")
         text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
-        self.session = Session(path=path, text=text, saved_text=text if path.exists() else "")
+        self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
+                               disk=fingerprint(path))
         self._solve_worker: Worker | None = None
         self._options_cache: dict = {}  # cluster options reused across solves while they still apply
         self._solve_started = 0.0
@@ -249,6 +266,19 @@ class PlannerApp(App):
     def action_save(self) -> None:
         """Save; a text that no longer validates, or that lost most of what was saved, asks
         first (Cancel is the default)."""
+        if self.session.changed_on_disk():
+            def answered_disk(choice: str | None) -> None:
+                if choice == "overwrite":
+                    self.session.disk = fingerprint(self.session.path)
+                    self.action_save()
+                elif choice == "reload":
+                    self._load(self.session.path)
+
+            self.push_screen(Choose(f"{self.session.path.name} changed on disk since it was opened or saved "
+                                    "here. Overwrite it with the text here?",
+                                    [("cancel", "Cancel", "primary"), ("reload", "Reload from disk", "warning"),
+                                     ("overwrite", "Overwrite", "error")]), answered_disk)
+            return
         old, new = self.session.saved_text, self.session.text
         lost = len(old.strip()) > 0 and len(new.strip()) < 0.5 * len(old.strip())
         if self.session.problems or lost:
@@ -271,6 +301,7 @@ class PlannerApp(App):
             self.notify(f"not saved: {exc.strerror or exc}", severity="error")
             return False
         self.session.saved_text = self.session.text
+        self.session.disk = fingerprint(self.session.path)
         self.notify(f"saved {self.session.path}" + (f" (backup {backup.name})" if backup else ""))
         self._status()
         return True
@@ -288,7 +319,8 @@ class PlannerApp(App):
 
     def _load(self, path: Path) -> None:
         text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
-        self.session = Session(path=path, text=text, saved_text=text if path.exists() else "")
+        self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
+                               disk=fingerprint(path))
         self.query_one("#editor", TextArea).load_text(text)
         self._validate()
 

@@ -128,3 +128,84 @@ kind = "hybrid"
 build_months = 9
 facility_usd_per_mw = 9.5e6
 '''
+
+
+def insert_table(text: str, kind: str, table: str) -> str:
+    """Put a new table in the site text after the last table of its kind, or at the end.
+
+    ``kind`` names the header the new table's siblings start with (``[[buildings]]``,
+    ``[scenarios.``); ``table`` is the new table's TOML, header included. Comments and
+    blank lines that follow the last sibling belong to what comes next and stay with it;
+    the new table gets a blank line before and after. The rest of the text is unchanged.
+    """
+    import re
+
+    lines = text.splitlines()
+    header = re.compile(r"^\s*\[")
+    starts = [i for i, line in enumerate(lines) if line.strip().startswith(kind)]
+    block = table.strip("\n").splitlines()
+    if not starts:
+        body = text.rstrip("\n")
+        return (body + "\n\n" if body else "") + "\n".join(block) + "\n"
+    base = kind.strip("[]").rstrip(".")
+    own = (f"[{base}.", f"[[{base}.", f"[[{base}]]", f"[{base}]")  # the kind's own sub-tables
+
+    def foreign(line: str) -> bool:
+        return bool(header.match(line)) and not line.strip().startswith(own)
+
+    end = next((i for i in range(starts[-1] + 1, len(lines)) if foreign(lines[i]) or
+                lines[i].strip().startswith(kind)), len(lines))
+    last = end - 1
+    while last > starts[-1] and (not lines[last].strip() or lines[last].lstrip().startswith("#")):
+        last -= 1
+    out = [*lines[: last + 1], "", *block]
+    rest = lines[last + 1:]
+    if rest and rest[0].strip():
+        out.append("")
+    out += rest
+    return "\n".join(out) + "\n"
+
+
+# What the form may add: kind -> (the header its siblings start with, a label)
+ADDABLE = {"hall": "[[buildings]]", "miner block": "[[fleet.miners]]", "route": "[[routes]]",
+           "scenario": "[scenarios."}
+
+
+def new_item(kind: str, text: str, catalog=None) -> tuple[str, tuple]:
+    """The TOML of a new item of ``kind`` that validates beside the site's own, and the
+    path of its first key. Names are unique; values are sensible empty defaults (a new
+    hall of 1,000 m2 at 40 kW a rack, a miner block of 0 miners of a model not yet in the
+    fleet, a straight route between the first two halls, a hybrid scenario). Raise
+    ValueError when the site cannot take one (a route needs two halls)."""
+    data = tomllib.loads(text)
+
+    def unique(prefix: str, taken: set[str]) -> str:
+        n = 1
+        while f"{prefix}-{n}" in taken:
+            n += 1
+        return f"{prefix}-{n}"
+
+    halls = [b.get("name") for b in data.get("buildings", []) if isinstance(b, dict)]
+    if kind == "hall":
+        name = unique("hall", set(halls))
+        index = len(halls)
+        return (f'[[buildings]]\nname = "{name}"\nstatus = "new"\narea_m2 = 1000.0\nmax_kw_per_rack = 40.0\n'
+                f"origin = [{200.0 * index:.1f}, 0.0]\n", ("buildings", index, "name"))
+    if kind == "miner block":
+        blocks = data.get("fleet", {}).get("miners", [])
+        used = {b.get("model") for b in blocks if isinstance(b, dict)}
+        models = [k for k in (catalog.miners if catalog is not None else {}) if k not in used
+                  and catalog.power(k) is not None]
+        if not models:
+            raise ValueError("every catalog miner already has a block")
+        return f'[[fleet.miners]]\nmodel = "{models[0]}"\ncount = 0\n', ("fleet", "miners", len(blocks), "model")
+    if kind == "route":
+        if len(halls) < 2:
+            raise ValueError("a route joins two halls: add a second hall first")
+        routes = data.get("routes", [])
+        return (f'[[routes]]\nfrom = "{halls[1]}"\nto = "{halls[0]}"\npolyline = [[0.0, 0.0], [10.0, 0.0]]\n',
+                ("routes", len(routes), "from"))
+    if kind == "scenario":
+        name = unique("scenario", set(data.get("scenarios", {})))
+        return f'[scenarios.{name}]\nkind = "hybrid"\n', ("scenarios", name, "kind")
+    raise ValueError(f"unknown kind {kind!r}")

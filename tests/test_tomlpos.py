@@ -35,3 +35,15 @@ def test_line_of_falls_back_to_parent():
     assert line_of(lines, ("buildings", 1, "polygon", 0, 1)) == 9
     assert line_of(lines, ("grid", "missing")) == 2
     assert line_of(lines, ("nothing",)) is None
+
+
+def test_insert_table_goes_after_its_kind_and_keeps_the_next_sections_comment():
+    from planner.sitefile import insert_table
+
+    text = ('name = "x"\n\n[[buildings]]\nname = "a"\n[buildings.conversion]\nusd_per_mw = 1\n\n'
+            '# routes between halls\n[[routes]]\nfrom = "a"\n')
+    out = insert_table(text, "[[buildings]]", '[[buildings]]\nname = "b"\n')
+    assert out == ('name = "x"\n\n[[buildings]]\nname = "a"\n[buildings.conversion]\nusd_per_mw = 1\n\n'
+                   '[[buildings]]\nname = "b"\n\n# routes between halls\n[[routes]]\nfrom = "a"\n')
+    assert insert_table('name = "x"\n', "[[routes]]", '[[routes]]\nfrom = "a"\n') == \
+        'name = "x"\n\n[[routes]]\nfrom = "a"\n'

@@ -358,3 +358,29 @@ async def test_a_file_changed_on_disk_is_not_overwritten_without_asking(site_cop
         await pilot.click("#reload")
         await pilot.pause()
         assert app.session.text == outside and not app.session.dirty
+
+
+@pytest.mark.parametrize(("button", "kind", "header"), [
+    ("add-buildings", "hall", "[[buildings]]"), ("add-fleet-miners", "miner block", "[[fleet.miners]]"),
+    ("add-routes", "route", "[[routes]]"), ("add-scenarios", "scenario", "[scenarios."),
+])
+async def test_added_items_validate_and_sit_after_their_kind(tmp_path, catalog, button, kind, header):
+    """On the Xinjiang site (four halls, routes, two scenarios): a new item has a unique
+    name and defaults that validate, goes after the last item of its kind with a blank line
+    around it, keeps the comment of the next section where it was, and is scrolled to."""
+    site = tmp_path / "xinjiang.toml"
+    site.write_text((SITES / "xinjiang-mine.toml").read_text())
+    app = make_app(site, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        before = app.session.text
+        app.query_one(f"#{button}").press()
+        await pilot.pause()
+        await pilot.pause()
+        after = app.session.text
+        assert after.count(header) == before.count(header) + 1
+        assert not app.session.problems, app.session.problems
+        assert "# Duct banks" in after and after.index("# Duct banks") < after.index("[[routes]]")
+        assert "\n\n\n" not in after.replace(before, "")
+        assert app.focused is not None and app.focused.id.startswith("f-")

@@ -195,7 +195,7 @@ class PlannerApp(App):
                 yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="focus")
                 yield Static("", id="problems")
             with TabPane("Form", id="form-tab"):
-                yield SiteForm(id="form")
+                yield SiteForm(catalog=self.catalog, id="form")
             with TabPane("Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
                 yield Horizontal(id="cards")

@@ -81,7 +81,9 @@ def set_path(doc, path: tuple, value) -> None:
     node[path[-1]] = value
 
 
-LIST_SECTIONS = {("fleet", "miners"): "miner block", ("buildings",): "hall"}
+# the lists the form adds to and removes from: path in the file -> the kind's name
+LIST_SECTIONS = {("fleet", "miners"): "miner block", ("buildings",): "hall", ("routes",): "route",
+                 ("scenarios",): "scenario"}
 
 
 class SiteForm(VerticalScroll):
@@ -92,9 +94,10 @@ class SiteForm(VerticalScroll):
             super().__init__()
             self.text = text
 
-    def __init__(self, **kwargs):
+    def __init__(self, catalog=None, **kwargs):
         super().__init__(**kwargs)
         self.doc = None
+        self.catalog = catalog
         self.paths: dict[str, tuple] = {}
 
     def load(self, text: str, problems: list) -> None:
@@ -158,19 +161,41 @@ class SiteForm(VerticalScroll):
 
     @on(Button.Pressed, ".form-button")
     def _list(self, event: Button.Pressed) -> None:
+        """Add a new item (unique name, defaults that validate, after its kind in the file,
+        scrolled to) or remove the last one (a site keeps at least one scenario)."""
+        from planner.sitefile import ADDABLE, insert_table, new_item
+
         if self.doc is None:
             return
         action, *parts = event.button.id.split("-")
-        node = self.doc
-        for part in parts[:-1]:
-            node = node.setdefault(part, tomlkit.table())
-        items = node.get(parts[-1])
+        kind = LIST_SECTIONS[tuple(parts)]
+        text = tomlkit.dumps(self.doc)
         if action == "add":
-            if items:
-                copy = tomlkit.parse(tomlkit.dumps({"x": [dict(items[-1])]}))["x"][0]
-                items.append(copy)
-            else:
+            try:
+                table, first = new_item(kind, text, self.catalog)
+            except ValueError as exc:
+                self.app.notify(str(exc), severity="warning")
                 return
-        elif items:
-            items.pop(-1 if len(items) else 0)
-        self.post_message(self.Edited(tomlkit.dumps(self.doc)))
+            text = insert_table(text, ADDABLE[kind], table)
+            self.load(text, [])
+            self.call_after_refresh(self._show_field, _field_id(first))
+        else:
+            node = self.doc
+            for part in parts[:-1]:
+                node = node.get(part, {})
+            items = node.get(parts[-1])
+            if not items or (kind == "scenario" and len(items) < 2):
+                self.app.notify(f"no {kind} to remove" if not items else "a site keeps at least one scenario",
+                                severity="warning")
+                return
+            if isinstance(items, dict):
+                items.remove(list(items)[-1])
+            else:
+                items.pop(-1)
+            text = tomlkit.dumps(self.doc)
+        self.post_message(self.Edited(text))
+
+    def _show_field(self, fid: str) -> None:
+        for widget in self.query(f"#{fid}"):
+            self.scroll_to_widget(widget, top=True)
+            widget.focus()

@@ -664,3 +664,47 @@ def check_miner_places(loaded: LoadedSite) -> list[Problem]:
         problems.append(Problem(shown, "fleet.miners", f"{fleet} miners but the buildings give {total} miner "
                                 "positions", loaded.line("fleet", "miners")))
     return problems
+
+
+UNITS = {"_mw": "MW", "_mwh": "MWh", "_kw": "kW", "_w": "W", "_usd": "USD", "_m": "m", "_m2": "m2", "_c": "deg C",
+         "_months": "months", "_years": "years", "_gbps": "Gb/s", "_ths": "TH/s", "_ehs": "EH/s", "_btc": "BTC",
+         "_mva": "MVA", "_minutes": "min", "_usd_per_mwh": "USD/MWh", "_usd_per_mw": "USD/MW",
+         "_usd_per_kwh": "USD/kWh", "_usd_per_gpu_hour": "USD/GPU-h", "_usd_per_mw_year": "USD/MW/yr",
+         "_usd_per_miner": "USD/miner", "_kw_per_rack": "kW/rack"}
+
+
+def field_help(path: tuple) -> tuple[str, str]:
+    """(description, unit) of the site key at ``path`` from the one declaration of the
+    site file (list indices and table names such as a scenario's are skipped); the unit
+    from the key's name, as the site file spells units. ("", "") where none is known."""
+    import typing
+
+    name = str(path[-1]) if path else ""
+    unit = next((u for suffix, u in sorted(UNITS.items(), key=lambda kv: -len(kv[0]))
+                 if name.endswith(suffix) or name == suffix[1:]), "")
+    parts = [p for p in path if not isinstance(p, int)]
+    models: list[type[BaseModel]] = [Site]
+    i = 0
+    while i < len(parts):
+        field = next((f for m in models for n, f in m.model_fields.items() if parts[i] in (n, f.alias)), None)
+        if field is None:
+            return "", unit
+        if i == len(parts) - 1:
+            return field.description or "", unit
+        found: list[type[BaseModel]] = []
+        keyed = [False]
+
+        def collect(a, found=found, keyed=keyed):
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                found.append(a)
+            elif typing.get_origin(a) is dict:
+                keyed[0] = True
+            for arg in typing.get_args(a):
+                collect(arg)
+
+        collect(field.annotation)
+        if not found:
+            return "", unit
+        models = found
+        i += 2 if keyed[0] else 1  # a dict of tables: the next part is a table's name
+    return "", unit

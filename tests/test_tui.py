@@ -384,3 +384,22 @@ async def test_added_items_validate_and_sit_after_their_kind(tmp_path, catalog, 
         assert "# Duct banks" in after and after.index("# Duct banks") < after.index("[[routes]]")
         assert "\n\n\n" not in after.replace(before, "")
         assert app.focused is not None and app.focused.id.startswith("f-")
+
+
+async def test_form_labels_carry_units_and_the_reference_help(site_copy, catalog):
+    from .conftest import ROOT
+
+    reference = (ROOT / "docs" / "site-reference.md").read_text()
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        for path, label, about in [(("grid", "capacity_mw"), "capacity_mw (MW)", "maximum grid import, MW"),
+                                   (("scenarios", "retrofit", "build_months"), "build_months (months)",
+                                    "months from decision to first AI revenue")]:
+            fid = next(f for f, p in form.paths.items() if p == path)
+            assert str(app.query_one(f"#{fid}-err").render()) == about
+            assert about in reference  # the same text as docs/site-reference.md
+            row = app.query_one(f"#{fid}").parent
+            assert str(row.query_one("Label").render()) == label

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
+from planner.site import field_help
+
 SCALARS = (bool, int, float, str)
 
 
@@ -99,6 +101,7 @@ class SiteForm(VerticalScroll):
         self.doc = None
         self.catalog = catalog
         self.paths: dict[str, tuple] = {}
+        self.help: dict[str, str] = {}  # field id -> the key's description (shown when it has no error)
 
     def load(self, text: str, problems: list) -> None:
         """Rebuild the fields from the site text (when the text parses)."""
@@ -122,10 +125,15 @@ class SiteForm(VerticalScroll):
             fid = _field_id(path)
             self.paths[fid] = path
             key = dotted(path)
+            about, unit = field_help(path)
+            self.help[fid] = about
+            label = Label(f"{path[-1]}" + (f" ({unit})" if unit else ""), classes="form-key", markup=False)
+            label.tooltip = about or None
+            error = errors.get(key, "")
             rows.append(Horizontal(
-                Label(str(path[-1]), classes="form-key"),
+                label,
                 Input(shown(value), id=fid, classes="form-input"),
-                Static(errors.get(key, ""), id=fid + "-err", classes="form-error"),
+                Static(error or about, id=fid + "-err", classes="form-error" if error else "form-help", markup=False),
                 classes="form-row"))
         for path, name in LIST_SECTIONS.items():
             rows.append(Horizontal(Button(f"add a {name}", id="add-" + "-".join(path), classes="form-button"),
@@ -137,7 +145,10 @@ class SiteForm(VerticalScroll):
         errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
         for fid, path in self.paths.items():
             for widget in self.query(f"#{fid}-err"):
-                widget.update(errors.get(dotted(path), ""))
+                error = errors.get(dotted(path), "")
+                widget.update(error or self.help.get(fid, ""))
+                widget.set_class(bool(error), "form-error")
+                widget.set_class(not error, "form-help")
 
     @on(Input.Changed, ".form-input")
     def _changed(self, event: Input.Changed) -> None:

@@ -403,3 +403,19 @@ async def test_form_labels_carry_units_and_the_reference_help(site_copy, catalog
             assert about in reference  # the same text as docs/site-reference.md
             row = app.query_one(f"#{fid}").parent
             assert str(row.query_one("Label").render()) == label
+
+
+async def test_catalog_parts_are_chosen_from_the_catalog(site_copy, catalog):
+    from textual.widgets import Select
+
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        fid = next(f for f, p in form.paths.items() if p == ("ai", "server"))
+        select = app.query_one(f"#{fid}", Select)
+        assert select.value == "dgx-h100"
+        select.value = "dgx-b200"
+        await pilot.pause()
+        assert 'server = "dgx-b200"' in app.session.text and not app.session.problems

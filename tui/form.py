@@ -10,7 +10,7 @@ import tomlkit
 from textual import on
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from planner.site import field_help
 
@@ -83,6 +83,10 @@ def set_path(doc, path: tuple, value) -> None:
     node[path[-1]] = value
 
 
+# keys that name a catalog part: key -> catalog kind (chosen from a list, not typed)
+CATALOG_REFS = {"server": "servers", "leaf_switch": "switches", "spine_switch": "switches",
+                "core_switch": "switches", "model": "miners"}
+
 # the lists the form adds to and removes from: path in the file -> the kind's name
 LIST_SECTIONS = {("fleet", "miners"): "miner block", ("buildings",): "hall", ("routes",): "route",
                  ("scenarios",): "scenario"}
@@ -130,9 +134,16 @@ class SiteForm(VerticalScroll):
             label = Label(f"{path[-1]}" + (f" ({unit})" if unit else ""), classes="form-key", markup=False)
             label.tooltip = about or None
             error = errors.get(key, "")
+            kind = CATALOG_REFS.get(str(path[-1])) if isinstance(value, str) else None
+            if kind and self.catalog is not None:  # a part: chosen from the catalog, not typed
+                keys = sorted(self.catalog.entries[kind])
+                options = [(k, k) for k in keys] + ([] if value in keys else [(f"{value} (not in the catalog)", value)])
+                field = Select(options, value=str(value), id=fid, classes="form-input form-select", allow_blank=False)
+            else:
+                field = Input(shown(value), id=fid, classes="form-input")
             rows.append(Horizontal(
                 label,
-                Input(shown(value), id=fid, classes="form-input"),
+                field,
                 Static(error or about, id=fid + "-err", classes="form-error" if error else "form-help", markup=False),
                 classes="form-row"))
         for path, name in LIST_SECTIONS.items():
@@ -149,6 +160,19 @@ class SiteForm(VerticalScroll):
                 widget.update(error or self.help.get(fid, ""))
                 widget.set_class(bool(error), "form-error")
                 widget.set_class(not error, "form-help")
+
+    @on(Select.Changed, ".form-select")
+    def _chosen(self, event: Select.Changed) -> None:
+        if self.doc is None or event.select.id not in self.paths or event.value is Select.BLANK:
+            return
+        path = self.paths[event.select.id]
+        node = self.doc
+        for part in path[:-1]:
+            node = node[part]
+        if str(node[path[-1]]) == event.value:
+            return
+        set_path(self.doc, path, str(event.value))
+        self.post_message(self.Edited(tomlkit.dumps(self.doc)))
 
     @on(Input.Changed, ".form-input")
     def _changed(self, event: Input.Changed) -> None:

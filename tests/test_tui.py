@@ -401,8 +401,7 @@ async def test_form_labels_carry_units_and_the_reference_help(site_copy, catalog
             fid = next(f for f, p in form.paths.items() if p == path)
             assert str(app.query_one(f"#{fid}-err").render()) == about
             assert about in reference  # the same text as docs/site-reference.md
-            row = app.query_one(f"#{fid}").parent
-            assert str(row.query_one("Label").render()) == label
+            assert str(app.query_one(f"#{fid}-label").render()) == label
 
 
 async def test_catalog_parts_are_chosen_from_the_catalog(site_copy, catalog):

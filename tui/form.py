@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import tomlkit
 from textual import on
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -106,9 +106,16 @@ class SiteForm(VerticalScroll):
         self.catalog = catalog
         self.paths: dict[str, tuple] = {}
         self.help: dict[str, str] = {}  # field id -> the key's description (shown when it has no error)
+        self.built_text: str | None = None  # the text the fields show
+        self.notes: dict[str, Static] = {}  # field id -> its help-or-error line
 
     def load(self, text: str, problems: list) -> None:
-        """Rebuild the fields from the site text (when the text parses)."""
+        """Rebuild the fields from the site text (when the text parses); a text the form
+        already shows (edited here, or unchanged) only refreshes the errors."""
+        if self.doc is not None and text == self.built_text:
+            self.show_errors(problems)
+            return
+        self.built_text = text
         try:
             self.doc = tomlkit.parse(text)
         except Exception:
@@ -117,7 +124,7 @@ class SiteForm(VerticalScroll):
             self.doc = None
             return
         self.remove_children()
-        self.paths = {}
+        self.paths, self.notes = {}, {}
         errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
         rows = []
         section = None
@@ -141,25 +148,29 @@ class SiteForm(VerticalScroll):
                 field = Select(options, value=str(value), id=fid, classes="form-input form-select", allow_blank=False)
             else:
                 field = Input(shown(value), id=fid, classes="form-input")
-            rows.append(Horizontal(
-                label,
-                field,
-                Static(error or about, id=fid + "-err", classes="form-error" if error else "form-help", markup=False),
-                classes="form-row"))
+            label.id = fid + "-label"
+            note = Static(error or about, id=fid + "-err", classes="form-error" if error else "form-help",
+                          markup=False)
+            self.notes[fid] = note
+            rows += [label, field, note]
         for path, name in LIST_SECTIONS.items():
             rows.append(Horizontal(Button(f"add a {name}", id="add-" + "-".join(path), classes="form-button"),
                                    Button(f"remove the last {name}", id="del-" + "-".join(path),
-                                          classes="form-button"), classes="form-row"))
-        self.mount_all(rows)
+                                          classes="form-button"), classes="form-buttons"))
+        # one grid of three columns (key, value, help or error): far fewer widgets to lay out
+        # and style than a container per row
+        self.mount(Grid(*rows, classes="form-grid"))
 
     def show_errors(self, problems: list) -> None:
         errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
         for fid, path in self.paths.items():
-            for widget in self.query(f"#{fid}-err"):
-                error = errors.get(dotted(path), "")
-                widget.update(error or self.help.get(fid, ""))
-                widget.set_class(bool(error), "form-error")
-                widget.set_class(not error, "form-help")
+            widget = self.notes.get(fid)  # held, not queried: a query walks the whole screen
+            if widget is None:
+                continue
+            error = errors.get(dotted(path), "")
+            widget.update(error or self.help.get(fid, ""))
+            widget.set_class(bool(error), "form-error")
+            widget.set_class(not error, "form-help")
 
     @on(Select.Changed, ".form-select")
     def _chosen(self, event: Select.Changed) -> None:
@@ -172,7 +183,7 @@ class SiteForm(VerticalScroll):
         if str(node[path[-1]]) == event.value:
             return
         set_path(self.doc, path, str(event.value))
-        self.post_message(self.Edited(tomlkit.dumps(self.doc)))
+        self._edited(tomlkit.dumps(self.doc))
 
     @on(Input.Changed, ".form-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -192,7 +203,7 @@ class SiteForm(VerticalScroll):
         if value == plain and type(value) is type(plain):
             return  # the field was only filled in (or set back): the file keeps its own spelling
         set_path(self.doc, path, value)
-        self.post_message(self.Edited(tomlkit.dumps(self.doc)))
+        self._edited(tomlkit.dumps(self.doc))
 
     @on(Button.Pressed, ".form-button")
     def _list(self, event: Button.Pressed) -> None:
@@ -228,6 +239,11 @@ class SiteForm(VerticalScroll):
             else:
                 items.pop(-1)
             text = tomlkit.dumps(self.doc)
+            self.load(text, [])  # the removed item's fields go
+        self._edited(text)
+
+    def _edited(self, text: str) -> None:
+        self.built_text = text
         self.post_message(self.Edited(text))
 
     def _show_field(self, fid: str) -> None:

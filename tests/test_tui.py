@@ -418,3 +418,25 @@ async def test_catalog_parts_are_chosen_from_the_catalog(site_copy, catalog):
         select.value = "dgx-b200"
         await pilot.pause()
         assert 'server = "dgx-b200"' in app.session.text and not app.session.problems
+
+
+async def test_form_edits_can_be_undone(site_copy, catalog):
+    original = site_copy.read_text()
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        fid = next(f for f, p in form.paths.items() if p == ("grid", "capacity_mw"))
+        app.query_one(f"#{fid}").value = "75"
+        await pilot.pause()
+        app.query_one("#add-scenarios").press()
+        await pilot.pause()
+        assert "capacity_mw = 75.0" in app.session.text and "[scenarios.scenario-1]" in app.session.text
+        app.query_one(f"#{fid}").focus()
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "[scenarios.scenario-1]" not in app.session.text and "capacity_mw = 75.0" in app.session.text
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.session.text == original

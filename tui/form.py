@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import tomlkit
 from textual import on
+from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -95,6 +96,8 @@ LIST_SECTIONS = {("fleet", "miners"): "miner block", ("buildings",): "hall", ("r
 class SiteForm(VerticalScroll):
     """Fields for every value of the site (arrays as TOML text); posts Edited with the new text."""
 
+    BINDINGS = [Binding("ctrl+z", "undo", "Undo form edit")]
+
     class Edited(Message):
         def __init__(self, text: str):
             super().__init__()
@@ -108,13 +111,17 @@ class SiteForm(VerticalScroll):
         self.help: dict[str, str] = {}  # field id -> the key's description (shown when it has no error)
         self.built_text: str | None = None  # the text the fields show
         self.notes: dict[str, Static] = {}  # field id -> its help-or-error line
+        self.history: list[str] = []  # texts before each form edit, for undo
 
-    def load(self, text: str, problems: list) -> None:
+    def load(self, text: str, problems: list, own: bool = False) -> None:
         """Rebuild the fields from the site text (when the text parses); a text the form
-        already shows (edited here, or unchanged) only refreshes the errors."""
+        already shows (edited here, or unchanged) only refreshes the errors. A text edited
+        elsewhere (``own`` False) starts a new undo history."""
         if self.doc is not None and text == self.built_text:
             self.show_errors(problems)
             return
+        if not own:
+            self.history.clear()
         self.built_text = text
         try:
             self.doc = tomlkit.parse(text)
@@ -223,7 +230,8 @@ class SiteForm(VerticalScroll):
                 self.app.notify(str(exc), severity="warning")
                 return
             text = insert_table(text, ADDABLE[kind], table)
-            self.load(text, [])
+            self.history.append(self.built_text)
+            self.load(text, [], own=True)
             self.call_after_refresh(self._show_field, _field_id(first))
         else:
             node = self.doc
@@ -238,11 +246,25 @@ class SiteForm(VerticalScroll):
                 items.remove(list(items)[-1])
             else:
                 items.pop(-1)
+            before = self.built_text
             text = tomlkit.dumps(self.doc)
-            self.load(text, [])  # the removed item's fields go
+            self.history.append(before)
+            self.load(text, [], own=True)  # the removed item's fields go
         self._edited(text)
 
     def _edited(self, text: str) -> None:
+        if self.built_text is not None and self.built_text != text:
+            self.history.append(self.built_text)
+        self.built_text = text
+        self.post_message(self.Edited(text))
+
+    def action_undo(self) -> None:
+        """Take back the last edit made in the form (values, added or removed items)."""
+        if not self.history:
+            self.app.notify("nothing to undo in the form")
+            return
+        text = self.history.pop()
+        self.load(text, [], own=True)
         self.built_text = text
         self.post_message(self.Edited(text))
 

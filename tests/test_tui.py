@@ -159,9 +159,11 @@ def test_tui_snapshot_tabs(snap_compare, monkeypatch, catalog, key):
                         terminal_size=(80, 24))
 
 
-@pytest.mark.parametrize("key", ["f3", "f4", "f5", "f6"])
-def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key):
-    """Results (cards and comparison), BOM, fabric and charts after solving the Sichuan site."""
+@pytest.mark.parametrize("size", [(80, 24), (140, 42)], ids=["80x24", "140x42"])
+@pytest.mark.parametrize("key", ["f1", "f2", "f3", "f4", "f5", "f6", "f7"])
+def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key, size):
+    """Every tab after solving the Sichuan site, at the smallest terminal the app is meant
+    for and a large one."""
     from pathlib import Path
 
     from .conftest import ROOT
@@ -174,7 +176,7 @@ def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key):
         await pilot.pause()
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=solve_first,
-                        terminal_size=(100, 30))
+                        terminal_size=size)
 
 
 async def test_form_edits_arrays(site_copy, catalog):

@@ -136,7 +136,7 @@ class OpenSite(ModalScreen[Path | None]):
 class PlannerApp(App):
     """Edit a site, solve it, compare its scenarios, browse the BOM and the catalog."""
 
-    TITLE = "minegrid planner"
+    TITLE = "planner"
     CSS_PATH = "app.tcss"
     # The app's keys win over every widget (priority): a widget may not take F6/F7 for
     # "select line/all" or Ctrl+E for "end of line". Tab moves the focus everywhere, the
@@ -148,14 +148,14 @@ class PlannerApp(App):
         Binding("ctrl+o", "open", "Open", priority=True),
         Binding("ctrl+e", "export", "Export BOM", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f1", "tab('site-tab')", "Site", priority=True),
-        Binding("f2", "tab('form-tab')", "Form", priority=True),
-        Binding("f3", "tab('results-tab')", "Results", priority=True),
-        Binding("f4", "tab('bom-tab')", "BOM", priority=True),
-        Binding("f5", "tab('fabric-tab')", "Fabric", priority=True),
-        Binding("f6", "tab('charts-tab')", "Charts", priority=True),
-        Binding("f7", "tab('catalog-tab')", "Catalog", priority=True),
-        Binding("question_mark", "keys", "Keys", show=False),
+        Binding("f1", "tab('site-tab')", "Site", priority=True, show=False),
+        Binding("f2", "tab('form-tab')", "Form", priority=True, show=False),
+        Binding("f3", "tab('results-tab')", "Results", priority=True, show=False),
+        Binding("f4", "tab('bom-tab')", "BOM", priority=True, show=False),
+        Binding("f5", "tab('fabric-tab')", "Fabric", priority=True, show=False),
+        Binding("f6", "tab('charts-tab')", "Charts", priority=True, show=False),
+        Binding("f7", "tab('catalog-tab')", "Catalog", priority=True, show=False),
+        Binding("question_mark", "keys", "Keys"),
     ]
     TABS = {"site-tab": "Site", "form-tab": "Form", "results-tab": "Results", "bom-tab": "BOM",
             "fabric-tab": "Fabric", "charts-tab": "Charts", "catalog-tab": "Catalog"}
@@ -191,27 +191,27 @@ class PlannerApp(App):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="tabs"):
-            with TabPane("Site", id="site-tab"), Horizontal():
+            with TabPane("F1 Site", id="site-tab"), Horizontal():
                 yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="focus")
                 yield Static("", id="problems")
-            with TabPane("Form", id="form-tab"):
+            with TabPane("F2 Form", id="form-tab"):
                 yield SiteForm(catalog=self.catalog, id="form")
-            with TabPane("Results", id="results-tab"):
+            with TabPane("F3 Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
                 yield Horizontal(id="cards")
                 yield DataTable(id="compare", zebra_stripes=True)
-            with TabPane("BOM", id="bom-tab"):
+            with TabPane("F4 BOM", id="bom-tab"):
                 yield Input(placeholder="filter by category or part (e.g. transceiver)", id="bom-filter")
                 yield DataTable(id="bom", zebra_stripes=True)
-            with TabPane("Fabric", id="fabric-tab"):
+            with TabPane("F5 Fabric", id="fabric-tab"):
                 yield DataTable(id="fabric", zebra_stripes=True)
-            with TabPane("Charts", id="charts-tab"):
+            with TabPane("F6 Charts", id="charts-tab"):
                 yield VerticalScroll(Static("Solve (Ctrl+R) to see the charts.", id="charts-note"), id="charts")
-            with TabPane("Catalog", id="catalog-tab"):
+            with TabPane("F7 Catalog", id="catalog-tab"):
                 yield Select([(k, k) for k in self._kinds()], value="miners", id="kind", allow_blank=False)
                 yield DataTable(id="catalog", zebra_stripes=True, cursor_type="row")
                 yield Static("", id="source")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._validate()
@@ -258,7 +258,8 @@ class PlannerApp(App):
 
     def _status(self, message: str = "") -> None:
         state = "modified" if self.session.dirty else "saved"
-        bits = [f"{self.session.path.name} ({state})", f"{len(self.session.problems)} problem(s)"]
+        n = len(self.session.problems)
+        bits = [f"{self.session.path.name} ({state})", f"{n} problem(s)" if n else "valid"]
         if message:
             bits.append(message)
         self.sub_title = " | ".join(bits)
@@ -433,8 +434,13 @@ class PlannerApp(App):
         table = self.query_one("#compare", DataTable)
         table.clear(columns=True)
         table.add_columns("", *names)
+        room = max(14, (self.size.width - 28) // max(1, len(names)) - 2)  # every scenario on screen
+
+        def fit(text: str) -> str:
+            return text if len(text) <= room else text[: room - 1] + "…"
+
         for label, key, kind in SUMMARY_ROWS:
-            cells = [format_cell(doc["scenarios"][n].get(key), kind) for n in names]
+            cells = [fit(format_cell(doc["scenarios"][n].get(key), kind)) for n in names]
             differ = len(set(cells)) > 1
             table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])
         rec = doc["recommendation"]

@@ -869,8 +869,9 @@ def _stdout_for_output_only(argv: list[str]):
     """Stdout carries only what was asked for. C libraries write to file descriptor 1
     directly (HiGHS prints a banner whenever a solver object is made, in this process and
     in sweep workers); point descriptor 1 at the null device for the run and give Python's
-    stdout a private copy of the real one. Not for the TUI, which draws on the terminal."""
-    if (argv[:1] == ["tui"]) or sys.stdout is not sys.__stdout__ or sys.stdout is None:
+    stdout a private copy of the real one. The TUI too: Textual draws through stderr, and a
+    banner written on the terminal in the middle of a solve would scar the screen."""
+    if sys.stdout is not sys.__stdout__ or sys.stdout is None:
         yield
         return
     try:

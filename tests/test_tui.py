@@ -144,7 +144,12 @@ async def test_charts_after_a_solve(site_copy, catalog):
         await _solve(pilot)
         await pilot.press("f6")
         await pilot.pause()
-        assert len(app.query("Sparkline")) == 6  # price, import, miners for two scenarios
+        titles = [str(w.render()) for w in app.query(".chart-title")]
+        # the retrofit's miners stop at the AI start: a constant series is said, not drawn
+        assert any(t.startswith("retrofit: miners, MW: constant at 0.00") for t in titles)
+        assert len(app.query("Sparkline")) == 4  # both prices, the hybrid's import and miners
+        axes = [str(w.render()) for w in app.query(".chart-axis")]
+        assert axes and all(a.startswith("Jan") and a.endswith("Dec (dry)") for a in axes)
 
 
 @pytest.mark.parametrize("key", ["f2", "f7"])
@@ -442,3 +447,13 @@ async def test_form_edits_can_be_undone(site_copy, catalog):
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.session.text == original
+
+
+def test_a_price_spike_is_clipped_with_a_note():
+    from tui.app import _chart
+
+    title, line, axis = _chart("price", [20.0] * 999 + [5000.0], ["2025-01-01 00:00"] * 1000, clip=True)
+    assert "clipped to 20.0 to 20.0" not in str(title.render())  # nothing to clip below a spike of one
+    widgets = _chart("price", [float(i % 50) for i in range(1000)] + [5000.0] * 5, ["t"] * 1005, clip=True)
+    assert "clipped to" in str(widgets[0].render()) and "extremes 0.0 and 5,000.0" in str(widgets[0].render())
+    assert max(widgets[1].data) < 5000

@@ -503,7 +503,10 @@ class PlannerApp(App):
                                   f"{m['lower']} / {m['upper']}", f"{m['cables']:,}", f"{m['fibers']:,}")
 
     def _fill_charts(self) -> None:
-        """Sparklines of price and load over the year for each scenario; capex as bars."""
+        """Price, grid import and miner load over the year for each scenario (sparklines
+        with a time axis; a constant series is said, not drawn; a price series whose
+        spikes would flatten the line is clipped at its 99th percentile, and says so);
+        capex as bars."""
         box = self.query_one("#charts", VerticalScroll)
         box.remove_children()
         widgets = []
@@ -511,20 +514,13 @@ class PlannerApp(App):
         for name, rows in self.session.dispatch.items():
             if not rows:
                 continue
-            step = max(1, len(rows) // 200)
-            sample = rows[::step]
-            def span(key: str, rows=rows) -> str:
-                values = [r[key] for r in rows]
-                return f"{min(values):,.1f} to {max(values):,.1f}"
-
-            widgets.append(Static(f"{name}: price, USD/MWh, {span('price_usd_per_mwh')} ({len(rows):,} steps)",
-                                  classes="chart-title"))
-            widgets.append(Sparkline([r["price_usd_per_mwh"] for r in sample], summary_function=max))
-            widgets.append(Static(f"{name}: grid import (AI + miners), MW, {span('grid_import_mw')}; capacity "
-                                  f"{max(r['grid_capacity_mw'] for r in rows):g} MW", classes="chart-title"))
-            widgets.append(Sparkline([r["grid_import_mw"] for r in sample], summary_function=max))
-            widgets.append(Static(f"{name}: miners, MW, {span('miner_load_mw')}", classes="chart-title"))
-            widgets.append(Sparkline([r["miner_load_mw"] for r in sample], summary_function=max))
+            steps = [r["step"] for r in rows]
+            widgets += _chart(f"{name}: price, USD/MWh ({len(rows):,} steps)",
+                              [r["price_usd_per_mwh"] for r in rows], steps, clip=True)
+            widgets += _chart(f"{name}: grid import (AI + miners), MW; capacity "
+                              f"{max(r['grid_capacity_mw'] for r in rows):g} MW",
+                              [r["grid_import_mw"] for r in rows], steps)
+            widgets += _chart(f"{name}: miners, MW", [r["miner_load_mw"] for r in rows], steps)
         ok = {n: s for n, s in doc["scenarios"].items() if s.get("status") == "optimal"}
         if ok:
             top = max(s["capex_usd"] for s in ok.values()) or 1.0
@@ -594,6 +590,30 @@ def _cell(value) -> str:
 def make_app(path: Path | None = None, catalog=None) -> PlannerApp:
     """The one factory the CLI and the tests use."""
     return PlannerApp(path, catalog=catalog)
+
+
+def _chart(title: str, values: list[float], steps: list[str], clip: bool = False) -> list:
+    """A titled sparkline with its time axis (first and last step). A constant series is
+    said in words (a sparkline of equal values draws as a full block or a flat line,
+    depending on the data). With ``clip``, values beyond the 1st-99th percentiles are
+    clipped when they would squash the rest, and the title says so."""
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    lo, hi = float(data.min()), float(data.max())
+    if hi - lo <= 1e-9 * max(1.0, abs(hi)):
+        return [Static(f"{title}: constant at {hi:,.2f}", classes="chart-title")]
+    note = f", {lo:,.1f} to {hi:,.1f}"
+    if clip and data.size >= 100:
+        p1, p99 = (float(x) for x in np.percentile(data, [1, 99]))
+        if hi - lo > 4 * (p99 - p1) > 0:
+            data = np.clip(data, p1, p99)
+            note = f", clipped to {p1:,.1f} to {p99:,.1f} (1st to 99th percentile; extremes {lo:,.1f} and {hi:,.1f})"
+    axis = Static(f"{steps[0]}  ...  {steps[-1]}" if len(steps) > 1 else steps[0], classes="chart-axis")
+    # a price is shown by each column's mean (a year of quarter hours in 80 columns), a load
+    # by its peak (what the connection must carry)
+    summary = (lambda xs: sum(xs) / len(xs)) if clip else max
+    return [Static(title + note, classes="chart-title"), Sparkline(data.tolist(), summary_function=summary), axis]
 
 
 def _power_cell(row: dict) -> str:

@@ -201,19 +201,27 @@ def done_variants(csv_path: Path, rows_per_variant: int, columns: list[str]) -> 
     rewritten atomically without them) and solved again."""
     if not csv_path.exists() or csv_path.stat().st_size == 0:
         return set()
-    with csv_path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != columns:
-            raise InputError([Problem(display_path(csv_path), "", "results.csv was written by a different sweep "
-                                      "(its columns differ): use another output folder")])
-        rows = list(reader)
-    complete = [r for r in rows if r.get("variant", "").isdigit() and all(r.get(c) is not None for c in columns)
-                and r.get("status")]
+    if not csv_path.is_file():
+        raise InputError([Problem(display_path(csv_path), "", "results.csv is not a regular file")])
+    import io
+
+    raw = csv_path.read_bytes().decode("utf-8", errors="replace")
+    # Rows are appended whole, each ended by its line terminator: text after the last one
+    # is a row cut by a killed run, whatever it looks like ("...,0." for "0.8" parses).
+    cut = not raw.endswith("\n")
+    text = raw[: raw.rfind("\n") + 1] if cut else raw
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is not None and reader.fieldnames != columns:
+        raise InputError([Problem(display_path(csv_path), "", "results.csv was written by a different sweep "
+                                  "(its columns differ): use another output folder")])
+    rows = list(reader)
+    complete = [r for r in rows if r.get("variant", "").isdigit() and None not in r
+                and all(r.get(c) is not None for c in columns) and r.get("status")]
     counts: dict[int, int] = {}
     for r in complete:
         counts[int(r["variant"])] = counts.get(int(r["variant"]), 0) + 1
     done = {v for v, n in counts.items() if n == rows_per_variant}
-    if len(done) * rows_per_variant != len(rows):
+    if cut or reader.fieldnames is None or len(done) * rows_per_variant != len(rows):
         from planner.export import atomic_file
 
         with atomic_file(csv_path) as tmp, tmp.open("w", newline="", encoding="utf-8") as out:

@@ -213,3 +213,26 @@ def test_crossover_by_hand():
     })
     # retrofit - greenfield goes from -10 to +10 between 50k and 100k: crosses at 75k
     assert crossover_btc_price(frame) == pytest.approx(75_000)
+
+
+@pytest.mark.parametrize("keep", [1, 2, 3])
+def test_a_row_cut_inside_its_last_value_is_not_taken_as_complete(tmp_path, keep):
+    """The cut falls inside the last field ('...,0.' for '0.8'): the row has all its fields
+    and its number parses, but it lacks its line terminator. It is dropped and solved again;
+    the next row starts on a line of its own; a second rerun finds nothing to do."""
+    sweep = _sweep(tmp_path)
+    out = tmp_path / "out"
+    full = run_sweep(sweep, out, serial=True)
+    reference = _rows(full)
+    raw = full.read_bytes()
+    lines = raw.split(b"\r\n")
+    # the file ends inside the second (last) row of variant keep - 1, a few bytes short:
+    # counted by rows, that variant would look complete
+    cut = b"\r\n".join(lines[: 2 * keep]) + b"\r\n" + lines[2 * keep][:-keep]
+    full.write_bytes(cut)
+    run_sweep(sweep, out, serial=True)
+    assert _rows(full) == reference
+    assert full.read_bytes().endswith(b"\r\n")
+    seen = []
+    run_sweep(sweep, out, serial=True, progress=lambda done, total: seen.append(done))
+    assert seen == [len(reference) // 2]  # everything already done

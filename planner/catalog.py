@@ -474,15 +474,16 @@ def load_catalog(dirs: Sequence[Path | str] | None = None, *, bundled: bool = Tr
     catalog = Catalog(dirs=tuple(str(f) for f in folders))
     problems: list[Problem] = []
     for folder in folders:
-        for path in _iter_files(folder):
-            problems += _load_file(catalog, path)
+        in_folder: dict[tuple[str, str], str] = {}  # one key twice in one folder is a mistake;
+        for path in _iter_files(folder):             # a later folder replacing it is an overlay
+            problems += _load_file(catalog, path, in_folder)
     problems += _check_references(catalog)
     if problems:
         raise InputError(problems)
     return catalog
 
 
-def _load_file(catalog: Catalog, path: Path) -> list[Problem]:
+def _load_file(catalog: Catalog, path: Path, in_folder: dict[tuple[str, str], str] | None = None) -> list[Problem]:
     shown = display_path(path)
     try:
         data, lines = read_toml(path)
@@ -514,7 +515,14 @@ def _load_file(catalog: Catalog, path: Path) -> list[Problem]:
                 problems.append(Problem(shown, f"{table}[{index}].key",
                                         f"duplicate key {item.key!r} in one file",
                                         line_of(lines, (table, index, "key"))))
+            elif in_folder is not None and (kind, item.key) in in_folder:
+                problems.append(Problem(shown, f"{table}[{index}].key",
+                                        f"key {item.key!r} is also in {in_folder[(kind, item.key)]} of the same "
+                                        "folder (which one wins would depend on the file names)",
+                                        line_of(lines, (table, index, "key"))))
             seen.add((kind, item.key))
+            if in_folder is not None:
+                in_folder.setdefault((kind, item.key), shown)
             catalog.entries[kind][item.key] = CatalogEntry(kind, item, shown)
     return problems
 

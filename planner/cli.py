@@ -339,12 +339,26 @@ def tui_cmd(
 ) -> None:
     """The terminal UI: edit a site, solve it, compare scenarios, browse the BOM and catalog."""
     from planner.catalog import load_catalog
+    from planner.errors import Problem, display_path
 
     try:
         from tui.app import make_app
     except ImportError as exc:  # the tui package ships with the distribution
-        raise InputError([__import__("planner.errors", fromlist=["Problem"]).Problem(
-            "installation", "tui", f"the terminal UI is not installed: {exc}")]) from None
+        raise InputError([Problem("installation", "tui", f"the terminal UI is not installed: {exc}")]) from None
+    if site is not None and (site.exists() or site.is_symlink()):
+        shown = display_path(site)
+        if not site.is_file():
+            raise InputError([Problem(shown, "", "is not a regular file: give a site file (.toml)")])
+        from planner.tomlio import MAX_BYTES
+
+        if site.stat().st_size > MAX_BYTES:
+            raise InputError([Problem(shown, "", f"is larger than {MAX_BYTES:,} bytes")])
+        try:
+            site.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError([Problem(shown, "", f"not UTF-8 text (byte {exc.start})")]) from None
+        except OSError as exc:
+            raise InputError([Problem(shown, "", f"cannot read: {exc.strerror}")]) from None
     make_app(site, catalog=load_catalog(catalog or [])).run()
 
 
@@ -511,6 +525,16 @@ def fabric_cmd(
         problems.append(Problem("command line", "--gpus", "must be at least 1"))
     if planes < 1:
         problems.append(Problem("command line", "--planes", "must be at least 1"))
+    import math as _m
+
+    for option, value, lo, hi in (("--oversubscription", oversubscription, 1.0, 64.0),
+                                  ("--uplink-gbps", uplink_gbps, 1.0, 10_000.0),
+                                  ("--segment-servers", segment, 1, 100_000),
+                                  ("--spare-down-ports", spare_down, 0, 10_000),
+                                  ("--spine-oversubscription", spine_oversubscription, 1.0, 64.0),
+                                  ("--gpus", gpus, 1, 10_000_000), ("--planes", planes, 1, 16)):
+        if value is not None and not (_m.isfinite(value) and lo <= value <= hi):
+            problems.append(Problem("command line", option, f"{value!r} is outside {lo:g} to {hi:g}"))
     if problems:
         raise InputError(problems)
     spec = FabricSpec(servers=math.ceil(gpus / cat.servers[server].gpus), server=server,
@@ -915,7 +939,7 @@ def _main(argv: list[str] | None, args: list[str]) -> int:
     except InputError as exc:
         err = _console(stderr=True)
         for problem in exc.problems:
-            err.print(f"error: {problem}", style="red")
+            err.print(f"error: {problem}", style="red", markup=False, highlight=False)
         return EXIT_INPUT
     except Failed as exc:
         return exc.code

@@ -29,7 +29,14 @@ class Problem:
         text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return printable(text)
+
+
+def printable(text: str, limit: int = 2000) -> str:
+    """Text safe to print on a terminal: control characters (an ESC sequence in a name or
+    a key) shown escaped, and at most ``limit`` characters."""
+    out = "".join(ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode() for ch in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 @dataclass

@@ -192,7 +192,12 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         fail("price_column", f"{int(bad.sum())} missing or non-numeric prices in {pp.file!r}, first at data row "
              f"{row + 1} (file line {row + 2})")
-    stamps = pd.to_datetime(frame[pp.timestamp_column], errors="coerce")
+    # utc=True: an export with UTC offsets (which change at daylight saving) is read on one
+    # clock, so the steps stay regular; naive times are taken as they are
+    try:
+        stamps = pd.to_datetime(frame[pp.timestamp_column], errors="coerce", utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        fail("timestamp_column", f"cannot read the timestamps of {pp.file!r}: {exc}")
     if stamps.isna().any():
         row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
         fail("timestamp_column", f"unreadable timestamp at data row {row + 1} (file line {row + 2}) of {pp.file!r}")
@@ -215,7 +220,8 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     if covered < 24 * 7:
         fail("file", f"{pp.file!r} covers {covered:g} h; a series needs at least a week")
     weights = year_weights(n, step_h, pp.year)
-    coverage = SeriesCoverage(str(stamps.iloc[0]), str(stamps.iloc[-1]), covered, pp.year,
+    coverage = SeriesCoverage(stamps.iloc[0].strftime("%Y-%m-%d %H:%M"), stamps.iloc[-1].strftime("%Y-%m-%d %H:%M"),
+                              covered, pp.year,
                               HOURS_PER_YEAR / covered)
     keep = weights > 0
     if not keep.all():  # a series longer than a year, repeated: the steps past one year

@@ -472,7 +472,7 @@ class Site(Section):
     buildings: list[Building] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
     cabling: Cabling = Field(default_factory=Cabling)
-    costs: dict[str, float] = Field(
+    costs: dict[str, Annotated[float, Field(ge=0, le=1e12)]] = Field(
         default_factory=dict, description="unit cost overrides by part key, USD"
     )
     power_w: dict[str, Annotated[float, Field(gt=0)]] = Field(

@@ -1,0 +1,120 @@
+"""Hostile inputs found by hand (issue 16): each one gets exit 2 and a message naming the
+file and key, never an internal error. Kept as regressions."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from planner.cli import main
+
+from .conftest import SITES
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_byte_order_mark_is_read(capsys, tmp_path):
+    site = tmp_path / "bom.toml"
+    site.write_bytes(b"\xef\xbb\xbf" + (SITES / "greenfield-campus.toml").read_bytes())
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 0, err
+
+
+def test_deeply_nested_arrays_are_refused(capsys, tmp_path):
+    site = tmp_path / "deep.toml"
+    site.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 2 and "too deeply" in err
+
+
+def test_a_device_or_a_fifo_is_refused_not_read_forever(capsys, tmp_path):
+    fifo = tmp_path / "site.toml"
+    os.mkfifo(fifo)
+    code, _, err = run(capsys, "validate", str(fifo))
+    assert code == 2 and "not a regular file" in err
+    link = tmp_path / "zero.toml"
+    link.symlink_to("/dev/zero")
+    code, _, err = run(capsys, "validate", str(link))
+    assert code == 2 and "not a regular file" in err
+
+
+def test_an_oversized_file_is_refused(capsys, tmp_path):
+    from planner.tomlio import MAX_BYTES
+
+    site = tmp_path / "big.toml"
+    with site.open("wb") as handle:
+        handle.truncate(MAX_BYTES + 1)
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 2 and "at most" in err
+
+
+def test_escape_sequences_and_markup_in_names_are_printed_escaped(capsys, tmp_path):
+    site = tmp_path / "esc.toml"
+    text = (SITES / "greenfield-campus.toml").read_text()
+    site.write_text(text.replace("[grid]", '"\\u001b[2J[bold]x" = 1\n[grid]', 1))
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 2
+    assert "\x1b" not in err and "\\x1b[2J[bold]x" in err
+
+
+@pytest.mark.parametrize("option", ["--oversubscription", "--uplink-gbps", "--spine-oversubscription"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "1e300"])
+def test_fabric_numbers_out_of_range_are_named(capsys, option, value):
+    code, _, err = run(capsys, "fabric", "--gpus", "16", "--server", "dgx-h100", "--switch", "qm9700", option, value)
+    assert code == 2 and option in err and "Traceback" not in err
+
+
+def test_negative_costs_are_refused(capsys, tmp_path):
+    site = tmp_path / "neg.toml"
+    site.write_text((SITES / "greenfield-campus.toml").read_text() + '\n[costs]\n"dgx-b200" = -1e15\n')
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 2 and "costs.dgx-b200" in err and "greater than or equal to 0" in err
+
+
+def test_one_key_in_two_files_of_one_overlay_folder_is_named(capsys, tmp_path):
+    entry = ('[[miner]]\nkey = "twice"\nvendor = "T"\nmodel = "T"\nhashrate_ths = 1\npower_w = 10\n'
+             'source = "test"\nas_of = 2024-01-01\n')
+    (tmp_path / "a.toml").write_text(entry)
+    (tmp_path / "b.toml").write_text(entry)
+    code, _, err = run(capsys, "catalog", "list", "miners", "--catalog", str(tmp_path))
+    assert code == 2 and "'twice' is also in" in err
+
+
+@pytest.mark.parametrize("make", ["folder", "latin1"])
+def test_the_tui_refuses_a_folder_or_a_non_utf8_file(capsys, tmp_path, make):
+    target = tmp_path / "x"
+    if make == "folder":
+        target.mkdir()
+    else:
+        target = tmp_path / "x.toml"
+        target.write_bytes("name = 'caf\xe9'".encode("latin-1"))
+    code, _, err = run(capsys, "tui", str(target))
+    assert code == 2 and ("not a regular file" in err or "not UTF-8" in err)
+
+
+def test_a_series_with_utc_offsets_across_daylight_saving_is_read_on_one_clock(tmp_path):
+    """A DST export: local time jumps from 01:59 to 03:00 while the offset changes from -06:00
+    to -05:00; on one clock the steps are regular."""
+    import datetime as dt
+
+    from planner.catalog import load_catalog
+    from planner.inputs import prepare
+    from planner.site import load_site
+
+    rows, t = ["timestamp,price_usd_per_mwh"], dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+    for i in range(24 * 14):
+        u = t + dt.timedelta(hours=i)
+        local = u.astimezone(dt.timezone(dt.timedelta(hours=-5 if i >= 24 * 8 else -6)))
+        rows.append(f"{local.isoformat(timespec='minutes')},20.0")
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    text = (SITES / "texas-hybrid.toml").read_text()
+    text = text.replace('file = "data/texas-synthetic-2025-15min.csv"', 'file = "p.csv"')
+    text = text.replace("step_minutes = 15", "step_minutes = 60")
+    (tmp_path / "site.toml").write_text(text)
+    inputs = prepare(load_site(tmp_path / "site.toml"), load_catalog(), "hybrid")
+    assert inputs.profile.steps == 24 * 14

@@ -34,7 +34,7 @@ def neutralise(value: Any) -> Any:
 def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(columns)
+        writer.writerow([neutralise(c) for c in columns])  # compare.csv's header holds scenario names
         for row in rows:
             writer.writerow(["" if row.get(c) is None else neutralise(row.get(c)) for c in columns])
 

@@ -35,17 +35,17 @@ class SiteInfo(Section):
 class GridExpansion(Section):
     """A transformer or substation addition the plan may buy."""
 
-    add_mw: float = Field(gt=0, description="capacity added, MW")
-    usd: float = Field(ge=0, description="capex, USD")
-    ready_months: int = Field(0, ge=0, description="months until it is energised (by the AI start)")
+    add_mw: float = Field(gt=0, le=100_000, description="capacity added, MW")
+    usd: float = Field(ge=0, le=1e12, description="capex, USD")
+    ready_months: int = Field(0, ge=0, le=600, description="months until it is energised (by the AI start)")
 
 
 class Grid(Section):
     """The interconnect."""
 
-    capacity_mw: float = Field(gt=0, description="maximum grid import, MW")
+    capacity_mw: float = Field(gt=0, le=100_000, description="maximum grid import, MW")
     transformers: int | None = Field(None, ge=1, description="transformers at the substation")
-    transformer_mva: float | None = Field(None, gt=0, description="rating of each transformer, MVA")
+    transformer_mva: float | None = Field(None, gt=0, le=100_000, description="rating of each transformer, MVA")
     n_minus_1: bool = Field(False, description="the load must survive the loss of one transformer")
     power_factor: float = Field(1.0, gt=0, le=1, description="MW per MVA of transformer rating")
     expansion: GridExpansion | None = Field(None, description="an addition the optimizer may choose")
@@ -73,7 +73,7 @@ class FlatPrice(Section):
     """One price at every hour."""
 
     kind: Literal["flat"] = "flat"
-    usd_per_mwh: float = Field(description="energy price, USD/MWh (negative allowed)")
+    usd_per_mwh: float = Field(ge=-10_000, le=100_000, description="energy price, USD/MWh (negative allowed)")
 
 
 class TouPeriod(Section):
@@ -104,7 +104,7 @@ class Season(Section):
     name: str = ""
     months: list[int] = Field(min_length=1, description="1 = January")
     usd_per_mwh: float
-    capacity_mw: float | None = Field(None, gt=0, description="grid capacity in these months, MW")
+    capacity_mw: float | None = Field(None, gt=0, le=100_000, description="grid capacity in these months, MW")
 
     @model_validator(mode="after")
     def _months(self) -> Season:
@@ -155,8 +155,8 @@ class PueTemperature(Section):
     PUE_t = PUE + per_degree x max(0, T_t - above_c)."""
 
     column: str = Field(description="temperature column (degrees C) in the power_price series file")
-    above_c: float = Field(description="temperature above which cooling costs more, degrees C")
-    per_degree: float = Field(ge=0, description="PUE added per degree above above_c")
+    above_c: float = Field(ge=-60, le=60, description="temperature above which cooling costs more, degrees C")
+    per_degree: float = Field(ge=0, le=1, description="PUE added per degree above above_c")
 
 
 class Cooling(Section):
@@ -171,8 +171,8 @@ class FleetMiners(Section):
     """A block of identical existing miners."""
 
     model: str = Field(description="miner key in the catalog")
-    count: int = Field(ge=0, description="miners installed")
-    salvage_usd: float = Field(0.0, ge=0, description="resale value per miner if removed, USD")
+    count: int = Field(ge=0, le=10_000_000, description="miners installed")
+    salvage_usd: float = Field(0.0, ge=0, le=1e6, description="resale value per miner if removed, USD")
     buildings: dict[str, int] = Field(
         default_factory=dict, description="where they stand: miners per hall (adds up to count); a miner "
         "kept beside the AI in a hall the AI takes is moved to a free miner position")
@@ -190,8 +190,8 @@ class BuyMiners(Section):
     """New miners the plan may buy (priced from the catalog or [costs])."""
 
     model: str = Field(description="miner key in the catalog")
-    max_count: int = Field(ge=0, description="most that may be bought")
-    salvage_usd: float = Field(0.0, ge=0, description="resale value per miner when retired, USD")
+    max_count: int = Field(ge=0, le=10_000_000, description="most that may be bought")
+    salvage_usd: float = Field(0.0, ge=0, le=1e6, description="resale value per miner when retired, USD")
 
 
 class Fleet(Section):
@@ -199,7 +199,7 @@ class Fleet(Section):
 
     miners: list[FleetMiners] = Field(default_factory=list)
     buy: list[BuyMiners] = Field(default_factory=list)
-    move_usd_per_miner: float = Field(0.0, ge=0, description="cost to move one miner to another hall "
+    move_usd_per_miner: float = Field(0.0, ge=0, le=1e6, description="cost to move one miner to another hall "
                                       "(uninstall, carry, reinstall), USD")
 
 
@@ -211,11 +211,11 @@ class Workload(Section):
     """
 
     kind: Literal["train", "infer"]
-    params: float = Field(gt=0, description="model parameters")
-    tokens: float | None = Field(None, gt=0, description="training tokens per run (train)")
-    runs_per_month: float = Field(1.0, gt=0, description="training runs a month (train)")
-    days_per_month: float = Field(30.0, gt=0, description="days in a month for runs_per_month")
-    tokens_per_day: float | None = Field(None, gt=0, description="tokens served a day (infer)")
+    params: float = Field(gt=0, le=1e16, description="model parameters")
+    tokens: float | None = Field(None, gt=0, le=1e18, description="training tokens per run (train)")
+    runs_per_month: float = Field(1.0, gt=0, le=10_000, description="training runs a month (train)")
+    days_per_month: float = Field(30.0, gt=0, le=31, description="days in a month for runs_per_month")
+    tokens_per_day: float | None = Field(None, gt=0, le=1e18, description="tokens served a day (infer)")
     utilization: float = Field(0.4, gt=0, le=1, description="model FLOPs utilisation")
     precision: Literal["tf32", "bf16", "fp16", "fp8", "fp4"] = "bf16"
     sparse: bool = Field(False, description="use the structured-sparsity peak")
@@ -253,14 +253,14 @@ class AI(Section):
     spine_oversubscription: float | None = Field(None, ge=1.0, le=64.0, description="spine down:up ratio "
                                                  "(keeps spine ports for a tier above)")
     step: Literal["su", "server"] = Field("su", description="build in whole scalable units or servers")
-    min_gpus: int = Field(0, ge=0, description="GPUs the plan must build at least")
+    min_gpus: int = Field(0, ge=0, le=10_000_000, description="GPUs the plan must build at least")
     workload: Workload | None = Field(None, description="a workload whose GPUs the plan must build")
-    max_gpus: int | None = Field(None, ge=0, description="GPUs the plan may build at most")
+    max_gpus: int | None = Field(None, ge=0, le=10_000_000, description="GPUs the plan may build at most")
     it_load_mw: float | None = Field(
         None, gt=0, le=100_000, description="the AI's critical IT load, MW (servers, fabric and management "
         "switches, optics), as a hosting contract states it: the plan builds the largest cluster of the chosen "
         "server, in whole servers, within it")
-    lease_usd_per_gpu_hour: float = Field(ge=0, description="lease price per GPU-hour, USD")
+    lease_usd_per_gpu_hour: float = Field(ge=0, le=1000, description="lease price per GPU-hour, USD")
     utilization: float = Field(0.8, gt=0, le=1.0, description="share of hours leased")
     interruptible: bool = Field(
         False, description="the AI load may be shed in steps whose price exceeds what an hour of it earns")
@@ -283,24 +283,25 @@ class Economics(Section):
 
     discount_rate: float = Field(ge=0, le=1, description="yearly discount rate")
     horizon_years: int = Field(ge=1, le=40, description="years of cash flow")
-    btc_price_usd: float = Field(gt=0, description="bitcoin price, USD")
-    network_hashrate_ehs: float | None = Field(None, gt=0, description="network hashrate, EH/s")
+    btc_price_usd: float = Field(gt=0, le=1e8, description="bitcoin price, USD")
+    network_hashrate_ehs: float | None = Field(None, gt=0, le=1e6, description="network hashrate, EH/s")
     difficulty: float | None = Field(None, gt=0, description="network difficulty")
-    block_subsidy_btc: float = Field(3.125, ge=0, description="block subsidy, BTC")
-    fees_btc_per_block: float = Field(0.0, ge=0, description="transaction fees per block, BTC")
+    block_subsidy_btc: float = Field(3.125, ge=0, le=50, description="block subsidy, BTC")
+    fees_btc_per_block: float = Field(0.0, ge=0, le=100, description="transaction fees per block, BTC")
     pool_fee: float = Field(0.0, ge=0, lt=1, description="share of revenue kept by the pool")
     ai_opex_usd_per_mw_year: float = Field(
-        0.0, ge=0, description="AI staff and maintenance per MW of IT load per year, USD"
+        0.0, ge=0, le=1e9, description="AI staff and maintenance per MW of IT load per year, USD"
     )
     mining_opex_usd_per_mw_year: float = Field(
-        0.0, ge=0, description="mining staff and maintenance per MW of IT load per year, USD"
+        0.0, ge=0, le=1e9, description="mining staff and maintenance per MW of IT load per year, USD"
     )
-    capex_budget_usd: float | None = Field(None, gt=0, description="capex limit, USD")
+    capex_budget_usd: float | None = Field(None, gt=0, le=1e13, description="capex limit, USD")
     materiality_share: float = Field(
         0.01, ge=0, le=0.5, description="NPV differences below this share of the larger NPV are reported as "
         "a tie between the plans, with what differs between them (0.01 = 1 %)")
-    price_multiplier: float = Field(1.0, ge=0, description="scales every power price (for sweeps)")
-    price_shift_usd_per_mwh: float = Field(0.0, description="added to every power price after scaling, USD/MWh")
+    price_multiplier: float = Field(1.0, ge=0, le=100, description="scales every power price (for sweeps)")
+    price_shift_usd_per_mwh: float = Field(
+        0.0, ge=-10_000, le=10_000, description="added to every power price after scaling, USD/MWh")
     network_hashrate_growth_per_year: float = Field(
         0.0, ge=-0.9, le=10, description="yearly growth of the network hashrate (difficulty), e.g. 0.3")
     months_to_next_halving: int | None = Field(
@@ -313,7 +314,9 @@ class Economics(Section):
         return self
 
 
-Point = tuple[float, float]
+MAX_COORD_M = 100_000.0  # campus coordinates, m: 100 km covers any site
+Point = tuple[Annotated[float, Field(ge=-MAX_COORD_M, le=MAX_COORD_M)],
+              Annotated[float, Field(ge=-MAX_COORD_M, le=MAX_COORD_M)]]
 
 
 def _polygon_problem(points: list[Point]) -> str | None:
@@ -322,6 +325,8 @@ def _polygon_problem(points: list[Point]) -> str | None:
 
     if len(points) < 3:
         return "a polygon needs at least 3 points"
+    if len(points) > 10_000:
+        return "a polygon of more than 10,000 points"
     poly = Polygon(points)
     if not poly.is_valid:
         from shapely.validation import explain_validity
@@ -351,40 +356,40 @@ class Conversion(Section):
     """What converting a hall's cooling gives and costs (a choice for the optimizer)."""
 
     cooling: Literal["rear-door", "direct-liquid", "immersion"] = "direct-liquid"
-    max_kw_per_rack: float = Field(gt=0, description="kW per rack after the conversion")
-    usd_per_mw: float = Field(ge=0, description="conversion capex per MW of AI IT load placed, USD")
+    max_kw_per_rack: float = Field(gt=0, le=2000, description="kW per rack after the conversion")
+    usd_per_mw: float = Field(ge=0, le=1e9, description="conversion capex per MW of AI IT load placed, USD")
     pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE of the converted hall")
 
 
 class Building(Section):
     """A hall: its outline, obstacles, cooling and rack geometry."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     polygon: list[Point] = Field(default_factory=list, description="corners in metres, in order")
-    area_m2: float | None = Field(None, gt=0, description="floor area when no polygon is known: "
+    area_m2: float | None = Field(None, gt=0, le=1e7, description="floor area when no polygon is known: "
                                   "the hall is taken as a square of this area")
     keep_out: list[list[Point]] = Field(default_factory=list,
                                         description="columns, doors, cooling plant: no racks there")
     status: Literal["existing", "new"] = "existing"
     cooling: Literal["air", "rear-door", "direct-liquid", "immersion", "hydro"] = "air"
-    max_kw_per_rack: float = Field(gt=0, description="cooling limit per rack position, kW")
+    max_kw_per_rack: float = Field(gt=0, le=2000, description="cooling limit per rack position, kW")
     pue: float | None = Field(None, ge=1.0, le=3.0, description="PUE of the AI load in this hall")
     conversion: Conversion | None = Field(None, description="an optional cooling conversion")
     facility_usd_per_mw: float | None = Field(
-        None, ge=0, description="shell, cooling and electrical capex per MW of AI IT load placed in this "
+        None, ge=0, le=1e9, description="shell, cooling and electrical capex per MW of AI IT load placed in this "
         "hall, USD (default: the scenario's); e.g. a new hall beside converted ones")
     miner_positions: int | None = Field(
-        None, ge=0, description="miners the hall holds when it is used for mining; a hall that takes AI "
+        None, ge=0, le=10_000_000, description="miners the hall holds when it is used for mining; a hall that takes AI "
         "racks holds none. Give it for every hall to let plans keep miners only where they fit")
-    rack_width_m: float = Field(0.6, gt=0)
-    rack_depth_m: float = Field(1.2, gt=0)
-    rack_units: int = Field(42, ge=1, description="usable rack units")
-    aisle_m: float = Field(1.2, gt=0, description="aisle between rows of racks")
-    tray_height_m: float = Field(3.0, gt=0, description="height of the cable trays above the floor")
-    port_height_m: float = Field(1.2, ge=0, description="mean height of the ports in a rack")
-    clearance_m: float = Field(0.5, ge=0, description="gap kept from walls and keep-outs")
+    rack_width_m: float = Field(0.6, ge=0.3, le=3)
+    rack_depth_m: float = Field(1.2, ge=0.3, le=3)
+    rack_units: int = Field(42, ge=1, le=100, description="usable rack units")
+    aisle_m: float = Field(1.2, ge=0.3, le=20, description="aisle between rows of racks")
+    tray_height_m: float = Field(3.0, gt=0, le=30, description="height of the cable trays above the floor")
+    port_height_m: float = Field(1.2, ge=0, le=3, description="mean height of the ports in a rack")
+    clearance_m: float = Field(0.5, ge=0, le=100, description="gap kept from walls and keep-outs")
     leaf_position: Literal["end", "middle"] = Field("end", description="leaf rack at the end or middle of an SU")
-    switches_per_network_rack: int = Field(16, ge=1)
+    switches_per_network_rack: int = Field(16, ge=1, le=100)
     meet_me_room: MeetMeRoom | None = None
     origin: Point = Field((0.0, 0.0), description="position of the building on the campus, m")
 
@@ -428,7 +433,7 @@ class Route(Section):
     from_building: str = Field(alias="from")
     to_building: str = Field(alias="to")
     polyline: list[Point] = Field(min_length=2)
-    spare_ratio: float = Field(0.5, ge=0, description="spare fibres on top of the lit ones")
+    spare_ratio: float = Field(0.5, ge=0, le=10, description="spare fibres on top of the lit ones")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
@@ -436,20 +441,20 @@ class Route(Section):
 class Cabling(Section):
     """How cable lengths are reckoned."""
 
-    slack_ratio: float = Field(0.1, ge=0, description="extra length as a share of the route")
-    service_loop_m: float = Field(2.0, ge=0, description="service loop per cable (both ends)")
+    slack_ratio: float = Field(0.1, ge=0, le=10, description="extra length as a share of the route")
+    service_loop_m: float = Field(2.0, ge=0, le=100, description="service loop per cable (both ends)")
 
 
 class Scenario(Section):
     """One plan option."""
 
     kind: Literal["retrofit", "greenfield", "hybrid"]
-    build_months: int = Field(0, ge=0, description="months from decision to first AI revenue")
-    grid_queue_months: int = Field(0, ge=0, description="months until the interconnect is energised")
+    build_months: int = Field(0, ge=0, le=600, description="months from decision to first AI revenue")
+    grid_queue_months: int = Field(0, ge=0, le=600, description="months until the interconnect is energised")
     facility_usd_per_mw: float = Field(
-        0.0, ge=0, description="shell, cooling and electrical capex per MW of AI IT load, USD"
+        0.0, ge=0, le=1e9, description="shell, cooling and electrical capex per MW of AI IT load, USD"
     )
-    grid_capacity_mw: float | None = Field(None, gt=0, description="overrides grid.capacity_mw")
+    grid_capacity_mw: float | None = Field(None, gt=0, le=100_000, description="overrides grid.capacity_mw")
     buildings: list[str] | None = Field(
         None, description="halls this scenario uses (default: existing halls for retrofit and "
         "hybrid, new halls for greenfield)")
@@ -460,7 +465,7 @@ class Site(Section):
     """A site file."""
 
     schema_: int = Field(SCHEMA_VERSION, alias="schema", description="site file schema version")
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     site: SiteInfo = Field(default_factory=SiteInfo)
     grid: Grid
     power_price: PowerPrice

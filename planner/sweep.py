@@ -245,7 +245,9 @@ class RowWriter:
             self.handle.flush()
 
     def write(self, rows: list[dict]) -> None:
-        self.writer.writerows(rows)
+        from planner.export import neutralise
+
+        self.writer.writerows({k: neutralise(v) for k, v in r.items()} for r in rows)  # names a sheet would run
         self.handle.flush()
 
     def close(self) -> None:

@@ -118,3 +118,30 @@ def test_a_series_with_utc_offsets_across_daylight_saving_is_read_on_one_clock(t
     (tmp_path / "site.toml").write_text(text)
     inputs = prepare(load_site(tmp_path / "site.toml"), load_catalog(), "hybrid")
     assert inputs.profile.steps == 24 * 14
+
+
+def test_a_scenario_name_a_spreadsheet_would_run_is_neutralised_in_compare_csv(capsys, tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text((SITES / "sichuan-hydro.toml").read_text().replace("[scenarios.hybrid]",
+                                                                       '[scenarios."=HYPERLINK(1)"]'))
+    code, _, err = run(capsys, "compare", str(site), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    header = (tmp_path / "out" / "compare.csv").read_text().splitlines()[0]
+    assert "'=HYPERLINK(1)" in header and ",=HYPERLINK" not in header
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("usd_per_mwh = 39.4", "usd_per_mwh = 1e300", "power_price.usd_per_mwh"),
+    ("btc_price_usd = 90000.0", "btc_price_usd = 1e300", "economics.btc_price_usd"),
+    ("build_months = 12", "build_months = 9223372036854775807", "build_months"),
+    ("origin = [0, 150]", "origin = [0, 1e300]", "buildings[3].origin"),
+    ('name = "hall-4"', 'name = "' + "h" * 1_000_000 + '"', "buildings[3].name"),
+    ("max_kw_per_rack = 40.0", "max_kw_per_rack = 1e-300\nrack_width_m = 0.0001", "rack_width_m"),
+])
+def test_absurd_values_are_refused_with_their_key(capsys, tmp_path, old, new, key):
+    text = (SITES / "xinjiang-mine.toml").read_text()
+    assert old in text
+    site = tmp_path / "site.toml"
+    site.write_text(text.replace(old, new, 1))
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 2 and key in err, err[:500]

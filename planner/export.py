@@ -61,6 +61,7 @@ def atomic_file(target: Path) -> Iterator[Path]:
 
 
 MANIFEST = ".planner-output.json"  # the files the last run wrote into a folder
+TEMP_MARK = ".planner-tmp-"  # a run's temporary folder beside its output: .<name>.planner-tmp-XXXX
 
 
 def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
@@ -75,11 +76,53 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> P
     from planner.errors import InputError, Problem, display_path
 
     target = Path(target)
+    if target.is_symlink() and not target.exists():
+        raise InputError([Problem(display_path(target), "", "is a dangling symbolic link",
+                                  hint="give the output a folder name")])
     if target.exists() and not target.is_dir():
         raise InputError([Problem(display_path(target), "", "exists and is not a folder",
                                   hint="give the output a folder name")])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock(target)
+    except OSError as exc:
+        raise InputError([Problem(display_path(target), "", f"cannot write here: {exc.strerror or exc}")]) from None
+    try:
+        _remove_stale_temps(target)
+        return _write_locked(target, writers)
+    finally:
+        lock.close()  # releases the lock
+
+
+def _lock(target: Path):
+    """An exclusive lock on ``target``'s output, held by this run until it closes the
+    handle: a second run into the same folder is refused, not mixed in."""
+    import fcntl
+
+    from planner.errors import InputError, Problem, display_path
+
+    handle = (target.parent / f".{target.name}.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise InputError([Problem(display_path(target), "", "another planner run is writing this output folder",
+                                  hint="wait for it to finish, or give another -o")]) from None
+    return handle
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Temporary folders a killed run left beside ``target`` (this run holds the lock, so
+    no live run owns them)."""
+    import glob
+
+    for stale in target.parent.glob(f".{glob.escape(target.name)}{TEMP_MARK}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))
     try:
         for name, write in writers.items():
             path = tmp / name
@@ -105,6 +148,8 @@ def _merge(tmp: Path, target: Path, written: list[str]) -> None:
     from planner.errors import InputError, Problem, display_path
 
     try:
+        if not (target / MANIFEST).is_file():  # a FIFO or a folder by that name is no manifest
+            raise OSError("no manifest")
         previous = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
         previous = [p for p in previous if isinstance(p, str)] if isinstance(previous, list) else []
     except (OSError, ValueError):

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.errors import InputError, Problem, did_you_mean, display_path
+from planner.errors import InputError, Problem, did_you_mean, display_path, printable
 from planner.site import LoadedSite
 
 HOURS_PER_YEAR = 8760.0
+MAX_STEPS = 110_000  # steps solved one by one: a year of 5-minute prices (105,120) fits
+MAX_SERIES_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -177,14 +179,24 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         raise InputError([Problem(shown, f"power_price.{key}", message, at or loaded.line("power_price", key), hint)])
 
     if not path.is_file():
-        fail("file", f"series file {pp.file!r} not found (looked for {display_path(path)})", at=line)
+        fail("file", f"series file {pp.file!r} not found, or not a regular file (looked for {display_path(path)})",
+             at=line)
+    if path.stat().st_size > MAX_SERIES_BYTES:
+        fail("file", f"{pp.file!r} is {path.stat().st_size:,} bytes; a series file may be at most "
+             f"{MAX_SERIES_BYTES:,}", at=line)
     try:
         frame = pd.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        fail("file", f"cannot read {pp.file!r} as CSV: {exc}", at=line)
+        # quote the reader's complaint briefly: it can carry the file's own bytes
+        fail("file", f"cannot read {pp.file!r} as CSV: {printable(str(exc), 160)}", at=line)
+    if len(frame) > MAX_STEPS:
+        fail("file", f"{pp.file!r} has {len(frame):,} rows; at most {MAX_STEPS:,} steps are solved one by one "
+             "(a year of 5-minute prices is 105,120)", "aggregate it to 15 or 60 minutes", at=line)
     for key, column in (("timestamp_column", pp.timestamp_column), ("price_column", pp.price_column)):
         if column not in frame.columns:
-            fail(key, f"column {column!r} is not in {pp.file!r} (columns: {', '.join(map(str, frame.columns))})",
+            names = [printable(str(c), 40) for c in frame.columns[:12]]
+            more = f" and {len(frame.columns) - 12} more" if len(frame.columns) > 12 else ""
+            fail(key, f"column {column!r} is not in {pp.file!r} (columns: {', '.join(names)}{more})",
                  did_you_mean(column, map(str, frame.columns)))
     prices = pd.to_numeric(frame[pp.price_column], errors="coerce")
     bad = prices.isna() | ~np.isfinite(prices)

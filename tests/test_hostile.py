@@ -145,3 +145,46 @@ def test_absurd_values_are_refused_with_their_key(capsys, tmp_path, old, new, ke
     site.write_text(text.replace(old, new, 1))
     code, _, err = run(capsys, "validate", str(site))
     assert code == 2 and key in err, err[:500]
+
+
+def test_a_series_error_quotes_the_file_briefly(capsys, tmp_path):
+    """A series pointed at a file that is not a price table (say, a file of secrets on one
+    line): the message lists a few column names, each cut short, never the whole file."""
+    secret = ",".join(f"SECRET_{i}={'x' * 200}" for i in range(50))
+    (tmp_path / "p.csv").write_text(secret + "\n1," + "2," * 49 + "\n")
+    text = (SITES / "texas-hybrid.toml").read_text().replace('file = "data/texas-synthetic-2025-15min.csv"',
+                                                             'file = "p.csv"')
+    (tmp_path / "site.toml").write_text(text)
+    code, _, err = run(capsys, "solve", str(tmp_path / "site.toml"), "-o", str(tmp_path / "o"))
+    assert code == 2 and "and 38 more" in err
+    assert err.count("SECRET_") <= 13 and len(err) < 3000
+
+
+def test_a_second_run_into_a_locked_output_folder_is_refused(capsys, tmp_path):
+    from planner.export import _lock
+
+    out = tmp_path / "out"
+    held = _lock(out)  # as a run in progress holds it
+    try:
+        code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(out), "-q")
+        assert code == 2 and "another planner run is writing this output folder" in err
+        assert not out.exists()
+    finally:
+        held.close()
+    code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(out), "-q")
+    assert code == 0, err
+
+
+def test_temporary_folders_of_a_killed_run_are_cleaned_up_and_a_fifo_manifest_is_no_manifest(capsys, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    left = tmp_path / ".out.planner-tmp-killed"
+    left.mkdir()
+    (left / "bom.csv").write_text("half")
+    other = tmp_path / ".out.x.planner-tmp-live"  # another output's: not ours to remove
+    other.mkdir()
+    os.mkfifo(out / ".planner-output.json")
+    code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(out), "-q")
+    assert code == 0, err
+    assert not left.exists() and other.exists()
+    assert (out / "summary.json").is_file() and (out / ".planner-output.json").is_file()

@@ -415,6 +415,12 @@ class Building(Section):
     def _outline(self) -> Building:
         if not self.polygon:
             raise ValueError("give the hall's polygon (or, failing that, its area_m2)")
+        if self.meet_me_room is not None and not _polygon_problem(self.polygon):
+            from shapely.geometry import Polygon
+
+            if not Polygon(self.polygon).buffer(1e-6).contains(Polygon(self.meet_me_room.polygon)):
+                raise ValueError(f"the meet-me room of {self.name!r} is not inside the hall's polygon "
+                                 "(both in the hall's own metres, before its origin)")
         return self
 
     @field_validator("keep_out")

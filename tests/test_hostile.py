@@ -188,3 +188,13 @@ def test_temporary_folders_of_a_killed_run_are_cleaned_up_and_a_fifo_manifest_is
     assert code == 0, err
     assert not left.exists() and other.exists()
     assert (out / "summary.json").is_file() and (out / ".planner-output.json").is_file()
+
+
+def test_a_meet_me_room_outside_its_hall_is_refused(capsys, tmp_path):
+    text = (SITES / "xinjiang-mine.toml").read_text()
+    inside = "polygon = [[88, 0], [100, 0], [100, 12], [88, 12]]"
+    assert inside in text
+    site = tmp_path / "site.toml"
+    site.write_text(text.replace(inside, "polygon = [[500, 500], [510, 500], [510, 510], [500, 510]]"))
+    code, _, err = run(capsys, "validate", str(site))
+    assert code == 2 and "meet-me room" in err and "not inside" in err

@@ -103,7 +103,7 @@ def power_over_time(rows: list[dict], path: Path, title: str) -> None:
     ax.set_ylabel("MW")
     ax.set_ylim(0, max(1e-9, float(cap.max())) * 1.08)
     _label_axis(ax, labels, "daily mean" if per_day > 1 else "")
-    ax.legend(loc="lower left", fontsize=8, ncol=3)
+    _legend(ax, loc="lower left", fontsize=8, ncol=3)
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
@@ -149,7 +149,7 @@ def capex_breakdown(summary: dict, path: Path, title: str) -> None:
     for i, total in enumerate(bottom):
         ax.text(i, total, f"{total:,.0f}", ha="center", va="bottom", fontsize=9)
     ax.set_ylabel("capex, million USD")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    _legend(ax, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
@@ -187,7 +187,7 @@ def npv_distribution(frame, path: Path, title: str) -> None:
         ax.hist(group["npv_usd"] / 1e6, bins=30, alpha=0.55, label=f"{kind} ({len(group)})")
     ax.set_xlabel("NPV, million USD")
     ax.set_ylabel("variants")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
@@ -239,8 +239,14 @@ def crossover(frame, path: Path, title: str) -> None:
                 ax.text(x, ax.get_ylim()[1], f" {a} = {b} at {x:,.0f} USD", rotation=90, va="top", fontsize=7)
     ax.set_xlabel("BTC price, USD")
     ax.set_ylabel("mean NPV, million USD")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _legend(ax, **kwargs) -> None:
+    """A legend when something is labelled (a plan with no capex has no bars to name)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)

@@ -718,3 +718,30 @@ def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] |
     usd = fibres * length_m * per_m.unit_cost_usd_per_m + plugs
     return usd, (f"ESTIMATE: {fibres} fibres x {length_m:g} m x {per_m.unit_cost_usd_per_m:g} USD per fibre-metre "
                  f"({fibre}) + plugs {' + '.join(parts)}")
+
+
+def trunk_price(catalog: Catalog, key: str, length_m: float) -> tuple[float, str] | None:
+    """USD for one MPO trunk of ``length_m`` and the basis: its per-metre price (or its
+    fibres at the fibre's price per fibre-metre) plus its plugs at both ends; None where a
+    figure is missing."""
+    entry = catalog.find(key)
+    if entry is None or not math.isfinite(length_m) or length_m <= 0:
+        return None
+    cable = entry.item
+    per_m = catalog.estimate(key)
+    if per_m is not None and per_m.unit_cost_usd_per_m is not None:
+        metre, how = per_m.unit_cost_usd_per_m, f"{per_m.unit_cost_usd_per_m:g} USD/m"
+    else:
+        fibre = catalog.estimate(cable.fiber_type or "")
+        if fibre is None or fibre.unit_cost_usd_per_m is None or not cable.fibers:
+            return None
+        metre = cable.fibers * fibre.unit_cost_usd_per_m
+        how = f"{cable.fibers} fibres x {fibre.unit_cost_usd_per_m:g} USD per fibre-metre"
+    plugs = 0.0
+    for end in (cable.connector_a, cable.connector_b):
+        price = catalog.unit_cost(end) if end else None
+        if price is None:
+            return None
+        plugs += (cable.connectors_per_end or 1) * price[0]
+    return metre * length_m + plugs, (f"ESTIMATE: {length_m:,.0f} m (the mean length of the links it carries) x "
+                                      f"{how} + {2 * (cable.connectors_per_end or 1)} plugs, {plugs:,.0f} USD")

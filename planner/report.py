@@ -549,7 +549,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             part_row("transceiver", key, n, f"{o.vendor} {o.model}")
-        from planner.layout import cable_price
+        from planner.layout import cable_price, trunk_price
 
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan
@@ -566,13 +566,17 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                                                            "; no cable price (length or a figure missing)"),
             })
         lay_doc = layout_summary(result, catalog)
+        lay = layout_for(result, catalog) if lay_doc else None
         for sc in (lay_doc or {}).get("structured_cabling", []):
             tier = sc["tier"].replace("_", "-")
+            across = lay.lengths[sc["tier"]][~lay.same_room[sc["tier"]]] if lay is not None else []
+            mean = float(np.mean(across)) if len(across) else float("nan")
             for key, qty, what in ((sc["trunk"], sc["trunks"], f"{tier} MPO trunk between rooms"),
                                    (sc["panel"], sc["panels"], f"{tier} patch panel (both ends of each trunk)")):
                 if key and qty:
-                    priced = catalog.unit_cost(key)
-                    part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres",
+                    priced = trunk_price(catalog, key, mean) if key == sc["trunk"] else catalog.unit_cost(key)
+                    note = "; priced after the solve, not in the plan's capex" if priced else ""
+                    part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres{note}",
                              False, priced[0] if priced else None,
                              priced[1] if priced else "no price in the catalog")
             rows.append({

@@ -82,10 +82,11 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
         # every dollar of the plan's capex is a BOM row; cables are priced after the solve from
         # the floor plan's lengths and say they are not in the capex
         cost = sum(float(r["extended_cost_usd"]) for r in rows
-                   if r["scenario"] == name and r["extended_cost_usd"] and r["category"] != "cable")
+                   if r["scenario"] == name and r["extended_cost_usd"]
+                   and r["category"] not in ("cable", "structured_cabling"))
         assert cost == pytest.approx(scenario["capex_usd"], rel=1e-9, abs=0.01)
         for r in rows:
-            if r["category"] == "cable" and r["extended_cost_usd"]:
+            if r["category"] in ("cable", "structured_cabling") and r["extended_cost_usd"]:
                 assert "not in the plan's capex" in r["description"] and "ESTIMATE" in r["source"]
         # every watt of the plan's IT load with the AI is a BOM row: servers, fabric and
         # out-of-band switches, modules, kept miners; and each kept miner's share of a 48-port

@@ -303,3 +303,14 @@ def test_cable_prices_by_hand(catalog):
     assert cable_price(catalog, g.media["leaf_spine"], 50.0)[0] == pytest.approx(12 * 50 * 0.2175 + 2 * 57)
     # no length, no price (never a zero)
     assert cable_price(catalog, g.media["leaf_spine"], float("nan")) is None
+
+
+def test_trunk_price_by_hand(catalog):
+    """A 144-fibre OS2 trunk of 50 m with 12 MPO-12/APC plugs a side: 31.32 USD/m (its
+    estimate) x 50 m + 24 x 57 USD = 2,934 USD; no length, no price."""
+    from planner.layout import trunk_price
+
+    usd, basis = trunk_price(catalog, "mpo-trunk-144f-os2", 50.0)
+    assert usd == pytest.approx(31.32 * 50 + 24 * 57)
+    assert "ESTIMATE" in basis
+    assert trunk_price(catalog, "mpo-trunk-144f-os2", float("nan")) is None

@@ -52,6 +52,7 @@ class PlanModel:
     meaning: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
     moved: dict[str, Any] = field(default_factory=dict)  # block -> miners moved to another hall
+    classes: dict[str, tuple] = field(default_factory=dict)  # period -> (class of each step, first step of each)
 
 
 @dataclass
@@ -84,11 +85,40 @@ FAMILIES = ("grid_capacity_with_ai", "grid_capacity_before_ai", "min_gpus", "cap
 
 
 
-def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
+def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndarray, np.ndarray]:
+    """(class of each step, first step of each class): steps the model cannot tell apart.
+
+    Two steps fall in one class when they have the same grid capacity, the same PUE term,
+    the AI on in the same option groups (after the start) and the same miner blocks worth
+    running (positive dispatch value). Within a class the optimal dispatch is the same in
+    every step: for a kept fleet, each step's dispatch is a fractional knapsack over the
+    same headroom, filled in the order of value per MW, and that order is the same in
+    every step (a miner's value per MW is its revenue per MW less the price, scaled by the
+    step's hours, and its MW scales with the step's PUE alike for every block). So one
+    column per block and class, valued at the sum of its steps' values, with one dispatch
+    row and one grid row per class, has the same optimum as the per-step model.
+    """
+    p = inputs.profile
+    features = [p.capacity_mw, p.delta()]
+    if period == "after":
+        features += [np.asarray(inputs.ai_on(o), dtype=float) for o in inputs.options]
+    features += [(inputs.dispatch_coefficients(b, period) > 0).astype(float) for b in inputs.miners]
+    table = np.column_stack(features)
+    _, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # classes numbered by their first step
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse.reshape(-1)], first[order]
+
+
+def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool = True) -> PlanModel:
     """Create variables, objective and every constraint family.
 
     With ``elastic=True`` each family gets a non-negative slack priced far above any
-    plan value, so the problem is always feasible and the slacks name what binds.
+    plan value, so the problem is always feasible and the slacks name what binds. With
+    ``reduce`` (the default) the dispatch runs per class of steps the model cannot tell
+    apart (:func:`step_classes`), an exact reduction; ``reduce=False`` builds the
+    reference model with a column per step.
     """
     import pulp
 
@@ -105,18 +135,20 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False) -> PlanModel:
     if inputs.expansion_mw:
         model.expand = _var(prob, "grid_expansion", 0, 1, "Binary")
         model.meaning["grid_expansion"] = f"buy the grid expansion (+{inputs.expansion_mw:g} MW)"
-    if inputs.dispatch:
-        steps = inputs.profile.steps
+    steps = inputs.profile.steps
+    for period, wanted, runs, label in (("after", inputs.dispatch, model.run, "beside the AI"),
+                                        ("before", inputs.dispatch_before, model.run_before, "before the AI start")):
+        if not wanted:
+            continue
+        cls, first = step_classes(inputs, period) if reduce else (np.arange(steps), np.arange(steps))
+        model.classes[period] = (cls, first)
+        prefix = "run__" if period == "after" else "run_before__"
         for b in inputs.miners:
-            name = f"run__{safe(b.key)}__"
-            model.run[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in range(steps)]
-            model.meaning[name + "T"] = f"{b.key} miners running beside the AI in step T"
-    if inputs.dispatch_before:
-        for b in inputs.miners:
-            name = f"run_before__{safe(b.key)}__"
-            model.run_before[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous")
-                                       for t in range(inputs.profile.steps)]
-            model.meaning[name + "T"] = f"{b.key} miners running in step T before the AI start"
+            name = f"{prefix}{safe(b.key)}__"
+            cols = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in first]
+            runs[b.key] = [cols[c] for c in cls]  # the column of each step's class
+            model.meaning[name + "T"] = (f"{b.key} miners running {label} in step T"
+                                         + (" (and every step of its class)" if reduce else ""))
     for i, opt in enumerate(inputs.options):
         model.meaning[f"size__{i}"] = f"build {opt.servers} servers ({opt.gpus} GPUs)"
     for b in inputs.miners:
@@ -175,12 +207,12 @@ def add_objective(model: PlanModel) -> None:
     for b in inp.miners:
         before, with_ai = inp.miner_coefficients(b)
         expr += before * model.keep_before[b.key] + with_ai * model.keep_with_ai[b.key]
-        if b.key in model.run:
-            coef = inp.dispatch_coefficients(b)
-            expr += pulp.LpAffineExpression(list(zip(model.run[b.key], coef.tolist(), strict=True)))
-        if b.key in model.run_before:
-            coef = inp.dispatch_coefficients(b, "before")
-            expr += pulp.LpAffineExpression(list(zip(model.run_before[b.key], coef.tolist(), strict=True)))
+        for period, runs in (("after", model.run), ("before", model.run_before)):
+            if b.key in runs:
+                cls, first = model.classes[period]
+                coef = np.bincount(cls, weights=inp.dispatch_coefficients(b, period), minlength=first.size)
+                cols = [runs[b.key][t] for t in first]
+                expr += pulp.LpAffineExpression(list(zip(cols, coef.tolist(), strict=True)))
     expr += sum(b.salvage_usd * b.count for b in inp.miners if not b.new)
     for b in inp.miners:
         if b.key in model.moved:
@@ -244,15 +276,16 @@ def add_miner_dispatch(model: PlanModel) -> None:
     """r_bt <= x1_b: in each step, at most the kept miners run (they curtail freely)."""
     import pulp
 
-    for prefix, runs_of, keeps in (("dispatch", model.run, model.keep_with_ai),
-                                   ("dispatch_before", model.run_before, model.keep_before)):
+    for prefix, period, runs_of, keeps in (("dispatch", "after", model.run, model.keep_with_ai),
+                                           ("dispatch_before", "before", model.run_before, model.keep_before)):
         for b in model.inputs.miners:
             runs = runs_of.get(b.key)
             if not runs:
                 continue
             keep = keeps[b.key]
-            for t, r in enumerate(runs):
-                model.problem += pulp.LpAffineExpression([(r, 1.0), (keep, -1.0)]) <= 0, f"{prefix}__{safe(b.key)}__{t}"
+            for t in model.classes[period][1]:  # one row per class of steps (its first step names it)
+                model.problem += pulp.LpAffineExpression([(runs[t], 1.0), (keep, -1.0)]) <= 0, \
+                    f"{prefix}__{safe(b.key)}__{t}"
             model.meaning[f"{prefix}__{safe(b.key)}__T"] = f"{b.key} miners running in step T are kept miners"
 
 
@@ -287,7 +320,7 @@ def add_grid_capacity(model: PlanModel) -> None:
         return terms
 
     if model.run:
-        for t in range(inp.profile.steps):
+        for t in model.classes["after"][1]:  # the steps of a class share their row
             terms = ai_terms(t) + [(model.run[b.key][t], float(b.facility_mw[t])) for b in inp.miners]
             model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
@@ -302,7 +335,7 @@ def add_grid_capacity(model: PlanModel) -> None:
     if inp.miners and inp.miners_before_ai:
         slack = _slack(model, "grid_capacity_before_ai")
         if model.run_before:
-            for t in range(inp.profile.steps):
+            for t in model.classes["before"][1]:
                 terms = [(model.run_before[b.key][t], float(b.facility_mw[t])) for b in inp.miners]
                 if model.elastic:
                     terms.append((slack, -1.0))
@@ -434,7 +467,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     """Solve; on infeasibility re-solve elastically and name the binding families."""
     import pulp
 
-    impl, used = _solver(solver, rows=model.inputs.profile.steps * max(1, len(model.run)))
+    impl, used = _solver(solver, rows=len(model.problem.constraints()))
     t0 = time.perf_counter()
     code = model.problem.solve(impl)
     seconds = time.perf_counter() - t0
@@ -587,7 +620,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
 def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     """Re-solve with slack on each family; one actionable sentence per family that binds."""
     model = build_model(inp, elastic=True)
-    impl, _ = _solver(solver, rows=inp.profile.steps * max(1, len(model.run)))
+    impl, _ = _solver(solver, rows=len(model.problem.constraints()))
     model.problem.solve(impl)
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)

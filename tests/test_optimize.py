@@ -423,3 +423,64 @@ def test_a_plan_without_capex_has_no_payback(write_site, catalog):
     summary = scenario_summary(result, catalog)
     assert summary["capex_usd"] == 0
     assert summary["payback_years"] is None
+
+
+def _sites_and_scenarios():
+    from .conftest import SITES
+
+    for path in sorted(SITES.glob("*.toml")):
+        if path.name == "xinjiang-mine.toml":
+            continue  # one price step: nothing to reduce (and its options take seconds to prepare)
+        for name in load_site(path).site.scenarios:
+            yield path, name
+
+
+@pytest.mark.parametrize(("path", "scenario"), list(_sites_and_scenarios()),
+                         ids=lambda v: getattr(v, "name", v))
+def test_the_reduced_model_has_the_optimum_of_the_per_step_model(catalog, path, scenario):
+    """Steps the model cannot tell apart share one dispatch column and one grid row: the
+    objective equals the per-step reference model's to 1e-9, and the per-step dispatch
+    rebuilt from the classes keeps the grid within its capacity in every step."""
+    from planner.optimize import grid_load
+
+    inp = prepare(load_site(path), catalog, scenario)
+    full, reduced = build_model(inp, reduce=False), build_model(inp)
+    a, b = solve(full), solve(reduced)
+    assert a.status is Status.OPTIMAL and b.status is Status.OPTIMAL
+    assert b.objective_usd == pytest.approx(a.objective_usd, rel=1e-9, abs=1e-3)
+    assert len(reduced.problem.constraints()) <= len(full.problem.constraints())
+    load, _ = grid_load(inp, b.option_index, b.miners_before, b.miners_with_ai, b.running)
+    assert (load <= inp.profile.capacity_mw + (inp.expansion_mw if b.expanded else 0) + 1e-6).all()
+
+
+@pytest.mark.skipif(not (__import__("tests.conftest", fromlist=["SHARED_DATA"]).SHARED_DATA
+                         / "ercot_hb_south_15min_2024-06_2025-03.csv").exists(), reason="no shared ERCOT series")
+@pytest.mark.parametrize("interruptible", [False, True])
+def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, interruptible):
+    """28,800 real quarter hours, a firm or an interruptible AI block beside miners: the
+    reduced model's objective equals the reference's; presolve on and off agree."""
+    import pulp
+
+    from planner import optimize
+
+    from .conftest import SHARED_DATA
+
+    series = SHARED_DATA / "ercot_hb_south_15min_2024-06_2025-03.csv"
+    text = MINER_SITE.format(price=0).replace(
+        '[power_price]\nkind = "flat"\nusd_per_mwh = 0',
+        f'[power_price]\nkind = "series"\nfile = "{series.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
+        'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15').replace(
+        "max_gpus = 0", "min_gpus = 8\nmax_gpus = 8" + ("\ninterruptible = true" if interruptible else "")).replace(
+        "capacity_mw = 1.0", "capacity_mw = 1.5")
+    inp = prepare(load_site(write_site(text)), catalog, "hybrid")
+    assert inp.profile.steps == 28_800 and inp.options[-1].gpus == 8 and inp.ai_interruptible == interruptible
+    reference = solve(build_model(inp, reduce=False))
+    reduced_model = build_model(inp)
+    reduced = solve(reduced_model)
+    assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9)
+    assert len(reduced_model.problem.constraints()) < 100  # 28,800 steps fall into a few classes
+    for presolve in ("on", "off"):
+        m = build_model(inp)
+        m.problem.solve(pulp.HiGHS(msg=False, presolve=presolve))
+        assert pulp.value(m.problem.objective) / optimize.OBJECTIVE_SCALE == pytest.approx(
+            reference.objective_usd, rel=1e-9)

@@ -176,10 +176,11 @@ def solve_cmd(
         "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
     }
     writers.update(_plan_files(results, cat, doc, graphml))
-    dispatch = [row for r in results.values() if r.inputs.profile.steps > 1 for row in dispatch_rows(r)]
+    per_scenario = {name: dispatch_rows(r) for name, r in results.items()}  # built once, for the file and plots
+    dispatch = [row for name, r in results.items() if r.inputs.profile.steps > 1 for row in per_scenario[name]]
     if dispatch:
         writers["dispatch.csv"] = lambda p: write_csv(p, DISPATCH_COLUMNS, dispatch)
-    writers.update(_chart_files(results, doc))
+    writers.update(_chart_files(results, doc, per_scenario))
     write_outputs(target, writers)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:
@@ -201,16 +202,15 @@ def solve_cmd(
 GRAPHML_AUTO_LINKS = 50_000
 
 
-def _chart_files(results: dict, doc: dict) -> dict:
+def _chart_files(results: dict, doc: dict, dispatch: dict[str, list]) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner import plots
-    from planner.report import dispatch_rows
 
     files = {}
     if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
         files["plots/capex.png"] = lambda p: plots.capex_breakdown(doc, p, f"{doc['site']}: capex by scenario")
     for name, result in results.items():
-        rows = dispatch_rows(result)
+        rows = dispatch[name]
         if not rows:
             continue
         files[f"plots/power-{name}.png"] = lambda p, rows=rows, name=name: plots.power_over_time(

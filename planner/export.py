@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -91,24 +92,37 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> P
         _remove_stale_temps(target)
         return _write_locked(target, writers)
     finally:
-        lock.close()  # releases the lock
+        _unlock(lock)
 
 
 def _lock(target: Path):
-    """An exclusive lock on ``target``'s output, held by this run until it closes the
-    handle: a second run into the same folder is refused, not mixed in."""
+    """An exclusive lock on ``target``'s output, held by this run until :func:`_unlock`:
+    a second run into the same folder is refused, not mixed in. The lock file is removed
+    when the run ends; a run that locked a file another run had just removed notices (the
+    path no longer names its file) and refuses too."""
     import fcntl
 
     from planner.errors import InputError, Problem, display_path
 
-    handle = (target.parent / f".{target.name}.lock").open("a")
+    path = target.parent / f".{target.name}.lock"
+    handle = path.open("a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:
+            raise BlockingIOError
+    except (BlockingIOError, FileNotFoundError):
         handle.close()
         raise InputError([Problem(display_path(target), "", "another planner run is writing this output folder",
                                   hint="wait for it to finish, or give another -o")]) from None
     return handle
+
+
+def _unlock(handle) -> None:
+    """Remove the lock file, then release it (in that order: a run that opens the old file
+    in between finds it gone)."""
+    with contextlib.suppress(OSError):
+        os.unlink(handle.name)
+    handle.close()
 
 
 def _remove_stale_temps(target: Path) -> None:

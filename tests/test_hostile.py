@@ -164,13 +164,16 @@ def test_a_second_run_into_a_locked_output_folder_is_refused(capsys, tmp_path):
     from planner.export import _lock
 
     out = tmp_path / "out"
+    from planner.export import _unlock
+
     held = _lock(out)  # as a run in progress holds it
     try:
         code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(out), "-q")
         assert code == 2 and "another planner run is writing this output folder" in err
         assert not out.exists()
     finally:
-        held.close()
+        _unlock(held)
+    assert not (tmp_path / ".out.lock").exists()
     code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(out), "-q")
     assert code == 0, err
 

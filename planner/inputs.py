@@ -630,6 +630,10 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         sizes.append(by_min)  # a partial last SU to meet the minimum exactly
     if ai.it_load_mw is not None:
         sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
+    elif len(sizes) > MAX_SIZES:  # counted before any fabric or floor plan is built
+        raise InputError([Problem(shown, "ai.step", f"{server.key}: {len(sizes):,} cluster sizes to try (steps of "
+                                  f"{step} servers up to {limit:,}); at most {MAX_SIZES:,} are enumerated",
+                                  loaded.line("ai"), "give ai.max_gpus, ai.step = \"su\" or ai.it_load_mw")])
     specs = []
     for n in sorted(set(sizes)):
         spec = FabricSpec(servers=n, **base)
@@ -711,6 +715,7 @@ def _at_it_load(options: list[ClusterOption], target_w: float) -> list[ClusterOp
 
 
 MAX_HALL_PLANS = 32  # hall plans enumerated per server and optics family
+MAX_SIZES = 20_000  # cluster sizes per server and optics family (each one a fabric count)
 
 
 def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: list, scenario: str,

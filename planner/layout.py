@@ -46,6 +46,9 @@ class Slot:
     in_mmr: bool = False
 
 
+MAX_RACK_POSITIONS = 1_000_000  # per hall: about 1.4 km2 of racks and aisles, beyond any real hall
+
+
 def rack_slots(b: Building) -> list[Slot]:
     """Rack positions of a hall, row by row (deterministic order)."""
     from shapely.geometry import Polygon, box
@@ -61,6 +64,9 @@ def rack_slots(b: Building) -> list[Slot]:
     slots: list[Slot] = []
     rows = math.floor((maxy - miny - b.rack_depth_m) / pitch + 1e-9) + 1 if maxy - miny >= b.rack_depth_m else 0
     cols = math.floor((maxx - minx) / b.rack_width_m + 1e-9)
+    if rows * cols > MAX_RACK_POSITIONS:  # counted before any is placed
+        raise LayoutError(f"hall {b.name!r} would hold about {rows * cols:,} rack positions; at most "
+                          f"{MAX_RACK_POSITIONS:,} are laid out (give its real polygon or area)")
     for row in range(rows):
         y = miny + row * pitch
         for col in range(cols):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,7 @@ class Axis(BaseModel):
     values: list[float] | None = None
     start: float | None = None
     stop: float | None = None
-    num: int | None = Field(None, ge=1)
+    num: int | None = Field(None, ge=1, le=1_000_000)
     distribution: Literal["uniform", "normal", "lognormal"] | None = None
     low: float | None = None
     high: float | None = None
@@ -89,13 +90,16 @@ class Axis(BaseModel):
         return [values[i] for i in rng.integers(0, len(values), n)]
 
 
+MAX_VARIANTS = 1_000_000  # a million solves: far beyond a sweep one runs, before memory runs out
+
+
 class SweepFile(BaseModel):
     """A sweep: base site, axes and how to combine them."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     base: str = Field(description="site file, relative to the sweep file")
     mode: Literal["grid", "list", "random"] = "grid"
-    samples: int | None = Field(None, ge=1, description="random draws (mode = random)")
+    samples: int | None = Field(None, ge=1, le=1_000_000, description="random draws (mode = random)")
     seed: int = 0
     scenarios: list[str] | None = Field(None, description="scenarios to solve (default: all)")
     axes: list[Axis] = Field(min_length=1)
@@ -104,11 +108,22 @@ class SweepFile(BaseModel):
     def _check(self) -> SweepFile:
         if self.mode == "random" and not self.samples:
             raise ValueError("mode = random needs samples")
+        count = self.count()
+        if count > MAX_VARIANTS:
+            raise ValueError(f"the sweep has {count:,} variants; at most {MAX_VARIANTS:,} are run (each is a "
+                             "solve): use mode = random with fewer samples, or fewer values per axis")
         if self.mode == "list":
             lengths = {len(a.grid()) for a in self.axes}
             if len(lengths) > 1:
                 raise ValueError("mode = list needs every axis to have the same number of values")
         return self
+
+    def count(self) -> int:
+        """Variants the sweep would run, counted before any is built."""
+        if self.mode == "random":
+            return self.samples or 0
+        sizes = [len(a.values) if a.values is not None else (a.num or 0) for a in self.axes]
+        return math.prod(sizes) if self.mode == "grid" else max(sizes, default=0)
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,39 @@ def test_a_meet_me_room_outside_its_hall_is_refused(capsys, tmp_path):
     site.write_text(text.replace(inside, "polygon = [[500, 500], [510, 500], [510, 510], [500, 510]]"))
     code, _, err = run(capsys, "validate", str(site))
     assert code == 2 and "meet-me room" in err and "not inside" in err
+
+
+def test_a_sweep_of_a_billion_variants_is_refused_before_it_is_built(capsys, tmp_path):
+    (tmp_path / "site.toml").write_text((SITES / "sichuan-hydro.toml").read_text())
+    axes = "".join(f'[[axes]]\nname = "{n}"\nstart = 1.0\nstop = 2.0\nnum = 1000\n'
+                   for n in ("btc_price_usd", "lease_usd_per_gpu_hour", "discount_rate"))
+    (tmp_path / "sweep.toml").write_text('base = "site.toml"\nmode = "grid"\n' + axes)
+    import time
+
+    start = time.perf_counter()
+    code, _, err = run(capsys, "sweep", str(tmp_path / "sweep.toml"), "-o", str(tmp_path / "out"), "--serial")
+    assert code == 2 and "1,000,000,000 variants" in err
+    assert time.perf_counter() - start < 10
+
+
+def test_work_that_grows_with_the_input_is_counted_before_it_starts(capsys, tmp_path):
+    """A 100 GW grid with one-server steps: over 20,000 cluster sizes to build fabrics for;
+    a hall of 10 km2: about 5.8 million rack positions. Both refused in seconds, named."""
+    import time
+
+    text = (SITES / "greenfield-campus.toml").read_text()
+    site = tmp_path / "site.toml"
+    assert 'step = "su"' in text
+    site.write_text(text.replace("capacity_mw = 200.0", "capacity_mw = 100000.0").replace(
+        'step = "su"', 'step = "server"', 1))
+    start = time.perf_counter()
+    code, _, err = run(capsys, "solve", str(site), "-o", str(tmp_path / "o"))
+    assert code == 2 and "cluster sizes to try" in err, err[-500:]
+    assert time.perf_counter() - start < 30
+
+    from planner.layout import LayoutError, rack_slots
+    from planner.site import Building
+
+    hall = Building(name="huge", area_m2=1e7, max_kw_per_rack=40)
+    with pytest.raises(LayoutError, match="rack positions"):
+        rack_slots(hall)

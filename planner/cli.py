@@ -525,15 +525,13 @@ def fabric_cmd(
         problems.append(Problem("command line", "--gpus", "must be at least 1"))
     if planes < 1:
         problems.append(Problem("command line", "--planes", "must be at least 1"))
-    import math as _m
-
     for option, value, lo, hi in (("--oversubscription", oversubscription, 1.0, 64.0),
                                   ("--uplink-gbps", uplink_gbps, 1.0, 10_000.0),
                                   ("--segment-servers", segment, 1, 100_000),
                                   ("--spare-down-ports", spare_down, 0, 10_000),
                                   ("--spine-oversubscription", spine_oversubscription, 1.0, 64.0),
                                   ("--gpus", gpus, 1, 10_000_000), ("--planes", planes, 1, 16)):
-        if value is not None and not (_m.isfinite(value) and lo <= value <= hi):
+        if value is not None and not (math.isfinite(value) and lo <= value <= hi):
             problems.append(Problem("command line", option, f"{value!r} is outside {lo:g} to {hi:g}"))
     if problems:
         raise InputError(problems)

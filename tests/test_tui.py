@@ -160,7 +160,12 @@ def test_tui_snapshot_tabs(snap_compare, monkeypatch, catalog, key):
     from .conftest import ROOT
 
     monkeypatch.chdir(ROOT)
-    assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), press=[key],
+    async def switch(pilot):
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=switch,
                         terminal_size=(80, 24))
 
 
@@ -178,6 +183,10 @@ def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key, siz
     async def solve_first(pilot):
         await _solve(pilot)
         await pilot.press(key)
+        # the new tab's first widget takes the focus after a refresh: wait for it, so the
+        # focused look is the same on every run
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=solve_first,

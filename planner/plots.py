@@ -18,7 +18,8 @@ def _pyplot():
 
 def floorplan(layout, path: Path, title: str = "") -> None:
     """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role."""
-    from matplotlib.patches import Patch, Polygon, Rectangle
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.patches import Patch, Polygon
 
     plt = _pyplot()
     halls = list(layout.halls.values())
@@ -44,17 +45,23 @@ def floorplan(layout, path: Path, title: str = "") -> None:
             mx, my = zip(*ring, strict=True)
             ax.text(sum(mx) / len(mx), sum(my) / len(my), b.meet_me_room.name, ha="center", va="center",
                     fontsize=8, color="#7a5c00")
-    rows = {}
+    # every rack in one collection and every tray in another: one artist each, not one per
+    # rack (thousands of patches made a large site's plan take seconds to draw)
+    boxes, colours, rows = [], [], {}
     for r in layout.racks:
         hall = layout.halls[r["building"]]
-        w, d = hall.rack_width_m, hall.rack_depth_m
-        ax.add_patch(Rectangle((r["x"] - w / 2, r["y"] - d / 2), w, d, fc=ROLE_COLOURS.get(r["role"], "#999999"),
-                               ec="none"))
-        key = (r["building"], round(r["y"], 3))
-        lo, hi = rows.get(key, (r["x"], r["x"]))
-        rows[key] = (min(lo, r["x"]), max(hi, r["x"]))
-    for (_b, y), (x0, x1) in rows.items():  # trays run above each occupied row
-        ax.plot([x0, x1], [y, y], color="#2ca02c", lw=0.5, ls="--", alpha=0.9, zorder=3)
+        w, d = hall.rack_width_m / 2, hall.rack_depth_m / 2
+        x, y = r["x"], r["y"]
+        boxes.append(((x - w, y - d), (x + w, y - d), (x + w, y + d), (x - w, y + d)))
+        colours.append(ROLE_COLOURS.get(r["role"], "#999999"))
+        key = (r["building"], round(y, 3))
+        lo, hi = rows.get(key, (x, x))
+        rows[key] = (min(lo, x), max(hi, x))
+    if boxes:
+        ax.add_collection(PolyCollection(boxes, facecolors=colours, edgecolors="none"))
+    if rows:  # trays run above each occupied row
+        ax.add_collection(LineCollection([((x0, y), (x1, y)) for (_b, y), (x0, x1) in rows.items()],
+                                         colors="#2ca02c", linewidths=0.5, linestyles="--", alpha=0.9, zorder=3))
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xlabel("x, m")

@@ -17,6 +17,18 @@ def site_copy(tmp_path):
     return path
 
 
+def _field(form, path: tuple) -> str:
+    """The id of the form field of a site key."""
+    return next(f for f, p in form.paths.items() if p == path)
+
+
+async def _edit_price(app, pilot, value: str) -> None:
+    """Change the wet-season price in the raw editor, as a user types it."""
+    editor = app.query_one("#editor")
+    editor.text = editor.text.replace("usd_per_mwh = 35.0", f"usd_per_mwh = {value}")
+    await pilot.pause()
+
+
 async def _solve(pilot):
     """Ctrl+R, then wait for the background solve and the screen update."""
     await pilot.press("ctrl+r")
@@ -39,9 +51,7 @@ async def test_edit_shows_problems_as_you_type(site_copy, catalog):
 async def test_save_round_trip_keeps_comments(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
-        editor = app.query_one("#editor")
-        editor.text = editor.text.replace("usd_per_mwh = 35.0", "usd_per_mwh = 36.0")
-        await pilot.pause()
+        await _edit_price(app, pilot, "36.0")
         await pilot.press("ctrl+s")
         await pilot.pause()
     text = site_copy.read_text()
@@ -118,7 +128,7 @@ async def test_form_edits_keep_comments_and_show_errors_beside_the_field(site_co
         await pilot.press("f2")
         await pilot.pause()
         form = app.query_one("#form")
-        fid = next(f for f, path in form.paths.items() if path == ("grid", "capacity_mw"))
+        fid = _field(form, ("grid", "capacity_mw"))
         field = app.query_one(f"#{fid}")
         field.value = "-5"
         await pilot.pause()
@@ -199,7 +209,7 @@ async def test_form_edits_arrays(site_copy, catalog):
         await pilot.press("f2")
         await pilot.pause()
         form = app.query_one("#form")
-        fid = next(f for f, path in form.paths.items() if path == ("power_price", "seasons", 0, "months"))
+        fid = _field(form, ("power_price", "seasons", 0, "months"))
         field = app.query_one(f"#{fid}")
         assert field.value == "[6, 7, 8, 9, 10]"
         field.value = "[6, 7, 8, 9]"
@@ -299,9 +309,7 @@ async def test_saving_a_broken_or_emptied_site_asks_and_enter_cancels(site_copy,
 async def test_quit_dialog_defaults_to_cancel_and_offers_save_and_quit(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
-        editor = app.query_one("#editor")
-        editor.text = editor.text.replace("usd_per_mwh = 35.0", "usd_per_mwh = 37.0")
-        await pilot.pause()
+        await _edit_price(app, pilot, "37.0")
         await pilot.press("ctrl+q")
         await pilot.pause()
         await pilot.press("enter")
@@ -358,9 +366,7 @@ def test_a_symlinked_site_is_written_through_to_its_target(site_copy):
 async def test_a_file_changed_on_disk_is_not_overwritten_without_asking(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
-        editor = app.query_one("#editor")
-        editor.text = editor.text.replace("usd_per_mwh = 35.0", "usd_per_mwh = 36.0")
-        await pilot.pause()
+        await _edit_price(app, pilot, "36.0")
         outside = site_copy.read_text() + "\n# an edit made in another editor\n"
         site_copy.write_text(outside)
         await pilot.press("ctrl+s")
@@ -414,7 +420,7 @@ async def test_form_labels_carry_units_and_the_reference_help(site_copy, catalog
         for path, label, about in [(("grid", "capacity_mw"), "capacity_mw (MW)", "maximum grid import, MW"),
                                    (("scenarios", "retrofit", "build_months"), "build_months (months)",
                                     "months from decision to first AI revenue")]:
-            fid = next(f for f, p in form.paths.items() if p == path)
+            fid = _field(form, path)
             assert str(app.query_one(f"#{fid}-err").render()) == about
             assert about in reference  # the same text as docs/site-reference.md
             assert str(app.query_one(f"#{fid}-label").render()) == label
@@ -428,7 +434,7 @@ async def test_catalog_parts_are_chosen_from_the_catalog(site_copy, catalog):
         await pilot.press("f2")
         await pilot.pause()
         form = app.query_one("#form")
-        fid = next(f for f, p in form.paths.items() if p == ("ai", "server"))
+        fid = _field(form, ("ai", "server"))
         select = app.query_one(f"#{fid}", Select)
         assert select.value == "dgx-h100"
         select.value = "dgx-b200"
@@ -443,7 +449,7 @@ async def test_form_edits_can_be_undone(site_copy, catalog):
         await pilot.press("f2")
         await pilot.pause()
         form = app.query_one("#form")
-        fid = next(f for f, p in form.paths.items() if p == ("grid", "capacity_mw"))
+        fid = _field(form, ("grid", "capacity_mw"))
         app.query_one(f"#{fid}").value = "75"
         await pilot.pause()
         app.query_one("#add-scenarios").press()

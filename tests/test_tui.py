@@ -29,6 +29,22 @@ async def _edit_price(app, pilot, value: str) -> None:
     await pilot.pause()
 
 
+async def _steady_cursors(pilot) -> None:
+    """Hold the cursors in their visible phase before a snapshot: a blinking cursor is hidden
+    for half of every second, so a run slower by that much would capture it hidden (CI did,
+    once). Turning the blink off is not enough: the text area then draws its cursor from a
+    line cache that may hold the hidden phase. The new tab's first widget takes the focus
+    after a refresh: wait for that too, so the focused look is the same on every run."""
+    for _ in range(50):
+        if pilot.app.focused is not None:
+            break
+        await pilot.pause(0.02)
+    for widget in pilot.app.query("TextArea, Input"):
+        widget._pause_blink(visible=widget.has_focus)
+        widget.refresh()
+    await pilot.pause()
+
+
 async def _solve(pilot):
     """Ctrl+R, then wait for the background solve and the screen update."""
     await pilot.press("ctrl+r")
@@ -119,7 +135,8 @@ def test_tui_snapshot(snap_compare, monkeypatch, catalog):
     monkeypatch.chdir(ROOT)
     from pathlib import Path
 
-    assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), terminal_size=(80, 24))
+    assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=_steady_cursors,
+                        terminal_size=(80, 24))
 
 
 async def test_form_edits_keep_comments_and_show_errors_beside_the_field(site_copy, catalog):
@@ -174,6 +191,7 @@ def test_tui_snapshot_tabs(snap_compare, monkeypatch, catalog, key):
         await pilot.press(key)
         await pilot.pause()
         await pilot.pause()
+        await _steady_cursors(pilot)
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=switch,
                         terminal_size=(80, 24))
@@ -198,6 +216,7 @@ def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key, siz
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         await pilot.pause()
+        await _steady_cursors(pilot)
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=solve_first,
                         terminal_size=size)

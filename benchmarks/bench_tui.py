@@ -5,7 +5,11 @@ site and stops as soon as the first screen is mounted; the wall time includes im
 the catalog. Re-solve: in one process, an edit to the site text is validated and every
 scenario prepared, built and solved again, as the TUI's worker does
 (with its cache of cluster options, which an edit of the economics leaves valid).
-Targets: first screen <= 1.5 s; re-solve of an example site after an edit <= 1 s.
+Tab switches: in one process at 140 x 42, the time from the switch to the next idle screen
+(the tab underline's slide apart), for the Form tab (its first build, then again after a
+visit elsewhere, then after the site was edited in the Site tab) and for the other tabs.
+Targets: first screen <= 1.5 s; re-solve of an example site after an edit <= 1 s; the Form
+tab well under a second.
 """
 
 from __future__ import annotations
@@ -71,6 +75,40 @@ def resolve(site: Path, repeat: int) -> dict:
     return {"site": site.name, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
 
 
+def tab_switches(site: Path, repeat: int) -> dict:
+    import asyncio
+
+    from planner.catalog import load_catalog
+    from tui.app import make_app
+
+    async def run() -> dict:
+        app = make_app(site, catalog=load_catalog())
+        times: dict[str, list[float]] = {"form, first": [], "form, again": [], "form, after an edit": [],
+                                         "other tabs": []}
+        async with app.run_test(size=(140, 42)) as pilot:
+            await pilot.pause()
+
+            async def switch(tab: str) -> float:
+                t0 = time.perf_counter()
+                app.action_tab(tab)
+                await pilot.pause()
+                return time.perf_counter() - t0
+
+            times["form, first"].append(await switch("form-tab"))
+            for i in range(repeat):
+                for tab in ("results-tab", "fabric-tab", "site-tab"):
+                    times["other tabs"].append(await switch(tab))
+                times["form, again"].append(await switch("form-tab"))
+                await switch("site-tab")
+                editor = app.query_one("#editor")
+                editor.text = editor.text.replace("btc_price_usd = 90000.0", f"btc_price_usd = {90001 + i}.0", 1)
+                await pilot.pause()
+                times["form, after an edit"].append(await switch("form-tab"))
+        return {k: {"median_s": statistics.median(v), "min_s": min(v), "max_s": max(v)} for k, v in times.items()}
+
+    return {"site": site.name, **asyncio.run(run())}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -78,7 +116,9 @@ def main(argv: list[str] | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     out = {"first_screen": first_screen(ROOT / "sites" / "sichuan-hydro.toml", args.repeat),
            "resolve": [resolve(ROOT / "sites" / name, args.repeat)
-                       for name in ("sichuan-hydro.toml", "texas-hybrid.toml", "xinjiang-mine.toml")]}
+                       for name in ("sichuan-hydro.toml", "texas-hybrid.toml", "xinjiang-mine.toml")],
+           "tabs": [tab_switches(ROOT / "sites" / name, args.repeat)
+                    for name in ("sichuan-hydro.toml", "xinjiang-mine.toml")]}
     print(json.dumps(out))
     return out
 

@@ -148,6 +148,18 @@ def main(argv: list[str] | None = None) -> None:
         + ". The re-solve reuses the cached cluster options (fabric counts and floor plans) when an edit "
         "leaves them valid, as the TUI does.",
         "",
+        "Tab switches at 140 x 42, from the switch to the next idle screen (issue 15: the Form tab well "
+        "under a second). The form is built on its first visit, and refilled in place after an edit that "
+        "keeps the site's keys:",
+        "",
+        "| site | form, first | form, again | form, after an edit | other tabs |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[f"| {t['site']} | " + " | ".join(f"{t[k]['median_s']:.2f}" for k in
+                                           ("form, first", "form, again", "form, after an edit", "other tabs"))
+          + " |" for t in tui["tabs"]],
+        "",
+        "Medians in seconds (the first visit is one sample).",
+        "",
         "## Sweeps (issue 9)",
         "",
         "Target: 1,000 scenarios; throughput with 2 workers at least 1.7 times that with 1. A local Dask "

@@ -153,7 +153,7 @@ def solve_cmd(
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.export import write_csv, write_json, write_outputs
+    from planner.export import new_run_id, write_csv, write_json, write_outputs
     from planner.report import BOM_COLUMNS, DISPATCH_COLUMNS, bom_rows, dispatch_rows, summary
 
     if graphml not in ("auto", "always", "never"):
@@ -169,6 +169,7 @@ def solve_cmd(
                                       loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
     results = _solve_all(loaded, cat, names, solver, quiet or as_json)
     doc = summary(loaded.site.name, results, cat, solver)
+    run_id = doc["run_id"] = new_run_id()  # the same id marks the output set's manifest
     rows = [row for r in results.values() for row in bom_rows(r, cat)]
     target = out or Path("out") / loaded.stem
     writers = {
@@ -181,7 +182,7 @@ def solve_cmd(
     if dispatch:
         writers["dispatch.csv"] = lambda p: write_csv(p, DISPATCH_COLUMNS, dispatch)
     writers.update(_chart_files(results, doc, per_scenario))
-    write_outputs(target, writers)
+    write_outputs(target, writers, run_id)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
@@ -254,6 +255,30 @@ def _write_topology(result, cat, path) -> None:
     if lay is not None:
         set_positions(graph, lay)
     to_graphml(graph, path)
+
+
+@app.command("check-output")
+def check_output_cmd(
+    folder: Annotated[Path, typer.Argument(help="An output folder of planner solve.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check that an output folder holds one complete set from one run: exit 0 when it does,
+    2 naming each file that is mixed in, changed or missing."""
+    from planner.errors import Problem, display_path
+    from planner.export import check_outputs
+
+    if not folder.is_dir():
+        raise InputError([Problem(display_path(folder), "", "is not a folder")])
+    manifest, problems = check_outputs(folder)
+    if as_json:
+        sys.stdout.write(json.dumps({"folder": str(folder), "run_id": (manifest or {}).get("run_id"),
+                                     "files": sorted((manifest or {}).get("files", {})),
+                                     "problems": problems}, indent=2) + "\n")
+    if problems:
+        raise InputError([Problem(display_path(folder), "", p) for p in problems])
+    if not as_json:
+        _console().print(f"{folder}: one complete set of {len(manifest['files'])} files from run "
+                         f"{manifest.get('run_id') or '(not recorded)'}")
 
 
 @app.command("compare")

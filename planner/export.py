@@ -61,11 +61,80 @@ def atomic_file(target: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-MANIFEST = ".planner-output.json"  # the files the last run wrote into a folder
+MANIFEST = ".planner-output.json"  # the output set of the last run in a folder: run id, state, files
 TEMP_MARK = ".planner-tmp-"  # a run's temporary folder beside its output: .<name>.planner-tmp-XXXX
+COMPLETE, REPLACING = "complete", "replacing"
 
 
-def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+def new_run_id() -> str:
+    """A run's id: UTC time and a random part, so that ids sort by time and never repeat."""
+    import datetime as dt
+    import uuid
+
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def _digest(path: Path) -> dict:
+    import hashlib
+
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return {"bytes": path.stat().st_size, "sha256": sha.hexdigest()}
+
+
+def _write_manifest(path: Path, data: dict) -> None:
+    """Replace the manifest in one step (write beside it, then rename over it)."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of ``folder`` as {run_id, state, files: {name: {bytes, sha256}}}, or None
+    when there is none or it cannot be read. The list of names an earlier version wrote
+    reads as a complete set without digests."""
+    path = Path(folder) / MANIFEST
+    try:
+        if not path.is_file():  # a FIFO or a folder by that name is no manifest
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, list):
+        return {"run_id": None, "state": COMPLETE, "files": {n: {} for n in data if isinstance(n, str)}}
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    return data
+
+
+def check_outputs(folder: Path) -> tuple[dict | None, list[str]]:
+    """Whether ``folder`` holds one complete output set: (manifest, problems). A run killed
+    while it moved its files leaves the manifest in the state "replacing" (some files new,
+    some old); a file changed or removed since its run no longer matches its digest."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return None, [f"{MANIFEST} is missing or unreadable: this is not a planner output folder, "
+                      "or its run did not finish"]
+    problems = []
+    if manifest.get("state") != COMPLETE:
+        problems.append(f"run {manifest.get('run_id')} stopped while it replaced the files: the set is mixed; "
+                        "solve again")
+    for name, want in sorted(manifest["files"].items()):
+        path = Path(folder) / name
+        if not path.is_file():
+            if manifest.get("state") == COMPLETE:
+                problems.append(f"{name}: missing")
+            continue
+        if want and manifest.get("state") == COMPLETE and _digest(path) != want:
+            problems.append(f"{name}: changed since run {manifest.get('run_id')} wrote it")
+    return manifest, problems
+
+
+def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str | None = None) -> Path:
     """Run each writer on its file in a temporary folder beside ``target``, then move the
     files into ``target``.
 
@@ -73,6 +142,11 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> P
     other files: only the files this run writes are replaced, and the files the previous
     run wrote (listed in MANIFEST) that this run does not write are removed; nothing
     else in the folder is touched. A new folder is renamed into place whole.
+
+    The set is marked as a whole: MANIFEST names the run and the digest of each of its
+    files, and says "replacing" while files are being moved into an existing folder, then
+    "complete". A run killed in between leaves a set that :func:`check_outputs` (and
+    ``planner check-output``) reports as mixed, and the next run replaces it.
     """
     from planner.errors import InputError, Problem, display_path
 
@@ -90,7 +164,7 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]]) -> P
         raise InputError([Problem(display_path(target), "", f"cannot write here: {exc.strerror or exc}")]) from None
     try:
         _remove_stale_temps(target)
-        return _write_locked(target, writers)
+        return _write_locked(target, writers, run_id or new_run_id())
     finally:
         _unlock(lock)
 
@@ -135,7 +209,7 @@ def _remove_stale_temps(target: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))
     try:
         for name, write in writers.items():
@@ -143,31 +217,35 @@ def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]]) -> P
             path.parent.mkdir(parents=True, exist_ok=True)
             write(path)
         written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-        (tmp / MANIFEST).write_text(json.dumps(written, indent=1) + "\n", encoding="utf-8")
+        manifest = {"run_id": run_id, "state": COMPLETE, "files": {n: _digest(tmp / n) for n in written}}
+        _write_manifest(tmp / MANIFEST, manifest)
         os.chmod(tmp, 0o777 & ~_umask())
         for path in tmp.rglob("*"):
             os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
         if not target.exists():
             os.replace(tmp, target)
             return target
-        _merge(tmp, target, written)
+        _merge(tmp, target, manifest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def _merge(tmp: Path, target: Path, written: list[str]) -> None:
+def _merge(tmp: Path, target: Path, manifest: dict) -> None:
     """Move the run's files from ``tmp`` into the existing folder ``target``, then remove
-    what the previous run wrote and this one did not."""
+    what the previous run wrote and this one did not. The folder's manifest says
+    "replacing" (with every name of both sets, so that a later run removes the leftovers
+    of either) from before the first file moves until the last has."""
     from planner.errors import InputError, Problem, display_path
 
+    written = list(manifest["files"])
+    old = read_manifest(target)
+    previous = list(old["files"]) if old else []
     try:
-        if not (target / MANIFEST).is_file():  # a FIFO or a folder by that name is no manifest
-            raise OSError("no manifest")
-        previous = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
-        previous = [p for p in previous if isinstance(p, str)] if isinstance(previous, list) else []
-    except (OSError, ValueError):
-        previous = []
+        _write_manifest(target / MANIFEST, {"run_id": manifest["run_id"], "state": REPLACING,
+                                            "files": {n: {} for n in sorted(set(previous) | set(written))}})
+    except OSError as exc:
+        raise InputError([Problem(display_path(target / MANIFEST), "", f"cannot write: {exc.strerror or exc}")]) from None
     for name in written:
         dest = target / name
         try:
@@ -181,4 +259,7 @@ def _merge(tmp: Path, target: Path, written: list[str]) -> None:
             stale.unlink()
             if stale.parent != target.resolve() and not any(stale.parent.iterdir()):
                 stale.parent.rmdir()
-    os.replace(tmp / MANIFEST, target / MANIFEST)
+    try:
+        _write_manifest(target / MANIFEST, manifest)
+    except OSError as exc:
+        raise InputError([Problem(display_path(target / MANIFEST), "", f"cannot write: {exc.strerror or exc}")]) from None

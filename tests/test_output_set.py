@@ -1,0 +1,111 @@
+"""An output folder holds one run's set as a whole (issue 16 point 6): the manifest names the
+run and each file's digest, says "replacing" while files move into an existing folder, and a
+run killed in between is seen as a mixed set, then replaced by the next run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from planner.cli import main
+from planner.export import MANIFEST, check_outputs, write_outputs
+
+from .conftest import ROOT, SITES
+
+
+def _writers(tag: str, names=("summary.json", "bom.csv", "plots/a.png")):
+    return {n: (lambda p, n=n: p.write_text(f"{tag} {n}\n")) for n in names}
+
+
+def test_a_complete_set_names_its_run_and_the_digest_of_each_file(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(out, _writers("one"), run_id="run-1")
+    manifest, problems = check_outputs(out)
+    assert problems == [] and manifest["run_id"] == "run-1" and manifest["state"] == "complete"
+    assert sorted(manifest["files"]) == ["bom.csv", "plots/a.png", "summary.json"]
+    import hashlib
+
+    text = b"one bom.csv\n"
+    assert manifest["files"]["bom.csv"] == {"bytes": len(text), "sha256": hashlib.sha256(text).hexdigest()}
+    # a file edited or removed afterwards is named
+    (out / "bom.csv").write_text("edited\n")
+    (out / "plots" / "a.png").unlink()
+    _, problems = check_outputs(out)
+    assert any(p.startswith("bom.csv: changed since run run-1") for p in problems)
+    assert "plots/a.png: missing" in problems
+
+
+KILLED_MID_MOVE = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    from planner import export
+    moved = []
+    real = os.replace
+    def slow(src, dst):
+        real(src, dst)
+        if "planner-tmp" in str(src) and "planner-tmp" not in str(dst):  # a file moving into the folder
+            moved.append(dst)
+            if len(moved) == 1:
+                print("moved", flush=True)
+                time.sleep(60)  # killed here: one new file in place, the others old
+    export.os.replace = slow
+    writers = {n: (lambda p, n=n: p.write_text("two " + n + "\\n")) for n in ("summary.json", "bom.csv", "dispatch.csv")}
+    export.write_outputs(Path(sys.argv[1]), writers, run_id="run-2")
+""")
+
+
+def test_a_run_killed_while_it_moves_its_files_leaves_a_set_marked_mixed_and_the_next_run_mends_it(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(out, _writers("one"), run_id="run-1")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_MID_MOVE, str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "moved"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    texts = {p.name: p.read_text() for p in out.iterdir() if p.is_file() and p.name != MANIFEST}
+    assert any(t.startswith("two") for t in texts.values()) and any(t.startswith("one") for t in texts.values())
+    manifest, problems = check_outputs(out)
+    assert manifest["state"] == "replacing" and manifest["run_id"] == "run-2"
+    assert problems and "mixed" in problems[0]
+    # the set the killed run named holds both runs' files, so the next run can clear either
+    assert {"summary.json", "bom.csv", "dispatch.csv", "plots/a.png"} <= set(manifest["files"])
+    write_outputs(out, _writers("three", ("summary.json", "bom.csv")), run_id="run-3")
+    manifest, problems = check_outputs(out)
+    assert problems == [] and manifest["run_id"] == "run-3"
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert left == sorted([MANIFEST, "summary.json", "bom.csv"])  # the killed run's dispatch.csv and old plot gone
+    assert not list(tmp_path.glob(".out.planner-tmp-*"))
+
+
+def test_check_output_through_the_cli(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["solve", str(SITES / "sichuan-hydro.toml"), "-o", str(out), "-q"]) == 0
+    run_id = json.loads((out / "summary.json").read_text())["run_id"]
+    capsys.readouterr()
+    assert main(["check-output", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["run_id"] == run_id and doc["problems"] == [] and "bom.csv" in doc["files"]
+    with (out / "bom.csv").open("a") as handle:
+        handle.write("x\n")
+    assert main(["check-output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bom.csv: changed since run " + run_id in err and "Traceback" not in err
+    assert main(["check-output", str(tmp_path / "nothing")]) == 2
+    assert main(["check-output", str(SITES)]) == 2  # a folder with no manifest
+    assert "not a planner output folder" in capsys.readouterr().err
+
+
+def test_a_manifest_an_earlier_version_wrote_still_reads(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bom.csv").write_text("old\n")
+    (out / "stale.csv").write_text("old\n")
+    (out / MANIFEST).write_text(json.dumps(["bom.csv", "stale.csv"]))
+    assert check_outputs(out)[1] == []
+    write_outputs(out, _writers("new", ("bom.csv",)), run_id="r")
+    assert not (out / "stale.csv").exists() and check_outputs(out)[1] == []

@@ -46,7 +46,7 @@ class PlanModel:
     keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
     ai_groups: list = field(default_factory=list)  # (steps on, facility MW var, IT MW var) per group
     expand: Any = None  # binary: buy the grid expansion
-    run: dict[str, list] = field(default_factory=dict)  # block -> miners running per step
+    run: dict[str, list] = field(default_factory=dict)  # block -> miners running, one column per step class
     run_before: dict[str, list] = field(default_factory=dict)  # the same, before the AI start
     elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
     meaning: dict[str, str] = field(default_factory=dict)
@@ -101,14 +101,30 @@ def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndar
     p = inputs.profile
     features = [p.capacity_mw, p.delta()]
     if period == "after":
-        features += [np.asarray(inputs.ai_on(o), dtype=float) for o in inputs.options]
-    features += [(inputs.dispatch_coefficients(b, period) > 0).astype(float) for b in inputs.miners]
-    table = np.column_stack(features)
-    _, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first)  # classes numbered by their first step
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return rank[inverse.reshape(-1)], first[order]
+        features += [inputs.ai_on(o) for o in inputs.options]
+    features += [inputs.dispatch_coefficients(b, period) > 0 for b in inputs.miners]
+    return _classes(features, p.steps)
+
+
+def _classes(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of equal values across ``columns``, numbered by first appearance: (class of each
+    row, first row of each class). Hash factorisation, one column at a time, in O(rows x
+    columns): a sort of the rows as tuples costs ten times more on a year of 15-minute steps."""
+    import pandas as pd
+
+    key = np.zeros(steps, dtype=np.int64)
+    count = 1
+    for column in columns:
+        codes, uniques = pd.factorize(np.broadcast_to(np.asarray(column), (steps,)), sort=False)
+        if count * max(len(uniques), 1) >= 2**62:  # keep the mixed-radix key within int64
+            key, _ = pd.factorize(key, sort=False)
+            count = int(key.max()) + 1 if steps else 1
+        key = key * max(len(uniques), 1) + codes
+        count *= max(len(uniques), 1)
+    cls, uniques = pd.factorize(key, sort=False)  # numbered by first appearance
+    first = np.full(len(uniques), steps, dtype=np.int64)
+    np.minimum.at(first, cls, np.arange(steps))
+    return cls.astype(np.int64), first
 
 
 def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool = True) -> PlanModel:
@@ -145,8 +161,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
         prefix = "run__" if period == "after" else "run_before__"
         for b in inputs.miners:
             name = f"{prefix}{safe(b.key)}__"
-            cols = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in first]
-            runs[b.key] = [cols[c] for c in cls]  # the column of each step's class
+            runs[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in first]  # per class
             model.meaning[name + "T"] = (f"{b.key} miners running {label} in step T"
                                          + (" (and every step of its class)" if reduce else ""))
     for i, opt in enumerate(inputs.options):
@@ -211,8 +226,7 @@ def add_objective(model: PlanModel) -> None:
             if b.key in runs:
                 cls, first = model.classes[period]
                 coef = np.bincount(cls, weights=inp.dispatch_coefficients(b, period), minlength=first.size)
-                cols = [runs[b.key][t] for t in first]
-                expr += pulp.LpAffineExpression(list(zip(cols, coef.tolist(), strict=True)))
+                expr += pulp.LpAffineExpression(list(zip(runs[b.key], coef.tolist(), strict=True)))
     expr += sum(b.salvage_usd * b.count for b in inp.miners if not b.new)
     for b in inp.miners:
         if b.key in model.moved:
@@ -283,8 +297,8 @@ def add_miner_dispatch(model: PlanModel) -> None:
             if not runs:
                 continue
             keep = keeps[b.key]
-            for t in model.classes[period][1]:  # one row per class of steps (its first step names it)
-                model.problem += pulp.LpAffineExpression([(runs[t], 1.0), (keep, -1.0)]) <= 0, \
+            for c, t in enumerate(model.classes[period][1]):  # one row per class (its first step names it)
+                model.problem += pulp.LpAffineExpression([(runs[c], 1.0), (keep, -1.0)]) <= 0, \
                     f"{prefix}__{safe(b.key)}__{t}"
             model.meaning[f"{prefix}__{safe(b.key)}__T"] = f"{b.key} miners running in step T are kept miners"
 
@@ -320,8 +334,8 @@ def add_grid_capacity(model: PlanModel) -> None:
         return terms
 
     if model.run:
-        for t in model.classes["after"][1]:  # the steps of a class share their row
-            terms = ai_terms(t) + [(model.run[b.key][t], float(b.facility_mw[t])) for b in inp.miners]
+        for c, t in enumerate(model.classes["after"][1]):  # the steps of a class share their row
+            terms = ai_terms(t) + [(model.run[b.key][c], float(b.facility_mw[t])) for b in inp.miners]
             model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
     else:
@@ -335,8 +349,8 @@ def add_grid_capacity(model: PlanModel) -> None:
     if inp.miners and inp.miners_before_ai:
         slack = _slack(model, "grid_capacity_before_ai")
         if model.run_before:
-            for t in model.classes["before"][1]:
-                terms = [(model.run_before[b.key][t], float(b.facility_mw[t])) for b in inp.miners]
+            for c, t in enumerate(model.classes["before"][1]):
+                terms = [(model.run_before[b.key][c], float(b.facility_mw[t])) for b in inp.miners]
                 if model.elastic:
                     terms.append((slack, -1.0))
                 model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_before_ai__{t}"
@@ -481,7 +495,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
     expanded = bool(model.expand is not None and (model.expand.value() or 0) > 0.5)
-    running, running_before = _series_values(model.run), _series_values(model.run_before)
+    running, running_before = _series_values(model, "after"), _series_values(model, "before")
     with_ai = _trim_idle(inp, with_ai, running)
     moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
              if b.placed and inp.miners_with_ai}
@@ -511,9 +525,13 @@ def _values(variables: dict[str, Any]) -> dict[str, int]:
     return {k: round(v.value() or 0) for k, v in variables.items()}
 
 
-def _series_values(runs: dict[str, list]) -> dict[str, np.ndarray]:
-    """Solved per-step variables as arrays."""
-    return {k: np.array([v.value() or 0.0 for v in series]) for k, series in runs.items()}
+def _series_values(model: PlanModel, period: str) -> dict[str, np.ndarray]:
+    """Miners running in each step, from the solved column of each step's class."""
+    runs = model.run if period == "after" else model.run_before
+    if not runs:
+        return {}
+    cls = model.classes[period][0]
+    return {k: np.array([v.value() or 0.0 for v in cols])[cls] for k, cols in runs.items()}
 
 
 def ai_load_mw(inp: ScenarioInputs, option) -> np.ndarray:
@@ -625,7 +643,7 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     option = inp.options[chosen]
-    running = _series_values(model.run)
+    running = _series_values(model, "after")
     load, before = grid_load(inp, chosen, _values(model.keep_before), _values(model.keep_with_ai), running)
     over = load - inp.profile.capacity_mw
     worst = int(np.argmax(over))

@@ -153,8 +153,10 @@ def solve_cmd(
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.export import new_run_id, write_csv, write_json, write_outputs
-    from planner.report import BOM_COLUMNS, DISPATCH_COLUMNS, bom_rows, dispatch_rows, summary
+    import pandas as pd
+
+    from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
+    from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -177,10 +179,10 @@ def solve_cmd(
         "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
     }
     writers.update(_plan_files(results, cat, doc, graphml))
-    per_scenario = {name: dispatch_rows(r) for name, r in results.items()}  # built once, for the file and plots
-    dispatch = [row for name, r in results.items() if r.inputs.profile.steps > 1 for row in per_scenario[name]]
-    if dispatch:
-        writers["dispatch.csv"] = lambda p: write_csv(p, DISPATCH_COLUMNS, dispatch)
+    per_scenario = {name: dispatch_frame(r) for name, r in results.items()}  # built once, for the file and plots
+    varying = [per_scenario[name] for name, r in results.items() if r.inputs.profile.steps > 1 and len(per_scenario[name])]
+    if varying:
+        writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
     writers.update(_chart_files(results, doc, per_scenario))
     write_outputs(target, writers, run_id)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
@@ -203,7 +205,7 @@ def solve_cmd(
 GRAPHML_AUTO_LINKS = 50_000
 
 
-def _chart_files(results: dict, doc: dict, dispatch: dict[str, list]) -> dict:
+def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner import plots
 
@@ -211,8 +213,8 @@ def _chart_files(results: dict, doc: dict, dispatch: dict[str, list]) -> dict:
     if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
         files["plots/capex.png"] = lambda p: plots.capex_breakdown(doc, p, f"{doc['site']}: capex by scenario")
     for name, result in results.items():
-        rows = dispatch[name]
-        if not rows:
+        rows = dispatch[name]  # a DataFrame, one row per step
+        if rows.empty:
             continue
         files[f"plots/power-{name}.png"] = lambda p, rows=rows, name=name: plots.power_over_time(
             rows, p, f"{doc['site']}: {name}, grid import")

@@ -536,11 +536,22 @@ _SIGNS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
 def _summary(points) -> dict[str, tuple[float, ...]]:
-    by_hall: dict[str, list[tuple[float, float]]] = {}
-    for h, x, y in points:
-        by_hall.setdefault(h, []).append((x, y))
-    return {h: (max(x + y for x, y in v), max(x - y for x, y in v), max(y - x for x, y in v),
-                -min(x + y for x, y in v)) for h, v in by_hall.items()}
+    out: dict[str, list[float]] = {}
+    for h, x, y in points:  # one pass, no list per hall: this runs for every size of every hall plan
+        s, d = x + y, x - y
+        cur = out.get(h)
+        if cur is None:
+            out[h] = [s, d, -d, -s]
+        else:
+            if s > cur[0]:
+                cur[0] = s
+            if d > cur[1]:
+                cur[1] = d
+            if -d > cur[2]:
+                cur[2] = -d
+            if -s > cur[3]:
+                cur[3] = -s
+    return {h: tuple(v) for h, v in out.items()}
 
 
 def _merge(a: dict, b: dict) -> dict:
@@ -578,14 +589,13 @@ def _prefix_fit(base: _Prefix, sh: Shape, split: tuple[list[Slot], list[Slot]], 
     per_rack = min(b.switches_per_network_rack for b in buildings)
     room, mmr = split
     cursor = lay.su_cursor[k - 1]
-    spine_keys = [(p, pod, j) for p in range(sh.planes) for pod in range(sh.pods)
-                  for j in range(sh.spines_per_pod)] if sh.tiers >= 2 else []
-    core_keys = [(p, j, c) for p in range(sh.planes) for j in range(sh.spines_per_pod)
-                 for c in range(sh.cores_per_group)] if sh.tiers == 3 else []
+    # spines numbered (plane, pod, j) and cores (plane, j, c) in that order, as lay_out places them
+    n_spines = sh.planes * sh.pods * sh.spines_per_pod if sh.tiers >= 2 else 0
+    n_cores = sh.planes * sh.spines_per_pod * sh.cores_per_group if sh.tiers == 3 else 0
     points: list[tuple[str, float, float]] = []
     mmr_i = 0
-    for keys in (spine_keys, core_keys):
-        for _ in range(0, len(keys), per_rack):
+    for count in (n_spines, n_cores):
+        for _ in range(0, count, per_rack):
             if mmr_i < len(mmr):
                 slot = mmr[mmr_i]
                 mmr_i += 1
@@ -601,22 +611,28 @@ def _prefix_fit(base: _Prefix, sh: Shape, split: tuple[list[Slot], list[Slot]], 
     fit = Fit(result, dict(base.su_endpoints[k - 1]), frozenset(used))
     if sh.tiers < 2:
         return fit
-    spine_rack = {key: points[i // per_rack] for i, key in enumerate(spine_keys)}
-    n_spine_racks = math.ceil(len(spine_keys) / per_rack)
-    core_rack = {key: points[n_spine_racks + i // per_rack] for i, key in enumerate(core_keys)}
+    # switch number i of a tier (in the order of its keys above) stands in rack i // per_rack
+    # of that tier: the spines of one pod and plane, and the cores of one group, are
+    # consecutive numbers, so their racks are a range (no walk over every switch)
+    spp, pods, cpg = sh.spines_per_pod, sh.pods, sh.cores_per_group
+    n_spine_racks = math.ceil(n_spines / per_rack)
+
+    def racks(first: int, count: int, offset: int = 0) -> range:
+        return range(offset + first // per_rack, offset + (first + count - 1) // per_rack + 1)
+
     best = 0.0
-    for pod in range(sh.pods):
+    for pod in range(pods):
         for p in range(sh.planes):
             leaves = base.leaf_span(p, pod * sh.sus_per_pod, min(k, (pod + 1) * sh.sus_per_pod))
-            spines = _summary({spine_rack[(p, pod, j)] for j in range(sh.spines_per_pod)})
+            spines = _summary([points[r] for r in racks((p * pods + pod) * spp, spp)])
             best = max(best, _max_route(leaves, spines, halls, routes, cabling))
     result["leaf_spine"] = best
     if sh.tiers == 3:
         best = 0.0
         for p in range(sh.planes):
-            for j in range(sh.spines_per_pod):
-                spines = _summary({spine_rack[(p, pod, j)] for pod in range(sh.pods)})
-                cores = _summary({core_rack[(p, j, c)] for c in range(sh.cores_per_group)})
+            for j in range(spp):
+                spines = _summary([points[((p * pods + pod) * spp + j) // per_rack] for pod in range(pods)])
+                cores = _summary([points[r] for r in racks((p * spp + j) * cpg, cpg, n_spine_racks)])
                 best = max(best, _max_route(spines, cores, halls, routes, cabling))
         result["spine_core"] = best
     return fit

@@ -81,17 +81,15 @@ def floorplan(layout, path: Path, title: str = "") -> None:
     plt.close(fig)
 
 
-def power_over_time(rows: list[dict], path: Path, title: str) -> None:
+def power_over_time(rows, path: Path, title: str) -> None:
     """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
     with the capacity line. Long series are drawn as daily means of each quantity (the
     step values are in dispatch.csv)."""
     import numpy as np
 
     plt = _pyplot()
-    ai = np.array([r["ai_load_mw"] for r in rows])
-    miners = np.array([r["miner_load_mw"] for r in rows])
-    cap = np.array([r["grid_capacity_mw"] for r in rows])
-    labels = [r["step"] for r in rows]
+    ai, miners, cap = (rows[c].to_numpy(dtype=float) for c in ("ai_load_mw", "miner_load_mw", "grid_capacity_mw"))
+    labels = rows["step"].tolist()
     per_day = _per_day(labels)
     if per_day > 1:
         ai, miners, cap = (_mean_blocks(a, per_day) for a in (ai, miners, cap))
@@ -117,14 +115,13 @@ def power_over_time(rows: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def price_and_dispatch(rows: list[dict], path: Path, title: str) -> None:
+def price_and_dispatch(rows, path: Path, title: str) -> None:
     """Miner load against the price of each step: miners run when the price pays and
     stop when it spikes."""
     import numpy as np
 
     plt = _pyplot()
-    price = np.array([r["price_usd_per_mwh"] for r in rows])
-    miners = np.array([r["miner_load_mw"] for r in rows])
+    price, miners = (rows[c].to_numpy(dtype=float) for c in ("price_usd_per_mwh", "miner_load_mw"))
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     ax.scatter(price, miners, s=6, alpha=0.35, color="#f58518", edgecolors="none")
     ax.set_xscale("symlog", linthresh=100)

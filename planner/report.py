@@ -220,21 +220,28 @@ def redispatch_uplift(result: Result) -> float | None:
     return uplift
 
 
-def dispatch_rows(result: Result) -> list[dict[str, Any]]:
-    """Per step: price, AI load, miner load, grid import and capacity (MW)."""
+def dispatch_frame(result: Result):
+    """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
+    as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows)."""
+    import pandas as pd
+
     if result.status is not Status.OPTIMAL:
-        return []
+        return pd.DataFrame(columns=DISPATCH_COLUMNS)
     inp = result.inputs
-    ai = ai_load_mw(inp, result.option)
+    steps = inp.profile.steps
+    ai = np.broadcast_to(ai_load_mw(inp, result.option), (steps,)).astype(float)
     running = miner_running(result)
-    miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(inp.profile.steps)
-    miners = np.broadcast_to(miners, (inp.profile.steps,))
-    return [{"scenario": inp.scenario, "step": label, "hours_per_year": round(float(h), 6),
-             "price_usd_per_mwh": float(p), "ai_load_mw": round(float(a), 6), "miner_load_mw": round(float(m), 6),
-             "grid_import_mw": round(float(a) + float(m), 6),
-             "grid_capacity_mw": float(c) + (inp.expansion_mw if result.expanded else 0.0)}
-            for label, h, p, a, m, c in zip(inp.profile.labels, inp.profile.hours, inp.profile.price_usd_per_mwh,
-                                            ai, miners, inp.profile.capacity_mw, strict=True)]
+    miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(steps)
+    miners = np.broadcast_to(miners, (steps,)).astype(float)
+    return pd.DataFrame({
+        "scenario": inp.scenario, "step": list(inp.profile.labels),
+        "hours_per_year": np.round(np.broadcast_to(inp.profile.hours, (steps,)).astype(float), 6),
+        "price_usd_per_mwh": np.broadcast_to(inp.profile.price_usd_per_mwh, (steps,)).astype(float),
+        "ai_load_mw": np.round(ai, 6), "miner_load_mw": np.round(miners, 6),
+        "grid_import_mw": np.round(ai + miners, 6),
+        "grid_capacity_mw": np.broadcast_to(inp.profile.capacity_mw, (steps,)).astype(float)
+        + (inp.expansion_mw if result.expanded else 0.0),
+    }, columns=DISPATCH_COLUMNS)
 
 
 DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",

@@ -10,7 +10,7 @@ import pytest
 from planner.errors import InputError
 from planner.inputs import prepare
 from planner.optimize import Status, build_model, grid_load, solve
-from planner.report import dispatch_rows
+from planner.report import dispatch_frame
 from planner.site import load_site
 
 from .conftest import SHARED_DATA
@@ -100,7 +100,7 @@ def test_dispatch_fills_the_headroom_beside_a_firm_ai_load(tmp_path, write_site,
     run = result.running["antminer-s19-xp"]
     for p, r in zip(prices, run, strict=True):
         assert r == pytest.approx(min(200, headroom_miners) if p < BREAKEVEN else 0.0, abs=1e-6)
-    rows = dispatch_rows(result)
+    rows = dispatch_frame(result).to_dict("records")
     assert len(rows) == len(prices)
     for row in rows:
         assert row["grid_import_mw"] == pytest.approx(row["ai_load_mw"] + row["miner_load_mw"])
@@ -222,7 +222,7 @@ def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
     interruptible = true they stop in the 5,000 USD/MWh steps, and the miners may use
     the grid there (but do not: the price is above their breakeven)."""
     from planner.economics import npv
-    from planner.report import cash_flows, dispatch_rows
+    from planner.report import cash_flows, dispatch_frame
 
     prices = [30, 5000, 30, 100] * 42
     _series_file(tmp_path, prices)
@@ -235,7 +235,7 @@ def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
     it = (opt.server_power_w + opt.network_power_w) / 1e6
     assert list(on) == [it * p < 64 * 3.0 for p in prices]
     assert not on[1] and on[0] and on[3]
-    rows = dispatch_rows(result)
+    rows = dispatch_frame(result).to_dict("records")
     assert rows[1]["ai_load_mw"] == 0 and rows[0]["ai_load_mw"] > 0
     assert inp.ai_hours_year(opt) == pytest.approx(8760 * 3 / 4)
     assert npv(cash_flows(result), inp.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)

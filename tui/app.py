@@ -387,7 +387,7 @@ class PlannerApp(App):
 
         from planner.inputs import prepare
         from planner.optimize import build_model, solve
-        from planner.report import bom_rows, dispatch_rows, summary
+        from planner.report import bom_rows, dispatch_frame, summary
 
         worker = get_current_worker()
         results = {}
@@ -402,7 +402,7 @@ class PlannerApp(App):
         rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
         fabric = {n: r.option.fabric.summary() for n, r in results.items()
                   if r.option is not None and r.option.fabric is not None}
-        dispatch = {n: dispatch_rows(r) for n, r in results.items()}
+        dispatch = {n: dispatch_frame(r) for n, r in results.items()}
         return doc, rows, fabric, dispatch
 
     @on(Worker.StateChanged)
@@ -511,16 +511,16 @@ class PlannerApp(App):
         box.remove_children()
         widgets = []
         doc = self.session.summary
-        for name, rows in self.session.dispatch.items():
-            if not rows:
+        for name, rows in self.session.dispatch.items():  # a DataFrame per scenario, one row per step
+            if rows.empty:
                 continue
-            steps = [r["step"] for r in rows]
+            steps = rows["step"].tolist()
             widgets += _chart(f"{name}: price, USD/MWh ({len(rows):,} steps)",
-                              [r["price_usd_per_mwh"] for r in rows], steps, clip=True)
+                              rows["price_usd_per_mwh"].tolist(), steps, clip=True)
             widgets += _chart(f"{name}: grid import (AI + miners), MW; capacity "
-                              f"{max(r['grid_capacity_mw'] for r in rows):g} MW",
-                              [r["grid_import_mw"] for r in rows], steps)
-            widgets += _chart(f"{name}: miners, MW", [r["miner_load_mw"] for r in rows], steps)
+                              f"{rows['grid_capacity_mw'].max():g} MW",
+                              rows["grid_import_mw"].tolist(), steps)
+            widgets += _chart(f"{name}: miners, MW", rows["miner_load_mw"].tolist(), steps)
         ok = {n: s for n, s in doc["scenarios"].items() if s.get("status") == "optimal"}
         if ok:
             top = max(s["capex_usd"] for s in ok.values()) or 1.0

@@ -339,11 +339,8 @@ def add_grid_capacity(model: PlanModel) -> None:
             model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
     else:
-        seen = {}
-        for t in range(inp.profile.steps):
-            on = tuple(bool(g[0][t]) for g in model.ai_groups)
-            seen.setdefault((float(delta[t]), float(caps[t]), on), t)
-        for t in sorted(seen.values()):
+        _, firsts = _classes([delta, caps, *(g[0] for g in model.ai_groups)], inp.profile.steps)
+        for t in firsts.tolist():  # distinct (d_t, C_t, AI on) only, by their first step
             model.problem += pulp.LpAffineExpression(ai_terms(t)) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity once the AI load runs (step T)"
     if inp.miners and inp.miners_before_ai:

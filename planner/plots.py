@@ -115,6 +115,9 @@ def power_over_time(rows, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a density
+
+
 def price_and_dispatch(rows, path: Path, title: str) -> None:
     """Miner load against the price of each step: miners run when the price pays and
     stop when it spikes."""
@@ -123,9 +126,19 @@ def price_and_dispatch(rows, path: Path, title: str) -> None:
     plt = _pyplot()
     price, miners = (rows[c].to_numpy(dtype=float) for c in ("price_usd_per_mwh", "miner_load_mw"))
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    ax.scatter(price, miners, s=6, alpha=0.35, color="#f58518", edgecolors="none")
     ax.set_xscale("symlog", linthresh=100)
-    ax.set_xlabel("price, USD/MWh (symmetric log above 100)")
+    if price.size <= SCATTER_POINTS:
+        ax.scatter(price, miners, s=6, alpha=0.35, color="#f58518", edgecolors="none")
+        ax.set_xlabel("price, USD/MWh (symmetric log above 100)")
+    else:  # a point per step would take seconds to draw and hide the density: steps per cell instead
+        x = np.sign(price) * np.log10(1 + np.abs(price) / 100) * 100  # the symlog axis, drawn linear
+        ax.set_xscale("linear")
+        cells = ax.hexbin(x, miners, gridsize=60, bins="log", cmap="Oranges", mincnt=1)
+        fig.colorbar(cells, ax=ax, label="steps (log scale)")
+        ticks = np.array([-100, 0, 50, 100, 1000, 10000])
+        ticks = ticks[(ticks >= price.min()) & (ticks <= price.max())]
+        ax.set_xticks(np.sign(ticks) * np.log10(1 + np.abs(ticks) / 100) * 100, [f"{t:g}" for t in ticks])
+        ax.set_xlabel(f"price, USD/MWh (log above 100); {price.size:,} steps")
     ax.set_ylabel("miner load, MW")
     ax.grid(alpha=0.3)
     ax.set_title(title)

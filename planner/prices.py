@@ -21,7 +21,7 @@ from planner.errors import InputError, Problem, did_you_mean, display_path, prin
 from planner.site import LoadedSite
 
 HOURS_PER_YEAR = 8760.0
-MAX_STEPS = 110_000  # steps solved one by one: a year of 5-minute prices (105,120) fits
+MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
 MAX_SERIES_BYTES = 200 * 1024 * 1024
 
 
@@ -190,8 +190,8 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         # quote the reader's complaint briefly: it can carry the file's own bytes
         fail("file", f"cannot read {pp.file!r} as CSV: {printable(str(exc), 160)}", at=line)
     if len(frame) > MAX_STEPS:
-        fail("file", f"{pp.file!r} has {len(frame):,} rows; at most {MAX_STEPS:,} steps are solved one by one "
-             "(a year of 5-minute prices is 105,120)", "aggregate it to 15 or 60 minutes", at=line)
+        fail("file", f"{pp.file!r} has {len(frame):,} rows; a series may have at most {MAX_STEPS:,} steps "
+             "(five years of 5-minute prices are 525,600)", "aggregate it to 15 or 60 minutes", at=line)
     for key, column in (("timestamp_column", pp.timestamp_column), ("price_column", pp.price_column)):
         if column not in frame.columns:
             names = [printable(str(c), 40) for c in frame.columns[:12]]

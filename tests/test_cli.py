@@ -245,6 +245,29 @@ def test_neutralise_rules():
     assert neutralise(-1.5) == -1.5  # numbers are left alone
 
 
+def test_frames_are_written_as_write_csv_would_read_them(tmp_path):
+    """dispatch.csv's writer (Arrow) against the csv module reading it back: the same
+    cells, text neutralised cell by cell as write_csv does, a text with a comma quoted."""
+    import csv as _csv
+
+    import pandas as pd
+
+    from planner.export import neutralise, write_frame
+
+    names = ["=1+1", "plain", "-x", "@y", "\tz", "a,b", 'say "hi"', "two\nlines"]
+    for chosen in (names[:5], names):  # without and with cells that need quotes
+        frame = pd.DataFrame({"scenario": chosen, "step": [f"2025-01-01 00:{i:02d}" for i in range(len(chosen))],
+                              "mw": [0.0, 1.5, 2.0, -3.25, 1e-7, 123456.789, 0.1, 7.0][: len(chosen)]})
+        path = tmp_path / "f.csv"
+        write_frame(path, frame)
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(_csv.reader(handle))
+        assert rows[0] == ["scenario", "step", "mw"]
+        assert [r[0] for r in rows[1:]] == [neutralise(n) for n in chosen]
+        assert [float(r[2]) for r in rows[1:]] == frame["mw"].tolist()  # exact, not rounded
+        assert path.read_bytes().count(b"\r\n") == len(chosen) + 1  # CRLF ends every record
+
+
 def test_compare_writes_compare_csv(capsys, tmp_path):
     out = tmp_path / "c"
     code, text, _ = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-o", str(out))

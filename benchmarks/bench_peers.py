@@ -84,6 +84,117 @@ def pypsa_model(inputs, ai_mw: float) -> dict:
             "kept_mw": float(n.generators.p_nom_opt["miners"])}
 
 
+ERCOT = ROOT.parent / "shared" / "data" / "ercot_hb_south_15min_2024-06_2025-03.csv"
+
+PLAIN_SITE = """schema = 1
+name = "ERCOT plain dispatch"
+[grid]
+capacity_mw = 100.0
+[power_price]
+kind = "series"
+file = "{file}"
+timestamp_column = "timestamp_central"
+price_column = "hb_south_rtm_usd_per_mwh"
+step_minutes = 15
+[cooling]
+mining_pue = 1.0
+ai_pue = 1.3
+[[fleet.miners]]
+model = "antminer-s19-xp"
+count = {miners}
+[ai]
+server = "dgx-h100"
+leaf_switch = "qm9700"
+it_load_mw = {it_mw}
+lease_usd_per_gpu_hour = 2.0
+[economics]
+discount_rate = 0.0
+horizon_years = 1
+btc_price_usd = 100000
+network_hashrate_ehs = 1000
+block_subsidy_btc = 3.125
+[scenarios.hybrid]
+kind = "hybrid"
+"""
+
+PYPSA_WHOLE = r"""
+import json, logging, sys
+from pathlib import Path
+import pandas as pd
+import pypsa
+for name in ("pypsa", "linopy"):
+    logging.getLogger(name).setLevel(logging.WARNING)
+series, out, ai_mw, unit_mw, units, revenue_per_h, opex_month = sys.argv[1], Path(sys.argv[2]), *map(float, sys.argv[3:])
+prices = pd.read_csv(series)["hb_south_rtm_usd_per_mwh"].to_numpy(dtype=float)
+n = pypsa.Network()
+n.set_snapshots(pd.RangeIndex(prices.size))
+n.snapshot_weightings = n.snapshot_weightings.astype(float) * 0 + 0.25 * 8760 / (prices.size * 0.25)
+n.add("Bus", "site")
+n.add("Generator", "grid", bus="site", p_nom=100.0, marginal_cost=pd.Series(prices, index=n.snapshots))
+n.add("Load", "ai", bus="site", p_set=ai_mw)
+n.add("Generator", "miners", bus="site", p_nom_extendable=True, p_nom_max=units * unit_mw, p_min_pu=-1.0,
+      p_max_pu=0.0, marginal_cost=revenue_per_h / unit_mw, capital_cost=12 * opex_month / unit_mw)
+status = n.optimize(solver_name="highs", io_api="direct", log_to_console=False)
+out.mkdir(parents=True, exist_ok=True)
+n.generators_t.p.to_csv(out / "dispatch.csv")
+(out / "summary.json").write_text(json.dumps({"status": status, "objective": float(n.objective),
+                                              "miners_mw": float(n.generators.p_nom_opt["miners"])}))
+"""
+
+
+def plain_dispatch(repeat: int) -> dict | None:
+    """The plain dispatch of the real ERCOT series (100 MW grid, about 60 MW of firm AI
+    facility load, 50 MW of miners), whole processes from the command line with their
+    outputs: ``planner solve -q`` (fabric, floor plan, BOM, plots, dispatch.csv) against a
+    PyPSA script that reads the series, builds, solves and writes its dispatch; and every
+    example site's whole ``planner solve`` in the same run. None without the shared data."""
+    import subprocess
+    import sys
+    import tempfile
+
+    if not ERCOT.exists():
+        return None
+    from planner.catalog import load_catalog
+    from planner.inputs import prepare
+    from planner.site import load_site
+
+    tmp = Path(tempfile.mkdtemp())
+    catalog = load_catalog()
+    unit = float(catalog.watts("antminer-s19-xp") + catalog.watts("sn2201") / 48) / 1e6
+    site = tmp / "ercot-plain.toml"
+    site.write_text(PLAIN_SITE.format(file=ERCOT.as_posix(), miners=int(50 / unit), it_mw=round(60 / 1.3, 3)))
+    inputs = prepare(load_site(site), catalog, "hybrid")
+    option = inputs.options[-1]
+    ai_mw = option.it_power_w / 1e6 * option.pue
+    b = inputs.miners[0]
+    pypsa_args = [str(ERCOT), str(tmp / "pypsa-out"), str(ai_mw), str(float(b.facility_mw[0])), str(b.count),
+                  str(b.revenue_usd_per_hour), str(b.opex_usd_per_month)]
+
+    def timed(cmd: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+        return time.perf_counter() - t0
+
+    ours_cmd = [sys.executable, "-m", "planner.cli", "solve", str(site), "-q", "-o", str(tmp / "ours-out")]
+    pypsa_cmd = [sys.executable, "-c", PYPSA_WHOLE, *pypsa_args]
+    sites = sorted((ROOT / "sites").glob("*.toml"))
+    times: dict[str, list[float]] = {"ours": [], "pypsa": [], **{p.name: [] for p in sites}}
+    for _ in range(repeat):  # interleaved: each round runs every command once
+        times["ours"].append(timed(ours_cmd))
+        times["pypsa"].append(timed(pypsa_cmd))
+        for p in sites:
+            times[p.name].append(timed([sys.executable, "-m", "planner.cli", "solve", str(p), "-q", "-o",
+                                        str(tmp / f"out-{p.stem}")]))
+    ours_doc = json.loads((tmp / "ours-out" / "summary.json").read_text())["scenarios"]["hybrid"]
+    theirs = json.loads((tmp / "pypsa-out" / "summary.json").read_text())
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"steps": inputs.profile.steps, "ai_mw": ai_mw, "ours_s": med["ours"], "pypsa_s": med["pypsa"],
+            "ratio_ours_over_pypsa": med["ours"] / med["pypsa"],
+            "ours_miners_mw": ours_doc["miners"] * float(b.facility_mw[0]), "pypsa_miners_mw": theirs["miners_mw"],
+            "sites": {p.name: med[p.name] for p in sites},
+            "min_max": {k: (min(v), max(v)) for k, v in times.items()}}
+
+
 def fabric_networkx(servers: int, rails: int, k: int) -> dict:
     """A plain 2-tier rail-optimised fat tree: k/2 down and k/2 up per leaf, leaf-spine
     links spread round-robin over the spines (k ports each)."""
@@ -160,7 +271,7 @@ def main(argv: list[str] | None = None) -> dict:
         fabric.append({"servers": servers, "ours": o["counts"], "networkx": x["counts"],
                        "equal": o["counts"] == x["counts"], "ours_explicit_s": o["explicit_s"],
                        "ours_analytic_s": o["analytic_s"], "networkx_s": x["seconds"]})
-    out = {"dispatch": dispatch, "fabric": fabric}
+    out = {"dispatch": dispatch, "fabric": fabric, "plain": plain_dispatch(args.repeat)}
     print(json.dumps(out))
     return out
 

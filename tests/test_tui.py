@@ -492,3 +492,45 @@ def test_a_price_spike_is_clipped_with_a_note():
     widgets = _chart("price", [float(i % 50) for i in range(1000)] + [5000.0] * 5, ["t"] * 1005, clip=True)
     assert "clipped to" in str(widgets[0].render()) and "extremes 0.0 and 5,000.0" in str(widgets[0].render())
     assert max(widgets[1].data) < 5000
+
+
+def test_the_tui_fills_the_terminal_it_draws_on(tmp_path):
+    """`planner tui` in a 140 x 42 terminal draws 140 columns. The planner points file
+    descriptor 1 at the null device while it runs; the app once measured that, found no
+    terminal and drew 80 x 24 in every window. A real process on a pseudo-terminal."""
+    import fcntl
+    import os
+    import pty
+    import re
+    import select
+    import signal
+    import struct
+    import sys
+    import termios
+    import time
+
+    from .conftest import ROOT
+
+    site = tmp_path / "sichuan.toml"
+    site.write_text((SITES / "sichuan-hydro.toml").read_text())
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a planner on the terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "planner.cli", "tui", str(site)])
+    try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 42, 140, 0, 0))
+        bar = re.compile(b"(?:" + "━".encode() + b")+")  # the tab underline, a run of one character
+        out, deadline = b"", time.monotonic() + 60
+        while time.monotonic() < deadline and max((len(m) for m in bar.findall(out)), default=0) < 3 * 130:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+        widest = max((len(m) // 3 for m in bar.findall(out)), default=0)
+        assert widest >= 130, f"the tab underline spans {widest} columns of 140"
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    assert site.read_text() == (SITES / "sichuan-hydro.toml").read_text()

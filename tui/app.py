@@ -133,6 +133,37 @@ class OpenSite(ModalScreen[Path | None]):
             self.dismiss(Path(event.value.strip()))
 
 
+def _terminal_driver():
+    """Textual's driver for this platform, measuring the terminal on the stream it draws
+    on. The planner points file descriptor 1 at the null device while it runs (C
+    libraries print there, and a solver banner would scar the screen), so the standard
+    measure of stdout finds no terminal and the app would be drawn at 80 x 24 in any
+    window. Textual draws through stderr: measure that."""
+    import os
+    import sys
+
+    if sys.platform == "win32":
+        return None
+    from textual.drivers.linux_driver import LinuxDriver
+
+    class Driver(LinuxDriver):
+        def _get_terminal_size(self) -> tuple[int, int]:
+            return terminal_size(super()._get_terminal_size)
+
+    def terminal_size(fallback) -> tuple[int, int]:
+        for stream in (sys.__stderr__, sys.__stdout__):
+            try:
+                size = os.get_terminal_size(stream.fileno())
+            except (AttributeError, ValueError, OSError):
+                continue
+            if size.columns and size.lines:
+                return size.columns, size.lines
+        return fallback()
+
+    Driver.terminal_size = staticmethod(terminal_size)
+    return Driver
+
+
 class PlannerApp(App):
     """Edit a site, solve it, compare its scenarios, browse the BOM and the catalog."""
 
@@ -174,7 +205,7 @@ class PlannerApp(App):
                 return
 
     def __init__(self, path: Path | None = None, catalog=None, solver: str = "highs"):
-        super().__init__()
+        super().__init__(driver_class=_terminal_driver())
         from planner.catalog import load_catalog
 
         self.catalog = catalog if catalog is not None else load_catalog()

@@ -534,3 +534,22 @@ def test_the_tui_fills_the_terminal_it_draws_on(tmp_path):
         os.waitpid(pid, 0)
         os.close(fd)
     assert site.read_text() == (SITES / "sichuan-hydro.toml").read_text()
+
+
+async def test_a_field_typed_through_an_unreadable_value_shows_its_help_again(site_copy, catalog):
+    """Clearing a number field says "not a float"; typing the same number back (the file
+    unchanged, nothing to re-validate) brings the help back."""
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        fid = _field(form, ("grid", "capacity_mw"))
+        field = app.query_one(f"#{fid}")
+        field.value = ""
+        await pilot.pause()
+        assert str(app.query_one(f"#{fid}-err").render()).startswith("not a number")
+        field.value = "60"  # the value the file holds (60.0)
+        await pilot.pause()
+        assert str(app.query_one(f"#{fid}-err").render()) == "maximum grid import, MW"
+        assert site_copy.read_text() == app.session.text

@@ -117,6 +117,7 @@ class SiteForm(VerticalScroll):
         self.fields: dict[str, Input | Select] = {}  # field id -> its widget (held: a query walks the screen)
         self.choices: dict[str, set[str]] = {}  # field id of a catalog part -> the keys its list offers
         self.history: list[str] = []  # texts before each form edit, for undo
+        self.errors: dict[str, str] = {}  # dotted key -> its problem, from the last validation
 
     def load(self, text: str, problems: list, own: bool = False) -> None:
         """Rebuild the fields from the site text (when the text parses); a text the form
@@ -143,7 +144,7 @@ class SiteForm(VerticalScroll):
         keep = focused.id if focused is not None and self in focused.ancestors and focused.id else None
         self.remove_children()
         self.paths, self.notes, self.fields, self.choices = {}, {}, {}, {}
-        errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+        errors = self.errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
         rows = []
         section = None
         for path, value in scalar_fields(self.doc):
@@ -206,15 +207,19 @@ class SiteForm(VerticalScroll):
         return True
 
     def show_errors(self, problems: list) -> None:
-        errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
-        for fid, path in self.paths.items():
-            widget = self.notes.get(fid)  # held, not queried: a query walks the whole screen
-            if widget is None:
-                continue
-            error = errors.get(dotted(path), "")
-            widget.update(error or self.help.get(fid, ""))
-            widget.set_class(bool(error), "form-error")
-            widget.set_class(not error, "form-help")
+        self.errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+        for fid in self.paths:
+            self._note(fid)
+
+    def _note(self, fid: str) -> None:
+        """A field's line: its error from the last validation, else its help."""
+        widget = self.notes.get(fid)  # held, not queried: a query walks the whole screen
+        if widget is None:
+            return
+        error = self.errors.get(dotted(self.paths[fid]), "")
+        widget.update(error or self.help.get(fid, ""))
+        widget.set_class(bool(error), "form-error")
+        widget.set_class(not error, "form-help")
 
     @on(Select.Changed, ".form-select")
     def _chosen(self, event: Select.Changed) -> None:
@@ -241,10 +246,13 @@ class SiteForm(VerticalScroll):
         try:
             value = parse_like(event.value, old)
         except ValueError as exc:
-            self.query_one(f"#{event.input.id}-err", Static).update(f"not a {type(old).__name__}: {exc}")
+            kind = ("true or false" if isinstance(old, bool) else "a whole number" if isinstance(old, int)
+                    else "a number" if isinstance(old, float) else "a TOML array" if isinstance(old, list) else "text")
+            self.query_one(f"#{event.input.id}-err", Static).update(f"not {kind}: {exc}")
             return
         plain = old.unwrap() if hasattr(old, "unwrap") else old
         if value == plain and type(value) is type(plain):
+            self._note(event.input.id)  # a "not a float" of the text before goes
             return  # the field was only filled in (or set back): the file keeps its own spelling
         set_path(self.doc, path, value)
         self._edited(tomlkit.dumps(self.doc))

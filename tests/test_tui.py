@@ -553,3 +553,28 @@ async def test_a_field_typed_through_an_unreadable_value_shows_its_help_again(si
         await pilot.pause()
         assert str(app.query_one(f"#{fid}-err").render()) == "maximum grid import, MW"
         assert site_copy.read_text() == app.session.text
+
+
+async def test_keystrokes_in_one_field_are_one_undo_step(site_copy, catalog):
+    """Typing 75 over 60 in the grid capacity, then a price: two Ctrl+Z give back the file
+    as it was, one per field, not one per character."""
+    original = site_copy.read_text()
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        cap = app.query_one(f"#{_field(form, ('grid', 'capacity_mw'))}")
+        cap.focus()
+        await pilot.press("end", *["backspace"] * 4, "7", "5")
+        price = app.query_one(f"#{_field(form, ('power_price', 'seasons', 0, 'usd_per_mwh'))}")
+        price.focus()
+        await pilot.press("end", "5")
+        await pilot.pause()
+        assert "capacity_mw = 75.0" in app.session.text and "usd_per_mwh = 35.05" in app.session.text
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "usd_per_mwh = 35.0 " in app.session.text and "capacity_mw = 75.0" in app.session.text
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.session.text == original

@@ -118,6 +118,7 @@ class SiteForm(VerticalScroll):
         self.choices: dict[str, set[str]] = {}  # field id of a catalog part -> the keys its list offers
         self.history: list[str] = []  # texts before each form edit, for undo
         self.errors: dict[str, str] = {}  # dotted key -> its problem, from the last validation
+        self.last_field: str | None = None  # the field of the last edit (its keystrokes are one undo step)
 
     def load(self, text: str, problems: list, own: bool = False) -> None:
         """Rebuild the fields from the site text (when the text parses); a text the form
@@ -128,6 +129,7 @@ class SiteForm(VerticalScroll):
             return
         if not own:
             self.history.clear()
+            self.last_field = None
         self.built_text = text
         try:
             doc = tomlkit.parse(text)
@@ -232,7 +234,7 @@ class SiteForm(VerticalScroll):
         if str(node[path[-1]]) == event.value:
             return
         set_path(self.doc, path, str(event.value))
-        self._edited(tomlkit.dumps(self.doc))
+        self._edited(tomlkit.dumps(self.doc), event.select.id)
 
     @on(Input.Changed, ".form-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -255,7 +257,11 @@ class SiteForm(VerticalScroll):
             self._note(event.input.id)  # a "not a float" of the text before goes
             return  # the field was only filled in (or set back): the file keeps its own spelling
         set_path(self.doc, path, value)
-        self._edited(tomlkit.dumps(self.doc))
+        self._edited(tomlkit.dumps(self.doc), event.input.id)
+
+    @on(Input.Blurred, ".form-input")
+    def _left(self, _event: Input.Blurred) -> None:
+        self.last_field = None  # typing in the field again later is a new undo step
 
     @on(Button.Pressed, ".form-button")
     def _list(self, event: Button.Pressed) -> None:
@@ -297,9 +303,13 @@ class SiteForm(VerticalScroll):
             self.load(text, [], own=True)  # the removed item's fields go
         self._edited(text)
 
-    def _edited(self, text: str) -> None:
+    def _edited(self, text: str, field: str | None = None) -> None:
+        """Record an edit for undo and post the new text. Keystrokes in one field make one
+        step: typing 140 over 130 is undone at once, not a character at a time."""
         if self.built_text is not None and self.built_text != text:
-            self.history.append(self.built_text)
+            if field is None or field != self.last_field or not self.history:
+                self.history.append(self.built_text)
+        self.last_field = field
         self.built_text = text
         self.post_message(self.Edited(text))
 
@@ -309,6 +319,7 @@ class SiteForm(VerticalScroll):
             self.app.notify("nothing to undo in the form")
             return
         text = self.history.pop()
+        self.last_field = None
         self.load(text, [], own=True)
         self.built_text = text
         self.post_message(self.Edited(text))

@@ -546,7 +546,7 @@ class PlannerApp(App):
             if rows.empty:
                 continue
             steps = rows["step"].tolist()
-            widgets += _chart(f"{name}: price, USD/MWh ({len(rows):,} steps)",
+            widgets += _chart(f"{name}: price, USD/MWh ({len(rows):,} step{'' if len(rows) == 1 else 's'})",
                               rows["price_usd_per_mwh"].tolist(), steps, clip=True)
             widgets += _chart(f"{name}: grid import (AI + miners), MW; capacity "
                               f"{rows['grid_capacity_mw'].max():g} MW",

@@ -34,13 +34,20 @@ async def _steady_cursors(pilot) -> None:
     for half of every second, so a run slower by that much would capture it hidden (CI did,
     once). Turning the blink off is not enough: the text area then draws its cursor from a
     line cache that may hold the hidden phase. The new tab's first widget takes the focus
-    after a refresh: wait for that too, so the focused look is the same on every run."""
-    for _ in range(50):
-        if pilot.app.focused is not None:
+    after a refresh, and learns it from an event that restarts its blink: wait for that
+    too, so the focused look is the same on every run."""
+    for _ in range(100):  # the app names the focused widget at once; the widget learns it from an event
+        if pilot.app.focused is not None and pilot.app.focused.has_focus:
             break
         await pilot.pause(0.02)
-    for widget in pilot.app.query("TextArea, Input"):
+    for widget in pilot.app.query("Input"):
         widget._pause_blink(visible=widget.has_focus)
+        widget.refresh()
+    for widget in pilot.app.query("TextArea"):
+        # no blink at all (a focus event or a key would restart a paused one); its lines are
+        # cached under a key that cannot tell "blink off" from "blink hidden": clear them
+        widget.cursor_blink = False
+        widget._line_cache.clear()
         widget.refresh()
     await pilot.pause()
 

@@ -23,6 +23,70 @@ from planner.tomlpos import line_of
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 
+# Upper limits of catalog figures, each with its reason: a figure past them is a typo or a
+# hostile file, and would send sizing loops, the layout or the solver past any sensible
+# work (a switch of 2^63-1 ports, a server of 1e-300 W). One table for every kind of part.
+_ABOVE_ANY = "more than any part made"
+LIMITS: dict[str, tuple[float, str]] = {
+    "power_w": (100_000, "more than any single part draws (a rack-scale system's figure is max_power_w)"),
+    "max_power_w": (2_000_000, "more than any rack-scale system draws (about 0.1 to 1.5 MW)"),
+    "typical_power_w": (2_000_000, "more than any rack-scale system draws (about 0.1 to 1.5 MW)"),
+    "ports": (10_000, "more ports than any switch or panel has (the largest chassis have a few thousand)"),
+    "uplink_ports": (10_000, "more ports than any switch has"),
+    "cages": (10_000, "more cages than any switch has"),
+    "gpus": (10_000, "more GPUs than any server or rack-scale system holds"),
+    "scale_up_domain_gpus": (100_000, _ABOVE_ANY),
+    "compute_trays": (1_000, _ABOVE_ANY),
+    "compute_cages": (1_000, _ABOVE_ANY),
+    "compute_nics": (256, "more NICs than any server holds"),
+    "storage_nics": (256, "more NICs than any server holds"),
+    "compute_ports_per_nic": (16, "more ports than any NIC has"),
+    "storage_ports_per_nic": (16, "more ports than any NIC has"),
+    "mgmt_ports": (64, "more management ports than any server has"),
+    "network_ports": (64, "more network ports than any miner has"),
+    "lanes": (64, _ABOVE_ANY), "lanes_per_port": (64, _ABOVE_ANY), "split": (64, _ABOVE_ANY),
+    "rows": (64, _ABOVE_ANY),
+    "fibers": (10_000, "more fibres than any cable or connector carries (trunks stop at 3,456)"),
+    "fibers_lit": (10_000, "more fibres than any module lights"),
+    "connectors": (10_000, _ABOVE_ANY), "fiber_connectors": (10_000, _ABOVE_ANY),
+    "connectors_per_end": (10_000, _ABOVE_ANY),
+    "port_gbps": (100_000, "100 Tb/s on one port, beyond any"), "gbps": (100_000, "100 Tb/s, beyond any module"),
+    "lane_gbps": (100_000, _ABOVE_ANY), "uplink_gbps": (100_000, _ABOVE_ANY),
+    "compute_nic_gbps": (100_000, _ABOVE_ANY), "storage_nic_gbps": (100_000, _ABOVE_ANY),
+    "mgmt_port_gbps": (100_000, _ABOVE_ANY), "capacity_tbps": (10_000, _ABOVE_ANY),
+    "network_port_mbps": (1_000_000, _ABOVE_ANY),
+    "hashrate_ths": (100_000, "100 PH/s in one miner, a hundred times the largest"),
+    "list_price_usd": (1e9, "a billion USD for one part"),
+    "reach_m": (10_000_000, "10,000 km"), "max_length_m": (1_000_000, "1,000 km in one cable"),
+    "height_u": (100, "taller than any rack"),
+}
+# Lower limits where a part must draw some power (a server of 1e-300 W would fill a rack with
+# 1e304 servers); optics and cables may be passive (0 W).
+MINIMA: dict[tuple[str, str], tuple[float, str]] = {
+    ("server", "max_power_w"): (1.0, "a server draws at least a watt"),
+    ("switch", "max_power_w"): (1.0, "a switch draws at least a watt"),
+    ("switch", "typical_power_w"): (1.0, "a switch draws at least a watt"),
+    ("miner", "power_w"): (1.0, "a miner draws at least a watt"),
+    ("accelerator", "power_w"): (1.0, "a GPU draws at least a watt"),
+}
+
+
+def check_limits(model: BaseModel, table: str) -> None:
+    """Refuse a figure past its limit in :data:`LIMITS` or under its :data:`MINIMA`."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                continue
+            if name in LIMITS and v > LIMITS[name][0]:
+                limit, why = LIMITS[name]
+                raise ValueError(f"{name} = {v:g} is above {limit:,g}: {why}")
+            if (table, name) in MINIMA and v < MINIMA[(table, name)][0]:
+                low, why = MINIMA[(table, name)]
+                raise ValueError(f"{name} = {v:g} is below {low:g}: {why}")
+
+
 class Part(BaseModel):
     """Fields every catalog entry has."""
 
@@ -42,6 +106,7 @@ class Part(BaseModel):
 
     @model_validator(mode="after")
     def _price_has_source(self) -> Part:
+        check_limits(self, self.table)
         if self.list_price_usd is not None and not self.price_source:
             raise ValueError("list_price_usd needs price_source")
         known = set(type(self).model_fields) | set(self.model_extra or {})
@@ -258,7 +323,7 @@ class PowerEstimate(BaseModel):
     table: ClassVar[str] = "power_estimate"
 
     key: str = Field(pattern=KEY_PATTERN, description="the part it belongs to")
-    power_w: float = Field(gt=0, description="W per unit (copper cables: per cable end)")
+    power_w: float = Field(gt=0, le=2_000_000, description="W per unit (copper cables: per cable end)")
     low_w: float | None = Field(default=None, gt=0)
     high_w: float | None = Field(default=None, gt=0)
     method: Literal["measurement", "psu-rating", "build-up", "vendor-claim", "analogue"]

@@ -72,6 +72,6 @@ def dotted(loc: Sequence[str | int]) -> str:
 def display_path(path: Path) -> str:
     """The path as the user wrote it when relative to the working folder, else as given."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):  # outside the folder; a symbolic link loop; a folder gone
         return str(path)

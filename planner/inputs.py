@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -399,7 +400,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     """
     site = loaded.site
     shown = display_path(loaded.path)
-    problems = check_parts(loaded, catalog)
+    problems = check_parts(loaded, catalog) + _check_access_switch(catalog)
     if scenario not in site.scenarios:
         from planner.errors import did_you_mean
 
@@ -517,6 +518,22 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     )
 
 
+def _check_access_switch(catalog: Catalog) -> list[Problem]:
+    """The out-of-band and miner access networks are counted with one switch model: an
+    overlay that replaces it must keep its ports and uplinks."""
+    from planner.networks import ACCESS_SWITCH
+
+    entry = catalog.entries["switches"].get(ACCESS_SWITCH)
+    if entry is None:
+        return [Problem("catalog", ACCESS_SWITCH, "the access switch the planner counts the out-of-band and miner "
+                        "networks with is missing", hint="keep it in the catalog, or give it in an overlay")]
+    if not entry.item.uplink_ports or not entry.item.uplink_gbps:
+        return [Problem(display_path(Path(entry.file)), f"{ACCESS_SWITCH}.uplink_ports",
+                        "the access switch of the out-of-band and miner networks needs uplink_ports and uplink_gbps",
+                        hint="give both (the SN2201 has 4 uplinks of 100 Gb/s)")]
+    return []
+
+
 def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCounts) -> float:
     """Power of the out-of-band network's access switches: one port per BMC and per
     fabric switch (:func:`planner.networks.access_network`)."""
@@ -609,7 +626,8 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
                                     if p is not None]
     per_server_mw = catalog.power(server.key).watts / 1e6 * min(pues)
-    by_grid = math.floor(capacity_mw / per_server_mw) if per_server_mw else 0
+    ratio = capacity_mw / per_server_mw if per_server_mw else 0.0
+    by_grid = math.floor(ratio) if math.isfinite(ratio) and ratio < 1e15 else 10**15  # counted, never listed
     by_min = math.ceil(min_gpus / server.gpus)
     limit = max(by_grid, by_min)
     capped = ["the grid capacity at max server power"]
@@ -625,15 +643,17 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:
         raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
-    sizes = list(range(step, limit + 1, step))
-    if ai.step == "su" and by_min > 0 and by_min % step:
-        sizes.append(by_min)  # a partial last SU to meet the minimum exactly
     if ai.it_load_mw is not None:
         sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
-    elif len(sizes) > MAX_SIZES:  # counted before any fabric or floor plan is built
-        raise InputError([Problem(shown, "ai.step", f"{server.key}: {len(sizes):,} cluster sizes to try (steps of "
-                                  f"{step} servers up to {limit:,}); at most {MAX_SIZES:,} are enumerated",
-                                  loaded.line("ai"), "give ai.max_gpus, ai.step = \"su\" or ai.it_load_mw")])
+    else:
+        count = limit // step if limit >= step else 0
+        if count > MAX_SIZES:  # counted before a list of them, a fabric or a floor plan is built
+            raise InputError([Problem(shown, "ai.step", f"{server.key}: {count:,} cluster sizes to try (steps of "
+                                      f"{step} servers up to {limit:,}); at most {MAX_SIZES:,} are enumerated",
+                                      loaded.line("ai"), "give ai.max_gpus, ai.step = \"su\" or ai.it_load_mw")])
+        sizes = list(range(step, limit + 1, step))
+        if ai.step == "su" and by_min > 0 and by_min % step:
+            sizes.append(by_min)  # a partial last SU to meet the minimum exactly
     specs = []
     for n in sorted(set(sizes)):
         spec = FabricSpec(servers=n, **base)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import calendar
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from planner.errors import InputError, Problem, did_you_mean, display_path, prin
 from planner.site import LoadedSite
 
 HOURS_PER_YEAR = 8760.0
+PRICE_MIN, PRICE_MAX = -10_000.0, 100_000.0  # USD/MWh, as a flat price's range in the site model
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
 MAX_SERIES_BYTES = 200 * 1024 * 1024
 
@@ -207,7 +209,9 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     # utc=True: an export with UTC offsets (which change at daylight saving) is read on one
     # clock, so the steps stay regular; naive times are taken as they are
     try:
-        stamps = pd.to_datetime(frame[pp.timestamp_column], errors="coerce", utc=True)
+        with warnings.catch_warnings():  # "could not infer format": the unreadable row is named below
+            warnings.simplefilter("ignore", UserWarning)
+            stamps = pd.to_datetime(frame[pp.timestamp_column], errors="coerce", utc=True)
     except (ValueError, TypeError, OverflowError) as exc:
         fail("timestamp_column", f"cannot read the timestamps of {pp.file!r}: {exc}")
     if stamps.isna().any():
@@ -226,6 +230,12 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
              f"{gap:g} minutes before data row {row + 1} (file line {row + 2}, {stamps.iloc[row]})",
              at=loaded.line("power_price", "file"))
     values = prices.to_numpy(dtype=float) * (1000.0 if pp.unit == "usd_per_kwh" else 1.0)
+    out = np.flatnonzero((values < PRICE_MIN) | (values > PRICE_MAX))
+    if out.size:
+        row = int(out[0])
+        fail("price_column", f"{out.size} price(s) in {pp.file!r} outside {PRICE_MIN:,g} to {PRICE_MAX:,g} USD/MWh, "
+             f"first {values[row]:g} at data row {row + 1} (file line {row + 2})",
+             "the range of a flat price: wider than any market's price cap (ERCOT's is 5,000 USD/MWh)")
     n = values.size
     step_h = pp.step_minutes / 60
     covered = n * step_h

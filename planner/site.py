@@ -486,7 +486,7 @@ class Site(Section):
     costs: dict[str, Annotated[float, Field(ge=0, le=1e12)]] = Field(
         default_factory=dict, description="unit cost overrides by part key, USD"
     )
-    power_w: dict[str, Annotated[float, Field(gt=0)]] = Field(
+    power_w: dict[str, Annotated[float, Field(gt=0, le=2_000_000)]] = Field(
         default_factory=dict, description="power overrides by part key, W per unit (copper cables: per end); "
         "they replace the catalog's figure or estimate")
     catalog: list[str] = Field(default_factory=list, description="overlay catalog folders")

@@ -131,7 +131,8 @@ class SeasonalPrice(Section):
 
 
 class SeriesPrice(Section):
-    """A price series file (CSV): one row per step, hourly or 15-minute, negatives allowed."""
+    """A price series file (CSV): one row per step (5-minute to hourly, up to 530,000 steps), prices from
+    -10,000 to 100,000 USD/MWh (negatives allowed)."""
 
     kind: Literal["series"]
     file: str = Field(description="CSV path, relative to the site file")

@@ -79,12 +79,13 @@ def check_limits(model: BaseModel, table: str) -> None:
         for v in values:
             if not isinstance(v, int | float) or isinstance(v, bool):
                 continue
+            shown = f"{v:,}" if isinstance(v, int) else f"{v:g}"
             if name in LIMITS and v > LIMITS[name][0]:
                 limit, why = LIMITS[name]
-                raise ValueError(f"{name} = {v:g} is above {limit:,g}: {why}")
+                raise ValueError(f"{name} = {shown} is above {limit:,g}: {why}")
             if (table, name) in MINIMA and v < MINIMA[(table, name)][0]:
                 low, why = MINIMA[(table, name)]
-                raise ValueError(f"{name} = {v:g} is below {low:g}: {why}")
+                raise ValueError(f"{name} = {shown} is below {low:g}: {why}")
 
 
 class Part(BaseModel):

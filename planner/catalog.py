@@ -82,7 +82,7 @@ def check_limits(model: BaseModel, table: str) -> None:
             shown = f"{v:,}" if isinstance(v, int) else f"{v:g}"
             if name in LIMITS and v > LIMITS[name][0]:
                 limit, why = LIMITS[name]
-                raise ValueError(f"{name} = {shown} is above {limit:,g}: {why}")
+                raise ValueError(f"{name} = {shown} is above {limit:,.0f}: {why}")
             if (table, name) in MINIMA and v < MINIMA[(table, name)][0]:
                 low, why = MINIMA[(table, name)]
                 raise ValueError(f"{name} = {shown} is below {low:g}: {why}")

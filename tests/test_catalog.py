@@ -134,3 +134,30 @@ def test_bad_catalog_reports_file_entry_field_and_line():
     assert "bad-miner.powr_w" in text
     assert "did you mean 'power_w'" in text
     assert "no-source" in text
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("ports", 10_001, "ports = 10,001 is above 10,000"),
+    ("max_power_w", 2.5e6, "max_power_w = 2.5e+06 is above 2,000,000"),
+    ("max_power_w", 0.5, "max_power_w = 0.5 is below 1"),
+])
+def test_a_figure_outside_its_range_is_refused_with_file_field_and_reason(tmp_path, field, value, said):
+    """One switch in an overlay: 10,000 ports is the limit (the largest chassis have a few
+    thousand); a switch draws between 1 W and a rack-scale system's 2 MW."""
+    (tmp_path / "switches.toml").write_text(
+        '[[switch]]\nkey = "big"\nvendor = "x"\nmodel = "x"\nsource = "a test"\nas_of = 2026-01-01\n'
+        f'ports = 64\nport_gbps = 400\n{field} = {value!r}\n'.replace("ports = 64\n", "" if field == "ports" else
+                                                                      "ports = 64\n"))
+    with pytest.raises(InputError) as info:
+        load_catalog([tmp_path], bundled=False)
+    text = str(info.value)
+    assert "switches.toml" in text and "big" in text and said in text
+
+
+def test_every_limit_names_a_field_of_some_kind_and_the_bundled_catalog_is_within_them(catalog):
+    from planner.catalog import LIMITS, MINIMA
+
+    fields = {name for model in KINDS.values() for name in model.model_fields}
+    assert set(LIMITS) <= fields and {name for _, name in MINIMA} <= fields
+    assert {table for table, _ in MINIMA} <= set(TABLES)
+    assert sum(len(v) for v in catalog.entries.values()) > 100  # it loaded, every figure checked

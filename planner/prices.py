@@ -229,13 +229,16 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         fail("step_minutes", f"{pp.file!r} is not a regular {pp.step_minutes}-minute series: {what} of "
              f"{gap:g} minutes before data row {row + 1} (file line {row + 2}, {stamps.iloc[row]})",
              at=loaded.line("power_price", "file"))
-    values = prices.to_numpy(dtype=float) * (1000.0 if pp.unit == "usd_per_kwh" else 1.0)
-    out = np.flatnonzero((values < PRICE_MIN) | (values > PRICE_MAX))
+    raw = prices.to_numpy(dtype=float)
+    per_mwh = 1000.0 if pp.unit == "usd_per_kwh" else 1.0
+    out = np.flatnonzero((raw < PRICE_MIN / per_mwh) | (raw > PRICE_MAX / per_mwh))  # checked before scaling
     if out.size:
         row = int(out[0])
+        unit = "USD/kWh" if pp.unit == "usd_per_kwh" else "USD/MWh"
         fail("price_column", f"{out.size} price(s) in {pp.file!r} outside {PRICE_MIN:,g} to {PRICE_MAX:,g} USD/MWh, "
-             f"first {values[row]:g} at data row {row + 1} (file line {row + 2})",
+             f"first {raw[row]:g} {unit} at data row {row + 1} (file line {row + 2})",
              "the range of a flat price: wider than any market's price cap (ERCOT's is 5,000 USD/MWh)")
+    values = raw * per_mwh
     n = values.size
     step_h = pp.step_minutes / 60
     covered = n * step_h

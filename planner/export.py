@@ -274,11 +274,8 @@ def _merge(tmp: Path, target: Path, manifest: dict) -> None:
     written = list(manifest["files"])
     old = read_manifest(target)
     previous = list(old["files"]) if old else []
-    try:
-        _write_manifest(target / MANIFEST, {"run_id": manifest["run_id"], "state": REPLACING,
-                                            "files": {n: {} for n in sorted(set(previous) | set(written))}})
-    except OSError as exc:
-        raise InputError([Problem(display_path(target / MANIFEST), "", f"cannot write: {exc.strerror or exc}")]) from None
+    _mark(target, {"run_id": manifest["run_id"], "state": REPLACING,
+                   "files": {n: {} for n in sorted(set(previous) | set(written))}})
     for name in written:
         dest = target / name
         try:
@@ -292,6 +289,13 @@ def _merge(tmp: Path, target: Path, manifest: dict) -> None:
             stale.unlink()
             if stale.parent != target.resolve() and not any(stale.parent.iterdir()):
                 stale.parent.rmdir()
+    _mark(target, manifest)
+
+
+def _mark(target: Path, manifest: dict) -> None:
+    """Write ``target``'s manifest; a folder that refuses it is named (exit 2)."""
+    from planner.errors import InputError, Problem, display_path
+
     try:
         _write_manifest(target / MANIFEST, manifest)
     except OSError as exc:

@@ -148,19 +148,15 @@ def _terminal_driver():
 
     class Driver(LinuxDriver):
         def _get_terminal_size(self) -> tuple[int, int]:
-            return terminal_size(super()._get_terminal_size)
+            for stream in (sys.__stderr__, sys.__stdout__):
+                try:
+                    size = os.get_terminal_size(stream.fileno())
+                except (AttributeError, ValueError, OSError):
+                    continue
+                if size.columns and size.lines:
+                    return size.columns, size.lines
+            return super()._get_terminal_size()
 
-    def terminal_size(fallback) -> tuple[int, int]:
-        for stream in (sys.__stderr__, sys.__stdout__):
-            try:
-                size = os.get_terminal_size(stream.fileno())
-            except (AttributeError, ValueError, OSError):
-                continue
-            if size.columns and size.lines:
-                return size.columns, size.lines
-        return fallback()
-
-    Driver.terminal_size = staticmethod(terminal_size)
     return Driver
 
 

@@ -84,6 +84,11 @@ def set_path(doc, path: tuple, value) -> None:
     node[path[-1]] = value
 
 
+def _errors(problems: list) -> dict[str, str]:
+    """Dotted key -> the problem's message (and hint), as the field's line shows it."""
+    return {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+
+
 # keys that name a catalog part: key -> catalog kind (chosen from a list, not typed)
 CATALOG_REFS = {"server": "servers", "leaf_switch": "switches", "spine_switch": "switches",
                 "core_switch": "switches", "model": "miners"}
@@ -146,7 +151,7 @@ class SiteForm(VerticalScroll):
         keep = focused.id if focused is not None and self in focused.ancestors and focused.id else None
         self.remove_children()
         self.paths, self.notes, self.fields, self.choices = {}, {}, {}, {}
-        errors = self.errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+        errors = self.errors = _errors(problems)
         rows = []
         section = None
         for path, value in scalar_fields(self.doc):
@@ -209,7 +214,7 @@ class SiteForm(VerticalScroll):
         return True
 
     def show_errors(self, problems: list) -> None:
-        self.errors = {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
+        self.errors = _errors(problems)
         for fid in self.paths:
             self._note(fid)
 

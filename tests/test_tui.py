@@ -229,6 +229,27 @@ def test_tui_snapshot_after_a_solve(snap_compare, monkeypatch, catalog, key, siz
                         terminal_size=size)
 
 
+async def test_the_form_is_built_while_the_first_screen_is_read(site_copy, catalog):
+    """The form's fields are mounted in the background after the first screen, so the first
+    visit of the Form tab only shows them; a dialog on top at that moment does not stop it,
+    and the prebuilt form is the one the visit shows (not built again)."""
+    from tui.app import FORM_PREBUILD_S
+
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.query_one("#form")
+        assert form.fields == {}  # nothing built at the first screen
+        await pilot.press("ctrl+o")  # the open dialog is on top when the form is built
+        await pilot.pause(FORM_PREBUILD_S + 0.3)
+        assert len(form.fields) > 20
+        await pilot.press("escape")
+        first = dict(form.fields)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert form.fields == first  # the same widgets
+        assert app.focused is next(iter(first.values()))
+
+
 async def test_form_edits_arrays(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(140, 50)) as pilot:

@@ -36,6 +36,8 @@ from textual.worker import Worker, WorkerState
 from planner.sitefile import save_text, template, validate_text
 from tui.form import SiteForm
 
+FORM_PREBUILD_S = 0.5  # after the first screen, the form is built in the background
+
 
 @dataclass
 class Session:
@@ -245,6 +247,15 @@ class PlannerApp(App):
         self.query_one("#editor", TextArea).focus()
         self._fill_catalog("miners")
         self.query_one("#bom", DataTable).cursor_type = "row"
+        # build the form's fields while the user reads the first screen, so that the first
+        # visit of the Form tab only lays them out (mounting 80 fields costs a quarter second)
+        self.set_timer(FORM_PREBUILD_S, self._prebuild_form)
+
+    def _prebuild_form(self) -> None:
+        forms = self.screen_stack[0].query("#form").results(SiteForm)  # a dialog may be on top
+        form = next(forms, None)
+        if form is not None and form.built_text is None:  # not built yet (a visit builds it itself)
+            form.load(self.session.text, self.session.problems)
 
     def _kinds(self) -> list[str]:
         return [k for k, v in self.catalog.entries.items() if v]

@@ -124,7 +124,8 @@ import pandas as pd
 import pypsa
 for name in ("pypsa", "linopy"):
     logging.getLogger(name).setLevel(logging.WARNING)
-series, out, ai_mw, unit_mw, units, revenue_per_h, opex_month = sys.argv[1], Path(sys.argv[2]), *map(float, sys.argv[3:])
+series, out = sys.argv[1], Path(sys.argv[2])
+ai_mw, unit_mw, units, revenue_per_h, opex_month = map(float, sys.argv[3:])
 prices = pd.read_csv(series)["hb_south_rtm_usd_per_mwh"].to_numpy(dtype=float)
 n = pypsa.Network()
 n.set_snapshots(pd.RangeIndex(prices.size))

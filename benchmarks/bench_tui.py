@@ -6,8 +6,10 @@ the catalog. Re-solve: in one process, an edit to the site text is validated and
 scenario prepared, built and solved again, as the TUI's worker does
 (with its cache of cluster options, which an edit of the economics leaves valid).
 Tab switches: in one process at 140 x 42, the time from the switch to the next idle screen
-(the tab underline's slide apart), for the Form tab (its first build, then again after a
-visit elsewhere, then after the site was edited in the Site tab) and for the other tabs.
+(the tab underline's slide apart), for the Form tab (its first visit at once, when it is
+built then; its first visit after a second on the first screen, when it was built in the
+background; again after a visit elsewhere; after the site was edited in the Site tab) and for
+the other tabs.
 Targets: first screen <= 1.5 s; re-solve of an example site after an edit <= 1 s; the Form
 tab well under a second.
 """
@@ -94,7 +96,7 @@ def tab_switches(site: Path, repeat: int) -> dict:
                 await pilot.pause()
                 return time.perf_counter() - t0
 
-            times["form, first"].append(await switch("form-tab"))
+            times["form, first"].append(await switch("form-tab"))  # at once: the form is built now
             for i in range(repeat):
                 for tab in ("results-tab", "fabric-tab", "site-tab"):
                     times["other tabs"].append(await switch(tab))
@@ -106,7 +108,21 @@ def tab_switches(site: Path, repeat: int) -> dict:
                 times["form, after an edit"].append(await switch("form-tab"))
         return {k: {"median_s": statistics.median(v), "min_s": min(v), "max_s": max(v)} for k, v in times.items()}
 
-    return {"site": site.name, **asyncio.run(run())}
+    async def read_first() -> float:
+        """The first visit after the user has looked at the first screen for a second: the
+        form was built in the background (tui.app.FORM_PREBUILD_S) and is only shown."""
+        app = make_app(site, catalog=load_catalog())
+        async with app.run_test(size=(140, 42)) as pilot:
+            await pilot.pause(1.0)
+            t0 = time.perf_counter()
+            app.action_tab("form-tab")
+            await pilot.pause()
+            return time.perf_counter() - t0
+
+    out = asyncio.run(run())
+    read = [asyncio.run(read_first()) for _ in range(repeat)]
+    out["form, first after 1 s"] = {"median_s": statistics.median(read), "min_s": min(read), "max_s": max(read)}
+    return {"site": site.name, **out}
 
 
 def main(argv: list[str] | None = None) -> dict:

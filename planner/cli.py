@@ -72,8 +72,11 @@ def _load(site_path: Path, overlays: list[Path] | None):
     return loaded, catalog
 
 
-def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
-    """Prepare, build and solve each scenario, with a status line on stderr."""
+def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, reduce: bool = True,
+               models: dict | None = None):
+    """Prepare, build and solve each scenario, with a status line on stderr. ``reduce``
+    False solves the per-step reference model; ``models``, when given, receives each
+    scenario's built model."""
     import time
 
     from planner.inputs import prepare
@@ -86,15 +89,19 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool):
         t0 = time.perf_counter()
         if quiet or not err.is_terminal:
             inputs = prepare(loaded, catalog, name, cache=cache)
-            results[name] = solve(build_model(inputs), solver=solver)
+            model = build_model(inputs, reduce=reduce)
+            results[name] = solve(model, solver=solver)
         else:
             with err.status(f"[{i}/{len(names)}] {name}: sizing the cluster options ...") as status:
                 inputs = prepare(loaded, catalog, name, cache=cache)
                 status.update(f"[{i}/{len(names)}] {name}: building the model ({len(inputs.options)} options, "
                               f"{inputs.profile.steps:,} price steps) ...")
-                model = build_model(inputs)
-                status.update(f"[{i}/{len(names)}] {name}: solving with {solver} ...")
+                model = build_model(inputs, reduce=reduce)
+                status.update(f"[{i}/{len(names)}] {name}: solving with {solver} ({model.lp.num_cols:,} columns, "
+                              f"{model.lp.num_rows:,} rows) ...")
                 results[name] = solve(model, solver=solver)
+        if models is not None:
+            models[name] = model
         if not quiet:
             err.print(f"{name}: {results[name].status} in {time.perf_counter() - t0:.1f} s", style="dim")
     return results
@@ -150,11 +157,17 @@ def solve_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     graphml: Annotated[str, typer.Option(
         "--graphml", help=f"topology.graphml: auto (up to {GRAPHML_AUTO_LINKS:,} links), always or never.")] = "auto",
+    reference: Annotated[bool, typer.Option(
+        "--reference-model", help="Solve the per-step reference model (a dispatch column per price step) "
+        "instead of its exact reduction (steps the model cannot tell apart share a column); for checking.")] = False,
+    write_model: Annotated[str | None, typer.Option(
+        "--write-model", help="Also write each scenario's model as an lp or mps file (model-<scenario>.lp) "
+        "in the output folder.")] = None,
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
-    from planner.errors import Problem, did_you_mean, display_path
     import pandas as pd
 
+    from planner.errors import Problem, did_you_mean, display_path
     from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
     from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
 
@@ -163,14 +176,19 @@ def solve_cmd(
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
+    if write_model is not None and write_model not in ("lp", "mps"):
+        raise InputError([Problem("command line", "--write-model", f"{write_model!r} is not lp or mps")])
     loaded, cat = _load(site, catalog)
     names = scenario or list(loaded.site.scenarios)
     for n in names:
         if n not in loaded.site.scenarios:
             raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                       loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
-    results = _solve_all(loaded, cat, names, solver, quiet or as_json)
+    models: dict = {}
+    results = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference, models=models)
     doc = summary(loaded.site.name, results, cat, solver)
+    if reference:
+        doc["model"] = "reference (a dispatch column per price step)"
     run_id = doc["run_id"] = new_run_id()  # the same id marks the output set's manifest
     rows = [row for r in results.values() for row in bom_rows(r, cat)]
     target = out or Path("out") / loaded.stem
@@ -180,10 +198,17 @@ def solve_cmd(
     }
     writers.update(_plan_files(results, cat, doc, graphml))
     per_scenario = {name: dispatch_frame(r) for name, r in results.items()}  # built once, for the file and plots
-    varying = [per_scenario[name] for name, r in results.items() if r.inputs.profile.steps > 1 and len(per_scenario[name])]
+    varying = [per_scenario[name] for name, r in results.items()
+               if r.inputs.profile.steps > 1 and len(per_scenario[name])]
     if varying:
         writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
     writers.update(_chart_files(results, doc, per_scenario))
+    if write_model:
+        from planner.lp import safe
+        from planner.lp import write_model as write_lp
+
+        for name, model in models.items():
+            writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
     write_outputs(target, writers, run_id)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:

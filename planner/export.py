@@ -299,4 +299,5 @@ def _mark(target: Path, manifest: dict) -> None:
     try:
         _write_manifest(target / MANIFEST, manifest)
     except OSError as exc:
-        raise InputError([Problem(display_path(target / MANIFEST), "", f"cannot write: {exc.strerror or exc}")]) from None
+        problem = Problem(display_path(target / MANIFEST), "", f"cannot write: {exc.strerror or exc}")
+        raise InputError([problem]) from None

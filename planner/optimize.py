@@ -1,58 +1,46 @@
-"""The PuLP model: choose a cluster size (binaries over the fabric builder's options)
+"""The plan model: choose a cluster size (binaries over the fabric builder's options)
 and the miners to keep, under grid capacity, PUE, GPU bounds and budget, maximising NPV.
 
-Constraint families each have one ``add_*`` function; :func:`build_model` calls them in
-order. Names are built from sanitised keys with ``__`` as separator, so they survive
-PuLP's renaming; :attr:`PlanModel.meaning` maps each name back.
+The model is built as arrays (:class:`planner.lp.LinearProgram`): constraint families each
+have one ``add_*`` function that adds its block of rows, vectorised over steps (or classes
+of steps) and blocks; :func:`build_model` calls them in order. HiGHS reads the arrays
+directly; CBC and the LP/MPS export go through PuLP (:mod:`planner.lp`). Names are built
+from sanitised keys with ``__`` as separator; :attr:`PlanModel.meaning` maps each name
+(with its step or index as ``T``) back to words.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from planner.inputs import ScenarioInputs
-
-
-class Status(StrEnum):
-    """Solve outcome (never a bare solver integer)."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    NOT_SOLVED = "not_solved"
-    ERROR = "error"
-
-
-def safe(text: str) -> str:
-    """A PuLP-safe name fragment: characters PuLP rewrites become '_'."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+from planner.lp import LinearProgram, Solution, Status, safe, solve_highs, solve_pulp
 
 
 @dataclass
 class PlanModel:
-    """A built (not yet solved) problem with its named variables."""
+    """A built (not yet solved) problem: the linear program and where its columns are."""
 
     inputs: ScenarioInputs
-    problem: Any
-    size: dict[int, Any]  # option index -> binary
-    keep_before: dict[str, Any]  # miner block key -> miners running before the AI start
-    keep_with_ai: dict[str, Any]  # miner block key -> miners running beside the AI
-    ai_groups: list = field(default_factory=list)  # (steps on, facility MW var, IT MW var) per group
-    expand: Any = None  # binary: buy the grid expansion
-    run: dict[str, list] = field(default_factory=dict)  # block -> miners running, one column per step class
-    run_before: dict[str, list] = field(default_factory=dict)  # the same, before the AI start
-    elastic: dict[str, Any] = field(default_factory=dict)  # family -> slack variable
+    lp: LinearProgram
+    size: np.ndarray  # option index -> its binary column
+    keep_before: dict[str, int]  # miner block key -> column of miners running before the AI start
+    keep_with_ai: dict[str, int]  # miner block key -> column of miners running beside the AI
+    ai_groups: list = field(default_factory=list)  # (steps on, facility MW column, IT MW column) per group
+    expand: int | None = None  # binary column: buy the grid expansion
+    run: dict[str, np.ndarray] = field(default_factory=dict)  # block -> columns of miners running, per step class
+    run_before: dict[str, np.ndarray] = field(default_factory=dict)  # the same, before the AI start
+    elastic: dict[str, int] = field(default_factory=dict)  # family -> slack column
     meaning: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
-    moved: dict[str, Any] = field(default_factory=dict)  # block -> miners moved to another hall
+    moved: dict[str, int] = field(default_factory=dict)  # block -> column of miners moved to another hall
     classes: dict[str, tuple] = field(default_factory=dict)  # period -> (class of each step, first step of each)
+    reduced: bool = True  # steps merged into classes (False: the reference model, a column per step)
 
 
 @dataclass
@@ -82,7 +70,8 @@ class Result:
 
 OBJECTIVE_SCALE = 1e-6  # the solver sees million USD: better-scaled costs
 FAMILIES = ("grid_capacity_with_ai", "grid_capacity_before_ai", "min_gpus", "capex_budget")
-
+ELASTIC_PENALTY_USD = 1e12  # per unit of slack: far above any plan's value
+PRESOLVE_MAX_ROWS = 5000  # HiGHS presolve spends seconds on long per-step models for no gain
 
 
 def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +117,7 @@ def _classes(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndar
 
 
 def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool = True) -> PlanModel:
-    """Create variables, objective and every constraint family.
+    """Create the columns, the objective and every constraint family.
 
     With ``elastic=True`` each family gets a non-negative slack priced far above any
     plan value, so the problem is always feasible and the slacks name what binds. With
@@ -136,20 +125,20 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     apart (:func:`step_classes`), an exact reduction; ``reduce=False`` builds the
     reference model with a column per step.
     """
-    import pulp
-
     t0 = time.perf_counter()
-    prob = pulp.LpProblem(safe(f"plan__{inputs.scenario}"), pulp.LpMaximize)
-    size = {i: _var(prob, f"size__{i}", 0, 1, "Binary") for i in range(len(inputs.options))}
-    before_cap = (lambda b: b.count) if inputs.miners_before_ai else (lambda b: 0)
-    with_cap = (lambda b: b.count) if inputs.miners_with_ai else (lambda b: 0)
-    keep_before = {b.key: _var(prob, f"miners_before__{safe(b.key)}", 0, before_cap(b), "Integer")
-                   for b in inputs.miners}
-    keep_with = {b.key: _var(prob, f"miners_with_ai__{safe(b.key)}", 0, with_cap(b), "Integer")
-                 for b in inputs.miners}
-    model = PlanModel(inputs, prob, size, keep_before, keep_with)
+    lp = LinearProgram(safe(f"plan__{inputs.scenario}"), maximise=True)
+    n_opt = len(inputs.options)
+    size = lp.columns([f"size__{i}" for i in range(n_opt)], 0, 1, integer=True)
+    keys = [safe(b.key) for b in inputs.miners]
+    counts = [b.count for b in inputs.miners]
+    before = lp.columns([f"miners_before__{k}" for k in keys], 0, counts if inputs.miners_before_ai else 0,
+                        integer=True)
+    with_ai = lp.columns([f"miners_with_ai__{k}" for k in keys], 0, counts if inputs.miners_with_ai else 0,
+                         integer=True)
+    model = PlanModel(inputs, lp, size, dict(zip((b.key for b in inputs.miners), before.tolist(), strict=True)),
+                      dict(zip((b.key for b in inputs.miners), with_ai.tolist(), strict=True)), reduced=reduce)
     if inputs.expansion_mw:
-        model.expand = _var(prob, "grid_expansion", 0, 1, "Binary")
+        model.expand = lp.column("grid_expansion", 0, 1, integer=True)
         model.meaning["grid_expansion"] = f"buy the grid expansion (+{inputs.expansion_mw:g} MW)"
     steps = inputs.profile.steps
     for period, wanted, runs, label in (("after", inputs.dispatch, model.run, "beside the AI"),
@@ -161,7 +150,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
         prefix = "run__" if period == "after" else "run_before__"
         for b in inputs.miners:
             name = f"{prefix}{safe(b.key)}__"
-            runs[b.key] = [_var(prob, f"{name}{t}", 0, b.count, "Continuous") for t in first]  # per class
+            runs[b.key] = lp.columns([f"{name}{t}" for t in first.tolist()], 0, b.count)  # one per class
             model.meaning[name + "T"] = (f"{b.key} miners running {label} in step T"
                                          + (" (and every step of its class)" if reduce else ""))
     for i, opt in enumerate(inputs.options):
@@ -173,10 +162,12 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
         for b in inputs.miners:
             if b.placed:
                 name = f"moved__{safe(b.key)}"
-                model.moved[b.key] = _var(prob, name, 0, b.count, "Continuous")
+                model.moved[b.key] = lp.column(name, 0, b.count)
                 model.meaning[name] = f"{b.key} miners moved out of halls the AI takes"
     if elastic:
-        model.elastic = {f: _var(prob, f"slack__{f}", 0, None, "Continuous") for f in FAMILIES}
+        model.elastic = {f: lp.column(f"slack__{f}", 0, None) for f in FAMILIES}
+        for f in FAMILIES:
+            model.meaning[f"slack__{f}"] = f"how far the plan must break {f.replace('_', ' ')}"
 
     add_objective(model)
     add_one_cluster_size(model)
@@ -192,17 +183,17 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     return model
 
 
-def _var(prob, name: str, low: float | None, up: float | None, cat: str):
-    """A variable attached to ``prob`` (PuLP >= 3.3 API, older PuLP as a fallback)."""
-    import pulp
-
-    if hasattr(prob, "add_variable"):
-        return prob.add_variable(name, low, up, cat=cat)
-    return pulp.LpVariable(name, lowBound=low, upBound=up, cat=cat)
+def _slack(model: PlanModel, family: str) -> list[tuple[int, float]]:
+    """The family's slack as a (column, coefficient) term to subtract, when elastic."""
+    return [(model.elastic[family], -1.0)] if family in model.elastic else []
 
 
-def _slack(model: PlanModel, family: str):
-    return model.elastic.get(family, 0)
+def _terms(terms: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, values) of a one-row list of terms."""
+    if not terms:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    cols, vals = zip(*terms, strict=True)
+    return np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=float)
 
 
 def add_objective(model: PlanModel) -> None:
@@ -211,75 +202,72 @@ def add_objective(model: PlanModel) -> None:
     v_k: present value of cluster option k (discounted lease margin from the AI start,
     less its capex); x0_b, x1_b: miners of block b kept before and beside the AI, with
     coefficients from :meth:`ScenarioInputs.miner_coefficients`; r_bt: miners of block b
-    running in step t beside the AI, worth g_bt (:meth:`ScenarioInputs.dispatch_coefficients`);
-    s_b n_b: salvage of the whole block (a constant); e_f: elastic slack of family f
-    (elastic re-solve only).
+    running in step t beside the AI, worth g_bt (:meth:`ScenarioInputs.dispatch_coefficients`),
+    summed over the steps of its class; s_b n_b: salvage of the whole block (a constant);
+    e_f: elastic slack of family f (elastic re-solve only). The solver sees million USD
+    (``OBJECTIVE_SCALE``).
     """
-    import pulp
-
-    inp = model.inputs
-    expr = pulp.lpSum(inp.ai_value_usd(o) * model.size[i] for i, o in enumerate(inp.options))
+    inp, lp, k = model.inputs, model.lp, OBJECTIVE_SCALE
+    lp.add_cost(model.size, k * np.array([inp.ai_value_usd(o) for o in inp.options], dtype=float))
     for b in inp.miners:
         before, with_ai = inp.miner_coefficients(b)
-        expr += before * model.keep_before[b.key] + with_ai * model.keep_with_ai[b.key]
+        lp.add_cost([model.keep_before[b.key], model.keep_with_ai[b.key]], [k * before, k * with_ai])
         for period, runs in (("after", model.run), ("before", model.run_before)):
             if b.key in runs:
                 cls, first = model.classes[period]
                 coef = np.bincount(cls, weights=inp.dispatch_coefficients(b, period), minlength=first.size)
-                expr += pulp.LpAffineExpression(list(zip(runs[b.key], coef.tolist(), strict=True)))
-    expr += sum(b.salvage_usd * b.count for b in inp.miners if not b.new)
-    for b in inp.miners:
+                lp.add_cost(runs[b.key], k * coef)
         if b.key in model.moved:
-            expr -= inp.move_usd_per_miner * inp.start_discount() * model.moved[b.key]
+            lp.add_cost(model.moved[b.key], -k * inp.move_usd_per_miner * inp.start_discount())
+    lp.offset = k * sum(b.salvage_usd * b.count for b in inp.miners if not b.new)
     if model.expand is not None:
-        expr -= inp.expansion_usd * model.expand
-    if model.elastic:
-        penalty = 1e12
-        expr -= pulp.lpSum(penalty * s for s in model.elastic.values())
-    model.problem += OBJECTIVE_SCALE * expr, "npv_musd"
+        lp.add_cost(model.expand, -k * inp.expansion_usd)
+    for col in model.elastic.values():
+        lp.add_cost(col, -k * ELASTIC_PENALTY_USD)
 
 
 def add_miner_continuity(model: PlanModel) -> None:
-    """x1_b <= x0_b when miners run before the AI: a miner sold cannot come back."""
+    """x1_b - x0_b <= 0 when miners run before the AI: a miner sold cannot come back."""
     inp = model.inputs
     if not (inp.miners_before_ai and inp.miners_with_ai):
         return
     for b in inp.miners:
         name = f"miner_continuity__{safe(b.key)}"
-        model.problem += model.keep_with_ai[b.key] <= model.keep_before[b.key], name
+        model.lp.row(name, [model.keep_with_ai[b.key], model.keep_before[b.key]], [1.0, -1.0], upper=0.0)
         model.meaning[name] = f"{b.key} miners beside the AI were running before it"
 
 
 def add_one_cluster_size(model: PlanModel) -> None:
     """sum_k y_k = 1: exactly one cluster option (option 0 is no cluster)."""
-    import pulp
-
-    model.problem += pulp.lpSum(model.size.values()) == 1, "one_cluster_size"
+    model.lp.row("one_cluster_size", model.size, 1.0, lower=1.0, upper=1.0)
     model.meaning["one_cluster_size"] = "exactly one cluster size is built"
 
 
 def add_ai_power(model: PlanModel) -> None:
-    """A = sum_k P_k PUE_ai y_k: the AI cluster's facility power at max power, MW.
-
-    P_k: IT power of option k (servers + switches + optics). One definition, so the
-    per-step grid constraints carry one term for the AI instead of one per option.
+    """sum_k P_k PUE_k y_k - A_g = 0 and sum_k P_k y_k - I_g = 0 for each group g of
+    options whose AI runs in the same steps: the cluster's facility and IT power at max
+    power, MW (P_k: IT power of option k, servers + switches + optics). One definition, so
+    the per-step grid rows carry one term per group instead of one per option.
     """
-    import pulp
-
-    inp = model.inputs
-    # options grouped by the steps in which their AI runs (one group when the AI is firm)
-    groups: dict[bytes, list[int]] = {}
+    inp, lp = model.inputs, model.lp
+    groups: dict[bytes, list[int]] = {}  # one group when the AI is firm
     for i, o in enumerate(inp.options):
         groups.setdefault(inp.ai_on(o).tobytes(), []).append(i)
-    model.ai_groups = []
-    for g, (pattern, members) in enumerate(sorted(groups.items(), key=lambda kv: kv[1][0])):
-        fac = _var(model.problem, f"ai_facility_mw__{g}", 0, None, "Continuous")
-        it = _var(model.problem, f"ai_it_mw__{g}", 0, None, "Continuous")
-        terms = [(model.size[i], inp.options[i].it_power_w / 1e6 * inp.options[i].pue) for i in members]
-        model.problem += pulp.LpAffineExpression(terms) - fac == 0, f"ai_power__{g}"
-        terms = [(model.size[i], inp.options[i].it_power_w / 1e6) for i in members]
-        model.problem += pulp.LpAffineExpression(terms) - it == 0, f"ai_it_power__{g}"
-        model.ai_groups.append((np.frombuffer(pattern, dtype=bool), fac, it))
+    ordered = sorted(groups.items(), key=lambda kv: kv[1][0])
+    n = len(ordered)
+    fac = lp.columns([f"ai_facility_mw__{g}" for g in range(n)], 0, None)
+    it = lp.columns([f"ai_it_mw__{g}" for g in range(n)], 0, None)
+    it_mw = np.array([o.it_power_w / 1e6 for o in inp.options], dtype=float)
+    pue = np.array([o.pue for o in inp.options], dtype=float)
+    group_of = np.empty(len(inp.options), dtype=np.int64)
+    for g, (_, members) in enumerate(ordered):
+        group_of[members] = g
+    opts = np.arange(len(inp.options))
+    for family, coef, total in (("ai_power", it_mw * pue, fac), ("ai_it_power", it_mw, it)):
+        lp.rows(family, range(n), np.concatenate([group_of, np.arange(n)]),
+                np.concatenate([model.size[opts], total]), np.concatenate([coef, -np.ones(n)]), 0.0, 0.0)
+    model.ai_groups = [(np.frombuffer(pattern, dtype=bool), int(fac[g]), int(it[g]))
+                       for g, (pattern, _) in enumerate(ordered)]
     model.meaning["ai_power__T"] = "facility power of the AI cluster (options whose AI runs in the same steps)"
     model.meaning["ai_it_power__T"] = "IT power of the AI cluster (options whose AI runs in the same steps)"
     model.meaning["ai_facility_mw__T"] = "facility power of the AI cluster at max power, MW"
@@ -287,20 +275,46 @@ def add_ai_power(model: PlanModel) -> None:
 
 
 def add_miner_dispatch(model: PlanModel) -> None:
-    """r_bt <= x1_b: in each step, at most the kept miners run (they curtail freely)."""
-    import pulp
-
+    """r_bt - x1_b <= 0: in each step (class), at most the kept miners run (they curtail freely)."""
     for prefix, period, runs_of, keeps in (("dispatch", "after", model.run, model.keep_with_ai),
                                            ("dispatch_before", "before", model.run_before, model.keep_before)):
         for b in model.inputs.miners:
             runs = runs_of.get(b.key)
-            if not runs:
+            if runs is None or not runs.size:
                 continue
-            keep = keeps[b.key]
-            for c, t in enumerate(model.classes[period][1]):  # one row per class (its first step names it)
-                model.problem += pulp.LpAffineExpression([(runs[c], 1.0), (keep, -1.0)]) <= 0, \
-                    f"{prefix}__{safe(b.key)}__{t}"
+            first = model.classes[period][1]  # one row per class (its first step names it)
+            c = np.arange(first.size)
+            model.lp.rows(f"{prefix}__{safe(b.key)}", first.tolist(), np.concatenate([c, c]),
+                          np.concatenate([runs, np.full(c.size, keeps[b.key])]),
+                          np.concatenate([np.ones(c.size), -np.ones(c.size)]), None, 0.0)
             model.meaning[f"{prefix}__{safe(b.key)}__T"] = f"{b.key} miners running in step T are kept miners"
+
+
+def _ai_entries(model: PlanModel, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Matrix entries (row, column, value) of the AI, the expansion and the slack in the
+    grid rows of ``steps`` (row r is step ``steps[r]``): A_g + d_t I_g for each group on
+    in step t, less the expansion's MW and the slack."""
+    inp = model.inputs
+    delta = inp.profile.delta()[steps]
+    r = np.arange(steps.size)
+    rows, cols, vals = [], [], []
+    for on, fac, it in model.ai_groups:
+        live = on[steps]
+        rows.append(r[live]), cols.append(np.full(int(live.sum()), fac)), vals.append(np.ones(int(live.sum())))
+        warm = live & (delta != 0)
+        rows.append(r[warm]), cols.append(np.full(int(warm.sum()), it)), vals.append(delta[warm])
+    if model.expand is not None:
+        rows.append(r), cols.append(np.full(r.size, model.expand)), vals.append(np.full(r.size, -inp.expansion_mw))
+    for col, coef in _slack(model, "grid_capacity_with_ai"):
+        rows.append(r), cols.append(np.full(r.size, col)), vals.append(np.full(r.size, coef))
+    return _cat(rows, cols, vals)
+
+
+def _cat(rows, cols, vals) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+            np.concatenate(vals).astype(float))
 
 
 def add_grid_capacity(model: PlanModel) -> None:
@@ -311,50 +325,34 @@ def add_grid_capacity(model: PlanModel) -> None:
     Before AI:  sum_b u_bt r0_bt <= C_t, or sum_b max_t u_bt x0_b <= min_t C_t
 
     A, I: the AI cluster's facility and IT power; d_t: PUE added by the temperature in
-    step t; u_bt: facility MW of one miner of block b in step t.
+    step t; u_bt: facility MW of one miner of block b in step t. The steps of a class share
+    their row (its first step names it).
     """
-    import pulp
-
-    inp = model.inputs
+    inp, lp = model.inputs, model.lp
     caps = inp.profile.capacity_mw
-    delta = inp.profile.delta()
-    slack = _slack(model, "grid_capacity_with_ai")
-
-    def ai_terms(t: int) -> list:
-        terms = []
-        for on, fac, it in model.ai_groups:
-            if on[t]:
-                terms.append((fac, 1.0))
-                if delta[t]:
-                    terms.append((it, float(delta[t])))
-        if model.expand is not None:
-            terms.append((model.expand, -inp.expansion_mw))
-        if model.elastic:
-            terms.append((slack, -1.0))
-        return terms
-
     if model.run:
-        for c, t in enumerate(model.classes["after"][1]):  # the steps of a class share their row
-            terms = ai_terms(t) + [(model.run[b.key][c], float(b.facility_mw[t])) for b in inp.miners]
-            model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
+        first = model.classes["after"][1]
+        rows, cols, vals = _ai_entries(model, first)
+        c = np.arange(first.size)
+        parts = [(rows, cols, vals)] + [(c, model.run[b.key], b.facility_mw[first]) for b in inp.miners]
+        lp.rows("grid_capacity_with_ai", first.tolist(), *_cat(*zip(*parts, strict=True)), None, caps[first])
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
     else:
-        _, firsts = _classes([delta, caps, *(g[0] for g in model.ai_groups)], inp.profile.steps)
-        for t in firsts.tolist():  # distinct (d_t, C_t, AI on) only, by their first step
-            model.problem += pulp.LpAffineExpression(ai_terms(t)) <= float(caps[t]), f"grid_capacity_with_ai__{t}"
+        _, first = _classes([inp.profile.delta(), caps, *(g[0] for g in model.ai_groups)], inp.profile.steps)
+        lp.rows("grid_capacity_with_ai", first.tolist(), *_ai_entries(model, first), None, caps[first])
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity once the AI load runs (step T)"
     if inp.miners and inp.miners_before_ai:
         slack = _slack(model, "grid_capacity_before_ai")
         if model.run_before:
-            for c, t in enumerate(model.classes["before"][1]):
-                terms = [(model.run_before[b.key][c], float(b.facility_mw[t])) for b in inp.miners]
-                if model.elastic:
-                    terms.append((slack, -1.0))
-                model.problem += pulp.LpAffineExpression(terms) <= float(caps[t]), f"grid_capacity_before_ai__{t}"
+            first = model.classes["before"][1]
+            c = np.arange(first.size)
+            parts = [(c, model.run_before[b.key], b.facility_mw[first]) for b in inp.miners]
+            parts += [(c, np.full(c.size, col), np.full(c.size, coef)) for col, coef in slack]
+            lp.rows("grid_capacity_before_ai", first.tolist(), *_cat(*zip(*parts, strict=True)), None, caps[first])
             model.meaning["grid_capacity_before_ai__T"] = "grid capacity in step T before the AI load runs"
         else:
-            expr = pulp.lpSum(float(np.max(b.facility_mw)) * model.keep_before[b.key] for b in inp.miners)
-            model.problem += expr <= float(caps.min()) + slack, "grid_capacity_before_ai"
+            cols, vals = _terms([(model.keep_before[b.key], float(np.max(b.facility_mw))) for b in inp.miners] + slack)
+            lp.row("grid_capacity_before_ai", cols, vals, None, float(caps.min()))
             model.meaning["grid_capacity_before_ai"] = "grid capacity before the AI load runs"
 
 
@@ -367,20 +365,17 @@ def add_miner_space(model: PlanModel) -> None:
     P: the site's miner positions; L_k: the positions of the halls cluster option k puts
     racks in (a hall that takes AI racks holds no miners).
     """
-    import pulp
-
-    inp = model.inputs
+    inp, lp = model.inputs, model.lp
     if not inp.miner_space or not inp.miners:
         return
     total = sum(inp.hall_positions.values())
     if inp.miners_before_ai:
-        model.problem += pulp.lpSum(model.keep_before.values()) <= total, "miner_space_before_ai"
+        lp.row("miner_space_before_ai", list(model.keep_before.values()), 1.0, None, total)
         model.meaning["miner_space_before_ai"] = "miner positions before the AI start"
     if inp.miners_with_ai:
-        taken = [(model.size[i], float(inp.positions_taken(o))) for i, o in enumerate(inp.options)
-                 if inp.positions_taken(o)]
-        expr = pulp.lpSum(model.keep_with_ai.values()) + pulp.LpAffineExpression(taken)
-        model.problem += expr <= total, "miner_space_with_ai"
+        taken = np.array([float(inp.positions_taken(o)) for o in inp.options])
+        cols = np.concatenate([np.asarray(list(model.keep_with_ai.values()), dtype=np.int64), model.size])
+        lp.row("miner_space_with_ai", cols, np.concatenate([np.ones(len(model.keep_with_ai)), taken]), None, total)
         model.meaning["miner_space_with_ai"] = "miner positions left by the AI halls"
 
 
@@ -391,18 +386,15 @@ def add_miner_moves(model: PlanModel) -> None:
 
     n_b: miners of block b; N_bk: those of them standing in halls cluster option k takes.
     """
-    import pulp
-
     inp = model.inputs
     for b in inp.miners:
         moved = model.moved.get(b.key)
         if moved is None:
             continue
-        terms = [(model.size[i], float(inp.must_move(b, o))) for i, o in enumerate(inp.options)
-                 if inp.must_move(b, o)]
-        expr = pulp.LpAffineExpression([(model.keep_with_ai[b.key], 1.0), (moved, -1.0), *terms])
+        must = np.array([float(inp.must_move(b, o)) for o in inp.options])
         name = f"miner_moves__{safe(b.key)}"
-        model.problem += expr <= b.count, name
+        model.lp.row(name, np.concatenate([[model.keep_with_ai[b.key], moved], model.size]),
+                     np.concatenate([[1.0, -1.0], must]), None, b.count)
         model.meaning[name] = f"{b.key} miners kept in halls the AI takes are moved"
 
 
@@ -412,45 +404,32 @@ def add_min_gpus(model: PlanModel) -> None:
     R_k: the minimum for option k's server (min_gpus, or the workload's GPUs on that
     server, whichever is larger); options of a server with no minimum count as 1.
     """
-    import pulp
-
     inp = model.inputs
     if not any(o.required_gpus > 0 for o in inp.options):
         return
-    met = pulp.lpSum((min(1.0, o.gpus / o.required_gpus) if o.required_gpus else (1.0 if o.servers else 0.0))
-                     * model.size[i] for i, o in enumerate(inp.options))
-    model.problem += met + _slack(model, "min_gpus") >= 1, "min_gpus"
+    met = np.array([(min(1.0, o.gpus / o.required_gpus) if o.required_gpus else (1.0 if o.servers else 0.0))
+                    for o in inp.options])
+    slack = [(col, 1.0) for col, _ in _slack(model, "min_gpus")]
+    cols, vals = _terms(slack)
+    model.lp.row("min_gpus", np.concatenate([model.size, cols]), np.concatenate([met, vals]), 1.0, None)
     model.meaning["min_gpus"] = "minimum GPUs (or the workload's, or the stated AI IT load)"
 
 
 def add_capex_budget(model: PlanModel) -> None:
     """sum_k capex_k y_k <= budget (existing miners cost nothing to keep)."""
-    import pulp
-
     inp = model.inputs
     if inp.capex_budget_usd is None:
         return
-    capex = pulp.lpSum(o.capex_total_usd * model.size[i] for i, o in enumerate(inp.options))
-    model.problem += capex <= inp.capex_budget_usd + _slack(model, "capex_budget"), "capex_budget"
+    capex = np.array([o.capex_total_usd for o in inp.options], dtype=float)
+    cols, vals = _terms(_slack(model, "capex_budget"))
+    model.lp.row("capex_budget", np.concatenate([model.size, cols]), np.concatenate([capex, vals]), None,
+                 inp.capex_budget_usd)
     model.meaning["capex_budget"] = "capex budget"
 
 
-def _solver(name: str, rows: int = 0):
-    import pulp
-
-    if name == "highs":
-        # HiGHS presolve spends seconds on long dispatch models (35,040 steps) for no gain
-        solver = pulp.HiGHS(msg=False, **({"presolve": "off"} if rows > 5000 else {}))
-        if solver.available():
-            return solver, "highs"
-        name = "cbc"
-    if name == "cbc":
-        return _cbc(), "cbc"
-    raise ValueError(f"unknown solver {name!r} (use 'highs' or 'cbc')")
-
-
 def _cbc():
-    """CBC: the cbcbox binary (``pulp[cbc]``), else one on PATH, else PuLP's bundled one."""
+    """CBC (through PuLP): the cbcbox binary (``pulp[cbc]``), else one on PATH, else PuLP's
+    bundled one."""
     import shutil
     import warnings
 
@@ -471,32 +450,40 @@ def _cbc():
         return pulp.PULP_CBC_CMD(msg=False)
 
 
-_STATUS = {1: Status.OPTIMAL, -1: Status.INFEASIBLE, -2: Status.UNBOUNDED, 0: Status.NOT_SOLVED}
+def run_solver(lp: LinearProgram, solver: str = "highs") -> tuple[Solution, str]:
+    """Solve the arrays with HiGHS (highspy), or with CBC through PuLP: (solution, solver used)."""
+    if solver == "highs":
+        try:
+            import highspy  # noqa: F401
+        except ImportError:  # pragma: no cover - highspy is a dependency
+            solver = "cbc"
+        else:
+            return solve_highs(lp, presolve=lp.num_rows <= PRESOLVE_MAX_ROWS), "highs"
+    if solver == "cbc":
+        return solve_pulp(lp, _cbc()), "cbc"
+    raise ValueError(f"unknown solver {solver!r} (use 'highs' or 'cbc')")
 
 
 def solve(model: PlanModel, solver: str = "highs") -> Result:
     """Solve; on infeasibility re-solve elastically and name the binding families."""
-    import pulp
-
-    impl, used = _solver(solver, rows=len(model.problem.constraints()))
     t0 = time.perf_counter()
-    code = model.problem.solve(impl)
+    sol, used = run_solver(model.lp, solver)
     seconds = time.perf_counter() - t0
-    status = _STATUS.get(code, Status.ERROR)
     inp = model.inputs
-    if status is not Status.OPTIMAL:
-        reasons = explain_infeasible(inp, solver) if status is Status.INFEASIBLE else []
-        return Result(inp, status, used, None, None, {}, {}, [], reasons, model.build_seconds,
+    if sol.status is not Status.OPTIMAL:
+        reasons = explain_infeasible(inp, solver) if sol.status is Status.INFEASIBLE else []
+        return Result(inp, sol.status, used, None, None, {}, {}, [], reasons, model.build_seconds,
                       seconds)
-    chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
-    before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
-    objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
-    expanded = bool(model.expand is not None and (model.expand.value() or 0) > 0.5)
-    running, running_before = _series_values(model, "after"), _series_values(model, "before")
+    x = sol.x
+    chosen = int(np.argmax(x[model.size]))
+    before, with_ai = _values(model.keep_before, x), _values(model.keep_with_ai, x)
+    objective = sol.objective / OBJECTIVE_SCALE
+    expanded = bool(model.expand is not None and x[model.expand] > 0.5)
+    running, running_before = _series_values(model, "after", x), _series_values(model, "before", x)
     with_ai = _trim_idle(inp, with_ai, running)
     moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
              if b.placed and inp.miners_with_ai}
-    return Result(inp, status, used, objective, chosen, before, with_ai,
+    return Result(inp, sol.status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
                   model.build_seconds, seconds, running, running_before, expanded, moved)
 
@@ -518,17 +505,17 @@ def _trim_idle(inp: ScenarioInputs, kept: dict[str, int], running: dict[str, np.
     return out
 
 
-def _values(variables: dict[str, Any]) -> dict[str, int]:
-    return {k: round(v.value() or 0) for k, v in variables.items()}
+def _values(columns: dict[str, int], x: np.ndarray) -> dict[str, int]:
+    return {k: round(float(x[c])) for k, c in columns.items()}
 
 
-def _series_values(model: PlanModel, period: str) -> dict[str, np.ndarray]:
+def _series_values(model: PlanModel, period: str, x: np.ndarray) -> dict[str, np.ndarray]:
     """Miners running in each step, from the solved column of each step's class."""
     runs = model.run if period == "after" else model.run_before
     if not runs:
         return {}
     cls = model.classes[period][0]
-    return {k: np.array([v.value() or 0.0 for v in cols])[cls] for k, cols in runs.items()}
+    return {k: x[cols][cls] for k, cols in runs.items()}
 
 
 def ai_load_mw(inp: ScenarioInputs, option) -> np.ndarray:
@@ -635,19 +622,21 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
 def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     """Re-solve with slack on each family; one actionable sentence per family that binds."""
     model = build_model(inp, elastic=True)
-    impl, _ = _solver(solver, rows=len(model.problem.constraints()))
-    model.problem.solve(impl)
+    sol, _ = run_solver(model.lp, solver)
+    if sol.status is not Status.OPTIMAL:
+        return [f"the solver stopped without an answer on the relaxed problem ({sol.detail})"]
+    x = sol.x
     out = []
-    chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
+    chosen = int(np.argmax(x[model.size]))
     option = inp.options[chosen]
-    running = _series_values(model, "after")
-    load, before = grid_load(inp, chosen, _values(model.keep_before), _values(model.keep_with_ai), running)
+    running = _series_values(model, "after", x)
+    load, before = grid_load(inp, chosen, _values(model.keep_before, x), _values(model.keep_with_ai, x), running)
     over = load - inp.profile.capacity_mw
     worst = int(np.argmax(over))
     with_ai = float(load[worst])
     at = f", at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
-    for family, var in model.elastic.items():
-        amount = var.value() or 0.0
+    for family, col in model.elastic.items():
+        amount = float(x[col])
         if amount <= 1e-6:
             continue
         if family == "grid_capacity_with_ai":

@@ -162,17 +162,23 @@ def test_highs_and_cbc_agree(write_site, catalog):
     assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-9)
 
 
-def test_pulp_names_are_unique(write_site, catalog):
+def test_model_names_are_unique_and_survive_pulp(write_site, catalog):
     loaded = load_site(write_site(AI_SITE))
     model = build_model(prepare(loaded, catalog, "greenfield"))
-    names = [v.name for v in model.problem.variables()]
+    names = model.lp.col_names
     assert len(names) == len(set(names))
     import re
 
-    constraints = [c.name for c in model.problem.constraints()]
+    from planner.lp import to_pulp
+
+    constraints = model.lp.row_names()
     assert len(constraints) == len(set(constraints))
     # every name maps to a meaning (per-step families by their pattern, step T)
     assert {re.sub(r"__\d+$", "__T", n) for n in constraints} <= set(model.meaning)
+    # PuLP (CBC, the LP/MPS export) keeps every name as it is
+    prob, _ = to_pulp(model.lp)
+    assert {v.name for v in prob.variables()} <= set(names)
+    assert {c.name for c in prob.constraints()} == set(constraints)
 
 
 @pytest.mark.parametrize("scenario", ["retrofit", "hybrid"])
@@ -448,7 +454,7 @@ def test_the_reduced_model_has_the_optimum_of_the_per_step_model(catalog, path, 
     a, b = solve(full), solve(reduced)
     assert a.status is Status.OPTIMAL and b.status is Status.OPTIMAL
     assert b.objective_usd == pytest.approx(a.objective_usd, rel=1e-9, abs=1e-3)
-    assert len(reduced.problem.constraints()) <= len(full.problem.constraints())
+    assert reduced.lp.num_rows <= full.lp.num_rows
     load, _ = grid_load(inp, b.option_index, b.miners_before, b.miners_with_ai, b.running)
     assert (load <= inp.profile.capacity_mw + (inp.expansion_mw if b.expanded else 0) + 1e-6).all()
 
@@ -459,9 +465,8 @@ def test_the_reduced_model_has_the_optimum_of_the_per_step_model(catalog, path, 
 def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, interruptible):
     """28,800 real quarter hours, a firm or an interruptible AI block beside miners: the
     reduced model's objective equals the reference's; presolve on and off agree."""
-    import pulp
-
     from planner import optimize
+    from planner.lp import solve_highs
 
     from .conftest import SHARED_DATA
 
@@ -478,9 +483,8 @@ def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, in
     reduced_model = build_model(inp)
     reduced = solve(reduced_model)
     assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9)
-    assert len(reduced_model.problem.constraints()) < 100  # 28,800 steps fall into a few classes
-    for presolve in ("on", "off"):
-        m = build_model(inp)
-        m.problem.solve(pulp.HiGHS(msg=False, presolve=presolve))
-        assert pulp.value(m.problem.objective) / optimize.OBJECTIVE_SCALE == pytest.approx(
-            reference.objective_usd, rel=1e-9)
+    assert reduced_model.lp.num_rows < 100  # 28,800 steps fall into a few classes
+    for model in (reduced_model, build_model(inp, reduce=False)):
+        for presolve in (True, False):
+            sol = solve_highs(model.lp, presolve=presolve)
+            assert sol.objective / optimize.OBJECTIVE_SCALE == pytest.approx(reference.objective_usd, rel=1e-9)

@@ -53,7 +53,8 @@ KILLED_MID_MOVE = textwrap.dedent("""
                 print("moved", flush=True)
                 time.sleep(60)  # killed here: one new file in place, the others old
     export.os.replace = slow
-    writers = {n: (lambda p, n=n: p.write_text("two " + n + "\\n")) for n in ("summary.json", "bom.csv", "dispatch.csv")}
+    writers = {n: (lambda p, n=n: p.write_text("two " + n + "\\n"))
+               for n in ("summary.json", "bom.csv", "dispatch.csv")}
     export.write_outputs(Path(sys.argv[1]), writers, run_id="run-2")
 """)
 

@@ -197,9 +197,9 @@ class SiteForm(VerticalScroll):
         field is mounted again (rebuilding costs most of a second on an 80-field site).
         False when the keys differ and the form must be built anew."""
         fields = list(scalar_fields(doc))
-        if [_field_id(path) for path, _ in fields] != list(self.paths):
+        if [_field_id(p) for p, _ in fields] != list(self.paths):
             return False
-        for (path, value), fid in zip(fields, self.paths, strict=True):
+        for (_path, value), fid in zip(fields, self.paths, strict=True):
             widget = self.fields[fid]
             if isinstance(widget, Select):
                 if widget.value != str(value):
@@ -311,9 +311,9 @@ class SiteForm(VerticalScroll):
     def _edited(self, text: str, field: str | None = None) -> None:
         """Record an edit for undo and post the new text. Keystrokes in one field make one
         step: typing 140 over 130 is undone at once, not a character at a time."""
-        if self.built_text is not None and self.built_text != text:
-            if field is None or field != self.last_field or not self.history:
-                self.history.append(self.built_text)
+        if self.built_text is not None and self.built_text != text \
+                and (field is None or field != self.last_field or not self.history):
+            self.history.append(self.built_text)
         self.last_field = field
         self.built_text = text
         self.post_message(self.Edited(text))
@@ -332,7 +332,8 @@ class SiteForm(VerticalScroll):
     def _refocus(self, fid: str) -> None:
         if self.app.focused is not None and self in self.app.focused.ancestors:
             return
-        widget = self.fields.get(fid) or next(iter(self.query(f"#{fid}")), None) or next(iter(self.fields.values()), None)
+        widget = (self.fields.get(fid) or next(iter(self.query(f"#{fid}")), None)
+                  or next(iter(self.fields.values()), None))
         if widget is not None:
             widget.focus(scroll_visible=False)
 

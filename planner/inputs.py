@@ -377,6 +377,10 @@ def _cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capaci
     return options, warnings, capped_by, min_gpus, workload_gpus
 
 
+# keys of [ai] that price or run the cluster (ScenarioInputs) but do not shape its options
+AI_VALUATION_KEYS = ("lease_usd_per_gpu_hour", "utilization", "interruptible", "power_fraction")
+
+
 def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
     """What the cluster options depend on: the AI block, halls, routes, cabling, grid,
     cooling, costs and the scenario (never the economics), and the catalog."""
@@ -386,6 +390,8 @@ def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
     site = loaded.site
     parts = {k: site.model_dump(mode="json", by_alias=True)[k]
              for k in ("ai", "buildings", "routes", "cabling", "grid", "cooling", "costs", "power_w")}
+    for key in AI_VALUATION_KEYS:  # the value of the AI, not its options
+        parts["ai"].pop(key, None)
     parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
     parts["catalog"] = [id(catalog.entries), catalog.dirs]
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -248,39 +248,56 @@ DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "
                     "grid_import_mw", "grid_capacity_mw"]
 
 
-# Floor plans of live results, laid out once per result (the summary, the BOM and the
-# plots all ask). Keyed by id with a weak reference: an entry leaves with its result, and
-# a new result that reuses a freed id never sees an old plan.
-_LAYOUTS: dict[int, tuple[weakref.ref, Any]] = {}
+# Floor plans of live cluster options, laid out once per option (the summary, the BOM and
+# the plots all ask, and the re-solves of the TUI and the variants of a sweep reuse the
+# options while their halls, routes and cabling stay the same: see inputs.options_key).
+# Keyed by id with a weak reference: an entry leaves with its option, and a new option that
+# reuses a freed id never sees an old plan. The entry holds the plan and, once asked for,
+# its summary per catalog.
+_LAYOUTS: dict[int, tuple[weakref.ref, Any, dict]] = {}
 
 
-def layout_for(result: Result, catalog: Catalog):
-    """The floor plan of the chosen cluster (None without halls or without a cluster)."""
+def _layout_entry(result: Result, catalog: Catalog):
     opt = result.option
     if result.status is not Status.OPTIMAL or not opt or not opt.servers or not result.inputs.halls:
         return None
-    key = id(result)
+    key = id(opt)
     hit = _LAYOUTS.get(key)
-    if hit is None or hit[0]() is not result:
+    if hit is None or hit[0]() is not opt:
         from planner.layout import lay_out
 
         inp = result.inputs
         lay = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes, inp.cabling)
-        _LAYOUTS[key] = (weakref.ref(result), lay)
-        weakref.finalize(result, _LAYOUTS.pop, key, None)
-        return lay
-    return hit[1]
+        hit = _LAYOUTS[key] = (weakref.ref(opt), lay, {})
+        weakref.finalize(opt, _LAYOUTS.pop, key, None)
+    return hit
+
+
+def layout_for(result: Result, catalog: Catalog):
+    """The floor plan of the chosen cluster (None without halls or without a cluster)."""
+    entry = _layout_entry(result, catalog)
+    return None if entry is None else entry[1]
 
 
 def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
-    """Racks by role, rack positions, cable lengths by tier and campus trunks."""
+    """Racks by role, rack positions, cable lengths by tier and campus trunks (worked out
+    once per cluster option and catalog; a copy is returned)."""
+    import copy
+
+    entry = _layout_entry(result, catalog)
+    if entry is None:
+        return None
+    summaries = entry[2]
+    if id(catalog) not in summaries or summaries[id(catalog)][0] is not catalog:
+        summaries[id(catalog)] = (catalog, _layout_summary(result, catalog, entry[1]))
+    return copy.deepcopy(summaries[id(catalog)][1])
+
+
+def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:
     from collections import Counter
 
     from planner.layout import campus_trunks, structured_cabling
 
-    lay = layout_for(result, catalog)
-    if lay is None:
-        return None
     roles = Counter(r["role"] for r in lay.racks)
     fab = result.option.fabric
     return {

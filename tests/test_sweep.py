@@ -236,3 +236,39 @@ def test_a_row_cut_inside_its_last_value_is_not_taken_as_complete(tmp_path, keep
     seen = []
     run_sweep(sweep, out, serial=True, progress=lambda done, total: seen.append(done))
     assert seen == [len(reference) // 2]  # everything already done
+
+
+def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_floor_plan(catalog):
+    """The lease price, utilisation, interruptibility and average draw price the cluster but
+    do not shape its options: a variant changing them reuses the cached options (the same
+    objects) and their floor plans, and its summary equals one worked out from scratch."""
+    from planner.inputs import options_key, prepare
+    from planner.optimize import build_model, solve
+    from planner.report import _LAYOUTS, scenario_summary
+    from planner.site import LoadedSite, load_site
+    from planner.sweep import apply
+
+    from .conftest import SITES
+
+    loaded = load_site(SITES / "sichuan-hydro.toml")
+    variant = {"lease_usd_per_gpu_hour": 3.1}
+    other = LoadedSite(site=apply(loaded.site, variant), path=loaded.path, lines=loaded.lines)
+    assert other.site.ai.lease_usd_per_gpu_hour == 3.1 != loaded.site.ai.lease_usd_per_gpu_hour
+    assert options_key(loaded, "hybrid", catalog) == options_key(other, "hybrid", catalog)
+    changed = LoadedSite(site=loaded.site.model_copy(update={"ai": loaded.site.ai.model_copy(update={"planes": 2})}),
+                         path=loaded.path, lines=loaded.lines)
+    assert options_key(changed, "hybrid", catalog) != options_key(loaded, "hybrid", catalog)
+
+    cache: dict = {}
+    first = solve(build_model(prepare(loaded, catalog, "hybrid", cache=cache)))
+    scenario_summary(first, catalog)
+    second = solve(build_model(prepare(other, catalog, "hybrid", cache=cache)))
+    assert second.inputs.options is first.inputs.options or all(
+        a is b for a, b in zip(second.inputs.options, first.inputs.options, strict=True))
+    assert second.option_index == first.option_index and second.option.servers
+    laid_out = len(_LAYOUTS)
+    cached = scenario_summary(second, catalog)
+    assert len(_LAYOUTS) == laid_out  # the same option's plan, not a new one
+    fresh = scenario_summary(solve(build_model(prepare(other, catalog, "hybrid"))), catalog)
+    assert cached["layout"] == fresh["layout"]
+    assert cached["npv_usd"] == fresh["npv_usd"] != scenario_summary(first, catalog)["npv_usd"]

@@ -165,11 +165,8 @@ def solve_cmd(
         "in the output folder.")] = None,
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
-    import pandas as pd
-
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
-    from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
+    from planner.export import background_writer
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -184,6 +181,22 @@ def solve_cmd(
         if n not in loaded.site.scenarios:
             raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                       loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
+    pool = background_writer()  # draws the figures beside the rest of the run
+    try:
+        if pool is not None:
+            pool.submit(int)  # start it now: it imports the plotting library while this run solves
+        _solve_and_write(loaded, cat, names, solver, out, as_json, quiet, graphml, reference, write_model, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _solve_and_write(loaded, cat, names, solver, out, as_json, quiet, graphml, reference, write_model, pool) -> None:
+    import pandas as pd
+
+    from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
+    from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
+
     models: dict = {}
     results = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference, models=models)
     doc = summary(loaded.site.name, results, cat, solver)
@@ -209,7 +222,7 @@ def solve_cmd(
 
         for name, model in models.items():
             writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
-    write_outputs(target, writers, run_id)
+    write_outputs(target, writers, run_id, pool)
     feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
@@ -233,25 +246,28 @@ GRAPHML_AUTO_LINKS = 50_000
 def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner import plots
+    from planner.export import Job
 
     files = {}
     if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
-        files["plots/capex.png"] = lambda p: plots.capex_breakdown(doc, p, f"{doc['site']}: capex by scenario")
+        files["plots/capex.png"] = Job(plots.capex_breakdown, {"summary": doc,
+                                                               "title": f"{doc['site']}: capex by scenario"})
     for name, result in results.items():
         rows = dispatch[name]  # a DataFrame, one row per step
         if rows.empty:
             continue
-        files[f"plots/power-{name}.png"] = lambda p, rows=rows, name=name: plots.power_over_time(
-            rows, p, f"{doc['site']}: {name}, grid import")
+        files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
+            "rows": rows, "title": f"{doc['site']}: {name}, grid import"})
         if result.inputs.profile.steps > 1 and result.inputs.miners:
-            files[f"plots/price-dispatch-{name}.png"] = lambda p, rows=rows, name=name: plots.price_and_dispatch(
-                rows, p, f"{doc['site']}: {name}, miners against the price")
+            files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
+                "rows": rows, "title": f"{doc['site']}: {name}, miners against the price"})
     return files
 
 
 def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner import plots
+    from planner.export import Job
     from planner.report import layout_for
 
     files = {}
@@ -259,7 +275,7 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
         lay = layout_for(result, cat)
         if lay is not None:
             title = f"{doc['site']}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks)"
-            files[f"plots/floorplan-{name}.png"] = lambda p, lay=lay, title=title: plots.floorplan(lay, p, title)
+            files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title})
     best = doc["recommendation"]["scenario"]
     if best and results[best].option and results[best].option.servers and graphml != "never":
         links = sum(results[best].option.fabric.links.values())

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,8 @@ def check_outputs(folder: Path) -> tuple[dict | None, list[str]]:
     return manifest, problems
 
 
-def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str | None = None) -> Path:
+def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str | None = None,
+                  pool=None) -> Path:
     """Run each writer on its file in a temporary folder beside ``target``, then move the
     files into ``target``.
 
@@ -180,6 +182,9 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_
     files, and says "replacing" while files are being moved into an existing folder, then
     "complete". A run killed in between leaves a set that :func:`check_outputs` (and
     ``planner check-output``) reports as mixed, and the next run replaces it.
+
+    With a ``pool`` (:func:`background_writer`), the :class:`Job` writers run there while
+    the others run here; the files are moved into place only when all are written.
     """
     from planner.errors import InputError, Problem, display_path
 
@@ -197,7 +202,7 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_
         raise InputError([Problem(display_path(target), "", f"cannot write here: {exc.strerror or exc}")]) from None
     try:
         _remove_stale_temps(target)
-        return _write_locked(target, writers, run_id or new_run_id())
+        return _write_locked(target, writers, run_id or new_run_id(), pool)
     finally:
         _unlock(lock)
 
@@ -242,13 +247,68 @@ def _remove_stale_temps(target: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str) -> Path:
+@dataclass(frozen=True)
+class Job:
+    """A writer that may run in another process: ``fn(path=path, **kwargs)``, with a
+    module-level ``fn`` and picklable ``kwargs`` (a figure from its data). Called in
+    process, it is an ordinary writer."""
+
+    fn: Callable[..., None]
+    kwargs: dict
+
+    def __call__(self, path: Path) -> None:
+        self.fn(path=path, **self.kwargs)
+
+
+def _warm() -> None:
+    """A background writer's first act: import what the figures need (while the run that
+    started it reads its inputs and solves)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
+def background_writer():
+    """A process that writes the run's :class:`Job` files (the figures) beside the run's
+    own work, on a machine with more than one core and where processes can be forked
+    cheaply; None otherwise (the jobs then run in process), or when ``PLANNER_SERIAL_OUTPUTS``
+    is set. Start it before the run starts any thread; shut it down when the run ends."""
+    import multiprocessing
+
+    if os.environ.get("PLANNER_SERIAL_OUTPUTS") or (os.cpu_count() or 1) < 2 \
+            or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm)
+    except OSError:  # no process to be had: write in process
+        return None
+
+
+def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str, pool=None) -> Path:
+    from concurrent.futures.process import BrokenProcessPool
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))
     try:
+        pending = []
+        for name, write in writers.items():  # the jobs first, so they run beside the rest
+            if pool is not None and isinstance(write, Job):
+                path = tmp / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pending.append((path, write, pool.submit(write.fn, path=path, **write.kwargs)))
         for name, write in writers.items():
+            if pool is not None and isinstance(write, Job):
+                continue
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
             write(path)
+        for path, write, future in pending:
+            try:
+                future.result()  # a job's error is the run's error, as in process
+            except BrokenProcessPool:  # the background process died (killed, out of memory): write here
+                write(path)
         written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         manifest = {"run_id": run_id, "state": COMPLETE, "files": {n: _digest(tmp / n) for n in written}}
         _write_manifest(tmp / MANIFEST, manifest)

@@ -56,3 +56,22 @@ def test_graph_and_analytic_agree(catalog, combo, servers, oversubscription, pla
                 assert len(spines) == counts.shape.spines_per_pod
                 assert {graph.nodes[n]["pod"] for n in spines} == {data["pod"]}
     assert graph.number_of_nodes() == counts.endpoints + sum(counts.switches.values())
+
+
+def test_graph_and_analytic_agree_on_a_dual_tor_fabric_with_200g_breakout_media():
+    """Two HPN segments (dual-ToR, two planes, 200G down on 4 x 200G twin-port modules,
+    400G up): the graph's media counts equal the analytic ones."""
+    from planner.catalog import load_catalog
+
+    from .conftest import DATA
+
+    cat = load_catalog([DATA / "hpn_catalog"])
+    spec = FabricSpec(servers=256, server="alibaba-hpn-host", leaf_switch="arista-7060x6-64pe", planes=2,
+                      dual_tor=True, uplink_gbps=400, servers_per_su=128, spare_down_ports=8,
+                      spine_oversubscription=15)
+    counts = count_fabric(spec, cat)
+    graph = build_graph(spec, cat, counts)
+    assert counts_from_graph(graph, counts) == counts_from_analytic(counts)
+    # 256 hosts x 16 ports, one 200G module each; four links on each ToR twin-port module
+    assert counts.transceivers["qsfp112-400g-sr4-200g"] == 256 * 16
+    assert counts.transceivers["osfp-800g-2xsr4-4x200g"] == 256 * 16 // 4

@@ -231,15 +231,55 @@ def test_dual_tor_without_planes_keeps_both_tors_in_one_clos():
     assert switches["spine"] == 10 and shape.bundle_leaf_spine == 6
 
 
-def test_the_hpn_design_through_the_cli_stops_at_its_missing_optic(capsys):
-    """The README says so: the counts are the model's, the media need a 200G-a-port optic the
-    catalog does not have, and the command says which instead of pairing a wrong one."""
+# The media of the HPN pod, by hand. The paper gives the ports (two 200G ports per backend
+# NIC, each to a different ToR; 128 active + 8 backup 200G down ports and 60 x 400G up per
+# ToR), says the fibres in a Pod's building are under 100 m "allowing for the use of
+# lower-cost multi-mode optical transceivers" (§10) and evaluates on hosts with BlueField-3
+# 2x200G DPUs (§9); it names no module. A 51.2T ToR runs a 200G port on 2 x 100G lanes.
+# NVIDIA documents the multimode pairing for BlueField-3 at 200G: a 400G SR4 QSFP112 in each
+# NIC port runs 2 of its 4 channels on the split leg of a 1:2 splitter fibre whose MPO-12
+# end sits on one port of a twin-port 2xSR4 in the switch (4 x 200G a module). So:
+#   NIC end: one module per 200G port            = 1,920 hosts x 8 NICs x 2 = 30,720
+#   ToR end: 128 active ports / 4 a module = 32  x 240 ToRs                = 7,680
+#   splitter cables: one per ToR MPO, 7,680 x 2                            = 15,360
+#   fibres: 2 lanes x 2 fibres = 4 a link, x 30,720                        = 122,880
+#   MPO-12/APC at node-leaf: 30,720 (NIC) + 15,360 (ToR)                   = 46,080
+#   the 8 backup ports of each ToR hold no module: 240 x 8 free            = 1,920
+# ToR-Agg (the paper names no module here either): 14,400 links of 400G, two a twin-port
+# module at each end: 240 x 60 / 2 = 7,200 modules at the ToRs and 120 x 120 / 2 = 7,200 at
+# the Aggs; one straight cable and 8 fibres a link; 2 MPO-12 a module.
+HPN_ARGS = ["fabric", "--gpus", "15360", "--server", "alibaba-hpn-host", "--switch", "arista-7060x6-64pe",
+            "--planes", "2", "--dual-tor", "--uplink-gbps", "400", "--segment-servers", "128",
+            "--spare-down-ports", "8", "--spine-oversubscription", "15", "--json"]
+
+
+def test_the_hpn_design_builds_through_the_cli(capsys):
+    """Counts and media of the HPN pod through ``planner fabric``, derived by hand above."""
     from .conftest import DATA
 
-    code = main(["fabric", "--gpus", "15360", "--server", "alibaba-hpn-host", "--catalog",
-                 str(DATA / "hpn_catalog"), "--switch", "arista-7060x6-64pe", "--planes", "2", "--dual-tor",
-                 "--uplink-gbps", "400", "--segment-servers", "128", "--spare-down-ports", "8",
-                 "--spine-oversubscription", "15"])
-    _out, err = capsys.readouterr()
-    assert code == 2
-    assert "no optic in the catalog carries 200G links as 2 x 100G lanes" in err
+    code = main([*HPN_ARGS, "--catalog", str(DATA / "hpn_catalog")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["switches"] == {"leaf": 240, "spine": 120, "core": 0}
+    assert doc["links"] == {"node_leaf": 30_720, "leaf_spine": 14_400, "spine_core": 0}
+    assert doc["ports_free"] == {"leaf": 1_920, "spine": 960, "core": 0}
+    nl, ls = doc["media"]["node_leaf"], doc["media"]["leaf_spine"]
+    # node-leaf: multimode, as the paper says; a 1:2 breakout from each ToR MPO
+    assert nl["optic_class"] == "sr"
+    assert (nl["lower"], nl["upper"]) == ("qsfp112-400g-sr4-200g", "osfp-800g-2xsr4-4x200g")
+    assert nl["cable"] == "mmf-breakout-mpo-12-apc-to-2xmpo-12-apc"
+    assert nl["cables"] == 15_360 and nl["fibers"] == 122_880
+    assert ls["cables"] == 14_400 and ls["fibers"] == 14_400 * 8
+    t = doc["transceivers"]
+    assert t["qsfp112-400g-sr4-200g"] == 30_720
+    assert t["osfp-800g-2xsr4-4x200g"] == 7_680
+    assert t[ls["lower"]] == 7_200 + 7_200 and ls["lower"] == ls["upper"]
+    assert doc["mpo_connectors"] == {"mpo-12-apc": 30_720 + 15_360 + 2 * 14_400}
+    assert doc["fibers"] == 122_880 + 14_400 * 8
+    # power: 5 W (NVIDIA, 200G mode) a NIC module, 15 W a twin-port 2xSR4, the uplink
+    # modules at their catalog figure
+    assert doc["power_figures"]["qsfp112-400g-sr4-200g"]["watts"] == 5.0
+    assert doc["power_figures"]["osfp-800g-2xsr4-4x200g"]["watts"] == 15.0
+    assert doc["power_w"]["optics"] == pytest.approx(
+        30_720 * 5.0 + 7_680 * 15.0 + 14_400 * doc["power_figures"][ls["lower"]]["watts"])

@@ -148,8 +148,9 @@ def main(argv: list[str] | None = None) -> None:
         "## Solves (issue 6)",
         "",
         "Target: the 35,040-step hybrid site sized and dispatched in at most 5 s end to end with HiGHS.",
-        "Load = imports, catalog and site; prepare = prices, fabric options (and floor plans); build = PuLP "
-        "model; solve = solver including PuLP's hand-over. Medians, seconds.",
+        "Load = imports, catalog and site; prepare = prices, fabric options (and floor plans); build = the "
+        "model's arrays (planner/lp.py); solve = the solver (HiGHS reads the arrays through highspy; CBC gets "
+        "the model through PuLP) and reading its answer. Medians, seconds.",
         "",
         "| site | steps | solver | load | prepare | build | solve | total (min - max) | objective, USD |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |",

@@ -74,6 +74,7 @@ class Result:
     running_before: dict[str, Any] = field(default_factory=dict)  # before the AI start
     expanded: bool = False  # the grid expansion is bought
     miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
+    solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
 
     @property
     def option(self):
@@ -473,21 +474,59 @@ def _cbc():
 
 _STATUS = {1: Status.OPTIMAL, -1: Status.INFEASIBLE, -2: Status.UNBOUNDED, 0: Status.NOT_SOLVED}
 
+# a scenario without an answer, by status: what happened and what to try ({words}: the solver's
+# own status, {other}: the other solver)
+NO_ANSWER = {
+    Status.NOT_SOLVED: "the solver stopped ({words}) before it found the best plan or proved there is none, so the "
+                       "plan is not known to be infeasible; try --solver {other}, a shorter price series (or one "
+                       "resampled to hourly steps), or fewer cluster options (ai.min_gpus and ai.max_gpus closer "
+                       "together); figures of very different sizes (a cost of 1e12 beside one of 0.01) can trouble "
+                       "a solver",
+    Status.UNBOUNDED: "the solver found the NPV unbounded ({words}): some revenue grows without a cost or a limit; "
+                      "check the lease price, the BTC price, the power prices and the grid capacity, or try "
+                      "--solver {other}",
+    Status.ERROR: "the solver failed ({words}), so the plan is not known to be infeasible; try --solver {other}",
+}
+
+
+def _run(problem, impl, used: str) -> tuple[Status, str]:
+    """Solve ``problem``: (status, the solver's words). OPTIMAL only for a proven optimum:
+    a solver stopped at a limit with a plan it has not proven best is NOT_SOLVED."""
+    import pulp
+
+    try:
+        code = problem.solve(impl)
+    except pulp.PulpSolverError as exc:  # the solver program failed or gave no solution file
+        return Status.ERROR, f"{used}: {exc}"
+    status = _STATUS.get(code, Status.ERROR)
+    if status is Status.OPTIMAL and problem.sol_status != pulp.LpSolutionOptimal:
+        status = Status.NOT_SOLVED
+    highs = getattr(problem, "solverModel", None)
+    if used == "highs" and hasattr(highs, "getModelStatus"):
+        words = highs.modelStatusToString(highs.getModelStatus())
+    else:  # PuLP's words ("Optimal" alone says nothing of a plan that is not proven best)
+        solution = pulp.LpSolution.get(problem.sol_status, str(problem.sol_status))
+        words = solution if code == 1 else f"{pulp.LpStatus.get(code, code)}, {solution}"
+    return status, f"{used}: {words}"
+
 
 def solve(model: PlanModel, solver: str = "highs") -> Result:
-    """Solve; on infeasibility re-solve elastically and name the binding families."""
+    """Solve; on infeasibility re-solve elastically and name the binding families. A solver
+    that stops without an answer (a limit, numerical trouble, unbounded) gives its status,
+    not "infeasible"."""
     import pulp
 
     impl, used = _solver(solver, rows=len(model.problem.constraints()))
     t0 = time.perf_counter()
-    code = model.problem.solve(impl)
+    status, words = _run(model.problem, impl, used)
     seconds = time.perf_counter() - t0
-    status = _STATUS.get(code, Status.ERROR)
     inp = model.inputs
     if status is not Status.OPTIMAL:
         reasons = explain_infeasible(inp, solver) if status is Status.INFEASIBLE else []
+        if status is Status.INFEASIBLE and not reasons:  # a plan needs no slack: not infeasible after all
+            status, words = Status.NOT_SOLVED, f"{words}, yet with slack on every constraint family a plan needs none"
         return Result(inp, status, used, None, None, {}, {}, [], reasons, model.build_seconds,
-                      seconds)
+                      seconds, solver_status=words)
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     before, with_ai = _values(model.keep_before), _values(model.keep_with_ai)
     objective = pulp.value(model.problem.objective) / OBJECTIVE_SCALE
@@ -498,7 +537,17 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
              if b.placed and inp.miners_with_ai}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded, moved)
+                  model.build_seconds, seconds, running, running_before, expanded, moved, words)
+
+
+def outcome(result: Result) -> str:
+    """One line for a scenario without a plan: what binds when it is infeasible; else the
+    solver's status and what to try."""
+    if result.status is Status.INFEASIBLE:
+        return "infeasible: " + "; ".join(result.infeasibility)
+    text = NO_ANSWER.get(result.status, NO_ANSWER[Status.ERROR])
+    return f"no answer ({result.status}): " + text.format(words=result.solver_status,
+                                                          other="cbc" if result.solver == "highs" else "highs")
 
 
 def moved_miners(inp: ScenarioInputs, block, option, kept: int) -> int:
@@ -633,10 +682,15 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
 
 
 def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
-    """Re-solve with slack on each family; one actionable sentence per family that binds."""
+    """Re-solve with slack on each family; one actionable sentence per family that binds.
+    Empty when the re-solve needs no slack (the model was not infeasible)."""
     model = build_model(inp, elastic=True)
-    impl, _ = _solver(solver, rows=len(model.problem.constraints()))
-    model.problem.solve(impl)
+    impl, used = _solver(solver, rows=len(model.problem.constraints()))
+    status, words = _run(model.problem, impl, used)
+    if status is Status.INFEASIBLE:  # a family without slack binds
+        return ["the problem is infeasible, but no single constraint family explains it"]
+    if status is not Status.OPTIMAL:
+        return [f"the re-solve with slack that names what binds stopped without an answer ({status}; {words})"]
     out = []
     chosen = max(model.size, key=lambda i: model.size[i].value() or 0)
     option = inp.options[chosen]
@@ -664,4 +718,4 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
         elif family == "capex_budget":
             out.append(f"capex budget: {option.capex_total_usd:,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")
-    return out or ["the problem is infeasible, but no single constraint family explains it"]
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from planner.inputs import prepare
-from planner.optimize import Status, build_model, facility_mw, solve
+from planner.optimize import Status, build_model, facility_mw, outcome, solve
 from planner.report import bom_rows, scenario_summary
 from planner.site import load_site
 
@@ -484,3 +484,80 @@ def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, in
         m.problem.solve(pulp.HiGHS(msg=False, presolve=presolve))
         assert pulp.value(m.problem.objective) / optimize.OBJECTIVE_SCALE == pytest.approx(
             reference.objective_usd, rel=1e-9)
+
+
+class _Stops:
+    """A solver that ends with the given PuLP (status, solution status) and no values: a
+    stand-in for a solver stopped by a limit, by numerical trouble, or finding the
+    objective unbounded."""
+
+    def __init__(self, code: int, sol: int):
+        self.code, self.sol = code, sol
+
+    def actualSolve(self, lp):
+        lp.assignStatus(self.code, self.sol)
+        return self.code
+
+
+@pytest.mark.parametrize(("code", "sol", "status", "words"), [
+    (0, 0, Status.NOT_SOLVED, "Not Solved, No Solution Found"),
+    # HiGHS at a time limit with a plan it has not proven best says "optimal, integer feasible"
+    (1, 2, Status.NOT_SOLVED, "Solution Found"),
+    (-2, -2, Status.UNBOUNDED, "Unbounded, Solution is Unbounded"),
+    (-3, 0, Status.ERROR, "Undefined, No Solution Found"),
+])
+def test_a_solver_that_stops_without_an_answer_is_not_called_infeasible(write_site, catalog, monkeypatch,
+                                                                         code, sol, status, words):
+    import planner.optimize
+
+    monkeypatch.setattr(planner.optimize, "_solver", lambda name, rows=0: (_Stops(code, sol), "highs"))
+    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    assert result.status is status
+    assert result.solver_status == f"highs: {words}"
+    assert result.infeasibility == [] and result.option is None
+    message = outcome(result)
+    assert message.startswith(f"no answer ({status}): ") and words in message and "--solver cbc" in message
+    assert "infeasible:" not in message
+    summary = scenario_summary(result, catalog)
+    assert summary["status"] == str(status) and summary["message"] == message
+    assert summary["binding_constraints"] == []
+
+
+def test_a_time_limit_in_highs_is_reported_as_such(write_site, catalog, monkeypatch):
+    """A real HiGHS run with no time at all: it stops at once, without a plan."""
+    import pulp
+
+    import planner.optimize
+
+    monkeypatch.setattr(planner.optimize, "_solver", lambda name, rows=0: (pulp.HiGHS(msg=False, timeLimit=0.0),
+                                                                            "highs"))
+    result = _solve(write_site(AI_SITE), catalog, "greenfield")
+    assert result.status is Status.NOT_SOLVED
+    assert result.solver_status == "highs: Time limit reached"
+    assert "Time limit reached" in outcome(result) and "not known to be infeasible" in outcome(result)
+
+
+def test_a_solver_that_says_infeasible_of_a_feasible_model_is_not_believed(write_site, catalog, monkeypatch):
+    """HiGHS can answer "infeasible or unbounded" (PuLP's infeasible); when the re-solve with
+    slack on every family needs none, the plan is not infeasible, and is not called so."""
+    import planner.optimize
+
+    real = planner.optimize._solver
+    calls = []
+
+    def first_says_infeasible(name, rows=0):
+        calls.append(name)
+        return (_Stops(-1, -1), "highs") if len(calls) == 1 else real(name, rows)
+
+    monkeypatch.setattr(planner.optimize, "_solver", first_says_infeasible)
+    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    assert len(calls) == 2  # the plan, then the re-solve with slack
+    assert result.status is Status.NOT_SOLVED and result.infeasibility == []
+    assert "a plan needs none" in result.solver_status and "infeasible:" not in outcome(result)
+
+
+def test_a_truly_infeasible_plan_says_infeasible_and_names_what_binds(write_site, catalog):
+    text = AI_SITE.replace('step = "server"', 'step = "server"\nmin_gpus = 160')
+    result = _solve(write_site(text), catalog, "greenfield")
+    assert result.status is Status.INFEASIBLE and result.solver_status == "highs: Infeasible"
+    assert outcome(result).startswith("infeasible: grid capacity")

@@ -479,7 +479,8 @@ class PlannerApp(App):
         for n in names:
             sc = doc["scenarios"][n]
             if sc.get("status") != "optimal":
-                body = f"{sc.get('status')}\n" + "\n".join(sc.get("binding_constraints", []))
+                body = f"{sc.get('status')}\n" + "\n".join(sc.get("binding_constraints", []) if sc.get("status") ==
+                                                           "infeasible" else [sc.get("message", "")])
             else:
                 body = (f"NPV {sc['npv_usd'] / 1e6:,.1f} M USD\ncapex {sc['capex_usd'] / 1e6:,.1f} M USD\n"
                         f"{sc['gpus']:,} GPUs, {sc['miners']:,} miners\n{sc['facility_power_mw']:,.1f} MW of "

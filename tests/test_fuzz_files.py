@@ -34,6 +34,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -770,6 +771,23 @@ def test_regression_catalog_overlay(tmp_path, name, command, key):
     (overlay_file,) = [p.name for p in folder.glob("*.toml")]
     assert_answer(code, err, name, names=(overlay_file,))
     assert code == 2 and key in err, err[-1000:]
+    assert re.search(rf"{overlay_file}:\d+: ", err), f"no line named\n{err[-1000:]}"
+
+
+@pytest.mark.parametrize(("edit", "key", "line"), [
+    ("", "uplink_ports", 5),  # not written: the entry's line ([[switch]])
+    ("uplink_ports = 0\n", "uplink_ports", 22),  # appended after the 21 lines of the file
+    ("uplink_ports = 4\n", "uplink_gbps", 5),
+])
+def test_an_access_switch_without_uplinks_is_named_with_its_line(tmp_path, edit, key, line):
+    """The overlay's sn2201 (the out-of-band and miner access switch) of the regression above,
+    its uplinks missing or zero: the message names the file, the field and its line."""
+    text = (_regression("catalog-access-switch-without-uplinks") / "switches.toml").read_text(encoding="utf-8")
+    if key == "uplink_gbps":
+        text = text.replace("uplink_gbps = 100\n", "")
+    (tmp_path / "switches.toml").write_text(text + edit, encoding="utf-8")
+    code, err = run_cli("validate", SICHUAN, "--catalog", tmp_path)
+    assert code == 2 and f"switches.toml:{line}: sn2201.{key}: the access switch" in err, err[-1000:]
 
 
 @pytest.mark.parametrize("where", ["overlay file", "site file", "output folder"])

@@ -345,10 +345,13 @@ def sweep_cmd(
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
     from planner.errors import Problem
     from planner.site import load_site
-    from planner.sweep import finish, load_sweep, run_sweep
+    from planner.sweep import check_axes, finish, load_sweep, run_sweep
 
     sweep = load_sweep(sweep_file)
-    load_site(sweep.base)  # a bad base site is reported before any work starts
+    base = load_site(sweep.base)  # a bad base site, or an axis outside its limits, is reported before any work
+    problems = check_axes(sweep, base.site)
+    if problems:
+        raise InputError(problems)
     if workers < 1:
         raise InputError([Problem("command line", "--workers", "must be at least 1")])
     target = out or Path("out") / sweep_file.stem

@@ -559,6 +559,7 @@ class PlannerApp(App):
         box.mount_all(widgets or [Static("No time series: the site has one price.")])
 
     def action_export(self) -> None:
+        from planner.errors import InputError
         from planner.export import atomic_file, write_csv
         from planner.report import BOM_COLUMNS
 
@@ -569,8 +570,11 @@ class PlannerApp(App):
         try:
             with atomic_file(target) as tmp:
                 write_csv(tmp, BOM_COLUMNS, self.session.bom)
-        except OSError as exc:  # a read-only folder, a full disk: say so, keep the session
+        except OSError as exc:  # a full disk: say so, keep the session
             self.notify(f"BOM not written to {target}: {exc.strerror or exc}", severity="error")
+            return
+        except InputError as exc:  # a read-only folder, a folder named like the file
+            self.notify(f"BOM not written: {exc}", severity="error")
             return
         self.notify(f"BOM written to {target}")
 

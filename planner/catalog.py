@@ -421,6 +421,11 @@ class CatalogEntry:
     kind: str
     item: Any
     file: str
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # field -> line ("": the entry)
+
+    def line(self, name: str = "") -> int | None:
+        """The line of field ``name`` in :attr:`file`; the entry's own line when the field is not written."""
+        return self.lines.get(name, self.lines.get(""))
 
 
 @dataclass
@@ -589,7 +594,9 @@ def _load_file(catalog: Catalog, path: Path, in_folder: dict[tuple[str, str], st
             seen.add((kind, item.key))
             if in_folder is not None:
                 in_folder.setdefault((kind, item.key), shown)
-            catalog.entries[kind][item.key] = CatalogEntry(kind, item, shown)
+            where = {name: line_of(lines, (table, index, name)) for name in row}
+            where[""] = line_of(lines, (table, index))
+            catalog.entries[kind][item.key] = CatalogEntry(kind, item, shown, where)
     return problems
 
 
@@ -616,16 +623,16 @@ def _check_references(catalog: Catalog) -> list[Problem]:
         acc = entry.item.accelerator
         if acc and acc not in catalog.entries["accelerators"]:
             problems.append(Problem(entry.file, f"{key}.accelerator", f"unknown accelerator {acc!r}",
-                                    hint=did_you_mean(acc, catalog.entries["accelerators"])))
+                                    entry.line("accelerator"), did_you_mean(acc, catalog.entries["accelerators"])))
     for key, entry in catalog.entries["power_estimates"].items():
         if catalog.find(key) is None:
             problems.append(Problem(entry.file, f"power_estimate {key}", "names no part in the catalog",
-                                    hint=did_you_mean(key, catalog.part_keys())))
+                                    entry.line("key"), did_you_mean(key, catalog.part_keys())))
     for key, entry in catalog.entries["optics"].items():
         conn = entry.item.connector
         if conn and conn not in catalog.entries["connectors"]:
             problems.append(Problem(entry.file, f"{key}.connector", f"unknown connector {conn!r}",
-                                    hint=did_you_mean(conn, catalog.entries["connectors"])))
+                                    entry.line("connector"), did_you_mean(conn, catalog.entries["connectors"])))
     return problems
 
 

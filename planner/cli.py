@@ -1,6 +1,7 @@
 """The ``planner`` command: it only chains the library's stages.
 
-Exit codes: 0 success, 1 infeasible plan (binding constraints named), 2 bad input
+Exit codes: 0 success, 1 no plan (infeasible, with the binding constraints named, or the
+solver stopped without an answer, with its status), 2 bad input
 (file, dotted key, line and a suggestion). Heavy libraries are imported inside the
 commands that need them, so ``planner --help`` starts fast.
 """
@@ -129,6 +130,8 @@ def _print_binding(doc: dict, console) -> None:
     for name, sc in doc["scenarios"].items():
         for line in sc.get("binding_constraints", []):
             console.print(f"  {name}: binds: {line}")
+        if sc["status"] not in ("optimal", "infeasible"):
+            console.print(f"  {name}: {sc['message']}")
         uplift = sc.get("redispatch_uplift_usd")
         if uplift and sc.get("npv_usd") and abs(uplift) >= 1e-3 * abs(sc["npv_usd"]):
             console.print(f"  {name}: note: the plan runs one dispatch of the price year in every year; "
@@ -234,10 +237,16 @@ def _solve_and_write(loaded, cat, names, solver, out, as_json, quiet, graphml, r
             console.print(f"note: {note}", style="dim")
         console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
     if not feasible:
-        err = _console(stderr=True)
-        for name, sc in doc["scenarios"].items():
-            err.print(f"{name}: infeasible: " + "; ".join(sc.get("binding_constraints", [])))
-        raise Failed(EXIT_INFEASIBLE)
+        _no_plan(doc)
+
+
+def _no_plan(doc: dict) -> None:
+    """No scenario has a plan: say why for each on stderr (what binds, or how the solver
+    stopped) and end with exit code 1."""
+    err = _console(stderr=True)
+    for name, sc in doc["scenarios"].items():
+        err.print(f"{name}: {sc['message']}")
+    raise Failed(EXIT_INFEASIBLE)
 
 
 GRAPHML_AUTO_LINKS = 50_000
@@ -362,7 +371,7 @@ def compare_cmd(
         _print_binding(doc, console)
         console.print(f"Wrote {target}")
     if not any(s["status"] == "optimal" for s in doc["scenarios"].values()):
-        raise Failed(EXIT_INFEASIBLE)
+        _no_plan(doc)
 
 
 @app.command("sweep")
@@ -377,10 +386,13 @@ def sweep_cmd(
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
     from planner.errors import Problem
     from planner.site import load_site
-    from planner.sweep import finish, load_sweep, run_sweep
+    from planner.sweep import check_axes, finish, load_sweep, run_sweep
 
     sweep = load_sweep(sweep_file)
-    load_site(sweep.base)  # a bad base site is reported before any work starts
+    base = load_site(sweep.base)  # a bad base site, or an axis outside its limits, is reported before any work
+    problems = check_axes(sweep, base.site)
+    if problems:
+        raise InputError(problems)
     if workers < 1:
         raise InputError([Problem("command line", "--workers", "must be at least 1")])
     target = out or Path("out") / sweep_file.stem

@@ -80,19 +80,56 @@ def write_json(path: Path, data: Any) -> None:
 
 @contextmanager
 def atomic_file(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target``."""
+    """Yield a temporary path beside ``target``; on success it replaces ``target``. A place
+    that cannot take the file (a folder that is a file or a dangling link, a target that is
+    a folder, a read-only folder, a name too long) is an :class:`InputError` naming it."""
+    from planner.errors import InputError, Problem, display_path
+
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
+    try:
+        _check_folder(target.parent)
+        if target.is_dir():
+            raise InputError([Problem(display_path(target), "", "is a folder", hint="move it, or give another -o")])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise InputError([Problem(display_path(target), "", f"cannot write here: {exc.strerror or exc}")]) from None
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise InputError([Problem(display_path(target), "", f"cannot write: {exc.strerror or exc}")]) from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def make_folder(folder: Path) -> None:
+    """Create an output folder and its parents; one that is a file or a dangling link, or
+    that cannot be made (under a file, read-only, a name too long), is an InputError."""
+    from planner.errors import InputError, Problem, display_path
+
+    try:
+        _check_folder(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError([Problem(display_path(folder), "", f"cannot write here: {exc.strerror or exc}")]) from None
+
+
+def _check_folder(folder: Path) -> None:
+    """An output folder that is a dangling link or not a folder is refused (exit 2)."""
+    from planner.errors import InputError, Problem, display_path
+
+    if folder.is_symlink() and not folder.exists():
+        raise InputError([Problem(display_path(folder), "", "is a dangling symbolic link",
+                                  hint="give the output a folder name")])
+    if folder.exists() and not folder.is_dir():
+        raise InputError([Problem(display_path(folder), "", "exists and is not a folder",
+                                  hint="give the output a folder name")])
 
 
 MANIFEST = ".planner-output.json"  # the output set of the last run in a folder: run id, state, files
@@ -139,10 +176,22 @@ def read_manifest(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     if isinstance(data, list):
-        return {"run_id": None, "state": COMPLETE, "files": {n: {} for n in data if isinstance(n, str)}}
+        data = {"run_id": None, "state": COMPLETE, "files": {n: {} for n in data if isinstance(n, str)}}
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
+    if not all(_written_name(name) for name in data["files"]):  # edited by hand, or not a planner's
+        return None
     return data
+
+
+def _written_name(name: str) -> bool:
+    """A name a run could have written: relative, inside its folder, no NUL, every part
+    within the file system's 255 bytes."""
+    from pathlib import PurePosixPath
+
+    path = PurePosixPath(name)
+    return (bool(name) and "\x00" not in name and not path.is_absolute() and ".." not in path.parts
+            and all(len(part.encode("utf-8", "surrogatepass")) <= 255 for part in path.parts))
 
 
 def check_outputs(folder: Path) -> tuple[dict | None, list[str]]:
@@ -189,13 +238,8 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_
     from planner.errors import InputError, Problem, display_path
 
     target = Path(target)
-    if target.is_symlink() and not target.exists():
-        raise InputError([Problem(display_path(target), "", "is a dangling symbolic link",
-                                  hint="give the output a folder name")])
-    if target.exists() and not target.is_dir():
-        raise InputError([Problem(display_path(target), "", "exists and is not a folder",
-                                  hint="give the output a folder name")])
     try:
+        _check_folder(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         lock = _lock(target)
     except OSError as exc:
@@ -266,7 +310,7 @@ def _warm() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    import matplotlib.pyplot
 
 
 def background_writer():

@@ -534,9 +534,10 @@ def _check_access_switch(catalog: Catalog) -> list[Problem]:
         return [Problem("catalog", ACCESS_SWITCH, "the access switch the planner counts the out-of-band and miner "
                         "networks with is missing", hint="keep it in the catalog, or give it in an overlay")]
     if not entry.item.uplink_ports or not entry.item.uplink_gbps:
-        return [Problem(display_path(Path(entry.file)), f"{ACCESS_SWITCH}.uplink_ports",
+        name = "uplink_ports" if not entry.item.uplink_ports else "uplink_gbps"
+        return [Problem(display_path(Path(entry.file)), f"{ACCESS_SWITCH}.{name}",
                         "the access switch of the out-of-band and miner networks needs uplink_ports and uplink_gbps",
-                        hint="give both (the SN2201 has 4 uplinks of 100 Gb/s)")]
+                        entry.line(name), hint="give both: the SN2201 has 4 uplinks of 100 Gb/s")]
     return []
 
 

@@ -230,8 +230,12 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
     h.run()
     code = h.getModelStatus()
     S = highspy.HighsModelStatus
+    # OPTIMAL only for a proven optimum: a plan found before a limit is NOT_SOLVED; "infeasible
+    # or unbounded" is taken as infeasible (the caller's re-solve with slack checks it)
     status = {S.kOptimal: Status.OPTIMAL, S.kInfeasible: Status.INFEASIBLE, S.kUnbounded: Status.UNBOUNDED,
-              S.kUnboundedOrInfeasible: Status.INFEASIBLE, S.kModelEmpty: Status.OPTIMAL}.get(code, Status.NOT_SOLVED)
+              S.kUnboundedOrInfeasible: Status.INFEASIBLE, S.kModelEmpty: Status.OPTIMAL,
+              S.kSolveError: Status.ERROR, S.kModelError: Status.ERROR, S.kLoadError: Status.ERROR,
+              S.kPresolveError: Status.ERROR, S.kPostsolveError: Status.ERROR}.get(code, Status.NOT_SOLVED)
     detail = h.modelStatusToString(code)
     if status is not Status.OPTIMAL:
         return Solution(status, np.zeros(lp.num_cols), None, detail)
@@ -276,16 +280,24 @@ _PULP_STATUS = {1: Status.OPTIMAL, -1: Status.INFEASIBLE, -2: Status.UNBOUNDED, 
 
 
 def solve_pulp(lp: LinearProgram, solver) -> Solution:
-    """Solve through PuLP with a PuLP solver object (CBC)."""
+    """Solve through PuLP with a PuLP solver object (CBC). OPTIMAL only for a proven
+    optimum: a plan found before a limit is NOT_SOLVED; a solver program that fails is ERROR."""
     import pulp
 
     prob, cols = to_pulp(lp)
-    code = prob.solve(solver)
+    try:
+        code = prob.solve(solver)
+    except pulp.PulpSolverError as exc:  # the solver program failed or wrote no solution
+        return Solution(Status.ERROR, np.zeros(lp.num_cols), None, str(exc))
     status = _PULP_STATUS.get(code, Status.ERROR)
+    solution = pulp.LpSolution.get(prob.sol_status, str(prob.sol_status))
+    if status is Status.OPTIMAL and prob.sol_status != pulp.LpSolutionOptimal:
+        status = Status.NOT_SOLVED
     if status is not Status.OPTIMAL:
-        return Solution(status, np.zeros(lp.num_cols), None, pulp.LpStatus.get(code, str(code)))
+        words = solution if code == 1 else f"{pulp.LpStatus.get(code, code)}, {solution}"
+        return Solution(status, np.zeros(lp.num_cols), None, words)
     x = np.array([v.value() or 0.0 for v in cols], dtype=float)
-    return Solution(status, x, float(pulp.value(prob.objective)), "Optimal")
+    return Solution(status, x, float(pulp.value(prob.objective)), solution)
 
 
 def write_model(lp: LinearProgram, path, kind: str) -> None:

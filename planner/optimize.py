@@ -62,6 +62,7 @@ class Result:
     running_before: dict[str, Any] = field(default_factory=dict)  # before the AI start
     expanded: bool = False  # the grid expansion is bought
     miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
+    solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
 
     @property
     def option(self):
@@ -463,17 +464,36 @@ def run_solver(lp: LinearProgram, solver: str = "highs") -> tuple[Solution, str]
         return solve_pulp(lp, _cbc()), "cbc"
     raise ValueError(f"unknown solver {solver!r} (use 'highs' or 'cbc')")
 
+# a scenario without an answer, by status: what happened and what to try ({words}: the solver's
+# own status, {other}: the other solver)
+NO_ANSWER = {
+    Status.NOT_SOLVED: "the solver stopped ({words}) before it found the best plan or proved there is none, so the "
+                       "plan is not known to be infeasible; try --solver {other}, a shorter price series (or one "
+                       "resampled to hourly steps), or fewer cluster options (ai.min_gpus and ai.max_gpus closer "
+                       "together); figures of very different sizes (a cost of 1e12 beside one of 0.01) can trouble "
+                       "a solver",
+    Status.UNBOUNDED: "the solver found the NPV unbounded ({words}): some revenue grows without a cost or a limit; "
+                      "check the lease price, the BTC price, the power prices and the grid capacity, or try "
+                      "--solver {other}",
+    Status.ERROR: "the solver failed ({words}), so the plan is not known to be infeasible; try --solver {other}",
+}
+
 
 def solve(model: PlanModel, solver: str = "highs") -> Result:
-    """Solve; on infeasibility re-solve elastically and name the binding families."""
+    """Solve; on infeasibility re-solve elastically and name the binding families. A solver
+    that stops without an answer (a limit, numerical trouble, unbounded) gives its status,
+    not "infeasible"."""
     t0 = time.perf_counter()
     sol, used = run_solver(model.lp, solver)
     seconds = time.perf_counter() - t0
     inp = model.inputs
-    if sol.status is not Status.OPTIMAL:
-        reasons = explain_infeasible(inp, solver) if sol.status is Status.INFEASIBLE else []
-        return Result(inp, sol.status, used, None, None, {}, {}, [], reasons, model.build_seconds,
-                      seconds)
+    status, words = sol.status, f"{used}: {sol.detail}"
+    if status is not Status.OPTIMAL:
+        reasons = explain_infeasible(inp, solver) if status is Status.INFEASIBLE else []
+        if status is Status.INFEASIBLE and not reasons:  # a plan needs no slack: not infeasible after all
+            status, words = Status.NOT_SOLVED, f"{words}, yet with slack on every constraint family a plan needs none"
+        return Result(inp, status, used, None, None, {}, {}, [], reasons, model.build_seconds,
+                      seconds, solver_status=words)
     x = sol.x
     chosen = int(np.argmax(x[model.size]))
     before, with_ai = _values(model.keep_before, x), _values(model.keep_with_ai, x)
@@ -483,9 +503,19 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
     with_ai = _trim_idle(inp, with_ai, running)
     moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
              if b.placed and inp.miners_with_ai}
-    return Result(inp, sol.status, used, objective, chosen, before, with_ai,
+    return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded, moved)
+                  model.build_seconds, seconds, running, running_before, expanded, moved, words)
+
+
+def outcome(result: Result) -> str:
+    """One line for a scenario without a plan: what binds when it is infeasible; else the
+    solver's status and what to try."""
+    if result.status is Status.INFEASIBLE:
+        return "infeasible: " + "; ".join(result.infeasibility)
+    text = NO_ANSWER.get(result.status, NO_ANSWER[Status.ERROR])
+    return f"no answer ({result.status}): " + text.format(words=result.solver_status,
+                                                          other="cbc" if result.solver == "highs" else "highs")
 
 
 def moved_miners(inp: ScenarioInputs, block, option, kept: int) -> int:
@@ -620,11 +650,15 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
 
 
 def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
-    """Re-solve with slack on each family; one actionable sentence per family that binds."""
+    """Re-solve with slack on each family; one actionable sentence per family that binds.
+    Empty when the re-solve needs no slack (the model was not infeasible)."""
     model = build_model(inp, elastic=True)
-    sol, _ = run_solver(model.lp, solver)
+    sol, used = run_solver(model.lp, solver)
+    if sol.status is Status.INFEASIBLE:  # a family without slack binds
+        return ["the problem is infeasible, but no single constraint family explains it"]
     if sol.status is not Status.OPTIMAL:
-        return [f"the solver stopped without an answer on the relaxed problem ({sol.detail})"]
+        return [f"the re-solve with slack that names what binds stopped without an answer "
+                f"({sol.status}; {used}: {sol.detail})"]
     x = sol.x
     out = []
     chosen = int(np.argmax(x[model.size]))
@@ -653,4 +687,4 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
         elif family == "capex_budget":
             out.append(f"capex budget: {option.capex_total_usd:,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")
-    return out or ["the problem is infeasible, but no single constraint family explains it"]
+    return out

@@ -16,6 +16,19 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: Path) -> None:
+    """Lay the figure out, write it and close it. A name in a script the font lacks (a
+    Chinese hall or site name, with matplotlib's own DejaVu Sans) is drawn as boxes, without
+    a warning for every character on stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        fig.tight_layout()
+        fig.savefig(path)
+    _pyplot().close(fig)
+
+
 def floorplan(layout, path: Path, title: str = "") -> None:
     """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role."""
     from matplotlib.collections import LineCollection, PolyCollection
@@ -76,9 +89,7 @@ def floorplan(layout, path: Path, title: str = "") -> None:
     handles.append(plt.Line2D([], [], color="#2ca02c", lw=1, label="cable tray"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(title or "Floor plan")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def power_over_time(rows, path: Path, title: str) -> None:
@@ -110,9 +121,7 @@ def power_over_time(rows, path: Path, title: str) -> None:
     _label_axis(ax, labels, "daily mean" if per_day > 1 else "")
     _legend(ax, loc="lower left", fontsize=8, ncol=3)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a density
@@ -142,9 +151,7 @@ def price_and_dispatch(rows, path: Path, title: str) -> None:
     ax.set_ylabel("miner load, MW")
     ax.grid(alpha=0.3)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def capex_breakdown(summary: dict, path: Path, title: str) -> None:
@@ -168,9 +175,7 @@ def capex_breakdown(summary: dict, path: Path, title: str) -> None:
     ax.set_ylabel("capex, million USD")
     _legend(ax, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _per_day(labels: list[str]) -> int:
@@ -206,9 +211,7 @@ def npv_distribution(frame, path: Path, title: str) -> None:
     ax.set_ylabel("variants")
     _legend(ax, fontsize=8)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def tornado(frame, axes: list[str], path: Path, title: str) -> None:
@@ -233,9 +236,7 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
     ax.axvline(centre, color="black", lw=0.8)
     ax.set_xlabel("best plan's mean NPV, million USD (red: axis at its lowest; green: at its highest)")
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def crossover(frame, path: Path, title: str) -> None:
@@ -258,9 +259,7 @@ def crossover(frame, path: Path, title: str) -> None:
     ax.set_ylabel("mean NPV, million USD")
     _legend(ax, fontsize=8)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _legend(ax, **kwargs) -> None:

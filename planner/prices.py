@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.errors import InputError, Problem, did_you_mean, display_path, printable
-from planner.site import LoadedSite
+from planner.site import PRICE_MAX, PRICE_MIN, LoadedSite
 
 HOURS_PER_YEAR = 8760.0
-PRICE_MIN, PRICE_MAX = -10_000.0, 100_000.0  # USD/MWh, as a flat price's range in the site model
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
 MAX_SERIES_BYTES = 200 * 1024 * 1024
 

@@ -10,7 +10,7 @@ import numpy as np
 from planner import __version__
 from planner.catalog import Catalog
 from planner.economics import HOURS_PER_YEAR, irr, npv, payback_years
-from planner.optimize import Result, Status, ai_load_mw, facility_mw
+from planner.optimize import Result, Status, ai_load_mw, facility_mw, outcome
 
 BOM_COLUMNS = [
     "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
@@ -408,6 +408,8 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     }
     if result.status is not Status.OPTIMAL:
         base["binding_constraints"] = result.infeasibility
+        base["solver_status"] = result.solver_status
+        base["message"] = outcome(result)
         return base
     opt = result.option
     figures = {k: inp.power[k].doc() for k in plan_parts(result) if k in inp.power}
@@ -513,7 +515,10 @@ def recommend(scenarios: dict[str, dict], materiality_share: float = 0.01) -> di
     the two are reported as equal, with what differs between them instead of a winner."""
     ok = {n: s for n, s in scenarios.items() if s["status"] == Status.OPTIMAL}
     if not ok:
-        return {"scenario": None, "reason": "no scenario is feasible"}
+        if all(s["status"] == Status.INFEASIBLE for s in scenarios.values()):
+            return {"scenario": None, "reason": "no scenario is feasible"}
+        return {"scenario": None, "reason": "no scenario has a plan: " + ", ".join(
+            f"{n} {s['status']}" for n, s in scenarios.items())}
     best = max(ok, key=lambda n: ok[n]["npv_usd"])
     others = [n for n in ok if n != best]
     reason = f"highest NPV: {ok[best]['npv_usd'] / 1e6:,.1f} M USD"

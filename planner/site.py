@@ -7,10 +7,11 @@ Units live in key names. Relative paths resolve against the site file's folder.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
@@ -18,10 +19,26 @@ from planner.tomlio import read_toml
 from planner.tomlpos import line_of
 
 SCHEMA_VERSION = 1
+MAX_OVERRIDES = 10_000  # keys of [costs] or [power_w]
+PRICE_MIN, PRICE_MAX = -10_000.0, 100_000.0  # USD/MWh: any power price, written in the site or in a series
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _no_control(text: str) -> str:
+    """Names are printed on the terminal and drawn in the plots: a control character (an
+    ESC sequence, a bell, a line break) would act on the terminal or fail to draw."""
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(f"a name may not hold a control character ({bad!r})")
+    return text
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control)]
+# a power price written in the site, USD/MWh: the range a series file's prices are checked against
+Price = Annotated[float, Field(ge=PRICE_MIN, le=PRICE_MAX)]
 
 
 class SiteInfo(Section):
@@ -73,7 +90,7 @@ class FlatPrice(Section):
     """One price at every hour."""
 
     kind: Literal["flat"] = "flat"
-    usd_per_mwh: float = Field(ge=-10_000, le=100_000, description="energy price, USD/MWh (negative allowed)")
+    usd_per_mwh: Price = Field(description="energy price, USD/MWh (negative allowed)")
 
 
 class TouPeriod(Section):
@@ -81,7 +98,7 @@ class TouPeriod(Section):
 
     start_hour: int = Field(ge=0, le=23)
     end_hour: int = Field(ge=1, le=24)
-    usd_per_mwh: float
+    usd_per_mwh: Price
 
     @model_validator(mode="after")
     def _order(self) -> TouPeriod:
@@ -94,16 +111,16 @@ class TouPrice(Section):
     """Time of use: a default price and daily periods that override it."""
 
     kind: Literal["tou"]
-    default_usd_per_mwh: float
+    default_usd_per_mwh: Price
     periods: list[TouPeriod] = Field(min_length=1)
 
 
 class Season(Section):
     """Months at one price (and, where the grid is scarcer, a lower capacity)."""
 
-    name: str = ""
+    name: Annotated[str, Field(max_length=200), AfterValidator(_no_control)] = ""
     months: list[int] = Field(min_length=1, description="1 = January")
-    usd_per_mwh: float
+    usd_per_mwh: Price
     capacity_mw: float | None = Field(None, gt=0, le=100_000, description="grid capacity in these months, MW")
 
     @model_validator(mode="after")
@@ -285,8 +302,9 @@ class Economics(Section):
     discount_rate: float = Field(ge=0, le=1, description="yearly discount rate")
     horizon_years: int = Field(ge=1, le=40, description="years of cash flow")
     btc_price_usd: float = Field(gt=0, le=1e8, description="bitcoin price, USD")
-    network_hashrate_ehs: float | None = Field(None, gt=0, le=1e6, description="network hashrate, EH/s")
-    difficulty: float | None = Field(None, gt=0, description="network difficulty")
+    # the protocol's least difficulty is 1 (about 7 MH/s); far below it the hashprice overflows the model
+    network_hashrate_ehs: float | None = Field(None, ge=1e-11, le=1e6, description="network hashrate, EH/s")
+    difficulty: float | None = Field(None, ge=1, le=1e18, description="network difficulty")
     block_subsidy_btc: float = Field(3.125, ge=0, le=50, description="block subsidy, BTC")
     fees_btc_per_block: float = Field(0.0, ge=0, le=100, description="transaction fees per block, BTC")
     pool_fee: float = Field(0.0, ge=0, lt=1, description="share of revenue kept by the pool")
@@ -341,7 +359,7 @@ def _polygon_problem(points: list[Point]) -> str | None:
 class MeetMeRoom(Section):
     """Where spines, cores and patch panels sit (inside the building's polygon)."""
 
-    name: str = "MMR"
+    name: Name = "MMR"
     polygon: list[Point] = Field(description="corners in metres")
 
     @field_validator("polygon")
@@ -365,7 +383,7 @@ class Conversion(Section):
 class Building(Section):
     """A hall: its outline, obstacles, cooling and rack geometry."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     polygon: list[Point] = Field(default_factory=list, description="corners in metres, in order")
     area_m2: float | None = Field(None, gt=0, le=1e7, description="floor area when no polygon is known: "
                                   "the hall is taken as a square of this area")
@@ -472,7 +490,7 @@ class Site(Section):
     """A site file."""
 
     schema_: int = Field(SCHEMA_VERSION, alias="schema", description="site file schema version")
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     site: SiteInfo = Field(default_factory=SiteInfo)
     grid: Grid
     power_price: PowerPrice
@@ -480,15 +498,18 @@ class Site(Section):
     fleet: Fleet = Field(default_factory=Fleet)
     ai: AI
     economics: Economics
-    scenarios: dict[str, Scenario] = Field(min_length=1)
+    scenarios: dict[Name, Scenario] = Field(min_length=1)
     buildings: list[Building] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
     cabling: Cabling = Field(default_factory=Cabling)
+    # at most MAX_OVERRIDES keys each: far more parts than any catalog holds (each unknown key is
+    # looked up for a "did you mean": 200,000 of them took minutes)
     costs: dict[str, Annotated[float, Field(ge=0, le=1e12)]] = Field(
-        default_factory=dict, description="unit cost overrides by part key, USD"
+        default_factory=dict, max_length=MAX_OVERRIDES, description="unit cost overrides by part key, USD"
     )
     power_w: dict[str, Annotated[float, Field(gt=0, le=2_000_000)]] = Field(
-        default_factory=dict, description="power overrides by part key, W per unit (copper cables: per end); "
+        default_factory=dict, max_length=MAX_OVERRIDES,
+        description="power overrides by part key, W per unit (copper cables: per end); "
         "they replace the catalog's figure or estimate")
     catalog: list[str] = Field(default_factory=list, description="overlay catalog folders")
 
@@ -570,8 +591,9 @@ def site_problems(exc: ValidationError, shown: str, lines: dict,
     problems = []
     for err in exc.errors():
         # drop the tag pydantic inserts for a discriminated union (power_price.series.unit)
+        # and the mark of a table's key that is itself wrong (scenarios.<name>.[key])
         loc = tuple(p for i, p in enumerate(err["loc"])
-                    if not (i > 0 and err["loc"][i - 1] == "power_price" and p in PRICE_KINDS))
+                    if not (i > 0 and err["loc"][i - 1] == "power_price" and p in PRICE_KINDS) and p != "[key]")
         hint = None
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -646,7 +668,26 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
             if catalog.find(key) is None:
                 problems.append(Problem(shown, f"{table}.{key}", "unknown part", loaded.line(table, key),
                                         did_you_mean(key, catalog.part_keys())))
+    problems += _power_floors(loaded, catalog)
     return problems + check_miner_places(loaded)
+
+
+def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
+    """A site's power figure is held to the floor the catalog holds its part to (a server
+    draws at least a watt): far below it the cluster sizes to try run to trillions."""
+    from planner.catalog import KINDS, MINIMA, POWER_FIELDS
+
+    problems = []
+    for key, watts in loaded.site.power_w.items():
+        entry = catalog.find(key)
+        table = KINDS[entry.kind].table if entry else None
+        floors = [MINIMA[(table, name)] for name in POWER_FIELDS.get(entry.kind if entry else "", ())
+                  if (table, name) in MINIMA]
+        if floors and watts < floors[0][0]:
+            low, why = floors[0]
+            problems.append(Problem(display_path(loaded.path), f"power_w.{key}", f"{watts:g} W is below {low:g}: {why}",
+                                    loaded.line("power_w", key)))
+    return problems
 
 
 def check_miner_places(loaded: LoadedSite) -> list[Problem]:

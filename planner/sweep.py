@@ -15,7 +15,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -131,6 +131,7 @@ class Sweep:
     path: Path
     spec: SweepFile
     base: Path
+    lines: dict = field(default_factory=dict, compare=False)  # key path -> line in the sweep file
 
     def variants(self) -> list[dict]:
         """Deterministic list of {"variant": id, axis: value, ...}."""
@@ -151,10 +152,37 @@ def load_sweep(path: Path | str) -> Sweep:
     from planner.site import read_model
 
     path = Path(path)
-    spec, _ = read_model(path, SweepFile, kind="sweep")
+    spec, lines = read_model(path, SweepFile, kind="sweep")
     base = Path(spec.base)
     base = base if base.is_absolute() else path.parent / base
-    return Sweep(path, spec, base)
+    return Sweep(path, spec, base, lines)
+
+
+def check_axes(sweep: Sweep, site) -> list[Problem]:
+    """Each axis's smallest and largest value (and any that is not finite, such as a
+    lognormal draw that overflowed) set on the base site: a value outside the site's limits
+    is named before any variant is solved."""
+    from pydantic import ValidationError
+
+    from planner.tomlpos import line_of
+
+    variants = sweep.variants()
+    problems = []
+    for i, axis in enumerate(sweep.spec.axes):
+        values = np.array([v[axis.name] for v in variants], dtype=float)
+        finite = values[np.isfinite(values)]
+        picks = [float(v) for v in values[~np.isfinite(values)][:1]]
+        picks += sorted({float(finite.min()), float(finite.max())}) if finite.size else []
+        for value in picks:
+            try:
+                apply(site, {axis.name: value})
+            except ValidationError as exc:
+                variant = int(np.argmax((values == value) | (np.isnan(values) & np.isnan(value))))
+                problems.append(Problem(display_path(sweep.path), f"axes[{i}]",
+                                        f"{axis.name} = {value:g} (variant {variant}) is outside the base site's "
+                                        f"limits: {exc.errors()[0]['msg']}", line_of(sweep.lines, ("axes", i))))
+                break
+    return problems
 
 
 def apply(site, variant: dict):
@@ -214,10 +242,11 @@ def done_variants(csv_path: Path, rows_per_variant: int, columns: list[str]) -> 
     """Variants complete in results.csv. A run killed while writing can leave a partial
     last line or a variant with only some of its rows: those are dropped (the file is
     rewritten atomically without them) and solved again."""
+    if csv_path.is_symlink() or (csv_path.exists() and not csv_path.is_file()):  # a folder, /dev/null, a FIFO
+        raise InputError([Problem(display_path(csv_path), "", "results.csv is not a regular file",
+                                  hint="remove it, or give another -o")])
     if not csv_path.exists() or csv_path.stat().st_size == 0:
         return set()
-    if not csv_path.is_file():
-        raise InputError([Problem(display_path(csv_path), "", "results.csv is not a regular file")])
     import io
 
     raw = csv_path.read_bytes().decode("utf-8", errors="replace")
@@ -278,7 +307,9 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     appended when it completes, so a chunk lost with a worker is recomputed elsewhere and
     written once. ``client`` may be an existing dask.distributed Client.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from planner.export import make_folder
+
+    make_folder(out_dir)
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]

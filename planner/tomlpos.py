@@ -8,6 +8,7 @@ indices) to the line that defines it; :func:`line_of` finds the nearest defined 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Sequence
 
 _BARE = r"[A-Za-z0-9_-]+"
@@ -23,7 +24,12 @@ def _split(dotted: str) -> list[str]:
     parts = []
     for m in _PART.finditer(dotted):
         token = m.group(0)
-        if token[0] in "\"'":
+        if token[0] == '"' and "\\" in token:  # escapes ("a\u0007b"): the key as TOML reads it
+            try:
+                token = next(iter(tomllib.loads(f"{token} = 0")))
+            except tomllib.TOMLDecodeError:
+                token = token[1:-1]
+        elif token[0] in "\"'":
             token = token[1:-1]
         parts.append(token)
     return parts

@@ -161,3 +161,18 @@ def test_every_limit_names_a_field_of_some_kind_and_the_bundled_catalog_is_withi
     assert set(LIMITS) <= fields and {name for _, name in MINIMA} <= fields
     assert {table for table, _ in MINIMA} <= set(TABLES)
     assert sum(len(v) for v in catalog.entries.values()) > 100  # it loaded, every figure checked
+
+
+def test_a_reference_to_an_unknown_part_names_its_line(tmp_path):
+    """The bundled servers file in an overlay, the DGX H100's accelerator misspelt: the
+    message names the file, the field, its line and the closest key."""
+    text = (default_catalog_dir() / "servers.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    line = lines.index('key = "dgx-h100"') + 1 + next(
+        i for i, row in enumerate(lines[lines.index('key = "dgx-h100"'):]) if row.startswith("accelerator ="))
+    (tmp_path / "servers.toml").write_text(text.replace('accelerator = "h100-sxm5"', 'accelerator = "h100-sxm"', 1),
+                                           encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_catalog([tmp_path])
+    assert f"servers.toml:{line}: dgx-h100.accelerator: unknown accelerator 'h100-sxm'" in str(info.value)
+    assert "did you mean 'h100-sxm5'?" in str(info.value)

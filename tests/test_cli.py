@@ -178,6 +178,31 @@ def test_infeasible_exits_1_and_names_the_constraint(capsys, tmp_path, write_sit
     assert "grid capacity" in err or "min GPUs" in err
 
 
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_a_solver_stopped_by_its_time_limit_exits_1_naming_the_limit_not_infeasible(capsys, tmp_path, monkeypatch,
+                                                                                      command):
+    """HiGHS given no time stops without a plan: exit 1 as for an infeasible plan, but the
+    message names the solver's status and what to try, and nothing is called infeasible."""
+    import planner.optimize
+    from planner.lp import solve_highs
+
+    monkeypatch.setattr(planner.optimize, "run_solver",
+                        lambda lp, solver="highs": (solve_highs(lp, time_limit=0.0), "highs"))
+    code, out, err = run(capsys, command, str(SITES / "sichuan-hydro.toml"), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert "Traceback" not in err and "internal error" not in err
+    for name in ("retrofit", "hybrid"):
+        assert f"{name}: no answer (not_solved): the solver stopped (highs: Time limit reached)" in err, err
+    assert "not known to be infeasible" in err and "try --solver cbc" in err
+    assert "infeasible:" not in err + out and "no scenario is feasible" not in out
+    assert "no scenario has a plan: retrofit not_solved, hybrid not_solved" in out
+    if command == "solve":
+        doc = json.loads((tmp_path / "o" / "summary.json").read_text())
+        for sc in doc["scenarios"].values():
+            assert sc["status"] == "not_solved" and sc["solver_status"] == "highs: Time limit reached"
+            assert sc["binding_constraints"] == [] and "Time limit reached" in sc["message"]
+
+
 def test_failed_run_leaves_previous_output_intact(capsys, tmp_path, write_site):
     out_dir = tmp_path / "o"
     code, _, _ = run(capsys, "solve", str(SITES / "greenfield-campus.toml"), "-o", str(out_dir))

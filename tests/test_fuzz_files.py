@@ -34,6 +34,8 @@ import json
 import math
 import os
 import random
+import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -73,6 +75,10 @@ class Hang(AssertionError):
     """A run still going after its time bound."""
 
 
+class OutOfMemory(AssertionError):
+    """A run that failed for want of memory under its limit."""
+
+
 EXITS: collections.Counter = collections.Counter()  # (command, exit code) over this module's in-process runs
 
 
@@ -84,9 +90,51 @@ def _tally():
         Path(os.environ["FUZZ_REPORT"]).write_text(json.dumps(sorted([*k, n] for k, n in EXITS.items())) + "\n")
 
 
+# Memory: every planner run these fuzzers make is bounded in address space (RLIMIT_AS), so a
+# blow-up ends the run with a failure instead of swapping the machine (issue 16 saw 7.5 GB).
+# A normal solve of the example sites maps at most 1.8 GB (VmPeak, texas-hybrid; most of it is
+# thread arenas and stacks reserved by HiGHS and BLAS, not used: 230 MB resident) and succeeds
+# with as little as 780 MB (the smallest RLIMIT_AS found by bisection; sichuan-hydro 510 MB).
+# 2 GiB is 2.6 times that. A child process gets 2 GiB in all; a run in this process may map
+# 2 GiB more than the test process already does.
+MEMORY_LIMIT = 2 * 1024**3
+# what a run that met the limit prints: Python's MemoryError, a shared library that could not
+# be mapped, a C library's ENOMEM, C++'s bad_alloc
+OUT_OF_MEMORY = ("MemoryError", "failed to map segment", "Cannot allocate memory", "bad_alloc", "out of memory")
+
+
+def _address_space() -> int:
+    """Bytes of address space this process maps now (VmSize)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmSize in /proc/self/status")
+
+
+@contextlib.contextmanager
+def _memory_bound(extra: int = MEMORY_LIMIT):
+    """While the block runs, this process may map at most ``extra`` bytes more than now (the
+    soft RLIMIT_AS, put back after)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + extra
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _check_memory(err: str, what) -> None:
+    if any(marker in err for marker in OUT_OF_MEMORY):
+        raise OutOfMemory(f"{str(what)[:300]}: out of memory under the limit of {MEMORY_LIMIT / 2**30:g} GiB\n"
+                          f"{err[-2000:]}")
+
+
 def run_cli(*args, limit: float = 60.0) -> tuple[int, str]:
     """``planner ARGS`` in this process: (exit code, stderr). Stdout is discarded. A run
-    still going after ``limit`` seconds is stopped and reported as a Hang."""
+    still going after ``limit`` seconds is stopped and reported as a Hang; one that runs out
+    of the memory it may add (MEMORY_LIMIT) as OutOfMemory."""
 
     def expired(signum, frame):
         raise _Expired
@@ -96,7 +144,7 @@ def run_cli(*args, limit: float = 60.0) -> tuple[int, str]:
     err = io.StringIO()
     hung = False
     try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        with _memory_bound(), contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             code = main([str(a) for a in args])
     except _Expired:
         hung = True
@@ -106,7 +154,41 @@ def run_cli(*args, limit: float = 60.0) -> tuple[int, str]:
     EXITS[str(args[0]), "hang" if hung else code] += 1
     if hung:
         raise Hang(f"planner {' '.join(map(str, args))[:300]} still running after {limit:g} s")
+    _check_memory(err.getvalue(), f"planner {' '.join(map(str, args))}")
     return code, err.getvalue()
+
+
+def _limit_memory() -> None:  # runs in the child between fork and exec
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def planner_process(*args, hook: Path | None = None) -> subprocess.Popen:
+    """``planner ARGS`` in a child process limited to MEMORY_LIMIT bytes of address space
+    (``hook``: a script run instead of the planner's entry point, which patches the planner
+    and calls it). Stdout is discarded, stderr piped as text; :func:`finish` waits for it."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, str(hook)] if hook else [sys.executable, "-m", "planner.cli"]
+    return subprocess.Popen([*command, *map(str, args)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_limit_memory)
+
+
+def finish(proc: subprocess.Popen, what, limit: float = 120.0, sent: int | None = None) -> tuple[int, str]:
+    """Wait for a child of :func:`planner_process`: (exit code, stderr). One still running
+    after ``limit`` seconds is killed and reported as a Hang; one that ran out of memory as
+    OutOfMemory; one ended by a signal other than ``sent`` (the one the test sent it) as a
+    failure (the kernel's out-of-memory killer sends SIGKILL; a C++ allocation failure
+    aborts)."""
+    try:
+        _, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise Hang(f"{str(what)[:300]}: still running after {limit:g} s") from None
+    _check_memory(err, what)
+    if proc.returncode < 0 and -proc.returncode != sent:
+        raise AssertionError(f"{str(what)[:300]}: killed by {signal.Signals(-proc.returncode).name} "
+                             f"(out of memory?)\n{err[-2000:]}")
+    return proc.returncode, err
 
 
 def assert_answer(code: int, err: str, what, names: tuple[str, ...] = ()) -> None:
@@ -117,6 +199,56 @@ def assert_answer(code: int, err: str, what, names: tuple[str, ...] = ()) -> Non
         assert "error: " in err, f"{what}: exit 2 without a message\n{err[-1000:]}"
         if names:
             assert any(n in err for n in names), f"{what}: the message names none of {names}\n{err[-1000:]}"
+
+
+# ------------------------------------------------------------------ 0. the limits themselves
+
+# a planner whose validation first takes MEMORY_LIMIT + 1 GiB (numpy maps it lazily: without a
+# limit this costs nothing and the run ends with exit 0)
+HUNGRY = f"""import sys
+import numpy as np
+import planner.inputs
+from planner.cli import main
+real = planner.inputs.prepare
+def prepare(*args, **kw):
+    np.zeros({MEMORY_LIMIT + 2**30}, np.uint8)
+    return real(*args, **kw)
+planner.inputs.prepare = prepare
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_run_that_outgrows_its_memory_in_this_process_fails_as_out_of_memory(monkeypatch):
+    import numpy as np
+
+    import planner.inputs
+
+    real = planner.inputs.prepare
+
+    def prepare(*args, **kw):
+        np.zeros(MEMORY_LIMIT + 2**30, np.uint8)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(planner.inputs, "prepare", prepare)
+    with pytest.raises(OutOfMemory, match="out of memory under the limit of 2 GiB"):
+        run_cli("validate", SICHUAN)
+
+
+def test_a_child_that_outgrows_its_memory_fails_as_out_of_memory(tmp_path):
+    (tmp_path / "hungry.py").write_text(HUNGRY, encoding="utf-8")
+    proc = planner_process("validate", SICHUAN, hook=tmp_path / "hungry.py")
+    with pytest.raises(OutOfMemory, match="MemoryError"):
+        finish(proc, "validate, hungry")
+
+
+def test_a_child_ended_by_a_signal_it_was_not_sent_fails(tmp_path):
+    """As the kernel's out-of-memory killer ends a process (a C++ allocation failure aborts)."""
+    (tmp_path / "killed.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="killed by SIGKILL"):
+        finish(planner_process("validate", SICHUAN, hook=tmp_path / "killed.py"), "validate, killed")
+    code, _ = finish(planner_process("validate", SICHUAN, hook=tmp_path / "killed.py"), "validate, killed",
+                     sent=signal.SIGKILL)
+    assert code == -signal.SIGKILL
 
 
 # ------------------------------------------------------------------ 1. catalog overlays
@@ -508,12 +640,6 @@ def leftovers(parent: Path, name: str = "out") -> list[str]:
     return sorted(p.name for p in parent.glob(f".{name}*"))
 
 
-def planner_process(*args, **kw) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    return subprocess.Popen([sys.executable, "-m", "planner.cli", *map(str, args)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
-
-
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     """Two variants of the Sichuan site (A: 18,000 miners, B: 17,000) whose summary, BOM and
@@ -530,9 +656,9 @@ def two_runs(tmp_path_factory):
     child = planner_process("solve", sites["B"], "-q", "-o", folder / "ref-b")
     code, err = run_cli("solve", sites["A"], "-q", "-o", folder / "ref-a")
     assert code == 0, err
-    _, child_err = child.communicate(timeout=120)
+    child_code, child_err = finish(child, "solve B")
     seconds = time.perf_counter() - start
-    assert child.returncode == 0, child_err
+    assert child_code == 0, child_err
     refs = {"A": _fingerprint(folder / "ref-a"), "B": _fingerprint(folder / "ref-b")}
     assert output_state(folder / "ref-a", refs) == "A" and output_state(folder / "ref-b", refs) == "B"
     assert refs["A"].keys() == refs["B"].keys()
@@ -546,8 +672,7 @@ def test_two_solves_into_one_folder_at_once_leave_one_complete_set(two_runs, tmp
     procs = {label: planner_process("solve", two_runs["sites"][label], "-q", "-o", out) for label in ("A", "B")}
     codes, errs = {}, {}
     for label, proc in procs.items():
-        _, errs[label] = proc.communicate(timeout=120)
-        codes[label] = proc.returncode
+        codes[label], errs[label] = finish(proc, f"solve {label}")
     for label in procs:
         assert codes[label] in (0, 2) and "Traceback" not in errs[label], (label, codes[label], errs[label][-2000:])
         if codes[label] == 2:
@@ -600,9 +725,9 @@ def test_kill_9_during_a_solve_leaves_no_set_or_one_complete_set(two_runs, tmp_p
             time.sleep(point * two_runs["seconds"])
             reached = proc.poll() is None
         proc.kill()
-        _, err = proc.communicate(timeout=60)
-        seen.append((point, "killed" if reached else f"ended first with {proc.returncode}"))
-        assert reached or proc.returncode == 0, (seed, point, proc.returncode, err[-2000:])
+        code, err = finish(proc, (seed, point), limit=60, sent=signal.SIGKILL)
+        seen.append((point, "killed" if reached else f"ended first with {code}"))
+        assert reached or code == 0, (seed, point, code, err[-2000:])
         assert "Traceback" not in err, (seed, point, err[-2000:])
         state = output_state(out, two_runs["refs"])
         assert state in ("A", "B"), (seed, point, state)
@@ -646,6 +771,23 @@ def test_regression_catalog_overlay(tmp_path, name, command, key):
     (overlay_file,) = [p.name for p in folder.glob("*.toml")]
     assert_answer(code, err, name, names=(overlay_file,))
     assert code == 2 and key in err, err[-1000:]
+    assert re.search(rf"{overlay_file}:\d+: ", err), f"no line named\n{err[-1000:]}"
+
+
+@pytest.mark.parametrize(("edit", "key", "line"), [
+    ("", "uplink_ports", 5),  # not written: the entry's line ([[switch]])
+    ("uplink_ports = 0\n", "uplink_ports", 22),  # appended after the 21 lines of the file
+    ("uplink_ports = 4\n", "uplink_gbps", 5),
+])
+def test_an_access_switch_without_uplinks_is_named_with_its_line(tmp_path, edit, key, line):
+    """The overlay's sn2201 (the out-of-band and miner access switch) of the regression above,
+    its uplinks missing or zero: the message names the file, the field and its line."""
+    text = (_regression("catalog-access-switch-without-uplinks") / "switches.toml").read_text(encoding="utf-8")
+    if key == "uplink_gbps":
+        text = text.replace("uplink_gbps = 100\n", "")
+    (tmp_path / "switches.toml").write_text(text + edit, encoding="utf-8")
+    code, err = run_cli("validate", SICHUAN, "--catalog", tmp_path)
+    assert code == 2 and f"switches.toml:{line}: sn2201.{key}: the access switch" in err, err[-1000:]
 
 
 @pytest.mark.parametrize("where", ["overlay file", "site file", "output folder"])
@@ -698,17 +840,15 @@ def test_kill_9_between_two_moves_leaves_a_set_marked_mixed_that_the_next_run_me
     complete set."""
     out = tmp_path / "out"
     shutil.copytree(two_runs["folder"] / "ref-a", out)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     hook = _regression("kill-9-mid-move") / "kill_mid_move.py"  # SIGKILL after the first file moved
-    proc = subprocess.run([sys.executable, str(hook), "solve", str(two_runs["sites"]["B"]), "-q", "-o", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    if proc.returncode != -signal.SIGKILL:  # the hook must have fired mid-move
-        pytest.fail(f"the hooked run ended with {proc.returncode}: {proc.stderr[-2000:]}")
+    code, err = finish(planner_process("solve", two_runs["sites"]["B"], "-q", "-o", out, hook=hook),
+                       "solve B, killed mid-move", sent=signal.SIGKILL)
+    if code != -signal.SIGKILL:  # the hook must have fired mid-move
+        pytest.fail(f"the hooked run ended with {code}: {err[-2000:]}")
     manifest = json.loads((out / ".planner-output.json").read_text(encoding="utf-8"))
     assert manifest["state"] == "replacing"
     code, err = run_cli("check-output", out)
     assert code == 2 and "mixed" in err and "Traceback" not in err, err[-1000:]
-    done = planner_process("solve", two_runs["sites"]["B"], "-q", "-o", out)
-    assert done.wait(timeout=120) == 0, done.stderr.read()[-2000:]
-    done.stderr.close()
+    code, err = finish(planner_process("solve", two_runs["sites"]["B"], "-q", "-o", out), "solve B again")
+    assert code == 0, err[-2000:]
     assert output_state(out, two_runs["refs"]) == "B"

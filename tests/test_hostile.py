@@ -4,6 +4,7 @@ file and key, never an internal error. Kept as regressions."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -237,3 +238,142 @@ def test_work_that_grows_with_the_input_is_counted_before_it_starts(capsys, tmp_
     hall = Building(name="huge", area_m2=1e7, max_kw_per_rack=40)
     with pytest.raises(LayoutError, match="rack positions"):
         rack_slots(hall)
+
+
+# ------------------------------------------------------------------ found by hand, session 16
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    # seasonal and time-of-use prices: 1.7e308 was PulpError (exit 3), +-1e300 solved to
+    # nonsense or stopped the solver; now the range a flat price and a series have
+    ("usd_per_mwh = 35.0", "usd_per_mwh = 1.7e308", "power_price.seasons[0].usd_per_mwh"),
+    ("usd_per_mwh = 63.0", "usd_per_mwh = -1e300", "power_price.seasons[1].usd_per_mwh"),
+    # a hashrate of 1e-300 EH/s made the hashprice overflow the model (the solver stopped)
+    ("network_hashrate_ehs = 1000.0", "network_hashrate_ehs = 1e-300", "economics.network_hashrate_ehs"),
+    ("network_hashrate_ehs = 1000.0", "difficulty = 1e-300", "economics.difficulty"),
+    # a server of 1e-300 W was refused as "31,250,000,000,000 cluster sizes" under ai.step
+    ("[economics]", "[power_w]\ndgx-h100 = 1e-300\n\n[economics]", "power_w.dgx-h100: 1e-300 W is below 1"),
+    # control characters in names reached the terminal raw (and the plots)
+    ('name = "Sichuan hydro mine"', 'name = "\\u001b[2Jx"', "name: a name may not hold a control character"),
+    ("[scenarios.hybrid]", '[scenarios."a\\u0007b"]', "scenarios.a\\x07b"),
+])
+def test_absurd_values_of_the_sichuan_site_are_refused_with_their_key_and_line(capsys, tmp_path, old, new, key):
+    text = (SITES / "sichuan-hydro.toml").read_text()
+    assert old in text
+    site = tmp_path / "site.toml"
+    site.write_text(text.replace(old, new, 1))
+    code, out, err = run(capsys, "solve", str(site), "-o", str(tmp_path / "o"))
+    assert code == 2 and key in err and "\x1b" not in out + err, err[:500]
+    assert re.search(r"site\.toml:\d+: ", err), err[:500]
+
+
+def test_a_tou_price_out_of_range_is_refused(capsys, tmp_path):
+    text = (SITES / "sichuan-hydro.toml").read_text()
+    start, end = text.index("[power_price]"), text.index("[cooling]")
+    tou = ('[power_price]\nkind = "tou"\ndefault_usd_per_mwh = 1e300\n'
+           '[[power_price.periods]]\nstart_hour = 8\nend_hour = 20\nusd_per_mwh = -1e300\n\n')
+    (tmp_path / "site.toml").write_text(text[:start] + tou + text[end:])
+    code, _, err = run(capsys, "validate", str(tmp_path / "site.toml"))
+    assert code == 2 and "power_price.default_usd_per_mwh" in err and "power_price.periods[0].usd_per_mwh" in err
+
+
+def test_names_in_a_script_the_plot_font_lacks_are_drawn_without_a_warning(capsys, tmp_path):
+    """A Chinese site, scenario and hall name: matplotlib's DejaVu Sans has no CJK glyphs and
+    warned once per character per figure (stderr flooded; under warnings-as-errors, exit 3)."""
+    text = (SITES / "xinjiang-mine.toml").read_text()
+    text = text.replace('name = "Xinjiang mine"', 'name = "新疆矿场"').replace('"hall-1"', '"一号厂房"')
+    text = text.replace("hall-1 = 10000", '"一号厂房" = 10000').replace("[scenarios.hybrid]", '[scenarios."混合"]')
+    (tmp_path / "site.toml").write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "solve", str(tmp_path / "site.toml"), "-q", "-o", str(tmp_path / "o"))
+    assert code == 0 and err == "", err[:1000]
+    assert (tmp_path / "o" / "plots" / "floorplan-混合.png").is_file()
+
+
+def test_200000_cost_keys_are_refused_at_once(capsys, tmp_path):
+    """Each unknown key was looked up for a "did you mean" and printed: 74 s."""
+    import time
+
+    text = (SITES / "sichuan-hydro.toml").read_text()
+    costs = "[costs]\n" + "".join(f"k{i} = 1.0\n" for i in range(200_000)) + "\n"
+    (tmp_path / "site.toml").write_text(text.replace("[economics]", costs + "[economics]"))
+    start = time.perf_counter()
+    code, _, err = run(capsys, "validate", str(tmp_path / "site.toml"))
+    assert code == 2 and "costs: Dictionary should have at most 10000 items" in err and len(err) < 1000
+    assert time.perf_counter() - start < 15
+
+
+@pytest.mark.parametrize("command", ["solve", "compare", "sweep"])
+@pytest.mark.parametrize("where", ["a file", "under a file", "a dangling link", "a 300-character name"])
+def test_an_output_folder_that_cannot_be_one_is_named(capsys, tmp_path, command, where):
+    """compare and sweep into a file, or under one, were FileExistsError / NotADirectoryError
+    (exit 3); a name longer than the file system allows was OSError for all three."""
+    (tmp_path / "site.toml").write_text((SITES / "sichuan-hydro.toml").read_text())
+    (tmp_path / "sweep.toml").write_text('base = "site.toml"\n[[axes]]\nname = "btc_price_usd"\nvalues = [90000]\n')
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    out = {"a file": "afile", "under a file": "afile/sub", "a dangling link": "dangling",
+           "a 300-character name": "b" * 300}[where]
+    args = [command, str(tmp_path / ("sweep.toml" if command == "sweep" else "site.toml")), "-q",
+            "-o", str(tmp_path / out)] + (["--serial"] if command == "sweep" else [])
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "error: " in err and "internal error" not in err, err[-800:]
+    said = {"a file": "exists and is not a folder", "under a file": "cannot write here",
+            "a dangling link": "dangling symbolic link", "a 300-character name": "File name too long"}[where]
+    assert said in err, err[-800:]
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_a_compare_csv_that_is_a_folder_is_named(capsys, tmp_path):
+    (tmp_path / "o" / "compare.csv").mkdir(parents=True)
+    code, _, err = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-q", "-o", str(tmp_path / "o"))
+    assert code == 2 and "compare.csv: is a folder" in err, err[-800:]
+
+
+@pytest.mark.parametrize("kind", ["a link to /dev/null", "a FIFO", "a link to a file elsewhere"])
+def test_a_results_csv_that_is_no_regular_file_of_its_own_is_refused(capsys, tmp_path, kind):
+    """/dev/null (empty, so taken as a fresh file) ended in EmptyDataError (exit 3); a FIFO
+    hung the sweep; a link would have the rows appended outside the output folder."""
+    (tmp_path / "site.toml").write_text((SITES / "sichuan-hydro.toml").read_text())
+    (tmp_path / "sweep.toml").write_text('base = "site.toml"\n[[axes]]\nname = "btc_price_usd"\nvalues = [90000]\n')
+    (tmp_path / "o").mkdir()
+    results = tmp_path / "o" / "results.csv"
+    if kind == "a FIFO":
+        os.mkfifo(results)
+    else:
+        elsewhere = tmp_path / "elsewhere.csv"
+        elsewhere.write_text("")
+        results.symlink_to("/dev/null" if kind == "a link to /dev/null" else elsewhere)
+    code, _, err = run(capsys, "sweep", str(tmp_path / "sweep.toml"), "-q", "-o", str(tmp_path / "o"), "--serial")
+    assert code == 2 and "results.csv is not a regular file" in err, err[-800:]
+    if kind == "a link to a file elsewhere":
+        assert (tmp_path / "elsewhere.csv").read_text() == ""
+
+
+@pytest.mark.parametrize(("axis", "key"), [
+    ('name = "btc_price_usd"\ndistribution = "normal"\nmean = 90000\nsd = 1e12', "btc_price_usd = "),
+    ('name = "power_price_multiplier"\ndistribution = "lognormal"\nmean = 700\nsd = 1', "power_price_multiplier = "),
+    ('name = "discount_rate"\nvalues = [0.1, 2.0]', "discount_rate = 2 (variant "),
+])
+def test_a_sweep_value_outside_the_base_sites_limits_is_named_before_any_solve(capsys, tmp_path, axis, key):
+    """A random draw (or a listed value) outside the site's limits was a pydantic
+    ValidationError in the first variant that met it (exit 3)."""
+    (tmp_path / "site.toml").write_text((SITES / "sichuan-hydro.toml").read_text())
+    (tmp_path / "sweep.toml").write_text(f'base = "site.toml"\nmode = "random"\nsamples = 50\n\n[[axes]]\n{axis}\n')
+    code, _, err = run(capsys, "sweep", str(tmp_path / "sweep.toml"), "-q", "-o", str(tmp_path / "o"), "--serial")
+    assert code == 2 and "sweep.toml:5: axes[0]: " + key in err and "outside the base site's limits" in err, err[-800:]
+    assert not (tmp_path / "o" / "results.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["a" * 1000, "a\x00b", "/etc/passwd", "../x", ""])
+def test_a_manifest_naming_a_file_no_run_could_write_is_unreadable(capsys, tmp_path, name):
+    """A 1,000-character name was OSError (exit 3) in check-output and in the next solve."""
+    import json
+
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".planner-output.json").write_text(json.dumps({"run_id": "x", "state": "complete", "files": {name: {}}}))
+    code, _, err = run(capsys, "check-output", str(out))
+    assert code == 2 and "missing or unreadable" in err, err[-800:]
+    code, _, err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-q", "-o", str(out), "--graphml", "never")
+    assert code == 0, err[-800:]
+    code, _, err = run(capsys, "check-output", str(out))
+    assert code == 0, err[-800:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from planner.inputs import prepare
-from planner.optimize import Status, build_model, facility_mw, solve
+from planner.optimize import Status, build_model, facility_mw, outcome, solve
 from planner.report import bom_rows, scenario_summary
 from planner.site import load_site
 
@@ -488,3 +488,91 @@ def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, in
         for presolve in (True, False):
             sol = solve_highs(model.lp, presolve=presolve)
             assert sol.objective / optimize.OBJECTIVE_SCALE == pytest.approx(reference.objective_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    (Status.NOT_SOLVED, "Time limit reached"),
+    (Status.NOT_SOLVED, "Iteration limit reached"),
+    (Status.UNBOUNDED, "Unbounded"),
+    (Status.ERROR, "Solve error"),
+])
+def test_a_solver_that_stops_without_an_answer_is_not_called_infeasible(write_site, catalog, monkeypatch,
+                                                                         status, words):
+    import numpy as np
+
+    import planner.optimize
+    from planner.lp import Solution
+
+    monkeypatch.setattr(planner.optimize, "run_solver",
+                        lambda lp, solver="highs": (Solution(status, np.zeros(lp.num_cols), None, words), "highs"))
+    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    assert result.status is status
+    assert result.solver_status == f"highs: {words}"
+    assert result.infeasibility == [] and result.option is None
+    message = outcome(result)
+    assert message.startswith(f"no answer ({status}): ") and words in message and "--solver cbc" in message
+    assert "infeasible:" not in message
+    summary = scenario_summary(result, catalog)
+    assert summary["status"] == str(status) and summary["message"] == message
+    assert summary["binding_constraints"] == []
+
+
+def test_a_time_limit_in_highs_is_reported_as_such(write_site, catalog, monkeypatch):
+    """A real HiGHS run with no time at all: it stops at once, without a plan."""
+    import planner.optimize
+    from planner.lp import solve_highs
+
+    monkeypatch.setattr(planner.optimize, "run_solver",
+                        lambda lp, solver="highs": (solve_highs(lp, time_limit=0.0), "highs"))
+    result = _solve(write_site(AI_SITE), catalog, "greenfield")
+    assert result.status is Status.NOT_SOLVED
+    assert result.solver_status == "highs: Time limit reached"
+    assert "Time limit reached" in outcome(result) and "not known to be infeasible" in outcome(result)
+
+
+def test_cbc_stopped_before_a_proven_optimum_is_not_optimal():
+    """PuLP's "optimal" with a solution that is only feasible (CBC at a limit) is NOT_SOLVED."""
+    import pulp
+
+    from planner.lp import LinearProgram, solve_pulp
+
+    class Stops:
+        def actualSolve(self, lp):
+            lp.assignStatus(pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible)
+            return pulp.LpStatusOptimal
+
+    lp = LinearProgram("p")
+    lp.add_cost(lp.column("x", 0, 1, integer=True), 1.0)
+    sol = solve_pulp(lp, Stops())
+    assert sol.status is Status.NOT_SOLVED and sol.detail == "Solution Found"
+
+
+def test_a_solver_that_says_infeasible_of_a_feasible_model_is_not_believed(write_site, catalog, monkeypatch):
+    """HiGHS can answer "infeasible or unbounded"; when the re-solve with slack on every
+    family needs none, the plan is not infeasible, and is not called so."""
+    import numpy as np
+
+    import planner.optimize
+    from planner.lp import Solution
+
+    real = planner.optimize.run_solver
+    calls = []
+
+    def first_says_infeasible(lp, solver="highs"):
+        calls.append(solver)
+        if len(calls) == 1:
+            return Solution(Status.INFEASIBLE, np.zeros(lp.num_cols), None, "Primal infeasible or unbounded"), "highs"
+        return real(lp, solver)
+
+    monkeypatch.setattr(planner.optimize, "run_solver", first_says_infeasible)
+    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    assert len(calls) == 2  # the plan, then the re-solve with slack
+    assert result.status is Status.NOT_SOLVED and result.infeasibility == []
+    assert "a plan needs none" in result.solver_status and "infeasible:" not in outcome(result)
+
+
+def test_a_truly_infeasible_plan_says_infeasible_and_names_what_binds(write_site, catalog):
+    text = AI_SITE.replace('step = "server"', 'step = "server"\nmin_gpus = 160')
+    result = _solve(write_site(text), catalog, "greenfield")
+    assert result.status is Status.INFEASIBLE and result.solver_status == "highs: Infeasible"
+    assert outcome(result).startswith("infeasible: grid capacity")

@@ -47,3 +47,14 @@ def test_insert_table_goes_after_its_kind_and_keeps_the_next_sections_comment():
                    '[[buildings]]\nname = "b"\n\n# routes between halls\n[[routes]]\nfrom = "a"\n')
     assert insert_table('name = "x"\n', "[[routes]]", '[[routes]]\nfrom = "a"\n') == \
         'name = "x"\n\n[[routes]]\nfrom = "a"\n'
+
+
+def test_a_quoted_key_with_escapes_is_found_as_toml_reads_it():
+    """tomllib turns "a\\u0007b" into 'a\\x07b'; the line map must use the same key, or an
+    error about it loses its line."""
+    import tomllib
+
+    text = '[scenarios."a\\u0007b"]\nkind = "hybrid"\n\n[x]\n"q\\"r" = 1\n'
+    assert set(tomllib.loads(text)["scenarios"]) == {"a\x07b"}
+    lines = key_lines(text)
+    assert lines[("scenarios", "a\x07b", "kind")] == 2 and lines[("x", 'q"r')] == 5

@@ -116,6 +116,22 @@ async def test_solve_in_the_background_then_browse_and_export(site_copy, catalog
     assert exported.read_text().startswith("scenario,category,part")
 
 
+async def test_a_solver_stopped_by_its_time_limit_shows_its_status_not_infeasible(site_copy, catalog, monkeypatch):
+    import planner.optimize
+    from planner.lp import solve_highs
+
+    monkeypatch.setattr(planner.optimize, "run_solver",
+                        lambda lp, solver="highs": (solve_highs(lp, time_limit=0.0), "highs"))
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _solve(pilot)
+        cards = [str(card.render()) for card in app.query("#cards Static")]
+        assert len(cards) == 2
+        for card in cards:
+            assert card.startswith("not_solved\nno answer (not_solved)") and "Time limit reached" in card
+            assert "infeasible:" not in card
+
+
 async def test_quit_with_unsaved_changes_asks(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -490,7 +490,8 @@ class PlannerApp(App):
         for n in names:
             sc = doc["scenarios"][n]
             if sc.get("status") != "optimal":
-                body = f"{sc.get('status')}\n" + "\n".join(sc.get("binding_constraints", []))
+                body = f"{sc.get('status')}\n" + "\n".join(sc.get("binding_constraints", []) if sc.get("status") ==
+                                                           "infeasible" else [sc.get("message", "")])
             else:
                 body = (f"NPV {sc['npv_usd'] / 1e6:,.1f} M USD\ncapex {sc['capex_usd'] / 1e6:,.1f} M USD\n"
                         f"{sc['gpus']:,} GPUs, {sc['miners']:,} miners\n{sc['facility_power_mw']:,.1f} MW of "
@@ -569,6 +570,7 @@ class PlannerApp(App):
         box.mount_all(widgets or [Static("No time series: the site has one price.")])
 
     def action_export(self) -> None:
+        from planner.errors import InputError
         from planner.export import atomic_file, write_csv
         from planner.report import BOM_COLUMNS
 
@@ -579,8 +581,11 @@ class PlannerApp(App):
         try:
             with atomic_file(target) as tmp:
                 write_csv(tmp, BOM_COLUMNS, self.session.bom)
-        except OSError as exc:  # a read-only folder, a full disk: say so, keep the session
+        except OSError as exc:  # a full disk: say so, keep the session
             self.notify(f"BOM not written to {target}: {exc.strerror or exc}", severity="error")
+            return
+        except InputError as exc:  # a read-only folder, a folder named like the file
+            self.notify(f"BOM not written: {exc}", severity="error")
             return
         self.notify(f"BOM written to {target}")
 

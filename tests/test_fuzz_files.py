@@ -94,13 +94,16 @@ def _tally():
 # blow-up ends the run with a failure instead of swapping the machine (issue 16 saw 7.5 GB).
 # A normal solve of the example sites maps at most 1.8 GB (VmPeak, texas-hybrid; most of it is
 # thread arenas and stacks reserved by HiGHS and BLAS, not used: 230 MB resident) and succeeds
-# with as little as 780 MB (the smallest RLIMIT_AS found by bisection; sichuan-hydro 510 MB).
+# with as little as 780 MB (the smallest RLIMIT_AS found by bisection, to 32 MB; xinjiang-mine
+# 720 MB, sichuan-hydro and greenfield-campus 510 MB).
 # 2 GiB is 2.6 times that. A child process gets 2 GiB in all; a run in this process may map
 # 2 GiB more than the test process already does.
 MEMORY_LIMIT = 2 * 1024**3
 # what a run that met the limit prints: Python's MemoryError, a shared library that could not
-# be mapped, a C library's ENOMEM, C++'s bad_alloc
-OUT_OF_MEMORY = ("MemoryError", "failed to map segment", "Cannot allocate memory", "bad_alloc", "out of memory")
+# be mapped, a C library's ENOMEM, C++'s bad_alloc, OpenBLAS (which then ends the process with
+# exit code 1, as if the plan were infeasible: seen with the greenfield site under 480 MB)
+OUT_OF_MEMORY = ("MemoryError", "failed to map segment", "Cannot allocate memory", "bad_alloc", "out of memory",
+                 "Memory allocation still failed")
 
 
 def _address_space() -> int:
@@ -239,6 +242,15 @@ def test_a_child_that_outgrows_its_memory_fails_as_out_of_memory(tmp_path):
     proc = planner_process("validate", SICHUAN, hook=tmp_path / "hungry.py")
     with pytest.raises(OutOfMemory, match="MemoryError"):
         finish(proc, "validate, hungry")
+
+
+def test_a_child_whose_blas_runs_out_of_memory_fails_though_it_exits_1(tmp_path):
+    """OpenBLAS, out of memory, prints this line and ends the process with exit code 1."""
+    (tmp_path / "blas.py").write_text(
+        "import os, sys\nsys.stderr.write('OpenBLAS error: Memory allocation still failed after 10 retries, "
+        "giving up.\\n')\nsys.stderr.flush()\nos._exit(1)\n", encoding="utf-8")
+    with pytest.raises(OutOfMemory):
+        finish(planner_process("solve", SICHUAN, hook=tmp_path / "blas.py"), "solve, BLAS out of memory")
 
 
 def test_a_child_ended_by_a_signal_it_was_not_sent_fails(tmp_path):

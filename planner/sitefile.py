@@ -22,6 +22,7 @@ from planner.tomlpos import key_lines
 def validate_text(text: str, path: Path, catalog=None) -> tuple[LoadedSite | None, list[Problem]]:
     """Parse and validate site text as if it were the file at ``path``."""
     shown = display_path(path)
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write (read_toml drops it too)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

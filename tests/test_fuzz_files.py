@@ -94,13 +94,16 @@ def _tally():
 # blow-up ends the run with a failure instead of swapping the machine (issue 16 saw 7.5 GB).
 # A normal solve of the example sites maps at most 1.8 GB (VmPeak, texas-hybrid; most of it is
 # thread arenas and stacks reserved by HiGHS and BLAS, not used: 230 MB resident) and succeeds
-# with as little as 780 MB (the smallest RLIMIT_AS found by bisection; sichuan-hydro 510 MB).
+# with as little as 780 MB (the smallest RLIMIT_AS found by bisection, to 32 MB; xinjiang-mine
+# 720 MB, sichuan-hydro and greenfield-campus 510 MB).
 # 2 GiB is 2.6 times that. A child process gets 2 GiB in all; a run in this process may map
 # 2 GiB more than the test process already does.
 MEMORY_LIMIT = 2 * 1024**3
 # what a run that met the limit prints: Python's MemoryError, a shared library that could not
-# be mapped, a C library's ENOMEM, C++'s bad_alloc
-OUT_OF_MEMORY = ("MemoryError", "failed to map segment", "Cannot allocate memory", "bad_alloc", "out of memory")
+# be mapped, a C library's ENOMEM, C++'s bad_alloc, OpenBLAS (which then ends the process with
+# exit code 1, as if the plan were infeasible: seen with the greenfield site under 480 MB)
+OUT_OF_MEMORY = ("MemoryError", "failed to map segment", "Cannot allocate memory", "bad_alloc", "out of memory",
+                 "Memory allocation still failed")
 
 
 def _address_space() -> int:
@@ -239,6 +242,15 @@ def test_a_child_that_outgrows_its_memory_fails_as_out_of_memory(tmp_path):
     proc = planner_process("validate", SICHUAN, hook=tmp_path / "hungry.py")
     with pytest.raises(OutOfMemory, match="MemoryError"):
         finish(proc, "validate, hungry")
+
+
+def test_a_child_whose_blas_runs_out_of_memory_fails_though_it_exits_1(tmp_path):
+    """OpenBLAS, out of memory, prints this line and ends the process with exit code 1."""
+    (tmp_path / "blas.py").write_text(
+        "import os, sys\nsys.stderr.write('OpenBLAS error: Memory allocation still failed after 10 retries, "
+        "giving up.\\n')\nsys.stderr.flush()\nos._exit(1)\n", encoding="utf-8")
+    with pytest.raises(OutOfMemory):
+        finish(planner_process("solve", SICHUAN, hook=tmp_path / "blas.py"), "solve, BLAS out of memory")
 
 
 def test_a_child_ended_by_a_signal_it_was_not_sent_fails(tmp_path):
@@ -735,6 +747,127 @@ def test_kill_9_during_a_solve_leaves_no_set_or_one_complete_set(two_runs, tmp_p
     assert code == 0, err
     assert output_state(out, two_runs["refs"]) == "A"
     assert leftovers(tmp_path) == [], (seed, seen, leftovers(tmp_path))
+
+
+# ------------------------------------------------------------------ 4. compare, sweep, the TUI's open and save
+
+SICHUAN_TEXT = SICHUAN.read_text(encoding="utf-8")
+NUMBERS = [(m.start(1), m.end(1)) for m in re.finditer(r"^\w+ = (-?[\d.]+(?:e\d+)?)\b", SICHUAN_TEXT, re.M)]
+VALUES = ["0", "-1", "0.5", "3", "1e4", "1e9", "1e300", "-1e300", "9223372036854775807", "nan", "inf", '"x"', "[]"]
+
+
+@st.composite
+def site_numbers(draw):
+    """The Sichuan site with one to three of its numbers replaced."""
+    text = SICHUAN_TEXT
+    for start, end in sorted(draw(st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=3, unique=True)),
+                             reverse=True):
+        text = text[:start] + draw(st.sampled_from(VALUES)) + text[end:]
+    return text
+
+
+@fuzz(3)
+@given(text=site_numbers())
+def test_compare_and_a_sweep_of_a_mutated_site_end_with_an_answer(text):
+    """``planner compare`` and a two-variant ``planner sweep --serial`` of the same site,
+    each bounded in time and memory: exit 0, 1 or 2, never 3 or a traceback."""
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        (folder / "site.toml").write_text(text, encoding="utf-8")
+        (folder / "sweep.toml").write_text('base = "site.toml"\n[[axes]]\nname = "btc_price_usd"\n'
+                                           "values = [60000, 120000]\n", encoding="utf-8")
+        code, err = run_cli("compare", folder / "site.toml", "-q", "-o", folder / "out")
+        assert_answer(code, err, text, names=("site.toml",))
+        code, err = run_cli("sweep", folder / "sweep.toml", "--serial", "-q", "-o", folder / "sweep")
+        assert_answer(code, err, text, names=("site.toml", "sweep.toml"))
+
+
+SITE_BYTES = SICHUAN.read_bytes()
+DAMAGE = {  # whole-file changes an editor, a platform or a careless paste makes
+    "as is": lambda b: b,
+    "CRLF": lambda b: b.replace(b"\n", b"\r\n"),
+    "CR only": lambda b: b.replace(b"\n", b"\r"),
+    "a byte-order mark": lambda b: b"\xef\xbb\xbf" + b,
+    "no final newline": lambda b: b.rstrip(b"\n"),
+    "tabs and trailing blanks": lambda b: b.replace(b" = ", b"\t=\t").replace(b"\n", b"  \n"),
+    "a NUL": lambda b: b.replace(b"# A", b"# \x00A", 1),
+    "an ESC in a comment": lambda b: b.replace(b"# A", b"# \x1b[2J A", 1),
+    "U+2028 in a comment": lambda b: b.replace(b"# A", "# \u2028 A".encode(), 1),
+    "a broken line": lambda b: b.replace(b"capacity_mw = 60.0", b"capacity_mw = = 60.0"),
+}
+
+
+@st.composite
+def site_files(draw):
+    """The Sichuan site file: up to two lines deleted, duplicated or garbled, then one of
+    DAMAGE."""
+    lines = SITE_BYTES.split(b"\n")
+    edits = []
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(lines) - 2))
+        op = draw(st.sampled_from(["delete", "duplicate", "garble"]))
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        else:
+            lines[i] = lines[i][: len(lines[i]) // 2] + b"\xc3\xa9=]"
+        edits.append((op, i))
+    damage = draw(st.sampled_from(list(DAMAGE)))
+    return [*edits, damage], DAMAGE[damage](b"\n".join(lines))
+
+
+async def _open_and_save(path: Path) -> str:
+    """Open ``path`` in the TUI and press Ctrl+S; a dialog (a site with problems asks before
+    it is saved) is answered with Enter, which cancels. Returns the screen that was shown."""
+    from tui.app import make_app
+
+    app = make_app(path, catalog=_catalog())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        shown = type(app.screen).__name__
+        await pilot.press("enter")
+        await pilot.pause()
+    return shown
+
+
+def _catalog():
+    from planner.catalog import load_catalog
+
+    if "catalog" not in _CATALOG:
+        _CATALOG["catalog"] = load_catalog()
+    return _CATALOG["catalog"]
+
+
+_CATALOG: dict = {}
+
+
+@fuzz(6)
+@given(mutation=site_files())
+def test_the_tui_opens_and_saves_a_damaged_site_without_changing_a_byte(mutation):
+    """Open and save without an edit, within a time and a memory bound: the file keeps every
+    byte (line ends, a byte-order mark, blanks); a backup, when one is made, holds the same
+    bytes; a site with problems is not saved without asking."""
+    import asyncio
+
+    edits, data = mutation
+    with tempfile.TemporaryDirectory() as folder:
+        site = Path(folder) / "site.toml"
+        site.write_bytes(data)
+        try:
+            with _memory_bound():
+                shown = asyncio.run(asyncio.wait_for(_open_and_save(site), 60))
+        except TimeoutError:
+            raise Hang(f"the TUI on {edits}: still opening or saving after 60 s") from None
+        except MemoryError:
+            raise OutOfMemory(f"the TUI on {edits}: out of memory") from None
+        assert site.read_bytes() == data, (edits, shown)
+        bak = site.with_name("site.toml.bak")
+        assert not bak.exists() or bak.read_bytes() == data, edits
+        if shown == "Choose":  # asked: Enter cancelled, so no backup either
+            assert not bak.exists(), edits
 
 
 # ------------------------------------------------------------------ regressions

@@ -83,6 +83,25 @@ async def test_save_round_trip_keeps_comments(site_copy, catalog):
     assert (site_copy.parent / "sichuan.toml.bak").read_text() == (SITES / "sichuan-hydro.toml").read_text()
 
 
+@pytest.mark.parametrize(("kind", "damage"), [
+    ("CRLF line ends", lambda b: b.replace(b"\n", b"\r\n")),  # were saved as LF
+    ("a byte-order mark", lambda b: b"\xef\xbb\xbf" + b),  # was "not valid TOML: Invalid statement"
+])
+async def test_a_site_written_on_another_platform_opens_valid_and_saves_byte_for_byte(site_copy, catalog, kind,
+                                                                                     damage):
+    data = damage(site_copy.read_bytes())
+    site_copy.write_bytes(data)
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert str(app.query_one("#problems").render()).startswith("valid"), kind
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not app.session.dirty
+    assert site_copy.read_bytes() == data
+    assert site_copy.with_name("sichuan.toml.bak").read_bytes() == data
+
+
 def test_a_failed_write_leaves_the_original_intact(site_copy, monkeypatch):
     import os
 

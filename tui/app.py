@@ -209,7 +209,7 @@ class PlannerApp(App):
         self.catalog = catalog if catalog is not None else load_catalog()
         self.solver = solver
         path = Path(path) if path else Path("new-site.toml")
-        text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
+        text = _read(path) if path.exists() else template(path.stem)
         self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
                                disk=fingerprint(path))
         self._solve_worker: Worker | None = None
@@ -357,7 +357,7 @@ class PlannerApp(App):
         self.push_screen(OpenSite(Path.cwd()), chosen)
 
     def _load(self, path: Path) -> None:
-        text = path.read_text(encoding="utf-8") if path.exists() else template(path.stem)
+        text = _read(path) if path.exists() else template(path.stem)
         self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
                                disk=fingerprint(path))
         self.query_one("#editor", TextArea).load_text(text)
@@ -628,6 +628,11 @@ def _cell(value) -> str:
         parts = (f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}" for k, v in value.items() if v)
         return ", ".join(parts) or "0"
     return str(value)
+
+
+def _read(path: Path) -> str:
+    """The site's text as it is on disk: line ends kept (a CRLF file is saved as CRLF)."""
+    return path.read_bytes().decode("utf-8")
 
 
 def make_app(path: Path | None = None, catalog=None) -> PlannerApp:

@@ -36,6 +36,8 @@ node degrees (a property test checks they match).
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -838,6 +840,38 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         scale_up_domains=math.ceil(shape.systems * server.gpus / domain) if shape.systems else 0,
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+class FabricMemo:
+    """:func:`count_fabric` for many specs that differ only in size and link lengths (one
+    server and optics family laid out in many hall plans), reusing the counts of a size
+    whose lengths lie between the same catalog reaches.
+
+    A tier's length decides its media only through which optics reach it (``reach_m >=
+    length`` in :func:`_fits` and :func:`_splitters`), so the counts of two such specs
+    are the same but for the lengths they record, which are put back. A spec that fails
+    is counted again each time (the error names its length).
+    """
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.reaches = sorted({o.reach_m for o in catalog.optics.values() if o.reach_m is not None})
+        self._counts: dict[tuple, FabricCounts] = {}
+        self.counted = 0
+        self.reused = 0
+
+    def count(self, spec: FabricSpec) -> FabricCounts:
+        lengths = {t: spec.lengths_m.get(t, DEFAULT_LENGTH_M[t]) for t in TIERS}
+        reach = tuple(bisect.bisect_left(self.reaches, lengths[t]) for t in TIERS)  # reaches below each length
+        key = (repr(dataclasses.replace(spec, lengths_m={})), reach)
+        found = self._counts.get(key)
+        if found is None:
+            self.counted += 1
+            found = self._counts[key] = count_fabric(spec, self.catalog)
+            return found
+        self.reused += 1
+        return dataclasses.replace(found, spec=spec, media={t: dataclasses.replace(m, length_m=lengths[t])
+                                                            for t, m in found.media.items()})
 
 
 def _links_per_connector(end: EndMedia, optic: Optic | None) -> int:

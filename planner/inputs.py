@@ -10,16 +10,20 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from planner.catalog import Catalog, MissingPower, PowerFigure
 from planner.economics import annuity_factor, monthly_rate
 from planner.errors import InputError, Problem, display_path
-from planner.fabric import FabricCounts, FabricError, FabricSpec, count_fabric, plan_shape
+from planner.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
 from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.prices import PriceProfile, price_profile
 from planner.site import LoadedSite, check_parts
+
+if TYPE_CHECKING:
+    from planner.layout import PlanFits
 
 DAYS_PER_MONTH = 365.0 / 12
 
@@ -680,10 +684,15 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         from planner.layout import fit_sizes
 
         first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
+    from planner.layout import PlanFits
+
+    fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling)
+    fabrics = FabricMemo(catalog)
     for plan in plans:
         group_capped = list(capped)
         found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
-                                    need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus)
+                                    need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus,
+                                    fitter, fabrics)
         first_error = first_error or error
         if ai.it_load_mw is not None:
             found = _at_it_load(found, ai.it_load_mw * 1e6)
@@ -818,9 +827,12 @@ def _converted(b):
 
 
 def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw, need_price,
-                 warnings, capped, default_pue, optics, required) -> tuple[list[ClusterOption], Exception | None]:
+                 warnings, capped, default_pue, optics, required, fitter: PlanFits, fabrics: FabricMemo,
+                 ) -> tuple[list[ClusterOption], Exception | None]:
     """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
-    plan's last hall (smaller ones are the same plan without that hall). Returns the
+    plan's last hall (smaller ones are the same plan without that hall). ``fitter`` (a
+    :class:`planner.layout.PlanFits` of the family's sizes) and ``fabrics`` share the
+    floor-plan work and the fabric counts between the family's plans. Returns the
     options and, when there are none, why."""
     site = loaded.site
     options: list[ClusterOption] = []
@@ -828,13 +840,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
     uses = {b.name: use for b, use in plan}
     by_name = {b.name: b for b in halls}
     if halls:
-        from planner.layout import LayoutError, fit_sizes
-
-        try:
-            fits = fit_sizes(catalog, server.key, [sh for _, sh in specs], halls, site.routes, site.cabling,
-                             need_hall=halls[-1].name if len(halls) > 1 else None)
-        except LayoutError as exc:
-            fits = [exc] * len(specs)
+        fits = fitter.fits(halls, need_hall=halls[-1].name if len(halls) > 1 else None)
     else:
         from planner.layout import Fit
 
@@ -853,7 +859,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
             spec = dataclasses.replace(spec, lengths_m={t: v for t, v in fit.lengths.items() if v})
         n = spec.servers
         try:
-            fabric = count_fabric(spec, catalog)
+            fabric = fabrics.count(spec)
         except FabricError as exc:
             if options:
                 capped.append(f"larger fabrics do not fit: {exc}")

@@ -1,0 +1,374 @@
+"""Hall plans share their floor-plan work (issue 17 point 3) without changing any option.
+
+``PlanFits`` places the racks of a family's largest cluster once per branch of the plan
+tree and skips the sizes that the first halls of a plan already hold; ``FabricMemo``
+counts a fabric once per size and choice of media. Both must be invisible in the results:
+
+- every option, warning and capped reason of a scenario equals the brute-force
+  enumeration, in which every hall plan is fitted on its own from its first SU and every
+  fabric is counted afresh;
+- every fit of every plan agrees with a full :func:`lay_out` of that size in that plan's
+  halls, derived without any of the shared machinery;
+- the memoised fabric counts equal :func:`count_fabric` at any length, reach boundaries
+  included.
+
+Random small sites come from :func:`sites` (hypothesis); the cases that once needed a
+condition of the sharing (a later meet-me room drawing the spines away, a later hall
+with fewer switches per network rack, a missing route in a later hall) are fixed
+examples, so the check does not depend on the draw.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from planner.catalog import load_catalog
+from planner.errors import InputError
+from planner.fabric import DEFAULT_LENGTH_M, TIERS, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
+from planner.inputs import hall_plans, prepare, scenario_halls
+from planner.layout import Fit, LayoutError, PlanFits, lay_out
+from planner.site import Route, load_site
+
+CATALOG = load_catalog()  # not the fixture: hypothesis would print its repr (200 kB) with every failure
+
+HEAD = """
+schema = 1
+name = "random halls"
+[grid]
+capacity_mw = {capacity}
+[power_price]
+kind = "flat"
+usd_per_mwh = 40
+[cooling]
+ai_pue = 1.3
+[ai]
+server = "{server}"
+leaf_switch = "qm9700"
+step = "{step}"
+{bounds}
+lease_usd_per_gpu_hour = 3.0
+[economics]
+discount_rate = 0.1
+horizon_years = 5
+btc_price_usd = 90000
+network_hashrate_ehs = 1000
+[scenarios.s]
+kind = "{kind}"
+facility_usd_per_mw = 9.0e6
+{order}
+"""
+
+HALL = """
+[[buildings]]
+name = "h{i}"
+polygon = [[0, 0], [{w}, 0], [{w}, {d}], [0, {d}]]
+origin = [0, {y}]
+status = "{status}"
+max_kw_per_rack = {kw}
+switches_per_network_rack = {per_rack}
+leaf_position = "{leaf}"
+{extra}
+"""
+
+
+def render(site: dict) -> str:
+    """Site text from the parameters :func:`sites` draws (and the fixed examples give)."""
+    text = HEAD.format(**site)
+    for i, h in enumerate(site["halls"]):
+        extra = []
+        if h.get("positions"):
+            extra.append(f"miner_positions = {h['positions']}")
+        if h.get("mmr"):
+            w = h["w"]
+            extra.append(f'meet_me_room = {{ name = "MMR{i}", polygon = [[{w - 3}, 0], [{w}, 0], [{w}, 3], '
+                         f'[{w - 3}, 3]] }}')
+        if h.get("convert"):
+            extra.append('conversion = { cooling = "direct-liquid", max_kw_per_rack = 132, usd_per_mw = 1.5e6, '
+                         'pue = 1.15 }')
+        text += HALL.format(i=i, y=40 * i, extra="\n".join(extra), **{k: h[k] for k in
+                                                                     ("w", "d", "status", "kw", "per_rack", "leaf")})
+    for a, b in site["routes"]:
+        ya, yb = 40 * a + 2, 40 * b + 2
+        wa, wb = site["halls"][a]["w"], site["halls"][b]["w"]
+        text += (f'\n[[routes]]\nfrom = "h{b}"\nto = "h{a}"\n'
+                 f"polyline = [[{wb}, {yb}], [40, {yb}], [40, {ya}], [{wa}, {ya}]]\n")
+    return text
+
+
+@st.composite
+def sites(draw) -> dict:
+    """A small site: 2 to 4 halls of a few SUs each, some too hot until converted, some
+    with a meet-me room, some with miners a hybrid may keep (so any may be left out),
+    fewer switches per network rack here and there, routes between some pairs only; DGX
+    H100 in whole SUs (sometimes with a partial last SU to meet min_gpus), one server at
+    a time, or GB200 NVL72 racks."""
+    kind = draw(st.sampled_from(["retrofit", "hybrid", "greenfield"]))
+    server, step = draw(st.sampled_from([("dgx-h100", "su"), ("dgx-h100", "su"), ("dgx-h100", "server"),
+                                         ("gb200-nvl72", "server")]))
+    n = draw(st.integers(2, 4))
+    halls = []
+    for _ in range(n):
+        halls.append({
+            "w": draw(st.integers(8, 30)), "d": draw(st.integers(4, 12)),
+            "status": "new" if kind == "greenfield" or draw(st.integers(0, 4)) == 0 else "existing",
+            "kw": draw(st.sampled_from([8, 20, 40, 40, 132])), "per_rack": draw(st.sampled_from([16, 16, 16, 2])),
+            "leaf": draw(st.sampled_from(["end", "end", "middle"])),
+            "positions": draw(st.sampled_from([0, 100])) if kind == "hybrid" else 0,
+            "mmr": draw(st.integers(0, 2)) == 0, "convert": draw(st.booleans()),
+        })
+    routes = [(a, b) for a in range(n) for b in range(a + 1, n) if draw(st.integers(0, 3))]
+    if server == "gb200-nvl72":
+        bounds = f"max_gpus = {72 * draw(st.integers(2, 10))}"
+    elif step == "server":
+        bounds = f"max_gpus = {8 * draw(st.integers(8, 48))}"
+    else:
+        bounds = f"min_gpus = {8 * draw(st.integers(0, 60))}"
+    order = ""
+    if draw(st.booleans()):  # the scenario lists its halls (existing and new together), in a drawn order
+        names = draw(st.permutations([f"h{i}" for i in range(n)]))
+        order = "buildings = [" + ", ".join(f'"{x}"' for x in names) + "]"
+    return {"kind": kind, "server": server, "step": step, "bounds": bounds, "order": order, "halls": halls,
+            "routes": routes, "capacity": draw(st.sampled_from([1.5, 4.0, 8.0, 14.0]))}
+
+
+def _hall(**kw) -> dict:
+    return {"w": 20, "d": 8, "status": "existing", "kw": 40, "per_rack": 16, "leaf": "end", "positions": 100,
+            "mmr": False, "convert": False, **kw}
+
+
+def _fixed(halls: list[dict], routes: list[tuple[int, int]], capacity: float = 14.0) -> dict:
+    return {"kind": "hybrid", "server": "dgx-h100", "step": "su", "bounds": "", "order": "", "halls": halls,
+            "routes": routes, "capacity": capacity}
+
+
+# A size held by h0 has its spines in h0's room; with h1 (which has a meet-me room) after
+# it, they move to h1's MMR, so (h0, h1) offers that size although h0 holds all its SUs.
+LATER_MMR = _fixed([_hall(d=12), _hall(mmr=True)], [(0, 1)])
+# h1 puts 2 switches in a network rack: SUs in (h0, h1) take more racks than in h0 alone.
+FEWER_PER_RACK = _fixed([_hall(d=12), _hall(per_rack=2)], [(0, 1)])
+# no route between h1 and h2, and h2's rows (10 positions) are too short for an SU (12
+# racks): in (h1, h2) the SU after h1's last wraps into h2, its links need the route, and
+# the plan offers no size, not even those h1 holds; plans through h0 are fine
+MISSING_ROUTE = _fixed([_hall(d=6, mmr=True), _hall(d=6), _hall(w=7, d=12)], [(0, 1), (0, 2)])
+# a big grid, every hall needed: nothing held early, every plan fitted
+ALL_NEEDED = _fixed([_hall(d=6, mmr=True), _hall(d=6), _hall(d=6)], [(0, 1), (0, 2), (1, 2)], capacity=40.0)
+
+
+def _outcome(path, catalog, shared: bool):
+    """What prepare gives: every option before and after merging look-alikes, warnings,
+    capped reasons, minimum GPUs; or the input error. ``shared=False`` is the brute
+    force: each plan fitted on its own, each fabric counted afresh."""
+    patches = [] if shared else [patch("planner.layout.PlanFits", partial(PlanFits, share=False)),
+                                 patch("planner.inputs.FabricMemo", _Recount)]
+    for p in patches:
+        p.start()
+    try:
+        cache: dict = {}
+        inputs = prepare(load_site(path), catalog, "s", cache)
+    except InputError as exc:
+        return ("input error", str(exc))
+    finally:
+        for p in patches:
+            p.stop()
+    every = next(v[0] for v in cache.values() if isinstance(v, tuple) and len(v) == 6)
+    return every, inputs.options, inputs.warnings, inputs.capped_by, inputs.min_gpus
+
+
+class _Recount:
+    """FabricMemo without the memo."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+
+    def count(self, spec: FabricSpec):
+        return count_fabric(spec, self.catalog)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(site=sites())
+@example(site=LATER_MMR)
+@example(site=FEWER_PER_RACK)
+@example(site=MISSING_ROUTE)
+@example(site=ALL_NEEDED)
+def test_options_equal_the_brute_force_enumeration(write_site, site):
+    path = write_site(render(site))
+    shared, alone = _outcome(path, CATALOG, True), _outcome(path, CATALOG, False)
+    assert shared == alone
+
+
+def _family_shapes(catalog, server: str, sizes: list[int]) -> list:
+    return [plan_shape(FabricSpec(servers=n, server=server, leaf_switch="qm9700"), catalog) for n in sizes]
+
+
+def _check_fits_against_layouts(catalog, path, sizes: list[int]) -> PlanFits:
+    """Every plan's fits from one shared PlanFits, each against the size laid out in full
+    in that plan's halls.
+
+    Where the site lacks a route that a size's links need, the full layout fails; where
+    its racks stand is then taken from a full layout with a stand-in route between every
+    pair of halls (placing racks never reads routes). Such a size is None where it does
+    not reach the plan's last hall (the fit asks no route of a size it drops), else the
+    missing route's error."""
+    loaded = load_site(path)
+    site = loaded.site
+    server = site.ai.server
+    halls = scenario_halls(loaded, "s")
+    plans, _ = hall_plans(loaded, catalog, server, halls, "s")
+    shapes = _family_shapes(catalog, server, sizes)
+    fitter = PlanFits(catalog, server, shapes, site.routes, site.cabling)
+    alone = PlanFits(catalog, server, shapes, site.routes, site.cabling, share=False)
+    every_pair = [Route(**{"from": a.name, "to": b.name, "polyline": [(0, 0), (0, 1)]})
+                  for i, a in enumerate(halls) for b in halls[i + 1:]]
+    for plan in plans:
+        used = [b for b, _ in plan]
+        if not used:  # no hall in the scenario: options without a floor plan, nothing to fit
+            continue
+        need = used[-1].name if len(used) > 1 else None
+        fits = fitter.fits(used, need)
+        assert _words(fits) == _words(alone.fits(used, need)), "as the plan fitted on its own"
+        for shape, fit in zip(shapes, fits, strict=True):
+            where = (tuple(b.name for b in used), shape.servers)
+            try:
+                full, missing = lay_out(catalog, server, shape, used, site.routes, site.cabling), None
+            except LayoutError as exc:
+                if not str(exc).startswith("no route between halls"):  # the racks do not fit
+                    assert isinstance(fit, LayoutError), where
+                    continue
+                full, missing = lay_out(catalog, server, shape, used, every_pair, site.cabling), exc
+            racks_in = {r["building"] for r in full.racks}
+            if isinstance(fit, LayoutError):
+                # this size's links need a missing route, or the largest size's do within an SU:
+                # a plan whose SUs span two halls without a route offers no size at all
+                assert str(fit).startswith("no route between halls"), where
+                continue
+            if need is not None and need not in racks_in:
+                assert fit is None, where
+                continue
+            assert missing is None and isinstance(fit, Fit), where
+            assert fit.halls == racks_in, where
+            servers = {}
+            for rack in full.endpoint_rack:
+                servers[full.racks[rack]["building"]] = servers.get(full.racks[rack]["building"], 0) + 1
+            assert fit.endpoints == servers, where
+            for tier, value in fit.lengths.items():
+                assert value == pytest.approx(full.max_length(tier) or 0.0, rel=1e-9), (where, tier)
+    return fitter
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(site=sites().filter(lambda s: s["server"] == "dgx-h100"),
+       sizes=st.lists(st.integers(1, 24), min_size=1, max_size=6))
+@example(site=LATER_MMR, sizes=[1, 4, 8, 12, 16, 20, 24, 28, 32])
+@example(site=FEWER_PER_RACK, sizes=[2, 4, 8, 12, 16, 20, 24])
+@example(site=MISSING_ROUTE, sizes=[1, 2, 4, 6, 8, 10, 12])
+def test_every_plan_fits_like_its_full_layouts(write_site, site, sizes):
+    """Sizes in SUs of 32 DGX H100 (and some partial SUs), every plan of the scenario."""
+    sizes = sorted({32 * k for k in sizes} | {32 * k - 5 for k in sizes[:2] if k > 1})
+    _check_fits_against_layouts(CATALOG, write_site(render(site)), sizes)
+
+
+def _words(fits: list) -> list:
+    """Fits with each error as its message (errors compare by identity)."""
+    return [("error", str(f)) if isinstance(f, LayoutError) else f for f in fits]
+
+
+def test_sharing_skips_work_where_it_can(write_site, catalog):
+    """Both fitters agree on every plan. Sharing places each hall's SUs once per branch of
+    the plan tree (fewer SUs placed); where the first halls hold a size with its spines in
+    their meet-me room (MISSING_ROUTE: h0 has one), the longer plans do not fit it again.
+    Where a later hall's meet-me room draws every size's spines away (LATER_MMR), every
+    size of (h0, h1) is fitted again, and the sizes held by h0 do reach h1."""
+    sizes = [32 * k for k in range(1, 13)]
+    shapes = _family_shapes(catalog, "dgx-h100", sizes)
+    stats = {}
+    for name, site in (("later mmr", LATER_MMR), ("missing route", MISSING_ROUTE)):
+        loaded = load_site(write_site(render(site), f"{name.replace(' ', '-')}.toml"))
+        plans, _ = hall_plans(loaded, catalog, "dgx-h100", scenario_halls(loaded, "s"), "s")
+        shared = PlanFits(catalog, "dgx-h100", shapes, loaded.site.routes, loaded.site.cabling)
+        alone = PlanFits(catalog, "dgx-h100", shapes, loaded.site.routes, loaded.site.cabling, share=False)
+        for plan in plans:
+            used = [b for b, _ in plan]
+            need = used[-1].name if len(used) > 1 else None
+            assert _words(shared.fits(used, need)) == _words(alone.fits(used, need))
+        assert shared.stats["sus_placed"] < alone.stats["sus_placed"], name
+        stats[name] = (shared.stats, alone.stats)
+    shared, alone = stats["missing route"]
+    assert shared["size_fits"] < alone["size_fits"] and shared["sizes_shared"] > 0
+    loaded = load_site(write_site(render(MISSING_ROUTE), "route.toml"))
+    _h0, h1, h2 = loaded.site.buildings
+    fitter = PlanFits(catalog, "dgx-h100", shapes, loaded.site.routes, loaded.site.cabling)
+    assert any(isinstance(f, Fit) for f in fitter.fits([h1]))
+    assert str(fitter.placement([h1, h2]).failed()).startswith("no route between halls 'h1' and 'h2'")
+    shared, alone = stats["later mmr"]
+    assert shared["size_fits"] == alone["size_fits"] and shared["sizes_shared"] == 0
+    loaded = load_site(write_site(render(LATER_MMR), "mmr.toml"))
+    h0, h1 = loaded.site.buildings
+    fitter = PlanFits(catalog, "dgx-h100", shapes, loaded.site.routes, loaded.site.cabling)
+    alone, both = fitter.fits([h0]), fitter.fits([h0, h1], "h1")
+    moved = [a for a, b in zip(alone, both, strict=True) if isinstance(a, Fit) and isinstance(b, Fit)
+             and b.endpoints == a.endpoints and b.halls == {"h0", "h1"}]
+    assert moved, "some size held by h0 reaches h1 through its meet-me room"
+
+
+@pytest.mark.parametrize("optics", ["auto", "dsp"])
+def test_memoised_fabric_counts_at_every_reach(optics):
+    """One memo, each tier's length at, just below and just above every catalog reach in
+    turn (the others at their defaults): a length equal to a reach still takes the optic
+    of that reach, one above it does not."""
+    catalog = CATALOG
+    reaches = sorted({o.reach_m for o in catalog.optics.values() if o.reach_m is not None})
+    for n in (8, 512):
+        memo = FabricMemo(catalog)
+        classes = set()
+        for tier in TIERS:
+            for r in reaches:
+                for length in (r * (1 - 1e-12), r, r * (1 + 1e-12)):
+                    spec = FabricSpec(servers=n, server="dgx-h100", leaf_switch="qm9700", optics=optics,
+                                      lengths_m={tier: length})
+                    try:
+                        expected = count_fabric(spec, catalog)
+                    except FabricError:
+                        with pytest.raises(FabricError):
+                            memo.count(spec)
+                        continue
+                    got = memo.count(spec)
+                    assert got == expected, (n, tier, r, length)
+                    classes.add((tier, got.media[tier].optic_class))
+        assert memo.reused > 0 and len(classes) > 3  # the boundaries change the media, and counts are reused
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.sampled_from([1, 8, 32, 100, 512, 2048]),
+       lengths=st.lists(st.tuples(*[st.one_of(st.sampled_from(["reach", "reach-", "reach+"]),
+                                              st.floats(0.5, 3000.0)) for _ in TIERS]), min_size=2, max_size=8),
+       optics=st.sampled_from(["auto", "dsp", "lpo"]))
+def test_memoised_fabric_counts_equal_fresh_ones(n, lengths, optics):
+    catalog = CATALOG
+    """Lengths at, just below and just above each catalog reach, and anywhere between."""
+    reaches = sorted({o.reach_m for o in catalog.optics.values() if o.reach_m is not None})
+    memo = FabricMemo(catalog)
+    for i, triple in enumerate(lengths):
+        given_lengths = {}
+        for j, (tier, v) in enumerate(zip(TIERS, triple, strict=True)):
+            if isinstance(v, str):
+                r = reaches[(i + 3 * j) % len(reaches)]
+                v = {"reach": r, "reach-": r * (1 - 1e-12), "reach+": r * (1 + 1e-12)}[v]
+            if v != DEFAULT_LENGTH_M[tier] or i % 2:
+                given_lengths[tier] = v
+        spec = FabricSpec(servers=n, server="dgx-h100", leaf_switch="qm9700", optics=optics, lengths_m=given_lengths)
+        try:
+            expected = count_fabric(spec, catalog)
+        except FabricError as exc:
+            with pytest.raises(FabricError, match=None) as got:
+                memo.count(spec)
+            assert str(got.value) == str(exc)
+            continue
+        assert memo.count(spec) == expected
+    assert memo.counted + memo.reused <= len(lengths)

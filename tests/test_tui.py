@@ -36,8 +36,19 @@ async def _steady_cursors(pilot) -> None:
     line cache that may hold the hidden phase. The new tab's first widget takes the focus
     after a refresh, and learns it from an event that restarts its blink: wait for that
     too, so the focused look is the same on every run."""
-    for _ in range(100):  # the app names the focused widget at once; the widget learns it from an event
-        if pilot.app.focused is not None and pilot.app.focused.has_focus:
+    def settled() -> bool:
+        # the focus has moved into the tab on show (a tab switch moves it after a refresh), and
+        # the focused widget has learnt it (from an event)
+        focused, tabs = pilot.app.focused, pilot.app.query("#tabs")
+        if focused is None or not focused.has_focus:
+            return False
+        if not tabs:
+            return True
+        pane = pilot.app.query_one(f"#{tabs.first().active}")
+        return pane in focused.ancestors or not any(w.focusable for w in pane.query("*"))
+
+    for _ in range(100):
+        if settled():
             break
         await pilot.pause(0.02)
     for widget in pilot.app.query("Input"):

@@ -64,7 +64,8 @@ def synthetic_site(halls: int, capacity_mw: float = 70.0) -> str:
     40 m apart), each holding miners whose positions a hybrid plan may keep, so that any
     hall may be left out: 2^halls - 1 hall plans. Hall 1 holds the meet-me room; a duct
     bank along the east walls joins every pair of halls. At 70 MW the largest DGX H100
-    cluster fills about two halls."""
+    cluster fills two halls and part of a third, so plans of up to three halls offer
+    options."""
     head = f"""schema = 1
 name = "synthetic {halls}-hall mine"
 [grid]

@@ -22,6 +22,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import bench_fabric  # noqa: E402
+import bench_halls  # noqa: E402
 import bench_peers  # noqa: E402
 import bench_scale  # noqa: E402
 import bench_solve  # noqa: E402
@@ -87,6 +88,25 @@ def _plain_lines(plain: dict | None) -> list[str]:
     return out
 
 
+def _hall_lines(halls: list[dict]) -> list[str]:
+    """Hall plans (issue 17 point 3): prepare's time and floor-plan fits as the halls grow."""
+    return [
+        "## Hall plans (issue 17 point 3)",
+        "",
+        "Target: hall plans must not cost 2^halls floor-plan fits. `prepare` of the Xinjiang mine and of a "
+        "synthetic hybrid mine of 6 and 8 halls (any hall may be left out: 63 and 255 plans; with the default "
+        "cap of 32 plans per family they fall back to their halls in order), in fresh processes. Size fits: "
+        "hall plans x cluster sizes whose racks were placed (see benchmarks/bench_halls.py, which also runs "
+        "the same cases on an older revision with `--against`).",
+        "",
+        "| case | prepare, s (min - max) | size fits | options |",
+        "| --- | --- | ---: | ---: |",
+        *[f"| {r['case']} | {r['prepare_s']:.2f} ({r['prepare_min_s']:.2f} - {r['prepare_max_s']:.2f}) | "
+          f"{r['size_fits']:,} | {r['options']:,} |" for r in halls],
+        "",
+    ]
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -117,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     example = bench_sweep.example_sweep(min(args.repeat, 3))
     peers = bench_peers.main(["--repeat", str(args.repeat)])
     scale = bench_scale.main(["--repeat", str(min(args.repeat, 3))])
+    halls = bench_halls.main(["--repeat", str(min(args.repeat, 3))])
     start = startup(args.repeat)
     lines = [
         "# Benchmarks",
@@ -218,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         + ". The model's size does not grow with the steps (steps it cannot tell apart share a column and a "
         "row); what grows is reading the series, the per-step arrays and dispatch.csv.",
         "",
+        *_hall_lines(halls),
         "## Sweeps (issue 9)",
         "",
         "Target: 1,000 scenarios; throughput with 2 workers at least 1.7 times that with 1. A local Dask "

@@ -305,9 +305,10 @@ class Job:
 
 
 def _warm() -> None:
-    """A background writer's first act: import what the figures need (while the run that
-    started it reads its inputs and solves)."""
+    """A background writer's first act: import what the figures need, their data (pandas
+    frames) and matplotlib, while the run that started it reads its inputs and solves."""
     import matplotlib
+    import pandas  # noqa: F401  (the figures' data arrive as pandas frames)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from planner.cli import main
 from planner.export import MANIFEST, check_outputs, write_outputs
 
@@ -110,3 +112,63 @@ def test_a_manifest_an_earlier_version_wrote_still_reads(tmp_path):
     assert check_outputs(out)[1] == []
     write_outputs(out, _writers("new", ("bom.csv",)), run_id="r")
     assert not (out / "stale.csv").exists() and check_outputs(out)[1] == []
+
+
+PARENT = os.getpid()
+
+
+def _square(path, side):
+    path.write_text(str(side * side))
+
+
+def _dies_in_the_background(path):
+    if os.getpid() != PARENT:
+        os._exit(9)  # the background process dies, as one killed or out of memory would
+    path.write_text("written in process")
+
+
+def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monkeypatch):
+    """planner solve draws its figures in a background process: the same bytes as drawn in
+    process (PLANNER_SERIAL_OUTPUTS=1)."""
+    from planner.cli import main
+    from planner.export import background_writer
+
+    from .conftest import SITES
+
+    pool = background_writer()
+    if pool is None:
+        pytest.skip("no background process on this machine (one core, or no fork)")
+    pool.shutdown()
+    site = str(SITES / "sichuan-hydro.toml")
+    assert main(["solve", site, "-q", "-o", str(tmp_path / "bg")]) == 0
+    monkeypatch.setenv("PLANNER_SERIAL_OUTPUTS", "1")
+    assert background_writer() is None
+    assert main(["solve", site, "-q", "-o", str(tmp_path / "fg")]) == 0
+    figures = sorted(p.relative_to(tmp_path / "fg") for p in (tmp_path / "fg" / "plots").glob("*.png"))
+    assert len(figures) >= 3
+    for rel in figures:
+        assert (tmp_path / "bg" / rel).read_bytes() == (tmp_path / "fg" / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("case", ["ok", "died", "raises"])
+def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case):
+    """A job runs in the background process; a job whose process dies is written in process
+    instead; a job that raises fails the run and leaves no folder."""
+    from planner.export import Job, background_writer, write_outputs
+
+    pool = background_writer()
+    if pool is None:
+        pytest.skip("no background process on this machine (one core, or no fork)")
+    jobs = {"ok": Job(_square, {"side": 3}), "died": Job(_dies_in_the_background, {}),
+            "raises": Job(_square, {"side": "x"})}
+    try:
+        if case == "raises":
+            with pytest.raises(TypeError):
+                write_outputs(tmp_path / case, {"a.txt": jobs[case], "b.txt": lambda p: p.write_text("b")}, pool=pool)
+            assert not (tmp_path / case).exists()
+            return
+        write_outputs(tmp_path / case, {"a.txt": jobs[case], "b.txt": lambda p: p.write_text("b")}, pool=pool)
+    finally:
+        pool.shutdown()
+    assert (tmp_path / case / "a.txt").read_text() == ("9" if case == "ok" else "written in process")
+    assert (tmp_path / case / "b.txt").read_text() == "b"

@@ -186,6 +186,7 @@ def plain_dispatch(repeat: int) -> dict | None:
         for p in sites:
             times[p.name].append(timed([sys.executable, "-m", "planner.cli", "solve", str(p), "-q", "-o",
                                         str(tmp / f"out-{p.stem}")]))
+    imports = _import_profile(ours_cmd)
     ours_doc = json.loads((tmp / "ours-out" / "summary.json").read_text())["scenarios"]["hybrid"]
     theirs = json.loads((tmp / "pypsa-out" / "summary.json").read_text())
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -193,7 +194,35 @@ def plain_dispatch(repeat: int) -> dict | None:
             "ratio_ours_over_pypsa": med["ours"] / med["pypsa"],
             "ours_miners_mw": ours_doc["miners"] * float(b.facility_mw[0]), "pypsa_miners_mw": theirs["miners_mw"],
             "sites": {p.name: med[p.name] for p in sites},
-            "min_max": {k: (min(v), max(v)) for k, v in times.items()}}
+            "min_max": {k: (min(v), max(v)) for k, v in times.items()}, "imports": imports}
+
+
+def _import_profile(cmd: list[str]) -> dict:
+    """Where a whole ``planner solve`` spends its start: Python's own import timer
+    (``-X importtime``) on one run drawn in process, the cumulative time of each top-level
+    package it imports, and the run's wall time, in seconds."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PLANNER_SERIAL_OUTPUTS": "1"}
+    t0 = time.perf_counter()
+    run = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True, cwd=ROOT,
+                         env=env, check=True)
+    wall = time.perf_counter() - t0
+    packages: dict[str, float] = {}
+    for line in run.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|")
+        if name.startswith(" ") and not name.startswith("  "):  # a top-level import (one space of indent)
+            try:
+                packages[name.strip().split(".")[0]] = packages.get(name.strip().split(".")[0], 0.0) \
+                    + int(cumulative) / 1e6
+            except ValueError:
+                continue
+    top = dict(sorted(packages.items(), key=lambda kv: -kv[1])[:8])
+    return {"wall_s": wall, "imports_s": sum(packages.values()), "top": top}
 
 
 def fabric_networkx(servers: int, rails: int, k: int) -> dict:

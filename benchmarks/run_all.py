@@ -80,6 +80,12 @@ def _plain_lines(plain: dict | None) -> list[str]:
         "Every example site's whole `planner solve -q` in the same run (target: faster than PyPSA's plain "
         f"dispatch, {plain['pypsa_s']:.2f} s):",
         "",
+        f"Where the time goes (one run drawn in process, Python's import timer): {plain['imports']['imports_s']:.2f} s "
+        f"of {plain['imports']['wall_s']:.2f} s are imports, the largest "
+        + ", ".join(f"{k} {v:.2f}" for k, v in plain["imports"]["top"].items())
+        + " s; the rest is reading the series, the fabric and floor plan, the solve (milliseconds), the BOM, "
+        "dispatch.csv and the figures (drawn in a second process in the timed runs).",
+        "",
         "| site | whole process, s | faster |",
         "| --- | ---: | --- |",
         *[f"| {name} | {t:.2f} | {'yes' if t < plain['pypsa_s'] else 'no'} |" for name, t in plain["sites"].items()],

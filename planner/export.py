@@ -304,14 +304,46 @@ class Job:
         self.fn(path=path, **self.kwargs)
 
 
-def _warm() -> None:
-    """A background writer's first act: import what the figures need, their data (pandas
-    frames) and matplotlib, while the run that started it reads its inputs and solves."""
+def _warm(parent: int) -> None:
+    """A background writer's first act: tie its life to the run's, then import what the
+    figures need, their data (pandas frames) and matplotlib, while the run that started it
+    reads its inputs and solves."""
+    _die_with(parent)
     import matplotlib
     import pandas  # noqa: F401  (the figures' data arrive as pandas frames)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot
+
+
+def _die_with(parent: int) -> None:
+    """Never outlive the run: a run killed with SIGKILL cannot stop its writer, and a writer
+    left waiting would hold the run's standard error open (a caller waiting for its end would
+    wait for ever) and its pipes (it would never see them close). So the writer lets go of
+    the run's output streams (its errors reach the run through the pool, not stderr), asks
+    the kernel to kill it when the run ends (Linux), and else watches for its parent to go."""
+    import signal
+    import threading
+
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            raise OSError
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                threading.Event().wait(0.5)
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the run ended before the writer started
+        os._exit(0)
 
 
 def background_writer():
@@ -327,7 +359,8 @@ def background_writer():
     from concurrent.futures import ProcessPoolExecutor
 
     try:
-        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm)
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
+                                   initargs=(os.getpid(),))
     except OSError:  # no process to be had: write in process
         return None
 

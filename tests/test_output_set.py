@@ -172,3 +172,51 @@ def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case):
         pool.shutdown()
     assert (tmp_path / case / "a.txt").read_text() == ("9" if case == "ok" else "written in process")
     assert (tmp_path / case / "b.txt").read_text() == "b"
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state first), None when gone."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and (_stat(int(e)) or [None, None])[1] == str(pid)]
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the writer process")
+def test_a_run_killed_takes_its_background_writer_with_it(tmp_path):
+    """SIGKILL a solve while its figure writer lives: the writer ends too, and the killed
+    run's standard error closes (a caller reading it is not left waiting by the writer)."""
+    import time
+
+    from planner.export import background_writer
+
+    pool = background_writer()
+    if pool is None:
+        pytest.skip("no background process on this machine (one core, or no fork)")
+    pool.shutdown()
+    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(SITES / "xinjiang-mine.toml"), "-q",
+                             "-o", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    writers: list[int] = []
+    deadline = time.monotonic() + 60
+    while not writers and time.monotonic() < deadline and proc.poll() is None:
+        writers = _children(proc.pid)
+        time.sleep(0.05)
+    assert writers, "the run started no background writer"
+    time.sleep(0.3)  # the writer is importing its libraries
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=20)  # would wait for ever while the writer held stderr open
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in writers):
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in writers)

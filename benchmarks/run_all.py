@@ -77,14 +77,14 @@ def _plain_lines(plain: dict | None) -> list[str]:
         "sizes the miners at their 50 MW bound because keeping one costs nothing here; only 40 MW ever fit "
         "beside the AI, and ours keeps those (it drops miners that never run).",
         "",
-        "Every example site's whole `planner solve -q` in the same run (target: faster than PyPSA's plain "
-        f"dispatch, {plain['pypsa_s']:.2f} s):",
-        "",
         f"Where the time goes (one run drawn in process, Python's import timer): {plain['imports']['imports_s']:.2f} s "
         f"of {plain['imports']['wall_s']:.2f} s are imports, the largest "
         + ", ".join(f"{k} {v:.2f}" for k, v in plain["imports"]["top"].items())
         + " s; the rest is reading the series, the fabric and floor plan, the solve (milliseconds), the BOM, "
         "dispatch.csv and the figures (drawn in a second process in the timed runs).",
+        "",
+        "Every example site's whole `planner solve -q` in the same run (target: faster than PyPSA's plain "
+        f"dispatch, {plain['pypsa_s']:.2f} s):",
         "",
         "| site | whole process, s | faster |",
         "| --- | ---: | --- |",

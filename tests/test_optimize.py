@@ -593,8 +593,9 @@ def _random_site(tmp_path, prices, capacity, miners, gpus, interruptible) -> obj
         '[power_price]\nkind = "series"\nfile = "prices.csv"\ntimestamp_column = "timestamp"\n'
         'price_column = "price"\nstep_minutes = 60').replace(
         "capacity_mw = 1.0", f"capacity_mw = {capacity}").replace("count = 400", f"count = {miners}").replace(
-        "max_gpus = 0", f"step = \"server\"\nmax_gpus = {gpus}" + ("\ninterruptible = true" if interruptible else "")).replace(
-        "lease_usd_per_gpu_hour = 2.0", "lease_usd_per_gpu_hour = 20.0").replace("horizon_years = 1", "horizon_years = 5")
+        "max_gpus = 0", f"step = \"server\"\nmax_gpus = {gpus}" + ("\ninterruptible = true" if interruptible else "")
+    ).replace("lease_usd_per_gpu_hour = 2.0", "lease_usd_per_gpu_hour = 20.0").replace(
+        "horizon_years = 1", "horizon_years = 5")
     (tmp_path / "site.toml").write_text(text)
     return tmp_path / "site.toml"
 

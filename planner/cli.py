@@ -169,7 +169,7 @@ def solve_cmd(
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.export import background_writer
+    from planner.export import figure_writer
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -184,60 +184,50 @@ def solve_cmd(
         if n not in loaded.site.scenarios:
             raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                       loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
-    pool = background_writer()  # draws the figures beside the rest of the run
-    try:
-        if pool is not None:
-            pool.submit(int)  # start it now: it imports the plotting library while this run solves
-        _solve_and_write(loaded, cat, names, solver, out, as_json, quiet, graphml, reference, write_model, pool)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with figure_writer() as pool:  # draws the figures beside the rest of the run (imported after its fork)
+        import pandas as pd
 
+        from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
+        from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
 
-def _solve_and_write(loaded, cat, names, solver, out, as_json, quiet, graphml, reference, write_model, pool) -> None:
-    import pandas as pd
+        models: dict = {}
+        results = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference, models=models)
+        doc = summary(loaded.site.name, results, cat, solver)
+        if reference:
+            doc["model"] = "reference (a dispatch column per price step)"
+        run_id = doc["run_id"] = new_run_id()  # the same id marks the output set's manifest
+        rows = [row for r in results.values() for row in bom_rows(r, cat)]
+        target = out or Path("out") / loaded.stem
+        writers = {
+            "summary.json": lambda p: write_json(p, doc),
+            "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
+        }
+        writers.update(_plan_files(results, cat, doc, graphml))
+        per_scenario = {name: dispatch_frame(r) for name, r in results.items()}  # built once, for the file and plots
+        varying = [per_scenario[name] for name, r in results.items()
+                   if r.inputs.profile.steps > 1 and len(per_scenario[name])]
+        if varying:
+            writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
+        writers.update(_chart_files(results, doc, per_scenario))
+        if write_model:
+            from planner.lp import safe
+            from planner.lp import write_model as write_lp
 
-    from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
-    from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
-
-    models: dict = {}
-    results = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference, models=models)
-    doc = summary(loaded.site.name, results, cat, solver)
-    if reference:
-        doc["model"] = "reference (a dispatch column per price step)"
-    run_id = doc["run_id"] = new_run_id()  # the same id marks the output set's manifest
-    rows = [row for r in results.values() for row in bom_rows(r, cat)]
-    target = out or Path("out") / loaded.stem
-    writers = {
-        "summary.json": lambda p: write_json(p, doc),
-        "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
-    }
-    writers.update(_plan_files(results, cat, doc, graphml))
-    per_scenario = {name: dispatch_frame(r) for name, r in results.items()}  # built once, for the file and plots
-    varying = [per_scenario[name] for name, r in results.items()
-               if r.inputs.profile.steps > 1 and len(per_scenario[name])]
-    if varying:
-        writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
-    writers.update(_chart_files(results, doc, per_scenario))
-    if write_model:
-        from planner.lp import safe
-        from planner.lp import write_model as write_lp
-
-        for name, model in models.items():
-            writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
-    write_outputs(target, writers, run_id, pool)
-    feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
-    if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
-    elif not quiet:
-        console = _console()
-        console.print(_summary_table(doc))
-        _print_binding(doc, console)
-        for note in doc.get("notes", []):
-            console.print(f"note: {note}", style="dim")
-        console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
-    if not feasible:
-        _no_plan(doc)
+            for name, model in models.items():
+                writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
+        write_outputs(target, writers, run_id, pool)
+        feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
+        if as_json:
+            sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        elif not quiet:
+            console = _console()
+            console.print(_summary_table(doc))
+            _print_binding(doc, console)
+            for note in doc.get("notes", []):
+                console.print(f"note: {note}", style="dim")
+            console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
+        if not feasible:
+            _no_plan(doc)
 
 
 def _no_plan(doc: dict) -> None:

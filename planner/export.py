@@ -365,6 +365,20 @@ def background_writer():
         return None
 
 
+@contextmanager
+def figure_writer() -> Iterator[Any]:
+    """The run's :func:`background_writer` (or None), started at once so that it imports its
+    libraries while the run solves, and shut down when the run ends (its jobs done)."""
+    pool = background_writer()
+    try:
+        if pool is not None:
+            pool.submit(int)  # the process starts now, not at the first figure
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str, pool=None) -> Path:
     from concurrent.futures.process import BrokenProcessPool
 

@@ -178,13 +178,15 @@ def solve_cmd(
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
     if write_model is not None and write_model not in ("lp", "mps"):
         raise InputError([Problem("command line", "--write-model", f"{write_model!r} is not lp or mps")])
-    loaded, cat = _load(site, catalog)
-    names = scenario or list(loaded.site.scenarios)
-    for n in names:
-        if n not in loaded.site.scenarios:
-            raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
-                                      loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
-    with figure_writer() as pool:  # draws the figures beside the rest of the run (imported after its fork)
+    # the figures' writer starts first: it imports matplotlib while this process reads the
+    # site and solves (the libraries the run needs are imported after its fork)
+    with figure_writer() as pool:
+        loaded, cat = _load(site, catalog)
+        names = scenario or list(loaded.site.scenarios)
+        for n in names:
+            if n not in loaded.site.scenarios:
+                raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
+                                          loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         import pandas as pd
 
         from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
@@ -252,14 +254,17 @@ def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
         files["plots/capex.png"] = Job(plots.capex_breakdown, {"summary": doc,
                                                                "title": f"{doc['site']}: capex by scenario"})
     for name, result in results.items():
-        rows = dispatch[name]  # a DataFrame, one row per step
-        if rows.empty:
+        frame = dispatch[name]  # a DataFrame, one row per step
+        if frame.empty:
             continue
+        # the figures get plain arrays of the columns they draw: their writer needs no pandas
+        power = {c: frame[c].to_numpy() for c in ("step", "ai_load_mw", "miner_load_mw", "grid_capacity_mw")}
         files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
-            "rows": rows, "title": f"{doc['site']}: {name}, grid import"})
+            "rows": power, "title": f"{doc['site']}: {name}, grid import"})
         if result.inputs.profile.steps > 1 and result.inputs.miners:
+            prices = {c: frame[c].to_numpy() for c in ("price_usd_per_mwh", "miner_load_mw")}
             files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
-                "rows": rows, "title": f"{doc['site']}: {name}, miners against the price"})
+                "rows": prices, "title": f"{doc['site']}: {name}, miners against the price"})
     return files
 
 
@@ -934,12 +939,9 @@ def _emit_json(data: dict) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _repeated_options(argv: list[str]) -> list[str]:
+def _repeated_options(command, argv: list[str]) -> list[str]:
     """Options given more than once that take one value (a repeated flag must not
     silently win): walk the command tree along ``argv`` and count each option's names."""
-    import typer.main
-
-    command = typer.main.get_command(app)
     args = list(argv)
     while args and hasattr(command, "commands") and args[0] in command.commands:
         command = command.commands[args.pop(0)]
@@ -998,12 +1000,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, args: list[str]) -> int:
     try:
-        repeated = _repeated_options(args)
+        import typer.main
+
+        command = typer.main.get_command(app)  # built once: for the check and the run
+        repeated = _repeated_options(command, args)
         if repeated:
             from planner.errors import Problem
 
             raise InputError([Problem("command line", "", text) for text in repeated])
-        app(args=argv, standalone_mode=False)
+        command(args=argv, standalone_mode=False)
     except InputError as exc:
         err = _console(stderr=True)
         for problem in exc.problems:

@@ -305,15 +305,24 @@ class Job:
 
 
 def _warm(parent: int) -> None:
-    """A background writer's first act: tie its life to the run's, then import what the
-    figures need, their data (pandas frames) and matplotlib, while the run that started it
-    reads its inputs and solves."""
+    """A background writer's first act: tie its life to the run's, then import matplotlib and
+    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
+    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
+    writer never imports pandas."""
     _die_with(parent)
+    import io
+
     import matplotlib
-    import pandas  # noqa: F401  (the figures' data arrive as pandas frames)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("warm")
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
 
 
 def _die_with(parent: int) -> None:

@@ -95,12 +95,13 @@ def floorplan(layout, path: Path, title: str = "") -> None:
 def power_over_time(rows, path: Path, title: str) -> None:
     """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
     with the capacity line. Long series are drawn as daily means of each quantity (the
-    step values are in dispatch.csv)."""
+    step values are in dispatch.csv). ``rows``: the dispatch columns by name (a frame, or a
+    dict of arrays: the background writer is sent arrays and never imports pandas)."""
     import numpy as np
 
     plt = _pyplot()
-    ai, miners, cap = (rows[c].to_numpy(dtype=float) for c in ("ai_load_mw", "miner_load_mw", "grid_capacity_mw"))
-    labels = rows["step"].tolist()
+    ai, miners, cap = (np.asarray(rows[c], dtype=float) for c in ("ai_load_mw", "miner_load_mw", "grid_capacity_mw"))
+    labels = [str(s) for s in rows["step"]]
     per_day = _per_day(labels)
     if per_day > 1:
         ai, miners, cap = (_mean_blocks(a, per_day) for a in (ai, miners, cap))
@@ -129,15 +130,21 @@ SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a de
 
 def price_and_dispatch(rows, path: Path, title: str) -> None:
     """Miner load against the price of each step: miners run when the price pays and
-    stop when it spikes."""
+    stop when it spikes. ``rows`` as for :func:`power_over_time`."""
     import numpy as np
 
     plt = _pyplot()
-    price, miners = (rows[c].to_numpy(dtype=float) for c in ("price_usd_per_mwh", "miner_load_mw"))
+    from matplotlib.ticker import FuncFormatter
+
+    price, miners = (np.asarray(rows[c], dtype=float) for c in ("price_usd_per_mwh", "miner_load_mw"))
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     ax.set_xscale("symlog", linthresh=100)
+    # plain numbers, not powers of ten: they read at a glance, and need no maths typesetting
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     if price.size <= SCATTER_POINTS:
-        ax.scatter(price, miners, s=6, alpha=0.35, color="#f58518", edgecolors="none")
+        # one marker per step as a line's markers (drawn in one pass), not a scatter's
+        # collection (a path per point): the same picture in half the time
+        ax.plot(price, miners, "o", ms=2.4, alpha=0.35, color="#f58518", mec="none", ls="none")
         ax.set_xlabel("price, USD/MWh (symmetric log above 100)")
     else:  # a point per step would take seconds to draw and hide the density: steps per cell instead
         x = np.sign(price) * np.log10(1 + np.abs(price) / 100) * 100  # the symlog axis, drawn linear

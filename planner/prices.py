@@ -251,7 +251,7 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     if not keep.all():  # a series longer than a year, repeated: the steps past one year
         values, stamps, frame = values[keep], stamps[keep], frame[keep]
         weights, n = weights[keep], int(keep.sum())
-    labels = [str(t) for t in stamps.dt.strftime("%Y-%m-%d %H:%M")]
+    labels = stamps.dt.strftime("%Y-%m-%d %H:%M").astype(str).tolist()
     kind = "synthetic series" if pp.synthetic else "series"
     delta = None
     temp = loaded.site.cooling.temperature

@@ -260,7 +260,8 @@ class SiteForm(VerticalScroll):
         """The focused field's key, unit and meaning on the help line."""
         fid = event.widget.id
         if self.helpline is not None and fid in self.help:
-            self.helpline.update(self.help[fid])
+            # a fixed two lines: a new text repaints the line, not the layout of a hundred fields
+            self.helpline.update(self.help[fid], layout=False)
 
     @on(Select.Changed, ".form-select")
     def _chosen(self, event: Select.Changed) -> None:

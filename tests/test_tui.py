@@ -688,3 +688,29 @@ async def test_keystrokes_in_one_field_are_one_undo_step(site_copy, catalog):
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.session.text == original
+
+
+async def test_form_at_80x24_shows_a_parts_value_and_keeps_the_focused_field_in_view(site_copy, catalog):
+    """A part chosen from the catalog shows its key in a one-line field (the list's own
+    frame drew three lines cut to one, hiding the value), and tabbing down the form keeps
+    the focused field in view, above the help line."""
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        model = app.query_one(f"#{_field(form, ('fleet', 'miners', 0, 'model'))}")
+        label = model.query_one("SelectCurrent #label")
+        assert model.value in str(label.render())
+        assert model.region.contains_region(label.region)  # shown, not cut away with the frame
+        count = _field(form, ("fleet", "miners", 0, "count"))
+        for _ in range(60):
+            if app.focused is not None and app.focused.id == count:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        assert app.focused.id == count
+        field, helpline = app.focused.region, app.query_one("#form-help").region
+        assert form.region.contains_region(field)
+        assert not field.overlaps(helpline)
+        assert str(helpline and app.query_one("#form-help").render()).endswith("miners installed")

@@ -225,7 +225,10 @@ class PlannerApp(App):
                 yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="focus")
                 yield Static("", id="problems")
             with TabPane("F2 Form", id="form-tab"):
-                yield SiteForm(catalog=self.catalog, id="form")
+                helpline = Static("Tab or click a field: its meaning and unit show here.", id="form-help",
+                                  classes="form-helpline", markup=False)
+                yield SiteForm(catalog=self.catalog, helpline=helpline, id="form")
+                yield helpline
             with TabPane("F3 Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
                 yield Horizontal(id="cards")

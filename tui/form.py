@@ -117,7 +117,7 @@ class SiteForm(VerticalScroll):
             super().__init__()
             self.text = text
 
-    def __init__(self, catalog=None, **kwargs):
+    def __init__(self, catalog=None, helpline: Static | None = None, **kwargs):
         super().__init__(**kwargs)
         self.doc = None
         self.catalog = catalog
@@ -126,7 +126,9 @@ class SiteForm(VerticalScroll):
         self.built_text: str | None = None  # the text the fields show
         self.notes: dict[str, Static] = {}  # field id -> its error line (only fields with an error have one)
         self.gaps: dict[str, Static] = {}  # field id -> the empty key cell beside its error line
-        self.helpline: Static | None = None  # the focused field's help, at the foot of the form
+        # the focused field's help: a line below the form (outside its scrolled area, so a field
+        # scrolled into view is never under it), given by the pane that holds both
+        self.helpline = helpline
         self.fields: dict[str, Input | Select] = {}  # field id -> its widget (held: a query walks the screen)
         self.choices: dict[str, set[str]] = {}  # field id of a catalog part -> the keys its list offers
         self.history: list[str] = []  # texts before each form edit, for undo
@@ -147,7 +149,7 @@ class SiteForm(VerticalScroll):
         try:
             doc = tomlkit.parse(text)
         except Exception:
-            self.remove_children([c for c in self.children if c is not self.helpline])
+            self.remove_children()
             self.mount(Static("The site is not valid TOML: fix it in the Site tab first.", classes="form-error"))
             self.doc = None
             return
@@ -157,7 +159,7 @@ class SiteForm(VerticalScroll):
         self.doc = doc
         focused = self.app.focused
         keep = focused.id if focused is not None and self in focused.ancestors and focused.id else None
-        self.remove_children([c for c in self.children if c is not self.helpline])
+        self.remove_children()
         self.paths, self.notes, self.gaps, self.fields, self.choices = {}, {}, {}, {}, {}
         errors = self.errors = _errors(problems)
         rows = []
@@ -194,10 +196,6 @@ class SiteForm(VerticalScroll):
                                           classes="form-button"), classes="form-buttons"))
         # one grid of two columns (key, value; an error spans both under its field): far
         # fewer widgets to lay out and style than a container per row
-        if self.helpline is None:  # built once: it stays while the fields are built anew
-            self.helpline = Static("Tab or click a field: its meaning and unit show here.", id="form-help",
-                                   classes="form-helpline", markup=False)
-            self.mount(self.helpline)
         self.mount(Grid(*rows, classes="form-grid"))
         if keep is not None:  # the focused field went with the old fields: focus it again (or the first)
             self.call_after_refresh(self._refocus, keep)

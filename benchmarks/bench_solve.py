@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from planner.catalog import load_catalog
-from planner.site import load_site
-from planner.inputs import prepare
-from planner.optimize import build_model, solve
+from planner.parts.catalog import load_catalog
+from planner.site.schema import load_site
+from planner.model.inputs import prepare
+from planner.model.optimize import build_model, solve
 site, scenario, solver = sys.argv[1], sys.argv[2], sys.argv[3]
 catalog = load_catalog()
 loaded = load_site(site)

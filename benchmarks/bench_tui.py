@@ -54,10 +54,10 @@ def first_screen(site: Path, repeat: int) -> dict:
 
 
 def resolve(site: Path, repeat: int) -> dict:
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
-    from planner.sitefile import validate_text
+    from planner.model.inputs import prepare
+    from planner.model.optimize import build_model, solve
+    from planner.parts.catalog import load_catalog
+    from planner.site.text import validate_text
 
     catalog = load_catalog()
     text = site.read_text()
@@ -80,7 +80,7 @@ def resolve(site: Path, repeat: int) -> dict:
 def tab_switches(site: Path, repeat: int) -> dict:
     import asyncio
 
-    from planner.catalog import load_catalog
+    from planner.parts.catalog import load_catalog
     from tui.app import make_app
 
     async def run() -> dict:

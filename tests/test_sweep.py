@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.sweep import crossover_btc_price, finish, load_sweep, run_sweep
+from planner.app.sweep import crossover_btc_price, finish, load_sweep, run_sweep
 
 SITE = """
 schema = 1
@@ -242,11 +242,11 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     """The lease price, utilisation, interruptibility and average draw price the cluster but
     do not shape its options: a variant changing them reuses the cached options (the same
     objects) and their floor plans, and its summary equals one worked out from scratch."""
-    from planner.inputs import options_key, prepare
-    from planner.optimize import build_model, solve
-    from planner.report import _LAYOUTS, scenario_summary
-    from planner.site import LoadedSite, load_site
-    from planner.sweep import apply
+    from planner.app.sweep import apply
+    from planner.model.inputs import options_key, prepare
+    from planner.model.optimize import build_model, solve
+    from planner.outputs.report import _LAYOUTS, scenario_summary
+    from planner.site.schema import LoadedSite, load_site
 
     from .conftest import SITES
 

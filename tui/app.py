@@ -33,7 +33,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from planner.sitefile import save_text, template, validate_text
+from planner.site.text import save_text, template, validate_text
 from tui.form import SiteForm
 
 FORM_PREBUILD_S = 0.5  # after the first screen, the form is built in the background
@@ -204,7 +204,7 @@ class PlannerApp(App):
 
     def __init__(self, path: Path | None = None, catalog=None, solver: str = "highs"):
         super().__init__(driver_class=_terminal_driver())
-        from planner.catalog import load_catalog
+        from planner.parts.catalog import load_catalog
 
         self.catalog = catalog if catalog is not None else load_catalog()
         self.solver = solver
@@ -423,9 +423,9 @@ class PlannerApp(App):
     def _solve(self, loaded) -> tuple[dict, list[dict], dict, dict]:
         from textual.worker import get_current_worker
 
-        from planner.inputs import prepare
-        from planner.optimize import build_model, solve
-        from planner.report import bom_rows, dispatch_frame, summary
+        from planner.model.inputs import prepare
+        from planner.model.optimize import build_model, solve
+        from planner.outputs.report import bom_rows, dispatch_frame, summary
 
         worker = get_current_worker()
         results = {}
@@ -465,7 +465,7 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
-        from planner.report import SUMMARY_ROWS, format_cell
+        from planner.outputs.report import SUMMARY_ROWS, format_cell
 
         doc = self.session.summary
         names = list(doc["scenarios"])
@@ -571,8 +571,8 @@ class PlannerApp(App):
 
     def action_export(self) -> None:
         from planner.errors import InputError
-        from planner.export import atomic_file, write_csv
-        from planner.report import BOM_COLUMNS
+        from planner.outputs.export import atomic_file, write_csv
+        from planner.outputs.report import BOM_COLUMNS
 
         if not self.session.bom:
             self.notify("solve first: there is no BOM yet", severity="warning")
@@ -595,7 +595,7 @@ class PlannerApp(App):
         self._fill_catalog(str(event.value))
 
     def _fill_catalog(self, kind: str) -> None:
-        from planner.catalog import headline
+        from planner.parts.catalog import headline
 
         table = self.query_one("#catalog", DataTable)
         table.clear(columns=True)

@@ -30,7 +30,7 @@ Conventions
   fibres are counted separately; fibres once per link.
 
 Two modes agree exactly: :func:`count_fabric` counts analytically from the shape, and
-``planner.fabric_graph.build_graph`` builds a networkx graph whose counts are derived from
+``planner.network.graph.build_graph`` builds a networkx graph whose counts are derived from
 node degrees (a property test checks they match).
 """
 
@@ -42,7 +42,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from planner.catalog import Catalog, Optic, PowerFigure, Server, Switch
+from planner.parts.catalog import Catalog, Optic, PowerFigure, Server, Switch
 
 ROLES = ("leaf", "spine", "core")
 TIERS = ("node_leaf", "leaf_spine", "spine_core")
@@ -288,7 +288,7 @@ class FabricCounts:
         Switches count at max power (typical where only that is known); a CPO switch's
         figure includes its optics. Modules and copper plugs count at their catalog power.
         A part with no sourced figure counts at its labelled estimate; a part with neither
-        is refused (:class:`planner.catalog.MissingPower`), never counted as zero.
+        is refused (:class:`planner.parts.catalog.MissingPower`), never counted as zero.
         """
         figures: dict[str, PowerFigure] = {}
 

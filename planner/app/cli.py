@@ -18,8 +18,8 @@ from typing import Annotated
 
 import typer
 
-from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError
+from planner.parts.kinds import SINGULAR
 
 app = typer.Typer(
     add_completion=False,
@@ -56,9 +56,9 @@ class Failed(Exception):
 
 
 def _load(site_path: Path, overlays: list[Path] | None):
-    from planner.catalog import load_catalog
     from planner.errors import Problem, display_path
-    from planner.site import check_parts, load_site
+    from planner.parts.catalog import load_catalog
+    from planner.site.schema import check_parts, load_site
 
     loaded = load_site(site_path)
     folders = [loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or [])
@@ -80,8 +80,8 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, r
     scenario's built model."""
     import time
 
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
+    from planner.model.inputs import prepare
+    from planner.model.optimize import build_model, solve
 
     err = _console(stderr=True)
     results = {}
@@ -111,7 +111,7 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, r
 def _summary_table(doc: dict, highlight: bool = False):
     from rich.table import Table
 
-    from planner.report import SUMMARY_ROWS, format_cell
+    from planner.outputs.report import SUMMARY_ROWS, format_cell
 
     names = list(doc["scenarios"])
     table = Table(title=f"{doc['site']}  (solver: {doc['solver']})")
@@ -169,7 +169,7 @@ def solve_cmd(
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.export import figure_writer
+    from planner.outputs.export import figure_writer
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -189,8 +189,8 @@ def solve_cmd(
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         import pandas as pd
 
-        from planner.export import new_run_id, write_csv, write_frame, write_json, write_outputs
-        from planner.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
+        from planner.outputs.export import new_run_id, write_csv, write_frame, write_json, write_outputs
+        from planner.outputs.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
 
         models: dict = {}
         results = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference, models=models)
@@ -212,8 +212,8 @@ def solve_cmd(
             writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
         writers.update(_chart_files(results, doc, per_scenario))
         if write_model:
-            from planner.lp import safe
-            from planner.lp import write_model as write_lp
+            from planner.model.lp import safe
+            from planner.model.lp import write_model as write_lp
 
             for name, model in models.items():
                 writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
@@ -246,8 +246,8 @@ GRAPHML_AUTO_LINKS = 50_000
 
 def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
-    from planner import plots
-    from planner.export import Job
+    from planner.outputs import plots
+    from planner.outputs.export import Job
 
     files = {}
     if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
@@ -270,9 +270,9 @@ def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
 
 def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
-    from planner import plots
-    from planner.export import Job
-    from planner.report import layout_for
+    from planner.outputs import plots
+    from planner.outputs.export import Job
+    from planner.outputs.report import layout_for
 
     files = {}
     for name, result in results.items():
@@ -293,8 +293,8 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
 
 
 def _write_topology(result, cat, path) -> None:
-    from planner.fabric_graph import build_graph, set_positions, to_graphml
-    from planner.report import layout_for
+    from planner.network.graph import build_graph, set_positions, to_graphml
+    from planner.outputs.report import layout_for
 
     fab = result.option.fabric
     graph = build_graph(fab.spec, cat, fab)
@@ -312,7 +312,7 @@ def check_output_cmd(
     """Check that an output folder holds one complete set from one run: exit 0 when it does,
     2 naming each file that is mixed in, changed or missing."""
     from planner.errors import Problem, display_path
-    from planner.export import check_outputs
+    from planner.outputs.export import check_outputs
 
     if not folder.is_dir():
         raise InputError([Problem(display_path(folder), "", "is not a folder")])
@@ -338,8 +338,8 @@ def compare_cmd(
 ) -> None:
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.errors import Problem, did_you_mean
-    from planner.export import atomic_file, write_csv
-    from planner.report import SUMMARY_ROWS, in_label_unit, summary
+    from planner.outputs.export import atomic_file, write_csv
+    from planner.outputs.report import SUMMARY_ROWS, in_label_unit, summary
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -379,9 +379,9 @@ def sweep_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
+    from planner.app.sweep import check_axes, finish, load_sweep, run_sweep
     from planner.errors import Problem
-    from planner.site import load_site
-    from planner.sweep import check_axes, finish, load_sweep, run_sweep
+    from planner.site.schema import load_site
 
     sweep = load_sweep(sweep_file)
     base = load_site(sweep.base)  # a bad base site, or an axis outside its limits, is reported before any work
@@ -413,8 +413,8 @@ def tui_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """The terminal UI: edit a site, solve it, compare scenarios, browse the BOM and catalog."""
-    from planner.catalog import load_catalog
     from planner.errors import Problem, display_path
+    from planner.parts.catalog import load_catalog
 
     try:
         from tui.app import make_app
@@ -444,7 +444,7 @@ def validate_cmd(
 ) -> None:
     """Report every problem in the site file at once; no solve."""
     loaded, cat = _load(site, catalog)
-    from planner.inputs import prepare
+    from planner.model.inputs import prepare
 
     problems = []
     for name in loaded.site.scenarios:
@@ -465,8 +465,8 @@ def catalog_list(
     """A table of parts (all kinds, or one)."""
     from rich.table import Table
 
-    from planner.catalog import KINDS, headline, load_catalog
     from planner.errors import Problem, did_you_mean
+    from planner.parts.catalog import KINDS, headline, load_catalog
 
     cat = load_catalog(catalog or [])
     kinds = list(KINDS)
@@ -508,8 +508,8 @@ def catalog_show(
     """Every field of one part, each with its source."""
     from rich.table import Table
 
-    from planner.catalog import iter_fields, load_catalog
     from planner.errors import Problem, did_you_mean
+    from planner.parts.catalog import iter_fields, load_catalog
 
     cat = load_catalog(catalog or [])
     entry = cat.find(key)
@@ -579,9 +579,9 @@ def fabric_cmd(
     """Size a training fabric alone: switches, links, optics, cables, fibres, MPO connectors."""
     import math
 
-    from planner.catalog import MissingPower, load_catalog
     from planner.errors import Problem, did_you_mean
-    from planner.fabric import FabricError, FabricSpec, count_fabric
+    from planner.network.fabric import FabricError, FabricSpec, count_fabric
+    from planner.parts.catalog import MissingPower, load_catalog
 
     cat = load_catalog(catalog or [])
     problems = []
@@ -626,8 +626,8 @@ def fabric_cmd(
         raise _compute_error(exc) from None
     doc = counts.summary() | {"power_w": power, "power_figures": {k: f.doc() for k, f in figures.items()}}
     if graphml is not None:
-        from planner.export import atomic_file
-        from planner.fabric_graph import build_graph, to_graphml
+        from planner.network.graph import build_graph, to_graphml
+        from planner.outputs.export import atomic_file
 
         graph = build_graph(spec, cat, counts)
         with atomic_file(graphml) as tmp:
@@ -688,8 +688,8 @@ def _print_fabric(doc: dict) -> None:
 
 
 def _size_catalog(overlays, key: str, kind: str, option: str):
-    from planner.catalog import load_catalog
     from planner.errors import Problem, did_you_mean
+    from planner.parts.catalog import load_catalog
 
     cat = load_catalog(overlays or [])
     if key not in cat.entries[kind]:
@@ -762,7 +762,7 @@ def size_train(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Servers and energy to train R runs a month of a model: FLOPs per run = 6·N·D."""
-    from planner.compute import ComputeError, training_demand
+    from planner.energy.compute import ComputeError, training_demand
 
     _check_precision(precision)
     cat = _size_catalog(catalog, server, "servers", "--server")
@@ -807,7 +807,7 @@ def size_infer(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Servers and energy to serve tokens at 2·N FLOPs per token."""
-    from planner.compute import ComputeError, inference_demand, inference_tokens_per_day
+    from planner.energy.compute import ComputeError, inference_demand, inference_tokens_per_day
     from planner.errors import Problem
 
     _check_precision(precision)
@@ -867,8 +867,8 @@ def size_btc_network(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Miners, power and energy of the bitcoin network for a fleet mix (or the reverse)."""
-    from planner.catalog import load_catalog
-    from planner.compute import ComputeError, network_demand
+    from planner.energy.compute import ComputeError, network_demand
+    from planner.parts.catalog import load_catalog
 
     cat = load_catalog(catalog or [])
     shares = _parse_fleet(fleet, cat)
@@ -905,7 +905,7 @@ def size_mining(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Hashprice, revenue, power cost, margin, breakeven power price and shutdown BTC price."""
-    from planner.compute import ComputeError, mining_economics
+    from planner.energy.compute import ComputeError, mining_economics
 
     cat = _size_catalog(catalog, miner, "miners", "--miner")
     try:

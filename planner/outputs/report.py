@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from planner import __version__
-from planner.catalog import Catalog
-from planner.economics import HOURS_PER_YEAR, irr, npv, payback_years
-from planner.optimize import Result, Status, ai_load_mw, facility_mw, outcome
+from planner.energy.economics import HOURS_PER_YEAR, irr, npv, payback_years
+from planner.model.optimize import Result, Status, ai_load_mw, facility_mw, outcome
+from planner.parts.catalog import Catalog
 
 BOM_COLUMNS = [
     "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
@@ -190,7 +190,7 @@ def redispatch_uplift(result: Result) -> float | None:
     the discounted monthly gains over the plan's dispatch is >= 0, and 0 when the
     hashprice does not change (no growth, no halving). None without a dispatch.
     """
-    from planner.economics import monthly_rate
+    from planner.energy.economics import monthly_rate
 
     inp = result.inputs
     if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
@@ -264,7 +264,7 @@ def _layout_entry(result: Result, catalog: Catalog):
     key = id(opt)
     hit = _LAYOUTS.get(key)
     if hit is None or hit[0]() is not opt:
-        from planner.layout import lay_out
+        from planner.network.layout import lay_out
 
         inp = result.inputs
         lay = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes, inp.cabling)
@@ -296,7 +296,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
 def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:
     from collections import Counter
 
-    from planner.layout import campus_trunks, structured_cabling
+    from planner.network.layout import campus_trunks, structured_cabling
 
     roles = Counter(r["role"] for r in lay.racks)
     fab = result.option.fabric
@@ -360,7 +360,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     """Out-of-band management for the AI servers and fabric switches, and the miners'
     access network (one port per miner on 48-port access switches)."""
-    from planner.networks import ACCESS_SWITCH, access_network, miner_endpoints, oob_endpoints
+    from planner.network.access import ACCESS_SWITCH, access_network, miner_endpoints, oob_endpoints
 
     out: dict[str, Any] = {}
     opt = result.option
@@ -382,7 +382,7 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
 def plan_parts(result: Result) -> list[str]:
     """Keys of the powered parts the chosen plan buys or keeps running: server, switches,
     modules, the access switches and the miners."""
-    from planner.networks import ACCESS_SWITCH
+    from planner.network.access import ACCESS_SWITCH
 
     inp, opt = result.inputs, result.option
     keys: set[str] = set()
@@ -578,7 +578,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             part_row("transceiver", key, n, f"{o.vendor} {o.model}")
-        from planner.layout import cable_price, trunk_price
+        from planner.network.layout import cable_price, trunk_price
 
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan

@@ -253,7 +253,7 @@ def crossover(frame, path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind in means.columns:
         ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)
-    from planner.sweep import crossover_btc_price
+    from planner.app.sweep import crossover_btc_price
 
     kinds = list(means.columns)
     for i, a in enumerate(kinds):

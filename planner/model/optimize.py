@@ -1,10 +1,10 @@
 """The plan model: choose a cluster size (binaries over the fabric builder's options)
 and the miners to keep, under grid capacity, PUE, GPU bounds and budget, maximising NPV.
 
-The model is built as arrays (:class:`planner.lp.LinearProgram`): constraint families each
+The model is built as arrays (:class:`planner.model.lp.LinearProgram`): constraint families each
 have one ``add_*`` function that adds its block of rows, vectorised over steps (or classes
 of steps) and blocks; :func:`build_model` calls them in order. HiGHS reads the arrays
-directly; CBC and the LP/MPS export go through PuLP (:mod:`planner.lp`). Names are built
+directly; CBC and the LP/MPS export go through PuLP (:mod:`planner.model.lp`). Names are built
 from sanitised keys with ``__`` as separator; :attr:`PlanModel.meaning` maps each name
 (with its step or index as ``T``) back to words.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from planner.inputs import ScenarioInputs
-from planner.lp import LinearProgram, Solution, Status, safe, solve_highs, solve_pulp
+from planner.model.inputs import ScenarioInputs
+from planner.model.lp import LinearProgram, Solution, Status, safe, solve_highs, solve_pulp
 
 
 @dataclass

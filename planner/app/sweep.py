@@ -149,7 +149,7 @@ class Sweep:
 
 
 def load_sweep(path: Path | str) -> Sweep:
-    from planner.site import read_model
+    from planner.site.schema import read_model
 
     path = Path(path)
     spec, lines = read_model(path, SweepFile, kind="sweep")
@@ -187,7 +187,7 @@ def check_axes(sweep: Sweep, site) -> list[Problem]:
 
 def apply(site, variant: dict):
     """The site with the variant's values set (a new validated Site)."""
-    from planner.site import Site
+    from planner.site.schema import Site
 
     data = site.model_dump(by_alias=True)
     for name, value in variant.items():
@@ -212,11 +212,11 @@ def solve_chunk(base: str, variants: list[dict], scenarios: list[str] | None, so
 
 def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
     """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
-    from planner.report import scenario_summary
-    from planner.site import LoadedSite, load_site
+    from planner.model.inputs import prepare
+    from planner.model.optimize import build_model, solve
+    from planner.outputs.report import scenario_summary
+    from planner.parts.catalog import load_catalog
+    from planner.site.schema import LoadedSite, load_site
 
     if "catalog" not in _CACHE:
         _CACHE["catalog"] = load_catalog()
@@ -266,7 +266,7 @@ def done_variants(csv_path: Path, rows_per_variant: int, columns: list[str]) -> 
         counts[int(r["variant"])] = counts.get(int(r["variant"]), 0) + 1
     done = {v for v, n in counts.items() if n == rows_per_variant}
     if cut or reader.fieldnames is None or len(done) * rows_per_variant != len(rows):
-        from planner.export import atomic_file
+        from planner.outputs.export import atomic_file
 
         with atomic_file(csv_path) as tmp, tmp.open("w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=columns)
@@ -289,7 +289,7 @@ class RowWriter:
             self.handle.flush()
 
     def write(self, rows: list[dict]) -> None:
-        from planner.export import neutralise
+        from planner.outputs.export import neutralise
 
         self.writer.writerows({k: neutralise(v) for k, v in r.items()} for r in rows)  # names a sheet would run
         self.handle.flush()
@@ -307,13 +307,13 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     appended when it completes, so a chunk lost with a worker is recomputed elsewhere and
     written once. ``client`` may be an existing dask.distributed Client.
     """
-    from planner.export import make_folder
+    from planner.outputs.export import make_folder
 
     make_folder(out_dir)
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]
-    from planner.site import load_site
+    from planner.site.schema import load_site
 
     scenarios = sweep.spec.scenarios or list(load_site(sweep.base).site.scenarios)
     done = done_variants(csv_path, len(scenarios), columns)
@@ -381,7 +381,7 @@ def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
     written = [parquet]
     plots = csv_path.parent / "plots"
     plots.mkdir(exist_ok=True)
-    from planner import plots as figs
+    from planner.outputs import plots as figs
 
     ok = frame[frame["status"] == "optimal"]
     if not ok.empty:

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.catalog import Catalog
-from planner.fabric import Shape
-from planner.site import Building, Cabling, Route
+from planner.network.fabric import Shape
+from planner.parts.catalog import Catalog
+from planner.site.schema import Building, Cabling, Route
 
 CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.errors import InputError, Problem, did_you_mean, display_path, printable
-from planner.site import PRICE_MAX, PRICE_MIN, LoadedSite
+from planner.site.schema import PRICE_MAX, PRICE_MIN, LoadedSite
 
 HOURS_PER_YEAR = 8760.0
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart

@@ -526,7 +526,7 @@ def default_catalog_dir() -> Path:
     env = os.environ.get("PLANNER_CATALOG")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "catalogs"
+    return Path(__file__).resolve().parents[2] / "catalogs"
 
 
 def _iter_files(directory: Path) -> Iterator[Path]:

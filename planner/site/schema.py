@@ -13,8 +13,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
+from planner.parts.kinds import SINGULAR
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
 
@@ -675,7 +675,7 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
 def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
     """A site's power figure is held to the floor the catalog holds its part to (a server
     draws at least a watt): far below it the cluster sizes to try run to trillions."""
-    from planner.catalog import KINDS, MINIMA, POWER_FIELDS
+    from planner.parts.catalog import KINDS, MINIMA, POWER_FIELDS
 
     problems = []
     for key, watts in loaded.site.power_w.items():

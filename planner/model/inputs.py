@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.catalog import Catalog, MissingPower, PowerFigure
-from planner.economics import annuity_factor, monthly_rate
+from planner.energy.economics import annuity_factor, monthly_rate
+from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
+from planner.energy.prices import PriceProfile, price_profile
 from planner.errors import InputError, Problem, display_path
-from planner.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
-from planner.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
-from planner.prices import PriceProfile, price_profile
-from planner.site import LoadedSite, check_parts
+from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
+from planner.parts.catalog import Catalog, MissingPower, PowerFigure
+from planner.site.schema import LoadedSite, check_parts
 
 if TYPE_CHECKING:
-    from planner.layout import PlanFits
+    from planner.network.layout import PlanFits
 
 DAYS_PER_MONTH = 365.0 / 12
 
@@ -531,7 +531,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
 def _check_access_switch(catalog: Catalog) -> list[Problem]:
     """The out-of-band and miner access networks are counted with one switch model: an
     overlay that replaces it must keep its ports and uplinks."""
-    from planner.networks import ACCESS_SWITCH
+    from planner.network.access import ACCESS_SWITCH
 
     entry = catalog.entries["switches"].get(ACCESS_SWITCH)
     if entry is None:
@@ -547,8 +547,8 @@ def _check_access_switch(catalog: Catalog) -> list[Problem]:
 
 def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCounts) -> float:
     """Power of the out-of-band network's access switches: one port per BMC and per
-    fabric switch (:func:`planner.networks.access_network`)."""
-    from planner.networks import ACCESS_SWITCH, access_network, oob_endpoints
+    fabric switch (:func:`planner.network.access.access_network`)."""
+    from planner.network.access import ACCESS_SWITCH, access_network, oob_endpoints
 
     endpoints = oob_endpoints(catalog, server, servers, sum(fabric.switches.values()))
     n = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).access_switches
@@ -557,7 +557,7 @@ def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCount
 
 def miner_network_w(catalog: Catalog, miner: str) -> float:
     """A miner's share of its access switch's power: its ports / the switch's ports."""
-    from planner.networks import ACCESS_SWITCH
+    from planner.network.access import ACCESS_SWITCH
 
     ports = catalog.miners[miner].network_ports or 1
     return ports * catalog.watts(ACCESS_SWITCH) / catalog.switches[ACCESS_SWITCH].ports
@@ -567,7 +567,7 @@ def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[M
                   ) -> dict[str, PowerFigure]:
     """The power figure of every part the scenario's plans may buy (servers, switches,
     optics, miners): sourced, estimated or the site's own."""
-    from planner.networks import ACCESS_SWITCH
+    from planner.network.access import ACCESS_SWITCH
 
     keys = {b.name or b.key for b in miners}
     if miners:
@@ -609,7 +609,7 @@ def _distinct(options: list[ClusterOption], positions: dict[str, int], miners: l
 
 def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
     """GPUs the site's workload needs on ``server`` (whole servers)."""
-    from planner.compute import ComputeError, inference_demand, training_demand
+    from planner.energy.compute import ComputeError, inference_demand, training_demand
 
     w = loaded.site.ai.workload
     try:
@@ -681,10 +681,10 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         warnings.add(note)
     first_error = None
     if not plans:  # no hall takes the server, as built or converted: the layout says why
-        from planner.layout import fit_sizes
+        from planner.network.layout import fit_sizes
 
         first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
-    from planner.layout import PlanFits
+    from planner.network.layout import PlanFits
 
     fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling)
     fabrics = FabricMemo(catalog)
@@ -766,7 +766,7 @@ def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: lis
     way. Above MAX_HALL_PLANS plans, halls are no longer left out, then every hall is
     used alike; the note says so.
     """
-    from planner.layout import systems_per_rack
+    from planner.network.layout import systems_per_rack
 
     if not halls:
         return [()], ""
@@ -831,7 +831,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                  ) -> tuple[list[ClusterOption], Exception | None]:
     """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
     plan's last hall (smaller ones are the same plan without that hall). ``fitter`` (a
-    :class:`planner.layout.PlanFits` of the family's sizes) and ``fabrics`` share the
+    :class:`planner.network.layout.PlanFits` of the family's sizes) and ``fabrics`` share the
     floor-plan work and the fabric counts between the family's plans. Returns the
     options and, when there are none, why."""
     site = loaded.site
@@ -842,7 +842,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
     if halls:
         fits = fitter.fits(halls, need_hall=halls[-1].name if len(halls) > 1 else None)
     else:
-        from planner.layout import Fit
+        from planner.network.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
     error = None

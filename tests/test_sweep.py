@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.app.sweep import crossover_btc_price, finish, load_sweep, run_sweep
+from planner.app.sweep import finish, load_sweep, run_sweep
+from planner.outputs.plots import crossover_btc_price
 
 SITE = """
 schema = 1

@@ -395,18 +395,3 @@ def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
             figs.crossover(ok, plots / "btc-crossover.png", f"NPV against the BTC price: {sweep.base.name}")
             written.append(plots / "btc-crossover.png")
     return written
-
-
-def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
-    """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
-    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
-    if a not in means or b not in means:
-        return None
-    diff = (means[a] - means[b]).dropna()
-    xs, ys = diff.index.to_numpy(dtype=float), diff.to_numpy(dtype=float)
-    for i in range(len(xs) - 1):
-        if ys[i] < 0 <= ys[i + 1] or ys[i] > 0 >= ys[i + 1]:
-            return float(xs[i] + (xs[i + 1] - xs[i]) * (0 - ys[i]) / (ys[i + 1] - ys[i]))
-    return None
-
-

@@ -37,18 +37,21 @@ def _site_text() -> str:
 
 
 def ours(path: Path) -> dict:
-    from planner.model.inputs import prepare
-    from planner.model.optimize import build_model, solve
+    from planner.app.pipeline import Progress, solve_scenario
     from planner.parts.catalog import load_catalog
 
     catalog = load_catalog()
     t0 = time.perf_counter()
     from planner.site.schema import load_site
 
-    inputs = prepare(load_site(path), catalog, "hybrid")
-    t1 = time.perf_counter()
-    result = solve(build_model(inputs))
-    t2 = time.perf_counter()
+    class Prepared(Progress):  # the pipeline's hook stamps the end of prepare
+        def prepared(self, name, inputs):
+            self.at = time.perf_counter()
+
+    stamp = Prepared()
+    result, _ = solve_scenario(load_site(path), catalog, "hybrid", cache=None, progress=stamp)
+    t1, t2 = stamp.at, time.perf_counter()
+    inputs = result.inputs
     p, h = inputs.profile.price_usd_per_mwh, inputs.profile.hours
     ai = result.option.it_power_w / 1e6 * result.option.pue
     b = inputs.miners[0]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner.cache import PlanCache
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, build_model, facility_mw, outcome, solve
 from planner.outputs.report import bom_rows, scenario_summary
@@ -378,7 +379,7 @@ def test_cluster_options_are_reused_only_while_they_apply(write_site, catalog):
     solve; a server edit does not hit the cache."""
     from .conftest import SITES
 
-    cache: dict = {}
+    cache = PlanCache()
     base = (SITES / "sichuan-hydro.toml").read_text()
     first = prepare(load_site(write_site(base, "a.toml")), catalog, "hybrid", cache=cache)
     edited = base.replace("btc_price_usd = 90000.0", "btc_price_usd = 120000.0")

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from planner.cache import PlanCache
 from planner.errors import InputError
 from planner.model.inputs import hall_plans, prepare, scenario_halls
 from planner.network.fabric import (
@@ -176,14 +177,14 @@ def _outcome(path, catalog, shared: bool):
     for p in patches:
         p.start()
     try:
-        cache: dict = {}
+        cache = PlanCache()
         inputs = prepare(load_site(path), catalog, "s", cache)
     except InputError as exc:
         return ("input error", str(exc))
     finally:
         for p in patches:
             p.stop()
-    every = next(v[0] for v in cache.values() if isinstance(v, tuple) and len(v) == 6)
+    every = next(iter(cache.options.values())).options
     return every, inputs.options, inputs.warnings, inputs.capped_by, inputs.min_gpus
 
 

@@ -7,6 +7,7 @@ import csv
 import numpy as np
 import pytest
 
+from planner.cache import PlanCache
 from planner.errors import InputError
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, build_model, grid_load, solve
@@ -114,7 +115,7 @@ def test_a_cached_series_is_read_again_when_the_file_changes(tmp_path, write_sit
     _series_file(tmp_path, [20, 95] * 84)
     path = write_site(SITE.format(capacity=10, miners=100, gpus=0,
                                   price='kind = "series"\nfile = "prices.csv"'))
-    cache: dict = {}
+    cache = PlanCache()
     first = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
     again = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
     assert again.price_usd_per_mwh.tolist() == [20, 95] * 84

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from planner.app.sweep import finish, load_sweep, run_sweep
+from planner.cache import PlanCache
 from planner.outputs.plots import crossover_btc_price
 
 SITE = """
@@ -246,7 +247,7 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     from planner.app.sweep import apply
     from planner.model.inputs import options_key, prepare
     from planner.model.optimize import build_model, solve
-    from planner.outputs.report import _LAYOUTS, scenario_summary
+    from planner.outputs.report import scenario_summary
     from planner.site.schema import LoadedSite, load_site
 
     from .conftest import SITES
@@ -260,16 +261,16 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
                          path=loaded.path, lines=loaded.lines)
     assert options_key(changed, "hybrid", catalog) != options_key(loaded, "hybrid", catalog)
 
-    cache: dict = {}
+    cache = PlanCache()
     first = solve(build_model(prepare(loaded, catalog, "hybrid", cache=cache)))
     scenario_summary(first, catalog)
     second = solve(build_model(prepare(other, catalog, "hybrid", cache=cache)))
     assert second.inputs.options is first.inputs.options or all(
         a is b for a, b in zip(second.inputs.options, first.inputs.options, strict=True))
     assert second.option_index == first.option_index and second.option.servers
-    laid_out = len(_LAYOUTS)
+    laid_out = second.option.memo.layout
     cached = scenario_summary(second, catalog)
-    assert len(_LAYOUTS) == laid_out  # the same option's plan, not a new one
+    assert second.option.memo.layout is laid_out  # the same option's plan, not a new one
     fresh = scenario_summary(solve(build_model(prepare(other, catalog, "hybrid"))), catalog)
     assert cached["layout"] == fresh["layout"]
     assert cached["npv_usd"] == fresh["npv_usd"] != scenario_summary(first, catalog)["npv_usd"]

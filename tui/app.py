@@ -213,7 +213,9 @@ class PlannerApp(App):
         self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
                                disk=fingerprint(path))
         self._solve_worker: Worker | None = None
-        self._options_cache: dict = {}  # cluster options reused across solves while they still apply
+        from planner.cache import PlanCache
+
+        self._plan_cache = PlanCache()  # price profiles and cluster options reused across solves while they apply
         self._solve_started = 0.0
 
     # ------------------------------------------------------------------ layout
@@ -423,25 +425,22 @@ class PlannerApp(App):
     def _solve(self, loaded) -> tuple[dict, list[dict], dict, dict]:
         from textual.worker import get_current_worker
 
-        from planner.model.inputs import prepare
-        from planner.model.optimize import build_model, solve
-        from planner.outputs.report import bom_rows, dispatch_frame, summary
+        from planner.app.pipeline import Progress, solve_site
 
         worker = get_current_worker()
-        results = {}
-        names = list(loaded.site.scenarios)
-        for i, name in enumerate(names, 1):
-            if worker.is_cancelled:
-                return {}, [], {}, {}
-            self.call_from_thread(self._status, f"solving {name} ({i}/{len(names)}) ...")
-            inputs = prepare(loaded, self.catalog, name, cache=self._options_cache)
-            results[name] = solve(build_model(inputs), solver=self.solver)
-        doc = summary(loaded.site.name, results, self.catalog, self.solver)
-        rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
-        fabric = {n: r.option.fabric.summary() for n, r in results.items()
-                  if r.option is not None and r.option.fabric is not None}
-        dispatch = {n: dispatch_frame(r) for n, r in results.items()}
-        return doc, rows, fabric, dispatch
+        app = self
+
+        class Status(Progress):
+            def scenario(self, index: int, count: int, name: str) -> bool:
+                if worker.is_cancelled:
+                    return False
+                app.call_from_thread(app._status, f"solving {name} ({index}/{count}) ...")
+                return True
+
+        run = solve_site(loaded, self.catalog, cache=self._plan_cache, solver=self.solver, progress=Status())
+        if run is None:
+            return {}, [], {}, {}
+        return run.summary(), run.bom_rows(), run.fabrics(), run.dispatch()
 
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:

@@ -55,57 +55,63 @@ class Failed(Exception):
         self.code = code
 
 
-def _load(site_path: Path, overlays: list[Path] | None):
-    from planner.errors import Problem, display_path
-    from planner.parts.catalog import load_catalog
-    from planner.site.schema import check_parts, load_site
+class _StatusLine:
+    """The solve's progress on stderr (a pipeline.Progress): a status line per scenario on a
+    terminal, then each scenario's status and time unless quiet."""
 
-    loaded = load_site(site_path)
-    folders = [loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or [])
-    try:
-        catalog = load_catalog(folders)
-    except InputError as exc:
-        raise InputError(exc.problems) from None
-    problems = check_parts(loaded, catalog)
-    if problems:
-        raise InputError(problems)
-    del Problem, display_path
-    return loaded, catalog
+    def __init__(self, solver: str, quiet: bool):
+        self.err = _console(stderr=True)
+        self.solver, self.quiet = solver, quiet
+        self.live = not quiet and self.err.is_terminal
+        self.status = None
+        self.tag, self.t0 = "", 0.0
+
+    def scenario(self, index: int, count: int, name: str) -> bool:
+        import time
+
+        self.t0 = time.perf_counter()
+        self.tag = f"[{index}/{count}] {name}"
+        if self.live:
+            self.status = self.err.status(f"{self.tag}: sizing the cluster options ...")
+            self.status.start()
+        return True
+
+    def prepared(self, name: str, inputs) -> None:
+        if self.status is not None:
+            self.status.update(f"{self.tag}: building the model ({len(inputs.options)} options, "
+                               f"{inputs.profile.steps:,} price steps) ...")
+
+    def built(self, name: str, model) -> None:
+        if self.status is not None:
+            self.status.update(f"{self.tag}: solving with {self.solver} ({model.lp.num_cols:,} columns, "
+                               f"{model.lp.num_rows:,} rows) ...")
+
+    def solved(self, name: str, result) -> None:
+        import time
+
+        self.stop()
+        if not self.quiet:
+            self.err.print(f"{name}: {result.status} in {time.perf_counter() - self.t0:.1f} s", style="dim")
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, reduce: bool = True,
-               models: dict | None = None):
-    """Prepare, build and solve each scenario, with a status line on stderr. ``reduce``
-    False solves the per-step reference model; ``models``, when given, receives each
-    scenario's built model."""
-    import time
+               keep_models: bool = False):
+    """Every named scenario solved by the pipeline (one PlanCache for the run: a price
+    series is read once for all the scenarios), with the status line on stderr."""
+    from planner.app.pipeline import solve_site
+    from planner.cache import PlanCache
 
-    from planner.model.inputs import prepare
-    from planner.model.optimize import build_model, solve
-
-    err = _console(stderr=True)
-    results = {}
-    cache: dict = {}  # a price series is read once for all the scenarios
-    for i, name in enumerate(names, 1):
-        t0 = time.perf_counter()
-        if quiet or not err.is_terminal:
-            inputs = prepare(loaded, catalog, name, cache=cache)
-            model = build_model(inputs, reduce=reduce)
-            results[name] = solve(model, solver=solver)
-        else:
-            with err.status(f"[{i}/{len(names)}] {name}: sizing the cluster options ...") as status:
-                inputs = prepare(loaded, catalog, name, cache=cache)
-                status.update(f"[{i}/{len(names)}] {name}: building the model ({len(inputs.options)} options, "
-                              f"{inputs.profile.steps:,} price steps) ...")
-                model = build_model(inputs, reduce=reduce)
-                status.update(f"[{i}/{len(names)}] {name}: solving with {solver} ({model.lp.num_cols:,} columns, "
-                              f"{model.lp.num_rows:,} rows) ...")
-                results[name] = solve(model, solver=solver)
-        if models is not None:
-            models[name] = model
-        if not quiet:
-            err.print(f"{name}: {results[name].status} in {time.perf_counter() - t0:.1f} s", style="dim")
-    return results
+    status = _StatusLine(solver, quiet)
+    try:
+        return solve_site(loaded, catalog, names, cache=PlanCache(), solver=solver, reduce=reduce,
+                          keep_models=keep_models, progress=status)
+    finally:
+        status.stop()
 
 
 def _summary_table(doc: dict, highlight: bool = False):
@@ -181,7 +187,9 @@ def solve_cmd(
     # the figures' writer starts first: it imports matplotlib while this process reads the
     # site and solves (the libraries the run needs are imported after its fork)
     with figure_writer() as pool:
-        loaded, cat = _load(site, catalog)
+        from planner.app.pipeline import load
+
+        loaded, cat = load(site, catalog)
         names = scenario or list(loaded.site.scenarios)
         for n in names:
             if n not in loaded.site.scenarios:
@@ -190,22 +198,23 @@ def solve_cmd(
         import pandas as pd
 
         from planner.outputs.export import new_run_id, write_csv, write_frame, write_json, write_outputs
-        from planner.outputs.report import BOM_COLUMNS, bom_rows, dispatch_frame, summary
+        from planner.outputs.report import BOM_COLUMNS
 
-        models: dict = {}
-        results = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference, models=models)
-        doc = summary(loaded.site.name, results, cat, solver)
+        run = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
+                         keep_models=bool(write_model))
+        results, models = run.results, run.models
+        doc = run.summary()
         if reference:
             doc["model"] = "reference (a dispatch column per price step)"
         run_id = doc["run_id"] = new_run_id()  # the same id marks the output set's manifest
-        rows = [row for r in results.values() for row in bom_rows(r, cat)]
+        rows = run.bom_rows()
         target = out or Path("out") / loaded.stem
         writers = {
             "summary.json": lambda p: write_json(p, doc),
             "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
         }
         writers.update(_plan_files(results, cat, doc, graphml))
-        per_scenario = {name: dispatch_frame(r) for name, r in results.items()}  # built once, for the file and plots
+        per_scenario = run.dispatch()  # built once, for the file and plots
         varying = [per_scenario[name] for name, r in results.items()
                    if r.inputs.profile.steps > 1 and len(per_scenario[name])]
         if varying:
@@ -337,16 +346,16 @@ def compare_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
+    from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.report import SUMMARY_ROWS, in_label_unit, summary
+    from planner.outputs.report import SUMMARY_ROWS, in_label_unit
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
-    loaded, cat = _load(site, catalog)
-    results = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet)
-    doc = summary(loaded.site.name, results, cat, solver)
+    loaded, cat = load(site, catalog)
+    doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet).summary()
     names = list(doc["scenarios"])
     rows = []
     for label, key, kind in SUMMARY_ROWS:
@@ -443,15 +452,11 @@ def validate_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Report every problem in the site file at once; no solve."""
-    loaded, cat = _load(site, catalog)
-    from planner.model.inputs import prepare
+    from planner.app.pipeline import check_site, load
+    from planner.cache import PlanCache
 
-    problems = []
-    for name in loaded.site.scenarios:
-        try:
-            prepare(loaded, cat, name)
-        except InputError as exc:
-            problems += [p for p in exc.problems if p not in problems]
+    loaded, cat = load(site, catalog)
+    problems = check_site(loaded, cat, PlanCache())
     if problems:
         raise InputError(problems)
     _console().print(f"{site}: OK ({len(loaded.site.scenarios)} scenarios)")

@@ -23,7 +23,8 @@ from planner.parts.catalog import Catalog, MissingPower, PowerFigure
 from planner.site.schema import LoadedSite, check_parts
 
 if TYPE_CHECKING:
-    from planner.network.layout import PlanFits
+    from planner.cache import PlanCache
+    from planner.network.layout import Layout, PlanFits
 
 DAYS_PER_MONTH = 365.0 / 12
 
@@ -45,6 +46,16 @@ class HallUse:
     conversion_usd: float = 0.0  # its cooling conversion: usd_per_mw x the IT load placed in it
 
 
+@dataclass
+class OptionMemo:
+    """What is worked out once about a chosen option: its floor plan, and that plan's
+    summary for the catalog it was priced with (a list of (catalog, summary): the catalog
+    is compared by identity)."""
+
+    layout: Layout | None = None
+    summaries: list[tuple[Catalog, dict]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class ClusterOption:
     """One buildable AI cluster size with its exact fabric."""
@@ -60,6 +71,9 @@ class ClusterOption:
     optics: str = "auto"
     required_gpus: int = 0  # the minimum (min_gpus or the workload) for this server
     halls: tuple[HallUse, ...] = ()  # the halls its racks stand in, in fill order
+    # its floor plan once laid out (outputs.report.layout_for): kept with the option, so it
+    # lives as long as the option does (in the caller's PlanCache or in one run's results)
+    memo: OptionMemo = field(default_factory=lambda: OptionMemo(), init=False, compare=False, repr=False)
 
     @property
     def plan(self) -> tuple[tuple[str, str], ...]:
@@ -350,7 +364,20 @@ def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedP
     return PricedPart(key, found[0], found[1]) if found else None
 
 
-def _cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price):
+@dataclass(frozen=True)
+class OptionsEntry:
+    """The cluster options of a scenario as :func:`prepare` keeps them in a PlanCache."""
+
+    options: list[ClusterOption]
+    prices: dict[str, PricedPart]  # the parts the options priced
+    warnings: set[str]
+    capped_by: dict[tuple, str]
+    min_gpus: int
+    workload_gpus: int | None
+
+
+def _cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price,
+                     hall_slots: dict | None = None):
     """Every cluster option of the scenario (server choices x optics x cooling x size)."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
@@ -377,7 +404,7 @@ def _cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capaci
                                           capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
                                           server_cost,
                                           sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls,
-                                          scenario)
+                                          scenario, hall_slots)
     return options, warnings, capped_by, min_gpus, workload_gpus
 
 
@@ -397,16 +424,16 @@ def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
     for key in AI_VALUATION_KEYS:  # the value of the AI, not its options
         parts["ai"].pop(key, None)
     parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
-    parts["catalog"] = [id(catalog.entries), catalog.dirs]
+    parts["catalog"] = catalog.dirs  # one PlanCache serves one catalog (PlanCache.use_catalog)
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | None = None) -> ScenarioInputs:
+def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCache | None = None) -> ScenarioInputs:
     """Derive one scenario's inputs; raise InputError for anything missing.
 
-    ``cache`` (a dict kept by the caller) reuses the cluster options (fabric counts, floor
-    plans) when only values they do not depend on changed, e.g. prices or economics
-    between two solves in the TUI or the variants of a sweep.
+    ``cache`` (a :class:`~planner.cache.PlanCache` kept by the caller) reuses the cluster
+    options (fabric counts, floor plans) when only values they do not depend on changed,
+    e.g. prices or economics between two solves in the TUI or the variants of a sweep.
     """
     site = loaded.site
     shown = display_path(loaded.path)
@@ -443,17 +470,21 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     capacity = site.grid.usable_mw(sc.grid_capacity_mw)
     d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
+    if cache is not None:
+        cache.use_catalog(catalog)
     profile = price_profile(loaded, capacity, cache)
 
     key = okey = options_key(loaded, scenario, catalog) if cache is not None else None
-    if key is not None and key in cache:
-        options, option_prices, warnings, capped_by, min_gpus, workload_gpus = cache[key]
-        prices.update(option_prices)
+    if key is not None and key in cache.options:
+        entry = cache.options[key]
+        options, warnings, capped_by = entry.options, entry.warnings, entry.capped_by
+        min_gpus, workload_gpus = entry.min_gpus, entry.workload_gpus
+        prices.update(entry.prices)
     else:
         options, warnings, capped_by, min_gpus, workload_gpus = _cluster_options(
-            loaded, catalog, scenario, capacity, need_price)
+            loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None)
         if key is not None:
-            cache[key] = (options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
+            cache.options[key] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         blocks = [("miners", i, b.model, b.count, b.salvage_usd) for i, b in enumerate(site.fleet.miners)]
@@ -496,12 +527,12 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: dict | N
     positions = ({b.name: b.miner_positions or 0 for b in site.buildings}
                  if any(b.miner_positions is not None for b in site.buildings) else {})
     distinct_key = (okey, tuple(sorted(positions.items())), tuple(tuple(sorted(b.placed.items())) for b in miners))
-    if cache is not None and distinct_key in cache:
-        options = cache[distinct_key]
+    if cache is not None and distinct_key in cache.distinct:
+        options = cache.distinct[distinct_key]
     else:
         options = _distinct(options, positions, miners)
         if cache is not None:
-            cache[distinct_key] = options
+            cache.distinct[distinct_key] = options
     power = power_figures(catalog, options, miners)
     if profile.coverage is not None and not profile.coverage.full_year:
         warnings = warnings | {f"power_price: the series covers {profile.coverage.describe()} "
@@ -627,7 +658,8 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
 
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
                        server_cost: float, facility_usd_per_mw: float, need_price, warnings: set[str],
-                       capped_by: dict, min_gpus: int, halls: list, scenario: str) -> list[ClusterOption]:
+                       capped_by: dict, min_gpus: int, halls: list, scenario: str,
+                       hall_slots: dict | None = None) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
     (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
     as built or converted: :func:`hall_plans`)."""
@@ -686,7 +718,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
     from planner.network.layout import PlanFits
 
-    fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling)
+    fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling, hall_slots=hall_slots)
     fabrics = FabricMemo(catalog)
     for plan in plans:
         group_capped = list(capped)

@@ -193,19 +193,6 @@ class _Slots:
         return len(self.room) + len(self.mmr)
 
 
-_SPLIT: dict[int, tuple[list[Slot], _Slots]] = {}  # the last slot list split, for repeated layouts
-
-
-def _split(slots: list[Slot]) -> _Slots:
-    """_Slots.of, reused while the same list of slots is laid out again (many sizes)."""
-    cached = _SPLIT.get(id(slots))
-    if cached is None or cached[0] is not slots:
-        cached = (slots, _Slots.of(slots))
-        _SPLIT.clear()
-        _SPLIT[id(slots)] = cached
-    return cached[1]
-
-
 class _Placer:
     """Hands out rack positions in order, keeping a scalable unit within one row.
 
@@ -265,7 +252,7 @@ def lay_out(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Bui
         raise LayoutError("no buildings to place racks in")
     if slots is None:
         slots = [s for b in buildings for s in rack_slots(b)]
-    return _lay_out_in(catalog, server_key, shape, buildings, routes, cabling, _split(slots))
+    return _lay_out_in(catalog, server_key, shape, buildings, routes, cabling, _Slots.of(slots))
 
 
 def _lay_out_in(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Building] | tuple[Building, ...],
@@ -531,20 +518,19 @@ def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings:
     return placement.fits(need_hall)
 
 
-_SLOTS: dict[str, _Slots] = {}
 _GEOMETRY = ("name", "polygon", "keep_out", "rack_width_m", "rack_depth_m", "aisle_m", "clearance_m",
              "meet_me_room", "origin")
 
 
-def _hall_slots(b: Building) -> _Slots:
-    """rack_slots split for the placer, cached by the hall's geometry: a hall and its
-    converted self (or the same hall in many plans) share their rack positions."""
+def _hall_slots(b: Building, store: dict[str, _Slots], bound: int = 256) -> _Slots:
+    """rack_slots split for the placer, kept in ``store`` by the hall's geometry: a hall and
+    its converted self (or the same hall in many plans) share their rack positions."""
     key = repr([getattr(b, f) for f in _GEOMETRY])
-    if key not in _SLOTS:
-        if len(_SLOTS) > 256:
-            _SLOTS.clear()
-        _SLOTS[key] = _Slots.of(rack_slots(b))
-    return _SLOTS[key]
+    if key not in store:
+        if len(store) > bound:
+            store.clear()
+        store[key] = _Slots.of(rack_slots(b))
+    return store[key]
 
 
 @dataclass(frozen=True)
@@ -595,8 +581,10 @@ class PlanFits:
     """
 
     def __init__(self, catalog: Catalog, server_key: str, shapes: list[Shape], routes: list[Route],
-                 cabling: Cabling, share: bool = True):
+                 cabling: Cabling, share: bool = True, hall_slots: dict | None = None):
         self.share = share
+        # halls' rack positions by geometry: the caller's (PlanCache.hall_slots), else this fitter's own
+        self.hall_slots: dict[str, _Slots] = {} if hall_slots is None else hall_slots
         self.catalog, self.server_key, self.shapes, self.cabling = catalog, server_key, shapes, cabling
         self.route_list = routes
         self.routes = {(r.from_building, r.to_building): r for r in routes}
@@ -649,7 +637,8 @@ class _Placement:
             self.dead = parent.dead  # an earlier hall's rack positions failed: the first such hall names the error
         else:
             try:
-                parts = [_hall_slots(b) for b in (buildings[-1:] if parent is not None else buildings)]
+                new = buildings[-1:] if parent is not None else buildings
+                parts = [_hall_slots(b, owner.hall_slots) for b in new]
             except LayoutError as exc:
                 self.dead = exc
             else:

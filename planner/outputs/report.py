@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -248,35 +247,27 @@ DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "
                     "grid_import_mw", "grid_capacity_mw"]
 
 
-# Floor plans of live cluster options, laid out once per option (the summary, the BOM and
-# the plots all ask, and the re-solves of the TUI and the variants of a sweep reuse the
-# options while their halls, routes and cabling stay the same: see inputs.options_key).
-# Keyed by id with a weak reference: an entry leaves with its option, and a new option that
-# reuses a freed id never sees an old plan. The entry holds the plan and, once asked for,
-# its summary per catalog.
-_LAYOUTS: dict[int, tuple[weakref.ref, Any, dict]] = {}
-
-
-def _layout_entry(result: Result, catalog: Catalog):
+def _option_memo(result: Result, catalog: Catalog):
+    """The chosen option's memo with its floor plan laid out, once per option (the summary,
+    the BOM and the plots all ask, and the re-solves of the TUI and the variants of a sweep
+    reuse the options while their halls, routes and cabling stay the same: see
+    inputs.options_key); None without halls or without a cluster."""
     opt = result.option
     if result.status is not Status.OPTIMAL or not opt or not opt.servers or not result.inputs.halls:
         return None
-    key = id(opt)
-    hit = _LAYOUTS.get(key)
-    if hit is None or hit[0]() is not opt:
+    if opt.memo.layout is None:
         from planner.network.layout import lay_out
 
         inp = result.inputs
-        lay = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes, inp.cabling)
-        hit = _LAYOUTS[key] = (weakref.ref(opt), lay, {})
-        weakref.finalize(opt, _LAYOUTS.pop, key, None)
-    return hit
+        opt.memo.layout = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
+                                  inp.cabling)
+    return opt.memo
 
 
 def layout_for(result: Result, catalog: Catalog):
     """The floor plan of the chosen cluster (None without halls or without a cluster)."""
-    entry = _layout_entry(result, catalog)
-    return None if entry is None else entry[1]
+    memo = _option_memo(result, catalog)
+    return None if memo is None else memo.layout
 
 
 def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
@@ -284,13 +275,14 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     once per cluster option and catalog; a copy is returned)."""
     import copy
 
-    entry = _layout_entry(result, catalog)
-    if entry is None:
+    memo = _option_memo(result, catalog)
+    if memo is None:
         return None
-    summaries = entry[2]
-    if id(catalog) not in summaries or summaries[id(catalog)][0] is not catalog:
-        summaries[id(catalog)] = (catalog, _layout_summary(result, catalog, entry[1]))
-    return copy.deepcopy(summaries[id(catalog)][1])
+    found = next((s for cat, s in memo.summaries if cat is catalog), None)
+    if found is None:
+        found = _layout_summary(result, catalog, memo.layout)
+        memo.summaries.append((catalog, found))
+    return copy.deepcopy(found)
 
 
 def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:

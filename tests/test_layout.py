@@ -223,8 +223,9 @@ conversion = {{ cooling = "direct-liquid", max_kw_per_rack = 132, usd_per_mw = {
 def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     """A GB200 NVL72 rack (about 120 kW) cannot stand in a 40 kW air hall; converted to
     direct liquid (132 kW) it can: the plan converts, and the conversion is in its capex."""
+    from planner.model.build import build_model
     from planner.model.inputs import prepare
-    from planner.model.optimize import build_model, solve
+    from planner.model.optimize import solve
     from planner.outputs.report import bom_rows
     from planner.site.schema import load_site
 
@@ -241,8 +242,9 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
 def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
     """DGX H100 fit the air hall as built: a conversion that costs more than it saves is
     left alone; a free one (lower PUE, more IT power under the same grid) is taken."""
+    from planner.model.build import build_model
     from planner.model.inputs import prepare
-    from planner.model.optimize import build_model, solve
+    from planner.model.optimize import solve
     from planner.site.schema import load_site
 
     dear = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=1.0e9), "dear.toml")

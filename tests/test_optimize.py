@@ -7,8 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.cache import PlanCache
+from planner.model.build import build_model
 from planner.model.inputs import prepare
-from planner.model.optimize import Status, build_model, facility_mw, outcome, solve
+from planner.model.optimize import Status, facility_mw, outcome, solve
 from planner.outputs.report import bom_rows, scenario_summary
 from planner.site.schema import load_site
 

@@ -9,8 +9,9 @@ import pytest
 
 from planner.cache import PlanCache
 from planner.errors import InputError
+from planner.model.build import build_model
 from planner.model.inputs import prepare
-from planner.model.optimize import Status, build_model, grid_load, solve
+from planner.model.optimize import Status, grid_load, solve
 from planner.outputs.report import dispatch_frame
 from planner.site.schema import load_site
 

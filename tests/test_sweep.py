@@ -245,8 +245,9 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     do not shape its options: a variant changing them reuses the cached options (the same
     objects) and their floor plans, and its summary equals one worked out from scratch."""
     from planner.app.sweep import apply
+    from planner.model.build import build_model
     from planner.model.inputs import options_key, prepare
-    from planner.model.optimize import build_model, solve
+    from planner.model.optimize import solve
     from planner.outputs.report import scenario_summary
     from planner.site.schema import LoadedSite, load_site
 

@@ -31,8 +31,9 @@ from planner.errors import InputError, Problem
 if TYPE_CHECKING:
     import pandas as pd
 
+    from planner.model.build import PlanModel
     from planner.model.inputs import ScenarioInputs
-    from planner.model.optimize import PlanModel, Result
+    from planner.model.optimize import Result
     from planner.parts.catalog import Catalog
     from planner.site.schema import LoadedSite
 
@@ -124,8 +125,9 @@ def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: Pl
                    progress: Progress | None = None) -> tuple[Result, PlanModel]:
     """Prepare, build and solve one scenario: its result and the model it was solved from.
     ``reduce`` False builds the per-step reference model."""
+    from planner.model.build import build_model
     from planner.model.inputs import prepare
-    from planner.model.optimize import build_model, solve
+    from planner.model.optimize import solve
 
     progress = progress or Progress()
     inputs = prepare(loaded, catalog, name, cache=cache)

@@ -12,7 +12,7 @@ Every entry is keyed by what its value depends on, never by ``id()``:
 - ``prices``: the unscaled price profile, by the price section, cooling, capacity and the
   series file's path, mtime and size (:func:`planner.energy.prices.price_profile`);
 - ``options``: the cluster options of a scenario (fabric counts, floor-plan fits), by
-  :func:`planner.model.inputs.options_key` (a hash of what shapes them, never the
+  :func:`planner.model.options.options_key` (a hash of what shapes them, never the
   economics), and ``distinct``: those options with look-alikes merged, by that key and
   the miners' placement. Both belong to one catalog: :meth:`PlanCache.use_catalog` empties
   them when another catalog comes (the cache holds the catalog's entries, so the check is
@@ -22,7 +22,7 @@ Every entry is keyed by what its value depends on, never by ``id()``:
   hall in many plans and scenarios, share them.
 
 The floor plan of a chosen cluster option is not here: it is kept on the option itself
-(:attr:`planner.model.inputs.ClusterOption.memo`), so it lives exactly as long as the
+(:attr:`planner.model.scenario.ClusterOption.memo`), so it lives exactly as long as the
 option (in ``options`` above, or in one run's results).
 """
 
@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from planner.energy.prices import PriceProfile
-    from planner.model.inputs import ClusterOption, OptionsEntry
+    from planner.model.options import OptionsEntry
+    from planner.model.scenario import ClusterOption
     from planner.parts.catalog import Catalog
 
 

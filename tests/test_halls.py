@@ -7,8 +7,9 @@ import pytest
 
 from planner.energy.economics import npv
 from planner.model.build import build_model
-from planner.model.inputs import hall_plans, prepare
+from planner.model.inputs import prepare
 from planner.model.optimize import Status, solve
+from planner.model.options import hall_plans
 from planner.outputs.report import bom_rows, cash_flows, scenario_summary
 from planner.site.schema import load_site
 

@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from planner.cache import PlanCache
 from planner.errors import InputError
-from planner.model.inputs import hall_plans, prepare, scenario_halls
+from planner.model.inputs import prepare
+from planner.model.options import hall_plans, scenario_halls
 from planner.network.fabric import (
     DEFAULT_LENGTH_M,
     TIERS,
@@ -173,7 +174,7 @@ def _outcome(path, catalog, shared: bool):
     capped reasons, minimum GPUs; or the input error. ``shared=False`` is the brute
     force: each plan fitted on its own, each fabric counted afresh."""
     patches = [] if shared else [patch("planner.network.layout.PlanFits", partial(PlanFits, share=False)),
-                                 patch("planner.model.inputs.FabricMemo", _Recount)]
+                                 patch("planner.model.options.FabricMemo", _Recount)]
     for p in patches:
         p.start()
     try:

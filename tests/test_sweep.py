@@ -246,8 +246,9 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     objects) and their floor plans, and its summary equals one worked out from scratch."""
     from planner.app.sweep import apply
     from planner.model.build import build_model
-    from planner.model.inputs import options_key, prepare
+    from planner.model.inputs import prepare
     from planner.model.optimize import solve
+    from planner.model.options import options_key
     from planner.outputs.report import scenario_summary
     from planner.site.schema import LoadedSite, load_site
 

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from planner.model.build import PlanModel
-    from planner.model.inputs import ScenarioInputs
     from planner.model.optimize import Result
+    from planner.model.scenario import ScenarioInputs
     from planner.parts.catalog import Catalog
     from planner.site.schema import LoadedSite
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.model.inputs import ScenarioInputs
 from planner.model.lp import LinearProgram, safe
+from planner.model.scenario import ScenarioInputs
 
 
 @dataclass

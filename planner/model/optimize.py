@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
-from planner.model.inputs import ScenarioInputs
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
+from planner.model.scenario import ScenarioInputs
 
 
 @dataclass

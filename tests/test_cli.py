@@ -8,7 +8,7 @@ import json
 import pytest
 
 from planner.app.cli import main
-from planner.outputs.report import BOM_COLUMNS
+from planner.outputs.bom import BOM_COLUMNS
 
 from .conftest import SITES
 

@@ -10,7 +10,9 @@ from planner.model.build import build_model
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, solve
 from planner.model.options import hall_plans
-from planner.outputs.report import bom_rows, cash_flows, scenario_summary
+from planner.outputs.bom import bom_rows
+from planner.outputs.physics import cash_flows
+from planner.outputs.report import scenario_summary
 from planner.site.schema import load_site
 
 NVL72_SITE = """
@@ -300,7 +302,7 @@ def test_redispatch_uplift_is_zero_without_a_hashprice_path_and_positive_with_on
     threshold rule), so re-dispatching adds nothing. With a halving and network growth, a
     month-by-month threshold beats one dispatch for all years, by a positive amount, and
     the hourly NPV of the plan itself is unchanged (the check only reads the result)."""
-    from planner.outputs.report import redispatch_uplift
+    from planner.outputs.physics import redispatch_uplift
 
     from .conftest import SITES
 

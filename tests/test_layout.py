@@ -226,7 +226,7 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     from planner.model.build import build_model
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
-    from planner.outputs.report import bom_rows
+    from planner.outputs.bom import bom_rows
     from planner.site.schema import load_site
 
     path = write_site(CONVERSION_SITE.format(server="gb200-nvl72", usd_per_mw=2.0e6))

@@ -10,7 +10,8 @@ from planner.cache import PlanCache
 from planner.model.build import build_model
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, facility_mw, outcome, solve
-from planner.outputs.report import bom_rows, scenario_summary
+from planner.outputs.bom import bom_rows
+from planner.outputs.report import scenario_summary
 from planner.site.schema import load_site
 
 MINER_SITE = """
@@ -191,7 +192,7 @@ def test_objective_equals_npv_of_the_cash_flows(write_site, catalog, scenario):
     coefficients) and the NPV of the month-by-month cash flows of the chosen plan, with a
     salvage value and a build period so every term is exercised."""
     from planner.energy.economics import npv
-    from planner.outputs.report import cash_flows
+    from planner.outputs.physics import cash_flows
 
     from .conftest import SITES
 
@@ -220,7 +221,7 @@ def test_objective_equals_npv_with_prices_in_time(catalog, site, scenario):
 
     from planner.energy.economics import npv
     from planner.model.optimize import grid_load
-    from planner.outputs.report import cash_flows
+    from planner.outputs.physics import cash_flows
 
     from .conftest import SITES
 
@@ -265,7 +266,7 @@ def test_hashprice_path_by_hand(write_site, catalog):
 @pytest.mark.parametrize("scenario", ["retrofit", "hybrid"])
 def test_objective_equals_npv_with_a_hashprice_path(write_site, catalog, scenario):
     from planner.energy.economics import npv
-    from planner.outputs.report import cash_flows
+    from planner.outputs.physics import cash_flows
 
     from .conftest import SITES
 
@@ -343,7 +344,7 @@ def test_new_miners_are_bought_when_they_pay(write_site, catalog):
     # The 333rd miner would run 4 % of the time (1 MW / 3,011.67 W = 332.04): it would earn
     # 0.04 x 1,771 = 74 USD in the year, less than its 1,000 USD price, so 332 are bought.
     from planner.energy.economics import npv
-    from planner.outputs.report import cash_flows
+    from planner.outputs.physics import cash_flows
 
     text = MINER_SITE.format(price=20.0).replace(
         '[[fleet.miners]]\nmodel = "antminer-s19-xp"\ncount = 400',

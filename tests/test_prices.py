@@ -12,7 +12,7 @@ from planner.errors import InputError
 from planner.model.build import build_model
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, grid_load, solve
-from planner.outputs.report import dispatch_frame
+from planner.outputs.physics import dispatch_frame
 from planner.site.schema import load_site
 
 from .conftest import SHARED_DATA
@@ -194,7 +194,7 @@ def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
     """PUE_t = PUE + 0.02 x max(0, T - 20): at 35 C the 1.0 PUE becomes 1.3 for the AI
     and the miners alike; miners fill what the hotter AI leaves of the connection."""
     from planner.energy.economics import npv
-    from planner.outputs.report import cash_flows
+    from planner.outputs.physics import cash_flows
 
     temps = [10, 35, 25, 40] * 42
     path = tmp_path / "prices.csv"
@@ -224,7 +224,7 @@ def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
     interruptible = true they stop in the 5,000 USD/MWh steps, and the miners may use
     the grid there (but do not: the price is above their breakeven)."""
     from planner.energy.economics import npv
-    from planner.outputs.report import cash_flows, dispatch_frame
+    from planner.outputs.physics import cash_flows, dispatch_frame
 
     prices = [30, 5000, 30, 100] * 42
     _series_file(tmp_path, prices)

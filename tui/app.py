@@ -570,8 +570,8 @@ class PlannerApp(App):
 
     def action_export(self) -> None:
         from planner.errors import InputError
+        from planner.outputs.bom import BOM_COLUMNS
         from planner.outputs.export import atomic_file, write_csv
-        from planner.outputs.report import BOM_COLUMNS
 
         if not self.session.bom:
             self.notify("solve first: there is no BOM yet", severity="warning")

@@ -197,8 +197,8 @@ def solve_cmd(
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         import pandas as pd
 
+        from planner.outputs.bom import BOM_COLUMNS
         from planner.outputs.export import new_run_id, write_csv, write_frame, write_json, write_outputs
-        from planner.outputs.report import BOM_COLUMNS
 
         run = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
                          keep_models=bool(write_model))
@@ -281,7 +281,7 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner.outputs import plots
     from planner.outputs.export import Job
-    from planner.outputs.report import layout_for
+    from planner.outputs.physics import layout_for
 
     files = {}
     for name, result in results.items():
@@ -303,7 +303,7 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
 
 def _write_topology(result, cat, path) -> None:
     from planner.network.graph import build_graph, set_positions, to_graphml
-    from planner.outputs.report import layout_for
+    from planner.outputs.physics import layout_for
 
     fab = result.option.fabric
     graph = build_graph(fab.spec, cat, fab)

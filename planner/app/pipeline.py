@@ -73,13 +73,13 @@ class SiteRun:
 
     def bom_rows(self) -> list[dict]:
         """bom.csv's rows, scenario after scenario."""
-        from planner.outputs.report import bom_rows
+        from planner.outputs.bom import bom_rows
 
         return [row for r in self.results.values() for row in bom_rows(r, self.catalog)]
 
     def dispatch(self) -> dict[str, pd.DataFrame]:
         """Each scenario's dispatch per time step (dispatch.csv and the figures)."""
-        from planner.outputs.report import dispatch_frame
+        from planner.outputs.physics import dispatch_frame
 
         return {name: dispatch_frame(r) for name, r in self.results.items()}
 

@@ -358,7 +358,7 @@ def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
 def test_a_win_within_the_materiality_is_reported_as_a_tie():
     """Two plans 0.2 M USD apart on 568 M USD (0.04 %) are equal within 1 %; what differs
     between them is said instead; 8.4 M USD apart (more than 1 % of 568.4 M USD) they are not."""
-    from planner.outputs.report import recommend
+    from planner.outputs.summary import recommend
 
     base = {"status": "optimal", "months_to_first_revenue": 0, "capex_usd": 3.4864e9, "gpus": 65_536}
     scenarios = {"retrofit": {**base, "npv_usd": 568.2e6, "miners": 0},

@@ -12,7 +12,7 @@ from planner.model.optimize import Status, solve
 from planner.model.options import hall_plans
 from planner.outputs.bom import bom_rows
 from planner.outputs.physics import cash_flows
-from planner.outputs.report import scenario_summary
+from planner.outputs.summary import scenario_summary
 from planner.site.schema import load_site
 
 NVL72_SITE = """

@@ -11,7 +11,7 @@ from planner.model.build import build_model
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, facility_mw, outcome, solve
 from planner.outputs.bom import bom_rows
-from planner.outputs.report import scenario_summary
+from planner.outputs.summary import scenario_summary
 from planner.site.schema import load_site
 
 MINER_SITE = """

@@ -305,7 +305,7 @@ def test_the_ercot_series_reports_its_period(tmp_path, write_site, catalog):
     price = (f'kind = "series"\nfile = "{ERCOT.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
              'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15')
     result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
-    from planner.outputs.report import scenario_summary
+    from planner.outputs.summary import scenario_summary
 
     cov = scenario_summary(result, catalog)["price_coverage"]
     assert cov["start"].startswith("2024-06-01 00:00") and cov["end"].startswith("2025-03-27 23:45")

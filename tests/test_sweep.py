@@ -249,7 +249,7 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
     from planner.model.options import options_key
-    from planner.outputs.report import scenario_summary
+    from planner.outputs.summary import scenario_summary
     from planner.site.schema import LoadedSite, load_site
 
     from .conftest import SITES

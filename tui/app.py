@@ -464,7 +464,7 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
-        from planner.outputs.report import SUMMARY_ROWS, format_cell
+        from planner.outputs.summary import SUMMARY_ROWS, format_cell
 
         doc = self.session.summary
         names = list(doc["scenarios"])

@@ -117,7 +117,7 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, r
 def _summary_table(doc: dict, highlight: bool = False):
     from rich.table import Table
 
-    from planner.outputs.report import SUMMARY_ROWS, format_cell
+    from planner.outputs.summary import SUMMARY_ROWS, format_cell
 
     names = list(doc["scenarios"])
     table = Table(title=f"{doc['site']}  (solver: {doc['solver']})")
@@ -349,7 +349,7 @@ def compare_cmd(
     from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.report import SUMMARY_ROWS, in_label_unit
+    from planner.outputs.summary import SUMMARY_ROWS, in_label_unit
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",

@@ -9,7 +9,7 @@ stages themselves::
         prepare(loaded, catalog, scenario, cache) -> ScenarioInputs      model/inputs
         build_model(inputs)                       -> PlanModel           model/optimize
         solve(model, solver)                      -> Result              model/optimize
-    SiteRun.summary(), .bom_rows(), .dispatch()                   outputs/report
+    SiteRun.summary(), .bom_rows(), .dispatch()                   outputs/summary
 
 The caller owns the :class:`~planner.cache.PlanCache` and passes it in; a caller that
 shows progress (a status line, a TUI status bar, a cancel button) gives a
@@ -66,8 +66,8 @@ class SiteRun:
     models: dict[str, PlanModel] = field(default_factory=dict)  # when asked for (keep_models)
 
     def summary(self) -> dict:
-        """summary.json's document (outputs.report.summary)."""
-        from planner.outputs.report import summary
+        """summary.json's document (outputs.summary.summary)."""
+        from planner.outputs.summary import summary
 
         return summary(self.loaded.site.name, self.results, self.catalog, self.solver)
 

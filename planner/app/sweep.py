@@ -247,7 +247,7 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
                   state: SweepState | None = None) -> list[dict]:
     """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
     from planner.app.pipeline import solve_scenario
-    from planner.outputs.report import scenario_summary
+    from planner.outputs.summary import scenario_summary
     from planner.site.schema import LoadedSite
 
     state = state if state is not None else SweepState()

@@ -63,7 +63,7 @@ class ClusterOption:
     optics: str = "auto"
     required_gpus: int = 0  # the minimum (min_gpus or the workload) for this server
     halls: tuple[HallUse, ...] = ()  # the halls its racks stand in, in fill order
-    # its floor plan once laid out (outputs.report.layout_for): kept with the option, so it
+    # its floor plan once laid out (outputs.physics.layout_for): kept with the option, so it
     # lives as long as the option does (in the caller's PlanCache or in one run's results)
     memo: OptionMemo = field(default_factory=lambda: OptionMemo(), init=False, compare=False, repr=False)
 

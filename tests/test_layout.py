@@ -170,7 +170,7 @@ def test_copper_splitter_joins_single_and_twin_cages(catalog):
 def test_structured_cabling_conserves_links(catalog):
     """Links between racks of one row run direct; the others over trunks and panels. Every
     switch-to-switch link is one or the other; panels and trunks follow the lit fibres."""
-    from planner.network.layout import structured_cabling
+    from planner.network.cabling import structured_cabling
 
     halls = [Building(name="a", polygon=[(0, 0), (40, 0), (40, 20), (0, 20)], max_kw_per_rack=40,
                       meet_me_room={"polygon": [(34, 0), (40, 0), (40, 6), (34, 6)]})]
@@ -293,8 +293,8 @@ def test_cable_prices_by_hand(catalog):
     (catalogs/estimates.toml: OS2 0.2175 USD per fibre-metre, an MPO-12/APC plug 57 USD,
     an MPO-16/APC plug taken at 57 USD too). The Q3450's CPO breakout: one MPO-16 (16
     fibres) to two MPO-12: 16 x 20 m x 0.2175 + 57 + 2 x 57 = 240.6 USD."""
+    from planner.network.cabling import cable_price
     from planner.network.fabric import FabricSpec, count_fabric
-    from planner.network.layout import cable_price
 
     f = count_fabric(FabricSpec(servers=72, server="dgx-b300", leaf_switch="q3450"), catalog)
     usd, basis = cable_price(catalog, f.media["node_leaf"], 20.0)
@@ -310,7 +310,7 @@ def test_cable_prices_by_hand(catalog):
 def test_trunk_price_by_hand(catalog):
     """A 144-fibre OS2 trunk of 50 m with 12 MPO-12/APC plugs a side: 31.32 USD/m (its
     estimate) x 50 m + 24 x 57 USD = 2,934 USD; no length, no price."""
-    from planner.network.layout import trunk_price
+    from planner.network.cabling import trunk_price
 
     usd, basis = trunk_price(catalog, "mpo-trunk-144f-os2", 50.0)
     assert usd == pytest.approx(31.32 * 50 + 24 * 57)

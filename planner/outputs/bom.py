@@ -55,7 +55,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             part_row("transceiver", key, n, f"{o.vendor} {o.model}")
-        from planner.network.layout import cable_price, trunk_price
+        from planner.network.cabling import cable_price, trunk_price
 
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan

@@ -244,7 +244,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
 def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:
     from collections import Counter
 
-    from planner.network.layout import campus_trunks, structured_cabling
+    from planner.network.cabling import campus_trunks, structured_cabling
 
     roles = Counter(r["role"] for r in lay.racks)
     fab = result.option.fabric

@@ -3,6 +3,10 @@
 Every entry carries its ``source`` and ``as_of``; figures carry units in their names.
 A figure no source gives is absent (``None``), and code that needs it says so.
 Overlay folders are read after the bundled catalog and replace entries by key.
+
+Why one module of over 600 lines: a declaration, one model per part kind with its limits
+and power fields, then the loader that checks files against it; the kinds are read
+together (a server names its accelerator, a switch its optics).
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Units live in key names. Relative paths resolve against the site file's folder.
 ``docs/site-reference.md`` is generated from these models.
+
+Why one module of over 700 lines: it is a declaration, one pydantic class per section of
+the file with its checks beside it, read top to bottom like the reference it generates;
+the loader and the cross-section checks that need the whole site stand at its end.
 """
 
 from __future__ import annotations

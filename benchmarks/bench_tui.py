@@ -56,7 +56,7 @@ def first_screen(site: Path, repeat: int) -> dict:
 
 def resolve(site: Path, repeat: int) -> dict:
     from planner.app.pipeline import solve_site
-    from planner.cache import PlanCache
+    from planner.model.cache import PlanCache
     from planner.parts.catalog import load_catalog
     from planner.site.text import validate_text
 

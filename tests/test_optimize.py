@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.cache import PlanCache
 from planner.model.build import build_model
+from planner.model.cache import PlanCache
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, facility_mw, outcome, solve
 from planner.outputs.bom import bom_rows

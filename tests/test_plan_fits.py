@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from planner.cache import PlanCache
 from planner.errors import InputError
+from planner.model.cache import PlanCache
 from planner.model.inputs import prepare
 from planner.model.options import hall_plans, scenario_halls
 from planner.network.fabric import (

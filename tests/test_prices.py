@@ -7,9 +7,9 @@ import csv
 import numpy as np
 import pytest
 
-from planner.cache import PlanCache
 from planner.errors import InputError
 from planner.model.build import build_model
+from planner.model.cache import PlanCache
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, grid_load, solve
 from planner.outputs.physics import dispatch_frame

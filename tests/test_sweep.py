@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from planner.app.sweep import finish, load_sweep, run_sweep
-from planner.cache import PlanCache
+from planner.model.cache import PlanCache
 from planner.outputs.plots import crossover_btc_price
 
 SITE = """

@@ -216,7 +216,7 @@ class PlannerApp(App):
         self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
                                disk=fingerprint(path))
         self._solve_worker: Worker | None = None
-        from planner.cache import PlanCache
+        from planner.model.cache import PlanCache
 
         self._plan_cache = PlanCache()  # price profiles and cluster options reused across solves while they apply
         self._solve_started = 0.0

@@ -96,7 +96,7 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, r
     """Every named scenario solved by the pipeline (one PlanCache for the run: a price
     series is read once for all the scenarios), with the status line on stderr."""
     from planner.app.pipeline import solve_site
-    from planner.cache import PlanCache
+    from planner.model.cache import PlanCache
 
     status = _StatusLine(solver, quiet)
     try:
@@ -408,36 +408,6 @@ def sweep_cmd(
         make_console().print(f"Wrote {path}, " + ", ".join(str(p) for p in written))
 
 
-@app.command("tui")
-def tui_cmd(
-    site: Annotated[Path | None, typer.Argument(help="Site file to open (a new path starts from a template).")] = None,
-    catalog: CatalogOpt = None,
-) -> None:
-    """The terminal UI: edit a site, solve it, compare scenarios, browse the BOM and catalog."""
-    from planner.errors import Problem, display_path
-    from planner.parts.catalog import load_catalog
-
-    try:
-        from tui.app import make_app
-    except ImportError as exc:  # the tui package ships with the distribution
-        raise InputError([Problem("installation", "tui", f"the terminal UI is not installed: {exc}")]) from None
-    if site is not None and (site.exists() or site.is_symlink()):
-        shown = display_path(site)
-        if not site.is_file():
-            raise InputError([Problem(shown, "", "is not a regular file: give a site file (.toml)")])
-        from planner.tomlio import MAX_BYTES
-
-        if site.stat().st_size > MAX_BYTES:
-            raise InputError([Problem(shown, "", f"is larger than {MAX_BYTES:,} bytes")])
-        try:
-            site.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError([Problem(shown, "", f"not UTF-8 text (byte {exc.start})")]) from None
-        except OSError as exc:
-            raise InputError([Problem(shown, "", f"cannot read: {exc.strerror}")]) from None
-    make_app(site, catalog=load_catalog(catalog or [])).run()
-
-
 @app.command("validate")
 def validate_cmd(
     site: Annotated[Path, typer.Argument(help="Site file (TOML).")],
@@ -445,7 +415,7 @@ def validate_cmd(
 ) -> None:
     """Report every problem in the site file at once; no solve."""
     from planner.app.pipeline import check_site, load
-    from planner.cache import PlanCache
+    from planner.model.cache import PlanCache
 
     loaded, cat = load(site, catalog)
     problems = check_site(loaded, cat, PlanCache())
@@ -509,6 +479,32 @@ def _stdout_for_output_only(argv: list[str]):
         os.close(saved)
 
 
+def _add_commands(args: list[str]) -> None:
+    """Commands that other packages of the distribution add, by entry point (group
+    ``planner.commands`` in pyproject.toml): the terminal UI's ``planner tui``, so that the
+    planner never imports the tui package. They are looked up only when the command line
+    may name one (not for ``planner solve`` and the other commands here: reading the
+    metadata costs some 30 ms of start-up), once per process, and each takes its place in
+    ``planner --help`` before ``validate``."""
+    builtin = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    if args and not args[0].startswith("-") and args[0] in builtin:
+        return
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        points = distribution("minegrid-planner").entry_points.select(group="planner.commands")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return
+    for point in sorted(points, key=lambda p: p.name):
+        if point.name in builtin:
+            continue
+        app.command(point.name)(point.load())
+        added = app.registered_commands.pop()
+        at = next((i for i, c in enumerate(app.registered_commands) if c.name == "validate"),
+                  len(app.registered_commands))
+        app.registered_commands.insert(at, added)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into exit codes, never tracebacks."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -520,6 +516,7 @@ def _main(argv: list[str] | None, args: list[str]) -> int:
     try:
         import typer.main
 
+        _add_commands(args)
         command = typer.main.get_command(app)  # built once: for the check and the run
         repeated = _repeated_options(command, args)
         if repeated:

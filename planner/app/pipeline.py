@@ -11,7 +11,7 @@ stages themselves::
         solve(model, solver)                      -> Result              model/optimize
     SiteRun.summary(), .bom_rows(), .dispatch()                   outputs/summary
 
-The caller owns the :class:`~planner.cache.PlanCache` and passes it in; a caller that
+The caller owns the :class:`~planner.model.cache.PlanCache` and passes it in; a caller that
 shows progress (a status line, a TUI status bar, a cancel button) gives a
 :class:`Progress`. The stages are imported when first called, so a caller that only
 loads (``planner validate``) or starts (``planner --help``, the TUI's first screen) does
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planner.cache import PlanCache
 from planner.errors import InputError, Problem
+from planner.model.cache import PlanCache
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from planner.cache import PlanCache
 from planner.errors import InputError, Problem, did_you_mean, display_path
+from planner.model.cache import PlanCache
 
 if TYPE_CHECKING:
     from planner.parts.catalog import Catalog

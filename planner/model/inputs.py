@@ -28,7 +28,7 @@ from planner.parts.catalog import Catalog, MissingPower, PowerFigure
 from planner.site.schema import LoadedSite, check_parts
 
 if TYPE_CHECKING:
-    from planner.cache import PlanCache
+    from planner.model.cache import PlanCache
 
 
 def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:
@@ -42,7 +42,7 @@ def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedP
 def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCache | None = None) -> ScenarioInputs:
     """Derive one scenario's inputs; raise InputError for anything missing.
 
-    ``cache`` (a :class:`~planner.cache.PlanCache` kept by the caller) reuses the cluster
+    ``cache`` (a :class:`~planner.model.cache.PlanCache` kept by the caller) reuses the cluster
     options (fabric counts, floor plans) when only values they do not depend on changed,
     e.g. prices or economics between two solves in the TUI or the variants of a sweep.
     """
@@ -83,7 +83,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
     hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
     if cache is not None:
         cache.use_catalog(catalog)
-    profile = price_profile(loaded, capacity, cache)
+    profile = price_profile(loaded, capacity, cache.prices if cache is not None else None)
 
     key = okey = options_key(loaded, scenario, catalog) if cache is not None else None
     if key is not None and key in cache.options:

@@ -10,7 +10,8 @@ the price profile and the floor-plan fitter); no stage keeps a cache of its own.
 Every entry is keyed by what its value depends on, never by ``id()``:
 
 - ``prices``: the unscaled price profile, by the price section, cooling, capacity and the
-  series file's path, mtime and size (:func:`planner.energy.prices.price_profile`);
+  series file's path, mtime and size (:func:`planner.energy.prices.price_profile`, which
+  is given this section alone);
 - ``options``: the cluster options of a scenario (fabric counts, floor-plan fits), by
   :func:`planner.model.options.options_key` (a hash of what shapes them, never the
   economics), and ``distinct``: those options with look-alikes merged, by that key and

@@ -190,6 +190,9 @@ def plain_dispatch(repeat: int) -> dict | None:
             times[p.name].append(timed([sys.executable, "-m", "planner.app.cli", "solve", str(p), "-q", "-o",
                                         str(tmp / f"out-{p.stem}")]))
     imports = _import_profile(ours_cmd)
+    floor = {name: statistics.median(timed([sys.executable, "-c", f"import {module}"]) for _ in range(3))
+             for name, module in (("python", "sys"), ("pandas", "pandas"), ("matplotlib", "matplotlib.pyplot"),
+                                  ("pydantic", "pydantic"), ("typer", "typer"))}
     ours_doc = json.loads((tmp / "ours-out" / "summary.json").read_text())["scenarios"]["hybrid"]
     theirs = json.loads((tmp / "pypsa-out" / "summary.json").read_text())
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -197,7 +200,8 @@ def plain_dispatch(repeat: int) -> dict | None:
             "ratio_ours_over_pypsa": med["ours"] / med["pypsa"],
             "ours_miners_mw": ours_doc["miners"] * float(b.facility_mw[0]), "pypsa_miners_mw": theirs["miners_mw"],
             "sites": {p.name: med[p.name] for p in sites},
-            "min_max": {k: (min(v), max(v)) for k, v in times.items()}, "imports": imports}
+            "min_max": {k: (min(v), max(v)) for k, v in times.items()}, "imports": imports,
+            "library_floor_s": floor}
 
 
 def _import_profile(cmd: list[str]) -> dict:

@@ -11,6 +11,8 @@ from planner.network.fabric import FabricError, FabricSpec, count_fabric, plan_s
 from planner.network.layout import LayoutError, fit_sizes, lay_out, rack_slots
 from planner.site.schema import Building, Cabling
 
+from .sitebuilder import flat, site
+
 SMALL = dict(name="small", polygon=[(0, 0), (10, 0), (10, 6), (0, 6)], max_kw_per_rack=40,
              meet_me_room={"name": "MMR", "polygon": [(7.4, 2.8), (9.6, 2.8), (9.6, 5.6), (7.4, 5.6)]})
 
@@ -190,34 +192,16 @@ def test_structured_cabling_conserves_links(catalog):
     assert s["trunks"] >= s["lit_fibers"] / trunk.fibers
 
 
-CONVERSION_SITE = """
-schema = 1
-name = "conversion"
-[grid]
-capacity_mw = 3.0
-[power_price]
-kind = "flat"
-usd_per_mwh = 40
-[cooling]
-ai_pue = 1.4
-[ai]
-server = "{server}"
-leaf_switch = "qm9700"
-step = "server"
-lease_usd_per_gpu_hour = 4.0
-[economics]
-discount_rate = 0.1
-horizon_years = 5
-btc_price_usd = 90000
-network_hashrate_ehs = 1000
-[scenarios.retrofit]
-kind = "retrofit"
-[[buildings]]
-name = "mine-hall"
-polygon = [[0, 0], [40, 0], [40, 20], [0, 20]]
-max_kw_per_rack = 40
-conversion = {{ cooling = "direct-liquid", max_kw_per_rack = 132, usd_per_mw = {usd_per_mw}, pue = 1.15 }}
-"""
+def conversion_site(server: str, usd_per_mw: float) -> str:
+    """One 40 kW air hall of a mine that may be converted to 132 kW direct liquid cooling."""
+    return site(
+        "conversion", capacity_mw=3.0, price=flat(40), cooling={"ai_pue": 1.4},
+        ai={"server": server, "leaf_switch": "qm9700", "step": "server", "lease_usd_per_gpu_hour": 4.0},
+        economics={"discount_rate": 0.1, "horizon_years": 5, "btc_price_usd": 90000, "network_hashrate_ehs": 1000},
+        scenarios={"retrofit": {"kind": "retrofit"}},
+        buildings=[{"name": "mine-hall", "polygon": [[0, 0], [40, 0], [40, 20], [0, 20]], "max_kw_per_rack": 40,
+                    "conversion": {"cooling": "direct-liquid", "max_kw_per_rack": 132, "usd_per_mw": usd_per_mw,
+                                   "pue": 1.15}}])
 
 
 def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
@@ -229,7 +213,7 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     from planner.outputs.bom import bom_rows
     from planner.site.schema import load_site
 
-    path = write_site(CONVERSION_SITE.format(server="gb200-nvl72", usd_per_mw=2.0e6))
+    path = write_site(conversion_site("gb200-nvl72", 2.0e6))
     result = solve(build_model(prepare(load_site(path), catalog, "retrofit")))
     assert result.option.servers >= 1
     assert result.option.plan == (("mine-hall", "converted"),)
@@ -247,8 +231,8 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
     from planner.model.optimize import solve
     from planner.site.schema import load_site
 
-    dear = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=1.0e9), "dear.toml")
-    free = write_site(CONVERSION_SITE.format(server="dgx-h100", usd_per_mw=0.0), "free.toml")
+    dear = write_site(conversion_site("dgx-h100", 1.0e9), "dear.toml")
+    free = write_site(conversion_site("dgx-h100", 0.0), "free.toml")
     for path, use in ((dear, "as built"), (free, "converted")):
         assert solve(build_model(prepare(load_site(path), catalog, "retrofit"))).option.plan == (("mine-hall", use),)
 

@@ -12,6 +12,7 @@ from planner.app.cli import main
 from planner.model.lp import LinearProgram, Status, solve_highs, solve_pulp, write_model
 
 from .conftest import SITES
+from .sitebuilder import site
 
 
 def _knapsack() -> LinearProgram:
@@ -96,34 +97,14 @@ def test_written_models_solve_to_the_same_optimum(tmp_path, kind):
     assert h.getInfo().objective_function_value == pytest.approx(23.0)
 
 
-SALVAGE_SITE = """schema = 1
-name = "salvage"
-[grid]
-capacity_mw = 1.0
-[power_price]
-kind = "tou"
-default_usd_per_mwh = 20.0
-[[power_price.periods]]
-start_hour = 8
-end_hour = 20
-usd_per_mwh = 90.0
-[[fleet.miners]]
-model = "antminer-s19"
-count = 250
-salvage_usd = 150.0
-[ai]
-server = "dgx-h100"
-leaf_switch = "qm9700"
-max_gpus = 0
-lease_usd_per_gpu_hour = 2.0
-[economics]
-discount_rate = 0.08
-horizon_years = 3
-btc_price_usd = 90000
-network_hashrate_ehs = 700
-[scenarios.mining]
-kind = "hybrid"
-"""
+SALVAGE_SITE = site(
+    "salvage", capacity_mw=1.0,
+    price={"kind": "tou", "default_usd_per_mwh": 20.0,
+           "periods": [{"start_hour": 8, "end_hour": 20, "usd_per_mwh": 90.0}]},
+    miners=[{"model": "antminer-s19", "count": 250, "salvage_usd": 150.0}],
+    ai={"server": "dgx-h100", "leaf_switch": "qm9700", "max_gpus": 0, "lease_usd_per_gpu_hour": 2.0},
+    economics={"discount_rate": 0.08, "horizon_years": 3, "btc_price_usd": 90000, "network_hashrate_ehs": 700},
+    scenarios={"mining": {"kind": "hybrid"}})
 
 
 @pytest.mark.parametrize("kind", ["lp", "mps"])

@@ -14,34 +14,16 @@ from planner.outputs.bom import bom_rows
 from planner.outputs.summary import scenario_summary
 from planner.site.schema import load_site
 
-MINER_SITE = """
-schema = 1
-name = "tiny mine"
-[grid]
-capacity_mw = 1.0
-[power_price]
-kind = "flat"
-usd_per_mwh = {price}
-[cooling]
-mining_pue = 1.0
-ai_pue = 1.25
-[[fleet.miners]]
-model = "antminer-s19-xp"
-count = 400
-[ai]
-server = "dgx-h100"
-leaf_switch = "qm9700"
-max_gpus = 0
-lease_usd_per_gpu_hour = 2.0
-[economics]
-discount_rate = 0.0
-horizon_years = 1
-btc_price_usd = 100000
-network_hashrate_ehs = 1000
-block_subsidy_btc = 3.125
-[scenarios.hybrid]
-kind = "hybrid"
-"""
+from .sitebuilder import ONE_YEAR, S19_XP, edit, flat, site
+
+THREE_YEARS = {k: v for k, v in ONE_YEAR.items() if k != "block_subsidy_btc"} | {"horizon_years": 3}
+
+def miner_site(price: float) -> str:
+    """400 S19 XP behind 1 MW at a flat price; no AI; one undiscounted year."""
+    return site("tiny mine", capacity_mw=1.0, price=flat(price), cooling={"mining_pue": 1.0, "ai_pue": 1.25},
+                miners=[{"model": S19_XP, "count": 400}],
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "max_gpus": 0, "lease_usd_per_gpu_hour": 2.0},
+                economics=ONE_YEAR, scenarios={"hybrid": {"kind": "hybrid"}})
 
 
 def _solve(path, catalog, scenario, solver="highs"):
@@ -63,7 +45,7 @@ def test_miner_runs_iff_hashprice_beats_breakeven(write_site, catalog, price, ex
     Below it, run as many as the grid holds on average over the step: 1 MW / 3,011.67 W
     (the miner and its access-switch share) = 332.04 miners (dispatch is an average power
     per step; miners curtail continuously)."""
-    result = _solve(write_site(MINER_SITE.format(price=price)), catalog, "hybrid")
+    result = _solve(write_site(miner_site(price)), catalog, "hybrid")
     assert result.status is Status.OPTIMAL
     assert result.running["antminer-s19-xp"][0] == pytest.approx(expected)
     assert result.miners_with_ai["antminer-s19-xp"] >= expected
@@ -73,15 +55,17 @@ def test_miners_that_never_run_are_sold(write_site, catalog):
     """With a resale value, the 67 miners that can never run under 1 MW are sold (333 are
     kept for 332.23 miners' worth of average power); at 150 USD/MWh (above breakeven) all
     400 are."""
-    text = MINER_SITE.replace('count = 400', 'count = 400\nsalvage_usd = 10.0')
-    assert _solve(write_site(text.format(price=50.0)), catalog, "hybrid").miners_with_ai["antminer-s19-xp"] == 333
-    assert _solve(write_site(text.format(price=150.0)), catalog, "hybrid").miners_with_ai["antminer-s19-xp"] == 0
+    def salvaged(price: float) -> str:
+        return edit(miner_site(price), add={"fleet.miners[0].salvage_usd": 10.0})
+
+    assert _solve(write_site(salvaged(50.0)), catalog, "hybrid").miners_with_ai["antminer-s19-xp"] == 333
+    assert _solve(write_site(salvaged(150.0)), catalog, "hybrid").miners_with_ai["antminer-s19-xp"] == 0
 
 
 def test_miner_npv_by_hand(write_site, catalog):
     """At 50 USD/MWh, no discounting, one year: per miner 6.30 - 72.28 kWh * 0.05 = 2.686
     USD/day (3,011.67 W with its access-switch share); 365 days * 332.0416 miners."""
-    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    result = _solve(write_site(miner_site(50.0)), catalog, "hybrid")
     assert result.objective_usd == pytest.approx(FIT * 365 * (6.30 - MINER_W * 24 / 1e3 * 0.05), rel=1e-9)
     summary = scenario_summary(result, catalog)
     assert summary["revenue_usd_per_year"] == pytest.approx(FIT * 365 * 6.30)
@@ -89,35 +73,12 @@ def test_miner_npv_by_hand(write_site, catalog):
     assert "grid capacity" in summary["binding_constraints"][0]
 
 
-AI_SITE = """
-schema = 1
-name = "tiny AI"
-[grid]
-capacity_mw = 0.1
-[power_price]
-kind = "flat"
-usd_per_mwh = 50
-[cooling]
-ai_pue = 1.25
-[ai]
-server = "dgx-h100"
-leaf_switch = "qm9700"
-step = "server"
-lease_usd_per_gpu_hour = 3.0
-utilization = 1.0
-[economics]
-discount_rate = 0.0
-horizon_years = 3
-btc_price_usd = 100000
-network_hashrate_ehs = 1000
-[scenarios.greenfield]
-kind = "greenfield"
-[costs]
-"dgx-h100" = 200000
-"qm9700" = 30000
-"osfp-800g-2xsr4" = 1000
-"osfp-800g-2xdr4" = 1200
-"""
+AI_SITE = site(
+    "tiny AI", capacity_mw=0.1, price=flat(50), cooling={"ai_pue": 1.25},
+    ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "lease_usd_per_gpu_hour": 3.0,
+        "utilization": 1.0},
+    economics=THREE_YEARS, scenarios={"greenfield": {"kind": "greenfield"}},
+    costs={"dgx-h100": 200000, "qm9700": 30000, "osfp-800g-2xsr4": 1000, "osfp-800g-2xdr4": 1200})
 
 
 def test_ai_sizing_under_grid_by_hand(write_site, catalog):
@@ -154,14 +115,14 @@ def test_ai_sizing_under_grid_by_hand(write_site, catalog):
 
 
 def test_min_gpus_beyond_grid_is_infeasible_and_named(write_site, catalog):
-    text = AI_SITE.replace('step = "server"', 'step = "server"\nmin_gpus = 160')
+    text = edit(AI_SITE, add={"ai.min_gpus": 160})
     result = _solve(write_site(text), catalog, "greenfield")
     assert result.status is Status.INFEASIBLE
     assert any(r.startswith("grid capacity") and "160 GPUs" in r for r in result.infeasibility)
 
 
 def test_highs_and_cbc_agree(write_site, catalog):
-    path = write_site(MINER_SITE.format(price=50.0))
+    path = write_site(miner_site(50.0))
     a = _solve(path, catalog, "hybrid", "highs")
     b = _solve(path, catalog, "hybrid", "cbc")
     assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-9)
@@ -196,10 +157,10 @@ def test_objective_equals_npv_of_the_cash_flows(write_site, catalog, scenario):
 
     from .conftest import SITES
 
-    text = (SITES / "xinjiang-mine.toml").read_text().replace(
-        "salvage_usd = 0.0", "salvage_usd = 150.0").replace("count = 40000", "count = 5000").replace(
-        "hall-1 = 10000, hall-2 = 10000, hall-3 = 10000, hall-4 = 10000",
-        "hall-1 = 2000, hall-2 = 1000, hall-3 = 1000, hall-4 = 1000")  # some stand where the AI goes
+    text = edit(SITES / "xinjiang-mine.toml", {
+        "fleet.miners[0].salvage_usd": 150.0, "fleet.miners[0].count": 5000,
+        # some stand where the AI goes
+        "fleet.miners[0].buildings": {"hall-1": 2000, "hall-2": 1000, "hall-3": 1000, "hall-4": 1000}})
     result = _solve(write_site(text), catalog, scenario)
     assert result.status is Status.OPTIMAL
     flows = cash_flows(result)
@@ -254,8 +215,8 @@ def test_hashprice_path_by_hand(write_site, catalog):
     (1.5625 + 0.02) / (3.125 + 0.02) / 1.3^2 = 0.29799 of today's revenue."""
     from .conftest import SITES
 
-    text = (SITES / "xinjiang-mine.toml").read_text().replace(
-        "pool_fee = 0.02", "pool_fee = 0.02\nnetwork_hashrate_growth_per_year = 0.3\nmonths_to_next_halving = 12")
+    text = edit(SITES / "xinjiang-mine.toml",
+                add={"economics.network_hashrate_growth_per_year": 0.3, "economics.months_to_next_halving": 12})
     inp = prepare(load_site(write_site(text)), catalog, "hybrid")
     assert inp.revenue_factor(0) == pytest.approx(1.0)
     assert inp.revenue_factor(11) == pytest.approx(1 / 1.3 ** (11 / 12))
@@ -270,9 +231,8 @@ def test_objective_equals_npv_with_a_hashprice_path(write_site, catalog, scenari
 
     from .conftest import SITES
 
-    text = (SITES / "xinjiang-mine.toml").read_text().replace(
-        "pool_fee = 0.02", "pool_fee = 0.02\nnetwork_hashrate_growth_per_year = 0.25\nmonths_to_next_halving = 20"
-    ).replace("salvage_usd = 0.0", "salvage_usd = 120.0")
+    text = edit(SITES / "xinjiang-mine.toml", {"fleet.miners[0].salvage_usd": 120.0},
+                add={"economics.network_hashrate_growth_per_year": 0.25, "economics.months_to_next_halving": 20})
     result = _solve(write_site(text), catalog, scenario)
     assert npv(cash_flows(result), result.inputs.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
 
@@ -282,42 +242,20 @@ def test_transformers_limit_the_connection_under_n_minus_1(write_site, catalog):
     whatever the 130 MW connection says."""
     from .conftest import SITES
 
-    base = (SITES / "xinjiang-mine.toml").read_text()
-    both = base.replace("transformer_mva = 80.0", "transformer_mva = 80.0\npower_factor = 0.9")
-    n1 = both.replace("power_factor = 0.9", "power_factor = 0.9\nn_minus_1 = true")
+    both = edit(SITES / "xinjiang-mine.toml", add={"grid.power_factor": 0.9})
+    n1 = edit(both, add={"grid.n_minus_1": True})
     assert prepare(load_site(write_site(both, "a.toml")), catalog, "hybrid").capacity_mw == pytest.approx(130.0)
     inp = prepare(load_site(write_site(n1, "b.toml")), catalog, "hybrid")
     assert inp.capacity_mw == pytest.approx(72.0)
 
 
-CHOICE_SITE = """
-schema = 1
-name = "choice"
-[grid]
-capacity_mw = 0.2
-[power_price]
-kind = "flat"
-usd_per_mwh = 40
-[cooling]
-ai_pue = 1.0
-[ai]
-server = "dgx-h100"
-server_choices = ["dgx-b200"]
-leaf_switch = "qm9700"
-step = "server"
-lease_usd_per_gpu_hour = 3.0
-utilization = 1.0
-[economics]
-discount_rate = 0.0
-horizon_years = 3
-btc_price_usd = 90000
-network_hashrate_ehs = 1000
-[scenarios.greenfield]
-kind = "greenfield"
-[costs]
-"dgx-h100" = {h100}
-"dgx-b200" = 100000
-"""
+def choice_site(h100_usd: float) -> str:
+    """A DGX H100 or a DGX B200 (100,000 USD) under 0.2 MW, leased for three years."""
+    return site("choice", capacity_mw=0.2, price=flat(40), cooling={"ai_pue": 1.0},
+                ai={"server": "dgx-h100", "server_choices": ["dgx-b200"], "leaf_switch": "qm9700", "step": "server",
+                    "lease_usd_per_gpu_hour": 3.0, "utilization": 1.0},
+                economics={**THREE_YEARS, "btc_price_usd": 90000},
+                scenarios={"greenfield": {"kind": "greenfield"}}, costs={"dgx-h100": h100_usd, "dgx-b200": 100000})
 
 
 @pytest.mark.parametrize(("h100_cost", "expected"), [(100000, "dgx-h100"), (10000000, "dgx-b200")])
@@ -325,7 +263,7 @@ def test_the_optimizer_chooses_the_server(write_site, catalog, h100_cost, expect
     """Same GPUs per server and the same lease: at equal prices the 10.2 kW DGX H100 fits
     more GPUs under 0.2 MW than the 14.3 kW DGX B200 (at most 19 against 13 servers), so
     it wins; priced out, the B200 is chosen. Counts follow the chosen server."""
-    result = _solve(write_site(CHOICE_SITE.format(h100=h100_cost)), catalog, "greenfield")
+    result = _solve(write_site(choice_site(h100_cost)), catalog, "greenfield")
     opt = result.option
     assert opt.server == expected
     assert opt.fabric.spec.server == expected
@@ -346,11 +284,10 @@ def test_new_miners_are_bought_when_they_pay(write_site, catalog):
     from planner.energy.economics import npv
     from planner.outputs.physics import cash_flows
 
-    text = MINER_SITE.format(price=20.0).replace(
-        '[[fleet.miners]]\nmodel = "antminer-s19-xp"\ncount = 400',
-        '[[fleet.buy]]\nmodel = "antminer-s19-xp"\nmax_count = 400')
-    cheap = text + '[costs]\n"antminer-s19-xp" = 1000\n'
-    dear = text + '[costs]\n"antminer-s19-xp" = 10000\n'
+    text = edit(miner_site(20.0), remove=["fleet.miners"],
+                add={"fleet.buy": [{"model": S19_XP, "max_count": 400}]})
+    cheap = edit(text, add={"costs": {S19_XP: 1000}})
+    dear = edit(text, add={"costs": {S19_XP: 10000}})
     r = _solve(write_site(cheap, "cheap.toml"), catalog, "hybrid")
     assert r.miners_with_ai["antminer-s19-xp-new"] == 332
     summary = scenario_summary(r, catalog)
@@ -365,8 +302,8 @@ def test_grid_expansion_is_bought_when_it_pays(write_site, catalog):
     fit. Eleven would need 112.2 kW + 10 QM9700 (8 leaves, 2 spines for 12 uplinks a leaf in
     bundles of 6) at 747 W + 92 SR4 modules at 15 W + 96 DR4 at 17 W + 80 W out-of-band =
     122,762 W, x 1.25 = 153.5 kW > 150 kW. At 1 USD it is bought; at 10 M USD it is not."""
-    cheap = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 0.1\nexpansion = { add_mw = 0.05, usd = 1 }")
-    dear = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 0.1\nexpansion = { add_mw = 0.05, usd = 1e7 }")
+    cheap = edit(AI_SITE, add={"grid.expansion": {"add_mw": 0.05, "usd": 1}})
+    dear = edit(AI_SITE, add={"grid.expansion": {"add_mw": 0.05, "usd": 1e7}})
     r = _solve(write_site(cheap, "cheap.toml"), catalog, "greenfield")
     assert r.expanded and r.option.servers == 10
     summary = scenario_summary(r, catalog)
@@ -384,19 +321,21 @@ def test_cluster_options_are_reused_only_while_they_apply(write_site, catalog):
     cache = PlanCache()
     base = (SITES / "sichuan-hydro.toml").read_text()
     first = prepare(load_site(write_site(base, "a.toml")), catalog, "hybrid", cache=cache)
-    edited = base.replace("btc_price_usd = 90000.0", "btc_price_usd = 120000.0")
+    edited = edit(base, {"economics.btc_price_usd": 120000.0})
     cached = prepare(load_site(write_site(edited, "b.toml")), catalog, "hybrid", cache=cache)
     assert cached.options is first.options  # reused
     fresh = prepare(load_site(write_site(edited, "c.toml")), catalog, "hybrid")
     a, b = solve(build_model(cached)), solve(build_model(fresh))
     assert a.objective_usd == pytest.approx(b.objective_usd, rel=1e-12)
-    other = base.replace('server = "dgx-h100"', 'server = "dgx-b200"')
+    other = edit(base, {"ai.server": "dgx-b200"})
     changed = prepare(load_site(write_site(other, "d.toml")), catalog, "hybrid", cache=cache)
     assert changed.options is not first.options and changed.options[1].server == "dgx-b200"
 
 
-IT_LOAD_SITE = AI_SITE.replace("capacity_mw = 0.1", "capacity_mw = 1.0").replace(
-    'step = "server"', 'it_load_mw = {mw}').replace("lease_usd_per_gpu_hour = 3.0", "lease_usd_per_gpu_hour = {lease}")
+def it_load_site(mw: float, lease: float) -> str:
+    """The tiny AI site with 1 MW of grid and a stated IT load instead of a step."""
+    return edit(AI_SITE, {"grid.capacity_mw": 1.0, "ai.lease_usd_per_gpu_hour": lease}, remove=["ai.step"],
+                add={"ai.it_load_mw": mw})
 
 
 @pytest.mark.parametrize("lease", [3.0, 0.0])
@@ -406,7 +345,7 @@ def test_a_stated_ai_it_load_is_built_as_the_largest_cluster_within_it(write_sit
     out-of-band switches counted, fewer fit. The plan builds the largest cluster whose IT
     load, re-derived from the BOM, is within 0.5 MW, and one more server would exceed it;
     it builds it even when the lease would not pay (the load is contracted)."""
-    result = _solve(write_site(IT_LOAD_SITE.format(mw=0.5, lease=lease)), catalog, "greenfield")
+    result = _solve(write_site(it_load_site(0.5, lease)), catalog, "greenfield")
     assert result.status is Status.OPTIMAL
     n = result.option.servers
     rows = bom_rows(result, catalog)
@@ -422,7 +361,7 @@ def test_a_stated_ai_it_load_is_built_as_the_largest_cluster_within_it(write_sit
 def test_it_load_and_a_gpu_bound_are_one_too_many(write_site, capsys):
     from planner.app.cli import main
 
-    path = write_site(IT_LOAD_SITE.format(mw=0.5, lease=3.0).replace("it_load_mw", "min_gpus = 8\nit_load_mw"))
+    path = write_site(edit(it_load_site(0.5, 3.0), add={"ai.min_gpus": 8}))
     assert main(["validate", str(path)]) == 2
     assert "it_load_mw sets the cluster size" in capsys.readouterr().err
 
@@ -430,7 +369,7 @@ def test_it_load_and_a_gpu_bound_are_one_too_many(write_site, capsys):
 def test_a_plan_without_capex_has_no_payback(write_site, catalog):
     """Miners already on site, a price above their breakeven: no capex and nothing earned;
     payback is not 0 years, it does not exist."""
-    result = _solve(write_site(MINER_SITE.format(price=150.0)), catalog, "hybrid")
+    result = _solve(write_site(miner_site(150.0)), catalog, "hybrid")
     summary = scenario_summary(result, catalog)
     assert summary["capex_usd"] == 0
     assert summary["payback_years"] is None
@@ -476,12 +415,11 @@ def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, in
     from .conftest import SHARED_DATA
 
     series = SHARED_DATA / "ercot_hb_south_15min_2024-06_2025-03.csv"
-    text = MINER_SITE.format(price=0).replace(
-        '[power_price]\nkind = "flat"\nusd_per_mwh = 0',
-        f'[power_price]\nkind = "series"\nfile = "{series.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
-        'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15').replace(
-        "max_gpus = 0", "min_gpus = 8\nmax_gpus = 8" + ("\ninterruptible = true" if interruptible else "")).replace(
-        "capacity_mw = 1.0", "capacity_mw = 1.5")
+    text = edit(miner_site(0), {"grid.capacity_mw": 1.5, "ai.max_gpus": 8,
+                                "power_price": {"kind": "series", "file": series.as_posix(),
+                                                "timestamp_column": "timestamp_central",
+                                                "price_column": "hb_south_rtm_usd_per_mwh", "step_minutes": 15}},
+                add={"ai.min_gpus": 8, **({"ai.interruptible": True} if interruptible else {})})
     inp = prepare(load_site(write_site(text)), catalog, "hybrid")
     assert inp.profile.steps == 28_800 and inp.options[-1].gpus == 8 and inp.ai_interruptible == interruptible
     reference = solve(build_model(inp, reduce=False))
@@ -510,7 +448,7 @@ def test_a_solver_that_stops_without_an_answer_is_not_called_infeasible(write_si
 
     monkeypatch.setattr(planner.model.optimize, "run_solver",
                         lambda lp, solver="highs": (Solution(status, np.zeros(lp.num_cols), None, words), "highs"))
-    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    result = _solve(write_site(miner_site(50.0)), catalog, "hybrid")
     assert result.status is status
     assert result.solver_status == f"highs: {words}"
     assert result.infeasibility == [] and result.option is None
@@ -570,14 +508,14 @@ def test_a_solver_that_says_infeasible_of_a_feasible_model_is_not_believed(write
         return real(lp, solver)
 
     monkeypatch.setattr(planner.model.optimize, "run_solver", first_says_infeasible)
-    result = _solve(write_site(MINER_SITE.format(price=50.0)), catalog, "hybrid")
+    result = _solve(write_site(miner_site(50.0)), catalog, "hybrid")
     assert len(calls) == 2  # the plan, then the re-solve with slack
     assert result.status is Status.NOT_SOLVED and result.infeasibility == []
     assert "a plan needs none" in result.solver_status and "infeasible:" not in outcome(result)
 
 
 def test_a_truly_infeasible_plan_says_infeasible_and_names_what_binds(write_site, catalog):
-    text = AI_SITE.replace('step = "server"', 'step = "server"\nmin_gpus = 160')
+    text = edit(AI_SITE, add={"ai.min_gpus": 160})
     result = _solve(write_site(text), catalog, "greenfield")
     assert result.status is Status.INFEASIBLE and result.solver_status == "highs: Infeasible"
     assert outcome(result).startswith("infeasible: grid capacity")
@@ -591,14 +529,12 @@ def _random_site(tmp_path, prices, capacity, miners, gpus, interruptible) -> obj
     start = dt.datetime(2025, 1, 1)
     rows = ["timestamp,price"] + [f"{(start + dt.timedelta(hours=h)).isoformat()},{p}" for h, p in enumerate(prices)]
     (tmp_path / "prices.csv").write_text("\n".join(rows) + "\n")
-    text = MINER_SITE.format(price=0).replace(
-        '[power_price]\nkind = "flat"\nusd_per_mwh = 0',
-        '[power_price]\nkind = "series"\nfile = "prices.csv"\ntimestamp_column = "timestamp"\n'
-        'price_column = "price"\nstep_minutes = 60').replace(
-        "capacity_mw = 1.0", f"capacity_mw = {capacity}").replace("count = 400", f"count = {miners}").replace(
-        "max_gpus = 0", f"step = \"server\"\nmax_gpus = {gpus}" + ("\ninterruptible = true" if interruptible else "")
-    ).replace("lease_usd_per_gpu_hour = 2.0", "lease_usd_per_gpu_hour = 20.0").replace(
-        "horizon_years = 1", "horizon_years = 5")
+    text = edit(miner_site(0), {
+        "grid.capacity_mw": capacity, "fleet.miners[0].count": miners, "ai.max_gpus": gpus,
+        "ai.lease_usd_per_gpu_hour": 20.0, "economics.horizon_years": 5,
+        "power_price": {"kind": "series", "file": "prices.csv", "timestamp_column": "timestamp",
+                        "price_column": "price", "step_minutes": 60}},
+        add={"ai.step": "server", **({"ai.interruptible": True} if interruptible else {})})
     (tmp_path / "site.toml").write_text(text)
     return tmp_path / "site.toml"
 

@@ -16,40 +16,16 @@ from planner.app.sweep import finish, load_sweep, run_sweep
 from planner.model.cache import PlanCache
 from planner.outputs.plots import crossover_btc_price
 
-SITE = """
-schema = 1
-name = "sweep site"
-[grid]
-capacity_mw = 1.0
-[power_price]
-kind = "flat"
-usd_per_mwh = 40
-[cooling]
-mining_pue = 1.0
-ai_pue = 1.25
-[[fleet.miners]]
-model = "antminer-s19-xp"
-count = 400
-[ai]
-server = "dgx-h100"
-leaf_switch = "qm9700"
-step = "server"
-max_gpus = 64
-lease_usd_per_gpu_hour = 3.0
-[economics]
-discount_rate = 0.1
-horizon_years = 3
-btc_price_usd = 90000
-network_hashrate_ehs = 1000
-[scenarios.retrofit]
-kind = "retrofit"
-build_months = 6
-[scenarios.hybrid]
-kind = "hybrid"
-build_months = 6
-[costs]
-"dgx-h100" = 250000
-"""
+from .sitebuilder import S19_XP, flat, site
+
+SITE = site(
+    "sweep site", capacity_mw=1.0, price=flat(40), cooling={"mining_pue": 1.0, "ai_pue": 1.25},
+    miners=[{"model": S19_XP, "count": 400}],
+    ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "max_gpus": 64,
+        "lease_usd_per_gpu_hour": 3.0},
+    economics={"discount_rate": 0.1, "horizon_years": 3, "btc_price_usd": 90000, "network_hashrate_ehs": 1000},
+    scenarios={"retrofit": {"kind": "retrofit", "build_months": 6}, "hybrid": {"kind": "hybrid", "build_months": 6}},
+    costs={"dgx-h100": 250000})
 
 SWEEP = """
 base = "site.toml"

@@ -416,6 +416,34 @@ async def test_quit_dialog_defaults_to_cancel_and_offers_save_and_quit(site_copy
     assert "usd_per_mwh = 37.0" in site_copy.read_text()
 
 
+async def test_save_and_quit_asks_first_when_the_text_no_longer_validates(site_copy, catalog):
+    """"Save and quit" goes through the save's own question: a text with problems is not
+    written (nor the app left) until the user says so; Cancel keeps both."""
+    original = site_copy.read_text()
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = app.query_one("#editor")
+        editor.text = editor.text.replace("capacity_mw = 60.0", "capacity_mw = -5.0", 1)
+        await pilot.pause()
+        assert app.session.problems
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.click("#save")  # Save and quit
+        await pilot.pause()
+        assert app.is_running and "Save it anyway?" in str(app.screen.query_one("Label").render())
+        await pilot.press("enter")  # Cancel, the default
+        await pilot.pause()
+        assert app.is_running and site_copy.read_text() == original
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.click("#save")
+        await pilot.pause()
+        await pilot.click("#save")  # Save anyway
+        await pilot.pause()
+    assert not app.is_running
+    assert "capacity_mw = -5.0" in site_copy.read_text()
+
+
 async def test_the_palette_finds_the_apps_commands_and_question_mark_shows_the_keys(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -514,9 +542,14 @@ async def test_form_labels_carry_units_and_the_reference_help(site_copy, catalog
                                    (("scenarios", "retrofit", "build_months"), "build_months (months)",
                                     "months from decision to first AI revenue")]:
             fid = _field(form, path)
-            assert str(app.query_one(f"#{fid}-err").render()) == about
+            app.query_one(f"#{fid}").focus()
+            await pilot.pause()
+            # the focused field's key, unit and meaning on the help line at the form's foot
+            unit = label[label.index("(") + 1:-1]
+            assert str(app.query_one("#form-help").render()) == f"{'.'.join(path)} ({unit}): {about}"
             assert about in reference  # the same text as docs/site-reference.md
             assert str(app.query_one(f"#{fid}-label").render()) == label
+            assert not app.query(f"#{fid}-err")  # no error line under a valid field
 
 
 async def test_catalog_parts_are_chosen_from_the_catalog(site_copy, catalog):
@@ -610,7 +643,7 @@ def test_the_tui_fills_the_terminal_it_draws_on(tmp_path):
     assert site.read_text() == (SITES / "sichuan-hydro.toml").read_text()
 
 
-async def test_a_field_typed_through_an_unreadable_value_shows_its_help_again(site_copy, catalog):
+async def test_a_field_typed_through_an_unreadable_value_loses_its_error_again(site_copy, catalog):
     """Clearing a number field says "not a float"; typing the same number back (the file
     unchanged, nothing to re-validate) brings the help back."""
     app = make_app(site_copy, catalog=catalog)
@@ -625,7 +658,10 @@ async def test_a_field_typed_through_an_unreadable_value_shows_its_help_again(si
         assert str(app.query_one(f"#{fid}-err").render()).startswith("not a number")
         field.value = "60"  # the value the file holds (60.0)
         await pilot.pause()
-        assert str(app.query_one(f"#{fid}-err").render()) == "maximum grid import, MW"
+        assert not app.query(f"#{fid}-err")  # the error line goes
+        field.focus()
+        await pilot.pause()
+        assert str(app.query_one("#form-help").render()).endswith("maximum grid import, MW")
         assert site_copy.read_text() == app.session.text
 
 
@@ -652,3 +688,29 @@ async def test_keystrokes_in_one_field_are_one_undo_step(site_copy, catalog):
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.session.text == original
+
+
+async def test_form_at_80x24_shows_a_parts_value_and_keeps_the_focused_field_in_view(site_copy, catalog):
+    """A part chosen from the catalog shows its key in a one-line field (the list's own
+    frame drew three lines cut to one, hiding the value), and tabbing down the form keeps
+    the focused field in view, above the help line."""
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        form = app.query_one("#form")
+        model = app.query_one(f"#{_field(form, ('fleet', 'miners', 0, 'model'))}")
+        label = model.query_one("SelectCurrent #label")
+        assert model.value in str(label.render())
+        assert model.region.contains_region(label.region)  # shown, not cut away with the frame
+        count = _field(form, ("fleet", "miners", 0, "count"))
+        for _ in range(60):
+            if app.focused is not None and app.focused.id == count:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        assert app.focused.id == count
+        field, helpline = app.focused.region, app.query_one("#form-help").region
+        assert form.region.contains_region(field)
+        assert not field.overlaps(helpline)
+        assert str(helpline and app.query_one("#form-help").render()).endswith("miners installed")

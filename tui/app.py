@@ -11,6 +11,7 @@ from the solve worker, is the next step (issue 18, point 4).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,7 +230,10 @@ class PlannerApp(App):
                 yield TextArea(self.session.text, id="editor", show_line_numbers=True, tab_behavior="focus")
                 yield Static("", id="problems")
             with TabPane("F2 Form", id="form-tab"):
-                yield SiteForm(catalog=self.catalog, id="form")
+                helpline = Static("Tab or click a field: its meaning and unit show here.", id="form-help",
+                                  classes="form-helpline", markup=False)
+                yield SiteForm(catalog=self.catalog, helpline=helpline, id="form")
+                yield helpline
             with TabPane("F3 Results", id="results-tab"):
                 yield Static("Press Ctrl+R to solve.", id="recommendation")
                 yield Horizontal(id="cards")
@@ -257,6 +261,8 @@ class PlannerApp(App):
         self.set_timer(FORM_PREBUILD_S, self._prebuild_form)
 
     def _prebuild_form(self) -> None:
+        if not self.screen_stack:  # the app quit before the timer fired
+            return
         forms = self.screen_stack[0].query("#form").results(SiteForm)  # a dialog may be on top
         form = next(forms, None)
         if form is not None and form.built_text is None:  # not built yet (a visit builds it itself)
@@ -307,14 +313,15 @@ class PlannerApp(App):
             bits.append(message)
         self.sub_title = " | ".join(bits)
 
-    def action_save(self) -> None:
+    def action_save(self, then: Callable[[], None] | None = None) -> None:
         """Save; a text that no longer validates, or that lost most of what was saved, asks
-        first (Cancel is the default)."""
+        first (Cancel is the default), as does a file changed on disk. ``then`` runs once the
+        text is saved (quitting, after "Save and quit"): not when the user cancels."""
         if self.session.changed_on_disk():
             def answered_disk(choice: str | None) -> None:
                 if choice == "overwrite":
                     self.session.disk = fingerprint(self.session.path)
-                    self.action_save()
+                    self.action_save(then)
                 elif choice == "reload":
                     self._load(self.session.path)
 
@@ -330,13 +337,14 @@ class PlannerApp(App):
                    if lost else f"The site has {len(self.session.problems)} problem(s) and would not solve.")
 
             def answered(choice: str | None) -> None:
-                if choice == "save":
-                    self._write()
+                if choice == "save" and self._write() and then is not None:
+                    then()
 
             self.push_screen(Choose(why + " Save it anyway?", [("cancel", "Cancel", "primary"),
                                                              ("save", "Save anyway", "warning")]), answered)
             return
-        self._write()
+        if self._write() and then is not None:
+            then()
 
     def _write(self) -> bool:
         try:
@@ -374,8 +382,10 @@ class PlannerApp(App):
             return
 
         def answered(choice: str | None) -> None:
-            if choice == "quit" or (choice == "save" and self._write()):
+            if choice == "quit":
                 self.exit()
+            elif choice == "save":  # the save's own questions first (a broken or emptied text)
+                self.action_save(then=self.exit)
 
         self.push_screen(confirm_quit(), answered)
 

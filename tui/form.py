@@ -1,13 +1,19 @@
 """A form over the site file: one field per scalar value, edited through tomlkit so that
-comments and key order stay as the user wrote them; each field shows its own error from
-the same pydantic models as the raw editor."""
+comments and key order stay as the user wrote them; each field shows its own error (from
+the same pydantic models as the raw editor) on a line under it, and one line at the foot of
+the form gives the focused field's key, unit and meaning (the text of docs/site-reference.md).
+
+One help line rather than a help text beside every field: the form of a large site has a
+hundred fields, and a wrapped text beside each was a third of its widgets and most of the
+time it took to show (issue 15: the Form tab opens well under a second); it also left the
+field a third of the width at 80 columns."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import tomlkit
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
@@ -111,14 +117,18 @@ class SiteForm(VerticalScroll):
             super().__init__()
             self.text = text
 
-    def __init__(self, catalog=None, **kwargs):
+    def __init__(self, catalog=None, helpline: Static | None = None, **kwargs):
         super().__init__(**kwargs)
         self.doc = None
         self.catalog = catalog
         self.paths: dict[str, tuple] = {}
-        self.help: dict[str, str] = {}  # field id -> the key's description (shown when it has no error)
+        self.help: dict[str, str] = {}  # field id -> the key's description, unit and key (the help line)
         self.built_text: str | None = None  # the text the fields show
-        self.notes: dict[str, Static] = {}  # field id -> its help-or-error line
+        self.notes: dict[str, Static] = {}  # field id -> its error line (only fields with an error have one)
+        self.gaps: dict[str, Static] = {}  # field id -> the empty key cell beside its error line
+        # the focused field's help: a line below the form (outside its scrolled area, so a field
+        # scrolled into view is never under it), given by the pane that holds both
+        self.helpline = helpline
         self.fields: dict[str, Input | Select] = {}  # field id -> its widget (held: a query walks the screen)
         self.choices: dict[str, set[str]] = {}  # field id of a catalog part -> the keys its list offers
         self.history: list[str] = []  # texts before each form edit, for undo
@@ -150,7 +160,7 @@ class SiteForm(VerticalScroll):
         focused = self.app.focused
         keep = focused.id if focused is not None and self in focused.ancestors and focused.id else None
         self.remove_children()
-        self.paths, self.notes, self.fields, self.choices = {}, {}, {}, {}
+        self.paths, self.notes, self.gaps, self.fields, self.choices = {}, {}, {}, {}, {}
         errors = self.errors = _errors(problems)
         rows = []
         section = None
@@ -163,7 +173,7 @@ class SiteForm(VerticalScroll):
             self.paths[fid] = path
             key = dotted(path)
             about, unit = field_help(path)
-            self.help[fid] = about
+            self.help[fid] = f"{key}" + (f" ({unit})" if unit else "") + (f": {about}" if about else "")
             label = Label(f"{path[-1]}" + (f" ({unit})" if unit else ""), classes="form-key", markup=False)
             label.tooltip = about or None
             error = errors.get(key, "")
@@ -177,16 +187,15 @@ class SiteForm(VerticalScroll):
                 field = Input(shown(value), id=fid, classes="form-input")
             self.fields[fid] = field
             label.id = fid + "-label"
-            note = Static(error or about, id=fid + "-err", classes="form-error" if error else "form-help",
-                          markup=False)
-            self.notes[fid] = note
-            rows += [label, field, note]
+            rows += [label, field]
+            if error:
+                rows += self._new_note(fid, error)
         for path, name in LIST_SECTIONS.items():
             rows.append(Horizontal(Button(f"add a {name}", id="add-" + "-".join(path), classes="form-button"),
                                    Button(f"remove the last {name}", id="del-" + "-".join(path),
                                           classes="form-button"), classes="form-buttons"))
-        # one grid of three columns (key, value, help or error): far fewer widgets to lay out
-        # and style than a container per row
+        # one grid of two columns (key, value; an error spans both under its field): far
+        # fewer widgets to lay out and style than a container per row
         self.mount(Grid(*rows, classes="form-grid"))
         if keep is not None:  # the focused field went with the old fields: focus it again (or the first)
             self.call_after_refresh(self._refocus, keep)
@@ -219,14 +228,38 @@ class SiteForm(VerticalScroll):
             self._note(fid)
 
     def _note(self, fid: str) -> None:
-        """A field's line: its error from the last validation, else its help."""
-        widget = self.notes.get(fid)  # held, not queried: a query walks the whole screen
-        if widget is None:
-            return
-        error = self.errors.get(dotted(self.paths[fid]), "")
-        widget.update(error or self.help.get(fid, ""))
-        widget.set_class(bool(error), "form-error")
-        widget.set_class(not error, "form-help")
+        """A field's error line, from the last validation: shown under the field while it
+        has one, gone when it has none."""
+        self._set_note(fid, self.errors.get(dotted(self.paths[fid]), ""))
+
+    def _new_note(self, fid: str, text: str) -> list[Static]:
+        """A field's error line: a row of the grid under the field, the error in the value's
+        column (a cell spanning both columns is measured at one column's width)."""
+        note = Static(text, id=fid + "-err", classes="form-error", markup=False)
+        gap = Static("", classes="form-gap")
+        self.notes[fid] = note
+        self.gaps[fid] = gap
+        return [gap, note]
+
+    def _set_note(self, fid: str, text: str) -> None:
+        note = self.notes.get(fid)  # held, not queried: a query walks the whole screen
+        if text and note is not None:
+            note.update(text)
+        elif text:
+            field = self.fields.get(fid)
+            if field is not None and field.parent is not None:
+                field.parent.mount(*self._new_note(fid, text), after=field)
+        elif note is not None:
+            del self.notes[fid]
+            self.gaps.pop(fid).remove()
+            note.remove()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The focused field's key, unit and meaning on the help line."""
+        fid = event.widget.id
+        if self.helpline is not None and fid in self.help:
+            # a fixed two lines: a new text repaints the line, not the layout of a hundred fields
+            self.helpline.update(self.help[fid], layout=False)
 
     @on(Select.Changed, ".form-select")
     def _chosen(self, event: Select.Changed) -> None:
@@ -255,7 +288,7 @@ class SiteForm(VerticalScroll):
         except ValueError as exc:
             kind = ("true or false" if isinstance(old, bool) else "a whole number" if isinstance(old, int)
                     else "a number" if isinstance(old, float) else "a TOML array" if isinstance(old, list) else "text")
-            self.query_one(f"#{event.input.id}-err", Static).update(f"not {kind}: {exc}")
+            self._set_note(event.input.id, f"not {kind}: {exc}")
             return
         plain = old.unwrap() if hasattr(old, "unwrap") else old
         if value == plain and type(value) is type(plain):

@@ -29,9 +29,9 @@ CASES = {
 CHILD = r"""
 import json, resource, sys, time
 gpus, server, leaf, mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-from planner.catalog import load_catalog
-from planner.fabric import FabricSpec, count_fabric
-from planner.fabric_graph import build_graph, counts_from_graph
+from planner.parts.catalog import load_catalog
+from planner.network.fabric import FabricSpec, count_fabric
+from planner.network.graph import build_graph, counts_from_graph
 catalog = load_catalog()
 spec = FabricSpec(servers=-(-int(gpus) // catalog.servers[server].gpus), server=server, leaf_switch=leaf)
 t0 = time.perf_counter()

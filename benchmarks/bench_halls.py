@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # functions that make one (the names differ between revisions: whichever exist).
 CHILD = r"""
 import json, sys, time
-from planner import inputs, layout
-from planner.catalog import load_catalog
-from planner.site import load_site
+from planner.model import inputs
+from planner.network import layout
+from planner.parts.catalog import load_catalog
+from planner.site.schema import load_site
 site, scenario, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if cap:
     inputs.MAX_HALL_PLANS = cap

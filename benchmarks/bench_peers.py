@@ -37,18 +37,21 @@ def _site_text() -> str:
 
 
 def ours(path: Path) -> dict:
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
+    from planner.app.pipeline import Progress, solve_scenario
+    from planner.parts.catalog import load_catalog
 
     catalog = load_catalog()
     t0 = time.perf_counter()
-    from planner.site import load_site
+    from planner.site.schema import load_site
 
-    inputs = prepare(load_site(path), catalog, "hybrid")
-    t1 = time.perf_counter()
-    result = solve(build_model(inputs))
-    t2 = time.perf_counter()
+    class Prepared(Progress):  # the pipeline's hook stamps the end of prepare
+        def prepared(self, name, inputs):
+            self.at = time.perf_counter()
+
+    stamp = Prepared()
+    result, _ = solve_scenario(load_site(path), catalog, "hybrid", cache=None, progress=stamp)
+    t1, t2 = stamp.at, time.perf_counter()
+    inputs = result.inputs
     p, h = inputs.profile.price_usd_per_mwh, inputs.profile.hours
     ai = result.option.it_power_w / 1e6 * result.option.pue
     b = inputs.miners[0]
@@ -155,9 +158,9 @@ def plain_dispatch(repeat: int) -> dict | None:
 
     if not ERCOT.exists():
         return None
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.site import load_site
+    from planner.model.inputs import prepare
+    from planner.parts.catalog import load_catalog
+    from planner.site.schema import load_site
 
     tmp = Path(tempfile.mkdtemp())
     catalog = load_catalog()
@@ -176,7 +179,7 @@ def plain_dispatch(repeat: int) -> dict | None:
         subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
         return time.perf_counter() - t0
 
-    ours_cmd = [sys.executable, "-m", "planner.cli", "solve", str(site), "-q", "-o", str(tmp / "ours-out")]
+    ours_cmd = [sys.executable, "-m", "planner.app.cli", "solve", str(site), "-q", "-o", str(tmp / "ours-out")]
     pypsa_cmd = [sys.executable, "-c", PYPSA_WHOLE, *pypsa_args]
     sites = sorted((ROOT / "sites").glob("*.toml"))
     times: dict[str, list[float]] = {"ours": [], "pypsa": [], **{p.name: [] for p in sites}}
@@ -184,7 +187,7 @@ def plain_dispatch(repeat: int) -> dict | None:
         times["ours"].append(timed(ours_cmd))
         times["pypsa"].append(timed(pypsa_cmd))
         for p in sites:
-            times[p.name].append(timed([sys.executable, "-m", "planner.cli", "solve", str(p), "-q", "-o",
+            times[p.name].append(timed([sys.executable, "-m", "planner.app.cli", "solve", str(p), "-q", "-o",
                                         str(tmp / f"out-{p.stem}")]))
     imports = _import_profile(ours_cmd)
     floor = {name: statistics.median(timed([sys.executable, "-c", f"import {module}"]) for _ in range(3))
@@ -253,9 +256,9 @@ def fabric_networkx(servers: int, rails: int, k: int) -> dict:
 
 
 def fabric_ours(servers: int) -> dict:
-    from planner.catalog import load_catalog
-    from planner.fabric import FabricSpec, count_fabric
-    from planner.fabric_graph import build_graph
+    from planner.network.fabric import FabricSpec, count_fabric
+    from planner.network.graph import build_graph
+    from planner.parts.catalog import load_catalog
 
     catalog = load_catalog()
     spec = FabricSpec(servers=servers, server="dgx-b200", leaf_switch="qm9700")

@@ -21,20 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from planner.catalog import load_catalog
-from planner.site import load_site
-from planner.inputs import prepare
-from planner.optimize import build_model, solve
+from pathlib import Path
+from planner.app.pipeline import Progress, load, solve_scenario
 site, scenario, solver = sys.argv[1], sys.argv[2], sys.argv[3]
-catalog = load_catalog()
-loaded = load_site(site)
+loaded, catalog = load(Path(site))
+class Phases(Progress):  # the pipeline's hooks stamp the end of each phase
+    def prepared(self, name, inputs):
+        global t2
+        t2 = time.perf_counter()
+    def built(self, name, model):
+        global t3
+        t3 = time.perf_counter()
 t1 = time.perf_counter()
-inputs = prepare(loaded, catalog, scenario)
-t2 = time.perf_counter()
-model = build_model(inputs)
-t3 = time.perf_counter()
-result = solve(model, solver=solver)
+result, _ = solve_scenario(loaded, catalog, scenario, cache=None, solver=solver, progress=Phases())
 t4 = time.perf_counter()
+inputs = result.inputs
 print(json.dumps({"load": t1 - t0, "prepare": t2 - t1, "build": t3 - t2, "solve": t4 - t3,
                   "total": t4 - t0, "objective": result.objective_usd, "steps": inputs.profile.steps,
                   "status": str(result.status)}))

@@ -54,7 +54,7 @@ def example_sweep(repeat: int) -> dict:
     for i in range(repeat):
         out = Path(tempfile.mkdtemp())
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "planner.cli", "sweep", str(EXAMPLE), "--workers", "2", "-q",
+        subprocess.run([sys.executable, "-m", "planner.app.cli", "sweep", str(EXAMPLE), "--workers", "2", "-q",
                         "-o", str(out / f"run{i}")], check=True, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t0)
         shutil.rmtree(out, ignore_errors=True)
@@ -64,7 +64,7 @@ def example_sweep(repeat: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from planner.sweep import load_sweep, run_sweep
+    from planner.app.sweep import load_sweep, run_sweep
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variants", type=int, default=500)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
         t_start = time.perf_counter()
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           host="127.0.0.1") as cluster, Client(cluster) as client:
-            client.run(lambda: __import__("planner.sweep"))  # workers import the planner first
+            client.run(lambda: __import__("planner.app.sweep"))  # workers import the planner first
             startup = time.perf_counter() - t_start
             t0 = time.perf_counter()
             run_sweep(sweep, tmp / f"w{workers}", client=client)

@@ -4,7 +4,8 @@ First screen: a fresh process starts the app headless (Textual's run_test) on an
 site and stops as soon as the first screen is mounted; the wall time includes imports and
 the catalog. Re-solve: in one process, an edit to the site text is validated and every
 scenario prepared, built and solved again, as the TUI's worker does
-(with its cache of cluster options, which an edit of the economics leaves valid).
+(with its PlanCache of price profiles and cluster options, which an edit of the economics
+leaves valid).
 Tab switches: in one process at 140 x 42, the time from the switch to the next idle screen
 (the tab underline's slide apart), for the Form tab (its first visit at once, when it is
 built then; its first visit after a second on the first screen, when it was built in the
@@ -54,25 +55,23 @@ def first_screen(site: Path, repeat: int) -> dict:
 
 
 def resolve(site: Path, repeat: int) -> dict:
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
-    from planner.sitefile import validate_text
+    from planner.app.pipeline import solve_site
+    from planner.model.cache import PlanCache
+    from planner.parts.catalog import load_catalog
+    from planner.site.text import validate_text
 
     catalog = load_catalog()
     text = site.read_text()
-    cache: dict = {}
+    cache = PlanCache()  # as the TUI holds it
     loaded, _ = validate_text(text, site, catalog)
-    for name in loaded.site.scenarios:  # the TUI has solved once before the edit
-        solve(build_model(prepare(loaded, catalog, name, cache=cache)))
+    solve_site(loaded, catalog, cache=cache)  # the TUI has solved once before the edit
     times = []
     for i in range(repeat):
         edited = text.replace("btc_price_usd = 90000.0", f"btc_price_usd = {90000 + 1000 * (i + 1)}.0")
         t0 = time.perf_counter()
         loaded, problems = validate_text(edited, site, catalog)
         assert not problems, problems
-        for name in loaded.site.scenarios:
-            solve(build_model(prepare(loaded, catalog, name, cache=cache)))
+        solve_site(loaded, catalog, cache=cache)
         times.append(time.perf_counter() - t0)
     return {"site": site.name, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
 
@@ -80,7 +79,7 @@ def resolve(site: Path, repeat: int) -> dict:
 def tab_switches(site: Path, repeat: int) -> dict:
     import asyncio
 
-    from planner.catalog import load_catalog
+    from planner.parts.catalog import load_catalog
     from tui.app import make_app
 
     async def run() -> dict:

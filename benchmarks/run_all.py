@@ -35,7 +35,7 @@ def startup(repeat: int) -> dict:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "planner.cli", "--help"], check=True,
+        subprocess.run([sys.executable, "-m", "planner.app.cli", "--help"], check=True,
                        capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t0)
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "Target: the 35,040-step hybrid site sized and dispatched in at most 5 s end to end with HiGHS.",
         "Load = imports, catalog and site; prepare = prices, fabric options (and floor plans); build = the "
-        "model's arrays (planner/lp.py); solve = the solver (HiGHS reads the arrays through highspy; CBC gets "
+        "model's arrays (planner/model/lp.py); solve = the solver (HiGHS reads the arrays through highspy; CBC gets "
         "the model through PuLP) and reading its answer. Medians, seconds.",
         "",
         "| site | steps | solver | load | prepare | build | solve | total (min - max) | objective, USD |",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.catalog import Catalog, load_catalog
+from planner.parts.catalog import Catalog, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from planner.cli import main
-from planner.report import BOM_COLUMNS
+from planner.app.cli import main
+from planner.outputs.bom import BOM_COLUMNS
 
 from .conftest import SITES
 
@@ -183,10 +183,10 @@ def test_a_solver_stopped_by_its_time_limit_exits_1_naming_the_limit_not_infeasi
                                                                                       command):
     """HiGHS given no time stops without a plan: exit 1 as for an infeasible plan, but the
     message names the solver's status and what to try, and nothing is called infeasible."""
-    import planner.optimize
-    from planner.lp import solve_highs
+    import planner.model.optimize
+    from planner.model.lp import solve_highs
 
-    monkeypatch.setattr(planner.optimize, "run_solver",
+    monkeypatch.setattr(planner.model.optimize, "run_solver",
                         lambda lp, solver="highs": (solve_highs(lp, time_limit=0.0), "highs"))
     code, out, err = run(capsys, command, str(SITES / "sichuan-hydro.toml"), "-o", str(tmp_path / "o"))
     assert code == 1
@@ -261,7 +261,7 @@ def test_spreadsheet_formulas_are_neutralised(capsys, tmp_path, write_site):
 
 
 def test_neutralise_rules():
-    from planner.export import neutralise
+    from planner.outputs.export import neutralise
 
     assert neutralise("=SUM(A1)") == "'=SUM(A1)"
     assert neutralise("+1") == "'+1" and neutralise("-1") == "'-1" and neutralise("@x") == "'@x"
@@ -277,7 +277,7 @@ def test_frames_are_written_as_write_csv_would_read_them(tmp_path):
 
     import pandas as pd
 
-    from planner.export import neutralise, write_frame
+    from planner.outputs.export import neutralise, write_frame
 
     names = ["=1+1", "plain", "-x", "@y", "\tz", "a,b", 'say "hi"', "two\nlines"]
     for chosen in (names[:5], names):  # without and with cells that need quotes
@@ -347,7 +347,7 @@ def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "planner.cli", "solve", str(SITES / "sichuan-hydro.toml"),
+    done = subprocess.run([sys.executable, "-m", "planner.app.cli", "solve", str(SITES / "sichuan-hydro.toml"),
                            "--json", "-q", "-o", str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -358,7 +358,7 @@ def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
 def test_a_win_within_the_materiality_is_reported_as_a_tie():
     """Two plans 0.2 M USD apart on 568 M USD (0.04 %) are equal within 1 %; what differs
     between them is said instead; 8.4 M USD apart (more than 1 % of 568.4 M USD) they are not."""
-    from planner.report import recommend
+    from planner.outputs.summary import recommend
 
     base = {"status": "optimal", "months_to_first_revenue": 0, "capex_usd": 3.4864e9, "gpus": 65_536}
     scenarios = {"retrofit": {**base, "npv_usd": 568.2e6, "miners": 0},

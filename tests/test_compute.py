@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from planner.cli import main
-from planner.compute import (
+from planner.app.cli import main
+from planner.energy.compute import (
     ComputeError,
     inference_demand,
     inference_tokens_per_day,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.fabric import FabricError, FabricSpec, count_fabric
+from planner.network.fabric import FabricError, FabricSpec, count_fabric
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from planner.fabric import FabricError, FabricSpec, count_fabric
-from planner.fabric_graph import build_graph, counts_from_analytic, counts_from_graph
+from planner.network.fabric import FabricError, FabricSpec, count_fabric
+from planner.network.graph import build_graph, counts_from_analytic, counts_from_graph
 
 COMBOS = [
     ("dgx-h100", "qm9700", None),
@@ -61,7 +61,7 @@ def test_graph_and_analytic_agree(catalog, combo, servers, oversubscription, pla
 def test_graph_and_analytic_agree_on_a_dual_tor_fabric_with_200g_breakout_media():
     """Two HPN segments (dual-ToR, two planes, 200G down on 4 x 200G twin-port modules,
     400G up): the graph's media counts equal the analytic ones."""
-    from planner.catalog import load_catalog
+    from planner.parts.catalog import load_catalog
 
     from .conftest import DATA
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from planner.cli import main
-from planner.fabric import FabricSpec, count_fabric
+from planner.app.cli import main
+from planner.network.fabric import FabricSpec, count_fabric
 
 
 # NVIDIA DGX SuperPOD reference architecture, DGX B200: "larger configurations" table
@@ -188,8 +188,8 @@ def test_cpo_51t_switch_identity(catalog):
 # and keeps 128 / 16 = 8 ports for the core: 120 x 8 = 960 free; each ToR keeps its 8
 # backup ports free: 240 x 8 = 1,920.
 def test_alibaba_hpn_pod():
-    from planner.catalog import load_catalog
-    from planner.fabric import count_topology
+    from planner.network.fabric import count_topology
+    from planner.parts.catalog import load_catalog
 
     from .conftest import DATA
 
@@ -213,8 +213,8 @@ def test_alibaba_hpn_pod():
 
 def test_dual_tor_without_planes_keeps_both_tors_in_one_clos():
     """Dual-ToR alone: 16 ToRs per segment all reach the same Aggs (one plane)."""
-    from planner.catalog import load_catalog
-    from planner.fabric import count_topology
+    from planner.network.fabric import count_topology
+    from planner.parts.catalog import load_catalog
 
     from .conftest import DATA
 

@@ -10,7 +10,7 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.sitefile import validate_text
+from planner.site.text import validate_text
 from tui.form import scalar_fields
 
 from .conftest import SITES

@@ -49,7 +49,7 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.cli import main
+from planner.app.cli import main
 
 from .conftest import ROOT, SITES
 
@@ -170,7 +170,7 @@ def planner_process(*args, hook: Path | None = None) -> subprocess.Popen:
     (``hook``: a script run instead of the planner's entry point, which patches the planner
     and calls it). Stdout is discarded, stderr piped as text; :func:`finish` waits for it."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    command = [sys.executable, str(hook)] if hook else [sys.executable, "-m", "planner.cli"]
+    command = [sys.executable, str(hook)] if hook else [sys.executable, "-m", "planner.app.cli"]
     return subprocess.Popen([*command, *map(str, args)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_limit_memory)
 
@@ -210,13 +210,13 @@ def assert_answer(code: int, err: str, what, names: tuple[str, ...] = ()) -> Non
 # limit this costs nothing and the run ends with exit 0)
 HUNGRY = f"""import sys
 import numpy as np
-import planner.inputs
-from planner.cli import main
-real = planner.inputs.prepare
+import planner.model.inputs
+from planner.app.cli import main
+real = planner.model.inputs.prepare
 def prepare(*args, **kw):
     np.zeros({MEMORY_LIMIT + 2**30}, np.uint8)
     return real(*args, **kw)
-planner.inputs.prepare = prepare
+planner.model.inputs.prepare = prepare
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -224,15 +224,15 @@ sys.exit(main(sys.argv[1:]))
 def test_a_run_that_outgrows_its_memory_in_this_process_fails_as_out_of_memory(monkeypatch):
     import numpy as np
 
-    import planner.inputs
+    import planner.model.inputs
 
-    real = planner.inputs.prepare
+    real = planner.model.inputs.prepare
 
     def prepare(*args, **kw):
         np.zeros(MEMORY_LIMIT + 2**30, np.uint8)
         return real(*args, **kw)
 
-    monkeypatch.setattr(planner.inputs, "prepare", prepare)
+    monkeypatch.setattr(planner.model.inputs, "prepare", prepare)
     with pytest.raises(OutOfMemory, match="out of memory under the limit of 2 GiB"):
         run_cli("validate", SICHUAN)
 
@@ -834,7 +834,7 @@ async def _open_and_save(path: Path) -> str:
 
 
 def _catalog():
-    from planner.catalog import load_catalog
+    from planner.parts.catalog import load_catalog
 
     if "catalog" not in _CATALOG:
         _CATALOG["catalog"] = load_catalog()

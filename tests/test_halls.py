@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from planner.economics import npv
-from planner.inputs import hall_plans, prepare
-from planner.optimize import Status, build_model, solve
-from planner.report import bom_rows, cash_flows, scenario_summary
-from planner.site import load_site
+from planner.energy.economics import npv
+from planner.model.build import build_model
+from planner.model.inputs import prepare
+from planner.model.optimize import Status, solve
+from planner.model.options import hall_plans
+from planner.outputs.bom import bom_rows
+from planner.outputs.physics import cash_flows
+from planner.outputs.summary import scenario_summary
+from planner.site.schema import load_site
 
 NVL72_SITE = """
 schema = 1
@@ -110,7 +114,7 @@ def test_only_the_hall_that_needs_it_is_converted(write_site, catalog):
     assert opt.plan == (("liquid", "as built"), ("old", "converted"))
     assert sum(h.it_w for h in opt.halls) == pytest.approx(opt.it_power_w)
     # servers per hall, counted from the full floor plan of the chosen halls
-    from planner.layout import lay_out
+    from planner.network.layout import lay_out
 
     inp = result.inputs
     lay = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes, inp.cabling)
@@ -280,7 +284,7 @@ def test_a_small_move_cost_is_paid_and_counted(write_site, catalog):
 def test_bad_miner_placement_is_a_clear_error(write_site, capsys, edit, needle, expected):
     """Miners per hall that do not add up, an unknown hall, a hall holding more miners than
     its positions, a fleet larger than all positions: exit 2 with one line each."""
-    from planner.cli import main
+    from planner.app.cli import main
 
     text = MOVE_SITE.format(move=0.0).replace(edit, needle)
     if needle.startswith("count = 3000"):
@@ -298,7 +302,7 @@ def test_redispatch_uplift_is_zero_without_a_hashprice_path_and_positive_with_on
     threshold rule), so re-dispatching adds nothing. With a halving and network growth, a
     month-by-month threshold beats one dispatch for all years, by a positive amount, and
     the hourly NPV of the plan itself is unchanged (the check only reads the result)."""
-    from planner.report import redispatch_uplift
+    from planner.outputs.physics import redispatch_uplift
 
     from .conftest import SITES
 

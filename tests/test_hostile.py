@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from planner.cli import main
+from planner.app.cli import main
 
 from .conftest import SITES
 
@@ -103,9 +103,9 @@ def test_a_series_with_utc_offsets_across_daylight_saving_is_read_on_one_clock(t
     to -05:00; on one clock the steps are regular."""
     import datetime as dt
 
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.site import load_site
+    from planner.model.inputs import prepare
+    from planner.parts.catalog import load_catalog
+    from planner.site.schema import load_site
 
     rows, t = ["timestamp,price_usd_per_mwh"], dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
     for i in range(24 * 14):
@@ -162,10 +162,10 @@ def test_a_series_error_quotes_the_file_briefly(capsys, tmp_path):
 
 
 def test_a_second_run_into_a_locked_output_folder_is_refused(capsys, tmp_path):
-    from planner.export import _lock
+    from planner.outputs.export import _lock
 
     out = tmp_path / "out"
-    from planner.export import _unlock
+    from planner.outputs.export import _unlock
 
     held = _lock(out)  # as a run in progress holds it
     try:
@@ -232,8 +232,8 @@ def test_work_that_grows_with_the_input_is_counted_before_it_starts(capsys, tmp_
     assert code == 2 and "cluster sizes to try" in err, err[-500:]
     assert time.perf_counter() - start < 30
 
-    from planner.layout import LayoutError, rack_slots
-    from planner.site import Building
+    from planner.network.layout import LayoutError, rack_slots
+    from planner.site.schema import Building
 
     hall = Building(name="huge", area_m2=1e7, max_kw_per_rack=40)
     with pytest.raises(LayoutError, match="rack positions"):

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
-from planner.fabric import FabricError, FabricSpec, count_fabric, plan_shape
-from planner.layout import LayoutError, fit_sizes, lay_out, rack_slots
-from planner.site import Building, Cabling
+from planner.network.fabric import FabricError, FabricSpec, count_fabric, plan_shape
+from planner.network.layout import LayoutError, fit_sizes, lay_out, rack_slots
+from planner.site.schema import Building, Cabling
 
 from .sitebuilder import flat, site
 
@@ -47,8 +47,8 @@ def test_cross_hall_route_by_hand(catalog):
     # Rack in B at (0.8, 31.1) to the spine in A's MMR at (8.0, 3.5):
     # to the route start |0.8-10| + |31.1-36| = 14.1; route 30; from its end
     # |10-8.0| + |6-3.5| = 4.5; horizontal 48.6; (1.8 + 48.6 + 1.8) * 1.1 + 2 = 59.42 m
-    from planner.layout import route_length
-    from planner.site import Route
+    from planner.network.layout import route_length
+    from planner.site.schema import Route
 
     a = Building(**SMALL)
     b = Building(name="b", polygon=SMALL["polygon"], max_kw_per_rack=40, origin=(0, 30))
@@ -124,7 +124,7 @@ def test_fast_maxima_equal_full_layouts(catalog):
     halls = [Building(name="a", polygon=[(0, 0), (60, 0), (60, 10), (0, 10)], max_kw_per_rack=40,
                       meet_me_room={"polygon": [(50, 0), (60, 0), (60, 6), (50, 6)]}),
              Building(name="b", polygon=[(0, 0), (60, 0), (60, 40), (0, 40)], max_kw_per_rack=40, origin=(0, 60))]
-    from planner.site import Route
+    from planner.site.schema import Route
 
     routes = [Route(**{"from": "b", "to": "a", "polyline": [(60, 80), (70, 80), (70, 3), (60, 3)]})]
     shapes = [plan_shape(FabricSpec(servers=n, server="dgx-h100", leaf_switch="qm9700"), catalog)
@@ -172,7 +172,7 @@ def test_copper_splitter_joins_single_and_twin_cages(catalog):
 def test_structured_cabling_conserves_links(catalog):
     """Links between racks of one row run direct; the others over trunks and panels. Every
     switch-to-switch link is one or the other; panels and trunks follow the lit fibres."""
-    from planner.layout import structured_cabling
+    from planner.network.cabling import structured_cabling
 
     halls = [Building(name="a", polygon=[(0, 0), (40, 0), (40, 20), (0, 20)], max_kw_per_rack=40,
                       meet_me_room={"polygon": [(34, 0), (40, 0), (40, 6), (34, 6)]})]
@@ -207,10 +207,11 @@ def conversion_site(server: str, usd_per_mw: float) -> str:
 def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     """A GB200 NVL72 rack (about 120 kW) cannot stand in a 40 kW air hall; converted to
     direct liquid (132 kW) it can: the plan converts, and the conversion is in its capex."""
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
-    from planner.report import bom_rows
-    from planner.site import load_site
+    from planner.model.build import build_model
+    from planner.model.inputs import prepare
+    from planner.model.optimize import solve
+    from planner.outputs.bom import bom_rows
+    from planner.site.schema import load_site
 
     path = write_site(conversion_site("gb200-nvl72", 2.0e6))
     result = solve(build_model(prepare(load_site(path), catalog, "retrofit")))
@@ -225,9 +226,10 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
 def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
     """DGX H100 fit the air hall as built: a conversion that costs more than it saves is
     left alone; a free one (lower PUE, more IT power under the same grid) is taken."""
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
-    from planner.site import load_site
+    from planner.model.build import build_model
+    from planner.model.inputs import prepare
+    from planner.model.optimize import solve
+    from planner.site.schema import load_site
 
     dear = write_site(conversion_site("dgx-h100", 1.0e9), "dear.toml")
     free = write_site(conversion_site("dgx-h100", 0.0), "free.toml")
@@ -237,8 +239,8 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
 
 def test_graph_positions_and_floorplan_figure(tmp_path, catalog):
     """Every node gets the (x, y) of its rack; the floor plan renders to a PNG."""
-    from planner.fabric_graph import build_graph, set_positions
-    from planner.plots import floorplan
+    from planner.network.graph import build_graph, set_positions
+    from planner.outputs.plots import floorplan
 
     hall = Building(**SMALL)
     spec = FabricSpec(servers=6, server="dgx-h100", leaf_switch="qm9700")
@@ -275,8 +277,8 @@ def test_cable_prices_by_hand(catalog):
     (catalogs/estimates.toml: OS2 0.2175 USD per fibre-metre, an MPO-12/APC plug 57 USD,
     an MPO-16/APC plug taken at 57 USD too). The Q3450's CPO breakout: one MPO-16 (16
     fibres) to two MPO-12: 16 x 20 m x 0.2175 + 57 + 2 x 57 = 240.6 USD."""
-    from planner.fabric import FabricSpec, count_fabric
-    from planner.layout import cable_price
+    from planner.network.cabling import cable_price
+    from planner.network.fabric import FabricSpec, count_fabric
 
     f = count_fabric(FabricSpec(servers=72, server="dgx-b300", leaf_switch="q3450"), catalog)
     usd, basis = cable_price(catalog, f.media["node_leaf"], 20.0)
@@ -292,7 +294,7 @@ def test_cable_prices_by_hand(catalog):
 def test_trunk_price_by_hand(catalog):
     """A 144-fibre OS2 trunk of 50 m with 12 MPO-12/APC plugs a side: 31.32 USD/m (its
     estimate) x 50 m + 24 x 57 USD = 2,934 USD; no length, no price."""
-    from planner.layout import trunk_price
+    from planner.network.cabling import trunk_price
 
     usd, basis = trunk_price(catalog, "mpo-trunk-144f-os2", 50.0)
     assert usd == pytest.approx(31.32 * 50 + 24 * 57)

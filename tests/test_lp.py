@@ -1,4 +1,4 @@
-"""The array-built linear program (planner.lp) and its backends: HiGHS from the arrays,
+"""The array-built linear program (planner.model.lp) and its backends: HiGHS from the arrays,
 PuLP for CBC and the LP/MPS files; and the CLI's --write-model and --reference-model."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from planner.cli import main
-from planner.lp import LinearProgram, Status, solve_highs, solve_pulp, write_model
+from planner.app.cli import main
+from planner.model.lp import LinearProgram, Status, solve_highs, solve_pulp, write_model
 
 from .conftest import SITES
 from .sitebuilder import site
@@ -49,7 +49,7 @@ def test_highs_from_the_arrays_finds_the_hand_optimum():
 
 
 def test_cbc_through_pulp_agrees():
-    from planner.optimize import _cbc
+    from planner.model.optimize import _cbc
 
     sol = solve_pulp(_knapsack(), _cbc())
     assert sol.status is Status.OPTIMAL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.mining import (
+from planner.energy.mining import (
     breakeven_usd_per_mwh,
     difficulty_from_hashrate,
     hashprice_usd_per_th_day,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.fabric import FabricSpec, count_fabric
-from planner.networks import access_network, miner_endpoints, oob_endpoints
+from planner.network.access import access_network, miner_endpoints, oob_endpoints
+from planner.network.fabric import FabricSpec, count_fabric
 
 
 def test_mining_access_network_for_40000_miners(catalog):
@@ -47,7 +47,7 @@ def test_storage_fabric_uses_the_storage_ports(catalog):
 
 
 def test_access_switch_without_uplinks_is_an_error(catalog):
-    from planner.fabric import FabricError
+    from planner.network.fabric import FabricError
 
     with pytest.raises(FabricError, match="no uplink ports"):
         access_network(catalog, "x", 100, "qm9700")

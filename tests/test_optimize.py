@@ -6,10 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.inputs import prepare
-from planner.optimize import Status, build_model, facility_mw, outcome, solve
-from planner.report import bom_rows, scenario_summary
-from planner.site import load_site
+from planner.model.build import build_model
+from planner.model.cache import PlanCache
+from planner.model.inputs import prepare
+from planner.model.optimize import Status, facility_mw, outcome, solve
+from planner.outputs.bom import bom_rows
+from planner.outputs.summary import scenario_summary
+from planner.site.schema import load_site
 
 from .sitebuilder import ONE_YEAR, S19_XP, edit, flat, site
 
@@ -132,7 +135,7 @@ def test_model_names_are_unique_and_survive_pulp(write_site, catalog):
     assert len(names) == len(set(names))
     import re
 
-    from planner.lp import to_pulp
+    from planner.model.lp import to_pulp
 
     constraints = model.lp.row_names()
     assert len(constraints) == len(set(constraints))
@@ -149,8 +152,8 @@ def test_objective_equals_npv_of_the_cash_flows(write_site, catalog, scenario):
     """Two independent routes to the same number: the MILP objective (annuity-factor
     coefficients) and the NPV of the month-by-month cash flows of the chosen plan, with a
     salvage value and a build period so every term is exercised."""
-    from planner.economics import npv
-    from planner.report import cash_flows
+    from planner.energy.economics import npv
+    from planner.outputs.physics import cash_flows
 
     from .conftest import SITES
 
@@ -177,9 +180,9 @@ def test_objective_equals_npv_with_prices_in_time(catalog, site, scenario):
     at every step in both periods."""
     import numpy as np
 
-    from planner.economics import npv
-    from planner.optimize import grid_load
-    from planner.report import cash_flows
+    from planner.energy.economics import npv
+    from planner.model.optimize import grid_load
+    from planner.outputs.physics import cash_flows
 
     from .conftest import SITES
 
@@ -223,8 +226,8 @@ def test_hashprice_path_by_hand(write_site, catalog):
 
 @pytest.mark.parametrize("scenario", ["retrofit", "hybrid"])
 def test_objective_equals_npv_with_a_hashprice_path(write_site, catalog, scenario):
-    from planner.economics import npv
-    from planner.report import cash_flows
+    from planner.energy.economics import npv
+    from planner.outputs.physics import cash_flows
 
     from .conftest import SITES
 
@@ -278,8 +281,8 @@ def test_new_miners_are_bought_when_they_pay(write_site, catalog):
     each they do not, and none are bought. The capex and the cash flows carry them."""
     # The 333rd miner would run 4 % of the time (1 MW / 3,011.67 W = 332.04): it would earn
     # 0.04 x 1,771 = 74 USD in the year, less than its 1,000 USD price, so 332 are bought.
-    from planner.economics import npv
-    from planner.report import cash_flows
+    from planner.energy.economics import npv
+    from planner.outputs.physics import cash_flows
 
     text = edit(miner_site(20.0), remove=["fleet.miners"],
                 add={"fleet.buy": [{"model": S19_XP, "max_count": 400}]})
@@ -315,7 +318,7 @@ def test_cluster_options_are_reused_only_while_they_apply(write_site, catalog):
     solve; a server edit does not hit the cache."""
     from .conftest import SITES
 
-    cache: dict = {}
+    cache = PlanCache()
     base = (SITES / "sichuan-hydro.toml").read_text()
     first = prepare(load_site(write_site(base, "a.toml")), catalog, "hybrid", cache=cache)
     edited = edit(base, {"economics.btc_price_usd": 120000.0})
@@ -356,7 +359,7 @@ def test_a_stated_ai_it_load_is_built_as_the_largest_cluster_within_it(write_sit
 
 
 def test_it_load_and_a_gpu_bound_are_one_too_many(write_site, capsys):
-    from planner.cli import main
+    from planner.app.cli import main
 
     path = write_site(edit(it_load_site(0.5, 3.0), add={"ai.min_gpus": 8}))
     assert main(["validate", str(path)]) == 2
@@ -388,7 +391,7 @@ def test_the_reduced_model_has_the_optimum_of_the_per_step_model(catalog, path, 
     """Steps the model cannot tell apart share one dispatch column and one grid row: the
     objective equals the per-step reference model's to 1e-9, and the per-step dispatch
     rebuilt from the classes keeps the grid within its capacity in every step."""
-    from planner.optimize import grid_load
+    from planner.model.optimize import grid_load
 
     inp = prepare(load_site(path), catalog, scenario)
     full, reduced = build_model(inp, reduce=False), build_model(inp)
@@ -406,8 +409,8 @@ def test_the_reduced_model_has_the_optimum_of_the_per_step_model(catalog, path, 
 def test_the_reduction_is_exact_on_the_real_ercot_series(write_site, catalog, interruptible):
     """28,800 real quarter hours, a firm or an interruptible AI block beside miners: the
     reduced model's objective equals the reference's; presolve on and off agree."""
-    from planner import optimize
-    from planner.lp import solve_highs
+    from planner.model import optimize
+    from planner.model.lp import solve_highs
 
     from .conftest import SHARED_DATA
 
@@ -440,10 +443,10 @@ def test_a_solver_that_stops_without_an_answer_is_not_called_infeasible(write_si
                                                                          status, words):
     import numpy as np
 
-    import planner.optimize
-    from planner.lp import Solution
+    import planner.model.optimize
+    from planner.model.lp import Solution
 
-    monkeypatch.setattr(planner.optimize, "run_solver",
+    monkeypatch.setattr(planner.model.optimize, "run_solver",
                         lambda lp, solver="highs": (Solution(status, np.zeros(lp.num_cols), None, words), "highs"))
     result = _solve(write_site(miner_site(50.0)), catalog, "hybrid")
     assert result.status is status
@@ -459,10 +462,10 @@ def test_a_solver_that_stops_without_an_answer_is_not_called_infeasible(write_si
 
 def test_a_time_limit_in_highs_is_reported_as_such(write_site, catalog, monkeypatch):
     """A real HiGHS run with no time at all: it stops at once, without a plan."""
-    import planner.optimize
-    from planner.lp import solve_highs
+    import planner.model.optimize
+    from planner.model.lp import solve_highs
 
-    monkeypatch.setattr(planner.optimize, "run_solver",
+    monkeypatch.setattr(planner.model.optimize, "run_solver",
                         lambda lp, solver="highs": (solve_highs(lp, time_limit=0.0), "highs"))
     result = _solve(write_site(AI_SITE), catalog, "greenfield")
     assert result.status is Status.NOT_SOLVED
@@ -474,7 +477,7 @@ def test_cbc_stopped_before_a_proven_optimum_is_not_optimal():
     """PuLP's "optimal" with a solution that is only feasible (CBC at a limit) is NOT_SOLVED."""
     import pulp
 
-    from planner.lp import LinearProgram, solve_pulp
+    from planner.model.lp import LinearProgram, solve_pulp
 
     class Stops:
         def actualSolve(self, lp):
@@ -492,10 +495,10 @@ def test_a_solver_that_says_infeasible_of_a_feasible_model_is_not_believed(write
     family needs none, the plan is not infeasible, and is not called so."""
     import numpy as np
 
-    import planner.optimize
-    from planner.lp import Solution
+    import planner.model.optimize
+    from planner.model.lp import Solution
 
-    real = planner.optimize.run_solver
+    real = planner.model.optimize.run_solver
     calls = []
 
     def first_says_infeasible(lp, solver="highs"):
@@ -504,7 +507,7 @@ def test_a_solver_that_says_infeasible_of_a_feasible_model_is_not_believed(write
             return Solution(Status.INFEASIBLE, np.zeros(lp.num_cols), None, "Primal infeasible or unbounded"), "highs"
         return real(lp, solver)
 
-    monkeypatch.setattr(planner.optimize, "run_solver", first_says_infeasible)
+    monkeypatch.setattr(planner.model.optimize, "run_solver", first_says_infeasible)
     result = _solve(write_site(miner_site(50.0)), catalog, "hybrid")
     assert len(calls) == 2  # the plan, then the re-solve with slack
     assert result.status is Status.NOT_SOLVED and result.infeasibility == []
@@ -546,8 +549,8 @@ def test_the_reduction_equals_the_reference_on_random_sites(tmp_path_factory, pr
     AI blocks firm or interruptible): the reduced model's objective equals the per-step
     reference's to 1e-9, with the same cluster and the same miners kept; the per-step
     dispatch rebuilt from the classes keeps the grid within its capacity in every step."""
-    from planner.catalog import load_catalog
-    from planner.optimize import grid_load
+    from planner.model.optimize import grid_load
+    from planner.parts.catalog import load_catalog
 
     catalog = load_catalog()  # not the fixture: a failing example would print the whole catalog
     path = _random_site(tmp_path_factory.mktemp("site"), prices, capacity, miners, gpus, interruptible)

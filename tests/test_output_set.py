@@ -13,8 +13,8 @@ import textwrap
 
 import pytest
 
-from planner.cli import main
-from planner.export import MANIFEST, check_outputs, write_outputs
+from planner.app.cli import main
+from planner.outputs.export import MANIFEST, check_outputs, write_outputs
 
 from .conftest import ROOT, SITES
 
@@ -44,7 +44,7 @@ def test_a_complete_set_names_its_run_and_the_digest_of_each_file(tmp_path):
 KILLED_MID_MOVE = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from planner import export
+    from planner.outputs import export
     moved = []
     real = os.replace
     def slow(src, dst):
@@ -130,8 +130,8 @@ def _dies_in_the_background(path):
 def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monkeypatch):
     """planner solve draws its figures in a background process: the same bytes as drawn in
     process (PLANNER_SERIAL_OUTPUTS=1)."""
-    from planner.cli import main
-    from planner.export import background_writer
+    from planner.app.cli import main
+    from planner.outputs.export import background_writer
 
     from .conftest import SITES
 
@@ -154,7 +154,7 @@ def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monke
 def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case):
     """A job runs in the background process; a job whose process dies is written in process
     instead; a job that raises fails the run and leaves no folder."""
-    from planner.export import Job, background_writer, write_outputs
+    from planner.outputs.export import Job, background_writer, write_outputs
 
     pool = background_writer()
     if pool is None:
@@ -199,13 +199,13 @@ def test_a_run_killed_takes_its_background_writer_with_it(tmp_path):
     run's standard error closes (a caller reading it is not left waiting by the writer)."""
     import time
 
-    from planner.export import background_writer
+    from planner.outputs.export import background_writer
 
     pool = background_writer()
     if pool is None:
         pytest.skip("no background process on this machine (one core, or no fork)")
     pool.shutdown()
-    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(SITES / "xinjiang-mine.toml"), "-q",
+    proc = subprocess.Popen([sys.executable, "-m", "planner.app.cli", "solve", str(SITES / "xinjiang-mine.toml"), "-q",
                              "-o", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     writers: list[int] = []
     deadline = time.monotonic() + 60

@@ -27,12 +27,22 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from planner.catalog import load_catalog
 from planner.errors import InputError
-from planner.fabric import DEFAULT_LENGTH_M, TIERS, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
-from planner.inputs import hall_plans, prepare, scenario_halls
-from planner.layout import Fit, LayoutError, PlanFits, lay_out
-from planner.site import Route, load_site
+from planner.model.cache import PlanCache
+from planner.model.inputs import prepare
+from planner.model.options import hall_plans, scenario_halls
+from planner.network.fabric import (
+    DEFAULT_LENGTH_M,
+    TIERS,
+    FabricError,
+    FabricMemo,
+    FabricSpec,
+    count_fabric,
+    plan_shape,
+)
+from planner.network.layout import Fit, LayoutError, PlanFits, lay_out
+from planner.parts.catalog import load_catalog
+from planner.site.schema import Route, load_site
 
 CATALOG = load_catalog()  # not the fixture: hypothesis would print its repr (200 kB) with every failure
 
@@ -163,19 +173,19 @@ def _outcome(path, catalog, shared: bool):
     """What prepare gives: every option before and after merging look-alikes, warnings,
     capped reasons, minimum GPUs; or the input error. ``shared=False`` is the brute
     force: each plan fitted on its own, each fabric counted afresh."""
-    patches = [] if shared else [patch("planner.layout.PlanFits", partial(PlanFits, share=False)),
-                                 patch("planner.inputs.FabricMemo", _Recount)]
+    patches = [] if shared else [patch("planner.network.layout.PlanFits", partial(PlanFits, share=False)),
+                                 patch("planner.model.options.FabricMemo", _Recount)]
     for p in patches:
         p.start()
     try:
-        cache: dict = {}
+        cache = PlanCache()
         inputs = prepare(load_site(path), catalog, "s", cache)
     except InputError as exc:
         return ("input error", str(exc))
     finally:
         for p in patches:
             p.stop()
-    every = next(v[0] for v in cache.values() if isinstance(v, tuple) and len(v) == 6)
+    every = next(iter(cache.options.values())).options
     return every, inputs.options, inputs.warnings, inputs.capped_by, inputs.min_gpus
 
 

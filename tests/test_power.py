@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from planner.catalog import load_catalog
-from planner.cli import main
+from planner.app.cli import main
+from planner.parts.catalog import load_catalog
 
 from .conftest import DATA, SITES
 

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from planner.errors import InputError
-from planner.inputs import prepare
-from planner.optimize import Status, build_model, grid_load, solve
-from planner.report import dispatch_frame
-from planner.site import load_site
+from planner.model.build import build_model
+from planner.model.cache import PlanCache
+from planner.model.inputs import prepare
+from planner.model.optimize import Status, grid_load, solve
+from planner.outputs.physics import dispatch_frame
+from planner.site.schema import load_site
 
 from .conftest import SHARED_DATA
 
@@ -114,7 +116,7 @@ def test_a_cached_series_is_read_again_when_the_file_changes(tmp_path, write_sit
     _series_file(tmp_path, [20, 95] * 84)
     path = write_site(SITE.format(capacity=10, miners=100, gpus=0,
                                   price='kind = "series"\nfile = "prices.csv"'))
-    cache: dict = {}
+    cache = PlanCache()
     first = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
     again = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
     assert again.price_usd_per_mwh.tolist() == [20, 95] * 84
@@ -191,8 +193,8 @@ def test_real_ercot_series(tmp_path, write_site, catalog):
 def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
     """PUE_t = PUE + 0.02 x max(0, T - 20): at 35 C the 1.0 PUE becomes 1.3 for the AI
     and the miners alike; miners fill what the hotter AI leaves of the connection."""
-    from planner.economics import npv
-    from planner.report import cash_flows
+    from planner.energy.economics import npv
+    from planner.outputs.physics import cash_flows
 
     temps = [10, 35, 25, 40] * 42
     path = tmp_path / "prices.csv"
@@ -221,8 +223,8 @@ def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
     85 kW at PUE 1: an hour of them is worth running below about 2,260 USD/MWh. With
     interruptible = true they stop in the 5,000 USD/MWh steps, and the miners may use
     the grid there (but do not: the price is above their breakeven)."""
-    from planner.economics import npv
-    from planner.report import cash_flows, dispatch_frame
+    from planner.energy.economics import npv
+    from planner.outputs.physics import cash_flows, dispatch_frame
 
     prices = [30, 5000, 30, 100] * 42
     _series_file(tmp_path, prices)
@@ -303,7 +305,7 @@ def test_the_ercot_series_reports_its_period(tmp_path, write_site, catalog):
     price = (f'kind = "series"\nfile = "{ERCOT.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
              'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15')
     result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
-    from planner.report import scenario_summary
+    from planner.outputs.summary import scenario_summary
 
     cov = scenario_summary(result, catalog)["price_coverage"]
     assert cov["start"].startswith("2024-06-01 00:00") and cov["end"].startswith("2025-03-27 23:45")

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from planner.sitefile import validate_text
+from planner.site.text import validate_text
 
 from .conftest import SITES
 from .sitebuilder import ONE_YEAR, S19_XP, edit, flat, site

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.sweep import crossover_btc_price, finish, load_sweep, run_sweep
+from planner.app.sweep import finish, load_sweep, run_sweep
+from planner.model.cache import PlanCache
+from planner.outputs.plots import crossover_btc_price
 
 from .sitebuilder import S19_XP, flat, site
 
@@ -218,11 +220,13 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     """The lease price, utilisation, interruptibility and average draw price the cluster but
     do not shape its options: a variant changing them reuses the cached options (the same
     objects) and their floor plans, and its summary equals one worked out from scratch."""
-    from planner.inputs import options_key, prepare
-    from planner.optimize import build_model, solve
-    from planner.report import _LAYOUTS, scenario_summary
-    from planner.site import LoadedSite, load_site
-    from planner.sweep import apply
+    from planner.app.sweep import apply
+    from planner.model.build import build_model
+    from planner.model.inputs import prepare
+    from planner.model.optimize import solve
+    from planner.model.options import options_key
+    from planner.outputs.summary import scenario_summary
+    from planner.site.schema import LoadedSite, load_site
 
     from .conftest import SITES
 
@@ -235,16 +239,16 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
                          path=loaded.path, lines=loaded.lines)
     assert options_key(changed, "hybrid", catalog) != options_key(loaded, "hybrid", catalog)
 
-    cache: dict = {}
+    cache = PlanCache()
     first = solve(build_model(prepare(loaded, catalog, "hybrid", cache=cache)))
     scenario_summary(first, catalog)
     second = solve(build_model(prepare(other, catalog, "hybrid", cache=cache)))
     assert second.inputs.options is first.inputs.options or all(
         a is b for a, b in zip(second.inputs.options, first.inputs.options, strict=True))
     assert second.option_index == first.option_index and second.option.servers
-    laid_out = len(_LAYOUTS)
+    laid_out = second.option.memo.layout
     cached = scenario_summary(second, catalog)
-    assert len(_LAYOUTS) == laid_out  # the same option's plan, not a new one
+    assert second.option.memo.layout is laid_out  # the same option's plan, not a new one
     fresh = scenario_summary(solve(build_model(prepare(other, catalog, "hybrid"))), catalog)
     assert cached["layout"] == fresh["layout"]
     assert cached["npv_usd"] == fresh["npv_usd"] != scenario_summary(first, catalog)["npv_usd"]

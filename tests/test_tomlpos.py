@@ -38,7 +38,7 @@ def test_line_of_falls_back_to_parent():
 
 
 def test_insert_table_goes_after_its_kind_and_keeps_the_next_sections_comment():
-    from planner.sitefile import insert_table
+    from planner.site.text import insert_table
 
     text = ('name = "x"\n\n[[buildings]]\nname = "a"\n[buildings.conversion]\nusd_per_mw = 1\n\n'
             '# routes between halls\n[[routes]]\nfrom = "a"\n')

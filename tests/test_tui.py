@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.sitefile import save_text, validate_text
+from planner.site.text import save_text, validate_text
 from tui.app import make_app
 
 from .conftest import SITES
@@ -147,10 +147,10 @@ async def test_solve_in_the_background_then_browse_and_export(site_copy, catalog
 
 
 async def test_a_solver_stopped_by_its_time_limit_shows_its_status_not_infeasible(site_copy, catalog, monkeypatch):
-    import planner.optimize
-    from planner.lp import solve_highs
+    import planner.model.optimize
+    from planner.model.lp import solve_highs
 
-    monkeypatch.setattr(planner.optimize, "run_solver",
+    monkeypatch.setattr(planner.model.optimize, "run_solver",
                         lambda lp, solver="highs": (solve_highs(lp, time_limit=0.0), "highs"))
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -623,7 +623,7 @@ def test_the_tui_fills_the_terminal_it_draws_on(tmp_path):
     pid, fd = pty.fork()
     if pid == 0:  # the child: a planner on the terminal
         os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "planner.cli", "tui", str(site)])
+        os.execv(sys.executable, [sys.executable, "-m", "planner.app.cli", "tui", str(site)])
     try:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 42, 140, 0, 0))
         bar = re.compile(b"(?:" + "━".encode() + b")+")  # the tab underline, a run of one character

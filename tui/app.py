@@ -3,6 +3,9 @@
 The app holds domain state (the site text, its validation, the last results) outside the
 widgets and only calls the ``planner`` stages; widgets never import pulp. Slow work runs
 in thread workers that post back to the UI.
+
+Over 400 lines: one App class fills the seven tabs; a module per pane, with typed messages
+from the solve worker, is the next step (issue 18, point 4).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from planner.sitefile import save_text, template, validate_text
+from planner.site.text import save_text, template, validate_text
 from tui.form import SiteForm
 
 FORM_PREBUILD_S = 0.5  # after the first screen, the form is built in the background
@@ -205,7 +208,7 @@ class PlannerApp(App):
 
     def __init__(self, path: Path | None = None, catalog=None, solver: str = "highs"):
         super().__init__(driver_class=_terminal_driver())
-        from planner.catalog import load_catalog
+        from planner.parts.catalog import load_catalog
 
         self.catalog = catalog if catalog is not None else load_catalog()
         self.solver = solver
@@ -214,7 +217,9 @@ class PlannerApp(App):
         self.session = Session(path=path, text=text, saved_text=text if path.exists() else "",
                                disk=fingerprint(path))
         self._solve_worker: Worker | None = None
-        self._options_cache: dict = {}  # cluster options reused across solves while they still apply
+        from planner.model.cache import PlanCache
+
+        self._plan_cache = PlanCache()  # price profiles and cluster options reused across solves while they apply
         self._solve_started = 0.0
 
     # ------------------------------------------------------------------ layout
@@ -433,25 +438,22 @@ class PlannerApp(App):
     def _solve(self, loaded) -> tuple[dict, list[dict], dict, dict]:
         from textual.worker import get_current_worker
 
-        from planner.inputs import prepare
-        from planner.optimize import build_model, solve
-        from planner.report import bom_rows, dispatch_frame, summary
+        from planner.app.pipeline import Progress, solve_site
 
         worker = get_current_worker()
-        results = {}
-        names = list(loaded.site.scenarios)
-        for i, name in enumerate(names, 1):
-            if worker.is_cancelled:
-                return {}, [], {}, {}
-            self.call_from_thread(self._status, f"solving {name} ({i}/{len(names)}) ...")
-            inputs = prepare(loaded, self.catalog, name, cache=self._options_cache)
-            results[name] = solve(build_model(inputs), solver=self.solver)
-        doc = summary(loaded.site.name, results, self.catalog, self.solver)
-        rows = [row for r in results.values() for row in bom_rows(r, self.catalog)]
-        fabric = {n: r.option.fabric.summary() for n, r in results.items()
-                  if r.option is not None and r.option.fabric is not None}
-        dispatch = {n: dispatch_frame(r) for n, r in results.items()}
-        return doc, rows, fabric, dispatch
+        app = self
+
+        class Status(Progress):
+            def scenario(self, index: int, count: int, name: str) -> bool:
+                if worker.is_cancelled:
+                    return False
+                app.call_from_thread(app._status, f"solving {name} ({index}/{count}) ...")
+                return True
+
+        run = solve_site(loaded, self.catalog, cache=self._plan_cache, solver=self.solver, progress=Status())
+        if run is None:
+            return {}, [], {}, {}
+        return run.summary(), run.bom_rows(), run.fabrics(), run.dispatch()
 
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
@@ -475,7 +477,7 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
-        from planner.report import SUMMARY_ROWS, format_cell
+        from planner.outputs.summary import SUMMARY_ROWS, format_cell
 
         doc = self.session.summary
         names = list(doc["scenarios"])
@@ -581,8 +583,8 @@ class PlannerApp(App):
 
     def action_export(self) -> None:
         from planner.errors import InputError
-        from planner.export import atomic_file, write_csv
-        from planner.report import BOM_COLUMNS
+        from planner.outputs.bom import BOM_COLUMNS
+        from planner.outputs.export import atomic_file, write_csv
 
         if not self.session.bom:
             self.notify("solve first: there is no BOM yet", severity="warning")
@@ -605,7 +607,7 @@ class PlannerApp(App):
         self._fill_catalog(str(event.value))
 
     def _fill_catalog(self, kind: str) -> None:
-        from planner.catalog import headline
+        from planner.parts.catalog import headline
 
         table = self.query_one("#catalog", DataTable)
         table.clear(columns=True)

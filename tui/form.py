@@ -19,7 +19,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from planner.site import field_help
+from planner.site.schema import field_help
 
 SCALARS = (bool, int, float, str)
 
@@ -305,7 +305,7 @@ class SiteForm(VerticalScroll):
     def _list(self, event: Button.Pressed) -> None:
         """Add a new item (unique name, defaults that validate, after its kind in the file,
         scrolled to) or remove the last one (a site keeps at least one scenario)."""
-        from planner.sitefile import ADDABLE, insert_table, new_item
+        from planner.site.text import ADDABLE, insert_table, new_item
 
         if self.doc is None:
             return

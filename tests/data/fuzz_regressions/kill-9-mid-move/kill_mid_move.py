@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from planner.cli import main
+from planner.app.cli import main
 
 real_replace = os.replace
 

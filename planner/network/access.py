@@ -1,7 +1,7 @@
 """The other networks of a site, each with its own counts.
 
 * Front-end / storage: a rail-style Clos over the servers' storage NIC ports (each port of
-  a server to a different leaf group), counted by :func:`planner.fabric.count_fabric`
+  a server to a different leaf group), counted by :func:`planner.network.fabric.count_fabric`
   with ``network="storage"``.
 * Out-of-band management and a mining site's access network: one port per endpoint on
   access switches (e.g. 48 x 1G), each access switch dual-homed by ``uplinks`` links to
@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from planner.catalog import Catalog
-from planner.fabric import FabricError, ports_at
+from planner.network.fabric import FabricError, ports_at
+from planner.parts.catalog import Catalog
 
 # the access switch of the out-of-band and miner networks (48 x 1G copper, 4 x 100G up)
 ACCESS_SWITCH = "sn2201"

@@ -13,6 +13,13 @@ then across), down to the other port; between halls it follows the campus route:
     rise   = tray_height - port_height
 
 and is rounded up to the catalog's stock lengths where the catalog has them.
+
+Why one module of over a thousand lines: the placer, the link lengths and the hall-plan
+fitter (:class:`PlanFits`, which resumes one plan's placement in another) are one
+algorithm over private state (the split rack positions, the placer's cursor, the SU
+records); the fitter is exact only because it makes the same decisions as
+:func:`lay_out`, which is easiest to keep true, and to check, with both side by side.
+The cables bought for a plan are :mod:`planner.network.cabling`.
 """
 
 from __future__ import annotations
@@ -24,11 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.catalog import Catalog
-from planner.fabric import Shape
-from planner.site import Building, Cabling, Route
-
-CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
+from planner.network.fabric import Shape
+from planner.parts.catalog import Catalog
+from planner.site.schema import Building, Cabling, Route
 
 
 class LayoutError(ValueError):
@@ -193,19 +198,6 @@ class _Slots:
         return len(self.room) + len(self.mmr)
 
 
-_SPLIT: dict[int, tuple[list[Slot], _Slots]] = {}  # the last slot list split, for repeated layouts
-
-
-def _split(slots: list[Slot]) -> _Slots:
-    """_Slots.of, reused while the same list of slots is laid out again (many sizes)."""
-    cached = _SPLIT.get(id(slots))
-    if cached is None or cached[0] is not slots:
-        cached = (slots, _Slots.of(slots))
-        _SPLIT.clear()
-        _SPLIT[id(slots)] = cached
-    return cached[1]
-
-
 class _Placer:
     """Hands out rack positions in order, keeping a scalable unit within one row.
 
@@ -265,7 +257,7 @@ def lay_out(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Bui
         raise LayoutError("no buildings to place racks in")
     if slots is None:
         slots = [s for b in buildings for s in rack_slots(b)]
-    return _lay_out_in(catalog, server_key, shape, buildings, routes, cabling, _split(slots))
+    return _lay_out_in(catalog, server_key, shape, buildings, routes, cabling, _Slots.of(slots))
 
 
 def _lay_out_in(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Building] | tuple[Building, ...],
@@ -377,6 +369,11 @@ def _racks_needed(catalog: Catalog, server_key: str, shape: Shape, buildings: li
             + math.ceil(spines / per_net) + math.ceil(cores / per_net))
 
 
+def rack_room(rack: dict) -> tuple:
+    """Where a rack's cables gather: its hall's meet-me room, or its row."""
+    return (rack["building"], "MMR") if rack.get("mmr") else (rack["building"], f"row {rack['row']:04d}")
+
+
 @dataclass(frozen=True)
 class _Geometry:
     """Where racks stand, as arrays for vectorised lengths: hall number (in the sorted
@@ -443,7 +440,7 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     geo = _Geometry.of(layout.racks, layout.halls)
     pair_links: dict[tuple[str, str], int] = {}
     room_ids: dict[tuple, int] = {}
-    room = np.array([room_ids.setdefault(_room(r), len(room_ids)) for r in layout.racks], dtype=int)
+    room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in layout.racks], dtype=int)
     same: dict[str, np.ndarray] = {}
 
     def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray, tier: str = "") -> np.ndarray:
@@ -531,20 +528,19 @@ def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings:
     return placement.fits(need_hall)
 
 
-_SLOTS: dict[str, _Slots] = {}
 _GEOMETRY = ("name", "polygon", "keep_out", "rack_width_m", "rack_depth_m", "aisle_m", "clearance_m",
              "meet_me_room", "origin")
 
 
-def _hall_slots(b: Building) -> _Slots:
-    """rack_slots split for the placer, cached by the hall's geometry: a hall and its
-    converted self (or the same hall in many plans) share their rack positions."""
+def _hall_slots(b: Building, store: dict[str, _Slots], bound: int = 256) -> _Slots:
+    """rack_slots split for the placer, kept in ``store`` by the hall's geometry: a hall and
+    its converted self (or the same hall in many plans) share their rack positions."""
     key = repr([getattr(b, f) for f in _GEOMETRY])
-    if key not in _SLOTS:
-        if len(_SLOTS) > 256:
-            _SLOTS.clear()
-        _SLOTS[key] = _Slots.of(rack_slots(b))
-    return _SLOTS[key]
+    if key not in store:
+        if len(store) > bound:
+            store.clear()
+        store[key] = _Slots.of(rack_slots(b))
+    return store[key]
 
 
 @dataclass(frozen=True)
@@ -595,8 +591,10 @@ class PlanFits:
     """
 
     def __init__(self, catalog: Catalog, server_key: str, shapes: list[Shape], routes: list[Route],
-                 cabling: Cabling, share: bool = True):
+                 cabling: Cabling, share: bool = True, hall_slots: dict | None = None):
         self.share = share
+        # halls' rack positions by geometry: the caller's (PlanCache.hall_slots), else this fitter's own
+        self.hall_slots: dict[str, _Slots] = {} if hall_slots is None else hall_slots
         self.catalog, self.server_key, self.shapes, self.cabling = catalog, server_key, shapes, cabling
         self.route_list = routes
         self.routes = {(r.from_building, r.to_building): r for r in routes}
@@ -649,7 +647,8 @@ class _Placement:
             self.dead = parent.dead  # an earlier hall's rack positions failed: the first such hall names the error
         else:
             try:
-                parts = [_hall_slots(b) for b in (buildings[-1:] if parent is not None else buildings)]
+                new = buildings[-1:] if parent is not None else buildings
+                parts = [_hall_slots(b, owner.hall_slots) for b in new]
             except LayoutError as exc:
                 self.dead = exc
             else:
@@ -1087,134 +1086,3 @@ def _spine_core_max(sh: Shape, points: list[tuple[str, float, float]], per_rack:
                 cores = _summary([points[r] for r in _rack_range((p * spp + j) * cpg, cpg, per_rack, n_spine_racks)])
                 best = max(best, _max_route(spines, cores, halls, routes, cabling))
         return best
-
-
-def _room(rack: dict) -> tuple:
-    """Where a rack's cables gather: its hall's meet-me room, or its row."""
-    return (rack["building"], "MMR") if rack.get("mmr") else (rack["building"], f"row {rack['row']:04d}")
-
-
-def structured_cabling(layout: Layout, shape: Shape, fabric, catalog: Catalog) -> list[dict]:
-    """Trunks, patch panels and jumpers for the switch-to-switch links that leave a row.
-
-    Links between racks of one row run as direct cables. A link to another row, the
-    meet-me room or another hall runs over a structured path: a jumper from the port to a
-    patch panel, a shared MPO trunk, a panel and a jumper at the far end. Per pair of
-    rooms: trunks = ceil(lit fibres / fibres per trunk); panels at each end =
-    ceil(lit fibres / fibres per panel); jumpers = 2 per link.
-    """
-    out = []
-    pairs = {"leaf_spine": [], "spine_core": []}
-    for (p, su, _r), leaf in layout.leaf_rack.items():
-        if shape.tiers >= 2:
-            pod = su // shape.sus_per_pod
-            for j in range(shape.spines_per_pod):
-                pairs["leaf_spine"].append((leaf, layout.spine_rack[(p, pod, j)], shape.bundle_leaf_spine))
-    if shape.tiers == 3:
-        for (p, _pod, j), spine in layout.spine_rack.items():
-            for c in range(shape.cores_per_group):
-                pairs["spine_core"].append((spine, layout.core_rack[(p, j, c)], shape.bundle_spine_core))
-    panels = sorted(catalog.entries["patch_panels"].values(), key=lambda e: -(e.item.fibers or 0))
-    panel = panels[0].item if panels else None
-    for tier, links in pairs.items():
-        media = fabric.media[tier]
-        if not links or not media.links or media.optic_class in ("dac", "acc", "aec"):
-            continue
-        mode = "om4" if media.optic_class == "sr" else "os2"
-        trunks = sorted((e.item for e in catalog.entries["cables"].values()
-                         if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
-                        key=lambda c: -c.fibers)
-        groups: dict[tuple, int] = {}
-        for a, b, n in links:
-            ra, rb = _room(layout.racks[a]), _room(layout.racks[b])
-            if ra != rb:
-                key = (ra, rb) if ra <= rb else (rb, ra)
-                groups[key] = groups.get(key, 0) + n
-        if not groups:
-            continue
-        trunk = trunks[0] if trunks else None
-        fibers = {k: n * media.fibers_per_link for k, n in groups.items()}
-        n_links = sum(groups.values())
-        out.append({
-            "tier": tier, "links": n_links, "room_pairs": len(groups),
-            "trunk": trunk.key if trunk else None,
-            "trunks": sum(-(-f // trunk.fibers) for f in fibers.values()) if trunk else None,
-            "panel": panel.key if panel else None,
-            "panels": 2 * sum(-(-f // panel.fibers) for f in fibers.values()) if panel and panel.fibers else None,
-            "jumpers": 2 * n_links, "jumper_connector": media.upper.connector or media.lower.connector,
-            "lit_fibers": sum(fibers.values()),
-        })
-    return out
-
-
-def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route]) -> list[dict]:
-    """High-count trunks per hall pair: lit fibres x (1 + spare), in 864/1,728/3,456-fibre cables."""
-    out = []
-    for (a, b), links in sorted(layout.inter_building.items()):
-        route = next((r for r in routes if {r.from_building, r.to_building} == {a, b}), None)
-        spare = route.spare_ratio if route else 0.5
-        fibers = math.ceil(links * max(fibers_per_link.values() or [0]) * (1 + spare))
-        size = next((c for c in CABLE_SIZES_FIBERS if c >= fibers), CABLE_SIZES_FIBERS[-1])
-        cables = math.ceil(fibers / size)
-        path = sum(math.dist(p, q) for p, q in zip(route.polyline, route.polyline[1:], strict=False)) if route else None
-        out.append({"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
-                    "cables": cables, "route_m": path, "dci_optics": bool(path and path > 10_000)})
-    return out
-
-
-def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] | None:
-    """USD for one cable of a tier at ``length_m`` and the basis, or None where a figure
-    is missing. Copper assemblies at their unit price; a fibre cable as fibres x length x
-    the fibre's price per fibre-metre, plus the plugs at both ends at their price (fibres:
-    the positions of the end with fewer, so an MPO-16 breakout to two MPO-12 counts 16)."""
-    if media.optic_class in ("dac", "acc", "aec"):
-        return catalog.unit_cost(media.cable_kind)
-    if not media.cables or not math.isfinite(length_m):
-        return None
-    fibre = "om4" if media.cable_kind.startswith("mmf") else "os2"
-    per_m = catalog.estimate(fibre)
-    if per_m is None or per_m.unit_cost_usd_per_m is None:
-        return None
-    connectors = catalog.entries["connectors"]
-    plugs, fibres, parts = 0.0, None, []
-    for end in (media.lower, media.upper):
-        if not end.connector or end.connector not in connectors:
-            return None
-        price = catalog.unit_cost(end.connector)
-        if price is None:
-            return None
-        each = end.connectors / media.cables
-        plugs += each * price[0]
-        positions = round(each * connectors[end.connector].item.fibers)
-        fibres = positions if fibres is None else min(fibres, positions)
-        parts.append(f"{each:g} x {end.connector} at {price[0]:,.0f} USD")
-    usd = fibres * length_m * per_m.unit_cost_usd_per_m + plugs
-    return usd, (f"ESTIMATE: {fibres} fibres x {length_m:g} m x {per_m.unit_cost_usd_per_m:g} USD per fibre-metre "
-                 f"({fibre}) + plugs {' + '.join(parts)}")
-
-
-def trunk_price(catalog: Catalog, key: str, length_m: float) -> tuple[float, str] | None:
-    """USD for one MPO trunk of ``length_m`` and the basis: its per-metre price (or its
-    fibres at the fibre's price per fibre-metre) plus its plugs at both ends; None where a
-    figure is missing."""
-    entry = catalog.find(key)
-    if entry is None or not math.isfinite(length_m) or length_m <= 0:
-        return None
-    cable = entry.item
-    per_m = catalog.estimate(key)
-    if per_m is not None and per_m.unit_cost_usd_per_m is not None:
-        metre, how = per_m.unit_cost_usd_per_m, f"{per_m.unit_cost_usd_per_m:g} USD/m"
-    else:
-        fibre = catalog.estimate(cable.fiber_type or "")
-        if fibre is None or fibre.unit_cost_usd_per_m is None or not cable.fibers:
-            return None
-        metre = cable.fibers * fibre.unit_cost_usd_per_m
-        how = f"{cable.fibers} fibres x {fibre.unit_cost_usd_per_m:g} USD per fibre-metre"
-    plugs = 0.0
-    for end in (cable.connector_a, cable.connector_b):
-        price = catalog.unit_cost(end) if end else None
-        if price is None:
-            return None
-        plugs += (cable.connectors_per_end or 1) * price[0]
-    return metre * length_m + plugs, (f"ESTIMATE: {length_m:,.0f} m (the mean length of the links it carries) x "
-                                      f"{how} + {2 * (cable.connectors_per_end or 1)} plugs, {plugs:,.0f} USD")

@@ -1,4 +1,10 @@
-"""Writing outputs safely: build in a temporary folder, then move the files into place."""
+"""Writing outputs safely: build in a temporary folder, then move the files into place.
+
+Over 400 lines because an output set is written as one transaction: the temporary
+folder, the manifest that ties its files to one run, the check of a folder against it,
+and the background writer that draws the figures while the run solves share their
+guarantees (a failed or killed run leaves the old set whole).
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,10 @@
 Every entry carries its ``source`` and ``as_of``; figures carry units in their names.
 A figure no source gives is absent (``None``), and code that needs it says so.
 Overlay folders are read after the bundled catalog and replace entries by key.
+
+Why one module of over 600 lines: a declaration, one model per part kind with its limits
+and power fields, then the loader that checks files against it; the kinds are read
+together (a server names its accelerator, a switch its optics).
 """
 
 from __future__ import annotations
@@ -526,7 +530,7 @@ def default_catalog_dir() -> Path:
     env = os.environ.get("PLANNER_CATALOG")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "catalogs"
+    return Path(__file__).resolve().parents[2] / "catalogs"
 
 
 def _iter_files(directory: Path) -> Iterator[Path]:

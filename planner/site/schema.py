@@ -2,6 +2,10 @@
 
 Units live in key names. Relative paths resolve against the site file's folder.
 ``docs/site-reference.md`` is generated from these models.
+
+Why one module of over 700 lines: it is a declaration, one pydantic class per section of
+the file with its checks beside it, read top to bottom like the reference it generates;
+the loader and the cross-section checks that need the whole site stand at its end.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from planner.catalog_kinds import SINGULAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
+from planner.parts.kinds import SINGULAR
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
 
@@ -675,7 +679,7 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
 def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
     """A site's power figure is held to the floor the catalog holds its part to (a server
     draws at least a watt): far below it the cluster sizes to try run to trillions."""
-    from planner.catalog import KINDS, MINIMA, POWER_FIELDS
+    from planner.parts.catalog import KINDS, MINIMA, POWER_FIELDS
 
     problems = []
     for key, watts in loaded.site.power_w.items():

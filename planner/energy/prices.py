@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.errors import InputError, Problem, did_you_mean, display_path, printable
-from planner.site import PRICE_MAX, PRICE_MIN, LoadedSite
+from planner.site.schema import PRICE_MAX, PRICE_MIN, LoadedSite
 
 HOURS_PER_YEAR = 8760.0
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
@@ -101,23 +101,25 @@ class PriceProfile:
         return float((self.price_usd_per_mwh * self.hours).sum() / self.hours.sum())
 
 
-def price_profile(loaded: LoadedSite, capacity_mw: float, cache: dict | None = None) -> PriceProfile:
+def price_profile(loaded: LoadedSite, capacity_mw: float, store: dict[tuple, PriceProfile] | None = None
+                  ) -> PriceProfile:
     """The site's price profile (capacity from the grid or the scenario, per season),
     every price scaled by ``economics.price_multiplier`` and shifted by
     ``economics.price_shift_usd_per_mwh``.
 
-    With ``cache`` (a dict kept by the caller) a series file is read once per version of
-    the file, not again for every scenario and every re-solve.
+    With ``store`` (a dict kept by the caller: ``PlanCache.prices``, :mod:`planner.model.cache`)
+    a series file is read once per version of the file, not again for every scenario and
+    every re-solve.
     """
     import dataclasses
 
-    key = _profile_key(loaded, capacity_mw) if cache is not None else None
+    key = _profile_key(loaded, capacity_mw) if store is not None else None
     if key is None:
         profile = _profile(loaded, capacity_mw)
     else:
-        if key not in cache:
-            cache[key] = _profile(loaded, capacity_mw)
-        profile = cache[key]
+        if key not in store:
+            store[key] = _profile(loaded, capacity_mw)
+        profile = store[key]
     econ = loaded.site.economics
     if econ.price_multiplier != 1.0 or econ.price_shift_usd_per_mwh:
         scaled = profile.price_usd_per_mwh * econ.price_multiplier + econ.price_shift_usd_per_mwh

@@ -8,7 +8,7 @@ the bundle), ``medium`` (optic class). Node-to-leaf links are one edge per link;
 to switch links are one edge per bundle.
 
 :func:`counts_from_graph` re-derives every count from degrees and bundles alone; the
-tests assert it equals :func:`planner.fabric.count_fabric` for many shapes.
+tests assert it equals :func:`planner.network.fabric.count_fabric` for many shapes.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections import Counter
 
 import networkx as nx
 
-from planner.catalog import Catalog
-from planner.fabric import FabricCounts, FabricSpec, count_fabric
+from planner.network.fabric import FabricCounts, FabricSpec, count_fabric
+from planner.parts.catalog import Catalog
 
 
 def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None = None) -> nx.Graph:

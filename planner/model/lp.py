@@ -3,7 +3,7 @@
 :class:`LinearProgram` is the one record of a model: columns (name, bounds, integrality,
 objective coefficient), and rows in blocks, one block per constraint family, each with
 named rows and its part of the sparse matrix as coordinate arrays. The model's families
-(planner.optimize) fill it with numpy arrays, with no Python loop over steps or options.
+(planner.model.optimize) fill it with numpy arrays, with no Python loop over steps or options.
 
 Backends:
 

@@ -1,6 +1,6 @@
 """Generate docs/site-reference.md from the pydantic site models (the one declaration).
 
-Run: python -m planner.docs_gen   (tests/test_docs.py fails when the file is stale)
+Run: python -m planner.app.docs_gen   (tests/test_docs.py fails when the file is stale)
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from planner.site import Site
+from planner.site.schema import Site
 
 HEADER = """# Site file reference
 
-Generated from the pydantic models in `planner/site.py` by `python -m planner.docs_gen`;
+Generated from the pydantic models in `planner/site/schema.py` by `python -m planner.app.docs_gen`;
 do not edit by hand. Units live in key names. Unknown keys are rejected with a
 "did you mean". Relative paths resolve against the site file's folder.
 """
@@ -92,7 +92,7 @@ def site_reference() -> str:
 
 
 def write(root: Path | None = None) -> Path:
-    root = root or Path(__file__).resolve().parent.parent
+    root = root or Path(__file__).resolve().parents[2]
     path = root / "docs" / "site-reference.md"
     path.write_text(site_reference(), encoding="utf-8")
     return path

@@ -28,13 +28,13 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from planner.catalog import Catalog, MissingPower, Server
-from planner.mining import (
+from planner.energy.mining import (
     breakeven_usd_per_mwh,
     difficulty_from_hashrate,
     hashprice_usd_per_th_day,
     network_hashrate_hs,
 )
+from planner.parts.catalog import Catalog, MissingPower, Server
 
 SECONDS_PER_DAY = 86_400
 Precision = Literal["tf32", "bf16", "fp16", "fp8", "fp4"]

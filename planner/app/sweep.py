@@ -10,6 +10,7 @@ At the end ``results.parquet`` and the plots are written.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
@@ -17,12 +18,17 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.errors import InputError, Problem, did_you_mean, display_path
+from planner.model.cache import PlanCache
+
+if TYPE_CHECKING:
+    from planner.parts.catalog import Catalog
+    from planner.site.schema import LoadedSite
 
 # axis name -> (section, key) of the site it sets; "scenarios.*" sets every scenario
 AXES = {
@@ -149,7 +155,7 @@ class Sweep:
 
 
 def load_sweep(path: Path | str) -> Sweep:
-    from planner.site import read_model
+    from planner.site.schema import read_model
 
     path = Path(path)
     spec, lines = read_model(path, SweepFile, kind="sweep")
@@ -187,7 +193,7 @@ def check_axes(sweep: Sweep, site) -> list[Problem]:
 
 def apply(site, variant: dict):
     """The site with the variant's values set (a new validated Site)."""
-    from planner.site import Site
+    from planner.site.schema import Site
 
     data = site.model_dump(by_alias=True)
     for name, value in variant.items():
@@ -202,35 +208,55 @@ def apply(site, variant: dict):
     return Site.model_validate(data)
 
 
-_CACHE: dict = {}
+@dataclass
+class SweepState:
+    """What one process keeps while it solves a sweep's variants: the catalog and each base
+    site as read once, and a PlanCache (bounded: a long sweep varies what the options
+    depend on). A serial sweep holds one in :func:`run_sweep`; each Dask worker holds one
+    for the sweep's run (:mod:`planner.app.worker_state`)."""
+
+    catalog: Catalog | None = None
+    sites: dict[str, LoadedSite] = field(default_factory=dict)
+    plans: PlanCache = field(default_factory=lambda: PlanCache(max_entries=64))
+
+    def base(self, path: str) -> tuple[Catalog, LoadedSite]:
+        """The catalog and the base site, read on first use."""
+        from planner.parts.catalog import load_catalog
+        from planner.site.schema import load_site
+
+        if self.catalog is None:
+            self.catalog = load_catalog()
+        if path not in self.sites:
+            self.sites[path] = load_site(path)
+        return self.catalog, self.sites[path]
+
+
+WORKER_STATE = "planner-sweep-state"
 
 
 def solve_chunk(base: str, variants: list[dict], scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
-    """Solve several variants in one task (fewer round trips to the scheduler)."""
-    return [row for v in variants for row in solve_variant(base, v, scenarios, solver)]
+    """Solve several variants in one task (fewer round trips to the scheduler), with the
+    state this Dask worker keeps for the sweep."""
+    from planner.app.worker_state import state_of
+
+    state = state_of(WORKER_STATE, SweepState)
+    return [row for v in variants for row in solve_variant(base, v, scenarios, solver, state)]
 
 
-def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
+def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver: str = "highs",
+                  state: SweepState | None = None) -> list[dict]:
     """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
-    from planner.catalog import load_catalog
-    from planner.inputs import prepare
-    from planner.optimize import build_model, solve
-    from planner.report import scenario_summary
-    from planner.site import LoadedSite, load_site
+    from planner.app.pipeline import solve_scenario
+    from planner.outputs.summary import scenario_summary
+    from planner.site.schema import LoadedSite
 
-    if "catalog" not in _CACHE:
-        _CACHE["catalog"] = load_catalog()
-    if base not in _CACHE:
-        _CACHE[base] = load_site(base)
-    catalog, loaded = _CACHE["catalog"], _CACHE[base]
+    state = state if state is not None else SweepState()
+    catalog, loaded = state.base(base)
     site = apply(loaded.site, variant)
     variant_loaded = LoadedSite(site=site, path=loaded.path, lines=loaded.lines)
     rows = []
     for name in scenarios or list(site.scenarios):
-        cache = _CACHE.setdefault("options", {})
-        if len(cache) > 64:
-            cache.clear()
-        result = solve(build_model(prepare(variant_loaded, catalog, name, cache=cache)), solver=solver)
+        result, _ = solve_scenario(variant_loaded, catalog, name, cache=state.plans, solver=solver)
         s = scenario_summary(result, catalog)
         rows.append({"variant": variant["variant"], "scenario": name, "kind": s["kind"], "status": s["status"],
                      **{k: s.get(k) for k in COLUMNS[4:]},
@@ -266,7 +292,7 @@ def done_variants(csv_path: Path, rows_per_variant: int, columns: list[str]) -> 
         counts[int(r["variant"])] = counts.get(int(r["variant"]), 0) + 1
     done = {v for v, n in counts.items() if n == rows_per_variant}
     if cut or reader.fieldnames is None or len(done) * rows_per_variant != len(rows):
-        from planner.export import atomic_file
+        from planner.outputs.export import atomic_file
 
         with atomic_file(csv_path) as tmp, tmp.open("w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=columns)
@@ -289,7 +315,7 @@ class RowWriter:
             self.handle.flush()
 
     def write(self, rows: list[dict]) -> None:
-        from planner.export import neutralise
+        from planner.outputs.export import neutralise
 
         self.writer.writerows({k: neutralise(v) for k, v in r.items()} for r in rows)  # names a sheet would run
         self.handle.flush()
@@ -307,13 +333,13 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     appended when it completes, so a chunk lost with a worker is recomputed elsewhere and
     written once. ``client`` may be an existing dask.distributed Client.
     """
-    from planner.export import make_folder
+    from planner.outputs.export import make_folder
 
     make_folder(out_dir)
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]
-    from planner.site import load_site
+    from planner.site.schema import load_site
 
     scenarios = sweep.spec.scenarios or list(load_site(sweep.base).site.scenarios)
     done = done_variants(csv_path, len(scenarios), columns)
@@ -325,8 +351,9 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
         progress(finished, total)
     try:
         if serial:
+            state = SweepState()  # this run's: the catalog, the base site and the plan cache
             for v in todo:
-                writer.write(solve_variant(base, v, sweep.spec.scenarios, solver))
+                writer.write(solve_variant(base, v, sweep.spec.scenarios, solver, state))
                 finished += 1
                 if progress:
                     progress(finished, total)
@@ -341,7 +368,10 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, host="127.0.0.1")
                 client = Client(cluster)
+            from planner.app.worker_state import hold, release
+
             try:
+                hold(client, WORKER_STATE, SweepState)  # each worker keeps a SweepState while this sweep runs
                 n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
                 size = max(1, min(25, len(todo) // (8 * n_workers)))
                 chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
@@ -356,6 +386,9 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                     if progress:
                         progress(finished, total)
             finally:
+                if cluster is None:  # a scheduler this sweep does not own keeps no state of it
+                    with contextlib.suppress(Exception):
+                        release(client, WORKER_STATE)
                 if own:
                     client.close()
                 if cluster is not None:
@@ -381,7 +414,7 @@ def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
     written = [parquet]
     plots = csv_path.parent / "plots"
     plots.mkdir(exist_ok=True)
-    from planner import plots as figs
+    from planner.outputs import plots as figs
 
     ok = frame[frame["status"] == "optimal"]
     if not ok.empty:
@@ -395,18 +428,3 @@ def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
             figs.crossover(ok, plots / "btc-crossover.png", f"NPV against the BTC price: {sweep.base.name}")
             written.append(plots / "btc-crossover.png")
     return written
-
-
-def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
-    """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
-    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
-    if a not in means or b not in means:
-        return None
-    diff = (means[a] - means[b]).dropna()
-    xs, ys = diff.index.to_numpy(dtype=float), diff.to_numpy(dtype=float)
-    for i in range(len(xs) - 1):
-        if ys[i] < 0 <= ys[i + 1] or ys[i] > 0 >= ys[i + 1]:
-            return float(xs[i] + (xs[i + 1] - xs[i]) * (0 - ys[i]) / (ys[i + 1] - ys[i]))
-    return None
-
-

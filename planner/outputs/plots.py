@@ -246,6 +246,19 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
     _save(fig, path)
 
 
+def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
+    """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
+    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
+    if a not in means or b not in means:
+        return None
+    diff = (means[a] - means[b]).dropna()
+    xs, ys = diff.index.to_numpy(dtype=float), diff.to_numpy(dtype=float)
+    for i in range(len(xs) - 1):
+        if ys[i] < 0 <= ys[i + 1] or ys[i] > 0 >= ys[i + 1]:
+            return float(xs[i] + (xs[i + 1] - xs[i]) * (0 - ys[i]) / (ys[i + 1] - ys[i]))
+    return None
+
+
 def crossover(frame, path: Path, title: str) -> None:
     """Mean NPV of each plan kind against the BTC price, with the crossings marked."""
     plt = _pyplot()
@@ -253,8 +266,6 @@ def crossover(frame, path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind in means.columns:
         ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)
-    from planner.sweep import crossover_btc_price
-
     kinds = list(means.columns)
     for i, a in enumerate(kinds):
         for b in kinds[i + 1:]:

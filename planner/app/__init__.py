@@ -1,0 +1,1 @@
+"""The entry points: the pipeline that chains the stages, the CLI, the sweep, the docs generator."""

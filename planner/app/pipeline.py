@@ -1,0 +1,157 @@
+"""The one way from a site to solved plans, for every caller.
+
+The CLI's ``solve``, ``compare`` and ``validate`` commands, the TUI's solve worker, the
+sweep's workers and the benchmarks all call these functions instead of chaining the
+stages themselves::
+
+    load(site file, overlays)        -> (LoadedSite, Catalog)     site/schema, parts/catalog
+    solve_site(loaded, catalog, ...) -> SiteRun                   for each scenario:
+        prepare(loaded, catalog, scenario, cache) -> ScenarioInputs      model/inputs
+        build_model(inputs)                       -> PlanModel           model/optimize
+        solve(model, solver)                      -> Result              model/optimize
+    SiteRun.summary(), .bom_rows(), .dispatch()                   outputs/summary
+
+The caller owns the :class:`~planner.model.cache.PlanCache` and passes it in; a caller that
+shows progress (a status line, a TUI status bar, a cancel button) gives a
+:class:`Progress`. The stages are imported when first called, so a caller that only
+loads (``planner validate``) or starts (``planner --help``, the TUI's first screen) does
+not pay for the solver's libraries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from planner.errors import InputError, Problem
+from planner.model.cache import PlanCache
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.model.build import PlanModel
+    from planner.model.optimize import Result
+    from planner.model.scenario import ScenarioInputs
+    from planner.parts.catalog import Catalog
+    from planner.site.schema import LoadedSite
+
+
+class Progress:
+    """Hooks a caller gives :func:`solve_site` to follow it; each does nothing here."""
+
+    def scenario(self, index: int, count: int, name: str) -> bool:
+        """Scenario ``index`` of ``count`` starts; False stops the run (a cancelled worker)."""
+        return True
+
+    def prepared(self, name: str, inputs: ScenarioInputs) -> None:
+        """Its inputs are derived (options sized, prices read)."""
+
+    def built(self, name: str, model: PlanModel) -> None:
+        """Its model is built."""
+
+    def solved(self, name: str, result: Result) -> None:
+        """Its model is solved."""
+
+
+@dataclass
+class SiteRun:
+    """The solved scenarios of one site, with what the outputs are derived from."""
+
+    loaded: LoadedSite
+    catalog: Catalog
+    solver: str
+    results: dict[str, Result] = field(default_factory=dict)
+    models: dict[str, PlanModel] = field(default_factory=dict)  # when asked for (keep_models)
+
+    def summary(self) -> dict:
+        """summary.json's document (outputs.summary.summary)."""
+        from planner.outputs.summary import summary
+
+        return summary(self.loaded.site.name, self.results, self.catalog, self.solver)
+
+    def bom_rows(self) -> list[dict]:
+        """bom.csv's rows, scenario after scenario."""
+        from planner.outputs.bom import bom_rows
+
+        return [row for r in self.results.values() for row in bom_rows(r, self.catalog)]
+
+    def dispatch(self) -> dict[str, pd.DataFrame]:
+        """Each scenario's dispatch per time step (dispatch.csv and the figures)."""
+        from planner.outputs.physics import dispatch_frame
+
+        return {name: dispatch_frame(r) for name, r in self.results.items()}
+
+    def fabrics(self) -> dict[str, dict]:
+        """The chosen cluster's fabric summary per scenario that has one."""
+        return {n: r.option.fabric.summary() for n, r in self.results.items()
+                if r.option is not None and r.option.fabric is not None}
+
+
+def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[LoadedSite, Catalog]:
+    """Read and validate a site file and its catalog (the bundled one, the site's overlay
+    folders, then ``overlays``); raise InputError naming every problem with its parts."""
+    from planner.parts.catalog import load_catalog
+    from planner.site.schema import check_parts, load_site
+
+    loaded = load_site(site_path)
+    folders = [loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or [])
+    try:
+        catalog = load_catalog(folders)
+    except InputError as exc:
+        raise InputError(exc.problems) from None
+    problems = check_parts(loaded, catalog)
+    if problems:
+        raise InputError(problems)
+    return loaded, catalog
+
+
+def check_site(loaded: LoadedSite, catalog: Catalog, cache: PlanCache | None = None) -> list[Problem]:
+    """Every problem that preparing each scenario finds (``planner validate``); no solve."""
+    from planner.model.inputs import prepare
+
+    problems: list[Problem] = []
+    for name in loaded.site.scenarios:
+        try:
+            prepare(loaded, catalog, name, cache=cache)
+        except InputError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+    return problems
+
+
+def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: PlanCache | None,
+                   solver: str = "highs", reduce: bool = True,
+                   progress: Progress | None = None) -> tuple[Result, PlanModel]:
+    """Prepare, build and solve one scenario: its result and the model it was solved from.
+    ``reduce`` False builds the per-step reference model."""
+    from planner.model.build import build_model
+    from planner.model.inputs import prepare
+    from planner.model.optimize import solve
+
+    progress = progress or Progress()
+    inputs = prepare(loaded, catalog, name, cache=cache)
+    progress.prepared(name, inputs)
+    model = build_model(inputs, reduce=reduce)
+    progress.built(name, model)
+    result = solve(model, solver=solver)
+    progress.solved(name, result)
+    return result, model
+
+
+def solve_site(loaded: LoadedSite, catalog: Catalog, names: Sequence[str] | None = None, *,
+               cache: PlanCache | None, solver: str = "highs", reduce: bool = True,
+               keep_models: bool = False, progress: Progress | None = None) -> SiteRun | None:
+    """Solve the named scenarios (all, in the file's order, by default), one after the
+    other, sharing ``cache``; None when ``progress`` stopped the run."""
+    progress = progress or Progress()
+    names = list(loaded.site.scenarios) if names is None else list(names)
+    run = SiteRun(loaded, catalog, solver)
+    for i, name in enumerate(names, 1):
+        if not progress.scenario(i, len(names), name):
+            return None
+        run.results[name], model = solve_scenario(loaded, catalog, name, cache=cache, solver=solver,
+                                                  reduce=reduce, progress=progress)
+        if keep_models:
+            run.models[name] = model
+    return run

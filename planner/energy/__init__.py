@@ -1,0 +1,1 @@
+"""Energy and markets: electricity prices, bitcoin mining, compute demand, discounting."""

@@ -1,0 +1,1 @@
+"""The plan model: one scenario's inputs, the linear program, its solution and diagnosis."""

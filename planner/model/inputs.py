@@ -1,0 +1,215 @@
+"""Turn a validated site and the catalog into the numbers one scenario's model needs
+(:func:`prepare`): prices, hashprice, miner blocks, and the cluster options, reused from
+the caller's PlanCache when only values they do not depend on changed.
+
+Pure: no solver here. Cluster sizes are enumerated with the fabric builder
+(:mod:`planner.model.options`), so every candidate carries the builder's exact counts,
+cost and power; the records and their valuation are :mod:`planner.model.scenario`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
+from planner.energy.prices import price_profile
+from planner.errors import InputError, Problem, display_path
+from planner.model.options import (
+    OptionsEntry,
+    cluster_options,
+    distinct_options,
+    options_key,
+    power_hint,
+    scenario_halls,
+)
+from planner.model.scenario import ClusterOption, MinerBlock, PricedPart, ScenarioInputs
+from planner.parts.catalog import Catalog, MissingPower, PowerFigure
+from planner.site.schema import LoadedSite, check_parts
+
+if TYPE_CHECKING:
+    from planner.model.cache import PlanCache
+
+
+def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:
+    """Site override, else the catalog's list price or estimate."""
+    if key in overrides:
+        return PricedPart(key, overrides[key], "site file [costs]")
+    found = catalog.unit_cost(key)
+    return PricedPart(key, found[0], found[1]) if found else None
+
+
+def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCache | None = None) -> ScenarioInputs:
+    """Derive one scenario's inputs; raise InputError for anything missing.
+
+    ``cache`` (a :class:`~planner.model.cache.PlanCache` kept by the caller) reuses the cluster
+    options (fabric counts, floor plans) when only values they do not depend on changed,
+    e.g. prices or economics between two solves in the TUI or the variants of a sweep.
+    """
+    site = loaded.site
+    shown = display_path(loaded.path)
+    problems = check_parts(loaded, catalog) + _check_access_switch(catalog)
+    if scenario not in site.scenarios:
+        from planner.errors import did_you_mean
+
+        problems.append(Problem(shown, "scenarios", f"no scenario {scenario!r}",
+                                loaded.line("scenarios"), did_you_mean(scenario, site.scenarios)))
+    if problems:
+        raise InputError(problems)
+    sc = site.scenarios[scenario]
+    ai, econ = site.ai, site.economics
+    catalog = catalog.with_power_overrides(site.power_w)
+    server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
+    for i, key in enumerate(server_keys):
+        if catalog.power(key) is None:
+            loc = ("ai", "server") if i == 0 else ("ai", "server_choices", ai.server_choices.index(key))
+            raise InputError([Problem(shown, ".".join(map(str, loc)), f"server {key!r} has no power figure "
+                                      "in the catalog", loaded.line(*loc), power_hint(key))])
+
+    prices: dict[str, PricedPart] = {}
+
+    def need_price(key: str, loc: tuple) -> float:
+        priced = price_of(key, catalog, site.costs)
+        if priced is None:
+            raise InputError([Problem(shown, ".".join(map(str, loc)), f"no unit cost for {key!r}",
+                                      loaded.line(*loc),
+                                      f"add it under [costs] as \"{key}\" = USD, or in an "
+                                      "estimates overlay")])
+        prices[key] = priced
+        return priced.unit_cost_usd
+
+    capacity = site.grid.usable_mw(sc.grid_capacity_mw)
+    d = econ.difficulty or difficulty_from_hashrate(econ.network_hashrate_ehs or 0)
+    hp = hashprice_usd_per_th_day(d, econ.block_subsidy_btc, econ.fees_btc_per_block, econ.btc_price_usd)
+    if cache is not None:
+        cache.use_catalog(catalog)
+    profile = price_profile(loaded, capacity, cache.prices if cache is not None else None)
+
+    key = okey = options_key(loaded, scenario, catalog) if cache is not None else None
+    if key is not None and key in cache.options:
+        entry = cache.options[key]
+        options, warnings, capped_by = entry.options, entry.warnings, entry.capped_by
+        min_gpus, workload_gpus = entry.min_gpus, entry.workload_gpus
+        prices.update(entry.prices)
+    else:
+        options, warnings, capped_by, min_gpus, workload_gpus = cluster_options(
+            loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None)
+        if key is not None:
+            cache.options[key] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
+    miners: list[MinerBlock] = []
+    if sc.kind != "greenfield":
+        blocks = [("miners", i, b.model, b.count, b.salvage_usd) for i, b in enumerate(site.fleet.miners)]
+        blocks += [("buy", i, b.model, b.max_count, b.salvage_usd) for i, b in enumerate(site.fleet.buy)]
+        for section, i, key, count, salvage in blocks:
+            m = catalog.miners[key]
+            fig = catalog.power(key)
+            if fig is None:
+                raise InputError([Problem(shown, f"fleet.{section}[{i}].model",
+                                          f"miner {m.key!r} has no power figure in the catalog",
+                                          loaded.line("fleet", section, i, "model"), power_hint(key))])
+            cost = need_price(key, ("fleet", section, i, "model")) if section == "buy" else 0.0
+            watts = fig.watts
+            try:
+                network = miner_network_w(catalog, key)
+            except MissingPower as exc:
+                raise InputError([Problem(shown, f"fleet.{section}[{i}].model", str(exc),
+                                          loaded.line("fleet", section, i, "model"), power_hint(exc.key))]) from None
+            miners.append(MinerBlock(
+                f"{m.key}-new" if section == "buy" else m.key, count, watts, m.hashrate_ths, salvage,
+                revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / 24,
+                facility_mw=(watts + network) / 1e6 * (site.cooling.mining_pue + profile.delta()),
+                network_w=network,
+                opex_usd_per_month=watts / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
+                unit_cost_usd=cost, name=m.key,
+                placed=dict(site.fleet.miners[i].buildings) if section == "miners" else {},
+            ))
+        keys = [b.key for b in miners]
+        if len(keys) != len(set(keys)):
+            raise InputError([Problem(shown, "fleet", "each miner model may appear once in fleet.miners and "
+                                      "once in fleet.buy", loaded.line("fleet"))])
+    start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
+    expansion = site.grid.expansion
+    if expansion is not None and expansion.ready_months > start:
+        raise InputError([Problem(shown, "grid.expansion.ready_months",
+                                  f"the expansion is ready after {expansion.ready_months} months but scenario "
+                                  f"{scenario!r} starts its AI load at month {start}",
+                                  loaded.line("grid", "expansion"),
+                                  "lengthen the scenario's build_months or shorten ready_months")])
+    positions = ({b.name: b.miner_positions or 0 for b in site.buildings}
+                 if any(b.miner_positions is not None for b in site.buildings) else {})
+    distinct_key = (okey, tuple(sorted(positions.items())), tuple(tuple(sorted(b.placed.items())) for b in miners))
+    if cache is not None and distinct_key in cache.distinct:
+        options = cache.distinct[distinct_key]
+    else:
+        options = distinct_options(options, positions, miners)
+        if cache is not None:
+            cache.distinct[distinct_key] = options
+    power = power_figures(catalog, options, miners)
+    if profile.coverage is not None and not profile.coverage.full_year:
+        warnings = warnings | {f"power_price: the series covers {profile.coverage.describe()} "
+                               "(power_price.year chooses 'scale' or 'repeat')"}
+    return ScenarioInputs(
+        site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
+        profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
+        horizon_months=econ.horizon_years * 12, ai_start_month=start,
+        discount_rate=econ.discount_rate, lease_usd_per_gpu_hour=ai.lease_usd_per_gpu_hour,
+        utilization=ai.utilization, power_fraction=ai.power_fraction,
+        ai_opex_usd_per_mw_year=econ.ai_opex_usd_per_mw_year,
+        mining_opex_usd_per_mw_year=econ.mining_opex_usd_per_mw_year,
+        min_gpus=min_gpus, workload_gpus=workload_gpus, capex_budget_usd=econ.capex_budget_usd,
+        hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, subsidy_btc=econ.block_subsidy_btc,
+        fees_btc=econ.fees_btc_per_block, hashrate_growth=econ.network_hashrate_growth_per_year,
+        months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
+        prices=prices, power=power, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
+        halls=scenario_halls(loaded, scenario), routes=list(site.routes), cabling=site.cabling,
+        ai_interruptible=ai.interruptible, expansion_mw=expansion.add_mw if expansion else 0.0,
+        expansion_usd=expansion.usd if expansion else 0.0,
+        hall_positions=positions,
+        move_usd_per_miner=site.fleet.move_usd_per_miner,
+        materiality_share=econ.materiality_share,
+    )
+
+
+def _check_access_switch(catalog: Catalog) -> list[Problem]:
+    """The out-of-band and miner access networks are counted with one switch model: an
+    overlay that replaces it must keep its ports and uplinks."""
+    from planner.network.access import ACCESS_SWITCH
+
+    entry = catalog.entries["switches"].get(ACCESS_SWITCH)
+    if entry is None:
+        return [Problem("catalog", ACCESS_SWITCH, "the access switch the planner counts the out-of-band and miner "
+                        "networks with is missing", hint="keep it in the catalog, or give it in an overlay")]
+    if not entry.item.uplink_ports or not entry.item.uplink_gbps:
+        name = "uplink_ports" if not entry.item.uplink_ports else "uplink_gbps"
+        return [Problem(display_path(Path(entry.file)), f"{ACCESS_SWITCH}.{name}",
+                        "the access switch of the out-of-band and miner networks needs uplink_ports and uplink_gbps",
+                        entry.line(name), hint="give both: the SN2201 has 4 uplinks of 100 Gb/s")]
+    return []
+
+
+def miner_network_w(catalog: Catalog, miner: str) -> float:
+    """A miner's share of its access switch's power: its ports / the switch's ports."""
+    from planner.network.access import ACCESS_SWITCH
+
+    ports = catalog.miners[miner].network_ports or 1
+    return ports * catalog.watts(ACCESS_SWITCH) / catalog.switches[ACCESS_SWITCH].ports
+
+
+def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[MinerBlock]
+                  ) -> dict[str, PowerFigure]:
+    """The power figure of every part the scenario's plans may buy (servers, switches,
+    optics, miners): sourced, estimated or the site's own."""
+    from planner.network.access import ACCESS_SWITCH
+
+    keys = {b.name or b.key for b in miners}
+    if miners:
+        keys.add(ACCESS_SWITCH)
+    for o in options:
+        if o.fabric is not None:
+            keys |= {o.server, ACCESS_SWITCH}
+            keys |= {o.fabric.switch_models[r] for r, n in o.fabric.switches.items() if n}
+            keys |= {end.part for m in o.fabric.media.values() for end in (m.lower, m.upper)
+                     if end.kind in ("module", "copper") and end.units}
+    return {k: catalog.power(k) for k in sorted(keys)}
+
+

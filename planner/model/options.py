@@ -1,0 +1,426 @@
+"""The cluster options of a scenario: every buildable AI cluster (server choice x optics x
+hall plan x size) with its exact fabric counts and floor-plan fit, and what they depend on
+(:func:`options_key`, the key of the caller's PlanCache). The enumeration is the costly part of
+:func:`planner.model.inputs.prepare`; the fabric counts come from
+:mod:`planner.network.fabric`, the fits from :class:`planner.network.layout.PlanFits`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from planner.errors import InputError, Problem, display_path
+from planner.model.scenario import ClusterOption, HallUse, MinerBlock, PricedPart, converted_hall
+from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
+from planner.parts.catalog import Catalog, MissingPower
+from planner.site.schema import LoadedSite
+
+if TYPE_CHECKING:
+    from planner.network.layout import PlanFits
+
+
+@dataclass(frozen=True)
+class OptionsEntry:
+    """The cluster options of a scenario as :func:`prepare` keeps them in a PlanCache."""
+
+    options: list[ClusterOption]
+    prices: dict[str, PricedPart]  # the parts the options priced
+    warnings: set[str]
+    capped_by: dict[tuple, str]
+    min_gpus: int
+    workload_gpus: int | None
+
+
+def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price,
+                     hall_slots: dict | None = None):
+    """Every cluster option of the scenario (server choices x optics x cooling x size)."""
+    site, ai = loaded.site, loaded.site.ai
+    sc = site.scenarios[scenario]
+    server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
+    warnings: set[str] = set()
+    capped_by: dict[tuple, str] = {}
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
+                             pue=site.cooling.ai_pue)]
+    halls = scenario_halls(loaded, scenario)
+    min_gpus = ai.min_gpus
+    workload_gpus = None
+    for key in server_keys:
+        loc = ("ai", "server") if key == ai.server else ("ai", "server_choices", ai.server_choices.index(key))
+        server_cost = need_price(key, loc)
+        required = ai.min_gpus
+        if ai.workload is not None:
+            need = _workload_gpus(loaded, catalog, key)
+            workload_gpus = need if key == ai.server else workload_gpus
+            required = max(required, need)
+        if key == ai.server:
+            min_gpus = required
+        for optics in ai.optics:
+            options += _enumerate_options(loaded, catalog, key, optics,
+                                          capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
+                                          server_cost,
+                                          sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls,
+                                          scenario, hall_slots)
+    return options, warnings, capped_by, min_gpus, workload_gpus
+
+
+# keys of [ai] that price or run the cluster (ScenarioInputs) but do not shape its options
+AI_VALUATION_KEYS = ("lease_usd_per_gpu_hour", "utilization", "interruptible", "power_fraction")
+
+
+def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
+    """What the cluster options depend on: the AI block, halls, routes, cabling, grid,
+    cooling, costs and the scenario (never the economics), and the catalog."""
+    import hashlib
+    import json
+
+    site = loaded.site
+    parts = {k: site.model_dump(mode="json", by_alias=True)[k]
+             for k in ("ai", "buildings", "routes", "cabling", "grid", "cooling", "costs", "power_w")}
+    for key in AI_VALUATION_KEYS:  # the value of the AI, not its options
+        parts["ai"].pop(key, None)
+    parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
+    parts["catalog"] = catalog.dirs  # one PlanCache serves one catalog (PlanCache.use_catalog)
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def distinct_options(options: list[ClusterOption], positions: dict[str, int], miners: list[MinerBlock]
+              ) -> list[ClusterOption]:
+    """Drop an option that the model cannot tell from an earlier one: the same size,
+    server, optics, capex, power, PUE and floor space for the miners, in other halls
+    (e.g. AI in hall-1 and hall-4 against hall-1 and hall-2). The earlier plan, in the
+    halls' listed order, is kept, so that ties go to the first halls and not to the solver."""
+    seen: set = set()
+    out = []
+    for o in options:
+        key = (o.server, o.optics, o.servers, o.gpus, o.required_gpus, o.server_power_w, o.network_power_w, o.pue,
+               tuple(sorted(o.capex_usd.items())),
+               sum(positions.get(h.name, 0) for h in o.halls),
+               tuple(sum(b.placed.get(h.name, 0) for h in o.halls) for b in miners),
+               tuple(sorted((t, dataclasses.replace(m, length_m=0.0)) for t, m in o.fabric.media.items()))
+               if o.fabric is not None else None)  # the same media (the longest link may differ)
+        if key not in seen:
+            seen.add(key)
+            out.append(o)
+    return out
+
+
+def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
+    """GPUs the site's workload needs on ``server`` (whole servers)."""
+    from planner.energy.compute import ComputeError, inference_demand, training_demand
+
+    w = loaded.site.ai.workload
+    try:
+        if w.kind == "train":
+            d = training_demand(catalog, server, w.params, w.tokens, w.runs_per_month,
+                                w.utilization, w.precision, w.sparse, 1.0, w.days_per_month)
+        else:
+            d = inference_demand(catalog, server, w.params, w.tokens_per_day, w.utilization,
+                                 w.precision, w.sparse, 1.0)
+    except ComputeError as exc:
+        raise InputError([Problem(display_path(loaded.path), "ai.workload", str(exc),
+                                  loaded.line("ai", "workload"))]) from None
+    return d.gpus
+
+
+def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
+                       server_cost: float, facility_usd_per_mw: float, need_price, warnings: set[str],
+                       capped_by: dict, min_gpus: int, halls: list, scenario: str,
+                       hall_slots: dict | None = None) -> list[ClusterOption]:
+    """Cluster sizes of one server and optics family, from one step up to what the grid
+    (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
+    as built or converted: :func:`hall_plans`)."""
+    site, ai = loaded.site, loaded.site.ai
+    server = catalog.servers[server_key]
+    shown = display_path(loaded.path)
+    pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
+                                    if p is not None]
+    per_server_mw = catalog.power(server.key).watts / 1e6 * min(pues)
+    ratio = capacity_mw / per_server_mw if per_server_mw else 0.0
+    by_grid = math.floor(ratio) if math.isfinite(ratio) and ratio < 1e15 else 10**15  # counted, never listed
+    by_min = math.ceil(min_gpus / server.gpus)
+    limit = max(by_grid, by_min)
+    capped = ["the grid capacity at max server power"]
+    if ai.max_gpus is not None and ai.max_gpus // server.gpus < limit:
+        limit = ai.max_gpus // server.gpus
+        capped = [f"ai.max_gpus = {ai.max_gpus}"]
+    base = dict(server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
+                core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
+                planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
+                servers_per_su=ai.servers_per_su, spare_down_ports=ai.spare_down_ports,
+                spine_oversubscription=ai.spine_oversubscription)
+    try:
+        step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
+    except FabricError as exc:
+        raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
+    if ai.it_load_mw is not None:
+        sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
+    else:
+        count = limit // step if limit >= step else 0
+        if count > MAX_SIZES:  # counted before a list of them, a fabric or a floor plan is built
+            raise InputError([Problem(shown, "ai.step", f"{server.key}: {count:,} cluster sizes to try (steps of "
+                                      f"{step} servers up to {limit:,}); at most {MAX_SIZES:,} are enumerated",
+                                      loaded.line("ai"), "give ai.max_gpus, ai.step = \"su\" or ai.it_load_mw")])
+        sizes = list(range(step, limit + 1, step))
+        if ai.step == "su" and by_min > 0 and by_min % step:
+            sizes.append(by_min)  # a partial last SU to meet the minimum exactly
+    specs = []
+    for n in sorted(set(sizes)):
+        spec = FabricSpec(servers=n, **base)
+        try:
+            specs.append((spec, plan_shape(spec, catalog)))
+        except FabricError as exc:
+            if not specs:
+                raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
+            capped.append(f"larger fabrics do not fit: {exc}")
+            break
+    options: list[ClusterOption] = []
+    plans, note = hall_plans(loaded, catalog, server.key, halls, scenario)
+    if note:
+        warnings.add(note)
+    first_error = None
+    if not plans:  # no hall takes the server, as built or converted: the layout says why
+        from planner.network.layout import fit_sizes
+
+        first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
+    from planner.network.layout import PlanFits
+
+    fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling, hall_slots=hall_slots)
+    fabrics = FabricMemo(catalog)
+    for plan in plans:
+        group_capped = list(capped)
+        found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
+                                    need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus,
+                                    fitter, fabrics)
+        first_error = first_error or error
+        if ai.it_load_mw is not None:
+            found = _at_it_load(found, ai.it_load_mw * 1e6)
+            group_capped.append(f"ai.it_load_mw = {ai.it_load_mw:g} MW of critical IT")
+            if not found and first_error is None:
+                first_error = InputError([Problem(shown, "ai.it_load_mw", f"{server.key}: no cluster fits within "
+                                                  f"{ai.it_load_mw:g} MW of IT load", loaded.line("ai", "it_load_mw"))])
+        if found:
+            capped_by[found[0].group] = group_capped[-1]
+        options += found
+    if not options and first_error is not None:
+        if isinstance(first_error, InputError):
+            raise first_error
+        if optics != "auto" or len(ai.optics) > 1:
+            warnings.add(f"{server.key} with {optics} optics: {first_error}")
+        else:
+            raise InputError([Problem(shown, "buildings", str(first_error), loaded.line("buildings"))])
+    return options
+
+
+def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: float, shown: str,
+                        loaded: LoadedSite) -> list[int]:
+    """Server counts around the largest cluster whose IT load (servers, fabric at its
+    default lengths, management network) stays within ``target_w``: the floor plan's
+    lengths may change the optics a little, so a few sizes either side are tried."""
+    def it_w(n: int) -> float:
+        fabric = count_fabric(FabricSpec(servers=n, **base), catalog)
+        power, _ = fabric.power_w(catalog)
+        return n * catalog.watts(server) + power["switches"] + power["optics"] + oob_power_w(
+            catalog, server, n, fabric)
+
+    lo, hi = 0, max(1, math.floor(target_w / catalog.watts(server)))
+    try:
+        while lo < hi:  # the largest n with it_w(n) <= target (IT power grows with n)
+            mid = (lo + hi + 1) // 2
+            if it_w(mid) <= target_w:
+                lo = mid
+            else:
+                hi = mid - 1
+    except FabricError as exc:
+        raise InputError([Problem(shown, "ai.it_load_mw", f"{server}: {exc}", loaded.line("ai", "it_load_mw"))]
+                         ) from None
+    if lo == 0:
+        raise InputError([Problem(shown, "ai.it_load_mw", f"one {server} takes {it_w(1) / 1e6:.4g} MW of IT load, "
+                                  f"above {target_w / 1e6:g} MW", loaded.line("ai", "it_load_mw"))])
+    return [n for n in range(lo - 3, lo + 4) if n >= 1]
+
+
+def _at_it_load(options: list[ClusterOption], target_w: float) -> list[ClusterOption]:
+    """The largest option within the IT load, which the plan must then build."""
+    within = [o for o in options if o.it_power_w <= target_w]
+    if not within:
+        return []
+    best = max(within, key=lambda o: o.servers)
+    return [dataclasses.replace(best, required_gpus=best.gpus)]
+
+
+MAX_HALL_PLANS = 32  # hall plans enumerated per server and optics family
+
+
+MAX_SIZES = 20_000  # cluster sizes per server and optics family (each one a fabric count)
+
+
+def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: list, scenario: str,
+               ) -> tuple[list[tuple[tuple, ...]], str]:
+    """The ways a cluster may use the scenario's halls: for each hall in the listed order,
+    left out, used as built (or built, when new) or used after its cooling conversion.
+    A plan is a tuple of (building as used, use). Racks fill a plan's halls in order.
+
+    A hall may be left out (and the next one used) where that can pay: a hall whose miner
+    positions a hybrid plan could keep, any hall when the scenario lists both existing
+    and new halls (convert or build new), and a hall that cannot take the server either
+    way. Above MAX_HALL_PLANS plans, halls are no longer left out, then every hall is
+    used alike; the note says so.
+    """
+    from planner.network.layout import systems_per_rack
+
+    if not halls:
+        return [()], ""
+    sc = loaded.site.scenarios[scenario]
+    mixed = len({b.status for b in halls}) > 1
+    choices = []
+    for b in halls:
+        uses = []
+        if systems_per_rack(catalog, server_key, b) >= 1:
+            uses.append((b, "new" if b.status == "new" else "as built"))
+        if b.conversion is not None and systems_per_rack(catalog, server_key, converted_hall(b)) >= 1:
+            uses.append((converted_hall(b), "converted"))
+        may_skip = (not uses or mixed or (sc.kind == "hybrid" and bool(b.miner_positions)))
+        choices.append((uses, may_skip))
+
+    def enumerate_plans(skips: bool, alike: bool) -> list[tuple]:
+        """Every plan, as the halls it uses in order (a plan stops at its last hall: the
+        halls after it are not reached)."""
+        plans: list[tuple] = [()]
+        out: list[tuple] = []
+        for uses, may_skip in choices:
+            grown = []
+            for plan in plans:
+                if (skips and may_skip) or not uses:
+                    grown.append(plan)
+                if alike and plan:
+                    same = [u for u in uses if u[1] == plan[-1][1]]
+                    grown += [(*plan, u) for u in (same or uses[:1])]
+                else:
+                    grown += [(*plan, u) for u in uses]
+            plans = grown
+            out += [p for p in grown if p and any(p[-1] is u for u in uses)]  # plans ending here
+        unique = {tuple((id(b), use) for b, use in p): p for p in out}  # halls are not hashable
+        return list(unique.values())
+
+    plans = enumerate_plans(True, False)
+    note = ""
+    if len(plans) > MAX_HALL_PLANS:
+        total = len(plans)
+        plans = enumerate_plans(False, False)
+        if len(plans) > MAX_HALL_PLANS:
+            plans = enumerate_plans(False, True)
+            how = "used in order, all as built or all converted"
+        else:
+            how = "used in order (none left out)"
+        note = (f"scenario {scenario!r}: the {len(halls)} halls give {total} hall plans for {server_key}; "
+                f"only {len(plans)} were tried, halls {how}: list fewer halls in scenarios.{scenario}.buildings")
+    return plans, note
+
+
+def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw, need_price,
+                 warnings, capped, default_pue, optics, required, fitter: PlanFits, fabrics: FabricMemo,
+                 ) -> tuple[list[ClusterOption], Exception | None]:
+    """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
+    plan's last hall (smaller ones are the same plan without that hall). ``fitter`` (a
+    :class:`planner.network.layout.PlanFits` of the family's sizes) and ``fabrics`` share the
+    floor-plan work and the fabric counts between the family's plans. Returns the
+    options and, when there are none, why."""
+    site = loaded.site
+    options: list[ClusterOption] = []
+    halls = [b for b, _ in plan]
+    uses = {b.name: use for b, use in plan}
+    by_name = {b.name: b for b in halls}
+    if halls:
+        fits = fitter.fits(halls, need_hall=halls[-1].name if len(halls) > 1 else None)
+    else:
+        from planner.network.layout import Fit
+
+        fits = [Fit({}, {}, frozenset())] * len(specs)
+    error = None
+    for (spec, _shape), fit in zip(specs, fits, strict=True):
+        if fit is None:
+            continue
+        if isinstance(fit, Exception):
+            if options:
+                capped.append(f"space: {fit}")
+            else:
+                error = fit
+            break
+        if fit.lengths:
+            spec = dataclasses.replace(spec, lengths_m={t: v for t, v in fit.lengths.items() if v})
+        n = spec.servers
+        try:
+            fabric = fabrics.count(spec)
+        except FabricError as exc:
+            if options:
+                capped.append(f"larger fabrics do not fit: {exc}")
+            else:
+                error = exc if optics != "auto" or len(site.ai.optics) > 1 else InputError(
+                    [Problem(display_path(loaded.path), "ai", f"{server.key}: {exc}", loaded.line("ai"))])
+            break
+        try:
+            power, _ = fabric.power_w(catalog)
+            oob_w = oob_power_w(catalog, server.key, n, fabric)
+        except MissingPower as exc:
+            raise InputError([Problem(display_path(loaded.path), "ai", str(exc), loaded.line("ai"),
+                                      power_hint(exc.key))]) from None
+        network = 0.0
+        for tier, count in fabric.switches.items():
+            if count:
+                network += count * need_price(fabric.switch_models[tier], ("ai", f"{tier}_switch"
+                                              if tier != "leaf" else "leaf_switch"))
+        for key, count in fabric.transceivers.items():
+            network += count * need_price(key, ("ai", "leaf_switch"))
+        server_w = n * catalog.power(server.key).watts
+        network_w = power["switches"] + power["optics"] + oob_w
+        it_w = server_w + network_w
+        endpoints = sum(fit.endpoints.values())
+        used = []
+        for b in halls:
+            if b.name in fit.halls:
+                hall_w = it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0
+                conversion = hall_w / 1e6 * b.conversion.usd_per_mw if uses[b.name] == "converted" else 0.0
+                used.append(HallUse(b.name, uses[b.name], hall_w, conversion))
+        pue = (sum(h.it_w * (by_name[h.name].pue or default_pue) for h in used) / it_w
+               if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
+        facility = sum(h.it_w / 1e6 * (by_name[h.name].facility_usd_per_mw
+                                       if by_name[h.name].facility_usd_per_mw is not None else facility_usd_per_mw)
+                       for h in used) if used else it_w / 1e6 * facility_usd_per_mw
+        capex = {"servers": n * server_cost, "network": network, "facility": facility}
+        if any(h.use == "converted" for h in used):
+            capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
+        options.append(ClusterOption(
+            servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
+            network_power_w=network_w, capex_usd=capex, pue=pue, server=server.key, optics=optics,
+            required_gpus=required, halls=tuple(used),
+        ))
+    return options, (error if not options else None)
+
+
+def scenario_halls(loaded: LoadedSite, scenario: str):
+    """Halls a scenario builds in: those it names, else existing halls for retrofit and
+    hybrid and new halls for greenfield."""
+    site = loaded.site
+    sc = site.scenarios[scenario]
+    if sc.buildings is not None:
+        by_name = {b.name: b for b in site.buildings}
+        return [by_name[name] for name in sc.buildings]  # in the scenario's order: the fill order
+    wanted = "new" if sc.kind == "greenfield" else "existing"
+    return [b for b in site.buildings if b.status == wanted]
+
+
+def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCounts) -> float:
+    """Power of the out-of-band network's access switches: one port per BMC and per
+    fabric switch (:func:`planner.network.access.access_network`)."""
+    from planner.network.access import ACCESS_SWITCH, access_network, oob_endpoints
+
+    endpoints = oob_endpoints(catalog, server, servers, sum(fabric.switches.values()))
+    n = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).access_switches
+    return n * catalog.watts(ACCESS_SWITCH) if n else 0.0
+
+
+def power_hint(key: str) -> str:
+    return (f"give it a power figure with its source, a [[power_estimate]] with its basis in an overlay "
+            f"catalog, or [power_w] \"{key}\" = W in the site file")

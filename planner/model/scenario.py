@@ -1,0 +1,357 @@
+"""One scenario's inputs: the records the model is built from (cluster options, miner
+blocks, priced parts) and their valuation (margins, annuities, present values), which
+:func:`planner.model.inputs.prepare` derives from a site and the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from planner.energy.economics import annuity_factor, monthly_rate
+from planner.energy.prices import PriceProfile
+from planner.network.fabric import FabricCounts
+from planner.parts.catalog import Catalog, PowerFigure
+
+if TYPE_CHECKING:
+    from planner.network.layout import Layout
+
+
+DAYS_PER_MONTH = 365.0 / 12
+
+
+@dataclass(frozen=True)
+class PricedPart:
+    key: str
+    unit_cost_usd: float
+    basis: str
+
+
+@dataclass(frozen=True)
+class HallUse:
+    """One hall of a cluster option: how it is used and the AI IT load placed in it."""
+
+    name: str
+    use: str  # "as built", "converted" (its cooling conversion) or "new" (a new hall built)
+    it_w: float  # AI IT power placed in the hall (servers exactly; the network by server share)
+    conversion_usd: float = 0.0  # its cooling conversion: usd_per_mw x the IT load placed in it
+
+
+@dataclass
+class OptionMemo:
+    """What is worked out once about a chosen option: its floor plan, and that plan's
+    summary for the catalog it was priced with (a list of (catalog, summary): the catalog
+    is compared by identity)."""
+
+    layout: Layout | None = None
+    summaries: list[tuple[Catalog, dict]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClusterOption:
+    """One buildable AI cluster size with its exact fabric."""
+
+    servers: int
+    gpus: int
+    fabric: FabricCounts | None
+    server_power_w: float
+    network_power_w: float
+    capex_usd: dict[str, float]  # servers, network, facility, cooling conversion
+    pue: float = 1.0
+    server: str = ""
+    optics: str = "auto"
+    required_gpus: int = 0  # the minimum (min_gpus or the workload) for this server
+    halls: tuple[HallUse, ...] = ()  # the halls its racks stand in, in fill order
+    # its floor plan once laid out (outputs.physics.layout_for): kept with the option, so it
+    # lives as long as the option does (in the caller's PlanCache or in one run's results)
+    memo: OptionMemo = field(default_factory=lambda: OptionMemo(), init=False, compare=False, repr=False)
+
+    @property
+    def plan(self) -> tuple[tuple[str, str], ...]:
+        """The hall plan: (hall, use) in fill order."""
+        return tuple((h.name, h.use) for h in self.halls)
+
+    @property
+    def variant(self) -> str:
+        """The hall plan in words ("" without halls)."""
+        return ", ".join(f"{h.name} {h.use}" for h in self.halls)
+
+    @property
+    def converts(self) -> bool:
+        return any(h.use == "converted" for h in self.halls)
+
+    @property
+    def group(self) -> tuple:
+        """Options of one group differ only in size."""
+        return (self.server, self.optics, self.plan)
+
+    @property
+    def label(self) -> str:
+        parts = [f"{self.servers} x {self.server}" if self.server else "no cluster"]
+        if self.optics != "auto":
+            parts.append(f"{self.optics} optics")
+        if self.converts:
+            parts.append("converts " + " and ".join(h.name for h in self.halls if h.use == "converted"))
+        return ", ".join(parts)
+
+    @property
+    def it_power_w(self) -> float:
+        return self.server_power_w + self.network_power_w
+
+    @property
+    def capex_total_usd(self) -> float:
+        return sum(self.capex_usd.values())
+
+
+@dataclass(frozen=True)
+class MinerBlock:
+    """Identical existing miners and their economics per running hour."""
+
+    key: str
+    count: int
+    power_w: float
+    hashrate_ths: float
+    salvage_usd: float
+    revenue_usd_per_hour: float  # after pool fee
+    facility_mw: np.ndarray  # per miner and step: (power + network share) x (mining PUE + temperature term)
+    opex_usd_per_month: float  # fixed, per miner kept
+    unit_cost_usd: float = 0.0  # 0 for miners already on site
+    name: str = ""  # unique block name (several blocks may share a model)
+    network_w: float = 0.0  # per miner: its share of the miner access switches' power
+    placed: dict[str, int] = field(default_factory=dict)  # existing miners per hall
+
+    @property
+    def new(self) -> bool:
+        return self.unit_cost_usd > 0
+
+    def margin_usd_per_hour(self, price_usd_per_mwh):
+        """Revenue less energy per running hour at a price (array or number)."""
+        return self.revenue_usd_per_hour - self.facility_mw * price_usd_per_mwh
+
+
+@dataclass
+class ScenarioInputs:
+    """Everything one scenario's model is built from."""
+
+    site: str
+    scenario: str
+    kind: str
+    capacity_mw: float
+    profile: PriceProfile
+    ai_pue: float
+    mining_pue: float
+    horizon_months: int
+    ai_start_month: int
+    discount_rate: float
+    lease_usd_per_gpu_hour: float
+    utilization: float
+    power_fraction: float
+    ai_opex_usd_per_mw_year: float
+    mining_opex_usd_per_mw_year: float
+    min_gpus: int
+    capex_budget_usd: float | None
+    hashprice_usd_per_th_day: float
+    pool_fee: float
+    options: list[ClusterOption]
+    miners: list[MinerBlock]
+    subsidy_btc: float = 3.125
+    fees_btc: float = 0.0
+    hashrate_growth: float = 0.0
+    months_to_halving: int | None = None
+    prices: dict[str, PricedPart] = field(default_factory=dict)
+    power: dict[str, PowerFigure] = field(default_factory=dict)  # W per unit of every part the plans may buy
+    server_key: str = ""
+    warnings: list[str] = field(default_factory=list)
+    capped_by: dict[tuple, str] = field(default_factory=dict)  # option group -> why it stops there
+    ai_interruptible: bool = False
+    expansion_mw: float = 0.0  # capacity a grid expansion would add from the AI start
+    expansion_usd: float = 0.0
+    workload_gpus: int | None = None
+    halls: list = field(default_factory=list)  # Building models this scenario builds in
+
+    routes: list = field(default_factory=list)
+    cabling: object | None = None
+    hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
+    move_usd_per_miner: float = 0.0
+    materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
+
+    def halls_for(self, option: ClusterOption) -> list:
+        """The halls the option's racks stand in, in fill order, as it uses them (after
+        the cooling conversion where it converts)."""
+        by_name = {b.name: b for b in self.halls}
+        return [converted_hall(by_name[h.name]) if h.use == "converted" else by_name[h.name] for h in option.halls]
+
+    @property
+    def miner_space(self) -> bool:
+        """Miner floor space is modelled (some hall gives miner_positions)."""
+        return bool(self.hall_positions)
+
+    def positions_taken(self, option: ClusterOption) -> int:
+        """Miner positions lost to the AI: every position of a hall that takes its racks."""
+        return sum(self.hall_positions.get(h.name, 0) for h in option.halls)
+
+    def must_move(self, block: MinerBlock, option: ClusterOption) -> int:
+        """Miners of an existing block standing in halls the option takes."""
+        return sum(block.placed.get(h.name, 0) for h in option.halls)
+
+    @property
+    def miners_before_ai(self) -> bool:
+        """Existing miners may run until the AI load starts (retrofit and hybrid)."""
+        return self.kind in ("retrofit", "hybrid") and self.ai_start_month > 0
+
+    @property
+    def miners_with_ai(self) -> bool:
+        """Existing miners may run beside the AI load (hybrid only)."""
+        return self.kind == "hybrid"
+
+    def start_discount(self) -> float:
+        """Present value of 1 USD at the AI start: (1 + r_m)^-start."""
+        return (1 + monthly_rate(self.discount_rate)) ** -min(self.ai_start_month, self.horizon_months)
+
+    @property
+    def price_usd_per_mwh(self) -> float:
+        """Hour-weighted mean price of the profile."""
+        return self.profile.mean_price
+
+    @property
+    def dispatch_before(self) -> bool:
+        """Per-step dispatch before the AI start: only needed when the capacity varies
+        (with a constant capacity every kept miner fits and runs whenever it pays)."""
+        caps = self.profile.capacity_mw
+        return self.miners_before_ai and bool(self.miners) and bool(caps.min() < caps.max())
+
+    @property
+    def dispatch(self) -> bool:
+        """Per-step miner dispatch beside the AI (hybrid with existing miners)."""
+        return self.miners_with_ai and bool(self.miners)
+
+    def annuity(self, period: str) -> float:
+        """Annuity factor of the months before or after the AI start."""
+        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
+        return annuity_factor(self.discount_rate, *((0, start) if period == "before" else (start, h)))
+
+    def revenue_factor(self, month: int) -> float:
+        """Mining revenue in month m relative to today: the network hashrate grows (each
+        TH/s earns a shrinking share) and the subsidy halves every 48 months:
+
+            f(m) = (subsidy(m) + fees) / (subsidy(0) + fees) / (1 + growth)^(m / 12)
+        """
+        sub = self.subsidy_btc
+        if self.months_to_halving is not None and month >= self.months_to_halving:
+            sub = sub / 2 ** (1 + (month - self.months_to_halving) // 48)
+        base = self.subsidy_btc + self.fees_btc
+        share = (sub + self.fees_btc) / base if base else 0.0
+        return share / (1 + self.hashrate_growth) ** (month / 12)
+
+    def mining_annuity(self, period: str) -> float:
+        """Annuity factor of mining revenue: sum of (1 + r_m)^-(m+1) f(m) over the period."""
+        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
+        lo, hi = (0, start) if period == "before" else (start, h)
+        rm = monthly_rate(self.discount_rate)
+        return sum((1 + rm) ** -(m + 1) * self.revenue_factor(m) for m in range(lo, hi))
+
+    def miner_before_value(self, block: MinerBlock) -> float:
+        """Present value of one miner kept until the AI start (not counting salvage): it
+        runs in every step that pays (the grid holds all kept miners then), less opex.
+        Revenue is discounted with the hashprice path, energy with the plain annuity."""
+        prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
+        runs = block.margin_usd_per_hour(prices) > 0
+        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / 12
+        energy = float((block.facility_mw * runs * hours * prices).sum()) / 12
+        return (revenue * self.mining_annuity("before") - (energy + block.opex_usd_per_month)
+                * self.annuity("before"))
+
+    def miner_coefficients(self, block: MinerBlock) -> tuple[float, float]:
+        """Objective coefficients of one miner kept before the AI start (x0) and beside it (x1).
+
+        With s the salvage, d the discount factor at the AI start and A the annuity
+        factors, the plan's miner value is (plus the constant s * count and the dispatch
+        terms of :meth:`dispatch_coefficients`):
+
+            x0 * (m0 * A[0, start) - s + s * d)  +  x1 * (-opex * A[start, H) - s * d)
+
+        m0: monthly margin before the AI start. A miner not kept is sold now; one kept
+        until the AI start is sold then; one kept beside the AI is never sold.
+        """
+        s, d = block.salvage_usd, self.start_discount()
+        value = -block.opex_usd_per_month * self.annuity("before") if self.dispatch_before \
+            else self.miner_before_value(block)
+        # a new miner costs its price when bought (now) and is not sold now: it was never
+        # owned. With no period before the AI it is bought for the period beside it.
+        if block.new:
+            if self.miners_before_ai:
+                return value - block.unit_cost_usd + s * d, -block.opex_usd_per_month * self.annuity("after") - s * d
+            return 0.0, -block.opex_usd_per_month * self.annuity("after") - block.unit_cost_usd
+        before = value - s + s * d
+        with_ai = -block.opex_usd_per_month * self.annuity("after") - s * d
+        return before, with_ai
+
+    def bought(self, block: MinerBlock, before: dict[str, int], with_ai: dict[str, int]) -> int:
+        """New miners bought under a plan (0 for the existing fleet)."""
+        if not block.new:
+            return 0
+        return (before if self.miners_before_ai else with_ai).get(block.key, 0)
+
+    def dispatch_coefficients(self, block: MinerBlock, period: str = "after") -> np.ndarray:
+        """Present value of one miner running in step t (beside the AI, or before it),
+        for every t: (revenue per hour x mining annuity - energy per hour x annuity) x hours
+        a year / 12. One representative year of dispatch is valued over the whole period."""
+        energy = block.facility_mw * self.profile.price_usd_per_mwh
+        return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
+            * self.profile.hours / 12
+
+    def average_it_mw(self, option: ClusterOption) -> float:
+        """Average IT draw of the AI load, MW: servers at the power fraction, network at max."""
+        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+
+    def ai_on(self, option: ClusterOption) -> np.ndarray:
+        """Steps in which the AI runs: all of them when it is firm; when interruptible, those
+        where an hour of it earns more than its energy costs (the threshold rule):
+
+            run_t  iff  G x lease x utilisation > P_avg x (PUE + d_t) x price_t
+        """
+        p = self.profile
+        if not self.ai_interruptible or not option.servers:
+            return np.ones(p.steps, dtype=bool)
+        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization
+        it = self.average_it_mw(option)
+        return revenue > it * (option.pue + p.delta()) * p.price_usd_per_mwh
+
+    def ai_energy_mwh_year(self, option: ClusterOption) -> float:
+        """Facility energy of the AI load a year: average IT draw x (PUE + temperature
+        term) over the hours it runs."""
+        it = self.average_it_mw(option)
+        on = self.ai_on(option)
+        return it * float(((option.pue + self.profile.delta()) * self.profile.hours * on).sum())
+
+    def ai_energy_cost_year(self, option: ClusterOption) -> float:
+        """Energy cost of the AI load a year, each step at its price."""
+        it = self.average_it_mw(option)
+        p = self.profile
+        on = self.ai_on(option)
+        return it * float(((option.pue + p.delta()) * p.hours * p.price_usd_per_mwh * on).sum())
+
+    def ai_hours_year(self, option: ClusterOption) -> float:
+        """Hours a year the AI runs (8,760 when firm)."""
+        return float((self.profile.hours * self.ai_on(option)).sum())
+
+    def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
+        """Lease revenue less energy and fixed opex of one cluster option, per month."""
+        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * self.ai_hours_year(option) / 12
+        energy = self.ai_energy_cost_year(option) / 12
+        opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
+        return revenue - energy - opex
+
+    def ai_value_usd(self, option: ClusterOption) -> float:
+        """Present value of an option: discounted margins from the AI start, less capex."""
+        return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
+
+
+def converted_hall(b):
+    """The hall after its cooling conversion (unchanged when it has none)."""
+    if b.conversion is None:
+        return b
+    c = b.conversion
+    return b.model_copy(update={"cooling": c.cooling, "max_kw_per_rack": c.max_kw_per_rack,
+                                "pue": c.pue or b.pue})

@@ -1,0 +1,129 @@
+"""bom.csv: one row per part of a solved plan, with its quantity, unit and extended cost and
+power, and the sources of its specification and price. Quantities are the fabric
+builder's and the floor plan's exact counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from planner.model.optimize import Result, Status
+from planner.outputs.physics import cable_rows_by_length, facility_rows, layout_for, layout_summary, other_networks
+from planner.parts.catalog import Catalog
+
+BOM_COLUMNS = [
+    "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
+    "extended_cost_usd", "unit_power_w", "extended_power_w", "source", "power_basis",
+]
+
+
+def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
+    """One row per part of the chosen plan; quantities equal the fabric's counts."""
+    if result.status is not Status.OPTIMAL:
+        return []
+    inp, opt = result.inputs, result.option
+    rows: list[dict[str, Any]] = []
+
+    def part_row(category: str, key: str, qty: float, description: str, powered: bool = True,
+                 unit_cost: float | None = None, basis: str | None = None) -> None:
+        if qty <= 0:
+            return
+        power = inp.power.get(key) if powered else None
+        power_w = power.watts if power else None
+        entry = catalog.find(key)
+        spec = entry.item.source if entry else ""
+        if unit_cost is None and key in inp.prices:
+            unit_cost, basis = inp.prices[key].unit_cost_usd, inp.prices[key].basis
+        source = f"spec: {spec}" + (f"; price: {basis}" if basis else "")
+        rows.append({
+            "scenario": inp.scenario, "category": category, "part": key,
+            "description": description, "quantity": qty,
+            "unit_cost_usd": unit_cost, "extended_cost_usd": None if unit_cost is None else unit_cost * qty,
+            "unit_power_w": power_w, "extended_power_w": None if power_w is None else power_w * qty,
+            "source": source, "power_basis": power.basis if power else None,
+        })
+
+    if opt.servers:
+        server = catalog.servers[opt.server]
+        part_row("gpu_server", server.key, opt.servers, f"{server.vendor} {server.model}")
+        fab = opt.fabric
+        for tier, n in fab.switches.items():
+            if n:
+                sw = catalog.switches[fab.switch_models[tier]]
+                part_row("switch", sw.key, n, f"{tier} switch: {sw.vendor} {sw.model}")
+        for key, n in fab.transceivers.items():
+            o = catalog.optics[key]
+            part_row("transceiver", key, n, f"{o.vendor} {o.model}")
+        from planner.network.cabling import cable_price, trunk_price
+
+        for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
+            known = length == length  # NaN without a floor plan
+            priced = cable_price(catalog, fab.media[tier], length)
+            rows.append({
+                "scenario": inp.scenario, "category": "cable", "part": kind,
+                "description": f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
+                               + (f"{length:g} m" if known else "length not modelled (no halls in the site)")
+                               + ("" if priced is None else "; priced after the solve, not in the plan's capex"),
+                "quantity": n, "unit_cost_usd": priced[0] if priced else None,
+                "extended_cost_usd": priced[0] * n if priced else None,
+                "unit_power_w": None, "extended_power_w": None,
+                "source": "fabric count and floor plan" + (f"; price: {priced[1]}" if priced else
+                                                           "; no cable price (length or a figure missing)"),
+            })
+        lay_doc = layout_summary(result, catalog)
+        lay = layout_for(result, catalog) if lay_doc else None
+        for sc in (lay_doc or {}).get("structured_cabling", []):
+            tier = sc["tier"].replace("_", "-")
+            across = lay.lengths[sc["tier"]][~lay.same_room[sc["tier"]]] if lay is not None else []
+            mean = float(np.mean(across)) if len(across) else float("nan")
+            for key, qty, what in ((sc["trunk"], sc["trunks"], f"{tier} MPO trunk between rooms"),
+                                   (sc["panel"], sc["panels"], f"{tier} patch panel (both ends of each trunk)")):
+                if key and qty:
+                    priced = trunk_price(catalog, key, mean) if key == sc["trunk"] else catalog.unit_cost(key)
+                    note = "; priced after the solve, not in the plan's capex" if priced else ""
+                    part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres{note}",
+                             False, priced[0] if priced else None,
+                             priced[1] if priced else "no price in the catalog")
+            rows.append({
+                "scenario": inp.scenario, "category": "structured_cabling", "part": f"jumper-{sc['jumper_connector']}",
+                "description": f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
+                "quantity": sc["jumpers"], "unit_cost_usd": None, "extended_cost_usd": None,
+                "unit_power_w": None, "extended_power_w": None, "source": "floor plan",
+            })
+        if result.expanded:
+            rows.append({
+                "scenario": inp.scenario, "category": "electrical", "part": "grid-expansion",
+                "description": f"transformer or substation addition, +{inp.expansion_mw:g} MW",
+                "quantity": 1, "unit_cost_usd": inp.expansion_usd, "extended_cost_usd": inp.expansion_usd,
+                "unit_power_w": None, "extended_power_w": None, "source": "site file grid.expansion",
+            })
+        rows += facility_rows(result)
+    for name, net in other_networks(result, catalog).items():
+        key, n = net["access_switch"], net["access_switches"]
+        sw = catalog.switches[key]
+        if name == "mining_access":
+            part_row(f"switch_{name}", key, n, f"miner access switch: {sw.vendor} {sw.model} (existing, "
+                     f"{net['uplinks']} x {net['uplink_gbps']:g}G uplinks to the site aggregation)",
+                     True, 0.0, "existing network")
+        else:
+            part_row(f"switch_{name}", key, n, f"out-of-band access switch: {sw.vendor} {sw.model} "
+                     f"({net['uplinks']} x {net['uplink_gbps']:g}G uplinks to the site aggregation; "
+                     "not in the plan's capex)", True, None,
+                     "no price in the catalog")
+    for b in inp.miners:
+        m = catalog.miners[b.name or b.key]
+        kept = result.miners_with_ai.get(b.key, 0)
+        until = result.miners_before.get(b.key, 0) - kept
+        if b.new:
+            basis = inp.prices[m.key].basis if m.key in inp.prices else None
+            part_row("miner_new", m.key, inp.bought(b, result.miners_before, result.miners_with_ai),
+                     f"{m.vendor} {m.model} (new, bought now)", True, b.unit_cost_usd, basis)
+            continue
+        part_row("miner", m.key, kept, f"{m.vendor} {m.model} (existing, kept beside the AI)",
+                 True, 0.0, "existing fleet")
+        part_row("miner_retired", m.key, until,
+                 f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
+                 False, 0.0, "existing fleet")
+    rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))
+    return rows

@@ -1,0 +1,326 @@
+"""What a solved plan does, re-derived from its result for the summary, the BOM and the
+figures: miners running per step, mining yields, cash flows, the dispatch per step, the
+re-dispatch check, and the chosen cluster's floor plan (laid out once per option: the
+option's memo), cable lengths and other networks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from planner.model.optimize import Result, Status, ai_load_mw
+from planner.parts.catalog import Catalog
+
+
+def miner_running(result: Result) -> dict[str, np.ndarray]:
+    """Miners running beside the AI in each step (the dispatch, or all kept ones)."""
+    inp = result.inputs
+    steps = inp.profile.steps
+    return {b.key: result.running.get(b.key, np.full(steps, float(result.miners_with_ai.get(b.key, 0))))
+            for b in inp.miners}
+
+
+def yearly_mining(result: Result) -> dict[str, float]:
+    """Revenue, energy (MWh), energy cost and fixed opex of the miners beside the AI, a year."""
+    inp = result.inputs
+    hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+    out = {"revenue": 0.0, "energy_mwh": 0.0, "energy_cost": 0.0, "opex": 0.0, "hash_hours": 0.0}
+    running = miner_running(result)
+    for b in inp.miners:
+        run = running[b.key]
+        out["revenue"] += float((run * hours).sum()) * b.revenue_usd_per_hour
+        energy = run * hours * b.facility_mw
+        out["energy_mwh"] += float(energy.sum())
+        out["energy_cost"] += float((energy * price).sum())
+        out["opex"] += 12 * b.opex_usd_per_month * result.miners_with_ai.get(b.key, 0)
+        out["hash_hours"] += float((run * hours).sum()) * b.hashrate_ths
+    return out
+
+
+def _mining_month(result: Result, period: str) -> tuple[float, float]:
+    """(revenue at today's hashprice, energy and fixed opex) of the kept miners, per month."""
+    inp = result.inputs
+    hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+    revenue = cost = 0.0
+    running = miner_running(result) if period != "before" else {}
+    for b in inp.miners:
+        if period == "before":
+            kept = result.miners_before.get(b.key, 0)
+            run = result.running_before.get(b.key) if result.running_before else None
+            if run is None:
+                run = np.where(b.margin_usd_per_hour(price) > 0, float(kept), 0.0)
+        else:
+            kept = result.miners_with_ai.get(b.key, 0)
+            run = running[b.key]
+        revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / 12
+        cost += float((b.facility_mw * run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
+    return revenue, cost
+
+
+def miners_capex(result: Result) -> float:
+    """Price of the new miners bought."""
+    inp = result.inputs
+    return sum(b.unit_cost_usd * inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners)
+
+
+def extra_capex(result: Result) -> float:
+    """Capex outside the cluster option: new miners and a grid expansion."""
+    return miners_capex(result) + (result.inputs.expansion_usd if result.expanded else 0.0)
+
+
+def moves_cost(result: Result) -> float:
+    """Cost of moving miners out of the halls the AI takes (paid at the AI start)."""
+    return result.inputs.move_usd_per_miner * sum(result.miners_moved.values())
+
+
+def facility_rows(result: Result) -> list[dict[str, Any]]:
+    """BOM rows of the facility: the cooling conversion of each converted hall, the shell,
+    cooling and electrical capex, and the miners moved out of the AI halls."""
+    inp, opt = result.inputs, result.option
+    rows = []
+
+    def row(part: str, description: str, usd: float, source: str, quantity: int = 1) -> None:
+        rows.append({"scenario": inp.scenario, "category": "facility", "part": part, "description": description,
+                     "quantity": quantity, "unit_cost_usd": usd / quantity if quantity else None,
+                     "extended_cost_usd": usd, "unit_power_w": None, "extended_power_w": None, "source": source})
+
+    by_name = {b.name: b for b in inp.halls}
+    for h in opt.halls:
+        if h.use == "converted":
+            row("cooling-conversion", f"cooling conversion of {h.name} to {by_name[h.name].conversion.cooling} "
+                f"for {h.it_w / 1e6:.3f} MW of AI IT load", h.conversion_usd,
+                "site file buildings.*.conversion.usd_per_mw")
+    facility = opt.capex_usd["facility"]
+    if facility:
+        where = f" in {', '.join(f'{h.name} ({h.use})' for h in opt.halls)}" if opt.halls else ""
+        own = any(by_name[h.name].facility_usd_per_mw is not None for h in opt.halls)
+        row(f"{inp.kind}-facility", f"{inp.kind} shell, cooling and electrical for "
+            f"{opt.it_power_w / 1e6:.3f} MW of AI IT load{where}", facility,
+            "site file scenarios.*.facility_usd_per_mw" + (" and buildings.*.facility_usd_per_mw" if own else ""))
+    moved = sum(result.miners_moved.values())
+    if moved:
+        row("miner-move", "miners moved out of the halls the AI takes to free miner positions",
+            moves_cost(result), "site file fleet.move_usd_per_miner", moved)
+    return rows
+
+
+def cash_flows(result: Result) -> list[float]:
+    """Monthly cash flows of the chosen plan.
+
+    Month 0: -capex + salvage of miners not kept. Then the AI lease margin from the AI
+    start; miners' margins while they run (before the AI: every step that pays, or as
+    dispatched when the capacity varies; beside it: as dispatched), their revenue scaled
+    month by month by the hashprice path (network growth, halvings); and the salvage of
+    miners retired at the AI start.
+    """
+    inp, opt = result.inputs, result.option
+    start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
+    before, with_ai = result.miners_before, result.miners_with_ai
+    sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners if not b.new)
+    flows = [0.0] * (horizon + 1)
+    flows[0] = -(opt.capex_total_usd + extra_capex(result) - sold_now)
+    ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
+    pre, post = _mining_month(result, "before"), _mining_month(result, "after")
+    for m in range(horizon):
+        revenue, cost = pre if m < start else post
+        flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if m >= inp.ai_start_month else 0.0)
+    flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners
+                        if inp.miners_before_ai or not b.new)
+    flows[start] -= moves_cost(result)
+    return flows
+
+
+def redispatch_uplift(result: Result) -> float | None:
+    """What re-dispatching the kept miners month by month would add to the NPV, USD.
+
+    The plan runs one dispatch of the price year in every year (its value follows the
+    hashprice path, but the steps in which a miner runs do not). Here, with the same AI
+    load and the same kept miners, each month m is dispatched again at its own hashprice:
+    in each step the blocks run in order of margin per MW while the headroom lasts,
+
+        run_bt(m) = min(x1_b, headroom left / u_bt)   if  R_b f(m) > u_bt p_t,  else 0
+
+    which is the best dispatch of that month (a fractional knapsack per step). The sum of
+    the discounted monthly gains over the plan's dispatch is >= 0, and 0 when the
+    hashprice does not change (no growth, no halving). None without a dispatch.
+    """
+    from planner.energy.economics import monthly_rate
+
+    inp = result.inputs
+    if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
+        return None
+    p = inp.profile
+    ai = ai_load_mw(inp, result.option)
+    caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
+    rm = monthly_rate(inp.discount_rate)
+    start = min(inp.ai_start_month, inp.horizon_months)
+    uplift = 0.0
+    for m in range(start, inp.horizon_months):
+        f = inp.revenue_factor(m)
+        left = np.maximum(caps - ai, 0.0)
+        margins = {b.key: b.revenue_usd_per_hour * f - b.facility_mw * p.price_usd_per_mwh for b in inp.miners}
+        best = np.zeros(p.steps)
+        # in each step, the blocks by margin per MW, best first
+        per_mw = np.array([np.broadcast_to(margins[b.key] / b.facility_mw, (p.steps,)) for b in inp.miners])
+        ranks = np.argsort(-per_mw, axis=0)
+        for rank in ranks:
+            for i, b in enumerate(inp.miners):
+                sel = (rank == i) & (margins[b.key] > 0)
+                run = np.minimum(float(result.miners_with_ai.get(b.key, 0)), left / b.facility_mw) * sel
+                best += run * margins[b.key]
+                left = left - run * b.facility_mw
+        plan = sum(result.running[b.key] * margins[b.key] for b in inp.miners)
+        uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / 12
+    return uplift
+
+
+def dispatch_frame(result: Result):
+    """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
+    as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows)."""
+    import pandas as pd
+
+    if result.status is not Status.OPTIMAL:
+        return pd.DataFrame(columns=DISPATCH_COLUMNS)
+    inp = result.inputs
+    steps = inp.profile.steps
+    ai = np.broadcast_to(ai_load_mw(inp, result.option), (steps,)).astype(float)
+    running = miner_running(result)
+    miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(steps)
+    miners = np.broadcast_to(miners, (steps,)).astype(float)
+    return pd.DataFrame({
+        "scenario": inp.scenario, "step": list(inp.profile.labels),
+        "hours_per_year": np.round(np.broadcast_to(inp.profile.hours, (steps,)).astype(float), 6),
+        "price_usd_per_mwh": np.broadcast_to(inp.profile.price_usd_per_mwh, (steps,)).astype(float),
+        "ai_load_mw": np.round(ai, 6), "miner_load_mw": np.round(miners, 6),
+        "grid_import_mw": np.round(ai + miners, 6),
+        "grid_capacity_mw": np.broadcast_to(inp.profile.capacity_mw, (steps,)).astype(float)
+        + (inp.expansion_mw if result.expanded else 0.0),
+    }, columns=DISPATCH_COLUMNS)
+
+
+DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",
+                    "grid_import_mw", "grid_capacity_mw"]
+
+
+def _option_memo(result: Result, catalog: Catalog):
+    """The chosen option's memo with its floor plan laid out, once per option (the summary,
+    the BOM and the plots all ask, and the re-solves of the TUI and the variants of a sweep
+    reuse the options while their halls, routes and cabling stay the same: see
+    inputs.options_key); None without halls or without a cluster."""
+    opt = result.option
+    if result.status is not Status.OPTIMAL or not opt or not opt.servers or not result.inputs.halls:
+        return None
+    if opt.memo.layout is None:
+        from planner.network.layout import lay_out
+
+        inp = result.inputs
+        opt.memo.layout = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
+                                  inp.cabling)
+    return opt.memo
+
+
+def layout_for(result: Result, catalog: Catalog):
+    """The floor plan of the chosen cluster (None without halls or without a cluster)."""
+    memo = _option_memo(result, catalog)
+    return None if memo is None else memo.layout
+
+
+def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
+    """Racks by role, rack positions, cable lengths by tier and campus trunks (worked out
+    once per cluster option and catalog; a copy is returned)."""
+    import copy
+
+    memo = _option_memo(result, catalog)
+    if memo is None:
+        return None
+    found = next((s for cat, s in memo.summaries if cat is catalog), None)
+    if found is None:
+        found = _layout_summary(result, catalog, memo.layout)
+        memo.summaries.append((catalog, found))
+    return copy.deepcopy(found)
+
+
+def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:
+    from collections import Counter
+
+    from planner.network.cabling import campus_trunks, structured_cabling
+
+    roles = Counter(r["role"] for r in lay.racks)
+    fab = result.option.fabric
+    return {
+        "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.option)],
+        "racks": dict(sorted(roles.items())),
+        "rack_positions": lay.slots_total,
+        "rack_positions_used": lay.slots_used,
+        "cable_lengths": {t: {"links": int(lay.lengths[t].size), "max_m": round(lay.max_length(t) or 0, 2),
+                              "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
+                          for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
+        "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()},
+                                       result.inputs.routes),
+        "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
+    }
+
+
+def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, str, float, int, int]]:
+    """(tier, cable kind, length m, cables, fibres per cable) from the floor plan.
+
+    Lengths are rounded up to the next stock length where the catalog gives stock lengths
+    for the cable, else to the next whole metre. Cables per length follow the links per
+    length; the tier's cable total is kept exactly.
+    """
+    import math
+
+    import numpy as np
+
+    lay = layout_for(result, catalog)
+    fab = result.option.fabric
+    out = []
+    for tier, media in fab.media.items():
+        if not media.cables:
+            continue
+        if lay is None or not lay.lengths[tier].size:
+            out.append((tier, media.cable_kind, float("nan"), media.cables, media.fibers_per_link))
+            continue
+        stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
+        lengths = lay.lengths[tier]
+        if tier != "node_leaf" and media.optic_class not in ("dac", "acc", "aec"):
+            lengths = lengths[lay.same_room[tier]]  # the rest run over trunks (structured cabling)
+            if not lengths.size:
+                continue
+
+        def rounded(x: float, stock=stock) -> float:
+            fit = [s for s in stock if s >= x - 1e-9]
+            return float(fit[0]) if fit else float(math.ceil(x - 1e-9))
+
+        values, counts = np.unique([rounded(x) for x in lengths], return_counts=True)
+        total_links = lengths.size
+        total_cables = round(media.cables * total_links / media.links)
+        assigned = 0
+        for i, (length, links) in enumerate(zip(values.tolist(), counts.tolist(), strict=True)):
+            n = total_cables - assigned if i == len(values) - 1 else round(links * total_cables / total_links)
+            assigned += n
+            if n:
+                out.append((tier, media.cable_kind, length, n, media.fibers_per_link * media.links // media.cables))
+    return out
+
+
+def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
+    """Out-of-band management for the AI servers and fabric switches, and the miners'
+    access network (one port per miner on 48-port access switches)."""
+    from planner.network.access import ACCESS_SWITCH, access_network, miner_endpoints, oob_endpoints
+
+    out: dict[str, Any] = {}
+    opt = result.option
+    if opt.servers:
+        endpoints = oob_endpoints(catalog, opt.server, opt.servers,
+                                  sum(opt.fabric.switches.values()))
+        out["oob"] = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).as_dict()
+    names = {b.key: b.name or b.key for b in result.inputs.miners}
+    fleet: dict[str, int] = {}
+    for k, v in result.miners_with_ai.items():
+        fleet[names[k]] = fleet.get(names[k], 0) + max(v, result.miners_before.get(k, 0))
+    miners = miner_endpoints(catalog, fleet)
+    if miners:
+        out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
+    return out

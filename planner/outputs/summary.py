@@ -1,0 +1,224 @@
+"""summary.json's document, derived from solved :class:`Result` objects: one record per
+scenario (the contract's keys), the recommendation with its reason, and the rows and cell
+formats of the summary table that the CLI and the TUI print. The BOM is
+:mod:`planner.outputs.bom`; what the plan does, re-derived, :mod:`planner.outputs.physics`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner import __version__
+from planner.energy.economics import HOURS_PER_YEAR, irr, npv, payback_years
+from planner.model.optimize import Result, Status, facility_mw, outcome
+from planner.outputs.physics import (
+    cash_flows,
+    extra_capex,
+    layout_summary,
+    miners_capex,
+    moves_cost,
+    other_networks,
+    redispatch_uplift,
+    yearly_mining,
+)
+from planner.parts.catalog import Catalog
+
+# The summary's rows for tables: (label, summary key, format)
+SUMMARY_ROWS = [
+    ("status", "status", "str"), ("server", "server", "str"), ("GPUs", "gpus", "int"),
+    ("GPU servers", "gpu_servers", "int"), ("miners (with AI)", "miners", "int"),
+    ("miners before AI", "miners_before_ai", "int"), ("miners bought", "miners_bought", "int"),
+    ("miners moved", "miners_moved", "int"), ("AI halls", "hall_plan", "str"),
+    ("hashrate, TH/s", "hashrate_ths", "int"), ("IT power, MW", "it_power_mw", "f2"),
+    ("facility power, MW", "facility_power_mw", "f2"), ("grid capacity, MW", "grid_capacity_mw", "f1"),
+    ("energy, MWh/yr", "energy_mwh_per_year", "int"), ("capex, M USD", "capex_usd", "musd"),
+    ("opex, M USD/yr", "opex_usd_per_year", "musd"), ("revenue, M USD/yr", "revenue_usd_per_year", "musd"),
+    ("NPV, M USD", "npv_usd", "musd"), ("IRR", "irr", "f2"), ("payback, years", "payback_years", "f2"),
+    ("months to first revenue", "months_to_first_revenue", "int"),
+    ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
+    ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
+]
+
+
+def in_label_unit(value, kind: str):
+    """A summary value in the unit its SUMMARY_ROWS label names (M USD for "musd")."""
+    return value / 1e6 if kind == "musd" and isinstance(value, int | float) else value
+
+
+def format_cell(value, kind: str) -> str:
+    """A summary value as the tables show it, in its label's unit."""
+    if value is None:
+        return "-"
+    if kind == "musd":
+        return f"{value / 1e6:,.1f}"
+    if kind == "int":
+        return f"{value:,.0f}"
+    if kind == "f1":
+        return f"{value:,.1f}"
+    if kind == "f2":
+        return f"{value:,.2f}"
+    if kind == "dict":
+        return ", ".join(f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
+                         for k, v in value.items() if v) or "0"
+    return str(value)
+
+
+def plan_parts(result: Result) -> list[str]:
+    """Keys of the powered parts the chosen plan buys or keeps running: server, switches,
+    modules, the access switches and the miners."""
+    from planner.network.access import ACCESS_SWITCH
+
+    inp, opt = result.inputs, result.option
+    keys: set[str] = set()
+    if opt.servers:
+        fab = opt.fabric
+        keys |= {opt.server, ACCESS_SWITCH} | {fab.switch_models[r] for r, n in fab.switches.items() if n}
+        keys |= {end.part for m in fab.media.values() for end in (m.lower, m.upper)
+                 if end.kind in ("module", "copper") and end.units}
+    for b in inp.miners:
+        if result.miners_with_ai.get(b.key, 0) or result.miners_before.get(b.key, 0):
+            keys |= {b.name or b.key, ACCESS_SWITCH}
+    return sorted(keys)
+
+
+def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
+    """The per-scenario block of summary.json (keys per DESIGN.md)."""
+    inp = result.inputs
+    base: dict[str, Any] = {
+        "status": str(result.status),
+        "kind": inp.kind,
+        "grid_capacity_mw": inp.capacity_mw,
+        "solve_seconds": round(result.solve_seconds, 4),
+    }
+    if result.status is not Status.OPTIMAL:
+        base["binding_constraints"] = result.infeasibility
+        base["solver_status"] = result.solver_status
+        base["message"] = outcome(result)
+        return base
+    opt = result.option
+    figures = {k: inp.power[k].doc() for k in plan_parts(result) if k in inp.power}
+    before_kept = result.miners_before
+    steady_miners = result.miners_with_ai
+    with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
+    miner_it_w = sum((b.power_w + b.network_w) * steady_miners.get(b.key, 0) for b in inp.miners)
+    it_mw = (opt.it_power_w + miner_it_w) / 1e6
+    ai_energy = inp.ai_energy_mwh_year(opt)
+    mining = yearly_mining(result)
+    energy = ai_energy + mining["energy_mwh"]
+    revenue_ai = opt.gpus * inp.lease_usd_per_gpu_hour * inp.utilization * inp.ai_hours_year(opt)
+    hashrate = sum(b.hashrate_ths * steady_miners.get(b.key, 0) for b in inp.miners)
+    revenue_btc = mining["revenue"]
+    fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
+    energy_cost = inp.ai_energy_cost_year(opt) + mining["energy_cost"]
+    flows = cash_flows(result)
+    fab = opt.fabric
+    first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
+        else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
+    rate = irr(flows)
+    base.update({
+        "gpus": opt.gpus,
+        "gpu_servers": opt.servers,
+        "server": opt.server or inp.server_key,
+        "optics": opt.optics,
+        "miners": sum(steady_miners.values()),
+        "miners_by_model": dict(sorted(steady_miners.items())),
+        "miners_before_ai": sum(before_kept.values()),
+        "hashrate_ths": hashrate,
+        "it_power_mw": round(it_mw, 6),
+        "facility_power_mw": round(with_ai, 6),
+        "facility_power_before_ai_mw": round(before, 6),
+        "energy_mwh_per_year": round(energy, 3),
+        "capex_usd": round(opt.capex_total_usd + extra_capex(result) + moves_cost(result), 2),
+        "capex_breakdown_usd": {**{k: round(v, 2) for k, v in opt.capex_usd.items()},
+                                "new_miners": round(miners_capex(result), 2),
+                                "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2),
+                                "miner_moves": round(moves_cost(result), 2)},
+        "grid_expansion_mw": inp.expansion_mw if result.expanded else 0.0,
+        "miners_bought": sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
+        "cooling": "converted" if opt.converts else "as built",
+        "halls": [{"name": h.name, "use": h.use, "ai_it_mw": round(h.it_w / 1e6, 6)} for h in opt.halls],
+        "hall_plan": opt.variant or "-",
+        "miners_moved": sum(result.miners_moved.values()),
+        "miner_positions_free": (sum(inp.hall_positions.values()) - inp.positions_taken(opt)
+                                 if inp.miner_space else None),
+        "ai_pue": opt.pue,
+        "opex_usd_per_year": round(energy_cost + fixed, 2),
+        "energy_cost_usd_per_year": round(energy_cost, 2),
+        "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
+        "price_profile": inp.profile.source,
+        "price_coverage": inp.profile.coverage.as_dict() if inp.profile.coverage else None,
+        "redispatch_uplift_usd": None if (up := redispatch_uplift(result)) is None else round(up, 2),
+        "miner_utilisation": round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
+        "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
+        "npv_usd": round(npv(flows, inp.discount_rate), 2),
+        "irr": None if rate is None else round(rate, 6),
+        "payback_years": payback_years(flows),
+        "months_to_first_revenue": first,
+        "hashprice_usd_per_th_day": round(inp.hashprice_usd_per_th_day, 6),
+        "tiers": fab.tiers if fab else 0,
+        "switches": dict(fab.switches) if fab else {"leaf": 0, "spine": 0, "core": 0},
+        "links": dict(fab.links) if fab else {"node_leaf": 0, "leaf_spine": 0, "spine_core": 0},
+        "transceivers": fab.transceivers if fab else {},
+        "cables": fab.cables if fab else {},
+        "fibers": fab.fibers if fab else 0,
+        "mpo_connectors": fab.mpo_connectors if fab else {},
+        "networks": other_networks(result, catalog),
+        "layout": layout_summary(result, catalog),
+        "binding_constraints": result.binding,
+        "warnings": list(inp.warnings) + [
+            f"{k}: power is an estimate, {f['watts']:,.6g} W per unit (basis in power_figures; set your own "
+            "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"],
+        "power_figures": figures,
+        "ai_hours_shed_per_year": round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
+        "workload_gpus": inp.workload_gpus,
+    })
+    return base
+
+
+def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> dict:
+    """The whole summary.json document, with a recommendation."""
+    scenarios = {name: scenario_summary(r, catalog) for name, r in results.items()}
+    share = next((r.inputs.materiality_share for r in results.values()), 0.01)
+    return {
+        "site": site_name,
+        "planner_version": __version__,
+        "solver": solver,
+        "scenarios": scenarios,
+        "recommendation": recommend(scenarios, share),
+    }
+
+
+# what to compare when two plans' NPVs are equal within the materiality: (label, key, unit)
+TIE_BREAKERS = (("months to first revenue", "months_to_first_revenue", ""), ("capex", "capex_usd", "M USD"),
+                ("GPUs", "gpus", ""), ("miners kept", "miners", ""))
+
+
+def recommend(scenarios: dict[str, dict], materiality_share: float = 0.01) -> dict[str, Any]:
+    """The feasible scenario with the highest NPV, and why. When the runner-up is within
+    the materiality (a share of the larger NPV's magnitude, ``economics.materiality_share``)
+    the two are reported as equal, with what differs between them instead of a winner."""
+    ok = {n: s for n, s in scenarios.items() if s["status"] == Status.OPTIMAL}
+    if not ok:
+        if all(s["status"] == Status.INFEASIBLE for s in scenarios.values()):
+            return {"scenario": None, "reason": "no scenario is feasible"}
+        return {"scenario": None, "reason": "no scenario has a plan: " + ", ".join(
+            f"{n} {s['status']}" for n, s in scenarios.items())}
+    best = max(ok, key=lambda n: ok[n]["npv_usd"])
+    others = [n for n in ok if n != best]
+    reason = f"highest NPV: {ok[best]['npv_usd'] / 1e6:,.1f} M USD"
+    if not others:
+        return {"scenario": best, "reason": reason, "equal_to": []}
+    runner = max(others, key=lambda n: ok[n]["npv_usd"])
+    a, b = ok[best]["npv_usd"], ok[runner]["npv_usd"]
+    gap, threshold = a - b, materiality_share * max(abs(a), abs(b))
+    if gap >= threshold:
+        return {"scenario": best, "reason": reason + f", {gap / 1e6:,.1f} M USD above {runner}", "equal_to": []}
+    differs = []
+    for label, key, unit in TIE_BREAKERS:
+        x, y = ok[best].get(key), ok[runner].get(key)
+        if x != y and x is not None and y is not None:
+            fx, fy = ((f"{x / 1e6:,.1f}", f"{y / 1e6:,.1f}") if unit == "M USD" else (f"{x:,}", f"{y:,}"))
+            differs.append(f"{label} {fx} against {fy}" + (f" {unit}" if unit else ""))
+    reason = (f"{best} and {runner} are equal within the materiality ({materiality_share:.0%} of the NPV, "
+              f"{threshold / 1e6:,.1f} M USD): {best} is {gap / 1e6:,.1f} M USD ahead; they differ in "
+              + ("; ".join(differs) if differs else "nothing the summary shows"))
+    return {"scenario": best, "reason": reason, "equal_to": [runner]}

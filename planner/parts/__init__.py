@@ -1,0 +1,1 @@
+"""Parts you can buy: the catalogs of accelerators, servers, miners, switches, optics and cables."""

@@ -11,8 +11,20 @@ import tempfile
 import time
 from pathlib import Path
 
-_TESTS = Path(__file__).resolve().parent.parent / "tests" / "test_sweep.py"
-SITE = _TESTS.read_text().split('SITE = """')[1].split('"""')[0]  # the small site the sweep tests use
+
+def _test_site() -> str:
+    """The small site the sweep tests use (built by tests/sitebuilder.py)."""
+    import sys
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.test_sweep import SITE as site
+
+    return site
+
+
+SITE = _test_site()
 SWEEP = """
 base = "site.toml"
 mode = "random"

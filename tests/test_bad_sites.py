@@ -116,3 +116,25 @@ def test_non_finite_numbers_are_refused(capsys, tmp_path, key, value):
     _, err = capsys.readouterr()
     assert code == 2, err
     assert f"site.toml:{at + 1}" in err and key in err and "finite" in err, err
+
+
+def test_text_validation_reports_unknown_parts_beside_schema_errors(catalog):
+    """The TUI's check as you type (validate_text) names an unknown part even while the
+    schema refuses another key, like `planner validate`; without a catalog only the schema."""
+    from pathlib import Path
+
+    from planner.site.text import validate_text
+
+    text = (SITES / "texas-hybrid.toml").read_text()
+    text = text.replace('server = "dgx-h100"', 'server = "dgx-h10"').replace("capacity_mw = 100.0",
+                                                                             "capacity_mw = 0")
+    lines = text.splitlines()
+    server_line = next(i for i, line in enumerate(lines, 1) if 'server = "dgx-h10"' in line)
+    loaded, problems = validate_text(text, Path("t.toml"), catalog)
+    assert loaded is None
+    found = {(p.key, p.line) for p in problems}
+    assert ("ai.server", server_line) in found and any(p.key == "grid.capacity_mw" for p in problems)
+    server = next(p for p in problems if p.key == "ai.server")
+    assert "unknown server 'dgx-h10'" in server.message and "dgx-h100" in (server.hint or "")
+    _, alone = validate_text(text, Path("t.toml"))
+    assert [p.key for p in alone] == ["grid.capacity_mw"]

@@ -170,6 +170,88 @@ def test_validate_reports_every_problem_at_once(capsys, write_site):
     assert "grid.capacity_mw" in err and "economics.discount_rat" in err
 
 
+def test_validate_reports_schema_and_unknown_parts_in_one_pass(capsys, write_site):
+    """A schema error does not hide an unknown catalog part (issue 21 point 7): both are
+    reported by one run, each with its key and line, and the same from `solve`."""
+    text = (SITES / "texas-hybrid.toml").read_text()
+    assert text.count('model = "antminer-s21"') == 1 and text.count("capacity_mw = 100.0") == 1
+    text = text.replace('model = "antminer-s21"', 'model = "antminer-s99"').replace(
+        "capacity_mw = 100.0", "capacity_mw = -5")
+    lines = text.splitlines()
+    miner_line = next(i for i, line in enumerate(lines, 1) if "antminer-s99" in line)
+    cap_line = next(i for i, line in enumerate(lines, 1) if "capacity_mw = -5" in line)
+    path = write_site(text)
+    for command in ("validate", "solve"):
+        code, out, err = run(capsys, command, str(path), *(["-o", str(path.parent / "o")] if command == "solve"
+                                                             else []))
+        assert code == 2 and out == ""
+        assert f"site.toml:{cap_line}: grid.capacity_mw: Input should be greater than 0" in err
+        assert f"site.toml:{miner_line}: fleet.miners[0].model: unknown miner 'antminer-s99'" in err
+        assert "Traceback" not in err
+    assert not (path.parent / "o").exists()
+
+
+def test_version_is_the_package_version(capsys):
+    import tomllib
+
+    from .conftest import ROOT
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"planner {version}"
+
+
+def _options():
+    """Every option of every command (name path, click parameter, context)."""
+    import typer.main
+
+    from planner.app import cli
+
+    cli._add_commands([])
+    root = typer.main.get_command(cli.app)
+    found: list = []
+
+    def walk(command, path, parent):
+        ctx = command.context_class(command, info_name=path[-1], parent=parent)  # typer's own click
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name], ctx)
+        found.extend((" ".join(path), p, ctx) for p in command.params if p.param_type_name == "option")
+
+    walk(root, ["planner"], None)
+    return found
+
+
+def test_every_option_has_help_and_shows_its_default():
+    """Issue 21 point 7: each option says what it does, and what happens when it is not
+    given: its default value, or the words for a default that is not a value (an output
+    folder named after the site, every scenario)."""
+    options = _options()
+    assert len(options) > 60  # the walk reached the subcommands
+    for where, param, ctx in options:
+        assert (param.help or "").strip(), f"{where} {param.opts[0]} has no help"
+        if param.is_flag or param.required or param.opts[0] in ("--help",):
+            continue
+        record = param.get_help_record(ctx)[1]
+        if param.default is not None:
+            assert "default:" in record, f"{where} {param.opts[0]} hides its default: {record}"
+        elif isinstance(param.show_default, str):
+            assert param.show_default in record
+
+
+def test_shell_completion_completes_commands_and_options(monkeypatch, capsys):
+    """The shell's completion script calls the planner with _PLANNER_COMPLETE set (what
+    `planner --show-completion bash` installs): it answers with the matching words."""
+    monkeypatch.setenv("_PLANNER_COMPLETE", "complete_bash")
+    for words, cword, expected in (("planner so", "1", ["solve"]), ("planner solve --grap", "2", ["--graphml"]),
+                                   ("planner catalog li", "2", ["list"])):
+        monkeypatch.setenv("COMP_WORDS", words)
+        monkeypatch.setenv("COMP_CWORD", cword)
+        with pytest.raises(SystemExit) as done:
+            main([])
+        assert done.value.code == 0
+        assert capsys.readouterr().out.split() == expected
+
+
 def test_infeasible_exits_1_and_names_the_constraint(capsys, tmp_path, write_site):
     text = (SITES / "greenfield-campus.toml").read_text().replace(
         "power_fraction = 0.8", "power_fraction = 0.8\nmin_gpus = 200000")

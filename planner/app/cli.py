@@ -38,11 +38,28 @@ from planner.app.cli_size import size_app
 from planner.errors import InputError
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     help="Datacenter interconnect and facility planner: retrofit a mine, build new, or mix.",
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from planner import __version__
+
+        make_console().print(f"planner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the planner's version and exit.")] = False,
+) -> None:
+    """Datacenter interconnect and facility planner: retrofit a mine, build new, or mix."""
+
+
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(size_app, name="size")
 
@@ -148,9 +165,10 @@ def _print_binding(doc: dict, console) -> None:
 @app.command("solve")
 def solve_cmd(
     site: Annotated[Path, typer.Argument(help="Site file (TOML).")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [out/<site-stem>].")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Output folder.", show_default="out/<site-stem>")] = None,
     scenario: Annotated[
-        list[str] | None, typer.Option("--scenario", help="Scenario to solve (repeatable) [all].")
+        list[str] | None, typer.Option("--scenario", help="Scenario to solve (repeatable).", show_default="all")
     ] = None,
     solver: Annotated[str, typer.Option(help="highs or cbc.")] = "highs",
     catalog: CatalogOpt = None,
@@ -332,7 +350,8 @@ def check_output_cmd(
 @app.command("compare")
 def compare_cmd(
     site: Annotated[Path, typer.Argument(help="Site file (TOML).")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [out/<site-stem>].")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Output folder.", show_default="out/<site-stem>")] = None,
     solver: Annotated[str, typer.Option(help="highs or cbc.")] = "highs",
     catalog: CatalogOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
@@ -373,11 +392,13 @@ def compare_cmd(
 @app.command("sweep")
 def sweep_cmd(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [out/<sweep-stem>].")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Output folder.", show_default="out/<sweep-stem>")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler, tcp://HOST:PORT.", show_default="a local cluster")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Local Dask workers (without --scheduler).")] = 2,
     serial: Annotated[bool, typer.Option("--serial", help="No Dask: solve in this process.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
     from planner.app.sweep import check_axes, finish, load_sweep, run_sweep
@@ -523,7 +544,7 @@ def _main(argv: list[str] | None, args: list[str]) -> int:
             from planner.errors import Problem
 
             raise InputError([Problem("command line", "", text) for text in repeated])
-        command(args=argv, standalone_mode=False)
+        command(args=argv, prog_name="planner", standalone_mode=False)  # completion reads _PLANNER_COMPLETE
     except InputError as exc:
         err = make_console(stderr=True)
         for problem in exc.problems:

@@ -113,8 +113,10 @@ def fabric_cmd(
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs to connect (rounded up to whole servers).")],
     server: Annotated[str, typer.Option("--server", help="Server key, e.g. dgx-b200.")],
     switch: Annotated[str, typer.Option("--switch", help="Leaf switch key (and spine/core unless given).")],
-    spine_switch: Annotated[str | None, typer.Option("--spine-switch")] = None,
-    core_switch: Annotated[str | None, typer.Option("--core-switch")] = None,
+    spine_switch: Annotated[str | None, typer.Option("--spine-switch", help="Spine switch key.",
+                                                     show_default="the leaf switch")] = None,
+    core_switch: Annotated[str | None, typer.Option("--core-switch", help="Core switch key.",
+                                                    show_default="the spine switch")] = None,
     tiers: Annotated[str, typer.Option("--tiers", help="auto, 2 or 3.")] = "auto",
     planes: Annotated[int, typer.Option("--planes", help="Parallel planes; each NIC port splits across them.")] = 1,
     oversubscription: Annotated[float, typer.Option("--oversubscription", help="Leaf down:up ratio.")] = 1.0,
@@ -124,7 +126,8 @@ def fabric_cmd(
         "--dual-tor", help="Each NIC's ports go to different ToRs (and to different planes with --planes "
         "equal to the ports per NIC), as in Alibaba HPN.")] = False,
     uplink_gbps: Annotated[float | None, typer.Option(
-        "--uplink-gbps", help="Leaf-spine and spine-core link speed, Gb/s [the server links' speed].")] = None,
+        "--uplink-gbps", help="Leaf-spine and spine-core link speed, Gb/s.",
+        show_default="the server links' speed")] = None,
     segment: Annotated[int | None, typer.Option(
         "--segment-servers", help="Servers under one group of leaves (a fixed SU / segment size).")] = None,
     spare_down: Annotated[int, typer.Option(

@@ -82,7 +82,8 @@ def size_train(
     precision: Precision = "bf16",
     sparse: Annotated[bool, typer.Option("--sparse", help="Use the 2:4 structured-sparsity peak.")] = False,
     pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.0,
-    days_per_month: Annotated[float, typer.Option("--days-per-month")] = 30.0,
+    days_per_month: Annotated[float, typer.Option(
+        "--days-per-month", help="Days in a month: runs a day = runs a month / this.")] = 30.0,
     catalog: CatalogOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -116,20 +117,21 @@ def size_infer(
     params: Annotated[float, typer.Option("--params", help="Model parameters N.")],
     server: Annotated[str, typer.Option("--server", help="Server key.")],
     tokens_per_day: Annotated[float | None, typer.Option("--tokens-per-day", help="Tokens served a day.")] = None,
-    users: Annotated[float | None, typer.Option("--users")] = None,
+    users: Annotated[float | None, typer.Option(
+        "--users", help="Users a day (instead of --tokens-per-day; with --queries-per-user).")] = None,
     queries_per_user: Annotated[
         float | None, typer.Option("--queries-per-user", help="Queries per user per day.")
     ] = None,
-    words_per_query: Annotated[float, typer.Option("--words-per-query")] = 0.0,
-    answers_per_query: Annotated[float, typer.Option("--answers-per-query")] = 1.0,
-    words_per_answer: Annotated[float, typer.Option("--words-per-answer")] = 0.0,
-    tokens_per_word: Annotated[float, typer.Option("--tokens-per-word")] = 1.33,
-    utilization: Annotated[float, typer.Option("--utilization")] = 0.4,
+    words_per_query: Annotated[float, typer.Option("--words-per-query", help="Words in a query.")] = 0.0,
+    answers_per_query: Annotated[float, typer.Option("--answers-per-query", help="Answers generated per query.")] = 1.0,
+    words_per_answer: Annotated[float, typer.Option("--words-per-answer", help="Words in an answer.")] = 0.0,
+    tokens_per_word: Annotated[float, typer.Option("--tokens-per-word", help="Tokens per word of text.")] = 1.33,
+    utilization: Annotated[float, typer.Option("--utilization", help="Model FLOPs utilisation, 0-1.")] = 0.4,
     precision: Precision = "bf16",
-    sparse: Annotated[bool, typer.Option("--sparse")] = False,
-    pue: Annotated[float, typer.Option("--pue")] = 1.0,
+    sparse: Annotated[bool, typer.Option("--sparse", help="Use the 2:4 structured-sparsity peak.")] = False,
+    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.0,
     catalog: CatalogOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Servers and energy to serve tokens at 2·N FLOPs per token."""
     from planner.energy.compute import ComputeError, inference_demand, inference_tokens_per_day
@@ -187,9 +189,9 @@ def size_btc_network(
     fleet: Annotated[str, typer.Option("--fleet", help="KEY:SHARE,... shares by miner count.")],
     hashrate_ehs: Annotated[float | None, typer.Option("--hashrate-ehs", help="Network hashrate, EH/s.")] = None,
     power_gw: Annotated[float | None, typer.Option("--power-gw", help="Power budget, GW (the reverse).")] = None,
-    pue: Annotated[float, typer.Option("--pue")] = 1.0,
+    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.0,
     catalog: CatalogOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Miners, power and energy of the bitcoin network for a fleet mix (or the reverse)."""
     from planner.energy.compute import ComputeError, network_demand
@@ -220,14 +222,16 @@ def size_btc_network(
 def size_mining(
     miner: Annotated[str, typer.Option("--miner", help="Miner key.")],
     btc_price: Annotated[float, typer.Option("--btc-price", help="BTC price, USD.")],
-    difficulty: Annotated[float | None, typer.Option("--difficulty")] = None,
-    network_hashrate_ehs: Annotated[float | None, typer.Option("--network-hashrate-ehs")] = None,
-    subsidy_btc: Annotated[float, typer.Option("--subsidy-btc")] = 3.125,
+    difficulty: Annotated[float | None, typer.Option(
+        "--difficulty", help="Network difficulty (or give --network-hashrate-ehs).")] = None,
+    network_hashrate_ehs: Annotated[float | None, typer.Option(
+        "--network-hashrate-ehs", help="Network hashrate, EH/s (or give --difficulty).")] = None,
+    subsidy_btc: Annotated[float, typer.Option("--subsidy-btc", help="Block subsidy, BTC.")] = 3.125,
     fees_btc: Annotated[float, typer.Option("--fees-btc", help="Fees per block, BTC.")] = 0.0,
     pool_fee: Annotated[float, typer.Option("--pool-fee", help="Share kept by the pool, 0-1.")] = 0.0,
-    power_price: Annotated[float, typer.Option("--power-price-usd-per-mwh")] = 0.0,
+    power_price: Annotated[float, typer.Option("--power-price-usd-per-mwh", help="Power price, USD/MWh.")] = 0.0,
     catalog: CatalogOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Hashprice, revenue, power cost, margin, breakeven power price and shutdown BTC price."""
     from planner.energy.compute import ComputeError, mining_economics

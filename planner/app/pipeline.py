@@ -95,7 +95,10 @@ def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[Loade
     from planner.parts.catalog import load_catalog
     from planner.site.schema import check_parts, load_site
 
-    loaded = load_site(site_path)
+    try:
+        loaded = load_site(site_path)
+    except InputError as exc:  # the schema's problems and, in the same pass, unknown parts
+        raise InputError(exc.problems + _unknown_parts(Path(site_path), overlays, exc.problems)) from None
     folders = [loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or [])
     try:
         catalog = load_catalog(folders)
@@ -105,6 +108,28 @@ def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[Loade
     if problems:
         raise InputError(problems)
     return loaded, catalog
+
+
+def _unknown_parts(site_path: Path, overlays: Sequence[Path] | None, known: list[Problem]) -> list[Problem]:
+    """Parts a site file names that the catalog lacks, read from the file's raw tables when
+    the schema refused it, so that one run reports both kinds of problem; none when the
+    file cannot be read as TOML or its catalog cannot be loaded (their problems are
+    reported already)."""
+    from planner.errors import display_path
+    from planner.parts.catalog import load_catalog
+    from planner.site.schema import reference_problems
+    from planner.tomlio import read_toml
+
+    try:
+        data, lines = read_toml(site_path)
+        named = data.get("catalog", [])
+        if not (isinstance(named, list) and all(isinstance(d, str) for d in named)):
+            return []
+        catalog = load_catalog([site_path.parent / d for d in named] + list(overlays or []))
+    except (InputError, OSError):
+        return []
+    taken = {p.key for p in known}
+    return [p for p in reference_problems(data, catalog, display_path(site_path), lines) if p.key not in taken]
 
 
 def check_site(loaded: LoadedSite, catalog: Catalog, cache: PlanCache | None = None) -> list[Problem]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -647,31 +647,65 @@ def load_site(path: Path | str) -> LoadedSite:
     return LoadedSite(site=site, path=path, lines=lines)
 
 
-def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
-    """Part keys named in the site exist in the catalog (with did-you-mean)."""
-    site, shown = loaded.site, display_path(loaded.path)
+# Where a site names catalog parts: (path, catalog kind). In a path, "*" is every item of a
+# list and "+" every key of a table; a kind of None is any part of the catalog.
+PART_REFERENCES: tuple[tuple[tuple[str, ...], str | None], ...] = (
+    (("ai", "server"), "servers"),
+    (("ai", "server_choices", "*"), "servers"),
+    (("ai", "leaf_switch"), "switches"),
+    (("ai", "spine_switch"), "switches"),
+    (("ai", "core_switch"), "switches"),
+    (("fleet", "miners", "*", "model"), "miners"),
+    (("fleet", "buy", "*", "model"), "miners"),
+    (("costs", "+"), None),
+    (("power_w", "+"), None),
+)
+
+
+def part_references(data: Any) -> list[tuple[str, str | None, tuple]]:
+    """(part key, catalog kind, location) of every part a site document names, for the
+    paths of :data:`PART_REFERENCES`. ``data`` is a validated site's dump or a file's raw
+    table: anything not shaped as a reference (a number where a key should be) is left to
+    the schema's own message."""
+    found: list[tuple[str, str | None, tuple]] = []
+
+    def walk(node: Any, path: tuple[str, ...], loc: tuple, kind: str | None) -> None:
+        if not path:
+            if isinstance(node, str):
+                found.append((node, kind, loc))
+            return
+        head, rest = path[0], path[1:]
+        if head == "*" and isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, rest, (*loc, i), kind)
+        elif head == "+" and isinstance(node, dict):
+            for key in node:
+                found.append((str(key), kind, (*loc, key)))
+        elif isinstance(node, dict) and head in node:
+            walk(node[head], rest, (*loc, head), kind)
+
+    for path, kind in PART_REFERENCES:
+        walk(data, path, (), kind)
+    return found
+
+
+def reference_problems(data: Any, catalog: Any, shown: str, lines: dict) -> list[Problem]:
+    """Part keys named in a site document that the catalog lacks (with did-you-mean)."""
     problems: list[Problem] = []
+    for key, kind, loc in part_references(data):
+        if kind is not None and key not in catalog.entries[kind]:
+            problems.append(Problem(shown, dotted(loc), f"unknown {SINGULAR[kind]} {key!r}", line_of(lines, loc),
+                                    did_you_mean(key, catalog.entries[kind])))
+        elif kind is None and catalog.find(key) is None:
+            problems.append(Problem(shown, dotted(loc), "unknown part", line_of(lines, loc),
+                                    did_you_mean(key, catalog.part_keys())))
+    return problems
 
-    def need(key: str, kind: str, loc: tuple) -> None:
-        if key not in catalog.entries[kind]:
-            problems.append(Problem(shown, dotted(loc), f"unknown {SINGULAR[kind]} {key!r}",
-                                    loaded.line(*loc), did_you_mean(key, catalog.entries[kind])))
 
-    need(site.ai.server, "servers", ("ai", "server"))
-    for i, key in enumerate(site.ai.server_choices):
-        need(key, "servers", ("ai", "server_choices", i))
-    for name in ("leaf_switch", "spine_switch", "core_switch"):
-        if getattr(site.ai, name) is not None:
-            need(getattr(site.ai, name), "switches", ("ai", name))
-    for i, block in enumerate(site.fleet.miners):
-        need(block.model, "miners", ("fleet", "miners", i, "model"))
-    for i, block in enumerate(site.fleet.buy):
-        need(block.model, "miners", ("fleet", "buy", i, "model"))
-    for table in ("costs", "power_w"):
-        for key in getattr(site, table):
-            if catalog.find(key) is None:
-                problems.append(Problem(shown, f"{table}.{key}", "unknown part", loaded.line(table, key),
-                                        did_you_mean(key, catalog.part_keys())))
+def check_parts(loaded: LoadedSite, catalog: Any) -> list[Problem]:
+    """Part keys named in the site exist in the catalog (with did-you-mean)."""
+    problems = reference_problems(loaded.site.model_dump(by_alias=True), catalog, display_path(loaded.path),
+                                  loaded.lines)
     problems += _power_floors(loaded, catalog)
     return problems + check_miner_places(loaded)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from planner.errors import Problem, display_path
-from planner.site.schema import LoadedSite, Site, check_parts, site_problems
+from planner.site.schema import LoadedSite, Site, check_parts, reference_problems, site_problems
 from planner.tomlpos import key_lines
 
 
@@ -35,7 +35,11 @@ def validate_text(text: str, path: Path, catalog=None) -> tuple[LoadedSite | Non
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
-        return None, site_problems(exc, shown, lines)
+        problems = site_problems(exc, shown, lines)
+        if catalog is not None:  # unknown parts in the same pass, from the raw tables
+            taken = {p.key for p in problems}
+            problems += [p for p in reference_problems(data, catalog, shown, lines) if p.key not in taken]
+        return None, problems
     loaded = LoadedSite(site=site, path=path, lines=lines)
     problems = check_parts(loaded, catalog) if catalog is not None else []
     return loaded, problems

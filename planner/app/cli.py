@@ -267,6 +267,7 @@ def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner.outputs import plots
     from planner.outputs.export import Job
+    from planner.outputs.physics import monthly_power
 
     files = {}
     if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
@@ -278,8 +279,11 @@ def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
             continue
         # the figures get plain arrays of the columns they draw: their writer needs no pandas
         power = {c: frame[c].to_numpy() for c in ("step", "ai_load_mw", "miner_load_mw", "grid_capacity_mw")}
+        # a profile of a few steps (flat, time of use, seasonal) says little about time: the
+        # plan month by month, before and after the AI start, is drawn above it
+        months = monthly_power(result) if result.inputs.profile.steps <= 48 else None
         files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
-            "rows": power, "title": f"{doc['site']}: {name}, grid import"})
+            "rows": power, "title": f"{doc['site']}: {name}, grid import", "months": months})
         if result.inputs.profile.steps > 1 and result.inputs.miners:
             prices = {c: frame[c].to_numpy() for c in ("price_usd_per_mwh", "miner_load_mw")}
             files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
@@ -291,14 +295,18 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner.outputs import plots
     from planner.outputs.export import Job
-    from planner.outputs.physics import layout_for
+    from planner.outputs.physics import layout_for, site_plan
 
     files = {}
     for name, result in results.items():
         lay = layout_for(result, cat)
         if lay is not None:
-            title = f"{doc['site']}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks)"
-            files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title})
+            plan = site_plan(result)
+            kept = (f", {plan['miners_kept']:,} miners beside it" if plan["miners_kept"] else
+                    ", no miners beside it" if result.inputs.miners else "")
+            title = f"{doc['site']}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
+            files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title,
+                                                                         "site": plan})
     best = doc["recommendation"]["scenario"]
     if best and results[best].option and results[best].option.servers and graphml != "never":
         links = sum(results[best].option.fabric.links.values())

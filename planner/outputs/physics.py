@@ -5,6 +5,7 @@ option's memo), cable lengths and other networks."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -324,3 +325,70 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     if miners:
         out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
     return out
+
+
+def site_plan(result: Result) -> dict[str, Any]:
+    """What the floor plan draws beside the AI racks: every hall of the site that the plan
+    leaves to other uses, with what stands in it after the AI start, and the duct banks.
+
+    ``halls``: (name, outline in campus metres, use, label) for each hall the AI does not
+    take: "miners" when the plan keeps miners beside the AI (the kept miners are shown
+    filling the free halls' positions in the site's order of halls), else "idle" (its
+    miners run until the AI start, then are sold). ``routes``: (from, to, polyline, length
+    in m). ``miners_kept``: miners beside the AI."""
+    inp, opt = result.inputs, result.option
+    taken = {h.name for h in opt.halls} if opt is not None else set()
+    kept = sum(result.miners_with_ai.values())
+    before = sum(result.miners_before.values())
+    left = kept
+    halls = []
+    for b in inp.halls:
+        if b.name in taken or not b.polygon:
+            continue
+        ox, oy = b.origin
+        ring = [(x + ox, y + oy) for x, y in b.polygon]
+        positions = inp.hall_positions.get(b.name, 0)
+        here = min(left, positions) if positions else 0
+        left -= here
+        if here:
+            use, label = "miners", f"{b.name}: {here:,} miners beside the AI"
+        elif before and positions:
+            use, label = "idle", f"{b.name}: miners until the AI start only"
+        else:
+            use, label = "idle", f"{b.name}: unused"
+        halls.append((b.name, ring, use, label))
+    routes = []
+    for r in inp.routes:
+        pts = [(float(x), float(y)) for x, y in r.polyline]
+        length = sum(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 for (x0, y0), (x1, y1) in pairwise(pts))
+        routes.append((r.from_building, r.to_building, pts, length))
+    return {"halls": halls, "routes": routes, "miners_kept": kept}
+
+
+def monthly_power(result: Result) -> dict[str, np.ndarray]:
+    """Grid import month by month over the horizon, MW, each month at the year's
+    hour-weighted mean: before the AI start the miners kept until then (as dispatched, or
+    every step that pays), from it the AI and the miners beside it; and the grid capacity
+    (with the expansion from the AI start when it is bought). For profiles of a few steps
+    (flat, time of use, seasonal) this is the picture of the plan over time."""
+    inp = result.inputs
+    hours = np.asarray(inp.profile.hours, dtype=float)
+    weight = hours / hours.sum()
+    price = inp.profile.price_usd_per_mwh
+    start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
+    before = 0.0
+    for b in inp.miners:
+        run = result.running_before.get(b.key) if result.running_before else None
+        if run is None:
+            run = np.where(b.margin_usd_per_hour(price) > 0, float(result.miners_before.get(b.key, 0)), 0.0)
+        before += float((b.facility_mw * run * weight).sum())
+    running = miner_running(result)
+    after = sum(float((b.facility_mw * running[b.key] * weight).sum()) for b in inp.miners)
+    ai = float((np.broadcast_to(ai_load_mw(inp, result.option), hours.shape) * weight).sum()) \
+        if result.option is not None else 0.0
+    cap = float((inp.profile.capacity_mw * weight).sum())
+    months = np.arange(horizon)
+    on = months >= start
+    return {"month": months, "ai_mw": np.where(on, ai, 0.0), "miners_mw": np.where(on, after, before),
+            "capacity_mw": cap + np.where(on, inp.expansion_mw if result.expanded else 0.0, 0.0),
+            "ai_start_month": np.array([start])}

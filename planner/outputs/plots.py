@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 ROLE_COLOURS = {"compute": "#4c78a8", "leaf": "#f58518", "spine": "#e45756", "core": "#72b7b2"}
+USE_COLOURS = {"miners": "#fde0c5", "idle": "#eeeeee"}  # halls the AI leaves: to miners, or idle
+DUCT_COLOUR = "#8c564b"
 
 
 def _pyplot():
@@ -16,7 +20,7 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path, whole: bool = False) -> None:
     """Lay the figure out, write it and close it. A name in a script the font lacks (a
     Chinese hall or site name, with matplotlib's own DejaVu Sans) is drawn as boxes, without
     a warning for every character on stderr."""
@@ -25,23 +29,32 @@ def _save(fig, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         fig.tight_layout()
-        fig.savefig(path)
+        # whole: the saved picture grows to hold artists outside the axes (a floor plan's
+        # legend beside an equal-aspect plan, which tight_layout cannot make room for)
+        fig.savefig(path, bbox_inches="tight" if whole else None)
     _pyplot().close(fig)
 
 
-def floorplan(layout, path: Path, title: str = "") -> None:
-    """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role."""
+def floorplan(layout, path: Path, title: str = "", site: dict | None = None) -> None:
+    """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role;
+    with ``site`` (:func:`planner.outputs.physics.site_plan`) also the halls the AI leaves
+    to miners or idle, and the duct banks between buildings with their lengths."""
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.patches import Patch, Polygon
 
     plt = _pyplot()
     halls = list(layout.halls.values())
-    xs_all = [x + b.origin[0] for b in halls for x, _ in b.polygon]
-    ys_all = [y + b.origin[1] for b in halls for _, y in b.polygon]
+    others = (site or {}).get("halls", [])
+    routes = (site or {}).get("routes", [])
+    xs_all = [x + b.origin[0] for b in halls for x, _ in b.polygon] + [x for o in others for x, _ in o[1]] \
+        + [x for r in routes for x, _ in r[2]]
+    ys_all = [y + b.origin[1] for b in halls for _, y in b.polygon] + [y for o in others for _, y in o[1]] \
+        + [y for r in routes for _, y in r[2]]
     ratio = (max(xs_all) - min(xs_all)) / max(1e-9, max(ys_all) - min(ys_all))
-    height = 7.0
-    width = min(16.0, max(6.0, height * ratio * 0.9 + 3.5))
+    height = 7.0 if ratio >= 1 else min(12.0, 7.0 / max(ratio, 0.6))  # a tall campus gets a taller figure
+    width = min(16.0, max(8.0, height * ratio * 0.9 + 3.5))
     fig, ax = plt.subplots(figsize=(width, height), dpi=110)
+    rooms: list[str] = []
     for b in halls:
         ox, oy = b.origin
         shift = [(x + ox, y + oy) for x, y in b.polygon]
@@ -52,12 +65,22 @@ def floorplan(layout, path: Path, title: str = "") -> None:
         for ring in b.keep_out:
             ax.add_patch(Polygon([(x + ox, y + oy) for x, y in ring], closed=True, fc="#bbbbbb", ec="#777777",
                                  hatch="//", lw=0.8))
-        if b.meet_me_room:
+        if b.meet_me_room:  # named in the legend: a name inside the room would lie over its racks
             ring = [(x + ox, y + oy) for x, y in b.meet_me_room.polygon]
             ax.add_patch(Polygon(ring, closed=True, fc="#fff2cc", ec="#b58900", lw=1.0))
-            mx, my = zip(*ring, strict=True)
-            ax.text(sum(mx) / len(mx), sum(my) / len(my), b.meet_me_room.name, ha="center", va="center",
-                    fontsize=8, color="#7a5c00")
+            rooms.append(b.meet_me_room.name)
+    for _name, ring, use, label in others:
+        ax.add_patch(Polygon(ring, closed=True, fc=USE_COLOURS[use], ec="#555555", lw=1.2,
+                             hatch="xx" if use == "miners" else None))
+        xs, ys = zip(*ring, strict=True)
+        ax.text(min(xs), max(ys) + 0.8, label, fontsize=9, va="bottom")
+    for a, b_name, pts, length in routes:
+        xs, ys = zip(*pts, strict=True)
+        ax.plot(xs, ys, color=DUCT_COLOUR, lw=2.2, alpha=0.8, solid_capstyle="round", zorder=2)
+        # named at the end of its first leg, beside the building it leaves: routes that share
+        # their later legs do not stack their labels
+        ax.text(pts[1][0], pts[1][1], f" {a} to {b_name}, {length:,.0f} m", fontsize=7, color=DUCT_COLOUR,
+                va="bottom")
     # every rack in one collection and every tray in another: one artist each, not one per
     # rack (thousands of patches made a large site's plan take seconds to draw)
     boxes, colours, rows = [], [], {}
@@ -77,6 +100,9 @@ def floorplan(layout, path: Path, title: str = "") -> None:
                                          colors="#2ca02c", linewidths=0.5, linestyles="--", alpha=0.9, zorder=3))
     ax.set_aspect("equal")
     ax.autoscale_view()
+    if routes:  # room on the right for the duct banks' names
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi + 0.3 * (hi - lo))
     ax.set_xlabel("x, m")
     ax.set_ylabel("y, m")
     counts = {}
@@ -84,19 +110,30 @@ def floorplan(layout, path: Path, title: str = "") -> None:
         counts[r["role"]] = counts.get(r["role"], 0) + 1
     handles = [Patch(color=c, label=f"{role} racks ({counts.get(role, 0)})") for role, c in ROLE_COLOURS.items()
                if counts.get(role)]
-    handles += [Patch(fc="#bbbbbb", hatch="//", label="keep-out"), Patch(fc="#fff2cc", ec="#b58900",
-                                                                         label="meet-me room")]
+    handles += [Patch(fc="#bbbbbb", hatch="//", label="keep-out"),
+                Patch(fc="#fff2cc", ec="#b58900", label="meet-me room" + (f" ({', '.join(rooms)})" if rooms else ""))]
     handles.append(plt.Line2D([], [], color="#2ca02c", lw=1, label="cable tray"))
+    uses = {use for _n, _r, use, _l in others}
+    if "miners" in uses:
+        handles.append(Patch(fc=USE_COLOURS["miners"], ec="#555555", hatch="xx", label="miners beside the AI"))
+    if "idle" in uses:
+        handles.append(Patch(fc=USE_COLOURS["idle"], ec="#555555", label="hall without AI or miners"))
+    if routes:
+        handles.append(plt.Line2D([], [], color=DUCT_COLOUR, lw=2.2, label="duct bank"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(title or "Floor plan")
-    _save(fig, path)
+    _save(fig, path, whole=True)
 
 
-def power_over_time(rows, path: Path, title: str) -> None:
+def power_over_time(rows, path: Path, title: str, months: dict | None = None) -> None:
     """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
     with the capacity line. Long series are drawn as daily means of each quantity (the
     step values are in dispatch.csv). ``rows``: the dispatch columns by name (a frame, or a
-    dict of arrays: the background writer is sent arrays and never imports pandas)."""
+    dict of arrays: the background writer is sent arrays and never imports pandas).
+
+    With ``months`` (:func:`planner.outputs.physics.monthly_power`) the plan over its
+    horizon is drawn above, month by month, before and after the AI start: a profile of
+    one step (a flat price) is drawn that way alone."""
     import numpy as np
 
     plt = _pyplot()
@@ -107,7 +144,16 @@ def power_over_time(rows, path: Path, title: str) -> None:
         ai, miners, cap = (_mean_blocks(a, per_day) for a in (ai, miners, cap))
         labels = labels[::per_day][: ai.size]
     x = np.arange(ai.size)
-    fig, ax = plt.subplots(figsize=(11 if ai.size > 4 else 6, 4.5), dpi=110)
+    panels = (months is not None) + (months is None or ai.size > 1)
+    fig, axes = plt.subplots(panels, 1, figsize=(11 if ai.size > 4 or months is not None else 6, 4.5 * panels),
+                             dpi=110, squeeze=False)
+    if months is not None:
+        _months_panel(axes[0][0], months)
+        if panels == 1:
+            axes[0][0].set_title(title)
+            _save(fig, path)
+            return
+    ax = axes[-1][0]
     if ai.size <= 48:  # few steps (flat, seasonal, time of use): bars, one per step
         ax.bar(x, ai, color="#4c78a8", label="AI (firm)", width=0.8)
         ax.bar(x, miners, bottom=ai, color="#f58518", label="miners (dispatched)", width=0.8)
@@ -119,10 +165,33 @@ def power_over_time(rows, path: Path, title: str) -> None:
         ax.plot(x, cap, color="black", lw=1.2, label="grid capacity")
     ax.set_ylabel("MW")
     ax.set_ylim(0, max(1e-9, float(cap.max())) * 1.08)
-    _label_axis(ax, labels, "daily mean" if per_day > 1 else "")
+    _label_axis(ax, labels, "daily mean" if per_day > 1 else
+                ("the year's steps, from the AI start" if months is not None else ""))
     _legend(ax, loc="lower left", fontsize=8, ncol=3)
-    ax.set_title(title)
+    axes[0][0].set_title(title)
     _save(fig, path)
+
+
+def _months_panel(ax, months: dict) -> None:
+    """Mean grid import month by month over the horizon, the AI start marked."""
+    import numpy as np
+
+    m = np.asarray(months["month"])
+    ai, miners, cap = (np.asarray(months[k], dtype=float) for k in ("ai_mw", "miners_mw", "capacity_mw"))
+    start = int(np.asarray(months["ai_start_month"])[0])
+    ax.bar(m, ai, width=1.0, color="#4c78a8", label="AI (firm)", align="edge")
+    ax.bar(m, miners, width=1.0, bottom=ai, color="#f58518", label="miners", align="edge")
+    ax.step(np.append(m, m[-1] + 1), np.append(cap, cap[-1]), where="post", color="black", lw=1.2,
+            label="grid capacity")
+    top = max(1e-9, float(cap.max()), float((ai + miners).max())) * 1.15
+    ax.set_ylim(0, top)
+    ax.set_xlim(0, m[-1] + 1)
+    if 0 < start <= m[-1]:
+        ax.axvline(start, color="#444444", ls="--", lw=1)
+        ax.text(start, top * 0.97, f" AI starts, month {start}", va="top", fontsize=8)
+    ax.set_xlabel("month of the plan (each month at the year's mean)")
+    ax.set_ylabel("MW")
+    _legend(ax, loc="lower right", fontsize=8, ncol=3)
 
 
 SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a density
@@ -138,6 +207,18 @@ def price_and_dispatch(rows, path: Path, title: str) -> None:
 
     price, miners = (np.asarray(rows[c], dtype=float) for c in ("price_usd_per_mwh", "miner_load_mw"))
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    if not np.any(miners > 0):  # nothing to dispatch: say so, and show what the miners would have faced
+        ax.plot(np.arange(price.size), np.sort(price)[::-1], color="#4c78a8", lw=1.2)
+        ax.set_yscale("symlog", linthresh=100)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        ax.set_xlabel("steps, from the dearest to the cheapest")
+        ax.set_ylabel("price, USD/MWh (symmetric log above 100)")
+        ax.text(0.5, 0.92, "no miners run beside the AI in this plan: nothing is dispatched",
+                transform=ax.transAxes, ha="center", fontsize=10, color="#b22222")
+        ax.grid(alpha=0.3)
+        ax.set_title(title)
+        _save(fig, path)
+        return
     ax.set_xscale("symlog", linthresh=100)
     # plain numbers, not powers of ten: they read at a glance, and need no maths typesetting
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
@@ -222,7 +303,12 @@ def npv_distribution(frame, path: Path, title: str) -> None:
 
 
 def tornado(frame, axes: list[str], path: Path, title: str) -> None:
-    """Swing of the best plan's mean NPV between each axis's lowest and highest value."""
+    """Swing of the best plan's mean NPV between each axis's lowest and highest value,
+    around the baseline (the mean over every variant). Each half-bar is coloured by the
+    direction of its effect (green: the NPV rises, red: it falls) and labelled with the
+    axis value that gives it."""
+    from matplotlib.patches import Patch
+
     plt = _pyplot()
     best = frame.loc[frame.groupby("variant")["npv_usd"].idxmax()]
     swings = []
@@ -232,18 +318,36 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
         swings.append((axis, lo, hi, means.index[0], means.index[-1]))
     swings.sort(key=lambda s: abs(s[2] - s[1]))
     centre = best["npv_usd"].mean() / 1e6
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.6 * len(swings)), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.6 * len(swings)), dpi=110)
     for i, (_axis, lo, hi, vlo, vhi) in enumerate(swings):
-        ax.barh(i, lo - centre, left=centre, color="#e45756")
-        ax.barh(i, hi - centre, left=centre, color="#54a24b")
-        ax.text(lo, i, f" {vlo:g} ", ha="right" if lo <= hi else "left", va="center", fontsize=7)
-        ax.text(hi, i, f" {vhi:g} ", ha="left" if hi >= lo else "right", va="center", fontsize=7)
+        for end, value in ((lo, vlo), (hi, vhi)):
+            up = end >= centre
+            ax.barh(i, end - centre, left=centre, color=RISE if up else FALL)
+            ax.text(end, i, f" {_axis_value(value)} ", ha="left" if up else "right", va="center", fontsize=7)
     ax.set_yticks(range(len(swings)))
     ax.set_yticklabels([s[0] for s in swings], fontsize=8)
     ax.axvline(centre, color="black", lw=0.8)
-    ax.set_xlabel("best plan's mean NPV, million USD (red: axis at its lowest; green: at its highest)")
+    ax.text(centre, len(swings) - 0.45, f"baseline {centre:,.1f} (mean of all variants)", ha="center", va="bottom",
+            fontsize=7)
+    ax.set_ylim(-0.6, len(swings) - 0.1)
+    ax.margins(x=0.12)
+    ax.set_xlabel("best plan's mean NPV, million USD (each bar: the axis at its lowest and at its highest value)")
+    ax.legend(handles=[Patch(color=RISE, label="raises the NPV"), Patch(color=FALL, label="lowers the NPV")],
+              fontsize=7, loc="lower right")
     ax.set_title(title)
     _save(fig, path)
+
+
+RISE, FALL = "#54a24b", "#e45756"
+
+
+def _axis_value(value) -> str:
+    """An axis value as a reader writes it: 130,000 not 130000 or 1.3e+05."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:,.0f}" if abs(number) >= 1000 and number == round(number) else f"{number:g}"
 
 
 def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
@@ -260,19 +364,33 @@ def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> fl
 
 
 def crossover(frame, path: Path, title: str) -> None:
-    """Mean NPV of each plan kind against the BTC price, with the crossings marked."""
+    """Mean NPV of each plan kind against the BTC price, every crossing of two kinds marked
+    (a point and its price); when no two kinds cross inside the range, the plot says so."""
+    from matplotlib.ticker import FuncFormatter
+
     plt = _pyplot()
     means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / 1e6
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind in means.columns:
         ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)
     kinds = list(means.columns)
+    crossings = []
     for i, a in enumerate(kinds):
         for b in kinds[i + 1:]:
             x = crossover_btc_price(frame, a, b)
             if x is not None:
-                ax.axvline(x, color="grey", ls="--", lw=0.8)
-                ax.text(x, ax.get_ylim()[1], f" {a} = {b} at {x:,.0f} USD", rotation=90, va="top", fontsize=7)
+                y = float(np.interp(x, means.index.to_numpy(dtype=float), means[a].to_numpy(dtype=float)))
+                crossings.append((x, y, a, b))
+    for x, y, a, b in crossings:
+        ax.axvline(x, color="grey", ls="--", lw=0.8)
+        ax.plot([x], [y], marker="D", ms=7, color="black", zorder=5)
+        ax.annotate(f"{a} = {b}\nat {x:,.0f} USD", (x, y), xytext=(8, -18), textcoords="offset points",
+                    fontsize=8)
+    if not crossings and len(kinds) > 1:
+        lo, hi = float(means.index.min()), float(means.index.max())
+        ax.text(0.5, 0.02, f"no two plans cross between {lo:,.0f} and {hi:,.0f} USD", transform=ax.transAxes,
+                ha="center", va="bottom", fontsize=8, color="#555555")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.set_xlabel("BTC price, USD")
     ax.set_ylabel("mean NPV, million USD")
     _legend(ax, fontsize=8)

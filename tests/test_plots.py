@@ -1,0 +1,159 @@
+"""The figures a reader trusts (issue 21 point 6): what each one draws, checked on the
+figure's own artists or against hand-derived numbers, and the picture files opened."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.app.cli import main
+from planner.outputs import plots
+
+from .conftest import SITES
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Keep the figures a plot function makes instead of writing them."""
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, whole=False: figures.append(fig))
+    return figures
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+@pytest.fixture(scope="module")
+def xinjiang(tmp_path_factory):
+    out = tmp_path_factory.mktemp("xj") / "out"
+    assert main(["solve", str(SITES / "xinjiang-mine.toml"), "-q", "-o", str(out)]) == 0
+    return out
+
+
+def test_floor_plans_show_what_differs_between_retrofit_and_hybrid(xinjiang):
+    """Xinjiang: both plans put the AI in halls 1 and 2; the hybrid keeps miners beside it
+    and the retrofit keeps none, so the two pictures differ; both open as images."""
+    import matplotlib.image
+
+    doc = json.loads((xinjiang / "summary.json").read_text())
+    hybrid, retrofit = doc["scenarios"]["hybrid"], doc["scenarios"]["retrofit"]
+    assert hybrid["hall_plan"] == retrofit["hall_plan"] and hybrid["miners"] > 0 == retrofit["miners"]
+    pictures = {name: (xinjiang / "plots" / f"floorplan-{name}.png").read_bytes() for name in ("hybrid", "retrofit")}
+    assert pictures["hybrid"] != pictures["retrofit"]
+    for name in pictures:
+        image = matplotlib.image.imread(xinjiang / "plots" / f"floorplan-{name}.png")
+        assert image.shape[0] > 500 and image.shape[1] > 500
+
+
+def test_site_plan_names_the_halls_the_ai_leaves_and_measures_the_duct_banks(catalog):
+    """The duct banks of sites/xinjiang-mine.toml, measured by hand from their polylines:
+    hall-2 (100,65)-(110,65)-(110,6)-(100,6) = 10 + 59 + 10 = 79 m; hall-3 10 + 109 + 10 =
+    129 m; hall-4 10 + 159 + 10 = 179 m. The AI takes halls 1 and 2; halls 3 and 4 hold
+    10,000 positions each, and the hybrid's kept miners fill hall-3 first."""
+    from planner.app.pipeline import load, solve_scenario
+    from planner.model.cache import PlanCache
+    from planner.outputs.physics import site_plan
+
+    loaded, cat = load(SITES / "xinjiang-mine.toml")
+    cache = PlanCache()
+    plans = {name: site_plan(solve_scenario(loaded, cat, name, cache=cache)[0]) for name in ("retrofit", "hybrid")}
+    for plan in plans.values():
+        assert {(a, b): round(length, 9) for a, b, _pts, length in plan["routes"]} == {
+            ("hall-2", "hall-1"): 79.0, ("hall-3", "hall-1"): 129.0, ("hall-4", "hall-1"): 179.0}
+        assert [h[0] for h in plan["halls"]] == ["hall-3", "hall-4"]
+        assert plan["halls"][0][1] == [(0.0, 100.0), (100.0, 100.0), (100.0, 130.0), (0.0, 130.0)]
+    kept = plans["hybrid"]["miners_kept"]
+    assert 0 < kept <= 10_000
+    assert [h[2] for h in plans["hybrid"]["halls"]] == ["miners", "idle"]
+    assert plans["hybrid"]["halls"][0][3] == f"hall-3: {kept:,} miners beside the AI"
+    assert plans["retrofit"]["miners_kept"] == 0
+    assert [h[2] for h in plans["retrofit"]["halls"]] == ["idle", "idle"]
+
+
+def test_flat_price_power_plot_shows_the_months_before_and_after_the_ai_start(xinjiang, catalog):
+    """A flat price is one step: the power figure draws the plan month by month instead,
+    the miners alone before the AI start (month 12 in the site file) and the AI after."""
+    from planner.app.pipeline import load, solve_scenario
+    from planner.model.cache import PlanCache
+    from planner.outputs.physics import monthly_power
+
+    loaded, cat = load(SITES / "xinjiang-mine.toml")
+    result = solve_scenario(loaded, cat, "retrofit", cache=PlanCache())[0]
+    doc = json.loads((xinjiang / "summary.json").read_text())["scenarios"]["retrofit"]
+    months = monthly_power(result)
+    start = loaded.site.scenarios["retrofit"].build_months  # the AI starts when its halls are built
+    assert start == 12 and len(months["month"]) == 12 * loaded.site.economics.horizon_years
+    assert np.all(months["ai_mw"][:start] == 0) and np.all(months["miners_mw"][start:] == 0)
+    assert months["miners_mw"][:start] == pytest.approx(doc["facility_power_before_ai_mw"], rel=1e-6)
+    assert months["ai_mw"][start:] == pytest.approx(doc["facility_power_mw"], rel=1e-6)
+    assert np.all(months["ai_mw"] + months["miners_mw"] <= months["capacity_mw"] + 1e-9)
+
+
+def test_power_plot_of_one_step_is_the_month_panel_alone(drawn):
+    rows = {"step": ["all hours"], "ai_load_mw": [80.0], "miner_load_mw": [0.0], "grid_capacity_mw": [100.0]}
+    months = {"month": np.arange(24), "ai_mw": np.r_[np.zeros(6), np.full(18, 80.0)],
+              "miners_mw": np.r_[np.full(6, 95.0), np.zeros(18)], "capacity_mw": np.full(24, 100.0),
+              "ai_start_month": np.array([6])}
+    plots.power_over_time(rows, None, "t", months=months)
+    (fig,) = drawn
+    assert len(fig.axes) == 1
+    assert " AI starts, month 6" in _texts(fig)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:24] == list(months["ai_mw"]) and heights[24:48] == list(months["miners_mw"])
+
+
+def test_dispatch_plot_without_miners_says_so(drawn):
+    plots.price_and_dispatch({"price_usd_per_mwh": np.array([20.0, 300.0, -5.0]), "miner_load_mw": np.zeros(3)},
+                             None, "t")
+    (fig,) = drawn
+    assert any("no miners run beside the AI" in t for t in _texts(fig))
+    assert list(fig.axes[0].lines[0].get_ydata()) == [300.0, 20.0, -5.0]
+
+
+def _sweep_frame(rows):
+    return pd.DataFrame(rows, columns=["variant", "kind", "btc_price_usd", "npv_usd"])
+
+
+def test_crossover_marks_the_crossing_at_the_hand_computed_price(drawn):
+    """Hybrid's mean NPV 100 and 300 M USD at 50,000 and 100,000 USD/BTC; retrofit's 250
+    and 150: the difference -150 and +150 crosses zero half way, at 75,000 USD, where both
+    lines stand at 200 M USD."""
+    frame = _sweep_frame([(0, "hybrid", 50_000, 100e6), (0, "retrofit", 50_000, 250e6),
+                          (1, "hybrid", 100_000, 300e6), (1, "retrofit", 100_000, 150e6)])
+    plots.crossover(frame, None, "t")
+    (fig,) = drawn
+    ax = fig.axes[0]
+    notes = [t for t in ax.texts if "=" in t.get_text()]
+    assert [t.get_text() for t in notes] == ["hybrid = retrofit\nat 75,000 USD"]
+    marker = [line for line in ax.lines if line.get_marker() == "D"]
+    assert len(marker) == 1 and list(marker[0].get_xdata()) == [75_000] and list(marker[0].get_ydata()) == [200.0]
+
+
+def test_crossover_without_a_crossing_says_so(drawn):
+    frame = _sweep_frame([(0, "hybrid", 50_000, 300e6), (0, "retrofit", 50_000, 250e6),
+                          (1, "hybrid", 100_000, 400e6), (1, "retrofit", 100_000, 150e6)])
+    plots.crossover(frame, None, "t")
+    assert "no two plans cross between 50,000 and 100,000 USD" in _texts(drawn[0])
+
+
+def test_tornado_labels_its_baseline_and_colours_by_direction(drawn):
+    """Two variants a power multiplier apart: 0.8 gives 300 M USD, 1.25 gives 100 M USD
+    (the NPV falls as the axis rises). Baseline = mean = 200. The bar to 300 raises the NPV
+    (green), the bar to 100 lowers it (red), whichever end of the axis gives them."""
+    frame = pd.DataFrame({"variant": [0, 1], "kind": ["hybrid", "hybrid"], "npv_usd": [300e6, 100e6],
+                          "power_price_multiplier": [0.8, 1.25]})
+    plots.tornado(frame, ["power_price_multiplier"], None, "t")
+    (fig,) = drawn
+    ax = fig.axes[0]
+    assert "baseline 200.0 (mean of all variants)" in _texts(fig)
+    bars = {round(p.get_x() + p.get_width(), 6): p.get_facecolor() for p in ax.patches if p.get_width()}
+    import matplotlib.colors as mcolors
+
+    assert bars[300.0] == pytest.approx(mcolors.to_rgba(plots.RISE))
+    assert bars[100.0] == pytest.approx(mcolors.to_rgba(plots.FALL))
+    labels = {t.get_text().strip(): t.get_position()[0] for t in ax.texts}
+    assert labels["0.8"] == 300.0 and labels["1.25"] == 100.0

@@ -452,3 +452,30 @@ def test_a_win_within_the_materiality_is_reported_as_a_tie():
     scenarios["retrofit"]["npv_usd"] = 560.0e6
     rec = recommend(scenarios, 0.01)
     assert rec["equal_to"] == [] and "8.4 M USD above retrofit" in rec["reason"]
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_solver_log_goes_to_its_file_and_never_to_stdout(capsys, tmp_path, solver):
+    """Issue 21 point 1: --solver-log FILE keeps each scenario's solver log, under a line
+    naming it; stdout still carries only the JSON asked for."""
+    log = tmp_path / "logs" / "solver.log"
+    code, out, _err = run(capsys, "solve", str(SITES / "sichuan-hydro.toml"), "-o", str(tmp_path / "o"), "--json",
+                         "--solver", solver, "--solver-log", str(log))
+    assert code == 0
+    doc = json.loads(out)
+    text = log.read_text()
+    headers = [line for line in text.splitlines() if line.startswith("===== scenario ")]
+    assert headers == [f"===== scenario {name} ({solver}) =====" for name in doc["scenarios"]]
+    sections = text.split("===== scenario ")[1:]
+    word = "HiGHS" if solver == "highs" else "CBC"
+    for section in sections:
+        body = section.split("\n", 1)[1]
+        assert len(body.strip().splitlines()) > 5 and (word in body or "rows" in body.lower())
+    assert word not in out and "=====" not in out
+
+
+def test_solver_log_into_a_folder_is_refused(capsys, tmp_path):
+    (tmp_path / "taken").mkdir()
+    code, _out, err = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-o", str(tmp_path / "o"),
+                         "--solver-log", str(tmp_path / "taken"))
+    assert code == 2 and "is a folder" in err and "Traceback" not in err

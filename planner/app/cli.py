@@ -108,19 +108,39 @@ class _StatusLine:
             self.status = None
 
 
+SolverLogOpt = Annotated[Path | None, typer.Option(
+    "--solver-log", help="Write the solver's log of every scenario to this file (never to the console).",
+    show_default="no log")]
+
+
 def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, reduce: bool = True,
-               keep_models: bool = False):
+               keep_models: bool = False, solver_log: Path | None = None):
     """Every named scenario solved by the pipeline (one PlanCache for the run: a price
-    series is read once for all the scenarios), with the status line on stderr."""
+    series is read once for all the scenarios), with the status line on stderr; with
+    ``solver_log`` the solvers' logs are written to that file, scenario after scenario."""
     from planner.app.pipeline import solve_site
     from planner.model.cache import PlanCache
 
     status = _StatusLine(solver, quiet)
     try:
-        return solve_site(loaded, catalog, names, cache=PlanCache(), solver=solver, reduce=reduce,
-                          keep_models=keep_models, progress=status)
+        run = solve_site(loaded, catalog, names, cache=PlanCache(), solver=solver, reduce=reduce,
+                         keep_models=keep_models, progress=status, solver_log=solver_log is not None)
     finally:
         status.stop()
+    if solver_log is not None and run is not None:
+        _write_solver_log(solver_log, run.results)
+    return run
+
+
+def _write_solver_log(path: Path, results: dict) -> None:
+    """The solvers' logs, each under a line naming its scenario and solver, written whole
+    (a temporary file renamed into place)."""
+    from planner.outputs.export import atomic_file
+
+    text = "".join(f"===== scenario {name} ({r.solver}) =====\n{r.solver_log.rstrip()}\n\n"
+                   for name, r in results.items())
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
 
 
 def _summary_table(doc: dict, highlight: bool = False):
@@ -182,6 +202,7 @@ def solve_cmd(
     write_model: Annotated[str | None, typer.Option(
         "--write-model", help="Also write each scenario's model as an lp or mps file (model-<scenario>.lp) "
         "in the output folder.")] = None,
+    solver_log: SolverLogOpt = None,
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
@@ -211,7 +232,7 @@ def solve_cmd(
         from planner.outputs.export import new_run_id, write_csv, write_frame, write_json, write_outputs
 
         run = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
-                         keep_models=bool(write_model))
+                         keep_models=bool(write_model), solver_log=solver_log)
         results, models = run.results, run.models
         doc = run.summary()
         if reference:
@@ -363,6 +384,7 @@ def compare_cmd(
     solver: Annotated[str, typer.Option(help="highs or cbc.")] = "highs",
     catalog: CatalogOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    solver_log: SolverLogOpt = None,
 ) -> None:
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.app.pipeline import load
@@ -374,7 +396,7 @@ def compare_cmd(
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
     loaded, cat = load(site, catalog)
-    doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet).summary()
+    doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
     names = list(doc["scenarios"])
     rows = []
     for label, key, kind in SUMMARY_ROWS:

@@ -147,9 +147,10 @@ def check_site(loaded: LoadedSite, catalog: Catalog, cache: PlanCache | None = N
 
 def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: PlanCache | None,
                    solver: str = "highs", reduce: bool = True,
-                   progress: Progress | None = None) -> tuple[Result, PlanModel]:
+                   progress: Progress | None = None, solver_log: bool = False) -> tuple[Result, PlanModel]:
     """Prepare, build and solve one scenario: its result and the model it was solved from.
-    ``reduce`` False builds the per-step reference model."""
+    ``reduce`` False builds the per-step reference model; ``solver_log`` keeps the solver's
+    log in the result."""
     from planner.model.build import build_model
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
@@ -159,14 +160,15 @@ def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: Pl
     progress.prepared(name, inputs)
     model = build_model(inputs, reduce=reduce)
     progress.built(name, model)
-    result = solve(model, solver=solver)
+    result = solve(model, solver=solver, keep_log=solver_log)
     progress.solved(name, result)
     return result, model
 
 
 def solve_site(loaded: LoadedSite, catalog: Catalog, names: Sequence[str] | None = None, *,
                cache: PlanCache | None, solver: str = "highs", reduce: bool = True,
-               keep_models: bool = False, progress: Progress | None = None) -> SiteRun | None:
+               keep_models: bool = False, progress: Progress | None = None,
+               solver_log: bool = False) -> SiteRun | None:
     """Solve the named scenarios (all, in the file's order, by default), one after the
     other, sharing ``cache``; None when ``progress`` stopped the run."""
     progress = progress or Progress()
@@ -176,7 +178,7 @@ def solve_site(loaded: LoadedSite, catalog: Catalog, names: Sequence[str] | None
         if not progress.scenario(i, len(names), name):
             return None
         run.results[name], model = solve_scenario(loaded, catalog, name, cache=cache, solver=solver,
-                                                  reduce=reduce, progress=progress)
+                                                  reduce=reduce, progress=progress, solver_log=solver_log)
         if keep_models:
             run.models[name] = model
     return run

@@ -19,9 +19,11 @@ so a name reads the same in every backend and in an exported file.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 import numpy as np
 
@@ -67,6 +69,7 @@ class Solution:
     x: np.ndarray
     objective: float | None
     detail: str = ""  # the solver's own word for a status that is not optimal
+    log: str = ""  # the solver's log, when asked for (``--solver-log``)
 
 
 @dataclass
@@ -195,13 +198,42 @@ def _bound(value, n: int, default: float) -> np.ndarray:
 
 # ---------------------------------------------------------------------- backends
 def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | None = None,
-                time_limit: float | None = None) -> Solution:
-    """Solve with HiGHS through highspy, the arrays passed as they are."""
+                time_limit: float | None = None, keep_log: bool = False) -> Solution:
+    """Solve with HiGHS through highspy, the arrays passed as they are. With ``keep_log``
+    the solver's log is written to a file of its own (never to the console) and returned
+    in the solution."""
     import highspy
 
-    a = lp.arrays()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    with _log_file(keep_log) as log_path:
+        a = lp.arrays()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", log_path is not None)
+        if log_path is not None:
+            h.setOptionValue("log_to_console", False)
+            h.setOptionValue("log_file", str(log_path))
+        solution = _run_highs(h, lp, a, presolve, mip_rel_gap, time_limit)
+        if log_path is not None:
+            h.setOptionValue("output_flag", False)  # HiGHS lets go of the file
+            solution.log = log_path.read_text(errors="replace")
+    return solution
+
+
+@contextmanager
+def _log_file(wanted: bool) -> Iterator[Path | None]:
+    """A temporary file for a solver's log (None when no log is wanted), removed after."""
+    if not wanted:
+        yield None
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="planner-solver-log-") as folder:
+        yield Path(folder) / "solver.log"
+
+
+def _run_highs(h, lp: LinearProgram, a: dict, presolve: bool, mip_rel_gap: float | None,
+               time_limit: float | None) -> Solution:
+    import highspy
+
     if not presolve:
         h.setOptionValue("presolve", "off")
     if mip_rel_gap is not None:
@@ -279,9 +311,20 @@ def to_pulp(lp: LinearProgram):
 _PULP_STATUS = {1: Status.OPTIMAL, -1: Status.INFEASIBLE, -2: Status.UNBOUNDED, 0: Status.NOT_SOLVED}
 
 
-def solve_pulp(lp: LinearProgram, solver) -> Solution:
+def solve_pulp(lp: LinearProgram, solver, keep_log: bool = False) -> Solution:
     """Solve through PuLP with a PuLP solver object (CBC). OPTIMAL only for a proven
-    optimum: a plan found before a limit is NOT_SOLVED; a solver program that fails is ERROR."""
+    optimum: a plan found before a limit is NOT_SOLVED; a solver program that fails is ERROR.
+    With ``keep_log`` the solver's log (CBC's own output) is returned in the solution."""
+    with _log_file(keep_log) as log_path:
+        if log_path is not None and hasattr(solver, "optionsDict"):
+            solver.optionsDict["logPath"] = str(log_path)
+        solution = _solve_pulp(lp, solver)
+        if log_path is not None and log_path.exists():
+            solution.log = log_path.read_text(errors="replace")
+    return solution
+
+
+def _solve_pulp(lp: LinearProgram, solver) -> Solution:
     import pulp
 
     prob, cols = to_pulp(lp)

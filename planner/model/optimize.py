@@ -39,6 +39,7 @@ class Result:
     expanded: bool = False  # the grid expansion is bought
     miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
+    solver_log: str = ""  # the solver's log, when asked for (--solver-log)
 
     @property
     def option(self):
@@ -71,17 +72,18 @@ def _cbc():
         return pulp.PULP_CBC_CMD(msg=False)
 
 
-def run_solver(lp: LinearProgram, solver: str = "highs") -> tuple[Solution, str]:
-    """Solve the arrays with HiGHS (highspy), or with CBC through PuLP: (solution, solver used)."""
+def run_solver(lp: LinearProgram, solver: str = "highs", keep_log: bool = False) -> tuple[Solution, str]:
+    """Solve the arrays with HiGHS (highspy), or with CBC through PuLP: (solution, solver used).
+    With ``keep_log`` the solution carries the solver's log."""
     if solver == "highs":
         try:
             import highspy  # noqa: F401
         except ImportError:  # pragma: no cover - highspy is a dependency
             solver = "cbc"
         else:
-            return solve_highs(lp, presolve=lp.num_rows <= PRESOLVE_MAX_ROWS), "highs"
+            return solve_highs(lp, presolve=lp.num_rows <= PRESOLVE_MAX_ROWS, keep_log=keep_log), "highs"
     if solver == "cbc":
-        return solve_pulp(lp, _cbc()), "cbc"
+        return solve_pulp(lp, _cbc(), keep_log=keep_log), "cbc"
     raise ValueError(f"unknown solver {solver!r} (use 'highs' or 'cbc')")
 
 # a scenario without an answer, by status: what happened and what to try ({words}: the solver's
@@ -99,12 +101,12 @@ NO_ANSWER = {
 }
 
 
-def solve(model: PlanModel, solver: str = "highs") -> Result:
+def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Result:
     """Solve; on infeasibility re-solve elastically and name the binding families. A solver
     that stops without an answer (a limit, numerical trouble, unbounded) gives its status,
-    not "infeasible"."""
+    not "infeasible". With ``keep_log`` the result carries the solver's log."""
     t0 = time.perf_counter()
-    sol, used = run_solver(model.lp, solver)
+    sol, used = run_solver(model.lp, solver, keep_log=keep_log) if keep_log else run_solver(model.lp, solver)
     seconds = time.perf_counter() - t0
     inp = model.inputs
     status, words = sol.status, f"{used}: {sol.detail}"
@@ -113,7 +115,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
         if status is Status.INFEASIBLE and not reasons:  # a plan needs no slack: not infeasible after all
             status, words = Status.NOT_SOLVED, f"{words}, yet with slack on every constraint family a plan needs none"
         return Result(inp, status, used, None, None, {}, {}, [], reasons, model.build_seconds,
-                      seconds, solver_status=words)
+                      seconds, solver_status=words, solver_log=sol.log)
     x = sol.x
     chosen = int(np.argmax(x[model.size]))
     before, with_ai = _values(model.keep_before, x), _values(model.keep_with_ai, x)
@@ -125,7 +127,7 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
              if b.placed and inp.miners_with_ai}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded, moved, words)
+                  model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log)
 
 
 def outcome(result: Result) -> str:

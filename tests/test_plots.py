@@ -1,5 +1,6 @@
-"""The figures a reader trusts (issue 21 point 6): what each one draws, checked on the
-figure's own artists or against hand-derived numbers, and the picture files opened."""
+"""The figures a reader trusts (issue 21 point 6) and the fabric file beside them: what
+each draws, checked on the figure's own artists or against hand-derived numbers, and the
+files opened with the tools a reader uses."""
 
 from __future__ import annotations
 
@@ -157,3 +158,23 @@ def test_tornado_labels_its_baseline_and_colours_by_direction(drawn):
     assert bars[100.0] == pytest.approx(mcolors.to_rgba(plots.FALL))
     labels = {t.get_text().strip(): t.get_position()[0] for t in ax.texts}
     assert labels["0.8"] == 300.0 and labels["1.25"] == 100.0
+
+
+def test_a_large_fabric_is_written_as_compressed_graphml_matching_the_summary(xinjiang):
+    """Xinjiang's 65,536-GPU fabric has more than 50,000 links: it is streamed, compressed,
+    to topology.graphml.gz (no longer skipped), and networkx reads it back with the
+    summary's links per tier and longest link per tier (issue 21 point 5)."""
+    import networkx as nx
+
+    assert not (xinjiang / "topology.graphml").exists()
+    graph = nx.read_graphml(xinjiang / "topology.graphml.gz")
+    doc = json.loads((xinjiang / "summary.json").read_text())
+    best = doc["scenarios"][doc["recommendation"]["scenario"]]
+    links: dict[str, int] = {}
+    longest: dict[str, float] = {}
+    for _u, _v, d in graph.edges(data=True):
+        links[d["tier"]] = links.get(d["tier"], 0) + d["bundle"]
+        longest[d["tier"]] = max(longest.get(d["tier"], 0.0), d["length_m"])
+    assert links == {t: n for t, n in best["links"].items() if n}
+    assert longest == pytest.approx({t: v["max_m"] for t, v in best["layout"]["cable_lengths"].items()}, abs=0.006)
+    assert all(isinstance(d["x"], float) for _n, d in graph.nodes(data=True))

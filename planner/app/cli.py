@@ -195,7 +195,8 @@ def solve_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     graphml: Annotated[str, typer.Option(
-        "--graphml", help=f"topology.graphml: auto (up to {GRAPHML_AUTO_LINKS:,} links), always or never.")] = "auto",
+        "--graphml", help=f"the fabric's graph: auto (topology.graphml up to {GRAPHML_AUTO_LINKS:,} links, "
+        "compressed as topology.graphml.gz above), always (never compressed) or never.")] = "auto",
     reference: Annotated[bool, typer.Option(
         "--reference-model", help="Solve the per-step reference model (a dispatch column per price step) "
         "instead of its exact reduction (steps the model cannot tell apart share a column); for checking.")] = False,
@@ -331,25 +332,20 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
     best = doc["recommendation"]["scenario"]
     if best and results[best].option and results[best].option.servers and graphml != "never":
         links = sum(results[best].option.fabric.links.values())
+        # streamed, so any size is written; a large one compressed (a tenth of the bytes)
         if graphml == "always" or links <= GRAPHML_AUTO_LINKS:
             files["topology.graphml"] = lambda p, r=results[best]: _write_topology(r, cat, p)
         else:
-            doc.setdefault("notes", []).append(
-                f"topology.graphml not written: {links:,} links (more than {GRAPHML_AUTO_LINKS:,}); "
-                "use --graphml always")
+            files["topology.graphml.gz"] = lambda p, r=results[best]: _write_topology(r, cat, p, compress=True)
     return files
 
 
-def _write_topology(result, cat, path) -> None:
-    from planner.network.graph import build_graph, set_positions, to_graphml
+def _write_topology(result, cat, path, compress: bool = False) -> None:
+    from planner.network.graph import write_graphml
     from planner.outputs.physics import layout_for
 
     fab = result.option.fabric
-    graph = build_graph(fab.spec, cat, fab)
-    lay = layout_for(result, cat)
-    if lay is not None:
-        set_positions(graph, lay)
-    to_graphml(graph, path)
+    write_graphml(fab.spec, fab, path, layout_for(result, cat), compress=compress)
 
 
 @app.command("check-output")

@@ -4,8 +4,10 @@ Node attributes: ``kind`` (server, leaf, spine, core), ``model``, ``system`` (se
 server or rack a scale-out endpoint belongs to), ``plane``, ``su``,
 ``pod``, ``rail`` (leaves), ``group`` (spines: their core group), ``pos`` (added by the
 floor plan). Edge attributes: ``tier``, ``plane``, ``speed_gbps``, ``bundle`` (links in
-the bundle), ``medium`` (optic class). Node-to-leaf links are one edge per link; switch
-to switch links are one edge per bundle.
+the bundle), ``medium`` (optic class), ``ports_u`` and ``ports_v`` (the ports at each end).
+Node-to-leaf links are one edge per link; switch to switch links are one edge per bundle.
+:func:`write_graphml` streams the same nodes and edges to a file (with rack positions and
+link lengths from a floor plan) without building the graph.
 
 :func:`counts_from_graph` re-derives every count from degrees and bundles alone; the
 tests assert it equals :func:`planner.network.fabric.count_fabric` for many shapes.
@@ -15,11 +17,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+import numpy as np
 
 from planner.network.fabric import FabricCounts, FabricSpec, count_fabric
 from planner.parts.catalog import Catalog
+
+if TYPE_CHECKING:
+    from planner.network.layout import Layout
 
 
 def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None = None) -> nx.Graph:
@@ -27,72 +37,109 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
     counts = counts or count_fabric(spec, catalog)
     shape = counts.shape
     g = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
-    models = counts.switch_models
-    classes = {t: m.optic_class for t, m in counts.media.items()}
-    per = shape.endpoints_per_system
-    g.add_nodes_from((f"srv{i}", {"kind": "server", "model": spec.server, "system": i // per,
-                                  "su": i // shape.servers_per_su if shape.servers_per_su else 0})
-                     for i in range(shape.servers))
-    for p in range(shape.planes):
-        pre = f"p{p}/"
-        leaves = []
-        for su in range(shape.scalable_units):
-            pod = su // shape.sus_per_pod if shape.sus_per_pod else 0
-            for r in range(shape.rails):
-                leaves.append((f"{pre}leaf{su}.{r}", su, pod, r))
-        g.add_nodes_from((name, {"kind": "leaf", "model": models["leaf"], "plane": p, "su": su,
-                                 "pod": pod, "rail": r}) for name, su, pod, r in leaves)
-        edges = []
-        for i in range(shape.servers):
-            su = i // shape.servers_per_su
-            for r in range(shape.rails):
-                edges.append((f"srv{i}", f"{pre}leaf{su}.{r}"))
-        g.add_edges_from(edges, tier="node_leaf", plane=p, speed_gbps=shape.link_gbps, bundle=1,
-                         medium=classes["node_leaf"])
-        if shape.tiers < 2:
-            continue
-        spines = [(f"{pre}spine{pod}.{j}", pod, j) for pod in range(shape.pods)
-                  for j in range(shape.spines_per_pod)]
-        g.add_nodes_from((name, {"kind": "spine", "model": models["spine"], "plane": p, "pod": pod,
-                                 "group": j}) for name, pod, j in spines)
-        g.add_edges_from(
-            ((leaf, f"{pre}spine{pod}.{j}") for leaf, _su, pod, _r in leaves
-             for j in range(shape.spines_per_pod)),
-            tier="leaf_spine", plane=p, speed_gbps=shape.up_gbps,
-            bundle=shape.bundle_leaf_spine, medium=classes["leaf_spine"],
-        )
-        if shape.tiers < 3:
-            continue
-        cores = [(f"{pre}core{j}.{c}", j) for j in range(shape.spines_per_pod)
-                 for c in range(shape.cores_per_group)]
-        g.add_nodes_from((name, {"kind": "core", "model": models["core"], "plane": p, "group": j})
-                         for name, j in cores)
-        g.add_edges_from(
-            ((spine, f"{pre}core{j}.{c}") for spine, _pod, j in spines
-             for c in range(shape.cores_per_group)),
-            tier="spine_core", plane=p, speed_gbps=shape.up_gbps,
-            bundle=shape.bundle_spine_core, medium=classes["spine_core"],
-        )
+    g.add_nodes_from(fabric_nodes(spec, counts))
+    g.add_edges_from(fabric_edges(counts))
     return g
 
 
-def set_positions(g: nx.Graph, layout) -> None:
-    """Give every node the ``pos`` (x, y) of its rack on the floor plan, in metres."""
+def fabric_nodes(spec: FabricSpec, counts: FabricCounts) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every node of the fabric with its attributes: servers, then per plane the leaves,
+    spines and cores (the order of :func:`build_graph`)."""
+    shape = counts.shape
+    models = counts.switch_models
+    per = shape.endpoints_per_system
+    for i in range(shape.servers):
+        yield f"srv{i}", {"kind": "server", "model": spec.server, "system": i // per,
+                          "su": i // shape.servers_per_su if shape.servers_per_su else 0}
+    for p in range(shape.planes):
+        pre = f"p{p}/"
+        for su in range(shape.scalable_units):
+            pod = su // shape.sus_per_pod if shape.sus_per_pod else 0
+            for r in range(shape.rails):
+                yield f"{pre}leaf{su}.{r}", {"kind": "leaf", "model": models["leaf"], "plane": p, "su": su,
+                                             "pod": pod, "rail": r}
+        if shape.tiers < 2:
+            continue
+        for pod in range(shape.pods):
+            for j in range(shape.spines_per_pod):
+                yield f"{pre}spine{pod}.{j}", {"kind": "spine", "model": models["spine"], "plane": p, "pod": pod,
+                                               "group": j}
+        if shape.tiers < 3:
+            continue
+        for j in range(shape.spines_per_pod):
+            for c in range(shape.cores_per_group):
+                yield f"{pre}core{j}.{c}", {"kind": "core", "model": models["core"], "plane": p, "group": j}
+
+
+def _ports(kind: str, first: int, bundle: int) -> str:
+    """A link's ports at one end: the ``first``-th to the last of its bundle, counted from 0
+    among that end's down or up ports ("down3", "up4-5")."""
+    return f"{kind}{first}" if bundle == 1 else f"{kind}{first}-{first + bundle - 1}"
+
+
+def fabric_edges(counts: FabricCounts) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every link (a bundle of ``bundle`` parallel links between the same two switches is
+    one edge) with its tier, plane, speed, medium and ports: ``ports_u`` and ``ports_v``
+    name the ports at each end, counted from 0 among the server's NIC ports (one per
+    rail; ``nic3/p1`` is NIC port 3's share in plane 1) and each switch's down and up
+    ports in the order the fabric wires them (a logical numbering: front-panel numbers are
+    the vendor's)."""
+    shape = counts.shape
+    classes = {t: m.optic_class for t, m in counts.media.items()}
+    per_su = shape.servers_per_su
+    for p in range(shape.planes):
+        pre = f"p{p}/"
+        base = {"tier": "node_leaf", "plane": p, "speed_gbps": shape.link_gbps, "bundle": 1,
+                "medium": classes["node_leaf"]}
+        # a NIC port split across planes gives each plane its share: port r's plane p
+        nic = [f"nic{r}" if shape.planes == 1 else f"nic{r}/p{p}" for r in range(shape.rails)]
+        for i in range(shape.servers):
+            su = i // per_su
+            for r in range(shape.rails):
+                yield f"srv{i}", f"{pre}leaf{su}.{r}", {**base, "ports_u": nic[r],
+                                                        "ports_v": f"down{i - su * per_su}"}
+        if shape.tiers < 2:
+            continue
+        b = shape.bundle_leaf_spine
+        base = {"tier": "leaf_spine", "plane": p, "speed_gbps": shape.up_gbps, "bundle": b,
+                "medium": classes["leaf_spine"]}
+        for su in range(shape.scalable_units):
+            pod = su // shape.sus_per_pod if shape.sus_per_pod else 0
+            for r in range(shape.rails):
+                at = (su - pod * shape.sus_per_pod) * shape.rails + r  # the leaf's place among the pod's
+                for j in range(shape.spines_per_pod):
+                    yield f"{pre}leaf{su}.{r}", f"{pre}spine{pod}.{j}", {
+                        **base, "ports_u": _ports("up", j * b, b), "ports_v": _ports("down", at * b, b)}
+        if shape.tiers < 3:
+            continue
+        b = shape.bundle_spine_core
+        base = {"tier": "spine_core", "plane": p, "speed_gbps": shape.up_gbps, "bundle": b,
+                "medium": classes["spine_core"]}
+        for pod in range(shape.pods):
+            for j in range(shape.spines_per_pod):
+                for c in range(shape.cores_per_group):
+                    yield f"{pre}spine{pod}.{j}", f"{pre}core{j}.{c}", {
+                        **base, "ports_u": _ports("up", c * b, b), "ports_v": _ports("down", pod * b, b)}
+
+
+def node_rack(name: str, data: dict[str, Any], layout: Layout) -> int:
+    """The rack a fabric node stands in on the floor plan (its index in ``layout.racks``)."""
+    kind = data["kind"]
+    if kind == "server":
+        return int(layout.endpoint_rack[int(name[3:])])
+    if kind == "leaf":
+        return layout.leaf_rack[(data["plane"], data["su"], data["rail"])]
+    if kind == "spine":
+        pod, j = name.split("/spine")[1].split(".")
+        return layout.spine_rack[(data["plane"], int(pod), int(j))]
+    j, c = name.split("/core")[1].split(".")
+    return layout.core_rack[(data["plane"], int(j), int(c))]
+
+
+def set_positions(g: nx.Graph, layout: Layout) -> None:
+    """Give every node the ``pos`` (x, y) of its rack on the floor plan, in metres, and its hall."""
     for node, data in g.nodes(data=True):
-        kind = data["kind"]
-        if kind == "server":
-            rack = int(layout.endpoint_rack[int(node[3:])])
-        elif kind == "leaf":
-            rack = layout.leaf_rack[(data["plane"], data["su"], data["rail"])]
-        elif kind == "spine":
-            _, rest = node.split("/spine")
-            pod, j = rest.split(".")
-            rack = layout.spine_rack[(data["plane"], int(pod), int(j))]
-        else:
-            _, rest = node.split("/core")
-            j, c = rest.split(".")
-            rack = layout.core_rack[(data["plane"], int(j), int(c))]
-        r = layout.racks[rack]
+        r = layout.racks[node_rack(node, data, layout)]
         data["pos"] = (r["x"], r["y"])
         data["hall"] = r["building"]
 
@@ -164,3 +211,79 @@ def to_graphml(g: nx.Graph, path) -> None:
         nx.write_graphml_lxml(h, path)
     except ImportError:
         nx.write_graphml_xml(h, path)
+
+
+# GraphML keys of the streamed file: (id, for, name, type)
+GRAPHML_KEYS = (
+    ("g0", "graph", "name", "string"), ("g1", "graph", "tiers", "long"), ("g2", "graph", "planes", "long"),
+    ("n0", "node", "kind", "string"), ("n1", "node", "model", "string"), ("n2", "node", "system", "long"),
+    ("n3", "node", "su", "long"), ("n4", "node", "plane", "long"), ("n5", "node", "pod", "long"),
+    ("n6", "node", "rail", "long"), ("n7", "node", "group", "long"), ("n8", "node", "hall", "string"),
+    ("n9", "node", "x", "double"), ("n10", "node", "y", "double"),
+    ("e0", "edge", "tier", "string"), ("e1", "edge", "plane", "long"), ("e2", "edge", "speed_gbps", "double"),
+    ("e3", "edge", "bundle", "long"), ("e4", "edge", "medium", "string"), ("e5", "edge", "ports_u", "string"),
+    ("e6", "edge", "ports_v", "string"), ("e7", "edge", "length_m", "double"),
+)
+_CHUNK = 50_000
+
+
+def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: Layout | None = None,
+                  compress: bool = False) -> None:
+    """Stream the fabric to GraphML without building a graph in memory: nodes with their
+    attributes (and, with a floor plan, the hall and the numeric ``x`` and ``y`` of their
+    rack in metres), edges with tier, plane, speed, bundle, medium, the ports at each end
+    and, with a floor plan, the length of each of the bundle's links in metres (the
+    cable route the floor plan measures: trays, risers, duct banks, slack). ``compress``
+    writes gzip (a ``.graphml.gz`` that networkx and most tools open as it is)."""
+    import gzip
+    from xml.sax.saxutils import escape, quoteattr
+
+    shape = counts.shape
+    keys = {(kind, name): key for key, kind, name, _type in GRAPHML_KEYS}
+    text_cache: dict[str, str] = {}
+
+    def text(value: object) -> str:
+        if isinstance(value, float):
+            return repr(round(value, 6))
+        plain = str(value)
+        if plain not in text_cache:
+            text_cache[plain] = escape(plain)
+        return text_cache[plain]
+
+    def data(kind: str, attrs: dict[str, Any]) -> str:
+        return "".join(f'<data key="{keys[(kind, k)]}">{text(v)}</data>' for k, v in attrs.items()
+                       if (kind, k) in keys)
+
+    racks: dict[str, int] = {}
+    opener = gzip.open(path, "wt", encoding="utf-8", compresslevel=3) if compress \
+        else open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    with opener as out:
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+                  'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.'
+                  'graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+        for key, kind, name, kind_type in GRAPHML_KEYS:
+            out.write(f'<key id="{key}" for="{kind}" attr.name="{name}" attr.type="{kind_type}"/>\n')
+        out.write('<graph edgedefault="undirected">'
+                  + data("graph", {"name": f"{spec.server} x {shape.servers}", "tiers": shape.tiers,
+                                   "planes": shape.planes}) + "\n")
+        for name, attrs in fabric_nodes(spec, counts):
+            if layout is not None:
+                rack = racks[name] = node_rack(name, attrs, layout)
+                r = layout.racks[rack]
+                attrs = {**attrs, "hall": r["building"], "x": float(r["x"]), "y": float(r["y"])}
+            out.write(f"<node id={quoteattr(name)}>{data('node', attrs)}</node>\n")
+        edges = fabric_edges(counts)
+        while True:
+            chunk = list(islice(edges, _CHUNK))
+            if not chunk:
+                break
+            lengths = None
+            if layout is not None:
+                a = np.fromiter((racks[u] for u, _v, _d in chunk), dtype=np.int64, count=len(chunk))
+                b = np.fromiter((racks[v] for _u, v, _d in chunk), dtype=np.int64, count=len(chunk))
+                lengths = layout.link_lengths(a, b)
+            for i, (u, v, attrs) in enumerate(chunk):
+                if lengths is not None:
+                    attrs["length_m"] = float(lengths[i])
+                out.write(f"<edge source={quoteattr(u)} target={quoteattr(v)}>{data('edge', attrs)}</edge>\n")
+        out.write("</graph></graphml>\n")

@@ -113,6 +113,17 @@ class Layout:
     inter_building: dict[tuple[str, str], int] = field(default_factory=dict)  # links per hall pair
     su_cursor: list[int] = field(default_factory=list)  # room cursor after each SU's racks
     su_node_leaf_max: list[float] = field(default_factory=list)  # longest node-leaf link per SU
+    routes: dict[tuple[str, str], Route] = field(default_factory=dict)  # duct banks by (from, to) hall
+    cabling: Cabling | None = None  # the slack and service loop the lengths were measured with
+
+    def link_lengths(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Length of a link between racks ``a[i]`` and ``b[i]``, m: the same route and
+        arithmetic as the plan's own link lengths (trays, risers, duct banks, slack)."""
+        if self.cabling is None:
+            raise LayoutError("this floor plan measured no links")
+        geo = _Geometry.of(self.racks, self.halls)
+        return _link_lengths(geo, np.asarray(a), np.asarray(b), np.ones(len(a), dtype=int), self.routes, self.cabling,
+                             {})
 
     @property
     def slots_used(self) -> int:
@@ -265,7 +276,7 @@ def _lay_out_in(catalog: Catalog, server_key: str, shape: Shape, buildings: list
     """:func:`lay_out` on rack positions already split for the placer."""
     halls = {b.name: b for b in buildings}
     route_map = {(r.from_building, r.to_building): r for r in routes}
-    layout = Layout(slots_total=slots.total, halls=halls)
+    layout = Layout(slots_total=slots.total, halls=halls, routes=route_map, cabling=cabling)
     placer = _Placer(slots, layout)
     try:
         _place(catalog, server_key, shape, buildings, halls, placer, layout)

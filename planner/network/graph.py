@@ -16,6 +16,7 @@ tests assert it equals :func:`planner.network.fabric.count_fabric` for many shap
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
@@ -84,42 +85,54 @@ def fabric_edges(counts: FabricCounts) -> Iterator[tuple[str, str, dict[str, Any
     rail; ``nic3/p1`` is NIC port 3's share in plane 1) and each switch's down and up
     ports in the order the fabric wires them (a logical numbering: front-panel numbers are
     the vendor's)."""
+    for u, v, shared, ports_u, ports_v in fabric_links(counts):
+        yield u, v, {**dict(zip(EDGE_SHARED, shared, strict=True)), "ports_u": ports_u, "ports_v": ports_v}
+
+
+EDGE_SHARED = ("tier", "plane", "speed_gbps", "bundle", "medium")  # the same for every edge of a tier and plane
+
+
+def fabric_links(counts: FabricCounts) -> Iterator[tuple[str, str, tuple, str, str]]:
+    """:func:`fabric_edges` as plain tuples (u, v, the attributes of :data:`EDGE_SHARED`,
+    ports at u, ports at v): the streamed writer's form, without a dict per edge."""
     shape = counts.shape
     classes = {t: m.optic_class for t, m in counts.media.items()}
     per_su = shape.servers_per_su
     for p in range(shape.planes):
         pre = f"p{p}/"
-        base = {"tier": "node_leaf", "plane": p, "speed_gbps": shape.link_gbps, "bundle": 1,
-                "medium": classes["node_leaf"]}
+        shared = ("node_leaf", p, shape.link_gbps, 1, classes["node_leaf"])
         # a NIC port split across planes gives each plane its share: port r's plane p
         nic = [f"nic{r}" if shape.planes == 1 else f"nic{r}/p{p}" for r in range(shape.rails)]
-        for i in range(shape.servers):
-            su = i // per_su
-            for r in range(shape.rails):
-                yield f"srv{i}", f"{pre}leaf{su}.{r}", {**base, "ports_u": nic[r],
-                                                        "ports_v": f"down{i - su * per_su}"}
+        for su in range(shape.scalable_units):
+            leaves = [f"{pre}leaf{su}.{r}" for r in range(shape.rails)]
+            for i in range(su * per_su, min(shape.servers, (su + 1) * per_su)):
+                server, down = f"srv{i}", f"down{i - su * per_su}"
+                for r in range(shape.rails):
+                    yield server, leaves[r], shared, nic[r], down
         if shape.tiers < 2:
             continue
         b = shape.bundle_leaf_spine
-        base = {"tier": "leaf_spine", "plane": p, "speed_gbps": shape.up_gbps, "bundle": b,
-                "medium": classes["leaf_spine"]}
+        shared = ("leaf_spine", p, shape.up_gbps, b, classes["leaf_spine"])
+        ups = [_ports("up", j * b, b) for j in range(shape.spines_per_pod)]
         for su in range(shape.scalable_units):
             pod = su // shape.sus_per_pod if shape.sus_per_pod else 0
+            spines = [f"{pre}spine{pod}.{j}" for j in range(shape.spines_per_pod)]
             for r in range(shape.rails):
                 at = (su - pod * shape.sus_per_pod) * shape.rails + r  # the leaf's place among the pod's
+                leaf, down = f"{pre}leaf{su}.{r}", _ports("down", at * b, b)
                 for j in range(shape.spines_per_pod):
-                    yield f"{pre}leaf{su}.{r}", f"{pre}spine{pod}.{j}", {
-                        **base, "ports_u": _ports("up", j * b, b), "ports_v": _ports("down", at * b, b)}
+                    yield leaf, spines[j], shared, ups[j], down
         if shape.tiers < 3:
             continue
         b = shape.bundle_spine_core
-        base = {"tier": "spine_core", "plane": p, "speed_gbps": shape.up_gbps, "bundle": b,
-                "medium": classes["spine_core"]}
+        shared = ("spine_core", p, shape.up_gbps, b, classes["spine_core"])
+        ups = [_ports("up", c * b, b) for c in range(shape.cores_per_group)]
         for pod in range(shape.pods):
+            down = _ports("down", pod * b, b)
             for j in range(shape.spines_per_pod):
+                spine = f"{pre}spine{pod}.{j}"
                 for c in range(shape.cores_per_group):
-                    yield f"{pre}spine{pod}.{j}", f"{pre}core{j}.{c}", {
-                        **base, "ports_u": _ports("up", c * b, b), "ports_v": _ports("down", pod * b, b)}
+                    yield spine, f"{pre}core{j}.{c}", shared, ups[c], down
 
 
 def node_rack(name: str, data: dict[str, Any], layout: Layout) -> int:
@@ -225,6 +238,8 @@ GRAPHML_KEYS = (
     ("e6", "edge", "ports_v", "string"), ("e7", "edge", "length_m", "double"),
 )
 _CHUNK = 50_000
+_PLAIN_ID = re.compile(r"[A-Za-z0-9./]+")  # the fabric's node names: written without escaping
+EDGE_SHARED = ("tier", "plane", "speed_gbps", "bundle", "medium")  # the same for every edge of a tier and plane
 
 
 def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: Layout | None = None,
@@ -236,7 +251,7 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
     cable route the floor plan measures: trays, risers, duct banks, slack). ``compress``
     writes gzip (a ``.graphml.gz`` that networkx and most tools open as it is)."""
     import gzip
-    from xml.sax.saxutils import escape, quoteattr
+    from xml.sax.saxutils import escape
 
     shape = counts.shape
     keys = {(kind, name): key for key, kind, name, _type in GRAPHML_KEYS}
@@ -255,6 +270,7 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
                        if (kind, k) in keys)
 
     racks: dict[str, int] = {}
+    edge_heads: dict[tuple, str] = {}
     opener = gzip.open(path, "wt", encoding="utf-8", compresslevel=3) if compress \
         else open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the with below
     with opener as out:
@@ -271,19 +287,27 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
                 rack = racks[name] = node_rack(name, attrs, layout)
                 r = layout.racks[rack]
                 attrs = {**attrs, "hall": r["building"], "x": float(r["x"]), "y": float(r["y"])}
-            out.write(f"<node id={quoteattr(name)}>{data('node', attrs)}</node>\n")
-        edges = fabric_edges(counts)
+            assert _PLAIN_ID.fullmatch(name), name
+            out.write(f'<node id="{name}">{data("node", attrs)}</node>\n')
+        edges = fabric_links(counts)
         while True:
             chunk = list(islice(edges, _CHUNK))
             if not chunk:
                 break
             lengths = None
             if layout is not None:
-                a = np.fromiter((racks[u] for u, _v, _d in chunk), dtype=np.int64, count=len(chunk))
-                b = np.fromiter((racks[v] for _u, v, _d in chunk), dtype=np.int64, count=len(chunk))
-                lengths = layout.link_lengths(a, b)
-            for i, (u, v, attrs) in enumerate(chunk):
-                if lengths is not None:
-                    attrs["length_m"] = float(lengths[i])
-                out.write(f"<edge source={quoteattr(u)} target={quoteattr(v)}>{data('edge', attrs)}</edge>\n")
+                a = np.fromiter((racks[link[0]] for link in chunk), dtype=np.int64, count=len(chunk))
+                b = np.fromiter((racks[link[1]] for link in chunk), dtype=np.int64, count=len(chunk))
+                lengths = np.round(layout.link_lengths(a, b), 6).tolist()
+            rows = []
+            for i, (u, v, shared, ports_u, ports_v) in enumerate(chunk):
+                # the attributes an edge shares with its tier and plane, formatted once
+                head = edge_heads.get(shared)
+                if head is None:
+                    head = edge_heads[shared] = data("edge", dict(zip(EDGE_SHARED, shared, strict=True)))
+                tail = f'<data key="e7">{lengths[i]!r}</data>' if lengths is not None else ""
+                # node ids are the fabric's own names (letters, digits, '.', '/'): nothing to escape
+                rows.append(f'<edge source="{u}" target="{v}">{head}<data key="e5">{ports_u}</data>'
+                            f'<data key="e6">{ports_v}</data>{tail}</edge>\n')
+            out.write("".join(rows))
         out.write("</graph></graphml>\n")

@@ -258,7 +258,8 @@ def solve_cmd(
 
             for name, model in models.items():
                 writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
-        write_outputs(target, writers, run_id, pool)
+        with _writing(len(writers), quiet or as_json):
+            write_outputs(target, writers, run_id, pool)
         feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
         if as_json:
             sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
@@ -271,6 +272,18 @@ def solve_cmd(
             console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
         if not feasible:
             _no_plan(doc)
+
+
+@contextlib.contextmanager
+def _writing(files: int, quiet: bool):
+    """A status line on a terminal's stderr while the outputs are written (the figures and
+    a large fabric's graph take seconds after the solve)."""
+    err = make_console(stderr=True)
+    if quiet or not err.is_terminal:
+        yield
+        return
+    with err.status(f"writing {files} output files (figures, BOM, dispatch, topology) ..."):
+        yield
 
 
 def _no_plan(doc: dict) -> None:

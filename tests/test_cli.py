@@ -358,15 +358,18 @@ def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
 def test_a_win_within_the_materiality_is_reported_as_a_tie():
     """Two plans 0.2 M USD apart on 568 M USD (0.04 %) are equal within 1 %; what differs
     between them is said instead; 8.4 M USD apart (more than 1 % of 568.4 M USD) they are not."""
+    from planner.outputs.records import PlanSummary
     from planner.outputs.summary import recommend
 
-    base = {"status": "optimal", "months_to_first_revenue": 0, "capex_usd": 3.4864e9, "gpus": 65_536}
-    scenarios = {"retrofit": {**base, "npv_usd": 568.2e6, "miners": 0},
-                 "hybrid": {**base, "npv_usd": 568.4e6, "miners": 130}}
+    def plan(**figures):  # only the figures the recommendation reads
+        return PlanSummary.model_construct(status="optimal", months_to_first_revenue=0, capex_usd=3.4864e9,
+                                           gpus=65_536, **figures)
+
+    scenarios = {"retrofit": plan(npv_usd=568.2e6, miners=0), "hybrid": plan(npv_usd=568.4e6, miners=130)}
     rec = recommend(scenarios, 0.01)
-    assert rec["equal_to"] == ["retrofit"]
-    assert "equal within the materiality (1% of the NPV, 5.7 M USD)" in rec["reason"]
-    assert "0.2 M USD ahead" in rec["reason"] and "miners kept 130 against 0" in rec["reason"]
-    scenarios["retrofit"]["npv_usd"] = 560.0e6
+    assert rec.equal_to == ["retrofit"]
+    assert "equal within the materiality (1% of the NPV, 5.7 M USD)" in rec.reason
+    assert "0.2 M USD ahead" in rec.reason and "miners kept 130 against 0" in rec.reason
+    scenarios["retrofit"] = plan(npv_usd=560.0e6, miners=0)
     rec = recommend(scenarios, 0.01)
-    assert rec["equal_to"] == [] and "8.4 M USD above retrofit" in rec["reason"]
+    assert rec.equal_to == [] and "8.4 M USD above retrofit" in rec.reason

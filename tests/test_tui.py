@@ -132,7 +132,7 @@ async def test_solve_in_the_background_then_browse_and_export(site_copy, catalog
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
         await _solve(pilot)
-        assert app.session.summary["recommendation"]["scenario"] == "hybrid"
+        assert app.session.summary.recommendation.scenario == "hybrid"
         compare = app.query_one("#compare")
         assert compare.row_count > 10
         bom = app.query_one("#bom")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from planner.model.optimize import Result, Status, ai_load_mw
+from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
 
 
@@ -74,16 +75,16 @@ def moves_cost(result: Result) -> float:
     return result.inputs.move_usd_per_miner * sum(result.miners_moved.values())
 
 
-def facility_rows(result: Result) -> list[dict[str, Any]]:
+def facility_rows(result: Result) -> list[BomRow]:
     """BOM rows of the facility: the cooling conversion of each converted hall, the shell,
     cooling and electrical capex, and the miners moved out of the AI halls."""
     inp, opt = result.inputs, result.option
-    rows = []
+    rows: list[BomRow] = []
 
     def row(part: str, description: str, usd: float, source: str, quantity: int = 1) -> None:
-        rows.append({"scenario": inp.scenario, "category": "facility", "part": part, "description": description,
-                     "quantity": quantity, "unit_cost_usd": usd / quantity if quantity else None,
-                     "extended_cost_usd": usd, "unit_power_w": None, "extended_power_w": None, "source": source})
+        rows.append(BomRow(scenario=inp.scenario, category="facility", part=part, description=description,
+                           quantity=quantity, unit_cost_usd=usd / quantity if quantity else None,
+                           extended_cost_usd=usd, unit_power_w=None, extended_power_w=None, source=source))
 
     by_name = {b.name: b for b in inp.halls}
     for h in opt.halls:

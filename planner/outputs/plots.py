@@ -161,20 +161,21 @@ def price_and_dispatch(rows, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def capex_breakdown(summary: dict, path: Path, title: str) -> None:
-    """Capex per scenario, stacked by component, in million USD."""
+def capex_breakdown(capex: dict[str, dict[str, float]], path: Path, title: str) -> None:
+    """Capex per scenario with a plan (its ``capex_breakdown_usd``), stacked by component,
+    in million USD."""
     plt = _pyplot()
-    names = [n for n, s in summary["scenarios"].items() if s.get("status") == "optimal"]
+    names = list(capex)
     parts: list[str] = []
     for n in names:
-        for k, v in summary["scenarios"][n]["capex_breakdown_usd"].items():
+        for k, v in capex[n].items():
             if v and k not in parts:
                 parts.append(k)
     fig, ax = plt.subplots(figsize=(max(5, 1.8 * len(names) + 3), 5), dpi=110)
     bottom = [0.0] * len(names)
     colours = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"]
     for i, part in enumerate(parts):
-        values = [summary["scenarios"][n]["capex_breakdown_usd"].get(part, 0) / 1e6 for n in names]
+        values = [capex[n].get(part, 0) / 1e6 for n in names]
         ax.bar(names, values, bottom=bottom, label=part.replace("_", " "), color=colours[i % len(colours)])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for i, total in enumerate(bottom):

@@ -11,6 +11,7 @@ from planner.app.cli import main
 from planner.outputs.bom import BOM_COLUMNS
 
 from .conftest import SITES
+from .test_summary_records import check_summary
 
 SUMMARY_KEYS = {
     "status", "gpus", "gpu_servers", "miners", "hashrate_ths", "it_power_mw",
@@ -59,6 +60,7 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
     out_dir = tmp_path / "out"
     code, _out, err = run(capsys, "solve", str(SITES / site), "-o", str(out_dir))
     assert code == 0, err
+    check_summary((out_dir / "summary.json").read_text())  # the records and docs/summary.schema.json
     doc = json.loads((out_dir / "summary.json").read_text())
     assert {"site", "planner_version", "solver", "scenarios", "recommendation"} <= set(doc)
     for name, scenario in doc["scenarios"].items():
@@ -176,6 +178,7 @@ def test_infeasible_exits_1_and_names_the_constraint(capsys, tmp_path, write_sit
     code, _, err = run(capsys, "solve", str(write_site(text)), "-o", str(tmp_path / "o"))
     assert code == 1
     assert "grid capacity" in err or "min GPUs" in err
+    check_summary((tmp_path / "o" / "summary.json").read_text())
 
 
 @pytest.mark.parametrize("command", ["solve", "compare"])
@@ -197,6 +200,7 @@ def test_a_solver_stopped_by_its_time_limit_exits_1_naming_the_limit_not_infeasi
     assert "infeasible:" not in err + out and "no scenario is feasible" not in out
     assert "no scenario has a plan: retrofit not_solved, hybrid not_solved" in out
     if command == "solve":
+        check_summary((tmp_path / "o" / "summary.json").read_text())
         doc = json.loads((tmp_path / "o" / "summary.json").read_text())
         for sc in doc["scenarios"].values():
             assert sc["status"] == "not_solved" and sc["solver_status"] == "highs: Time limit reached"

@@ -104,8 +104,8 @@ def test_ai_sizing_under_grid_by_hand(write_site, catalog):
     assert option.fabric.links["node_leaf"] == 48
     assert option.fabric.switches == {"leaf": 8, "spine": 1, "core": 0}
     servers_row = next(r for r in rows if r.category == "gpu_server")
-    assert servers_row["quantity"] == 6
-    assert servers_row["extended_cost_usd"] == 6 * 200000
+    assert servers_row.quantity == 6
+    assert servers_row.extended_cost_usd == 6 * 200000
     switch_rows = [r for r in rows if r.category == "switch"]
     assert sum(r.extended_power_w for r in switch_rows) == pytest.approx(9 * 747)
     assert all("ESTIMATE" in r.power_basis for r in switch_rows)

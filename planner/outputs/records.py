@@ -76,7 +76,7 @@ class AccessNetworkSummary(Record):
     uplinks_per_access: Annotated[int, key("uplinks of each access switch to distinct aggregation switches",
                                            "links")]
     uplink_gbps: Annotated[Number, key("speed of an uplink", "Gb/s")]
-    aggregation_switch: Annotated[str | None, key("catalog key of the aggregation switch (none: left to the site)")]
+    aggregation_switch: Annotated[str | None, key("catalog key of the aggregation switch (null: left to the site)")]
     aggregation_switches: Annotated[int, key("aggregation switches", "switches")]
     access_links: Annotated[int, key("links from the endpoints to the access switches", "links")]
     uplinks: Annotated[int, key("links from the access switches to the aggregation layer", "links")]
@@ -105,7 +105,7 @@ class ScenarioSummary(Record):
     kind: Annotated[ScenarioKind, key("the scenario's kind: retrofit, greenfield or hybrid")]
     grid_capacity_mw: Annotated[Number, key("the grid capacity the scenario may import (before any "
                                             "expansion)", "MW")]
-    solve_seconds: Annotated[Number, key("time to build and solve the scenario's model", "s")]
+    solve_seconds: Annotated[Number, key("time the solver took on the scenario's model", "s")]
 
 
 class NoPlanSummary(ScenarioSummary):
@@ -148,28 +148,29 @@ class PlanSummary(ScenarioSummary):
     hall_plan: Annotated[str, key('the cluster\'s hall plan ("-" without one)')]
     miners_moved: Annotated[int, key("miners moved out of the halls the AI takes", COUNTS)]
     miner_positions_free: Annotated[int | None, key(
-        "miner positions left free in the halls (none when the site does not count miner space)", COUNTS)]
+        "miner positions left free in the halls (null when no hall gives miner positions)", COUNTS)]
     ai_pue: Annotated[Number, key("power usage effectiveness of the AI halls", "ratio")]
     opex_usd_per_year: Annotated[Number, key("operating cost a year: energy and fixed opex", "USD/yr")]
     energy_cost_usd_per_year: Annotated[Number, key("cost of the energy a year", "USD/yr")]
     mean_price_usd_per_mwh: Annotated[Number, key("mean power price over the year's hours", "USD/MWh")]
     price_profile: Annotated[str, key("where the power price comes from (flat, time of use, seasonal, a file)")]
     price_coverage: Annotated[PriceCoverage | None, key(
-        "the period a price series covers (none without a series file)")]
+        "the period a price series covers (null without a series file)")]
     redispatch_uplift_usd: Annotated[Number | None, key(
         "NPV the kept miners would add if re-dispatched month by month at each month's hashprice "
-        "(none without a dispatch)", "USD")]
+        "(null without a dispatch)", "USD")]
     miner_utilisation: Annotated[Number | None, key(
-        "share of the year's hash-hours the miners beside the AI run (none without miners)", "ratio 0-1")]
+        "hashrate-weighted share of the year's hours the miners beside the AI run (null without miners)",
+        "ratio 0-1")]
     revenue_usd_per_year: Annotated[Number, key("AI lease and mining revenue a year", "USD/yr")]
     npv_usd: Annotated[Number, key("net present value of the monthly cash flows over the horizon", "USD")]
-    irr: Annotated[Number | None, key("yearly internal rate of return (none when the flows do not change "
+    irr: Annotated[Number | None, key("yearly internal rate of return (null when the flows do not change "
                                       "sign)", "ratio per year")]
     payback_years: Annotated[Number | None, key(
-        "years until the cumulative cash turns non-negative for good (none: nothing to pay back, or never)",
+        "years until the cumulative cash turns non-negative for good (null: nothing to pay back, or never)",
         "years")]
     months_to_first_revenue: Annotated[int | None, key(
-        "months until the first revenue (0: miners running from the start; none: no revenue)", "months")]
+        "months until the first revenue (0: miners running from the start; null: no revenue)", "months")]
     hashprice_usd_per_th_day: Annotated[Number, key("hashprice today", "USD per TH/s per day")]
     tiers: Annotated[int, key("switch tiers of the AI fabric (0 without a fabric)", COUNTS)]
     switches: Annotated[dict[str, int], key("fabric switches by tier (leaf, spine, core)", COUNTS)]
@@ -182,14 +183,14 @@ class PlanSummary(ScenarioSummary):
         "the other networks: oob (out-of-band management) and mining_access (the miners' access network)")]
     layout: Annotated[dict[str, Any] | None, key(
         "the AI cluster's floor plan: halls, racks by role, rack positions, cable lengths by tier, campus "
-        "trunks and structured cabling (none without halls in the site or without a cluster)")]
+        "trunks and structured cabling (null without halls in the site or without a cluster)")]
     binding_constraints: Annotated[list[str], key("the constraint families at their bound in the plan")]
     warnings: Annotated[list[str], key("what the user should know about the inputs (estimates, assumptions)")]
     power_figures: Annotated[dict[str, PowerFigureSummary], key(
         "the power per unit of each powered part the plan buys or keeps running, by catalog key")]
-    ai_hours_shed_per_year: Annotated[Number, key("hours a year the AI cluster is shed (0 without a cluster)",
+    ai_hours_shed_per_year: Annotated[Number, key("hours a year the AI cluster does not run (0 without a cluster)",
                                                   "h/yr")]
-    workload_gpus: Annotated[int | None, key("GPUs the site's workload needs (none without a workload)",
+    workload_gpus: Annotated[int | None, key("GPUs the site's workload needs (null without a workload)",
                                              COUNTS)]
 
 
@@ -200,7 +201,7 @@ AnyScenarioSummary = Annotated[PlanSummary | NoPlanSummary, Field(discriminator=
 class Recommendation(Record):
     """The feasible scenario with the highest NPV, and why."""
 
-    scenario: Annotated[str | None, key("the recommended scenario (none when no scenario has a plan)")]
+    scenario: Annotated[str | None, key("the recommended scenario (null when no scenario has a plan)")]
     reason: Annotated[str, key("why, in a sentence: the NPV and its margin, or why there is no plan")]
     equal_to: Annotated[list[str] | None, key(
         "scenarios equal to the recommended one within the materiality (absent when none is recommended)",
@@ -245,9 +246,9 @@ class BomRow(Record):
     part: Annotated[str, key("catalog key of the part (or the facility item's name)")]
     description: Annotated[str, key("the part in words")]
     quantity: Annotated[Number, key("units of the part", COUNTS)]
-    unit_cost_usd: Annotated[Number | None, key("price of one unit (none: no price known)", "USD")]
+    unit_cost_usd: Annotated[Number | None, key("price of one unit (null: no price known)", "USD")]
     extended_cost_usd: Annotated[Number | None, key("quantity x unit cost", "USD")]
-    unit_power_w: Annotated[Number | None, key("power of one unit (none: not powered)", "W")]
+    unit_power_w: Annotated[Number | None, key("power of one unit (null: not powered)", "W")]
     extended_power_w: Annotated[Number | None, key("quantity x unit power", "W")]
     source: Annotated[str, key("the sources of the part's specification and price")]
     power_basis: Annotated[str | None, key("the basis of the unit power figure")] = None

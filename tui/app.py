@@ -439,7 +439,7 @@ class PlannerApp(App):
             self._status("solve cancelled")
 
     @work(thread=True, exclusive=True, group="solve")
-    def _solve(self, loaded) -> tuple[dict, list[dict], dict, dict]:
+    def _solve(self, loaded) -> tuple[SummaryDocument | None, list[BomRow], dict, dict]:
         from textual.worker import get_current_worker
 
         from planner.app.pipeline import Progress, solve_site
@@ -481,6 +481,7 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
+        from planner.outputs.records import NoPlanSummary
         from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
 
         doc = self.session.summary
@@ -505,7 +506,7 @@ class PlannerApp(App):
         cards.remove_children()
         for n in names:
             sc = doc.scenarios[n]
-            if sc.status != "optimal":
+            if isinstance(sc, NoPlanSummary):
                 body = f"{sc.status}\n" + "\n".join(sc.binding_constraints if sc.status ==
                                                     "infeasible" else [sc.message])
             else:
@@ -563,6 +564,8 @@ class PlannerApp(App):
         with a time axis; a constant series is said, not drawn; a price series whose
         spikes would flatten the line is clipped at its 99th percentile, and says so);
         capex as bars."""
+        from planner.outputs.records import NoPlanSummary
+
         box = self.query_one("#charts", VerticalScroll)
         box.remove_children()
         widgets = []
@@ -577,7 +580,7 @@ class PlannerApp(App):
                               f"{rows['grid_capacity_mw'].max():g} MW",
                               rows["grid_import_mw"].tolist(), steps)
             widgets += _chart(f"{name}: miners, MW", rows["miner_load_mw"].tolist(), steps)
-        ok = {n: s.capex_usd for n, s in doc.scenarios.items() if s.status == "optimal"}
+        ok = {n: s.capex_usd for n, s in doc.scenarios.items() if not isinstance(s, NoPlanSummary)}
         if ok:
             top = max(ok.values()) or 1.0
             widgets.append(Static("capex, million USD", classes="chart-title"))

@@ -174,7 +174,7 @@ def solve_cmd(
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.outputs.export import figure_writer
+    from planner.outputs.figure_writer import figure_writer
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -261,7 +261,7 @@ GRAPHML_AUTO_LINKS = 50_000
 def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner.outputs import plots
-    from planner.outputs.export import Job
+    from planner.outputs.figure_writer import Job
     from planner.outputs.records import PlanSummary
 
     files = {}
@@ -288,7 +288,7 @@ def _plan_files(results: dict, cat, doc: SummaryDocument, graphml: str, notes: l
     """Floor plans per scenario and the recommended scenario's fabric graph; what is left
     out is added to ``notes``."""
     from planner.outputs import plots
-    from planner.outputs.export import Job
+    from planner.outputs.figure_writer import Job
     from planner.outputs.physics import layout_for
 
     files = {}

@@ -134,7 +134,8 @@ def summary_reference() -> str:
     models: list[type[BaseModel]] = []
     _models(SummaryDocument, models)
     parts = [SUMMARY_HEADER]
-    for model in [*models, BomRow]:
+    models.append(BomRow)
+    for model in models:
         doc = (model.__doc__ or "").strip().splitlines()
         parts.append(f"## {model.__name__}\n")
         if doc:

@@ -95,6 +95,7 @@ class PowerFigureSummary(Record):
 
 
 ScenarioKind = Literal["retrofit", "greenfield", "hybrid"]
+Solver = Literal["highs", "cbc"]
 COUNTS = "count"
 
 
@@ -213,7 +214,7 @@ class SummaryDocument(Record):
 
     site: Annotated[str, key("the site's name (name in the site file)")]
     planner_version: Annotated[str, key("version of the planner that wrote the file")]
-    solver: Annotated[Literal["highs", "cbc"], key("the MILP solver used")]
+    solver: Annotated[Solver, key("the MILP solver used")]
     scenarios: Annotated[dict[str, AnyScenarioSummary], key(
         "each solved scenario by name, in the site file's order")]
     recommendation: Annotated[Recommendation, key("the recommended scenario and why")]

@@ -29,6 +29,7 @@ from planner.outputs.records import (
     PowerFigureSummary,
     PriceCoverage,
     Recommendation,
+    Solver,
     SummaryDocument,
 )
 from planner.parts.catalog import Catalog
@@ -196,8 +197,17 @@ def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver
     """The whole summary.json document, with a recommendation."""
     scenarios = {name: scenario_summary(r, catalog) for name, r in results.items()}
     share = next((r.inputs.materiality_share for r in results.values()), 0.01)
-    return SummaryDocument(site=site_name, planner_version=__version__, solver=solver, scenarios=scenarios,
-                           recommendation=recommend(scenarios, share))
+    return SummaryDocument(site=site_name, planner_version=__version__, solver=_solver(solver),
+                           scenarios=scenarios, recommendation=recommend(scenarios, share))
+
+
+def _solver(name: str) -> Solver:
+    """A solver's name as summary.json declares it (the CLI has checked it)."""
+    if name == "highs":
+        return "highs"
+    if name == "cbc":
+        return "cbc"
+    raise ValueError(f"unknown solver {name!r}")
 
 
 # what to compare when two plans' NPVs are equal within the materiality: (label, key, unit)

@@ -11,6 +11,7 @@ from planner.app.cli import main
 from planner.outputs.bom import BOM_COLUMNS
 
 from .conftest import SITES
+from .test_summary_records import check_summary
 
 SUMMARY_KEYS = {
     "status", "gpus", "gpu_servers", "miners", "hashrate_ths", "it_power_mw",
@@ -59,6 +60,7 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
     out_dir = tmp_path / "out"
     code, _out, err = run(capsys, "solve", str(SITES / site), "-o", str(out_dir))
     assert code == 0, err
+    check_summary((out_dir / "summary.json").read_text())  # the records and docs/summary.schema.json
     doc = json.loads((out_dir / "summary.json").read_text())
     assert {"site", "planner_version", "solver", "scenarios", "recommendation"} <= set(doc)
     for name, scenario in doc["scenarios"].items():
@@ -258,6 +260,7 @@ def test_infeasible_exits_1_and_names_the_constraint(capsys, tmp_path, write_sit
     code, _, err = run(capsys, "solve", str(write_site(text)), "-o", str(tmp_path / "o"))
     assert code == 1
     assert "grid capacity" in err or "min GPUs" in err
+    check_summary((tmp_path / "o" / "summary.json").read_text())
 
 
 @pytest.mark.parametrize("command", ["solve", "compare"])
@@ -279,6 +282,7 @@ def test_a_solver_stopped_by_its_time_limit_exits_1_naming_the_limit_not_infeasi
     assert "infeasible:" not in err + out and "no scenario is feasible" not in out
     assert "no scenario has a plan: retrofit not_solved, hybrid not_solved" in out
     if command == "solve":
+        check_summary((tmp_path / "o" / "summary.json").read_text())
         doc = json.loads((tmp_path / "o" / "summary.json").read_text())
         for sc in doc["scenarios"].values():
             assert sc["status"] == "not_solved" and sc["solver_status"] == "highs: Time limit reached"
@@ -440,18 +444,21 @@ def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
 def test_a_win_within_the_materiality_is_reported_as_a_tie():
     """Two plans 0.2 M USD apart on 568 M USD (0.04 %) are equal within 1 %; what differs
     between them is said instead; 8.4 M USD apart (more than 1 % of 568.4 M USD) they are not."""
+    from planner.outputs.records import PlanSummary
     from planner.outputs.summary import recommend
 
-    base = {"status": "optimal", "months_to_first_revenue": 0, "capex_usd": 3.4864e9, "gpus": 65_536}
-    scenarios = {"retrofit": {**base, "npv_usd": 568.2e6, "miners": 0},
-                 "hybrid": {**base, "npv_usd": 568.4e6, "miners": 130}}
+    def plan(**figures):  # only the figures the recommendation reads
+        return PlanSummary.model_construct(status="optimal", months_to_first_revenue=0, capex_usd=3.4864e9,
+                                           gpus=65_536, **figures)
+
+    scenarios = {"retrofit": plan(npv_usd=568.2e6, miners=0), "hybrid": plan(npv_usd=568.4e6, miners=130)}
     rec = recommend(scenarios, 0.01)
-    assert rec["equal_to"] == ["retrofit"]
-    assert "equal within the materiality (1% of the NPV, 5.7 M USD)" in rec["reason"]
-    assert "0.2 M USD ahead" in rec["reason"] and "miners kept 130 against 0" in rec["reason"]
-    scenarios["retrofit"]["npv_usd"] = 560.0e6
+    assert rec.equal_to == ["retrofit"]
+    assert "equal within the materiality (1% of the NPV, 5.7 M USD)" in rec.reason
+    assert "0.2 M USD ahead" in rec.reason and "miners kept 130 against 0" in rec.reason
+    scenarios["retrofit"] = plan(npv_usd=560.0e6, miners=0)
     rec = recommend(scenarios, 0.01)
-    assert rec["equal_to"] == [] and "8.4 M USD above retrofit" in rec["reason"]
+    assert rec.equal_to == [] and "8.4 M USD above retrofit" in rec.reason
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])

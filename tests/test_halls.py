@@ -126,8 +126,8 @@ def test_only_the_hall_that_needs_it_is_converted(write_site, catalog):
     assert old.it_w == pytest.approx(opt.it_power_w / 2)
     assert opt.capex_usd["cooling_conversion"] == pytest.approx(opt.it_power_w / 2 / 1e6 * 2.0e6)
     assert opt.pue == pytest.approx(1.15)  # both halls run at 1.15
-    rows = [r for r in bom_rows(result, catalog) if r["part"] == "cooling-conversion"]
-    assert len(rows) == 1 and "old" in rows[0]["description"]
+    rows = [r for r in bom_rows(result, catalog) if r.part == "cooling-conversion"]
+    assert len(rows) == 1 and "old" in rows[0].description
 
 
 def test_hall_plans_enumerated(write_site, catalog):
@@ -245,7 +245,7 @@ def test_miners_move_out_of_the_ai_hall_when_it_pays(write_site, catalog):
     assert result.miners_with_ai == {"antminer-s19-xp": 1500}
     assert result.miners_moved == {"antminer-s19-xp": 1000}
     summary = scenario_summary(result, catalog)
-    assert summary["miners_moved"] == 1000 and summary["miner_positions_free"] == 1500
+    assert summary.miners_moved == 1000 and summary.miner_positions_free == 1500
 
 
 def test_miners_stay_when_moving_costs_more_than_they_earn(write_site, catalog):
@@ -266,10 +266,10 @@ def test_a_small_move_cost_is_paid_and_counted(write_site, catalog):
     USD); the moves are a BOM row and in the cash flows."""
     result = solve(build_model(prepare(load_site(write_site(MOVE_SITE.format(move=10.0))), catalog, "hybrid")))
     assert result.option.plan == (("h1", "as built"),)
-    rows = [r for r in bom_rows(result, catalog) if r["part"] == "miner-move"]
-    assert rows[0]["quantity"] == 1000 and rows[0]["extended_cost_usd"] == pytest.approx(10_000.0)
+    rows = [r for r in bom_rows(result, catalog) if r.part == "miner-move"]
+    assert rows[0].quantity == 1000 and rows[0].extended_cost_usd == pytest.approx(10_000.0)
     assert result.objective_usd == pytest.approx(npv(cash_flows(result), 0.0), rel=1e-9)
-    assert scenario_summary(result, catalog)["capex_breakdown_usd"]["miner_moves"] == pytest.approx(10_000.0)
+    assert scenario_summary(result, catalog).capex_breakdown_usd["miner_moves"] == pytest.approx(10_000.0)
 
 
 @pytest.mark.parametrize(("edit", "needle", "expected"), [
@@ -319,4 +319,4 @@ def test_redispatch_uplift_is_zero_without_a_hashprice_path_and_positive_with_on
     uplift = redispatch_uplift(result)
     assert uplift > 1e-4 * result.objective_usd
     summary = scenario_summary(result, catalog)
-    assert summary["redispatch_uplift_usd"] == pytest.approx(uplift, abs=0.01)
+    assert summary.redispatch_uplift_usd == pytest.approx(uplift, abs=0.01)

@@ -220,7 +220,7 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     assert result.option.pue == 1.15
     it_mw = result.option.it_power_w / 1e6
     assert result.option.capex_usd["cooling_conversion"] == pytest.approx(it_mw * 2.0e6)
-    assert any(r["part"] == "cooling-conversion" for r in bom_rows(result, catalog))
+    assert any(r.part == "cooling-conversion" for r in bom_rows(result, catalog))
 
 
 def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):

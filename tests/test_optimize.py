@@ -68,9 +68,9 @@ def test_miner_npv_by_hand(write_site, catalog):
     result = _solve(write_site(miner_site(50.0)), catalog, "hybrid")
     assert result.objective_usd == pytest.approx(FIT * 365 * (6.30 - MINER_W * 24 / 1e3 * 0.05), rel=1e-9)
     summary = scenario_summary(result, catalog)
-    assert summary["revenue_usd_per_year"] == pytest.approx(FIT * 365 * 6.30)
-    assert summary["facility_power_mw"] == pytest.approx(1.0)
-    assert "grid capacity" in summary["binding_constraints"][0]
+    assert summary.revenue_usd_per_year == pytest.approx(FIT * 365 * 6.30)
+    assert summary.facility_power_mw == pytest.approx(1.0)
+    assert "grid capacity" in summary.binding_constraints[0]
 
 
 AI_SITE = site(
@@ -95,7 +95,7 @@ def test_ai_sizing_under_grid_by_hand(write_site, catalog):
     option = result.option
     assert option.servers == 6 and option.gpus == 48
     rows = bom_rows(result, catalog)
-    it_w = sum(r["extended_power_w"] or 0 for r in rows)
+    it_w = sum(r.extended_power_w or 0 for r in rows)
     with_ai, _ = facility_mw(result.inputs, result.option_index, result.miners_before,
                              result.miners_with_ai, result.running)
     assert with_ai == pytest.approx(it_w * 1.25 / 1e6)
@@ -103,15 +103,15 @@ def test_ai_sizing_under_grid_by_hand(write_site, catalog):
     # 8 rails x 6 servers: 48 server links, each leaf (one per rail) reaches one spine
     assert option.fabric.links["node_leaf"] == 48
     assert option.fabric.switches == {"leaf": 8, "spine": 1, "core": 0}
-    servers_row = next(r for r in rows if r["category"] == "gpu_server")
-    assert servers_row["quantity"] == 6
-    assert servers_row["extended_cost_usd"] == 6 * 200000
-    switch_rows = [r for r in rows if r["category"] == "switch"]
-    assert sum(r["extended_power_w"] for r in switch_rows) == pytest.approx(9 * 747)
-    assert all("ESTIMATE" in r["power_basis"] for r in switch_rows)
+    servers_row = next(r for r in rows if r.category == "gpu_server")
+    assert servers_row.quantity == 6
+    assert servers_row.extended_cost_usd == 6 * 200000
+    switch_rows = [r for r in rows if r.category == "switch"]
+    assert sum(r.extended_power_w for r in switch_rows) == pytest.approx(9 * 747)
+    assert all("ESTIMATE" in r.power_basis for r in switch_rows)
     summary = scenario_summary(result, catalog)
-    assert summary["gpus"] == 48
-    assert summary["revenue_usd_per_year"] == pytest.approx(48 * 3.0 * 8760)
+    assert summary.gpus == 48
+    assert summary.revenue_usd_per_year == pytest.approx(48 * 3.0 * 8760)
 
 
 def test_min_gpus_beyond_grid_is_infeasible_and_named(write_site, catalog):
@@ -270,8 +270,8 @@ def test_the_optimizer_chooses_the_server(write_site, catalog, h100_cost, expect
     assert opt.servers <= (19 if expected == "dgx-h100" else 13)
     assert opt.it_power_w <= 0.2e6
     summary = scenario_summary(result, catalog)
-    assert summary["server"] == expected
-    assert summary["gpus"] == opt.servers * 8
+    assert summary.server == expected
+    assert summary.gpus == opt.servers * 8
 
 
 def test_new_miners_are_bought_when_they_pay(write_site, catalog):
@@ -291,8 +291,8 @@ def test_new_miners_are_bought_when_they_pay(write_site, catalog):
     r = _solve(write_site(cheap, "cheap.toml"), catalog, "hybrid")
     assert r.miners_with_ai["antminer-s19-xp-new"] == 332
     summary = scenario_summary(r, catalog)
-    assert summary["miners_bought"] == 332
-    assert summary["capex_usd"] == pytest.approx(332 * 1000)
+    assert summary.miners_bought == 332
+    assert summary.capex_usd == pytest.approx(332 * 1000)
     assert npv(cash_flows(r), 0.0) == pytest.approx(r.objective_usd, rel=1e-9)
     assert _solve(write_site(dear, "dear.toml"), catalog, "hybrid").miners_with_ai["antminer-s19-xp-new"] == 0
 
@@ -307,8 +307,8 @@ def test_grid_expansion_is_bought_when_it_pays(write_site, catalog):
     r = _solve(write_site(cheap, "cheap.toml"), catalog, "greenfield")
     assert r.expanded and r.option.servers == 10
     summary = scenario_summary(r, catalog)
-    assert summary["facility_power_mw"] <= 0.15
-    assert summary["capex_breakdown_usd"]["grid_expansion"] == 1
+    assert summary.facility_power_mw <= 0.15
+    assert summary.capex_breakdown_usd["grid_expansion"] == 1
     d = _solve(write_site(dear, "dear.toml"), catalog, "greenfield")
     assert not d.expanded and d.option.servers == 6
 
@@ -349,7 +349,7 @@ def test_a_stated_ai_it_load_is_built_as_the_largest_cluster_within_it(write_sit
     assert result.status is Status.OPTIMAL
     n = result.option.servers
     rows = bom_rows(result, catalog)
-    it_w = sum(r["extended_power_w"] or 0 for r in rows)
+    it_w = sum(r.extended_power_w or 0 for r in rows)
     assert it_w == pytest.approx(result.option.it_power_w)
     assert it_w <= 0.5e6
     network_w = it_w - n * 10_200
@@ -371,8 +371,8 @@ def test_a_plan_without_capex_has_no_payback(write_site, catalog):
     payback is not 0 years, it does not exist."""
     result = _solve(write_site(miner_site(150.0)), catalog, "hybrid")
     summary = scenario_summary(result, catalog)
-    assert summary["capex_usd"] == 0
-    assert summary["payback_years"] is None
+    assert summary.capex_usd == 0
+    assert summary.payback_years is None
 
 
 def _sites_and_scenarios():
@@ -456,8 +456,8 @@ def test_a_solver_that_stops_without_an_answer_is_not_called_infeasible(write_si
     assert message.startswith(f"no answer ({status}): ") and words in message and "--solver cbc" in message
     assert "infeasible:" not in message
     summary = scenario_summary(result, catalog)
-    assert summary["status"] == str(status) and summary["message"] == message
-    assert summary["binding_constraints"] == []
+    assert summary.status == str(status) and summary.message == message
+    assert summary.binding_constraints == []
 
 
 def test_a_time_limit_in_highs_is_reported_as_such(write_site, catalog, monkeypatch):

@@ -131,7 +131,7 @@ def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monke
     """planner solve draws its figures in a background process: the same bytes as drawn in
     process (PLANNER_SERIAL_OUTPUTS=1)."""
     from planner.app.cli import main
-    from planner.outputs.export import background_writer
+    from planner.outputs.figure_writer import background_writer
 
     from .conftest import SITES
 
@@ -154,7 +154,8 @@ def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monke
 def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case):
     """A job runs in the background process; a job whose process dies is written in process
     instead; a job that raises fails the run and leaves no folder."""
-    from planner.outputs.export import Job, background_writer, write_outputs
+    from planner.outputs.export import write_outputs
+    from planner.outputs.figure_writer import Job, background_writer
 
     pool = background_writer()
     if pool is None:
@@ -199,7 +200,7 @@ def test_a_run_killed_takes_its_background_writer_with_it(tmp_path):
     run's standard error closes (a caller reading it is not left waiting by the writer)."""
     import time
 
-    from planner.outputs.export import background_writer
+    from planner.outputs.figure_writer import background_writer
 
     pool = background_writer()
     if pool is None:

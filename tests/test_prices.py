@@ -307,7 +307,7 @@ def test_the_ercot_series_reports_its_period(tmp_path, write_site, catalog):
     result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
     from planner.outputs.summary import scenario_summary
 
-    cov = scenario_summary(result, catalog)["price_coverage"]
-    assert cov["start"].startswith("2024-06-01 00:00") and cov["end"].startswith("2025-03-27 23:45")
-    assert cov["hours_covered"] == 7200 and cov["year"] == "scale"
-    assert cov["factor"] == pytest.approx(8760 / 7200)
+    cov = scenario_summary(result, catalog).price_coverage
+    assert cov.start.startswith("2024-06-01 00:00") and cov.end.startswith("2025-03-27 23:45")
+    assert cov.hours_covered == 7200 and cov.year == "scale"
+    assert cov.factor == pytest.approx(8760 / 7200)

@@ -250,5 +250,5 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     cached = scenario_summary(second, catalog)
     assert second.option.memo.layout is laid_out  # the same option's plan, not a new one
     fresh = scenario_summary(solve(build_model(prepare(other, catalog, "hybrid"))), catalog)
-    assert cached["layout"] == fresh["layout"]
-    assert cached["npv_usd"] == fresh["npv_usd"] != scenario_summary(first, catalog)["npv_usd"]
+    assert cached.layout == fresh.layout
+    assert cached.npv_usd == fresh.npv_usd != scenario_summary(first, catalog).npv_usd

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from planner.site.text import save_text, validate_text
@@ -20,6 +22,17 @@ def site_copy(tmp_path):
 def _field(form, path: tuple) -> str:
     """The id of the form field of a site key."""
     return next(f for f, p in form.paths.items() if p == path)
+
+
+@contextlib.asynccontextmanager
+async def _on_the_form(path, catalog, size: tuple[int, int]):
+    """The app on the site file ``path`` in a terminal of ``size``, showing the site form
+    (F2): (app, pilot, form)."""
+    app = make_app(path, catalog=catalog)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        yield app, pilot, app.query_one("#form")
 
 
 async def _edit_price(app, pilot, value: str) -> None:
@@ -132,7 +145,7 @@ async def test_solve_in_the_background_then_browse_and_export(site_copy, catalog
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
         await _solve(pilot)
-        assert app.session.summary["recommendation"]["scenario"] == "hybrid"
+        assert app.session.summary.recommendation.scenario == "hybrid"
         compare = app.query_one("#compare")
         assert compare.row_count > 10
         bom = app.query_one("#bom")
@@ -669,11 +682,7 @@ async def test_keystrokes_in_one_field_are_one_undo_step(site_copy, catalog):
     """Typing 75 over 60 in the grid capacity, then a price: two Ctrl+Z give back the file
     as it was, one per field, not one per character."""
     original = site_copy.read_text()
-    app = make_app(site_copy, catalog=catalog)
-    async with app.run_test(size=(140, 50)) as pilot:
-        await pilot.press("f2")
-        await pilot.pause()
-        form = app.query_one("#form")
+    async with _on_the_form(site_copy, catalog, (140, 50)) as (app, pilot, form):
         cap = app.query_one(f"#{_field(form, ('grid', 'capacity_mw'))}")
         cap.focus()
         await pilot.press("end", *["backspace"] * 4, "7", "5")
@@ -694,11 +703,7 @@ async def test_form_at_80x24_shows_a_parts_value_and_keeps_the_focused_field_in_
     """A part chosen from the catalog shows its key in a one-line field (the list's own
     frame drew three lines cut to one, hiding the value), and tabbing down the form keeps
     the focused field in view, above the help line."""
-    app = make_app(site_copy, catalog=catalog)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f2")
-        await pilot.pause()
-        form = app.query_one("#form")
+    async with _on_the_form(site_copy, catalog, (80, 24)) as (app, pilot, form):
         model = app.query_one(f"#{_field(form, ('fleet', 'miners', 0, 'model'))}")
         label = model.query_one("SelectCurrent #label")
         assert model.value in str(label.render())

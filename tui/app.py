@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -40,6 +41,9 @@ from textual.worker import Worker, WorkerState
 from planner.site.text import save_text, template, validate_text
 from tui.form import SiteForm
 
+if TYPE_CHECKING:
+    from planner.outputs.records import BomRow, SummaryDocument
+
 FORM_PREBUILD_S = 0.5  # after the first screen, the form is built in the background
 
 
@@ -52,8 +56,8 @@ class Session:
     saved_text: str
     problems: list = field(default_factory=list)
     loaded: object | None = None
-    summary: dict | None = None
-    bom: list[dict] = field(default_factory=list)
+    summary: SummaryDocument | None = None
+    bom: list[BomRow] = field(default_factory=list)
     fabric: dict = field(default_factory=dict)
     dispatch: dict = field(default_factory=dict)
     disk: tuple | None = None  # the file as last read or written here: (size, mtime, sha256)
@@ -435,7 +439,7 @@ class PlannerApp(App):
             self._status("solve cancelled")
 
     @work(thread=True, exclusive=True, group="solve")
-    def _solve(self, loaded) -> tuple[dict, list[dict], dict, dict]:
+    def _solve(self, loaded) -> tuple[SummaryDocument | None, list[BomRow], dict, dict]:
         from textual.worker import get_current_worker
 
         from planner.app.pipeline import Progress, solve_site
@@ -452,7 +456,7 @@ class PlannerApp(App):
 
         run = solve_site(loaded, self.catalog, cache=self._plan_cache, solver=self.solver, progress=Status())
         if run is None:
-            return {}, [], {}, {}
+            return None, [], {}, {}
         return run.summary(), run.bom_rows(), run.fabrics(), run.dispatch()
 
     @on(Worker.StateChanged)
@@ -477,10 +481,11 @@ class PlannerApp(App):
 
     # ------------------------------------------------------------------ results
     def _show_results(self) -> None:
-        from planner.outputs.summary import SUMMARY_ROWS, format_cell
+        from planner.outputs.records import NoPlanSummary
+        from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
 
         doc = self.session.summary
-        names = list(doc["scenarios"])
+        names = list(doc.scenarios)
         table = self.query_one("#compare", DataTable)
         table.clear(columns=True)
         table.add_columns("", *names)
@@ -490,25 +495,25 @@ class PlannerApp(App):
             return text if len(text) <= room else text[: room - 1] + "…"
 
         for label, key, kind in SUMMARY_ROWS:
-            cells = [fit(format_cell(doc["scenarios"][n].get(key), kind)) for n in names]
+            cells = [fit(format_cell(row_value(doc.scenarios[n], key), kind)) for n in names]
             differ = len(set(cells)) > 1
             table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])
-        rec = doc["recommendation"]
-        binds = "; ".join(f"{n}: {b}" for n, s in doc["scenarios"].items() for b in s.get("binding_constraints", []))
+        rec = doc.recommendation
+        binds = "; ".join(f"{n}: {b}" for n, s in doc.scenarios.items() for b in s.binding_constraints)
         self.query_one("#recommendation", Static).update(
-            f"Recommendation: {rec['scenario'] or 'none'} ({rec['reason']})\nBinding: {binds or 'none'}")
+            f"Recommendation: {rec.scenario or 'none'} ({rec.reason})\nBinding: {binds or 'none'}")
         cards = self.query_one("#cards", Horizontal)
         cards.remove_children()
         for n in names:
-            sc = doc["scenarios"][n]
-            if sc.get("status") != "optimal":
-                body = f"{sc.get('status')}\n" + "\n".join(sc.get("binding_constraints", []) if sc.get("status") ==
-                                                           "infeasible" else [sc.get("message", "")])
+            sc = doc.scenarios[n]
+            if isinstance(sc, NoPlanSummary):
+                body = f"{sc.status}\n" + "\n".join(sc.binding_constraints if sc.status ==
+                                                    "infeasible" else [sc.message])
             else:
-                body = (f"NPV {sc['npv_usd'] / 1e6:,.1f} M USD\ncapex {sc['capex_usd'] / 1e6:,.1f} M USD\n"
-                        f"{sc['gpus']:,} GPUs, {sc['miners']:,} miners\n{sc['facility_power_mw']:,.1f} MW of "
-                        f"{sc['grid_capacity_mw']:g} MW")
-            card = Static(body, classes="card best" if n == rec["scenario"] else "card")
+                body = (f"NPV {sc.npv_usd / 1e6:,.1f} M USD\ncapex {sc.capex_usd / 1e6:,.1f} M USD\n"
+                        f"{sc.gpus:,} GPUs, {sc.miners:,} miners\n{sc.facility_power_mw:,.1f} MW of "
+                        f"{sc.grid_capacity_mw:g} MW")
+            card = Static(body, classes="card best" if n == rec.scenario else "card")
             card.border_title = n
             cards.mount(card)
         self._fill_bom("")
@@ -526,11 +531,11 @@ class PlannerApp(App):
                           "description")
         text = text.lower().strip()
         for r in self.session.bom:
-            if text and text not in r["category"].lower() and text not in str(r["part"]).lower():
+            if text and text not in r.category.lower() and text not in str(r.part).lower():
                 continue
-            table.add_row(r["scenario"], r["category"], r["part"], f"{r['quantity']:,}",
-                          _cell(r["unit_cost_usd"]), _cell(r["extended_cost_usd"]), _power_cell(r),
-                          r["description"])
+            table.add_row(r.scenario, r.category, r.part, f"{r.quantity:,}",
+                          _cell(r.unit_cost_usd), _cell(r.extended_cost_usd), _power_cell(r),
+                          r.description)
 
     @on(DataTable.HeaderSelected, "#bom")
     def _sort_bom(self, event: DataTable.HeaderSelected) -> None:
@@ -538,7 +543,8 @@ class PlannerApp(App):
                "extended_power_w", "description"][event.column_index]
         reverse = getattr(self, "_bom_sort", None) == key
         self._bom_sort = None if reverse else key
-        self.session.bom.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=reverse)
+        self.session.bom.sort(key=lambda r: (getattr(r, key) is None, getattr(r, key) if getattr(r, key) is not None
+                                             else 0), reverse=reverse)
         self._fill_bom(self.query_one("#bom-filter", Input).value)
 
     def _fill_fabric(self) -> None:
@@ -558,6 +564,8 @@ class PlannerApp(App):
         with a time axis; a constant series is said, not drawn; a price series whose
         spikes would flatten the line is clipped at its 99th percentile, and says so);
         capex as bars."""
+        from planner.outputs.records import NoPlanSummary
+
         box = self.query_one("#charts", VerticalScroll)
         box.remove_children()
         widgets = []
@@ -572,19 +580,19 @@ class PlannerApp(App):
                               f"{rows['grid_capacity_mw'].max():g} MW",
                               rows["grid_import_mw"].tolist(), steps)
             widgets += _chart(f"{name}: miners, MW", rows["miner_load_mw"].tolist(), steps)
-        ok = {n: s for n, s in doc["scenarios"].items() if s.get("status") == "optimal"}
+        ok = {n: s.capex_usd for n, s in doc.scenarios.items() if not isinstance(s, NoPlanSummary)}
         if ok:
-            top = max(s["capex_usd"] for s in ok.values()) or 1.0
+            top = max(ok.values()) or 1.0
             widgets.append(Static("capex, million USD", classes="chart-title"))
-            for n, s in ok.items():
-                bar = "█" * max(0, round(40 * s["capex_usd"] / top))
-                widgets.append(Static(f"{n:>12} {bar} {s['capex_usd'] / 1e6:,.1f}"))
+            for n, capex in ok.items():
+                bar = "█" * max(0, round(40 * capex / top))
+                widgets.append(Static(f"{n:>12} {bar} {capex / 1e6:,.1f}"))
         box.mount_all(widgets or [Static("No time series: the site has one price.")])
 
     def action_export(self) -> None:
         from planner.errors import InputError
-        from planner.outputs.bom import BOM_COLUMNS
-        from planner.outputs.export import atomic_file, write_csv
+        from planner.outputs.bom import write_bom
+        from planner.outputs.export import atomic_file
 
         if not self.session.bom:
             self.notify("solve first: there is no BOM yet", severity="warning")
@@ -592,7 +600,7 @@ class PlannerApp(App):
         target = self.session.path.with_name(self.session.path.stem + "-bom.csv")
         try:
             with atomic_file(target) as tmp:
-                write_csv(tmp, BOM_COLUMNS, self.session.bom)
+                write_bom(tmp, self.session.bom)
         except OSError as exc:  # a full disk: say so, keep the session
             self.notify(f"BOM not written to {target}: {exc.strerror or exc}", severity="error")
             return
@@ -676,11 +684,11 @@ def _chart(title: str, values: list[float], steps: list[str], clip: bool = False
     return [Static(title + note, classes="chart-title"), Sparkline(data.tolist(), summary_function=summary), axis]
 
 
-def _power_cell(row: dict) -> str:
+def _power_cell(row: BomRow) -> str:
     """Extended power in kW, marked 'est.' when the unit figure is a labelled estimate."""
-    watts = row.get("extended_power_w")
+    watts = row.extended_power_w
     if watts is None:
         return "-"
-    basis = row.get("power_basis") or ""
+    basis = row.power_basis or ""
     mark = " est." if basis.startswith("ESTIMATE") else " site" if basis.startswith("site file") else ""
     return f"{watts / 1e3:,.1f}{mark}"

@@ -20,8 +20,9 @@ import io
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,6 +37,9 @@ from planner.app.cli_common import (
 )
 from planner.app.cli_size import size_app
 from planner.errors import InputError
+
+if TYPE_CHECKING:
+    from planner.outputs.records import SummaryDocument
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -143,43 +147,47 @@ def _write_solver_log(path: Path, results: dict) -> None:
         tmp.write_text(text)
 
 
-def _summary_table(doc: dict, highlight: bool = False):
+def _summary_table(doc: SummaryDocument, highlight: bool = False):
     from rich.table import Table
 
-    from planner.outputs.summary import SUMMARY_ROWS, format_cell
+    from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
 
-    names = list(doc["scenarios"])
-    table = Table(title=f"{doc['site']}  (solver: {doc['solver']})")
+    names = list(doc.scenarios)
+    table = Table(title=f"{doc.site}  (solver: {doc.solver})")
     table.add_column("", style="bold")
     for n in names:
         table.add_column(n, justify="right")
 
     for label, key, kind in SUMMARY_ROWS:
-        cells = [format_cell(doc["scenarios"][n].get(key), kind) for n in names]
+        cells = [format_cell(row_value(doc.scenarios[n], key), kind) for n in names]
         style = "bold" if highlight and len(set(cells)) > 1 else None
         table.add_row(label, *cells, style=style)
     return table
 
 
-def _print_binding(doc: dict, console) -> None:
-    for name, sc in doc["scenarios"].items():
-        for line in sc.get("binding_constraints", []):
+def _print_binding(doc: SummaryDocument, console) -> None:
+    from planner.outputs.records import PlanSummary
+
+    for name, sc in doc.scenarios.items():
+        for line in sc.binding_constraints:
             console.print(f"  {name}: binds: {line}")
-        if sc["status"] not in ("optimal", "infeasible"):
-            console.print(f"  {name}: {sc['message']}")
-        uplift = sc.get("redispatch_uplift_usd")
-        if uplift and sc.get("npv_usd") and abs(uplift) >= 1e-3 * abs(sc["npv_usd"]):
+        if not isinstance(sc, PlanSummary):
+            if sc.status != "infeasible":
+                console.print(f"  {name}: {sc.message}")
+            continue
+        uplift = sc.redispatch_uplift_usd
+        if uplift and sc.npv_usd and abs(uplift) >= 1e-3 * abs(sc.npv_usd):
             console.print(f"  {name}: note: the plan runs one dispatch of the price year in every year; "
                           f"re-dispatched month by month at each month's hashprice, the same miners would "
                           f"add {uplift / 1e6:,.1f} M USD of NPV")
-    warnings = dict.fromkeys(w for sc in doc["scenarios"].values() for w in sc.get("warnings", []))
+    warnings = dict.fromkeys(w for sc in doc.scenarios.values() if isinstance(sc, PlanSummary) for w in sc.warnings)
     for line in warnings:
         console.print(f"warning: {line}", style="yellow")
-    rec = doc["recommendation"]
-    if rec["scenario"]:
-        console.print(f"Recommendation: {rec['scenario']} ({rec['reason']})", style="bold")
+    rec = doc.recommendation
+    if rec.scenario:
+        console.print(f"Recommendation: {rec.scenario} ({rec.reason})", style="bold")
     else:
-        console.print(f"Recommendation: none ({rec['reason']})")
+        console.print(f"Recommendation: none ({rec.reason})")
 
 
 @app.command("solve")
@@ -207,7 +215,7 @@ def solve_cmd(
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
-    from planner.outputs.export import figure_writer
+    from planner.outputs.figure_writer import figure_writer
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
@@ -229,23 +237,26 @@ def solve_cmd(
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         import pandas as pd
 
-        from planner.outputs.bom import BOM_COLUMNS
-        from planner.outputs.export import new_run_id, write_csv, write_frame, write_json, write_outputs
+        from planner.outputs.bom import write_bom
+        from planner.outputs.export import new_run_id, write_frame, write_json, write_outputs
 
         run = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
                          keep_models=bool(write_model), solver_log=solver_log)
         results, models = run.results, run.models
         doc = run.summary()
-        if reference:
-            doc["model"] = "reference (a dispatch column per price step)"
-        run_id = doc["run_id"] = new_run_id()  # the same id marks the output set's manifest
+        run_id = new_run_id()  # the same id marks the output set's manifest
+        notes: list[str] = []
+        plan_files = _plan_files(results, cat, doc, graphml)
+        doc = doc.model_copy(update={"model": "reference (a dispatch column per price step)" if reference else None,
+                                     "run_id": run_id, "notes": notes or None})
+        data = doc.data()
         rows = run.bom_rows()
         target = out or Path("out") / loaded.stem
         writers = {
-            "summary.json": lambda p: write_json(p, doc),
-            "bom.csv": lambda p: write_csv(p, BOM_COLUMNS, rows),
+            "summary.json": lambda p: write_json(p, data),
+            "bom.csv": lambda p: write_bom(p, rows),
         }
-        writers.update(_plan_files(results, cat, doc, graphml))
+        writers.update(plan_files)
         per_scenario = run.dispatch()  # built once, for the file and plots
         varying = [per_scenario[name] for name, r in results.items()
                    if r.inputs.profile.steps > 1 and len(per_scenario[name])]
@@ -260,14 +271,14 @@ def solve_cmd(
                 writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
         with _writing(len(writers), quiet or as_json):
             write_outputs(target, writers, run_id, pool)
-        feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
+        feasible = any(s.status == "optimal" for s in doc.scenarios.values())
         if as_json:
-            sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+            sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         elif not quiet:
             console = make_console()
             console.print(_summary_table(doc))
             _print_binding(doc, console)
-            for note in doc.get("notes", []):
+            for note in notes:
                 console.print(f"note: {note}", style="dim")
             console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
         if not feasible:
@@ -275,7 +286,7 @@ def solve_cmd(
 
 
 @contextlib.contextmanager
-def _writing(files: int, quiet: bool):
+def _writing(files: int, quiet: bool) -> Iterator[None]:
     """A status line on a terminal's stderr while the outputs are written (the figures and
     a large fabric's graph take seconds after the solve)."""
     err = make_console(stderr=True)
@@ -286,28 +297,33 @@ def _writing(files: int, quiet: bool):
         yield
 
 
-def _no_plan(doc: dict) -> None:
+def _no_plan(doc: SummaryDocument) -> None:
     """No scenario has a plan: say why for each on stderr (what binds, or how the solver
     stopped) and end with exit code 1."""
+    from planner.outputs.records import NoPlanSummary
+
     err = make_console(stderr=True)
-    for name, sc in doc["scenarios"].items():
-        err.print(f"{name}: {sc['message']}")
+    for name, sc in doc.scenarios.items():
+        if isinstance(sc, NoPlanSummary):
+            err.print(f"{name}: {sc.message}")
     raise Failed(EXIT_INFEASIBLE)
 
 
 GRAPHML_AUTO_LINKS = 50_000
 
 
-def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
+def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner.outputs import plots
-    from planner.outputs.export import Job
+    from planner.outputs.figure_writer import Job
     from planner.outputs.physics import monthly_power
+    from planner.outputs.records import PlanSummary
 
     files = {}
-    if any(s.get("status") == "optimal" for s in doc["scenarios"].values()):
-        files["plots/capex.png"] = Job(plots.capex_breakdown, {"summary": doc,
-                                                               "title": f"{doc['site']}: capex by scenario"})
+    capex = {n: s.capex_breakdown_usd for n, s in doc.scenarios.items() if isinstance(s, PlanSummary)}
+    if capex:
+        files["plots/capex.png"] = Job(plots.capex_breakdown, {"capex": capex,
+                                                               "title": f"{doc.site}: capex by scenario"})
     for name, result in results.items():
         frame = dispatch[name]  # a DataFrame, one row per step
         if frame.empty:
@@ -318,18 +334,18 @@ def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
         # plan month by month, before and after the AI start, is drawn above it
         months = monthly_power(result) if result.inputs.profile.steps <= 48 else None
         files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
-            "rows": power, "title": f"{doc['site']}: {name}, grid import", "months": months})
+            "rows": power, "title": f"{doc.site}: {name}, grid import", "months": months})
         if result.inputs.profile.steps > 1 and result.inputs.miners:
             prices = {c: frame[c].to_numpy() for c in ("price_usd_per_mwh", "miner_load_mw")}
             files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
-                "rows": prices, "title": f"{doc['site']}: {name}, miners against the price"})
+                "rows": prices, "title": f"{doc.site}: {name}, miners against the price"})
     return files
 
 
-def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
+def _plan_files(results: dict, cat, doc: SummaryDocument, graphml: str) -> dict:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner.outputs import plots
-    from planner.outputs.export import Job
+    from planner.outputs.figure_writer import Job
     from planner.outputs.physics import layout_for, site_plan
 
     files = {}
@@ -339,10 +355,10 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
             plan = site_plan(result)
             kept = (f", {plan['miners_kept']:,} miners beside it" if plan["miners_kept"] else
                     ", no miners beside it" if result.inputs.miners else "")
-            title = f"{doc['site']}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
+            title = f"{doc.site}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
             files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title,
                                                                          "site": plan})
-    best = doc["recommendation"]["scenario"]
+    best = doc.recommendation.scenario
     if best and results[best].option and results[best].option.servers and graphml != "never":
         links = sum(results[best].option.fabric.links.values())
         # streamed, so any size is written; a large one compressed (a tenth of the bytes)
@@ -399,22 +415,22 @@ def compare_cmd(
     from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.summary import SUMMARY_ROWS, in_label_unit
+    from planner.outputs.summary import SUMMARY_ROWS, in_label_unit, row_value
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
     loaded, cat = load(site, catalog)
     doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
-    names = list(doc["scenarios"])
+    names = list(doc.scenarios)
     rows = []
     for label, key, kind in SUMMARY_ROWS:
         row = {"metric": label}
         for n in names:
-            value = in_label_unit(doc["scenarios"][n].get(key), kind)
+            value = in_label_unit(row_value(doc.scenarios[n], key), kind)
             row[n] = json.dumps(value) if isinstance(value, dict | list) else value
         rows.append(row)
-    rows.append({"metric": "recommendation", **{n: ("yes" if n == doc["recommendation"]["scenario"] else "")
+    rows.append({"metric": "recommendation", **{n: ("yes" if n == doc.recommendation.scenario else "")
                                                 for n in names}})
     target = (out or Path("out") / loaded.stem) / "compare.csv"
     with atomic_file(target) as tmp:
@@ -424,7 +440,7 @@ def compare_cmd(
         console.print(_summary_table(doc, highlight=True))
         _print_binding(doc, console)
         console.print(f"Wrote {target}")
-    if not any(s["status"] == "optimal" for s in doc["scenarios"].values()):
+    if not any(s.status == "optimal" for s in doc.scenarios.values()):
         _no_plan(doc)
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -48,6 +49,28 @@ def _g(x: float, digits: int = 4) -> str:
     return f"{x:.{digits}g}" if abs(x) >= 1e6 or (0 < abs(x) < 1e-3) else f"{x:,.{digits}f}".rstrip("0").rstrip(".")
 
 
+class _Record(Protocol):
+    def as_dict(self) -> dict[Any, Any]: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def _calculate(calculation: Callable[[], R], as_json: bool) -> R | None:
+    """Run a demand calculation: an impossible one is the user's error (exit 2, its
+    message); with --json its record is printed and None returned (nothing left to print)."""
+    from planner.energy.compute import ComputeError
+
+    try:
+        result = calculation()
+    except ComputeError as exc:
+        raise compute_error(exc) from None
+    if as_json:
+        emit_json(result.as_dict())
+        return None
+    return result
+
+
 def _check_precision(precision: str) -> None:
     from planner.errors import Problem, did_you_mean
 
@@ -88,17 +111,13 @@ def size_train(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Servers and energy to train R runs a month of a model: FLOPs per run = 6·N·D."""
-    from planner.energy.compute import ComputeError, training_demand
+    from planner.energy.compute import training_demand
 
     _check_precision(precision)
     cat = _size_catalog(catalog, server, "servers", "--server")
-    try:
-        d = training_demand(cat, server, params, tokens, runs_per_month, utilization, precision,
-                            sparse, pue, days_per_month)
-    except ComputeError as exc:
-        raise compute_error(exc) from None
-    if as_json:
-        emit_json(d.as_dict())
+    d = _calculate(lambda: training_demand(cat, server, params, tokens, runs_per_month, utilization, precision,
+                                           sparse, pue, days_per_month), as_json)
+    if d is None:
         return
     rows = [
         ("parameters N", _g(params), ""), ("tokens D", _g(tokens), ""),
@@ -194,17 +213,13 @@ def size_btc_network(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Miners, power and energy of the bitcoin network for a fleet mix (or the reverse)."""
-    from planner.energy.compute import ComputeError, network_demand
+    from planner.energy.compute import network_demand
     from planner.parts.catalog import load_catalog
 
     cat = load_catalog(catalog or [])
     shares = _parse_fleet(fleet, cat)
-    try:
-        d = network_demand(cat, shares, hashrate_ehs, power_gw, pue)
-    except ComputeError as exc:
-        raise compute_error(exc) from None
-    if as_json:
-        emit_json(d.as_dict())
+    d = _calculate(lambda: network_demand(cat, shares, hashrate_ehs, power_gw, pue), as_json)
+    if d is None:
         return
     rows = [(f"share {k}", _g(v), "by miner count") for k, v in d.fleet.items()] + [
         ("mean hashrate per miner, TH/s", _g(d.mean_hashrate_ths), "sum of share x hashrate"),
@@ -234,16 +249,12 @@ def size_mining(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Hashprice, revenue, power cost, margin, breakeven power price and shutdown BTC price."""
-    from planner.energy.compute import ComputeError, mining_economics
+    from planner.energy.compute import mining_economics
 
     cat = _size_catalog(catalog, miner, "miners", "--miner")
-    try:
-        e = mining_economics(cat, miner, btc_price, difficulty, network_hashrate_ehs, subsidy_btc,
-                             fees_btc, pool_fee, power_price)
-    except ComputeError as exc:
-        raise compute_error(exc) from None
-    if as_json:
-        emit_json(e.as_dict())
+    e = _calculate(lambda: mining_economics(cat, miner, btc_price, difficulty, network_hashrate_ehs, subsidy_btc,
+                                            fees_btc, pool_fee, power_price), as_json)
+    if e is None:
         return
     rows = [
         ("difficulty", _g(e.difficulty), "given, or hashrate x 600 / 2^32"),

@@ -1,10 +1,13 @@
-"""Generate docs/site-reference.md from the pydantic site models (the one declaration).
+"""Generate docs/site-reference.md from the pydantic site models (the one declaration), and
+docs/summary-reference.md and docs/summary.schema.json from the output records
+(planner/outputs/records.py).
 
-Run: python -m planner.app.docs_gen   (tests/test_docs.py fails when the file is stale)
+Run: python -m planner.app.docs_gen   (tests/test_docs.py fails when a file is stale)
 """
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from pathlib import Path
@@ -91,12 +94,89 @@ def site_reference() -> str:
     return "\n".join(parts)
 
 
-def write(root: Path | None = None) -> Path:
+SUMMARY_HEADER = """# summary.json and bom.csv reference
+
+Generated from the pydantic records in `planner/outputs/records.py` by `python -m planner.app.docs_gen`;
+do not edit by hand. The same records give the JSON Schema of summary.json,
+[summary.schema.json](summary.schema.json). Keys appear in the file in the order below; a
+scenario with a plan is a [PlanSummary](#plansummary), one without (status infeasible,
+unbounded, not_solved or error) a [NoPlanSummary](#noplansummary). "null" is JSON's null;
+a key marked "absent when null" is left out instead.
+"""
+
+
+def _json_type(annotation: typing.Any) -> str:
+    """A field's type in JSON's words (number, integer, text, list, table, null)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _json_type(args[0])
+    if origin in (typing.Union, types.UnionType):
+        if set(args) == {int, float}:
+            return "number"
+        kinds = [_json_type(a) for a in args if a is not type(None)]
+        return " or ".join(kinds) + (" or null" if type(None) in args else "")
+    if origin is typing.Literal:
+        return " / ".join(f'"{a}"' for a in args)
+    if origin is list:
+        return f"list of {_json_type(args[0])}"
+    if origin is dict:
+        return f"table of {_json_type(args[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+    return {int: "integer", float: "number", str: "text", bool: "true or false"}.get(annotation, "any")
+
+
+def summary_reference() -> str:
+    """docs/summary-reference.md: each record of summary.json and bom.csv, its keys with type,
+    unit and meaning."""
+    from planner.outputs.records import BomRow, SummaryDocument, unit_of
+
+    models: list[type[BaseModel]] = []
+    _models(SummaryDocument, models)
+    parts = [SUMMARY_HEADER]
+    models.append(BomRow)
+    for model in models:
+        doc = (model.__doc__ or "").strip().splitlines()
+        parts.append(f"## {model.__name__}\n")
+        if doc:
+            parts.append(" ".join(line.strip() for line in doc if line.strip()) + "\n")
+        if model is BomRow:
+            parts.append("bom.csv has one row per part, with these columns in this order (an empty cell for "
+                         "null).\n")
+        parts.append("| key | type | unit | meaning |")
+        parts.append("| --- | --- | --- | --- |")
+        for name, field in model.model_fields.items():
+            absent = " (absent when null)" if field.exclude_if is not None else ""
+            parts.append(f"| `{name}` | {_json_type(field.annotation)}{absent} | {unit_of(field) or '-'} | "
+                         f"{(field.description or '').replace('|', '/')} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def summary_schema() -> str:
+    """docs/summary.schema.json: the JSON Schema (draft 2020-12) of summary.json."""
+    from planner.outputs.records import SummaryDocument
+
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "summary.json",
+              **{k: v for k, v in SummaryDocument.model_json_schema().items() if k != "title"}}
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+GENERATED = {"site-reference.md": site_reference, "summary-reference.md": summary_reference,
+             "summary.schema.json": summary_schema}
+
+
+def write(root: Path | None = None) -> list[Path]:
+    """Write every generated document into ``root``/docs."""
     root = root or Path(__file__).resolve().parents[2]
-    path = root / "docs" / "site-reference.md"
-    path.write_text(site_reference(), encoding="utf-8")
-    return path
+    paths = []
+    for name, make in GENERATED.items():
+        path = root / "docs" / name
+        path.write_text(make(), encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 if __name__ == "__main__":
-    print(write())
+    for written in write():
+        print(written)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from planner.model.build import PlanModel
     from planner.model.optimize import Result
     from planner.model.scenario import ScenarioInputs
+    from planner.outputs.records import BomRow, SummaryDocument
     from planner.parts.catalog import Catalog
     from planner.site.schema import LoadedSite
 
@@ -65,13 +66,13 @@ class SiteRun:
     results: dict[str, Result] = field(default_factory=dict)
     models: dict[str, PlanModel] = field(default_factory=dict)  # when asked for (keep_models)
 
-    def summary(self) -> dict:
+    def summary(self) -> SummaryDocument:
         """summary.json's document (outputs.summary.summary)."""
         from planner.outputs.summary import summary
 
         return summary(self.loaded.site.name, self.results, self.catalog, self.solver)
 
-    def bom_rows(self) -> list[dict]:
+    def bom_rows(self) -> list[BomRow]:
         """bom.csv's rows, scenario after scenario."""
         from planner.outputs.bom import bom_rows
 

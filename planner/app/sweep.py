@@ -258,8 +258,8 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
     for name in scenarios or list(site.scenarios):
         result, _ = solve_scenario(variant_loaded, catalog, name, cache=state.plans, solver=solver)
         s = scenario_summary(result, catalog)
-        rows.append({"variant": variant["variant"], "scenario": name, "kind": s["kind"], "status": s["status"],
-                     **{k: s.get(k) for k in COLUMNS[4:]},
+        rows.append({"variant": variant["variant"], "scenario": name, "kind": s.kind, "status": s.status,
+                     **{k: getattr(s, k, None) for k in COLUMNS[4:]},  # a scenario without a plan has none
                      **{k: v for k, v in variant.items() if k != "variant"}})
     return rows
 

@@ -4,26 +4,32 @@ builder's and the floor plan's exact counts."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
 from planner.model.optimize import Result, Status
 from planner.outputs.physics import cable_rows_by_length, facility_rows, layout_for, layout_summary, other_networks
+from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
 
-BOM_COLUMNS = [
-    "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
-    "extended_cost_usd", "unit_power_w", "extended_power_w", "source", "power_basis",
-]
+BOM_COLUMNS = list(BomRow.model_fields)  # scenario, category, part, ..., source, power_basis
 
 
-def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
+def write_bom(path: Path, rows: Iterable[BomRow]) -> None:
+    """bom.csv from its rows (text cells neutralised for spreadsheets)."""
+    from planner.outputs.export import write_csv
+
+    write_csv(path, BOM_COLUMNS, (row.data() for row in rows))
+
+
+def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
     """One row per part of the chosen plan; quantities equal the fabric's counts."""
     if result.status is not Status.OPTIMAL:
         return []
     inp, opt = result.inputs, result.option
-    rows: list[dict[str, Any]] = []
+    rows: list[BomRow] = []
 
     def part_row(category: str, key: str, qty: float, description: str, powered: bool = True,
                  unit_cost: float | None = None, basis: str | None = None) -> None:
@@ -36,13 +42,12 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         if unit_cost is None and key in inp.prices:
             unit_cost, basis = inp.prices[key].unit_cost_usd, inp.prices[key].basis
         source = f"spec: {spec}" + (f"; price: {basis}" if basis else "")
-        rows.append({
-            "scenario": inp.scenario, "category": category, "part": key,
-            "description": description, "quantity": qty,
-            "unit_cost_usd": unit_cost, "extended_cost_usd": None if unit_cost is None else unit_cost * qty,
-            "unit_power_w": power_w, "extended_power_w": None if power_w is None else power_w * qty,
-            "source": source, "power_basis": power.basis if power else None,
-        })
+        rows.append(BomRow(
+            scenario=inp.scenario, category=category, part=key, description=description, quantity=qty,
+            unit_cost_usd=unit_cost, extended_cost_usd=None if unit_cost is None else unit_cost * qty,
+            unit_power_w=power_w, extended_power_w=None if power_w is None else power_w * qty,
+            source=source, power_basis=power.basis if power else None,
+        ))
 
     if opt.servers:
         server = catalog.servers[opt.server]
@@ -60,17 +65,17 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan
             priced = cable_price(catalog, fab.media[tier], length)
-            rows.append({
-                "scenario": inp.scenario, "category": "cable", "part": kind,
-                "description": f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
-                               + (f"{length:g} m" if known else "length not modelled (no halls in the site)")
-                               + ("" if priced is None else "; priced after the solve, not in the plan's capex"),
-                "quantity": n, "unit_cost_usd": priced[0] if priced else None,
-                "extended_cost_usd": priced[0] * n if priced else None,
-                "unit_power_w": None, "extended_power_w": None,
-                "source": "fabric count and floor plan" + (f"; price: {priced[1]}" if priced else
-                                                           "; no cable price (length or a figure missing)"),
-            })
+            rows.append(BomRow(
+                scenario=inp.scenario, category="cable", part=kind,
+                description=f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
+                            + (f"{length:g} m" if known else "length not modelled (no halls in the site)")
+                            + ("" if priced is None else "; priced after the solve, not in the plan's capex"),
+                quantity=n, unit_cost_usd=priced[0] if priced else None,
+                extended_cost_usd=priced[0] * n if priced else None,
+                unit_power_w=None, extended_power_w=None,
+                source="fabric count and floor plan" + (f"; price: {priced[1]}" if priced else
+                                                        "; no cable price (length or a figure missing)"),
+            ))
         lay_doc = layout_summary(result, catalog)
         lay = layout_for(result, catalog) if lay_doc else None
         for sc in (lay_doc or {}).get("structured_cabling", []):
@@ -85,19 +90,19 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
                     part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres{note}",
                              False, priced[0] if priced else None,
                              priced[1] if priced else "no price in the catalog")
-            rows.append({
-                "scenario": inp.scenario, "category": "structured_cabling", "part": f"jumper-{sc['jumper_connector']}",
-                "description": f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
-                "quantity": sc["jumpers"], "unit_cost_usd": None, "extended_cost_usd": None,
-                "unit_power_w": None, "extended_power_w": None, "source": "floor plan",
-            })
+            rows.append(BomRow(
+                scenario=inp.scenario, category="structured_cabling", part=f"jumper-{sc['jumper_connector']}",
+                description=f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
+                quantity=sc["jumpers"], unit_cost_usd=None, extended_cost_usd=None,
+                unit_power_w=None, extended_power_w=None, source="floor plan",
+            ))
         if result.expanded:
-            rows.append({
-                "scenario": inp.scenario, "category": "electrical", "part": "grid-expansion",
-                "description": f"transformer or substation addition, +{inp.expansion_mw:g} MW",
-                "quantity": 1, "unit_cost_usd": inp.expansion_usd, "extended_cost_usd": inp.expansion_usd,
-                "unit_power_w": None, "extended_power_w": None, "source": "site file grid.expansion",
-            })
+            rows.append(BomRow(
+                scenario=inp.scenario, category="electrical", part="grid-expansion",
+                description=f"transformer or substation addition, +{inp.expansion_mw:g} MW",
+                quantity=1, unit_cost_usd=inp.expansion_usd, extended_cost_usd=inp.expansion_usd,
+                unit_power_w=None, extended_power_w=None, source="site file grid.expansion",
+            ))
         rows += facility_rows(result)
     for name, net in other_networks(result, catalog).items():
         key, n = net["access_switch"], net["access_switches"]
@@ -125,5 +130,5 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         part_row("miner_retired", m.key, until,
                  f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
                  False, 0.0, "existing fleet")
-    rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))
+    rows.sort(key=lambda r: (r.scenario, r.category, r.part))
     return rows

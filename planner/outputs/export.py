@@ -1,9 +1,10 @@
 """Writing outputs safely: build in a temporary folder, then move the files into place.
 
-Over 400 lines because an output set is written as one transaction: the temporary
-folder, the manifest that ties its files to one run, the check of a folder against it,
-and the background writer that draws the figures while the run solves share their
-guarantees (a failed or killed run leaves the old set whole).
+An output set is written as one transaction: the temporary folder, the manifest that ties
+its files to one run, the check of a folder against it, and the lock that keeps a second
+run out share their guarantees (a failed or killed run leaves the old set whole). The
+figures' background writer, whose jobs :func:`write_outputs` waits for, is
+:mod:`planner.outputs.figure_writer`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+from planner.outputs.figure_writer import Job
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pandas as pd
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,7 +55,7 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) ->
             writer.writerow(["" if row.get(c) is None else neutralise(row.get(c)) for c in columns])
 
 
-def write_frame(path: Path, frame) -> None:
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
     """A pandas DataFrame as CSV, written from its columns by Arrow (ten times pandas'
     speed: a million rows in half a second): header and text cells neutralised as in
     :func:`write_csv`, numbers in their shortest exact spelling (a whole number without
@@ -224,7 +231,7 @@ def check_outputs(folder: Path) -> tuple[dict | None, list[str]]:
 
 
 def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str | None = None,
-                  pool=None) -> Path:
+                  pool: ProcessPoolExecutor | None = None) -> Path:
     """Run each writer on its file in a temporary folder beside ``target``, then move the
     files into ``target``.
 
@@ -257,7 +264,7 @@ def write_outputs(target: Path, writers: dict[str, Callable[[Path], None]], run_
         _unlock(lock)
 
 
-def _lock(target: Path):
+def _lock(target: Path) -> TextIO:
     """An exclusive lock on ``target``'s output, held by this run until :func:`_unlock`:
     a second run into the same folder is refused, not mixed in. The lock file is removed
     when the run ends; a run that locked a file another run had just removed notices (the
@@ -279,7 +286,7 @@ def _lock(target: Path):
     return handle
 
 
-def _unlock(handle) -> None:
+def _unlock(handle: TextIO) -> None:
     """Remove the lock file, then release it (in that order: a run that opens the old file
     in between finds it gone)."""
     with contextlib.suppress(OSError):
@@ -297,104 +304,8 @@ def _remove_stale_temps(target: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class Job:
-    """A writer that may run in another process: ``fn(path=path, **kwargs)``, with a
-    module-level ``fn`` and picklable ``kwargs`` (a figure from its data). Called in
-    process, it is an ordinary writer."""
-
-    fn: Callable[..., None]
-    kwargs: dict
-
-    def __call__(self, path: Path) -> None:
-        self.fn(path=path, **self.kwargs)
-
-
-def _warm(parent: int) -> None:
-    """A background writer's first act: tie its life to the run's, then import matplotlib and
-    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
-    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
-    writer never imports pandas."""
-    _die_with(parent)
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
-    ax.plot([0, 1], [0, 1])
-    ax.set_title("warm")
-    fig.tight_layout()
-    fig.savefig(io.BytesIO(), format="png")
-    plt.close(fig)
-
-
-def _die_with(parent: int) -> None:
-    """Never outlive the run: a run killed with SIGKILL cannot stop its writer, and a writer
-    left waiting would hold the run's standard error open (a caller waiting for its end would
-    wait for ever) and its pipes (it would never see them close). So the writer lets go of
-    the run's output streams (its errors reach the run through the pool, not stderr), asks
-    the kernel to kill it when the run ends (Linux), and else watches for its parent to go."""
-    import signal
-    import threading
-
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    os.close(null)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
-            raise OSError
-    except (OSError, AttributeError):
-        def watch() -> None:
-            while os.getppid() == parent:
-                threading.Event().wait(0.5)
-            os._exit(0)
-
-        threading.Thread(target=watch, daemon=True).start()
-    if os.getppid() != parent:  # the run ended before the writer started
-        os._exit(0)
-
-
-def background_writer():
-    """A process that writes the run's :class:`Job` files (the figures) beside the run's
-    own work, on a machine with more than one core and where processes can be forked
-    cheaply; None otherwise (the jobs then run in process), or when ``PLANNER_SERIAL_OUTPUTS``
-    is set. Start it before the run starts any thread; shut it down when the run ends."""
-    import multiprocessing
-
-    if os.environ.get("PLANNER_SERIAL_OUTPUTS") or (os.cpu_count() or 1) < 2 \
-            or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    from concurrent.futures import ProcessPoolExecutor
-
-    try:
-        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
-                                   initargs=(os.getpid(),))
-    except OSError:  # no process to be had: write in process
-        return None
-
-
-@contextmanager
-def figure_writer() -> Iterator[Any]:
-    """The run's :func:`background_writer` (or None), started at once so that it imports its
-    libraries while the run solves, and shut down when the run ends (its jobs done)."""
-    pool = background_writer()
-    try:
-        if pool is not None:
-            pool.submit(int)  # the process starts now, not at the first figure
-        yield pool
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str, pool=None) -> Path:
+def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_id: str,
+                  pool: ProcessPoolExecutor | None = None) -> Path:
     from concurrent.futures.process import BrokenProcessPool
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))

@@ -6,12 +6,19 @@ option's memo), cable lengths and other networks."""
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from planner.model.optimize import Result, Status, ai_load_mw
+from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.model.scenario import OptionMemo
+    from planner.network.layout import Layout
 
 
 def miner_running(result: Result) -> dict[str, np.ndarray]:
@@ -75,16 +82,16 @@ def moves_cost(result: Result) -> float:
     return result.inputs.move_usd_per_miner * sum(result.miners_moved.values())
 
 
-def facility_rows(result: Result) -> list[dict[str, Any]]:
+def facility_rows(result: Result) -> list[BomRow]:
     """BOM rows of the facility: the cooling conversion of each converted hall, the shell,
     cooling and electrical capex, and the miners moved out of the AI halls."""
     inp, opt = result.inputs, result.option
-    rows = []
+    rows: list[BomRow] = []
 
     def row(part: str, description: str, usd: float, source: str, quantity: int = 1) -> None:
-        rows.append({"scenario": inp.scenario, "category": "facility", "part": part, "description": description,
-                     "quantity": quantity, "unit_cost_usd": usd / quantity if quantity else None,
-                     "extended_cost_usd": usd, "unit_power_w": None, "extended_power_w": None, "source": source})
+        rows.append(BomRow(scenario=inp.scenario, category="facility", part=part, description=description,
+                           quantity=quantity, unit_cost_usd=usd / quantity if quantity else None,
+                           extended_cost_usd=usd, unit_power_w=None, extended_power_w=None, source=source))
 
     by_name = {b.name: b for b in inp.halls}
     for h in opt.halls:
@@ -176,7 +183,7 @@ def redispatch_uplift(result: Result) -> float | None:
     return uplift
 
 
-def dispatch_frame(result: Result):
+def dispatch_frame(result: Result) -> pd.DataFrame:
     """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
     as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows)."""
     import pandas as pd
@@ -204,7 +211,7 @@ DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "
                     "grid_import_mw", "grid_capacity_mw"]
 
 
-def _option_memo(result: Result, catalog: Catalog):
+def _option_memo(result: Result, catalog: Catalog) -> OptionMemo | None:
     """The chosen option's memo with its floor plan laid out, once per option (the summary,
     the BOM and the plots all ask, and the re-solves of the TUI and the variants of a sweep
     reuse the options while their halls, routes and cabling stay the same: see
@@ -214,14 +221,16 @@ def _option_memo(result: Result, catalog: Catalog):
         return None
     if opt.memo.layout is None:
         from planner.network.layout import lay_out
+        from planner.site.schema import Cabling
 
         inp = result.inputs
+        assert isinstance(inp.cabling, Cabling), "prepare() gives a scenario the site's cabling"
         opt.memo.layout = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
                                   inp.cabling)
     return opt.memo
 
 
-def layout_for(result: Result, catalog: Catalog):
+def layout_for(result: Result, catalog: Catalog) -> Layout | None:
     """The floor plan of the chosen cluster (None without halls or without a cluster)."""
     memo = _option_memo(result, catalog)
     return None if memo is None else memo.layout
@@ -233,7 +242,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     import copy
 
     memo = _option_memo(result, catalog)
-    if memo is None:
+    if memo is None or memo.layout is None:  # _option_memo lays the plan out
         return None
     found = next((s for cat, s in memo.summaries if cat is catalog), None)
     if found is None:
@@ -242,7 +251,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     return copy.deepcopy(found)
 
 
-def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:
+def _layout_summary(result: Result, catalog: Catalog, lay: Layout) -> dict[str, Any]:
     from collections import Counter
 
     from planner.network.cabling import campus_trunks, structured_cabling
@@ -290,7 +299,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
             if not lengths.size:
                 continue
 
-        def rounded(x: float, stock=stock) -> float:
+        def rounded(x: float, stock: list[float] = stock) -> float:
             fit = [s for s in stock if s >= x - 1e-9]
             return float(fit[0]) if fit else float(math.ceil(x - 1e-9))
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from planner.network.layout import Layout
 
 import numpy as np
 
@@ -11,7 +19,7 @@ USE_COLOURS = {"miners": "#fde0c5", "idle": "#eeeeee"}  # halls the AI leaves: t
 DUCT_COLOUR = "#8c564b"
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,7 +28,7 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path, whole: bool = False) -> None:
+def _save(fig: Any, path: Path, whole: bool = False) -> None:
     """Lay the figure out, write it and close it. A name in a script the font lacks (a
     Chinese hall or site name, with matplotlib's own DejaVu Sans) is drawn as boxes, without
     a warning for every character on stderr."""
@@ -35,7 +43,7 @@ def _save(fig, path: Path, whole: bool = False) -> None:
     _pyplot().close(fig)
 
 
-def floorplan(layout, path: Path, title: str = "", site: dict | None = None) -> None:
+def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] | None = None) -> None:
     """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role;
     with ``site`` (:func:`planner.outputs.physics.site_plan`) also the halls the AI leaves
     to miners or idle, and the duct banks between buildings with their lengths."""
@@ -83,7 +91,9 @@ def floorplan(layout, path: Path, title: str = "", site: dict | None = None) -> 
                 va="bottom")
     # every rack in one collection and every tray in another: one artist each, not one per
     # rack (thousands of patches made a large site's plan take seconds to draw)
-    boxes, colours, rows = [], [], {}
+    boxes: list[tuple[tuple[float, float], ...]] = []
+    colours: list[str] = []
+    rows: dict[tuple[str, float], tuple[float, float]] = {}
     for r in layout.racks:
         hall = layout.halls[r["building"]]
         w, d = hall.rack_width_m / 2, hall.rack_depth_m / 2
@@ -105,7 +115,7 @@ def floorplan(layout, path: Path, title: str = "", site: dict | None = None) -> 
         ax.set_xlim(lo, hi + 0.3 * (hi - lo))
     ax.set_xlabel("x, m")
     ax.set_ylabel("y, m")
-    counts = {}
+    counts: dict[str, int] = {}
     for r in layout.racks:
         counts[r["role"]] = counts.get(r["role"], 0) + 1
     handles = [Patch(color=c, label=f"{role} racks ({counts.get(role, 0)})") for role, c in ROLE_COLOURS.items()
@@ -125,7 +135,8 @@ def floorplan(layout, path: Path, title: str = "", site: dict | None = None) -> 
     _save(fig, path, whole=True)
 
 
-def power_over_time(rows, path: Path, title: str, months: dict | None = None) -> None:
+def power_over_time(rows: Mapping[str, Any], path: Path, title: str,
+                    months: Mapping[str, Any] | None = None) -> None:
     """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
     with the capacity line. Long series are drawn as daily means of each quantity (the
     step values are in dispatch.csv). ``rows``: the dispatch columns by name (a frame, or a
@@ -172,7 +183,7 @@ def power_over_time(rows, path: Path, title: str, months: dict | None = None) ->
     _save(fig, path)
 
 
-def _months_panel(ax, months: dict) -> None:
+def _months_panel(ax: Any, months: Mapping[str, Any]) -> None:
     """Mean grid import month by month over the horizon, the AI start marked."""
     import numpy as np
 
@@ -197,7 +208,7 @@ def _months_panel(ax, months: dict) -> None:
 SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a density
 
 
-def price_and_dispatch(rows, path: Path, title: str) -> None:
+def price_and_dispatch(rows: Mapping[str, Any], path: Path, title: str) -> None:
     """Miner load against the price of each step: miners run when the price pays and
     stop when it spikes. ``rows`` as for :func:`power_over_time`."""
     import numpy as np
@@ -242,20 +253,21 @@ def price_and_dispatch(rows, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def capex_breakdown(summary: dict, path: Path, title: str) -> None:
-    """Capex per scenario, stacked by component, in million USD."""
+def capex_breakdown(capex: dict[str, dict[str, float]], path: Path, title: str) -> None:
+    """Capex per scenario with a plan (its ``capex_breakdown_usd``), stacked by component,
+    in million USD."""
     plt = _pyplot()
-    names = [n for n, s in summary["scenarios"].items() if s.get("status") == "optimal"]
+    names = list(capex)
     parts: list[str] = []
     for n in names:
-        for k, v in summary["scenarios"][n]["capex_breakdown_usd"].items():
+        for k, v in capex[n].items():
             if v and k not in parts:
                 parts.append(k)
     fig, ax = plt.subplots(figsize=(max(5, 1.8 * len(names) + 3), 5), dpi=110)
     bottom = [0.0] * len(names)
     colours = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"]
     for i, part in enumerate(parts):
-        values = [summary["scenarios"][n]["capex_breakdown_usd"].get(part, 0) / 1e6 for n in names]
+        values = [capex[n].get(part, 0) / 1e6 for n in names]
         ax.bar(names, values, bottom=bottom, label=part.replace("_", " "), color=colours[i % len(colours)])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for i, total in enumerate(bottom):
@@ -274,12 +286,12 @@ def _per_day(labels: list[str]) -> int:
     return max(1, sum(1 for lab in labels[:200] if lab[:10] == first))
 
 
-def _mean_blocks(a, n: int):
+def _mean_blocks(a: np.ndarray, n: int) -> np.ndarray:
     k = a.size // n
     return a[: k * n].reshape(k, n).mean(axis=1)
 
 
-def _label_axis(ax, labels: list[str], note: str) -> None:
+def _label_axis(ax: Any, labels: list[str], note: str) -> None:
     n = len(labels)
     ticks = list(range(0, n, max(1, n // 12)))
     ax.set_xticks(ticks)
@@ -289,7 +301,7 @@ def _label_axis(ax, labels: list[str], note: str) -> None:
         ax.set_xlabel(note)
 
 
-def npv_distribution(frame, path: Path, title: str) -> None:
+def npv_distribution(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Histogram of NPV per plan kind over the sweep's variants."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
@@ -302,7 +314,7 @@ def npv_distribution(frame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def tornado(frame, axes: list[str], path: Path, title: str) -> None:
+def tornado(frame: pd.DataFrame, axes: list[str], path: Path, title: str) -> None:
     """Swing of the best plan's mean NPV between each axis's lowest and highest value,
     around the baseline (the mean over every variant). Each half-bar is coloured by the
     direction of its effect (green: the NPV rises, red: it falls) and labelled with the
@@ -341,16 +353,16 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
 RISE, FALL = "#54a24b", "#e45756"
 
 
-def _axis_value(value) -> str:
+def _axis_value(value: object) -> str:
     """An axis value as a reader writes it: 130,000 not 130000 or 1.3e+05."""
     try:
-        number = float(value)
+        number = float(value)  # type: ignore[arg-type]  # anything float() takes; else shown as text
     except (TypeError, ValueError):
         return str(value)
     return f"{number:,.0f}" if abs(number) >= 1000 and number == round(number) else f"{number:g}"
 
 
-def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
+def crossover_btc_price(frame: pd.DataFrame, a: str = "retrofit", b: str = "greenfield") -> float | None:
     """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
     means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
     if a not in means or b not in means:
@@ -363,7 +375,7 @@ def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> fl
     return None
 
 
-def crossover(frame, path: Path, title: str) -> None:
+def crossover(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Mean NPV of each plan kind against the BTC price, every crossing of two kinds marked
     (a point and its price); when no two kinds cross inside the range, the plot says so."""
     from matplotlib.ticker import FuncFormatter
@@ -398,7 +410,7 @@ def crossover(frame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def _legend(ax, **kwargs) -> None:
+def _legend(ax: Any, **kwargs: Any) -> None:
     """A legend when something is labelled (a plan with no capex has no bars to name)."""
     if ax.get_legend_handles_labels()[0]:
         ax.legend(**kwargs)

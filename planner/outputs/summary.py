@@ -5,6 +5,7 @@ formats of the summary table that the CLI and the TUI print. The BOM is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from planner import __version__
@@ -20,9 +21,20 @@ from planner.outputs.physics import (
     redispatch_uplift,
     yearly_mining,
 )
+from planner.outputs.records import (
+    AccessNetworkSummary,
+    HallUse,
+    NoPlanSummary,
+    PlanSummary,
+    PowerFigureSummary,
+    PriceCoverage,
+    Recommendation,
+    Solver,
+    SummaryDocument,
+)
 from planner.parts.catalog import Catalog
 
-# The summary's rows for tables: (label, summary key, format)
+# The summary's rows for tables: (label, field of PlanSummary, format)
 SUMMARY_ROWS = [
     ("status", "status", "str"), ("server", "server", "str"), ("GPUs", "gpus", "int"),
     ("GPU servers", "gpu_servers", "int"), ("miners (with AI)", "miners", "int"),
@@ -39,12 +51,18 @@ SUMMARY_ROWS = [
 ]
 
 
-def in_label_unit(value, kind: str):
+def row_value(scenario: PlanSummary | NoPlanSummary, name: str) -> Any:
+    """A scenario's value for a SUMMARY_ROWS row; None where the scenario has no such field
+    (a scenario without a plan has no GPUs)."""
+    return getattr(scenario, name, None)
+
+
+def in_label_unit(value: Any, kind: str) -> Any:
     """A summary value in the unit its SUMMARY_ROWS label names (M USD for "musd")."""
     return value / 1e6 if kind == "musd" and isinstance(value, int | float) else value
 
 
-def format_cell(value, kind: str) -> str:
+def format_cell(value: Any, kind: str) -> str:
     """A summary value as the tables show it, in its label's unit."""
     if value is None:
         return "-"
@@ -80,8 +98,9 @@ def plan_parts(result: Result) -> list[str]:
     return sorted(keys)
 
 
-def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
-    """The per-scenario block of summary.json (keys per DESIGN.md)."""
+def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSummary:
+    """The per-scenario record of summary.json (keys per DESIGN.md; declared in
+    :mod:`planner.outputs.records`)."""
     inp = result.inputs
     base: dict[str, Any] = {
         "status": str(result.status),
@@ -90,11 +109,10 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "solve_seconds": round(result.solve_seconds, 4),
     }
     if result.status is not Status.OPTIMAL:
-        base["binding_constraints"] = result.infeasibility
-        base["solver_status"] = result.solver_status
-        base["message"] = outcome(result)
-        return base
+        return NoPlanSummary(**base, binding_constraints=result.infeasibility, solver_status=result.solver_status,
+                             message=outcome(result))
     opt = result.option
+    assert opt is not None and result.option_index is not None, "an optimal result has a chosen option"
     figures = {k: inp.power[k].doc() for k in plan_parts(result) if k in inp.power}
     before_kept = result.miners_before
     steady_miners = result.miners_with_ai
@@ -114,77 +132,82 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
         else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
     rate = irr(flows)
-    base.update({
-        "gpus": opt.gpus,
-        "gpu_servers": opt.servers,
-        "server": opt.server or inp.server_key,
-        "optics": opt.optics,
-        "miners": sum(steady_miners.values()),
-        "miners_by_model": dict(sorted(steady_miners.items())),
-        "miners_before_ai": sum(before_kept.values()),
-        "hashrate_ths": hashrate,
-        "it_power_mw": round(it_mw, 6),
-        "facility_power_mw": round(with_ai, 6),
-        "facility_power_before_ai_mw": round(before, 6),
-        "energy_mwh_per_year": round(energy, 3),
-        "capex_usd": round(opt.capex_total_usd + extra_capex(result) + moves_cost(result), 2),
-        "capex_breakdown_usd": {**{k: round(v, 2) for k, v in opt.capex_usd.items()},
-                                "new_miners": round(miners_capex(result), 2),
-                                "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2),
-                                "miner_moves": round(moves_cost(result), 2)},
-        "grid_expansion_mw": inp.expansion_mw if result.expanded else 0.0,
-        "miners_bought": sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
-        "cooling": "converted" if opt.converts else "as built",
-        "halls": [{"name": h.name, "use": h.use, "ai_it_mw": round(h.it_w / 1e6, 6)} for h in opt.halls],
-        "hall_plan": opt.variant or "-",
-        "miners_moved": sum(result.miners_moved.values()),
-        "miner_positions_free": (sum(inp.hall_positions.values()) - inp.positions_taken(opt)
-                                 if inp.miner_space else None),
-        "ai_pue": opt.pue,
-        "opex_usd_per_year": round(energy_cost + fixed, 2),
-        "energy_cost_usd_per_year": round(energy_cost, 2),
-        "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
-        "price_profile": inp.profile.source,
-        "price_coverage": inp.profile.coverage.as_dict() if inp.profile.coverage else None,
-        "redispatch_uplift_usd": None if (up := redispatch_uplift(result)) is None else round(up, 2),
-        "miner_utilisation": round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
-        "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
-        "npv_usd": round(npv(flows, inp.discount_rate), 2),
-        "irr": None if rate is None else round(rate, 6),
-        "payback_years": payback_years(flows),
-        "months_to_first_revenue": first,
-        "hashprice_usd_per_th_day": round(inp.hashprice_usd_per_th_day, 6),
-        "tiers": fab.tiers if fab else 0,
-        "switches": dict(fab.switches) if fab else {"leaf": 0, "spine": 0, "core": 0},
-        "links": dict(fab.links) if fab else {"node_leaf": 0, "leaf_spine": 0, "spine_core": 0},
-        "transceivers": fab.transceivers if fab else {},
-        "cables": fab.cables if fab else {},
-        "fibers": fab.fibers if fab else 0,
-        "mpo_connectors": fab.mpo_connectors if fab else {},
-        "networks": other_networks(result, catalog),
-        "layout": layout_summary(result, catalog),
-        "binding_constraints": result.binding,
-        "warnings": list(inp.warnings) + [
+    up = redispatch_uplift(result)
+    return PlanSummary(
+        **base,
+        gpus=opt.gpus,
+        gpu_servers=opt.servers,
+        server=opt.server or inp.server_key,
+        optics=opt.optics,
+        miners=sum(steady_miners.values()),
+        miners_by_model=dict(sorted(steady_miners.items())),
+        miners_before_ai=sum(before_kept.values()),
+        hashrate_ths=hashrate,
+        it_power_mw=round(it_mw, 6),
+        facility_power_mw=round(with_ai, 6),
+        facility_power_before_ai_mw=round(before, 6),
+        energy_mwh_per_year=round(energy, 3),
+        capex_usd=round(opt.capex_total_usd + extra_capex(result) + moves_cost(result), 2),
+        capex_breakdown_usd={**{k: round(v, 2) for k, v in opt.capex_usd.items()},
+                             "new_miners": round(miners_capex(result), 2),
+                             "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2),
+                             "miner_moves": round(moves_cost(result), 2)},
+        grid_expansion_mw=inp.expansion_mw if result.expanded else 0.0,
+        miners_bought=sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
+        cooling="converted" if opt.converts else "as built",
+        halls=[HallUse(name=h.name, use=h.use, ai_it_mw=round(h.it_w / 1e6, 6)) for h in opt.halls],
+        hall_plan=opt.variant or "-",
+        miners_moved=sum(result.miners_moved.values()),
+        miner_positions_free=(sum(inp.hall_positions.values()) - inp.positions_taken(opt)
+                              if inp.miner_space else None),
+        ai_pue=opt.pue,
+        opex_usd_per_year=round(energy_cost + fixed, 2),
+        energy_cost_usd_per_year=round(energy_cost, 2),
+        mean_price_usd_per_mwh=round(inp.price_usd_per_mwh, 4),
+        price_profile=inp.profile.source,
+        price_coverage=PriceCoverage(**inp.profile.coverage.as_dict()) if inp.profile.coverage else None,
+        redispatch_uplift_usd=None if up is None else round(up, 2),
+        miner_utilisation=round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
+        revenue_usd_per_year=round(revenue_ai + revenue_btc, 2),
+        npv_usd=round(npv(flows, inp.discount_rate), 2),
+        irr=None if rate is None else round(rate, 6),
+        payback_years=payback_years(flows),
+        months_to_first_revenue=first,
+        hashprice_usd_per_th_day=round(inp.hashprice_usd_per_th_day, 6),
+        tiers=fab.tiers if fab else 0,
+        switches=dict(fab.switches) if fab else {"leaf": 0, "spine": 0, "core": 0},
+        links=dict(fab.links) if fab else {"node_leaf": 0, "leaf_spine": 0, "spine_core": 0},
+        transceivers=fab.transceivers if fab else {},
+        cables=fab.cables if fab else {},
+        fibers=fab.fibers if fab else 0,
+        mpo_connectors=fab.mpo_connectors if fab else {},
+        networks={name: AccessNetworkSummary(**net) for name, net in other_networks(result, catalog).items()},
+        layout=layout_summary(result, catalog),
+        binding_constraints=result.binding,
+        warnings=list(inp.warnings) + [
             f"{k}: power is an estimate, {f['watts']:,.6g} W per unit (basis in power_figures; set your own "
             "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"],
-        "power_figures": figures,
-        "ai_hours_shed_per_year": round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
-        "workload_gpus": inp.workload_gpus,
-    })
-    return base
+        power_figures={k: PowerFigureSummary(**f) for k, f in figures.items()},
+        ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
+        workload_gpus=inp.workload_gpus,
+    )
 
 
-def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> dict:
+def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> SummaryDocument:
     """The whole summary.json document, with a recommendation."""
     scenarios = {name: scenario_summary(r, catalog) for name, r in results.items()}
     share = next((r.inputs.materiality_share for r in results.values()), 0.01)
-    return {
-        "site": site_name,
-        "planner_version": __version__,
-        "solver": solver,
-        "scenarios": scenarios,
-        "recommendation": recommend(scenarios, share),
-    }
+    return SummaryDocument(site=site_name, planner_version=__version__, solver=_solver(solver),
+                           scenarios=scenarios, recommendation=recommend(scenarios, share))
+
+
+def _solver(name: str) -> Solver:
+    """A solver's name as summary.json declares it (the CLI has checked it)."""
+    if name == "highs":
+        return "highs"
+    if name == "cbc":
+        return "cbc"
+    raise ValueError(f"unknown solver {name!r}")
 
 
 # what to compare when two plans' NPVs are equal within the materiality: (label, key, unit)
@@ -192,33 +215,35 @@ TIE_BREAKERS = (("months to first revenue", "months_to_first_revenue", ""), ("ca
                 ("GPUs", "gpus", ""), ("miners kept", "miners", ""))
 
 
-def recommend(scenarios: dict[str, dict], materiality_share: float = 0.01) -> dict[str, Any]:
+def recommend(scenarios: Mapping[str, PlanSummary | NoPlanSummary],
+              materiality_share: float = 0.01) -> Recommendation:
     """The feasible scenario with the highest NPV, and why. When the runner-up is within
     the materiality (a share of the larger NPV's magnitude, ``economics.materiality_share``)
     the two are reported as equal, with what differs between them instead of a winner."""
-    ok = {n: s for n, s in scenarios.items() if s["status"] == Status.OPTIMAL}
+    ok = {n: s for n, s in scenarios.items() if isinstance(s, PlanSummary)}
     if not ok:
-        if all(s["status"] == Status.INFEASIBLE for s in scenarios.values()):
-            return {"scenario": None, "reason": "no scenario is feasible"}
-        return {"scenario": None, "reason": "no scenario has a plan: " + ", ".join(
-            f"{n} {s['status']}" for n, s in scenarios.items())}
-    best = max(ok, key=lambda n: ok[n]["npv_usd"])
+        if all(s.status == Status.INFEASIBLE for s in scenarios.values()):
+            return Recommendation(scenario=None, reason="no scenario is feasible")
+        return Recommendation(scenario=None, reason="no scenario has a plan: " + ", ".join(
+            f"{n} {s.status}" for n, s in scenarios.items()))
+    best = max(ok, key=lambda n: ok[n].npv_usd)
     others = [n for n in ok if n != best]
-    reason = f"highest NPV: {ok[best]['npv_usd'] / 1e6:,.1f} M USD"
+    reason = f"highest NPV: {ok[best].npv_usd / 1e6:,.1f} M USD"
     if not others:
-        return {"scenario": best, "reason": reason, "equal_to": []}
-    runner = max(others, key=lambda n: ok[n]["npv_usd"])
-    a, b = ok[best]["npv_usd"], ok[runner]["npv_usd"]
+        return Recommendation(scenario=best, reason=reason, equal_to=[])
+    runner = max(others, key=lambda n: ok[n].npv_usd)
+    a, b = ok[best].npv_usd, ok[runner].npv_usd
     gap, threshold = a - b, materiality_share * max(abs(a), abs(b))
     if gap >= threshold:
-        return {"scenario": best, "reason": reason + f", {gap / 1e6:,.1f} M USD above {runner}", "equal_to": []}
+        return Recommendation(scenario=best, reason=reason + f", {gap / 1e6:,.1f} M USD above {runner}",
+                              equal_to=[])
     differs = []
-    for label, key, unit in TIE_BREAKERS:
-        x, y = ok[best].get(key), ok[runner].get(key)
+    for label, name, unit in TIE_BREAKERS:
+        x, y = getattr(ok[best], name, None), getattr(ok[runner], name, None)
         if x != y and x is not None and y is not None:
             fx, fy = ((f"{x / 1e6:,.1f}", f"{y / 1e6:,.1f}") if unit == "M USD" else (f"{x:,}", f"{y:,}"))
             differs.append(f"{label} {fx} against {fy}" + (f" {unit}" if unit else ""))
     reason = (f"{best} and {runner} are equal within the materiality ({materiality_share:.0%} of the NPV, "
               f"{threshold / 1e6:,.1f} M USD): {best} is {gap / 1e6:,.1f} M USD ahead; they differ in "
               + ("; ".join(differs) if differs else "nothing the summary shows"))
-    return {"scenario": best, "reason": reason, "equal_to": [runner]}
+    return Recommendation(scenario=best, reason=reason, equal_to=[runner])

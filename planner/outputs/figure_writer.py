@@ -1,0 +1,113 @@
+"""The figures' background writer: a forked process that imports matplotlib while the run
+reads its inputs and solves, then draws the run's :class:`Job` figures beside the rest of
+its work. :func:`planner.outputs.export.write_outputs` submits the jobs and moves their
+files into place with the others; the writer never outlives the run that started it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+
+@dataclass(frozen=True)
+class Job:
+    """A writer that may run in another process: ``fn(path=path, **kwargs)``, with a
+    module-level ``fn`` and picklable ``kwargs`` (a figure from its data). Called in
+    process, it is an ordinary writer."""
+
+    fn: Callable[..., None]
+    kwargs: dict[str, object]
+
+    def __call__(self, path: Path) -> None:
+        self.fn(path=path, **self.kwargs)
+
+
+def _warm(parent: int) -> None:
+    """A background writer's first act: tie its life to the run's, then import matplotlib and
+    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
+    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
+    writer never imports pandas."""
+    _die_with(parent)
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("warm")
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+
+
+def _die_with(parent: int) -> None:
+    """Never outlive the run: a run killed with SIGKILL cannot stop its writer, and a writer
+    left waiting would hold the run's standard error open (a caller waiting for its end would
+    wait for ever) and its pipes (it would never see them close). So the writer lets go of
+    the run's output streams (its errors reach the run through the pool, not stderr), asks
+    the kernel to kill it when the run ends (Linux), and else watches for its parent to go."""
+    import signal
+    import threading
+
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            raise OSError
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                threading.Event().wait(0.5)
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the run ended before the writer started
+        os._exit(0)
+
+
+def background_writer() -> ProcessPoolExecutor | None:
+    """A process that writes the run's :class:`Job` files (the figures) beside the run's
+    own work, on a machine with more than one core and where processes can be forked
+    cheaply; None otherwise (the jobs then run in process), or when ``PLANNER_SERIAL_OUTPUTS``
+    is set. Start it before the run starts any thread; shut it down when the run ends."""
+    import multiprocessing
+
+    if os.environ.get("PLANNER_SERIAL_OUTPUTS") or (os.cpu_count() or 1) < 2 \
+            or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
+                                   initargs=(os.getpid(),))
+    except OSError:  # no process to be had: write in process
+        return None
+
+
+@contextmanager
+def figure_writer() -> Iterator[ProcessPoolExecutor | None]:
+    """The run's :func:`background_writer` (or None), started at once so that it imports its
+    libraries while the run solves, and shut down when the run ends (its jobs done)."""
+    pool = background_writer()
+    try:
+        if pool is not None:
+            pool.submit(int)  # the process starts now, not at the first figure
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

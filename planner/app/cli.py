@@ -124,6 +124,22 @@ def _summary_table(doc: dict, highlight: bool = False):
     return table
 
 
+def _business_table(doc: dict):
+    """Business model, tenant risk and the per-MW comparison, a column per scenario."""
+    from rich.table import Table
+
+    from planner.outputs.business import BUSINESS_ROWS, business_cell, business_value
+
+    names = list(doc["scenarios"])
+    table = Table(title="business model and margin per MW of grid")
+    table.add_column("", style="bold")
+    for n in names:
+        table.add_column(n, justify="right")
+    for label, path, kind in BUSINESS_ROWS:
+        table.add_row(label, *(business_cell(business_value(doc["scenarios"][n], path), kind) for n in names))
+    return table
+
+
 def _print_binding(doc: dict, console) -> None:
     for name, sc in doc["scenarios"].items():
         for line in sc.get("binding_constraints", []):
@@ -356,6 +372,11 @@ def compare_cmd(
             value = in_label_unit(doc["scenarios"][n].get(key), kind)
             row[n] = json.dumps(value) if isinstance(value, dict | list) else value
         rows.append(row)
+    from planner.outputs.business import BUSINESS_ROWS, business_value  # per-MW comparison (issue 19)
+
+    for label, path, kind in BUSINESS_ROWS:
+        rows.append({"metric": label, **{n: in_label_unit(business_value(doc["scenarios"][n], path), kind)
+                                         for n in names}})
     rows.append({"metric": "recommendation", **{n: ("yes" if n == doc["recommendation"]["scenario"] else "")
                                                 for n in names}})
     target = (out or Path("out") / loaded.stem) / "compare.csv"
@@ -364,6 +385,7 @@ def compare_cmd(
     if not quiet:
         console = make_console()
         console.print(_summary_table(doc, highlight=True))
+        console.print(_business_table(doc))
         _print_binding(doc, console)
         console.print(f"Wrote {target}")
     if not any(s["status"] == "optimal" for s in doc["scenarios"].values()):

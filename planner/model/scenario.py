@@ -15,6 +15,7 @@ from planner.network.fabric import FabricCounts
 from planner.parts.catalog import Catalog, PowerFigure
 
 if TYPE_CHECKING:
+    from planner.model.hosting import HostSetup
     from planner.network.layout import Layout
 
 
@@ -175,6 +176,22 @@ class ScenarioInputs:
     hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
     move_usd_per_miner: float = 0.0
     materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
+    btc_price_usd: float = 0.0  # behind the hashprice (the per-MW break-evens scale it)
+    business_model: str = "owner"  # "host": the tenant brings the GPUs and pays rent; "owner": the plan buys them
+    contract: HostSetup | None = None  # the site's [hosting] contract (host scenarios value it; any compares it)
+
+    @property
+    def hosting(self) -> HostSetup | None:
+        """The contract this scenario is valued by (None: the owner operates the GPUs)."""
+        return self.contract if self.business_model == "host" else None
+
+    def plan_capex_usd(self, option: ClusterOption) -> float:
+        """The option's capex the plan pays: all of it for the owner, the host's scope for a host."""
+        if self.hosting is None:
+            return option.capex_total_usd
+        from planner.model.hosting import host_capex
+
+        return sum(host_capex(self, option).values())
 
     def halls_for(self, option: ClusterOption) -> list:
         """The halls the option's racks stand in, in fill order, as it uses them (after
@@ -344,7 +361,13 @@ class ScenarioInputs:
         return revenue - energy - opex
 
     def ai_value_usd(self, option: ClusterOption) -> float:
-        """Present value of an option: discounted margins from the AI start, less capex."""
+        """Present value of an option: discounted margins from the AI start, less capex; for a
+        host, the expected value of its contract less the host's capex
+        (:func:`planner.model.hosting.host_value_usd`)."""
+        if self.hosting is not None:
+            from planner.model.hosting import host_value_usd
+
+            return host_value_usd(self, option)
         return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
 
 

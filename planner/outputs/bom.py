@@ -14,7 +14,7 @@ from planner.parts.catalog import Catalog
 
 BOM_COLUMNS = [
     "scenario", "category", "part", "description", "quantity", "unit_cost_usd",
-    "extended_cost_usd", "unit_power_w", "extended_power_w", "source", "power_basis",
+    "extended_cost_usd", "unit_power_w", "extended_power_w", "source", "power_basis", "scope",
 ]
 
 
@@ -125,5 +125,9 @@ def bom_rows(result: Result, catalog: Catalog) -> list[dict[str, Any]]:
         part_row("miner_retired", m.key, until,
                  f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
                  False, 0.0, "existing fleet")
+    from planner.outputs.business import row_scope  # who pays for each row: host or tenant (issue 19)
+
+    for r in rows:
+        r["scope"] = row_scope(inp, r["category"])
     rows.sort(key=lambda r: (r["scenario"], r["category"], r["part"]))
     return rows

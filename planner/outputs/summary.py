@@ -171,6 +171,9 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "ai_hours_shed_per_year": round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         "workload_gpus": inp.workload_gpus,
     })
+    from planner.outputs.business import business_summary  # the business model's keys (issue 19)
+
+    base.update(business_summary(result, base))
     return base
 
 

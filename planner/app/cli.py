@@ -372,10 +372,10 @@ def compare_cmd(
             value = in_label_unit(doc["scenarios"][n].get(key), kind)
             row[n] = json.dumps(value) if isinstance(value, dict | list) else value
         rows.append(row)
-    from planner.outputs.business import BUSINESS_ROWS, business_value  # per-MW comparison (issue 19)
+    from planner.outputs.business import BUSINESS_ROWS, business_csv_value, business_value  # issue 19
 
     for label, path, kind in BUSINESS_ROWS:
-        rows.append({"metric": label, **{n: in_label_unit(business_value(doc["scenarios"][n], path), kind)
+        rows.append({"metric": label, **{n: business_csv_value(business_value(doc["scenarios"][n], path), kind)
                                          for n in names}})
     rows.append({"metric": "recommendation", **{n: ("yes" if n == doc["recommendation"]["scenario"] else "")
                                                 for n in names}})

@@ -166,7 +166,7 @@ def value_contract(terms: HostTerms, start: int, horizon: int, discount_rate: fl
     flows[early, s + early] += terms.termination_fee_months * share[early] * rent[early]
     # the fall-back from E = S + M, when a departure or the end of the term falls inside the horizon
     fallback = np.zeros(m_max + 1)
-    events = [m for m in rows if m < m_max or m_max == t]
+    events = [int(m) for m in rows if m < m_max or m_max == t]
     for m in events:
         b = fallback_flows(terms, s + m, h)
         pv = float(b @ disc)

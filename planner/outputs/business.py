@@ -23,6 +23,7 @@ from planner.model.hosting import (
 from planner.model.optimize import Result, Status
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
+
 def row_scope(inputs: ScenarioInputs, category: str) -> str:
     """"owner", "host" or "tenant": who pays for a BOM row of this category under the
     scenario's business model. The owner model pays for everything ("owner"); a host pays for the
@@ -32,7 +33,8 @@ def row_scope(inputs: ScenarioInputs, category: str) -> str:
         return "owner"
     if category == "gpu_server":
         return "tenant"
-    fabric = category in ("switch", "transceiver", "cable", "structured_cabling", "switch_oob")  # oob: the GPU servers' own
+    # the fabric, and the out-of-band network of the GPU servers
+    fabric = category in ("switch", "transceiver", "cable", "structured_cabling", "switch_oob")
     if fabric:
         contract = inputs.contract
         return "host" if contract is not None and contract.contract.host_pays_fabric else "tenant"
@@ -135,10 +137,10 @@ def per_mw(inp: ScenarioInputs, opt: ClusterOption) -> dict[str, Any]:
     MW; hosting = (12,000 (r_0 + e - o)) / PUE per kW of IT (first-year rent, full lease);
     GPUs = the owner's lease margin a year / the cluster's facility MW. Each less a capital
     charge, capex per MW / A, A = sum of the horizon's monthly discount factors / 12 (the
-    years of an annuity: capex spread evenly in present value); existing miners carry no
-    capex. The break-evens make two of these equal, solving the one that is linear in the
-    figure (rent, GPU-hour price) exactly and the BTC price by bisection (miners run only in
-    the steps that pay); the hashprice break-even is today's hashprice x B* / B.
+    years of an annuity: capex spread evenly in present value; for the GPUs over their life
+    when ai.gpu_life_years gives one); existing miners carry no capex. The break-evens make
+    two of these equal, solving the one that is linear in the figure (rent, GPU-hour price)
+    exactly and the BTC price by bisection (miners run only in the steps that pay); the hashprice break-even is today's hashprice x B* / B.
     """
     years = annuity_factor(inp.discount_rate, 0, inp.horizon_months) / 12
     out: dict[str, Any] = {"basis": "per MW of grid (facility) capacity, a year, first-year prices, "
@@ -156,7 +158,9 @@ def per_mw(inp: ScenarioInputs, opt: ClusterOption) -> dict[str, Any]:
     if rep is not None:
         fac_mw = rep.it_power_w / 1e6 * rep.pue
         gpu_capex_mw = rep.capex_total_usd / fac_mw
-        gpu = inp.ai_margin_usd_per_month(rep) * 12 / fac_mw - gpu_capex_mw / years
+        life = inp.horizon_months if inp.gpu_life_months is None else min(inp.gpu_life_months, inp.horizon_months)
+        gpu_years = annuity_factor(inp.discount_rate, 0, life) / 12  # the servers' capex over their life
+        gpu = inp.ai_margin_usd_per_month(rep) * 12 / fac_mw - gpu_capex_mw / gpu_years
         if inp.contract is not None:
             t = host_terms(inp, rep)
             host_capex_mw = sum(host_capex(inp, rep).values()) / fac_mw
@@ -229,9 +233,9 @@ BUSINESS_ROWS: list[tuple[str, tuple[str, ...], str]] = [
     ("NPV, tenant leaves at worst, M USD", ("hosting", "npv_if_tenant_leaves_at_worst_time_usd"), "musd"),
     ("capex at risk, M USD", ("hosting", "capex_at_risk_usd"), "musd"),
     ("option to mine, M USD", ("hosting", "option_to_mine_usd"), "musd"),
-    ("mining, M USD/MW-yr", ("per_mw", "mining_margin_usd_per_mw_year"), "musd"),
-    ("hosting, M USD/MW-yr", ("per_mw", "hosting_margin_usd_per_mw_year"), "musd"),
-    ("GPUs, M USD/MW-yr", ("per_mw", "gpu_margin_usd_per_mw_year"), "musd"),
+    ("mining, M USD/MW-yr", ("per_mw", "mining_margin_usd_per_mw_year"), "musd3"),
+    ("hosting, M USD/MW-yr", ("per_mw", "hosting_margin_usd_per_mw_year"), "musd3"),
+    ("GPUs, M USD/MW-yr", ("per_mw", "gpu_margin_usd_per_mw_year"), "musd3"),
     ("BTC price: mining = hosting", ("per_mw", "break_even", "btc_price_usd_mining_equals_hosting"), "int"),
     ("BTC price: mining = GPUs", ("per_mw", "break_even", "btc_price_usd_mining_equals_gpus"), "int"),
     ("hashprice: mining = hosting", ("per_mw", "break_even", "hashprice_usd_per_th_day_mining_equals_hosting"),
@@ -242,6 +246,11 @@ BUSINESS_ROWS: list[tuple[str, tuple[str, ...], str]] = [
     ("GPU-hour USD: GPUs = hosting", ("per_mw", "break_even", "gpu_hour_usd_gpus_equal_hosting"), "f2"),
     ("GPU-hour USD: GPUs = mining", ("per_mw", "break_even", "gpu_hour_usd_gpus_equal_mining"), "f2"),
 ]
+
+
+def business_csv_value(value: Any, kind: str) -> Any:
+    """A business row's value in compare.csv, in its label's unit (M USD for the musd kinds)."""
+    return value / 1e6 if kind.startswith("musd") and isinstance(value, int | float) else value
 
 
 def business_value(scenario: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -260,6 +269,8 @@ def business_cell(value: Any, kind: str) -> str:
         return "-"
     if kind == "f4":
         return f"{value:,.4f}"
+    if kind == "musd3":
+        return f"{value / 1e6:,.3f}"
     from planner.outputs.summary import format_cell
 
     return format_cell(value, kind)

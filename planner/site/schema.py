@@ -291,12 +291,19 @@ class AI(Section):
         description="average draw as a share of the servers' max power (energy only; "
         "grid sizing always uses max power)",
     )
+    gpu_life_years: float | None = Field(
+        None, gt=0, le=40, description="owner model: years the servers earn the lease from the AI start, "
+        "then they are sold and the halls stand idle (default: the whole horizon)")
+    gpu_resale_share: float = Field(0.0, ge=0, le=1, description="owner model: the servers' resale value at "
+                                    "the end of gpu_life_years, a share of their price")
 
 
     @model_validator(mode="after")
     def _one_size(self) -> AI:
         if self.it_load_mw is not None and (self.workload is not None or self.min_gpus or self.max_gpus is not None):
             raise ValueError("ai.it_load_mw sets the cluster size: leave out min_gpus, max_gpus and workload")
+        if self.gpu_resale_share and self.gpu_life_years is None:
+            raise ValueError("ai.gpu_resale_share needs ai.gpu_life_years (when the servers are sold)")
         return self
 
 
@@ -566,6 +573,8 @@ class Scenario(Section):
     buildings: list[str] | None = Field(
         None, description="halls this scenario uses (default: existing halls for retrofit and "
         "hybrid, new halls for greenfield)")
+    max_gpus: int | None = Field(None, ge=0, le=10_000_000, description="overrides ai.max_gpus for this "
+                                 "scenario (0: no AI, e.g. a scenario that keeps mining)")
     model: Literal["owner", "host"] = Field(
         "owner", description="owner: the site owner buys the GPUs and earns the GPU-hour lease; host: the "
         "tenant brings the GPUs and pays rent per kW-month of critical IT ([hosting])")

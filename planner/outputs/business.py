@@ -140,7 +140,8 @@ def per_mw(inp: ScenarioInputs, opt: ClusterOption) -> dict[str, Any]:
     years of an annuity: capex spread evenly in present value; for the GPUs over their life
     when ai.gpu_life_years gives one); existing miners carry no capex. The break-evens make
     two of these equal, solving the one that is linear in the figure (rent, GPU-hour price)
-    exactly and the BTC price by bisection (miners run only in the steps that pay); the hashprice break-even is today's hashprice x B* / B.
+    exactly and the BTC price by bisection (miners run only in the steps that pay); the
+    hashprice break-even is today's hashprice x B* / B.
     """
     years = annuity_factor(inp.discount_rate, 0, inp.horizon_months) / 12
     out: dict[str, Any] = {"basis": "per MW of grid (facility) capacity, a year, first-year prices, "

@@ -354,3 +354,41 @@ def test_compare_prints_the_per_mw_comparison(capsys, tmp_path):
     assert float(rows["contracted IT, MW"][0]) == pytest.approx(69.9, abs=0.5)
     # keeping the miners: no GPUs, the fleet kept
     assert float(rows["GPUs"][1]) == 0 and float(rows["miners (with AI)"][1]) == 26000
+
+
+def test_renewals_extend_the_term_only_when_exercised(write_site):
+    """A 24-month term with two 12-month options runs 24 months, or 48 when they are valued
+    as exercised; undiscounted over a 60-month horizon: 2,400 against 4,800 a kW at 100."""
+    text = host_site({"rent_usd_per_kw_month": 100.0, "term_months": 24, "renewals": 2, "renewal_months": 12})
+    contract = load_site(write_site(text)).site.hosting
+    assert contract.contract_months == 24
+    exercised = contract.model_copy(update={"renewals_exercised": True})
+    assert exercised.contract_months == 48
+    for months, value in ((24, 2400.0), (48, 4800.0)):
+        assert value_contract(HostTerms(100.0, months), 0, 60, 0.0).expected_usd_per_kw == pytest.approx(value)
+
+
+def test_example_host_objective_equals_npv_of_its_cash_flows(catalog):
+    """The example site's host scenario (a ramp, hazard, fee, miners before the AI, a
+    fall-back to mining): the objective and the NPV of the expected monthly flows agree."""
+    from .conftest import SITES
+
+    result = _solve(SITES / "core-scientific-host.toml", catalog)
+    assert result.status is Status.OPTIMAL and result.option.servers
+    assert npv(cash_flows(result), result.inputs.discount_rate) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_sweep_axis_of_the_contract_needs_a_hosting_section(tmp_path):
+    from planner.app.sweep import check_axes, load_sweep
+    from planner.site.schema import load_site as load
+
+    from .conftest import SITES
+
+    for base, problems in (("core-scientific-host.toml", 0), ("texas-hybrid.toml", 1)):
+        path = tmp_path / "sweep.toml"
+        path.write_text(f'base = "{SITES / base}"\n[[axes]]\nname = "rent_usd_per_kw_month"\nvalues = [100.0, 150.0]\n')
+        sweep = load_sweep(path)
+        found = check_axes(sweep, load(sweep.base).site)
+        assert len(found) == problems
+        if problems:
+            assert "no [hosting] section" in found[0].message and found[0].key == "axes[0]"

@@ -302,7 +302,6 @@ def test_per_mw_break_even_rent_and_btc_price(write_site, catalog):
 
 
 @pytest.mark.parametrize(("change", "key", "words"), [
-    ({"drop": True}, "", "has no [hosting] section"),
     ({"fallback": "release"}, "hosting", "needs release_rent_usd_per_kw_month"),
     ({"termination_month": 12, "termination_probability_per_year": 0.1}, "hosting", "not both"),
     ({"rent_usd_per_kw_month": -1.0}, "hosting.rent_usd_per_kw_month", "greater than 0"),
@@ -311,8 +310,7 @@ def test_per_mw_break_even_rent_and_btc_price(write_site, catalog):
 ])
 def test_bad_hosting_sections(write_site, change, key, words):
     hosting = {"rent_usd_per_kw_month": 150.0, "term_months": 120}
-    drop = change.pop("drop", False)
-    text = host_site({**hosting, **change}) if not drop else host_site({}).replace("[hosting]\n", "")
+    text = host_site({**hosting, **change})
     with pytest.raises(InputError) as info:
         load_site(write_site(text))
     problem = info.value.problems[0]
@@ -322,6 +320,16 @@ def test_bad_hosting_sections(write_site, change, key, words):
         assert problem.line is not None
     if key == "hosting.fallbak":
         assert "fallback" in (problem.hint or "")
+
+
+def test_host_scenario_needs_a_hosting_section(write_site, catalog):
+    text = host_site({}).replace("[hosting]\n", "")
+    path = write_site(text)
+    with pytest.raises(InputError) as info:
+        prepare(load_site(path), catalog, "host")
+    problem = info.value.problems[0]
+    assert problem.key == "scenarios.host.model" and "no [hosting] section" in problem.message
+    assert text.splitlines()[problem.line - 1].startswith("model = ")
 
 
 def test_fallback_miner_must_be_known(write_site, catalog):

@@ -630,8 +630,6 @@ class Site(Section):
                     raise ValueError(f"scenario {name!r} names unknown building {b!r}")
             if sc.buildings is not None and len(set(sc.buildings)) != len(sc.buildings):
                 raise ValueError(f"scenario {name!r} names a building twice")
-            if sc.model == "host" and self.hosting is None:
-                raise ValueError(f"scenario {name!r} has model = \"host\" but the site has no [hosting] section")
         return self
 
 
@@ -763,6 +761,13 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
         need(block.model, "miners", ("fleet", "buy", i, "model"))
     if site.hosting is not None and site.hosting.fallback_miner is not None:
         need(site.hosting.fallback_miner, "miners", ("hosting", "fallback_miner"))
+    for name, sc in site.scenarios.items():
+        if sc.model == "host" and site.hosting is None:
+            loc = ("scenarios", name, "model")
+            problems.append(Problem(shown, dotted(loc), "a host scenario needs the contract: the site has no "
+                                    "[hosting] section", loaded.line(*loc),
+                                    "add [hosting] with rent_usd_per_kw_month and term_months "
+                                    "(docs/site-reference.md), or use model = \"owner\""))
     for table in ("costs", "power_w"):
         for key in getattr(site, table):
             if catalog.find(key) is None:

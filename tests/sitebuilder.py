@@ -44,6 +44,7 @@ def site(
     buildings: Iterable[Mapping[str, Any]] = (),
     costs: Mapping[str, float] | None = None,
     grid: Mapping[str, Any] | None = None,
+    hosting: Mapping[str, Any] | None = None,
 ) -> str:
     """A site file's text. ``price`` is the ``[power_price]`` table (see :func:`flat`);
     ``fleet`` the ``[fleet]`` keys besides its miner blocks (``miners``); the rest are the
@@ -79,6 +80,8 @@ def site(
         doc["buildings"] = array
     if costs:
         doc["costs"] = dict(costs)
+    if hosting:
+        doc["hosting"] = _table(hosting)
     return tomlkit.dumps(doc)
 
 

@@ -82,11 +82,15 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
                      if r["scenario"] == name and r["category"] == "transceiver")
         assert optics == sum(scenario["transceivers"].values())
         # every dollar of the plan's capex is a BOM row; cables are priced after the solve from
-        # the floor plan's lengths and say they are not in the capex
-        cost = sum(float(r["extended_cost_usd"]) for r in rows
-                   if r["scenario"] == name and r["extended_cost_usd"]
-                   and r["category"] not in ("cable", "structured_cabling"))
-        assert cost == pytest.approx(scenario["capex_usd"], rel=1e-9, abs=0.01)
+        # the floor plan's lengths and say they are not in the capex. Under a hosting contract
+        # the plan's capex is the host's scope, and the tenant's rows add up to its own
+        for scope, key in (("tenant", "tenant"), ("", "capex_usd")):
+            cost = sum(float(r["extended_cost_usd"]) for r in rows
+                       if r["scenario"] == name and r["extended_cost_usd"]
+                       and r["category"] not in ("cable", "structured_cabling")
+                       and (r["scope"] == "tenant") == (scope == "tenant"))
+            expected = scenario["capex_by_scope_usd"]["tenant"] if scope else scenario["capex_usd"]
+            assert cost == pytest.approx(expected, rel=1e-9, abs=0.01), (name, key)
         for r in rows:
             if r["category"] in ("cable", "structured_cabling") and r["extended_cost_usd"]:
                 assert "not in the plan's capex" in r["description"] and "ESTIMATE" in r["source"]

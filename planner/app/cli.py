@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -162,6 +162,23 @@ def _summary_table(doc: SummaryDocument, highlight: bool = False):
         cells = [format_cell(row_value(doc.scenarios[n], key), kind) for n in names]
         style = "bold" if highlight and len(set(cells)) > 1 else None
         table.add_row(label, *cells, style=style)
+    return table
+
+
+def _business_table(doc: SummaryDocument) -> Any:
+    """Business model, tenant risk and the per-MW comparison, a column per scenario."""
+    from rich.table import Table
+
+    from planner.outputs.business import BUSINESS_ROWS, business_cell, business_value
+
+    names = list(doc.scenarios)
+    table = Table(title="business model and margin per MW of grid")
+    table.add_column("", style="bold")
+    for n in names:
+        table.add_column(n, justify="right")
+    scenarios = {n: doc.scenarios[n].model_dump() for n in names}
+    for label, path, kind in BUSINESS_ROWS:
+        table.add_row(label, *(business_cell(business_value(scenarios[n], path), kind) for n in names))
     return table
 
 
@@ -430,6 +447,12 @@ def compare_cmd(
             value = in_label_unit(row_value(doc.scenarios[n], key), kind)
             row[n] = json.dumps(value) if isinstance(value, dict | list) else value
         rows.append(row)
+    from planner.outputs.business import BUSINESS_ROWS, business_csv_value, business_value  # issue 19
+
+    scenarios = {n: doc.scenarios[n].model_dump() for n in names}
+    for label, path, kind in BUSINESS_ROWS:
+        rows.append({"metric": label, **{n: business_csv_value(business_value(scenarios[n], path), kind)
+                                         for n in names}})
     rows.append({"metric": "recommendation", **{n: ("yes" if n == doc.recommendation.scenario else "")
                                                 for n in names}})
     target = (out or Path("out") / loaded.stem) / "compare.csv"
@@ -438,6 +461,7 @@ def compare_cmd(
     if not quiet:
         console = make_console()
         console.print(_summary_table(doc, highlight=True))
+        console.print(_business_table(doc))
         _print_binding(doc, console)
         console.print(f"Wrote {target}")
     if not any(s.status == "optimal" for s in doc.scenarios.values()):

@@ -40,6 +40,8 @@ AXES = {
     "facility_usd_per_mw": ("scenarios.*", "facility_usd_per_mw"),
     "grid_queue_months": ("scenarios.*", "grid_queue_months"),
     "discount_rate": ("economics", "discount_rate"),
+    "rent_usd_per_kw_month": ("hosting", "rent_usd_per_kw_month"),
+    "termination_probability_per_year": ("hosting", "termination_probability_per_year"),
 }
 COLUMNS = ["variant", "scenario", "kind", "status", "npv_usd", "irr", "payback_years", "capex_usd",
            "gpus", "miners", "it_power_mw", "months_to_first_revenue"]
@@ -175,6 +177,11 @@ def check_axes(sweep: Sweep, site) -> list[Problem]:
     variants = sweep.variants()
     problems = []
     for i, axis in enumerate(sweep.spec.axes):
+        if AXES[axis.name][0] == "hosting" and site.hosting is None:
+            problems.append(Problem(display_path(sweep.path), f"axes[{i}]", f"{axis.name} varies the hosting "
+                                    "contract but the base site has no [hosting] section",
+                                    line_of(sweep.lines, ("axes", i))))
+            continue
         values = np.array([v[axis.name] for v in variants], dtype=float)
         finite = values[np.isfinite(values)]
         picks = [float(v) for v in values[~np.isfinite(values)][:1]]

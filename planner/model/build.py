@@ -392,11 +392,12 @@ def add_min_gpus(model: PlanModel) -> None:
 
 
 def add_capex_budget(model: PlanModel) -> None:
-    """sum_k capex_k y_k <= budget (existing miners cost nothing to keep)."""
+    """sum_k capex_k y_k <= budget (existing miners cost nothing to keep; a host counts its own
+    scope only)."""
     inp = model.inputs
     if inp.capex_budget_usd is None:
         return
-    capex = np.array([o.capex_total_usd for o in inp.options], dtype=float)
+    capex = np.array([inp.plan_capex_usd(o) for o in inp.options], dtype=float)
     cols, vals = _terms(_slack(model, "capex_budget"))
     model.lp.row("capex_budget", np.concatenate([model.size, cols]), np.concatenate([capex, vals]), None,
                  inp.capex_budget_usd)

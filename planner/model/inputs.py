@@ -148,7 +148,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
     if profile.coverage is not None and not profile.coverage.full_year:
         warnings = warnings | {f"power_price: the series covers {profile.coverage.describe()} "
                                "(power_price.year chooses 'scale' or 'repeat')"}
-    return ScenarioInputs(
+    inputs = ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
         profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
         horizon_months=econ.horizon_years * 12, ai_start_month=start,
@@ -157,7 +157,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         ai_opex_usd_per_mw_year=econ.ai_opex_usd_per_mw_year,
         mining_opex_usd_per_mw_year=econ.mining_opex_usd_per_mw_year,
         min_gpus=min_gpus, workload_gpus=workload_gpus, capex_budget_usd=econ.capex_budget_usd,
-        hashprice_usd_per_th_day=hp, pool_fee=econ.pool_fee, subsidy_btc=econ.block_subsidy_btc,
+        hashprice_usd_per_th_day=hp, btc_price_usd=econ.btc_price_usd, pool_fee=econ.pool_fee,
+        subsidy_btc=econ.block_subsidy_btc,
         fees_btc=econ.fees_btc_per_block, hashrate_growth=econ.network_hashrate_growth_per_year,
         months_to_halving=econ.months_to_next_halving, options=options, miners=miners,
         prices=prices, power=power, server_key=ai.server, warnings=sorted(warnings), capped_by=capped_by,
@@ -168,6 +169,14 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         move_usd_per_miner=site.fleet.move_usd_per_miner,
         materiality_share=econ.materiality_share,
     )
+    inputs.business_model = sc.model
+    if ai.gpu_life_years is not None:
+        inputs.gpu_life_months, inputs.gpu_resale_share = round(ai.gpu_life_years * 12), ai.gpu_resale_share
+    if site.hosting is not None:
+        from planner.model.hosting import host_setup
+
+        inputs.contract = host_setup(loaded, catalog, inputs, need_price)
+    return inputs
 
 
 def _check_access_switch(catalog: Catalog) -> list[Problem]:

@@ -265,9 +265,9 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     if option.required_gpus and option.gpus == option.required_gpus:
         out.append(f"min GPUs: {option.gpus} built, {option.required_gpus} required")
     if inp.capex_budget_usd is not None and nxt is not None \
-            and nxt.capex_total_usd > inp.capex_budget_usd >= option.capex_total_usd:
-        out.append(f"capex budget: {option.capex_total_usd:,.0f} of "
-                   f"{inp.capex_budget_usd:,.0f} USD; the next size needs {nxt.capex_total_usd:,.0f}")
+            and inp.plan_capex_usd(nxt) > inp.capex_budget_usd >= inp.plan_capex_usd(option):
+        out.append(f"capex budget: {inp.plan_capex_usd(option):,.0f} of "
+                   f"{inp.capex_budget_usd:,.0f} USD; the next size needs {inp.plan_capex_usd(nxt):,.0f}")
     return out
 
 
@@ -307,6 +307,6 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
             out.append(f"min GPUs: {need} required, at most {best} can be built within the switches' "
                        f"tiers and the halls")
         elif family == "capex_budget":
-            out.append(f"capex budget: {option.capex_total_usd:,.0f} USD needed, "
+            out.append(f"capex budget: {inp.plan_capex_usd(option):,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")
     return out

@@ -66,7 +66,8 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
 
 
 # keys of [ai] that price or run the cluster (ScenarioInputs) but do not shape its options
-AI_VALUATION_KEYS = ("lease_usd_per_gpu_hour", "utilization", "interruptible", "power_fraction")
+AI_VALUATION_KEYS = ("lease_usd_per_gpu_hour", "utilization", "interruptible", "power_fraction", "gpu_life_years",
+                     "gpu_resale_share")
 
 
 def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
@@ -142,9 +143,11 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     by_min = math.ceil(min_gpus / server.gpus)
     limit = max(by_grid, by_min)
     capped = ["the grid capacity at max server power"]
-    if ai.max_gpus is not None and ai.max_gpus // server.gpus < limit:
-        limit = ai.max_gpus // server.gpus
-        capped = [f"ai.max_gpus = {ai.max_gpus}"]
+    own_max = site.scenarios[scenario].max_gpus  # the scenario's own bound overrides ai.max_gpus
+    max_gpus, max_key = (ai.max_gpus, "ai.max_gpus") if own_max is None else (own_max, f"scenarios.{scenario}.max_gpus")
+    if max_gpus is not None and max_gpus // server.gpus < limit:
+        limit = max_gpus // server.gpus
+        capped = [f"{max_key} = {max_gpus}"]
     base = dict(server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
                 core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
                 planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
@@ -154,7 +157,9 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:
         raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
-    if ai.it_load_mw is not None:
+    if own_max == 0:
+        sizes = []
+    elif ai.it_load_mw is not None:
         sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
     else:
         count = limit // step if limit >= step else 0

@@ -15,6 +15,7 @@ from planner.network.fabric import FabricCounts
 from planner.parts.catalog import Catalog, PowerFigure
 
 if TYPE_CHECKING:
+    from planner.model.hosting import HostSetup
     from planner.network.layout import Layout
 
 
@@ -175,6 +176,24 @@ class ScenarioInputs:
     hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
     move_usd_per_miner: float = 0.0
     materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
+    btc_price_usd: float = 0.0  # behind the hashprice (the per-MW break-evens scale it)
+    gpu_life_months: int | None = None  # owner: months the servers earn from the AI start (None: the horizon)
+    gpu_resale_share: float = 0.0  # owner: their resale at the end of that life, a share of their price
+    business_model: str = "owner"  # "host": the tenant brings the GPUs and pays rent; "owner": the plan buys them
+    contract: HostSetup | None = None  # the site's [hosting] contract (host scenarios value it; any compares it)
+
+    @property
+    def hosting(self) -> HostSetup | None:
+        """The contract this scenario is valued by (None: the owner operates the GPUs)."""
+        return self.contract if self.business_model == "host" else None
+
+    def plan_capex_usd(self, option: ClusterOption) -> float:
+        """The option's capex the plan pays: all of it for the owner, the host's scope for a host."""
+        if self.hosting is None:
+            return option.capex_total_usd
+        from planner.model.hosting import host_capex
+
+        return sum(host_capex(self, option).values())
 
     def halls_for(self, option: ClusterOption) -> list:
         """The halls the option's racks stand in, in fill order, as it uses them (after
@@ -230,6 +249,19 @@ class ScenarioInputs:
         """Annuity factor of the months before or after the AI start."""
         start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
         return annuity_factor(self.discount_rate, *((0, start) if period == "before" else (start, h)))
+
+    @property
+    def gpu_end_month(self) -> int:
+        """The month the owner's servers stop earning and are sold: the AI start plus their
+        life, within the horizon (the horizon without a life)."""
+        start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
+        return h if self.gpu_life_months is None else min(h, start + self.gpu_life_months)
+
+    def gpu_resale_usd(self, option: ClusterOption) -> float:
+        """The servers' resale at the end of their life, USD (0 when the life outlasts the horizon)."""
+        if self.gpu_life_months is None or self.ai_start_month + self.gpu_life_months > self.horizon_months:
+            return 0.0
+        return self.gpu_resale_share * option.capex_usd.get("servers", 0.0)
 
     def revenue_factor(self, month: int) -> float:
         """Mining revenue in month m relative to today: the network hashrate grows (each
@@ -344,8 +376,21 @@ class ScenarioInputs:
         return revenue - energy - opex
 
     def ai_value_usd(self, option: ClusterOption) -> float:
-        """Present value of an option: discounted margins from the AI start, less capex."""
-        return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
+        """Present value of an option: discounted margins from the AI start, less capex; for a
+        host, the expected value of its contract less the host's capex
+        (:func:`planner.model.hosting.host_value_usd`)."""
+        if self.hosting is not None:
+            from planner.model.hosting import host_value_usd
+
+            return host_value_usd(self, option)
+        if self.gpu_life_months is None:
+            return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
+        # the servers earn for their life, then are sold (resale R at month E = start + life):
+        #   margin x A[start, E) + R (1 + r_m)^-E - capex
+        start, end = min(self.ai_start_month, self.horizon_months), self.gpu_end_month
+        return (self.ai_margin_usd_per_month(option) * annuity_factor(self.discount_rate, start, end)
+                + self.gpu_resale_usd(option) * (1 + monthly_rate(self.discount_rate)) ** -end
+                - option.capex_total_usd)
 
 
 def converted_hall(b):

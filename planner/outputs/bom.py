@@ -130,5 +130,8 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
         part_row("miner_retired", m.key, until,
                  f"{m.vendor} {m.model} (existing, runs until the AI start, then retired)",
                  False, 0.0, "existing fleet")
+    from planner.outputs.business import row_scope  # who pays for each row: host or tenant (issue 19)
+
+    rows = [r.model_copy(update={"scope": row_scope(inp, r.category)}) for r in rows]
     rows.sort(key=lambda r: (r.scenario, r.category, r.part))
     return rows

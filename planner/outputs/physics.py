@@ -117,7 +117,8 @@ def cash_flows(result: Result) -> list[float]:
     """Monthly cash flows of the chosen plan.
 
     Month 0: -capex + salvage of miners not kept. Then the AI lease margin from the AI
-    start; miners' margins while they run (before the AI: every step that pays, or as
+    start (for a host: the contract's expected flows, host capex at month 0); miners'
+    margins while they run (before the AI: every step that pays, or as
     dispatched when the capacity varies; beside it: as dispatched), their revenue scaled
     month by month by the hashprice path (network growth, halvings); and the salvage of
     miners retired at the AI start.
@@ -127,15 +128,23 @@ def cash_flows(result: Result) -> list[float]:
     before, with_ai = result.miners_before, result.miners_with_ai
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners if not b.new)
     flows = [0.0] * (horizon + 1)
-    flows[0] = -(opt.capex_total_usd + extra_capex(result) - sold_now)
-    ai = inp.ai_margin_usd_per_month(opt) if opt.servers else 0.0
+    own = opt.capex_total_usd if inp.hosting is None else 0.0  # a host's capex is in its contract's flows
+    flows[0] = -(own + extra_capex(result) - sold_now)
+    ai = inp.ai_margin_usd_per_month(opt) if opt.servers and inp.hosting is None else 0.0
     pre, post = _mining_month(result, "before"), _mining_month(result, "after")
     for m in range(horizon):
         revenue, cost = pre if m < start else post
-        flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if m >= inp.ai_start_month else 0.0)
+        flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if inp.ai_start_month <= m < inp.gpu_end_month
+                                                                   else 0.0)
     flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners
                         if inp.miners_before_ai or not b.new)
     flows[start] -= moves_cost(result)
+    if inp.hosting is None and opt.servers:
+        flows[inp.gpu_end_month] += inp.gpu_resale_usd(opt)  # the owner's servers sold at the end of their life
+    if inp.hosting is not None:  # the expected flows of the contract (planner.model.hosting)
+        from planner.model.hosting import host_flows
+
+        flows = [f + float(h) for f, h in zip(flows, host_flows(inp, opt), strict=True)]
     return flows
 
 

@@ -193,6 +193,19 @@ class PlanSummary(ScenarioSummary):
                                                   "h/yr")]
     workload_gpus: Annotated[int | None, key("GPUs the site's workload needs (null without a workload)",
                                              COUNTS)]
+    business_model: Annotated[Literal["owner", "host"], key(
+        "owner: the site owner buys the GPUs and leases GPU-hours; host: a tenant's GPUs for rent per kW-month "
+        "of critical IT ([hosting])")] = "owner"
+    capex_by_scope_usd: Annotated[dict[str, Number], key(
+        "capex by who pays it: host (the site's owner) and tenant (its GPUs and, by default, the fabric)",
+        "USD")] = Field(default_factory=dict)
+    hosting: Annotated[dict[str, Any] | None, key(
+        "a host scenario's contract and tenant risk: contracted IT MW, rent, expected NPV, the NPV if the "
+        "tenant stays or leaves at the worst time, capex at risk, the option to mine (absent for the owner "
+        "model)", exclude_if=_absent)] = None
+    per_mw: Annotated[dict[str, Any], key(
+        "margin a year per MW of grid of mining, hosting and operating GPUs, and the break-even BTC price, "
+        "hashprice, rent and GPU-hour price between them")] = Field(default_factory=dict)
 
 
 # A scenario of summary.json: which record by its status.
@@ -253,6 +266,9 @@ class BomRow(Record):
     extended_power_w: Annotated[Number | None, key("quantity x unit power", "W")]
     source: Annotated[str, key("the sources of the part's specification and price")]
     power_basis: Annotated[str | None, key("the basis of the unit power figure")] = None
+    scope: Annotated[Literal["owner", "host", "tenant"], key(
+        "who pays for the row: the site's owner (owner model), or under a hosting contract the host or the "
+        "tenant")] = "owner"
 
     def data(self) -> dict[str, Any]:
         """The row as plain values, by bom.csv's column names."""

@@ -133,7 +133,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
     rate = irr(flows)
     up = redispatch_uplift(result)
-    return PlanSummary(
+    plan = PlanSummary(
         **base,
         gpus=opt.gpus,
         gpu_servers=opt.servers,
@@ -191,6 +191,9 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         workload_gpus=inp.workload_gpus,
     )
+    from planner.outputs.business import business_summary  # the business model's keys (issue 19)
+
+    return plan.model_copy(update=business_summary(result, plan.model_dump()))
 
 
 def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> SummaryDocument:

@@ -291,12 +291,19 @@ class AI(Section):
         description="average draw as a share of the servers' max power (energy only; "
         "grid sizing always uses max power)",
     )
+    gpu_life_years: float | None = Field(
+        None, gt=0, le=40, description="owner model: years the servers earn the lease from the AI start, "
+        "then they are sold and the halls stand idle (default: the whole horizon)")
+    gpu_resale_share: float = Field(0.0, ge=0, le=1, description="owner model: the servers' resale value at "
+                                    "the end of gpu_life_years, a share of their price")
 
 
     @model_validator(mode="after")
     def _one_size(self) -> AI:
         if self.it_load_mw is not None and (self.workload is not None or self.min_gpus or self.max_gpus is not None):
             raise ValueError("ai.it_load_mw sets the cluster size: leave out min_gpus, max_gpus and workload")
+        if self.gpu_resale_share and self.gpu_life_years is None:
+            raise ValueError("ai.gpu_resale_share needs ai.gpu_life_years (when the servers are sold)")
         return self
 
 
@@ -474,6 +481,85 @@ class Cabling(Section):
     service_loop_m: float = Field(2.0, ge=0, le=100, description="service loop per cable (both ends)")
 
 
+class RampStep(Section):
+    """One step of a hosting contract's ramp: from this contract month on, this share of
+    the contracted critical IT is leased."""
+
+    month: int = Field(ge=0, le=600, description="contract month (0 = the AI start) from which the share holds")
+    share: float = Field(ge=0, le=1, description="share of the contracted critical IT leased from that month")
+
+
+class Hosting(Section):
+    """A hosting contract (scenarios with model = "host"): the tenant brings the GPUs and
+    pays rent per kW-month of contracted critical IT load (the cluster option's servers,
+    fabric and management switches); the host pays for the site works. Also the tenant
+    risk: termination and what the host does with the halls then."""
+
+    rent_usd_per_kw_month: float = Field(gt=0, le=10_000, description="rent per kW of contracted critical IT "
+                                         "per month in the first contract year, USD")
+    escalator_per_year: float = Field(0.0, ge=-0.5, le=1, description="rent growth each contract year, e.g. 0.03")
+    term_months: int = Field(gt=0, le=600, description="base term, months from the AI start")
+    renewals: int = Field(0, ge=0, le=10, description="renewal options (count)")
+    renewal_months: int = Field(60, ge=1, le=600, description="length of each renewal option, months")
+    renewals_exercised: bool = Field(
+        False, description="value the renewals as exercised (true) or the base term only (false); "
+        "renewed months continue the escalator")
+    ramp: list[RampStep] = Field(
+        default_factory=list, description="contracted share by contract month (default: all of it from the AI "
+        "start); shares apply to rent, power and the host's opex")
+    power: Literal["passthrough", "margin", "included"] = Field(
+        "passthrough", description="the AI load's energy: billed to the tenant at cost (passthrough), at cost "
+        "plus power_margin (margin), or paid by the host out of the rent (included)")
+    power_margin: float = Field(0.0, ge=0, le=10, description="mark-up on the energy cost with power = "
+                                "\"margin\", e.g. 0.1 = 10 %")
+    host_opex_usd_per_mw_year: float | None = Field(
+        None, ge=0, le=1e9, description="the host's fixed opex per MW of leased critical IT per year, USD "
+        "(default: economics.ai_opex_usd_per_mw_year)")
+    host_pays_fabric: bool = Field(False, description="the contract gives the fabric (switches, optics) to the "
+                                   "host: its capex is host scope (default: tenant scope, like the servers)")
+    termination_probability_per_year: float = Field(
+        0.0, ge=0, lt=1, description="yearly probability that the tenant ends the contract early (a constant "
+        "hazard: the tenant still pays in contract month j with probability (1-p)^((j+1)/12))")
+    termination_month: int | None = Field(
+        None, ge=0, le=600, description="instead of a probability: the tenant leaves after paying this many "
+        "months of rent")
+    termination_fee_months: float = Field(0.0, ge=0, le=600, description="fee the tenant pays when it "
+                                          "leaves early, months of the rent then due")
+    fallback: Literal["idle", "release", "mine"] = Field(
+        "idle", description="what the host does with the halls when the tenant leaves or the term ends: "
+        "leave them idle, re-lease them, or go back to mining (each only when it pays)")
+    release_after_months: int = Field(6, ge=0, le=600, description="months empty before a re-lease starts")
+    release_rent_usd_per_kw_month: float | None = Field(
+        None, gt=0, le=10_000, description="rent of the re-lease per kW-month (fallback = \"release\"), "
+        "escalated like the first")
+    reconversion_usd_per_mw: float = Field(
+        0.0, ge=0, le=1e9, description="cost to refit the halls for mining per MW of the AI's facility power "
+        "(fallback = \"mine\"), USD")
+    reconversion_months: int = Field(0, ge=0, le=600, description="months from the tenant leaving to the "
+                                     "miners running")
+    fallback_miner: str | None = Field(None, description="miner key in the catalog for the fallback (default: "
+                                       "the first fleet miner)")
+    fallback_miners: Literal["buy", "kept"] = Field(
+        "buy", description="buy the miners when the tenant leaves, or keep them from the fleet now (their "
+        "salvage is forgone at month 0, whether or not they are needed)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Hosting:
+        if self.termination_month is not None and self.termination_probability_per_year:
+            raise ValueError("give termination_probability_per_year or termination_month, not both")
+        if self.fallback == "release" and self.release_rent_usd_per_kw_month is None:
+            raise ValueError("fallback = \"release\" needs release_rent_usd_per_kw_month")
+        months = [s.month for s in self.ramp]
+        if months != sorted(set(months)):
+            raise ValueError("ramp months must increase")
+        return self
+
+    @property
+    def contract_months(self) -> int:
+        """The months the contract runs: the base term, plus the renewals when exercised."""
+        return self.term_months + (self.renewals * self.renewal_months if self.renewals_exercised else 0)
+
+
 class Scenario(Section):
     """One plan option."""
 
@@ -487,6 +573,11 @@ class Scenario(Section):
     buildings: list[str] | None = Field(
         None, description="halls this scenario uses (default: existing halls for retrofit and "
         "hybrid, new halls for greenfield)")
+    max_gpus: int | None = Field(None, ge=0, le=10_000_000, description="overrides ai.max_gpus for this "
+                                 "scenario (0: no AI, e.g. a scenario that keeps mining)")
+    model: Literal["owner", "host"] = Field(
+        "owner", description="owner: the site owner buys the GPUs and earns the GPU-hour lease; host: the "
+        "tenant brings the GPUs and pays rent per kW-month of critical IT ([hosting])")
     description: str = ""
 
 
@@ -516,6 +607,7 @@ class Site(Section):
         description="power overrides by part key, W per unit (copper cables: per end); "
         "they replace the catalog's figure or estimate")
     catalog: list[str] = Field(default_factory=list, description="overlay catalog folders")
+    hosting: Hosting | None = Field(None, description="the hosting contract of scenarios with model = \"host\"")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
@@ -657,6 +749,7 @@ PART_REFERENCES: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("ai", "core_switch"), "switches"),
     (("fleet", "miners", "*", "model"), "miners"),
     (("fleet", "buy", "*", "model"), "miners"),
+    (("hosting", "fallback_miner"), "miners"),
     (("costs", "+"), None),
     (("power_w", "+"), None),
 )
@@ -703,9 +796,17 @@ def reference_problems(data: Any, catalog: Any, shown: str, lines: dict) -> list
 
 
 def check_parts(loaded: LoadedSite, catalog: Any) -> list[Problem]:
-    """Part keys named in the site exist in the catalog (with did-you-mean)."""
-    problems = reference_problems(loaded.site.model_dump(by_alias=True), catalog, display_path(loaded.path),
-                                  loaded.lines)
+    """Part keys named in the site exist in the catalog (with did-you-mean), and a host
+    scenario has its contract."""
+    site, shown = loaded.site, display_path(loaded.path)
+    problems = reference_problems(site.model_dump(by_alias=True), catalog, shown, loaded.lines)
+    for name, sc in site.scenarios.items():
+        if sc.model == "host" and site.hosting is None:
+            loc = ("scenarios", name, "model")
+            problems.append(Problem(shown, dotted(loc), "a host scenario needs the contract: the site has no "
+                                    "[hosting] section", loaded.line(*loc),
+                                    "add [hosting] with rent_usd_per_kw_month and term_months "
+                                    "(docs/site-reference.md), or use model = \"owner\""))
     problems += _power_floors(loaded, catalog)
     return problems + check_miner_places(loaded)
 
@@ -761,7 +862,7 @@ UNITS = {"_mw": "MW", "_mwh": "MWh", "_kw": "kW", "_w": "W", "_usd": "USD", "_m"
          "_months": "months", "_years": "years", "_gbps": "Gb/s", "_ths": "TH/s", "_ehs": "EH/s", "_btc": "BTC",
          "_mva": "MVA", "_minutes": "min", "_usd_per_mwh": "USD/MWh", "_usd_per_mw": "USD/MW",
          "_usd_per_kwh": "USD/kWh", "_usd_per_gpu_hour": "USD/GPU-h", "_usd_per_mw_year": "USD/MW/yr",
-         "_usd_per_miner": "USD/miner", "_kw_per_rack": "kW/rack"}
+         "_usd_per_miner": "USD/miner", "_usd_per_kw_month": "USD/kW-month", "_kw_per_rack": "kW/rack"}
 
 
 def field_help(path: tuple) -> tuple[str, str]:

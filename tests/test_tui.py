@@ -279,7 +279,7 @@ async def test_the_form_is_built_while_the_first_screen_is_read(site_copy, catal
     """The form's fields are mounted in the background after the first screen, so the first
     visit of the Form tab only shows them; a dialog on top at that moment does not stop it,
     and the prebuilt form is the one the visit shows (not built again)."""
-    from tui.app import FORM_PREBUILD_S
+    from tui.panes.form import FORM_PREBUILD_S
 
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -591,7 +591,7 @@ async def test_form_edits_can_be_undone(site_copy, catalog):
 
 
 def test_a_price_spike_is_clipped_with_a_note():
-    from tui.app import _chart
+    from tui.panes.charts import chart as _chart
 
     # a flat series with one spike: the percentiles span nothing, so nothing is clipped
     title, line, _axis = _chart("price", [20.0] * 999 + [5000.0], ["2025-01-01 00:00"] * 1000, clip=True)

@@ -2,15 +2,17 @@
 
 Attributes down, messages up (harlequin's and posting's habit): the app owns the session
 (the site text, its validation, the last solve) and the solve worker; a pane owns its
-widgets and changes them only when a message tells it what happened. The worker posts
-its messages to the app (``post_message`` is safe from a thread); the app acts on each
-(status line, tab, session) and hands every pane its own copy (:func:`copy`). A pane's
-edit of the site goes up to the app as :class:`SiteEdited` (posted to the app itself, not
-bubbled through the tabs' containers: fewer hops before the other panes hear of it); the app validates the text and tells
-every pane :class:`SiteChecked`. These
-messages do not bubble (each class says so: Textual's default is to bubble, and a subclass
-does not inherit the choice), so a pane's copy never comes back to the app.
+widgets and changes them only when a message tells it what happened.
 
+- A pane's edit of the site bubbles up to the app as :class:`SiteEdited`; the app keeps
+  the text, validates it and tells every pane :class:`SiteChecked`.
+- The solve worker posts :class:`SolveStarted`, :class:`SolveProgress`, then one of
+  :class:`SolveFinished`, :class:`SolveFailed` or :class:`SolveCancelled` to the app
+  (``post_message`` is safe from a thread); the app acts on each (status line, tab,
+  session) and hands every pane its own copy (:func:`copy`).
+
+The messages the app hands down do not bubble (each class says so: Textual's default is to
+bubble, and a subclass does not inherit the choice), so a pane's copy never comes back.
 Each message is a dataclass (Textual calls ``__post_init__`` to set up a dataclass
 message), so its fields are typed and its handler name follows from its class name:
 ``SolveFinished`` is handled by ``on_solve_finished``.
@@ -55,9 +57,9 @@ class SolvedPlans:
 
 
 @dataclass
-class SiteEdited(Message, bubble=False):
-    """A pane changed the site text (the raw editor, or the form). Posted to the app, which
-    keeps the text in the session and validates it."""
+class SiteEdited(Message):
+    """A pane changed the site text (the raw editor, or the form). Bubbles up to the app,
+    which keeps the text in the session and validates it."""
 
     text: str
     origin: Origin

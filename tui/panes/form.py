@@ -63,4 +63,4 @@ class FormPane(Pane):
     @on(SiteForm.Edited)
     def _edited(self, event: SiteForm.Edited) -> None:
         event.stop()
-        self.app.post_message(SiteEdited(event.text, "form"))
+        self.post_message(SiteEdited(event.text, "form"))

@@ -30,7 +30,7 @@ class SitePane(Pane):
     @on(TextArea.Changed, "#editor")
     def _edited(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.app.post_message(SiteEdited(event.text_area.text, "editor"))
+        self.post_message(SiteEdited(event.text_area.text, "editor"))
 
     def on_site_checked(self, message: SiteChecked) -> None:
         editor = self.query_one("#editor", TextArea)

@@ -93,6 +93,7 @@ class PlannerApp(App[None]):
     def compose(self) -> ComposeResult:
         panes: list[Pane] = [SitePane(self.session.text), FormPane(self.catalog), ResultsPane(), BomPane(),
                              FabricPane(), ChartsPane(), CatalogPane(self.catalog)]
+        assert [type(p) for p in panes] == list(PANES), "the tabs in the order of their keys"
         self.panes = {type(p): p for p in panes}
         yield Header()
         with TabbedContent(id="tabs"):

@@ -109,7 +109,7 @@ def tab_switches(site: Path, repeat: int) -> dict:
 
     async def read_first() -> float:
         """The first visit after the user has looked at the first screen for a second: the
-        form was built in the background (tui.app.FORM_PREBUILD_S) and is only shown."""
+        form was built in the background (tui.panes.form.FORM_PREBUILD_S) and is only shown."""
         app = make_app(site, catalog=load_catalog())
         async with app.run_test(size=(140, 42)) as pilot:
             await pilot.pause(1.0)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.site.text import validate_text
-from tui.form import scalar_fields
+from tui.widgets.site_form import scalar_fields
 
 from .conftest import SITES
 from .test_fuzz_files import assert_answer, run_cli

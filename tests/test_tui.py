@@ -292,7 +292,7 @@ async def test_the_form_is_built_while_the_first_screen_is_read(site_copy, catal
     """The form's fields are mounted in the background after the first screen, so the first
     visit of the Form tab only shows them; a dialog on top at that moment does not stop it,
     and the prebuilt form is the one the visit shows (not built again)."""
-    from tui.app import FORM_PREBUILD_S
+    from tui.panes.form import FORM_PREBUILD_S
 
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -604,7 +604,7 @@ async def test_form_edits_can_be_undone(site_copy, catalog):
 
 
 def test_a_price_spike_is_clipped_with_a_note():
-    from tui.app import _chart
+    from tui.panes.charts import chart as _chart
 
     # a flat series with one spike: the percentiles span nothing, so nothing is clipped
     title, line, _axis = _chart("price", [20.0] * 999 + [5000.0], ["2025-01-01 00:00"] * 1000, clip=True)
@@ -719,3 +719,147 @@ async def test_form_at_80x24_shows_a_parts_value_and_keeps_the_focused_field_in_
         assert form.region.contains_region(field)
         assert not field.overlaps(helpline)
         assert str(helpline and app.query_one("#form-help").render()).endswith("miners installed")
+
+
+# ---------------------------------------------------------------- the worker's typed messages
+
+
+def _solve_messages(collected: list) -> list:
+    """The solve messages the app and the panes received, in the order they arrived."""
+    from tui.messages import SolveMessage
+
+    return [m for m in collected if isinstance(m, SolveMessage)]
+
+
+async def test_a_solve_that_fails_says_why_in_the_results_and_leaves_the_file(tmp_path, catalog):
+    """The Texas site names a price series file beside it (data/...csv). Copied alone, it
+    validates (the schema does not read the series), and the solve finds the file missing:
+    the worker posts SolveFailed naming the file, the results pane shows it, the app keeps
+    running with the user's text (a worker that raised used to take the app down), and the
+    site file is not written."""
+    from tui.messages import SolveFailed, SolveFinished, SolveStarted
+
+    site = tmp_path / "texas.toml"
+    site.write_text((SITES / "texas-hybrid.toml").read_text())
+    original = site.read_bytes()
+    collected: list = []
+    app = make_app(site, catalog=catalog)
+    async with app.run_test(size=(120, 40), message_hook=collected.append) as pilot:
+        assert not app.session.problems
+        editor = app.query_one("#editor")
+        editor.text += "\n# an unsaved edit\n"
+        await pilot.pause()
+        await _solve(pilot)
+        solve = _solve_messages(collected)
+        assert not [m for m in solve if isinstance(m, SolveFinished)]
+        started = [m for m in solve if isinstance(m, SolveStarted)]
+        assert started and started[0].scenarios == ("retrofit", "hybrid")  # the file's [scenarios], in order
+        failed = [m for m in solve if isinstance(m, SolveFailed)]
+        assert len(failed) == 1 + 7  # the app's, then one copy for each of the seven panes
+        assert len({id(m) for m in failed}) == len(failed)
+        problem = failed[0]
+        assert "data/texas-synthetic-2025-15min.csv" in problem.problem and "not found" in problem.problem
+        assert problem.problems and problem.problems[0].key.startswith("power_price")
+        assert problem.elapsed_s >= 0
+        shown = str(app.query_one("#recommendation").render())
+        assert shown.startswith("Solve failed (the site file is unchanged): ")
+        assert "texas-synthetic-2025-15min.csv" in shown
+        assert app.is_running and app.session.summary is None
+        assert app.sub_title.endswith("| solve failed")
+        assert app.session.text.endswith("# an unsaved edit\n") and app.session.dirty
+    assert site.read_bytes() == original
+
+
+async def test_a_solve_posts_started_progress_then_finished_and_drops_an_older_solves_news(site_copy, catalog):
+    """The worker's messages for the Sichuan site's two scenarios (retrofit, then hybrid, as
+    the file lists them): SolveStarted, SolveProgress 1/2 and 2/2, SolveFinished with the
+    plans every pane fills from. A message of an earlier solve (a cancelled one still
+    running) changes nothing; one of the current solve does."""
+    from tui.messages import SolveFailed, SolveFinished, SolveProgress, SolveStarted
+
+    collected: list = []
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40), message_hook=collected.append) as pilot:
+        await _solve(pilot)
+        solve = _solve_messages(collected)
+        kinds = []
+        for m in solve:  # the kinds in order of first arrival
+            if type(m) not in kinds:
+                kinds.append(type(m))
+        assert kinds == [SolveStarted, SolveProgress, SolveFinished]
+        progress = [(m.index, m.count, m.name) for m in solve if isinstance(m, SolveProgress)]
+        assert list(dict.fromkeys(progress)) == [(1, 2, "retrofit"), (2, 2, "hybrid")]
+        finished = [m for m in solve if isinstance(m, SolveFinished)]
+        assert len(finished) == 1 + 7 and {m.solve_id for m in finished} == {1}
+        plans = finished[0].plans
+        assert plans.scenarios == ["retrofit", "hybrid"] and finished[0].elapsed_s > 0
+        assert app.session.plans is plans
+        # each pane filled from the plans: the compare table has a column per scenario and
+        # the BOM tab a row per BOM row
+        assert len(app.query_one("#compare").columns) == 1 + 2
+        assert app.query_one("#bom").row_count == len(plans.bom) > 0
+        assert app.query_one("#tabs").active == "results-tab" and app.sub_title.endswith("| solved")
+
+        app.post_message(SolveFailed(0, "an older solve's error", (), 1.0))  # solve 0: before this one
+        await pilot.pause()
+        assert str(app.query_one("#recommendation").render()).startswith("Recommendation: hybrid")
+        assert app.sub_title.endswith("| solved")
+        app.post_message(SolveFailed(1, "this solve's error", (), 1.0))
+        await pilot.pause()
+        shown = str(app.query_one("#recommendation").render())
+        assert shown.startswith("Solve failed (the site file is unchanged): this solve's error")
+        assert "The tables below are from the last solve that finished." in shown
+        assert app.query_one("#bom").row_count == len(plans.bom)  # the last results stay
+
+
+async def test_esc_cancels_a_solve_before_its_next_scenario(site_copy, catalog, monkeypatch):
+    """Esc while the first scenario solves: the worker stops before the second and posts
+    SolveCancelled; no results are shown. (The first scenario's solve is held until Esc
+    is pressed, so the test does not race the solver.)"""
+    import threading
+
+    import planner.app.pipeline
+    from tui.messages import SolveCancelled, SolveFinished, SolveProgress
+
+    release = threading.Event()
+    solved: list[str] = []
+
+    def held(loaded, catalog, name, **_kwargs):
+        release.wait(30)
+        solved.append(name)
+        return None, None
+
+    monkeypatch.setattr(planner.app.pipeline, "solve_scenario", held)
+    collected: list = []
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40), message_hook=collected.append) as pilot:
+        await pilot.press("ctrl+r")
+        for _ in range(200):
+            if any(isinstance(m, SolveProgress) for m in collected):
+                break
+            await pilot.pause(0.05)
+        assert app.sub_title.endswith("| solving retrofit (1/2) ...")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.sub_title.endswith("| solve cancelled")
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        solve = _solve_messages(collected)
+        assert solved == ["retrofit"]  # the hybrid was never started
+        assert [m for m in solve if isinstance(m, SolveCancelled)]
+        assert not [m for m in solve if isinstance(m, SolveFinished)]
+        assert str(app.query_one("#recommendation").render()) == "Press Ctrl+R to solve."
+        assert app.session.summary is None and app.sub_title.endswith("| solve cancelled")
+
+
+def test_the_tabs_keys_and_panes_agree():
+    """One pane class per tab, in the order of the F-keys, each in its own module."""
+    from tui.app import PlannerApp
+    from tui.panes import PANES
+
+    assert [p.KEY for p in PANES] == ["f1", "f2", "f3", "f4", "f5", "f6", "f7"]
+    assert [p.PANE_ID for p in PANES] == list(TAB_KEYS.values())
+    assert len({p.__module__ for p in PANES}) == 7
+    bound = {b.key: b.action for b in PlannerApp.BINDINGS if b.key.startswith("f")}
+    assert bound == {key: f"tab('{tab}')" for key, tab in TAB_KEYS.items()}

@@ -11,23 +11,29 @@ field a third of the width at 80 columns."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import tomlkit
 from textual import events, on
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from planner.errors import Problem
+from planner.parts.catalog import Catalog
 from planner.site.schema import field_help
 
 SCALARS = (bool, int, float, str)
+KeyPath = tuple[str | int, ...]  # a value's place in the file: keys and list indices
 
 
-def scalar_fields(doc) -> Iterator[tuple[tuple, object]]:
+def scalar_fields(doc: Any) -> Iterator[tuple[KeyPath, Any]]:
     """(path, value) of every scalar in a tomlkit document, in file order."""
 
-    def walk(node, path):
+    def walk(node: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
         if isinstance(node, dict):
             for key, value in node.items():
                 yield from walk(value, (*path, key))
@@ -40,18 +46,18 @@ def scalar_fields(doc) -> Iterator[tuple[tuple, object]]:
     yield from walk(doc, ())
 
 
-def dotted(path: tuple) -> str:
+def dotted(path: KeyPath) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
     return out
 
 
-def _field_id(path: tuple) -> str:
+def _field_id(path: KeyPath) -> str:
     return "f-" + "-".join(str(p).replace("_", "--").replace(".", "-") for p in path)
 
 
-def shown(value) -> str:
+def shown(value: Any) -> str:
     """How a value appears in its field."""
     if isinstance(value, bool):
         return str(value).lower()
@@ -60,7 +66,7 @@ def shown(value) -> str:
     return str(value)
 
 
-def parse_like(text: str, old):
+def parse_like(text: str, old: Any) -> Any:
     """The typed text as the old value's type (bool, int, float, str, or an array in TOML)."""
     if isinstance(old, list):
         import tomllib
@@ -83,14 +89,14 @@ def parse_like(text: str, old):
     return text
 
 
-def set_path(doc, path: tuple, value) -> None:
+def set_path(doc: Any, path: KeyPath, value: Any) -> None:
     node = doc
     for part in path[:-1]:
         node = node[part]
     node[path[-1]] = value
 
 
-def _errors(problems: list) -> dict[str, str]:
+def _errors(problems: list[Problem]) -> dict[str, str]:
     """Dotted key -> the problem's message (and hint), as the field's line shows it."""
     return {p.key: p.message + (f" ({p.hint})" if p.hint else "") for p in problems}
 
@@ -112,16 +118,17 @@ class SiteForm(VerticalScroll):
     # every field under it (a fifth of a second on an 80-field site)
     can_focus = False
 
+    @dataclass
     class Edited(Message):
-        def __init__(self, text: str):
-            super().__init__()
-            self.text = text
+        """The form changed the site; ``text`` is the whole new text."""
 
-    def __init__(self, catalog=None, helpline: Static | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.doc = None
+        text: str
+
+    def __init__(self, catalog: Catalog | None = None, helpline: Static | None = None, id: str | None = None):
+        super().__init__(id=id)
+        self.doc: tomlkit.TOMLDocument | None = None
         self.catalog = catalog
-        self.paths: dict[str, tuple] = {}
+        self.paths: dict[str, KeyPath] = {}
         self.help: dict[str, str] = {}  # field id -> the key's description, unit and key (the help line)
         self.built_text: str | None = None  # the text the fields show
         self.notes: dict[str, Static] = {}  # field id -> its error line (only fields with an error have one)
@@ -135,7 +142,7 @@ class SiteForm(VerticalScroll):
         self.errors: dict[str, str] = {}  # dotted key -> its problem, from the last validation
         self.last_field: str | None = None  # the field of the last edit (its keystrokes are one undo step)
 
-    def load(self, text: str, problems: list, own: bool = False) -> None:
+    def load(self, text: str, problems: list[Problem], own: bool = False) -> None:
         """Rebuild the fields from the site text (when the text parses); a text the form
         already shows (edited here, or unchanged) only refreshes the errors. A text edited
         elsewhere (``own`` False) starts a new undo history."""
@@ -162,7 +169,7 @@ class SiteForm(VerticalScroll):
         self.remove_children()
         self.paths, self.notes, self.gaps, self.fields, self.choices = {}, {}, {}, {}, {}
         errors = self.errors = _errors(problems)
-        rows = []
+        rows: list[Widget] = []
         section = None
         for path, value in scalar_fields(self.doc):
             head = dotted(path[:-1]) or "(top)"
@@ -181,7 +188,8 @@ class SiteForm(VerticalScroll):
             if kind and self.catalog is not None:  # a part: chosen from the catalog, not typed
                 keys = sorted(self.catalog.entries[kind])
                 options = [(k, k) for k in keys] + ([] if value in keys else [(f"{value} (not in the catalog)", value)])
-                field = Select(options, value=str(value), id=fid, classes="form-input form-select", allow_blank=False)
+                field: Input | Select[str] = Select(options, value=str(value), id=fid,
+                                                    classes="form-input form-select", allow_blank=False)
                 self.choices[fid] = {v for _, v in options}
             else:
                 field = Input(shown(value), id=fid, classes="form-input")
@@ -200,7 +208,7 @@ class SiteForm(VerticalScroll):
         if keep is not None:  # the focused field went with the old fields: focus it again (or the first)
             self.call_after_refresh(self._refocus, keep)
 
-    def _refill(self, doc) -> bool:
+    def _refill(self, doc: tomlkit.TOMLDocument) -> bool:
         """Show ``doc`` in the fields already built when it has the same keys in the same
         order (a value edited in the Site tab): only the values that differ change, and no
         field is mounted again (rebuilding costs most of a second on an 80-field site).
@@ -222,7 +230,7 @@ class SiteForm(VerticalScroll):
         self.doc = doc
         return True
 
-    def show_errors(self, problems: list) -> None:
+    def show_errors(self, problems: list[Problem]) -> None:
         self.errors = _errors(problems)
         for fid in self.paths:
             self._note(fid)
@@ -247,7 +255,7 @@ class SiteForm(VerticalScroll):
             note.update(text)
         elif text:
             field = self.fields.get(fid)
-            if field is not None and field.parent is not None:
+            if field is not None and isinstance(field.parent, Widget):
                 field.parent.mount(*self._new_note(fid, text), after=field)
         elif note is not None:
             del self.notes[fid]
@@ -266,7 +274,7 @@ class SiteForm(VerticalScroll):
         if self.doc is None or event.select.id not in self.paths or event.value is Select.BLANK:
             return
         path = self.paths[event.select.id]
-        node = self.doc
+        node: Any = self.doc
         for part in path[:-1]:
             node = node[part]
         if str(node[path[-1]]) == event.value:
@@ -279,7 +287,7 @@ class SiteForm(VerticalScroll):
         if self.doc is None or event.input.id not in self.paths:
             return
         path = self.paths[event.input.id]
-        node = self.doc
+        node: Any = self.doc
         for part in path[:-1]:
             node = node[part]
         old = node[path[-1]]
@@ -307,9 +315,10 @@ class SiteForm(VerticalScroll):
         scrolled to) or remove the last one (a site keeps at least one scenario)."""
         from planner.site.text import ADDABLE, insert_table, new_item
 
-        if self.doc is None:
+        if self.doc is None or self.built_text is None:
             return
-        action, *parts = event.button.id.split("-")
+        before = self.built_text
+        action, *parts = str(event.button.id).split("-")
         kind = LIST_SECTIONS[tuple(parts)]
         text = tomlkit.dumps(self.doc)
         if action == "add":
@@ -319,11 +328,11 @@ class SiteForm(VerticalScroll):
                 self.app.notify(str(exc), severity="warning")
                 return
             text = insert_table(text, ADDABLE[kind], table)
-            self.history.append(self.built_text)
+            self.history.append(before)
             self.load(text, [], own=True)
             self.call_after_refresh(self._show_field, _field_id(first))
         else:
-            node = self.doc
+            node: Any = self.doc
             for part in parts[:-1]:
                 node = node.get(part, {})
             items = node.get(parts[-1])
@@ -332,10 +341,9 @@ class SiteForm(VerticalScroll):
                                 severity="warning")
                 return
             if isinstance(items, dict):
-                items.remove(list(items)[-1])
+                del items[list(items)[-1]]
             else:
                 items.pop(-1)
-            before = self.built_text
             text = tomlkit.dumps(self.doc)
             self.history.append(before)
             self.load(text, [], own=True)  # the removed item's fields go

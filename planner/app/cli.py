@@ -35,6 +35,7 @@ from planner.app.cli_common import (
     make_console,
 )
 from planner.app.cli_size import size_app
+from planner.constants import USD_PER_MUSD
 from planner.errors import InputError
 
 app = typer.Typer(
@@ -134,7 +135,7 @@ def _print_binding(doc: dict, console) -> None:
         if uplift and sc.get("npv_usd") and abs(uplift) >= 1e-3 * abs(sc["npv_usd"]):
             console.print(f"  {name}: note: the plan runs one dispatch of the price year in every year; "
                           f"re-dispatched month by month at each month's hashprice, the same miners would "
-                          f"add {uplift / 1e6:,.1f} M USD of NPV")
+                          f"add {uplift / USD_PER_MUSD:,.1f} M USD of NPV")
     warnings = dict.fromkeys(w for sc in doc["scenarios"].values() for w in sc.get("warnings", []))
     for line in warnings:
         console.print(f"warning: {line}", style="yellow")

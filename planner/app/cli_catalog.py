@@ -14,6 +14,7 @@ from planner.app.cli_common import (
     emit_json,
     make_console,
 )
+from planner.constants import W_PER_KW
 from planner.errors import InputError
 from planner.parts.kinds import SINGULAR
 
@@ -229,8 +230,8 @@ def _print_fabric(doc: dict) -> None:
         ("other connectors", ", ".join(f"{n:,} {k}" for k, n in doc["connectors"].items()
                                        if not k.startswith("mpo")) or "none"),
         ("ports free", ", ".join(f"{r} {n:,}" for r, n in doc["ports_free"].items())),
-        ("power, kW", f"switches {doc['power_w']['switches'] / 1e3:,.1f}, "
-                      f"optics {doc['power_w']['optics'] / 1e3:,.1f}"),
+        ("power, kW", f"switches {doc['power_w']['switches'] / W_PER_KW:,.1f}, "
+                      f"optics {doc['power_w']['optics'] / W_PER_KW:,.1f}"),
     ]
     for label, text in rows:
         console.print(f"{label}: {text}")

@@ -13,6 +13,7 @@ from planner.app.cli_common import (
     emit_json,
     make_console,
 )
+from planner.constants import BLOCK_SUBSIDY_BTC
 from planner.errors import InputError
 from planner.parts.kinds import SINGULAR
 
@@ -222,7 +223,7 @@ def size_mining(
     btc_price: Annotated[float, typer.Option("--btc-price", help="BTC price, USD.")],
     difficulty: Annotated[float | None, typer.Option("--difficulty")] = None,
     network_hashrate_ehs: Annotated[float | None, typer.Option("--network-hashrate-ehs")] = None,
-    subsidy_btc: Annotated[float, typer.Option("--subsidy-btc")] = 3.125,
+    subsidy_btc: Annotated[float, typer.Option("--subsidy-btc")] = BLOCK_SUBSIDY_BTC,
     fees_btc: Annotated[float, typer.Option("--fees-btc", help="Fees per block, BTC.")] = 0.0,
     pool_fee: Annotated[float, typer.Option("--pool-fee", help="Share kept by the pool, 0-1.")] = 0.0,
     power_price: Annotated[float, typer.Option("--power-price-usd-per-mwh")] = 0.0,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.constants import W_PER_MW
 from planner.model.lp import LinearProgram, safe
 from planner.model.scenario import ScenarioInputs
 
@@ -233,7 +234,7 @@ def add_ai_power(model: PlanModel) -> None:
     n = len(ordered)
     fac = lp.columns([f"ai_facility_mw__{g}" for g in range(n)], 0, None)
     it = lp.columns([f"ai_it_mw__{g}" for g in range(n)], 0, None)
-    it_mw = np.array([o.it_power_w / 1e6 for o in inp.options], dtype=float)
+    it_mw = np.array([o.it_power_w / W_PER_MW for o in inp.options], dtype=float)
     pue = np.array([o.pue for o in inp.options], dtype=float)
     group_of = np.empty(len(inp.options), dtype=np.int64)
     for g, (_, members) in enumerate(ordered):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.scenario import ScenarioInputs
@@ -171,7 +172,7 @@ def _series_values(model: PlanModel, period: str, x: np.ndarray) -> dict[str, np
 def ai_load_mw(inp: ScenarioInputs, option) -> np.ndarray:
     """Facility power of the AI cluster in each step, MW: IT at max power x (PUE + the
     temperature term), in the steps it runs."""
-    return option.it_power_w / 1e6 * (option.pue + inp.profile.delta()) * inp.ai_on(option)
+    return option.it_power_w / W_PER_MW * (option.pue + inp.profile.delta()) * inp.ai_on(option)
 
 
 def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],

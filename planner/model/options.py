@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from planner.constants import W_PER_MW
 from planner.errors import InputError, Problem, display_path
 from planner.model.scenario import ClusterOption, HallUse, MinerBlock, PricedPart, converted_hall
 from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
@@ -136,7 +137,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     shown = display_path(loaded.path)
     pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
                                     if p is not None]
-    per_server_mw = catalog.power(server.key).watts / 1e6 * min(pues)
+    per_server_mw = catalog.power(server.key).watts / W_PER_MW * min(pues)
     ratio = capacity_mw / per_server_mw if per_server_mw else 0.0
     by_grid = math.floor(ratio) if math.isfinite(ratio) and ratio < 1e15 else 10**15  # counted, never listed
     by_min = math.ceil(min_gpus / server.gpus)
@@ -155,7 +156,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     except FabricError as exc:
         raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
     if ai.it_load_mw is not None:
-        sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
+        sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * W_PER_MW, shown, loaded)
     else:
         count = limit // step if limit >= step else 0
         if count > MAX_SIZES:  # counted before a list of them, a fabric or a floor plan is built
@@ -195,7 +196,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
                                     fitter, fabrics)
         first_error = first_error or error
         if ai.it_load_mw is not None:
-            found = _at_it_load(found, ai.it_load_mw * 1e6)
+            found = _at_it_load(found, ai.it_load_mw * W_PER_MW)
             group_capped.append(f"ai.it_load_mw = {ai.it_load_mw:g} MW of critical IT")
             if not found and first_error is None:
                 first_error = InputError([Problem(shown, "ai.it_load_mw", f"{server.key}: no cluster fits within "
@@ -236,8 +237,8 @@ def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: flo
         raise InputError([Problem(shown, "ai.it_load_mw", f"{server}: {exc}", loaded.line("ai", "it_load_mw"))]
                          ) from None
     if lo == 0:
-        raise InputError([Problem(shown, "ai.it_load_mw", f"one {server} takes {it_w(1) / 1e6:.4g} MW of IT load, "
-                                  f"above {target_w / 1e6:g} MW", loaded.line("ai", "it_load_mw"))])
+        raise InputError([Problem(shown, "ai.it_load_mw", f"one {server} takes {it_w(1) / W_PER_MW:.4g} MW of IT load, "
+                                  f"above {target_w / W_PER_MW:g} MW", loaded.line("ai", "it_load_mw"))])
     return [n for n in range(lo - 3, lo + 4) if n >= 1]
 
 
@@ -381,13 +382,13 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         for b in halls:
             if b.name in fit.halls:
                 hall_w = it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0
-                conversion = hall_w / 1e6 * b.conversion.usd_per_mw if uses[b.name] == "converted" else 0.0
+                conversion = hall_w / W_PER_MW * b.conversion.usd_per_mw if uses[b.name] == "converted" else 0.0
                 used.append(HallUse(b.name, uses[b.name], hall_w, conversion))
         pue = (sum(h.it_w * (by_name[h.name].pue or default_pue) for h in used) / it_w
                if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
-        facility = sum(h.it_w / 1e6 * (by_name[h.name].facility_usd_per_mw
+        facility = sum(h.it_w / W_PER_MW * (by_name[h.name].facility_usd_per_mw
                                        if by_name[h.name].facility_usd_per_mw is not None else facility_usd_per_mw)
-                       for h in used) if used else it_w / 1e6 * facility_usd_per_mw
+                       for h in used) if used else it_w / W_PER_MW * facility_usd_per_mw
         capex = {"servers": n * server_cost, "network": network, "facility": facility}
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
@@ -414,11 +415,11 @@ def scenario_halls(loaded: LoadedSite, scenario: str):
 def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCounts) -> float:
     """Power of the out-of-band network's access switches: one port per BMC and per
     fabric switch (:func:`planner.network.access.access_network`)."""
-    from planner.network.access import ACCESS_SWITCH, access_network, oob_endpoints
+    from planner.network.access import access_network, oob_endpoints
 
     endpoints = oob_endpoints(catalog, server, servers, sum(fabric.switches.values()))
-    n = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).access_switches
-    return n * catalog.watts(ACCESS_SWITCH) if n else 0.0
+    n = access_network(catalog, "oob", endpoints, catalog.access_switch).access_switches
+    return n * catalog.watts(catalog.access_switch) if n else 0.0
 
 
 def power_hint(key: str) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from planner.constants import BLOCK_SUBSIDY_BTC, MONTHS_PER_YEAR, W_PER_MW
 from planner.energy.economics import annuity_factor, monthly_rate
 from planner.energy.prices import PriceProfile
 from planner.network.fabric import FabricCounts
@@ -16,9 +17,6 @@ from planner.parts.catalog import Catalog, PowerFigure
 
 if TYPE_CHECKING:
     from planner.network.layout import Layout
-
-
-DAYS_PER_MONTH = 365.0 / 12
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ class ScenarioInputs:
     pool_fee: float
     options: list[ClusterOption]
     miners: list[MinerBlock]
-    subsidy_btc: float = 3.125
+    subsidy_btc: float = BLOCK_SUBSIDY_BTC
     fees_btc: float = 0.0
     hashrate_growth: float = 0.0
     months_to_halving: int | None = None
@@ -242,7 +240,7 @@ class ScenarioInputs:
             sub = sub / 2 ** (1 + (month - self.months_to_halving) // 48)
         base = self.subsidy_btc + self.fees_btc
         share = (sub + self.fees_btc) / base if base else 0.0
-        return share / (1 + self.hashrate_growth) ** (month / 12)
+        return share / (1 + self.hashrate_growth) ** (month / MONTHS_PER_YEAR)
 
     def mining_annuity(self, period: str) -> float:
         """Annuity factor of mining revenue: sum of (1 + r_m)^-(m+1) f(m) over the period."""
@@ -257,8 +255,8 @@ class ScenarioInputs:
         Revenue is discounted with the hashprice path, energy with the plain annuity."""
         prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
         runs = block.margin_usd_per_hour(prices) > 0
-        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / 12
-        energy = float((block.facility_mw * runs * hours * prices).sum()) / 12
+        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+        energy = float((block.facility_mw * runs * hours * prices).sum()) / MONTHS_PER_YEAR
         return (revenue * self.mining_annuity("before") - (energy + block.opex_usd_per_month)
                 * self.annuity("before"))
 
@@ -299,11 +297,11 @@ class ScenarioInputs:
         a year / 12. One representative year of dispatch is valued over the whole period."""
         energy = block.facility_mw * self.profile.price_usd_per_mwh
         return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
-            * self.profile.hours / 12
+            * self.profile.hours / MONTHS_PER_YEAR
 
     def average_it_mw(self, option: ClusterOption) -> float:
         """Average IT draw of the AI load, MW: servers at the power fraction, network at max."""
-        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        return (option.server_power_w * self.power_fraction + option.network_power_w) / W_PER_MW
 
     def ai_on(self, option: ClusterOption) -> np.ndarray:
         """Steps in which the AI runs: all of them when it is firm; when interruptible, those
@@ -338,9 +336,10 @@ class ScenarioInputs:
 
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
         """Lease revenue less energy and fixed opex of one cluster option, per month."""
-        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * self.ai_hours_year(option) / 12
-        energy = self.ai_energy_cost_year(option) / 12
-        opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
+        revenue = (option.gpus * self.lease_usd_per_gpu_hour * self.utilization * self.ai_hours_year(option)
+                   / MONTHS_PER_YEAR)
+        energy = self.ai_energy_cost_year(option) / MONTHS_PER_YEAR
+        opex = option.it_power_w / W_PER_MW * self.ai_opex_usd_per_mw_year / MONTHS_PER_YEAR
         return revenue - energy - opex
 
     def ai_value_usd(self, option: ClusterOption) -> float:

@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass
 from planner.network.fabric import FabricError, ports_at
 from planner.parts.catalog import Catalog
 
-# the access switch of the out-of-band and miner networks (48 x 1G copper, 4 x 100G up)
+# The access switch is the catalog's ([roles] access_switch, Catalog.access_switch). This name
+# stays only for outputs/summary.py, which lists the bundled one's power figure; it goes when that
+# module asks the catalog (issue 18, to be done by its owner).
 ACCESS_SWITCH = "sn2201"
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.constants import W_PER_KW
 from planner.network.fabric import Shape
 from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route
@@ -91,8 +92,8 @@ def systems_per_rack(catalog: Catalog, server_key: str, b: Building) -> int:
     if power is None:
         raise LayoutError(f"server {server_key!r} has no power figure")
     if s.kind == "rack":
-        return 1 if power.watts / 1e3 <= b.max_kw_per_rack else 0
-    by_kw = math.floor(b.max_kw_per_rack * 1e3 / power.watts)
+        return 1 if power.watts / W_PER_KW <= b.max_kw_per_rack else 0
+    by_kw = math.floor(b.max_kw_per_rack * W_PER_KW / power.watts)
     by_units = math.floor(b.rack_units / s.height_u) if s.height_u else by_kw
     return min(by_kw, by_units)
 
@@ -320,7 +321,7 @@ def _place_su(catalog, server_key: str, shape: Shape, su: int, system: int, buil
         s = catalog.servers[server_key]
         raise LayoutError(
             f"hall {hall.name!r} ({hall.cooling}, {hall.max_kw_per_rack:g} kW per rack) cannot take "
-            f"{server_key} ({catalog.power(server_key).watts / 1e3:g} kW "
+            f"{server_key} ({catalog.power(server_key).watts / W_PER_KW:g} kW "
             + ("per rack" if s.kind == "rack" else "per server")
             + "): convert its cooling or use another hall"
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw
 from planner.parts.catalog import Catalog
 
@@ -33,7 +34,7 @@ def yearly_mining(result: Result) -> dict[str, float]:
         energy = run * hours * b.facility_mw
         out["energy_mwh"] += float(energy.sum())
         out["energy_cost"] += float((energy * price).sum())
-        out["opex"] += 12 * b.opex_usd_per_month * result.miners_with_ai.get(b.key, 0)
+        out["opex"] += MONTHS_PER_YEAR * b.opex_usd_per_month * result.miners_with_ai.get(b.key, 0)
         out["hash_hours"] += float((run * hours).sum()) * b.hashrate_ths
     return out
 
@@ -53,8 +54,8 @@ def _mining_month(result: Result, period: str) -> tuple[float, float]:
         else:
             kept = result.miners_with_ai.get(b.key, 0)
             run = running[b.key]
-        revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / 12
-        cost += float((b.facility_mw * run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
+        revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / MONTHS_PER_YEAR
+        cost += float((b.facility_mw * run * hours * price).sum()) / MONTHS_PER_YEAR + b.opex_usd_per_month * kept
     return revenue, cost
 
 
@@ -89,14 +90,14 @@ def facility_rows(result: Result) -> list[dict[str, Any]]:
     for h in opt.halls:
         if h.use == "converted":
             row("cooling-conversion", f"cooling conversion of {h.name} to {by_name[h.name].conversion.cooling} "
-                f"for {h.it_w / 1e6:.3f} MW of AI IT load", h.conversion_usd,
+                f"for {h.it_w / W_PER_MW:.3f} MW of AI IT load", h.conversion_usd,
                 "site file buildings.*.conversion.usd_per_mw")
     facility = opt.capex_usd["facility"]
     if facility:
         where = f" in {', '.join(f'{h.name} ({h.use})' for h in opt.halls)}" if opt.halls else ""
         own = any(by_name[h.name].facility_usd_per_mw is not None for h in opt.halls)
         row(f"{inp.kind}-facility", f"{inp.kind} shell, cooling and electrical for "
-            f"{opt.it_power_w / 1e6:.3f} MW of AI IT load{where}", facility,
+            f"{opt.it_power_w / W_PER_MW:.3f} MW of AI IT load{where}", facility,
             "site file scenarios.*.facility_usd_per_mw" + (" and buildings.*.facility_usd_per_mw" if own else ""))
     moved = sum(result.miners_moved.values())
     if moved:
@@ -171,7 +172,7 @@ def redispatch_uplift(result: Result) -> float | None:
                 best += run * margins[b.key]
                 left = left - run * b.facility_mw
         plan = sum(result.running[b.key] * margins[b.key] for b in inp.miners)
-        uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / 12
+        uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / MONTHS_PER_YEAR
     return uplift
 
 
@@ -308,19 +309,19 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     """Out-of-band management for the AI servers and fabric switches, and the miners'
     access network (one port per miner on 48-port access switches)."""
-    from planner.network.access import ACCESS_SWITCH, access_network, miner_endpoints, oob_endpoints
+    from planner.network.access import access_network, miner_endpoints, oob_endpoints
 
     out: dict[str, Any] = {}
     opt = result.option
     if opt.servers:
         endpoints = oob_endpoints(catalog, opt.server, opt.servers,
                                   sum(opt.fabric.switches.values()))
-        out["oob"] = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).as_dict()
+        out["oob"] = access_network(catalog, "oob", endpoints, catalog.access_switch).as_dict()
     names = {b.key: b.name or b.key for b in result.inputs.miners}
     fleet: dict[str, int] = {}
     for k, v in result.miners_with_ai.items():
         fleet[names[k]] = fleet.get(names[k], 0) + max(v, result.miners_before.get(k, 0))
     miners = miner_endpoints(catalog, fleet)
     if miners:
-        out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
+        out["mining_access"] = access_network(catalog, "mining", miners, catalog.access_switch).as_dict()
     return out

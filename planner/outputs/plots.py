@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planner.constants import USD_PER_MUSD
+
 ROLE_COLOURS = {"compute": "#4c78a8", "leaf": "#f58518", "spine": "#e45756", "core": "#72b7b2"}
 
 
@@ -174,7 +176,7 @@ def capex_breakdown(summary: dict, path: Path, title: str) -> None:
     bottom = [0.0] * len(names)
     colours = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"]
     for i, part in enumerate(parts):
-        values = [summary["scenarios"][n]["capex_breakdown_usd"].get(part, 0) / 1e6 for n in names]
+        values = [summary["scenarios"][n]["capex_breakdown_usd"].get(part, 0) / USD_PER_MUSD for n in names]
         ax.bar(names, values, bottom=bottom, label=part.replace("_", " "), color=colours[i % len(colours)])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for i, total in enumerate(bottom):
@@ -213,7 +215,7 @@ def npv_distribution(frame, path: Path, title: str) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind, group in frame.groupby("kind"):
-        ax.hist(group["npv_usd"] / 1e6, bins=30, alpha=0.55, label=f"{kind} ({len(group)})")
+        ax.hist(group["npv_usd"] / USD_PER_MUSD, bins=30, alpha=0.55, label=f"{kind} ({len(group)})")
     ax.set_xlabel("NPV, million USD")
     ax.set_ylabel("variants")
     _legend(ax, fontsize=8)
@@ -228,10 +230,10 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
     swings = []
     for axis in axes:
         means = best.groupby(axis)["npv_usd"].mean()
-        lo, hi = means.iloc[0] / 1e6, means.iloc[-1] / 1e6
+        lo, hi = means.iloc[0] / USD_PER_MUSD, means.iloc[-1] / USD_PER_MUSD
         swings.append((axis, lo, hi, means.index[0], means.index[-1]))
     swings.sort(key=lambda s: abs(s[2] - s[1]))
-    centre = best["npv_usd"].mean() / 1e6
+    centre = best["npv_usd"].mean() / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.6 * len(swings)), dpi=110)
     for i, (_axis, lo, hi, vlo, vhi) in enumerate(swings):
         ax.barh(i, lo - centre, left=centre, color="#e45756")
@@ -262,7 +264,7 @@ def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> fl
 def crossover(frame, path: Path, title: str) -> None:
     """Mean NPV of each plan kind against the BTC price, with the crossings marked."""
     plt = _pyplot()
-    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / 1e6
+    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind in means.columns:
         ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)

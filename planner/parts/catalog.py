@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
+from planner.parts.kinds import SINGULAR
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
 
@@ -373,6 +374,14 @@ class MissingPower(ValueError):
         super().__init__(f"{key!r} has no power figure in the catalog (neither sourced nor estimated)")
 
 
+class MissingRole(LookupError):
+    """No catalog file names the part for a job the planner needs (a ``[[role]]`` entry)."""
+
+    def __init__(self, role: str):
+        self.role = role
+        super().__init__(f"no catalog names the part for the role {role!r} (a [[role]] entry with key = {role!r})")
+
+
 # the field holding a part's sourced power, per kind (the first that is set wins)
 POWER_FIELDS: dict[str, tuple[str, ...]] = {
     "switches": ("max_power_w", "typical_power_w"),
@@ -400,6 +409,25 @@ class SiteCost(BaseModel):
     notes: str | None = None
 
 
+class Role(BaseModel):
+    """The part the planner uses for a fixed job (roles.toml; an overlay's entry replaces it by key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    table: ClassVar[str] = "role"
+
+    key: str = Field(pattern=KEY_PATTERN, description="the job, one of ROLES")
+    part: str = Field(pattern=KEY_PATTERN, description="key of the part that does it")
+    source: str = Field(min_length=3, description="the document that names this part for the job")
+    as_of: dt.date
+    notes: str | None = None
+
+
+# The jobs the planner gives one part each, named by [[role]] entries: role -> (kind of part, the job).
+ROLES: dict[str, tuple[str, str]] = {
+    "access-switch": ("switches", "the switch of the out-of-band management and miner access networks"),
+}
+
+
 KINDS: dict[str, type[BaseModel]] = {
     "accelerators": Accelerator,
     "servers": Server,
@@ -413,10 +441,10 @@ KINDS: dict[str, type[BaseModel]] = {
     "estimates": Estimate,
     "power_estimates": PowerEstimate,
     "site_costs": SiteCost,
+    "roles": Role,
 }
 TABLES: dict[str, str] = {model.table: kind for kind, model in KINDS.items()}
-PART_KINDS = tuple(k for k in KINDS if k not in ("estimates", "power_estimates", "site_costs"))
-
+PART_KINDS = tuple(k for k in KINDS if k not in ("estimates", "power_estimates", "site_costs", "roles"))
 
 @dataclass(frozen=True)
 class CatalogEntry:
@@ -465,6 +493,17 @@ class Catalog:
     @property
     def optics(self) -> dict[str, Optic]:
         return self.kind("optics")
+
+    @property
+    def access_switch(self) -> str:
+        """Key of the switch of the out-of-band and miner access networks (the role ``access-switch``).
+
+        Raises :class:`MissingRole` when no catalog file names one (``prepare`` checks first
+        and reports it as a problem)."""
+        entry = self.entries["roles"].get("access-switch")
+        if entry is None:
+            raise MissingRole("access-switch")
+        return str(entry.item.part)
 
     def find(self, key: str) -> CatalogEntry | None:
         """The part (not estimate) with this key, whatever its kind."""
@@ -632,6 +671,16 @@ def _check_references(catalog: Catalog) -> list[Problem]:
         if catalog.find(key) is None:
             problems.append(Problem(entry.file, f"power_estimate {key}", "names no part in the catalog",
                                     entry.line("key"), did_you_mean(key, catalog.part_keys())))
+    for key, entry in catalog.entries["roles"].items():
+        if key not in ROLES:
+            problems.append(Problem(entry.file, f"{key}.key", "unknown role", entry.line("key"),
+                                    did_you_mean(key, ROLES) or f"expected one of {sorted(ROLES)}"))
+            continue
+        kind, job = ROLES[key]
+        part = entry.item.part
+        if part not in catalog.entries[kind]:
+            problems.append(Problem(entry.file, f"{key}.part", f"unknown {SINGULAR[kind]} {part!r} ({job})",
+                                    entry.line("part"), did_you_mean(part, catalog.entries[kind])))
     for key, entry in catalog.entries["optics"].items():
         conn = entry.item.connector
         if conn and conn not in catalog.entries["connectors"]:
@@ -666,6 +715,7 @@ def headline(kind: str, item, power: PowerFigure | None = None) -> str:
         "estimates": [("unit_cost_usd", " USD"), ("unit_cost_usd_per_m", " USD/m")],
         "power_estimates": [("power_w", " W"), ("method", "")],
         "site_costs": [("value", ""), ("unit", "")],
+        "roles": [("part", "")],
     }.get(kind, [])
     parts = [g(n, u) for n, u in picks]
     if power is not None and power.estimated:

@@ -17,6 +17,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.constants import BLOCK_SUBSIDY_BTC, HOURS_PER_DAY, MONTHS_PER_YEAR
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
 from planner.parts.kinds import SINGULAR
 from planner.tomlio import read_toml
@@ -100,8 +101,8 @@ class FlatPrice(Section):
 class TouPeriod(Section):
     """Hours [start_hour, end_hour) of every day at one price."""
 
-    start_hour: int = Field(ge=0, le=23)
-    end_hour: int = Field(ge=1, le=24)
+    start_hour: int = Field(ge=0, le=HOURS_PER_DAY - 1)
+    end_hour: int = Field(ge=1, le=HOURS_PER_DAY)
     usd_per_mwh: Price
 
     @model_validator(mode="after")
@@ -129,7 +130,7 @@ class Season(Section):
 
     @model_validator(mode="after")
     def _months(self) -> Season:
-        if any(m < 1 or m > 12 for m in self.months):
+        if any(m < 1 or m > MONTHS_PER_YEAR for m in self.months):
             raise ValueError("months run from 1 to 12")
         return self
 
@@ -309,7 +310,7 @@ class Economics(Section):
     # the protocol's least difficulty is 1 (about 7 MH/s); far below it the hashprice overflows the model
     network_hashrate_ehs: float | None = Field(None, ge=1e-11, le=1e6, description="network hashrate, EH/s")
     difficulty: float | None = Field(None, ge=1, le=1e18, description="network difficulty")
-    block_subsidy_btc: float = Field(3.125, ge=0, le=50, description="block subsidy, BTC")
+    block_subsidy_btc: float = Field(BLOCK_SUBSIDY_BTC, ge=0, le=50, description="block subsidy, BTC")
     fees_btc_per_block: float = Field(0.0, ge=0, le=100, description="transaction fees per block, BTC")
     pool_fee: float = Field(0.0, ge=0, lt=1, description="share of revenue kept by the pool")
     ai_opex_usd_per_mw_year: float = Field(

@@ -9,7 +9,7 @@ import math
 
 from planner.network.fabric import Shape
 from planner.network.layout import Layout, rack_room
-from planner.parts.catalog import Catalog
+from planner.parts.catalog import COPPER_CLASSES, Catalog
 from planner.site.schema import Route
 
 CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
@@ -39,7 +39,7 @@ def structured_cabling(layout: Layout, shape: Shape, fabric, catalog: Catalog) -
     panel = panels[0].item if panels else None
     for tier, links in pairs.items():
         media = fabric.media[tier]
-        if not links or not media.links or media.optic_class in ("dac", "acc", "aec"):
+        if not links or not media.links or media.optic_class in COPPER_CLASSES:
             continue
         mode = "om4" if media.optic_class == "sr" else "os2"
         trunks = sorted((e.item for e in catalog.entries["cables"].values()
@@ -88,7 +88,7 @@ def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] |
     is missing. Copper assemblies at their unit price; a fibre cable as fibres x length x
     the fibre's price per fibre-metre, plus the plugs at both ends at their price (fibres:
     the positions of the end with fewer, so an MPO-16 breakout to two MPO-12 counts 16)."""
-    if media.optic_class in ("dac", "acc", "aec"):
+    if media.optic_class in COPPER_CLASSES:
         return catalog.unit_cost(media.cable_kind)
     if not media.cables or not math.isfinite(length_m):
         return None

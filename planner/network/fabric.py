@@ -46,19 +46,20 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from planner.parts.catalog import Catalog, Optic, PowerFigure, Server, Switch
+from planner.parts.catalog import COPPER_CLASSES, Catalog, Optic, PowerFigure, Server, Switch
 
 ROLES = ("leaf", "spine", "core")
 TIERS = ("node_leaf", "leaf_spine", "spine_core")
 DEFAULT_LENGTH_M = {"node_leaf": 30.0, "leaf_spine": 100.0, "spine_core": 300.0}
 CPO_LANES_PER_CONNECTOR = 8
 CPO_CONNECTOR = "mpo-16-apc"
-COPPER = ("dac", "acc", "aec")
+COPPER = COPPER_CLASSES
 # optic classes that mate: the same fibre type and the same lane structure
-COMPATIBLE = {"dac": "copper", "acc": "copper", "aec": "copper", "sr": "mmf-parallel",
+COMPATIBLE = {**dict.fromkeys(COPPER_CLASSES, "copper"), "sr": "mmf-parallel",
               "dr": "smf-parallel", "lpo": "smf-parallel", "cpo": "smf-parallel",
               "fr": "smf-wdm", "lr": "smf-wdm", "zr": "coherent"}
-CLASS_ORDER = ("dac", "acc", "aec", "sr", "dr", "lpo", "fr", "lr", "zr")
+# the order a link tries the classes in: copper, then optics by reach (every catalog class once)
+CLASS_ORDER = (*COPPER_CLASSES, "sr", "dr", "lpo", "fr", "lr", "zr")
 
 
 class FabricError(ValueError):

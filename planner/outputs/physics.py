@@ -11,7 +11,7 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw
-from planner.parts.catalog import Catalog
+from planner.parts.catalog import COPPER_CLASSES, Catalog
 
 
 def miner_running(result: Result) -> dict[str, np.ndarray]:
@@ -285,7 +285,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
             continue
         stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
         lengths = lay.lengths[tier]
-        if tier != "node_leaf" and media.optic_class not in ("dac", "acc", "aec"):
+        if tier != "node_leaf" and media.optic_class not in COPPER_CLASSES:
             lengths = lengths[lay.same_room[tier]]  # the rest run over trunks (structured cabling)
             if not lengths.size:
                 continue

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -26,6 +26,13 @@ from planner.tomlio import read_toml
 from planner.tomlpos import line_of
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+
+# Optic classes: copper assemblies (direct attach, active copper, active electrical), then the
+# optical ones. The copper classes are also a copper optic's medium; the one list of them.
+CopperClass = Literal["dac", "acc", "aec"]
+COPPER_CLASSES: tuple[str, ...] = get_args(CopperClass)
+OpticClass = Literal[CopperClass, "sr", "dr", "fr", "lr", "zr", "lpo"]
+OPTIC_CLASSES: tuple[str, ...] = get_args(OpticClass)
 
 
 # Upper limits of catalog figures, each with its reason: a figure past them is a typo or a
@@ -243,8 +250,8 @@ class Optic(Part):
     ports: int = Field(default=1, ge=1)
     lanes: int | None = Field(default=None, ge=1)
     lane_gbps: float | None = Field(default=None, gt=0)
-    medium: Literal["dac", "acc", "aec", "mmf", "smf"]
-    optic_class: Literal["dac", "acc", "aec", "sr", "dr", "fr", "lr", "zr", "lpo"]
+    medium: Literal[CopperClass, "mmf", "smf"]
+    optic_class: OpticClass
     reach_m: float | None = Field(default=None, gt=0)
     fibers_lit: int | None = Field(default=None, ge=0)
     connector: str | None = None

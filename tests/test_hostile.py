@@ -232,7 +232,7 @@ def test_work_that_grows_with_the_input_is_counted_before_it_starts(capsys, tmp_
     assert code == 2 and "cluster sizes to try" in err, err[-500:]
     assert time.perf_counter() - start < 30
 
-    from planner.network.layout import LayoutError, rack_slots
+    from planner.network.halls import LayoutError, rack_slots
     from planner.site.schema import Building
 
     hall = Building(name="huge", area_m2=1e7, max_kw_per_rack=40)

@@ -2,7 +2,7 @@
 hall plan x size) with its exact fabric counts and floor-plan fit, and what they depend on
 (:func:`options_key`, the key of the caller's PlanCache). The enumeration is the costly part of
 :func:`planner.model.inputs.prepare`; the fabric counts come from
-:mod:`planner.network.fabric`, the fits from :class:`planner.network.layout.PlanFits`."""
+:mod:`planner.network.fabric`, the fits from :class:`planner.network.plan_fits.PlanFits`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from planner.parts.catalog import Catalog, MissingPower
 from planner.site.schema import LoadedSite
 
 if TYPE_CHECKING:
-    from planner.network.layout import PlanFits
+    from planner.network.plan_fits import PlanFits
 
 
 @dataclass(frozen=True)
@@ -182,10 +182,10 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         warnings.add(note)
     first_error = None
     if not plans:  # no hall takes the server, as built or converted: the layout says why
-        from planner.network.layout import fit_sizes
+        from planner.network.plan_fits import fit_sizes
 
         first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
-    from planner.network.layout import PlanFits
+    from planner.network.plan_fits import PlanFits
 
     fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling, hall_slots=hall_slots)
     fabrics = FabricMemo(catalog)
@@ -269,7 +269,7 @@ def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: lis
     way. Above MAX_HALL_PLANS plans, halls are no longer left out, then every hall is
     used alike; the note says so.
     """
-    from planner.network.layout import systems_per_rack
+    from planner.network.halls import systems_per_rack
 
     if not halls:
         return [()], ""
@@ -325,7 +325,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                  ) -> tuple[list[ClusterOption], Exception | None]:
     """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
     plan's last hall (smaller ones are the same plan without that hall). ``fitter`` (a
-    :class:`planner.network.layout.PlanFits` of the family's sizes) and ``fabrics`` share the
+    :class:`planner.network.plan_fits.PlanFits` of the family's sizes) and ``fabrics`` share the
     floor-plan work and the fabric counts between the family's plans. Returns the
     options and, when there are none, why."""
     site = loaded.site

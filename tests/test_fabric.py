@@ -96,7 +96,7 @@ def test_nvl72_racks_use_nvlink_inside_and_tray_nics_outside(catalog):
 def test_the_fabric_tries_every_optic_class_of_the_catalog_once():
     """The classes are declared once (the catalog's Optic.optic_class); the fabric's order of
     trying them must name each, copper first, and know how each mates."""
-    from planner.network.fabric import CLASS_ORDER, COMPATIBLE
+    from planner.network.media import CLASS_ORDER, COMPATIBLE
     from planner.parts.catalog import COPPER_CLASSES, OPTIC_CLASSES
 
     assert sorted(CLASS_ORDER) == sorted(OPTIC_CLASSES) and len(set(CLASS_ORDER)) == len(CLASS_ORDER)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from planner.network.fabric import FabricError, ports_at
+from planner.network.clos import FabricError, ports_at
 from planner.parts.catalog import Catalog
 
 # The access switch is the catalog's ([roles] access_switch, Catalog.access_switch). This name

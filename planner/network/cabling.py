@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from planner.network.fabric import Shape
+from planner.network.clos import Shape
 from planner.network.layout import Layout, rack_room
 from planner.parts.catalog import COPPER_CLASSES, Catalog
 from planner.site.schema import Route

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.constants import W_PER_KW
-from planner.network.fabric import Shape
+from planner.network.clos import Shape
 from planner.network.halls import HallSlots, LayoutError, Slot, rack_slots, route_terms, systems_per_rack
 from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route

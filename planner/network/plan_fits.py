@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.network.fabric import Shape
+from planner.network.clos import Shape
 from planner.network.halls import HallSlots, LayoutError, hall_slots_of, longest_route, merge_summaries, point_summary
 from planner.network.layout import (
     Fit,

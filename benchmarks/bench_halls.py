@@ -39,7 +39,7 @@ try:
 except ImportError:
     plan_fits = layout
 from planner.parts.catalog import load_catalog
-from planner.site.schema import load_site
+from planner.site.load import load_site
 site, scenario, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if cap:
     inputs.MAX_HALL_PLANS = cap

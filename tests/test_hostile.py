@@ -105,7 +105,7 @@ def test_a_series_with_utc_offsets_across_daylight_saving_is_read_on_one_clock(t
 
     from planner.model.inputs import prepare
     from planner.parts.catalog import load_catalog
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     rows, t = ["timestamp,price_usd_per_mwh"], dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
     for i in range(24 * 14):

@@ -213,7 +213,7 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
     from planner.outputs.bom import bom_rows
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     path = write_site(conversion_site("gb200-nvl72", 2.0e6))
     result = solve(build_model(prepare(load_site(path), catalog, "retrofit")))
@@ -231,7 +231,7 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
     from planner.model.build import build_model
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     dear = write_site(conversion_site("dgx-h100", 1.0e9), "dear.toml")
     free = write_site(conversion_site("dgx-h100", 0.0), "free.toml")

@@ -91,7 +91,7 @@ def test_a_catalog_that_names_no_access_switch_is_refused(tmp_path):
     a problem naming the role, never a KeyError."""
     from planner.model.inputs import prepare
     from planner.parts.catalog import MissingRole
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     catalog = load_catalog()
     del catalog.entries["roles"]["access-switch"]

@@ -44,7 +44,8 @@ from planner.network.halls import LayoutError
 from planner.network.layout import Fit, lay_out
 from planner.network.plan_fits import PlanFits
 from planner.parts.catalog import load_catalog
-from planner.site.schema import Route, load_site
+from planner.site.load import load_site
+from planner.site.schema import Route
 
 CATALOG = load_catalog()  # not the fixture: hypothesis would print its repr (200 kB) with every failure
 

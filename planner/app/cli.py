@@ -383,7 +383,7 @@ def sweep_cmd(
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
     from planner.app.sweep import check_axes, finish, load_sweep, run_sweep
     from planner.errors import Problem
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     sweep = load_sweep(sweep_file)
     base = load_site(sweep.base)  # a bad base site, or an axis outside its limits, is reported before any work

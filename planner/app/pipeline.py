@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from planner.model.optimize import Result
     from planner.model.scenario import ScenarioInputs
     from planner.parts.catalog import Catalog
-    from planner.site.schema import LoadedSite
+    from planner.site.load import LoadedSite
 
 
 class Progress:
@@ -93,7 +93,7 @@ def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[Loade
     """Read and validate a site file and its catalog (the bundled one, the site's overlay
     folders, then ``overlays``); raise InputError naming every problem with its parts."""
     from planner.parts.catalog import load_catalog
-    from planner.site.schema import check_parts, load_site
+    from planner.site.load import check_parts, load_site
 
     loaded = load_site(site_path)
     folders = [loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or [])

@@ -28,7 +28,7 @@ from planner.model.cache import PlanCache
 
 if TYPE_CHECKING:
     from planner.parts.catalog import Catalog
-    from planner.site.schema import LoadedSite
+    from planner.site.load import LoadedSite
 
 # axis name -> (section, key) of the site it sets; "scenarios.*" sets every scenario
 AXES = {
@@ -155,7 +155,7 @@ class Sweep:
 
 
 def load_sweep(path: Path | str) -> Sweep:
-    from planner.site.schema import read_model
+    from planner.site.load import read_model
 
     path = Path(path)
     spec, lines = read_model(path, SweepFile, kind="sweep")
@@ -222,7 +222,7 @@ class SweepState:
     def base(self, path: str) -> tuple[Catalog, LoadedSite]:
         """The catalog and the base site, read on first use."""
         from planner.parts.catalog import load_catalog
-        from planner.site.schema import load_site
+        from planner.site.load import load_site
 
         if self.catalog is None:
             self.catalog = load_catalog()
@@ -248,7 +248,7 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
     """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
     from planner.app.pipeline import solve_scenario
     from planner.outputs.summary import scenario_summary
-    from planner.site.schema import LoadedSite
+    from planner.site.load import LoadedSite
 
     state = state if state is not None else SweepState()
     catalog, loaded = state.base(base)
@@ -339,7 +339,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     scenarios = sweep.spec.scenarios or list(load_site(sweep.base).site.scenarios)
     done = done_variants(csv_path, len(scenarios), columns)

@@ -28,7 +28,8 @@ from planner.constants import (
     MONTHS_PER_YEAR,
 )
 from planner.errors import InputError, Problem, did_you_mean, display_path, printable
-from planner.site.schema import PRICE_MAX, PRICE_MIN, LoadedSite
+from planner.site.load import LoadedSite
+from planner.site.schema import PRICE_MAX, PRICE_MIN
 
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
 MAX_SERIES_BYTES = 200 * 1024 * 1024

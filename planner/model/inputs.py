@@ -26,7 +26,7 @@ from planner.model.options import (
 )
 from planner.model.scenario import ClusterOption, MinerBlock, PricedPart, ScenarioInputs
 from planner.parts.catalog import Catalog, MissingPower, MissingRole, PowerFigure
-from planner.site.schema import LoadedSite, check_parts
+from planner.site.load import LoadedSite, check_parts
 
 if TYPE_CHECKING:
     from planner.model.cache import PlanCache

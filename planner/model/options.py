@@ -16,7 +16,7 @@ from planner.errors import InputError, Problem, display_path
 from planner.model.scenario import ClusterOption, HallUse, MinerBlock, PricedPart, converted_hall
 from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
 from planner.parts.catalog import Catalog, MissingPower
-from planner.site.schema import LoadedSite
+from planner.site.load import LoadedSite
 
 if TYPE_CHECKING:
     from planner.network.plan_fits import PlanFits

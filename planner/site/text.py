@@ -15,7 +15,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from planner.errors import Problem, display_path
-from planner.site.schema import LoadedSite, Site, check_parts, site_problems
+from planner.site.load import LoadedSite, check_parts, site_problems
+from planner.site.schema import Site
 from planner.tomlpos import key_lines
 
 

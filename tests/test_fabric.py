@@ -97,7 +97,7 @@ def test_the_fabric_tries_every_optic_class_of_the_catalog_once():
     """The classes are declared once (the catalog's Optic.optic_class); the fabric's order of
     trying them must name each, copper first, and know how each mates."""
     from planner.network.media import CLASS_ORDER, COMPATIBLE
-    from planner.parts.catalog import COPPER_CLASSES, OPTIC_CLASSES
+    from planner.parts.models import COPPER_CLASSES, OPTIC_CLASSES
 
     assert sorted(CLASS_ORDER) == sorted(OPTIC_CLASSES) and len(set(CLASS_ORDER)) == len(CLASS_ORDER)
     assert CLASS_ORDER[:3] == COPPER_CLASSES == ("dac", "acc", "aec")

@@ -90,7 +90,7 @@ def test_a_catalog_that_names_no_access_switch_is_refused(tmp_path):
     """A plan counts its out-of-band network with the access switch; without one it stops with
     a problem naming the role, never a KeyError."""
     from planner.model.inputs import prepare
-    from planner.parts.catalog import MissingRole
+    from planner.parts.models import MissingRole
     from planner.site.load import load_site
 
     catalog = load_catalog()

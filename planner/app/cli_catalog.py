@@ -30,7 +30,8 @@ def catalog_list(
     from rich.table import Table
 
     from planner.errors import Problem, did_you_mean
-    from planner.parts.catalog import KINDS, headline, load_catalog
+    from planner.parts.catalog import headline, load_catalog
+    from planner.parts.models import KINDS
 
     cat = load_catalog(catalog or [])
     kinds = list(KINDS)
@@ -141,7 +142,8 @@ def fabric_cmd(
 
     from planner.errors import Problem, did_you_mean
     from planner.network.fabric import FabricError, FabricSpec, count_fabric
-    from planner.parts.catalog import MissingPower, load_catalog
+    from planner.parts.catalog import load_catalog
+    from planner.parts.models import MissingPower
 
     cat = load_catalog(catalog or [])
     problems = []

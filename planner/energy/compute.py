@@ -45,7 +45,8 @@ from planner.energy.mining import (
     hashprice_usd_per_th_day,
     network_hashrate_hs,
 )
-from planner.parts.catalog import Catalog, MissingPower, Server
+from planner.parts.catalog import Catalog
+from planner.parts.models import MissingPower, Server
 
 Precision = Literal["tf32", "bf16", "fp16", "fp8", "fp4"]
 

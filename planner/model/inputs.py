@@ -25,7 +25,8 @@ from planner.model.options import (
     scenario_halls,
 )
 from planner.model.scenario import ClusterOption, MinerBlock, PricedPart, ScenarioInputs
-from planner.parts.catalog import Catalog, MissingPower, MissingRole, PowerFigure
+from planner.parts.catalog import Catalog
+from planner.parts.models import MissingPower, MissingRole, PowerFigure
 from planner.site.load import LoadedSite, check_parts
 
 if TYPE_CHECKING:

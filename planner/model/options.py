@@ -15,7 +15,8 @@ from planner.constants import W_PER_MW
 from planner.errors import InputError, Problem, display_path
 from planner.model.scenario import ClusterOption, HallUse, MinerBlock, PricedPart, converted_hall
 from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
-from planner.parts.catalog import Catalog, MissingPower
+from planner.parts.catalog import Catalog
+from planner.parts.models import MissingPower
 from planner.site.load import LoadedSite
 
 if TYPE_CHECKING:

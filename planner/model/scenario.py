@@ -13,7 +13,8 @@ from planner.constants import BLOCK_SUBSIDY_BTC, MONTHS_PER_YEAR, W_PER_MW
 from planner.energy.economics import annuity_factor, monthly_rate
 from planner.energy.prices import PriceProfile
 from planner.network.fabric import FabricCounts
-from planner.parts.catalog import Catalog, PowerFigure
+from planner.parts.catalog import Catalog
+from planner.parts.models import PowerFigure
 
 if TYPE_CHECKING:
     from planner.network.layout import Layout

@@ -9,7 +9,8 @@ import math
 
 from planner.network.clos import Shape
 from planner.network.layout import Layout, rack_room
-from planner.parts.catalog import COPPER_CLASSES, Catalog
+from planner.parts.catalog import Catalog
+from planner.parts.models import COPPER_CLASSES
 from planner.site.schema import Route
 
 CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)

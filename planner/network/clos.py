@@ -34,7 +34,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from planner.parts.catalog import Catalog, Server, Switch
+from planner.parts.catalog import Catalog
+from planner.parts.models import Server, Switch
 
 ROLES = ("leaf", "spine", "core")
 

@@ -34,7 +34,8 @@ from planner.network.media import (
     links_per_cage,
     links_per_connector,
 )
-from planner.parts.catalog import Catalog, PowerFigure
+from planner.parts.catalog import Catalog
+from planner.parts.models import PowerFigure
 
 # the fabric's public names that live in its two stages (callers import them from here)
 __all__ = ["FabricCounts", "FabricError", "FabricMemo", "FabricSpec", "Shape", "count_fabric", "count_topology",
@@ -137,7 +138,7 @@ class FabricCounts:
         Switches count at max power (typical where only that is known); a CPO switch's
         figure includes its optics. Modules and copper plugs count at their catalog power.
         A part with no sourced figure counts at its labelled estimate; a part with neither
-        is refused (:class:`planner.parts.catalog.MissingPower`), never counted as zero.
+        is refused (:class:`planner.parts.models.MissingPower`), never counted as zero.
         """
         figures: dict[str, PowerFigure] = {}
 

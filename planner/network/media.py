@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from planner.network.clos import FabricError, ports_at
-from planner.parts.catalog import COPPER_CLASSES, Catalog, Optic, Switch
+from planner.parts.catalog import Catalog
+from planner.parts.models import COPPER_CLASSES, Optic, Switch
 
 CPO_LANES_PER_CONNECTOR = 8
 CPO_CONNECTOR = "mpo-16-apc"

@@ -11,7 +11,8 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw
-from planner.parts.catalog import COPPER_CLASSES, Catalog
+from planner.parts.catalog import Catalog
+from planner.parts.models import COPPER_CLASSES
 
 
 def miner_running(result: Result) -> dict[str, np.ndarray]:

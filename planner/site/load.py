@@ -157,7 +157,7 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
 def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
     """A site's power figure is held to the floor the catalog holds its part to (a server
     draws at least a watt): far below it the cluster sizes to try run to trillions."""
-    from planner.parts.catalog import KINDS, MINIMA, POWER_FIELDS
+    from planner.parts.models import KINDS, MINIMA, POWER_FIELDS
 
     problems = []
     for key, watts in loaded.site.power_w.items():

@@ -7,6 +7,9 @@ of steps) and blocks; :func:`build_model` calls them in order. HiGHS reads the a
 directly; CBC and the LP/MPS export go through PuLP (:mod:`planner.model.lp`). Names are built
 from sanitised keys with ``__`` as separator; :attr:`PlanModel.meaning` maps each name
 (with its step or index as ``T``) back to words. Solving is :mod:`planner.model.optimize`.
+
+At about 400 lines: one ``add_*`` per constraint family and the order they are called in,
+kept in one module as the style guide asks (PyPSA's constraints module).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import warnings
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from planner.constants import (
 )
 from planner.errors import InputError, Problem, did_you_mean, display_path, printable
 from planner.site.load import LoadedSite
-from planner.site.schema import PRICE_MAX, PRICE_MIN
+from planner.site.schema import PRICE_MAX, PRICE_MIN, SeriesPrice
 
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
 MAX_SERIES_BYTES = 200 * 1024 * 1024
@@ -124,7 +125,7 @@ def price_profile(loaded: LoadedSite, capacity_mw: float, store: dict[tuple, Pri
     import dataclasses
 
     key = _profile_key(loaded, capacity_mw) if store is not None else None
-    if key is None:
+    if key is None or store is None:
         profile = _profile(loaded, capacity_mw)
     else:
         if key not in store:
@@ -169,13 +170,15 @@ def _profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
                             [f"{h:02d}:00" for h in range(HOURS_PER_DAY)], 1.0, "time of use")
     if pp.kind == "seasonal":
         days = [calendar.monthrange(2025, m)[1] for m in range(1, MONTHS_PER_YEAR + 1)]  # a 365-day year
-        prices, caps, labels = [], [], []
+        monthly: list[float] = []
+        caps: list[float] = []
+        labels: list[str] = []
         for m in range(1, MONTHS_PER_YEAR + 1):
             season = next(s for s in pp.seasons if m in s.months)
-            prices.append(season.usd_per_mwh)
+            monthly.append(season.usd_per_mwh)
             caps.append(min(capacity_mw, season.capacity_mw or capacity_mw))
             labels.append(f"{calendar.month_abbr[m]} ({season.name})" if season.name else calendar.month_abbr[m])
-        return PriceProfile(np.array(prices, float), np.array(days, float) * HOURS_PER_DAY, np.array(caps, float),
+        return PriceProfile(np.array(monthly, float), np.array(days, float) * HOURS_PER_DAY, np.array(caps, float),
                             labels,
                             HOURS_PER_YEAR / MONTHS_PER_YEAR, "seasonal")
     return _series(loaded, capacity_mw)
@@ -185,11 +188,13 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     import pandas as pd
 
     pp = loaded.site.power_price
+    if not isinstance(pp, SeriesPrice):
+        raise TypeError(f"a {pp.kind} price has no series file")
     shown = display_path(loaded.path)
     path = loaded.resolve(pp.file)
     line = loaded.line("power_price", "file")
 
-    def fail(key: str, message: str, hint: str | None = None, at: int | None = None):
+    def fail(key: str, message: str, hint: str | None = None, at: int | None = None) -> NoReturn:
         raise InputError([Problem(shown, f"power_price.{key}", message, at or loaded.line("power_price", key), hint)])
 
     if not path.is_file():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,14 @@ from planner.constants import W_PER_MW
 from planner.errors import InputError, Problem, display_path
 from planner.model.scenario import ClusterOption, HallUse, MinerBlock, PricedPart, converted_hall
 from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
+from planner.network.halls import HallSlots, LayoutError
 from planner.parts.catalog import Catalog
-from planner.parts.models import MissingPower
+from planner.parts.models import MissingPower, Server
 from planner.site.load import LoadedSite
+from planner.site.schema import Building
 
 if TYPE_CHECKING:
+    from planner.network.clos import Shape
     from planner.network.plan_fits import PlanFits
 
 
@@ -39,8 +43,14 @@ class OptionsEntry:
     workload_gpus: int | None
 
 
-def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price,
-                     hall_slots: dict | None = None):
+# prices a part the plan may buy, or raises InputError naming the site key (``loc``) that named it
+NeedPrice = Callable[[str, tuple[str | int, ...]], float]
+# the options of one scenario: options, warnings, the reason each group is capped, min GPUs, workload GPUs
+Options = tuple[list[ClusterOption], set[str], dict[tuple, str], int, int | None]
+
+
+def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price: NeedPrice,
+                    hall_slots: dict[str, HallSlots] | None = None) -> Options:
     """Every cluster option of the scenario (server choices x optics x cooling x size)."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
@@ -117,11 +127,14 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
     from planner.energy.compute import ComputeError, inference_demand, training_demand
 
     w = loaded.site.ai.workload
+    assert w is not None, "asked only for a site with a workload"
     try:
         if w.kind == "train":
+            assert w.tokens is not None  # the schema requires tokens of a training workload
             d = training_demand(catalog, server, w.params, w.tokens, w.runs_per_month,
                                 w.utilization, w.precision, w.sparse, 1.0, w.days_per_month)
         else:
+            assert w.tokens_per_day is not None  # the schema requires tokens_per_day of an inference workload
             d = inference_demand(catalog, server, w.params, w.tokens_per_day, w.utilization,
                                  w.precision, w.sparse, 1.0)
     except ComputeError as exc:
@@ -131,9 +144,9 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
 
 
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
-                       server_cost: float, facility_usd_per_mw: float, need_price, warnings: set[str],
-                       capped_by: dict, min_gpus: int, halls: list, scenario: str,
-                       hall_slots: dict | None = None) -> list[ClusterOption]:
+                       server_cost: float, facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str],
+                       capped_by: dict[tuple, str], min_gpus: int, halls: list[Building], scenario: str,
+                       hall_slots: dict[str, HallSlots] | None = None) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
     (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
     as built or converted: :func:`hall_plans`)."""
@@ -142,7 +155,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     shown = display_path(loaded.path)
     pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
                                     if p is not None]
-    per_server_mw = catalog.power(server.key).watts / W_PER_MW * min(pues)
+    per_server_mw = catalog.watts(server.key) / W_PER_MW * min(pues)
     ratio = capacity_mw / per_server_mw if per_server_mw else 0.0
     by_grid = math.floor(ratio) if math.isfinite(ratio) and ratio < 1e15 else 10**15  # counted, never listed
     by_min = math.ceil(min_gpus / server.gpus)
@@ -151,17 +164,19 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     if ai.max_gpus is not None and ai.max_gpus // server.gpus < limit:
         limit = ai.max_gpus // server.gpus
         capped = [f"ai.max_gpus = {ai.max_gpus}"]
-    base = dict(server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
-                core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
-                planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
-                servers_per_su=ai.servers_per_su, spare_down_ports=ai.spare_down_ports,
-                spine_oversubscription=ai.spine_oversubscription)
+    def spec_at(n: int) -> FabricSpec:
+        return FabricSpec(servers=n, server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
+                          core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
+                          planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
+                          servers_per_su=ai.servers_per_su, spare_down_ports=ai.spare_down_ports,
+                          spine_oversubscription=ai.spine_oversubscription)
+
     try:
-        step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
+        step = plan_shape(spec_at(1), catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:
         raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
     if ai.it_load_mw is not None:
-        sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * W_PER_MW, shown, loaded)
+        sizes = _sizes_near_it_load(catalog, spec_at, server.key, ai.it_load_mw * W_PER_MW, shown, loaded)
     else:
         count = limit // step if limit >= step else 0
         if count > MAX_SIZES:  # counted before a list of them, a fabric or a floor plan is built
@@ -173,7 +188,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             sizes.append(by_min)  # a partial last SU to meet the minimum exactly
     specs = []
     for n in sorted(set(sizes)):
-        spec = FabricSpec(servers=n, **base)
+        spec = spec_at(n)
         try:
             specs.append((spec, plan_shape(spec, catalog)))
         except FabricError as exc:
@@ -185,11 +200,13 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     plans, note = hall_plans(loaded, catalog, server.key, halls, scenario)
     if note:
         warnings.add(note)
-    first_error = None
+    first_error: Exception | None = None
     if not plans:  # no hall takes the server, as built or converted: the layout says why
         from planner.network.plan_fits import fit_sizes
 
-        first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
+        fit = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
+        first_error = fit if isinstance(fit, LayoutError) else LayoutError(
+            f"no hall of the scenario takes {server.key}")
     from planner.network.plan_fits import PlanFits
 
     fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling, hall_slots=hall_slots)
@@ -219,13 +236,13 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     return options
 
 
-def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: float, shown: str,
-                        loaded: LoadedSite) -> list[int]:
+def _sizes_near_it_load(catalog: Catalog, spec_at: Callable[[int], FabricSpec], server: str, target_w: float,
+                        shown: str, loaded: LoadedSite) -> list[int]:
     """Server counts around the largest cluster whose IT load (servers, fabric at its
     default lengths, management network) stays within ``target_w``: the floor plan's
     lengths may change the optics a little, so a few sizes either side are tried."""
     def it_w(n: int) -> float:
-        fabric = count_fabric(FabricSpec(servers=n, **base), catalog)
+        fabric = count_fabric(spec_at(n), catalog)
         power, _ = fabric.power_w(catalog)
         return n * catalog.watts(server) + power["switches"] + power["optics"] + oob_power_w(
             catalog, server, n, fabric)
@@ -325,8 +342,10 @@ def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: lis
     return plans, note
 
 
-def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw, need_price,
-                 warnings, capped, default_pue, optics, required, fitter: PlanFits, fabrics: FabricMemo,
+def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricSpec, Shape]],
+                 plan: tuple[tuple[Building, str], ...], server: Server, server_cost: float,
+                 facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str], capped: list[str],
+                 default_pue: float, optics: str, required: int, fitter: PlanFits, fabrics: FabricMemo,
                  ) -> tuple[list[ClusterOption], Exception | None]:
     """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
     plan's last hall (smaller ones are the same plan without that hall). ``fitter`` (a
@@ -344,7 +363,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         from planner.network.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
-    error = None
+    error: Exception | None = None
     for (spec, _shape), fit in zip(specs, fits, strict=True):
         if fit is None:
             continue
@@ -379,7 +398,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                                               if tier != "leaf" else "leaf_switch"))
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
-        server_w = n * catalog.power(server.key).watts
+        server_w = n * catalog.watts(server.key)
         network_w = power["switches"] + power["optics"] + oob_w
         it_w = server_w + network_w
         endpoints = sum(fit.endpoints.values())
@@ -387,12 +406,12 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         for b in halls:
             if b.name in fit.halls:
                 hall_w = it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0
-                conversion = hall_w / W_PER_MW * b.conversion.usd_per_mw if uses[b.name] == "converted" else 0.0
+                conversion = (hall_w / W_PER_MW * b.conversion.usd_per_mw
+                              if uses[b.name] == "converted" and b.conversion is not None else 0.0)
                 used.append(HallUse(b.name, uses[b.name], hall_w, conversion))
         pue = (sum(h.it_w * (by_name[h.name].pue or default_pue) for h in used) / it_w
                if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
-        facility = sum(h.it_w / W_PER_MW * (by_name[h.name].facility_usd_per_mw
-                                       if by_name[h.name].facility_usd_per_mw is not None else facility_usd_per_mw)
+        facility = sum(h.it_w / W_PER_MW * _facility_rate(by_name[h.name], facility_usd_per_mw)
                        for h in used) if used else it_w / W_PER_MW * facility_usd_per_mw
         capex = {"servers": n * server_cost, "network": network, "facility": facility}
         if any(h.use == "converted" for h in used):
@@ -405,7 +424,12 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
     return options, (error if not options else None)
 
 
-def scenario_halls(loaded: LoadedSite, scenario: str):
+def _facility_rate(b: Building, scenario_usd_per_mw: float) -> float:
+    """Facility capex per MW of AI IT load placed in hall ``b``: the hall's own, else the scenario's."""
+    return b.facility_usd_per_mw if b.facility_usd_per_mw is not None else scenario_usd_per_mw
+
+
+def scenario_halls(loaded: LoadedSite, scenario: str) -> list[Building]:
     """Halls a scenario builds in: those it names, else existing halls for retrofit and
     hybrid and new halls for greenfield."""
     site = loaded.site

@@ -30,6 +30,7 @@ fabric, :mod:`planner.network.fabric`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -281,16 +282,17 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
     leaves = rails * sus
     fullest = min(n, down)
     up_used = min(up, math.ceil(fullest * gbps / (spec.oversubscription * up_gbps) - 1e-9)) if n else 0
-    base = dict(servers=n, rails=rails, planes=spec.planes, link_gbps=gbps, servers_per_su=down,
-                scalable_units=sus, leaves=leaves, up_per_leaf=up_used, radix=radix,
-                systems=spec.servers, endpoints_per_system=per_system,
-                uplink_gbps=up_gbps if up_gbps != gbps else 0.0, up_width=width)
+    # the shape without tiers above the leaves; each case below sets the tiers it has
+    base = Shape(servers=n, rails=rails, planes=spec.planes, link_gbps=gbps, servers_per_su=down,
+                 scalable_units=sus, leaves=leaves, up_per_leaf=up_used, radix=radix,
+                 systems=spec.servers, endpoints_per_system=per_system,
+                 uplink_gbps=up_gbps if up_gbps != gbps else 0.0, up_width=width,
+                 tiers=0, sus_per_pod=0, pods=0, spines_per_pod=0, cores_per_group=0,
+                 up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
     if n == 0:
-        return Shape(**base, tiers=0, sus_per_pod=0, pods=0, spines_per_pod=0, cores_per_group=0,
-                     up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
+        return base
     if leaves == 1 and spec.tiers is None:
-        return Shape(**{**base, "up_per_leaf": 0}, tiers=1, sus_per_pod=1, pods=1, spines_per_pod=0,
-                     cores_per_group=0, up_per_spine=0, bundle_leaf_spine=0, bundle_spine_core=0)
+        return dataclasses.replace(base, up_per_leaf=0, tiers=1, sus_per_pod=1, pods=1)
     rs = spec.spine_oversubscription
     if rs is not None and rs < 1:
         raise FabricError("spine oversubscription must be >= 1")
@@ -305,9 +307,8 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
                 f"{radix['spine'] // max(1, up_used)} leaves with {up_used} uplinks each"
             )
         u, s, b = two
-        return Shape(**{**base, "up_per_leaf": u}, tiers=2, sus_per_pod=sus, pods=1,
-                     spines_per_pod=s, cores_per_group=0, up_per_spine=0, bundle_leaf_spine=b,
-                     bundle_spine_core=0)
+        return dataclasses.replace(base, up_per_leaf=u, tiers=2, sus_per_pod=sus, pods=1, spines_per_pod=s,
+                                   bundle_leaf_spine=b)
     # three tiers: pods of whole SUs share spines; spine j of each pod joins core group j
     spine_down = radix["spine"] - spine_kept if rs else radix["spine"] // 2
     spine_up_max = radix["spine"] - spine_down
@@ -322,13 +323,13 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
     sus_per_pod, u, spines_pp, b1 = choice
     pods = math.ceil(sus / sus_per_pod)
     spine_up = min(spine_up_max, min(sus_per_pod, sus) * rails * b1)
-    found = _bundle(pods, spine_up, radix["core"])
-    if found is None:
+    cores = _bundle(pods, spine_up, radix["core"])
+    if cores is None:
         raise FabricError(
             f"{pods} pods of {sus_per_pod * rails * down} endpoints exceed three tiers of "
             f"{core.key} ({radix['core']} ports at {gbps:g}G per core)"
         )
-    cores_pg, b2 = found
-    return Shape(**{**base, "up_per_leaf": u}, tiers=3, sus_per_pod=sus_per_pod, pods=pods,
-                 spines_per_pod=spines_pp, cores_per_group=cores_pg, up_per_spine=spine_up,
-                 bundle_leaf_spine=b1, bundle_spine_core=b2)
+    cores_pg, b2 = cores
+    return dataclasses.replace(base, up_per_leaf=u, tiers=3, sus_per_pod=sus_per_pod, pods=pods,
+                               spines_per_pod=spines_pp, cores_per_group=cores_pg, up_per_spine=spine_up,
+                               bundle_leaf_spine=b1, bundle_spine_core=b2)

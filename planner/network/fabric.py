@@ -35,7 +35,7 @@ from planner.network.media import (
     links_per_connector,
 )
 from planner.parts.catalog import Catalog
-from planner.parts.models import PowerFigure
+from planner.parts.models import MissingPower, PowerFigure
 
 # the fabric's public names that live in its two stages (callers import them from here)
 __all__ = ["FabricCounts", "FabricError", "FabricMemo", "FabricSpec", "Shape", "count_fabric", "count_topology",
@@ -142,10 +142,14 @@ class FabricCounts:
         """
         figures: dict[str, PowerFigure] = {}
 
-        def watts(key: str) -> float:
+        def watts(key: str | None) -> float:
+            if key is None:
+                raise ValueError("a module end without a part")  # end_media names the part of every module
             if key not in figures:
-                catalog.watts(key)  # raises MissingPower when there is no figure
-                figures[key] = catalog.power(key)
+                figure = catalog.power(key)
+                if figure is None:
+                    raise MissingPower(key)
+                figures[key] = figure
             return figures[key].watts
 
         switches = sum(n * watts(self.switch_models[role]) for role, n in self.switches.items() if n)
@@ -245,8 +249,9 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
         lanes = link_lanes(gbps, *(sw[r] for r in ends_of[tier]))
         cls, a, b = choose_media(catalog, lo, hi, gbps, length, spec.optics, lanes)
         named = " and ".join(dict.fromkeys(sw[r].key for r in ends_of[tier]))
-        if lanes.gbps is None and (a or b) is not None and (a or b).lanes:
-            lanes = Lanes((a or b).lanes // (a or b).ports, (a or b).lane_gbps)  # as the optic carries it
+        either = a or b
+        if lanes.gbps is None and either is not None and either.lanes:
+            lanes = Lanes(either.lanes // either.ports, either.lane_gbps)  # as the optic carries it
             notes.append(f"{tier.replace('_', '-')}: the lane rate of {named} "
                          f"is not in the catalog; both ends were matched on {lanes}, which the switch may not run")
         elif lanes.gbps is None:
@@ -258,7 +263,9 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
             # the cable is its own module: one plug per cage at each end; a splitter has one
             # multi-link plug and single-link plugs at the far end. Plug power: the catalog's
             # power_w per end.
-            plug = a or b
+            plug = either
+            if plug is None:
+                raise FabricError(f"{tier}: copper with no cable")  # copper classes never come from a CPO end
             lo_m = end_media(lo, plug, lo_links, lanes_per_link, True)
             hi_m = end_media(hi, plug, hi_links, lanes_per_link, True)
             cables = lo_m.units if lo.per_module >= hi.per_module else hi_m.units
@@ -266,10 +273,10 @@ def count_fabric(spec: FabricSpec, catalog: Catalog) -> FabricCounts:
             continue
         lo_m = end_media(lo, a, lo_links, lanes_per_link, False)
         hi_m = end_media(hi, b, hi_links, lanes_per_link, False)
-        fibers = fibers_per_link(a or b, lanes_per_link)
+        fibers = fibers_per_link(either, lanes_per_link)
         lo_conn_links = links_per_connector(lo_m, a)
         hi_conn_links = links_per_connector(hi_m, b)
-        medium = (a or b).medium if (a or b) else "smf"
+        medium = either.medium if either is not None else "smf"
         if lo_conn_links == hi_conn_links:
             cables = n_links // lo_conn_links
             kind = f"{medium}-{lo_m.connector}" if lo_m.connector == hi_m.connector else \

@@ -15,18 +15,23 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from planner.network.fabric import FabricCounts, FabricSpec, count_fabric
 from planner.parts.catalog import Catalog
 
+if TYPE_CHECKING:
+    from planner.network.layout import Layout
+
 
 def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None = None) -> nx.Graph:
     """Build the fabric graph for ``spec`` (deterministic node order)."""
     counts = counts or count_fabric(spec, catalog)
     shape = counts.shape
-    g = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
+    g: nx.Graph = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
     models = counts.switch_models
     classes = {t: m.optic_class for t, m in counts.media.items()}
     per = shape.endpoints_per_system
@@ -76,7 +81,7 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
     return g
 
 
-def set_positions(g: nx.Graph, layout) -> None:
+def set_positions(g: nx.Graph, layout: Layout) -> None:
     """Give every node the ``pos`` (x, y) of its rack on the floor plan, in metres."""
     for node, data in g.nodes(data=True):
         kind = data["kind"]
@@ -108,7 +113,7 @@ def counts_from_graph(g: nx.Graph, counts: FabricCounts) -> dict:
     links: Counter[str] = Counter()
     ports_free: Counter[str] = Counter()
     units: dict[tuple[str, str], int] = Counter()  # (tier, end) -> modules / connectors / plugs
-    per_server_links = Counter()
+    per_server_links: Counter[str] = Counter()
     for _u, _v, d in g.edges(data=True):
         links[d["tier"]] += d["bundle"]
     lower_of = {"node_leaf": "server", "leaf_spine": "leaf", "spine_core": "spine"}
@@ -153,7 +158,7 @@ def counts_from_analytic(counts: FabricCounts) -> dict:
             "ports_free": dict(counts.ports_free), "units": units, "fibers": counts.fibers}
 
 
-def to_graphml(g: nx.Graph, path) -> None:
+def to_graphml(g: nx.Graph, path: str | Path) -> None:
     """Write GraphML (attributes that GraphML cannot hold are turned into text)."""
     h = g.copy()
     for _n, d in h.nodes(data=True):

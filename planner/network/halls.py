@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from planner.constants import W_PER_KW
@@ -166,7 +167,7 @@ def hall_slots_of(b: Building, store: dict[str, HallSlots], bound: int = 256) ->
 _SIGNS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
-def point_summary(points) -> dict[str, tuple[float, ...]]:
+def point_summary(points: Iterable[tuple[str, float, float]]) -> dict[str, tuple[float, ...]]:
     out: dict[str, list[float]] = {}
     for h, x, y in points:  # one pass, no list per hall: this runs for every size of every hall plan
         s, d = x + y, x - y
@@ -185,7 +186,8 @@ def point_summary(points) -> dict[str, tuple[float, ...]]:
     return {h: tuple(v) for h, v in out.items()}
 
 
-def merge_summaries(a: dict, b: dict) -> dict:
+def merge_summaries(a: dict[str, tuple[float, ...]], b: dict[str, tuple[float, ...]]
+                    ) -> dict[str, tuple[float, ...]]:
     out = dict(a)
     for h, v in b.items():
         cur = out.get(h)
@@ -193,7 +195,8 @@ def merge_summaries(a: dict, b: dict) -> dict:
     return out
 
 
-def longest_route(a: dict, b: dict, halls, routes, cabling: Cabling) -> float:
+def longest_route(a: dict[str, tuple[float, ...]], b: dict[str, tuple[float, ...]], halls: dict[str, Building],
+                  routes: dict[tuple[str, str], Route], cabling: Cabling) -> float:
     """Longest cable between any point of set ``a`` and any of set ``b`` (summaries)."""
     best = 0.0
     for hall_a, pa in a.items():

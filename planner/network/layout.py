@@ -13,6 +13,7 @@ catalog's stock lengths where it has them (:mod:`planner.outputs.physics`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ class Layout:
     """Where every rack stands and how long every link is."""
 
     racks: list[dict] = field(default_factory=list)  # role, building, x, y, contents
-    endpoint_rack: np.ndarray | None = None  # rack index of each scale-out endpoint
+    endpoint_rack: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # rack of each endpoint
     leaf_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, su, rail)
     spine_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, pod, j)
     core_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, group, c)
@@ -53,7 +54,8 @@ class Layout:
         arr = self.lengths.get(tier)
         return float(arr.max()) if arr is not None and arr.size else None
 
-    def histogram(self, tier: str, edges=(3, 5, 7, 10, 20, 30, 50, 100, 150, 300, 500, 2000, 10_000)) -> dict:
+    def histogram(self, tier: str, edges: tuple[float, ...] = (3, 5, 7, 10, 20, 30, 50, 100, 150, 300, 500, 2000,
+                                                                  10_000)) -> dict[str, int]:
         """Links of a tier by length band (upper bound in metres, inclusive)."""
         arr = self.lengths.get(tier)
         if arr is None or not arr.size:
@@ -144,7 +146,8 @@ def lay_out_in(catalog: Catalog, server_key: str, shape: Shape, buildings: list[
     return layout
 
 
-def full_error(catalog, server_key: str, shape: Shape, buildings, room: int) -> LayoutError:
+def full_error(catalog: Catalog, server_key: str, shape: Shape, buildings: Sequence[Building], room: int
+               ) -> LayoutError:
     need = _racks_needed(catalog, server_key, shape, buildings)
     return LayoutError(
         f"the halls ({', '.join(b.name for b in buildings)}) hold {room} rack positions outside the "
@@ -152,7 +155,8 @@ def full_error(catalog, server_key: str, shape: Shape, buildings, room: int) -> 
         "add or enlarge a hall")
 
 
-def _place(catalog, server_key, shape, buildings, halls, placer: Placer, layout: Layout,
+def _place(catalog: Catalog, server_key: str, shape: Shape, buildings: Sequence[Building],
+           halls: dict[str, Building], placer: Placer, layout: Layout,
            su_rack_end: list[int] | None = None) -> None:
     """Place every SU's racks, then the spines and cores. ``su_rack_end`` (when given)
     receives the number of racks placed after each SU."""
@@ -166,7 +170,8 @@ def _place(catalog, server_key, shape, buildings, halls, placer: Placer, layout:
     _place_switches(shape, per_net_rack, placer, layout)
 
 
-def place_su(catalog, server_key: str, shape: Shape, su: int, system: int, buildings, halls: dict[str, Building],
+def place_su(catalog: Catalog, server_key: str, shape: Shape, su: int, system: int, buildings: Sequence[Building],
+             halls: dict[str, Building],
               per_net_rack: int, placer: Placer, layout: Layout) -> int:
     """Place scalable unit ``su`` from the placer's cursor: its compute racks (servers
     ``system`` onwards, as many a rack as the hall at the cursor takes) and its leaf
@@ -183,13 +188,14 @@ def place_su(catalog, server_key: str, shape: Shape, su: int, system: int, build
     last_ep = su * shape.servers_per_su + shape.servers_in_su(su)
     last_system = math.ceil(last_ep / per_system)
     systems = list(range(system, last_system))
-    hall = halls[placer.hall()] if placer.hall() else buildings[-1]
+    at = placer.hall()
+    hall = halls[at] if at else buildings[-1]
     cap = systems_per_rack(catalog, server_key, hall)
     if cap < 1:
         s = catalog.servers[server_key]
         raise LayoutError(
             f"hall {hall.name!r} ({hall.cooling}, {hall.max_kw_per_rack:g} kW per rack) cannot take "
-            f"{server_key} ({catalog.power(server_key).watts / W_PER_KW:g} kW "
+            f"{server_key} ({catalog.watts(server_key) / W_PER_KW:g} kW "
             + ("per rack" if s.kind == "rack" else "per server")
             + "): convert its cooling or use another hall"
         )
@@ -229,7 +235,7 @@ def _place_switches(shape: Shape, per_net_rack: int, placer: Placer, layout: Lay
                 target[key] = rack
 
 
-def _racks_needed(catalog: Catalog, server_key: str, shape: Shape, buildings: list[Building]) -> int:
+def _racks_needed(catalog: Catalog, server_key: str, shape: Shape, buildings: Sequence[Building]) -> int:
     per = max(1, max(systems_per_rack(catalog, server_key, b) for b in buildings))
     per_net = buildings[0].switches_per_network_rack
     spines = shape.planes * shape.pods * shape.spines_per_pod
@@ -279,7 +285,8 @@ def _link_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, r
             start, end, path = route_terms(names[ia], names[ib], routes)
             horizontal[sel] = (np.abs(xy[a[sel]] - np.array(start)).sum(axis=1) + path
                                + np.abs(xy[b[sel]] - np.array(end)).sum(axis=1))
-            key = tuple(sorted((names[ia], names[ib])))
+            first, second = sorted((names[ia], names[ib]))
+            key = (first, second)
             pair_links[key] = pair_links.get(key, 0) + int(n[sel].sum())
     out = (geo.rise[ha] + horizontal + geo.rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m
     return np.repeat(out, n)
@@ -319,7 +326,9 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
 
     # node-leaf: per SU, the endpoints' racks (with counts) to each leaf rack of the SU
     per_su = max(1, shape.servers_per_su)
-    a_parts, b_parts, n_parts = [], [], []
+    a_parts: list[np.ndarray] = []
+    b_parts: list[np.ndarray] = []
+    n_parts: list[np.ndarray] = []
     leaves_of_su: dict[int, list[int]] = {}
     for (_p, su, _r), leaf in layout.leaf_rack.items():
         leaves_of_su.setdefault(su, []).append(leaf)
@@ -330,16 +339,16 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
         b_parts.append(b)
         n_parts.append(n)
         su_max.append(float(lengths(a_parts[-1], b_parts[-1], np.ones(a_parts[-1].size, dtype=int)).max()))
-    node_leaf = lengths(*(np.concatenate(x) if x else np.zeros(0, dtype=int) for x in (a_parts, b_parts, n_parts)),
-                        tier="node_leaf")
+    a_all, b_all, n_all = (np.concatenate(x) if x else np.zeros(0, dtype=int) for x in (a_parts, b_parts, n_parts))
+    node_leaf = lengths(a_all, b_all, n_all, tier="node_leaf")
     layout.su_node_leaf_max = su_max
     leaf_spine = np.zeros(0)
     if shape.tiers >= 2:
         keys = sorted(layout.leaf_rack)
-        leaf = np.array([layout.leaf_rack[k] for k in keys])
+        leaf_racks = np.array([layout.leaf_rack[k] for k in keys])
         spines = np.array([[layout.spine_rack[(p, su // shape.sus_per_pod, j)] for j in range(shape.spines_per_pod)]
                            for p, su, _r in keys])
-        a = np.repeat(leaf, shape.spines_per_pod)
+        a = np.repeat(leaf_racks, shape.spines_per_pod)
         b = spines.reshape(-1)
         leaf_spine = lengths(a, b, np.full(a.size, shape.bundle_leaf_spine), tier="leaf_spine")
     spine_core = np.zeros(0)
@@ -367,7 +376,9 @@ class Fit:
 def fit_of(layout: Layout) -> Fit:
     """The Fit of a complete layout."""
     halls = [r["building"] for r in layout.racks]
-    names, counts = np.unique(np.array(halls)[layout.endpoint_rack], return_counts=True) \
-        if layout.endpoint_rack is not None and layout.endpoint_rack.size else ([], [])
+    endpoints: dict[str, int] = {}
+    if layout.endpoint_rack.size:
+        names, counts = np.unique(np.array(halls)[layout.endpoint_rack], return_counts=True)
+        endpoints = {str(n): int(c) for n, c in zip(names, counts, strict=True)}
     return Fit({t: layout.max_length(t) or 0.0 for t in ("node_leaf", "leaf_spine", "spine_core")},
-               {str(n): int(c) for n, c in zip(names, counts, strict=True)}, frozenset(halls))
+               endpoints, frozenset(halls))

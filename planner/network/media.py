@@ -184,17 +184,17 @@ def choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: float
     lanes = lanes or Lanes(max(1, round(gbps / 100.0)), None)
     if family in catalog.optics:
         optic = catalog.optics[family]
-        picks = []
+        named: list[Optic | None] = []
         for end in (lower, upper):
             if end.kind == "cpo":
-                picks.append(None)
+                named.append(None)
             elif optic.ports == end.per_module and math.isclose(optic.gbps, gbps * end.per_module):
-                picks.append(optic)
+                named.append(optic)
             else:
                 raise FabricError(f"optic {optic.key!r} ({optic.ports} x {optic.gbps / optic.ports:g}G) "
                                   f"does not fit an end carrying {end.per_module} x {gbps:g}G")
-        check_link(picks[0], picks[1], lanes, gbps)
-        return optic.optic_class, picks[0], picks[1]
+        check_link(named[0], named[1], lanes, gbps)
+        return optic.optic_class, named[0], named[1]
     cpo = [e for e in (lower, upper) if e.kind == "cpo"]
     if family == "cpo" and len([e for e in (lower, upper) if e.kind != "nic"]) != len(cpo):
         raise FabricError("optics 'cpo' needs co-packaged switches at every switch end")
@@ -213,7 +213,8 @@ def choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: float
             if cls in COPPER and lower.per_module != upper.per_module:
                 found = _splitters(catalog, cls, gbps, lower.per_module, upper.per_module, length, lanes)
             other = upper if end is lower else lower
-            found = [o for o in found if _mates(o, picks or ([None] if other.kind == "cpo" else []), lanes, gbps)]
+            mate: list[Optic | None] = picks or ([None] if other.kind == "cpo" else [])
+            found = [o for o in found if _mates(o, mate, lanes, gbps)]
             if not found:
                 break
             picks.append(found[0])
@@ -249,6 +250,8 @@ def end_media(end: MediaEnd, optic: Optic | None, per_switch_links: list[tuple[i
                         (sw.fiber_connector if sw and sw.fiber_connector else CPO_CONNECTOR), units)
     per = end.per_module
     units = _units(per_switch_links, per)
+    if optic is None:
+        raise FabricError(f"no optic chosen for a {end.kind} end")  # choose_media gives one to every such end
     if copper:
         return EndMedia("copper", optic.key, per, units, None, 0)
     conns = (optic.connectors or 0) * units

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +54,9 @@ def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings:
     largest size spans two halls without a route.
     """
     placement = PlanFits(catalog, server_key, shapes, routes, cabling, share=False).placement(buildings)
-    if placement.failed() is not None:
-        raise placement.failed()
+    failed = placement.failed()
+    if failed is not None:
+        raise failed
     return placement.fits(need_hall)
 
 
@@ -127,7 +129,15 @@ class PlanFits:
                 and (sh.rails, sh.planes, sh.servers_per_su) == (big.rails, big.planes, big.servers_per_su)
                 and big.servers_in_su(sh.scalable_units - 1) == sh.servers_per_su)
 
-    def placement(self, buildings) -> _Placement:
+    @property
+    def largest(self) -> Shape:
+        """The largest size, which the placements place (there is one whenever a placement
+        runs: :meth:`_Placement._place_all` stops first when there is none)."""
+        if self.big is None:
+            raise LayoutError("no cluster size to place")
+        return self.big
+
+    def placement(self, buildings: Sequence[Building]) -> _Placement:
         """The node of a plan (its halls as used, in fill order), made with its parents."""
         buildings = tuple(buildings)
         key = tuple(id(b) for b in buildings)
@@ -137,7 +147,7 @@ class PlanFits:
             node = self._placements[key] = _Placement(self, buildings, parent)
         return node
 
-    def fits(self, buildings, need_hall: str | None = None) -> list[Fit | LayoutError | None]:
+    def fits(self, buildings: Sequence[Building], need_hall: str | None = None) -> list[Fit | LayoutError | None]:
         """Every size's fit in the plan; every entry is the plan's error when no size can
         be placed (see :func:`fit_sizes`)."""
         node = self.placement(buildings)
@@ -175,7 +185,7 @@ class _Placement:
         n = len(owner.shapes)
         self._placed = False
         self._held: list[_Held | None] = [None] * n
-        self._walks: dict[int, list | LayoutError] = {}
+        self._walks: dict[int, list[tuple[str, float, float]] | LayoutError] = {}
         self._fits: dict[int, Fit | LayoutError] = {}
         self._all: tuple[bool, bool] | None = None
         self.spans: dict[tuple[int, int, int], dict] = {}
@@ -232,14 +242,16 @@ class _Placement:
     def _route_error(self, parent: _Placement) -> LayoutError:
         """The parent's missing-route error, as this plan words it (its hall numbering
         decides which missing route of the SU is named first)."""
-        lay, su = parent.dead_layout, parent.dead_su
-        leaves = [lay.leaf_rack[(p, su, r)] for p in range(self.owner.big.planes) for r in range(self.owner.big.rails)]
+        lay, su, big, dead = parent.dead_layout, parent.dead_su, self.owner.largest, parent.dead
+        if lay is None or su is None or dead is None:
+            raise LayoutError("the parent plan has no missing route to word")  # called only when it has
+        leaves = [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)]
         probe = dataclasses.replace(lay, halls=self.halls)
         try:
-            su_node_leaf_max(probe, su, self.owner.big.servers_per_su, leaves, self.owner.routes, self.owner.cabling)
+            su_node_leaf_max(probe, su, big.servers_per_su, leaves, self.owner.routes, self.owner.cabling)
         except LayoutError as exc:
             return exc
-        return parent.dead
+        return dead
 
     def _resume(self, parent: _Placement) -> None:
         """Take the parent's SUs: shared as they are when the parent placed them all, else
@@ -254,7 +266,7 @@ class _Placement:
             return
         end = parent.rack_end[e - 1] if e else 0
         endpoint_rack = lay.endpoint_rack.copy()
-        endpoint_rack[parent.next_system * self.owner.big.endpoints_per_system:] = 0
+        endpoint_rack[parent.next_system * self.owner.largest.endpoints_per_system:] = 0
         self.layout = Layout(racks=lay.racks[:end], endpoint_rack=endpoint_rack, leaf_rack=dict(lay.leaf_rack),
                              su_cursor=lay.su_cursor[:e], su_node_leaf_max=lay.su_node_leaf_max[:e],
                              slots_total=self.slots.total, halls=self.halls)
@@ -265,7 +277,7 @@ class _Placement:
     def _place_sus(self) -> None:
         """Place the largest size's SUs from ``self.placed`` until one does not fit; stop at
         an SU whose links need a route the site lacks (every size then fails)."""
-        owner, big, lay = self.owner, self.owner.big, self.layout
+        owner, big, lay = self.owner, self.owner.largest, self.layout
         placer = Placer(self.slots, lay, lay.su_cursor[-1] if self.placed else 0)
         owner.stats["placements"] += 1
         system = self.next_system
@@ -294,7 +306,8 @@ class _Placement:
 
     def _record_su(self, su: int) -> None:
         """What the sizes ending at SU ``su`` need: halls and endpoints so far, leaf points."""
-        lay, per_su, big = self.layout, self.owner.big.servers_per_su, self.owner.big
+        lay, big = self.layout, self.owner.largest
+        per_su = big.servers_per_su
         start = self.rack_end[-1] if self.rack_end else 0
         self.rack_end.append(len(lay.racks))
         seen = set(self.su_halls[-1]) if self.su_halls else set()
@@ -370,9 +383,10 @@ class _Placement:
         sh = self.owner.shapes[i]
         if not sh.servers:
             return _Held(True, True)
-        if self._as_parent(i):
+        parent = self.parent
+        if parent is not None and self._as_parent(i):
             self.owner.stats["sizes_shared"] += 1
-            return self.parent.held(i)
+            return parent.held(i)
         if self.failed() is not None:
             return _NOT_HELD
         if self.owner.prefix_ok[i]:
@@ -385,7 +399,7 @@ class _Placement:
     def all_held(self) -> tuple[bool, bool]:
         """(every size held, every size held with its switches in MMRs)."""
         if self._all is None:
-            if self._inherits_all():
+            if self.parent is not None and self._inherits_all():
                 self._all = self.parent.all_held()
             else:
                 held = [self.held(i) for i in range(len(self.owner.shapes))]
@@ -403,7 +417,8 @@ class _Placement:
     def fits(self, need_hall: str | None) -> list[Fit | LayoutError | None]:
         """Every size's fit (see :func:`fit_sizes`); the plan must not have failed."""
         shapes = self.owner.shapes
-        if need_hall is not None and self._inherits_all() and need_hall not in self.parent.halls:
+        parent = self.parent
+        if need_hall is not None and parent is not None and self._inherits_all() and need_hall not in parent.halls:
             self.owner.stats["sizes_shared"] += len(shapes)
             return [None if sh.servers else Fit({}, {}, frozenset()) for sh in shapes]
         return [self.fit(i, need_hall) for i in range(len(shapes))]
@@ -413,9 +428,10 @@ class _Placement:
         sh = self.owner.shapes[i]
         if not sh.servers:
             return Fit({}, {}, frozenset())
-        if self._as_parent(i):
+        parent = self.parent
+        if parent is not None and self._as_parent(i):
             self.owner.stats["sizes_shared"] += 1
-            return self.parent.fit(i, need_hall) if need_hall is None or need_hall in self.parent.halls else None
+            return parent.fit(i, need_hall) if need_hall is None or need_hall in parent.halls else None
         if self.failed() is not None:
             return self.dead
         if not self.owner.prefix_ok[i]:
@@ -432,7 +448,7 @@ class _Placement:
             return None
         return self._fit(i)
 
-    def _walk(self, i: int) -> list | LayoutError:
+    def _walk(self, i: int) -> list[tuple[str, float, float]] | LayoutError:
         if i not in self._walks:
             self.owner.stats["size_fits"] += 1
             try:
@@ -448,7 +464,10 @@ class _Placement:
             owner, sh = self.owner, self.owner.shapes[i]
             try:
                 if owner.prefix_ok[i]:
-                    self._fits[i] = _prefix_fit(self, sh, self._walk(i))
+                    points = self._walk(i)
+                    if isinstance(points, LayoutError):
+                        raise points
+                    self._fits[i] = _prefix_fit(self, sh, points)
                 else:
                     owner.stats["size_fits"] += 1
                     owner.stats["full_layouts"] += 1

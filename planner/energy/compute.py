@@ -201,6 +201,7 @@ def network_demand(catalog: Catalog, fleet: dict[str, float], hashrate_ehs: floa
         miners = hashrate_ehs * THS_PER_EHS / mean_h
     else:
         _positive(power_gw=power_gw)
+        assert power_gw is not None  # exactly one of the two is given (checked above)
         miners = power_gw * W_PER_GW / pue / mean_p
         hashrate_ehs = miners * mean_h / THS_PER_EHS
     gw = miners * mean_p * pue / W_PER_GW
@@ -251,7 +252,11 @@ def mining_economics(catalog: Catalog, miner: str, btc_price_usd: float,
     _positive(btc_price_usd=btc_price_usd)
     m = catalog.miners[miner]
     power_w = _watts(catalog, miner)
-    d = difficulty if difficulty is not None else difficulty_from_hashrate(network_hashrate_ehs)
+    if difficulty is not None:
+        d = difficulty
+    else:
+        assert network_hashrate_ehs is not None  # exactly one of the two is given (checked above)
+        d = difficulty_from_hashrate(network_hashrate_ehs)
     _positive(difficulty=d)
     hp = hashprice_usd_per_th_day(d, subsidy_btc, fees_btc, btc_price_usd)
     revenue = m.hashrate_ths * hp * (1 - pool_fee)
@@ -271,7 +276,7 @@ def mining_economics(catalog: Catalog, miner: str, btc_price_usd: float,
     )
 
 
-def _positive(**values: float) -> None:
+def _positive(**values: float | None) -> None:
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
             raise ComputeError(f"{name.replace('_', '-')} must be a positive number, got {value}")

@@ -87,17 +87,17 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         cache.use_catalog(catalog)
     profile = price_profile(loaded, capacity, cache.prices if cache is not None else None)
 
-    key = okey = options_key(loaded, scenario, catalog) if cache is not None else None
-    if key is not None and key in cache.options:
-        entry = cache.options[key]
+    okey = options_key(loaded, scenario, catalog) if cache is not None else None
+    if cache is not None and okey is not None and okey in cache.options:
+        entry = cache.options[okey]
         options, warnings, capped_by = entry.options, entry.warnings, entry.capped_by
         min_gpus, workload_gpus = entry.min_gpus, entry.workload_gpus
         prices.update(entry.prices)
     else:
         options, warnings, capped_by, min_gpus, workload_gpus = cluster_options(
             loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None)
-        if key is not None:
-            cache.options[key] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
+        if cache is not None and okey is not None:
+            cache.options[okey] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         blocks = [("miners", i, b.model, b.count, b.salvage_usd) for i, b in enumerate(site.fleet.miners)]
@@ -209,7 +209,8 @@ def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[M
             keys |= {o.server, catalog.access_switch}
             keys |= {o.fabric.switch_models[r] for r, n in o.fabric.switches.items() if n}
             keys |= {end.part for m in o.fabric.media.values() for end in (m.lower, m.upper)
-                     if end.kind in ("module", "copper") and end.units}
-    return {k: catalog.power(k) for k in sorted(keys)}
+                     if end.kind in ("module", "copper") and end.units and end.part is not None}
+    figures = {k: catalog.power(k) for k in sorted(keys)}
+    return {k: f for k, f in figures.items() if f is not None}  # every one has a figure: prepare checked
 
 

@@ -15,6 +15,7 @@ from planner.energy.prices import PriceProfile
 from planner.network.fabric import FabricCounts
 from planner.parts.catalog import Catalog
 from planner.parts.models import PowerFigure
+from planner.site.schema import Building, Cabling, Route
 
 if TYPE_CHECKING:
     from planner.network.layout import Layout
@@ -124,7 +125,7 @@ class MinerBlock:
     def new(self) -> bool:
         return self.unit_cost_usd > 0
 
-    def margin_usd_per_hour(self, price_usd_per_mwh):
+    def margin_usd_per_hour(self, price_usd_per_mwh: float | np.ndarray) -> float | np.ndarray:
         """Revenue less energy per running hour at a price (array or number)."""
         return self.revenue_usd_per_hour - self.facility_mw * price_usd_per_mwh
 
@@ -167,10 +168,10 @@ class ScenarioInputs:
     expansion_mw: float = 0.0  # capacity a grid expansion would add from the AI start
     expansion_usd: float = 0.0
     workload_gpus: int | None = None
-    halls: list = field(default_factory=list)  # Building models this scenario builds in
+    halls: list[Building] = field(default_factory=list)  # the halls this scenario builds in
 
-    routes: list = field(default_factory=list)
-    cabling: object | None = None
+    routes: list[Route] = field(default_factory=list)
+    cabling: Cabling = field(default_factory=lambda: Cabling())
     hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
     move_usd_per_miner: float = 0.0
     materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
@@ -348,7 +349,7 @@ class ScenarioInputs:
         return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
 
 
-def converted_hall(b):
+def converted_hall(b: Building) -> Building:
     """The hall after its cooling conversion (unchanged when it has none)."""
     if b.conversion is None:
         return b

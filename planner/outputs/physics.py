@@ -5,7 +5,7 @@ option's memo), cable lengths and other networks."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,13 @@ from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.model.scenario import ClusterOption, OptionMemo
+    from planner.network.fabric import FabricCounts
+    from planner.network.layout import Layout
 
 
 def miner_running(result: Result) -> dict[str, np.ndarray]:
@@ -79,7 +86,7 @@ def moves_cost(result: Result) -> float:
 def facility_rows(result: Result) -> list[dict[str, Any]]:
     """BOM rows of the facility: the cooling conversion of each converted hall, the shell,
     cooling and electrical capex, and the miners moved out of the AI halls."""
-    inp, opt = result.inputs, result.option
+    inp, opt = result.inputs, result.chosen
     rows = []
 
     def row(part: str, description: str, usd: float, source: str, quantity: int = 1) -> None:
@@ -89,8 +96,9 @@ def facility_rows(result: Result) -> list[dict[str, Any]]:
 
     by_name = {b.name: b for b in inp.halls}
     for h in opt.halls:
-        if h.use == "converted":
-            row("cooling-conversion", f"cooling conversion of {h.name} to {by_name[h.name].conversion.cooling} "
+        conversion = by_name[h.name].conversion
+        if h.use == "converted" and conversion is not None:  # a hall is converted only when it has a conversion
+            row("cooling-conversion", f"cooling conversion of {h.name} to {conversion.cooling} "
                 f"for {h.it_w / W_PER_MW:.3f} MW of AI IT load", h.conversion_usd,
                 "site file buildings.*.conversion.usd_per_mw")
     facility = opt.capex_usd["facility"]
@@ -116,7 +124,7 @@ def cash_flows(result: Result) -> list[float]:
     month by month by the hashprice path (network growth, halvings); and the salvage of
     miners retired at the AI start.
     """
-    inp, opt = result.inputs, result.option
+    inp, opt = result.inputs, result.chosen
     start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
     before, with_ai = result.miners_before, result.miners_with_ai
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners if not b.new)
@@ -153,7 +161,7 @@ def redispatch_uplift(result: Result) -> float | None:
     if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
         return None
     p = inp.profile
-    ai = ai_load_mw(inp, result.option)
+    ai = ai_load_mw(inp, result.chosen)
     caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
     rm = monthly_rate(inp.discount_rate)
     start = min(inp.ai_start_month, inp.horizon_months)
@@ -177,7 +185,7 @@ def redispatch_uplift(result: Result) -> float | None:
     return uplift
 
 
-def dispatch_frame(result: Result):
+def dispatch_frame(result: Result) -> pd.DataFrame:
     """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
     as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows)."""
     import pandas as pd
@@ -186,7 +194,7 @@ def dispatch_frame(result: Result):
         return pd.DataFrame(columns=DISPATCH_COLUMNS)
     inp = result.inputs
     steps = inp.profile.steps
-    ai = np.broadcast_to(ai_load_mw(inp, result.option), (steps,)).astype(float)
+    ai = np.broadcast_to(ai_load_mw(inp, result.chosen), (steps,)).astype(float)
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(steps)
     miners = np.broadcast_to(miners, (steps,)).astype(float)
@@ -205,7 +213,14 @@ DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "
                     "grid_import_mw", "grid_capacity_mw"]
 
 
-def _option_memo(result: Result, catalog: Catalog):
+def _fabric(opt: ClusterOption) -> FabricCounts:
+    """The fabric of an option with servers (the empty option has none)."""
+    if opt.fabric is None:
+        raise ValueError("the option without a cluster has no fabric")
+    return opt.fabric
+
+
+def _option_memo(result: Result, catalog: Catalog) -> OptionMemo | None:
     """The chosen option's memo with its floor plan laid out, once per option (the summary,
     the BOM and the plots all ask, and the re-solves of the TUI and the variants of a sweep
     reuse the options while their halls, routes and cabling stay the same: see
@@ -217,12 +232,12 @@ def _option_memo(result: Result, catalog: Catalog):
         from planner.network.layout import lay_out
 
         inp = result.inputs
-        opt.memo.layout = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
+        opt.memo.layout = lay_out(catalog, opt.server, _fabric(opt).shape, inp.halls_for(opt), inp.routes,
                                   inp.cabling)
     return opt.memo
 
 
-def layout_for(result: Result, catalog: Catalog):
+def layout_for(result: Result, catalog: Catalog) -> Layout | None:
     """The floor plan of the chosen cluster (None without halls or without a cluster)."""
     memo = _option_memo(result, catalog)
     return None if memo is None else memo.layout
@@ -243,15 +258,17 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     return copy.deepcopy(found)
 
 
-def _layout_summary(result: Result, catalog: Catalog, lay) -> dict[str, Any]:
+def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dict[str, Any]:
     from collections import Counter
 
     from planner.network.cabling import campus_trunks, structured_cabling
 
+    if lay is None:
+        raise ValueError("a layout summary needs the floor plan")  # layout_summary lays it out first
     roles = Counter(r["role"] for r in lay.racks)
-    fab = result.option.fabric
+    fab = _fabric(result.chosen)
     return {
-        "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.option)],
+        "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.chosen)],
         "racks": dict(sorted(roles.items())),
         "rack_positions": lay.slots_total,
         "rack_positions_used": lay.slots_used,
@@ -276,7 +293,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
     import numpy as np
 
     lay = layout_for(result, catalog)
-    fab = result.option.fabric
+    fab = _fabric(result.chosen)
     out = []
     for tier, media in fab.media.items():
         if not media.cables:
@@ -291,7 +308,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
             if not lengths.size:
                 continue
 
-        def rounded(x: float, stock=stock) -> float:
+        def rounded(x: float, stock: list[float] = stock) -> float:
             fit = [s for s in stock if s >= x - 1e-9]
             return float(fit[0]) if fit else float(math.ceil(x - 1e-9))
 
@@ -313,10 +330,10 @@ def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     from planner.network.access import access_network, miner_endpoints, oob_endpoints
 
     out: dict[str, Any] = {}
-    opt = result.option
+    opt = result.chosen
     if opt.servers:
         endpoints = oob_endpoints(catalog, opt.server, opt.servers,
-                                  sum(opt.fabric.switches.values()))
+                                  sum(_fabric(opt).switches.values()))
         out["oob"] = access_network(catalog, "oob", endpoints, catalog.access_switch).as_dict()
     names = {b.key: b.name or b.key for b in result.inputs.miners}
     fleet: dict[str, int] = {}

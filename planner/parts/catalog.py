@@ -45,7 +45,7 @@ class CatalogEntry:
     kind: str
     item: Any
     file: str
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # field -> line ("": the entry)
+    lines: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)  # field -> line ("": entry)
 
     def line(self, name: str = "") -> int | None:
         """The line of field ``name`` in :attr:`file`; the entry's own line when the field is not written."""
@@ -290,10 +290,10 @@ def iter_fields(item: BaseModel) -> Iterable[tuple[str, Any]]:
         yield name, value
 
 
-def headline(kind: str, item, power: PowerFigure | None = None) -> str:
+def headline(kind: str, item: BaseModel, power: PowerFigure | None = None) -> str:
     """A few figures of an entry in one line, for listings; a power figure that is only a
     labelled estimate (``power``) is shown as such."""
-    def g(name, unit=""):
+    def g(name: str, unit: str = "") -> str | None:
         v = getattr(item, name, None)
         return None if v is None else f"{v:g}{unit}" if isinstance(v, float | int) else f"{v}{unit}"
 
@@ -313,6 +313,8 @@ def headline(kind: str, item, power: PowerFigure | None = None) -> str:
     if power is not None and power.estimated:
         parts.append(f"{power.watts:g} W (estimate)")
     text = ", ".join(p for p in parts if p)
-    if kind == "miners" and (item.power_w or (power and power.estimated)):
-        text += f", {(item.power_w or power.watts) / item.hashrate_ths:.1f} J/TH"
+    watts = item.power_w or (power.watts if power is not None and power.estimated else None) \
+        if isinstance(item, Miner) else None
+    if isinstance(item, Miner) and watts:
+        text += f", {watts / item.hashrate_ths:.1f} J/TH"
     return text

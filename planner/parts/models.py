@@ -425,7 +425,11 @@ ROLES: dict[str, tuple[str, str]] = {
 }
 
 
-KINDS: dict[str, type[BaseModel]] = {
+# a catalog table's model: every one has a key and names the table it is written under
+EntryModel = (type[Accelerator] | type[Server] | type[Miner] | type[Switch] | type[Optic] | type[Connector]
+              | type[Cable] | type[Fiber] | type[PatchPanel] | type[Estimate] | type[PowerEstimate] | type[SiteCost]
+              | type[Role])
+KINDS: dict[str, EntryModel] = {
     "accelerators": Accelerator,
     "servers": Server,
     "miners": Miner,

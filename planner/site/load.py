@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,6 +17,9 @@ from planner.parts.kinds import SINGULAR
 from planner.site.schema import PRICE_KINDS, Site
 from planner.tomlio import read_toml
 from planner.tomlpos import line_of
+
+if TYPE_CHECKING:
+    from planner.parts.catalog import Catalog
 
 
 class LoadedSite(BaseModel):
@@ -55,7 +58,7 @@ def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel
     return model
 
 
-def _inner_model(annotation) -> type[BaseModel] | None:
+def _inner_model(annotation: object) -> type[BaseModel] | None:
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -125,7 +128,7 @@ def load_site(path: Path | str) -> LoadedSite:
     return LoadedSite(site=site, path=path, lines=lines)
 
 
-def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
+def check_parts(loaded: LoadedSite, catalog: Catalog) -> list[Problem]:
     """Part keys named in the site exist in the catalog (with did-you-mean)."""
     site, shown = loaded.site, display_path(loaded.path)
     problems: list[Problem] = []
@@ -143,8 +146,8 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
             need(getattr(site.ai, name), "switches", ("ai", name))
     for i, block in enumerate(site.fleet.miners):
         need(block.model, "miners", ("fleet", "miners", i, "model"))
-    for i, block in enumerate(site.fleet.buy):
-        need(block.model, "miners", ("fleet", "buy", i, "model"))
+    for i, buy in enumerate(site.fleet.buy):
+        need(buy.model, "miners", ("fleet", "buy", i, "model"))
     for table in ("costs", "power_w"):
         for key in getattr(site, table):
             if catalog.find(key) is None:
@@ -154,7 +157,7 @@ def check_parts(loaded: LoadedSite, catalog) -> list[Problem]:
     return problems + check_miner_places(loaded)
 
 
-def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
+def _power_floors(loaded: LoadedSite, catalog: Catalog) -> list[Problem]:
     """A site's power figure is held to the floor the catalog holds its part to (a server
     draws at least a watt): far below it the cluster sizes to try run to trillions."""
     from planner.parts.models import KINDS, MINIMA, POWER_FIELDS
@@ -162,9 +165,10 @@ def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
     problems = []
     for key, watts in loaded.site.power_w.items():
         entry = catalog.find(key)
-        table = KINDS[entry.kind].table if entry else None
-        floors = [MINIMA[(table, name)] for name in POWER_FIELDS.get(entry.kind if entry else "", ())
-                  if (table, name) in MINIMA]
+        if entry is None:  # an unknown part: check_parts names it
+            continue
+        table = KINDS[entry.kind].table
+        floors = [MINIMA[(table, name)] for name in POWER_FIELDS.get(entry.kind, ()) if (table, name) in MINIMA]
         if floors and watts < floors[0][0]:
             low, why = floors[0]
             problems.append(Problem(display_path(loaded.path), f"power_w.{key}", f"{watts:g} W is below {low:g}: {why}",
@@ -189,9 +193,9 @@ def check_miner_places(loaded: LoadedSite) -> list[Problem]:
     for j, b in enumerate(site.buildings):
         placed = sum(block.buildings.get(b.name, 0) for block in site.fleet.miners)
         if placed > (b.miner_positions or 0):
-            loc = ("buildings", j, "miner_positions")
-            problems.append(Problem(shown, dotted(loc), f"{placed} fleet miners stand in {b.name!r} but it has "
-                                    f"{b.miner_positions or 0} miner positions", loaded.line(*loc) or
+            at = ("buildings", j, "miner_positions")
+            problems.append(Problem(shown, dotted(at), f"{placed} fleet miners stand in {b.name!r} but it has "
+                                    f"{b.miner_positions or 0} miner positions", loaded.line(*at) or
                                     loaded.line("buildings", j)))
     total = sum(b.miner_positions or 0 for b in site.buildings)
     fleet = sum(block.count for block in site.fleet.miners)

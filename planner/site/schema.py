@@ -12,7 +12,7 @@ the whole site or the catalog are :mod:`planner.site.load`.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -247,14 +247,17 @@ class Workload(Section):
         return self
 
 
+OpticsFamily = Literal["auto", "dsp", "lpo", "cpo"]
+
+
 class AI(Section):
     """The AI block: server, fabric and revenue."""
 
     server: str = Field(description="GPU server key in the catalog")
     server_choices: list[str] = Field(
         default_factory=list, description="other server keys the optimizer may choose instead")
-    optics: list[Literal["auto", "dsp", "lpo", "cpo"]] = Field(
-        default_factory=lambda: ["auto"], min_length=1,
+    optics: list[OpticsFamily] = Field(
+        default_factory=lambda: list[OpticsFamily](["auto"]), min_length=1,
         description="optics families the optimizer may choose from (auto = cheapest that reaches)")
     leaf_switch: str = Field(description="leaf switch key in the catalog")
     spine_switch: str | None = Field(None, description="spine switch key (default: the leaf)")
@@ -422,7 +425,7 @@ class Building(Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _square_from_area(cls, data):
+    def _square_from_area(cls, data: Any) -> Any:  # the raw TOML value, before validation
         """A hall given by its area alone is laid out as a square of that area."""
         if isinstance(data, dict) and not data.get("polygon") and isinstance(data.get("area_m2"), int | float) \
                 and data["area_m2"] > 0:
@@ -565,7 +568,7 @@ def field_help(path: tuple) -> tuple[str, str]:
         found: list[type[BaseModel]] = []
         keyed = [False]
 
-        def collect(a, found=found, keyed=keyed):
+        def collect(a: object, found: list[type[BaseModel]] = found, keyed: list[bool] = keyed) -> None:
             if isinstance(a, type) and issubclass(a, BaseModel):
                 found.append(a)
             elif typing.get_origin(a) is dict:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from planner.constants import USD_PER_MUSD
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from planner.network.layout import Layout
+
+    # the dispatch columns by name: a DataFrame, or a mapping of arrays
+    Columns = Mapping[str, np.ndarray] | pd.DataFrame
 
 ROLE_COLOURS = {"compute": "#4c78a8", "leaf": "#f58518", "spine": "#e45756", "core": "#72b7b2"}
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,7 +32,7 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig: Figure, path: Path) -> None:
     """Lay the figure out, write it and close it. A name in a script the font lacks (a
     Chinese hall or site name, with matplotlib's own DejaVu Sans) is drawn as boxes, without
     a warning for every character on stderr."""
@@ -31,7 +45,7 @@ def _save(fig, path: Path) -> None:
     _pyplot().close(fig)
 
 
-def floorplan(layout, path: Path, title: str = "") -> None:
+def floorplan(layout: Layout, path: Path, title: str = "") -> None:
     """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role."""
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.patches import Patch, Polygon
@@ -62,7 +76,9 @@ def floorplan(layout, path: Path, title: str = "") -> None:
                     fontsize=8, color="#7a5c00")
     # every rack in one collection and every tray in another: one artist each, not one per
     # rack (thousands of patches made a large site's plan take seconds to draw)
-    boxes, colours, rows = [], [], {}
+    boxes: list[tuple[tuple[float, float], ...]] = []
+    colours: list[str] = []
+    rows: dict[tuple[str, float], tuple[float, float]] = {}
     for r in layout.racks:
         hall = layout.halls[r["building"]]
         w, d = hall.rack_width_m / 2, hall.rack_depth_m / 2
@@ -81,7 +97,7 @@ def floorplan(layout, path: Path, title: str = "") -> None:
     ax.autoscale_view()
     ax.set_xlabel("x, m")
     ax.set_ylabel("y, m")
-    counts = {}
+    counts: dict[str, int] = {}
     for r in layout.racks:
         counts[r["role"]] = counts.get(r["role"], 0) + 1
     handles = [Patch(color=c, label=f"{role} racks ({counts.get(role, 0)})") for role, c in ROLE_COLOURS.items()
@@ -94,7 +110,7 @@ def floorplan(layout, path: Path, title: str = "") -> None:
     _save(fig, path)
 
 
-def power_over_time(rows, path: Path, title: str) -> None:
+def power_over_time(rows: Columns, path: Path, title: str) -> None:
     """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
     with the capacity line. Long series are drawn as daily means of each quantity (the
     step values are in dispatch.csv). ``rows``: the dispatch columns by name (a frame, or a
@@ -130,7 +146,7 @@ def power_over_time(rows, path: Path, title: str) -> None:
 SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a density
 
 
-def price_and_dispatch(rows, path: Path, title: str) -> None:
+def price_and_dispatch(rows: Columns, path: Path, title: str) -> None:
     """Miner load against the price of each step: miners run when the price pays and
     stop when it spikes. ``rows`` as for :func:`power_over_time`."""
     import numpy as np
@@ -195,12 +211,12 @@ def _per_day(labels: list[str]) -> int:
     return max(1, sum(1 for lab in labels[:200] if lab[:10] == first))
 
 
-def _mean_blocks(a, n: int):
+def _mean_blocks(a: np.ndarray, n: int) -> np.ndarray:
     k = a.size // n
     return a[: k * n].reshape(k, n).mean(axis=1)
 
 
-def _label_axis(ax, labels: list[str], note: str) -> None:
+def _label_axis(ax: Axes, labels: list[str], note: str) -> None:
     n = len(labels)
     ticks = list(range(0, n, max(1, n // 12)))
     ax.set_xticks(ticks)
@@ -210,7 +226,7 @@ def _label_axis(ax, labels: list[str], note: str) -> None:
         ax.set_xlabel(note)
 
 
-def npv_distribution(frame, path: Path, title: str) -> None:
+def npv_distribution(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Histogram of NPV per plan kind over the sweep's variants."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
@@ -223,7 +239,7 @@ def npv_distribution(frame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def tornado(frame, axes: list[str], path: Path, title: str) -> None:
+def tornado(frame: pd.DataFrame, axes: list[str], path: Path, title: str) -> None:
     """Swing of the best plan's mean NPV between each axis's lowest and highest value."""
     plt = _pyplot()
     best = frame.loc[frame.groupby("variant")["npv_usd"].idxmax()]
@@ -248,7 +264,7 @@ def tornado(frame, axes: list[str], path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> float | None:
+def crossover_btc_price(frame: pd.DataFrame, a: str = "retrofit", b: str = "greenfield") -> float | None:
     """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
     means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
     if a not in means or b not in means:
@@ -261,7 +277,7 @@ def crossover_btc_price(frame, a: str = "retrofit", b: str = "greenfield") -> fl
     return None
 
 
-def crossover(frame, path: Path, title: str) -> None:
+def crossover(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Mean NPV of each plan kind against the BTC price, with the crossings marked."""
     plt = _pyplot()
     means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / USD_PER_MUSD
@@ -282,7 +298,7 @@ def crossover(frame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def _legend(ax, **kwargs) -> None:
+def _legend(ax: Axes, **kwargs: object) -> None:
     """A legend when something is labelled (a plan with no capex has no bars to name)."""
     if ax.get_legend_handles_labels()[0]:
         ax.legend(**kwargs)

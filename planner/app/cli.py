@@ -20,8 +20,9 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -35,8 +36,22 @@ from planner.app.cli_common import (
     make_console,
 )
 from planner.app.cli_size import size_app
+from planner.app.pipeline import Progress
 from planner.constants import USD_PER_MUSD
 from planner.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+    from rich.table import Table
+
+    from planner.app.pipeline import SiteRun
+    from planner.model.build import PlanModel
+    from planner.model.lp import LinearProgram
+    from planner.model.optimize import Result
+    from planner.model.scenario import ScenarioInputs
+    from planner.parts.catalog import Catalog
+    from planner.site.load import LoadedSite
 
 app = typer.Typer(
     add_completion=False,
@@ -48,7 +63,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(size_app, name="size")
 
 
-class _StatusLine:
+class _StatusLine(Progress):
     """The solve's progress on stderr (a pipeline.Progress): a status line per scenario on a
     terminal, then each scenario's status and time unless quiet."""
 
@@ -56,7 +71,7 @@ class _StatusLine:
         self.err = make_console(stderr=True)
         self.solver, self.quiet = solver, quiet
         self.live = not quiet and self.err.is_terminal
-        self.status = None
+        self.status: Status | None = None
         self.tag, self.t0 = "", 0.0
 
     def scenario(self, index: int, count: int, name: str) -> bool:
@@ -69,17 +84,17 @@ class _StatusLine:
             self.status.start()
         return True
 
-    def prepared(self, name: str, inputs) -> None:
+    def prepared(self, name: str, inputs: ScenarioInputs) -> None:
         if self.status is not None:
             self.status.update(f"{self.tag}: building the model ({len(inputs.options)} options, "
                                f"{inputs.profile.steps:,} price steps) ...")
 
-    def built(self, name: str, model) -> None:
+    def built(self, name: str, model: PlanModel) -> None:
         if self.status is not None:
             self.status.update(f"{self.tag}: solving with {self.solver} ({model.lp.num_cols:,} columns, "
                                f"{model.lp.num_rows:,} rows) ...")
 
-    def solved(self, name: str, result) -> None:
+    def solved(self, name: str, result: Result) -> None:
         import time
 
         self.stop()
@@ -92,8 +107,8 @@ class _StatusLine:
             self.status = None
 
 
-def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, reduce: bool = True,
-               keep_models: bool = False):
+def _solve_all(loaded: LoadedSite, catalog: Catalog, names: list[str], solver: str, quiet: bool, *,
+               reduce: bool = True, keep_models: bool = False) -> SiteRun:
     """Every named scenario solved by the pipeline (one PlanCache for the run: a price
     series is read once for all the scenarios), with the status line on stderr."""
     from planner.app.pipeline import solve_site
@@ -101,13 +116,16 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, r
 
     status = _StatusLine(solver, quiet)
     try:
-        return solve_site(loaded, catalog, names, cache=PlanCache(), solver=solver, reduce=reduce,
-                          keep_models=keep_models, progress=status)
+        run = solve_site(loaded, catalog, names, cache=PlanCache(), solver=solver, reduce=reduce,
+                         keep_models=keep_models, progress=status)
     finally:
         status.stop()
+    if run is None:  # only a progress hook that says stop ends a run early; the status line never does
+        raise RuntimeError("the run stopped before its last scenario")
+    return run
 
 
-def _summary_table(doc: dict, highlight: bool = False):
+def _summary_table(doc: dict, highlight: bool = False) -> Table:
     from rich.table import Table
 
     from planner.outputs.summary import SUMMARY_ROWS, format_cell
@@ -125,7 +143,7 @@ def _summary_table(doc: dict, highlight: bool = False):
     return table
 
 
-def _print_binding(doc: dict, console) -> None:
+def _print_binding(doc: dict, console: Console) -> None:
     for name, sc in doc["scenarios"].items():
         for line in sc.get("binding_constraints", []):
             console.print(f"  {name}: binds: {line}")
@@ -218,7 +236,7 @@ def solve_cmd(
             from planner.model.lp import write_model as write_lp
 
             for name, model in models.items():
-                writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
+                writers[f"model-{safe(name)}.{write_model}"] = _model_writer(write_lp, model, write_model)
         write_outputs(target, writers, run_id, pool)
         feasible = any(s["status"] == "optimal" for s in doc["scenarios"].values())
         if as_json:
@@ -270,23 +288,32 @@ def _chart_files(results: dict, doc: dict, dispatch: dict) -> dict:
     return files
 
 
-def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
+def _model_writer(write_lp: Callable[[LinearProgram, Path, str], None], model: PlanModel, kind: str
+                  ) -> Callable[[Path], None]:
+    """A writer of one scenario's model as an LP or MPS file."""
+    return lambda p: write_lp(model.lp, p, kind)
+
+
+def _plan_files(results: dict[str, Result], cat: Catalog, doc: dict, graphml: str = "auto"
+                ) -> dict[str, Callable[[Path], None]]:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner.outputs import plots
     from planner.outputs.export import Job
     from planner.outputs.physics import layout_for
 
-    files = {}
+    files: dict[str, Callable[[Path], None]] = {}
     for name, result in results.items():
         lay = layout_for(result, cat)
         if lay is not None:
-            title = f"{doc['site']}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks)"
+            title = f"{doc['site']}: {name} ({result.chosen.gpus:,} GPUs, {len(lay.racks):,} racks)"
             files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title})
     best = doc["recommendation"]["scenario"]
-    if best and results[best].option and results[best].option.servers and graphml != "never":
-        links = sum(results[best].option.fabric.links.values())
+    chosen = results[best].option if best else None
+    if chosen is not None and chosen.servers and chosen.fabric is not None and graphml != "never":
+        links = sum(chosen.fabric.links.values())
         if graphml == "always" or links <= GRAPHML_AUTO_LINKS:
-            files["topology.graphml"] = lambda p, r=results[best]: _write_topology(r, cat, p)
+            best_result = results[best]
+            files["topology.graphml"] = lambda p: _write_topology(best_result, cat, p)
         else:
             doc.setdefault("notes", []).append(
                 f"topology.graphml not written: {links:,} links (more than {GRAPHML_AUTO_LINKS:,}); "
@@ -294,11 +321,13 @@ def _plan_files(results: dict, cat, doc: dict, graphml: str = "auto") -> dict:
     return files
 
 
-def _write_topology(result, cat, path) -> None:
+def _write_topology(result: Result, cat: Catalog, path: Path) -> None:
     from planner.network.graph import build_graph, set_positions, to_graphml
     from planner.outputs.physics import layout_for
 
-    fab = result.option.fabric
+    fab = result.chosen.fabric
+    if fab is None:
+        raise ValueError("a topology needs a cluster")  # _plan_files asks only for one with servers
     graph = build_graph(fab.spec, cat, fab)
     lay = layout_for(result, cat)
     if lay is not None:
@@ -326,8 +355,9 @@ def check_output_cmd(
     if problems:
         raise InputError([Problem(display_path(folder), "", p) for p in problems])
     if not as_json:
-        make_console().print(f"{folder}: one complete set of {len(manifest['files'])} files from run "
-                         f"{manifest.get('run_id') or '(not recorded)'}")
+        found = manifest or {}
+        make_console().print(f"{folder}: one complete set of {len(found.get('files', {}))} files from run "
+                             f"{found.get('run_id') or '(not recorded)'}")
 
 
 @app.command("compare")
@@ -428,12 +458,16 @@ def validate_cmd(
 app.command("fabric")(fabric_cmd)  # after validate, as before: the order of planner --help
 
 
-def _repeated_options(command, argv: list[str]) -> list[str]:
+def _repeated_options(command: object, argv: list[str]) -> list[str]:
     """Options given more than once that take one value (a repeated flag must not
     silently win): walk the command tree along ``argv`` and count each option's names."""
     args = list(argv)
-    while args and hasattr(command, "commands") and args[0] in command.commands:
-        command = command.commands[args.pop(0)]
+    # a click command of typer's own copy of click (typer._click): read by its attributes
+    while args:
+        commands = getattr(command, "commands", {})
+        if args[0] not in commands:
+            break
+        command = commands[args.pop(0)]
     seen: dict[str, list[str]] = {}
     for param in getattr(command, "params", []):
         if getattr(param, "multiple", False) or not getattr(param, "opts", None) or param.param_type_name != "option":
@@ -448,7 +482,7 @@ def _repeated_options(command, argv: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _stdout_for_output_only(argv: list[str]):
+def _stdout_for_output_only(argv: list[str]) -> Iterator[None]:
     """Stdout carries only what was asked for. C libraries write to file descriptor 1
     directly (HiGHS prints a banner whenever a solver object is made, in this process and
     in sweep workers); point descriptor 1 at the null device for the run and give Python's

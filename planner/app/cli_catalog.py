@@ -93,7 +93,9 @@ def catalog_show(
             if name in ("field_sources", "source"):
                 continue
             table.add_row(name, str(value), item.source_of(name) if name not in ("key", "as_of", "notes") else "")
-        if isinstance(item, object) and getattr(item, "efficiency_j_per_th", None):
+        from planner.parts.models import Miner
+
+        if isinstance(item, Miner) and item.efficiency_j_per_th:
             table.add_row("efficiency_j_per_th (derived)", f"{item.efficiency_j_per_th:.2f}",
                           "power_w / hashrate_ths")
         console.print(table)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,12 +18,16 @@ from planner.constants import BLOCK_SUBSIDY_BTC
 from planner.errors import InputError
 from planner.parts.kinds import SINGULAR
 
+if TYPE_CHECKING:
+    from planner.energy.compute import ComputeDemand
+    from planner.parts.catalog import Catalog
+
 Precision = Annotated[str, typer.Option(help="bf16, fp8, fp16, tf32 or fp4.")]
 
 size_app = typer.Typer(no_args_is_help=True, help="Compute and energy demand: AI workloads and bitcoin mining.")
 
 
-def _size_catalog(overlays, key: str, kind: str, option: str):
+def _size_catalog(overlays: list[Path] | None, key: str, kind: str, option: str) -> Catalog:
     from planner.errors import Problem, did_you_mean
     from planner.parts.catalog import load_catalog
 
@@ -58,7 +63,7 @@ def _check_precision(precision: str) -> None:
                                   hint=did_you_mean(precision, choices) or "one of " + ", ".join(choices))])
 
 
-def _demand_rows(d) -> list[tuple[str, str, str]]:
+def _demand_rows(d: ComputeDemand) -> list[tuple[str, str, str]]:
     peak = d.server_peak_flops
     return [
         ("server peak, FLOP/s", _g(peak), f"{d.precision} {'sparse' if d.sparse else 'dense'}, GPUs x per-GPU peak"),
@@ -143,7 +148,7 @@ def size_infer(
                                   "give --tokens-per-day, or --users with --queries-per-user and words")])
     try:
         if tokens_per_day is None:
-            if queries_per_user is None:
+            if queries_per_user is None or users is None:
                 raise ComputeError("--users needs --queries-per-user")
             tokens_per_day = inference_tokens_per_day(users, queries_per_user, words_per_query,
                                                       answers_per_query, words_per_answer,
@@ -160,7 +165,7 @@ def size_infer(
     _print_quantities(f"inference on {server}", rows)
 
 
-def _parse_fleet(text: str, cat) -> dict[str, float]:
+def _parse_fleet(text: str, cat: Catalog) -> dict[str, float]:
     from planner.errors import Problem, did_you_mean
 
     fleet: dict[str, float] = {}

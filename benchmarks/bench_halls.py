@@ -34,27 +34,34 @@ CHILD = r"""
 import json, sys, time
 from planner.model import inputs
 from planner.network import layout
+try:
+    from planner.network import plan_fits  # the hall-plan fitter, apart from the layout since issue 18
+except ImportError:
+    plan_fits = layout
 from planner.parts.catalog import load_catalog
-from planner.site.schema import load_site
+from planner.site.load import load_site
 site, scenario, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if cap:
     inputs.MAX_HALL_PLANS = cap
 counts = {}
-for name in ("_prefix_fit", "_switch_points", "lay_out", "_lay_out_in", "_su_prefix", "_place_su"):
-    if hasattr(layout, name):
-        def wrap(f, name=name):
-            def counted(*a, **k):
-                counts[name] = counts.get(name, 0) + 1
-                return f(*a, **k)
-            return counted
-        setattr(layout, name, wrap(getattr(layout, name)))
+NAMES = ("_prefix_fit", "_switch_points", "lay_out", "_lay_out_in", "lay_out_in", "_su_prefix", "_place_su", "place_su")
+for module in {layout, plan_fits}:  # a name is counted where it is called from (each module's own binding)
+    for name in NAMES:
+        if hasattr(module, name):
+            def wrap(f, name=name):
+                def counted(*a, **k):
+                    counts[name.lstrip("_")] = counts.get(name.lstrip("_"), 0) + 1
+                    return f(*a, **k)
+                return counted
+            setattr(module, name, wrap(getattr(module, name)))
 catalog = load_catalog()
 loaded = load_site(site)
 t0 = time.perf_counter()
 inp = inputs.prepare(loaded, catalog, scenario)
 t1 = time.perf_counter()
-full = counts.get("_lay_out_in", 0) if hasattr(layout, "_lay_out_in") else counts.get("lay_out", 0)
-size_fits = counts.get("_switch_points", counts.get("_prefix_fit", 0)) + full
+full = counts.get("lay_out_in", 0) if hasattr(plan_fits, "lay_out_in") or hasattr(layout, "_lay_out_in") \
+    else counts.get("lay_out", 0)
+size_fits = counts.get("switch_points", counts.get("prefix_fit", 0)) + full
 print(json.dumps({"prepare": t1 - t0, "size_fits": size_fits, "counts": counts, "options": len(inp.options),
                   "groups": len({o.group for o in inp.options}), "warnings": len(inp.warnings)}))
 """

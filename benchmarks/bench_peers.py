@@ -42,7 +42,7 @@ def ours(path: Path) -> dict:
 
     catalog = load_catalog()
     t0 = time.perf_counter()
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     class Prepared(Progress):  # the pipeline's hook stamps the end of prepare
         def prepared(self, name, inputs):
@@ -160,7 +160,7 @@ def plain_dispatch(repeat: int) -> dict | None:
         return None
     from planner.model.inputs import prepare
     from planner.parts.catalog import load_catalog
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     tmp = Path(tempfile.mkdtemp())
     catalog = load_catalog()

@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from planner.errors import InputError
-from planner.parts.catalog import KINDS, TABLES, default_catalog_dir, load_catalog
+from planner.parts.catalog import default_catalog_dir, load_catalog
+from planner.parts.models import KINDS, TABLES
 
 from .conftest import DATA
 
@@ -155,7 +156,7 @@ def test_a_figure_outside_its_range_is_refused_with_file_field_and_reason(tmp_pa
 
 
 def test_every_limit_names_a_field_of_some_kind_and_the_bundled_catalog_is_within_them(catalog):
-    from planner.parts.catalog import LIMITS, MINIMA
+    from planner.parts.models import LIMITS, MINIMA
 
     fields = {name for model in KINDS.values() for name in model.model_fields}
     assert set(LIMITS) <= fields and {name for _, name in MINIMA} <= fields

@@ -91,3 +91,14 @@ def test_nvl72_racks_use_nvlink_inside_and_tray_nics_outside(catalog):
     assert f.links["node_leaf"] == 576
     # one single-port module per NIC at the tray end
     assert f.media["node_leaf"].lower.units == 576
+
+
+def test_the_fabric_tries_every_optic_class_of_the_catalog_once():
+    """The classes are declared once (the catalog's Optic.optic_class); the fabric's order of
+    trying them must name each, copper first, and know how each mates."""
+    from planner.network.media import CLASS_ORDER, COMPATIBLE
+    from planner.parts.models import COPPER_CLASSES, OPTIC_CLASSES
+
+    assert sorted(CLASS_ORDER) == sorted(OPTIC_CLASSES) and len(set(CLASS_ORDER)) == len(CLASS_ORDER)
+    assert CLASS_ORDER[:3] == COPPER_CLASSES == ("dac", "acc", "aec")
+    assert set(OPTIC_CLASSES) <= set(COMPATIBLE)

@@ -13,7 +13,7 @@ from planner.model.options import hall_plans
 from planner.outputs.bom import bom_rows
 from planner.outputs.physics import cash_flows
 from planner.outputs.summary import scenario_summary
-from planner.site.schema import load_site
+from planner.site.load import load_site
 
 NVL72_SITE = """
 schema = 1

@@ -105,7 +105,7 @@ def test_a_series_with_utc_offsets_across_daylight_saving_is_read_on_one_clock(t
 
     from planner.model.inputs import prepare
     from planner.parts.catalog import load_catalog
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     rows, t = ["timestamp,price_usd_per_mwh"], dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
     for i in range(24 * 14):
@@ -232,7 +232,7 @@ def test_work_that_grows_with_the_input_is_counted_before_it_starts(capsys, tmp_
     assert code == 2 and "cluster sizes to try" in err, err[-500:]
     assert time.perf_counter() - start < 30
 
-    from planner.network.layout import LayoutError, rack_slots
+    from planner.network.halls import LayoutError, rack_slots
     from planner.site.schema import Building
 
     hall = Building(name="huge", area_m2=1e7, max_kw_per_rack=40)

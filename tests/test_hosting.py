@@ -16,7 +16,7 @@ from planner.model.optimize import Status, solve
 from planner.outputs.bom import bom_rows
 from planner.outputs.physics import cash_flows
 from planner.outputs.summary import scenario_summary
-from planner.site.schema import load_site
+from planner.site.load import load_site
 
 from .sitebuilder import S19_XP, flat, site
 
@@ -388,7 +388,7 @@ def test_example_host_objective_equals_npv_of_its_cash_flows(catalog):
 
 def test_sweep_axis_of_the_contract_needs_a_hosting_section(tmp_path):
     from planner.app.sweep import check_axes, load_sweep
-    from planner.site.schema import load_site as load
+    from planner.site.load import load_site as load
 
     from .conftest import SITES
 

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from planner.network.fabric import FabricError, FabricSpec, count_fabric, plan_shape
-from planner.network.layout import LayoutError, fit_sizes, lay_out, rack_slots
+from planner.network.halls import LayoutError, rack_slots
+from planner.network.layout import lay_out
+from planner.network.plan_fits import fit_sizes
 from planner.site.schema import Building, Cabling
 
 from .sitebuilder import flat, site
@@ -47,7 +49,7 @@ def test_cross_hall_route_by_hand(catalog):
     # Rack in B at (0.8, 31.1) to the spine in A's MMR at (8.0, 3.5):
     # to the route start |0.8-10| + |31.1-36| = 14.1; route 30; from its end
     # |10-8.0| + |6-3.5| = 4.5; horizontal 48.6; (1.8 + 48.6 + 1.8) * 1.1 + 2 = 59.42 m
-    from planner.network.layout import route_length
+    from planner.network.halls import route_length
     from planner.site.schema import Route
 
     a = Building(**SMALL)
@@ -211,7 +213,7 @@ def test_too_hot_racks_make_the_conversion_a_requirement(write_site, catalog):
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
     from planner.outputs.bom import bom_rows
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     path = write_site(conversion_site("gb200-nvl72", 2.0e6))
     result = solve(build_model(prepare(load_site(path), catalog, "retrofit")))
@@ -229,7 +231,7 @@ def test_conversion_is_chosen_only_when_it_pays(write_site, catalog):
     from planner.model.build import build_model
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     dear = write_site(conversion_site("dgx-h100", 1.0e9), "dear.toml")
     free = write_site(conversion_site("dgx-h100", 0.0), "free.toml")

@@ -12,7 +12,7 @@ from planner.model.inputs import prepare
 from planner.model.optimize import Status, facility_mw, outcome, solve
 from planner.outputs.bom import bom_rows
 from planner.outputs.summary import scenario_summary
-from planner.site.schema import load_site
+from planner.site.load import load_site
 
 from .sitebuilder import ONE_YEAR, S19_XP, edit, flat, site
 

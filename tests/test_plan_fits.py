@@ -40,9 +40,12 @@ from planner.network.fabric import (
     count_fabric,
     plan_shape,
 )
-from planner.network.layout import Fit, LayoutError, PlanFits, lay_out
+from planner.network.halls import LayoutError
+from planner.network.layout import Fit, lay_out
+from planner.network.plan_fits import PlanFits
 from planner.parts.catalog import load_catalog
-from planner.site.schema import Route, load_site
+from planner.site.load import load_site
+from planner.site.schema import Route
 
 CATALOG = load_catalog()  # not the fixture: hypothesis would print its repr (200 kB) with every failure
 
@@ -173,7 +176,7 @@ def _outcome(path, catalog, shared: bool):
     """What prepare gives: every option before and after merging look-alikes, warnings,
     capped reasons, minimum GPUs; or the input error. ``shared=False`` is the brute
     force: each plan fitted on its own, each fabric counted afresh."""
-    patches = [] if shared else [patch("planner.network.layout.PlanFits", partial(PlanFits, share=False)),
+    patches = [] if shared else [patch("planner.network.plan_fits.PlanFits", partial(PlanFits, share=False)),
                                  patch("planner.model.options.FabricMemo", _Recount)]
     for p in patches:
         p.start()

@@ -13,7 +13,7 @@ from planner.model.cache import PlanCache
 from planner.model.inputs import prepare
 from planner.model.optimize import Status, grid_load, solve
 from planner.outputs.physics import dispatch_frame
-from planner.site.schema import load_site
+from planner.site.load import load_site
 
 from .conftest import SHARED_DATA
 

@@ -226,7 +226,7 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     from planner.model.optimize import solve
     from planner.model.options import options_key
     from planner.outputs.summary import scenario_summary
-    from planner.site.schema import LoadedSite, load_site
+    from planner.site.load import LoadedSite, load_site
 
     from .conftest import SITES
 

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from planner.model.cache import PlanCache
 from planner.parts.catalog import Catalog
-from planner.site.schema import LoadedSite
+from planner.site.load import LoadedSite
 from planner.site.text import save_text, validate_text
 from tui.dialogs import Choose, OpenSite, confirm_quit
 from tui.driver import terminal_driver

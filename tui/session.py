@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planner.errors import Problem
-from planner.site.schema import LoadedSite
+from planner.site.load import LoadedSite
 from tui.messages import SolvedPlans
 
 if TYPE_CHECKING:

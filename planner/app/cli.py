@@ -20,9 +20,9 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,10 +36,23 @@ from planner.app.cli_common import (
     make_console,
 )
 from planner.app.cli_size import size_app
+from planner.app.pipeline import Progress
+from planner.constants import USD_PER_MUSD
 from planner.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+    from rich.table import Table
+
+    from planner.app.pipeline import SiteRun
+    from planner.model.build import PlanModel
+    from planner.model.lp import LinearProgram
+    from planner.model.optimize import Result
+    from planner.model.scenario import ScenarioInputs
     from planner.outputs.records import SummaryDocument
+    from planner.parts.catalog import Catalog
+    from planner.site.load import LoadedSite
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -68,7 +81,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(size_app, name="size")
 
 
-class _StatusLine:
+class _StatusLine(Progress):
     """The solve's progress on stderr (a pipeline.Progress): a status line per scenario on a
     terminal, then each scenario's status and time unless quiet."""
 
@@ -76,7 +89,7 @@ class _StatusLine:
         self.err = make_console(stderr=True)
         self.solver, self.quiet = solver, quiet
         self.live = not quiet and self.err.is_terminal
-        self.status = None
+        self.status: Status | None = None
         self.tag, self.t0 = "", 0.0
 
     def scenario(self, index: int, count: int, name: str) -> bool:
@@ -89,17 +102,17 @@ class _StatusLine:
             self.status.start()
         return True
 
-    def prepared(self, name: str, inputs) -> None:
+    def prepared(self, name: str, inputs: ScenarioInputs) -> None:
         if self.status is not None:
             self.status.update(f"{self.tag}: building the model ({len(inputs.options)} options, "
                                f"{inputs.profile.steps:,} price steps) ...")
 
-    def built(self, name: str, model) -> None:
+    def built(self, name: str, model: PlanModel) -> None:
         if self.status is not None:
             self.status.update(f"{self.tag}: solving with {self.solver} ({model.lp.num_cols:,} columns, "
                                f"{model.lp.num_rows:,} rows) ...")
 
-    def solved(self, name: str, result) -> None:
+    def solved(self, name: str, result: Result) -> None:
         import time
 
         self.stop()
@@ -117,8 +130,8 @@ SolverLogOpt = Annotated[Path | None, typer.Option(
     show_default="no log")]
 
 
-def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, reduce: bool = True,
-               keep_models: bool = False, solver_log: Path | None = None):
+def _solve_all(loaded: LoadedSite, catalog: Catalog, names: list[str], solver: str, quiet: bool, *,
+               reduce: bool = True, keep_models: bool = False, solver_log: Path | None = None) -> SiteRun:
     """Every named scenario solved by the pipeline (one PlanCache for the run: a price
     series is read once for all the scenarios), with the status line on stderr; with
     ``solver_log`` the solvers' logs are written to that file, scenario after scenario."""
@@ -131,12 +144,14 @@ def _solve_all(loaded, catalog, names: list[str], solver: str, quiet: bool, *, r
                          keep_models=keep_models, progress=status, solver_log=solver_log is not None)
     finally:
         status.stop()
-    if solver_log is not None and run is not None:
+    if run is None:  # only a progress hook that says stop ends a run early; the status line never does
+        raise RuntimeError("the run stopped before its last scenario")
+    if solver_log is not None:
         _write_solver_log(solver_log, run.results)
     return run
 
 
-def _write_solver_log(path: Path, results: dict) -> None:
+def _write_solver_log(path: Path, results: dict[str, Result]) -> None:
     """The solvers' logs, each under a line naming its scenario and solver, written whole
     (a temporary file renamed into place)."""
     from planner.outputs.export import atomic_file
@@ -147,7 +162,7 @@ def _write_solver_log(path: Path, results: dict) -> None:
         tmp.write_text(text)
 
 
-def _summary_table(doc: SummaryDocument, highlight: bool = False):
+def _summary_table(doc: SummaryDocument, highlight: bool = False) -> Table:
     from rich.table import Table
 
     from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
@@ -165,7 +180,7 @@ def _summary_table(doc: SummaryDocument, highlight: bool = False):
     return table
 
 
-def _business_table(doc: SummaryDocument) -> Any:
+def _business_table(doc: SummaryDocument) -> Table:
     """Business model, tenant risk and the per-MW comparison, a column per scenario."""
     from rich.table import Table
 
@@ -182,7 +197,7 @@ def _business_table(doc: SummaryDocument) -> Any:
     return table
 
 
-def _print_binding(doc: SummaryDocument, console) -> None:
+def _print_binding(doc: SummaryDocument, console: Console) -> None:
     from planner.outputs.records import PlanSummary
 
     for name, sc in doc.scenarios.items():
@@ -196,7 +211,7 @@ def _print_binding(doc: SummaryDocument, console) -> None:
         if uplift and sc.npv_usd and abs(uplift) >= 1e-3 * abs(sc.npv_usd):
             console.print(f"  {name}: note: the plan runs one dispatch of the price year in every year; "
                           f"re-dispatched month by month at each month's hashprice, the same miners would "
-                          f"add {uplift / 1e6:,.1f} M USD of NPV")
+                          f"add {uplift / USD_PER_MUSD:,.1f} M USD of NPV")
     warnings = dict.fromkeys(w for sc in doc.scenarios.values() if isinstance(sc, PlanSummary) for w in sc.warnings)
     for line in warnings:
         console.print(f"warning: {line}", style="yellow")
@@ -285,7 +300,7 @@ def solve_cmd(
             from planner.model.lp import write_model as write_lp
 
             for name, model in models.items():
-                writers[f"model-{safe(name)}.{write_model}"] = lambda p, m=model: write_lp(m.lp, p, write_model)
+                writers[f"model-{safe(name)}.{write_model}"] = _model_writer(write_lp, model, write_model)
         with _writing(len(writers), quiet or as_json):
             write_outputs(target, writers, run_id, pool)
         feasible = any(s.status == "optimal" for s in doc.scenarios.values())
@@ -359,38 +374,50 @@ def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
     return files
 
 
-def _plan_files(results: dict, cat, doc: SummaryDocument, graphml: str) -> dict:
+def _model_writer(write_lp: Callable[[LinearProgram, Path, str], None], model: PlanModel, kind: str
+                  ) -> Callable[[Path], None]:
+    """A writer of one scenario's model as an LP or MPS file."""
+    return lambda p: write_lp(model.lp, p, kind)
+
+
+def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, graphml: str = "auto"
+                ) -> dict[str, Callable[[Path], None]]:
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
     from planner.outputs.physics import layout_for, site_plan
 
-    files = {}
+    files: dict[str, Callable[[Path], None]] = {}
     for name, result in results.items():
         lay = layout_for(result, cat)
         if lay is not None:
             plan = site_plan(result)
             kept = (f", {plan['miners_kept']:,} miners beside it" if plan["miners_kept"] else
                     ", no miners beside it" if result.inputs.miners else "")
-            title = f"{doc.site}: {name} ({result.option.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
+            title = f"{doc.site}: {name} ({result.chosen.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
             files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title,
                                                                          "site": plan})
     best = doc.recommendation.scenario
-    if best and results[best].option and results[best].option.servers and graphml != "never":
-        links = sum(results[best].option.fabric.links.values())
+    chosen = results[best].option if best else None
+    if best is not None and chosen is not None and chosen.servers and chosen.fabric is not None \
+            and graphml != "never":
+        links = sum(chosen.fabric.links.values())
         # streamed, so any size is written; a large one compressed (a tenth of the bytes)
+        best_result = results[best]
         if graphml == "always" or links <= GRAPHML_AUTO_LINKS:
-            files["topology.graphml"] = lambda p, r=results[best]: _write_topology(r, cat, p)
+            files["topology.graphml"] = lambda p: _write_topology(best_result, cat, p)
         else:
-            files["topology.graphml.gz"] = lambda p, r=results[best]: _write_topology(r, cat, p, compress=True)
+            files["topology.graphml.gz"] = lambda p: _write_topology(best_result, cat, p, compress=True)
     return files
 
 
-def _write_topology(result, cat, path, compress: bool = False) -> None:
+def _write_topology(result: Result, cat: Catalog, path: Path, compress: bool = False) -> None:
     from planner.network.graph import write_graphml
     from planner.outputs.physics import layout_for
 
-    fab = result.option.fabric
+    fab = result.chosen.fabric
+    if fab is None:
+        raise ValueError("a topology needs a cluster")  # _plan_files asks only for one with servers
     write_graphml(fab.spec, fab, path, layout_for(result, cat), compress=compress)
 
 
@@ -414,8 +441,9 @@ def check_output_cmd(
     if problems:
         raise InputError([Problem(display_path(folder), "", p) for p in problems])
     if not as_json:
-        make_console().print(f"{folder}: one complete set of {len(manifest['files'])} files from run "
-                         f"{manifest.get('run_id') or '(not recorded)'}")
+        found = manifest or {}
+        make_console().print(f"{folder}: one complete set of {len(found.get('files', {}))} files from run "
+                             f"{found.get('run_id') or '(not recorded)'}")
 
 
 @app.command("compare")
@@ -482,7 +510,7 @@ def sweep_cmd(
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
     from planner.app.sweep import check_axes, finish, load_sweep, run_sweep
     from planner.errors import Problem
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     sweep = load_sweep(sweep_file)
     base = load_site(sweep.base)  # a bad base site, or an axis outside its limits, is reported before any work
@@ -527,12 +555,16 @@ def validate_cmd(
 app.command("fabric")(fabric_cmd)  # after validate, as before: the order of planner --help
 
 
-def _repeated_options(command, argv: list[str]) -> list[str]:
+def _repeated_options(command: object, argv: list[str]) -> list[str]:
     """Options given more than once that take one value (a repeated flag must not
     silently win): walk the command tree along ``argv`` and count each option's names."""
     args = list(argv)
-    while args and hasattr(command, "commands") and args[0] in command.commands:
-        command = command.commands[args.pop(0)]
+    # a click command of typer's own copy of click (typer._click): read by its attributes
+    while args:
+        commands = getattr(command, "commands", {})
+        if args[0] not in commands:
+            break
+        command = commands[args.pop(0)]
     seen: dict[str, list[str]] = {}
     for param in getattr(command, "params", []):
         if getattr(param, "multiple", False) or not getattr(param, "opts", None) or param.param_type_name != "option":
@@ -547,7 +579,7 @@ def _repeated_options(command, argv: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _stdout_for_output_only(argv: list[str]):
+def _stdout_for_output_only(argv: list[str]) -> Iterator[None]:
     """Stdout carries only what was asked for. C libraries write to file descriptor 1
     directly (HiGHS prints a banner whenever a solver object is made, in this process and
     in sweep workers); point descriptor 1 at the null device for the run and give Python's

@@ -14,6 +14,7 @@ from planner.app.cli_common import (
     emit_json,
     make_console,
 )
+from planner.constants import W_PER_KW
 from planner.errors import InputError
 from planner.parts.kinds import SINGULAR
 
@@ -29,7 +30,8 @@ def catalog_list(
     from rich.table import Table
 
     from planner.errors import Problem, did_you_mean
-    from planner.parts.catalog import KINDS, headline, load_catalog
+    from planner.parts.catalog import headline, load_catalog
+    from planner.parts.models import KINDS
 
     cat = load_catalog(catalog or [])
     kinds = list(KINDS)
@@ -91,7 +93,9 @@ def catalog_show(
             if name in ("field_sources", "source"):
                 continue
             table.add_row(name, str(value), item.source_of(name) if name not in ("key", "as_of", "notes") else "")
-        if isinstance(item, object) and getattr(item, "efficiency_j_per_th", None):
+        from planner.parts.models import Miner
+
+        if isinstance(item, Miner) and item.efficiency_j_per_th:
             table.add_row("efficiency_j_per_th (derived)", f"{item.efficiency_j_per_th:.2f}",
                           "power_w / hashrate_ths")
         console.print(table)
@@ -143,7 +147,8 @@ def fabric_cmd(
 
     from planner.errors import Problem, did_you_mean
     from planner.network.fabric import FabricError, FabricSpec, count_fabric
-    from planner.parts.catalog import MissingPower, load_catalog
+    from planner.parts.catalog import load_catalog
+    from planner.parts.models import MissingPower
 
     cat = load_catalog(catalog or [])
     problems = []
@@ -232,8 +237,8 @@ def _print_fabric(doc: dict) -> None:
         ("other connectors", ", ".join(f"{n:,} {k}" for k, n in doc["connectors"].items()
                                        if not k.startswith("mpo")) or "none"),
         ("ports free", ", ".join(f"{r} {n:,}" for r, n in doc["ports_free"].items())),
-        ("power, kW", f"switches {doc['power_w']['switches'] / 1e3:,.1f}, "
-                      f"optics {doc['power_w']['optics'] / 1e3:,.1f}"),
+        ("power, kW", f"switches {doc['power_w']['switches'] / W_PER_KW:,.1f}, "
+                      f"optics {doc['power_w']['optics'] / W_PER_KW:,.1f}"),
     ]
     for label, text in rows:
         console.print(f"{label}: {text}")

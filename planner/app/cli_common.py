@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from planner.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_INFEASIBLE = 1
 EXIT_INTERNAL = 3
@@ -23,7 +26,7 @@ CatalogOpt = Annotated[
 ]
 
 
-def make_console(stderr: bool = False):
+def make_console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Protocol, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -14,15 +15,20 @@ from planner.app.cli_common import (
     emit_json,
     make_console,
 )
+from planner.constants import BLOCK_SUBSIDY_BTC
 from planner.errors import InputError
 from planner.parts.kinds import SINGULAR
+
+if TYPE_CHECKING:
+    from planner.energy.compute import ComputeDemand
+    from planner.parts.catalog import Catalog
 
 Precision = Annotated[str, typer.Option(help="bf16, fp8, fp16, tf32 or fp4.")]
 
 size_app = typer.Typer(no_args_is_help=True, help="Compute and energy demand: AI workloads and bitcoin mining.")
 
 
-def _size_catalog(overlays, key: str, kind: str, option: str):
+def _size_catalog(overlays: list[Path] | None, key: str, kind: str, option: str) -> Catalog:
     from planner.errors import Problem, did_you_mean
     from planner.parts.catalog import load_catalog
 
@@ -80,7 +86,7 @@ def _check_precision(precision: str) -> None:
                                   hint=did_you_mean(precision, choices) or "one of " + ", ".join(choices))])
 
 
-def _demand_rows(d) -> list[tuple[str, str, str]]:
+def _demand_rows(d: ComputeDemand) -> list[tuple[str, str, str]]:
     peak = d.server_peak_flops
     return [
         ("server peak, FLOP/s", _g(peak), f"{d.precision} {'sparse' if d.sparse else 'dense'}, GPUs x per-GPU peak"),
@@ -163,7 +169,7 @@ def size_infer(
                                   "give --tokens-per-day, or --users with --queries-per-user and words")])
     try:
         if tokens_per_day is None:
-            if queries_per_user is None:
+            if queries_per_user is None or users is None:
                 raise ComputeError("--users needs --queries-per-user")
             tokens_per_day = inference_tokens_per_day(users, queries_per_user, words_per_query,
                                                       answers_per_query, words_per_answer,
@@ -180,7 +186,7 @@ def size_infer(
     _print_quantities(f"inference on {server}", rows)
 
 
-def _parse_fleet(text: str, cat) -> dict[str, float]:
+def _parse_fleet(text: str, cat: Catalog) -> dict[str, float]:
     from planner.errors import Problem, did_you_mean
 
     fleet: dict[str, float] = {}
@@ -241,7 +247,7 @@ def size_mining(
         "--difficulty", help="Network difficulty (or give --network-hashrate-ehs).")] = None,
     network_hashrate_ehs: Annotated[float | None, typer.Option(
         "--network-hashrate-ehs", help="Network hashrate, EH/s (or give --difficulty).")] = None,
-    subsidy_btc: Annotated[float, typer.Option("--subsidy-btc", help="Block subsidy, BTC.")] = 3.125,
+    subsidy_btc: Annotated[float, typer.Option("--subsidy-btc", help="Block subsidy, BTC.")] = BLOCK_SUBSIDY_BTC,
     fees_btc: Annotated[float, typer.Option("--fees-btc", help="Fees per block, BTC.")] = 0.0,
     pool_fee: Annotated[float, typer.Option("--pool-fee", help="Share kept by the pool, 0-1.")] = 0.0,
     power_price: Annotated[float, typer.Option("--power-price-usd-per-mwh", help="Power price, USD/MWh.")] = 0.0,

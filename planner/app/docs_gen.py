@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from planner.site.schema import Site
@@ -25,7 +26,7 @@ do not edit by hand. Units live in key names. Unknown keys are rejected with a
 """
 
 
-def _type_name(annotation) -> str:
+def _type_name(annotation: object) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -53,19 +54,19 @@ def _models(model: type[BaseModel], seen: list) -> None:
             _models(inner, seen)
 
 
-def _inner(annotation) -> list[type[BaseModel]]:
+def _inner(annotation: object) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
-    out = []
+    out: list[type[BaseModel]] = []
     for arg in typing.get_args(annotation):
         out += _inner(arg)
     return out
 
 
-def _default(field) -> str:
+def _default(field: FieldInfo) -> str:
     if field.default is PydanticUndefined and field.default_factory is None:
         return "**required**"
-    value = field.default_factory() if field.default_factory is not None else field.default
+    value = field.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         return "its defaults"
     if value in ([], {}):

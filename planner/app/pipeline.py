@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from planner.model.scenario import ScenarioInputs
     from planner.outputs.records import BomRow, SummaryDocument
     from planner.parts.catalog import Catalog
-    from planner.site.schema import LoadedSite
+    from planner.site.load import LoadedSite
 
 
 class Progress:
@@ -94,7 +94,7 @@ def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[Loade
     """Read and validate a site file and its catalog (the bundled one, the site's overlay
     folders, then ``overlays``); raise InputError naming every problem with its parts."""
     from planner.parts.catalog import load_catalog
-    from planner.site.schema import check_parts, load_site
+    from planner.site.load import check_parts, load_site
 
     try:
         loaded = load_site(site_path)
@@ -118,7 +118,7 @@ def _unknown_parts(site_path: Path, overlays: Sequence[Path] | None, known: list
     reported already)."""
     from planner.errors import display_path
     from planner.parts.catalog import load_catalog
-    from planner.site.schema import reference_problems
+    from planner.site.load import reference_problems
     from planner.tomlio import read_toml
 
     try:

@@ -6,6 +6,11 @@ variant is solved for each of the site's scenarios; one row per (variant, scenar
 appended to ``results.csv`` as soon as it is known, so an interrupted sweep restarted
 with the same command only solves what is missing, and a row is never written twice.
 At the end ``results.parquet`` and the plots are written.
+
+Why a module of about 430 lines: the sweep file's declaration (axes, variants, the checks
+against the base site) and the run that resumes from ``results.csv`` read the same
+:class:`Sweep` record and the same row columns; the seam between them would be one import
+each way. Split them when either grows.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -27,8 +32,21 @@ from planner.errors import InputError, Problem, did_you_mean, display_path
 from planner.model.cache import PlanCache
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from planner.parts.catalog import Catalog
-    from planner.site.schema import LoadedSite
+    from planner.site.load import LoadedSite
+    from planner.site.schema import Site
+
+T = TypeVar("T")
+
+
+def _given(value: T | None, what: str) -> T:
+    """A figure the sweep file's checks made sure of (Axis._check, SweepFile's mode checks)."""
+    if value is None:
+        raise ValueError(f"the sweep file gives no {what}")
+    return value
+
 
 # axis name -> (section, key) of the site it sets; "scenarios.*" sets every scenario
 AXES = {
@@ -84,16 +102,16 @@ class Axis(BaseModel):
         if self.values is not None:
             return list(self.values)
         if self.start is not None:
-            return [float(v) for v in np.linspace(self.start, self.stop, self.num)]
+            return [float(v) for v in np.linspace(self.start, _given(self.stop, "stop"), _given(self.num, "num"))]
         raise ValueError(f"axis {self.name!r} has no values for a grid or list")
 
     def draw(self, rng: np.random.Generator, n: int) -> list[float]:
         if self.distribution == "uniform":
-            return rng.uniform(self.low, self.high, n).tolist()
+            return rng.uniform(_given(self.low, "low"), _given(self.high, "high"), n).tolist()
         if self.distribution == "normal":
-            return rng.normal(self.mean, self.sd, n).tolist()
+            return rng.normal(_given(self.mean, "mean"), _given(self.sd, "sd"), n).tolist()
         if self.distribution == "lognormal":
-            return rng.lognormal(self.mean, self.sd, n).tolist()
+            return rng.lognormal(_given(self.mean, "mean"), _given(self.sd, "sd"), n).tolist()
         values = self.grid()
         return [values[i] for i in rng.integers(0, len(values), n)]
 
@@ -150,14 +168,15 @@ class Sweep:
             combos = zip(*(a.grid() for a in self.spec.axes), strict=True)
         else:
             rng = np.random.default_rng(self.spec.seed)
-            draws = [a.draw(rng, self.spec.samples) for a in self.spec.axes]
+            samples = _given(self.spec.samples, "samples")
+            draws = [a.draw(rng, samples) for a in self.spec.axes]
             combos = zip(*draws, strict=True)
         return [{"variant": i, **dict(zip(names, (float(v) for v in combo), strict=True))}
                 for i, combo in enumerate(combos)]
 
 
 def load_sweep(path: Path | str) -> Sweep:
-    from planner.site.schema import read_model
+    from planner.site.load import read_model
 
     path = Path(path)
     spec, lines = read_model(path, SweepFile, kind="sweep")
@@ -166,7 +185,7 @@ def load_sweep(path: Path | str) -> Sweep:
     return Sweep(path, spec, base, lines)
 
 
-def check_axes(sweep: Sweep, site) -> list[Problem]:
+def check_axes(sweep: Sweep, site: Site) -> list[Problem]:
     """Each axis's smallest and largest value (and any that is not finite, such as a
     lognormal draw that overflowed) set on the base site: a value outside the site's limits
     is named before any variant is solved."""
@@ -198,7 +217,7 @@ def check_axes(sweep: Sweep, site) -> list[Problem]:
     return problems
 
 
-def apply(site, variant: dict):
+def apply(site: Site, variant: dict[str, float]) -> Site:
     """The site with the variant's values set (a new validated Site)."""
     from planner.site.schema import Site
 
@@ -229,7 +248,7 @@ class SweepState:
     def base(self, path: str) -> tuple[Catalog, LoadedSite]:
         """The catalog and the base site, read on first use."""
         from planner.parts.catalog import load_catalog
-        from planner.site.schema import load_site
+        from planner.site.load import load_site
 
         if self.catalog is None:
             self.catalog = load_catalog()
@@ -255,7 +274,7 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
     """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
     from planner.app.pipeline import solve_scenario
     from planner.outputs.summary import scenario_summary
-    from planner.site.schema import LoadedSite
+    from planner.site.load import LoadedSite
 
     state = state if state is not None else SweepState()
     catalog, loaded = state.base(base)
@@ -333,7 +352,7 @@ class RowWriter:
 
 def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers: int = 2,
               solver: str = "highs", progress: Callable[[int, int], None] | None = None,
-              serial: bool = False, client=None) -> Path:
+              serial: bool = False, client: Client | None = None) -> Path:
     """Solve every variant not yet in ``out_dir/results.csv``; return that file.
 
     Variants go to Dask in chunks (a few per worker round trip); each chunk's rows are
@@ -346,7 +365,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]
-    from planner.site.schema import load_site
+    from planner.site.load import load_site
 
     scenarios = sweep.spec.scenarios or list(load_site(sweep.base).site.scenarios)
     done = done_variants(csv_path, len(scenarios), columns)

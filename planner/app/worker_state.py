@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from distributed import WorkerPlugin, get_worker
+from distributed import Client, Worker, WorkerPlugin, get_worker
 
 
 class WorkerState(WorkerPlugin):
@@ -22,19 +22,19 @@ class WorkerState(WorkerPlugin):
         self.name, self.factory = name, factory
         self.state: Any = None
 
-    def setup(self, worker) -> None:
+    def setup(self, worker: Worker) -> None:
         self.state = self.factory()
 
-    def teardown(self, worker) -> None:
+    def teardown(self, worker: Worker) -> None:
         self.state = None
 
 
-def hold(client, name: str, factory: Callable[[], Any]) -> None:
+def hold(client: Client, name: str, factory: Callable[[], Any]) -> None:
     """Give every worker of ``client``'s cluster a state made by ``factory``, named ``name``."""
     client.register_plugin(WorkerState(name, factory), name=name)
 
 
-def release(client, name: str) -> None:
+def release(client: Client, name: str) -> None:
     """Take the states named ``name`` away again."""
     client.unregister_worker_plugin(name)
 

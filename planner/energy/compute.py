@@ -28,15 +28,26 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from planner.constants import (
+    BLOCK_SUBSIDY_BTC,
+    FLOPS_PER_TFLOPS,
+    HOURS_PER_DAY,
+    HS_PER_EHS,
+    SECONDS_PER_DAY,
+    THS_PER_EHS,
+    THS_PER_PHS,
+    W_PER_GW,
+    W_PER_MW,
+)
 from planner.energy.mining import (
     breakeven_usd_per_mwh,
     difficulty_from_hashrate,
     hashprice_usd_per_th_day,
     network_hashrate_hs,
 )
-from planner.parts.catalog import Catalog, MissingPower, Server
+from planner.parts.catalog import Catalog
+from planner.parts.models import MissingPower, Server
 
-SECONDS_PER_DAY = 86_400
 Precision = Literal["tf32", "bf16", "fp16", "fp8", "fp4"]
 
 
@@ -57,7 +68,7 @@ def server_peak_flops(server: Server, catalog: Catalog, precision: str, sparse: 
             f"accelerator {acc.key!r} has no sourced {name} figure"
             + (f" (it has: {', '.join(have)})" if have else "")
         )
-    return server.gpus * tflops * 1e12
+    return server.gpus * tflops * FLOPS_PER_TFLOPS
 
 
 @dataclass(frozen=True)
@@ -103,13 +114,13 @@ def _demand(kind: str, server: Server, catalog: Catalog, flops: float, flops_per
     peak = server_peak_flops(server, catalog, precision, sparse)
     servers = flops_per_day / (peak * utilization * SECONDS_PER_DAY)
     ceil = math.ceil(servers - 1e-9)
-    it_mw = ceil * _watts(catalog, server.key) / 1e6
+    it_mw = ceil * _watts(catalog, server.key) / W_PER_MW
     details = {**details, "server_flops_per_day": peak * utilization * SECONDS_PER_DAY}
     return ComputeDemand(
         kind=kind, server=server.key, precision=precision, sparse=sparse, flops=flops,
         flops_per_day=flops_per_day, server_peak_flops=peak, utilization=utilization,
         servers=servers, servers_ceil=ceil, gpus=ceil * server.gpus, it_power_mw=it_mw,
-        facility_power_mw=it_mw * pue, energy_mwh_per_day=it_mw * pue * 24, pue=pue,
+        facility_power_mw=it_mw * pue, energy_mwh_per_day=it_mw * pue * HOURS_PER_DAY, pue=pue,
         details=details,
     )
 
@@ -187,13 +198,14 @@ def network_demand(catalog: Catalog, fleet: dict[str, float], hashrate_ehs: floa
     mean_p = sum(s * _watts(catalog, k) for k, s in shares.items())
     if hashrate_ehs is not None:
         _positive(hashrate_ehs=hashrate_ehs)
-        miners = hashrate_ehs * 1e6 / mean_h
+        miners = hashrate_ehs * THS_PER_EHS / mean_h
     else:
         _positive(power_gw=power_gw)
-        miners = power_gw * 1e9 / pue / mean_p
-        hashrate_ehs = miners * mean_h / 1e6
-    gw = miners * mean_p * pue / 1e9
-    return NetworkDemand(hashrate_ehs, miners, gw, gw * 24, mean_h, mean_p, mean_p / mean_h, pue,
+        assert power_gw is not None  # exactly one of the two is given (checked above)
+        miners = power_gw * W_PER_GW / pue / mean_p
+        hashrate_ehs = miners * mean_h / THS_PER_EHS
+    gw = miners * mean_p * pue / W_PER_GW
+    return NetworkDemand(hashrate_ehs, miners, gw, gw * HOURS_PER_DAY, mean_h, mean_p, mean_p / mean_h, pue,
                          shares)
 
 
@@ -225,7 +237,7 @@ class MiningEconomics:
 
 def mining_economics(catalog: Catalog, miner: str, btc_price_usd: float,
                      difficulty: float | None = None, network_hashrate_ehs: float | None = None,
-                     subsidy_btc: float = 3.125, fees_btc: float = 0.0, pool_fee: float = 0.0,
+                     subsidy_btc: float = BLOCK_SUBSIDY_BTC, fees_btc: float = 0.0, pool_fee: float = 0.0,
                      power_price_usd_per_mwh: float = 0.0) -> MiningEconomics:
     """Hashprice, revenue, power cost and margin of one miner per day.
 
@@ -240,19 +252,23 @@ def mining_economics(catalog: Catalog, miner: str, btc_price_usd: float,
     _positive(btc_price_usd=btc_price_usd)
     m = catalog.miners[miner]
     power_w = _watts(catalog, miner)
-    d = difficulty if difficulty is not None else difficulty_from_hashrate(network_hashrate_ehs)
+    if difficulty is not None:
+        d = difficulty
+    else:
+        assert network_hashrate_ehs is not None  # exactly one of the two is given (checked above)
+        d = difficulty_from_hashrate(network_hashrate_ehs)
     _positive(difficulty=d)
     hp = hashprice_usd_per_th_day(d, subsidy_btc, fees_btc, btc_price_usd)
     revenue = m.hashrate_ths * hp * (1 - pool_fee)
-    energy = power_w * 24 / 1e6
+    energy = power_w * HOURS_PER_DAY / W_PER_MW
     cost = energy * power_price_usd_per_mwh
     eff = power_w / m.hashrate_ths
     breakeven = breakeven_usd_per_mwh(hp * (1 - pool_fee), eff)
     shutdown = btc_price_usd * cost / revenue if revenue > 0 and cost > 0 else None
     return MiningEconomics(
         miner=miner, hashrate_ths=m.hashrate_ths, power_w=power_w, efficiency_j_per_th=eff,
-        difficulty=d, network_hashrate_ehs=network_hashrate_hs(d) / 1e18,
-        hashprice_usd_per_th_day=hp, hashprice_usd_per_ph_day=hp * 1000,
+        difficulty=d, network_hashrate_ehs=network_hashrate_hs(d) / HS_PER_EHS,
+        hashprice_usd_per_th_day=hp, hashprice_usd_per_ph_day=hp * THS_PER_PHS,
         revenue_usd_per_day=revenue, energy_mwh_per_day=energy, power_cost_usd_per_day=cost,
         margin_usd_per_day=revenue - cost, breakeven_usd_per_mwh=breakeven,
         shutdown_btc_price_usd=shutdown, btc_price_usd=btc_price_usd, pool_fee=pool_fee,
@@ -260,7 +276,7 @@ def mining_economics(catalog: Catalog, miner: str, btc_price_usd: float,
     )
 
 
-def _positive(**values: float) -> None:
+def _positive(**values: float | None) -> None:
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
             raise ComputeError(f"{name.replace('_', '-')} must be a positive number, got {value}")

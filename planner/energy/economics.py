@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-HOURS_PER_YEAR = 8760.0
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12
+from planner.constants import HOURS_PER_YEAR as HOURS_PER_YEAR  # re-exported: outputs/summary.py imports it from here
+from planner.constants import MONTHS_PER_YEAR
 
 
 def monthly_rate(yearly: float) -> float:
     """Monthly rate equivalent to a yearly discount rate: (1 + r)^(1/12) - 1."""
-    return (1 + yearly) ** (1 / 12) - 1
+    return (1 + yearly) ** (1 / MONTHS_PER_YEAR) - 1
 
 
 def annuity_factor(yearly_rate: float, start_month: int, end_month: int) -> float:
@@ -55,7 +55,7 @@ def payback_years(flows: Sequence[float]) -> float | None:
     m = last_negative + 1
     before = sum(flows[:m])
     frac = -before / flows[m]
-    return round((m - 1 + frac) / 12, 4)
+    return round((m - 1 + frac) / MONTHS_PER_YEAR, 4)
 
 
 def irr(flows: Sequence[float]) -> float | None:
@@ -76,4 +76,4 @@ def irr(flows: Sequence[float]) -> float | None:
         else:
             lo = mid
     rm = (lo + hi) / 2
-    return (1 + rm) ** 12 - 1 if math.isfinite(rm) else None
+    return (1 + rm) ** MONTHS_PER_YEAR - 1 if math.isfinite(rm) else None

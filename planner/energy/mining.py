@@ -16,27 +16,34 @@ breaks even at a power price of ``hashprice * 1e6 / (24 * e)`` USD/MWh.
 
 from __future__ import annotations
 
-SECONDS_PER_DAY = 86_400
-BLOCK_SECONDS = 600
-TWO_32 = 2**32
-HALVING_INTERVAL_BLOCKS = 210_000
-INITIAL_SUBSIDY_BTC = 50.0
+from planner.constants import (
+    BLOCK_SECONDS,
+    HALVING_INTERVAL_BLOCKS,
+    HASHES_PER_DIFFICULTY,
+    HOURS_PER_DAY,
+    HS_PER_EHS,
+    HS_PER_THS,
+    INITIAL_SUBSIDY_BTC,
+    SECONDS_PER_DAY,
+    W_PER_MW,
+)
 
 
 def network_hashrate_hs(difficulty: float) -> float:
     """Network hashrate in H/s implied by ``difficulty``: D * 2^32 / 600."""
-    return difficulty * TWO_32 / BLOCK_SECONDS
+    return difficulty * HASHES_PER_DIFFICULTY / BLOCK_SECONDS
 
 
 def difficulty_from_hashrate(hashrate_ehs: float) -> float:
     """Difficulty implied by a network hashrate in EH/s: H * 600 / 2^32."""
-    return hashrate_ehs * 1e18 * BLOCK_SECONDS / TWO_32
+    return hashrate_ehs * HS_PER_EHS * BLOCK_SECONDS / HASHES_PER_DIFFICULTY
 
 
 def hashprice_usd_per_th_day(difficulty: float, subsidy_btc: float, fees_btc: float,
                              btc_price_usd: float) -> float:
     """Expected revenue of 1 TH/s for one day, USD (before pool fee)."""
-    return SECONDS_PER_DAY * 1e12 / (difficulty * TWO_32) * (subsidy_btc + fees_btc) * btc_price_usd
+    return (SECONDS_PER_DAY * HS_PER_THS / (difficulty * HASHES_PER_DIFFICULTY) * (subsidy_btc + fees_btc)
+            * btc_price_usd)
 
 
 def subsidy_at_height(height: int) -> float:
@@ -49,4 +56,4 @@ def subsidy_at_height(height: int) -> float:
 
 def breakeven_usd_per_mwh(hashprice: float, efficiency_j_per_th: float) -> float:
     """Power price at which revenue equals power cost: hashprice * 1e6 / (24 * J/TH)."""
-    return hashprice * 1e6 / (24 * efficiency_j_per_th)
+    return hashprice * W_PER_MW / (HOURS_PER_DAY * efficiency_j_per_th)

@@ -15,13 +15,23 @@ from __future__ import annotations
 import calendar
 import warnings
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
+from planner.constants import (
+    DAYS_PER_WEEK,
+    DAYS_PER_YEAR,
+    HOURS_PER_DAY,
+    HOURS_PER_YEAR,
+    KWH_PER_MWH,
+    MINUTES_PER_HOUR,
+    MONTHS_PER_YEAR,
+)
 from planner.errors import InputError, Problem, did_you_mean, display_path, printable
-from planner.site.schema import PRICE_MAX, PRICE_MIN, LoadedSite
+from planner.site.load import LoadedSite
+from planner.site.schema import PRICE_MAX, PRICE_MIN, SeriesPrice
 
-HOURS_PER_YEAR = 8760.0
 MAX_STEPS = 530_000  # five years of 5-minute prices (525,600) fit; the model merges steps it cannot tell apart
 MAX_SERIES_BYTES = 200 * 1024 * 1024
 
@@ -39,13 +49,14 @@ class SeriesCoverage:
     @property
     def full_year(self) -> bool:
         """Within a day of 8,760 h (a leap year's 8,784 h counts as a year)."""
-        return abs(self.hours - HOURS_PER_YEAR) <= 24
+        return abs(self.hours - HOURS_PER_YEAR) <= HOURS_PER_DAY
 
     def describe(self) -> str:
         how = (f"every step weighed x{self.factor:.4g} (8,760 h / {self.hours:,.6g} h)" if self.year == "scale"
                else f"the series repeated end to end to 8,760 h (x{self.factor:.4g})" if self.factor > 1
                else f"cut at 8,760 h ({self.hours - HOURS_PER_YEAR:,.6g} h left out)")
-        return f"{self.start} to {self.end} + one step, {self.hours:,.6g} h ({self.hours / 24:,.4g} days); " + (
+        days = self.hours / HOURS_PER_DAY
+        return f"{self.start} to {self.end} + one step, {self.hours:,.6g} h ({days:,.4g} days); " + (
             "one year" if self.factor == 1 else f"extended to a year: {how}")
 
     def as_dict(self) -> dict:
@@ -114,7 +125,7 @@ def price_profile(loaded: LoadedSite, capacity_mw: float, store: dict[tuple, Pri
     import dataclasses
 
     key = _profile_key(loaded, capacity_mw) if store is not None else None
-    if key is None:
+    if key is None or store is None:
         profile = _profile(loaded, capacity_mw)
     else:
         if key not in store:
@@ -152,21 +163,24 @@ def _profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         return PriceProfile(np.array([pp.usd_per_mwh]), np.array([HOURS_PER_YEAR]), np.array([capacity_mw]),
                             ["all hours"], HOURS_PER_YEAR, "flat")
     if pp.kind == "tou":
-        prices = np.full(24, pp.default_usd_per_mwh, dtype=float)
+        prices = np.full(HOURS_PER_DAY, pp.default_usd_per_mwh, dtype=float)
         for period in pp.periods:
             prices[period.start_hour:period.end_hour] = period.usd_per_mwh
-        return PriceProfile(prices, np.full(24, 365.0), np.full(24, capacity_mw),
-                            [f"{h:02d}:00" for h in range(24)], 1.0, "time of use")
+        return PriceProfile(prices, np.full(HOURS_PER_DAY, DAYS_PER_YEAR), np.full(HOURS_PER_DAY, capacity_mw),
+                            [f"{h:02d}:00" for h in range(HOURS_PER_DAY)], 1.0, "time of use")
     if pp.kind == "seasonal":
-        days = [calendar.monthrange(2025, m)[1] for m in range(1, 13)]  # a 365-day year
-        prices, caps, labels = [], [], []
-        for m in range(1, 13):
+        days = [calendar.monthrange(2025, m)[1] for m in range(1, MONTHS_PER_YEAR + 1)]  # a 365-day year
+        monthly: list[float] = []
+        caps: list[float] = []
+        labels: list[str] = []
+        for m in range(1, MONTHS_PER_YEAR + 1):
             season = next(s for s in pp.seasons if m in s.months)
-            prices.append(season.usd_per_mwh)
+            monthly.append(season.usd_per_mwh)
             caps.append(min(capacity_mw, season.capacity_mw or capacity_mw))
             labels.append(f"{calendar.month_abbr[m]} ({season.name})" if season.name else calendar.month_abbr[m])
-        return PriceProfile(np.array(prices, float), np.array(days, float) * 24, np.array(caps, float), labels,
-                            HOURS_PER_YEAR / 12, "seasonal")
+        return PriceProfile(np.array(monthly, float), np.array(days, float) * HOURS_PER_DAY, np.array(caps, float),
+                            labels,
+                            HOURS_PER_YEAR / MONTHS_PER_YEAR, "seasonal")
     return _series(loaded, capacity_mw)
 
 
@@ -174,11 +188,13 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     import pandas as pd
 
     pp = loaded.site.power_price
+    if not isinstance(pp, SeriesPrice):
+        raise TypeError(f"a {pp.kind} price has no series file")
     shown = display_path(loaded.path)
     path = loaded.resolve(pp.file)
     line = loaded.line("power_price", "file")
 
-    def fail(key: str, message: str, hint: str | None = None, at: int | None = None):
+    def fail(key: str, message: str, hint: str | None = None, at: int | None = None) -> NoReturn:
         raise InputError([Problem(shown, f"power_price.{key}", message, at or loaded.line("power_price", key), hint)])
 
     if not path.is_file():
@@ -220,7 +236,7 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         fail("timestamp_column", f"unreadable timestamp at data row {row + 1} (file line {row + 2}) of {pp.file!r}")
     if len(frame) < 2:
         fail("file", f"{pp.file!r} has {len(frame)} rows; a series needs at least two")
-    steps = stamps.diff().dropna().dt.total_seconds() / 60
+    steps = stamps.diff().dropna().dt.total_seconds() / 60  # seconds to minutes
     irregular = np.flatnonzero((steps != pp.step_minutes).to_numpy())
     if irregular.size:
         row = int(irregular[0]) + 1
@@ -231,7 +247,7 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
              f"{gap:g} minutes before data row {row + 1} (file line {row + 2}, {stamps.iloc[row]})",
              at=loaded.line("power_price", "file"))
     raw = prices.to_numpy(dtype=float)
-    per_mwh = 1000.0 if pp.unit == "usd_per_kwh" else 1.0
+    per_mwh = KWH_PER_MWH if pp.unit == "usd_per_kwh" else 1.0
     out = np.flatnonzero((raw < PRICE_MIN / per_mwh) | (raw > PRICE_MAX / per_mwh))  # checked before scaling
     if out.size:
         row = int(out[0])
@@ -241,9 +257,9 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
              "the range of a flat price: wider than any market's price cap (ERCOT's is 5,000 USD/MWh)")
     values = raw * per_mwh
     n = values.size
-    step_h = pp.step_minutes / 60
+    step_h = pp.step_minutes / MINUTES_PER_HOUR
     covered = n * step_h
-    if covered < 24 * 7:
+    if covered < HOURS_PER_DAY * DAYS_PER_WEEK:
         fail("file", f"{pp.file!r} covers {covered:g} h; a series needs at least a week")
     weights = year_weights(n, step_h, pp.year)
     coverage = SeriesCoverage(stamps.iloc[0].strftime("%Y-%m-%d %H:%M"), stamps.iloc[-1].strftime("%Y-%m-%d %H:%M"),

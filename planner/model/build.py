@@ -7,6 +7,9 @@ of steps) and blocks; :func:`build_model` calls them in order. HiGHS reads the a
 directly; CBC and the LP/MPS export go through PuLP (:mod:`planner.model.lp`). Names are built
 from sanitised keys with ``__`` as separator; :attr:`PlanModel.meaning` maps each name
 (with its step or index as ``T``) back to words. Solving is :mod:`planner.model.optimize`.
+
+At about 400 lines: one ``add_*`` per constraint family and the order they are called in,
+kept in one module as the style guide asks (PyPSA's constraints module).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.constants import W_PER_MW
 from planner.model.lp import LinearProgram, safe
 from planner.model.scenario import ScenarioInputs
 
@@ -233,7 +237,7 @@ def add_ai_power(model: PlanModel) -> None:
     n = len(ordered)
     fac = lp.columns([f"ai_facility_mw__{g}" for g in range(n)], 0, None)
     it = lp.columns([f"ai_it_mw__{g}" for g in range(n)], 0, None)
-    it_mw = np.array([o.it_power_w / 1e6 for o in inp.options], dtype=float)
+    it_mw = np.array([o.it_power_w / W_PER_MW for o in inp.options], dtype=float)
     pue = np.array([o.pue for o in inp.options], dtype=float)
     group_of = np.empty(len(inp.options), dtype=np.int64)
     for g, (_, members) in enumerate(ordered):
@@ -273,20 +277,34 @@ def _ai_entries(model: PlanModel, steps: np.ndarray) -> tuple[np.ndarray, np.nda
     inp = model.inputs
     delta = inp.profile.delta()[steps]
     r = np.arange(steps.size)
-    rows, cols, vals = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+
+    def add(row: np.ndarray, col: np.ndarray, val: np.ndarray) -> None:
+        rows.append(row)
+        cols.append(col)
+        vals.append(val)
+
     for on, fac, it in model.ai_groups:
         live = on[steps]
-        rows.append(r[live]), cols.append(np.full(int(live.sum()), fac)), vals.append(np.ones(int(live.sum())))
+        add(r[live], np.full(int(live.sum()), fac), np.ones(int(live.sum())))
         warm = live & (delta != 0)
-        rows.append(r[warm]), cols.append(np.full(int(warm.sum()), it)), vals.append(delta[warm])
+        add(r[warm], np.full(int(warm.sum()), it), delta[warm])
     if model.expand is not None:
-        rows.append(r), cols.append(np.full(r.size, model.expand)), vals.append(np.full(r.size, -inp.expansion_mw))
+        add(r, np.full(r.size, model.expand), np.full(r.size, -inp.expansion_mw))
     for col, coef in _slack(model, "grid_capacity_with_ai"):
-        rows.append(r), cols.append(np.full(r.size, col)), vals.append(np.full(r.size, coef))
+        add(r, np.full(r.size, col), np.full(r.size, coef))
     return _cat(rows, cols, vals)
 
 
-def _cat(rows, cols, vals) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cat_parts(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_cat` of (rows, cols, vals) blocks."""
+    return _cat([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
+
+
+def _cat(rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray]
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
@@ -311,7 +329,7 @@ def add_grid_capacity(model: PlanModel) -> None:
         rows, cols, vals = _ai_entries(model, first)
         c = np.arange(first.size)
         parts = [(rows, cols, vals)] + [(c, model.run[b.key], b.facility_mw[first]) for b in inp.miners]
-        lp.rows("grid_capacity_with_ai", first.tolist(), *_cat(*zip(*parts, strict=True)), None, caps[first])
+        lp.rows("grid_capacity_with_ai", first.tolist(), *_cat_parts(parts), None, caps[first])
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity in step T once the AI load runs"
     else:
         _, first = _classes([inp.profile.delta(), caps, *(g[0] for g in model.ai_groups)], inp.profile.steps)
@@ -324,7 +342,7 @@ def add_grid_capacity(model: PlanModel) -> None:
             c = np.arange(first.size)
             parts = [(c, model.run_before[b.key], b.facility_mw[first]) for b in inp.miners]
             parts += [(c, np.full(c.size, col), np.full(c.size, coef)) for col, coef in slack]
-            lp.rows("grid_capacity_before_ai", first.tolist(), *_cat(*zip(*parts, strict=True)), None, caps[first])
+            lp.rows("grid_capacity_before_ai", first.tolist(), *_cat_parts(parts), None, caps[first])
             model.meaning["grid_capacity_before_ai__T"] = "grid capacity in step T before the AI load runs"
         else:
             cols, vals = _terms([(model.keep_before[b.key], float(np.max(b.facility_mw))) for b in inp.miners] + slack)

@@ -19,7 +19,7 @@ Every entry is keyed by what its value depends on, never by ``id()``:
   them when another catalog comes (the cache holds the catalog's entries, so the check is
   by identity of a live object);
 - ``hall_slots``: a hall's rack positions split for the placer, by the hall's geometry
-  (:class:`planner.network.layout.PlanFits`): a hall and its converted self, or the same
+  (:class:`planner.network.plan_fits.PlanFits`): a hall and its converted self, or the same
   hall in many plans and scenarios, share them.
 
 The floor plan of a chosen cluster option is not here: it is kept on the option itself
@@ -52,7 +52,7 @@ class PlanCache:
     prices: dict[tuple, PriceProfile] = field(default_factory=dict)
     options: dict[str, OptionsEntry] = field(default_factory=dict)
     distinct: dict[tuple, list[ClusterOption]] = field(default_factory=dict)
-    hall_slots: dict[str, Any] = field(default_factory=dict)  # layout._Slots, private to the floor plan
+    hall_slots: dict[str, Any] = field(default_factory=dict)  # halls.HallSlots, kept for the floor plan
     _entries: object = field(default=None, repr=False)  # the catalog entries the options were made from
 
     def use_catalog(self, catalog: Catalog) -> None:

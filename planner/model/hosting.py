@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from planner.model.scenario import ClusterOption, ScenarioInputs
     from planner.parts.catalog import Catalog
-    from planner.site.schema import Hosting, LoadedSite
+    from planner.site.load import LoadedSite
+    from planner.site.schema import Hosting
 
 # capex categories of a cluster option by scope: the host's, and the tenant's
 HOST_CAPEX = ("facility", "cooling_conversion")

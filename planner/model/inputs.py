@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from planner.constants import HOURS_PER_DAY, MONTHS_PER_YEAR, W_PER_MW
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
@@ -24,8 +25,9 @@ from planner.model.options import (
     scenario_halls,
 )
 from planner.model.scenario import ClusterOption, MinerBlock, PricedPart, ScenarioInputs
-from planner.parts.catalog import Catalog, MissingPower, PowerFigure
-from planner.site.schema import LoadedSite, check_parts
+from planner.parts.catalog import Catalog
+from planner.parts.models import MissingPower, MissingRole, PowerFigure
+from planner.site.load import LoadedSite, check_parts
 
 if TYPE_CHECKING:
     from planner.model.cache import PlanCache
@@ -85,17 +87,17 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         cache.use_catalog(catalog)
     profile = price_profile(loaded, capacity, cache.prices if cache is not None else None)
 
-    key = okey = options_key(loaded, scenario, catalog) if cache is not None else None
-    if key is not None and key in cache.options:
-        entry = cache.options[key]
+    okey = options_key(loaded, scenario, catalog) if cache is not None else None
+    if cache is not None and okey is not None and okey in cache.options:
+        entry = cache.options[okey]
         options, warnings, capped_by = entry.options, entry.warnings, entry.capped_by
         min_gpus, workload_gpus = entry.min_gpus, entry.workload_gpus
         prices.update(entry.prices)
     else:
         options, warnings, capped_by, min_gpus, workload_gpus = cluster_options(
             loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None)
-        if key is not None:
-            cache.options[key] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
+        if cache is not None and okey is not None:
+            cache.options[okey] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
     miners: list[MinerBlock] = []
     if sc.kind != "greenfield":
         blocks = [("miners", i, b.model, b.count, b.salvage_usd) for i, b in enumerate(site.fleet.miners)]
@@ -116,10 +118,10 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
                                           loaded.line("fleet", section, i, "model"), power_hint(exc.key))]) from None
             miners.append(MinerBlock(
                 f"{m.key}-new" if section == "buy" else m.key, count, watts, m.hashrate_ths, salvage,
-                revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / 24,
-                facility_mw=(watts + network) / 1e6 * (site.cooling.mining_pue + profile.delta()),
+                revenue_usd_per_hour=m.hashrate_ths * hp * (1 - econ.pool_fee) / HOURS_PER_DAY,
+                facility_mw=(watts + network) / W_PER_MW * (site.cooling.mining_pue + profile.delta()),
                 network_w=network,
-                opex_usd_per_month=watts / 1e6 * econ.mining_opex_usd_per_mw_year / 12,
+                opex_usd_per_month=watts / W_PER_MW * econ.mining_opex_usd_per_mw_year / MONTHS_PER_YEAR,
                 unit_cost_usd=cost, name=m.key,
                 placed=dict(site.fleet.miners[i].buildings) if section == "miners" else {},
             ))
@@ -151,7 +153,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
     inputs = ScenarioInputs(
         site=site.name, scenario=scenario, kind=sc.kind, capacity_mw=capacity,
         profile=profile, ai_pue=site.cooling.ai_pue, mining_pue=site.cooling.mining_pue,
-        horizon_months=econ.horizon_years * 12, ai_start_month=start,
+        horizon_months=econ.horizon_years * MONTHS_PER_YEAR, ai_start_month=start,
         discount_rate=econ.discount_rate, lease_usd_per_gpu_hour=ai.lease_usd_per_gpu_hour,
         utilization=ai.utilization, power_fraction=ai.power_fraction,
         ai_opex_usd_per_mw_year=econ.ai_opex_usd_per_mw_year,
@@ -180,17 +182,19 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
 
 
 def _check_access_switch(catalog: Catalog) -> list[Problem]:
-    """The out-of-band and miner access networks are counted with one switch model: an
-    overlay that replaces it must keep its ports and uplinks."""
-    from planner.network.access import ACCESS_SWITCH
-
-    entry = catalog.entries["switches"].get(ACCESS_SWITCH)
-    if entry is None:
-        return [Problem("catalog", ACCESS_SWITCH, "the access switch the planner counts the out-of-band and miner "
-                        "networks with is missing", hint="keep it in the catalog, or give it in an overlay")]
+    """The out-of-band and miner access networks are counted with one switch model, the one
+    the catalog names (the [[role]] ``access-switch``): it must be named, and keep its ports and
+    uplinks (an overlay may replace it). That it names a switch is checked when the catalog loads."""
+    try:
+        key = catalog.access_switch
+    except MissingRole as exc:
+        return [Problem("catalog", "access-switch", f"{exc}: the out-of-band and miner networks are counted "
+                        "with it", hint="the bundled roles.toml names sn2201; an overlay's roles.toml may name "
+                        "another switch")]
+    entry = catalog.entries["switches"][key]
     if not entry.item.uplink_ports or not entry.item.uplink_gbps:
         name = "uplink_ports" if not entry.item.uplink_ports else "uplink_gbps"
-        return [Problem(display_path(Path(entry.file)), f"{ACCESS_SWITCH}.{name}",
+        return [Problem(display_path(Path(entry.file)), f"{key}.{name}",
                         "the access switch of the out-of-band and miner networks needs uplink_ports and uplink_gbps",
                         entry.line(name), hint="give both: the SN2201 has 4 uplinks of 100 Gb/s")]
     return []
@@ -198,27 +202,24 @@ def _check_access_switch(catalog: Catalog) -> list[Problem]:
 
 def miner_network_w(catalog: Catalog, miner: str) -> float:
     """A miner's share of its access switch's power: its ports / the switch's ports."""
-    from planner.network.access import ACCESS_SWITCH
-
     ports = catalog.miners[miner].network_ports or 1
-    return ports * catalog.watts(ACCESS_SWITCH) / catalog.switches[ACCESS_SWITCH].ports
+    return ports * catalog.watts(catalog.access_switch) / catalog.switches[catalog.access_switch].ports
 
 
 def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[MinerBlock]
                   ) -> dict[str, PowerFigure]:
     """The power figure of every part the scenario's plans may buy (servers, switches,
     optics, miners): sourced, estimated or the site's own."""
-    from planner.network.access import ACCESS_SWITCH
-
     keys = {b.name or b.key for b in miners}
     if miners:
-        keys.add(ACCESS_SWITCH)
+        keys.add(catalog.access_switch)
     for o in options:
         if o.fabric is not None:
-            keys |= {o.server, ACCESS_SWITCH}
+            keys |= {o.server, catalog.access_switch}
             keys |= {o.fabric.switch_models[r] for r, n in o.fabric.switches.items() if n}
             keys |= {end.part for m in o.fabric.media.values() for end in (m.lower, m.upper)
-                     if end.kind in ("module", "copper") and end.units}
-    return {k: catalog.power(k) for k in sorted(keys)}
+                     if end.kind in ("module", "copper") and end.units and end.part is not None}
+    figures = {k: catalog.power(k) for k in sorted(keys)}
+    return {k: f for k, f in figures.items() if f is not None}  # every one has a figure: prepare checked
 
 

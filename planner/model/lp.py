@@ -24,10 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 INF = float("inf")
+Bound = ArrayLike | None  # a bound per column or row, or one for all; None (or inf) for none
 
 
 class Status(StrEnum):
@@ -50,7 +53,7 @@ class RowBlock:
     """The rows of one constraint family: rows ``start`` to ``start + count - 1``."""
 
     family: str
-    labels: tuple[str, ...]  # one per row; "" for a family of one unlabelled row
+    labels: tuple[str | int, ...]  # one per row (a name or a step); "" for a family of one unlabelled row
     start: int
 
     @property
@@ -103,7 +106,7 @@ class LinearProgram:
     def num_rows(self) -> int:
         return sum(b.count for b in self.blocks)
 
-    def columns(self, names: Sequence[str], lower, upper, integer: bool = False) -> np.ndarray:
+    def columns(self, names: Sequence[str], lower: Bound, upper: Bound, integer: bool = False) -> np.ndarray:
         """Add columns (bounds broadcast to their number; None or inf for no bound) and
         return their indices."""
         n = len(names)
@@ -114,17 +117,18 @@ class LinearProgram:
         self._integer.append(np.full(n, bool(integer)))
         return np.arange(first, first + n, dtype=np.int64)
 
-    def column(self, name: str, lower, upper, integer: bool = False) -> int:
+    def column(self, name: str, lower: Bound, upper: Bound, integer: bool = False) -> int:
         return int(self.columns([name], lower, upper, integer)[0])
 
-    def add_cost(self, cols, coefs) -> None:
+    def add_cost(self, cols: ArrayLike, coefs: ArrayLike) -> None:
         """Add to the objective coefficients of ``cols`` (repeated columns add up)."""
         cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
         coefs = np.broadcast_to(np.asarray(coefs, dtype=float), cols.shape)
         for j, v in zip(cols.tolist(), coefs.tolist(), strict=True):
             self._cost[j] = self._cost.get(j, 0.0) + v
 
-    def rows(self, family: str, labels: Sequence, row, col, val, lower=None, upper=None) -> RowBlock:
+    def rows(self, family: str, labels: Sequence[str | int], row: ArrayLike, col: ArrayLike, val: ArrayLike,
+             lower: Bound = None, upper: Bound = None) -> RowBlock:
         """Add a family's rows: ``labels`` name them (one each); (``row``, ``col``, ``val``)
         are the matrix entries with ``row`` counted within the block; ``lower`` and
         ``upper`` bound each row (broadcast; None for no bound)."""
@@ -144,7 +148,8 @@ class LinearProgram:
         self._row_upper.append(_bound(upper, n, INF))
         return block
 
-    def row(self, family: str, cols, vals, lower=None, upper=None) -> RowBlock:
+    def row(self, family: str, cols: ArrayLike, vals: ArrayLike, lower: Bound = None, upper: Bound = None
+            ) -> RowBlock:
         """One unlabelled row: sum_j vals_j x_cols_j within [lower, upper]."""
         cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
         return self.rows(family, [""], np.zeros(cols.size, dtype=np.int64), cols, vals, lower, upper)
@@ -189,7 +194,7 @@ class LinearProgram:
         return float(a["cost"] @ x) + self.offset
 
 
-def _bound(value, n: int, default: float) -> np.ndarray:
+def _bound(value: Bound, n: int, default: float) -> np.ndarray:
     if value is None:
         return np.full(n, default)
     out = np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,)), dtype=float)
@@ -230,7 +235,7 @@ def _log_file(wanted: bool) -> Iterator[Path | None]:
         yield Path(folder) / "solver.log"
 
 
-def _run_highs(h, lp: LinearProgram, a: dict, presolve: bool, mip_rel_gap: float | None,
+def _run_highs(h: Any, lp: LinearProgram, a: dict, presolve: bool, mip_rel_gap: float | None,
                time_limit: float | None) -> Solution:
     import highspy
 
@@ -277,7 +282,7 @@ def _run_highs(h, lp: LinearProgram, a: dict, presolve: bool, mip_rel_gap: float
     return Solution(status, x, float(h.getInfo().objective_function_value) if lp.num_cols else lp.offset, detail)
 
 
-def to_pulp(lp: LinearProgram):
+def to_pulp(lp: LinearProgram) -> Any:  # a pulp.LpProblem (PuLP has no type hints)
     """The same model as a PuLP problem (for CBC, and for LP or MPS files)."""
     import pulp
 
@@ -311,7 +316,7 @@ def to_pulp(lp: LinearProgram):
 _PULP_STATUS = {1: Status.OPTIMAL, -1: Status.INFEASIBLE, -2: Status.UNBOUNDED, 0: Status.NOT_SOLVED}
 
 
-def solve_pulp(lp: LinearProgram, solver, keep_log: bool = False) -> Solution:
+def solve_pulp(lp: LinearProgram, solver: Any, keep_log: bool = False) -> Solution:  # solver: a PuLP object
     """Solve through PuLP with a PuLP solver object (CBC). OPTIMAL only for a proven
     optimum: a plan found before a limit is NOT_SOLVED; a solver program that fails is ERROR.
     With ``keep_log`` the solver's log (CBC's own output) is returned in the solution."""
@@ -324,7 +329,7 @@ def solve_pulp(lp: LinearProgram, solver, keep_log: bool = False) -> Solution:
     return solution
 
 
-def _solve_pulp(lp: LinearProgram, solver) -> Solution:
+def _solve_pulp(lp: LinearProgram, solver: Any) -> Solution:
     import pulp
 
     prob, cols = to_pulp(lp)
@@ -343,7 +348,7 @@ def _solve_pulp(lp: LinearProgram, solver) -> Solution:
     return Solution(status, x, float(pulp.value(prob.objective)), solution)
 
 
-def write_model(lp: LinearProgram, path, kind: str) -> None:
+def write_model(lp: LinearProgram, path: str | Path, kind: str) -> None:
     """The model as an LP or MPS file (PuLP writes both). The files keep the sense (MPS
     with its OBJSENSE section) and carry the objective's constant as a column fixed at 1,
     ``objective_constant``, since neither format keeps a bare constant everywhere: a solver

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
-from planner.model.scenario import ScenarioInputs
+from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
 
 @dataclass
@@ -42,14 +43,22 @@ class Result:
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
 
     @property
-    def option(self):
+    def option(self) -> ClusterOption | None:
+        """The chosen cluster option; None when the solve found no plan."""
         return None if self.option_index is None else self.inputs.options[self.option_index]
+
+    @property
+    def chosen(self) -> ClusterOption:
+        """The chosen cluster option of a result that has a plan (what the outputs describe)."""
+        if self.option_index is None:
+            raise ValueError(f"{self.inputs.scenario}: no plan ({self.status})")
+        return self.inputs.options[self.option_index]
 
 
 PRESOLVE_MAX_ROWS = 5000  # HiGHS presolve spends seconds on long per-step models for no gain
 
 
-def _cbc():
+def _cbc() -> Any:  # a PuLP solver object (PuLP has no type hints)
     """CBC (through PuLP): the cbcbox binary (``pulp[cbc]``), else one on PATH, else PuLP's
     bundled one."""
     import shutil
@@ -119,6 +128,7 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     x = sol.x
     chosen = int(np.argmax(x[model.size]))
     before, with_ai = _values(model.keep_before, x), _values(model.keep_with_ai, x)
+    assert sol.objective is not None, "an optimal solution has an objective"
     objective = sol.objective / OBJECTIVE_SCALE
     expanded = bool(model.expand is not None and x[model.expand] > 0.5)
     running, running_before = _series_values(model, "after", x), _series_values(model, "before", x)
@@ -140,7 +150,7 @@ def outcome(result: Result) -> str:
                                                           other="cbc" if result.solver == "highs" else "highs")
 
 
-def moved_miners(inp: ScenarioInputs, block, option, kept: int) -> int:
+def moved_miners(inp: ScenarioInputs, block: MinerBlock, option: ClusterOption, kept: int) -> int:
     """Miners of an existing block kept beside the AI that stood in halls the AI takes:
     the kept ones are first those already in free halls."""
     return max(0, kept - (block.count - inp.must_move(block, option)))
@@ -170,10 +180,10 @@ def _series_values(model: PlanModel, period: str, x: np.ndarray) -> dict[str, np
     return {k: x[cols][cls] for k, cols in runs.items()}
 
 
-def ai_load_mw(inp: ScenarioInputs, option) -> np.ndarray:
+def ai_load_mw(inp: ScenarioInputs, option: ClusterOption) -> np.ndarray:
     """Facility power of the AI cluster in each step, MW: IT at max power x (PUE + the
     temperature term), in the steps it runs."""
-    return option.it_power_w / 1e6 * (option.pue + inp.profile.delta()) * inp.ai_on(option)
+    return option.it_power_w / W_PER_MW * (option.pue + inp.profile.delta()) * inp.ai_on(option)
 
 
 def grid_load(inp: ScenarioInputs, option_index: int, before: dict[str, int], with_ai: dict[str, int],
@@ -203,7 +213,7 @@ def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int], 
     return float(load.max()), float(np.max(pre))
 
 
-def next_option(inp: ScenarioInputs, chosen: int):
+def next_option(inp: ScenarioInputs, chosen: int) -> ClusterOption | None:
     """The next larger cluster of the same hall plan, or of a plan that extends it into
     more halls (None at the largest)."""
     here = inp.options[chosen]
@@ -244,7 +254,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
         free = sum(inp.hall_positions.values()) - inp.positions_taken(here)
         kept = sum(with_ai.values())
         wants = any(with_ai.get(b.key, 0) < (before.get(b.key, 0) if inp.miners_before_ai else b.count)
-                    and bool((b.margin_usd_per_hour(inp.profile.price_usd_per_mwh) > 0).any()) for b in inp.miners)
+                    and bool(np.any(b.margin_usd_per_hour(inp.profile.price_usd_per_mwh) > 0)) for b in inp.miners)
         if wants and kept >= free:
             taken = ", ".join(h.name for h in here.halls if inp.hall_positions.get(h.name))
             out.append(f"miner space: {kept:,} miners beside the AI fill the {free:,} free miner positions"
@@ -255,7 +265,7 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     pre_room = caps - pre
     if steps_before and pre_room.min() < min(steps_before) - 1e-9:
         worst = int(np.argmin(pre_room)) if np.ndim(pre) else int(np.argmin(caps))
-        used = float(pre[worst]) if np.ndim(pre) else float(pre)
+        used = float(np.asarray(pre)[worst]) if np.ndim(pre) else float(pre)
         where = f" at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
         out.append(f"grid capacity before the AI start: {used:.3f} MW of {caps[worst]:g} MW used{where}")
     option = inp.options[chosen]

@@ -2,23 +2,33 @@
 hall plan x size) with its exact fabric counts and floor-plan fit, and what they depend on
 (:func:`options_key`, the key of the caller's PlanCache). The enumeration is the costly part of
 :func:`planner.model.inputs.prepare`; the fabric counts come from
-:mod:`planner.network.fabric`, the fits from :class:`planner.network.layout.PlanFits`."""
+:mod:`planner.network.fabric`, the fits from :class:`planner.network.plan_fits.PlanFits`.
+
+Why a module of about 430 lines: the enumeration and its cache key (:func:`options_key`)
+must name the same inputs, and are kept side by side so that a new input of one is seen
+to be missing from the other."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from planner.constants import W_PER_MW
 from planner.errors import InputError, Problem, display_path
 from planner.model.scenario import ClusterOption, HallUse, MinerBlock, PricedPart, converted_hall
 from planner.network.fabric import FabricCounts, FabricError, FabricMemo, FabricSpec, count_fabric, plan_shape
-from planner.parts.catalog import Catalog, MissingPower
-from planner.site.schema import LoadedSite
+from planner.network.halls import HallSlots, LayoutError
+from planner.parts.catalog import Catalog
+from planner.parts.models import MissingPower, Server
+from planner.site.load import LoadedSite
+from planner.site.schema import Building
 
 if TYPE_CHECKING:
-    from planner.network.layout import PlanFits
+    from planner.network.clos import Shape
+    from planner.network.plan_fits import PlanFits
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,14 @@ class OptionsEntry:
     workload_gpus: int | None
 
 
-def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price,
-                     hall_slots: dict | None = None):
+# prices a part the plan may buy, or raises InputError naming the site key (``loc``) that named it
+NeedPrice = Callable[[str, tuple[str | int, ...]], float]
+# the options of one scenario: options, warnings, the reason each group is capped, min GPUs, workload GPUs
+Options = tuple[list[ClusterOption], set[str], dict[tuple, str], int, int | None]
+
+
+def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price: NeedPrice,
+                    hall_slots: dict[str, HallSlots] | None = None) -> Options:
     """Every cluster option of the scenario (server choices x optics x cooling x size)."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
@@ -112,11 +128,14 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
     from planner.energy.compute import ComputeError, inference_demand, training_demand
 
     w = loaded.site.ai.workload
+    assert w is not None, "asked only for a site with a workload"
     try:
         if w.kind == "train":
+            assert w.tokens is not None  # the schema requires tokens of a training workload
             d = training_demand(catalog, server, w.params, w.tokens, w.runs_per_month,
                                 w.utilization, w.precision, w.sparse, 1.0, w.days_per_month)
         else:
+            assert w.tokens_per_day is not None  # the schema requires tokens_per_day of an inference workload
             d = inference_demand(catalog, server, w.params, w.tokens_per_day, w.utilization,
                                  w.precision, w.sparse, 1.0)
     except ComputeError as exc:
@@ -126,9 +145,9 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
 
 
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
-                       server_cost: float, facility_usd_per_mw: float, need_price, warnings: set[str],
-                       capped_by: dict, min_gpus: int, halls: list, scenario: str,
-                       hall_slots: dict | None = None) -> list[ClusterOption]:
+                       server_cost: float, facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str],
+                       capped_by: dict[tuple, str], min_gpus: int, halls: list[Building], scenario: str,
+                       hall_slots: dict[str, HallSlots] | None = None) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
     (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
     as built or converted: :func:`hall_plans`)."""
@@ -137,7 +156,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     shown = display_path(loaded.path)
     pues = [site.cooling.ai_pue] + [p for b in halls for p in (b.pue, b.conversion.pue if b.conversion else None)
                                     if p is not None]
-    per_server_mw = catalog.power(server.key).watts / 1e6 * min(pues)
+    per_server_mw = catalog.watts(server.key) / W_PER_MW * min(pues)
     ratio = capacity_mw / per_server_mw if per_server_mw else 0.0
     by_grid = math.floor(ratio) if math.isfinite(ratio) and ratio < 1e15 else 10**15  # counted, never listed
     by_min = math.ceil(min_gpus / server.gpus)
@@ -148,19 +167,22 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     if max_gpus is not None and max_gpus // server.gpus < limit:
         limit = max_gpus // server.gpus
         capped = [f"{max_key} = {max_gpus}"]
-    base = dict(server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
-                core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
-                planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
-                servers_per_su=ai.servers_per_su, spare_down_ports=ai.spare_down_ports,
-                spine_oversubscription=ai.spine_oversubscription)
+
+    def spec_at(n: int) -> FabricSpec:
+        return FabricSpec(servers=n, server=server.key, leaf_switch=ai.leaf_switch, spine_switch=ai.spine_switch,
+                          core_switch=ai.core_switch, oversubscription=ai.oversubscription, optics=optics,
+                          planes=ai.planes, dual_tor=ai.dual_tor, uplink_gbps=ai.uplink_gbps,
+                          servers_per_su=ai.servers_per_su, spare_down_ports=ai.spare_down_ports,
+                          spine_oversubscription=ai.spine_oversubscription)
+
     try:
-        step = plan_shape(FabricSpec(servers=1, **base), catalog).servers_per_su if ai.step == "su" else 1
+        step = plan_shape(spec_at(1), catalog).servers_per_su if ai.step == "su" else 1
     except FabricError as exc:
         raise InputError([Problem(shown, "ai", f"{server.key}: {exc}", loaded.line("ai"))]) from None
     if own_max == 0:
         sizes = []
     elif ai.it_load_mw is not None:
-        sizes = _sizes_near_it_load(catalog, base, server.key, ai.it_load_mw * 1e6, shown, loaded)
+        sizes = _sizes_near_it_load(catalog, spec_at, server.key, ai.it_load_mw * W_PER_MW, shown, loaded)
     else:
         count = limit // step if limit >= step else 0
         if count > MAX_SIZES:  # counted before a list of them, a fabric or a floor plan is built
@@ -172,7 +194,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             sizes.append(by_min)  # a partial last SU to meet the minimum exactly
     specs = []
     for n in sorted(set(sizes)):
-        spec = FabricSpec(servers=n, **base)
+        spec = spec_at(n)
         try:
             specs.append((spec, plan_shape(spec, catalog)))
         except FabricError as exc:
@@ -184,12 +206,14 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     plans, note = hall_plans(loaded, catalog, server.key, halls, scenario)
     if note:
         warnings.add(note)
-    first_error = None
+    first_error: Exception | None = None
     if not plans:  # no hall takes the server, as built or converted: the layout says why
-        from planner.network.layout import fit_sizes
+        from planner.network.plan_fits import fit_sizes
 
-        first_error = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
-    from planner.network.layout import PlanFits
+        fit = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
+        first_error = fit if isinstance(fit, LayoutError) else LayoutError(
+            f"no hall of the scenario takes {server.key}")
+    from planner.network.plan_fits import PlanFits
 
     fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling, hall_slots=hall_slots)
     fabrics = FabricMemo(catalog)
@@ -200,7 +224,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
                                     fitter, fabrics)
         first_error = first_error or error
         if ai.it_load_mw is not None:
-            found = _at_it_load(found, ai.it_load_mw * 1e6)
+            found = _at_it_load(found, ai.it_load_mw * W_PER_MW)
             group_capped.append(f"ai.it_load_mw = {ai.it_load_mw:g} MW of critical IT")
             if not found and first_error is None:
                 first_error = InputError([Problem(shown, "ai.it_load_mw", f"{server.key}: no cluster fits within "
@@ -218,13 +242,13 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     return options
 
 
-def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: float, shown: str,
-                        loaded: LoadedSite) -> list[int]:
+def _sizes_near_it_load(catalog: Catalog, spec_at: Callable[[int], FabricSpec], server: str, target_w: float,
+                        shown: str, loaded: LoadedSite) -> list[int]:
     """Server counts around the largest cluster whose IT load (servers, fabric at its
     default lengths, management network) stays within ``target_w``: the floor plan's
     lengths may change the optics a little, so a few sizes either side are tried."""
     def it_w(n: int) -> float:
-        fabric = count_fabric(FabricSpec(servers=n, **base), catalog)
+        fabric = count_fabric(spec_at(n), catalog)
         power, _ = fabric.power_w(catalog)
         return n * catalog.watts(server) + power["switches"] + power["optics"] + oob_power_w(
             catalog, server, n, fabric)
@@ -241,8 +265,8 @@ def _sizes_near_it_load(catalog: Catalog, base: dict, server: str, target_w: flo
         raise InputError([Problem(shown, "ai.it_load_mw", f"{server}: {exc}", loaded.line("ai", "it_load_mw"))]
                          ) from None
     if lo == 0:
-        raise InputError([Problem(shown, "ai.it_load_mw", f"one {server} takes {it_w(1) / 1e6:.4g} MW of IT load, "
-                                  f"above {target_w / 1e6:g} MW", loaded.line("ai", "it_load_mw"))])
+        raise InputError([Problem(shown, "ai.it_load_mw", f"one {server} takes {it_w(1) / W_PER_MW:.4g} MW of IT load, "
+                                  f"above {target_w / W_PER_MW:g} MW", loaded.line("ai", "it_load_mw"))])
     return [n for n in range(lo - 3, lo + 4) if n >= 1]
 
 
@@ -273,7 +297,7 @@ def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: lis
     way. Above MAX_HALL_PLANS plans, halls are no longer left out, then every hall is
     used alike; the note says so.
     """
-    from planner.network.layout import systems_per_rack
+    from planner.network.halls import systems_per_rack
 
     if not halls:
         return [()], ""
@@ -324,12 +348,14 @@ def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: lis
     return plans, note
 
 
-def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw, need_price,
-                 warnings, capped, default_pue, optics, required, fitter: PlanFits, fabrics: FabricMemo,
+def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricSpec, Shape]],
+                 plan: tuple[tuple[Building, str], ...], server: Server, server_cost: float,
+                 facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str], capped: list[str],
+                 default_pue: float, optics: str, required: int, fitter: PlanFits, fabrics: FabricMemo,
                  ) -> tuple[list[ClusterOption], Exception | None]:
     """Cluster options of one hall plan, smallest first: the sizes whose racks reach the
     plan's last hall (smaller ones are the same plan without that hall). ``fitter`` (a
-    :class:`planner.network.layout.PlanFits` of the family's sizes) and ``fabrics`` share the
+    :class:`planner.network.plan_fits.PlanFits` of the family's sizes) and ``fabrics`` share the
     floor-plan work and the fabric counts between the family's plans. Returns the
     options and, when there are none, why."""
     site = loaded.site
@@ -343,7 +369,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         from planner.network.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
-    error = None
+    error: Exception | None = None
     for (spec, _shape), fit in zip(specs, fits, strict=True):
         if fit is None:
             continue
@@ -378,7 +404,7 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
                                               if tier != "leaf" else "leaf_switch"))
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
-        server_w = n * catalog.power(server.key).watts
+        server_w = n * catalog.watts(server.key)
         network_w = power["switches"] + power["optics"] + oob_w
         it_w = server_w + network_w
         endpoints = sum(fit.endpoints.values())
@@ -386,13 +412,13 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
         for b in halls:
             if b.name in fit.halls:
                 hall_w = it_w * fit.endpoints.get(b.name, 0) / endpoints if endpoints else 0.0
-                conversion = hall_w / 1e6 * b.conversion.usd_per_mw if uses[b.name] == "converted" else 0.0
+                conversion = (hall_w / W_PER_MW * b.conversion.usd_per_mw
+                              if uses[b.name] == "converted" and b.conversion is not None else 0.0)
                 used.append(HallUse(b.name, uses[b.name], hall_w, conversion))
         pue = (sum(h.it_w * (by_name[h.name].pue or default_pue) for h in used) / it_w
                if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
-        facility = sum(h.it_w / 1e6 * (by_name[h.name].facility_usd_per_mw
-                                       if by_name[h.name].facility_usd_per_mw is not None else facility_usd_per_mw)
-                       for h in used) if used else it_w / 1e6 * facility_usd_per_mw
+        facility = sum(h.it_w / W_PER_MW * _facility_rate(by_name[h.name], facility_usd_per_mw)
+                       for h in used) if used else it_w / W_PER_MW * facility_usd_per_mw
         capex = {"servers": n * server_cost, "network": network, "facility": facility}
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
@@ -404,7 +430,12 @@ def _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd
     return options, (error if not options else None)
 
 
-def scenario_halls(loaded: LoadedSite, scenario: str):
+def _facility_rate(b: Building, scenario_usd_per_mw: float) -> float:
+    """Facility capex per MW of AI IT load placed in hall ``b``: the hall's own, else the scenario's."""
+    return b.facility_usd_per_mw if b.facility_usd_per_mw is not None else scenario_usd_per_mw
+
+
+def scenario_halls(loaded: LoadedSite, scenario: str) -> list[Building]:
     """Halls a scenario builds in: those it names, else existing halls for retrofit and
     hybrid and new halls for greenfield."""
     site = loaded.site
@@ -419,11 +450,11 @@ def scenario_halls(loaded: LoadedSite, scenario: str):
 def oob_power_w(catalog: Catalog, server: str, servers: int, fabric: FabricCounts) -> float:
     """Power of the out-of-band network's access switches: one port per BMC and per
     fabric switch (:func:`planner.network.access.access_network`)."""
-    from planner.network.access import ACCESS_SWITCH, access_network, oob_endpoints
+    from planner.network.access import access_network, oob_endpoints
 
     endpoints = oob_endpoints(catalog, server, servers, sum(fabric.switches.values()))
-    n = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).access_switches
-    return n * catalog.watts(ACCESS_SWITCH) if n else 0.0
+    n = access_network(catalog, "oob", endpoints, catalog.access_switch).access_switches
+    return n * catalog.watts(catalog.access_switch) if n else 0.0
 
 
 def power_hint(key: str) -> str:

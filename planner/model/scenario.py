@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from planner.constants import BLOCK_SUBSIDY_BTC, MONTHS_PER_YEAR, W_PER_MW
 from planner.energy.economics import annuity_factor, monthly_rate
 from planner.energy.prices import PriceProfile
 from planner.network.fabric import FabricCounts
-from planner.parts.catalog import Catalog, PowerFigure
+from planner.parts.catalog import Catalog
+from planner.parts.models import PowerFigure
+from planner.site.schema import Building, Cabling, Route
 
 if TYPE_CHECKING:
     from planner.model.hosting import HostSetup
     from planner.network.layout import Layout
-
-
-DAYS_PER_MONTH = 365.0 / 12
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class MinerBlock:
     def new(self) -> bool:
         return self.unit_cost_usd > 0
 
-    def margin_usd_per_hour(self, price_usd_per_mwh):
+    def margin_usd_per_hour(self, price_usd_per_mwh: float | np.ndarray) -> float | np.ndarray:
         """Revenue less energy per running hour at a price (array or number)."""
         return self.revenue_usd_per_hour - self.facility_mw * price_usd_per_mwh
 
@@ -156,7 +156,7 @@ class ScenarioInputs:
     pool_fee: float
     options: list[ClusterOption]
     miners: list[MinerBlock]
-    subsidy_btc: float = 3.125
+    subsidy_btc: float = BLOCK_SUBSIDY_BTC
     fees_btc: float = 0.0
     hashrate_growth: float = 0.0
     months_to_halving: int | None = None
@@ -169,10 +169,10 @@ class ScenarioInputs:
     expansion_mw: float = 0.0  # capacity a grid expansion would add from the AI start
     expansion_usd: float = 0.0
     workload_gpus: int | None = None
-    halls: list = field(default_factory=list)  # Building models this scenario builds in
+    halls: list[Building] = field(default_factory=list)  # the halls this scenario builds in
 
-    routes: list = field(default_factory=list)
-    cabling: object | None = None
+    routes: list[Route] = field(default_factory=list)
+    cabling: Cabling = field(default_factory=lambda: Cabling())
     hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
     move_usd_per_miner: float = 0.0
     materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
@@ -274,7 +274,7 @@ class ScenarioInputs:
             sub = sub / 2 ** (1 + (month - self.months_to_halving) // 48)
         base = self.subsidy_btc + self.fees_btc
         share = (sub + self.fees_btc) / base if base else 0.0
-        return share / (1 + self.hashrate_growth) ** (month / 12)
+        return share / (1 + self.hashrate_growth) ** (month / MONTHS_PER_YEAR)
 
     def mining_annuity(self, period: str) -> float:
         """Annuity factor of mining revenue: sum of (1 + r_m)^-(m+1) f(m) over the period."""
@@ -289,8 +289,8 @@ class ScenarioInputs:
         Revenue is discounted with the hashprice path, energy with the plain annuity."""
         prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
         runs = block.margin_usd_per_hour(prices) > 0
-        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / 12
-        energy = float((block.facility_mw * runs * hours * prices).sum()) / 12
+        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+        energy = float((block.facility_mw * runs * hours * prices).sum()) / MONTHS_PER_YEAR
         return (revenue * self.mining_annuity("before") - (energy + block.opex_usd_per_month)
                 * self.annuity("before"))
 
@@ -331,11 +331,11 @@ class ScenarioInputs:
         a year / 12. One representative year of dispatch is valued over the whole period."""
         energy = block.facility_mw * self.profile.price_usd_per_mwh
         return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
-            * self.profile.hours / 12
+            * self.profile.hours / MONTHS_PER_YEAR
 
     def average_it_mw(self, option: ClusterOption) -> float:
         """Average IT draw of the AI load, MW: servers at the power fraction, network at max."""
-        return (option.server_power_w * self.power_fraction + option.network_power_w) / 1e6
+        return (option.server_power_w * self.power_fraction + option.network_power_w) / W_PER_MW
 
     def ai_on(self, option: ClusterOption) -> np.ndarray:
         """Steps in which the AI runs: all of them when it is firm; when interruptible, those
@@ -370,9 +370,10 @@ class ScenarioInputs:
 
     def ai_margin_usd_per_month(self, option: ClusterOption) -> float:
         """Lease revenue less energy and fixed opex of one cluster option, per month."""
-        revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization * self.ai_hours_year(option) / 12
-        energy = self.ai_energy_cost_year(option) / 12
-        opex = option.it_power_w / 1e6 * self.ai_opex_usd_per_mw_year / 12
+        revenue = (option.gpus * self.lease_usd_per_gpu_hour * self.utilization * self.ai_hours_year(option)
+                   / MONTHS_PER_YEAR)
+        energy = self.ai_energy_cost_year(option) / MONTHS_PER_YEAR
+        opex = option.it_power_w / W_PER_MW * self.ai_opex_usd_per_mw_year / MONTHS_PER_YEAR
         return revenue - energy - opex
 
     def ai_value_usd(self, option: ClusterOption) -> float:
@@ -393,7 +394,7 @@ class ScenarioInputs:
                 - option.capex_total_usd)
 
 
-def converted_hall(b):
+def converted_hall(b: Building) -> Building:
     """The hall after its cooling conversion (unchanged when it has none)."""
     if b.conversion is None:
         return b

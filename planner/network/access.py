@@ -13,11 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from planner.network.fabric import FabricError, ports_at
+from planner.network.clos import FabricError, ports_at
 from planner.parts.catalog import Catalog
-
-# the access switch of the out-of-band and miner networks (48 x 1G copper, 4 x 100G up)
-ACCESS_SWITCH = "sn2201"
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import math
 
-from planner.network.fabric import Shape
+from planner.network.clos import Shape
+from planner.network.fabric import FabricCounts
 from planner.network.layout import Layout, rack_room
+from planner.network.media import TierMedia
 from planner.parts.catalog import Catalog
+from planner.parts.models import COPPER_CLASSES
 from planner.site.schema import Route
 
 CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
 
 
-def structured_cabling(layout: Layout, shape: Shape, fabric, catalog: Catalog) -> list[dict]:
+def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catalog: Catalog) -> list[dict]:
     """Trunks, patch panels and jumpers for the switch-to-switch links that leave a row.
 
     Links between racks of one row run as direct cables. A link to another row, the
@@ -25,7 +28,7 @@ def structured_cabling(layout: Layout, shape: Shape, fabric, catalog: Catalog) -
     ceil(lit fibres / fibres per panel); jumpers = 2 per link.
     """
     out = []
-    pairs = {"leaf_spine": [], "spine_core": []}
+    pairs: dict[str, list[tuple[int, int, int]]] = {"leaf_spine": [], "spine_core": []}  # (rack, rack, links)
     for (p, su, _r), leaf in layout.leaf_rack.items():
         if shape.tiers >= 2:
             pod = su // shape.sus_per_pod
@@ -39,7 +42,7 @@ def structured_cabling(layout: Layout, shape: Shape, fabric, catalog: Catalog) -
     panel = panels[0].item if panels else None
     for tier, links in pairs.items():
         media = fabric.media[tier]
-        if not links or not media.links or media.optic_class in ("dac", "acc", "aec"):
+        if not links or not media.links or media.optic_class in COPPER_CLASSES:
             continue
         mode = "om4" if media.optic_class == "sr" else "os2"
         trunks = sorted((e.item for e in catalog.entries["cables"].values()
@@ -83,12 +86,12 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
     return out
 
 
-def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] | None:
+def cable_price(catalog: Catalog, media: TierMedia, length_m: float) -> tuple[float, str] | None:
     """USD for one cable of a tier at ``length_m`` and the basis, or None where a figure
     is missing. Copper assemblies at their unit price; a fibre cable as fibres x length x
     the fibre's price per fibre-metre, plus the plugs at both ends at their price (fibres:
     the positions of the end with fewer, so an MPO-16 breakout to two MPO-12 counts 16)."""
-    if media.optic_class in ("dac", "acc", "aec"):
+    if media.optic_class in COPPER_CLASSES:
         return catalog.unit_cost(media.cable_kind)
     if not media.cables or not math.isfinite(length_m):
         return None
@@ -97,7 +100,8 @@ def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] |
     if per_m is None or per_m.unit_cost_usd_per_m is None:
         return None
     connectors = catalog.entries["connectors"]
-    plugs, fibres, parts = 0.0, None, []
+    plugs, parts = 0.0, []
+    fibres: int | None = None
     for end in (media.lower, media.upper):
         if not end.connector or end.connector not in connectors:
             return None
@@ -109,6 +113,8 @@ def cable_price(catalog: Catalog, media, length_m: float) -> tuple[float, str] |
         positions = round(each * connectors[end.connector].item.fibers)
         fibres = positions if fibres is None else min(fibres, positions)
         parts.append(f"{each:g} x {end.connector} at {price[0]:,.0f} USD")
+    if fibres is None:  # a link has two ends: never
+        return None
     usd = fibres * length_m * per_m.unit_cost_usd_per_m + plugs
     return usd, (f"ESTIMATE: {fibres} fibres x {length_m:g} m x {per_m.unit_cost_usd_per_m:g} USD per fibre-metre "
                  f"({fibre}) + plugs {' + '.join(parts)}")

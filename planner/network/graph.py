@@ -37,7 +37,7 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
     """Build the fabric graph for ``spec`` (deterministic node order)."""
     counts = counts or count_fabric(spec, catalog)
     shape = counts.shape
-    g = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
+    g: nx.Graph = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
     g.add_nodes_from(fabric_nodes(spec, counts))
     g.add_edges_from(fabric_edges(counts))
     return g
@@ -168,7 +168,7 @@ def counts_from_graph(g: nx.Graph, counts: FabricCounts) -> dict:
     links: Counter[str] = Counter()
     ports_free: Counter[str] = Counter()
     units: dict[tuple[str, str], int] = Counter()  # (tier, end) -> modules / connectors / plugs
-    per_server_links = Counter()
+    per_server_links: Counter[str] = Counter()
     for _u, _v, d in g.edges(data=True):
         links[d["tier"]] += d["bundle"]
     lower_of = {"node_leaf": "server", "leaf_spine": "leaf", "spine_core": "spine"}
@@ -213,7 +213,7 @@ def counts_from_analytic(counts: FabricCounts) -> dict:
             "ports_free": dict(counts.ports_free), "units": units, "fibers": counts.fibers}
 
 
-def to_graphml(g: nx.Graph, path) -> None:
+def to_graphml(g: nx.Graph, path: str | Path) -> None:
     """Write GraphML (attributes that GraphML cannot hold are turned into text)."""
     h = g.copy()
     for _n, d in h.nodes(data=True):

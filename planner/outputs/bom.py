@@ -28,7 +28,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
     """One row per part of the chosen plan; quantities equal the fabric's counts."""
     if result.status is not Status.OPTIMAL:
         return []
-    inp, opt = result.inputs, result.option
+    inp, opt = result.inputs, result.chosen
     rows: list[BomRow] = []
 
     def part_row(category: str, key: str, qty: float, description: str, powered: bool = True,
@@ -49,10 +49,10 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
             source=source, power_basis=power.basis if power else None,
         ))
 
-    if opt.servers:
+    fab = opt.fabric
+    if opt.servers and fab is not None:
         server = catalog.servers[opt.server]
         part_row("gpu_server", server.key, opt.servers, f"{server.vendor} {server.model}")
-        fab = opt.fabric
         for tier, n in fab.switches.items():
             if n:
                 sw = catalog.switches[fab.switch_models[tier]]

@@ -44,12 +44,13 @@ def row_scope(inputs: ScenarioInputs, category: str) -> str:
 def business_summary(result: Result, base: dict[str, Any]) -> dict[str, Any]:
     """Keys summary.json adds (or, for a host, overrides) per scenario: ``business_model``,
     ``capex_by_scope_usd``, ``hosting`` (the contract's figures) and ``per_mw``."""
-    inp, opt = result.inputs, result.option
+    inp = result.inputs
     out: dict[str, Any] = {"business_model": inp.business_model}
     if result.status is not Status.OPTIMAL:
         return out
+    opt = result.chosen
     host = inp.plan_capex_usd(opt) if inp.hosting is not None else opt.capex_total_usd
-    tenant = sum(tenant_capex(inp, opt).values()) if inp.hosting is not None else 0.0
+    tenant = float(sum(tenant_capex(inp, opt).values())) if inp.hosting is not None else 0.0
     extra = base["capex_usd"] - opt.capex_total_usd
     # "host" is the site's owner in either model; the tenant pays only under a hosting contract
     out["capex_by_scope_usd"] = {"host": round(host + extra, 2), "tenant": round(tenant, 2)}

@@ -10,9 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw
 from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
+from planner.parts.models import COPPER_CLASSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.model.scenario import ClusterOption, OptionMemo
+    from planner.network.fabric import FabricCounts
+    from planner.network.layout import Layout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +50,7 @@ def yearly_mining(result: Result) -> dict[str, float]:
         energy = run * hours * b.facility_mw
         out["energy_mwh"] += float(energy.sum())
         out["energy_cost"] += float((energy * price).sum())
-        out["opex"] += 12 * b.opex_usd_per_month * result.miners_with_ai.get(b.key, 0)
+        out["opex"] += MONTHS_PER_YEAR * b.opex_usd_per_month * result.miners_with_ai.get(b.key, 0)
         out["hash_hours"] += float((run * hours).sum()) * b.hashrate_ths
     return out
 
@@ -61,8 +70,8 @@ def _mining_month(result: Result, period: str) -> tuple[float, float]:
         else:
             kept = result.miners_with_ai.get(b.key, 0)
             run = running[b.key]
-        revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / 12
-        cost += float((b.facility_mw * run * hours * price).sum()) / 12 + b.opex_usd_per_month * kept
+        revenue += b.revenue_usd_per_hour * float((run * hours).sum()) / MONTHS_PER_YEAR
+        cost += float((b.facility_mw * run * hours * price).sum()) / MONTHS_PER_YEAR + b.opex_usd_per_month * kept
     return revenue, cost
 
 
@@ -85,7 +94,7 @@ def moves_cost(result: Result) -> float:
 def facility_rows(result: Result) -> list[BomRow]:
     """BOM rows of the facility: the cooling conversion of each converted hall, the shell,
     cooling and electrical capex, and the miners moved out of the AI halls."""
-    inp, opt = result.inputs, result.option
+    inp, opt = result.inputs, result.chosen
     rows: list[BomRow] = []
 
     def row(part: str, description: str, usd: float, source: str, quantity: int = 1) -> None:
@@ -95,16 +104,17 @@ def facility_rows(result: Result) -> list[BomRow]:
 
     by_name = {b.name: b for b in inp.halls}
     for h in opt.halls:
-        if h.use == "converted":
-            row("cooling-conversion", f"cooling conversion of {h.name} to {by_name[h.name].conversion.cooling} "
-                f"for {h.it_w / 1e6:.3f} MW of AI IT load", h.conversion_usd,
+        conversion = by_name[h.name].conversion
+        if h.use == "converted" and conversion is not None:  # a hall is converted only when it has a conversion
+            row("cooling-conversion", f"cooling conversion of {h.name} to {conversion.cooling} "
+                f"for {h.it_w / W_PER_MW:.3f} MW of AI IT load", h.conversion_usd,
                 "site file buildings.*.conversion.usd_per_mw")
     facility = opt.capex_usd["facility"]
     if facility:
         where = f" in {', '.join(f'{h.name} ({h.use})' for h in opt.halls)}" if opt.halls else ""
         own = any(by_name[h.name].facility_usd_per_mw is not None for h in opt.halls)
         row(f"{inp.kind}-facility", f"{inp.kind} shell, cooling and electrical for "
-            f"{opt.it_power_w / 1e6:.3f} MW of AI IT load{where}", facility,
+            f"{opt.it_power_w / W_PER_MW:.3f} MW of AI IT load{where}", facility,
             "site file scenarios.*.facility_usd_per_mw" + (" and buildings.*.facility_usd_per_mw" if own else ""))
     moved = sum(result.miners_moved.values())
     if moved:
@@ -123,7 +133,7 @@ def cash_flows(result: Result) -> list[float]:
     month by month by the hashprice path (network growth, halvings); and the salvage of
     miners retired at the AI start.
     """
-    inp, opt = result.inputs, result.option
+    inp, opt = result.inputs, result.chosen
     start, horizon = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
     before, with_ai = result.miners_before, result.miners_with_ai
     sold_now = sum(b.salvage_usd * (b.count - before.get(b.key, 0)) for b in inp.miners if not b.new)
@@ -168,7 +178,7 @@ def redispatch_uplift(result: Result) -> float | None:
     if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
         return None
     p = inp.profile
-    ai = ai_load_mw(inp, result.option)
+    ai = ai_load_mw(inp, result.chosen)
     caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
     rm = monthly_rate(inp.discount_rate)
     start = min(inp.ai_start_month, inp.horizon_months)
@@ -188,7 +198,7 @@ def redispatch_uplift(result: Result) -> float | None:
                 best += run * margins[b.key]
                 left = left - run * b.facility_mw
         plan = sum(result.running[b.key] * margins[b.key] for b in inp.miners)
-        uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / 12
+        uplift += (1 + rm) ** -(m + 1) * float(((best - plan) * p.hours).sum()) / MONTHS_PER_YEAR
     return uplift
 
 
@@ -201,7 +211,7 @@ def dispatch_frame(result: Result) -> pd.DataFrame:
         return pd.DataFrame(columns=DISPATCH_COLUMNS)
     inp = result.inputs
     steps = inp.profile.steps
-    ai = np.broadcast_to(ai_load_mw(inp, result.option), (steps,)).astype(float)
+    ai = np.broadcast_to(ai_load_mw(inp, result.chosen), (steps,)).astype(float)
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(steps)
     miners = np.broadcast_to(miners, (steps,)).astype(float)
@@ -220,6 +230,13 @@ DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "
                     "grid_import_mw", "grid_capacity_mw"]
 
 
+def _fabric(opt: ClusterOption) -> FabricCounts:
+    """The fabric of an option with servers (the empty option has none)."""
+    if opt.fabric is None:
+        raise ValueError("the option without a cluster has no fabric")
+    return opt.fabric
+
+
 def _option_memo(result: Result, catalog: Catalog) -> OptionMemo | None:
     """The chosen option's memo with its floor plan laid out, once per option (the summary,
     the BOM and the plots all ask, and the re-solves of the TUI and the variants of a sweep
@@ -234,7 +251,7 @@ def _option_memo(result: Result, catalog: Catalog) -> OptionMemo | None:
 
         inp = result.inputs
         assert isinstance(inp.cabling, Cabling), "prepare() gives a scenario the site's cabling"
-        opt.memo.layout = lay_out(catalog, opt.server, opt.fabric.shape, inp.halls_for(opt), inp.routes,
+        opt.memo.layout = lay_out(catalog, opt.server, _fabric(opt).shape, inp.halls_for(opt), inp.routes,
                                   inp.cabling)
     return opt.memo
 
@@ -260,15 +277,17 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
     return copy.deepcopy(found)
 
 
-def _layout_summary(result: Result, catalog: Catalog, lay: Layout) -> dict[str, Any]:
+def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dict[str, Any]:
     from collections import Counter
 
     from planner.network.cabling import campus_trunks, structured_cabling
 
+    if lay is None:
+        raise ValueError("a layout summary needs the floor plan")  # layout_summary lays it out first
     roles = Counter(r["role"] for r in lay.racks)
-    fab = result.option.fabric
+    fab = _fabric(result.chosen)
     return {
-        "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.option)],
+        "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.chosen)],
         "racks": dict(sorted(roles.items())),
         "rack_positions": lay.slots_total,
         "rack_positions_used": lay.slots_used,
@@ -293,7 +312,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
     import numpy as np
 
     lay = layout_for(result, catalog)
-    fab = result.option.fabric
+    fab = _fabric(result.chosen)
     out = []
     for tier, media in fab.media.items():
         if not media.cables:
@@ -303,7 +322,7 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
             continue
         stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
         lengths = lay.lengths[tier]
-        if tier != "node_leaf" and media.optic_class not in ("dac", "acc", "aec"):
+        if tier != "node_leaf" and media.optic_class not in COPPER_CLASSES:
             lengths = lengths[lay.same_room[tier]]  # the rest run over trunks (structured cabling)
             if not lengths.size:
                 continue
@@ -327,21 +346,21 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:
     """Out-of-band management for the AI servers and fabric switches, and the miners'
     access network (one port per miner on 48-port access switches)."""
-    from planner.network.access import ACCESS_SWITCH, access_network, miner_endpoints, oob_endpoints
+    from planner.network.access import access_network, miner_endpoints, oob_endpoints
 
     out: dict[str, Any] = {}
-    opt = result.option
+    opt = result.chosen
     if opt.servers:
         endpoints = oob_endpoints(catalog, opt.server, opt.servers,
-                                  sum(opt.fabric.switches.values()))
-        out["oob"] = access_network(catalog, "oob", endpoints, ACCESS_SWITCH).as_dict()
+                                  sum(_fabric(opt).switches.values()))
+        out["oob"] = access_network(catalog, "oob", endpoints, catalog.access_switch).as_dict()
     names = {b.key: b.name or b.key for b in result.inputs.miners}
     fleet: dict[str, int] = {}
     for k, v in result.miners_with_ai.items():
         fleet[names[k]] = fleet.get(names[k], 0) + max(v, result.miners_before.get(k, 0))
     miners = miner_endpoints(catalog, fleet)
     if miners:
-        out["mining_access"] = access_network(catalog, "mining", miners, ACCESS_SWITCH).as_dict()
+        out["mining_access"] = access_network(catalog, "mining", miners, catalog.access_switch).as_dict()
     return out
 
 

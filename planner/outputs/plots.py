@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from planner.constants import USD_PER_MUSD
+
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from planner.network.layout import Layout
 
-import numpy as np
+    # the dispatch columns by name: a DataFrame, or a mapping of arrays
+    Columns = Mapping[str, np.ndarray] | pd.DataFrame
 
 ROLE_COLOURS = {"compute": "#4c78a8", "leaf": "#f58518", "spine": "#e45756", "core": "#72b7b2"}
 USE_COLOURS = {"miners": "#fde0c5", "idle": "#eeeeee"}  # halls the AI leaves: to miners, or idle
 DUCT_COLOUR = "#8c564b"
 
 
-def _pyplot() -> Any:
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -28,7 +35,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path, whole: bool = False) -> None:
+def _save(fig: Figure, path: Path, whole: bool = False) -> None:
     """Lay the figure out, write it and close it. A name in a script the font lacks (a
     Chinese hall or site name, with matplotlib's own DejaVu Sans) is drawn as boxes, without
     a warning for every character on stderr."""
@@ -135,8 +142,7 @@ def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] 
     _save(fig, path, whole=True)
 
 
-def power_over_time(rows: Mapping[str, Any], path: Path, title: str,
-                    months: Mapping[str, Any] | None = None) -> None:
+def power_over_time(rows: Columns, path: Path, title: str, months: Mapping[str, Any] | None = None) -> None:
     """Grid import over the profile's steps: AI (firm) and miners (dispatched) stacked,
     with the capacity line. Long series are drawn as daily means of each quantity (the
     step values are in dispatch.csv). ``rows``: the dispatch columns by name (a frame, or a
@@ -208,7 +214,7 @@ def _months_panel(ax: Any, months: Mapping[str, Any]) -> None:
 SCATTER_POINTS = 50_000  # above this, price against miner load is drawn as a density
 
 
-def price_and_dispatch(rows: Mapping[str, Any], path: Path, title: str) -> None:
+def price_and_dispatch(rows: Columns, path: Path, title: str) -> None:
     """Miner load against the price of each step: miners run when the price pays and
     stop when it spikes. ``rows`` as for :func:`power_over_time`."""
     import numpy as np
@@ -267,7 +273,7 @@ def capex_breakdown(capex: dict[str, dict[str, float]], path: Path, title: str) 
     bottom = [0.0] * len(names)
     colours = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"]
     for i, part in enumerate(parts):
-        values = [capex[n].get(part, 0) / 1e6 for n in names]
+        values = [capex[n].get(part, 0) / USD_PER_MUSD for n in names]
         ax.bar(names, values, bottom=bottom, label=part.replace("_", " "), color=colours[i % len(colours)])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for i, total in enumerate(bottom):
@@ -291,7 +297,7 @@ def _mean_blocks(a: np.ndarray, n: int) -> np.ndarray:
     return a[: k * n].reshape(k, n).mean(axis=1)
 
 
-def _label_axis(ax: Any, labels: list[str], note: str) -> None:
+def _label_axis(ax: Axes, labels: list[str], note: str) -> None:
     n = len(labels)
     ticks = list(range(0, n, max(1, n // 12)))
     ax.set_xticks(ticks)
@@ -306,7 +312,7 @@ def npv_distribution(frame: pd.DataFrame, path: Path, title: str) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind, group in frame.groupby("kind"):
-        ax.hist(group["npv_usd"] / 1e6, bins=30, alpha=0.55, label=f"{kind} ({len(group)})")
+        ax.hist(group["npv_usd"] / USD_PER_MUSD, bins=30, alpha=0.55, label=f"{kind} ({len(group)})")
     ax.set_xlabel("NPV, million USD")
     ax.set_ylabel("variants")
     _legend(ax, fontsize=8)
@@ -326,10 +332,10 @@ def tornado(frame: pd.DataFrame, axes: list[str], path: Path, title: str) -> Non
     swings = []
     for axis in axes:
         means = best.groupby(axis)["npv_usd"].mean()
-        lo, hi = means.iloc[0] / 1e6, means.iloc[-1] / 1e6
+        lo, hi = means.iloc[0] / USD_PER_MUSD, means.iloc[-1] / USD_PER_MUSD
         swings.append((axis, lo, hi, means.index[0], means.index[-1]))
     swings.sort(key=lambda s: abs(s[2] - s[1]))
-    centre = best["npv_usd"].mean() / 1e6
+    centre = best["npv_usd"].mean() / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 1.6 + 0.6 * len(swings)), dpi=110)
     for i, (_axis, lo, hi, vlo, vhi) in enumerate(swings):
         for end, value in ((lo, vlo), (hi, vhi)):
@@ -381,7 +387,7 @@ def crossover(frame: pd.DataFrame, path: Path, title: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
     plt = _pyplot()
-    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / 1e6
+    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for kind in means.columns:
         ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)
@@ -410,7 +416,7 @@ def crossover(frame: pd.DataFrame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def _legend(ax: Any, **kwargs: Any) -> None:
+def _legend(ax: Axes, **kwargs: object) -> None:
     """A legend when something is labelled (a plan with no capex has no bars to name)."""
     if ax.get_legend_handles_labels()[0]:
         ax.legend(**kwargs)

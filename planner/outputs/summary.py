@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from planner import __version__
-from planner.energy.economics import HOURS_PER_YEAR, irr, npv, payback_years
+from planner.constants import HOURS_PER_YEAR
+from planner.energy.economics import irr, npv, payback_years
 from planner.model.optimize import Result, Status, facility_mw, outcome
 from planner.outputs.physics import (
     cash_flows,
@@ -80,21 +81,20 @@ def format_cell(value: Any, kind: str) -> str:
     return str(value)
 
 
-def plan_parts(result: Result) -> list[str]:
+def plan_parts(result: Result, catalog: Catalog) -> list[str]:
     """Keys of the powered parts the chosen plan buys or keeps running: server, switches,
-    modules, the access switches and the miners."""
-    from planner.network.access import ACCESS_SWITCH
-
-    inp, opt = result.inputs, result.option
+    modules, the access switches (the catalog's) and the miners."""
+    access = catalog.access_switch
+    inp, opt = result.inputs, result.chosen
     keys: set[str] = set()
-    if opt.servers:
-        fab = opt.fabric
-        keys |= {opt.server, ACCESS_SWITCH} | {fab.switch_models[r] for r, n in fab.switches.items() if n}
+    fab = opt.fabric
+    if opt.servers and fab is not None:
+        keys |= {opt.server, access} | {fab.switch_models[r] for r, n in fab.switches.items() if n}
         keys |= {end.part for m in fab.media.values() for end in (m.lower, m.upper)
-                 if end.kind in ("module", "copper") and end.units}
+                 if end.kind in ("module", "copper") and end.units and end.part is not None}
     for b in inp.miners:
         if result.miners_with_ai.get(b.key, 0) or result.miners_before.get(b.key, 0):
-            keys |= {b.name or b.key, ACCESS_SWITCH}
+            keys |= {b.name or b.key, access}
     return sorted(keys)
 
 
@@ -113,7 +113,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
                              message=outcome(result))
     opt = result.option
     assert opt is not None and result.option_index is not None, "an optimal result has a chosen option"
-    figures = {k: inp.power[k].doc() for k in plan_parts(result) if k in inp.power}
+    figures = {k: inp.power[k].doc() for k in plan_parts(result, catalog) if k in inp.power}
     before_kept = result.miners_before
     steady_miners = result.miners_with_ai
     with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
@@ -155,7 +155,8 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         grid_expansion_mw=inp.expansion_mw if result.expanded else 0.0,
         miners_bought=sum(inp.bought(b, result.miners_before, result.miners_with_ai) for b in inp.miners),
         cooling="converted" if opt.converts else "as built",
-        halls=[HallUse(name=h.name, use=h.use, ai_it_mw=round(h.it_w / 1e6, 6)) for h in opt.halls],
+        halls=[HallUse.model_validate({"name": h.name, "use": h.use, "ai_it_mw": round(h.it_w / 1e6, 6)})
+               for h in opt.halls],
         hall_plan=opt.variant or "-",
         miners_moved=sum(result.miners_moved.values()),
         miner_positions_free=(sum(inp.hall_positions.values()) - inp.positions_taken(opt)

@@ -4,5 +4,5 @@ SINGULAR = {
     "accelerators": "accelerator", "servers": "server", "miners": "miner", "switches": "switch",
     "optics": "optic", "connectors": "connector", "cables": "cable", "fibers": "fiber",
     "patch_panels": "patch panel", "estimates": "estimate", "power_estimates": "power estimate",
-    "site_costs": "site cost",
+    "site_costs": "site cost", "roles": "role",
 }

@@ -3,24 +3,20 @@
 Units live in key names. Relative paths resolve against the site file's folder.
 ``docs/site-reference.md`` is generated from these models.
 
-Why one module of over 700 lines: it is a declaration, one pydantic class per section of
-the file with its checks beside it, read top to bottom like the reference it generates;
-the loader and the cross-section checks that need the whole site stand at its end.
+Why one module of over 500 lines: it is a declaration, one pydantic class per section of
+the file with its checks beside it, read top to bottom like the reference it generates
+(and the help of each key, :func:`field_help`). Reading a file and the checks that need
+the whole site or the catalog are :mod:`planner.site.load`.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from planner.errors import InputError, Problem, did_you_mean, display_path, dotted
-from planner.parts.kinds import SINGULAR
-from planner.tomlio import read_toml
-from planner.tomlpos import line_of
+from planner.constants import BLOCK_SUBSIDY_BTC, HOURS_PER_DAY, MONTHS_PER_YEAR
 
 SCHEMA_VERSION = 1
 MAX_OVERRIDES = 10_000  # keys of [costs] or [power_w]
@@ -100,8 +96,8 @@ class FlatPrice(Section):
 class TouPeriod(Section):
     """Hours [start_hour, end_hour) of every day at one price."""
 
-    start_hour: int = Field(ge=0, le=23)
-    end_hour: int = Field(ge=1, le=24)
+    start_hour: int = Field(ge=0, le=HOURS_PER_DAY - 1)
+    end_hour: int = Field(ge=1, le=HOURS_PER_DAY)
     usd_per_mwh: Price
 
     @model_validator(mode="after")
@@ -129,7 +125,7 @@ class Season(Section):
 
     @model_validator(mode="after")
     def _months(self) -> Season:
-        if any(m < 1 or m > 12 for m in self.months):
+        if any(m < 1 or m > MONTHS_PER_YEAR for m in self.months):
             raise ValueError("months run from 1 to 12")
         return self
 
@@ -251,14 +247,17 @@ class Workload(Section):
         return self
 
 
+OpticsFamily = Literal["auto", "dsp", "lpo", "cpo"]
+
+
 class AI(Section):
     """The AI block: server, fabric and revenue."""
 
     server: str = Field(description="GPU server key in the catalog")
     server_choices: list[str] = Field(
         default_factory=list, description="other server keys the optimizer may choose instead")
-    optics: list[Literal["auto", "dsp", "lpo", "cpo"]] = Field(
-        default_factory=lambda: ["auto"], min_length=1,
+    optics: list[OpticsFamily] = Field(
+        default_factory=lambda: list[OpticsFamily](["auto"]), min_length=1,
         description="optics families the optimizer may choose from (auto = cheapest that reaches)")
     leaf_switch: str = Field(description="leaf switch key in the catalog")
     spine_switch: str | None = Field(None, description="spine switch key (default: the leaf)")
@@ -316,7 +315,7 @@ class Economics(Section):
     # the protocol's least difficulty is 1 (about 7 MH/s); far below it the hashprice overflows the model
     network_hashrate_ehs: float | None = Field(None, ge=1e-11, le=1e6, description="network hashrate, EH/s")
     difficulty: float | None = Field(None, ge=1, le=1e18, description="network difficulty")
-    block_subsidy_btc: float = Field(3.125, ge=0, le=50, description="block subsidy, BTC")
+    block_subsidy_btc: float = Field(BLOCK_SUBSIDY_BTC, ge=0, le=50, description="block subsidy, BTC")
     fees_btc_per_block: float = Field(0.0, ge=0, le=100, description="transaction fees per block, BTC")
     pool_fee: float = Field(0.0, ge=0, lt=1, description="share of revenue kept by the pool")
     ai_opex_usd_per_mw_year: float = Field(
@@ -433,7 +432,7 @@ class Building(Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _square_from_area(cls, data):
+    def _square_from_area(cls, data: Any) -> Any:  # the raw TOML value, before validation
         """A hall given by its area alone is laid out as a square of that area."""
         if isinstance(data, dict) and not data.get("polygon") and isinstance(data.get("area_m2"), int | float) \
                 and data["area_m2"] > 0:
@@ -633,231 +632,6 @@ class Site(Section):
         return self
 
 
-class LoadedSite(BaseModel):
-    """A validated site with the file it came from."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-    site: Site
-    path: Path
-    lines: dict = Field(default_factory=dict)
-
-    @property
-    def stem(self) -> str:
-        return self.path.stem
-
-    def resolve(self, relative: str) -> Path:
-        """A path from the site file, resolved against the file's folder."""
-        p = Path(relative)
-        return p if p.is_absolute() else (self.path.parent / p)
-
-    def line(self, *loc: str | int) -> int | None:
-        return line_of(self.lines, loc)
-
-
-def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
-    """The model that owns the last element of ``loc`` (for did-you-mean on unknown keys)."""
-    model: type[BaseModel] | None = root or Site
-    for part in loc[:-1]:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) or next(
-            (f for f in model.model_fields.values() if f.alias == part), None
-        )
-        if field is None:
-            return None
-        model = _inner_model(field.annotation)
-    return model
-
-
-def _inner_model(annotation) -> type[BaseModel] | None:
-    import typing
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def site_problems(exc: ValidationError, shown: str, lines: dict,
-                  root: type[BaseModel] | None = None) -> list[Problem]:
-    """Pydantic errors as Problems with dotted key, line and suggestion."""
-    problems = []
-    for err in exc.errors():
-        # drop the tag pydantic inserts for a discriminated union (power_price.series.unit)
-        # and the mark of a table's key that is itself wrong (scenarios.<name>.[key])
-        loc = tuple(p for i, p in enumerate(err["loc"])
-                    if not (i > 0 and err["loc"][i - 1] == "power_price" and p in PRICE_KINDS) and p != "[key]")
-        hint = None
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            model = _model_at(loc, root)
-            if model is not None:
-                names = [f.alias or n for n, f in model.model_fields.items()]
-                hint = did_you_mean(str(loc[-1]), names)
-            message = "unknown key"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        elif err["type"] in ("literal_error", "union_tag_invalid"):
-            ctx = err.get("ctx", {})
-            expected = re.findall(r"'([^']*)'", str(ctx.get("expected", ctx.get("expected_tags", ""))))
-            hint = did_you_mean(str(err.get("input")), expected) or (
-                f"one of {', '.join(expected)}" if expected else None)
-        problems.append(Problem(shown, dotted(loc), message, line_of(lines, loc), hint))
-    return problems
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-# Top-level keys only one kind of file has: a file of the other kind gets one clear
-# message instead of a list of unknown keys.
-FILE_KINDS = {"site": ({"grid", "scenarios"}, "planner solve"), "sweep": ({"base", "axes"}, "planner sweep")}
-
-
-def read_model(path: Path, model: type[M], kind: str = "site") -> tuple[M, dict]:
-    """Read a TOML file and validate it as ``model`` (a ``kind`` of FILE_KINDS); the model
-    and the lines of its keys. Raise InputError listing every problem with its key and line."""
-    data, lines = read_toml(path)
-    own = FILE_KINDS[kind][0]
-    for other, (keys, command) in FILE_KINDS.items():
-        if other != kind and keys <= data.keys() and not own & data.keys():
-            raise InputError([Problem(display_path(path), "", f"this is a {other} file, not a {kind} file",
-                                      hint=f"run it with `{command}`")])
-    try:
-        return model.model_validate(data), lines
-    except ValidationError as exc:
-        raise InputError(site_problems(exc, display_path(path), lines, root=model)) from None
-
-
-def load_site(path: Path | str) -> LoadedSite:
-    """Read and validate a site file; raise InputError listing every problem."""
-    path = Path(path)
-    site, lines = read_model(path, Site)
-    return LoadedSite(site=site, path=path, lines=lines)
-
-
-# Where a site names catalog parts: (path, catalog kind). In a path, "*" is every item of a
-# list and "+" every key of a table; a kind of None is any part of the catalog.
-PART_REFERENCES: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("ai", "server"), "servers"),
-    (("ai", "server_choices", "*"), "servers"),
-    (("ai", "leaf_switch"), "switches"),
-    (("ai", "spine_switch"), "switches"),
-    (("ai", "core_switch"), "switches"),
-    (("fleet", "miners", "*", "model"), "miners"),
-    (("fleet", "buy", "*", "model"), "miners"),
-    (("hosting", "fallback_miner"), "miners"),
-    (("costs", "+"), None),
-    (("power_w", "+"), None),
-)
-
-
-def part_references(data: Any) -> list[tuple[str, str | None, tuple]]:
-    """(part key, catalog kind, location) of every part a site document names, for the
-    paths of :data:`PART_REFERENCES`. ``data`` is a validated site's dump or a file's raw
-    table: anything not shaped as a reference (a number where a key should be) is left to
-    the schema's own message."""
-    found: list[tuple[str, str | None, tuple]] = []
-
-    def walk(node: Any, path: tuple[str, ...], loc: tuple, kind: str | None) -> None:
-        if not path:
-            if isinstance(node, str):
-                found.append((node, kind, loc))
-            return
-        head, rest = path[0], path[1:]
-        if head == "*" and isinstance(node, list):
-            for i, item in enumerate(node):
-                walk(item, rest, (*loc, i), kind)
-        elif head == "+" and isinstance(node, dict):
-            for key in node:
-                found.append((str(key), kind, (*loc, key)))
-        elif isinstance(node, dict) and head in node:
-            walk(node[head], rest, (*loc, head), kind)
-
-    for path, kind in PART_REFERENCES:
-        walk(data, path, (), kind)
-    return found
-
-
-def reference_problems(data: Any, catalog: Any, shown: str, lines: dict) -> list[Problem]:
-    """Part keys named in a site document that the catalog lacks (with did-you-mean)."""
-    problems: list[Problem] = []
-    for key, kind, loc in part_references(data):
-        if kind is not None and key not in catalog.entries[kind]:
-            problems.append(Problem(shown, dotted(loc), f"unknown {SINGULAR[kind]} {key!r}", line_of(lines, loc),
-                                    did_you_mean(key, catalog.entries[kind])))
-        elif kind is None and catalog.find(key) is None:
-            problems.append(Problem(shown, dotted(loc), "unknown part", line_of(lines, loc),
-                                    did_you_mean(key, catalog.part_keys())))
-    return problems
-
-
-def check_parts(loaded: LoadedSite, catalog: Any) -> list[Problem]:
-    """Part keys named in the site exist in the catalog (with did-you-mean), and a host
-    scenario has its contract."""
-    site, shown = loaded.site, display_path(loaded.path)
-    problems = reference_problems(site.model_dump(by_alias=True), catalog, shown, loaded.lines)
-    for name, sc in site.scenarios.items():
-        if sc.model == "host" and site.hosting is None:
-            loc = ("scenarios", name, "model")
-            problems.append(Problem(shown, dotted(loc), "a host scenario needs the contract: the site has no "
-                                    "[hosting] section", loaded.line(*loc),
-                                    "add [hosting] with rent_usd_per_kw_month and term_months "
-                                    "(docs/site-reference.md), or use model = \"owner\""))
-    problems += _power_floors(loaded, catalog)
-    return problems + check_miner_places(loaded)
-
-
-def _power_floors(loaded: LoadedSite, catalog) -> list[Problem]:
-    """A site's power figure is held to the floor the catalog holds its part to (a server
-    draws at least a watt): far below it the cluster sizes to try run to trillions."""
-    from planner.parts.catalog import KINDS, MINIMA, POWER_FIELDS
-
-    problems = []
-    for key, watts in loaded.site.power_w.items():
-        entry = catalog.find(key)
-        table = KINDS[entry.kind].table if entry else None
-        floors = [MINIMA[(table, name)] for name in POWER_FIELDS.get(entry.kind if entry else "", ())
-                  if (table, name) in MINIMA]
-        if floors and watts < floors[0][0]:
-            low, why = floors[0]
-            problems.append(Problem(display_path(loaded.path), f"power_w.{key}", f"{watts:g} W is below {low:g}: {why}",
-                                    loaded.line("power_w", key)))
-    return problems
-
-
-def check_miner_places(loaded: LoadedSite) -> list[Problem]:
-    """Miners stand in halls that exist and hold them: per hall at most its positions, and
-    the whole fleet within all positions (when halls give positions)."""
-    site, shown = loaded.site, display_path(loaded.path)
-    problems: list[Problem] = []
-    names = [b.name for b in site.buildings]
-    for i, block in enumerate(site.fleet.miners):
-        for hall in block.buildings:
-            if hall not in names:
-                loc = ("fleet", "miners", i, "buildings", hall)
-                problems.append(Problem(shown, dotted(loc), "unknown building", loaded.line(*loc),
-                                        did_you_mean(hall, names)))
-    if not any(b.miner_positions is not None for b in site.buildings):
-        return problems
-    for j, b in enumerate(site.buildings):
-        placed = sum(block.buildings.get(b.name, 0) for block in site.fleet.miners)
-        if placed > (b.miner_positions or 0):
-            loc = ("buildings", j, "miner_positions")
-            problems.append(Problem(shown, dotted(loc), f"{placed} fleet miners stand in {b.name!r} but it has "
-                                    f"{b.miner_positions or 0} miner positions", loaded.line(*loc) or
-                                    loaded.line("buildings", j)))
-    total = sum(b.miner_positions or 0 for b in site.buildings)
-    fleet = sum(block.count for block in site.fleet.miners)
-    if fleet > total:
-        problems.append(Problem(shown, "fleet.miners", f"{fleet} miners but the buildings give {total} miner "
-                                "positions", loaded.line("fleet", "miners")))
-    return problems
-
-
 UNITS = {"_mw": "MW", "_mwh": "MWh", "_kw": "kW", "_w": "W", "_usd": "USD", "_m": "m", "_m2": "m2", "_c": "deg C",
          "_months": "months", "_years": "years", "_gbps": "Gb/s", "_ths": "TH/s", "_ehs": "EH/s", "_btc": "BTC",
          "_mva": "MVA", "_minutes": "min", "_usd_per_mwh": "USD/MWh", "_usd_per_mw": "USD/MW",
@@ -886,7 +660,7 @@ def field_help(path: tuple) -> tuple[str, str]:
         found: list[type[BaseModel]] = []
         keyed = [False]
 
-        def collect(a, found=found, keyed=keyed):
+        def collect(a: object, found: list[type[BaseModel]] = found, keyed: list[bool] = keyed) -> None:
             if isinstance(a, type) and issubclass(a, BaseModel):
                 found.append(a)
             elif typing.get_origin(a) is dict:

@@ -11,15 +11,20 @@ import shutil
 import tempfile
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from planner.errors import Problem, display_path
-from planner.site.schema import LoadedSite, Site, check_parts, reference_problems, site_problems
+from planner.site.load import LoadedSite, check_parts, reference_problems, site_problems
+from planner.site.schema import Site
 from planner.tomlpos import key_lines
 
+if TYPE_CHECKING:
+    from planner.parts.catalog import Catalog
 
-def validate_text(text: str, path: Path, catalog=None) -> tuple[LoadedSite | None, list[Problem]]:
+
+def validate_text(text: str, path: Path, catalog: Catalog | None = None) -> tuple[LoadedSite | None, list[Problem]]:
     """Parse and validate site text as if it were the file at ``path``."""
     shown = display_path(path)
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write (read_toml drops it too)
@@ -176,7 +181,7 @@ ADDABLE = {"hall": "[[buildings]]", "miner block": "[[fleet.miners]]", "route": 
            "scenario": "[scenarios."}
 
 
-def new_item(kind: str, text: str, catalog=None) -> tuple[str, tuple]:
+def new_item(kind: str, text: str, catalog: Catalog | None = None) -> tuple[str, tuple[str | int, ...]]:
     """The TOML of a new item of ``kind`` that validates beside the site's own, and the
     path of its first key. Names are unique; values are sensible empty defaults (a new
     hall of 1,000 m2 at 40 kW a rack, a miner block of 0 miners of a model not yet in the
@@ -192,15 +197,15 @@ def new_item(kind: str, text: str, catalog=None) -> tuple[str, tuple]:
 
     halls = [b.get("name") for b in data.get("buildings", []) if isinstance(b, dict)]
     if kind == "hall":
-        name = unique("hall", set(halls))
+        name = unique("hall", {h for h in halls if isinstance(h, str)})
         index = len(halls)
         return (f'[[buildings]]\nname = "{name}"\nstatus = "new"\narea_m2 = 1000.0\nmax_kw_per_rack = 40.0\n'
                 f"origin = [{200.0 * index:.1f}, 0.0]\n", ("buildings", index, "name"))
     if kind == "miner block":
         blocks = data.get("fleet", {}).get("miners", [])
         used = {b.get("model") for b in blocks if isinstance(b, dict)}
-        models = [k for k in (catalog.miners if catalog is not None else {}) if k not in used
-                  and catalog.power(k) is not None]
+        models = [k for k in catalog.miners if k not in used and catalog.power(k) is not None] \
+            if catalog is not None else []
         if not models:
             raise ValueError("every catalog miner already has a block")
         return f'[[fleet.miners]]\nmodel = "{models[0]}"\ncount = 0\n', ("fleet", "miners", len(blocks), "model")

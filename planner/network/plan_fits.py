@@ -1,0 +1,570 @@
+"""Hall plans: the floor-plan fit (longest link per tier, endpoints per hall, halls used) of
+many cluster sizes in many hall plans, sharing the work between them (:class:`PlanFits`).
+
+Why one module of over 400 lines: :class:`PlanFits` and its plan-tree nodes
+(:class:`_Placement`) are one algorithm over private state (the largest size's SUs placed
+once per branch, the sizes a shorter plan holds, the leaf-rack spans grown one SU at a
+time); the fits of one size from that state (:func:`_prefix_fit`, :func:`_spine_core_max`)
+read the nodes' internals. Each fit equals :func:`planner.network.layout.lay_out`'s because
+the nodes place SUs with the same :func:`planner.network.layout.place_su`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.network.clos import Shape
+from planner.network.halls import HallSlots, LayoutError, hall_slots_of, longest_route, merge_summaries, point_summary
+from planner.network.layout import (
+    Fit,
+    HallsFull,
+    Layout,
+    Placer,
+    fit_of,
+    full_error,
+    lay_out_in,
+    place_su,
+    su_node_leaf_max,
+)
+from planner.parts.catalog import Catalog
+from planner.site.schema import Building, Cabling, Route
+
+
+def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings: list[Building],
+              routes: list[Route], cabling: Cabling, need_hall: str | None = None,
+              ) -> list[Fit | LayoutError | None]:
+    """Longest link per tier, endpoints per hall and halls used, for many cluster sizes
+    in the same halls, fast (one hall plan of :class:`PlanFits`).
+
+    Scalable units are placed in the same order whatever the size, so one placement of
+    as many SUs of the largest size as the halls hold gives every smaller size's server
+    and leaf racks (a prefix). Only the spines and cores, which move with the size, are
+    placed again per size. A size whose last SU is partial is laid out in full.
+    ``tests/test_layout.py`` checks this equals :func:`lay_out` on many sizes.
+
+    An entry is a LayoutError where the size does not fit the halls, and None where
+    ``need_hall`` is given and the size places no rack in that hall (the same size in the
+    halls without it is the same plan). Raises LayoutError when no size can be placed:
+    a hall's rack positions cannot be laid out (:func:`rack_slots`), or an SU of the
+    largest size spans two halls without a route.
+    """
+    placement = PlanFits(catalog, server_key, shapes, routes, cabling, share=False).placement(buildings)
+    failed = placement.failed()
+    if failed is not None:
+        raise failed
+    return placement.fits(need_hall)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """How one size stands in a plan's halls: placed in full (``ok``), and whether its
+    spine and core racks all stand in meet-me rooms (``in_mmr``)."""
+
+    ok: bool
+    in_mmr: bool = False
+
+
+_NOT_HELD = _Held(False)
+
+
+class PlanFits:
+    """Floor-plan fits of one server's cluster sizes in many hall plans, sharing work.
+
+    A hall plan is a sequence of halls that the racks fill in order. Two facts make most
+    of the work of one plan the work of another:
+
+    - **Placements are shared by plans that begin alike.** Placing an SU reads only the
+      SU, the hall at the cursor, the positions from the cursor on and the plan's
+      switches per network rack (the fewest of its halls) (:func:`place_su`). A
+      placement of the largest size in halls A stops at the first SU that does not fit;
+      up to there, placing in A then X makes exactly the same decisions, because the only
+      ones that could see X (a group wrapping past the last row, the cursor running out)
+      are the ones that stopped it. So the plan A + X resumes A's placement at that SU
+      (unless X has fewer switches per network rack) instead of starting again; plans
+      form a tree (:class:`_Placement` nodes) and each hall's SUs are placed once per
+      branch. An SU whose links span two halls without a route fails every size of the
+      plan, and of the plans that extend it.
+    - **A size held by the first halls reaches no later hall.** A size placed in full
+      in A, with its spines and cores in A's meet-me rooms (or with no meet-me room in
+      the halls after A, which would draw them away) and the same switches per network
+      rack, has the same layout in every plan that begins with A. It puts no rack in
+      A + X's last hall, and a plan keeps only the sizes that reach its last hall (the
+      others are the shorter plan's). Such sizes are not fitted again; a plan whose
+      sizes are all held by its first halls has no option, and neither has any plan
+      that extends it (the grid caps the cluster, so deep plans are mostly of this kind).
+
+    Both are exact: every fit equals the fit of the plan on its own (``share=False``:
+    one placement in all of its halls, nothing taken from other plans, as
+    :func:`fit_sizes` does), checked against it and against :func:`lay_out` in
+    ``tests/test_plan_fits.py``. Plans are keyed by the identity of their (as used)
+    buildings, which the instance keeps alive. ``stats`` counts the work done: placement
+    runs, SUs placed, size fits (a size's switch racks placed, or laid out in full) and
+    sizes taken from a shorter plan.
+    """
+
+    def __init__(self, catalog: Catalog, server_key: str, shapes: list[Shape], routes: list[Route],
+                 cabling: Cabling, share: bool = True, hall_slots: dict | None = None):
+        self.share = share
+        # halls' rack positions by geometry: the caller's (PlanCache.hall_slots), else this fitter's own
+        self.hall_slots: dict[str, HallSlots] = {} if hall_slots is None else hall_slots
+        self.catalog, self.server_key, self.shapes, self.cabling = catalog, server_key, shapes, cabling
+        self.route_list = routes
+        self.routes = {(r.from_building, r.to_building): r for r in routes}
+        self.big = max((sh for sh in shapes if sh.servers), key=lambda sh: (sh.scalable_units, sh.servers),
+                       default=None)
+        self.prefix_ok = [self._is_prefix(sh) for sh in shapes]
+        self._placements: dict[tuple[int, ...], _Placement] = {}
+        self.stats = {"placements": 0, "sus_placed": 0, "size_fits": 0, "full_layouts": 0, "sizes_shared": 0}
+
+    def _is_prefix(self, sh: Shape) -> bool:
+        """The size's server and leaf racks are the first SUs of the largest size's: the same
+        SU shape, all of its SUs full in the largest size too."""
+        big = self.big
+        return (big is not None and bool(sh.servers) and sh.servers == sh.scalable_units * sh.servers_per_su
+                and (sh.rails, sh.planes, sh.servers_per_su) == (big.rails, big.planes, big.servers_per_su)
+                and big.servers_in_su(sh.scalable_units - 1) == sh.servers_per_su)
+
+    @property
+    def largest(self) -> Shape:
+        """The largest size, which the placements place (there is one whenever a placement
+        runs: :meth:`_Placement._place_all` stops first when there is none)."""
+        if self.big is None:
+            raise LayoutError("no cluster size to place")
+        return self.big
+
+    def placement(self, buildings: Sequence[Building]) -> _Placement:
+        """The node of a plan (its halls as used, in fill order), made with its parents."""
+        buildings = tuple(buildings)
+        key = tuple(id(b) for b in buildings)
+        node = self._placements.get(key)
+        if node is None:
+            parent = self.placement(buildings[:-1]) if self.share and len(buildings) > 1 else None
+            node = self._placements[key] = _Placement(self, buildings, parent)
+        return node
+
+    def fits(self, buildings: Sequence[Building], need_hall: str | None = None) -> list[Fit | LayoutError | None]:
+        """Every size's fit in the plan; every entry is the plan's error when no size can
+        be placed (see :func:`fit_sizes`)."""
+        node = self.placement(buildings)
+        failed = node.failed()
+        return [failed] * len(self.shapes) if failed is not None else node.fits(need_hall)
+
+
+class _Placement:
+    """One hall plan (a node of the plan tree): its rack positions, and the largest size's
+    SUs placed in them, resumed from the plan without its last hall (see PlanFits)."""
+
+    def __init__(self, owner: PlanFits, buildings: tuple[Building, ...], parent: _Placement | None):
+        self.owner, self.buildings, self.parent = owner, buildings, parent
+        self.halls = {b.name: b for b in buildings}
+        self.per_net_rack = min(b.switches_per_network_rack for b in buildings)
+        self.dead: LayoutError | None = None  # no size can be placed: every entry is this error
+        self.dead_su: int | None = None  # the SU whose links need a missing route (None: rack_slots failed)
+        self.dead_layout: Layout | None = None  # the placement holding that SU
+        self.slots = HallSlots([], [], [])
+        self.new_mmr = False
+        if parent is not None and parent.dead is not None and parent.dead_su is None:
+            self.dead = parent.dead  # an earlier hall's rack positions failed: the first such hall names the error
+        else:
+            try:
+                new = buildings[-1:] if parent is not None else buildings
+                parts = [hall_slots_of(b, owner.hall_slots) for b in new]
+            except LayoutError as exc:
+                self.dead = exc
+            else:
+                slots = parent.slots if parent is not None else HallSlots([], [], [])
+                for part in parts:
+                    slots = slots.then(part)
+                self.slots = slots
+                self.new_mmr = bool(parts[-1].mmr)
+        n = len(owner.shapes)
+        self._placed = False
+        self._held: list[_Held | None] = [None] * n
+        self._walks: dict[int, list[tuple[str, float, float]] | LayoutError] = {}
+        self._fits: dict[int, Fit | LayoutError] = {}
+        self._all: tuple[bool, bool] | None = None
+        self.spans: dict[tuple[int, int, int], dict] = {}
+        self._leaf_spine: dict[tuple[int, ...], float] = {}  # see leaf_spine_max
+        # the largest size's SUs, set by _place_all
+        self.layout = Layout(slots_total=self.slots.total, halls=self.halls)
+        self.placed = 0  # SUs placed
+        self.shared = 0  # of which the parent's
+        self.rack_end: list[int] = []  # racks placed after each SU
+        self.su_halls: list[frozenset] = []  # halls of the racks of SUs 0..k-1 (cumulative)
+        self.su_endpoints: list[dict[str, int]] = []  # endpoints per hall of SUs 0..k-1 (cumulative)
+        self.leaves: dict[tuple[int, int], list] = {}  # (plane, su) -> leaf rack points
+        self.next_system = 0
+        self.error: LayoutError | None = None  # why no more SUs fit
+        self.full_room: int | None = None  # rack positions outside the MMR, when the halls are full
+
+    # -- the largest size's SUs ---------------------------------------------------------
+
+    def failed(self) -> LayoutError | None:
+        """The error of every size, when none can be placed."""
+        self._place_all()
+        return self.dead
+
+    @property
+    def finished(self) -> bool:
+        """Every SU of the largest size is placed (a longer plan places none in its new hall)."""
+        self._place_all()
+        big = self.owner.big
+        return self.dead is None and (big is None or self.placed == big.scalable_units)
+
+    def _place_all(self) -> None:
+        """Place the largest size's SUs (once): the parent's, then on into the new hall."""
+        if self._placed:
+            return
+        self._placed = True
+        big, parent = self.owner.big, self.parent
+        if self.dead is not None or big is None:
+            return
+        # switches per network rack are the fewest of the plan's halls: where the new hall
+        # has fewer, every SU takes more leaf racks and the placement starts again
+        if parent is not None and parent.per_net_rack == self.per_net_rack:
+            parent._place_all()
+            if parent.dead is not None:
+                self.dead, self.dead_su = self._route_error(parent), parent.dead_su
+                self.dead_layout = parent.dead_layout
+                return
+            self._resume(parent)
+            if parent.finished:
+                return
+        else:
+            self.layout.endpoint_rack = np.zeros(big.servers, dtype=int)
+        self._place_sus()
+
+    def _route_error(self, parent: _Placement) -> LayoutError:
+        """The parent's missing-route error, as this plan words it (its hall numbering
+        decides which missing route of the SU is named first)."""
+        lay, su, big, dead = parent.dead_layout, parent.dead_su, self.owner.largest, parent.dead
+        if lay is None or su is None or dead is None:
+            raise LayoutError("the parent plan has no missing route to word")  # called only when it has
+        leaves = [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)]
+        probe = dataclasses.replace(lay, halls=self.halls)
+        try:
+            su_node_leaf_max(probe, su, big.servers_per_su, leaves, self.owner.routes, self.owner.cabling)
+        except LayoutError as exc:
+            return exc
+        return dead
+
+    def _resume(self, parent: _Placement) -> None:
+        """Take the parent's SUs: shared as they are when the parent placed them all, else
+        copied up to the SU where it stopped, to place the rest from there."""
+        lay, e = parent.layout, parent.placed
+        self.shared = e
+        self.next_system = parent.next_system
+        if parent.finished:
+            self.layout = dataclasses.replace(lay, halls=self.halls, slots_total=self.slots.total)
+            self.placed, self.rack_end = e, parent.rack_end
+            self.su_halls, self.su_endpoints, self.leaves = parent.su_halls, parent.su_endpoints, parent.leaves
+            return
+        end = parent.rack_end[e - 1] if e else 0
+        endpoint_rack = lay.endpoint_rack.copy()
+        endpoint_rack[parent.next_system * self.owner.largest.endpoints_per_system:] = 0
+        self.layout = Layout(racks=lay.racks[:end], endpoint_rack=endpoint_rack, leaf_rack=dict(lay.leaf_rack),
+                             su_cursor=lay.su_cursor[:e], su_node_leaf_max=lay.su_node_leaf_max[:e],
+                             slots_total=self.slots.total, halls=self.halls)
+        self.placed, self.rack_end = e, parent.rack_end[:e]
+        self.su_halls, self.su_endpoints, self.leaves = parent.su_halls[:e], parent.su_endpoints[:e], dict(
+            parent.leaves)
+
+    def _place_sus(self) -> None:
+        """Place the largest size's SUs from ``self.placed`` until one does not fit; stop at
+        an SU whose links need a route the site lacks (every size then fails)."""
+        owner, big, lay = self.owner, self.owner.largest, self.layout
+        placer = Placer(self.slots, lay, lay.su_cursor[-1] if self.placed else 0)
+        owner.stats["placements"] += 1
+        system = self.next_system
+        for su in range(self.placed, big.scalable_units):
+            try:
+                system = place_su(owner.catalog, owner.server_key, big, su, system, self.buildings, self.halls,
+                                   self.per_net_rack, placer, lay)
+            except HallsFull:
+                room = len(placer.room)
+                self.error = full_error(owner.catalog, owner.server_key, big, self.buildings, room)
+                self.full_room = room
+                return
+            except LayoutError as exc:  # a hall too hot for the server: no SU goes past it
+                self.error = exc
+                return
+            owner.stats["sus_placed"] += 1
+            self._record_su(su)
+            leaves = [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)]
+            try:
+                lay.su_node_leaf_max.append(su_node_leaf_max(lay, su, big.servers_per_su, leaves, owner.routes,
+                                                              owner.cabling))
+            except LayoutError as exc:
+                self.dead, self.dead_su, self.dead_layout = exc, su, lay
+                return
+            self.placed, self.next_system = su + 1, system
+
+    def _record_su(self, su: int) -> None:
+        """What the sizes ending at SU ``su`` need: halls and endpoints so far, leaf points."""
+        lay, big = self.layout, self.owner.largest
+        per_su = big.servers_per_su
+        start = self.rack_end[-1] if self.rack_end else 0
+        self.rack_end.append(len(lay.racks))
+        seen = set(self.su_halls[-1]) if self.su_halls else set()
+        seen |= {r["building"] for r in lay.racks[start:]}
+        count = dict(self.su_endpoints[-1]) if self.su_endpoints else {}
+        for rack in lay.endpoint_rack[su * per_su:(su + 1) * per_su]:
+            h = lay.racks[rack]["building"]
+            count[h] = count.get(h, 0) + 1
+        self.su_halls.append(frozenset(seen))
+        self.su_endpoints.append(count)
+        for p in range(big.planes):
+            self.leaves[(p, su)] = [lay.rack_point(lay.leaf_rack[(p, su, r)]) for r in range(big.rails)]
+
+    def leaf_span(self, plane: int, start: int, end: int) -> dict:
+        """Summary of the leaf racks of one plane in SUs start..end-1: the parent's where it
+        holds those SUs, else grown one SU at a time from the longest span known."""
+        if end <= start:
+            return {}
+        if self.parent is not None and end <= self.shared:
+            return self.parent.leaf_span(plane, start, end)
+        if (plane, start, end) in self.spans:
+            return self.spans[(plane, start, end)]
+        known = end
+        while known > start and (plane, start, known) not in self.spans \
+                and not (self.parent is not None and known <= self.shared):
+            known -= 1
+        span = self.leaf_span(plane, start, known)
+        for stop in range(known + 1, end + 1):
+            one = point_summary(self.leaves.get((plane, stop - 1), ()))
+            span = merge_summaries(span, one) if stop - 1 > start else one
+            self.spans[(plane, start, stop)] = span
+        return span
+
+    def leaf_spine_max(self, leaves: tuple[int, int, int], spines: range, points: list) -> float:
+        """Longest link from the leaf racks of (plane, first SU, end SU) to the spine racks
+        ``spines`` (standing at ``points``). Spine racks in the meet-me rooms stand where
+        they stand whatever the size, so the value is kept for the next size, whose full
+        pods are the same (a missing route is not kept: it is raised again)."""
+        fixed = spines.stop <= len(self.slots.mmr)
+        key = (*leaves, spines.start, spines.stop)
+        if fixed and key in self._leaf_spine:
+            return self._leaf_spine[key]
+        value = longest_route(self.leaf_span(*leaves), point_summary([points[r] for r in spines]), self.halls,
+                           self.owner.routes, self.owner.cabling)
+        if fixed:
+            self._leaf_spine[key] = value
+        return value
+
+    # -- one size -------------------------------------------------------------------------
+
+    def _as_parent(self, i: int) -> bool:
+        """Size ``i`` stands in this plan exactly as in the parent's, so in none of this
+        plan's new hall: see PlanFits."""
+        parent = self.parent
+        if parent is None or self.dead is not None or self.per_net_rack != parent.per_net_rack:
+            return False
+        held = parent.held(i)
+        if not (held.ok and (held.in_mmr or not self.new_mmr)):
+            return False
+        if parent.finished:
+            return True
+        self._place_all()  # the placement goes on in the new hall: a route missing there fails every size
+        return self.dead is None
+
+    def held(self, i: int) -> _Held:
+        """Whether size ``i`` is placed in full in this plan's halls, and its switches in MMRs."""
+        found = self._held[i]
+        if found is None:
+            found = self._held[i] = self._hold(i)
+        return found
+
+    def _hold(self, i: int) -> _Held:
+        sh = self.owner.shapes[i]
+        if not sh.servers:
+            return _Held(True, True)
+        parent = self.parent
+        if parent is not None and self._as_parent(i):
+            self.owner.stats["sizes_shared"] += 1
+            return parent.held(i)
+        if self.failed() is not None:
+            return _NOT_HELD
+        if self.owner.prefix_ok[i]:
+            if sh.scalable_units > self.placed or isinstance(self._walk(i), LayoutError):
+                return _NOT_HELD
+        elif isinstance(self._fit(i), LayoutError):
+            return _NOT_HELD
+        return _Held(True, _switch_racks(sh, self.per_net_rack) <= len(self.slots.mmr))
+
+    def all_held(self) -> tuple[bool, bool]:
+        """(every size held, every size held with its switches in MMRs)."""
+        if self._all is None:
+            if self.parent is not None and self._inherits_all():
+                self._all = self.parent.all_held()
+            else:
+                held = [self.held(i) for i in range(len(self.owner.shapes))]
+                self._all = (all(h.ok for h in held), all(h.ok and h.in_mmr for h in held))
+        return self._all
+
+    def _inherits_all(self) -> bool:
+        """Every size stands as in the parent's plan (checked once for all sizes)."""
+        parent = self.parent
+        if parent is None or self.dead is not None or self.per_net_rack != parent.per_net_rack:
+            return False
+        ok, in_mmr = parent.all_held()
+        return ok and (in_mmr or not self.new_mmr) and parent.finished
+
+    def fits(self, need_hall: str | None) -> list[Fit | LayoutError | None]:
+        """Every size's fit (see :func:`fit_sizes`); the plan must not have failed."""
+        shapes = self.owner.shapes
+        parent = self.parent
+        if need_hall is not None and parent is not None and self._inherits_all() and need_hall not in parent.halls:
+            self.owner.stats["sizes_shared"] += len(shapes)
+            return [None if sh.servers else Fit({}, {}, frozenset()) for sh in shapes]
+        return [self.fit(i, need_hall) for i in range(len(shapes))]
+
+    def fit(self, i: int, need_hall: str | None) -> Fit | LayoutError | None:
+        """Size ``i``'s fit: None where ``need_hall`` is given and holds none of its racks."""
+        sh = self.owner.shapes[i]
+        if not sh.servers:
+            return Fit({}, {}, frozenset())
+        parent = self.parent
+        if parent is not None and self._as_parent(i):
+            self.owner.stats["sizes_shared"] += 1
+            return parent.fit(i, need_hall) if need_hall is None or need_hall in parent.halls else None
+        if self.failed() is not None:
+            return self.dead
+        if not self.owner.prefix_ok[i]:
+            fit = self._fit(i)
+            return None if need_hall is not None and isinstance(fit, Fit) and need_hall not in fit.halls else fit
+        if sh.scalable_units > self.placed:
+            if self.full_room is not None:
+                return full_error(self.owner.catalog, self.owner.server_key, sh, self.buildings, self.full_room)
+            return self.error or LayoutError("the halls are full")
+        points = self._walk(i)
+        if isinstance(points, LayoutError):
+            return points
+        if need_hall is not None and need_hall not in self.su_halls[sh.scalable_units - 1] | {p[0] for p in points}:
+            return None
+        return self._fit(i)
+
+    def _walk(self, i: int) -> list[tuple[str, float, float]] | LayoutError:
+        if i not in self._walks:
+            self.owner.stats["size_fits"] += 1
+            try:
+                self._walks[i] = _switch_points(self, self.owner.shapes[i])
+            except LayoutError as exc:
+                self._walks[i] = exc
+        return self._walks[i]
+
+    def _fit(self, i: int) -> Fit | LayoutError:
+        """The size's whole fit: from the placed SUs and its switch racks, or (a size that
+        is no prefix of the largest) laid out in full."""
+        if i not in self._fits:
+            owner, sh = self.owner, self.owner.shapes[i]
+            try:
+                if owner.prefix_ok[i]:
+                    points = self._walk(i)
+                    if isinstance(points, LayoutError):
+                        raise points
+                    self._fits[i] = _prefix_fit(self, sh, points)
+                else:
+                    owner.stats["size_fits"] += 1
+                    owner.stats["full_layouts"] += 1
+                    self._fits[i] = fit_of(lay_out_in(owner.catalog, owner.server_key, sh, self.buildings,
+                                                        owner.route_list, owner.cabling, self.slots))
+            except LayoutError as exc:
+                self._fits[i] = exc
+        return self._fits[i]
+
+
+def _switch_racks(sh: Shape, per_rack: int) -> int:
+    """Spine and core racks of a size (switches of a tier share racks, ``per_rack`` a rack)."""
+    n_spines = sh.planes * sh.pods * sh.spines_per_pod if sh.tiers >= 2 else 0
+    n_cores = sh.planes * sh.spines_per_pod * sh.cores_per_group if sh.tiers == 3 else 0
+    return math.ceil(n_spines / per_rack) + math.ceil(n_cores / per_rack)
+
+
+def _switch_points(base: _Placement, sh: Shape) -> list[tuple[str, float, float]]:
+    """Where a size's spine and core racks stand, as :func:`lay_out` places them (spines
+    by (plane, pod, j), then cores by (plane, j, c)): the meet-me room positions of the
+    plan in order, then the room after its last SU."""
+    n = _switch_racks(sh, base.per_net_rack)
+    in_mmr = base.slots.mmr[:n]
+    cursor = base.layout.su_cursor[sh.scalable_units - 1]
+    in_room = base.slots.room[cursor:cursor + n - len(in_mmr)]
+    if len(in_mmr) + len(in_room) < n:
+        raise LayoutError("the halls are full: no room for the spine and core racks")
+    return [(slot.building, slot.x, slot.y) for slot in (*in_mmr, *in_room)]
+
+
+def _prefix_fit(base: _Placement, sh: Shape, points: list[tuple[str, float, float]]) -> Fit:
+    """The fit of a size whose SUs are the first of ``base``'s placement and whose spine
+    and core racks stand at ``points`` (:func:`_switch_points`): longest links from the
+    per-SU node-leaf maxima and from summaries of the leaf, spine and core racks."""
+    k = sh.scalable_units
+    result = {"node_leaf": max(base.layout.su_node_leaf_max[:k]), "leaf_spine": 0.0, "spine_core": 0.0}
+    used = base.su_halls[k - 1] | {p[0] for p in points}
+    fit = Fit(result, dict(base.su_endpoints[k - 1]), frozenset(used))
+    if sh.tiers < 2:
+        return fit
+    best = 0.0
+    for pod in range(sh.pods):
+        for p in range(sh.planes):
+            leaves = (p, pod * sh.sus_per_pod, min(k, (pod + 1) * sh.sus_per_pod))
+            spines = _rack_range((p * sh.pods + pod) * sh.spines_per_pod, sh.spines_per_pod, base.per_net_rack)
+            best = max(best, base.leaf_spine_max(leaves, spines, points))
+    result["leaf_spine"] = best
+    if sh.tiers == 3:
+        result["spine_core"] = _spine_core_max(sh, points, base.per_net_rack, base.halls, base.owner.routes,
+                                               base.owner.cabling)
+    return fit
+
+
+def _rack_range(first: int, count: int, per_rack: int, offset: int = 0) -> range:
+    """Racks of switches first..first+count-1 of a tier (switch i of a tier stands in rack
+    i // per_rack of that tier; ``offset``: the racks of the tiers before it). The spines
+    of one pod and plane, and the cores of one group, are consecutive numbers, so their
+    racks are a range (no walk over every switch)."""
+    return range(offset + first // per_rack, offset + (first + count - 1) // per_rack + 1)
+
+
+def _spine_core_max(sh: Shape, points: list[tuple[str, float, float]], per_rack: int, halls: dict, routes: dict,
+                    cabling: Cabling) -> float:
+    """Longest spine-core link: spine j of every pod to the cores of group j, per plane.
+
+    The spines of the j that share racks are one set, so their core groups are merged and
+    measured at once: the longest link to a union is, exactly, the longest of the links
+    to its parts (every step of :func:`longest_route` is a maximum or grows with it). Where
+    a route is missing, the pairs are walked one j at a time as before, so that the same
+    missing route is named."""
+    spp, pods, cpg = sh.spines_per_pod, sh.pods, sh.cores_per_group
+    n_spine_racks = math.ceil(sh.planes * pods * spp / per_rack)
+    try:
+        best = 0.0
+        for p in range(sh.planes):
+            # spine j of pod q stands in rack (b_q + j) // per_rack, b_q = (p * pods + q) * spp: the
+            # racks change, for some pod, at the j where b_q + j is a multiple of per_rack; between
+            # two such j the spines share their racks, and the cores of those groups are one range
+            starts = [(p * pods + q) * spp for q in range(pods)]
+            cuts = {-b % per_rack for b in starts}
+            first = 0
+            for j in range(1, spp + 1):
+                if j < spp and j % per_rack not in cuts:
+                    continue
+                spines = point_summary([points[(b + first) // per_rack] for b in starts])
+                low = _rack_range((p * spp + first) * cpg, cpg, per_rack, n_spine_racks)
+                high = _rack_range((p * spp + j - 1) * cpg, cpg, per_rack, n_spine_racks)
+                cores = point_summary([points[r] for r in range(low.start, high.stop)])
+                best = max(best, longest_route(spines, cores, halls, routes, cabling))
+                first = j
+        return best
+    except LayoutError:
+        best = 0.0
+        for p in range(sh.planes):
+            for j in range(spp):
+                spines = point_summary([points[((p * pods + pod) * spp + j) // per_rack] for pod in range(pods)])
+                racks = _rack_range((p * spp + j) * cpg, cpg, per_rack, n_spine_racks)
+                cores = point_summary([points[r] for r in racks])
+                best = max(best, longest_route(spines, cores, halls, routes, cabling))
+        return best

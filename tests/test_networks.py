@@ -67,7 +67,7 @@ _ROLE = ('[[role]]\nkey = "access-switch"\npart = "{part}"\nsource = "a test"\na
 def test_an_overlay_names_another_access_switch(tmp_path):
     """An overlay's 24-port, 60 W access switch takes over: one miner port is 60 / 24 = 2.5 W
     of it, and 100 out-of-band ports need ceil(100 / 24) = 5 of them."""
-    from planner.model.inputs import miner_network_w
+    from planner.network.access import miner_network_w
 
     (tmp_path / "switches.toml").write_text(_ACCESS_24, encoding="utf-8")
     (tmp_path / "roles.toml").write_text(_ROLE.format(part="acc-24"), encoding="utf-8")

@@ -165,7 +165,8 @@ def _write_solver_log(path: Path, results: dict[str, Result]) -> None:
 def _summary_table(doc: SummaryDocument, highlight: bool = False) -> Table:
     from rich.table import Table
 
-    from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
+    from planner.outputs.cells import format_cell
+    from planner.outputs.summary import SUMMARY_ROWS, row_value
 
     names = list(doc.scenarios)
     table = Table(title=f"{doc.site}  (solver: {doc.solver})")
@@ -459,8 +460,9 @@ def compare_cmd(
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
+    from planner.outputs.cells import in_label_unit
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.summary import SUMMARY_ROWS, in_label_unit, row_value
+    from planner.outputs.summary import SUMMARY_ROWS, row_value
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",

@@ -4,7 +4,7 @@ what the host does with the halls then (stay idle, re-lease, go back to mining).
 Pure numbers: everything here is per kW of contracted critical IT load, so the value of a
 cluster option is its contracted kW times :attr:`HostValuation.expected_usd_per_kw` less the
 host's capex, a number the plan model folds into the option's objective coefficient exactly
-as it folds in the owner's lease margin (:meth:`planner.model.scenario.ScenarioInputs.ai_value_usd`).
+as it folds in the owner's lease margin (:func:`planner.model.hosting.option_value_usd`).
 
 Conventions (those of :mod:`planner.energy.economics`): months m = 0 .. H-1 of the horizon;
 the flow of month m falls at index m + 1 and is discounted by D(c) = (1 + r_m)^-c, r_m the

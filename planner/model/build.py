@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.constants import W_PER_MW
+from planner.model.hosting import option_value_usd, plan_capex_usd
 from planner.model.lp import LinearProgram, safe
 from planner.model.scenario import ScenarioInputs
 
@@ -188,7 +189,7 @@ def add_objective(model: PlanModel) -> None:
     (``OBJECTIVE_SCALE``).
     """
     inp, lp, k = model.inputs, model.lp, OBJECTIVE_SCALE
-    lp.add_cost(model.size, k * np.array([inp.ai_value_usd(o) for o in inp.options], dtype=float))
+    lp.add_cost(model.size, k * np.array([option_value_usd(inp, o) for o in inp.options], dtype=float))
     for b in inp.miners:
         before, with_ai = inp.miner_coefficients(b)
         lp.add_cost([model.keep_before[b.key], model.keep_with_ai[b.key]], [k * before, k * with_ai])
@@ -415,7 +416,7 @@ def add_capex_budget(model: PlanModel) -> None:
     inp = model.inputs
     if inp.capex_budget_usd is None:
         return
-    capex = np.array([inp.plan_capex_usd(o) for o in inp.options], dtype=float)
+    capex = np.array([plan_capex_usd(inp, o) for o in inp.options], dtype=float)
     cols, vals = _terms(_slack(model, "capex_budget"))
     model.lp.row("capex_budget", np.concatenate([model.size, cols]), np.concatenate([capex, vals]), None,
                  inp.capex_budget_usd)

@@ -7,18 +7,19 @@ pays the facility: the shell, cooling and electrical works and the halls' coolin
 conversion. The contracted critical IT load of an option is its IT power (servers, fabric
 and management switches, optics: the definition in Core Scientific's releases), so the rent
 is linear in the option's MW and its present value enters the option's objective
-coefficient (:meth:`planner.model.scenario.ScenarioInputs.ai_value_usd`).
+coefficient (:func:`option_value_usd`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from planner.energy.hosting import HostTerms, HostValuation, mining_margin_by_month, value_contract
 from planner.errors import InputError, Problem, display_path
+from planner.model.scenario import FallbackMiner, HostSetup
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,45 +27,19 @@ if TYPE_CHECKING:
     from planner.model.scenario import ClusterOption, ScenarioInputs
     from planner.parts.catalog import Catalog
     from planner.site.load import LoadedSite
-    from planner.site.schema import Hosting
 
 # capex categories of a cluster option by scope: the host's, and the tenant's
 HOST_CAPEX = ("facility", "cooling_conversion")
 TENANT_CAPEX = ("servers", "network")
 
 
-@dataclass
-class FallbackMiner:
-    """The miner the host would go back to, and its economics."""
-
-    key: str
-    revenue_usd_per_hour: float
-    facility_mw: np.ndarray  # per miner and step
-    opex_usd_per_month: float
-    unit_cost_usd: float  # bought when the tenant leaves (fallback_miners = "buy")
-    salvage_usd: float  # forgone now per miner kept (fallback_miners = "kept")
-    margin_by_month: np.ndarray  # mu_m over the horizon
-
-    @property
-    def max_facility_mw(self) -> float:
-        return float(np.max(self.facility_mw))
-
-
-@dataclass
-class HostSetup:
-    """The site's hosting contract as one scenario values it."""
-
-    contract: Hosting
-    opex_usd_per_mw_year: float
-    miner: FallbackMiner | None = None
-    memo: dict[tuple[float, float], HostValuation] = field(default_factory=dict)  # by (energy per kW, PUE)
 
 
 def host_setup(loaded: LoadedSite, catalog: Catalog, inputs: ScenarioInputs,
                need_price: Callable[[str, tuple], float]) -> HostSetup:
     """The [hosting] section for one scenario's inputs; InputError when its fall-back to
     mining names no miner the site can price."""
-    from planner.model.inputs import miner_network_w
+    from planner.network.access import miner_network_w
 
     site = loaded.site
     contract = site.hosting
@@ -202,3 +177,17 @@ def host_flows(inputs: ScenarioInputs, option: ClusterOption) -> np.ndarray:
     flows += contracted_kw(option) * host_valuation(inputs, option).expected_flows
     flows[0] -= sum(host_capex(inputs, option).values())
     return flows
+
+
+def option_value_usd(inputs: ScenarioInputs, option: ClusterOption) -> float:
+    """The objective's value of a cluster option: for a host, the expected value of its
+    contract less the host's capex (:func:`host_value_usd`); for the owner, the lease margins
+    less the capex (:meth:`ScenarioInputs.owner_value_usd`)."""
+    return host_value_usd(inputs, option) if inputs.hosting is not None else inputs.owner_value_usd(option)
+
+
+def plan_capex_usd(inputs: ScenarioInputs, option: ClusterOption) -> float:
+    """The option's capex the plan pays: all of it for the owner, the host's scope for a host."""
+    if inputs.hosting is None:
+        return option.capex_total_usd
+    return sum(host_capex(inputs, option).values())

@@ -25,6 +25,7 @@ from planner.model.options import (
     scenario_halls,
 )
 from planner.model.scenario import ClusterOption, MinerBlock, PricedPart, ScenarioInputs
+from planner.network.access import miner_network_w
 from planner.parts.catalog import Catalog
 from planner.parts.models import MissingPower, MissingRole, PowerFigure
 from planner.site.load import LoadedSite, check_parts
@@ -198,12 +199,6 @@ def _check_access_switch(catalog: Catalog) -> list[Problem]:
                         "the access switch of the out-of-band and miner networks needs uplink_ports and uplink_gbps",
                         entry.line(name), hint="give both: the SN2201 has 4 uplinks of 100 Gb/s")]
     return []
-
-
-def miner_network_w(catalog: Catalog, miner: str) -> float:
-    """A miner's share of its access switch's power: its ports / the switch's ports."""
-    ports = catalog.miners[miner].network_ports or 1
-    return ports * catalog.watts(catalog.access_switch) / catalog.switches[catalog.access_switch].ports
 
 
 def power_figures(catalog: Catalog, options: list[ClusterOption], miners: list[MinerBlock]

@@ -16,6 +16,7 @@ import numpy as np
 
 from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
+from planner.model.hosting import plan_capex_usd
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
@@ -275,9 +276,9 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     if option.required_gpus and option.gpus == option.required_gpus:
         out.append(f"min GPUs: {option.gpus} built, {option.required_gpus} required")
     if inp.capex_budget_usd is not None and nxt is not None \
-            and inp.plan_capex_usd(nxt) > inp.capex_budget_usd >= inp.plan_capex_usd(option):
-        out.append(f"capex budget: {inp.plan_capex_usd(option):,.0f} of "
-                   f"{inp.capex_budget_usd:,.0f} USD; the next size needs {inp.plan_capex_usd(nxt):,.0f}")
+            and plan_capex_usd(inp, nxt) > inp.capex_budget_usd >= plan_capex_usd(inp, option):
+        out.append(f"capex budget: {plan_capex_usd(inp, option):,.0f} of "
+                   f"{inp.capex_budget_usd:,.0f} USD; the next size needs {plan_capex_usd(inp, nxt):,.0f}")
     return out
 
 
@@ -317,6 +318,6 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
             out.append(f"min GPUs: {need} required, at most {best} can be built within the switches' "
                        f"tiers and the halls")
         elif family == "capex_budget":
-            out.append(f"capex budget: {inp.plan_capex_usd(option):,.0f} USD needed, "
+            out.append(f"capex budget: {plan_capex_usd(inp, option):,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")
     return out

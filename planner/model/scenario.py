@@ -18,8 +18,9 @@ from planner.parts.models import PowerFigure
 from planner.site.schema import Building, Cabling, Route
 
 if TYPE_CHECKING:
-    from planner.model.hosting import HostSetup
+    from planner.energy.hosting import HostValuation
     from planner.network.layout import Layout
+    from planner.site.schema import Hosting
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,34 @@ class MinerBlock:
 
 
 @dataclass
+class FallbackMiner:
+    """The miner a host would go back to if its tenant leaves, and its economics
+    (:mod:`planner.model.hosting`)."""
+
+    key: str
+    revenue_usd_per_hour: float
+    facility_mw: np.ndarray  # per miner and step
+    opex_usd_per_month: float
+    unit_cost_usd: float  # bought when the tenant leaves (fallback_miners = "buy")
+    salvage_usd: float  # forgone now per miner kept (fallback_miners = "kept")
+    margin_by_month: np.ndarray  # mu_m over the horizon
+
+    @property
+    def max_facility_mw(self) -> float:
+        return float(np.max(self.facility_mw))
+
+
+@dataclass
+class HostSetup:
+    """The site's hosting contract as one scenario values it (:mod:`planner.model.hosting`)."""
+
+    contract: Hosting
+    opex_usd_per_mw_year: float
+    miner: FallbackMiner | None = None
+    memo: dict[tuple[float, float], HostValuation] = field(default_factory=dict)  # by (energy per kW, PUE)
+
+
+@dataclass
 class ScenarioInputs:
     """Everything one scenario's model is built from."""
 
@@ -186,14 +215,6 @@ class ScenarioInputs:
     def hosting(self) -> HostSetup | None:
         """The contract this scenario is valued by (None: the owner operates the GPUs)."""
         return self.contract if self.business_model == "host" else None
-
-    def plan_capex_usd(self, option: ClusterOption) -> float:
-        """The option's capex the plan pays: all of it for the owner, the host's scope for a host."""
-        if self.hosting is None:
-            return option.capex_total_usd
-        from planner.model.hosting import host_capex
-
-        return sum(host_capex(self, option).values())
 
     def halls_for(self, option: ClusterOption) -> list:
         """The halls the option's racks stand in, in fill order, as it uses them (after
@@ -376,14 +397,9 @@ class ScenarioInputs:
         opex = option.it_power_w / W_PER_MW * self.ai_opex_usd_per_mw_year / MONTHS_PER_YEAR
         return revenue - energy - opex
 
-    def ai_value_usd(self, option: ClusterOption) -> float:
-        """Present value of an option: discounted margins from the AI start, less capex; for a
-        host, the expected value of its contract less the host's capex
-        (:func:`planner.model.hosting.host_value_usd`)."""
-        if self.hosting is not None:
-            from planner.model.hosting import host_value_usd
-
-            return host_value_usd(self, option)
+    def owner_value_usd(self, option: ClusterOption) -> float:
+        """Present value of an option the site's owner operates: discounted margins from the
+        AI start, less capex (a host's is :func:`planner.model.hosting.option_value_usd`)."""
         if self.gpu_life_months is None:
             return self.ai_margin_usd_per_month(option) * self.annuity("after") - option.capex_total_usd
         # the servers earn for their life, then are sold (resale R at month E = start + life):

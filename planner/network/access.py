@@ -85,3 +85,9 @@ def oob_endpoints(catalog: Catalog, server: str, servers: int, switches: int) ->
 def miner_endpoints(catalog: Catalog, fleet: dict[str, int]) -> int:
     """One access port per miner (the catalog's port count where a source gives it)."""
     return sum(n * (catalog.miners[k].network_ports or 1) for k, n in fleet.items())
+
+
+def miner_network_w(catalog: Catalog, miner: str) -> float:
+    """A miner's share of its access switch's power: its ports / the switch's ports."""
+    ports = catalog.miners[miner].network_ports or 1
+    return ports * catalog.watts(catalog.access_switch) / catalog.switches[catalog.access_switch].ports

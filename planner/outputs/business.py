@@ -18,6 +18,7 @@ from planner.model.hosting import (
     host_capex,
     host_terms,
     host_valuation,
+    plan_capex_usd,
     tenant_capex,
 )
 from planner.model.optimize import Result, Status
@@ -49,7 +50,7 @@ def business_summary(result: Result, base: dict[str, Any]) -> dict[str, Any]:
     if result.status is not Status.OPTIMAL:
         return out
     opt = result.chosen
-    host = inp.plan_capex_usd(opt) if inp.hosting is not None else opt.capex_total_usd
+    host = plan_capex_usd(inp, opt)
     tenant = float(sum(tenant_capex(inp, opt).values())) if inp.hosting is not None else 0.0
     extra = base["capex_usd"] - opt.capex_total_usd
     # "host" is the site's owner in either model; the tenant pays only under a hosting contract
@@ -273,6 +274,6 @@ def business_cell(value: Any, kind: str) -> str:
         return f"{value:,.4f}"
     if kind == "musd3":
         return f"{value / 1e6:,.3f}"
-    from planner.outputs.summary import format_cell
+    from planner.outputs.cells import format_cell
 
     return format_cell(value, kind)

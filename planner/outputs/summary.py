@@ -58,29 +58,6 @@ def row_value(scenario: PlanSummary | NoPlanSummary, name: str) -> Any:
     return getattr(scenario, name, None)
 
 
-def in_label_unit(value: Any, kind: str) -> Any:
-    """A summary value in the unit its SUMMARY_ROWS label names (M USD for "musd")."""
-    return value / 1e6 if kind == "musd" and isinstance(value, int | float) else value
-
-
-def format_cell(value: Any, kind: str) -> str:
-    """A summary value as the tables show it, in its label's unit."""
-    if value is None:
-        return "-"
-    if kind == "musd":
-        return f"{value / 1e6:,.1f}"
-    if kind == "int":
-        return f"{value:,.0f}"
-    if kind == "f1":
-        return f"{value:,.1f}"
-    if kind == "f2":
-        return f"{value:,.2f}"
-    if kind == "dict":
-        return ", ".join(f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
-                         for k, v in value.items() if v) or "0"
-    return str(value)
-
-
 def plan_parts(result: Result, catalog: Catalog) -> list[str]:
     """Keys of the powered parts the chosen plan buys or keeps running: server, switches,
     modules, the access switches (the catalog's) and the miners."""

@@ -35,7 +35,8 @@ class ResultsPane(Pane):
             f"Solve failed (the site file is unchanged): {message.problem}{stale}")
 
     def on_solve_finished(self, message: SolveFinished) -> None:
-        from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
+        from planner.outputs.cells import format_cell
+        from planner.outputs.summary import SUMMARY_ROWS, row_value
 
         doc = message.plans.summary
         names = message.plans.scenarios

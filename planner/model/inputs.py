@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from planner.energy.markets import market_terms
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
@@ -167,6 +168,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
         materiality_share=econ.materiality_share,
+        markets=market_terms(loaded, profile),
     )
 
 

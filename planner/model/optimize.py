@@ -16,6 +16,7 @@ import numpy as np
 
 from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
+from planner.model.markets import read_back
 from planner.model.scenario import ScenarioInputs
 
 
@@ -39,6 +40,7 @@ class Result:
     expanded: bool = False  # the grid expansion is bought
     miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
+    markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
 
     @property
     def option(self):
@@ -125,7 +127,8 @@ def solve(model: PlanModel, solver: str = "highs") -> Result:
              if b.placed and inp.miners_with_ai}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded, moved, words)
+                  model.build_seconds, seconds, running, running_before, expanded, moved, words,
+                  read_back(model, x))
 
 
 def outcome(result: Result) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planner.energy.economics import annuity_factor, monthly_rate
+from planner.energy.markets import Markets
 from planner.energy.prices import PriceProfile
 from planner.network.fabric import FabricCounts
 from planner.parts.catalog import Catalog, PowerFigure
@@ -175,6 +176,7 @@ class ScenarioInputs:
     hall_positions: dict[str, int] = field(default_factory=dict)  # miner positions per site hall
     move_usd_per_miner: float = 0.0
     materiality_share: float = 0.01  # NPV gaps below this share of the NPV are a tie
+    markets: Markets | None = None  # power contracts, reserves, peak and demand charges ([power])
 
     def halls_for(self, option: ClusterOption) -> list:
         """The halls the option's racks stand in, in fill order, as it uses them (after
@@ -217,9 +219,11 @@ class ScenarioInputs:
     @property
     def dispatch_before(self) -> bool:
         """Per-step dispatch before the AI start: only needed when the capacity varies
-        (with a constant capacity every kept miner fits and runs whenever it pays)."""
+        (with a constant capacity every kept miner fits and runs whenever it pays) or when
+        reserves, peak or demand charges value the load step by step."""
         caps = self.profile.capacity_mw
-        return self.miners_before_ai and bool(self.miners) and bool(caps.min() < caps.max())
+        stepwise = bool(caps.min() < caps.max()) or (self.markets is not None and self.markets.per_step)
+        return self.miners_before_ai and bool(self.miners) and stepwise
 
     @property
     def dispatch(self) -> bool:

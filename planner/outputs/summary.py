@@ -10,6 +10,7 @@ from typing import Any
 from planner import __version__
 from planner.energy.economics import HOURS_PER_YEAR, irr, npv, payback_years
 from planner.model.optimize import Result, Status, facility_mw, outcome
+from planner.outputs.markets import market_summary, summary_lines
 from planner.outputs.physics import (
     cash_flows,
     extra_capex,
@@ -37,6 +38,15 @@ SUMMARY_ROWS = [
     ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
     ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
 ]
+
+
+def summary_rows(doc: dict) -> list[tuple[str, str, str]]:
+    """The table's rows for a summary document: SUMMARY_ROWS, and the power-market lines
+    (outputs.markets.MARKET_ROWS) when some scenario has them."""
+    from planner.outputs.markets import MARKET_ROWS
+
+    has = any("power_markets" in s for s in doc["scenarios"].values())
+    return SUMMARY_ROWS + (MARKET_ROWS if has else [])
 
 
 def in_label_unit(value, kind: str):
@@ -110,6 +120,14 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
     fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
     energy_cost = inp.ai_energy_cost_year(opt) + mining["energy_cost"]
     flows = cash_flows(result)
+    markets = market_summary(result)  # power contracts and markets: their own lines
+    lines = summary_lines(markets)
+    charges = reserves = 0.0  # peak and demand charges less the contracts' credits; reserve revenue
+    if markets is not None and markets["with_ai"] is not None:
+        energy_cost = markets["with_ai"]["energy_cost_usd"]  # the bill: fixed blocks and energy bought
+        charges = lines["coincident_peak_usd_per_year"] + lines["demand_charge_usd_per_year"] \
+            - lines["contract_credits_usd_per_year"]
+        reserves = lines["reserve_revenue_usd_per_year"]
     fab = opt.fabric
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
         else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
@@ -141,14 +159,14 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "miner_positions_free": (sum(inp.hall_positions.values()) - inp.positions_taken(opt)
                                  if inp.miner_space else None),
         "ai_pue": opt.pue,
-        "opex_usd_per_year": round(energy_cost + fixed, 2),
+        "opex_usd_per_year": round(energy_cost + fixed + charges, 2),
         "energy_cost_usd_per_year": round(energy_cost, 2),
         "mean_price_usd_per_mwh": round(inp.price_usd_per_mwh, 4),
         "price_profile": inp.profile.source,
         "price_coverage": inp.profile.coverage.as_dict() if inp.profile.coverage else None,
         "redispatch_uplift_usd": None if (up := redispatch_uplift(result)) is None else round(up, 2),
         "miner_utilisation": round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
-        "revenue_usd_per_year": round(revenue_ai + revenue_btc, 2),
+        "revenue_usd_per_year": round(revenue_ai + revenue_btc + reserves, 2),
         "npv_usd": round(npv(flows, inp.discount_rate), 2),
         "irr": None if rate is None else round(rate, 6),
         "payback_years": payback_years(flows),
@@ -170,6 +188,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> dict[str, Any]:
         "power_figures": figures,
         "ai_hours_shed_per_year": round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         "workload_gpus": inp.workload_gpus,
+        **({"power_markets": markets, **lines} if markets is not None else {}),
     })
     return base
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from planner.energy.prices import PriceProfile
-from planner.errors import InputError, Problem, did_you_mean, display_path, printable
+from planner.errors import InputError, Problem, did_you_mean, display_path, dotted, printable
 from planner.site.schema import CoincidentPeak, LoadedSite
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def market_terms(loaded: LoadedSite, profile: PriceProfile) -> Markets | None:
     series = loaded.site.power_price.kind == "series"
 
     def fail(loc: tuple, message: str, hint: str | None = None) -> NoReturn:
-        raise InputError([Problem(shown, ".".join(map(str, ("power", *loc))), message,
+        raise InputError([Problem(shown, dotted(("power", *loc)), message,
                                   loaded.line("power", *loc) or loaded.line("power", loc[0]), hint)])
 
     times = step_times(profile) if series else None

@@ -194,6 +194,7 @@ def _bound(value, n: int, default: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- backends
+DUAL_TOLERANCE = 1e-10  # HiGHS's least; its default is 1e-7
 def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | None = None,
                 time_limit: float | None = None) -> Solution:
     """Solve with HiGHS through highspy, the arrays passed as they are."""
@@ -202,6 +203,10 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
     a = lp.arrays()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # the solver sees million USD: one miner in one quarter hour near its breakeven is worth
+    # 1e-8 of that, below HiGHS's default dual tolerance (1e-7), which would leave such
+    # columns at either bound (hundreds of USD on a year of 15-minute steps)
+    h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
     if not presolve:
         h.setOptionValue("presolve", "off")
     if mip_rel_gap is not None:

@@ -586,7 +586,8 @@ class Site(Section):
     site: SiteInfo = Field(default_factory=SiteInfo)
     grid: Grid
     power_price: PowerPrice
-    power: Power = Field(default_factory=Power)
+    power: Power = Field(default_factory=Power, description="power contracts and markets (series prices for "
+                         "blocks and peaks)")
     cooling: Cooling = Field(default_factory=Cooling)
     fleet: Fleet = Field(default_factory=Fleet)
     ai: AI

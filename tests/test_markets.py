@@ -392,3 +392,19 @@ def test_a_block_on_the_real_ercot_series(write_site, catalog):
     assert npv(cash_flows(reduced), 0.0) == pytest.approx(reduced.objective_usd, rel=1e-9)
     lines = scenario_summary(reduced, catalog)
     assert lines["coincident_peak_tag_mw"] == pytest.approx(0.0, abs=1e-6)  # 12,500 USD/MW of tag: curtailed
+
+
+@pytest.mark.parametrize(("rate", "runs"), [(20.0, True), (30.0, False)])
+def test_a_demand_charge_on_a_flat_price(write_site, catalog, rate, runs):
+    """One price all year (one step standing for every month): a MW of miners earns (87.16 -
+    50) x 730 h = 27,127 USD a month, so 20 USD/kW-month leaves 300 miners (0.9035 MW) running
+    at a charge of 20 x 1000 x 0.9035 x 12 a year and 30 stops them."""
+    text = site("flat", capacity_mw=1.0, price={"kind": "flat", "usd_per_mwh": 50.0},
+                cooling={"mining_pue": 1.0, "ai_pue": 1.25}, miners=[{"model": S19_XP, "count": 300}],
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "max_gpus": 0, "lease_usd_per_gpu_hour": 2.0},
+                economics=ONE_YEAR, scenarios={"plan": {"kind": "hybrid"}})
+    result, summary = solved(write_site(text + f"\n[power.demand_charge]\nusd_per_kw_month = {rate}\n"), catalog)
+    peak = 300 * MINER_W / 1e6 if runs else 0.0
+    assert summary["power_markets"]["with_ai"]["monthly_peaks_mw"] == {"every month": pytest.approx(peak, abs=1e-6)}
+    assert summary["demand_charge_usd_per_year"] == pytest.approx(rate * 1000 * peak * 12, abs=1e-3)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)

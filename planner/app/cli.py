@@ -165,7 +165,7 @@ def _write_solver_log(path: Path, results: dict[str, Result]) -> None:
 def _summary_table(doc: SummaryDocument, highlight: bool = False) -> Table:
     from rich.table import Table
 
-    from planner.outputs.summary import SUMMARY_ROWS, format_cell, row_value
+    from planner.outputs.summary import format_cell, row_value, summary_rows
 
     names = list(doc.scenarios)
     table = Table(title=f"{doc.site}  (solver: {doc.solver})")
@@ -173,7 +173,7 @@ def _summary_table(doc: SummaryDocument, highlight: bool = False) -> Table:
     for n in names:
         table.add_column(n, justify="right")
 
-    for label, key, kind in SUMMARY_ROWS:
+    for label, key, kind in summary_rows(doc):
         cells = [format_cell(row_value(doc.scenarios[n], key), kind) for n in names]
         style = "bold" if highlight and len(set(cells)) > 1 else None
         table.add_row(label, *cells, style=style)
@@ -348,6 +348,7 @@ def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
+    from planner.outputs.markets import peak_week, peak_week_rows
     from planner.outputs.physics import monthly_power
     from planner.outputs.records import PlanSummary
 
@@ -371,6 +372,10 @@ def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
             prices = {c: frame[c].to_numpy() for c in ("price_usd_per_mwh", "miner_load_mw")}
             files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
                 "rows": prices, "title": f"{doc.site}: {name}, miners against the price"})
+        week = peak_week_rows(result, frame)
+        if week is not None:
+            files[f"plots/peak-week-{name}.png"] = Job(peak_week, {
+                "rows": week, "title": f"{doc.site}: {name}, the week of the highest-charge step"})
     return files
 
 
@@ -460,7 +465,7 @@ def compare_cmd(
     from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.summary import SUMMARY_ROWS, in_label_unit, row_value
+    from planner.outputs.summary import in_label_unit, row_value, summary_rows
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -469,7 +474,7 @@ def compare_cmd(
     doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
     names = list(doc.scenarios)
     rows = []
-    for label, key, kind in SUMMARY_ROWS:
+    for label, key, kind in summary_rows(doc):
         row = {"metric": label}
         for n in names:
             value = in_label_unit(row_value(doc.scenarios[n], key), kind)

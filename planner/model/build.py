@@ -21,6 +21,7 @@ import numpy as np
 
 from planner.constants import W_PER_MW
 from planner.model.lp import LinearProgram, safe
+from planner.model.markets import add_power_markets, class_features, dispatch_values, needs_classes
 from planner.model.scenario import ScenarioInputs
 
 
@@ -42,6 +43,7 @@ class PlanModel:
     build_seconds: float = 0.0
     moved: dict[str, int] = field(default_factory=dict)  # block -> column of miners moved to another hall
     classes: dict[str, tuple] = field(default_factory=dict)  # period -> (class of each step, first step of each)
+    markets: dict[str, tuple] = field(default_factory=dict)  # market columns: offers and monthly peaks per period
     reduced: bool = True  # steps merged into classes (False: the reference model, a column per step)
 
 
@@ -65,13 +67,16 @@ def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndar
     every step (a miner's value per MW is its revenue per MW less the price, scaled by the
     step's hours, and its MW scales with the step's PUE alike for every block). So one
     column per block and class, valued at the sum of its steps' values, with one dispatch
-    row and one grid row per class, has the same optimum as the per-step model.
+    row and one grid row per class, has the same optimum as the per-step model. Power
+    markets add their features (:func:`planner.model.markets.class_features`, where the
+    argument continues).
     """
     p = inputs.profile
     features = [p.capacity_mw, p.delta()]
     if period == "after":
         features += [inputs.ai_on(o) for o in inputs.options]
-    features += [inputs.dispatch_coefficients(b, period) > 0 for b in inputs.miners]
+    features += [dispatch_values(inputs, b, period) > 0 for b in inputs.miners]
+    features += class_features(inputs, period)
     return _classes(features, p.steps)
 
 
@@ -123,10 +128,12 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     steps = inputs.profile.steps
     for period, wanted, runs, label in (("after", inputs.dispatch, model.run, "beside the AI"),
                                         ("before", inputs.dispatch_before, model.run_before, "before the AI start")):
-        if not wanted:
+        if not (wanted or needs_classes(inputs, period)):
             continue
         cls, first = step_classes(inputs, period) if reduce else (np.arange(steps), np.arange(steps))
         model.classes[period] = (cls, first)
+        if not wanted:
+            continue
         prefix = "run__" if period == "after" else "run_before__"
         for b in inputs.miners:
             name = f"{prefix}{safe(b.key)}__"
@@ -155,6 +162,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     add_miner_continuity(model)
     add_miner_dispatch(model)
     add_grid_capacity(model)
+    add_power_markets(model, OBJECTIVE_SCALE)
     add_miner_space(model)
     add_miner_moves(model)
     add_min_gpus(model)
@@ -195,7 +203,7 @@ def add_objective(model: PlanModel) -> None:
         for period, runs in (("after", model.run), ("before", model.run_before)):
             if b.key in runs:
                 cls, first = model.classes[period]
-                coef = np.bincount(cls, weights=inp.dispatch_coefficients(b, period), minlength=first.size)
+                coef = np.bincount(cls, weights=dispatch_values(inp, b, period), minlength=first.size)
                 lp.add_cost(runs[b.key], k * coef)
         if b.key in model.moved:
             lp.add_cost(model.moved[b.key], -k * inp.move_usd_per_miner * inp.start_discount())

@@ -17,6 +17,7 @@ import numpy as np
 from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
+from planner.model.markets import read_back
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
 
@@ -41,6 +42,7 @@ class Result:
     miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
+    markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
 
     @property
     def option(self) -> ClusterOption | None:
@@ -137,7 +139,8 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
              if b.placed and inp.miners_with_ai}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log)
+                  model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
+                  read_back(model, x))
 
 
 def outcome(result: Result) -> str:

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from planner.app.pipeline import SiteRun
-    from planner.model.build import PlanModel
     from planner.model.lp import LinearProgram
     from planner.model.optimize import Result
+    from planner.model.plan import PlanModel
     from planner.model.scenario import ScenarioInputs
     from planner.outputs.records import SummaryDocument
     from planner.parts.catalog import Catalog
@@ -166,7 +166,7 @@ def _summary_table(doc: SummaryDocument, highlight: bool = False) -> Table:
     from rich.table import Table
 
     from planner.outputs.cells import format_cell
-    from planner.outputs.summary import SUMMARY_ROWS, row_value
+    from planner.outputs.summary import row_value, summary_rows
 
     names = list(doc.scenarios)
     table = Table(title=f"{doc.site}  (solver: {doc.solver})")
@@ -174,7 +174,7 @@ def _summary_table(doc: SummaryDocument, highlight: bool = False) -> Table:
     for n in names:
         table.add_column(n, justify="right")
 
-    for label, key, kind in SUMMARY_ROWS:
+    for label, key, kind in summary_rows(doc):
         cells = [format_cell(row_value(doc.scenarios[n], key), kind) for n in names]
         style = "bold" if highlight and len(set(cells)) > 1 else None
         table.add_row(label, *cells, style=style)
@@ -349,6 +349,7 @@ def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
+    from planner.outputs.markets import peak_week, peak_week_rows
     from planner.outputs.physics import monthly_power
     from planner.outputs.records import PlanSummary
 
@@ -372,6 +373,10 @@ def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
             prices = {c: frame[c].to_numpy() for c in ("price_usd_per_mwh", "miner_load_mw")}
             files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
                 "rows": prices, "title": f"{doc.site}: {name}, miners against the price"})
+        week = peak_week_rows(result, frame)
+        if week is not None:
+            files[f"plots/peak-week-{name}.png"] = Job(peak_week, {
+                "rows": week, "title": f"{doc.site}: {name}, the week of the highest-charge step"})
     return files
 
 
@@ -462,7 +467,7 @@ def compare_cmd(
     from planner.errors import Problem, did_you_mean
     from planner.outputs.cells import in_label_unit
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.summary import SUMMARY_ROWS, row_value
+    from planner.outputs.summary import row_value, summary_rows
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -471,7 +476,7 @@ def compare_cmd(
     doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
     names = list(doc.scenarios)
     rows = []
-    for label, key, kind in SUMMARY_ROWS:
+    for label, key, kind in summary_rows(doc):
         row = {"metric": label}
         for n in names:
             value = in_label_unit(row_value(doc.scenarios[n], key), kind)

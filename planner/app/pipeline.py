@@ -31,8 +31,8 @@ from planner.model.cache import PlanCache
 if TYPE_CHECKING:
     import pandas as pd
 
-    from planner.model.build import PlanModel
     from planner.model.optimize import Result
+    from planner.model.plan import PlanModel
     from planner.model.scenario import ScenarioInputs
     from planner.outputs.records import BomRow, SummaryDocument
     from planner.parts.catalog import Catalog

@@ -15,36 +15,15 @@ kept in one module as the style guide asks (PyPSA's constraints module).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from planner.constants import W_PER_MW
 from planner.model.hosting import option_value_usd, plan_capex_usd
 from planner.model.lp import LinearProgram, safe
+from planner.model.markets import add_power_markets, class_features, dispatch_values, needs_classes
+from planner.model.plan import PlanModel
 from planner.model.scenario import ScenarioInputs
-
-
-@dataclass
-class PlanModel:
-    """A built (not yet solved) problem: the linear program and where its columns are."""
-
-    inputs: ScenarioInputs
-    lp: LinearProgram
-    size: np.ndarray  # option index -> its binary column
-    keep_before: dict[str, int]  # miner block key -> column of miners running before the AI start
-    keep_with_ai: dict[str, int]  # miner block key -> column of miners running beside the AI
-    ai_groups: list = field(default_factory=list)  # (steps on, facility MW column, IT MW column) per group
-    expand: int | None = None  # binary column: buy the grid expansion
-    run: dict[str, np.ndarray] = field(default_factory=dict)  # block -> columns of miners running, per step class
-    run_before: dict[str, np.ndarray] = field(default_factory=dict)  # the same, before the AI start
-    elastic: dict[str, int] = field(default_factory=dict)  # family -> slack column
-    meaning: dict[str, str] = field(default_factory=dict)
-    build_seconds: float = 0.0
-    moved: dict[str, int] = field(default_factory=dict)  # block -> column of miners moved to another hall
-    classes: dict[str, tuple] = field(default_factory=dict)  # period -> (class of each step, first step of each)
-    reduced: bool = True  # steps merged into classes (False: the reference model, a column per step)
-
 
 OBJECTIVE_SCALE = 1e-6  # the solver sees million USD: better-scaled costs
 
@@ -66,13 +45,16 @@ def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndar
     every step (a miner's value per MW is its revenue per MW less the price, scaled by the
     step's hours, and its MW scales with the step's PUE alike for every block). So one
     column per block and class, valued at the sum of its steps' values, with one dispatch
-    row and one grid row per class, has the same optimum as the per-step model.
+    row and one grid row per class, has the same optimum as the per-step model. Power
+    markets add their features (:func:`planner.model.markets.class_features`, where the
+    argument continues).
     """
     p = inputs.profile
     features = [p.capacity_mw, p.delta()]
     if period == "after":
         features += [inputs.ai_on(o) for o in inputs.options]
-    features += [inputs.dispatch_coefficients(b, period) > 0 for b in inputs.miners]
+    features += [dispatch_values(inputs, b, period) > 0 for b in inputs.miners]
+    features += class_features(inputs, period)
     return _classes(features, p.steps)
 
 
@@ -124,10 +106,12 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     steps = inputs.profile.steps
     for period, wanted, runs, label in (("after", inputs.dispatch, model.run, "beside the AI"),
                                         ("before", inputs.dispatch_before, model.run_before, "before the AI start")):
-        if not wanted:
+        if not (wanted or needs_classes(inputs, period)):
             continue
         cls, first = step_classes(inputs, period) if reduce else (np.arange(steps), np.arange(steps))
         model.classes[period] = (cls, first)
+        if not wanted:
+            continue
         prefix = "run__" if period == "after" else "run_before__"
         for b in inputs.miners:
             name = f"{prefix}{safe(b.key)}__"
@@ -156,6 +140,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     add_miner_continuity(model)
     add_miner_dispatch(model)
     add_grid_capacity(model)
+    add_power_markets(model, OBJECTIVE_SCALE)
     add_miner_space(model)
     add_miner_moves(model)
     add_min_gpus(model)
@@ -196,7 +181,7 @@ def add_objective(model: PlanModel) -> None:
         for period, runs in (("after", model.run), ("before", model.run_before)):
             if b.key in runs:
                 cls, first = model.classes[period]
-                coef = np.bincount(cls, weights=inp.dispatch_coefficients(b, period), minlength=first.size)
+                coef = np.bincount(cls, weights=dispatch_values(inp, b, period), minlength=first.size)
                 lp.add_cost(runs[b.key], k * coef)
         if b.key in model.moved:
             lp.add_cost(model.moved[b.key], -k * inp.move_usd_per_miner * inp.start_discount())

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planner.constants import HOURS_PER_DAY, MONTHS_PER_YEAR, W_PER_MW
+from planner.energy.markets import market_terms
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
@@ -171,6 +172,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
         materiality_share=econ.materiality_share,
+        markets=market_terms(loaded, profile),
     )
     inputs.business_model = sc.model
     if ai.gpu_life_years is not None:

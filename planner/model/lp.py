@@ -202,6 +202,7 @@ def _bound(value: Bound, n: int, default: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- backends
+DUAL_TOLERANCE = 1e-10  # HiGHS's least; its default is 1e-7
 def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | None = None,
                 time_limit: float | None = None, keep_log: bool = False) -> Solution:
     """Solve with HiGHS through highspy, the arrays passed as they are. With ``keep_log``
@@ -213,6 +214,10 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
         a = lp.arrays()
         h = highspy.Highs()
         h.setOptionValue("output_flag", log_path is not None)
+        # the solver sees million USD: one miner in one quarter hour near its breakeven is worth
+        # 1e-8 of that, below HiGHS's default dual tolerance (1e-7), which would leave such
+        # columns at either bound (hundreds of USD on a year of 15-minute steps)
+        h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
         if log_path is not None:
             h.setOptionValue("log_to_console", False)
             h.setOptionValue("log_file", str(log_path))

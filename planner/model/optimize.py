@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from planner.constants import W_PER_MW
-from planner.model.build import OBJECTIVE_SCALE, PlanModel, build_model
+from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
+from planner.model.markets import read_back
+from planner.model.plan import PlanModel
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
 
@@ -42,6 +44,7 @@ class Result:
     miners_moved: dict[str, int] = field(default_factory=dict)  # block -> miners moved out of AI halls
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
+    markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
 
     @property
     def option(self) -> ClusterOption | None:
@@ -138,7 +141,8 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
              if b.placed and inp.miners_with_ai}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
-                  model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log)
+                  model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
+                  read_back(model, x))
 
 
 def outcome(result: Result) -> str:
@@ -179,6 +183,14 @@ def _series_values(model: PlanModel, period: str, x: np.ndarray) -> dict[str, np
         return {}
     cls = model.classes[period][0]
     return {k: x[cols][cls] for k, cols in runs.items()}
+
+
+def miner_running(result: Result) -> dict[str, np.ndarray]:
+    """Miners running beside the AI in each step (the dispatch, or all kept ones)."""
+    inp = result.inputs
+    steps = inp.profile.steps
+    return {b.key: result.running.get(b.key, np.full(steps, float(result.miners_with_ai.get(b.key, 0))))
+            for b in inp.miners}
 
 
 def ai_load_mw(inp: ScenarioInputs, option: ClusterOption) -> np.ndarray:

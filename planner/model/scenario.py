@@ -11,6 +11,7 @@ import numpy as np
 
 from planner.constants import BLOCK_SUBSIDY_BTC, MONTHS_PER_YEAR, W_PER_MW
 from planner.energy.economics import annuity_factor, monthly_rate
+from planner.energy.markets import Markets
 from planner.energy.prices import PriceProfile
 from planner.network.fabric import FabricCounts
 from planner.parts.catalog import Catalog
@@ -210,6 +211,7 @@ class ScenarioInputs:
     gpu_resale_share: float = 0.0  # owner: their resale at the end of that life, a share of their price
     business_model: str = "owner"  # "host": the tenant brings the GPUs and pays rent; "owner": the plan buys them
     contract: HostSetup | None = None  # the site's [hosting] contract (host scenarios value it; any compares it)
+    markets: Markets | None = None  # power contracts, reserves, peak and demand charges ([power])
 
     @property
     def hosting(self) -> HostSetup | None:
@@ -257,9 +259,11 @@ class ScenarioInputs:
     @property
     def dispatch_before(self) -> bool:
         """Per-step dispatch before the AI start: only needed when the capacity varies
-        (with a constant capacity every kept miner fits and runs whenever it pays)."""
+        (with a constant capacity every kept miner fits and runs whenever it pays) or when
+        reserves, peak or demand charges value the load step by step."""
         caps = self.profile.capacity_mw
-        return self.miners_before_ai and bool(self.miners) and bool(caps.min() < caps.max())
+        stepwise = bool(caps.min() < caps.max()) or (self.markets is not None and self.markets.per_step)
+        return self.miners_before_ai and bool(self.miners) and stepwise
 
     @property
     def dispatch(self) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
-from planner.model.optimize import Result, Status, ai_load_mw
+from planner.model.optimize import Result, Status, ai_load_mw, miner_running
 from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
 
     from planner.model.scenario import OptionMemo
     from planner.network.layout import Layout
-
-
-def miner_running(result: Result) -> dict[str, np.ndarray]:
-    """Miners running beside the AI in each step (the dispatch, or all kept ones)."""
-    inp = result.inputs
-    steps = inp.profile.steps
-    return {b.key: result.running.get(b.key, np.full(steps, float(result.miners_with_ai.get(b.key, 0))))
-            for b in inp.miners}
 
 
 def yearly_mining(result: Result) -> dict[str, float]:
@@ -155,6 +147,10 @@ def cash_flows(result: Result) -> list[float]:
         from planner.model.hosting import host_flows
 
         flows = [f + float(h) for f, h in zip(flows, host_flows(inp, opt), strict=True)]
+    if inp.markets is not None:  # contracts, reserves, peak and demand charges (outputs.markets)
+        from planner.outputs.markets import market_flows
+
+        flows = [a + b for a, b in zip(flows, market_flows(result), strict=True)]
     return flows
 
 
@@ -176,6 +172,8 @@ def redispatch_uplift(result: Result) -> float | None:
 
     inp = result.inputs
     if result.status is not Status.OPTIMAL or not result.running or not inp.miners_with_ai:
+        return None
+    if inp.markets is not None and inp.markets.per_step:  # the re-dispatch knows no reserves or peaks
         return None
     p = inp.profile
     ai = ai_load_mw(inp, result.chosen)
@@ -204,8 +202,11 @@ def redispatch_uplift(result: Result) -> float | None:
 
 def dispatch_frame(result: Result) -> pd.DataFrame:
     """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
-    as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows)."""
+    as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows);
+    with power contracts or markets, their columns (outputs.markets.dispatch_columns)."""
     import pandas as pd
+
+    from planner.outputs.markets import dispatch_columns
 
     if result.status is not Status.OPTIMAL:
         return pd.DataFrame(columns=DISPATCH_COLUMNS)
@@ -215,7 +216,7 @@ def dispatch_frame(result: Result) -> pd.DataFrame:
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(steps)
     miners = np.broadcast_to(miners, (steps,)).astype(float)
-    return pd.DataFrame({
+    return dispatch_columns(result, pd.DataFrame({
         "scenario": inp.scenario, "step": list(inp.profile.labels),
         "hours_per_year": np.round(np.broadcast_to(inp.profile.hours, (steps,)).astype(float), 6),
         "price_usd_per_mwh": np.broadcast_to(inp.profile.price_usd_per_mwh, (steps,)).astype(float),
@@ -223,7 +224,7 @@ def dispatch_frame(result: Result) -> pd.DataFrame:
         "grid_import_mw": np.round(ai + miners, 6),
         "grid_capacity_mw": np.broadcast_to(inp.profile.capacity_mw, (steps,)).astype(float)
         + (inp.expansion_mw if result.expanded else 0.0),
-    }, columns=DISPATCH_COLUMNS)
+    }, columns=DISPATCH_COLUMNS))
 
 
 DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",

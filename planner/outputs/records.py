@@ -193,6 +193,24 @@ class PlanSummary(ScenarioSummary):
                                                   "h/yr")]
     workload_gpus: Annotated[int | None, key("GPUs the site's workload needs (null without a workload)",
                                              COUNTS)]
+    power_markets: Annotated[dict[str, Any] | None, key(
+        "the site's power contracts and markets ([power]) per period: energy cost, contract credits, "
+        "reserve revenue, coincident-peak tag and charge, demand charges (absent without [power])",
+        exclude_if=_absent)] = None
+    contract_credits_usd_per_year: Annotated[Number | None, key(
+        "contracted energy not used, resold at the real-time price, a year (absent without [power])", "USD/yr",
+        exclude_if=_absent)] = None
+    reserve_revenue_usd_per_year: Annotated[Number | None, key(
+        "reserve (demand response) offers' revenue a year (absent without [power])", "USD/yr",
+        exclude_if=_absent)] = None
+    coincident_peak_tag_mw: Annotated[Number | None, key(
+        "mean grid import in the coincident-peak intervals (absent without [power] or without peaks)", "MW",
+        exclude_if=_absent)] = None
+    coincident_peak_usd_per_year: Annotated[Number | None, key(
+        "transmission charge of the coincident peaks a year (absent without [power])", "USD/yr",
+        exclude_if=_absent)] = None
+    demand_charge_usd_per_year: Annotated[Number | None, key(
+        "monthly demand charges a year (absent without [power])", "USD/yr", exclude_if=_absent)] = None
     business_model: Annotated[Literal["owner", "host"], key(
         "owner: the site owner buys the GPUs and leases GPU-hours; host: a tenant's GPUs for rent per kW-month "
         "of critical IT ([hosting])")] = "owner"

@@ -12,6 +12,7 @@ from planner import __version__
 from planner.constants import HOURS_PER_YEAR
 from planner.energy.economics import irr, npv, payback_years
 from planner.model.optimize import Result, Status, facility_mw, outcome
+from planner.outputs.markets import market_summary, summary_lines
 from planner.outputs.physics import (
     cash_flows,
     extra_capex,
@@ -50,6 +51,15 @@ SUMMARY_ROWS = [
     ("switches", "switches", "dict"), ("transceivers", "transceivers", "dict"),
     ("lit fibres", "fibers", "int"), ("MPO connectors", "mpo_connectors", "dict"),
 ]
+
+
+def summary_rows(doc: SummaryDocument) -> list[tuple[str, str, str]]:
+    """The table's rows for a summary document: SUMMARY_ROWS, and the power-market lines
+    (outputs.markets.MARKET_ROWS) when some scenario has them."""
+    from planner.outputs.markets import MARKET_ROWS
+
+    has = any(getattr(s, "power_markets", None) is not None for s in doc.scenarios.values())
+    return SUMMARY_ROWS + (MARKET_ROWS if has else [])
 
 
 def row_value(scenario: PlanSummary | NoPlanSummary, name: str) -> Any:
@@ -105,6 +115,14 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
     energy_cost = inp.ai_energy_cost_year(opt) + mining["energy_cost"]
     flows = cash_flows(result)
+    markets = market_summary(result)  # power contracts and markets: their own lines
+    lines = summary_lines(markets)
+    charges = reserves = 0.0  # peak and demand charges less the contracts' credits; reserve revenue
+    if markets is not None and markets["with_ai"] is not None:
+        energy_cost = markets["with_ai"]["energy_cost_usd"]  # the bill: fixed blocks and energy bought
+        charges = lines["coincident_peak_usd_per_year"] + lines["demand_charge_usd_per_year"] \
+            - lines["contract_credits_usd_per_year"]
+        reserves = lines["reserve_revenue_usd_per_year"]
     fab = opt.fabric
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
         else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
@@ -139,14 +157,14 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         miner_positions_free=(sum(inp.hall_positions.values()) - inp.positions_taken(opt)
                               if inp.miner_space else None),
         ai_pue=opt.pue,
-        opex_usd_per_year=round(energy_cost + fixed, 2),
+        opex_usd_per_year=round(energy_cost + fixed + charges, 2),
         energy_cost_usd_per_year=round(energy_cost, 2),
         mean_price_usd_per_mwh=round(inp.price_usd_per_mwh, 4),
         price_profile=inp.profile.source,
         price_coverage=PriceCoverage(**inp.profile.coverage.as_dict()) if inp.profile.coverage else None,
         redispatch_uplift_usd=None if up is None else round(up, 2),
         miner_utilisation=round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
-        revenue_usd_per_year=round(revenue_ai + revenue_btc, 2),
+        revenue_usd_per_year=round(revenue_ai + revenue_btc + reserves, 2),
         npv_usd=round(npv(flows, inp.discount_rate), 2),
         irr=None if rate is None else round(rate, 6),
         payback_years=payback_years(flows),
@@ -168,6 +186,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         power_figures={k: PowerFigureSummary(**f) for k, f in figures.items()},
         ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         workload_gpus=inp.workload_gpus,
+        **({"power_markets": markets, **lines} if markets is not None else {}),
     )
     from planner.outputs.business import business_summary  # the business model's keys (issue 19)
 

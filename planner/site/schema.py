@@ -580,6 +580,94 @@ class Scenario(Section):
     description: str = ""
 
 
+class BlockContract(Section):
+    """A fixed-price block of energy, take or pay (e.g. Riot's Rockdale contracts): the block's MW
+    are paid at its price in every step it covers whether used or not; what the site does not use
+    is resold at the series' real-time price, and load above the blocks is bought at that price.
+    Needs a series price (the resale price)."""
+
+    name: Annotated[str, Field(max_length=200), AfterValidator(_no_control)] = ""
+    mw: float = Field(gt=0, le=100_000, description="block size, MW")
+    usd_per_mwh: Price = Field(description="fixed price of the block's energy, USD/MWh")
+    months: list[int] = Field(default_factory=lambda: list(range(1, 13)), min_length=1,
+                              description="calendar months the block covers (1 = January; default all)")
+    start_hour: int = Field(0, ge=0, le=23, description="first hour of the day the block covers")
+    end_hour: int = Field(24, ge=1, le=24, description="hour of the day the block ends (exclusive)")
+    start_month: int = Field(0, ge=0, le=600, description="months from the decision until the contract starts")
+    term_months: int | None = Field(None, ge=1, le=600, description="contract length (default: to the horizon)")
+
+    @model_validator(mode="after")
+    def _shape(self) -> BlockContract:
+        if any(m < 1 or m > 12 for m in self.months):
+            raise ValueError("months run from 1 to 12")
+        if len(set(self.months)) != len(self.months):
+            raise ValueError("a month is listed twice")
+        if self.end_hour <= self.start_hour:
+            raise ValueError("end_hour must be after start_hour")
+        return self
+
+
+class Reserves(Section):
+    """Ancillary-service or demand-response capacity offered each step (ERCOT RRS, ECRS, Non-Spin as a
+    Load Resource): paid per MW-hour offered whether called or not; what is offered must be running and
+    able to drop (miners, and the share of the AI load declared interruptible)."""
+
+    usd_per_mw_hour: float | None = Field(None, ge=0, le=100_000,
+                                          description="flat capacity price, USD per MW offered per hour")
+    column: str | None = Field(None, description="column of the power_price series file with the capacity "
+                               "price, USD per MW-hour (instead of a flat price)")
+    max_mw: float | None = Field(None, gt=0, le=100_000, description="most MW offered in any step")
+    ai_interruptible_share: float = Field(0.0, ge=0, le=1, description="share of the AI facility load that "
+                                          "may be offered (it drops when called)")
+
+    @model_validator(mode="after")
+    def _one_price(self) -> Reserves:
+        if (self.usd_per_mw_hour is None) == (self.column is None):
+            raise ValueError("give exactly one of usd_per_mw_hour or column")
+        return self
+
+
+class CoincidentPeak(Section):
+    """Transmission charges set by the load in the system's coincident peaks (ERCOT 4CP, PUCT 16 TAC
+    25.192): tag = mean grid import in the peak intervals, charge = tag x rate a year. The intervals
+    are given, or found as each configured month's highest interval of a system-load column."""
+
+    usd_per_kw_year: float = Field(ge=0, le=10_000, description="transmission rate per kW of tag a year, USD")
+    intervals: list[str] = Field(default_factory=list, description="start of each peak interval, as the "
+                                 "series file writes its timestamps (e.g. \"2024-08-20 17:00\")")
+    system_load_column: str | None = Field(None, description="column of the power_price series file with the "
+                                           "system load (any unit): each month's highest interval is a peak")
+    months: list[int] = Field(default_factory=lambda: [6, 7, 8, 9], min_length=1,
+                              description="months with a peak when found from system_load_column "
+                              "(4CP: June-September; 12CP: all)")
+    interval_minutes: Literal[15, 30, 60] = Field(15, description="length of a peak interval, min")
+
+    @model_validator(mode="after")
+    def _source(self) -> CoincidentPeak:
+        if bool(self.intervals) == (self.system_load_column is not None):
+            raise ValueError("give exactly one of intervals or system_load_column")
+        if any(m < 1 or m > 12 for m in self.months):
+            raise ValueError("months run from 1 to 12")
+        return self
+
+
+class DemandCharge(Section):
+    """A monthly demand charge: rate x the month's highest grid import (every step of the month)."""
+
+    usd_per_kw_month: float = Field(ge=0, le=10_000, description="charge per kW of the month's peak, USD")
+
+
+class Power(Section):
+    """Power contracts and markets beyond the energy price: fixed-price blocks with resale,
+    reserve offers, coincident-peak transmission charges and monthly demand charges."""
+
+    contracts: list[BlockContract] = Field(default_factory=list, max_length=100,
+                                           description="fixed-price blocks (take or pay, resold at real time)")
+    reserves: Reserves | None = Field(None, description="reserve (ancillary service) offers")
+    coincident_peak: CoincidentPeak | None = Field(None, description="coincident-peak transmission charges")
+    demand_charge: DemandCharge | None = Field(None, description="monthly demand charge")
+
+
 class Site(Section):
     """A site file."""
 
@@ -588,6 +676,8 @@ class Site(Section):
     site: SiteInfo = Field(default_factory=SiteInfo)
     grid: Grid
     power_price: PowerPrice
+    power: Power = Field(default_factory=Power, description="power contracts and markets (series prices for "
+                         "blocks and peaks)")
     cooling: Cooling = Field(default_factory=Cooling)
     fleet: Fleet = Field(default_factory=Fleet)
     ai: AI
@@ -636,7 +726,8 @@ UNITS = {"_mw": "MW", "_mwh": "MWh", "_kw": "kW", "_w": "W", "_usd": "USD", "_m"
          "_months": "months", "_years": "years", "_gbps": "Gb/s", "_ths": "TH/s", "_ehs": "EH/s", "_btc": "BTC",
          "_mva": "MVA", "_minutes": "min", "_usd_per_mwh": "USD/MWh", "_usd_per_mw": "USD/MW",
          "_usd_per_kwh": "USD/kWh", "_usd_per_gpu_hour": "USD/GPU-h", "_usd_per_mw_year": "USD/MW/yr",
-         "_usd_per_miner": "USD/miner", "_usd_per_kw_month": "USD/kW-month", "_kw_per_rack": "kW/rack"}
+         "_usd_per_kw_year": "USD/kW/yr", "_usd_per_kw_month": "USD/kW-month", "_usd_per_mw_hour": "USD/MW-h",
+         "_usd_per_miner": "USD/miner", "_kw_per_rack": "kW/rack"}
 
 
 def field_help(path: tuple) -> tuple[str, str]:

@@ -45,6 +45,7 @@ def site(
     costs: Mapping[str, float] | None = None,
     grid: Mapping[str, Any] | None = None,
     hosting: Mapping[str, Any] | None = None,
+    routes: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """A site file's text. ``price`` is the ``[power_price]`` table (see :func:`flat`);
     ``fleet`` the ``[fleet]`` keys besides its miner blocks (``miners``); the rest are the
@@ -78,6 +79,12 @@ def site(
         for hall in halls:
             array.append(_table(hall))
         doc["buildings"] = array
+    ducts = [dict(r) for r in routes]
+    if ducts:
+        array = tomlkit.aot()
+        for duct in ducts:
+            array.append(_table(duct))
+        doc["routes"] = array
     if costs:
         doc["costs"] = dict(costs)
     if hosting:

@@ -15,60 +15,38 @@ from planner.outputs.physics import cash_flows
 from planner.outputs.summary import scenario_summary
 from planner.site.load import load_site
 
-NVL72_SITE = """
-schema = 1
-name = "convert or build"
-[grid]
-capacity_mw = 5.0
-[power_price]
-kind = "flat"
-usd_per_mwh = 40
-[ai]
-server = "gb200-nvl72"
-leaf_switch = "qm9700"
-step = "server"
-min_gpus = {gpus}
-max_gpus = {gpus}
-lease_usd_per_gpu_hour = 4.0
-[economics]
-discount_rate = 0.1
-horizon_years = 5
-btc_price_usd = 90000
-network_hashrate_ehs = 1000
-[scenarios.retrofit]
-kind = "retrofit"
-facility_usd_per_mw = 8.0e6
-buildings = [{order}]
-[[buildings]]
-name = "old"
-polygon = [[0, 0], [40, 0], [40, 20], [0, 20]]
-max_kw_per_rack = 40
-conversion = {{ cooling = "direct-liquid", max_kw_per_rack = 132, usd_per_mw = {conversion}, pue = 1.15 }}
-[[buildings]]
-name = "new"
-polygon = [[0, 0], [40, 0], [40, 20], [0, 20]]
-origin = [0, 100]
-status = "new"
-cooling = "direct-liquid"
-max_kw_per_rack = 132
-pue = 1.15
-facility_usd_per_mw = 11.7e6
-[[buildings]]
-name = "liquid"
-polygon = [[0, 0], [2.3, 0], [2.3, 3], [0, 3]]
-origin = [0, 200]
-cooling = "direct-liquid"
-max_kw_per_rack = 132
-pue = 1.15
-[[routes]]
-from = "liquid"
-to = "old"
-polyline = [[5, 201], [45, 201], [45, 10], [40, 10]]
-"""
+from .sitebuilder import edit, flat, site
+
+
+def nvl72_site(*, gpus: int, conversion: float, order: list[str], server: str = "gb200-nvl72",
+               step: str = "server", kind: str = "retrofit", halls: bool = True) -> str:
+    """A 5 MW site on a flat 40 USD/MWh: a fixed cluster of ``gpus`` and three halls (an old
+    40 kW air hall convertible to 132 kW liquid at ``conversion`` USD/MW, a new liquid hall
+    at 11.7 M USD/MW, a tiny liquid hall joined to the old one by a duct bank); the
+    scenario "retrofit" (of ``kind``) builds in the halls of ``order``. ``halls=False``: the
+    same site without halls."""
+    return site(
+        "convert or build", capacity_mw=5.0, price=flat(40),
+        ai={"server": server, "leaf_switch": "qm9700", "step": step, "min_gpus": gpus, "max_gpus": gpus,
+            "lease_usd_per_gpu_hour": 4.0},
+        economics={"discount_rate": 0.1, "horizon_years": 5, "btc_price_usd": 90000, "network_hashrate_ehs": 1000},
+        scenarios={"retrofit": {"kind": kind, "facility_usd_per_mw": 8.0e6, **({"buildings": order} if halls else {})}},
+        buildings=[
+            {"name": "old", "polygon": [[0, 0], [40, 0], [40, 20], [0, 20]], "max_kw_per_rack": 40,
+             "conversion": {"cooling": "direct-liquid", "max_kw_per_rack": 132, "usd_per_mw": conversion,
+                            "pue": 1.15}},
+            {"name": "new", "polygon": [[0, 0], [40, 0], [40, 20], [0, 20]], "origin": [0, 100], "status": "new",
+             "cooling": "direct-liquid", "max_kw_per_rack": 132, "pue": 1.15, "facility_usd_per_mw": 11.7e6},
+            {"name": "liquid", "polygon": [[0, 0], [2.3, 0], [2.3, 3], [0, 3]], "origin": [0, 200],
+             "cooling": "direct-liquid", "max_kw_per_rack": 132, "pue": 1.15},
+        ] if halls else (),
+        routes=[{"from": "liquid", "to": "old", "polyline": [[5, 201], [45, 201], [45, 10], [40, 10]]}]
+        if halls else (),
+    )
 
 
 def _retrofit(write_site, catalog, **values):
-    text = NVL72_SITE.format(**{"gpus": 72, "conversion": 2.0e6, "order": '"old", "new"', **values})
+    text = nvl72_site(**{"gpus": 72, "conversion": 2.0e6, "order": ["old", "new"], **values})
     result = solve(build_model(prepare(load_site(write_site(text)), catalog, "retrofit")))
     assert result.status is Status.OPTIMAL
     return result
@@ -103,11 +81,8 @@ def test_only_the_hall_that_needs_it_is_converted(write_site, catalog):
     as built; SU 1 does not fit the 2 positions left and moves to the old hall, whose 8 kW
     positions cannot take an H100 until converted. Half the servers stand in each hall, so
     the conversion is charged on half the IT load (network by server share)."""
-    text = NVL72_SITE.format(gpus=512, conversion=2.0e6, order='"liquid", "old"')
-    text = text.replace('server = "gb200-nvl72"', 'server = "dgx-h100"').replace('step = "server"', 'step = "su"')
-    text = text.replace("polygon = [[0, 0], [2.3, 0], [2.3, 3], [0, 3]]",
-                        "polygon = [[0, 0], [7, 0], [7, 2.2], [0, 2.2]]")
-    text = text.replace("max_kw_per_rack = 40\nconversion", "max_kw_per_rack = 8\nconversion")
+    text = edit(nvl72_site(gpus=512, conversion=2.0e6, order=["liquid", "old"], server="dgx-h100", step="su"),
+                {"buildings[2].polygon": [[0, 0], [7, 0], [7, 2.2], [0, 2.2]], "buildings[0].max_kw_per_rack": 8})
     result = solve(build_model(prepare(load_site(write_site(text)), catalog, "retrofit")))
     opt = result.option
     assert opt.servers == 64
@@ -134,8 +109,7 @@ def test_hall_plans_enumerated(write_site, catalog):
     """Two existing air halls that can each be converted: in a retrofit the racks fill them
     in order, each as built or converted (2 + 2 x 2 = 6 plans, none leaving a hall out);
     in a hybrid whose halls hold miners either may be left to the miners (3 x 3 - 1 = 8)."""
-    text = NVL72_SITE.format(gpus=72, conversion=1e6, order='"old"').replace('server = "gb200-nvl72"',
-                                                                            'server = "dgx-h100"')
+    text = nvl72_site(gpus=72, conversion=1e6, order=["old"], server="dgx-h100")
     text += """
 [[buildings]]
 name = "old2"
@@ -178,9 +152,7 @@ max_kw_per_rack = 40
 miner_positions = 100
 conversion = {{ cooling = "direct-liquid", max_kw_per_rack = 132, usd_per_mw = 1e6 }}
 """ for i in range(6))
-    text = NVL72_SITE.format(gpus=8, conversion=1e6, order='"old", "new"').split("[[buildings]]")[0]
-    text = text.replace('server = "gb200-nvl72"', 'server = "dgx-h100"')
-    text = text.replace('kind = "retrofit"', 'kind = "hybrid"').replace('buildings = ["old", "new"]\n', "")
+    text = nvl72_site(gpus=8, conversion=1e6, order=[], server="dgx-h100", kind="hybrid", halls=False)
     loaded = load_site(write_site(text + halls))
     plans, note = hall_plans(loaded, catalog, "dgx-h100", list(loaded.site.buildings), "retrofit")
     assert len(plans) == 12

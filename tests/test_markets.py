@@ -20,7 +20,7 @@ from planner.model.inputs import prepare
 from planner.model.optimize import Status, grid_load, solve
 from planner.outputs.physics import cash_flows
 from planner.outputs.summary import scenario_summary
-from planner.site.schema import load_site
+from planner.site.load import load_site
 
 from .conftest import SHARED_DATA
 from .sitebuilder import ONE_YEAR, S19_XP, site

@@ -16,43 +16,24 @@ from planner.outputs.physics import dispatch_frame
 from planner.site.load import load_site
 
 from .conftest import SHARED_DATA
+from .sitebuilder import ONE_YEAR, S19_XP, site
 
 ERCOT = SHARED_DATA / "ercot_hb_south_15min_2024-06_2025-03.csv"
 
-SITE = """
-schema = 1
-name = "series site"
-[grid]
-capacity_mw = {capacity}
-[power_price]
-{price}
-[cooling]
-mining_pue = 1.0
-ai_pue = 1.0
-[[fleet.miners]]
-model = "antminer-s19-xp"
-count = {miners}
-[ai]
-server = "dgx-h100"
-leaf_switch = "qm9700"
-step = "server"
-min_gpus = {gpus}
-max_gpus = {gpus}
-lease_usd_per_gpu_hour = 2.0
-[economics]
-discount_rate = 0.0
-horizon_years = 1
-btc_price_usd = 100000
-network_hashrate_ehs = 1000
-block_subsidy_btc = 3.125
-[scenarios.hybrid]
-kind = "hybrid"
-[costs]
-"dgx-h100" = 1
-"qm9700" = 1
-"osfp-800g-2xsr4" = 1
-"osfp-800g-2xdr4" = 1
-"""
+def _site(*, capacity: float, miners: int, gpus: int, price: str) -> str:
+    """The series site of these tests: one hybrid scenario, a block of S19 XP miners, a
+    fixed DGX H100 cluster (``gpus``; 0 for none) priced at 1 USD a part, one undiscounted
+    year; ``price`` is the ``[power_price]`` table's text."""
+    import tomllib
+
+    return site("series site", capacity_mw=capacity, price=tomllib.loads(price),
+                cooling={"mining_pue": 1.0, "ai_pue": 1.0}, miners=[{"model": S19_XP, "count": miners}],
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "min_gpus": gpus,
+                    "max_gpus": gpus, "lease_usd_per_gpu_hour": 2.0},
+                economics=ONE_YEAR, scenarios={"hybrid": {"kind": "hybrid"}},
+                costs={"dgx-h100": 1, "qm9700": 1, "osfp-800g-2xsr4": 1, "osfp-800g-2xdr4": 1})
+
+
 # An S19 XP: 3,010 W, plus its share of a 48-port SN2201 access switch (80 W, an estimate)
 MINER_MW = (3010 + 80 / 48) / 1e6
 BREAKEVEN = 0.045 * 140 / (24 * MINER_MW)  # USD/MWh for an S19 XP at 0.045 USD/TH/day: 87.16
@@ -76,7 +57,7 @@ def _solve(path, catalog):
 def test_dispatch_follows_the_threshold_rule_when_the_grid_is_ample(tmp_path, write_site, catalog):
     prices = [20, 95, 60, -10, 87, 88, 300, 40] * 21  # a week of hourly steps
     _series_file(tmp_path, prices)
-    path = write_site(SITE.format(capacity=10, miners=100, gpus=0,
+    path = write_site(_site(capacity=10, miners=100, gpus=0,
                                   price='kind = "series"\nfile = "prices.csv"'))
     result = _solve(path, catalog)
     assert result.status is Status.OPTIMAL
@@ -90,7 +71,7 @@ def test_dispatch_fills_the_headroom_beside_a_firm_ai_load(tmp_path, write_site,
     when the price pays and stop otherwise; the balance holds at every step."""
     prices = [10, 200, 30, 90] * 42
     _series_file(tmp_path, prices)
-    path = write_site(SITE.format(capacity=0.3, miners=200, gpus=64,
+    path = write_site(_site(capacity=0.3, miners=200, gpus=64,
                                   price='kind = "series"\nfile = "prices.csv"'))
     result = _solve(path, catalog)
     assert result.status is Status.OPTIMAL
@@ -114,7 +95,7 @@ def test_a_cached_series_is_read_again_when_the_file_changes(tmp_path, write_sit
     served from it. The second file differs in its prices and its length (mtime alone may
     not change within the clock's resolution)."""
     _series_file(tmp_path, [20, 95] * 84)
-    path = write_site(SITE.format(capacity=10, miners=100, gpus=0,
+    path = write_site(_site(capacity=10, miners=100, gpus=0,
                                   price='kind = "series"\nfile = "prices.csv"'))
     cache = PlanCache()
     first = prepare(load_site(path), catalog, "hybrid", cache=cache).profile
@@ -129,7 +110,7 @@ def test_a_cached_series_is_read_again_when_the_file_changes(tmp_path, write_sit
 def test_time_of_use_profile(tmp_path, write_site, catalog):
     price = ('kind = "tou"\ndefault_usd_per_mwh = 40\n'
              '[[power_price.periods]]\nstart_hour = 17\nend_hour = 21\nusd_per_mwh = 150')
-    result = _solve(write_site(SITE.format(capacity=10, miners=10, gpus=0, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=10, miners=10, gpus=0, price=price)), catalog)
     run = result.running["antminer-s19-xp"]
     assert list(run) == pytest.approx([10.0] * 17 + [0.0] * 4 + [10.0] * 3)
     # mean price: (20 h x 40 + 4 h x 150) / 24 = 58.33 USD/MWh
@@ -141,7 +122,7 @@ def test_seasonal_capacity_limits_the_dry_months(tmp_path, write_site, catalog):
              '[[power_price.seasons]]\nname = "wet"\nmonths = [6, 7, 8, 9, 10]\nusd_per_mwh = 20\n'
              '[[power_price.seasons]]\nname = "dry"\nmonths = [1, 2, 3, 4, 5, 11, 12]\nusd_per_mwh = 60\n'
              'capacity_mw = 0.5')
-    result = _solve(write_site(SITE.format(capacity=1.0, miners=400, gpus=0, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=1.0, miners=400, gpus=0, price=price)), catalog)
     run = result.running["antminer-s19-xp"]
     assert run[6] == pytest.approx(1.0 / MINER_MW)  # July, wet: the full 1 MW
     assert run[0] == pytest.approx(0.5 / MINER_MW)  # January, dry: 0.5 MW
@@ -162,7 +143,7 @@ def test_bad_series_files(tmp_path, write_site, catalog, edit, message):
     lines = (tmp_path / "gappy.csv").read_text().splitlines()
     (tmp_path / "gappy.csv").write_text("\n".join(lines[:50] + lines[51:]) + "\n")
     _series_file(tmp_path, [10] * 100 + ["x"] + [10] * 99, name="nan.csv")
-    path = write_site(SITE.format(capacity=1, miners=1, gpus=0, price='kind = "series"\n' + edit))
+    path = write_site(_site(capacity=1, miners=1, gpus=0, price='kind = "series"\n' + edit))
     with pytest.raises(InputError) as info:
         prepare(load_site(path), catalog, "hybrid")
     assert message in str(info.value)
@@ -176,7 +157,7 @@ def test_real_ercot_series(tmp_path, write_site, catalog):
     price is below their breakeven; the balance holds at every quarter hour."""
     price = (f'kind = "series"\nfile = "{ERCOT.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
              'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15')
-    result = _solve(write_site(SITE.format(capacity=1.0, miners=300, gpus=64, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=1.0, miners=300, gpus=64, price=price)), catalog)
     assert result.status is Status.OPTIMAL
     inp = result.inputs
     assert inp.profile.steps == 28_800
@@ -204,7 +185,7 @@ def test_pue_follows_the_ambient_temperature(tmp_path, write_site, catalog):
         t = np.datetime64("2025-01-01T00:00")
         for i, temp in enumerate(temps):
             w.writerow([str(t + np.timedelta64(i * 60, "m")).replace("T", " "), 30.0, temp])
-    text = SITE.format(capacity=0.3, miners=200, gpus=64, price='kind = "series"\nfile = "prices.csv"')
+    text = _site(capacity=0.3, miners=200, gpus=64, price='kind = "series"\nfile = "prices.csv"')
     text = text.replace("ai_pue = 1.0",
                         'ai_pue = 1.0\ntemperature = { column = "temp", above_c = 20, per_degree = 0.02 }')
     result = _solve(write_site(text), catalog)
@@ -228,7 +209,7 @@ def test_interruptible_ai_sheds_the_price_spikes(tmp_path, write_site, catalog):
 
     prices = [30, 5000, 30, 100] * 42
     _series_file(tmp_path, prices)
-    text = SITE.format(capacity=0.3, miners=100, gpus=64, price='kind = "series"\nfile = "prices.csv"')
+    text = _site(capacity=0.3, miners=100, gpus=64, price='kind = "series"\nfile = "prices.csv"')
     text = text.replace("lease_usd_per_gpu_hour = 2.0", "lease_usd_per_gpu_hour = 3.0\nutilization = 1.0\n"
                         "interruptible = true")
     result = _solve(write_site(text), catalog)
@@ -252,7 +233,7 @@ def test_a_300_day_series_stands_for_a_year_as_the_site_says(tmp_path, write_sit
     prices = [d for d in range(300) for _ in range(24)]
     _series_file(tmp_path, prices)
     price = f'kind = "series"\nfile = "prices.csv"\nyear = "{how}"'
-    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
     profile = result.inputs.profile
     assert profile.hours.sum() == pytest.approx(8760.0)
     expected = 149.5 if how == "scale" else (sum(range(300)) + sum(range(65))) * 24 / 8760
@@ -268,7 +249,7 @@ def test_a_series_longer_than_a_year_is_cut_when_repeated(tmp_path, write_site, 
     prices = [1.0] * (365 * 24) + [1000.0] * (35 * 24)
     _series_file(tmp_path, prices)
     price = 'kind = "series"\nfile = "prices.csv"\nyear = "repeat"'
-    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
     profile = result.inputs.profile
     assert profile.steps == 8760 and profile.hours.sum() == pytest.approx(8760.0)
     assert profile.mean_price == pytest.approx(1.0)
@@ -278,7 +259,7 @@ def test_a_series_longer_than_a_year_is_cut_when_repeated(tmp_path, write_site, 
 def test_a_full_year_is_taken_as_it_is(tmp_path, write_site, catalog):
     _series_file(tmp_path, [5.0] * 8760)
     price = 'kind = "series"\nfile = "prices.csv"'
-    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
     assert (result.inputs.profile.hours == 1.0).all()
     assert not any("the series covers" in w for w in result.inputs.warnings)
 
@@ -292,7 +273,7 @@ def test_gaps_and_overlaps_are_refused_with_the_row(tmp_path, write_site, catalo
     _series_file(tmp_path, [10] * 200)
     lines = (tmp_path / "prices.csv").read_text().splitlines()
     (tmp_path / "prices.csv").write_text("\n".join([lines[0], *edit(lines[1:])]) + "\n")
-    path = write_site(SITE.format(capacity=1, miners=1, gpus=0, price='kind = "series"\nfile = "prices.csv"'))
+    path = write_site(_site(capacity=1, miners=1, gpus=0, price='kind = "series"\nfile = "prices.csv"'))
     with pytest.raises(InputError) as info:
         prepare(load_site(path), catalog, "hybrid")
     assert message in str(info.value)
@@ -304,7 +285,7 @@ def test_the_ercot_series_reports_its_period(tmp_path, write_site, catalog):
     """2024-06-01 00:00 to 2025-03-27 23:45: 28,800 quarter hours = 7,200 h = 300 days."""
     price = (f'kind = "series"\nfile = "{ERCOT.as_posix()}"\ntimestamp_column = "timestamp_central"\n'
              'price_column = "hb_south_rtm_usd_per_mwh"\nstep_minutes = 15')
-    result = _solve(write_site(SITE.format(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
+    result = _solve(write_site(_site(capacity=1.0, miners=1, gpus=0, price=price)), catalog)
     from planner.outputs.summary import scenario_summary
 
     cov = scenario_summary(result, catalog).price_coverage

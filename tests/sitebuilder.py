@@ -73,18 +73,13 @@ def site(
         doc["ai"] = dict(ai)
     doc["economics"] = dict(economics)
     doc["scenarios"] = {key: _table(value) for key, value in scenarios.items()}
-    halls = [dict(b) for b in buildings]
-    if halls:
-        array = tomlkit.aot()
-        for hall in halls:
-            array.append(_table(hall))
-        doc["buildings"] = array
-    ducts = [dict(r) for r in routes]
-    if ducts:
-        array = tomlkit.aot()
-        for duct in ducts:
-            array.append(_table(duct))
-        doc["routes"] = array
+    for name, items in (("buildings", buildings), ("routes", routes)):
+        tables = [_table(item) for item in items]
+        if tables:
+            array = tomlkit.aot()
+            for table in tables:
+                array.append(table)
+            doc[name] = array
     if costs:
         doc["costs"] = dict(costs)
     if hosting:

@@ -61,7 +61,7 @@ def solved(path, catalog, scenario="plan"):
     inp = prepare(load_site(path), catalog, scenario)
     result = solve(build_model(inp))
     assert result.status is Status.OPTIMAL
-    return result, scenario_summary(result, catalog)
+    return result, scenario_summary(result, catalog).model_dump()
 
 
 CONTRACT = """
@@ -264,7 +264,7 @@ def test_markets_before_the_ai_start(tmp_path, write_site, catalog):
     result, reference = solve(build_model(inp)), solve(build_model(inp, reduce=False))
     assert result.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9)
     assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)
-    before = scenario_summary(result, catalog)["power_markets"]["before_ai"]
+    before = scenario_summary(result, catalog).model_dump()["power_markets"]["before_ai"]
     assert before["reserve_revenue_usd"] == pytest.approx(8760 * 0.25 * F * (5 * 3 + 150))
 
 
@@ -390,7 +390,7 @@ def test_a_block_on_the_real_ercot_series(write_site, catalog):
     assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9)
     assert reduced_model.lp.num_rows < 400
     assert npv(cash_flows(reduced), 0.0) == pytest.approx(reduced.objective_usd, rel=1e-9)
-    lines = scenario_summary(reduced, catalog)
+    lines = scenario_summary(reduced, catalog).model_dump()
     assert lines["coincident_peak_tag_mw"] == pytest.approx(0.0, abs=1e-6)  # 12,500 USD/MW of tag: curtailed
 
 

@@ -23,10 +23,13 @@ ERCOT = SHARED_DATA / "ercot_hb_south_15min_2024-06_2025-03.csv"
 def _site(*, capacity: float, miners: int, gpus: int, price: str) -> str:
     """The series site of these tests: one hybrid scenario, a block of S19 XP miners, a
     fixed DGX H100 cluster (``gpus``; 0 for none) priced at 1 USD a part, one undiscounted
-    year; ``price`` is the ``[power_price]`` table's text."""
+    year; ``price`` is the ``[power_price]`` table's text (its sub-tables written
+    ``[[power_price.periods]]``, as in a site file)."""
     import tomllib
 
-    return site("series site", capacity_mw=capacity, price=tomllib.loads(price),
+    table = tomllib.loads(price)
+    table.update(table.pop("power_price", {}))
+    return site("series site", capacity_mw=capacity, price=table,
                 cooling={"mining_pue": 1.0, "ai_pue": 1.0}, miners=[{"model": S19_XP, "count": miners}],
                 ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "min_gpus": gpus,
                     "max_gpus": gpus, "lease_usd_per_gpu_hour": 2.0},

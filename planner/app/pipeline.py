@@ -94,12 +94,17 @@ def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[Loade
     """Read and validate a site file and its catalog (the bundled one, the site's overlay
     folders, then ``overlays``); raise InputError naming every problem with its parts."""
     from planner.parts.catalog import load_catalog
-    from planner.site.load import check_parts, load_site
+    from planner.site.load import LoadedSite, check_parts, validate_model
+    from planner.site.schema import Site
+    from planner.tomlio import read_toml
 
+    data, lines = read_toml(Path(site_path))  # read once: what the schema refuses is still searched for parts
     try:
-        loaded = load_site(site_path)
+        loaded = LoadedSite(site=validate_model(Path(site_path), data, lines, Site), path=Path(site_path),
+                            lines=lines)
     except InputError as exc:  # the schema's problems and, in the same pass, unknown parts
-        raise InputError(exc.problems + _unknown_parts(Path(site_path), overlays, exc.problems)) from None
+        raise InputError(exc.problems + _unknown_parts(Path(site_path), overlays, exc.problems, data, lines)
+                         ) from None
     folders = [loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or [])
     try:
         catalog = load_catalog(folders)
@@ -111,26 +116,23 @@ def load(site_path: Path, overlays: Sequence[Path] | None = None) -> tuple[Loade
     return loaded, catalog
 
 
-def _unknown_parts(site_path: Path, overlays: Sequence[Path] | None, known: list[Problem]) -> list[Problem]:
-    """Parts a site file names that the catalog lacks, read from the file's raw tables when
-    the schema refused it, so that one run reports both kinds of problem; none when the
-    file cannot be read as TOML or its catalog cannot be loaded (their problems are
-    reported already)."""
+def _unknown_parts(site_path: Path, overlays: Sequence[Path] | None, known: list[Problem], data: dict,
+                   lines: dict) -> list[Problem]:
+    """Parts a site file names that the catalog lacks, read from the file's raw tables
+    (``data``, ``lines``) when the schema refused it, so that one run reports both kinds of
+    problem; none when its catalog cannot be loaded (the schema's problems say why)."""
     from planner.errors import display_path
     from planner.parts.catalog import load_catalog
-    from planner.site.load import reference_problems
-    from planner.tomlio import read_toml
+    from planner.site.load import unknown_parts_beside
 
     try:
-        data, lines = read_toml(site_path)
         named = data.get("catalog", [])
         if not (isinstance(named, list) and all(isinstance(d, str) for d in named)):
             return []
         catalog = load_catalog([site_path.parent / d for d in named] + list(overlays or []))
     except (InputError, OSError):
         return []
-    taken = {p.key for p in known}
-    return [p for p in reference_problems(data, catalog, display_path(site_path), lines) if p.key not in taken]
+    return unknown_parts_beside(known, data, catalog, display_path(site_path), lines)
 
 
 def check_site(loaded: LoadedSite, catalog: Catalog, cache: PlanCache | None = None) -> list[Problem]:

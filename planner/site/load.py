@@ -7,6 +7,7 @@ The declaration itself is :mod:`planner.site.schema`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -110,13 +111,18 @@ def read_model(path: Path, model: type[M], kind: str = "site") -> tuple[M, dict]
     """Read a TOML file and validate it as ``model`` (a ``kind`` of FILE_KINDS); the model
     and the lines of its keys. Raise InputError listing every problem with its key and line."""
     data, lines = read_toml(path)
+    return validate_model(path, data, lines, model, kind), lines
+
+
+def validate_model(path: Path, data: dict, lines: dict, model: type[M], kind: str = "site") -> M:
+    """A file's tables (as :func:`read_model` read them) validated as ``model``."""
     own = FILE_KINDS[kind][0]
     for other, (keys, command) in FILE_KINDS.items():
         if other != kind and keys <= data.keys() and not own & data.keys():
             raise InputError([Problem(display_path(path), "", f"this is a {other} file, not a {kind} file",
                                       hint=f"run it with `{command}`")])
     try:
-        return model.model_validate(data), lines
+        return model.model_validate(data)
     except ValidationError as exc:
         raise InputError(site_problems(exc, display_path(path), lines, root=model)) from None
 
@@ -171,17 +177,40 @@ def part_references(data: Any) -> list[tuple[str, str | None, tuple]]:
     return found
 
 
-def reference_problems(data: Any, catalog: Catalog, shown: str, lines: dict) -> list[Problem]:
-    """Part keys named in a site document that the catalog lacks (with did-you-mean)."""
+def reference_problems(data: Any, catalog: Catalog, shown: str, lines: dict,
+                       skip: Callable[[str], bool] | None = None, limit: int | None = None) -> list[Problem]:
+    """Part keys named in a site document that the catalog lacks (with did-you-mean); none
+    at a dotted key ``skip`` says to leave, at most ``limit``."""
     problems: list[Problem] = []
     for key, kind, loc in part_references(data):
+        if limit is not None and len(problems) >= limit:
+            break
+        where = dotted(loc)
+        if skip is not None and skip(where):
+            continue
         if kind is not None and key not in catalog.entries[kind]:
-            problems.append(Problem(shown, dotted(loc), f"unknown {SINGULAR[kind]} {key!r}", line_of(lines, loc),
+            problems.append(Problem(shown, where, f"unknown {SINGULAR[kind]} {key!r}", line_of(lines, loc),
                                     did_you_mean(key, catalog.entries[kind])))
         elif kind is None and catalog.find(key) is None:
-            problems.append(Problem(shown, dotted(loc), "unknown part", line_of(lines, loc),
+            problems.append(Problem(shown, where, "unknown part", line_of(lines, loc),
                                     did_you_mean(key, catalog.part_keys())))
     return problems
+
+
+def unknown_parts_beside(problems: list[Problem], data: Any, catalog: Catalog, shown: str,
+                         lines: dict) -> list[Problem]:
+    """The unknown parts of a file the schema refused (read from its raw tables), beside the
+    schema's ``problems``: none under a key the schema already names (a ``costs`` table too
+    long to read is one problem, not one per key), at most :data:`MAX_PART_PROBLEMS`."""
+    known = [p.key for p in problems]
+
+    def said(key: str) -> bool:
+        return any(key == k or key.startswith(k + ".") or key.startswith(k + "[") for k in known)
+
+    return reference_problems(data, catalog, shown, lines, skip=said, limit=MAX_PART_PROBLEMS)
+
+
+MAX_PART_PROBLEMS = 50  # unknown parts listed in one pass beside the schema's problems
 
 
 def check_parts(loaded: LoadedSite, catalog: Catalog) -> list[Problem]:

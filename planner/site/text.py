@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from planner.errors import Problem, display_path
-from planner.site.load import LoadedSite, check_parts, reference_problems, site_problems
+from planner.site.load import LoadedSite, check_parts, site_problems, unknown_parts_beside
 from planner.site.schema import Site
 from planner.tomlpos import key_lines
 
@@ -42,8 +42,7 @@ def validate_text(text: str, path: Path, catalog: Catalog | None = None) -> tupl
     except ValidationError as exc:
         problems = site_problems(exc, shown, lines)
         if catalog is not None:  # unknown parts in the same pass, from the raw tables
-            taken = {p.key for p in problems}
-            problems += [p for p in reference_problems(data, catalog, shown, lines) if p.key not in taken]
+            problems += unknown_parts_beside(problems, data, catalog, shown, lines)
         return None, problems
     loaded = LoadedSite(site=site, path=path, lines=lines)
     problems = check_parts(loaded, catalog) if catalog is not None else []

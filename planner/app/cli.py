@@ -185,7 +185,8 @@ def _business_table(doc: SummaryDocument) -> Table:
     """Business model, tenant risk and the per-MW comparison, a column per scenario."""
     from rich.table import Table
 
-    from planner.outputs.business import BUSINESS_ROWS, business_cell, business_value
+    from planner.outputs.business import BUSINESS_ROWS, business_value
+    from planner.outputs.cells import format_cell
 
     names = list(doc.scenarios)
     table = Table(title="business model and margin per MW of grid")
@@ -194,7 +195,7 @@ def _business_table(doc: SummaryDocument) -> Table:
         table.add_column(n, justify="right")
     scenarios = {n: doc.scenarios[n].model_dump() for n in names}
     for label, path, kind in BUSINESS_ROWS:
-        table.add_row(label, *(business_cell(business_value(scenarios[n], path), kind) for n in names))
+        table.add_row(label, *(format_cell(business_value(scenarios[n], path), kind) for n in names))
     return table
 
 
@@ -482,11 +483,11 @@ def compare_cmd(
             value = in_label_unit(row_value(doc.scenarios[n], key), kind)
             row[n] = json.dumps(value) if isinstance(value, dict | list) else value
         rows.append(row)
-    from planner.outputs.business import BUSINESS_ROWS, business_csv_value, business_value  # issue 19
+    from planner.outputs.business import BUSINESS_ROWS, business_value  # issue 19
 
     scenarios = {n: doc.scenarios[n].model_dump() for n in names}
     for label, path, kind in BUSINESS_ROWS:
-        rows.append({"metric": label, **{n: business_csv_value(business_value(scenarios[n], path), kind)
+        rows.append({"metric": label, **{n: in_label_unit(business_value(scenarios[n], path), kind)
                                          for n in names}})
     rows.append({"metric": "recommendation", **{n: ("yes" if n == doc.recommendation.scenario else "")
                                                 for n in names}})

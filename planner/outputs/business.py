@@ -251,11 +251,6 @@ BUSINESS_ROWS: list[tuple[str, tuple[str, ...], str]] = [
 ]
 
 
-def business_csv_value(value: Any, kind: str) -> Any:
-    """A business row's value in compare.csv, in its label's unit (M USD for the musd kinds)."""
-    return value / 1e6 if kind.startswith("musd") and isinstance(value, int | float) else value
-
-
 def business_value(scenario: dict[str, Any], path: tuple[str, ...]) -> Any:
     """The value at ``path`` in one scenario's summary (None where it is absent)."""
     node: Any = scenario
@@ -264,16 +259,3 @@ def business_value(scenario: dict[str, Any], path: tuple[str, ...]) -> Any:
             return None
         node = node[key]
     return node
-
-
-def business_cell(value: Any, kind: str) -> str:
-    """A business row's value as the compare table shows it."""
-    if value is None:
-        return "-"
-    if kind == "f4":
-        return f"{value:,.4f}"
-    if kind == "musd3":
-        return f"{value / 1e6:,.3f}"
-    from planner.outputs.cells import format_cell
-
-    return format_cell(value, kind)

@@ -9,8 +9,8 @@ from typing import Any
 
 
 def in_label_unit(value: Any, kind: str) -> Any:
-    """A summary value in the unit its SUMMARY_ROWS label names (M USD for "musd")."""
-    return value / 1e6 if kind == "musd" and isinstance(value, int | float) else value
+    """A summary value in the unit its row's label names (M USD for the "musd" kinds)."""
+    return value / 1e6 if kind.startswith("musd") and isinstance(value, int | float) else value
 
 
 def format_cell(value: Any, kind: str) -> str:
@@ -19,12 +19,16 @@ def format_cell(value: Any, kind: str) -> str:
         return "-"
     if kind == "musd":
         return f"{value / 1e6:,.1f}"
+    if kind == "musd3":
+        return f"{value / 1e6:,.3f}"
     if kind == "int":
         return f"{value:,.0f}"
     if kind == "f1":
         return f"{value:,.1f}"
     if kind == "f2":
         return f"{value:,.2f}"
+    if kind == "f4":
+        return f"{value:,.4f}"
     if kind == "dict":
         return ", ".join(f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
                          for k, v in value.items() if v) or "0"

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # functions that make one (the names differ between revisions: whichever exist).
 CHILD = r"""
 import json, sys, time
-from planner.model import inputs
+from planner.model import inputs, options
 from planner.network import layout
 try:
     from planner.network import plan_fits  # the hall-plan fitter, apart from the layout since issue 18
@@ -42,7 +42,7 @@ from planner.parts.catalog import load_catalog
 from planner.site.load import load_site
 site, scenario, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if cap:
-    inputs.MAX_HALL_PLANS = cap
+    options.MAX_HALL_PLANS = cap  # the cap lives with the hall plans (model/options.py since issue 18)
 counts = {}
 NAMES = ("_prefix_fit", "_switch_points", "lay_out", "_lay_out_in", "lay_out_in", "_su_prefix", "_place_su", "place_su")
 for module in {layout, plan_fits}:  # a name is counted where it is called from (each module's own binding)

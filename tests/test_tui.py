@@ -205,6 +205,17 @@ def test_tui_snapshot(snap_compare, monkeypatch, catalog):
                         terminal_size=(80, 24))
 
 
+async def _until(pilot, done, seconds: float = 5.0) -> None:
+    """Pause until ``done()`` holds or ``seconds`` pass: a form rebuild takes more than one
+    pause on a busy machine (the assertion after it still decides)."""
+    import time
+
+    end = time.monotonic() + seconds
+    await pilot.pause()
+    while not done() and time.monotonic() < end:
+        await pilot.pause(0.05)
+
+
 async def test_form_edits_keep_comments_and_show_errors_beside_the_field(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(140, 50)) as pilot:
@@ -224,10 +235,10 @@ async def test_form_edits_keep_comments_and_show_errors_beside_the_field(site_co
         # lists: add a miner block, then remove it
         blocks = app.session.text.count("[[fleet.miners]]")
         app.query_one("#add-fleet-miners").press()
-        await pilot.pause()
+        await _until(pilot, lambda: app.session.text.count("[[fleet.miners]]") == blocks + 1)
         assert app.session.text.count("[[fleet.miners]]") == blocks + 1
         app.query_one("#del-fleet-miners").press()
-        await pilot.pause()
+        await _until(pilot, lambda: app.session.text.count("[[fleet.miners]]") == blocks)
         assert app.session.text.count("[[fleet.miners]]") == blocks
 
 

@@ -115,6 +115,16 @@ def test_hall_too_small_is_a_clear_error(catalog):
         lay_out(catalog, "dgx-h100", shape, [tiny], [], Cabling())
 
 
+def test_a_clearance_that_leaves_no_floor_is_a_clear_error(catalog):
+    # 10 x 6 m with 3 m kept from the walls: nothing is left (the inner polygon is empty;
+    # its bounds were NaN and the run ended in an internal error before)
+    walled = Building(**{**SMALL, "clearance_m": 3.0})
+    assert rack_slots(walled) == []
+    shape = plan_shape(FabricSpec(servers=8, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    with pytest.raises(LayoutError, match=r"small\) hold 0 rack positions"):
+        lay_out(catalog, "dgx-h100", shape, [walled], [], Cabling())
+
+
 def test_too_hot_for_the_hall_is_a_clear_error(catalog):
     # a GB200 NVL72 rack draws about 120 kW (DGX GB user guide): an air-cooled 40 kW hall cannot take it
     shape = plan_shape(FabricSpec(servers=1, server="gb200-nvl72", leaf_switch="qm9700"), catalog)

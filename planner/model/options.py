@@ -422,11 +422,13 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         capex = {"servers": n * server_cost, "network": network, "facility": facility}
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
-        options.append(ClusterOption(
+        option = ClusterOption(
             servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
             network_power_w=network_w, capex_usd=capex, pue=pue, server=server.key, optics=optics,
             required_gpus=required, halls=tuple(used),
-        ))
+        )
+        option.memo.hall_slots = fitter.hall_slots
+        options.append(option)
     return options, (error if not options else None)
 
 

@@ -20,6 +20,7 @@ from planner.site.schema import Building, Cabling, Route
 
 if TYPE_CHECKING:
     from planner.energy.hosting import HostValuation
+    from planner.network.halls import HallSlots
     from planner.network.layout import Layout
     from planner.site.schema import Hosting
 
@@ -49,6 +50,9 @@ class OptionMemo:
 
     layout: Layout | None = None
     summaries: list[tuple[Catalog, dict]] = field(default_factory=list)
+    # the halls' rack positions by geometry, shared with the fitter that found the option
+    # (and the caller's PlanCache): the floor plan is laid out without walking the halls again
+    hall_slots: dict[str, HallSlots] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from planner.network.clos import Shape
 from planner.network.fabric import FabricCounts
 from planner.network.layout import Layout, rack_room
@@ -28,32 +30,26 @@ def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catal
     ceil(lit fibres / fibres per panel); jumpers = 2 per link.
     """
     out = []
-    pairs: dict[str, list[tuple[int, int, int]]] = {"leaf_spine": [], "spine_core": []}  # (rack, rack, links)
-    for (p, su, _r), leaf in layout.leaf_rack.items():
-        if shape.tiers >= 2:
-            pod = su // shape.sus_per_pod
-            for j in range(shape.spines_per_pod):
-                pairs["leaf_spine"].append((leaf, layout.spine_rack[(p, pod, j)], shape.bundle_leaf_spine))
-    if shape.tiers == 3:
-        for (p, _pod, j), spine in layout.spine_rack.items():
-            for c in range(shape.cores_per_group):
-                pairs["spine_core"].append((spine, layout.core_rack[(p, j, c)], shape.bundle_spine_core))
+    room_ids: dict[tuple, int] = {}
+    room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in layout.racks], dtype=np.int64)
+    pairs = {"leaf_spine": _leaf_spine_pairs(layout, shape), "spine_core": _spine_core_pairs(layout, shape)}
+    bundles = {"leaf_spine": shape.bundle_leaf_spine, "spine_core": shape.bundle_spine_core}
     panels = sorted(catalog.entries["patch_panels"].values(), key=lambda e: -(e.item.fibers or 0))
     panel = panels[0].item if panels else None
-    for tier, links in pairs.items():
+    for tier, (a, b) in pairs.items():
         media = fabric.media[tier]
-        if not links or not media.links or media.optic_class in COPPER_CLASSES:
+        if not a.size or not media.links or media.optic_class in COPPER_CLASSES:
             continue
         mode = "om4" if media.optic_class == "sr" else "os2"
         trunks = sorted((e.item for e in catalog.entries["cables"].values()
                          if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
                         key=lambda c: -c.fibers)
-        groups: dict[tuple, int] = {}
-        for a, b, n in links:
-            ra, rb = rack_room(layout.racks[a]), rack_room(layout.racks[b])
-            if ra != rb:
-                key = (ra, rb) if ra <= rb else (rb, ra)
-                groups[key] = groups.get(key, 0) + n
+        ra, rb = room[a], room[b]
+        cross = ra != rb
+        # links per unordered pair of rooms: each rack pair carries the tier's bundle
+        code = np.minimum(ra, rb)[cross] * len(room_ids) + np.maximum(ra, rb)[cross]
+        _, counts = np.unique(code, return_counts=True)
+        groups = {i: int(c) * bundles[tier] for i, c in enumerate(counts)}
         if not groups:
             continue
         trunk = trunks[0] if trunks else None
@@ -69,6 +65,33 @@ def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catal
             "lit_fibers": sum(fibers.values()),
         })
     return out
+
+
+def _leaf_spine_pairs(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """(leaf rack, spine rack) of every leaf-spine switch pair: each leaf of a pod and plane
+    meets every spine of that pod and plane."""
+    if shape.tiers < 2 or not layout.leaf_rack:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    spines = {(p, pod): np.array([layout.spine_rack[(p, pod, j)] for j in range(shape.spines_per_pod)],
+                                 dtype=np.int64)
+              for p in range(shape.planes) for pod in range(shape.pods)}
+    a = np.repeat(np.fromiter(layout.leaf_rack.values(), dtype=np.int64, count=len(layout.leaf_rack)),
+                  shape.spines_per_pod)
+    b = [spines[(p, su // shape.sus_per_pod)] for (p, su, _r) in layout.leaf_rack]
+    return a, np.concatenate(b)
+
+
+def _spine_core_pairs(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """(spine rack, core rack) of every spine-core switch pair: spine j of a pod meets the
+    cores of group j of its plane."""
+    if shape.tiers != 3 or not layout.spine_rack:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    cores = {(p, j): np.array([layout.core_rack[(p, j, c)] for c in range(shape.cores_per_group)], dtype=np.int64)
+             for p in range(shape.planes) for j in range(shape.spines_per_pod)}
+    a = np.repeat(np.fromiter(layout.spine_rack.values(), dtype=np.int64, count=len(layout.spine_rack)),
+                  shape.cores_per_group)
+    b = [cores[(p, j)] for (p, _pod, j) in layout.spine_rack]
+    return a, np.concatenate(b)
 
 
 def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route]) -> list[dict]:

@@ -127,8 +127,16 @@ class Shape:
     def groups(self) -> list[SwitchGroup]:
         """Switch groups of one plane, by the links each member carries."""
         out: Counter[tuple[str, int, int]] = Counter()
-        for su in range(self.scalable_units):
-            out[("leaf", self.servers_in_su(su), self.up_per_leaf)] += self.rails
+        # SU by SU, servers_in_su is the full SU, then at most one part-filled SU, then
+        # empty ones: counted in closed form (a fitter asks this of thousands of shapes)
+        sus, per = self.scalable_units, self.servers_per_su
+        full = min(sus, self.servers // per) if per > 0 else 0
+        if full:
+            out[("leaf", per, self.up_per_leaf)] += self.rails * full
+        if full < sus:
+            out[("leaf", self.servers_in_su(full), self.up_per_leaf)] += self.rails
+        if full + 1 < sus:
+            out[("leaf", 0, self.up_per_leaf)] += self.rails * (sus - full - 1)
         if self.tiers >= 2:
             for pod in range(self.pods):
                 leaves = self.sus_in_pod(pod) * self.rails

@@ -21,6 +21,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from planner.constants import W_PER_KW
 from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route
@@ -45,33 +47,49 @@ MAX_RACK_POSITIONS = 1_000_000  # per hall: about 1.4 km2 of racks and aisles, b
 
 
 def rack_slots(b: Building) -> list[Slot]:
-    """Rack positions of a hall, row by row (deterministic order)."""
-    from shapely.geometry import Polygon, box
-    from shapely.prepared import prep
+    """Rack positions of a hall, row by row (deterministic order): every rack footprint on
+    the row grid that lies inside the hall (less its clearance) and meets no keep-out zone
+    (grown by the clearance); in the meet-me room when its footprint lies inside it. The
+    footprints are tested all at once (shapely's vectorised predicates)."""
+    import shapely
+    from shapely.geometry import Polygon
 
     hall = Polygon(b.polygon)
     inner = hall.buffer(-b.clearance_m, join_style="mitre") if b.clearance_m else hall
     blocked = [Polygon(r).buffer(b.clearance_m, join_style="mitre") for r in b.keep_out]
-    ok = prep(inner)
-    mmr = prep(Polygon(b.meet_me_room.polygon)) if b.meet_me_room else None
+    mmr = Polygon(b.meet_me_room.polygon) if b.meet_me_room else None
+    if inner.is_empty:  # the clearance leaves no floor
+        return []
     minx, miny, maxx, maxy = inner.bounds
     pitch = b.rack_depth_m + b.aisle_m
-    slots: list[Slot] = []
     rows = math.floor((maxy - miny - b.rack_depth_m) / pitch + 1e-9) + 1 if maxy - miny >= b.rack_depth_m else 0
     cols = math.floor((maxx - minx) / b.rack_width_m + 1e-9)
     if rows * cols > MAX_RACK_POSITIONS:  # counted before any is placed
         raise LayoutError(f"hall {b.name!r} would hold about {rows * cols:,} rack positions; at most "
                           f"{MAX_RACK_POSITIONS:,} are laid out (give its real polygon or area)")
-    for row in range(rows):
+    shapely.prepare(inner)
+    for zone in blocked:
+        shapely.prepare(zone)
+    if mmr is not None:
+        shapely.prepare(mmr)
+    slots: list[Slot] = []
+    for start in range(0, rows * cols, _SLOT_CHUNK):  # row by row, as the placer fills them
+        row, col = np.divmod(np.arange(start, min(start + _SLOT_CHUNK, rows * cols)), cols)
+        x = minx + col * b.rack_width_m
         y = miny + row * pitch
-        for col in range(cols):
-            x = minx + col * b.rack_width_m
-            rect = box(x, y, x + b.rack_width_m, y + b.rack_depth_m)
-            if ok.contains(rect) and not any(k.intersects(rect) for k in blocked):
-                cx = round(x + b.rack_width_m / 2 + b.origin[0], 6)
-                cy = round(y + b.rack_depth_m / 2 + b.origin[1], 6)
-                slots.append(Slot(b.name, row, cx, cy, bool(mmr and mmr.contains(rect))))
+        rects = shapely.box(x, y, x + b.rack_width_m, y + b.rack_depth_m)
+        ok = shapely.contains(inner, rects)
+        for zone in blocked:
+            ok &= ~shapely.intersects(zone, rects)
+        keep = np.flatnonzero(ok)
+        in_mmr = shapely.contains(mmr, rects[keep]).tolist() if mmr is not None else [False] * keep.size
+        for r, sx, sy, m in zip(row[keep].tolist(), x[keep].tolist(), y[keep].tolist(), in_mmr, strict=True):
+            slots.append(Slot(b.name, r, round(sx + b.rack_width_m / 2 + b.origin[0], 6),
+                              round(sy + b.rack_depth_m / 2 + b.origin[1], 6), bool(m)))
     return slots
+
+
+_SLOT_CHUNK = 65_536  # rack footprints tested at once (a hall of a million positions in pieces)
 
 
 def systems_per_rack(catalog: Catalog, server_key: str, b: Building) -> int:

@@ -247,13 +247,19 @@ def _option_memo(result: Result, catalog: Catalog) -> OptionMemo | None:
     if result.status is not Status.OPTIMAL or not opt or not opt.servers or not result.inputs.halls:
         return None
     if opt.memo.layout is None:
-        from planner.network.layout import lay_out
+        from functools import reduce
+
+        from planner.network.halls import hall_slots_of
+        from planner.network.layout import lay_out_in
         from planner.site.schema import Cabling
 
         inp = result.inputs
         assert isinstance(inp.cabling, Cabling), "prepare() gives a scenario the site's cabling"
-        opt.memo.layout = lay_out(catalog, opt.server, _fabric(opt).shape, inp.halls_for(opt), inp.routes,
-                                  inp.cabling)
+        halls = inp.halls_for(opt)
+        # the rack positions the fitter found (one walk of each hall's geometry per run)
+        slots = reduce(lambda a, b: a.then(b), [hall_slots_of(b, opt.memo.hall_slots) for b in halls])
+        opt.memo.layout = lay_out_in(catalog, opt.server, _fabric(opt).shape, halls, inp.routes, inp.cabling,
+                                     slots)
     return opt.memo
 
 
@@ -308,7 +314,6 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
     for the cable, else to the next whole metre. Cables per length follow the links per
     length; the tier's cable total is kept exactly.
     """
-    import math
 
     import numpy as np
 
@@ -328,11 +333,14 @@ def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, st
             if not lengths.size:
                 continue
 
-        def rounded(x: float, stock: list[float] = stock) -> float:
-            fit = [s for s in stock if s >= x - 1e-9]
-            return float(fit[0]) if fit else float(math.ceil(x - 1e-9))
-
-        values, counts = np.unique([rounded(x) for x in lengths], return_counts=True)
+        # each length up to the shortest stock length that reaches it (past the longest, up to
+        # a whole metre): the first stock length >= x, found for all lengths at once
+        need = np.asarray(lengths, dtype=float) - 1e-9
+        stock_m = np.asarray(stock, dtype=float)
+        at = np.searchsorted(stock_m, need, side="left")
+        rounded = np.ceil(need) if not stock_m.size else \
+            np.where(at < stock_m.size, stock_m[np.minimum(at, stock_m.size - 1)], np.ceil(need))
+        values, counts = np.unique(rounded, return_counts=True)
         total_links = lengths.size
         total_cables = round(media.cables * total_links / media.links)
         assigned = 0

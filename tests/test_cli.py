@@ -490,3 +490,28 @@ def test_solver_log_into_a_folder_is_refused(capsys, tmp_path):
     code, _out, err = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-o", str(tmp_path / "o"),
                          "--solver-log", str(tmp_path / "taken"))
     assert code == 2 and "is a folder" in err and "Traceback" not in err
+
+
+def test_a_one_step_site_is_solved_without_pandas(tmp_path):
+    """A site with one price step (the Xinjiang mine: a flat tariff) has no dispatch to
+    write: its whole run, figures included, never imports pandas (about half a second of
+    a fresh process). Checked in a child process that refuses the import."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pandas':\n"
+        "            raise ImportError('pandas imported by a one-step run')\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from planner.app.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", script, "solve", "-q", str(SITES / "xinjiang-mine.toml"),
+                           "-o", str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PLANNER_SERIAL_OUTPUTS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "summary.json").is_file() and (out / "plots" / "power-hybrid.png").is_file()

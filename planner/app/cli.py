@@ -41,6 +41,7 @@ from planner.constants import USD_PER_MUSD
 from planner.errors import InputError
 
 if TYPE_CHECKING:
+    import numpy as np
     from rich.console import Console
     from rich.status import Status
     from rich.table import Table
@@ -269,8 +270,6 @@ def solve_cmd(
             if n not in loaded.site.scenarios:
                 raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
-        import pandas as pd
-
         from planner.outputs.bom import write_bom
         from planner.outputs.export import new_run_id, write_frame, write_json, write_outputs
 
@@ -291,12 +290,21 @@ def solve_cmd(
             "bom.csv": lambda p: write_bom(p, rows),
         }
         writers.update(plan_files)
-        per_scenario = run.dispatch()  # built once, for the file and plots
-        varying = [per_scenario[name] for name, r in results.items()
-                   if r.inputs.profile.steps > 1 and len(per_scenario[name])]
-        if varying:
-            writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
-        writers.update(_chart_files(results, doc, per_scenario))
+        if any(r.inputs.profile.steps > 1 for r in results.values()):
+            import pandas as pd  # only a site with varying prices has a dispatch to write
+
+            per_scenario = run.dispatch()  # built once, for the file and plots
+            varying = [per_scenario[name] for name, r in results.items()
+                       if r.inputs.profile.steps > 1 and len(per_scenario[name])]
+            if varying:
+                writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
+            columns = {name: None if frame.empty else {c: frame[c].to_numpy() for c in frame.columns}
+                       for name, frame in per_scenario.items()}
+        else:  # one step a scenario: its figures come from the arrays, and pandas is never imported
+            from planner.outputs.physics import dispatch_arrays
+
+            columns = {name: dispatch_arrays(r) for name, r in results.items()}
+        writers.update(_chart_files(results, doc, columns))
         if write_model:
             from planner.model.lp import safe
             from planner.model.lp import write_model as write_lp
@@ -346,8 +354,9 @@ def _no_plan(doc: SummaryDocument) -> None:
 GRAPHML_AUTO_LINKS = 50_000
 
 
-def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
-    """Power over time and price against dispatch per scenario; capex per scenario."""
+def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict[str, dict[str, np.ndarray] | None]) -> dict:
+    """Power over time and price against dispatch per scenario; capex per scenario.
+    ``dispatch``: each scenario's dispatch columns as arrays (None without a plan)."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
     from planner.outputs.markets import peak_week, peak_week_rows
@@ -360,18 +369,18 @@ def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict) -> dict:
         files["plots/capex.png"] = Job(plots.capex_breakdown, {"capex": capex,
                                                                "title": f"{doc.site}: capex by scenario"})
     for name, result in results.items():
-        frame = dispatch[name]  # a DataFrame, one row per step
-        if frame.empty:
+        frame = dispatch[name]  # column -> array, one value per step
+        if frame is None:
             continue
         # the figures get plain arrays of the columns they draw: their writer needs no pandas
-        power = {c: frame[c].to_numpy() for c in ("step", "ai_load_mw", "miner_load_mw", "grid_capacity_mw")}
+        power = {c: frame[c] for c in ("step", "ai_load_mw", "miner_load_mw", "grid_capacity_mw")}
         # a profile of a few steps (flat, time of use, seasonal) says little about time: the
         # plan month by month, before and after the AI start, is drawn above it
         months = monthly_power(result) if result.inputs.profile.steps <= 48 else None
         files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
             "rows": power, "title": f"{doc.site}: {name}, grid import", "months": months})
         if result.inputs.profile.steps > 1 and result.inputs.miners:
-            prices = {c: frame[c].to_numpy() for c in ("price_usd_per_mwh", "miner_load_mw")}
+            prices = {c: frame[c] for c in ("price_usd_per_mwh", "miner_load_mw")}
             files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
                 "rows": prices, "title": f"{doc.site}: {name}, miners against the price"})
         week = peak_week_rows(result, frame)

@@ -61,7 +61,11 @@ def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndar
 def _classes(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of equal values across ``columns``, numbered by first appearance: (class of each
     row, first row of each class). Hash factorisation, one column at a time, in O(rows x
-    columns): a sort of the rows as tuples costs ten times more on a year of 15-minute steps."""
+    columns): a sort of the rows as tuples costs ten times more on a year of 15-minute steps.
+    A short profile (a site without a price series has one step) is sorted with numpy
+    instead, so that such a run never imports pandas."""
+    if steps <= _SMALL_PROFILE:
+        return _classes_small(columns, steps)
     import pandas as pd
 
     key = np.zeros(steps, dtype=np.int64)
@@ -77,6 +81,23 @@ def _classes(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndar
     first = np.full(len(uniques), steps, dtype=np.int64)
     np.minimum.at(first, cls, np.arange(steps))
     return cls.astype(np.int64), first
+
+
+_SMALL_PROFILE = 2048  # steps up to which _classes sorts rows (numpy) rather than hashing (pandas)
+
+
+def _classes_small(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_classes` by a sort of the rows (numpy's unique over rows), renumbered by first
+    appearance. Values are compared as float64 (booleans and counts are exact in it)."""
+    if not columns or steps == 0:
+        return np.zeros(steps, dtype=np.int64), np.zeros(1 if steps else 0, dtype=np.int64)
+    table = np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (steps,)) for c in columns])
+    table = table + 0.0  # -0.0 becomes 0.0: equal values share a class, as the hashing path has them
+    _, first_sorted, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first_sorted, kind="stable")  # classes by their first step
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse.reshape(-1)].astype(np.int64), first_sorted[order].astype(np.int64)
 
 
 def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool = True) -> PlanModel:

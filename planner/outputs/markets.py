@@ -169,14 +169,15 @@ def dispatch_columns(result: Result, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def peak_week_rows(result: Result, frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
+def peak_week_rows(result: Result, frame: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
     """The week (7 days of steps) around the step whose import costs the most in peak and
-    demand charges (or, without them, the highest price), as arrays for :func:`peak_week`."""
+    demand charges (or, without them, the highest price), as arrays for :func:`peak_week`;
+    ``frame``: the dispatch's columns as arrays."""
     inp = result.inputs
     m = inp.markets
-    if m is None or frame.empty or inp.profile.steps < 2 or inp.profile.coverage is None:
+    if m is None or inp.profile.steps < 2 or inp.profile.coverage is None:
         return None
-    imp = frame["grid_import_mw"].to_numpy(dtype=float)
+    imp = np.asarray(frame["grid_import_mw"], dtype=float)
     cost = np.zeros(imp.size)
     if m.cp_usd_per_mw_year is not None:
         cost += m.cp_usd_per_mw_year * imp
@@ -189,7 +190,7 @@ def peak_week_rows(result: Result, frame: pd.DataFrame) -> dict[str, np.ndarray]
     sel = slice(lo, lo + per_week)
     cols = ["step", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw", "grid_capacity_mw", "contract_mw",
             "reserve_offered_mw"]
-    rows = {c: frame[c].to_numpy()[sel] for c in cols}
+    rows = {c: np.asarray(frame[c])[sel] for c in cols}
     rows["peak"] = np.array([at - lo])
     return rows
 

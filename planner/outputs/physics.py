@@ -200,31 +200,41 @@ def redispatch_uplift(result: Result) -> float | None:
     return uplift
 
 
-def dispatch_frame(result: Result) -> pd.DataFrame:
-    """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
-    as a pandas DataFrame built from the arrays (a year of 15-minute steps is 35,040 rows);
-    with power contracts or markets, their columns (outputs.markets.dispatch_columns)."""
-    import pandas as pd
-
-    from planner.outputs.markets import dispatch_columns
-
+def dispatch_arrays(result: Result) -> dict[str, np.ndarray] | None:
+    """The dispatch's base columns per step as arrays (no pandas: a run of a one-step site
+    draws its figures from these and never imports it); None without an optimal plan."""
     if result.status is not Status.OPTIMAL:
-        return pd.DataFrame(columns=DISPATCH_COLUMNS)
+        return None
     inp = result.inputs
     steps = inp.profile.steps
     ai = np.broadcast_to(ai_load_mw(inp, result.chosen), (steps,)).astype(float)
     running = miner_running(result)
     miners = sum(b.facility_mw * running[b.key] for b in inp.miners) if inp.miners else np.zeros(steps)
     miners = np.broadcast_to(miners, (steps,)).astype(float)
-    return dispatch_columns(result, pd.DataFrame({
-        "scenario": inp.scenario, "step": list(inp.profile.labels),
+    return {
+        "step": np.array(list(inp.profile.labels)),
         "hours_per_year": np.round(np.broadcast_to(inp.profile.hours, (steps,)).astype(float), 6),
         "price_usd_per_mwh": np.broadcast_to(inp.profile.price_usd_per_mwh, (steps,)).astype(float),
         "ai_load_mw": np.round(ai, 6), "miner_load_mw": np.round(miners, 6),
         "grid_import_mw": np.round(ai + miners, 6),
         "grid_capacity_mw": np.broadcast_to(inp.profile.capacity_mw, (steps,)).astype(float)
         + (inp.expansion_mw if result.expanded else 0.0),
-    }, columns=DISPATCH_COLUMNS))
+    }
+
+
+def dispatch_frame(result: Result) -> pd.DataFrame:
+    """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
+    as a pandas DataFrame built from :func:`dispatch_arrays` (a year of 15-minute steps is
+    35,040 rows); with power contracts or markets, their columns (outputs.markets.dispatch_columns)."""
+    import pandas as pd
+
+    from planner.outputs.markets import dispatch_columns
+
+    arrays = dispatch_arrays(result)
+    if arrays is None:
+        return pd.DataFrame(columns=DISPATCH_COLUMNS)
+    return dispatch_columns(result, pd.DataFrame({"scenario": result.inputs.scenario, **arrays},
+                                                 columns=DISPATCH_COLUMNS))
 
 
 DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",

@@ -16,6 +16,7 @@ Conventions
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -182,6 +183,25 @@ def choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: float
     ends on the link's lanes; within it the cheapest module, then the lowest power, at
     each end. The pair is checked end to end (:func:`check_link`)."""
     lanes = lanes or Lanes(max(1, round(gbps / 100.0)), None)
+    if not math.isfinite(length):
+        return _choose_media(catalog, lower, upper, gbps, length, family, lanes)
+    # the answer depends on the length only through which optics reach it: the place of the
+    # length among the catalog's reaches. Kept per catalog (a fitter asks thousands of times)
+    reaches = catalog.memo.get(("reaches",))
+    if reaches is None:
+        reaches = catalog.memo[("reaches",)] = sorted({o.reach_m for o in catalog.optics.values()
+                                                       if o.reach_m is not None})
+    key = ("media", lower.kind, lower.per_module, upper.kind, upper.per_module, gbps, family, lanes,
+           bisect.bisect_left(reaches, length))
+    found = catalog.memo.get(key)
+    if found is None:
+        found = catalog.memo[key] = _choose_media(catalog, lower, upper, gbps, length, family, lanes)
+    return found
+
+
+def _choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: float, length: float,
+                  family: str, lanes: Lanes) -> tuple[str, Optic | None, Optic | None]:
+    """:func:`choose_media` worked out (errors name ``length``: they are never kept)."""
     if family in catalog.optics:
         optic = catalog.optics[family]
         named: list[Optic | None] = []

@@ -61,10 +61,24 @@ class Catalog:
     )
     dirs: tuple[str, ...] = ()
     power_overrides: dict[str, float] = field(default_factory=dict)
+    # kind -> (entries of the kind when made, its sorted view): the fabric counter asks for
+    # the switches and optics thousands of times a solve. The entries are filled by
+    # load_catalog and not changed after; a kind whose count changed is sorted again.
+    _views: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict, init=False, repr=False,
+                                                          compare=False)
+    # what the stages derive from this catalog alone and ask for again and again (the media
+    # chosen for a link, by what decides it): a new catalog, or one with other power
+    # figures (with_power_overrides), starts empty
+    memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def kind(self, kind: str) -> dict[str, Any]:
-        """Entries of one kind by key, sorted by key."""
-        return {k: e.item for k, e in sorted(self.entries[kind].items())}
+        """Entries of one kind by key, sorted by key (a view kept between calls: read it,
+        never change it)."""
+        entries = self.entries[kind]
+        held = self._views.get(kind)
+        if held is None or held[0] != len(entries):
+            held = self._views[kind] = (len(entries), {k: e.item for k, e in sorted(entries.items())})
+        return held[1]
 
     @property
     def accelerators(self) -> dict[str, Accelerator]:

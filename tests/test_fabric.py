@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.network.fabric import FabricError, FabricSpec, count_fabric
 
@@ -102,3 +104,31 @@ def test_the_fabric_tries_every_optic_class_of_the_catalog_once():
     assert sorted(CLASS_ORDER) == sorted(OPTIC_CLASSES) and len(set(CLASS_ORDER)) == len(CLASS_ORDER)
     assert CLASS_ORDER[:3] == COPPER_CLASSES == ("dac", "acc", "aec")
     assert set(OPTIC_CLASSES) <= set(COMPATIBLE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(servers=st.integers(0, 5000), rails=st.integers(0, 8), per_su=st.integers(0, 300), sus=st.integers(0, 200),
+       sus_per_pod=st.integers(0, 20), pods=st.integers(0, 30), tiers=st.integers(1, 3), spines=st.integers(0, 16),
+       bundle=st.integers(0, 4))
+def test_switch_groups_equal_the_su_by_su_definition(servers, rails, per_su, sus, sus_per_pod, pods, tiers, spines,
+                                                     bundle):
+    """Shape.groups counts in closed form; the definition walks SU by SU and pod by pod:
+    each SU's rails leaves take that SU's servers, each pod's spines take its leaves'
+    bundles, the cores take every pod's bundle."""
+    from collections import Counter
+
+    from planner.network.clos import Shape
+
+    sh = Shape(servers, rails, 1, 400, tiers, per_su, sus, sus_per_pod, pods, 0, spines, 2, 3, 4, bundle, 1,
+               {"leaf": 64, "spine": 64, "core": 64})
+    want: Counter = Counter()
+    for su in range(sus):
+        want[("leaf", max(0, min(per_su, servers - su * per_su)), 3)] += rails
+    if tiers >= 2:
+        for pod in range(pods):
+            leaves = max(0, min(sus_per_pod, sus - pod * sus_per_pod)) * rails
+            want[("spine", leaves * bundle, 4)] += spines
+    if tiers == 3:
+        want[("core", pods * 1, 0)] += spines * 2
+    got = {(g.role, g.down, g.up): g.count for g in sh.groups()}
+    assert got == {k: n for k, n in want.items() if n}

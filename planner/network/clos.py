@@ -137,10 +137,14 @@ class Shape:
             out[("leaf", self.servers_in_su(full), self.up_per_leaf)] += self.rails
         if full + 1 < sus:
             out[("leaf", 0, self.up_per_leaf)] += self.rails * (sus - full - 1)
-        if self.tiers >= 2:
-            for pod in range(self.pods):
-                leaves = self.sus_in_pod(pod) * self.rails
-                out[("spine", leaves * self.bundle_leaf_spine, self.up_per_spine)] += self.spines_per_pod
+        if self.tiers >= 2:  # pods likewise: full ones, at most one part-filled, empty ones
+            pods, per_pod = self.pods, self.sus_per_pod
+            full_pods = min(pods, self.scalable_units // per_pod) if per_pod > 0 else 0
+            for count, sus in ((full_pods, per_pod), (int(full_pods < pods), self.sus_in_pod(full_pods)),
+                               (max(0, pods - full_pods - 1), 0)):
+                if count:
+                    leaves = sus * self.rails
+                    out[("spine", leaves * self.bundle_leaf_spine, self.up_per_spine)] += self.spines_per_pod * count
         if self.tiers == 3:
             out[("core", self.pods * self.bundle_spine_core, 0)] += self.spines_per_pod * self.cores_per_group
         return [SwitchGroup(role, n, self.radix[role], down, up, self.up_width if role == "leaf" else 1)

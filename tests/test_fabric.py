@@ -132,3 +132,23 @@ def test_switch_groups_equal_the_su_by_su_definition(servers, rails, per_su, sus
         want[("core", pods * 1, 0)] += spines * 2
     got = {(g.role, g.down, g.up): g.count for g in sh.groups()}
     assert got == {k: n for k, n in want.items() if n}
+
+
+def test_spine_oversubscription_keeps_spine_ports_in_two_tiers(catalog):
+    """spine_oversubscription = 1 asks each spine to keep half its ports for a tier above.
+    By hand: 128 DGX H100 x 8 rails on 64-port QM9700s: 1,024 server links, 32 leaves of
+    32 down and 32 up, 1,024 leaf-spine links. A spine may take 64 - 64/2 = 32 of them, so
+    32 spines (not 16 full ones), one link from each leaf to each spine, and 32 x 32 =
+    1,024 spine ports left free for the tier above."""
+    from planner.network.fabric import count_topology
+
+    spec = FabricSpec(servers=128, server="dgx-h100", leaf_switch="qm9700", spine_oversubscription=1)
+    shape, switches, links, free = count_topology(spec, catalog)
+    assert shape.tiers == 2
+    assert switches == {"leaf": 32, "spine": 32, "core": 0}
+    assert links == {"node_leaf": 1024, "leaf_spine": 1024, "spine_core": 0}
+    assert free["spine"] == 1024
+    # without the setting every spine port is used: 16 spines of 64
+    shape, switches, links, free = count_topology(FabricSpec(servers=128, server="dgx-h100", leaf_switch="qm9700"),
+                                                  catalog)
+    assert switches["spine"] == 16 and free["spine"] == 0

@@ -310,7 +310,6 @@ def plan_shape(spec: FabricSpec, catalog: Catalog) -> Shape:
         raise FabricError("spine oversubscription must be >= 1")
     spine_kept = math.floor(radix["spine"] / (rs + 1)) if rs else 0  # up ports a spine keeps in two tiers
     two = _uplinks(leaves, up_used, up, radix["spine"] - spine_kept)
-    two = _uplinks(leaves, up_used, up, radix["spine"])
     if spec.tiers == 2 or (spec.tiers is None and two is not None):
         if two is None:
             raise FabricError(

@@ -63,8 +63,13 @@ def irr(flows: Sequence[float]) -> float | None:
     if not any(f < 0 for f in flows) or not any(f > 0 for f in flows):
         return None
 
-    def value(rm: float) -> float:
-        return sum(f / (1 + rm) ** m for m, f in enumerate(flows))
+    import numpy as np
+
+    cash = np.asarray(flows, dtype=float)
+    months = np.arange(cash.size, dtype=float)
+
+    def value(rm: float) -> float:  # the flows' present value at monthly rate rm (200 times a solve)
+        return float((cash / (1 + rm) ** months).sum())
 
     lo, hi = -0.99, 1.0
     if value(lo) * value(hi) > 0:

@@ -216,6 +216,11 @@ class ScenarioInputs:
     business_model: str = "owner"  # "host": the tenant brings the GPUs and pays rent; "owner": the plan buys them
     contract: HostSetup | None = None  # the site's [hosting] contract (host scenarios value it; any compares it)
     markets: Markets | None = None  # power contracts, reserves, peak and demand charges ([power])
+    # annuity factors by (rate, start, end): every cluster option's value asks for the same
+    # few (a sweep values hundreds of options per variant); keyed by all the function reads
+    annuities: dict[tuple[float, int, int], float] = field(default_factory=dict, repr=False, compare=False)
+    # the firm AI's every-step mask, shared by the options (read only)
+    all_steps: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def hosting(self) -> HostSetup | None:
@@ -277,7 +282,15 @@ class ScenarioInputs:
     def annuity(self, period: str) -> float:
         """Annuity factor of the months before or after the AI start."""
         start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
-        return annuity_factor(self.discount_rate, *((0, start) if period == "before" else (start, h)))
+        return self.annuity_between(*((0, start) if period == "before" else (start, h)))
+
+    def annuity_between(self, start: int, end: int) -> float:
+        """:func:`annuity_factor` at the scenario's rate, worked out once per (rate, start, end)."""
+        key = (self.discount_rate, start, end)
+        found = self.annuities.get(key)
+        if found is None:
+            found = self.annuities[key] = annuity_factor(*key)
+        return found
 
     @property
     def gpu_end_month(self) -> int:
@@ -374,7 +387,10 @@ class ScenarioInputs:
         """
         p = self.profile
         if not self.ai_interruptible or not option.servers:
-            return np.ones(p.steps, dtype=bool)
+            if self.all_steps is None or self.all_steps.size != p.steps:
+                self.all_steps = np.ones(p.steps, dtype=bool)
+                self.all_steps.flags.writeable = False
+            return self.all_steps
         revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization
         it = self.average_it_mw(option)
         return revenue > it * (option.pue + p.delta()) * p.price_usd_per_mwh
@@ -413,7 +429,7 @@ class ScenarioInputs:
         # the servers earn for their life, then are sold (resale R at month E = start + life):
         #   margin x A[start, E) + R (1 + r_m)^-E - capex
         start, end = min(self.ai_start_month, self.horizon_months), self.gpu_end_month
-        return (self.ai_margin_usd_per_month(option) * annuity_factor(self.discount_rate, start, end)
+        return (self.ai_margin_usd_per_month(option) * self.annuity_between(start, end)
                 + self.gpu_resale_usd(option) * (1 + monthly_rate(self.discount_rate)) ** -end
                 - option.capex_total_usd)
 

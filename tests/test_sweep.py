@@ -252,3 +252,25 @@ def test_variants_that_change_only_the_value_of_the_ai_reuse_its_options_and_flo
     fresh = scenario_summary(solve(build_model(prepare(other, catalog, "hybrid"))), catalog)
     assert cached.layout == fresh.layout
     assert cached.npv_usd == fresh.npv_usd != scenario_summary(first, catalog).npv_usd
+
+
+def test_workers_start_from_the_base_site_prepared_once(tmp_path):
+    """The sweep prepares the base site once and hands each worker a copy: the copy holds
+    the scenarios' cluster options for the catalog it carries (so a worker's first variant
+    finds them), and a worker's variant solved from it equals one solved from scratch. A
+    base that does not prepare gives plain states (the variants report the fault)."""
+    from planner.app.sweep import SweepState, seeded_state, solve_variant
+
+    (tmp_path / "site.toml").write_text(SITE)
+    base = str((tmp_path / "site.toml").resolve())
+    factory = seeded_state(base, ["retrofit", "hybrid"])
+    state = factory()
+    assert isinstance(state, SweepState) and state.catalog is not None
+    assert len(state.plans.options) == 2  # one entry per scenario's options
+    state.plans.use_catalog(state.catalog)  # the cache belongs to the catalog that came with it
+    assert len(state.plans.options) == 2
+    variant = {"variant": 0, "btc_price_usd": 40000.0, "lease_usd_per_gpu_hour": 4.0}
+    assert solve_variant(base, variant, None, "highs", state) == solve_variant(base, variant, None, "highs",
+                                                                                SweepState())
+    (tmp_path / "broken.toml").write_text(SITE.replace("capacity_mw = 1.0", "capacity_mw = -1"))
+    assert seeded_state(str(tmp_path / "broken.toml"), ["retrofit"]) is SweepState

@@ -260,6 +260,27 @@ class SweepState:
 WORKER_STATE = "planner-sweep-state"
 
 
+def seeded_state(base: str, scenarios: list[str]) -> Callable[[], SweepState]:
+    """A factory of worker states that start with the base site read and its scenarios
+    prepared (their cluster options in the plan cache): a pickled SweepState, unpickled
+    by each worker (the catalog and the cache travel together, so the cache stays the
+    catalog's). A base site that does not prepare gives plain states: the variants then
+    report what is wrong, as without the seed."""
+    import functools
+    import pickle
+
+    from planner.model.inputs import prepare
+
+    state = SweepState()
+    try:
+        catalog, loaded = state.base(base)
+        for name in scenarios:
+            prepare(loaded, catalog, name, cache=state.plans)
+    except Exception:  # a seed is only a head start: the variants report any fault
+        return SweepState
+    return functools.partial(pickle.loads, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def solve_chunk(base: str, variants: list[dict], scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
     """Solve several variants in one task (fewer round trips to the scheduler), with the
     state this Dask worker keeps for the sweep."""
@@ -384,20 +405,28 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 if progress:
                     progress(finished, total)
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             from dask.distributed import Client, LocalCluster, as_completed
 
             cluster = None
             own = client is None
-            if client is None and scheduler:
-                client = Client(scheduler, timeout=30)
-            elif client is None:
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
-                client = Client(cluster)
+            # the base site's cluster options (fabrics, hall plans, floor-plan fits) are the
+            # same for every variant that changes only economics: worked out once here while
+            # the cluster starts, and each worker starts from a copy instead of its own
+            with ThreadPoolExecutor(1) as pool:
+                seeded = pool.submit(seeded_state, base, scenarios)
+                if client is None and scheduler:
+                    client = Client(scheduler, timeout=30)
+                elif client is None:
+                    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, host="127.0.0.1")
+                    client = Client(cluster)
+                factory = seeded.result()
             from planner.app.worker_state import hold, release
 
             try:
-                hold(client, WORKER_STATE, SweepState)  # each worker keeps a SweepState while this sweep runs
+                hold(client, WORKER_STATE, factory)  # each worker keeps a SweepState while this sweep runs
                 n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
                 size = max(1, min(25, len(todo) // (8 * n_workers)))
                 chunks = [todo[i:i + size] for i in range(0, len(todo), size)]

@@ -23,13 +23,14 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from planner.network.fabric import FabricCounts, FabricSpec, count_fabric
 from planner.parts.catalog import Catalog
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from planner.network.layout import Layout
 
 
@@ -37,6 +38,8 @@ def build_graph(spec: FabricSpec, catalog: Catalog, counts: FabricCounts | None 
     """Build the fabric graph for ``spec`` (deterministic node order)."""
     counts = counts or count_fabric(spec, catalog)
     shape = counts.shape
+    import networkx as nx  # the explicit graph only: the streamed writer never needs it
+
     g: nx.Graph = nx.Graph(name=f"{spec.server} x {shape.servers}", tiers=shape.tiers, planes=shape.planes)
     g.add_nodes_from(fabric_nodes(spec, counts))
     g.add_edges_from(fabric_edges(counts))
@@ -215,6 +218,8 @@ def counts_from_analytic(counts: FabricCounts) -> dict:
 
 def to_graphml(g: nx.Graph, path: str | Path) -> None:
     """Write GraphML (attributes that GraphML cannot hold are turned into text)."""
+    import networkx as nx
+
     h = g.copy()
     for _n, d in h.nodes(data=True):
         for k, v in list(d.items()):

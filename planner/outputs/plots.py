@@ -50,11 +50,24 @@ def _save(fig: Figure, path: Path, whole: bool = False) -> None:
     _pyplot().close(fig)
 
 
+def _boxes_path(boxes: list[tuple[float, float, float, float]]) -> Any:
+    """One matplotlib Path of many axis-aligned rectangles, each (centre x, centre y, half
+    width, half depth): a closed ring of four corners each."""
+    from matplotlib.path import Path as MplPath
+
+    b = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    x, y, w, d = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    ring = np.stack([np.stack([x - w, y - d], 1), np.stack([x + w, y - d], 1), np.stack([x + w, y + d], 1),
+                     np.stack([x - w, y + d], 1), np.stack([x - w, y - d], 1)], axis=1)  # (n, 5, 2)
+    codes = np.tile([MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO, MplPath.CLOSEPOLY], len(b))
+    return MplPath(ring.reshape(-1, 2), codes.astype(MplPath.code_type))
+
+
 def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] | None = None) -> None:
     """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role;
     with ``site`` (:func:`planner.outputs.physics.site_plan`) also the halls the AI leaves
     to miners or idle, and the duct banks between buildings with their lengths."""
-    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.patches import Patch, Polygon
 
     plt = _pyplot()
@@ -96,22 +109,22 @@ def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] 
         # their later legs do not stack their labels
         ax.text(pts[1][0], pts[1][1], f" {a} to {b_name}, {length:,.0f} m", fontsize=7, color=DUCT_COLOUR,
                 va="bottom")
-    # every rack in one collection and every tray in another: one artist each, not one per
-    # rack (thousands of patches made a large site's plan take seconds to draw)
-    boxes: list[tuple[tuple[float, float], ...]] = []
-    colours: list[str] = []
+    # the racks of one colour are one compound path (built from arrays), all of them one
+    # collection; the trays another: a few artists, not one per rack (thousands of patches,
+    # or a path object per rack, made a large site's plan take seconds to draw)
+    corners: dict[str, list[tuple[float, float, float, float]]] = {}
     rows: dict[tuple[str, float], tuple[float, float]] = {}
     for r in layout.racks:
         hall = layout.halls[r["building"]]
-        w, d = hall.rack_width_m / 2, hall.rack_depth_m / 2
         x, y = r["x"], r["y"]
-        boxes.append(((x - w, y - d), (x + w, y - d), (x + w, y + d), (x - w, y + d)))
-        colours.append(ROLE_COLOURS.get(r["role"], "#999999"))
+        corners.setdefault(ROLE_COLOURS.get(r["role"], "#999999"), []).append(
+            (x, y, hall.rack_width_m / 2, hall.rack_depth_m / 2))
         key = (r["building"], round(y, 3))
         lo, hi = rows.get(key, (x, x))
         rows[key] = (min(lo, x), max(hi, x))
-    if boxes:
-        ax.add_collection(PolyCollection(boxes, facecolors=colours, edgecolors="none"))
+    if corners:
+        ax.add_collection(PathCollection([_boxes_path(c) for c in corners.values()], facecolors=list(corners),
+                                         edgecolors="none"))
     if rows:  # trays run above each occupied row
         ax.add_collection(LineCollection([((x0, y), (x1, y)) for (_b, y), (x0, x1) in rows.items()],
                                          colors="#2ca02c", linewidths=0.5, linestyles="--", alpha=0.9, zorder=3))

@@ -312,3 +312,30 @@ def test_trunk_price_by_hand(catalog):
     assert usd == pytest.approx(31.32 * 50 + 24 * 57)
     assert "ESTIMATE" in basis
     assert trunk_price(catalog, "mpo-trunk-144f-os2", float("nan")) is None
+
+
+def test_cables_of_a_site_without_halls_are_priced_at_their_assumed_length(tmp_path, catalog):
+    """No halls, no measured lengths: each tier's cables are priced at the length its media
+    were chosen for (node-leaf 30 m, leaf-spine 100 m by default), marked as an estimate,
+    never left without a price. 8 DGX H100 on QM9700 leaves: node-leaf runs SR4-class
+    multimode MPO-12 cables (OM4 0.5733 USD per fibre-metre, catalogs/estimates.toml):
+    12 x 30 x 0.5733 + 2 x 57 = 320.388 USD each."""
+    from planner.app.pipeline import load, solve_scenario
+    from planner.outputs.bom import bom_rows
+
+    path = tmp_path / "nohalls.toml"
+    path.write_text(site(capacity_mw=5.0, price=flat(50),
+                         economics={"discount_rate": 0.0, "horizon_years": 1, "btc_price_usd": 100000,
+                                    "network_hashrate_ehs": 1000},
+                         ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "min_gpus": 64,
+                             "max_gpus": 64, "lease_usd_per_gpu_hour": 3.0},
+                         scenarios={"plan": {"kind": "greenfield"}}))
+    loaded, cat = load(path, None)
+    result, _ = solve_scenario(loaded, cat, "plan", cache=None)
+    cables = [r for r in bom_rows(result, cat) if r.category == "cable"]
+    assert cables and all(r.unit_cost_usd is not None and r.unit_cost_usd > 0 for r in cables)
+    assert all("assumed" in r.description and "ESTIMATE" in r.source for r in cables)
+    node_leaf = [r for r in cables if r.description.startswith("node-leaf")]
+    assert [r.part for r in node_leaf] == ["mmf-mpo-12-apc"]
+    assert node_leaf[0].unit_cost_usd == pytest.approx(12 * 30 * 0.5733 + 2 * 57)
+    assert node_leaf[0].quantity == 64  # one cable per GPU port: 8 servers x 8 rails

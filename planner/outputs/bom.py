@@ -64,17 +64,23 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
 
         for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
             known = length == length  # NaN without a floor plan
-            priced = cable_price(catalog, fab.media[tier], length)
+            # without halls, no cable has a measured length: each is priced at the length the
+            # fabric's media were chosen for (the tier's default or the site's ai.lengths_m),
+            # said to be assumed, rather than left unpriced
+            at = length if known else fab.media[tier].length_m
+            priced = cable_price(catalog, fab.media[tier], at)
             rows.append(BomRow(
                 scenario=inp.scenario, category="cable", part=kind,
                 description=f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
-                            + (f"{length:g} m" if known else "length not modelled (no halls in the site)")
+                            + (f"{length:g} m" if known else
+                               f"length not modelled (no halls in the site): {at:g} m assumed")
                             + ("" if priced is None else "; priced after the solve, not in the plan's capex"),
                 quantity=n, unit_cost_usd=priced[0] if priced else None,
                 extended_cost_usd=priced[0] * n if priced else None,
                 unit_power_w=None, extended_power_w=None,
-                source="fabric count and floor plan" + (f"; price: {priced[1]}" if priced else
-                                                        "; no cable price (length or a figure missing)"),
+                source=("fabric count and floor plan" if known else
+                        f"fabric count; ESTIMATE: length {at:g} m assumed (the length its media were chosen for)")
+                + (f"; price: {priced[1]}" if priced else "; no cable price (length or a figure missing)"),
             ))
         lay_doc = layout_summary(result, catalog)
         lay = layout_for(result, catalog) if lay_doc else None

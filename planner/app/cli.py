@@ -289,6 +289,7 @@ def solve_cmd(
         writers = {
             "summary.json": lambda p: write_json(p, data),
             "bom.csv": lambda p: write_bom(p, rows),
+            "cables.csv": lambda p: write_frame(p, run.cables()),  # the cable schedule (issue 21)
         }
         writers.update(plan_files)
         per_scenario = run.dispatch()  # built once, for the file and plots

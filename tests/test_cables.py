@@ -1,0 +1,104 @@
+"""cables.csv, the cable schedule, as a user reads it (pandas): both ends of every link of
+the fabric graph once, no port used twice, and, re-added, the BOM's cable, trunk and
+jumper lines."""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from planner.app.cli import main
+from planner.app.pipeline import load, solve_site
+from planner.model.cache import PlanCache
+from planner.network.graph import build_graph
+
+from .conftest import SITES
+
+LENGTH = re.compile(r"cable, \d+ fibres lit, ([0-9.]+) m")
+
+
+@pytest.fixture(scope="module")
+def greenfield(tmp_path_factory):
+    """The greenfield campus (two halls, structured cabling) solved by the CLI."""
+    out = tmp_path_factory.mktemp("greenfield")
+    assert main(["solve", "-q", str(SITES / "greenfield-campus.toml"), "-o", str(out)]) == 0
+    cables = pd.read_csv(out / "cables.csv", keep_default_na=False, na_values=[""], low_memory=False)
+    return cables, pd.read_csv(out / "bom.csv"), out
+
+
+def test_schedule_readds_into_the_bom(greenfield):
+    cables, bom, _out = greenfield
+    for scenario, sched in cables.groupby("scenario"):
+        lines = bom[bom.scenario == scenario]
+        direct = sched[sched.trunk.isna()].drop_duplicates("cable")
+        cable_lines = lines[lines.category == "cable"].copy()
+        cable_lines["length"] = cable_lines.description.str.extract(LENGTH, expand=False).astype(float)
+        # cables per part and their total ordered length (metres) equal the BOM's cable lines
+        assert direct.groupby("part").size().to_dict() == cable_lines.groupby("part").quantity.sum().to_dict()
+        ordered = direct.groupby("part").length_ordered_m.sum()
+        from_bom = (cable_lines.quantity * cable_lines.length).groupby(cable_lines.part).sum()
+        assert ordered.to_dict() == pytest.approx(from_bom.to_dict())
+        # and per medium (MMF, SMF, copper): the BOM's parts are named by their medium
+        for medium, group in direct.groupby("medium"):
+            assert {p.split("-")[0] for p in group.part} == {medium.lower()} or medium in ("DAC", "ACC", "AEC")
+        # links over structured cabling: trunks per tier and two jumpers per link
+        trunked = sched[sched.trunk.notna()]
+        assert len(trunked), "the campus's spines stand in the meet-me room: some links leave their row"
+        for tier, group in trunked.groupby("tier"):
+            name = tier.replace("_", "-")
+            trunks = lines[(lines.category == "structured_cabling") & lines.description.str.startswith(
+                f"{name} MPO trunk")]
+            jumpers = lines[lines.description.str.startswith(f"{name} jumper")]
+            assert group.trunk.nunique() == trunks.quantity.sum()
+            assert 2 * len(group) == jumpers.quantity.sum()
+            assert (group.part == trunks.part.iloc[0]).all()
+
+
+def test_schedule_ends_are_the_graphs_links_once(greenfield):
+    cables, _bom, _out = greenfield
+    loaded, cat = load(SITES / "greenfield-campus.toml")
+    run = solve_site(loaded, cat, cache=PlanCache())
+    assert run is not None
+    for name, result in run.results.items():
+        sched = cables[cables.scenario == name]
+        fab = result.chosen.fabric
+        g = build_graph(fab.spec, cat, fab)
+        # every link of the graph once: rows per node pair = the edge's bundle
+        rows = sched.groupby(["a_device", "b_device"]).size().to_dict()
+        edges = {(u, v) if (u, v) in rows else (v, u): d["bundle"] for u, v, d in g.edges(data=True)}
+        assert rows == edges
+        # no port used twice, at either end
+        ends = pd.concat([sched[["a_device", "a_port"]].set_axis(["device", "port"], axis=1),
+                          sched[["b_device", "b_port"]].set_axis(["device", "port"], axis=1)])
+        assert not ends.duplicated().any()
+        # closed form: every server NIC port has one node-leaf link (one plane here)
+        server = cat.servers[result.chosen.server]
+        assert fab.shape.planes == 1
+        assert (sched.tier == "node_leaf").sum() == result.chosen.servers * server.compute_ports
+        # labels are unique; every row has both racks and a length on a floor plan
+        assert not sched.label.duplicated().any()
+        assert sched.a_rack.str.fullmatch(r"R\d{5}").all() and sched.b_rack.str.fullmatch(r"R\d{5}").all()
+        assert (sched.length_m > 0).all()
+        direct = sched[sched.trunk.isna()]
+        assert (direct.length_ordered_m >= direct.length_m - 1e-9).all()
+        assert nx.number_connected_components(g) == 1
+
+
+def test_schedule_without_halls_says_not_placed(tmp_path):
+    """Texas has no halls: the ends are known, racks and lengths are not."""
+    assert main(["solve", "-q", str(SITES / "texas-hybrid.toml"), "-o", str(tmp_path)]) == 0
+    cables = pd.read_csv(tmp_path / "cables.csv", keep_default_na=False, na_values=[""], low_memory=False)
+    bom = pd.read_csv(tmp_path / "bom.csv")
+    assert len(cables)
+    assert (cables.a_rack == "not placed").all() and (cables.b_rack == "not placed").all()
+    assert cables.length_m.isna().all() and cables.length_ordered_m.isna().all()
+    assert cables.route.str.startswith("not placed").all()
+    lines = bom[bom.category == "cable"]
+    assert lines.description.str.contains("length not modelled").all()
+    for scenario, sched in cables.groupby("scenario"):
+        got = sched.drop_duplicates("cable").groupby("part").size().to_dict()
+        mine = lines[lines.scenario == scenario]
+        assert got == mine.groupby("part").quantity.sum().to_dict()

@@ -246,6 +246,10 @@ def solve_cmd(
         "--write-model", help="Also write each scenario's model as an lp or mps file (model-<scenario>.lp) "
         "in the output folder.")] = None,
     solver_log: SolverLogOpt = None,
+    netbox: Annotated[bool, typer.Option(
+        "--netbox", help="Also write NetBox bulk-import files for each scenario's plan "
+        "(netbox/<scenario>/: sites, locations, racks, manufacturers, device-types.yaml, device roles, "
+        "devices, cables).")] = False,
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
@@ -292,6 +296,12 @@ def solve_cmd(
             "cables.csv": lambda p: write_frame(p, run.cables()),  # the cable schedule (issue 21)
         }
         writers.update(plan_files)
+        if netbox:  # NetBox bulk-import files per scenario (outputs.netbox)
+            from planner.model.lp import safe
+            from planner.outputs.netbox import netbox_files
+
+            for name, r in results.items():
+                writers.update(netbox_files(r, cat, doc.site, f"netbox/{safe(name)}"))
         per_scenario = run.dispatch()  # built once, for the file and plots
         varying = [per_scenario[name] for name, r in results.items()
                    if r.inputs.profile.steps > 1 and len(per_scenario[name])]

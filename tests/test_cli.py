@@ -11,6 +11,7 @@ from planner.app.cli import main
 from planner.outputs.bom import BOM_COLUMNS
 
 from .conftest import SITES
+from .test_cables import check_schedule_readds
 from .test_summary_records import check_summary
 
 SUMMARY_KEYS = {
@@ -110,6 +111,7 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
             if fig["kind"] == "estimate":
                 assert any(w.startswith(f"{key}: power is an estimate") for w in scenario["warnings"])
         assert not any("not counted" in w for w in scenario["warnings"])
+    check_schedule_readds(out_dir)  # cables.csv re-added gives the BOM's cable lines (issue 21)
 
 
 def test_solve_json_to_stdout(capsys, tmp_path):

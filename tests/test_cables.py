@@ -119,3 +119,26 @@ def test_schedule_without_halls_says_not_placed(tmp_path):
     assert cables.route.str.startswith("not placed").all()
     assert bom[bom.category == "cable"].description.str.contains("length not modelled").all()
     check_schedule_readds(tmp_path)
+
+
+def test_multi_link_cables_group_at_their_device_in_port_order():
+    """Two links to a cable (a twin-port plug or a 1:2 breakout): each device's links in
+    port order (down2, down3 | down10), a device's odd link alone on a cable of its own."""
+    import numpy as np
+
+    from planner.outputs.cables import _cables_of
+
+    dev = np.array(["L0", "L0", "L0", "L1", "L1"], dtype=object)
+    ports = np.array(["down10", "down2", "down3", "down1", "down0"], dtype=object)
+    assert _cables_of(dev, ports, 2).tolist() == [1, 0, 0, 2, 2]
+    assert _cables_of(dev, ports, 1).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_lengths_round_up_to_the_stock_length():
+    import numpy as np
+
+    from planner.outputs.cables import stock_round
+
+    got = stock_round(np.array([0.5, 2.0, 2.0 + 1e-12, 4.2, 7.3]), [3.0, 1.0, 2.0, 5.0])
+    assert got.tolist() == [1.0, 2.0, 2.0, 5.0, 8.0]  # above the longest stock: the next whole metre
+    assert stock_round(np.array([2.2, 3.0]), []).tolist() == [3.0, 3.0]

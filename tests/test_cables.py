@@ -17,6 +17,13 @@ from planner.network.graph import build_graph
 
 from .conftest import SITES
 
+
+def expand(ports: str) -> frozenset[str]:
+    """The ports a graph edge names: "up4-5" is up4 and up5, "down3" is down3."""
+    head, first, last = re.fullmatch(r"([a-z]+)(\d+)(?:-(\d+))?", ports).groups()
+    return frozenset(f"{head}{i}" for i in range(int(first), int(last or first) + 1))
+
+
 LENGTH = re.compile(r"cable, \d+ fibres lit, ([0-9.]+) m")
 
 
@@ -142,3 +149,27 @@ def test_lengths_round_up_to_the_stock_length():
     got = stock_round(np.array([0.5, 2.0, 2.0 + 1e-12, 4.2, 7.3]), [3.0, 1.0, 2.0, 5.0])
     assert got.tolist() == [1.0, 2.0, 2.0, 5.0, 8.0]  # above the longest stock: the next whole metre
     assert stock_round(np.array([2.2, 3.0]), []).tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("servers, tiers", [(64, None), (300, 3)])
+def test_link_table_expands_each_bundle_port_by_port(catalog, servers, tiers):
+    """A bundle of b parallel links (one graph edge, ports "up4-5") is b rows, the k-th
+    on the k-th port at both ends; every other edge is one row."""
+    from planner.network.fabric import FabricSpec, count_fabric
+    from planner.outputs.cables import link_table
+
+    spec = FabricSpec(servers=servers, server="dgx-h100", leaf_switch="qm9700", tiers=tiers)
+    counts = count_fabric(spec, catalog)
+    g = build_graph(spec, catalog, counts)
+    links = pd.DataFrame(link_table(counts))
+    assert len(links) == sum(counts.links.values())
+    assert max(d["bundle"] for *_e, d in g.edges(data=True)) > 1, "the shape has bundles to expand"
+    got = links.groupby(["u", "v"])[["port_u", "port_v"]].agg(list)
+    assert len(got) == g.number_of_edges()
+    for (u, v), row in got.iterrows():
+        d = g.edges[u, v]
+        assert frozenset(row.port_u) == expand(d["ports_u"]) and frozenset(row.port_v) == expand(d["ports_v"])
+        assert len(row.port_u) == d["bundle"]
+        # the k-th link on the k-th port at both ends
+        assert [int(re.sub(r"\D", "", p)) for p in row.port_u] == sorted(int(re.sub(r"\D", "", p))
+                                                                          for p in row.port_u)

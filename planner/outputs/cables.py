@@ -18,8 +18,6 @@ part, their total ordered length, trunks and jumpers.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,36 +67,31 @@ def _expand(first: str, bundle: int) -> tuple[str, int]:
 
 def link_table(counts: FabricCounts) -> dict[str, np.ndarray]:
     """Every link of the fabric (a bundle expanded), as arrays: u, v (node names), tier,
-    plane, port at u, port at v, in the order of :func:`fabric_links`."""
+    plane, port at u, port at v, in the order of :func:`fabric_links` (a bundle's links
+    port by port: 'up4-5' is up4 then up5)."""
+    import pandas as pd
+
     from planner.network.graph import fabric_links
 
-    u: list[str] = []
-    v: list[str] = []
-    tier: list[str] = []
-    plane: list[int] = []
-    pu: list[str] = []
-    pv: list[str] = []
-    for a, b, shared, ports_a, ports_b in fabric_links(counts):
-        t, p, _gbps, bundle, _medium = shared
-        if bundle == 1:
-            u.append(a)
-            v.append(b)
-            tier.append(t)
-            plane.append(p)
-            pu.append(ports_a)
-            pv.append(ports_b)
-            continue
-        (ka, ia), (kb, ib) = _expand(ports_a, bundle), _expand(ports_b, bundle)
-        for k in range(bundle):
-            u.append(a)
-            v.append(b)
-            tier.append(t)
-            plane.append(p)
-            pu.append(f"{ka}{ia + k}")
-            pv.append(f"{kb}{ib + k}")
-    return {"u": np.array(u, dtype=object), "v": np.array(v, dtype=object), "tier": np.array(tier, dtype=object),
-            "plane": np.array(plane, dtype=int), "port_u": np.array(pu, dtype=object),
-            "port_v": np.array(pv, dtype=object)}
+    edges = list(fabric_links(counts))
+    if not edges:
+        return {k: np.zeros(0, dtype=object) for k in ("u", "v", "tier", "plane", "port_u", "port_v")}
+    u_, v_, shared, pu_, pv_ = zip(*edges, strict=True)
+    u, v, pu, pv = (np.array(x, dtype=object) for x in (u_, v_, pu_, pv_))
+    tier = np.array([x[0] for x in shared], dtype=object)
+    plane = np.array([x[1] for x in shared], dtype=int)
+    bundle = np.array([x[3] for x in shared], dtype=int)
+    out = {"u": np.repeat(u, bundle), "v": np.repeat(v, bundle), "tier": np.repeat(tier, bundle),
+           "plane": np.repeat(plane, bundle), "port_u": np.repeat(pu, bundle), "port_v": np.repeat(pv, bundle)}
+    if (bundle > 1).any():
+        # within a bundle: the k-th link takes the first port's number + k at both ends
+        first = np.repeat(np.cumsum(bundle) - bundle, bundle)
+        k = np.arange(first.size) - first
+        many = np.repeat(bundle > 1, bundle)
+        for key in ("port_u", "port_v"):
+            parts = pd.Series(out[key][many]).str.extract(r"^([A-Za-z]+)(\d+)")
+            out[key][many] = (parts[0] + (parts[1].astype(int) + k[many]).astype(str)).to_numpy(dtype=object)
+    return out
 
 
 def _port_number(ports: np.ndarray) -> np.ndarray:
@@ -243,6 +236,8 @@ def _structured(frame: pd.DataFrame, structured: np.ndarray, media: TierMedia, c
     """Rows of the links over structured cabling: a jumper at each end (the link's label),
     the trunk of its room pair (filled in link order: trunk = first fibre // fibres per
     trunk), route through both rooms' patch panels. Returns the next free serial."""
+    import pandas as pd
+
     from planner.network.layout import rack_room
 
     m = media
@@ -253,39 +248,40 @@ def _structured(frame: pd.DataFrame, structured: np.ndarray, media: TierMedia, c
     trunk = trunks[0] if trunks else None
     fibres = m.fibers_per_link
     connector = m.upper.connector or m.lower.connector
-    rooms = [rack_room(r) for r in lay.racks]
+    names = [rack_room(r) for r in lay.racks]
+    ids: dict[tuple, int] = {}
+    room = np.array([ids.setdefault(n, len(ids)) for n in names], dtype=np.int64)
+    room_name = [f"{n[0]} {n[1]}" for n in ids]
     idx = np.flatnonzero(structured)
-    keys = []
-    for i in idx:
-        a, b = rooms[ra[i]], rooms[rb[i]]
-        keys.append((a, b) if a <= b else (b, a))
-    per_pair = Counter(keys)
-    pair_fibres: dict[tuple, int] = {}
-    pair_trunk: dict[tuple, int] = {}
-    trunk_of = np.empty(idx.size, dtype=object)
+    ka, kb = room[ra[idx]], room[rb[idx]]
+    lo, hi = np.minimum(ka, kb), np.maximum(ka, kb)
+    pair = lo * len(ids) + hi
     tier = str(frame["tier"].iloc[0]).replace("_", "-")
-    for k, key in enumerate(keys):
-        first = pair_fibres.get(key, 0)
-        pair_fibres[key] = first + fibres
-        if trunk is None:
-            trunk_of[k] = ""
-            continue
-        if key not in pair_trunk:
-            pair_trunk[key] = serial
-            serial += math.ceil(per_pair[key] * fibres / trunk.fibers)
-        trunk_of[k] = f"T{pair_trunk[key] + first // trunk.fibers:06d}"
+    if trunk is None:
+        trunk_of = np.full(idx.size, "", dtype=object)
+    else:
+        # the room pairs in order of their first link; each pair's trunks numbered on from serial
+        pairs, first_at, inverse, per_pair = np.unique(pair, return_index=True, return_inverse=True,
+                                                       return_counts=True)
+        order = np.argsort(first_at, kind="stable")
+        need = -(-per_pair[order] * fibres // trunk.fibers)
+        base = np.empty(pairs.size, dtype=np.int64)
+        base[order] = serial + np.cumsum(need) - need
+        serial += int(need.sum())
+        within = pd.Series(pair).groupby(pair).cumcount().to_numpy()  # links of the pair before this one
+        number = base[inverse] + within * fibres // trunk.fibers
+        trunk_of = ("T" + pd.Series(number).astype(str).str.zfill(6)).to_numpy(dtype=object)
     rows = frame.index[idx]
     frame.loc[rows, "trunk"] = trunk_of
     frame.loc[rows, "medium"] = medium_of(m.optic_class) + " trunk"
     frame.loc[rows, "part"] = trunk.key if trunk else ""
     frame.loc[rows, "length_ordered_m"] = np.nan  # jumpers and trunks: the BOM gives no stock lengths
-    cables = np.array([f"J{serial + k:06d}" for k in range(idx.size)], dtype=object)
+    cables = ("J" + pd.Series(np.arange(serial, serial + idx.size)).astype(str).str.zfill(6)).to_numpy(dtype=object)
     serial += idx.size
     frame.loc[rows, "cable"] = cables
     labels[idx] = cables
-    for k, i in enumerate(idx):
-        a, b = rooms[ra[i]], rooms[rb[i]]
-        route[i] = (f"{tier} jumper ({connector}) > patch panel {a[0]} {a[1]} > trunk {trunk_of[k]} > "
-                    f"patch panel {b[0]} {b[1]} > jumper ({connector})")
+    rn = np.array(room_name, dtype=object)
+    route[idx] = (f"{tier} jumper ({connector}) > patch panel " + rn[ka] + " > trunk " + trunk_of
+                  + " > patch panel " + rn[kb] + f" > jumper ({connector})")
     return serial
 

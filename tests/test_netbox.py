@@ -84,6 +84,11 @@ def check_import_set(folder, summary: dict, placed: bool) -> None:
         assert not frame[required].isna().any().any(), name
         if "status" in frame:
             assert set(frame.status) <= STATUS
+        # the models' lengths: descriptions 200 characters, names 100 (devices and interfaces 64)
+        if "description" in frame:
+            assert (frame.description.fillna("").str.len() <= 200).all(), name
+        if "name" in frame:
+            assert (frame.name.astype(str).str.len() <= (64 if name == "devices.csv" else 100)).all(), name
     types = list(yaml.safe_load_all((folder / "device-types.yaml").read_text(encoding="utf-8")))
     templates = {}
     for t in types:
@@ -92,6 +97,7 @@ def check_import_set(folder, summary: dict, placed: bool) -> None:
         for i in t["interfaces"]:
             assert set(i) <= INTERFACE_TEMPLATE_FIELDS and i["type"] in INTERFACE_TYPES
         names = [i["name"] for i in t["interfaces"]]
+        assert max(len(n) for n in names) <= 64 and len(t["model"]) <= 100
         assert len(names) == len(set(names))
         templates[(t["manufacturer"], t["model"])] = (set(names), float(t["u_height"]))
     devices, cables, racks = tables["devices.csv"], tables["cables.csv"], tables["racks.csv"]

@@ -120,7 +120,23 @@ def _cables_of(dev: np.ndarray, ports: np.ndarray, per_cable: int) -> np.ndarray
 
 
 def cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
-    """The cable schedule of the chosen plan (empty without a cluster); see the module."""
+    """The cable schedule of the chosen plan (empty without a cluster); see the module.
+
+    The cyclic garbage collector is paused while it runs: a large fabric makes hundreds of
+    thousands of small objects, none in a cycle, and after a solve (a large model in memory)
+    each collection they trigger walks the whole heap (Xinjiang: 20 s of collections)."""
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _cable_schedule(result, catalog)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
     import pandas as pd
 
     from planner.outputs.physics import layout_for

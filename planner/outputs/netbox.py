@@ -72,6 +72,8 @@ INTERFACE_TYPE = {(400.0, "OSFP"): "400gbase-x-osfp", (800.0, "OSFP"): "800gbase
                   (1600.0, "OSFP"): "1.6tbase-x-osfp1600", (400.0, "QSFP112"): "400gbase-x-qsfp112",
                   (200.0, "QSFP56"): "200gbase-x-qsfp56", (100.0, "QSFP28"): "100gbase-x-qsfp28"}
 RACK_WIDTH_IN = 19
+DESCRIPTION_CHARS = 200  # NetBox's models: description = CharField(max_length=200); names of sites, 100
+NAME_CHARS = 100
 
 
 def slug(text: str) -> str:
@@ -117,7 +119,7 @@ def netbox_tables(result: Result, catalog: Catalog, site_name: str) -> dict[str,
     assert fab is not None  # netbox_files asks only for plans with a cluster
     lay = layout_for(result, catalog)
     sched = cable_schedule(result, catalog)
-    site = site_name
+    site = site_name[:NAME_CHARS]
     out: dict[str, Any] = {}
     out["sites.csv"] = pd.DataFrame([{
         "name": site, "slug": slug(site), "status": "planned",
@@ -234,6 +236,7 @@ def _cables(sched: pd.DataFrame, site: str) -> pd.DataFrame:
     trunk = sched.trunk.fillna("").astype(str)
     description = np.where(trunk != "", "over structured cabling: " + sched.route.astype(str),
                            sched.part.astype(str) + " " + sched.tier.astype(str))
+    description = pd.Series(description).str.slice(0, DESCRIPTION_CHARS)
     return pd.DataFrame({
         "side_a_site": site, "side_a_device": sched.a_device, "side_a_type": "dcim.interface",
         "side_a_name": sched.a_port, "side_b_site": site, "side_b_device": sched.b_device,

@@ -161,8 +161,8 @@ def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
                               "b_device": v, "b_port": pv})
         copper = media.optic_class in COPPER_CLASSES
         if racks is not None and lay is not None:
-            ra = np.fromiter((racks[x] for x in u), dtype=np.int64, count=n)
-            rb = np.fromiter((racks[x] for x in v), dtype=np.int64, count=n)
+            nodes, node_rack = racks
+            ra, rb = node_rack[nodes.get_indexer(u)], node_rack[nodes.get_indexer(v)]
             length = lay.link_lengths(ra, rb)
             names = np.array([f"R{i:05d}" for i in range(len(lay.racks))], dtype=object)
             halls = np.array([r["building"] for r in lay.racks], dtype=object)
@@ -234,10 +234,17 @@ def _links_per_connector(media: TierMedia, end: str) -> float:
     return media.links / plugs if plugs else 1.0
 
 
-def _node_racks(fab: FabricCounts, lay: Layout) -> dict[str, int]:
+def _node_racks(fab: FabricCounts, lay: Layout) -> tuple[pd.Index, np.ndarray]:
+    """The fabric's node names (an index, for a vectorised look-up) and the rack of each."""
+    import pandas as pd
+
     from planner.network.graph import fabric_nodes, node_rack
 
-    return {name: node_rack(name, data, lay) for name, data in fabric_nodes(fab.spec, fab)}
+    names, racks = [], []
+    for name, data in fabric_nodes(fab.spec, fab):
+        names.append(name)
+        racks.append(node_rack(name, data, lay))
+    return pd.Index(names), np.array(racks, dtype=np.int64)
 
 
 def _room_ids(lay: Layout) -> np.ndarray:

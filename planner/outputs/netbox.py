@@ -234,9 +234,9 @@ def _cables(sched: pd.DataFrame, site: str) -> pd.DataFrame:
 
     length = sched.length_ordered_m.where(sched.length_ordered_m.notna(), sched.length_m)
     trunk = sched.trunk.fillna("").astype(str)
-    description = np.where(trunk != "", "over structured cabling: " + sched.route.astype(str),
-                           sched.part.astype(str) + " " + sched.tier.astype(str))
-    description = pd.Series(description).str.slice(0, DESCRIPTION_CHARS)
+    text = np.where(trunk != "", "over structured cabling: " + sched.route.astype(str),
+                    sched.part.astype(str) + " " + sched.tier.astype(str))
+    description = pd.Series(text).str.slice(0, DESCRIPTION_CHARS)
     return pd.DataFrame({
         "side_a_site": site, "side_a_device": sched.a_device, "side_a_type": "dcim.interface",
         "side_a_name": sched.a_port, "side_b_site": site, "side_b_device": sched.b_device,

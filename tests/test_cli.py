@@ -11,6 +11,7 @@ from planner.app.cli import main
 from planner.outputs.bom import BOM_COLUMNS
 
 from .conftest import SITES
+from .test_cables import check_schedule_readds
 from .test_summary_records import check_summary
 
 SUMMARY_KEYS = {
@@ -58,7 +59,8 @@ def test_catalog_show_unknown_suggests(capsys):
 @pytest.mark.parametrize("site", sorted(p.name for p in SITES.glob("*.toml")))
 def test_solve_every_example_site(capsys, tmp_path, catalog, site):
     out_dir = tmp_path / "out"
-    code, _out, err = run(capsys, "solve", str(SITES / site), "-o", str(out_dir))
+    # --cables always: the schedule of every example site, the largest included, is re-added below
+    code, _out, err = run(capsys, "solve", str(SITES / site), "-o", str(out_dir), "--cables", "always")
     assert code == 0, err
     check_summary((out_dir / "summary.json").read_text())  # the records and docs/summary.schema.json
     doc = json.loads((out_dir / "summary.json").read_text())
@@ -110,6 +112,7 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
             if fig["kind"] == "estimate":
                 assert any(w.startswith(f"{key}: power is an estimate") for w in scenario["warnings"])
         assert not any("not counted" in w for w in scenario["warnings"])
+    check_schedule_readds(out_dir)  # cables.csv re-added gives the BOM's cable lines (issue 21)
 
 
 def test_solve_json_to_stdout(capsys, tmp_path):
@@ -515,3 +518,26 @@ def test_a_one_step_site_is_solved_without_pandas(tmp_path):
                           env={**os.environ, "PLANNER_SERIAL_OUTPUTS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "summary.json").is_file() and (out / "plots" / "power-hybrid.png").is_file()
+
+
+def test_cable_schedule_auto_limit_is_said(capsys, tmp_path, monkeypatch):
+    """--cables auto writes cables.csv up to CABLES_AUTO_LINKS links in all the plans; above
+    it, no file and a note in summary.json that says how many links and how to get it;
+    --cables never writes none and says nothing; a wrong value is exit 2."""
+    import planner.app.cli as cli
+
+    site = str(SITES / "texas-hybrid.toml")
+    code, _out, err = run(capsys, "solve", site, "-q", "-o", str(tmp_path / "a"))
+    assert code == 0, err
+    assert (tmp_path / "a" / "cables.csv").is_file()
+    monkeypatch.setattr(cli, "CABLES_AUTO_LINKS", 10)
+    code, _out, err = run(capsys, "solve", site, "-q", "-o", str(tmp_path / "b"))
+    assert code == 0, err
+    assert not (tmp_path / "b" / "cables.csv").exists()
+    notes = json.loads((tmp_path / "b" / "summary.json").read_text())["notes"]
+    assert any(n.startswith("cables.csv not written") and "--cables always" in n for n in notes), notes
+    code, _out, err = run(capsys, "solve", site, "-q", "-o", str(tmp_path / "c"), "--cables", "never")
+    assert code == 0 and not (tmp_path / "c" / "cables.csv").exists()
+    assert not json.loads((tmp_path / "c" / "summary.json").read_text()).get("notes")
+    code, _out, err = run(capsys, "solve", site, "-q", "-o", str(tmp_path / "d"), "--cables", "sometimes")
+    assert code == 2 and "--cables" in err

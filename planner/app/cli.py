@@ -247,6 +247,13 @@ def solve_cmd(
         "--write-model", help="Also write each scenario's model as an lp or mps file (model-<scenario>.lp) "
         "in the output folder.")] = None,
     solver_log: SolverLogOpt = None,
+    cables: Annotated[str, typer.Option(
+        "--cables", help=f"the cable schedule cables.csv, a row per cable: auto (written up to "
+        f"{CABLES_AUTO_LINKS:,} links in all the plans; a note says when not), always or never.")] = "auto",
+    netbox: Annotated[bool, typer.Option(
+        "--netbox", help="Also write NetBox bulk-import files for each scenario's plan "
+        "(netbox/<scenario>/: sites, locations, racks, manufacturers, device-types.yaml, device roles, "
+        "devices, cables).")] = False,
 ) -> None:
     """Validate, size and solve a site; write summary.json, bom.csv, plots and the topology."""
     from planner.errors import Problem, did_you_mean, display_path
@@ -254,6 +261,8 @@ def solve_cmd(
 
     if graphml not in ("auto", "always", "never"):
         raise InputError([Problem("command line", "--graphml", f"{graphml!r} is not auto, always or never")])
+    if cables not in ("auto", "always", "never"):
+        raise InputError([Problem("command line", "--cables", f"{cables!r} is not auto, always or never")])
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
@@ -280,6 +289,14 @@ def solve_cmd(
         run_id = new_run_id()  # the same id marks the output set's manifest
         notes: list[str] = []
         plan_files = _plan_files(results, cat, doc, graphml)
+        from planner.model.optimize import Status as PlanStatus
+
+        links = sum(sum(r.chosen.fabric.links.values()) for r in results.values()
+                    if r.status is PlanStatus.OPTIMAL and r.chosen.fabric is not None)
+        schedule = cables == "always" or (cables == "auto" and links <= CABLES_AUTO_LINKS)
+        if not schedule and cables == "auto":
+            notes.append(f"cables.csv not written: the plans have {links:,} links (a row each; the auto limit is "
+                         f"{CABLES_AUTO_LINKS:,}); --cables always writes it")
         doc = doc.model_copy(update={"model": "reference (a dispatch column per price step)" if reference else None,
                                      "run_id": run_id, "notes": notes or None})
         data = doc.data()
@@ -289,7 +306,15 @@ def solve_cmd(
             "summary.json": lambda p: write_json(p, data),
             "bom.csv": lambda p: write_bom(p, rows),
         }
+        if schedule:
+            writers["cables.csv"] = lambda p: write_frame(p, run.cables())  # the cable schedule (issue 21)
         writers.update(plan_files)
+        if netbox:  # NetBox bulk-import files per scenario (outputs.netbox)
+            from planner.model.lp import safe
+            from planner.outputs.netbox import netbox_files
+
+            for name, r in results.items():
+                writers.update(netbox_files(r, cat, doc.site, f"netbox/{safe(name)}"))
         if any(r.inputs.profile.steps > 1 for r in results.values()):
             import pandas as pd  # only a site with varying prices has a dispatch to write
 
@@ -352,6 +377,9 @@ def _no_plan(doc: SummaryDocument) -> None:
 
 
 GRAPHML_AUTO_LINKS = 50_000
+# the cable schedule is built and written by default up to this many links in all the plans
+# (a Xinjiang-size site has 393,216: 87 MB and seconds of a run; --cables always writes it)
+CABLES_AUTO_LINKS = 100_000
 
 
 def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict[str, dict[str, np.ndarray] | None]) -> dict:

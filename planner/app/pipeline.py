@@ -78,6 +78,16 @@ class SiteRun:
 
         return [row for r in self.results.values() for row in bom_rows(r, self.catalog)]
 
+    def cables(self) -> pd.DataFrame:
+        """cables.csv: every scenario's cable schedule, one after the other (outputs.cables)."""
+        import pandas as pd
+
+        from planner.outputs.cables import CABLE_COLUMNS, cable_schedule
+
+        frames = [cable_schedule(r, self.catalog) for r in self.results.values()]
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
+
     def dispatch(self) -> dict[str, pd.DataFrame]:
         """Each scenario's dispatch per time step (dispatch.csv and the figures)."""
         from planner.outputs.physics import dispatch_frame

@@ -1,0 +1,310 @@
+"""cables.csv: the cable schedule of a solved plan, one row per cable (a breakout or a
+multi-link cable has one row per leg, sharing its cable label), with both ends (device,
+rack, port), medium, part, measured length, length ordered (the stock length) and route.
+
+The ends are the fabric graph's links (:func:`planner.network.graph.fabric_links`, a
+bundle expanded into its links, port by port) and the racks are the floor plan's
+(:func:`planner.network.graph.node_rack`). Cables per link follow the tier's media: a
+cable carries ``links / cables`` links (a twin-port plug or a breakout), grouped at the
+end with more links per connector, in port order. A switch-to-switch optical link that
+leaves its row runs over structured cabling (jumper, patch panel, MPO trunk, panel,
+jumper: :func:`planner.network.cabling.structured_cabling`); its row names the trunk it
+rides in (``T...``), the trunks filled in link order, fibre by fibre. Without halls the
+racks are "not placed" and the lengths empty: the schedule says what is unknown.
+
+Re-added, the schedule gives the BOM's cable lines (tests/test_cables.py): cables per
+part, their total ordered length, trunks and jumpers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from planner.model.optimize import Result, Status
+from planner.parts.catalog import Catalog
+from planner.parts.models import COPPER_CLASSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.network.fabric import FabricCounts
+    from planner.network.layout import Layout
+    from planner.network.media import TierMedia
+
+CABLE_COLUMNS = ["scenario", "label", "cable", "tier", "plane", "a_device", "a_rack", "a_port", "b_device", "b_rack",
+                 "b_port", "hall_a", "hall_b", "medium", "part", "length_m", "length_ordered_m", "trunk", "route"]
+NOT_PLACED = "not placed"
+MEDIUM = {"dac": "DAC", "acc": "ACC", "aec": "AEC", "sr": "MMF"}  # optical classes other than sr: SMF
+
+
+def medium_of(optic_class: str) -> str:
+    """The medium a reader orders by: copper assembly class, MMF or SMF."""
+    return MEDIUM.get(optic_class, "SMF")
+
+
+def stock_round(lengths: np.ndarray, stock: list[float]) -> np.ndarray:
+    """Each length rounded up to the next stock length, else to the next whole metre (the
+    BOM's rounding: :func:`planner.outputs.physics.cable_rows_by_length`)."""
+    x = np.asarray(lengths, dtype=float)
+    if not stock:
+        return np.ceil(x - 1e-9)
+    s = np.asarray(sorted(stock), dtype=float)
+    i = np.searchsorted(s, x - 1e-9, side="left")
+    fits = i < s.size
+    return np.where(fits, s[np.minimum(i, s.size - 1)], np.ceil(x - 1e-9))
+
+
+def _expand(first: str, bundle: int) -> tuple[str, int]:
+    """('up', 4) from 'up4-5' or 'up4' (the prefix and the bundle's first port number)."""
+    head = first.split("-")[0]
+    i = len(head)
+    while i and head[i - 1].isdigit():
+        i -= 1
+    return head[:i], int(head[i:])
+
+
+def link_table(counts: FabricCounts) -> dict[str, np.ndarray]:
+    """Every link of the fabric (a bundle expanded), as arrays: u, v (node names), tier,
+    plane, port at u, port at v, in the order of :func:`fabric_links` (a bundle's links
+    port by port: 'up4-5' is up4 then up5)."""
+    import pandas as pd
+
+    from planner.network.graph import fabric_links
+
+    edges = list(fabric_links(counts))
+    if not edges:
+        return {k: np.zeros(0, dtype=object) for k in ("u", "v", "tier", "plane", "port_u", "port_v")}
+    u_, v_, shared, pu_, pv_ = zip(*edges, strict=True)
+    u, v, pu, pv = (np.array(x, dtype=object) for x in (u_, v_, pu_, pv_))
+    tier = np.array([x[0] for x in shared], dtype=object)
+    plane = np.array([x[1] for x in shared], dtype=int)
+    bundle = np.array([x[3] for x in shared], dtype=int)
+    out = {"u": np.repeat(u, bundle), "v": np.repeat(v, bundle), "tier": np.repeat(tier, bundle),
+           "plane": np.repeat(plane, bundle), "port_u": np.repeat(pu, bundle), "port_v": np.repeat(pv, bundle)}
+    if (bundle > 1).any():
+        # within a bundle: the k-th link takes the first port's number + k at both ends
+        first = np.repeat(np.cumsum(bundle) - bundle, bundle)
+        k = np.arange(first.size) - first
+        many = np.repeat(bundle > 1, bundle)
+        for key in ("port_u", "port_v"):
+            parts = pd.Series(out[key][many]).str.extract(r"^([A-Za-z]+)(\d+)")
+            out[key][many] = (parts[0] + (parts[1].astype(int) + k[many]).astype(str)).to_numpy(dtype=object)
+    return out
+
+
+def _port_number(ports: np.ndarray) -> np.ndarray:
+    """The number of a port name ('down12' -> 12, 'nic3/p1' -> 3): the order within a device."""
+    import pandas as pd
+
+    return pd.Series(ports).str.extract(r"(\d+)", expand=False).astype(int).to_numpy()
+
+
+def _cables_of(dev: np.ndarray, ports: np.ndarray, per_cable: int) -> np.ndarray:
+    """Cable number (0..) of each link: the links of each device at the end with more links
+    per connector, in port order, ``per_cable`` to a cable."""
+    n = dev.size
+    if per_cable <= 1:
+        return np.arange(n)
+    order = np.lexsort((_port_number(ports), dev))
+    sorted_dev = dev[order]
+    start = np.r_[True, sorted_dev[1:] != sorted_dev[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    within = np.arange(n) - first
+    new = start | (within % per_cable == 0)
+    cable_sorted = np.cumsum(new) - 1
+    out = np.empty(n, dtype=int)
+    out[order] = cable_sorted
+    return out
+
+
+def cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
+    """The cable schedule of the chosen plan (empty without a cluster); see the module.
+
+    The cyclic garbage collector is paused while it runs: a large fabric makes hundreds of
+    thousands of small objects, none in a cycle, and after a solve (a large model in memory)
+    each collection they trigger walks the whole heap (Xinjiang: 20 s of collections)."""
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _cable_schedule(result, catalog)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
+    import pandas as pd
+
+    from planner.outputs.physics import layout_for
+
+    opt = result.chosen if result.status is Status.OPTIMAL else None
+    if opt is None or not opt.servers or opt.fabric is None:
+        return pd.DataFrame(columns=CABLE_COLUMNS)
+    fab = opt.fabric
+    lay = layout_for(result, catalog)
+    links = link_table(fab)
+    racks = _node_racks(fab, lay) if lay is not None else None
+    frames = []
+    serial = 0
+    for tier, media in fab.media.items():
+        sel = links["tier"] == tier
+        if not media.links or not sel.any():
+            continue
+        u, v = links["u"][sel], links["v"][sel]
+        pu, pv = links["port_u"][sel], links["port_v"][sel]
+        n = int(sel.sum())
+        frame = pd.DataFrame({"tier": tier, "plane": links["plane"][sel], "a_device": u, "a_port": pu,
+                              "b_device": v, "b_port": pv})
+        copper = media.optic_class in COPPER_CLASSES
+        if racks is not None and lay is not None:
+            nodes, node_rack = racks
+            ra, rb = node_rack[nodes.get_indexer(u)], node_rack[nodes.get_indexer(v)]
+            length = lay.link_lengths(ra, rb)
+            names = np.array([f"R{i:05d}" for i in range(len(lay.racks))], dtype=object)
+            halls = np.array([r["building"] for r in lay.racks], dtype=object)
+            frame["a_rack"], frame["b_rack"] = names[ra], names[rb]
+            frame["hall_a"], frame["hall_b"] = halls[ra], halls[rb]
+            frame["length_m"] = np.round(length, 3)
+            rooms = _room_ids(lay)
+            structured = (rooms[ra] != rooms[rb]) if (tier != "node_leaf" and not copper) \
+                else np.zeros(n, dtype=bool)
+        else:
+            frame["a_rack"] = frame["b_rack"] = frame["hall_a"] = frame["hall_b"] = NOT_PLACED
+            frame["length_m"] = np.nan
+            structured = np.zeros(n, dtype=bool)
+            ra = rb = np.zeros(n, dtype=np.int64)
+        stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
+        direct = ~structured
+        # cables of the direct links: links / cables links each, grouped at the end with
+        # more links per connector
+        per_cable = max(1, round(media.links / media.cables)) if media.cables else 1
+        big_upper = _links_per_connector(media, "upper") > _links_per_connector(media, "lower")
+        dev, ports = (v, pv) if big_upper else (u, pu)
+        cable = np.full(n, -1, dtype=int)
+        idx = np.flatnonzero(direct)
+        cable[idx] = _cables_of(dev[idx], ports[idx], per_cable)
+        n_cables = int(cable.max()) + 1 if idx.size else 0
+        frame["medium"] = medium_of(media.optic_class)
+        frame["part"] = media.cable_kind
+        frame["trunk"] = ""
+        ordered = np.full(n, np.nan)
+        if racks is not None and idx.size:
+            # a cable is ordered at the stock length of its longest leg
+            longest = pd.Series(frame["length_m"].to_numpy()[idx]).groupby(cable[idx]).transform("max").to_numpy()
+            ordered[idx] = stock_round(longest, stock)
+        frame["length_ordered_m"] = ordered
+        labels = np.empty(n, dtype=object)
+        cable_ids = np.array([f"C{serial + i:06d}" for i in range(n_cables)], dtype=object)
+        labels[idx] = cable_ids[cable[idx]] if n_cables else labels[idx]
+        frame["cable"] = labels
+        legs = pd.Series(cable[idx]).groupby(cable[idx]).cumcount().to_numpy() + 1
+        leg_label = labels[idx].astype(str)
+        if per_cable > 1:
+            leg_label = np.char.add(np.char.add(leg_label.astype(str), "."), legs.astype(str)).astype(object)
+        full = labels.copy()
+        full[idx] = leg_label
+        serial += n_cables
+        route = np.full(n, "", dtype=object)
+        if racks is not None and lay is not None:
+            same_rack = ra == rb
+            route[direct & same_rack] = "within the rack"
+            cross_hall = frame["hall_a"].to_numpy() != frame["hall_b"].to_numpy()
+            route[direct & ~same_rack & ~cross_hall] = "overhead tray in the hall"
+            route[direct & cross_hall] = "tray > duct bank between halls > tray"
+        else:
+            route[:] = f"{NOT_PLACED}: the site has no halls (no rack or length)"
+        if structured.any() and lay is not None:
+            serial = _structured(frame, structured, media, catalog, lay, ra, rb, full, route, serial)
+        frame["label"] = full
+        frame["route"] = route
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
+    out.insert(0, "scenario", result.inputs.scenario)
+    return out[CABLE_COLUMNS]
+
+
+def _links_per_connector(media: TierMedia, end: str) -> float:
+    """Links sharing one plug at an end of a tier: links / connectors (copper: / plugs)."""
+    e = getattr(media, end)
+    plugs = e.connectors or e.units
+    return media.links / plugs if plugs else 1.0
+
+
+def _node_racks(fab: FabricCounts, lay: Layout) -> tuple[pd.Index, np.ndarray]:
+    """The fabric's node names (an index, for a vectorised look-up) and the rack of each."""
+    import pandas as pd
+
+    from planner.network.graph import fabric_nodes, node_rack
+
+    names, racks = [], []
+    for name, data in fabric_nodes(fab.spec, fab):
+        names.append(name)
+        racks.append(node_rack(name, data, lay))
+    return pd.Index(names), np.array(racks, dtype=np.int64)
+
+
+def _room_ids(lay: Layout) -> np.ndarray:
+    from planner.network.layout import rack_room
+
+    ids: dict[tuple, int] = {}
+    return np.array([ids.setdefault(rack_room(r), len(ids)) for r in lay.racks], dtype=int)
+
+
+def _structured(frame: pd.DataFrame, structured: np.ndarray, media: TierMedia, catalog: Catalog, lay: Layout,
+                ra: np.ndarray, rb: np.ndarray, labels: np.ndarray, route: np.ndarray, serial: int) -> int:
+    """Rows of the links over structured cabling: a jumper at each end (the link's label),
+    the trunk of its room pair (filled in link order: trunk = first fibre // fibres per
+    trunk), route through both rooms' patch panels. Returns the next free serial."""
+    import pandas as pd
+
+    from planner.network.layout import rack_room
+
+    m = media
+    mode = "om4" if m.optic_class == "sr" else "os2"
+    trunks = sorted((e.item for e in catalog.entries["cables"].values()
+                     if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
+                    key=lambda c: -c.fibers)
+    trunk = trunks[0] if trunks else None
+    fibres = m.fibers_per_link
+    connector = m.upper.connector or m.lower.connector
+    names = [rack_room(r) for r in lay.racks]
+    ids: dict[tuple, int] = {}
+    room = np.array([ids.setdefault(n, len(ids)) for n in names], dtype=np.int64)
+    room_name = [f"{n[0]} {n[1]}" for n in ids]
+    idx = np.flatnonzero(structured)
+    ka, kb = room[ra[idx]], room[rb[idx]]
+    lo, hi = np.minimum(ka, kb), np.maximum(ka, kb)
+    pair = lo * len(ids) + hi
+    tier = str(frame["tier"].iloc[0]).replace("_", "-")
+    if trunk is None:
+        trunk_of = np.full(idx.size, "", dtype=object)
+    else:
+        # the room pairs in order of their first link; each pair's trunks numbered on from serial
+        pairs, first_at, inverse, per_pair = np.unique(pair, return_index=True, return_inverse=True,
+                                                       return_counts=True)
+        order = np.argsort(first_at, kind="stable")
+        need = -(-per_pair[order] * fibres // trunk.fibers)
+        base = np.empty(pairs.size, dtype=np.int64)
+        base[order] = serial + np.cumsum(need) - need
+        serial += int(need.sum())
+        within = pd.Series(pair).groupby(pair).cumcount().to_numpy()  # links of the pair before this one
+        number = base[inverse] + within * fibres // trunk.fibers
+        trunk_of = ("T" + pd.Series(number).astype(str).str.zfill(6)).to_numpy(dtype=object)
+    rows = frame.index[idx]
+    frame.loc[rows, "trunk"] = trunk_of
+    frame.loc[rows, "medium"] = medium_of(m.optic_class) + " trunk"
+    frame.loc[rows, "part"] = trunk.key if trunk else ""
+    frame.loc[rows, "length_ordered_m"] = np.nan  # jumpers and trunks: the BOM gives no stock lengths
+    cables = ("J" + pd.Series(np.arange(serial, serial + idx.size)).astype(str).str.zfill(6)).to_numpy(dtype=object)
+    serial += idx.size
+    frame.loc[rows, "cable"] = cables
+    labels[idx] = cables
+    rn = np.array(room_name, dtype=object)
+    route[idx] = (f"{tier} jumper ({connector}) > patch panel " + rn[ka] + " > trunk " + trunk_of
+                  + " > patch panel " + rn[kb] + f" > jumper ({connector})")
+    return serial
+

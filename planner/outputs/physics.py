@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from planner.network.fabric import FabricCounts
     from planner.network.layout import Layout
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from planner.model.scenario import OptionMemo
-    from planner.network.layout import Layout
 
 
 def yearly_mining(result: Result) -> dict[str, float]:

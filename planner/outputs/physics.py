@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from planner.network.layout import Layout
 
 
-
 def yearly_mining(result: Result) -> dict[str, float]:
     """Revenue, energy (MWh), energy cost and fixed opex of the miners beside the AI, a year."""
     inp = result.inputs

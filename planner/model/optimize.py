@@ -45,6 +45,8 @@ class Result:
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
     markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
+    phase_shares: list[float] = field(default_factory=list)  # share of the cluster per phase (inputs.phases)
+    retired: dict[str, list[int]] = field(default_factory=dict)  # block -> miners retired per phase month
 
     @property
     def option(self) -> ClusterOption | None:
@@ -139,10 +141,14 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     with_ai = _trim_idle(inp, with_ai, running)
     moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
              if b.placed and inp.miners_with_ai}
+    shares = model.phase_share.get(chosen)
+    phase_shares = [] if not inp.phases else ([float(v) for v in x[shares]] if shares is not None
+                                              else [0.0] * len(inp.phases))
+    retired = {k: [round(float(v)) for v in x[cols]] for k, cols in model.retire.items()}
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
                   model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
-                  read_back(model, x))
+                  read_back(model, x), phase_shares, retired)
 
 
 def outcome(result: Result) -> str:

@@ -133,6 +133,16 @@ class MinerBlock:
         return self.revenue_usd_per_hour - self.facility_mw * price_usd_per_mwh
 
 
+@dataclass(frozen=True)
+class PhaseTerm:
+    """A candidate build phase as the model sees it (site key ``scenarios.*.phases``)."""
+
+    name: str
+    online_month: int  # its AI load starts in this month
+    grid_mw: float  # grid capacity from its online month on (the scenario's capacity when not given)
+    max_share: float = 1.0  # largest share of the cluster's IT it may bring online
+
+
 @dataclass
 class FallbackMiner:
     """The miner a host would go back to if its tenant leaves, and its economics
@@ -212,6 +222,50 @@ class ScenarioInputs:
     business_model: str = "owner"  # "host": the tenant brings the GPUs and pays rent; "owner": the plan buys them
     contract: HostSetup | None = None  # the site's [hosting] contract (host scenarios value it; any compares it)
     markets: Markets | None = None  # power contracts, reserves, peak and demand charges ([power])
+    phases: list[PhaseTerm] = field(default_factory=list)  # candidate build phases, by online month
+
+    def phase_months(self) -> list[int]:
+        """The distinct online months of the phases before the AI start (the last phase's
+        online month, ``ai_start_month``): the months at which the load may change between
+        the start of the works and the full cluster (empty without phases)."""
+        return sorted({p.online_month for p in self.phases if p.online_month < self.ai_start_month})
+
+    def phase_grid_mw(self, month: int) -> float:
+        """Grid capacity from ``month`` on, given by the phases online by then (the highest
+        their grid_mw; the scenario's capacity before any phase is online)."""
+        given = [p.grid_mw for p in self.phases if p.online_month <= month]
+        return max(given) if given else self.capacity_mw
+
+    def phase_bonus_usd(self, option: ClusterOption, phase: PhaseTerm) -> float:
+        """Present value of bringing the whole of ``option`` online at ``phase``'s online
+        month instead of the AI start S (the last phase), owner model:
+
+            margin_k x (A[o_p, H) - A[S, H)) = margin_k x A[o_p, S)
+
+        The value of a share u of the option in phase p is u times this (every term of
+        the margin, lease, energy and opex, is proportional to the IT load brought online).
+        """
+        start = min(self.ai_start_month, self.horizon_months)
+        lo = min(phase.online_month, start)
+        return self.ai_margin_usd_per_month(option) * annuity_factor(self.discount_rate, lo, start)
+
+    def retire_value_usd(self, block: MinerBlock, month: int) -> float:
+        """Present value of retiring one miner kept before the AI start at ``month`` instead
+        of at the start S: the margin of [month, S) lost, its salvage received earlier:
+
+            -(rev x MA[month, S) - (energy + opex) x A[month, S)) + s ((1+r_m)^-month - (1+r_m)^-S)
+
+        rev, energy: per month of a miner running in every step that pays (the grid holds
+        all kept miners in every phase: see :func:`planner.model.build.add_phase_grid`)."""
+        start = min(self.ai_start_month, self.horizon_months)
+        rm = monthly_rate(self.discount_rate)
+        prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
+        runs = block.margin_usd_per_hour(prices) > 0
+        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+        energy = float((block.facility_mw * runs * hours * prices).sum()) / MONTHS_PER_YEAR
+        mined = sum((1 + rm) ** -(m + 1) * self.revenue_factor(m) for m in range(month, start))
+        lost = revenue * mined - (energy + block.opex_usd_per_month) * annuity_factor(self.discount_rate, month, start)
+        return -lost + block.salvage_usd * ((1 + rm) ** -month - (1 + rm) ** -start)
 
     @property
     def hosting(self) -> HostSetup | None:

@@ -141,6 +141,10 @@ def cash_flows(result: Result) -> list[float]:
     flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners
                         if inp.miners_before_ai or not b.new)
     flows[start] -= moves_cost(result)
+    if inp.phases:  # the phases' shares online before S, the miners retired then (outputs.phases)
+        from planner.outputs.phases import phase_flows
+
+        flows = phase_flows(result, flows, ai)
     if inp.hosting is None and opt.servers:
         flows[inp.gpu_end_month] += inp.gpu_resale_usd(opt)  # the owner's servers sold at the end of their life
     if inp.hosting is not None:  # the expected flows of the contract (planner.model.hosting)

@@ -1,0 +1,141 @@
+"""Phased builds: the share of the cluster each candidate phase brings online, the miners
+retired as the phases need their room, and the grid of every month in between (site key
+``scenarios.*.phases``; records :class:`planner.model.scenario.PhaseTerm`).
+
+The periods of the plan are cut at the phases' online months o_1 < ... < o_Q < S, where S,
+the AI start, is the last phase's online month. Before o_1 only miners run (the family
+``grid_capacity_before_ai`` of :mod:`planner.model.build`); from S the whole cluster runs
+(``grid_capacity_with_ai``, with the grid of the phases online by then). In between, the
+load changes only at the o_q, so one grid row per o_q holds the grid of every month of
+[o_q, o_q+1): the load is constant over those months. No family here has a column or row per
+price step, so the per-step reference model and the reduced model carry the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.constants import W_PER_MW
+from planner.model.lp import safe
+from planner.model.plan import PlanModel
+
+
+def add_phases(model: PlanModel, scale: float) -> None:
+    """The phase columns and families, in order (nothing without phases)."""
+    inp = model.inputs
+    if not inp.phases:
+        return
+    add_phase_columns(model)
+    add_phase_value(model, scale)
+    add_phase_shares(model)
+    add_miner_retirement(model)
+    add_phase_grid(model)
+
+
+def _built(model: PlanModel) -> list[int]:
+    """Indices of the options that build a cluster (the no-cluster option has no phases)."""
+    return [i for i, o in enumerate(model.inputs.options) if o.servers]
+
+
+def add_phase_columns(model: PlanModel) -> None:
+    """u_kp in [0, U_p]: share of option k's IT load brought online in phase p; z_bq >= 0
+    (integer): miners of block b retired at the q-th phase month (before the AI start)."""
+    inp, lp = model.inputs, model.lp
+    built = _built(model)
+    caps = np.array([p.max_share for p in inp.phases], dtype=float)
+    model.phase_share = {k: lp.columns([f"phase_share__{k}__{p}" for p in range(len(inp.phases))], 0, caps)
+                         for k in built}
+    model.meaning["phase_share__K__P"] = "share of cluster option K's IT load brought online in phase P"
+    months = inp.phase_months()
+    if inp.miners_before_ai and months:
+        for b in inp.miners:
+            name = f"retire__{safe(b.key)}__"
+            model.retire[b.key] = lp.columns([f"{name}{m}" for m in months], 0, b.count, integer=True)
+            model.meaning[name + "M"] = f"{b.key} miners retired at month M (a phase comes online)"
+
+
+def add_phase_value(model: PlanModel, scale: float) -> None:
+    """maximise ... + sum_kp B_kp u_kp + sum_bq R_bq z_bq
+
+    B_kp = margin_k x A[o_p, S): the AI margin of the months by which phase p comes online
+    before the AI start (:meth:`ScenarioInputs.phase_bonus_usd`); the option's value from S on
+    stays in v_k of :func:`planner.model.build.add_objective`. R_bq: what retiring a miner at
+    o_q instead of S is worth, its margin of [o_q, S) lost and its salvage received earlier
+    (:meth:`ScenarioInputs.retire_value_usd`)."""
+    inp, lp = model.inputs, model.lp
+    for k, cols in model.phase_share.items():
+        option = inp.options[k]
+        lp.add_cost(cols, scale * np.array([inp.phase_bonus_usd(option, p) for p in inp.phases], dtype=float))
+    months = inp.phase_months()
+    for b in inp.miners:
+        if b.key in model.retire:
+            lp.add_cost(model.retire[b.key], scale * np.array([inp.retire_value_usd(b, m) for m in months]))
+
+
+def add_phase_shares(model: PlanModel) -> None:
+    """sum_p u_kp - y_k = 0: the chosen option is brought online in full, over the phases
+    (and an option not chosen in none)."""
+    lp = model.lp
+    for k, cols in model.phase_share.items():
+        lp.row(f"phase_shares__{k}", np.concatenate([cols, [model.size[k]]]),
+               np.concatenate([np.ones(cols.size), [-1.0]]), 0.0, 0.0)
+    model.meaning["phase_shares__K"] = "cluster option K is brought online in full over the phases"
+
+
+def add_miner_retirement(model: PlanModel) -> None:
+    """sum_q z_bq + x1_b - x0_b <= 0: miners are retired from those kept before the AI, at
+    most once, and those beside the AI (hybrid) were never retired."""
+    inp, lp = model.inputs, model.lp
+    for b in inp.miners:
+        cols = model.retire.get(b.key)
+        if cols is None:
+            continue
+        terms = [cols, [model.keep_before[b.key]]]
+        vals = [np.ones(cols.size), [-1.0]]
+        if inp.miners_with_ai:
+            terms.append([model.keep_with_ai[b.key]])
+            vals.append([1.0])
+        lp.row(f"miner_retirement__{safe(b.key)}", np.concatenate(terms), np.concatenate(vals), None, 0.0)
+        model.meaning[f"miner_retirement__{safe(b.key)}"] = f"{b.key} miners retired were kept before the AI"
+
+
+def add_phase_grid(model: PlanModel) -> None:
+    """For each phase month o_q before the AI start:
+
+        sum_k sum_{p: o_p <= o_q} F_k u_kp + sum_b f_b (x0_b - sum_{j <= q} z_bj) <= min(min_t C_t, G(o_q))
+
+    F_k = IT_k x (PUE_k + max_t d_t): option k's facility power at its peak step; f_b =
+    max_t u_bt: a miner's; C_t the site's capacity, G(o_q) the grid of the phases online by
+    o_q. Kept miners fit in every step, so each runs in every step that pays, as valued."""
+    inp, lp = model.inputs, model.lp
+    months = inp.phase_months()
+    if not months:
+        return
+    cap = float(inp.profile.capacity_mw.min())
+    dmax = float(np.max(inp.profile.delta()))
+    labels, rows, cols, vals = [], [], [], []
+    for q, month in enumerate(months):
+        for k, share in model.phase_share.items():
+            o = inp.options[k]
+            peak = o.it_power_w / W_PER_MW * (o.pue + dmax)
+            for p, phase in enumerate(inp.phases):
+                if phase.online_month <= month:
+                    rows.append(q)
+                    cols.append(int(share[p]))
+                    vals.append(peak)
+        if inp.miners_before_ai:
+            for b in inp.miners:
+                f = float(np.max(b.facility_mw))
+                rows.append(q)
+                cols.append(model.keep_before[b.key])
+                vals.append(f)
+                for j in range(q + 1):
+                    if b.key in model.retire:
+                        rows.append(q)
+                        cols.append(int(model.retire[b.key][j]))
+                        vals.append(-f)
+        labels.append(month)
+    upper = np.array([min(cap, inp.phase_grid_mw(m)) for m in months])
+    lp.rows("grid_capacity_phases", labels, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(vals, dtype=float), None, upper)
+    model.meaning["grid_capacity_phases__M"] = "grid capacity from month M (a phase comes online) to the next"

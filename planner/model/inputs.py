@@ -211,6 +211,13 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
         reasons.append("halls with miner_positions (miners moved hall by hall)")
     if inputs.expansion_mw:
         reasons.append("a grid expansion ([grid.expansion])")
+    phases = site.scenarios[scenario].phases
+    if sum(p.max_share for p in phases) < 1 - 1e-9:
+        raise InputError([Problem(display_path(loaded.path), f"scenarios.{scenario}.phases",
+                                  f"the phases' max_share add up to {sum(p.max_share for p in phases):g}: "
+                                  "no cluster could be brought online in full",
+                                  loaded.line("scenarios", scenario, "phases"),
+                                  "raise a phase's max_share (the last phase's is 1 by default)")])
     if reasons:
         raise InputError([Problem(display_path(loaded.path), f"scenarios.{scenario}.phases",
                                   "phased builds are not modelled with " + "; ".join(reasons),

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.constants import W_PER_MW
+from planner.constants import MONTHS_PER_YEAR, W_PER_MW
+from planner.energy.economics import annuity_factor, monthly_rate
 from planner.model.lp import safe
 from planner.model.plan import PlanModel
+from planner.model.scenario import ClusterOption, MinerBlock, PhaseTerm, ScenarioInputs
 
 
 def add_phases(model: PlanModel, scale: float) -> None:
@@ -30,6 +32,39 @@ def add_phases(model: PlanModel, scale: float) -> None:
     add_phase_shares(model)
     add_miner_retirement(model)
     add_phase_grid(model)
+
+
+def phase_bonus_usd(inp: ScenarioInputs, option: ClusterOption, phase: PhaseTerm) -> float:
+    """Present value of bringing the whole of ``option`` online at ``phase``'s online
+    month instead of the AI start S (the last phase), owner model:
+
+        margin_k x (A[o_p, H) - A[S, H)) = margin_k x A[o_p, S)
+
+    The value of a share u of the option in phase p is u times this (every term of
+    the margin, lease, energy and opex, is proportional to the IT load brought online).
+    """
+    start = min(inp.ai_start_month, inp.horizon_months)
+    lo = min(phase.online_month, start)
+    return inp.ai_margin_usd_per_month(option) * annuity_factor(inp.discount_rate, lo, start)
+
+
+def retire_value_usd(inp: ScenarioInputs, block: MinerBlock, month: int) -> float:
+    """Present value of retiring one miner kept before the AI start at ``month`` instead
+    of at the start S: the margin of [month, S) lost, its salvage received earlier:
+
+        -(rev x MA[month, S) - (energy + opex) x A[month, S)) + s ((1+r_m)^-month - (1+r_m)^-S)
+
+    rev, energy: per month of a miner running in every step that pays (the grid holds
+    all kept miners in every phase: see :func:`add_phase_grid`)."""
+    start = min(inp.ai_start_month, inp.horizon_months)
+    rm = monthly_rate(inp.discount_rate)
+    prices, hours = inp.profile.price_usd_per_mwh, inp.profile.hours
+    runs = block.margin_usd_per_hour(prices) > 0
+    revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+    energy = float((block.facility_mw * runs * hours * prices).sum()) / MONTHS_PER_YEAR
+    mined = sum((1 + rm) ** -(m + 1) * inp.revenue_factor(m) for m in range(month, start))
+    lost = revenue * mined - (energy + block.opex_usd_per_month) * annuity_factor(inp.discount_rate, month, start)
+    return -lost + block.salvage_usd * ((1 + rm) ** -month - (1 + rm) ** -start)
 
 
 def _built(model: PlanModel) -> list[int]:
@@ -58,18 +93,18 @@ def add_phase_value(model: PlanModel, scale: float) -> None:
     """maximise ... + sum_kp B_kp u_kp + sum_bq R_bq z_bq
 
     B_kp = margin_k x A[o_p, S): the AI margin of the months by which phase p comes online
-    before the AI start (:meth:`ScenarioInputs.phase_bonus_usd`); the option's value from S on
+    before the AI start (:func:`phase_bonus_usd`); the option's value from S on
     stays in v_k of :func:`planner.model.build.add_objective`. R_bq: what retiring a miner at
     o_q instead of S is worth, its margin of [o_q, S) lost and its salvage received earlier
-    (:meth:`ScenarioInputs.retire_value_usd`)."""
+    (:func:`retire_value_usd`)."""
     inp, lp = model.inputs, model.lp
     for k, cols in model.phase_share.items():
         option = inp.options[k]
-        lp.add_cost(cols, scale * np.array([inp.phase_bonus_usd(option, p) for p in inp.phases], dtype=float))
+        lp.add_cost(cols, scale * np.array([phase_bonus_usd(inp, option, p) for p in inp.phases], dtype=float))
     months = inp.phase_months()
     for b in inp.miners:
         if b.key in model.retire:
-            lp.add_cost(model.retire[b.key], scale * np.array([inp.retire_value_usd(b, m) for m in months]))
+            lp.add_cost(model.retire[b.key], scale * np.array([retire_value_usd(inp, b, m) for m in months]))
 
 
 def add_phase_shares(model: PlanModel) -> None:
@@ -90,11 +125,11 @@ def add_miner_retirement(model: PlanModel) -> None:
         cols = model.retire.get(b.key)
         if cols is None:
             continue
-        terms = [cols, [model.keep_before[b.key]]]
-        vals = [np.ones(cols.size), [-1.0]]
+        terms: list[np.ndarray] = [cols, np.array([model.keep_before[b.key]])]
+        vals: list[np.ndarray] = [np.ones(cols.size), np.array([-1.0])]
         if inp.miners_with_ai:
-            terms.append([model.keep_with_ai[b.key]])
-            vals.append([1.0])
+            terms.append(np.array([model.keep_with_ai[b.key]]))
+            vals.append(np.array([1.0]))
         lp.row(f"miner_retirement__{safe(b.key)}", np.concatenate(terms), np.concatenate(vals), None, 0.0)
         model.meaning[f"miner_retirement__{safe(b.key)}"] = f"{b.key} miners retired were kept before the AI"
 

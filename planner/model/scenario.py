@@ -236,37 +236,6 @@ class ScenarioInputs:
         given = [p.grid_mw for p in self.phases if p.online_month <= month]
         return max(given) if given else self.capacity_mw
 
-    def phase_bonus_usd(self, option: ClusterOption, phase: PhaseTerm) -> float:
-        """Present value of bringing the whole of ``option`` online at ``phase``'s online
-        month instead of the AI start S (the last phase), owner model:
-
-            margin_k x (A[o_p, H) - A[S, H)) = margin_k x A[o_p, S)
-
-        The value of a share u of the option in phase p is u times this (every term of
-        the margin, lease, energy and opex, is proportional to the IT load brought online).
-        """
-        start = min(self.ai_start_month, self.horizon_months)
-        lo = min(phase.online_month, start)
-        return self.ai_margin_usd_per_month(option) * annuity_factor(self.discount_rate, lo, start)
-
-    def retire_value_usd(self, block: MinerBlock, month: int) -> float:
-        """Present value of retiring one miner kept before the AI start at ``month`` instead
-        of at the start S: the margin of [month, S) lost, its salvage received earlier:
-
-            -(rev x MA[month, S) - (energy + opex) x A[month, S)) + s ((1+r_m)^-month - (1+r_m)^-S)
-
-        rev, energy: per month of a miner running in every step that pays (the grid holds
-        all kept miners in every phase: see :func:`planner.model.build.add_phase_grid`)."""
-        start = min(self.ai_start_month, self.horizon_months)
-        rm = monthly_rate(self.discount_rate)
-        prices, hours = self.profile.price_usd_per_mwh, self.profile.hours
-        runs = block.margin_usd_per_hour(prices) > 0
-        revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
-        energy = float((block.facility_mw * runs * hours * prices).sum()) / MONTHS_PER_YEAR
-        mined = sum((1 + rm) ** -(m + 1) * self.revenue_factor(m) for m in range(month, start))
-        lost = revenue * mined - (energy + block.opex_usd_per_month) * annuity_factor(self.discount_rate, month, start)
-        return -lost + block.salvage_usd * ((1 + rm) ** -month - (1 + rm) ** -start)
-
     @property
     def hosting(self) -> HostSetup | None:
         """The contract this scenario is valued by (None: the owner operates the GPUs)."""

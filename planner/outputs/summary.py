@@ -28,8 +28,8 @@ from planner.outputs.records import (
     AccessNetworkSummary,
     HallUse,
     NoPlanSummary,
-    PlanSummary,
     PhaseSummary,
+    PlanSummary,
     PowerFigureSummary,
     PriceCoverage,
     Recommendation,
@@ -196,7 +196,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         power_figures={k: PowerFigureSummary(**f) for k, f in figures.items()},
         ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         workload_gpus=inp.workload_gpus,
-        **({"phases": [PhaseSummary(**p) for p in schedule]} if schedule is not None else {}),
+        phases=[PhaseSummary(**p) for p in schedule] if schedule is not None else None,
         **({"power_markets": markets, **lines} if markets is not None else {}),
     )
     from planner.outputs.business import business_summary  # the business model's keys (issue 19)

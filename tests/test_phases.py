@@ -124,6 +124,8 @@ def test_miners_retire_to_give_the_first_phase_room(write_site, catalog):
     assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
     doc = scenario_summary(result, catalog)
     assert doc.phases is not None and doc.phases[0].miners_retired == z
+    assert any(line.startswith("grid capacity at month 3 (containers online)") and "miners retired" in line
+               for line in doc.binding_constraints)
 
 
 def test_a_phase_grid_below_the_cluster_holds_it_back(write_site, catalog):

@@ -19,6 +19,7 @@ from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.markets import read_back
+from planner.model.phases import phase_binding
 from planner.model.plan import PlanModel
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
@@ -145,8 +146,9 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     phase_shares = [] if not inp.phases else ([float(v) for v in x[shares]] if shares is not None
                                               else [0.0] * len(inp.phases))
     retired = {k: [round(float(v)) for v in x[cols]] for k, cols in model.retire.items()}
-    return Result(inp, status, used, objective, chosen, before, with_ai,
-                  binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
+    binding = binding_families(inp, chosen, before, with_ai, running, running_before, expanded)
+    binding += phase_binding(inp, chosen, before, phase_shares, retired)
+    return Result(inp, status, used, objective, chosen, before, with_ai, binding, [],
                   model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
                   read_back(model, x), phase_shares, retired)
 

@@ -174,3 +174,30 @@ def add_phase_grid(model: PlanModel) -> None:
     lp.rows("grid_capacity_phases", labels, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
             np.asarray(vals, dtype=float), None, upper)
     model.meaning["grid_capacity_phases__M"] = "grid capacity from month M (a phase comes online) to the next"
+
+
+def phase_binding(inp: ScenarioInputs, chosen: int, before: dict[str, int], shares: list[float],
+                  retired: dict[str, list[int]]) -> list[str]:
+    """The phase months whose grid binds the plan: full (less than one miner's room left, or
+    none at all) while a share of the cluster waits for a later phase or miners retire then."""
+    option = inp.options[chosen]
+    if not inp.phases or not option.servers:
+        return []
+    months = inp.phase_months()
+    cap = float(inp.profile.capacity_mw.min())
+    peak = option.it_power_w / W_PER_MW * (option.pue + float(np.max(inp.profile.delta())))
+    room = min((float(np.max(b.facility_mw)) for b in inp.miners), default=0.0)
+    out = []
+    for q, month in enumerate(months):
+        online = sum(u for u, p in zip(shares, inp.phases, strict=True) if p.online_month <= month)
+        miners = sum(float(np.max(b.facility_mw)) * (before.get(b.key, 0) - sum(retired.get(b.key, [])[:q + 1]))
+                     for b in inp.miners) if inp.miners_before_ai else 0.0
+        load, limit = online * peak + miners, min(cap, inp.phase_grid_mw(month))
+        waits = online < 1 - 1e-6
+        retires = any(r[q] > 0 for r in retired.values())
+        if (waits or retires) and limit - load < max(room, 1e-6 * limit):
+            names = ", ".join(p.name for p in inp.phases if p.online_month == month)
+            out.append(f"grid capacity at month {month} ({names} online): {load:.3f} MW of {limit:g} MW used"
+                       + (f", {1 - online:.0%} of the cluster waits for a later phase" if waits else "")
+                       + (", miners retired to make room" if retires else ""))
+    return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result
 from planner.model.scenario import MinerBlock, ScenarioInputs
@@ -58,3 +60,22 @@ def phase_schedule(result: Result) -> list[dict[str, Any]]:
                     "ai_it_mw": round(share * opt.it_power_w / W_PER_MW, 6), "gpus": round(share * opt.gpus, 6),
                     "grid_mw": inp.phase_grid_mw(phase.online_month), "miners_retired": retired})
     return out
+
+
+def phase_months_power(result: Result, months: np.ndarray, ai_mw: float, before_mw: float, after_mw: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(AI, miners) grid import month by month of a phased plan, MW at the year's mean: the AI
+    at the share of the cluster online (all of it from the AI start); before it, the miners
+    kept less those retired at the phase months so far (as a share of those kept)."""
+    inp = result.inputs
+    start = min(inp.ai_start_month, inp.horizon_months)
+    online = np.zeros(months.size)
+    for share, phase in zip(result.phase_shares, inp.phases, strict=True):
+        online += share * (months >= phase.online_month)
+    ai = np.where(months >= start, ai_mw, ai_mw * np.minimum(online, 1.0))
+    kept = sum(result.miners_before.values())
+    left = np.full(months.size, float(kept))
+    for month, *retired in zip(inp.phase_months(), *result.retired.values(), strict=False):
+        left -= sum(retired) * (months >= month)
+    share_left = left / kept if kept else np.zeros(months.size)
+    return ai, np.where(months >= start, after_mw, before_mw * share_left)

@@ -431,6 +431,13 @@ def monthly_power(result: Result) -> dict[str, np.ndarray]:
     cap = float((inp.profile.capacity_mw * weight).sum())
     months = np.arange(horizon)
     on = months >= start
+    if inp.phases and result.option is not None:  # the phases' shares online, the miners left running
+        from planner.outputs.phases import phase_months_power
+
+        ai_mw, miners_mw = phase_months_power(result, months, ai, before, after)
+        return {"month": months, "ai_mw": ai_mw, "miners_mw": miners_mw,
+                "capacity_mw": cap + np.where(on, inp.expansion_mw if result.expanded else 0.0, 0.0),
+                "ai_start_month": np.array([start])}
     return {"month": months, "ai_mw": np.where(on, ai, 0.0), "miners_mw": np.where(on, after, before),
             "capacity_mw": cap + np.where(on, inp.expansion_mw if result.expanded else 0.0, 0.0),
             "ai_start_month": np.array([start])}

@@ -232,7 +232,8 @@ class PlanSummary(ScenarioSummary):
         "capex by who pays it: host (the site's owner) and tenant (its GPUs and, by default, the fabric)",
         "USD")] = Field(default_factory=dict)
     hosting: Annotated[dict[str, Any] | None, key(
-        "a host scenario's contract and tenant risk: contracted IT MW, rent, expected NPV, the NPV if the "
+        "a host scenario's contract and tenant risk: contracted IT MW, rent, whether the renewal options are "
+        "counted (renewals: by default they are not), expected NPV, the NPV if the "
         "tenant stays or leaves at the worst time, capex at risk, the option to mine (absent for the owner "
         "model)", exclude_if=_absent)] = None
     phases: Annotated[list[PhaseSummary] | None, key(

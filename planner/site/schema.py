@@ -501,8 +501,9 @@ class Hosting(Section):
     renewals: int = Field(0, ge=0, le=10, description="renewal options (count)")
     renewal_months: int = Field(60, ge=1, le=600, description="length of each renewal option, months")
     renewals_exercised: bool = Field(
-        False, description="value the renewals as exercised (true) or the base term only (false); "
-        "renewed months continue the escalator")
+        False, description="value the renewals as exercised (true) or the base term only (false, the default: "
+        "the NPV counts no renewal; the summary's hosting.renewals says which); renewed months continue the "
+        "escalator")
     ramp: list[RampStep] = Field(
         default_factory=list, description="contracted share by contract month (default: all of it from the AI "
         "start); shares apply to rent, power and the host's opex")

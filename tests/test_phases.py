@@ -172,3 +172,47 @@ def test_phases_are_refused_where_not_modelled(write_site, catalog):
     with pytest.raises(InputError) as err:
         prepare(load_site(write_site(text, "host.toml")), catalog, "plan")
     assert err.value.problems[0].key == "scenarios.plan.phases" and "host" in err.value.problems[0].message
+
+
+def test_halls_are_built_whole_and_the_phases_take_whole_halls(write_site, catalog):
+    """128 GPUs in two small new halls (the cluster needs both), and an early phase (month 3)
+    that may hold at most half the cluster: halls are built whole, so the early phase takes
+    the halls whose IT shares a_h (servers in the hall, the network by server share) add up
+    to the most that stays within one half,
+
+        s = max { sum_{h in S} a_h : sum_{h in S} a_h <= 1/2 },
+
+    and the rest waits for the late phase (month 12). Free power, utilisation 1, so
+    undiscounted NPV = G x 4 x 730 x (s x 21 + (1 - s) x 12) - capex."""
+    from itertools import combinations
+
+    text = site("halls", capacity_mw=5.0, price=flat(0.0), cooling={"ai_pue": 1.25},
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "min_gpus": 128,
+                    "max_gpus": 128, "lease_usd_per_gpu_hour": 4.0, "utilization": 1.0},
+                economics={"discount_rate": 0.0, "horizon_years": 2, **ECON},
+                scenarios={"plan": {"kind": "greenfield", "facility_usd_per_mw": 8.0e6,
+                                    "buildings": ["hall-a", "hall-b"],
+                                    "phases": [{"name": "early", "build_months": 3, "max_share": 0.5},
+                                               {"name": "late", "build_months": 12}]}},
+                buildings=[{"name": "hall-a", "polygon": [[0, 0], [2.3, 0], [2.3, 3], [0, 3]], "status": "new",
+                            "cooling": "direct-liquid", "max_kw_per_rack": 132},
+                           {"name": "hall-b", "polygon": [[0, 0], [2.3, 0], [2.3, 6], [0, 6]], "origin": [0, 100],
+                            "status": "new", "cooling": "direct-liquid", "max_kw_per_rack": 132}],
+                routes=[{"from": "hall-a", "to": "hall-b", "polyline": [[1, 1], [1, 101]]}])
+    result = solve(build_model(prepare(load_site(write_site(text)), catalog, "plan")))
+    assert result.status is Status.OPTIMAL
+    opt = result.chosen
+    assert opt.gpus == 128 and len(opt.halls) == 2
+    total = sum(h.it_w for h in opt.halls)
+    a = {h.name: h.it_w / total for h in opt.halls}
+    subsets = [set(c) for n in range(len(a) + 1) for c in combinations(a, n)]
+    early = max((c for c in subsets if sum(a[h] for h in c) <= 0.5), key=lambda c: sum(a[h] for h in c))
+    s = sum(a[h] for h in early)
+    assert 0 < s < 0.5  # one hall goes first, and the early phase is not filled to its half
+    assert result.phase_halls == [sorted(early), sorted(set(a) - early)]
+    assert result.phase_shares == pytest.approx([s, 1 - s], rel=1e-9)
+    hand = opt.gpus * 4.0 * HOURS_A_MONTH * (s * 21 + (1 - s) * 12) - opt.capex_total_usd
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
+    doc = scenario_summary(result, catalog)
+    assert doc.phases is not None and [p.halls for p in doc.phases] == result.phase_halls

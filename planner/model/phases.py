@@ -30,6 +30,7 @@ def add_phases(model: PlanModel, scale: float) -> None:
     add_phase_columns(model)
     add_phase_value(model, scale)
     add_phase_shares(model)
+    add_hall_phases(model)
     add_miner_retirement(model)
     add_phase_grid(model)
 
@@ -81,6 +82,13 @@ def add_phase_columns(model: PlanModel) -> None:
     model.phase_share = {k: lp.columns([f"phase_share__{k}__{p}" for p in range(len(inp.phases))], 0, caps)
                          for k in built}
     model.meaning["phase_share__K__P"] = "share of cluster option K's IT load brought online in phase P"
+    for k in built:
+        halls = inp.options[k].halls
+        if halls:
+            names = [f"hall_phase__{k}__{safe(h.name)}__{p}" for h in halls for p in range(len(inp.phases))]
+            model.hall_phase[k] = lp.columns(names, 0, 1, integer=True).reshape(len(halls), len(inp.phases))
+    if model.hall_phase:
+        model.meaning["hall_phase__K__H__P"] = "hall H of cluster option K is built in phase P"
     months = inp.phase_months()
     if inp.miners_before_ai and months:
         for b in inp.miners:
@@ -115,6 +123,35 @@ def add_phase_shares(model: PlanModel) -> None:
         lp.row(f"phase_shares__{k}", np.concatenate([cols, [model.size[k]]]),
                np.concatenate([np.ones(cols.size), [-1.0]]), 0.0, 0.0)
     model.meaning["phase_shares__K"] = "cluster option K is brought online in full over the phases"
+
+
+def add_hall_phases(model: PlanModel) -> None:
+    """Halls are built whole, each in one phase (options whose racks stand in the site's halls):
+
+        u_kp - sum_h a_kh w_khp = 0     for each phase p
+        sum_p w_khp - y_k = 0           for each hall h of option k
+
+    w_khp binary: hall h of option k is built in phase p; a_kh: the hall's share of the
+    option's IT load (its servers, and the network by server share). So the model chooses
+    which halls go first, and the phases' shares are sums of whole halls."""
+    inp, lp = model.inputs, model.lp
+    for k, w in model.hall_phase.items():
+        option = inp.options[k]
+        total = sum(h.it_w for h in option.halls)
+        share = np.array([h.it_w / total if total else 1.0 / len(option.halls) for h in option.halls])
+        n_h, n_p = w.shape
+        u = model.phase_share[k]
+        rows = np.concatenate([np.arange(n_p), np.repeat(np.arange(n_p), n_h)])
+        cols = np.concatenate([u, w.T.ravel()])
+        vals = np.concatenate([np.ones(n_p), -np.tile(share, n_p)])
+        lp.rows(f"hall_phase_shares__{k}", list(range(n_p)), rows, cols, vals, 0.0, 0.0)
+        rows = np.concatenate([np.repeat(np.arange(n_h), n_p), np.arange(n_h)])
+        cols = np.concatenate([w.ravel(), np.full(n_h, model.size[k])])
+        vals = np.concatenate([np.ones(n_h * n_p), -np.ones(n_h)])
+        lp.rows(f"hall_built_once__{k}", [safe(h.name) for h in option.halls], rows, cols, vals, 0.0, 0.0)
+    if model.hall_phase:
+        model.meaning["hall_phase_shares__K__P"] = "phase P of option K brings online whole halls"
+        model.meaning["hall_built_once__K__H"] = "hall H of option K is built in one phase"
 
 
 def add_miner_retirement(model: PlanModel) -> None:

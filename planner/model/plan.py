@@ -35,3 +35,4 @@ class PlanModel:
     reduced: bool = True  # steps merged into classes (False: the reference model, a column per step)
     phase_share: dict[int, np.ndarray] = field(default_factory=dict)  # option -> share column per phase
     retire: dict[str, np.ndarray] = field(default_factory=dict)  # block -> miners retired per phase month
+    hall_phase: dict[int, np.ndarray] = field(default_factory=dict)  # option -> (hall x phase) binary columns

@@ -58,7 +58,8 @@ def phase_schedule(result: Result) -> list[dict[str, Any]]:
         share = round(share, 9)  # the solver's share, to the last digit it means
         out.append({"name": phase.name, "online_month": phase.online_month, "share": share,
                     "ai_it_mw": round(share * opt.it_power_w / W_PER_MW, 6), "gpus": round(share * opt.gpus, 6),
-                    "grid_mw": inp.phase_grid_mw(phase.online_month), "miners_retired": retired})
+                    "grid_mw": inp.phase_grid_mw(phase.online_month), "miners_retired": retired,
+                    "halls": result.phase_halls[len(out)] if result.phase_halls else []})
     return out
 
 

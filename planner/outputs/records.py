@@ -111,6 +111,8 @@ class PhaseSummary(Record):
     grid_mw: Annotated[Number, key("grid capacity from its online month on", "MW")]
     miners_retired: Annotated[int, key("miners retired when it comes online, to give its load room "
                                        "(in a retrofit the rest retire at the last phase)", COUNTS)]
+    halls: Annotated[list[str], key("the halls it builds, whole (empty when the site's halls do not place the "
+                                    "cluster)")]
 
 
 class ScenarioSummary(Record):
@@ -246,10 +248,12 @@ class PlanSummary(ScenarioSummary):
 
     @property
     def phase_plan(self) -> str | None:
-        """The phases used, in words ("containers m5 25 %, hall m24 75 %"; None without phases)."""
+        """The phases used, in words ("containers m5 25 %, hall m24 75 %", with their halls when the site's
+        halls place the cluster; None without phases)."""
         if self.phases is None:
             return None
-        return ", ".join(f"{p.name} m{p.online_month} {100 * p.share:.0f} %" for p in self.phases
+        return ", ".join(f"{p.name} m{p.online_month} {100 * p.share:.0f} %"
+                         + (f" ({' '.join(p.halls)})" if p.halls else "") for p in self.phases
                          if p.share > 1e-9) or "-"
 
 

@@ -216,3 +216,16 @@ def test_halls_are_built_whole_and_the_phases_take_whole_halls(write_site, catal
     assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
     doc = scenario_summary(result, catalog)
     assert doc.phases is not None and [p.halls for p in doc.phases] == result.phase_halls
+
+
+def test_a_greenfield_phase_waits_for_the_grid_queue(write_site, catalog):
+    """A new connection 6 months in the queue: containers built in 3 months come online at
+    max(3, 6) = 6, the hall at max(12, 6) = 12, which is the AI start; a phase's own grid
+    readiness (month 9) holds it back the same way: max(0 + 3, 9) = 9."""
+    phases = [{"name": "containers", "build_months": 3, "max_share": 0.5}, {"name": "hall", "build_months": 12},
+              {"name": "late grid", "build_months": 3, "grid_ready_month": 9, "max_share": 0.1}]
+    text = phased_site("greenfield", phases, extra={"grid_queue_months": 6})
+    inp = prepare(load_site(write_site(text)), catalog, "plan")
+    assert [(p.name, p.online_month) for p in inp.phases] == [("containers", 6), ("late grid", 9), ("hall", 12)]
+    assert inp.ai_start_month == 12
+    assert inp.phase_months() == [6, 9]

@@ -132,8 +132,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
             raise InputError([Problem(shown, "fleet", "each miner model may appear once in fleet.miners and "
                                       "once in fleet.buy", loaded.line("fleet"))])
     start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
+    queue = sc.grid_queue_months if sc.kind == "greenfield" else 0  # a new connection: no phase before it
     if sc.phases:
-        start = max(p.online_month for p in sc.phases)  # the full cluster is online at the last phase
+        start = max(max(p.online_month, queue) for p in sc.phases)  # the full cluster is online at the last phase
     expansion = site.grid.expansion
     if expansion is not None and expansion.ready_months > start:
         raise InputError([Problem(shown, "grid.expansion.ready_months",
@@ -185,7 +186,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
     if sc.phases:
         _check_phases(loaded, scenario, inputs)
-        inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}", min(p.online_month, inputs.horizon_months),
+        inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}",
+                                          min(max(p.online_month, queue), inputs.horizon_months),
                                           min(p.grid_mw or capacity, capacity), p.max_share)
                                 for i, p in enumerate(sc.phases)), key=lambda t: t.online_month)
     return inputs

@@ -563,15 +563,16 @@ class Hosting(Section):
 class Phase(Section):
     """A phase the AI cluster may be built in (a candidate: the model chooses the share of the
     cluster each phase brings online, and leaves a phase empty when an earlier or later one
-    pays more). The phase is online at max(start_month + build_months, grid_ready_month); from
-    then on the grid gives ``grid_mw`` (the AI online and the miners still running share it)."""
+    pays more). The phase is online at max(start_month + build_months, grid_ready_month) (and, in a
+    greenfield scenario, not before its grid_queue_months); from then on the grid gives ``grid_mw``
+    (the AI online and the miners still running share it)."""
 
     name: Annotated[str, Field(max_length=200), AfterValidator(_no_control)] = ""
     start_month: int = Field(0, ge=0, le=600, description="months from the decision until the phase's works start")
     build_months: int = Field(ge=0, le=600, description="months the phase takes to build (modular or container "
                               "builds take a few months, a traditional hall two to three years)")
     grid_mw: float | None = Field(None, gt=0, le=100_000, description="grid capacity from the phase's online month "
-                                  "on, MW (default: the scenario's grid capacity)")
+                                  "on, MW (default and at most: the scenario's grid capacity)")
     grid_ready_month: int = Field(0, ge=0, le=600, description="month from which grid_mw is energised; the phase "
                                   "is not online before it")
     max_share: float = Field(1.0, gt=0, le=1, description="largest share of the cluster's IT load this phase may "

@@ -203,7 +203,7 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
         reasons.append("a host contract (model = \"host\"): its [hosting] ramp states the handover")
     if inputs.ai_interruptible:
         reasons.append("an interruptible AI load (ai.interruptible)")
-    if inputs.gpu_life_months is not None:
+    if inputs.gpu_life_months is not None and inputs.business_model == "owner":
         reasons.append("a GPU life (ai.gpu_life_years)")
     if inputs.markets is not None:
         reasons.append("power contracts or markets ([power])")

@@ -49,7 +49,7 @@ def phase_schedule(result: Result) -> list[dict[str, Any]]:
         return []
     opt = result.chosen
     months = inp.phase_months()
-    out = []
+    out: list[dict[str, Any]] = []
     for phase, share in zip(inp.phases, result.phase_shares, strict=True):
         retired = 0
         if phase.online_month in months:

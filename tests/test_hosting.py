@@ -376,6 +376,26 @@ def test_renewals_extend_the_term_only_when_exercised(write_site):
         assert value_contract(HostTerms(100.0, months), 0, 60, 0.0).expected_usd_per_kw == pytest.approx(value)
 
 
+def test_the_summary_says_whether_the_renewals_are_counted(write_site, catalog):
+    """By default the NPV counts the base term only and the summary says so; valued as
+    exercised, the NPV grows by the renewed months' rent. Rent 200, 12-month term and one
+    12-month option from month 3 on a 24-month horizon, undiscounted: the base term pays
+    (200 x 12 = 2,400 USD a kW against 2,000 of capex) and the option adds the 9 months
+    left before the horizon, kW x 200 x 9."""
+    hosting = {"rent_usd_per_kw_month": 200.0, "term_months": 12, "renewals": 1, "renewal_months": 12,
+               "host_opex_usd_per_mw_year": 0.0}
+    base = _solve(write_site(host_site(hosting)), catalog)
+    doc = scenario_summary(base, catalog)
+    assert doc.hosting["renewals"] == ("not counted: the NPV values the 12-month base term only; 1 option of "
+                                       "12 months not valued (hosting.renewals_exercised = true counts them)")
+    renewed = _solve(write_site(host_site({**hosting, "renewals_exercised": True}), "renewed.toml"), catalog)
+    assert scenario_summary(renewed, catalog).hosting["renewals"] == (
+        "counted as exercised: 12 + 1 option of 12 months = 24 months, cut at the 24-month horizon")
+    assert renewed.option.servers == base.option.servers > 0
+    kw = base.option.it_power_w / 1e3
+    assert renewed.objective_usd - base.objective_usd == pytest.approx(kw * 200.0 * 9, rel=1e-9)
+
+
 def test_example_host_objective_equals_npv_of_its_cash_flows(catalog):
     """The example site's host scenario (a ramp, hazard, fee, miners before the AI, a
     fall-back to mining): the objective and the NPV of the expected monthly flows agree."""

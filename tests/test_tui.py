@@ -874,3 +874,35 @@ def test_the_tabs_keys_and_panes_agree():
     assert len({p.__module__ for p in PANES}) == 7
     bound = {b.key: b.action for b in PlannerApp.BINDINGS if b.key.startswith("f")}
     assert bound == {key: f"tab('{tab}')" for key, tab in TAB_KEYS.items()}
+
+
+async def test_results_show_the_business_rows_and_the_bom_its_scope(tmp_path, catalog):
+    """The hosting example site: F3 holds the business rows `planner compare` prints (hosting
+    NPVs, capex at risk, the option to mine, the per-MW margins) with a value in the host
+    scenario's column, and F4 the BOM's scope column, the tenant's GPU servers apart from
+    the host's facility."""
+    from planner.outputs.business import BUSINESS_ROWS
+
+    path = tmp_path / "host.toml"
+    path.write_text((SITES / "core-scientific-host.toml").read_text())
+    app = make_app(path, catalog=catalog)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await _solve(pilot)
+        business = app.query_one("#business")
+        names = app.session.plans.scenarios
+        assert business.row_count == len(BUSINESS_ROWS)
+        rows = {str(business.get_row_at(i)[0]): business.get_row_at(i)[1:] for i in range(business.row_count)}
+        host = names.index("host")
+        for label in ("NPV if the tenant stays, M USD", "NPV, tenant leaves at worst, M USD", "capex at risk, M USD",
+                      "option to mine, M USD", "hosting, M USD/MW-yr", "mining, M USD/MW-yr"):
+            assert rows[label][host] != "-", label
+        doc = app.session.plans.summary.scenarios["host"]
+        assert rows["capex at risk, M USD"][host] == f"{doc.hosting['capex_at_risk_usd'] / 1e6:,.1f}"
+        assert list(rows["business model"]) == [app.session.plans.summary.scenarios[n].business_model for n in names]
+        bom = app.query_one("#bom")
+        columns = [str(c.label) for c in bom.columns.values()]
+        assert columns[1] == "scope"
+        scopes = {(str(bom.get_row_at(i)[0]), str(bom.get_row_at(i)[2]), str(bom.get_row_at(i)[1]))
+                  for i in range(bom.row_count)}
+        assert ("host", "gpu_server", "tenant") in scopes
+        assert ("host", "facility", "host") in scopes

@@ -22,6 +22,7 @@ from planner.constants import W_PER_MW
 from planner.model.hosting import option_value_usd, plan_capex_usd
 from planner.model.lp import LinearProgram, safe
 from planner.model.markets import add_power_markets, class_features, dispatch_values, needs_classes
+from planner.model.phases import add_phases
 from planner.model.plan import PlanModel
 from planner.model.scenario import ScenarioInputs
 
@@ -166,6 +167,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     add_miner_moves(model)
     add_min_gpus(model)
     add_capex_budget(model)
+    add_phases(model, OBJECTIVE_SCALE)
     model.build_seconds = time.perf_counter() - t0
     return model
 
@@ -327,10 +329,14 @@ def add_grid_capacity(model: PlanModel) -> None:
 
     A, I: the AI cluster's facility and IT power; d_t: PUE added by the temperature in
     step t; u_bt: facility MW of one miner of block b in step t. The steps of a class share
-    their row (its first step names it).
+    their row (its first step names it). With phases, C_t with the AI is min(C_t, G(S)), the
+    grid of the phases online at the AI start (the months between are
+    :func:`planner.model.phases.add_phase_grid`).
     """
     inp, lp = model.inputs, model.lp
     caps = inp.profile.capacity_mw
+    if inp.phases:  # from the AI start, the grid of the phases online by then
+        caps = np.minimum(caps, inp.phase_grid_mw(inp.ai_start_month))
     if model.run:
         first = model.classes["after"][1]
         rows, cols, vals = _ai_entries(model, first)
@@ -342,6 +348,7 @@ def add_grid_capacity(model: PlanModel) -> None:
         _, first = _classes([inp.profile.delta(), caps, *(g[0] for g in model.ai_groups)], inp.profile.steps)
         lp.rows("grid_capacity_with_ai", first.tolist(), *_ai_entries(model, first), None, caps[first])
         model.meaning["grid_capacity_with_ai__T"] = "grid capacity once the AI load runs (step T)"
+    caps = inp.profile.capacity_mw
     if inp.miners and inp.miners_before_ai:
         slack = _slack(model, "grid_capacity_before_ai")
         if model.run_before:

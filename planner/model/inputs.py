@@ -25,7 +25,7 @@ from planner.model.options import (
     power_hint,
     scenario_halls,
 )
-from planner.model.scenario import ClusterOption, MinerBlock, PricedPart, ScenarioInputs
+from planner.model.scenario import ClusterOption, MinerBlock, PhaseTerm, PricedPart, ScenarioInputs
 from planner.network.access import miner_network_w
 from planner.parts.catalog import Catalog
 from planner.parts.models import MissingPower, MissingRole, PowerFigure
@@ -132,6 +132,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
             raise InputError([Problem(shown, "fleet", "each miner model may appear once in fleet.miners and "
                                       "once in fleet.buy", loaded.line("fleet"))])
     start = sc.build_months if sc.kind != "greenfield" else max(sc.build_months, sc.grid_queue_months)
+    queue = sc.grid_queue_months if sc.kind == "greenfield" else 0  # a new connection: no phase before it
+    if sc.phases:
+        start = max(max(p.online_month, queue) for p in sc.phases)  # the full cluster is online at the last phase
     expansion = site.grid.expansion
     if expansion is not None and expansion.ready_months > start:
         raise InputError([Problem(shown, "grid.expansion.ready_months",
@@ -181,7 +184,47 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         from planner.model.hosting import host_setup
 
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
+    if sc.phases:
+        _check_phases(loaded, scenario, inputs)
+        inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}",
+                                          min(max(p.online_month, queue), inputs.horizon_months),
+                                          min(p.grid_mw or capacity, capacity), p.max_share)
+                                for i, p in enumerate(sc.phases)), key=lambda t: t.online_month)
     return inputs
+
+
+def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> None:
+    """Phases are modelled for a firm AI load the owner operates, with miners that run in
+    every step that pays (a constant grid capacity over the year) and no power markets; a
+    scenario outside that is refused, naming the key, rather than valued wrongly."""
+    site = loaded.site
+    reasons = []
+    if inputs.business_model == "host":
+        reasons.append("a host contract (model = \"host\"): its [hosting] ramp states the handover")
+    if inputs.ai_interruptible:
+        reasons.append("an interruptible AI load (ai.interruptible)")
+    if inputs.gpu_life_months is not None and inputs.business_model == "owner":
+        reasons.append("a GPU life (ai.gpu_life_years)")
+    if inputs.markets is not None:
+        reasons.append("power contracts or markets ([power])")
+    if inputs.miners and inputs.profile.capacity_mw.min() < inputs.profile.capacity_mw.max():
+        reasons.append("a grid capacity that varies over the year (miners dispatched step by step)")
+    if inputs.miner_space:
+        reasons.append("halls with miner_positions (miners moved hall by hall)")
+    if inputs.expansion_mw:
+        reasons.append("a grid expansion ([grid.expansion])")
+    phases = site.scenarios[scenario].phases
+    if sum(p.max_share for p in phases) < 1 - 1e-9:
+        raise InputError([Problem(display_path(loaded.path), f"scenarios.{scenario}.phases",
+                                  f"the phases' max_share add up to {sum(p.max_share for p in phases):g}: "
+                                  "no cluster could be brought online in full",
+                                  loaded.line("scenarios", scenario, "phases"),
+                                  "raise a phase's max_share (the last phase's is 1 by default)")])
+    if reasons:
+        raise InputError([Problem(display_path(loaded.path), f"scenarios.{scenario}.phases",
+                                  "phased builds are not modelled with " + "; ".join(reasons),
+                                  loaded.line("scenarios", scenario, "phases"),
+                                  "remove the phases, or the feature named")])
 
 
 def _check_access_switch(catalog: Catalog) -> list[Problem]:

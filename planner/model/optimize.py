@@ -19,6 +19,7 @@ from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.markets import read_back
+from planner.model.phases import phase_binding
 from planner.model.plan import PlanModel
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
@@ -45,6 +46,9 @@ class Result:
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
     markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
+    phase_shares: list[float] = field(default_factory=list)  # share of the cluster per phase (inputs.phases)
+    retired: dict[str, list[int]] = field(default_factory=dict)  # block -> miners retired per phase month
+    phase_halls: list[list[str]] = field(default_factory=list)  # the halls built in each phase (with halls)
 
     @property
     def option(self) -> ClusterOption | None:
@@ -139,10 +143,19 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     with_ai = _trim_idle(inp, with_ai, running)
     moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
              if b.placed and inp.miners_with_ai}
-    return Result(inp, status, used, objective, chosen, before, with_ai,
-                  binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
+    shares = model.phase_share.get(chosen)
+    phase_shares = [] if not inp.phases else ([float(v) for v in x[shares]] if shares is not None
+                                              else [0.0] * len(inp.phases))
+    retired = {k: [round(float(v)) for v in x[cols]] for k, cols in model.retire.items()}
+    halls = model.hall_phase.get(chosen)
+    phase_halls = [] if halls is None else [
+        [h.name for h, on in zip(inp.options[chosen].halls, x[halls[:, p]] > 0.5, strict=True) if on]
+        for p in range(len(inp.phases))]
+    binding = binding_families(inp, chosen, before, with_ai, running, running_before, expanded)
+    binding += phase_binding(inp, chosen, before, phase_shares, retired)
+    return Result(inp, status, used, objective, chosen, before, with_ai, binding, [],
                   model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
-                  read_back(model, x))
+                  read_back(model, x), phase_shares, retired, phase_halls)
 
 
 def outcome(result: Result) -> str:

@@ -33,3 +33,6 @@ class PlanModel:
     classes: dict[str, tuple] = field(default_factory=dict)  # period -> (class of each step, first step of each)
     markets: dict[str, tuple] = field(default_factory=dict)  # market columns: offers and monthly peaks per period
     reduced: bool = True  # steps merged into classes (False: the reference model, a column per step)
+    phase_share: dict[int, np.ndarray] = field(default_factory=dict)  # option -> share column per phase
+    retire: dict[str, np.ndarray] = field(default_factory=dict)  # block -> miners retired per phase month
+    hall_phase: dict[int, np.ndarray] = field(default_factory=dict)  # option -> (hall x phase) binary columns

@@ -137,6 +137,16 @@ class MinerBlock:
         return self.revenue_usd_per_hour - self.facility_mw * price_usd_per_mwh
 
 
+@dataclass(frozen=True)
+class PhaseTerm:
+    """A candidate build phase as the model sees it (site key ``scenarios.*.phases``)."""
+
+    name: str
+    online_month: int  # its AI load starts in this month
+    grid_mw: float  # grid capacity from its online month on (the scenario's capacity when not given)
+    max_share: float = 1.0  # largest share of the cluster's IT it may bring online
+
+
 @dataclass
 class FallbackMiner:
     """The miner a host would go back to if its tenant leaves, and its economics
@@ -221,6 +231,19 @@ class ScenarioInputs:
     annuities: dict[tuple[float, int, int], float] = field(default_factory=dict, repr=False, compare=False)
     # the firm AI's every-step mask, shared by the options (read only)
     all_steps: np.ndarray | None = field(default=None, repr=False, compare=False)
+    phases: list[PhaseTerm] = field(default_factory=list)  # candidate build phases, by online month
+
+    def phase_months(self) -> list[int]:
+        """The distinct online months of the phases before the AI start (the last phase's
+        online month, ``ai_start_month``): the months at which the load may change between
+        the start of the works and the full cluster (empty without phases)."""
+        return sorted({p.online_month for p in self.phases if p.online_month < self.ai_start_month})
+
+    def phase_grid_mw(self, month: int) -> float:
+        """Grid capacity from ``month`` on, given by the phases online by then (the highest
+        their grid_mw; the scenario's capacity before any phase is online)."""
+        given = [p.grid_mw for p in self.phases if p.online_month <= month]
+        return max(given) if given else self.capacity_mw
 
     @property
     def hosting(self) -> HostSetup | None:

@@ -62,6 +62,23 @@ def business_summary(result: Result, base: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def renewals_note(inp: ScenarioInputs) -> str:
+    """Whether the NPV counts the contract's renewal options, in words: by default
+    (renewals_exercised = false) it values the base term only."""
+    setup = inp.hosting
+    assert setup is not None
+    c = setup.contract
+    if not c.renewals:
+        return "no renewal options"
+    options = f"{c.renewals} option{'s' if c.renewals > 1 else ''} of {c.renewal_months} months"
+    if not c.renewals_exercised:
+        return (f"not counted: the NPV values the {c.term_months}-month base term only; {options} not valued "
+                "(hosting.renewals_exercised = true counts them)")
+    end = min(inp.ai_start_month, inp.horizon_months) + c.contract_months
+    cut = f", cut at the {inp.horizon_months}-month horizon" if end > inp.horizon_months else ""
+    return f"counted as exercised: {c.term_months} + {options} = {c.contract_months} months{cut}"
+
+
 def _host_figures(inp: ScenarioInputs, opt: ClusterOption, base: dict[str, Any]) -> dict[str, Any]:
     """The host's revenue and opex a year, and the ``hosting`` block."""
     setup = inp.hosting
@@ -75,7 +92,7 @@ def _host_figures(inp: ScenarioInputs, opt: ClusterOption, base: dict[str, Any])
     host_fixed = opt.it_power_w / 1e6 * setup.opex_usd_per_mw_year
     block: dict[str, Any] = {"contracted_it_mw": round(kw / 1e3, 6), "rent_usd_per_kw_month": c.rent_usd_per_kw_month,
                              "contract_months": c.contract_months, "renewals_exercised": c.renewals_exercised,
-                             "power": c.power, "fallback": c.fallback}
+                             "renewals": renewals_note(inp), "power": c.power, "fallback": c.fallback}
     out: dict[str, Any] = {
         "revenue_usd_per_year": round(base["revenue_usd_per_year"] - _owner_lease(inp, opt) + rent + billed, 2),
         "opex_usd_per_year": round(base["opex_usd_per_year"] - ai_fixed + host_fixed, 2),
@@ -232,6 +249,7 @@ BUSINESS_ROWS: list[tuple[str, tuple[str, ...], str]] = [
     ("capex, host or owner, M USD", ("capex_by_scope_usd", "host"), "musd"),
     ("capex, tenant, M USD", ("capex_by_scope_usd", "tenant"), "musd"),
     ("contracted IT, MW", ("hosting", "contracted_it_mw"), "f2"),
+    ("renewal options in the NPV", ("hosting", "renewals"), "str"),
     ("NPV if the tenant stays, M USD", ("hosting", "npv_if_tenant_stays_usd"), "musd"),
     ("NPV, tenant leaves at worst, M USD", ("hosting", "npv_if_tenant_leaves_at_worst_time_usd"), "musd"),
     ("capex at risk, M USD", ("hosting", "capex_at_risk_usd"), "musd"),

@@ -135,6 +135,10 @@ def cash_flows(result: Result) -> list[float]:
     flows[start] += sum(b.salvage_usd * (before.get(b.key, 0) - with_ai.get(b.key, 0)) for b in inp.miners
                         if inp.miners_before_ai or not b.new)
     flows[start] -= moves_cost(result)
+    if inp.phases:  # the phases' shares online before S, the miners retired then (outputs.phases)
+        from planner.outputs.phases import phase_flows
+
+        flows = phase_flows(result, flows, ai)
     if inp.hosting is None and opt.servers:
         flows[inp.gpu_end_month] += inp.gpu_resale_usd(opt)  # the owner's servers sold at the end of their life
     if inp.hosting is not None:  # the expected flows of the contract (planner.model.hosting)
@@ -439,6 +443,13 @@ def monthly_power(result: Result) -> dict[str, np.ndarray]:
     cap = float((inp.profile.capacity_mw * weight).sum())
     months = np.arange(horizon)
     on = months >= start
+    if inp.phases and result.option is not None:  # the phases' shares online, the miners left running
+        from planner.outputs.phases import phase_months_power
+
+        ai_mw, miners_mw = phase_months_power(result, months, ai, before, after)
+        return {"month": months, "ai_mw": ai_mw, "miners_mw": miners_mw,
+                "capacity_mw": cap + np.where(on, inp.expansion_mw if result.expanded else 0.0, 0.0),
+                "ai_start_month": np.array([start])}
     return {"month": months, "ai_mw": np.where(on, ai, 0.0), "miners_mw": np.where(on, after, before),
             "capacity_mw": cap + np.where(on, inp.expansion_mw if result.expanded else 0.0, 0.0),
             "ai_start_month": np.array([start])}

@@ -99,6 +99,22 @@ Solver = Literal["highs", "cbc"]
 COUNTS = "count"
 
 
+class PhaseSummary(Record):
+    """One candidate build phase of the plan (site key scenarios.*.phases) and what the plan puts in it."""
+
+    name: Annotated[str, key("the phase's name (phase N when the site gives none)")]
+    online_month: Annotated[int, key("month its AI load starts: max(start + build, grid ready)", "months")]
+    share: Annotated[Number, key("share of the cluster's IT load it brings online (0: the phase is not used)",
+                                 "ratio 0-1")]
+    ai_it_mw: Annotated[Number, key("AI IT load it brings online", "MW")]
+    gpus: Annotated[Number, key("GPUs it brings online (the share of the cluster's; may be fractional)", COUNTS)]
+    grid_mw: Annotated[Number, key("grid capacity from its online month on", "MW")]
+    miners_retired: Annotated[int, key("miners retired when it comes online, to give its load room "
+                                       "(in a retrofit the rest retire at the last phase)", COUNTS)]
+    halls: Annotated[list[str], key("the halls it builds, whole (empty when the site's halls do not place the "
+                                    "cluster)")]
+
+
 class ScenarioSummary(Record):
     """What every scenario of summary.json says, with a plan or without one."""
 
@@ -218,12 +234,27 @@ class PlanSummary(ScenarioSummary):
         "capex by who pays it: host (the site's owner) and tenant (its GPUs and, by default, the fabric)",
         "USD")] = Field(default_factory=dict)
     hosting: Annotated[dict[str, Any] | None, key(
-        "a host scenario's contract and tenant risk: contracted IT MW, rent, expected NPV, the NPV if the "
+        "a host scenario's contract and tenant risk: contracted IT MW, rent, whether the renewal options are "
+        "counted (renewals: by default they are not), expected NPV, the NPV if the "
         "tenant stays or leaves at the worst time, capex at risk, the option to mine (absent for the owner "
         "model)", exclude_if=_absent)] = None
+    phases: Annotated[list[PhaseSummary] | None, key(
+        "the phased build: each candidate phase by online month with the share of the cluster it brings online "
+        "(absent without scenarios.*.phases)", exclude_if=_absent)] = None
     per_mw: Annotated[dict[str, Any], key(
         "margin a year per MW of grid of mining, hosting and operating GPUs, and the break-even BTC price, "
         "hashprice, rent and GPU-hour price between them")] = Field(default_factory=dict)
+
+
+    @property
+    def phase_plan(self) -> str | None:
+        """The phases used, in words ("containers m5 25 %, hall m24 75 %", with their halls when the site's
+        halls place the cluster; None without phases)."""
+        if self.phases is None:
+            return None
+        return ", ".join(f"{p.name} m{p.online_month} {100 * p.share:.0f} %"
+                         + (f" ({' '.join(p.halls)})" if p.halls else "") for p in self.phases
+                         if p.share > 1e-9) or "-"
 
 
 # A scenario of summary.json: which record by its status.

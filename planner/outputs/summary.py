@@ -13,6 +13,7 @@ from planner.constants import HOURS_PER_YEAR
 from planner.energy.economics import irr, npv, payback_years
 from planner.model.optimize import Result, Status, facility_mw, outcome
 from planner.outputs.markets import market_summary, summary_lines
+from planner.outputs.phases import phase_schedule
 from planner.outputs.physics import (
     cash_flows,
     extra_capex,
@@ -27,6 +28,7 @@ from planner.outputs.records import (
     AccessNetworkSummary,
     HallUse,
     NoPlanSummary,
+    PhaseSummary,
     PlanSummary,
     PowerFigureSummary,
     PriceCoverage,
@@ -59,7 +61,12 @@ def summary_rows(doc: SummaryDocument) -> list[tuple[str, str, str]]:
     from planner.outputs.markets import MARKET_ROWS
 
     has = any(getattr(s, "power_markets", None) is not None for s in doc.scenarios.values())
-    return SUMMARY_ROWS + (MARKET_ROWS if has else [])
+    phased = any(getattr(s, "phases", None) is not None for s in doc.scenarios.values())
+    return SUMMARY_ROWS + (PHASE_ROWS if phased else []) + (MARKET_ROWS if has else [])
+
+
+# the phased build's row, when some scenario has phases (scenarios.*.phases)
+PHASE_ROWS = [("build phases (month, share)", "phase_plan", "str")]
 
 
 def row_value(scenario: PlanSummary | NoPlanSummary, name: str) -> Any:
@@ -126,6 +133,9 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     fab = opt.fabric
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
         else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
+    schedule = phase_schedule(result) if inp.phases else None
+    if schedule and first and opt.servers:  # the first phase online earns first
+        first = min(p["online_month"] for p in schedule if p["share"] > 1e-9)
     rate = irr(flows)
     up = redispatch_uplift(result)
     plan = PlanSummary(
@@ -186,6 +196,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         power_figures={k: PowerFigureSummary(**f) for k, f in figures.items()},
         ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         workload_gpus=inp.workload_gpus,
+        phases=[PhaseSummary(**p) for p in schedule] if schedule is not None else None,
         **({"power_markets": markets, **lines} if markets is not None else {}),
     )
     from planner.outputs.business import business_summary  # the business model's keys (issue 19)

@@ -501,8 +501,9 @@ class Hosting(Section):
     renewals: int = Field(0, ge=0, le=10, description="renewal options (count)")
     renewal_months: int = Field(60, ge=1, le=600, description="length of each renewal option, months")
     renewals_exercised: bool = Field(
-        False, description="value the renewals as exercised (true) or the base term only (false); "
-        "renewed months continue the escalator")
+        False, description="value the renewals as exercised (true) or the base term only (false, the default: "
+        "the NPV counts no renewal; the summary's hosting.renewals says which); renewed months continue the "
+        "escalator")
     ramp: list[RampStep] = Field(
         default_factory=list, description="contracted share by contract month (default: all of it from the AI "
         "start); shares apply to rent, power and the host's opex")
@@ -559,6 +560,30 @@ class Hosting(Section):
         return self.term_months + (self.renewals * self.renewal_months if self.renewals_exercised else 0)
 
 
+class Phase(Section):
+    """A phase the AI cluster may be built in (a candidate: the model chooses the share of the
+    cluster each phase brings online, and leaves a phase empty when an earlier or later one
+    pays more). The phase is online at max(start_month + build_months, grid_ready_month) (and, in a
+    greenfield scenario, not before its grid_queue_months); from then on the grid gives ``grid_mw``
+    (the AI online and the miners still running share it)."""
+
+    name: Annotated[str, Field(max_length=200), AfterValidator(_no_control)] = ""
+    start_month: int = Field(0, ge=0, le=600, description="months from the decision until the phase's works start")
+    build_months: int = Field(ge=0, le=600, description="months the phase takes to build (modular or container "
+                              "builds take a few months, a traditional hall two to three years)")
+    grid_mw: float | None = Field(None, gt=0, le=100_000, description="grid capacity from the phase's online month "
+                                  "on, MW (default and at most: the scenario's grid capacity)")
+    grid_ready_month: int = Field(0, ge=0, le=600, description="month from which grid_mw is energised; the phase "
+                                  "is not online before it")
+    max_share: float = Field(1.0, gt=0, le=1, description="largest share of the cluster's IT load this phase may "
+                             "bring online (e.g. the halls a modular build can fill)")
+
+    @property
+    def online_month(self) -> int:
+        """The month the phase's AI load starts."""
+        return max(self.start_month + self.build_months, self.grid_ready_month)
+
+
 class Scenario(Section):
     """One plan option."""
 
@@ -578,6 +603,11 @@ class Scenario(Section):
         "owner", description="owner: the site owner buys the GPUs and earns the GPU-hour lease; host: the "
         "tenant brings the GPUs and pays rent per kW-month of critical IT ([hosting])")
     description: str = ""
+    phases: list[Phase] = Field(
+        default_factory=list, max_length=24,
+        description="candidate build phases (owner model): the model chooses the share of the cluster each brings "
+        "online; miners run until the last phase is online, retiring as the grid needs their room; the AI start "
+        "is the last phase's online month (build_months is then not used)")
 
 
 class BlockContract(Section):

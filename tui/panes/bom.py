@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from planner.outputs.records import BomRow
 
 # the table's columns and the bom.csv key each sorts by
-COLUMNS = [("scenario", "scenario"), ("category", "category"), ("part", "part"), ("quantity", "quantity"),
+COLUMNS = [("scenario", "scenario"), ("scope", "scope"), ("category", "category"), ("part", "part"),
+           ("quantity", "quantity"),
            ("unit USD", "unit_cost_usd"), ("extended USD", "extended_cost_usd"), ("kW", "extended_power_w"),
            ("description", "description")]
 
@@ -61,7 +62,7 @@ class BomPane(Pane):
         for r in self.rows:
             if text and text not in r.category.lower() and text not in str(r.part).lower():
                 continue
-            table.add_row(r.scenario, r.category, r.part, f"{r.quantity:,}",
+            table.add_row(r.scenario, r.scope, r.category, r.part, f"{r.quantity:,}",
                           cell(r.unit_cost_usd), cell(r.extended_cost_usd), power_cell(r), r.description)
 
 

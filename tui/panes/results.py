@@ -28,6 +28,7 @@ class ResultsPane(Pane):
         yield Static("Press Ctrl+R to solve.", id="recommendation")
         yield Horizontal(id="cards")
         yield DataTable(id="compare", zebra_stripes=True)
+        yield DataTable(id="business", zebra_stripes=True)  # business model and margin per MW (as compare prints)
 
     def on_solve_failed(self, message: SolveFailed) -> None:
         stale = "\nThe tables below are from the last solve that finished." if self.solved else ""
@@ -35,8 +36,9 @@ class ResultsPane(Pane):
             f"Solve failed (the site file is unchanged): {message.problem}{stale}")
 
     def on_solve_finished(self, message: SolveFinished) -> None:
+        from planner.outputs.business import BUSINESS_ROWS, business_value
         from planner.outputs.cells import format_cell
-        from planner.outputs.summary import SUMMARY_ROWS, row_value
+        from planner.outputs.summary import row_value, summary_rows
 
         doc = message.plans.summary
         names = message.plans.scenarios
@@ -48,10 +50,16 @@ class ResultsPane(Pane):
         def fit(text: str) -> str:
             return text if len(text) <= room else text[: room - 1] + "…"
 
-        for label, key, kind in SUMMARY_ROWS:
+        for label, key, kind in summary_rows(doc):
             cells = [fit(format_cell(row_value(doc.scenarios[n], key), kind)) for n in names]
             differ = len(set(cells)) > 1
             table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])
+        business = self.query_one("#business", DataTable)  # the rows `planner compare` prints below its table
+        business.clear(columns=True)
+        business.add_columns("business model and margin per MW of grid", *names)
+        scenarios = {n: doc.scenarios[n].model_dump() for n in names}
+        for label, path, kind in BUSINESS_ROWS:
+            business.add_row(label, *(fit(format_cell(business_value(scenarios[n], path), kind)) for n in names))
         rec = doc.recommendation
         binds = "; ".join(f"{n}: {b}" for n, s in doc.scenarios.items() for b in s.binding_constraints)
         self.query_one("#recommendation", Static).update(

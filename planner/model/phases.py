@@ -1,0 +1,240 @@
+"""Phased builds: the share of the cluster each candidate phase brings online, the miners
+retired as the phases need their room, and the grid of every month in between (site key
+``scenarios.*.phases``; records :class:`planner.model.scenario.PhaseTerm`).
+
+The periods of the plan are cut at the phases' online months o_1 < ... < o_Q < S, where S,
+the AI start, is the last phase's online month. Before o_1 only miners run (the family
+``grid_capacity_before_ai`` of :mod:`planner.model.build`); from S the whole cluster runs
+(``grid_capacity_with_ai``, with the grid of the phases online by then). In between, the
+load changes only at the o_q, so one grid row per o_q holds the grid of every month of
+[o_q, o_q+1): the load is constant over those months. No family here has a column or row per
+price step, so the per-step reference model and the reduced model carry the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.constants import MONTHS_PER_YEAR, W_PER_MW
+from planner.energy.economics import annuity_factor, monthly_rate
+from planner.model.lp import safe
+from planner.model.plan import PlanModel
+from planner.model.scenario import ClusterOption, MinerBlock, PhaseTerm, ScenarioInputs
+
+
+def add_phases(model: PlanModel, scale: float) -> None:
+    """The phase columns and families, in order (nothing without phases)."""
+    inp = model.inputs
+    if not inp.phases:
+        return
+    add_phase_columns(model)
+    add_phase_value(model, scale)
+    add_phase_shares(model)
+    add_hall_phases(model)
+    add_miner_retirement(model)
+    add_phase_grid(model)
+
+
+def phase_bonus_usd(inp: ScenarioInputs, option: ClusterOption, phase: PhaseTerm) -> float:
+    """Present value of bringing the whole of ``option`` online at ``phase``'s online
+    month instead of the AI start S (the last phase), owner model:
+
+        margin_k x (A[o_p, H) - A[S, H)) = margin_k x A[o_p, S)
+
+    The value of a share u of the option in phase p is u times this (every term of
+    the margin, lease, energy and opex, is proportional to the IT load brought online).
+    """
+    start = min(inp.ai_start_month, inp.horizon_months)
+    lo = min(phase.online_month, start)
+    return inp.ai_margin_usd_per_month(option) * annuity_factor(inp.discount_rate, lo, start)
+
+
+def retire_value_usd(inp: ScenarioInputs, block: MinerBlock, month: int) -> float:
+    """Present value of retiring one miner kept before the AI start at ``month`` instead
+    of at the start S: the margin of [month, S) lost, its salvage received earlier:
+
+        -(rev x MA[month, S) - (energy + opex) x A[month, S)) + s ((1+r_m)^-month - (1+r_m)^-S)
+
+    rev, energy: per month of a miner running in every step that pays (the grid holds
+    all kept miners in every phase: see :func:`add_phase_grid`)."""
+    start = min(inp.ai_start_month, inp.horizon_months)
+    rm = monthly_rate(inp.discount_rate)
+    prices, hours = inp.profile.price_usd_per_mwh, inp.profile.hours
+    runs = block.margin_usd_per_hour(prices) > 0
+    revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+    energy = float((block.facility_mw * runs * hours * prices).sum()) / MONTHS_PER_YEAR
+    mined = sum((1 + rm) ** -(m + 1) * inp.revenue_factor(m) for m in range(month, start))
+    lost = revenue * mined - (energy + block.opex_usd_per_month) * annuity_factor(inp.discount_rate, month, start)
+    return -lost + block.salvage_usd * ((1 + rm) ** -month - (1 + rm) ** -start)
+
+
+def _built(model: PlanModel) -> list[int]:
+    """Indices of the options that build a cluster (the no-cluster option has no phases)."""
+    return [i for i, o in enumerate(model.inputs.options) if o.servers]
+
+
+def add_phase_columns(model: PlanModel) -> None:
+    """u_kp in [0, U_p]: share of option k's IT load brought online in phase p; z_bq >= 0
+    (integer): miners of block b retired at the q-th phase month (before the AI start)."""
+    inp, lp = model.inputs, model.lp
+    built = _built(model)
+    caps = np.array([p.max_share for p in inp.phases], dtype=float)
+    model.phase_share = {k: lp.columns([f"phase_share__{k}__{p}" for p in range(len(inp.phases))], 0, caps)
+                         for k in built}
+    model.meaning["phase_share__K__P"] = "share of cluster option K's IT load brought online in phase P"
+    for k in built:
+        halls = inp.options[k].halls
+        if halls:
+            names = [f"hall_phase__{k}__{safe(h.name)}__{p}" for h in halls for p in range(len(inp.phases))]
+            model.hall_phase[k] = lp.columns(names, 0, 1, integer=True).reshape(len(halls), len(inp.phases))
+    if model.hall_phase:
+        model.meaning["hall_phase__K__H__P"] = "hall H of cluster option K is built in phase P"
+    months = inp.phase_months()
+    if inp.miners_before_ai and months:
+        for b in inp.miners:
+            name = f"retire__{safe(b.key)}__"
+            model.retire[b.key] = lp.columns([f"{name}{m}" for m in months], 0, b.count, integer=True)
+            model.meaning[name + "M"] = f"{b.key} miners retired at month M (a phase comes online)"
+
+
+def add_phase_value(model: PlanModel, scale: float) -> None:
+    """maximise ... + sum_kp B_kp u_kp + sum_bq R_bq z_bq
+
+    B_kp = margin_k x A[o_p, S): the AI margin of the months by which phase p comes online
+    before the AI start (:func:`phase_bonus_usd`); the option's value from S on
+    stays in v_k of :func:`planner.model.build.add_objective`. R_bq: what retiring a miner at
+    o_q instead of S is worth, its margin of [o_q, S) lost and its salvage received earlier
+    (:func:`retire_value_usd`)."""
+    inp, lp = model.inputs, model.lp
+    for k, cols in model.phase_share.items():
+        option = inp.options[k]
+        lp.add_cost(cols, scale * np.array([phase_bonus_usd(inp, option, p) for p in inp.phases], dtype=float))
+    months = inp.phase_months()
+    for b in inp.miners:
+        if b.key in model.retire:
+            lp.add_cost(model.retire[b.key], scale * np.array([retire_value_usd(inp, b, m) for m in months]))
+
+
+def add_phase_shares(model: PlanModel) -> None:
+    """sum_p u_kp - y_k = 0: the chosen option is brought online in full, over the phases
+    (and an option not chosen in none)."""
+    lp = model.lp
+    for k, cols in model.phase_share.items():
+        lp.row(f"phase_shares__{k}", np.concatenate([cols, [model.size[k]]]),
+               np.concatenate([np.ones(cols.size), [-1.0]]), 0.0, 0.0)
+    model.meaning["phase_shares__K"] = "cluster option K is brought online in full over the phases"
+
+
+def add_hall_phases(model: PlanModel) -> None:
+    """Halls are built whole, each in one phase (options whose racks stand in the site's halls):
+
+        u_kp - sum_h a_kh w_khp = 0     for each phase p
+        sum_p w_khp - y_k = 0           for each hall h of option k
+
+    w_khp binary: hall h of option k is built in phase p; a_kh: the hall's share of the
+    option's IT load (its servers, and the network by server share). So the model chooses
+    which halls go first, and the phases' shares are sums of whole halls."""
+    inp, lp = model.inputs, model.lp
+    for k, w in model.hall_phase.items():
+        option = inp.options[k]
+        total = sum(h.it_w for h in option.halls)
+        share = np.array([h.it_w / total if total else 1.0 / len(option.halls) for h in option.halls])
+        n_h, n_p = w.shape
+        u = model.phase_share[k]
+        rows = np.concatenate([np.arange(n_p), np.repeat(np.arange(n_p), n_h)])
+        cols = np.concatenate([u, w.T.ravel()])
+        vals = np.concatenate([np.ones(n_p), -np.tile(share, n_p)])
+        lp.rows(f"hall_phase_shares__{k}", list(range(n_p)), rows, cols, vals, 0.0, 0.0)
+        rows = np.concatenate([np.repeat(np.arange(n_h), n_p), np.arange(n_h)])
+        cols = np.concatenate([w.ravel(), np.full(n_h, model.size[k])])
+        vals = np.concatenate([np.ones(n_h * n_p), -np.ones(n_h)])
+        lp.rows(f"hall_built_once__{k}", [safe(h.name) for h in option.halls], rows, cols, vals, 0.0, 0.0)
+    if model.hall_phase:
+        model.meaning["hall_phase_shares__K__P"] = "phase P of option K brings online whole halls"
+        model.meaning["hall_built_once__K__H"] = "hall H of option K is built in one phase"
+
+
+def add_miner_retirement(model: PlanModel) -> None:
+    """sum_q z_bq + x1_b - x0_b <= 0: miners are retired from those kept before the AI, at
+    most once, and those beside the AI (hybrid) were never retired."""
+    inp, lp = model.inputs, model.lp
+    for b in inp.miners:
+        cols = model.retire.get(b.key)
+        if cols is None:
+            continue
+        terms: list[np.ndarray] = [cols, np.array([model.keep_before[b.key]])]
+        vals: list[np.ndarray] = [np.ones(cols.size), np.array([-1.0])]
+        if inp.miners_with_ai:
+            terms.append(np.array([model.keep_with_ai[b.key]]))
+            vals.append(np.array([1.0]))
+        lp.row(f"miner_retirement__{safe(b.key)}", np.concatenate(terms), np.concatenate(vals), None, 0.0)
+        model.meaning[f"miner_retirement__{safe(b.key)}"] = f"{b.key} miners retired were kept before the AI"
+
+
+def add_phase_grid(model: PlanModel) -> None:
+    """For each phase month o_q before the AI start:
+
+        sum_k sum_{p: o_p <= o_q} F_k u_kp + sum_b f_b (x0_b - sum_{j <= q} z_bj) <= min(min_t C_t, G(o_q))
+
+    F_k = IT_k x (PUE_k + max_t d_t): option k's facility power at its peak step; f_b =
+    max_t u_bt: a miner's; C_t the site's capacity, G(o_q) the grid of the phases online by
+    o_q. Kept miners fit in every step, so each runs in every step that pays, as valued."""
+    inp, lp = model.inputs, model.lp
+    months = inp.phase_months()
+    if not months:
+        return
+    cap = float(inp.profile.capacity_mw.min())
+    dmax = float(np.max(inp.profile.delta()))
+    labels, rows, cols, vals = [], [], [], []
+    for q, month in enumerate(months):
+        for k, share in model.phase_share.items():
+            o = inp.options[k]
+            peak = o.it_power_w / W_PER_MW * (o.pue + dmax)
+            for p, phase in enumerate(inp.phases):
+                if phase.online_month <= month:
+                    rows.append(q)
+                    cols.append(int(share[p]))
+                    vals.append(peak)
+        if inp.miners_before_ai:
+            for b in inp.miners:
+                f = float(np.max(b.facility_mw))
+                rows.append(q)
+                cols.append(model.keep_before[b.key])
+                vals.append(f)
+                for j in range(q + 1):
+                    if b.key in model.retire:
+                        rows.append(q)
+                        cols.append(int(model.retire[b.key][j]))
+                        vals.append(-f)
+        labels.append(month)
+    upper = np.array([min(cap, inp.phase_grid_mw(m)) for m in months])
+    lp.rows("grid_capacity_phases", labels, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(vals, dtype=float), None, upper)
+    model.meaning["grid_capacity_phases__M"] = "grid capacity from month M (a phase comes online) to the next"
+
+
+def phase_binding(inp: ScenarioInputs, chosen: int, before: dict[str, int], shares: list[float],
+                  retired: dict[str, list[int]]) -> list[str]:
+    """The phase months whose grid binds the plan: full (less than one miner's room left, or
+    none at all) while a share of the cluster waits for a later phase or miners retire then."""
+    option = inp.options[chosen]
+    if not inp.phases or not option.servers:
+        return []
+    months = inp.phase_months()
+    cap = float(inp.profile.capacity_mw.min())
+    peak = option.it_power_w / W_PER_MW * (option.pue + float(np.max(inp.profile.delta())))
+    room = min((float(np.max(b.facility_mw)) for b in inp.miners), default=0.0)
+    out = []
+    for q, month in enumerate(months):
+        online = sum(u for u, p in zip(shares, inp.phases, strict=True) if p.online_month <= month)
+        miners = sum(float(np.max(b.facility_mw)) * (before.get(b.key, 0) - sum(retired.get(b.key, [])[:q + 1]))
+                     for b in inp.miners) if inp.miners_before_ai else 0.0
+        load, limit = online * peak + miners, min(cap, inp.phase_grid_mw(month))
+        waits = online < 1 - 1e-6
+        retires = any(r[q] > 0 for r in retired.values())
+        if (waits or retires) and limit - load < max(room, 1e-6 * limit):
+            names = ", ".join(p.name for p in inp.phases if p.online_month == month)
+            out.append(f"grid capacity at month {month} ({names} online): {load:.3f} MW of {limit:g} MW used"
+                       + (f", {1 - online:.0%} of the cluster waits for a later phase" if waits else "")
+                       + (", miners retired to make room" if retires else ""))
+    return out

@@ -1,0 +1,82 @@
+"""A phased build's schedule and cash flows, re-derived from its result (site key
+``scenarios.*.phases``; the model's families are :mod:`planner.model.phases`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from planner.constants import MONTHS_PER_YEAR, W_PER_MW
+from planner.model.optimize import Result
+from planner.model.scenario import MinerBlock, ScenarioInputs
+
+
+def _miner_month(inp: ScenarioInputs, block: MinerBlock) -> tuple[float, float]:
+    """(revenue at today's hashprice, energy and fixed opex) of one miner a month, running
+    in every step that pays."""
+    hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+    runs = block.margin_usd_per_hour(price) > 0
+    revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+    energy = float((block.facility_mw * runs * hours * price).sum()) / MONTHS_PER_YEAR
+    return revenue, energy + block.opex_usd_per_month
+
+
+def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
+    """The flows of a phased build added to those of a build that starts whole at S (the last
+    phase): the AI margin of each phase's share from its online month, and the miners retired
+    at a phase month: their margin lost until S, their salvage received then instead of at S."""
+    inp, out = result.inputs, list(flows)
+    start = min(inp.ai_start_month, inp.horizon_months)
+    for m in range(start):
+        out[m + 1] += ai * sum(u for u, p in zip(result.phase_shares, inp.phases, strict=True) if p.online_month <= m)
+    months = inp.phase_months()
+    for b in inp.miners:
+        revenue, cost = _miner_month(inp, b)
+        for month, n in zip(months, result.retired.get(b.key, []), strict=False):
+            for m in range(month, start):
+                out[m + 1] -= n * (revenue * inp.revenue_factor(m) - cost)
+            out[month] += n * b.salvage_usd
+            out[start] -= n * b.salvage_usd
+    return out
+
+
+def phase_schedule(result: Result) -> list[dict[str, Any]]:
+    """The phases of the chosen plan, by online month: the share of the cluster, its IT MW and
+    GPUs (the share of the option's), the grid from then, and the miners retired then."""
+    inp = result.inputs
+    if not inp.phases or result.option is None:
+        return []
+    opt = result.chosen
+    months = inp.phase_months()
+    out: list[dict[str, Any]] = []
+    for phase, share in zip(inp.phases, result.phase_shares, strict=True):
+        retired = 0
+        if phase.online_month in months:
+            q = months.index(phase.online_month)
+            retired = sum(r[q] for r in result.retired.values())
+        share = round(share, 9)  # the solver's share, to the last digit it means
+        out.append({"name": phase.name, "online_month": phase.online_month, "share": share,
+                    "ai_it_mw": round(share * opt.it_power_w / W_PER_MW, 6), "gpus": round(share * opt.gpus, 6),
+                    "grid_mw": inp.phase_grid_mw(phase.online_month), "miners_retired": retired,
+                    "halls": result.phase_halls[len(out)] if result.phase_halls else []})
+    return out
+
+
+def phase_months_power(result: Result, months: np.ndarray, ai_mw: float, before_mw: float, after_mw: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(AI, miners) grid import month by month of a phased plan, MW at the year's mean: the AI
+    at the share of the cluster online (all of it from the AI start); before it, the miners
+    kept less those retired at the phase months so far (as a share of those kept)."""
+    inp = result.inputs
+    start = min(inp.ai_start_month, inp.horizon_months)
+    online = np.zeros(months.size)
+    for share, phase in zip(result.phase_shares, inp.phases, strict=True):
+        online += share * (months >= phase.online_month)
+    ai = np.where(months >= start, ai_mw, ai_mw * np.minimum(online, 1.0))
+    kept = sum(result.miners_before.values())
+    left = np.full(months.size, float(kept))
+    for month, *retired in zip(inp.phase_months(), *result.retired.values(), strict=False):
+        left -= sum(retired) * (months >= month)
+    share_left = left / kept if kept else np.zeros(months.size)
+    return ai, np.where(months >= start, after_mw, before_mw * share_left)

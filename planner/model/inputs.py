@@ -17,6 +17,7 @@ from planner.energy.markets import market_terms
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
+from planner.model.interim import interim_terms
 from planner.model.options import (
     OptionsEntry,
     cluster_options,
@@ -33,6 +34,7 @@ from planner.site.load import LoadedSite, check_parts
 
 if TYPE_CHECKING:
     from planner.model.cache import PlanCache
+    from planner.site.schema import InterimSupply, Scenario
 
 
 def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:
@@ -181,7 +183,22 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         from planner.model.hosting import host_setup
 
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
+    _interim(site.power.interim, sc, inputs)
     return inputs
+
+
+def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs) -> None:
+    """The bridge this scenario may use of the site's interim supply (planner.model.interim)."""
+    if supply is None:
+        return
+    terms = interim_terms(supply.name, supply.kind, supply.capacity_mw, supply.from_month, supply.to_month,
+                          supply.energy_usd_per_mwh, supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw,
+                          sc.build_months, inputs.ai_start_month)
+    if terms is not None and sc.model == "host":
+        inputs.warnings = sorted({*inputs.warnings, "power.interim: a host scenario does not use the interim "
+                                  "supply (its contract's rent starts at the grid start)"})
+        return
+    inputs.interim = terms
 
 
 def _check_access_switch(catalog: Catalog) -> list[Problem]:

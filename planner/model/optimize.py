@@ -17,6 +17,7 @@ import numpy as np
 from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
+from planner.model.interim import read_back as interim_read_back
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.markets import read_back
 from planner.model.plan import PlanModel
@@ -45,6 +46,8 @@ class Result:
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
     markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
+    interim_start: bool = False  # the AI starts on the interim supply before the grid start (model.interim)
+    interim_mw: float = 0.0  # MW contracted from the interim supply
 
     @property
     def option(self) -> ClusterOption | None:
@@ -142,7 +145,7 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     return Result(inp, status, used, objective, chosen, before, with_ai,
                   binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
                   model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
-                  read_back(model, x))
+                  read_back(model, x), *interim_read_back(model, x))
 
 
 def outcome(result: Result) -> str:

@@ -33,3 +33,4 @@ class PlanModel:
     classes: dict[str, tuple] = field(default_factory=dict)  # period -> (class of each step, first step of each)
     markets: dict[str, tuple] = field(default_factory=dict)  # market columns: offers and monthly peaks per period
     reduced: bool = True  # steps merged into classes (False: the reference model, a column per step)
+    interim: tuple | None = None  # (columns: each option starts on the interim supply, MW contracted)

@@ -161,6 +161,22 @@ class HostSetup:
     memo: dict[tuple[float, float], HostValuation] = field(default_factory=dict)  # by (energy per kW, PUE)
 
 
+@dataclass(frozen=True)
+class Interim:
+    """The site's interim supply ([power.interim]) as one scenario can use it: the AI may run
+    on it in plan months [start_month, end_month), before the scenario's grid start
+    (:mod:`planner.model.interim`)."""
+
+    name: str
+    kind: str  # "generation" or "interconnect"
+    capacity_mw: float
+    start_month: int  # the first month it can carry the AI: max(its from_month, the build)
+    end_month: int  # the grid start, or its to_month when earlier
+    usd_per_mwh: float
+    fixed_usd_per_mw_month: float  # fixed_usd_per_kw_year x 1000 / 12
+    capex_usd_per_mw: float  # capex_usd_per_kw x 1000, paid at the decision
+
+
 @dataclass
 class ScenarioInputs:
     """Everything one scenario's model is built from."""
@@ -212,6 +228,7 @@ class ScenarioInputs:
     business_model: str = "owner"  # "host": the tenant brings the GPUs and pays rent; "owner": the plan buys them
     contract: HostSetup | None = None  # the site's [hosting] contract (host scenarios value it; any compares it)
     markets: Markets | None = None  # power contracts, reserves, peak and demand charges ([power])
+    interim: Interim | None = None  # supply before the grid start ([power.interim]); None: the AI waits
 
     @property
     def hosting(self) -> HostSetup | None:

@@ -665,7 +665,8 @@ class InterimSupply(Section):
     the earlier start pays and how many MW to contract. Give the energy price, or the fuel
     price and the heat rate (energy = fuel x heat rate / 1000 + variable O&M)."""
 
-    name: Annotated[str, Field(max_length=200), AfterValidator(_no_control)] = ""
+    name: Annotated[str, Field(max_length=200, description="what it is, for the reports"),
+                    AfterValidator(_no_control)] = ""
     kind: Literal["generation", "interconnect"] = Field("generation", description="on-site generation or a "
                                                         "smaller interim interconnect (reported only)")
     capacity_mw: float = Field(gt=0, le=100_000, description="most MW it can supply")

@@ -56,9 +56,10 @@ def test_the_ai_starts_on_leased_engines_by_hand(write_site, catalog):
     months 2, 3 and 4. With P_s, P_n the server's and the network's power (the catalog's), it
     needs L = (P_s + P_n) x 1.25 MW at max power and draws (0.8 P_s + P_n) x 1.25 MW on average:
     E = that x 8,760 / 12 x 3 MWh at 40 USD/MWh; the lease is 30 USD/kW-month x 1,000 x L x 3.
-    Undiscounted, the NPV gains 3 months of 8 x 3 USD x 730 h of lease, less E x 40, the fixed
-    opex and the lease."""
-    result, s = solved(write_site(ai_site(ENGINES)), catalog)
+    Undiscounted, the NPV gains 3 months of 8 x 3 USD x 730 h of lease less the fixed opex
+    (100,000 USD per MW of IT a year), less E x 40 and the lease."""
+    economics = {**ONE_YEAR, "ai_opex_usd_per_mw_year": 100_000.0}
+    result, s = solved(write_site(ai_site(ENGINES, economics=economics)), catalog)
     opt = result.chosen
     ps, pn = opt.server_power_w / 1e6, opt.network_power_w / 1e6
     assert opt.gpus == 8
@@ -69,9 +70,9 @@ def test_the_ai_starts_on_leased_engines_by_hand(write_site, catalog):
     assert s["interim_energy_mwh"] == pytest.approx(energy, abs=1e-3)
     assert s["interim_energy_cost_usd"] == pytest.approx(energy * 40.0, abs=0.01)
     assert s["interim_fixed_cost_usd"] == pytest.approx(30.0 * 1000 * load * 3, abs=0.01)
-    waiting, w = solved(write_site(ai_site(None), "wait.toml"), catalog)
+    _, w = solved(write_site(ai_site(None, economics=economics), "wait.toml"), catalog)
     assert w["months_to_first_revenue"] == 5 and "interim_supply_mw" not in w
-    opex = (ps + pn) * 0.0  # ONE_YEAR has no fixed AI opex
+    opex = (ps + pn) * 100_000.0 / 12  # fixed AI opex a month, per MW of IT
     gain = 3 * (8 * LEASE * 8760 / 12 - opex) - energy * 40.0 - 30.0 * 1000 * load * 3
     assert s["npv_usd"] - w["npv_usd"] == pytest.approx(gain, abs=0.05)
     assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)

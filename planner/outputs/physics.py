@@ -148,7 +148,7 @@ def cash_flows(result: Result) -> list[float]:
 
         flows = [f + float(h) for f, h in zip(flows, host_flows(inp, opt), strict=True)]
     if inp.interim is not None:  # the AI on the interim supply before the grid start (model.interim)
-        from planner.model.interim import interim_flows
+        from planner.outputs.interim import interim_flows
 
         flows = [a + b for a, b in zip(flows, interim_flows(result), strict=True)]
     if inp.markets is not None:  # contracts, reserves, peak and demand charges (outputs.markets)

@@ -11,8 +11,8 @@ from typing import Any
 from planner import __version__
 from planner.constants import HOURS_PER_YEAR
 from planner.energy.economics import irr, npv, payback_years
-from planner.model.interim import interim_summary
 from planner.model.optimize import Result, Status, facility_mw, outcome
+from planner.outputs.interim import interim_summary
 from planner.outputs.markets import market_summary, summary_lines
 from planner.outputs.physics import (
     cash_flows,

@@ -317,10 +317,10 @@ def test_bad_market_terms_name_their_key(tmp_path, write_site, capsys, power, ke
                                                                                            max_size=4),
        cp_rate=st.sampled_from([0.0, 5.0, 80.0]), demand=st.sampled_from([0.0, 4.0, 40.0]),
        miners=st.integers(0, 600), gpus=st.sampled_from([0, 8]), start=st.sampled_from([0, 3]),
-       interruptible=st.booleans(), contract=st.booleans())
+       interruptible=st.booleans(), contract=st.booleans(), interim=st.booleans())
 def test_the_reduction_equals_the_reference_with_markets(tmp_path_factory, prices, reserve, cap, share, peaks,
                                                          cp_rate, demand, miners, gpus, start, interruptible,
-                                                         contract):
+                                                         contract, interim):
     """Random hourly weeks (repeated price and reserve patterns, spikes, negatives), reserve
     offers capped or not, the AI's share offered, coincident peaks, demand charges, a block,
     before and beside the AI: the reduced model's optimum is the per-step reference's to
@@ -329,7 +329,9 @@ def test_the_reduction_equals_the_reference_with_markets(tmp_path_factory, price
     The capacity prices keep clear of ties with the miners' loss per MWh (breakeven 87.16 /
     1.05 = 83.01 USD/MWh at PUE 1.05): at 88 USD/MWh and 5 USD/MW-h a miner gains 0.003 USD a
     year by running to be offered, below the solver's tolerance (1e-7 of the million USD it
-    sees), and the per-step model may leave it off where the class's summed column runs it."""
+    sees), and the per-step model may leave it off where the class's summed column runs it.
+    With ``interim`` the scenario is a new build whose grid comes 6 months after its hall, and
+    an interim supply (issue 20, point 4) may carry the AI until then."""
     from planner.parts.catalog import load_catalog
 
     catalog = load_catalog()
@@ -352,9 +354,13 @@ def test_the_reduction_equals_the_reference_with_markets(tmp_path_factory, price
     text = site("random", capacity_mw=1.5, price={"kind": "series", "file": "s.csv", "step_minutes": 60},
                 cooling={"mining_pue": 1.05, "ai_pue": 1.25}, miners=[{"model": S19_XP, "count": miners}],
                 ai=ai, economics={**ONE_YEAR, "horizon_years": 2, "discount_rate": 0.1},
-                scenarios={"hybrid": {"kind": "hybrid", "build_months": start}}) + power
+                scenarios={"hybrid": {"kind": "hybrid", "build_months": start},
+                           "new": {"kind": "greenfield", "build_months": start, "grid_queue_months": start + 6}}
+                ) + power
+    if interim:
+        text += "[power.interim]\ncapacity_mw = 0.05\nusd_per_mwh = 60.0\nfixed_usd_per_kw_year = 200.0\n"
     (folder / "site.toml").write_text(text)
-    inp = prepare(load_site(folder / "site.toml"), catalog, "hybrid")
+    inp = prepare(load_site(folder / "site.toml"), catalog, "new" if interim else "hybrid")
     reference, reduced = solve(build_model(inp, reduce=False)), solve(build_model(inp))
     assert reduced.status is reference.status is Status.OPTIMAL
     assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9, abs=1e-3)

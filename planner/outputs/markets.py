@@ -126,6 +126,7 @@ def market_flows(result: Result) -> list[float]:
 
 
 MARKET_ROWS = [
+    ("energy cost, M USD/yr", "energy_cost_usd_per_year", "musd"),
     ("contract credits, M USD/yr", "contract_credits_usd_per_year", "musd"),
     ("reserve revenue, M USD/yr", "reserve_revenue_usd_per_year", "musd"),
     ("coincident-peak tag, MW", "coincident_peak_tag_mw", "f2"),

@@ -36,7 +36,7 @@ class ResultsPane(Pane):
 
     def on_solve_finished(self, message: SolveFinished) -> None:
         from planner.outputs.cells import format_cell
-        from planner.outputs.summary import SUMMARY_ROWS, row_value
+        from planner.outputs.summary import row_value, summary_rows
 
         doc = message.plans.summary
         names = message.plans.scenarios
@@ -48,7 +48,7 @@ class ResultsPane(Pane):
         def fit(text: str) -> str:
             return text if len(text) <= room else text[: room - 1] + "…"
 
-        for label, key, kind in SUMMARY_ROWS:
+        for label, key, kind in summary_rows(doc):  # with the power-market and interim lines when any
             cells = [fit(format_cell(row_value(doc.scenarios[n], key), kind)) for n in names]
             differ = len(set(cells)) > 1
             table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])

@@ -23,7 +23,7 @@ from planner.outputs.summary import scenario_summary
 from planner.site.load import load_site
 
 from .conftest import SHARED_DATA
-from .sitebuilder import ONE_YEAR, S19_XP, site
+from .sitebuilder import ONE_YEAR, S19_XP, edit, site
 
 # An S19 XP (140 TH/s, 3,010 W) with its share of a 48-port SN2201 access switch (80 W / 48):
 # at 100,000 USD/BTC and 1,000 EH/s it earns 6.30 USD a day (tests/test_optimize.py), so its
@@ -231,6 +231,41 @@ def test_a_firm_ai_pays_its_tag(tmp_path, write_site, catalog):
     facility = result.option.it_power_w / 1e6 * 1.25  # at max power, AI PUE 1.25
     assert summary["coincident_peak_tag_mw"] == pytest.approx(facility, abs=1e-6)
     assert plain.objective_usd - result.objective_usd == pytest.approx(facility * 1000 * 40, rel=1e-9)
+
+
+def test_the_coincident_peak_charge_is_billed_the_following_year(tmp_path, write_site, catalog):
+    """PUCT 16 TAC 25.192(b)(1): each month's transmission charge is the monthly rate times the
+    previous year's 4CP tag. A firm AI block from month 0 over two years at 10 % a year, tag T
+    (its facility MW at max power), 40 USD/kW-year: the charge for month m's load, 40,000 T / 12,
+    is paid in month m + 12, so nothing in the first year, 40,000 T / 12 a month in the second,
+    and the second year's tag, billed in months 24-35, past the horizon, is owed all the same:
+
+        PV = 40,000 T / 12 x sum_{m=12}^{35} (1 + r_m)^-(m+1),  r_m = 1.1^(1/12) - 1
+
+    which the NPV loses against the same plan without peaks, and the last cash flow carries
+    the part past the horizon at its value then."""
+    write_series(tmp_path, [40.0] * 96 * 7)
+    ai = {"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "max_gpus": 8, "min_gpus": 8,
+          "lease_usd_per_gpu_hour": 3.0}
+    intervals = ", ".join(f'"{t}"' for t in PEAKS)
+    power = f"[power.coincident_peak]\nusd_per_kw_year = 40\nintervals = [{intervals}]\n"
+    two_years = {"economics.horizon_years": 2, "economics.discount_rate": 0.1}
+    plain_text = edit(market_site(count=0, ai=ai, scenario={"kind": "greenfield"}), two_years)
+    plain, _ = solved(write_site(plain_text), catalog)
+    text = edit(market_site(power, count=0, ai=ai, scenario={"kind": "greenfield"}), two_years)
+    result, summary = solved(write_site(text, "c.toml"), catalog)
+    tag = result.option.it_power_w / 1e6 * 1.25
+    assert summary["coincident_peak_tag_mw"] == pytest.approx(tag, abs=1e-6)
+    rm = 1.1 ** (1 / 12) - 1
+    monthly = 40_000 * tag / 12
+    pv = monthly * sum((1 + rm) ** -(m + 1) for m in range(12, 36))
+    assert plain.objective_usd - result.objective_usd == pytest.approx(pv, rel=1e-9)
+    assert npv(cash_flows(result), 0.1) == pytest.approx(result.objective_usd, rel=1e-9)
+    gap = [a - b for a, b in zip(cash_flows(plain), cash_flows(result), strict=True)]
+    assert gap[:13] == pytest.approx([0.0] * 13, abs=1e-6)  # month 0 and the first year: no charge
+    assert gap[13:24] == pytest.approx([monthly] * 11, rel=1e-9)
+    past = monthly * sum((1 + rm) ** -(m + 1 - 24) for m in range(24, 36))
+    assert gap[24] == pytest.approx(monthly + past, rel=1e-9)
 
 
 @pytest.mark.parametrize(("rate", "runs"), [(30.0, True), (40.0, False)])

@@ -3,6 +3,8 @@ its monthly cash flows and its summary.json keys."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from planner.constants import MONTHS_PER_YEAR
 from planner.model.interim import bridge_margin_usd_per_month, interim_energy_mwh_year
 from planner.model.optimize import Result
@@ -24,7 +26,7 @@ def interim_flows(result: Result) -> list[float]:
     return flows
 
 
-def interim_summary(result: Result) -> dict[str, float | int]:
+def interim_summary(result: Result) -> dict[str, Any]:
     """summary.json's interim keys (none where the site states no interim supply the scenario
     can use): when the AI starts and when it could start on the grid, the MW contracted, the
     energy drawn and its cost, and the fixed cost (capex and fixed charges), undiscounted

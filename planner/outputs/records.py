@@ -207,7 +207,8 @@ class PlanSummary(ScenarioSummary):
         "mean grid import in the coincident-peak intervals (absent without [power] or without peaks)", "MW",
         exclude_if=_absent)] = None
     coincident_peak_usd_per_year: Annotated[Number | None, key(
-        "transmission charge of the coincident peaks a year (absent without [power])", "USD/yr",
+        "transmission charge of the coincident peaks a year, billed through the following year (absent "
+        "without [power])", "USD/yr",
         exclude_if=_absent)] = None
     demand_charge_usd_per_year: Annotated[Number | None, key(
         "monthly demand charges a year (absent without [power])", "USD/yr", exclude_if=_absent)] = None

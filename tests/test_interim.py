@@ -104,6 +104,8 @@ def test_the_ai_waits_when_the_interim_supply_does_not_pay_or_fit(write_site, ca
     result, s = solved(write_site(ai_site({**ENGINES, **change})), catalog)
     assert s["months_to_first_revenue"] == 5, why
     assert not result.interim_start
+    small = "capacity_mw" in change
+    assert any(b.startswith("interim supply: the cluster needs") for b in s["binding_constraints"]) is small
     if change.get("from_month") == 5:
         assert "interim_supply_mw" not in s  # no bridge month: the scenario cannot use it
     else:
@@ -184,3 +186,16 @@ def test_interim_engines_on_the_real_ercot_series(write_site, catalog):
     reference, _ = solved(path, catalog, reduce=False)
     assert reference.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)
     assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_compare_shows_when_the_ai_starts(tmp_path, capsys):
+    """The example site: the new build's hall is ready at month 12, its grid at month 36, and
+    the engines (from month 12) carry it: compare prints and writes the interim rows."""
+    from .conftest import SITES
+
+    assert main(["compare", str(SITES / "texas-interim-power.toml"), "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "AI start (month)" in out and "interim energy cost" in out
+    rows = {r["metric"]: r for r in pd.read_csv(tmp_path / "compare.csv").to_dict("records")}
+    assert float(rows["AI start (month)"]["new_build"]) == 12 and float(rows["grid start (month)"]["new_build"]) == 36
+    assert float(rows["interim supply, MW"]["new_build"]) > 0 and pd.isna(rows["interim supply, MW"]["retrofit"])

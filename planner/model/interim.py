@@ -145,3 +145,22 @@ def read_back(model: PlanModel, x: np.ndarray) -> tuple[bool, float]:
         return False, 0.0
     early, mw = model.interim
     return bool(np.any(x[early] > 0.5)), float(x[mw])
+
+
+def interim_binding(inp: ScenarioInputs, chosen: int, started: bool, mw: float) -> list[str]:
+    """What the interim supply's capacity stops, in words: the chosen cluster would pay to
+    start early but needs more than the supply gives, or it runs on all of it."""
+    i = inp.interim
+    if i is None:
+        return []
+    option = inp.options[chosen]
+    need = interim_load_mw(inp, option)
+    if not option.servers:
+        return []
+    bridge = f"months {i.start_month}-{i.end_month - 1}"
+    if started and mw >= i.capacity_mw - 1e-9:
+        return [f"interim supply: {need:.3f} MW of its {i.capacity_mw:g} MW carry the AI in {bridge}"]
+    if not started and need > i.capacity_mw and bridge_value_usd(inp, option) > cost_per_mw_usd(inp) * need:
+        return [f"interim supply: the cluster needs {need:.3f} MW to start early, the supply gives "
+                f"{i.capacity_mw:g} MW (the AI waits for the grid at month {inp.ai_start_month})"]
+    return []

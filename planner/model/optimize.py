@@ -17,6 +17,7 @@ import numpy as np
 from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
+from planner.model.interim import interim_binding
 from planner.model.interim import read_back as interim_read_back
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.markets import read_back
@@ -142,10 +143,12 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     with_ai = _trim_idle(inp, with_ai, running)
     moved = {b.key: moved_miners(inp, b, inp.options[chosen], with_ai.get(b.key, 0)) for b in inp.miners
              if b.placed and inp.miners_with_ai}
+    early, early_mw = interim_read_back(model, x)
     return Result(inp, status, used, objective, chosen, before, with_ai,
-                  binding_families(inp, chosen, before, with_ai, running, running_before, expanded), [],
+                  binding_families(inp, chosen, before, with_ai, running, running_before, expanded)
+                  + interim_binding(inp, chosen, early, early_mw), [],
                   model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
-                  read_back(model, x), *interim_read_back(model, x))
+                  read_back(model, x), early, early_mw)
 
 
 def outcome(result: Result) -> str:

@@ -108,6 +108,7 @@ def test_the_ai_waits_when_the_interim_supply_does_not_pay_or_fit(write_site, ca
     assert any(b.startswith("interim supply: the cluster needs") for b in s["binding_constraints"]) is small
     if change.get("from_month") == 5:
         assert "interim_supply_mw" not in s  # no bridge month: the scenario cannot use it
+        assert any(w.startswith("power.interim: no month to bridge") for w in s["warnings"])
     else:
         assert s["interim_supply_mw"] == 0 and s["interim_energy_mwh"] == 0 and s["ai_start_month"] == 5
 

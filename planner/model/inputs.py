@@ -194,7 +194,12 @@ def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs)
     terms = interim_terms(supply.name, supply.kind, supply.capacity_mw, supply.from_month, supply.to_month,
                           supply.energy_usd_per_mwh, supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw,
                           sc.build_months, inputs.ai_start_month)
-    if terms is not None and sc.model == "host":
+    if terms is None:
+        inputs.warnings = sorted({*inputs.warnings, f"power.interim: no month to bridge in scenario "
+                                  f"{inputs.scenario!r} (its grid is ready at month {inputs.ai_start_month}, when "
+                                  "its AI can start)"})
+        return
+    if sc.model == "host":
         inputs.warnings = sorted({*inputs.warnings, "power.interim: a host scenario does not use the interim "
                                   "supply (its contract's rent starts at the grid start)"})
         return

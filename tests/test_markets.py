@@ -23,7 +23,7 @@ from planner.outputs.summary import scenario_summary
 from planner.site.load import load_site
 
 from .conftest import SHARED_DATA
-from .sitebuilder import ONE_YEAR, S19_XP, site
+from .sitebuilder import ONE_YEAR, S19_XP, edit, site
 
 # An S19 XP (140 TH/s, 3,010 W) with its share of a 48-port SN2201 access switch (80 W / 48):
 # at 100,000 USD/BTC and 1,000 EH/s it earns 6.30 USD a day (tests/test_optimize.py), so its
@@ -233,6 +233,41 @@ def test_a_firm_ai_pays_its_tag(tmp_path, write_site, catalog):
     assert plain.objective_usd - result.objective_usd == pytest.approx(facility * 1000 * 40, rel=1e-9)
 
 
+def test_the_coincident_peak_charge_is_billed_the_following_year(tmp_path, write_site, catalog):
+    """PUCT 16 TAC 25.192(b)(1): each month's transmission charge is the monthly rate times the
+    previous year's 4CP tag. A firm AI block from month 0 over two years at 10 % a year, tag T
+    (its facility MW at max power), 40 USD/kW-year: the charge for month m's load, 40,000 T / 12,
+    is paid in month m + 12, so nothing in the first year, 40,000 T / 12 a month in the second,
+    and the second year's tag, billed in months 24-35, past the horizon, is owed all the same:
+
+        PV = 40,000 T / 12 x sum_{m=12}^{35} (1 + r_m)^-(m+1),  r_m = 1.1^(1/12) - 1
+
+    which the NPV loses against the same plan without peaks, and the last cash flow carries
+    the part past the horizon at its value then."""
+    write_series(tmp_path, [40.0] * 96 * 7)
+    ai = {"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "max_gpus": 8, "min_gpus": 8,
+          "lease_usd_per_gpu_hour": 3.0}
+    intervals = ", ".join(f'"{t}"' for t in PEAKS)
+    power = f"[power.coincident_peak]\nusd_per_kw_year = 40\nintervals = [{intervals}]\n"
+    two_years = {"economics.horizon_years": 2, "economics.discount_rate": 0.1}
+    plain_text = edit(market_site(count=0, ai=ai, scenario={"kind": "greenfield"}), two_years)
+    plain, _ = solved(write_site(plain_text), catalog)
+    text = edit(market_site(power, count=0, ai=ai, scenario={"kind": "greenfield"}), two_years)
+    result, summary = solved(write_site(text, "c.toml"), catalog)
+    tag = result.option.it_power_w / 1e6 * 1.25
+    assert summary["coincident_peak_tag_mw"] == pytest.approx(tag, abs=1e-6)
+    rm = 1.1 ** (1 / 12) - 1
+    monthly = 40_000 * tag / 12
+    pv = monthly * sum((1 + rm) ** -(m + 1) for m in range(12, 36))
+    assert plain.objective_usd - result.objective_usd == pytest.approx(pv, rel=1e-9)
+    assert npv(cash_flows(result), 0.1) == pytest.approx(result.objective_usd, rel=1e-9)
+    gap = [a - b for a, b in zip(cash_flows(plain), cash_flows(result), strict=True)]
+    assert gap[:13] == pytest.approx([0.0] * 13, abs=1e-6)  # month 0 and the first year: no charge
+    assert gap[13:24] == pytest.approx([monthly] * 11, rel=1e-9)
+    past = monthly * sum((1 + rm) ** -(m + 1 - 24) for m in range(24, 36))
+    assert gap[24] == pytest.approx(monthly + past, rel=1e-9)
+
+
 @pytest.mark.parametrize(("rate", "runs"), [(30.0, True), (40.0, False)])
 def test_a_demand_charge_against_the_months_mining(tmp_path, write_site, catalog, rate, runs):
     """One month of the 20, 50, 200, -10 cycle: a MW of miners running in the three steps
@@ -317,10 +352,10 @@ def test_bad_market_terms_name_their_key(tmp_path, write_site, capsys, power, ke
                                                                                            max_size=4),
        cp_rate=st.sampled_from([0.0, 5.0, 80.0]), demand=st.sampled_from([0.0, 4.0, 40.0]),
        miners=st.integers(0, 600), gpus=st.sampled_from([0, 8]), start=st.sampled_from([0, 3]),
-       interruptible=st.booleans(), contract=st.booleans())
+       interruptible=st.booleans(), contract=st.booleans(), interim=st.booleans())
 def test_the_reduction_equals_the_reference_with_markets(tmp_path_factory, prices, reserve, cap, share, peaks,
                                                          cp_rate, demand, miners, gpus, start, interruptible,
-                                                         contract):
+                                                         contract, interim):
     """Random hourly weeks (repeated price and reserve patterns, spikes, negatives), reserve
     offers capped or not, the AI's share offered, coincident peaks, demand charges, a block,
     before and beside the AI: the reduced model's optimum is the per-step reference's to
@@ -329,7 +364,9 @@ def test_the_reduction_equals_the_reference_with_markets(tmp_path_factory, price
     The capacity prices keep clear of ties with the miners' loss per MWh (breakeven 87.16 /
     1.05 = 83.01 USD/MWh at PUE 1.05): at 88 USD/MWh and 5 USD/MW-h a miner gains 0.003 USD a
     year by running to be offered, below the solver's tolerance (1e-7 of the million USD it
-    sees), and the per-step model may leave it off where the class's summed column runs it."""
+    sees), and the per-step model may leave it off where the class's summed column runs it.
+    With ``interim`` the scenario is a new build whose grid comes 6 months after its hall, and
+    an interim supply (issue 20, point 4) may carry the AI until then."""
     from planner.parts.catalog import load_catalog
 
     catalog = load_catalog()
@@ -352,9 +389,13 @@ def test_the_reduction_equals_the_reference_with_markets(tmp_path_factory, price
     text = site("random", capacity_mw=1.5, price={"kind": "series", "file": "s.csv", "step_minutes": 60},
                 cooling={"mining_pue": 1.05, "ai_pue": 1.25}, miners=[{"model": S19_XP, "count": miners}],
                 ai=ai, economics={**ONE_YEAR, "horizon_years": 2, "discount_rate": 0.1},
-                scenarios={"hybrid": {"kind": "hybrid", "build_months": start}}) + power
+                scenarios={"hybrid": {"kind": "hybrid", "build_months": start},
+                           "new": {"kind": "greenfield", "build_months": start, "grid_queue_months": start + 6}}
+                ) + power
+    if interim:
+        text += "[power.interim]\ncapacity_mw = 0.05\nusd_per_mwh = 60.0\nfixed_usd_per_kw_year = 200.0\n"
     (folder / "site.toml").write_text(text)
-    inp = prepare(load_site(folder / "site.toml"), catalog, "hybrid")
+    inp = prepare(load_site(folder / "site.toml"), catalog, "new" if interim else "hybrid")
     reference, reduced = solve(build_model(inp, reduce=False)), solve(build_model(inp))
     assert reduced.status is reference.status is Status.OPTIMAL
     assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9, abs=1e-3)

@@ -12,7 +12,7 @@ The rules (sources in docs/research-contracts-markets.md, sections 6-9):
 * reserves: o_t <= curtailable load running in step t, paid pi_t USD per MW-hour offered;
 * coincident peaks: tag = mean grid import over the n peak intervals, charge = tag x rate
   (USD/kW-year): each MW imported in a peak step costs rate x 1000 / n (times the step's
-  share of its interval) a year;
+  share of its interval) a year, billed in the following year (CP_BILLING_LAG_MONTHS);
 * demand charge: rate (USD/kW-month) x the month's highest grid import.
 """
 
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 Fail = Callable[..., NoReturn]
 
 KW_PER_MW = 1000.0
+# The coincident-peak tag of a year's summer is billed through the following year: "the monthly
+# charge ... = monthly rate x the DSP's previous year's average 4CP demand" (PUCT 16 TAC
+# 25.192(b)(1), current through 28 Mar 2025; docs/research-contracts-markets.md, section 8).
+# The representative year's charge for the load of plan month m is paid in month m + 12.
+CP_BILLING_LAG_MONTHS = 12
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import numpy as np
 
 from planner.constants import W_PER_MW
 from planner.model.hosting import option_value_usd, plan_capex_usd
+from planner.model.interim import add_interim_supply
 from planner.model.lp import LinearProgram, safe
 from planner.model.markets import add_power_markets, class_features, dispatch_values, needs_classes
 from planner.model.phases import add_phases
@@ -168,6 +169,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
     add_min_gpus(model)
     add_capex_budget(model)
     add_phases(model, OBJECTIVE_SCALE)
+    add_interim_supply(model, OBJECTIVE_SCALE)
     model.build_seconds = time.perf_counter() - t0
     return model
 

@@ -17,6 +17,7 @@ from planner.energy.markets import market_terms
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
+from planner.model.interim import interim_terms
 from planner.model.options import (
     OptionsEntry,
     cluster_options,
@@ -33,6 +34,7 @@ from planner.site.load import LoadedSite, check_parts
 
 if TYPE_CHECKING:
     from planner.model.cache import PlanCache
+    from planner.site.schema import InterimSupply, Scenario
 
 
 def price_of(key: str, catalog: Catalog, overrides: dict[str, float]) -> PricedPart | None:
@@ -184,6 +186,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         from planner.model.hosting import host_setup
 
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
+    _interim(site.power.interim, sc, inputs)
     if sc.phases:
         _check_phases(loaded, scenario, inputs)
         inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}",
@@ -213,6 +216,8 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
         reasons.append("halls with miner_positions (miners moved hall by hall)")
     if inputs.expansion_mw:
         reasons.append("a grid expansion ([grid.expansion])")
+    if inputs.interim is not None:
+        reasons.append("an interim supply ([power.interim])")
     phases = site.scenarios[scenario].phases
     if sum(p.max_share for p in phases) < 1 - 1e-9:
         raise InputError([Problem(display_path(loaded.path), f"scenarios.{scenario}.phases",
@@ -225,6 +230,25 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
                                   "phased builds are not modelled with " + "; ".join(reasons),
                                   loaded.line("scenarios", scenario, "phases"),
                                   "remove the phases, or the feature named")])
+
+
+def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs) -> None:
+    """The bridge this scenario may use of the site's interim supply (planner.model.interim)."""
+    if supply is None:
+        return
+    terms = interim_terms(supply.name, supply.kind, supply.capacity_mw, supply.from_month, supply.to_month,
+                          supply.energy_usd_per_mwh, supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw,
+                          sc.build_months, inputs.ai_start_month)
+    if terms is None:
+        inputs.warnings = sorted({*inputs.warnings, f"power.interim: no month to bridge in scenario "
+                                  f"{inputs.scenario!r} (its grid is ready at month {inputs.ai_start_month}, when "
+                                  "its AI can start)"})
+        return
+    if sc.model == "host":
+        inputs.warnings = sorted({*inputs.warnings, "power.interim: a host scenario does not use the interim "
+                                  "supply (its contract's rent starts at the grid start)"})
+        return
+    inputs.interim = terms
 
 
 def _check_access_switch(catalog: Catalog) -> list[Problem]:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.energy.markets import KW_PER_MW
+from planner.energy.economics import annuity_factor
+from planner.energy.markets import CP_BILLING_LAG_MONTHS, KW_PER_MW
 from planner.model.lp import safe
 from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
@@ -29,14 +30,29 @@ if TYPE_CHECKING:
     from planner.model.plan import PlanModel
 
 
+def cp_annuity(inp: ScenarioInputs, period: str) -> float:
+    """Annuity factor of the coincident-peak charges of a period's load: the charge for the
+    load of month m is paid in month m + L (L = 12: the tag of a summer is billed through the
+    following year), so for the period's months [a, b)
+
+        A_cp = sum_{m=a}^{b-1} (1 + r_m)^-(m + L + 1)
+
+    which runs past the horizon for the last year's peaks: that charge is owed for load within
+    the horizon, so it counts (the cash flows put its present value at the horizon's end)."""
+    start, h = min(inp.ai_start_month, inp.horizon_months), inp.horizon_months
+    lo, hi = (0, start) if period == "before" else (start, h)
+    return annuity_factor(inp.discount_rate, lo + CP_BILLING_LAG_MONTHS, hi + CP_BILLING_LAG_MONTHS)
+
+
 def dispatch_values(inp: ScenarioInputs, block: MinerBlock, period: str) -> np.ndarray:
     """Present value of one miner running in each step (:meth:`ScenarioInputs.dispatch_coefficients`)
-    less the coincident-peak charge its load adds: cp_t x u_bt x annuity / 12."""
+    less the coincident-peak charge its load adds, billed a year later: cp_t x u_bt x A_cp / 12
+    (:func:`cp_annuity`)."""
     g = inp.dispatch_coefficients(block, period)
     m = inp.markets
     if m is None or m.cp_usd_per_mw_year is None:
         return g
-    return g - m.cp_usd_per_mw_year * block.facility_mw * inp.annuity(period) / 12
+    return g - m.cp_usd_per_mw_year * block.facility_mw * cp_annuity(inp, period) / 12
 
 
 def reserve_values(inp: ScenarioInputs, period: str) -> np.ndarray | None:
@@ -73,12 +89,13 @@ def needs_classes(inp: ScenarioInputs, period: str) -> bool:
 
 def ai_cp_cost(inp: ScenarioInputs, option: ClusterOption) -> float:
     """Present value of the coincident-peak charge of the option's AI load beside it:
-    sum_t cp_t x facility MW at max power in step t, a year, over the annuity."""
+    sum_t cp_t x facility MW at max power in step t, a year, over the annuity of the charges
+    (billed a year later, :func:`cp_annuity`)."""
     m = inp.markets
     if m is None or m.cp_usd_per_mw_year is None or not option.servers:
         return 0.0
     load = option.it_power_w / 1e6 * (option.pue + inp.profile.delta()) * inp.ai_on(option)
-    return float((m.cp_usd_per_mw_year * load).sum()) * inp.annuity("after") / 12
+    return float((m.cp_usd_per_mw_year * load).sum()) * cp_annuity(inp, "after") / 12
 
 
 def contracts_cost(inp: ScenarioInputs) -> float:
@@ -138,7 +155,8 @@ def add_power_markets(model: PlanModel, scale: float) -> None:
     """The market terms, in the solver's unit (``scale`` USD):
 
     objective  - sum_k PV(contracts)                 (a constant: the blocks beyond spot)
-               - sum_k cp_k y_k                      (coincident-peak charge of each cluster option)
+               - sum_k cp_k y_k                      (coincident-peak charge of each cluster option,
+                                                      billed the year after the peaks)
                + sum_c w_c o_c                       (reserve offers, w_c = sum_{t in c} pi_t h_t A / 12)
                - sum_m D w_m A / 12 peak_m            (demand charge, w_m months a year of group m)
     rows       o_c - sum_b u_bc r_bc - s f (A_g + d_c I_g) <= 0,  0 <= o_c <= cap    (reserves)

@@ -17,6 +17,8 @@ import numpy as np
 from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
+from planner.model.interim import interim_binding
+from planner.model.interim import read_back as interim_read_back
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.markets import read_back
 from planner.model.phases import phase_binding
@@ -49,6 +51,8 @@ class Result:
     phase_shares: list[float] = field(default_factory=list)  # share of the cluster per phase (inputs.phases)
     retired: dict[str, list[int]] = field(default_factory=dict)  # block -> miners retired per phase month
     phase_halls: list[list[str]] = field(default_factory=list)  # the halls built in each phase (with halls)
+    interim_start: bool = False  # the AI starts on the interim supply before the grid start (model.interim)
+    interim_mw: float = 0.0  # MW contracted from the interim supply
 
     @property
     def option(self) -> ClusterOption | None:
@@ -151,11 +155,13 @@ def solve(model: PlanModel, solver: str = "highs", keep_log: bool = False) -> Re
     phase_halls = [] if halls is None else [
         [h.name for h, on in zip(inp.options[chosen].halls, x[halls[:, p]] > 0.5, strict=True) if on]
         for p in range(len(inp.phases))]
+    early, early_mw = interim_read_back(model, x)
     binding = binding_families(inp, chosen, before, with_ai, running, running_before, expanded)
     binding += phase_binding(inp, chosen, before, phase_shares, retired)
+    binding += interim_binding(inp, chosen, early, early_mw)
     return Result(inp, status, used, objective, chosen, before, with_ai, binding, [],
                   model.build_seconds, seconds, running, running_before, expanded, moved, words, sol.log,
-                  read_back(model, x), phase_shares, retired, phase_halls)
+                  read_back(model, x), phase_shares, retired, phase_halls, interim_start=early, interim_mw=early_mw)
 
 
 def outcome(result: Result) -> str:

@@ -36,3 +36,4 @@ class PlanModel:
     phase_share: dict[int, np.ndarray] = field(default_factory=dict)  # option -> share column per phase
     retire: dict[str, np.ndarray] = field(default_factory=dict)  # block -> miners retired per phase month
     hall_phase: dict[int, np.ndarray] = field(default_factory=dict)  # option -> (hall x phase) binary columns
+    interim: tuple | None = None  # (columns: each option starts on the interim supply, MW contracted)

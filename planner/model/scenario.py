@@ -175,6 +175,22 @@ class HostSetup:
     memo: dict[tuple[float, float], HostValuation] = field(default_factory=dict)  # by (energy per kW, PUE)
 
 
+@dataclass(frozen=True)
+class Interim:
+    """The site's interim supply ([power.interim]) as one scenario can use it: the AI may run
+    on it in plan months [start_month, end_month), before the scenario's grid start
+    (:mod:`planner.model.interim`)."""
+
+    name: str
+    kind: str  # "generation" or "interconnect"
+    capacity_mw: float
+    start_month: int  # the first month it can carry the AI: max(its from_month, the build)
+    end_month: int  # the grid start, or its to_month when earlier
+    usd_per_mwh: float
+    fixed_usd_per_mw_month: float  # fixed_usd_per_kw_year x 1000 / 12
+    capex_usd_per_mw: float  # capex_usd_per_kw x 1000, paid at the decision
+
+
 @dataclass
 class ScenarioInputs:
     """Everything one scenario's model is built from."""
@@ -231,6 +247,7 @@ class ScenarioInputs:
     annuities: dict[tuple[float, int, int], float] = field(default_factory=dict, repr=False, compare=False)
     # the firm AI's every-step mask, shared by the options (read only)
     all_steps: np.ndarray | None = field(default=None, repr=False, compare=False)
+    interim: Interim | None = None  # supply before the grid start ([power.interim]); None: the AI waits
     phases: list[PhaseTerm] = field(default_factory=list)  # candidate build phases, by online month
 
     def phase_months(self) -> list[int]:

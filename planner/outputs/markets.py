@@ -98,26 +98,40 @@ def market_summary(result: Result) -> dict[str, Any] | None:
 
 def market_flows(result: Result) -> list[float]:
     """Monthly cash flows of the markets (index m + 1 for month m, as the plan's flows): reserve
-    revenue less peak and demand charges of the period the month is in, less each contract's
-    cost beyond spot, sum_t (c - p_t) Q_t h_t / 12, in the months it is in force. Energy at the
-    real-time price is in the miners' and the AI's own flows."""
+    revenue less demand charges of the period the month is in; the coincident-peak charge of
+    the month's load a year later, in month m + 12 (CP_BILLING_LAG_MONTHS), its present value
+    put at the horizon's end where that falls past it; less each contract's cost beyond spot,
+    sum_t (c - p_t) Q_t h_t / 12, in the months it is in force. Energy at the real-time price
+    is in the miners' and the AI's own flows."""
+    from planner.energy.economics import monthly_rate
+    from planner.energy.markets import CP_BILLING_LAG_MONTHS
+
     inp = result.inputs
     m = inp.markets
-    flows = [0.0] * (inp.horizon_months + 1)
+    h = inp.horizon_months
+    flows = [0.0] * (h + 1)
     if m is None:
         return flows
-    start = min(inp.ai_start_month, inp.horizon_months)
-    yearly = {}
+    start = min(inp.ai_start_month, h)
+    yearly, peaks = {}, {}
     for period in ("before", "after"):
         if not _has_period(result, period):
             continue
         peak, _ = _loads(result, period)
         offer = result.markets.get(f"offer_{period}")
         reserve = 0.0 if offer is None else float((m.reserve_usd_per_mw_hour * offer * inp.profile.hours).sum())
-        charges = m.cp_charge(peak)[1] + (m.demand_charge(peak) if m.demand_usd_per_kw_month else 0.0)
-        yearly[period] = reserve - charges
-    for month in range(inp.horizon_months):
-        flows[month + 1] += yearly.get("before" if month < start else "after", 0.0) / 12
+        yearly[period] = reserve - (m.demand_charge(peak) if m.demand_usd_per_kw_month else 0.0)
+        peaks[period] = m.cp_charge(peak)[1]
+    rm = monthly_rate(inp.discount_rate)
+    for month in range(h):
+        period = "before" if month < start else "after"
+        flows[month + 1] += yearly.get(period, 0.0) / 12
+        billed = month + CP_BILLING_LAG_MONTHS  # the charge for this month's load, a year later
+        cp = peaks.get(period, 0.0) / 12
+        if billed < h:
+            flows[billed + 1] -= cp
+        else:  # past the horizon: its present value, put at the horizon's end
+            flows[h] -= cp * (1 + rm) ** -(billed + 1 - h)
     for c in m.contracts:
         cost = c.net_cost_year(inp.profile) / 12
         for month in c.months_in_force(inp.horizon_months):
@@ -126,6 +140,7 @@ def market_flows(result: Result) -> list[float]:
 
 
 MARKET_ROWS = [
+    ("energy cost, M USD/yr", "energy_cost_usd_per_year", "musd"),
     ("contract credits, M USD/yr", "contract_credits_usd_per_year", "musd"),
     ("reserve revenue, M USD/yr", "reserve_revenue_usd_per_year", "musd"),
     ("coincident-peak tag, MW", "coincident_peak_tag_mw", "f2"),

@@ -145,6 +145,10 @@ def cash_flows(result: Result) -> list[float]:
         from planner.model.hosting import host_flows
 
         flows = [f + float(h) for f, h in zip(flows, host_flows(inp, opt), strict=True)]
+    if inp.interim is not None:  # the AI on the interim supply before the grid start (model.interim)
+        from planner.outputs.interim import interim_flows
+
+        flows = [a + b for a, b in zip(flows, interim_flows(result), strict=True)]
     if inp.markets is not None:  # contracts, reserves, peak and demand charges (outputs.markets)
         from planner.outputs.markets import market_flows
 

@@ -223,7 +223,8 @@ class PlanSummary(ScenarioSummary):
         "mean grid import in the coincident-peak intervals (absent without [power] or without peaks)", "MW",
         exclude_if=_absent)] = None
     coincident_peak_usd_per_year: Annotated[Number | None, key(
-        "transmission charge of the coincident peaks a year (absent without [power])", "USD/yr",
+        "transmission charge of the coincident peaks a year, billed through the following year (absent "
+        "without [power])", "USD/yr",
         exclude_if=_absent)] = None
     demand_charge_usd_per_year: Annotated[Number | None, key(
         "monthly demand charges a year (absent without [power])", "USD/yr", exclude_if=_absent)] = None
@@ -244,6 +245,24 @@ class PlanSummary(ScenarioSummary):
     per_mw: Annotated[dict[str, Any], key(
         "margin a year per MW of grid of mining, hosting and operating GPUs, and the break-even BTC price, "
         "hashprice, rent and GPU-hour price between them")] = Field(default_factory=dict)
+    ai_start_month: Annotated[int | None, key(
+        "month the AI load starts: on the interim supply when the plan bridges, else at the grid start (absent "
+        "without an interim supply the scenario can use)", "months", exclude_if=_absent)] = None
+    grid_start_month: Annotated[int | None, key(
+        "month the AI load could start on the grid (the build, or the grid queue for a new build; absent "
+        "without an interim supply the scenario can use)", "months", exclude_if=_absent)] = None
+    interim_supply_mw: Annotated[Number | None, key(
+        "MW contracted from the interim supply ([power.interim]; 0: the AI waits for the grid; absent without "
+        "one the scenario can use)", "MW", exclude_if=_absent)] = None
+    interim_energy_mwh: Annotated[Number | None, key(
+        "energy the AI draws from the interim supply over the bridge months (absent without one)", "MWh",
+        exclude_if=_absent)] = None
+    interim_energy_cost_usd: Annotated[Number | None, key(
+        "cost of that energy over the bridge months, undiscounted (absent without one)", "USD",
+        exclude_if=_absent)] = None
+    interim_fixed_cost_usd: Annotated[Number | None, key(
+        "capex and fixed charges of the MW contracted over the bridge months, undiscounted (absent without "
+        "one)", "USD", exclude_if=_absent)] = None
 
 
     @property

@@ -12,6 +12,7 @@ from planner import __version__
 from planner.constants import HOURS_PER_YEAR
 from planner.energy.economics import irr, npv, payback_years
 from planner.model.optimize import Result, Status, facility_mw, outcome
+from planner.outputs.interim import interim_summary
 from planner.outputs.markets import market_summary, summary_lines
 from planner.outputs.phases import phase_schedule
 from planner.outputs.physics import (
@@ -55,14 +56,26 @@ SUMMARY_ROWS = [
 ]
 
 
+# the interim supply's rows ([power.interim]), when some scenario can use one
+INTERIM_ROWS = [
+    ("AI start (month)", "ai_start_month", "int"), ("grid start (month)", "grid_start_month", "int"),
+    ("interim supply, MW", "interim_supply_mw", "f1"), ("interim energy, MWh", "interim_energy_mwh", "int"),
+    ("interim energy cost, M USD", "interim_energy_cost_usd", "musd"),
+    ("interim fixed cost, M USD", "interim_fixed_cost_usd", "musd"),
+]
+
+
 def summary_rows(doc: SummaryDocument) -> list[tuple[str, str, str]]:
-    """The table's rows for a summary document: SUMMARY_ROWS, and the power-market lines
-    (outputs.markets.MARKET_ROWS) when some scenario has them."""
+    """The table's rows for a summary document: SUMMARY_ROWS, the power-market lines
+    (outputs.markets.MARKET_ROWS) and the interim supply's (INTERIM_ROWS) when some scenario
+    has them."""
     from planner.outputs.markets import MARKET_ROWS
 
     has = any(getattr(s, "power_markets", None) is not None for s in doc.scenarios.values())
     phased = any(getattr(s, "phases", None) is not None for s in doc.scenarios.values())
-    return SUMMARY_ROWS + (PHASE_ROWS if phased else []) + (MARKET_ROWS if has else [])
+    bridges = any(getattr(s, "interim_supply_mw", None) is not None for s in doc.scenarios.values())
+    return SUMMARY_ROWS + (PHASE_ROWS if phased else []) + (MARKET_ROWS if has else []) \
+        + (INTERIM_ROWS if bridges else [])
 
 
 # the phased build's row, when some scenario has phases (scenarios.*.phases)
@@ -131,8 +144,9 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
             - lines["contract_credits_usd_per_year"]
         reserves = lines["reserve_revenue_usd_per_year"]
     fab = opt.fabric
-    first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not inp.ai_start_month) \
-        else (inp.ai_start_month if opt.servers or any(steady_miners.values()) else None)
+    start = inp.interim.start_month if inp.interim is not None and result.interim_start else inp.ai_start_month
+    first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not start) \
+        else (start if opt.servers or any(steady_miners.values()) else None)
     schedule = phase_schedule(result) if inp.phases else None
     if schedule and first and opt.servers:  # the first phase online earns first
         first = min(p["online_month"] for p in schedule if p["share"] > 1e-9)
@@ -198,6 +212,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         workload_gpus=inp.workload_gpus,
         phases=[PhaseSummary(**p) for p in schedule] if schedule is not None else None,
         **({"power_markets": markets, **lines} if markets is not None else {}),
+        **interim_summary(result),
     )
     from planner.outputs.business import business_summary  # the business model's keys (issue 19)
 

@@ -687,6 +687,55 @@ class DemandCharge(Section):
     usd_per_kw_month: float = Field(ge=0, le=10_000, description="charge per kW of the month's peak, USD")
 
 
+class InterimSupply(Section):
+    """Power for the months before the grid connection is ready (time to power as a price):
+    on-site generation (gas reciprocating engines or turbines) or a smaller interim
+    interconnect. The AI load may start on it from ``from_month`` (and its build) until the
+    scenario's grid start, paying its energy and fixed costs; the optimizer decides whether
+    the earlier start pays and how many MW to contract. Give the energy price, or the fuel
+    price and the heat rate (energy = fuel x heat rate / 1000 + variable O&M)."""
+
+    name: Annotated[str, Field(max_length=200, description="what it is, for the reports"),
+                    AfterValidator(_no_control)] = ""
+    kind: Literal["generation", "interconnect"] = Field("generation", description="on-site generation or a "
+                                                        "smaller interim interconnect (reported only)")
+    capacity_mw: float = Field(gt=0, le=100_000, description="most MW it can supply")
+    from_month: int = Field(0, ge=0, le=600, description="months from the decision until it can supply")
+    to_month: int | None = Field(None, ge=1, le=600, description="month it stops supplying (default: when the "
+                                 "scenario's grid connection is ready)")
+    usd_per_mwh: Price | None = Field(None, description="energy price, USD/MWh (instead of fuel and heat rate)")
+    fuel_usd_per_mmbtu: float | None = Field(None, ge=0, le=1000, description="fuel price, USD/MMBtu")
+    heat_rate_btu_per_kwh: float | None = Field(None, ge=3412, le=30_000, description="heat rate, Btu/kWh "
+                                                "(3,412 is 100 % efficient)")
+    variable_om_usd_per_mwh: float = Field(0.0, ge=0, le=10_000, description="variable O&M, USD/MWh (with "
+                                           "fuel and heat rate)")
+    fixed_usd_per_kw_year: float = Field(0.0, ge=0, le=10_000, description="fixed cost per kW contracted, "
+                                         "USD/kW-year, paid in the months it supplies the AI")
+    capex_usd_per_kw: float = Field(0.0, ge=0, le=100_000, description="capex per kW contracted, USD/kW, "
+                                    "paid at the decision (none recovered)")
+
+    @model_validator(mode="after")
+    def _price(self) -> InterimSupply:
+        fuel = (self.fuel_usd_per_mmbtu is not None, self.heat_rate_btu_per_kwh is not None)
+        if fuel[0] != fuel[1]:
+            raise ValueError("give fuel_usd_per_mmbtu and heat_rate_btu_per_kwh together")
+        if (self.usd_per_mwh is None) != fuel[0]:
+            raise ValueError("give exactly one of usd_per_mwh or fuel_usd_per_mmbtu with heat_rate_btu_per_kwh")
+        if self.usd_per_mwh is not None and self.variable_om_usd_per_mwh:
+            raise ValueError("variable_om_usd_per_mwh goes with the fuel price; include it in usd_per_mwh")
+        if self.to_month is not None and self.to_month <= self.from_month:
+            raise ValueError("to_month must be after from_month")
+        return self
+
+    @property
+    def energy_usd_per_mwh(self) -> float:
+        """USD/MWh: the price given, or fuel x heat rate / 1000 (MMBtu/MWh) + variable O&M."""
+        if self.usd_per_mwh is not None:
+            return self.usd_per_mwh
+        assert self.fuel_usd_per_mmbtu is not None and self.heat_rate_btu_per_kwh is not None
+        return self.fuel_usd_per_mmbtu * self.heat_rate_btu_per_kwh / 1000 + self.variable_om_usd_per_mwh
+
+
 class Power(Section):
     """Power contracts and markets beyond the energy price: fixed-price blocks with resale,
     reserve offers, coincident-peak transmission charges and monthly demand charges."""
@@ -696,6 +745,8 @@ class Power(Section):
     reserves: Reserves | None = Field(None, description="reserve (ancillary service) offers")
     coincident_peak: CoincidentPeak | None = Field(None, description="coincident-peak transmission charges")
     demand_charge: DemandCharge | None = Field(None, description="monthly demand charge")
+    interim: InterimSupply | None = Field(None, description="interim supply before the grid connection "
+                                          "(on-site generation or a smaller interconnect)")
 
 
 class Site(Section):
@@ -757,7 +808,8 @@ UNITS = {"_mw": "MW", "_mwh": "MWh", "_kw": "kW", "_w": "W", "_usd": "USD", "_m"
          "_mva": "MVA", "_minutes": "min", "_usd_per_mwh": "USD/MWh", "_usd_per_mw": "USD/MW",
          "_usd_per_kwh": "USD/kWh", "_usd_per_gpu_hour": "USD/GPU-h", "_usd_per_mw_year": "USD/MW/yr",
          "_usd_per_kw_year": "USD/kW/yr", "_usd_per_kw_month": "USD/kW-month", "_usd_per_mw_hour": "USD/MW-h",
-         "_usd_per_miner": "USD/miner", "_kw_per_rack": "kW/rack"}
+         "_usd_per_miner": "USD/miner", "_kw_per_rack": "kW/rack",
+         "_usd_per_mmbtu": "USD/MMBtu", "_btu_per_kwh": "Btu/kWh", "_usd_per_kw": "USD/kW"}
 
 
 def field_help(path: tuple) -> tuple[str, str]:

@@ -50,7 +50,7 @@ class ResultsPane(Pane):
         def fit(text: str) -> str:
             return text if len(text) <= room else text[: room - 1] + "…"
 
-        for label, key, kind in summary_rows(doc):
+        for label, key, kind in summary_rows(doc):  # with the power-market and interim lines when any
             cells = [fit(format_cell(row_value(doc.scenarios[n], key), kind)) for n in names]
             differ = len(set(cells)) > 1
             table.add_row(label, *[f"[b]{c}[/b]" if differ else c for c in cells])

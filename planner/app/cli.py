@@ -117,7 +117,8 @@ class _StatusLine(Progress):
 
         self.stop()
         if not self.quiet:
-            self.err.print(f"{name}: {result.status} in {time.perf_counter() - self.t0:.1f} s", style="dim")
+            took = result.scenario_seconds if result.scenario_seconds is not None else time.perf_counter() - self.t0
+            self.err.print(f"{name}: {result.status} in {took:.1f} s", style="dim")  # summary's scenario_seconds
 
     def stop(self) -> None:
         if self.status is not None:
@@ -466,9 +467,8 @@ def compare_cmd(
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
-    from planner.outputs.cells import in_label_unit
+    from planner.outputs.compare import comparison_rows
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.summary import row_value, summary_rows
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -476,21 +476,7 @@ def compare_cmd(
     loaded, cat = load(site, catalog)
     doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
     names = list(doc.scenarios)
-    rows = []
-    for label, key, kind in summary_rows(doc):
-        row = {"metric": label}
-        for n in names:
-            value = in_label_unit(row_value(doc.scenarios[n], key), kind)
-            row[n] = json.dumps(value) if isinstance(value, dict | list) else value
-        rows.append(row)
-    from planner.outputs.business import BUSINESS_ROWS, business_value  # issue 19
-
-    scenarios = {n: doc.scenarios[n].model_dump() for n in names}
-    for label, path, kind in BUSINESS_ROWS:
-        rows.append({"metric": label, **{n: in_label_unit(business_value(scenarios[n], path), kind)
-                                         for n in names}})
-    rows.append({"metric": "recommendation", **{n: ("yes" if n == doc.recommendation.scenario else "")
-                                                for n in names}})
+    rows = comparison_rows(doc)  # one value per cell: a figure by tier is a row per tier
     target = (out or Path("out") / loaded.stem) / "compare.csv"
     with atomic_file(target) as tmp:
         write_csv(tmp, ["metric", *names], rows)

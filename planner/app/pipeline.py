@@ -158,12 +158,16 @@ def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: Pl
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
 
+    import time
+
     progress = progress or Progress()
+    t0 = time.perf_counter()
     inputs = prepare(loaded, catalog, name, cache=cache)
     progress.prepared(name, inputs)
     model = build_model(inputs, reduce=reduce)
     progress.built(name, model)
     result = solve(model, solver=solver, keep_log=solver_log)
+    result.scenario_seconds = time.perf_counter() - t0
     progress.solved(name, result)
     return result, model
 

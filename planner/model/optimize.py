@@ -45,6 +45,7 @@ class Result:
     solver_status: str = ""  # the solver's own words for how it stopped ("Time limit reached")
     solver_log: str = ""  # the solver's log, when asked for (--solver-log)
     markets: dict[str, Any] = field(default_factory=dict)  # reserve offers per step, monthly peaks (model.markets)
+    scenario_seconds: float | None = None  # inputs, model and solve, timed by the pipeline (what stderr reports)
 
     @property
     def option(self) -> ClusterOption | None:

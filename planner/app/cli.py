@@ -298,6 +298,8 @@ def solve_cmd(
         if varying:
             writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
         writers.update(_chart_files(results, doc, per_scenario))
+        site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
+        writers["plan.xlsx"] = lambda p: _write_workbook(p, doc, rows, per_scenario, site_data)
         if write_model:
             from planner.model.lp import safe
             from planner.model.lp import write_model as write_lp
@@ -318,6 +320,12 @@ def solve_cmd(
             console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
         if not feasible:
             _no_plan(doc)
+
+
+def _write_workbook(path: Path, doc: SummaryDocument, rows: list, dispatch: dict, site: dict) -> None:
+    from planner.outputs.workbook import write_workbook
+
+    write_workbook(path, doc, rows, dispatch, site)
 
 
 @contextlib.contextmanager

@@ -300,6 +300,7 @@ def solve_cmd(
         writers.update(_chart_files(results, doc, per_scenario))
         site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
         writers["plan.xlsx"] = lambda p: _write_workbook(p, doc, rows, per_scenario, site_data)
+        writers["report.html"] = _report_writer(doc, rows, site_data)  # last: it embeds the figures
         if write_model:
             from planner.model.lp import safe
             from planner.model.lp import write_model as write_lp
@@ -326,6 +327,13 @@ def _write_workbook(path: Path, doc: SummaryDocument, rows: list, dispatch: dict
     from planner.outputs.workbook import write_workbook
 
     write_workbook(path, doc, rows, dispatch, site)
+
+
+def _report_writer(doc: SummaryDocument, rows: list, site: dict) -> Callable[[Path], None]:
+    from planner.outputs.export import Last
+    from planner.outputs.report_html import write_report
+
+    return Last(lambda p: write_report(p, doc, rows, site))
 
 
 @contextlib.contextmanager

@@ -552,14 +552,14 @@ def validate_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Report every problem in the site file at once; no solve."""
-    from planner.app.pipeline import check_site, load
+    from planner.app.pipeline import validate_site
     from planner.model.cache import PlanCache
+    from planner.site.load import load_site
 
-    loaded, cat = load(site, catalog)
-    problems = check_site(loaded, cat, PlanCache())
+    problems = validate_site(site, catalog, PlanCache())  # schema, parts and power terms in one pass
     if problems:
         raise InputError(problems)
-    make_console().print(f"{site}: OK ({len(loaded.site.scenarios)} scenarios)")
+    make_console().print(f"{site}: OK ({len(load_site(site).site.scenarios)} scenarios)")
 
 
 app.command("fabric")(fabric_cmd)  # after validate, as before: the order of planner --help

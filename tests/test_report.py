@@ -73,7 +73,7 @@ def test_report_says_the_recommendation_and_embeds_every_figure(solved):
     words = " ".join(page.text)
     rec = doc["recommendation"]
     assert f"Recommendation: {rec['scenario']}" in words and rec["reason"] in words
-    for name, sc in doc["scenarios"].items():
+    for sc in doc["scenarios"].values():
         for line in sc["binding_constraints"]:
             assert line in words
     images = [a["src"] for tag, a in page.tags if tag == "img"]

@@ -198,7 +198,7 @@ def _without_refused_keys(path: Path, data: dict, lines: dict) -> LoadedSite | N
             node = node[part] if isinstance(node, dict) and part in node else (
                 node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
         if isinstance(node, dict):
-            node.pop(loc[-1], None)  # type: ignore[call-overload]
+            node.pop(loc[-1], None)
     try:
         return LoadedSite(site=Site.model_validate(pruned), path=path, lines=lines)
     except ValidationError:
@@ -241,11 +241,11 @@ def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: Pl
     """Prepare, build and solve one scenario: its result and the model it was solved from.
     ``reduce`` False builds the per-step reference model; ``solver_log`` keeps the solver's
     log in the result."""
+    import time
+
     from planner.model.build import build_model
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
-
-    import time
 
     progress = progress or Progress()
     t0 = time.perf_counter()

@@ -109,7 +109,7 @@ class ScenarioSummary(Record):
     solve_seconds: Annotated[Number, key("time the solver took on the scenario's model", "s")]
     scenario_seconds: Annotated[Number | None, key(
         "time from the scenario's start to its solution (inputs, model, solve): the time the run reports on "
-        "stderr; null when the scenario was solved outside a run", "s")] = None
+        "stderr; null when the scenario was solved outside a run", "s")]
 
 
 class NoPlanSummary(ScenarioSummary):

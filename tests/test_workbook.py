@@ -164,3 +164,12 @@ def test_summary_carries_the_time_stderr_reports(capsys, tmp_path):
         said = float(re.search(rf"^{name}: optimal in ([0-9.]+) s$", err, flags=re.M).group(1))
         assert sc["scenario_seconds"] == pytest.approx(said, abs=0.05 + 1e-9)
         assert sc["scenario_seconds"] >= sc["solve_seconds"]
+
+
+def test_the_same_plans_give_the_same_workbook_and_report(solved, tmp_path):
+    """An output set is checked file by file against its run (planner check-output, the
+    kill tests): a second run of the site writes plan.xlsx and report.html byte for byte."""
+    again = tmp_path / "again"
+    assert main(["solve", str(SITE), "-o", str(again), "-q", "--graphml", "never"]) == 0
+    for name in ("plan.xlsx", "report.html", "bom.csv"):
+        assert (again / name).read_bytes() == (solved / name).read_bytes(), name

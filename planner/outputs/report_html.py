@@ -126,8 +126,8 @@ def _inputs(site: dict[str, Any]) -> str:
 def report_html(folder: Path, doc: SummaryDocument, rows: Sequence[BomRow], site: dict[str, Any]) -> str:
     """The page's text, embedding the figures found under ``folder``/plots."""
     title = f"{doc.site}: plan report"
-    meta = (f"planner {escape(doc.planner_version)}, solver {escape(doc.solver)}"
-            + (f", run {escape(doc.run_id)}" if doc.run_id else ""))
+    # no run id or time: the same plans give the same page (the set's manifest names the run)
+    meta = f"planner {escape(doc.planner_version)}, solver {escape(doc.solver)}"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"

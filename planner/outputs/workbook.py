@@ -24,6 +24,7 @@ from planner.outputs.records import BomRow, SummaryDocument, unit_of
 
 if TYPE_CHECKING:
     import pandas as pd
+    from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
@@ -149,4 +150,25 @@ def write_workbook(path: Path, doc: SummaryDocument, rows: Sequence[BomRow], dis
         assert ws is not None
         ws.title = name
         _fill(ws, sheet)
-    book.save(path)
+    _save_reproducibly(book, path)
+
+
+def _save_reproducibly(book: Workbook, path: Path) -> None:
+    """Save so that the same plans give the same bytes (an output set is checked file by
+    file against its run): the document's creation and modification times and every zip
+    entry's date are 1980-01-01, the zip format's first day (openpyxl's own save stamps
+    them with the time of writing)."""
+    import datetime as dt
+    import io
+    from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    book.properties.created = book.properties.modified = dt.datetime(1980, 1, 1)
+    buffer = io.BytesIO()
+    ExcelWriter(book, ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)).save()
+    with ZipFile(buffer) as written, ZipFile(path, "w", ZIP_DEFLATED) as out:
+        for entry in written.infolist():
+            fixed = ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = ZIP_DEFLATED
+            out.writestr(fixed, written.read(entry.filename))

@@ -299,7 +299,7 @@ def solve_cmd(
             writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
         writers.update(_chart_files(results, doc, per_scenario))
         site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
-        writers["plan.xlsx"] = lambda p: _write_workbook(p, doc, rows, per_scenario, site_data)
+        writers["plan.xlsx"] = _workbook_job(doc, rows, per_scenario, site_data)
         writers["report.html"] = _report_writer(doc, rows, site_data)  # last: it embeds the figures
         if write_model:
             from planner.model.lp import safe
@@ -323,10 +323,14 @@ def solve_cmd(
             _no_plan(doc)
 
 
-def _write_workbook(path: Path, doc: SummaryDocument, rows: list, dispatch: dict, site: dict) -> None:
-    from planner.outputs.workbook import write_workbook
+def _workbook_job(doc: SummaryDocument, rows: list, dispatch: dict, site: dict) -> Callable[[Path], None]:
+    """plan.xlsx: its sheets built here, saved by the figures' writer (openpyxl's import and
+    the save run beside the rest of the output)."""
+    from planner.outputs.figure_writer import Job
+    from planner.outputs.workbook import workbook_sheets
+    from planner.outputs.xlsx import save_job
 
-    write_workbook(path, doc, rows, dispatch, site)
+    return Job(save_job, {"sheets": workbook_sheets(doc, rows, dispatch, site)})
 
 
 def _report_writer(doc: SummaryDocument, rows: list, site: dict) -> Callable[[Path], None]:

@@ -6,7 +6,6 @@ month. The workbook (:mod:`planner.outputs.workbook`) and the report
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -92,7 +91,7 @@ def monthly_dispatch(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=MONTHLY_COLUMNS)
     step = frame["step"].astype(str)
-    dated = bool(step.map(lambda s: re.match(r"\d{4}-\d{2}-", s) is not None).all())
+    dated = bool(step.str.match(r"\d{4}-\d{2}-").all())
     period = step.str.slice(0, 7) if dated else step
     hours = frame["hours_per_year"]
     parts = pd.DataFrame({

@@ -12,8 +12,7 @@ a :class:`Sheet`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,62 +20,10 @@ from planner.outputs.assumptions import MONTHLY_COLUMNS, estimates_used, monthly
 from planner.outputs.bom import BOM_COLUMNS, with_totals
 from planner.outputs.compare import comparison_rows
 from planner.outputs.records import BomRow, SummaryDocument, unit_of
+from planner.outputs.xlsx import Sheet, save_workbook, sheet_name
 
 if TYPE_CHECKING:
     import pandas as pd
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
-
-SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
-_NOT_IN_NAMES = str.maketrans({c: "_" for c in "[]:*?/\\"})  # characters a sheet's name may not hold
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """A sheet's header (each with its unit, "quantity, count") and rows of plain values."""
-
-    header: Sequence[str]
-    rows: Sequence[Sequence[Any]]
-    widths: dict[int, float] = field(default_factory=dict)  # column (1-based) -> width in characters
-
-
-def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
-    """A valid, unique sheet name: no [ ] : * ? / \\, at most 31 characters."""
-    base = name.translate(_NOT_IN_NAMES)[:SHEET_NAME_MAX] or "sheet"
-    taken = {t.lower() for t in taken}
-    out, i = base, 1
-    while out.lower() in taken:
-        i += 1
-        out = f"{base[:SHEET_NAME_MAX - len(str(i)) - 1]}~{i}"
-    return out
-
-
-def _fill(ws: Worksheet, sheet: Sheet) -> None:
-    """Write a header and rows; text is stored as text (never a formula), numbers as numbers."""
-    from openpyxl.styles import Font
-
-    ws.append([str(h) for h in sheet.header])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.data_type = "s"
-    for row in sheet.rows:
-        ws.append([_cell(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # "=HYPERLINK(...)" stays the text it is
-    ws.freeze_panes = "A2"
-    for column, width in sheet.widths.items():
-        from openpyxl.utils import get_column_letter
-
-        ws.column_dimensions[get_column_letter(column)].width = width
-
-
-def _cell(value: Any) -> Any:
-    """A value a cell can hold: numbers and text as they are, None empty, anything else as text."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
 
 def _header(name: str, unit: str) -> str:
     return f"{name}, {unit}" if unit else name
@@ -124,12 +71,10 @@ def estimates_sheet(doc: SummaryDocument, rows: Sequence[BomRow]) -> Sheet:
                   for e in estimates_used(doc, rows)], {1: 24, 6: 24, 7: 100})
 
 
-def write_workbook(path: Path, doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict[str, pd.DataFrame],
-                   site: dict[str, Any], extra: dict[str, Sheet] | None = None) -> None:
-    """plan.xlsx at ``path``: summary, a BOM per scenario, dispatch by month, assumptions,
-    estimates, then the ``extra`` sheets (a cable schedule, when one is built)."""
-    from openpyxl import Workbook
-
+def workbook_sheets(doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict[str, pd.DataFrame],
+                    site: dict[str, Any], extra: dict[str, Sheet] | None = None) -> dict[str, Sheet]:
+    """plan.xlsx's sheets in order: summary, a BOM per scenario, dispatch by month,
+    assumptions, estimates, then the ``extra`` sheets (a cable schedule, when one is built)."""
     sheets: dict[str, Sheet] = {"summary": summary_sheet(doc)}
     for name in doc.scenarios:
         own = [r for r in rows if r.scenario == name]
@@ -142,33 +87,10 @@ def write_workbook(path: Path, doc: SummaryDocument, rows: Sequence[BomRow], dis
     sheets["estimates"] = estimates_sheet(doc, rows)
     for name, sheet in (extra or {}).items():
         sheets[sheet_name(name, sheets)] = sheet
-    book = Workbook()
-    first = True
-    for name, sheet in sheets.items():
-        ws = book.active if first else book.create_sheet()
-        first = False
-        assert ws is not None
-        ws.title = name
-        _fill(ws, sheet)
-    _save_reproducibly(book, path)
+    return sheets
 
 
-def _save_reproducibly(book: Workbook, path: Path) -> None:
-    """Save so that the same plans give the same bytes (an output set is checked file by
-    file against its run): the document's creation and modification times and every zip
-    entry's date are 1980-01-01, the zip format's first day (openpyxl's own save stamps
-    them with the time of writing)."""
-    import datetime as dt
-    import io
-    from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    book.properties.created = book.properties.modified = dt.datetime(1980, 1, 1)
-    buffer = io.BytesIO()
-    ExcelWriter(book, ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)).save()
-    with ZipFile(buffer) as written, ZipFile(path, "w", ZIP_DEFLATED) as out:
-        for entry in written.infolist():
-            fixed = ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = ZIP_DEFLATED
-            out.writestr(fixed, written.read(entry.filename))
+def write_workbook(path: Path, doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict[str, pd.DataFrame],
+                   site: dict[str, Any], extra: dict[str, Sheet] | None = None) -> None:
+    """plan.xlsx at ``path`` (:func:`workbook_sheets` saved by :func:`save_workbook`)."""
+    save_workbook(workbook_sheets(doc, rows, dispatch, site, extra), path)

@@ -121,7 +121,8 @@ def test_assumptions_and_estimates_sheets(solved):
     assert set(estimates["kind"]) == {"estimate"}
     # the QM9700's power: NVIDIA's system power as a reseller reproduces it, 747 W (catalogs/power-estimates.toml)
     qm = estimates[(estimates["part"] == "qm9700") & (estimates["figure"] == "power")].iloc[0]
-    assert qm["value"] == 747 and qm["unit"] == "W per unit" and "ESTIMATE" in qm["basis"]
+    assert qm["value (lowest)"] == qm["value (highest)"] == 747 and qm["unit"] == "W per unit"
+    assert "ESTIMATE" in qm["basis"]
     assert all("ESTIMATE" in b for b in estimates["basis"])
 
 
@@ -173,3 +174,23 @@ def test_the_same_plans_give_the_same_workbook_and_report(solved, tmp_path):
     assert main(["solve", str(SITE), "-o", str(again), "-q", "--graphml", "never"]) == 0
     for name in ("plan.xlsx", "report.html", "bom.csv"):
         assert (again / name).read_bytes() == (solved / name).read_bytes(), name
+
+
+def test_a_length_priced_estimate_spans_its_lengths():
+    """Cables priced from an estimated price per fibre-metre: 12 fibres x 7 m x 0.5733 + 2 x 57
+    = 162.16 USD and 12 x 8 x 0.5733 + 114 = 169.04 USD; one estimate row from 162.16 to 169.04."""
+    from types import SimpleNamespace
+
+    from planner.outputs.assumptions import estimates_used
+    from planner.outputs.records import BomRow
+
+    def cable(metres):
+        cost = round(12 * metres * 0.5733 + 2 * 57, 2)
+        return BomRow(scenario="g", category="cable", part="mmf-mpo-12-apc", description=f"{metres} m", quantity=10,
+                      unit_cost_usd=cost, extended_cost_usd=10 * cost, unit_power_w=None, extended_power_w=None,
+                      source=f"fabric count; price: ESTIMATE: 12 fibres x {metres} m x 0.5733 USD per fibre-metre")
+
+    listed = SimpleNamespace(part="dgx-h100", source="spec: x; price: list price", unit_cost_usd=1.0, scenario="g")
+    (found,) = estimates_used(SimpleNamespace(scenarios={}), [cable(7), cable(8), listed])
+    assert (found.part, found.figure, found.low, found.high) == ("mmf-mpo-12-apc", "price", 162.16, 169.04)
+    assert found.scenarios == ("g",) and "7 m" in found.basis

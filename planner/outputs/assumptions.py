@@ -39,11 +39,14 @@ def site_inputs(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 @dataclass(frozen=True)
 class EstimateUsed:
-    """A figure the plan used that no vendor document gives, with its basis."""
+    """A figure the plan used that no vendor document gives, with its basis. A price that
+    depends on a length (a cable's fibres x metres x a price per fibre-metre) spans
+    ``low`` to ``high`` over the lengths bought; ``basis`` is the first length's."""
 
     part: str
     figure: str  # "power" or "price"
-    value: float
+    low: float
+    high: float
     unit: str
     scenarios: tuple[str, ...]
     basis: str
@@ -53,22 +56,23 @@ def estimates_used(doc: SummaryDocument, rows: Iterable[BomRow]) -> list[Estimat
     """The estimates behind the plans: power figures whose kind is "estimate" in a
     scenario's power_figures, and unit prices whose basis the estimates table marks
     (ESTIMATE) in the BOM; one entry per part and figure, naming the scenarios that use it."""
-    found: dict[tuple[str, str], tuple[float, str, str, list[str]]] = {}
+    found: dict[tuple[str, str], tuple[list[float], str, str, list[str]]] = {}
     for name, sc in doc.scenarios.items():
         if not isinstance(sc, PlanSummary):
             continue
         for part, fig in sc.power_figures.items():
             if fig.kind == "estimate":
-                entry = found.setdefault((part, "power"), (fig.watts, "W per unit", fig.basis, []))
+                entry = found.setdefault((part, "power"), ([], "W per unit", fig.basis, []))
+                entry[0].append(fig.watts)
                 entry[3].append(name)
     for row in rows:
         price = _price_basis(row.source)
         if row.unit_cost_usd is not None and price is not None and ESTIMATE in price:
-            entry = found.setdefault((row.part, "price"), (row.unit_cost_usd, "USD per unit", price, []))
-            if row.scenario not in entry[3]:
-                entry[3].append(row.scenario)
-    return [EstimateUsed(part, figure, value, unit, tuple(dict.fromkeys(names)), basis)
-            for (part, figure), (value, unit, basis, names) in sorted(found.items())]
+            entry = found.setdefault((row.part, "price"), ([], "USD per unit", price, []))
+            entry[0].append(row.unit_cost_usd)
+            entry[3].append(row.scenario)
+    return [EstimateUsed(part, figure, min(values), max(values), unit, tuple(dict.fromkeys(names)), basis)
+            for (part, figure), (values, unit, basis, names) in sorted(found.items())]
 
 
 def _price_basis(source: str) -> str | None:

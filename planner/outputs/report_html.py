@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from planner.outputs.assumptions import estimates_used, site_inputs
+from planner.outputs.assumptions import EstimateUsed, estimates_used, site_inputs
 from planner.outputs.compare import comparison_rows
 from planner.outputs.records import BomRow, PlanSummary, SummaryDocument
 
@@ -100,8 +100,13 @@ def _estimates(doc: SummaryDocument, rows: Sequence[BomRow]) -> str:
     found = estimates_used(doc, rows)
     if not found:
         return "<p>No estimate: every figure the plans used has a vendor document.</p>"
+    def value(e: EstimateUsed) -> str:
+        if e.low == e.high:
+            return _cell(e.low)
+        return f'<td class="n">{e.low:,.6g} to {e.high:,.6g}<br><small>by length</small></td>'
+
     body = "".join(
-        f'<tr><td>{escape(e.part)}</td><td>{escape(e.figure)}</td>{_cell(e.value)}<td>{escape(e.unit)}</td>'
+        f'<tr><td>{escape(e.part)}</td><td>{escape(e.figure)}</td>{value(e)}<td>{escape(e.unit)}</td>'
         f'<td class="est">estimate</td><td>{escape(", ".join(e.scenarios))}</td>'
         f'<td class="basis">{escape(e.basis)}</td></tr>' for e in found)
     return ("<table id=\"estimates\"><tr><th>part</th><th>figure</th><th>value</th><th>unit</th><th>kind</th>"

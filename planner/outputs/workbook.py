@@ -65,10 +65,11 @@ def assumptions_sheet(site: dict[str, Any]) -> Sheet:
 
 
 def estimates_sheet(doc: SummaryDocument, rows: Sequence[BomRow]) -> Sheet:
-    """The estimates the plans used, each marked as one, with its unit, scenarios and basis."""
-    return Sheet(["part", "figure", "value", "unit", "kind", "scenarios", "basis"],
-                 [[e.part, e.figure, e.value, e.unit, "estimate", ", ".join(e.scenarios), e.basis]
-                  for e in estimates_used(doc, rows)], {1: 24, 6: 24, 7: 100})
+    """The estimates the plans used, each marked as one, with its unit, scenarios and basis
+    (a price that depends on a cable's length as its lowest and highest over the lengths)."""
+    return Sheet(["part", "figure", "value (lowest)", "value (highest)", "unit", "kind", "scenarios", "basis"],
+                 [[e.part, e.figure, e.low, e.high, e.unit, "estimate", ", ".join(e.scenarios), e.basis]
+                  for e in estimates_used(doc, rows)], {1: 24, 7: 24, 8: 100})
 
 
 def workbook_sheets(doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict[str, pd.DataFrame],

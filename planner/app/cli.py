@@ -299,7 +299,9 @@ def solve_cmd(
             writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
         writers.update(_chart_files(results, doc, per_scenario))
         site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
-        writers["plan.xlsx"] = _workbook_job(doc, rows, per_scenario, site_data)
+        # the workbook's dispatch sheet sums the varying prices' steps by month (one step says nothing more)
+        monthly = {name: per_scenario[name] for name, r in results.items() if r.inputs.profile.steps > 1}
+        writers["plan.xlsx"] = _workbook_job(doc, rows, monthly, site_data)
         writers["report.html"] = _report_writer(doc, rows, site_data)  # last: it embeds the figures
         if write_model:
             from planner.model.lp import safe

@@ -53,13 +53,10 @@ def with_totals(rows: Iterable[BomRow]) -> list[BomRow]:
 
 
 def tidy(row: BomRow) -> BomRow:
-    """A row without float noise: money to the cent, watts to the milliwatt, a whole
-    quantity as an integer (36.620571399999996 USD is written 36.62)."""
+    """A row without float noise: money to the cent, watts and quantities to the thousandth
+    (36.620571399999996 USD is written 36.62); a count stays an integer, a figure a float."""
     def cut(value: float | None, places: int) -> float | int | None:
-        if value is None:
-            return None
-        value = round(float(value), places)
-        return int(value) if value.is_integer() else value
+        return round(value, places) if isinstance(value, float) else value
 
     return row.model_copy(update={
         "quantity": cut(row.quantity, 3), "unit_cost_usd": cut(row.unit_cost_usd, 2),

@@ -200,6 +200,41 @@ def test_validate_reports_schema_and_unknown_parts_in_one_pass(capsys, write_sit
     assert not (path.parent / "o").exists()
 
 
+PEAK_OUTSIDE = '\n[power.coincident_peak]\nusd_per_kw_year = 5\nintervals = ["2030-01-01 00:00"]\n'
+
+
+@pytest.mark.parametrize("schema_error", [True, False])
+def test_validate_reports_schema_parts_and_power_terms_in_one_pass(capsys, write_site, schema_error):
+    """One run names a schema error, an unknown part and a bad power-market term, each with
+    its key and line (issue 21 point 7): the market terms need no catalog, so an unknown
+    part does not hide them, nor does a schema error outside the sections they read."""
+    series = (SITES / "data" / "texas-synthetic-2025-15min.csv").as_posix()
+    text = (SITES / "texas-hybrid.toml").read_text().replace('"data/texas-synthetic-2025-15min.csv"', f'"{series}"')
+    text = text.replace('model = "antminer-s21"', 'model = "antminer-s99"')
+    if schema_error:
+        text = text.replace('climate = "hot and humid summers"', 'climat = "hot and humid summers"')
+    text += PEAK_OUTSIDE  # a coincident peak in 2030, outside the 2025 price series
+    lines = text.splitlines()
+    miner_line = next(i for i, line in enumerate(lines, 1) if "antminer-s99" in line)
+    code, out, err = run(capsys, "validate", str(write_site(text)))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"site.toml:{miner_line}: fleet.miners[0].model: unknown miner 'antminer-s99'" in err
+    assert "power.coincident_peak.intervals[0]" in err and "outside the price series" in err
+    if schema_error:
+        climate_line = next(i for i, line in enumerate(lines, 1) if line.startswith("climat "))
+        assert f"site.toml:{climate_line}: site.climat: unknown key" in err and "did you mean" in err
+
+
+def test_validate_does_not_guess_power_terms_under_a_refused_power_section(capsys, write_site):
+    """A schema error in a section the market checks read (the grid) leaves them unchecked
+    rather than checked against a made-up value: the schema's problem alone is named."""
+    series = (SITES / "data" / "texas-synthetic-2025-15min.csv").as_posix()
+    text = (SITES / "texas-hybrid.toml").read_text().replace("capacity_mw = 100.0", "capacity_mw = -5").replace(
+        '"data/texas-synthetic-2025-15min.csv"', f'"{series}"')
+    code, _, err = run(capsys, "validate", str(write_site(text + PEAK_OUTSIDE)))
+    assert code == 2 and "grid.capacity_mw" in err and "power.coincident_peak" not in err
+
+
 def test_version_is_the_package_version(capsys):
     import tomllib
 

@@ -178,3 +178,30 @@ def test_a_large_fabric_is_written_as_compressed_graphml_matching_the_summary(xi
     assert links == {t: n for t, n in best["links"].items() if n}
     assert longest == pytest.approx({t: v["max_m"] for t, v in best["layout"]["cable_lengths"].items()}, abs=0.006)
     assert all(isinstance(d["x"], float) for _n, d in graph.nodes(data=True))
+
+
+def test_peak_week_labels_each_day_once(drawn):
+    """A week of 15-minute steps (672) from Saturday 21 June 2025: one labelled tick per
+    midnight, no date repeated, the highest-charge line at its step's time."""
+    import datetime as dt
+
+    from planner.outputs.markets import peak_week
+
+    start = dt.datetime(2025, 6, 21)
+    steps = [(start + dt.timedelta(minutes=15 * i)).strftime("%Y-%m-%d %H:%M") for i in range(7 * 96)]
+    n = len(steps)
+    rows = {"step": np.array(steps), "price_usd_per_mwh": np.full(n, 30.0), "ai_load_mw": np.full(n, 15.0),
+            "miner_load_mw": np.full(n, 80.0), "grid_capacity_mw": np.full(n, 100.0),
+            "contract_mw": np.full(n, 65.0), "reserve_offered_mw": np.zeros(n), "peak": np.array([300])}
+    peak_week(rows, None, "t")
+    (fig,) = drawn
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    want = [(start + dt.timedelta(days=d)).strftime("%a %d %b") for d in range(7)]
+    assert labels == want and want[0] == "Sat 21 Jun"  # 2025-06-21 was a Saturday
+    import matplotlib.dates as mdates
+
+    marked = next(line for line in ax.lines if line.get_label() == "highest-charge step")
+    at = mdates.num2date(mdates.date2num(marked.get_xdata()[0])).replace(tzinfo=None)
+    assert at == start + dt.timedelta(minutes=15 * 300)  # step 300: 21 June + 75 h = 24 June 03:00

@@ -81,6 +81,7 @@ NO_PLAN = """{
       "kind": "retrofit",
       "grid_capacity_mw": 10.0,
       "solve_seconds": 0.01,
+      "scenario_seconds": 0.02,
       "binding_constraints": [
         "grid capacity"
       ],

@@ -118,7 +118,8 @@ class _StatusLine(Progress):
 
         self.stop()
         if not self.quiet:
-            self.err.print(f"{name}: {result.status} in {time.perf_counter() - self.t0:.1f} s", style="dim")
+            took = result.scenario_seconds if result.scenario_seconds is not None else time.perf_counter() - self.t0
+            self.err.print(f"{name}: {result.status} in {took:.1f} s", style="dim")  # summary's scenario_seconds
 
     def stop(self) -> None:
         if self.status is not None:
@@ -325,11 +326,17 @@ def solve_cmd(
                 writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
             columns = {name: None if frame.empty else {c: frame[c].to_numpy() for c in frame.columns}
                        for name, frame in per_scenario.items()}
+            # the workbook's dispatch sheet sums the varying prices' steps by month
+            monthly = {name: per_scenario[name] for name, r in results.items() if r.inputs.profile.steps > 1}
         else:  # one step a scenario: its figures come from the arrays, and pandas is never imported
             from planner.outputs.physics import dispatch_arrays
 
             columns = {name: dispatch_arrays(r) for name, r in results.items()}
+            monthly = {}
         writers.update(_chart_files(results, doc, columns))
+        site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
+        writers["plan.xlsx"] = _workbook_job(doc, rows, monthly, site_data)
+        writers["report.html"] = _report_writer(doc, rows, site_data)  # last: it embeds the figures
         if write_model:
             from planner.model.lp import safe
             from planner.model.lp import write_model as write_lp
@@ -350,6 +357,23 @@ def solve_cmd(
             console.print(f"Wrote {', '.join(sorted(writers))} in {target}")
         if not feasible:
             _no_plan(doc)
+
+
+def _workbook_job(doc: SummaryDocument, rows: list, dispatch: dict, site: dict) -> Callable[[Path], None]:
+    """plan.xlsx: its sheets built here, saved by the figures' writer (openpyxl's import and
+    the save run beside the rest of the output)."""
+    from planner.outputs.figure_writer import Job
+    from planner.outputs.workbook import workbook_sheets
+    from planner.outputs.xlsx import save_job
+
+    return Job(save_job, {"sheets": workbook_sheets(doc, rows, dispatch, site)})
+
+
+def _report_writer(doc: SummaryDocument, rows: list, site: dict) -> Callable[[Path], None]:
+    from planner.outputs.export import Last
+    from planner.outputs.report_html import write_report
+
+    return Last(lambda p: write_report(p, doc, rows, site))
 
 
 @contextlib.contextmanager
@@ -503,9 +527,8 @@ def compare_cmd(
     """Solve every scenario, print them side by side with the recommendation, write compare.csv."""
     from planner.app.pipeline import load
     from planner.errors import Problem, did_you_mean
-    from planner.outputs.cells import in_label_unit
+    from planner.outputs.compare import comparison_rows
     from planner.outputs.export import atomic_file, write_csv
-    from planner.outputs.summary import row_value, summary_rows
 
     if solver not in ("highs", "cbc"):
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
@@ -513,21 +536,7 @@ def compare_cmd(
     loaded, cat = load(site, catalog)
     doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
     names = list(doc.scenarios)
-    rows = []
-    for label, key, kind in summary_rows(doc):
-        row = {"metric": label}
-        for n in names:
-            value = in_label_unit(row_value(doc.scenarios[n], key), kind)
-            row[n] = json.dumps(value) if isinstance(value, dict | list) else value
-        rows.append(row)
-    from planner.outputs.business import BUSINESS_ROWS, business_value  # issue 19
-
-    scenarios = {n: doc.scenarios[n].model_dump() for n in names}
-    for label, path, kind in BUSINESS_ROWS:
-        rows.append({"metric": label, **{n: in_label_unit(business_value(scenarios[n], path), kind)
-                                         for n in names}})
-    rows.append({"metric": "recommendation", **{n: ("yes" if n == doc.recommendation.scenario else "")
-                                                for n in names}})
+    rows = comparison_rows(doc)  # one value per cell: a figure by tier is a row per tier
     target = (out or Path("out") / loaded.stem) / "compare.csv"
     with atomic_file(target) as tmp:
         write_csv(tmp, ["metric", *names], rows)
@@ -587,14 +596,14 @@ def validate_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Report every problem in the site file at once; no solve."""
-    from planner.app.pipeline import check_site, load
+    from planner.app.pipeline import validate_site
     from planner.model.cache import PlanCache
+    from planner.site.load import load_site
 
-    loaded, cat = load(site, catalog)
-    problems = check_site(loaded, cat, PlanCache())
+    problems = validate_site(site, catalog, PlanCache())  # schema, parts and power terms in one pass
     if problems:
         raise InputError(problems)
-    make_console().print(f"{site}: OK ({len(loaded.site.scenarios)} scenarios)")
+    make_console().print(f"{site}: OK ({len(load_site(site).site.scenarios)} scenarios)")
 
 
 app.command("fabric")(fabric_cmd)  # after validate, as before: the order of planner --help

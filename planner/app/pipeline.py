@@ -145,6 +145,93 @@ def _unknown_parts(site_path: Path, overlays: Sequence[Path] | None, known: list
     return unknown_parts_beside(known, data, catalog, display_path(site_path), lines)
 
 
+# The sections the price and power-market checks read: a schema error in one of them
+# leaves nothing sound to check them on; one elsewhere does not stop them.
+POWER_SECTIONS = frozenset({"grid", "power_price", "power", "scenarios", "economics", "cooling", "schema"})
+
+
+def validate_site(site_path: Path, overlays: Sequence[Path] | None = None,
+                  cache: PlanCache | None = None) -> list[Problem]:
+    """Every problem ``planner validate`` reports, in one pass where the checks are
+    independent: the schema's, the catalog references', and the price and power-market
+    terms' (:func:`check_power`, which need no catalog). With a schema error outside the
+    sections those terms read, they are checked on the file without the refused keys;
+    with none, every scenario is prepared (:func:`check_site`) once the parts are known."""
+    from planner.parts.catalog import load_catalog
+    from planner.site.load import LoadedSite, check_parts, validate_model
+    from planner.site.schema import Site
+    from planner.tomlio import read_toml
+
+    path = Path(site_path)
+    data, lines = read_toml(path)
+    try:
+        loaded = LoadedSite(site=validate_model(path, data, lines, Site), path=path, lines=lines)
+    except InputError as exc:
+        problems = exc.problems + _unknown_parts(path, overlays, exc.problems, data, lines)
+        partial = _without_refused_keys(path, data, lines)
+        return problems + ([] if partial is None else _new(check_power(partial, cache), problems))
+    try:
+        catalog = load_catalog([loaded.resolve(d) for d in loaded.site.catalog] + list(overlays or []))
+    except InputError as exc:
+        return exc.problems + check_power(loaded, cache)
+    problems = check_parts(loaded, catalog)
+    if problems:  # preparing a scenario needs its parts: check what needs none
+        return problems + _new(check_power(loaded, cache), problems)
+    return check_site(loaded, catalog, cache)
+
+
+def _new(found: list[Problem], known: list[Problem]) -> list[Problem]:
+    return [p for p in found if p not in known]
+
+
+def _without_refused_keys(path: Path, data: dict, lines: dict) -> LoadedSite | None:
+    """The site as the schema reads it once the keys it refused are taken out, when none
+    of them is in POWER_SECTIONS (and the rest then validates); else None."""
+    import copy
+
+    from pydantic import ValidationError
+
+    from planner.site.load import LoadedSite
+    from planner.site.schema import Site
+
+    try:
+        Site.model_validate(data)
+        return None
+    except ValidationError as exc:
+        locs = [e["loc"] for e in exc.errors()]
+    if not locs or any(not loc or loc[0] in POWER_SECTIONS for loc in locs):
+        return None
+    pruned = copy.deepcopy(data)
+    for loc in locs:
+        node: object = pruned
+        for part in loc[:-1]:
+            node = node[part] if isinstance(node, dict) and part in node else (
+                node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        if isinstance(node, dict):
+            node.pop(loc[-1], None)
+    try:
+        return LoadedSite(site=Site.model_validate(pruned), path=path, lines=lines)
+    except ValidationError:
+        return None
+
+
+def check_power(loaded: LoadedSite, cache: PlanCache | None = None) -> list[Problem]:
+    """The price profile and the power-market terms of every scenario's grid capacity
+    (what :func:`~planner.model.inputs.prepare` reads before any part)."""
+    from planner.energy.markets import market_terms
+    from planner.energy.prices import price_profile
+
+    problems: list[Problem] = []
+    for sc in loaded.site.scenarios.values():
+        try:
+            profile = price_profile(loaded, loaded.site.grid.usable_mw(sc.grid_capacity_mw),
+                                    cache.prices if cache is not None else None)
+            market_terms(loaded, profile)
+        except InputError as exc:
+            problems += _new(exc.problems, problems)
+    return problems
+
+
 def check_site(loaded: LoadedSite, catalog: Catalog, cache: PlanCache | None = None) -> list[Problem]:
     """Every problem that preparing each scenario finds (``planner validate``); no solve."""
     from planner.model.inputs import prepare
@@ -164,16 +251,20 @@ def solve_scenario(loaded: LoadedSite, catalog: Catalog, name: str, *, cache: Pl
     """Prepare, build and solve one scenario: its result and the model it was solved from.
     ``reduce`` False builds the per-step reference model; ``solver_log`` keeps the solver's
     log in the result."""
+    import time
+
     from planner.model.build import build_model
     from planner.model.inputs import prepare
     from planner.model.optimize import solve
 
     progress = progress or Progress()
+    t0 = time.perf_counter()
     inputs = prepare(loaded, catalog, name, cache=cache)
     progress.prepared(name, inputs)
     model = build_model(inputs, reduce=reduce)
     progress.built(name, model)
     result = solve(model, solver=solver, keep_log=solver_log)
+    result.scenario_seconds = time.perf_counter() - t0
     progress.solved(name, result)
     return result, model
 

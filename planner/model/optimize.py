@@ -53,6 +53,7 @@ class Result:
     phase_halls: list[list[str]] = field(default_factory=list)  # the halls built in each phase (with halls)
     interim_start: bool = False  # the AI starts on the interim supply before the grid start (model.interim)
     interim_mw: float = 0.0  # MW contracted from the interim supply
+    scenario_seconds: float | None = None  # inputs, model and solve, timed by the pipeline (what stderr reports)
 
     @property
     def option(self) -> ClusterOption | None:

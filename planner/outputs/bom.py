@@ -17,11 +17,51 @@ from planner.parts.catalog import Catalog
 BOM_COLUMNS = list(BomRow.model_fields)  # scenario, category, part, ..., source, power_basis
 
 
+TOTAL = "total"  # the category of a scenario's total row
+
+
 def write_bom(path: Path, rows: Iterable[BomRow]) -> None:
-    """bom.csv from its rows (text cells neutralised for spreadsheets)."""
+    """bom.csv from its rows, each scenario followed by its total row (text cells
+    neutralised for spreadsheets)."""
     from planner.outputs.export import write_csv
 
-    write_csv(path, BOM_COLUMNS, (row.data() for row in rows))
+    write_csv(path, BOM_COLUMNS, (row.data() for row in with_totals(rows)))
+
+
+def with_totals(rows: Iterable[BomRow]) -> list[BomRow]:
+    """The rows, each scenario's followed by one row of category "total" whose sums sit in
+    total_cost_usd and total_power_w, not in the extended columns, so that summing a column
+    of the file counts each part once (and SUMIF by scenario gives a scenario's parts)."""
+    out: list[BomRow] = []
+    by_scenario: dict[str, list[BomRow]] = {}
+    for row in rows:
+        by_scenario.setdefault(row.scenario, []).append(row)
+    for name, own in by_scenario.items():
+        out += own
+        unpriced = sum(r.extended_cost_usd is None for r in own)
+        out.append(BomRow(
+            scenario=name, category=TOTAL, part="", quantity=0, unit_cost_usd=None, extended_cost_usd=None,
+            unit_power_w=None, extended_power_w=None,
+            description=f"scenario total of the {len(own)} rows above" + (
+                f" ({unpriced} without a price, counted as nothing)" if unpriced else "")
+            + "; includes cables priced after the solve",
+            source="sum of the rows above",
+            total_cost_usd=round(sum(r.extended_cost_usd or 0.0 for r in own), 2),
+            total_power_w=round(sum(r.extended_power_w or 0.0 for r in own), 3),
+        ))
+    return out
+
+
+def tidy(row: BomRow) -> BomRow:
+    """A row without float noise: money to the cent, watts and quantities to the thousandth
+    (36.620571399999996 USD is written 36.62); a count stays an integer, a figure a float."""
+    def cut(value: float | None, places: int) -> float | int | None:
+        return round(value, places) if isinstance(value, float) else value
+
+    return row.model_copy(update={
+        "quantity": cut(row.quantity, 3), "unit_cost_usd": cut(row.unit_cost_usd, 2),
+        "extended_cost_usd": cut(row.extended_cost_usd, 2), "unit_power_w": cut(row.unit_power_w, 3),
+        "extended_power_w": cut(row.extended_power_w, 3)})
 
 
 def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
@@ -138,6 +178,6 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
                  False, 0.0, "existing fleet")
     from planner.outputs.business import row_scope  # who pays for each row: host or tenant (issue 19)
 
-    rows = [r.model_copy(update={"scope": row_scope(inp, r.category)}) for r in rows]
+    rows = [tidy(r.model_copy(update={"scope": row_scope(inp, r.category)})) for r in rows]
     rows.sort(key=lambda r: (r.scenario, r.category, r.part))
     return rows

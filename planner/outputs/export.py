@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -143,6 +144,18 @@ def _check_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise InputError([Problem(display_path(folder), "", "exists and is not a folder",
                                   hint="give the output a folder name")])
+
+
+@dataclass(frozen=True)
+class Last:
+    """A writer that reads the set's other files (report.html embeds the figures): it runs
+    after every other writer and job has written its file into the temporary folder, so
+    ``fn(path)`` finds them beside ``path``."""
+
+    fn: Callable[[Path], None]
+
+    def __call__(self, path: Path) -> None:
+        self.fn(path)
 
 
 MANIFEST = ".planner-output.json"  # the output set of the last run in a folder: run id, state, files
@@ -317,7 +330,7 @@ def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_
                 path.parent.mkdir(parents=True, exist_ok=True)
                 pending.append((path, write, pool.submit(write.fn, path=path, **write.kwargs)))
         for name, write in writers.items():
-            if pool is not None and isinstance(write, Job):
+            if (pool is not None and isinstance(write, Job)) or isinstance(write, Last):
                 continue
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -327,6 +340,9 @@ def _write_locked(target: Path, writers: dict[str, Callable[[Path], None]], run_
                 future.result()  # a job's error is the run's error, as in process
             except BrokenProcessPool:  # the background process died (killed, out of memory): write here
                 write(path)
+        for name, write in writers.items():  # what reads the other files (the report) runs last
+            if isinstance(write, Last):
+                write.fn(tmp / name)
         written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         manifest = {"run_id": run_id, "state": COMPLETE, "files": {n: _digest(tmp / n) for n in written}}
         _write_manifest(tmp / MANIFEST, manifest)

@@ -14,6 +14,7 @@ from planner.model.optimize import Result, Status, ai_load_mw
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
 
 def _loads(result: Result, period: str) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +211,21 @@ def peak_week_rows(result: Result, frame: dict[str, np.ndarray]) -> dict[str, np
     return rows
 
 
+def _day_axis(ax: Axes) -> None:
+    """A week's time axis: a labelled tick at each midnight ("Sat 21 Jun"), minor ticks
+    every six hours, the year under the axis once (matplotlib's date locators: no label is
+    repeated however many steps the week has)."""
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.DayLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+    ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=[6, 12, 18]))
+    left = mdates.num2date(ax.get_xlim()[0])
+    ax.set_xlabel(f"{left:%Y}, by the price series' time stamps")
+    for label in ax.get_xticklabels():
+        label.set_fontsize(8)
+
+
 def peak_week(rows: dict[str, np.ndarray], path: Path, title: str) -> None:
     """Load (AI, miners), the contracted block and the reserve offered over the peak week,
     with the price on a second axis and the highest-charge step marked."""
@@ -219,7 +235,12 @@ def peak_week(rows: dict[str, np.ndarray], path: Path, title: str) -> None:
     ai, miners, cap, q, offer, price = (np.asarray(rows[c], dtype=float) for c in (
         "ai_load_mw", "miner_load_mw", "grid_capacity_mw", "contract_mw", "reserve_offered_mw",
         "price_usd_per_mwh"))
-    x = np.arange(ai.size)
+    labels = [str(s) for s in rows["step"]]
+    try:  # the steps' times ("2025-06-21 00:15"): a date axis, a tick a day
+        x: np.ndarray = np.array([s.replace(" ", "T") for s in labels], dtype="datetime64[m]")
+    except ValueError:
+        x = np.arange(ai.size)
+    dated = x.dtype.kind == "M"
     fig, ax = plt.subplots(figsize=(11, 4.8), dpi=110)
     ax.stackplot(x, ai, miners, labels=["AI", "miners"], colors=["#4c78a8", "#f58518"], alpha=0.85)
     ax.plot(x, cap, color="black", lw=1.0, label="grid capacity")
@@ -228,14 +249,17 @@ def peak_week(rows: dict[str, np.ndarray], path: Path, title: str) -> None:
     if offer.any():
         ax.plot(x, offer, color="#b279a2", lw=1.0, ls="--", label="reserve offered")
     at = int(rows["peak"][0])
-    ax.axvline(at, color="#e45756", lw=1.2, ls=":", label="highest-charge step")
+    ax.axvline(x[at], color="#e45756", lw=1.2, ls=":", label="highest-charge step")
     ax.set_ylabel("MW")
     ax.set_ylim(0, max(1e-9, float(max(cap.max(), q.max(initial=0.0)))) * 1.1)
     twin = ax.twinx()
     twin.plot(x, price, color="#7f7f7f", lw=0.7, alpha=0.8)
     twin.set_ylabel("price, USD/MWh (grey)")
-    labels = [str(s) for s in rows["step"]]
-    _label_axis(ax, labels, "")
+    if dated:
+        ax.set_xlim(x[0], x[-1])
+        _day_axis(ax)
+    else:
+        _label_axis(ax, labels, "")
     _legend(ax, loc="upper left", fontsize=8, ncol=3)
     ax.set_title(title)
     _save(fig, path)

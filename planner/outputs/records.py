@@ -123,6 +123,9 @@ class ScenarioSummary(Record):
     grid_capacity_mw: Annotated[Number, key("the grid capacity the scenario may import (before any "
                                             "expansion)", "MW")]
     solve_seconds: Annotated[Number, key("time the solver took on the scenario's model", "s")]
+    scenario_seconds: Annotated[Number | None, key(
+        "time from the scenario's start to its solution (inputs, model, solve): the time the run reports on "
+        "stderr; null when the scenario was solved outside a run", "s")]
 
 
 class NoPlanSummary(ScenarioSummary):
@@ -337,6 +340,11 @@ class BomRow(Record):
     scope: Annotated[Literal["owner", "host", "tenant"], key(
         "who pays for the row: the site's owner (owner model), or under a hosting contract the host or the "
         "tenant")] = "owner"
+    total_cost_usd: Annotated[Number | None, key(
+        "on a scenario's total row (category \"total\") only: the sum of its rows' extended cost; kept out of "
+        "extended_cost_usd so that summing that column counts every part once", "USD")] = None
+    total_power_w: Annotated[Number | None, key(
+        "on a scenario's total row only: the sum of its rows' extended power", "W")] = None
 
     def data(self) -> dict[str, Any]:
         """The row as plain values, by bom.csv's column names."""

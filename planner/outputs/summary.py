@@ -114,6 +114,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         "kind": inp.kind,
         "grid_capacity_mw": inp.capacity_mw,
         "solve_seconds": round(result.solve_seconds, 4),
+        "scenario_seconds": None if result.scenario_seconds is None else round(result.scenario_seconds, 2),
     }
     if result.status is not Status.OPTIMAL:
         return NoPlanSummary(**base, binding_constraints=result.infeasibility, solver_status=result.solver_status,

@@ -11,13 +11,12 @@ import numpy as np
 
 from planner.network.clos import Shape
 from planner.network.fabric import FabricCounts
+from planner.network.interconnect import CABLE_SIZES_FIBERS
 from planner.network.layout import Layout, rack_room
 from planner.network.media import TierMedia
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
 from planner.site.schema import Route
-
-CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
 
 
 def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catalog: Catalog) -> list[dict]:

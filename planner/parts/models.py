@@ -63,6 +63,7 @@ LIMITS: dict[str, tuple[float, str]] = {
     "height_u": (100, "taller than any rack"),
     "channels": (1_000, "more wavelengths than any C+L line system carries on a fibre pair"),
     "spacing_ghz": (10_000, "10 THz, wider than the C and L bands together"),
+    "channel_ghz": (10_000, "10 THz, wider than the C and L bands together"),
     "span_km": (1_000, "a 1,000 km span, beyond any amplifier's"),
 }
 # Lower limits where a part must draw some power (a server of 1e-300 W would fill a rack with
@@ -256,6 +257,7 @@ class Optic(Part):
     typical_power_w: float | None = Field(default=None, ge=0)
     lengths_m: list[float] = Field(default_factory=list, description="stock lengths (copper)")
     split: int = Field(1, ge=1, description="plugs at the far end of a splitter cable (1 = straight)")
+    channel_ghz: float | None = Field(default=None, gt=0, description="DWDM grid slot a coherent module needs")
 
 
 class Connector(Part):

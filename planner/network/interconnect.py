@@ -142,7 +142,7 @@ def _cables(lit_fibres: int, spare: float) -> tuple[int, int, int]:
 def _part(catalog: Catalog, key: str, quantity: int) -> PartCount:
     power = catalog.power(key)
     price = catalog.unit_cost(key)
-    estimate = bool((power and power.estimate) or (price and price[1].startswith("ESTIMATE")))
+    estimate = bool((power and power.estimated) or (price and price[1].startswith("ESTIMATE")))
     return PartCount(key, quantity, power.watts if power else None, price[0] if price else None,
                      power.basis if power else "no power figure", price[1] if price else "no price",
                      estimate)

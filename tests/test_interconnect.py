@@ -179,3 +179,34 @@ def test_crossing_bandwidth_and_latency():
         crossing_gbps(51_200, 0)
     assert latency_us(100) == pytest.approx(100 * 1.468 / 299_792.458 * 1e6)
     assert latency_us(100) == pytest.approx(489.7, abs=0.1)
+
+
+def test_a_campus_route_over_10_km_gets_a_sized_interconnect(catalog):
+    """100 links of 400G between two halls over a 30 km duct bank, spare 0.5: 40 Tb/s;
+    no grey module reaches 30 km; 400ZR: 100 wavelengths, ceil(100/40) = 3 fibre pairs,
+    6 muxes, ceil(30/80) - 1 = 0 in-line sites, 3 x 2 x 2 = 12 amplifiers, ceil(6 x 1.5) = 9
+    fibres laid in one 864-fibre cable. A 5 km route keeps the old row, with no interconnect."""
+    from planner.network.cabling import campus_trunks
+    from planner.network.layout import Layout
+    from planner.site.schema import Route
+
+    far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [30_000, 0]]})
+    near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
+    layout = Layout(inter_building={("hall-a", "hall-b"): 100, ("hall-a", "hall-c"): 100})
+    rows = campus_trunks(layout, {"leaf_spine": 8}, [far, near], catalog=catalog, link_gbps=400)
+    by_to = {r["to"]: r for r in rows}
+    ic = by_to["hall-b"]["interconnect"]
+    assert by_to["hall-b"]["dci_optics"] and (ic["gbps"], ic["route_km"]) == (40_000, 30)
+    zr = next(o for o in ic["options"] if o["module"] == "400zr")
+    assert (zr["wavelengths"], zr["fibre_pairs"], zr["muxes"], zr["inline_amplifier_sites"], zr["amplifiers"]) == (
+        100, 3, 6, 0, 12)
+    assert (zr["fibres"], zr["cable_fibers"], zr["cables"]) == (9, 864, 1)
+    assert zr["latency_us"] == pytest.approx(30 * US_PER_KM, abs=0.01)
+    assert ic["chosen"] is None and "no price" in ic["why"]
+    assert {o["module"] for o in ic["options"]} == {"400zr", "400zr-plus"}
+    assert "interconnect" not in by_to["hall-c"] and not by_to["hall-c"]["dci_optics"]
+    # the trunk row itself is unchanged: 100 x 8 x 1.5 = 1,200 fibres in one 1,728-fibre cable
+    assert (by_to["hall-b"]["fibers_needed"], by_to["hall-b"]["cable_fibers"], by_to["hall-b"]["cables"]) == (
+        1200, 1728, 1)
+    # without the catalog (the old call) a far route is only flagged
+    assert "interconnect" not in campus_trunks(layout, {"leaf_spine": 8}, [far, near])[0]

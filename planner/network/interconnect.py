@@ -241,3 +241,22 @@ def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str 
     return Interconnect(need, tuple(options), tuple(refused), best,
                         f"cheapest of {len(priced)} priced option(s) that carry {need.gbps:g} Gb/s "
                         f"over {need.route_km:g} km")
+
+
+def interconnect_doc(result: Interconnect) -> dict:
+    """The JSON shape of a sized interconnect (summary.json, campus trunks over 10 km): the
+    need, the chosen option (None when none is fully priced, with the reason), and each
+    option's counts, power and cost with what is missing or estimated."""
+
+    def option(o: LinkPlan) -> dict:
+        return {"kind": o.kind, "module": o.module, "links": o.links, "modules": o.modules,
+                "wavelengths": o.wavelengths, "fibre_pairs": o.fibre_pairs, "fibres": o.fibres,
+                "cable_fibers": o.cable_fibers, "cables": o.cables, "mux": o.mux, "muxes": o.muxes,
+                "amplifier": o.amplifier, "inline_amplifier_sites": o.inline_sites, "amplifiers": o.amplifiers,
+                "latency_us": round(o.latency_us, 2), "power_w": o.power_w, "cost_usd": o.cost_usd,
+                "no_power_figure": list(o.missing_power), "no_price": list(o.missing_price),
+                "estimated": list(o.estimated)}
+
+    return {"gbps": result.need.gbps, "route_km": round(result.need.route_km, 3),
+            "chosen": option(result.chosen) if result.chosen else None, "why": result.why,
+            "options": [option(o) for o in result.options], "refused": list(result.refused)}

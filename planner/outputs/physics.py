@@ -312,7 +312,8 @@ def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dic
                               "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
                           for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
         "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()},
-                                       result.inputs.routes),
+                                       result.inputs.routes, catalog=catalog, site_file=result.inputs.site,
+                                       link_gbps=max((m.link_gbps for m in fab.media.values() if m.links), default=0)),
         "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
     }
 

@@ -120,6 +120,11 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
     return out
 
 
+def fastest(media: dict[str, TierMedia]) -> float:
+    """Gb/s of the fastest tier that has links: what one link between halls may carry."""
+    return max((m.link_gbps for m in media.values() if m.links), default=0.0)
+
+
 def cable_price(catalog: Catalog, media: TierMedia, length_m: float) -> tuple[float, str] | None:
     """USD for one cable of a tier at ``length_m`` and the basis, or None where a figure
     is missing. Copper assemblies at their unit price; a fibre cable as fibres x length x

@@ -11,13 +11,12 @@ import numpy as np
 
 from planner.network.clos import Shape
 from planner.network.fabric import FabricCounts
+from planner.network.interconnect import CABLE_SIZES_FIBERS, Need, interconnect_doc, size_interconnect
 from planner.network.layout import Layout, rack_room
 from planner.network.media import TierMedia
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
 from planner.site.schema import Route
-
-CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cables.toml)
 
 
 def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catalog: Catalog) -> list[dict]:
@@ -94,19 +93,36 @@ def _spine_core_pairs(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndar
     return a, np.concatenate(b)
 
 
-def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route]) -> list[dict]:
-    """High-count trunks per hall pair: lit fibres x (1 + spare), in 864/1,728/3,456-fibre cables."""
+def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route], *,
+                  catalog: Catalog | None = None, link_gbps: float | None = None, site_file: str = "") -> list[dict]:
+    """High-count trunks per hall pair: lit fibres x (1 + spare), in 864/1,728/3,456-fibre cables.
+
+    A route over 10 km (past grey LR reach) is flagged ``dci_optics`` and, given the catalog
+    and the link speed, gets a sized ``interconnect`` (:mod:`planner.network.interconnect`)
+    for links x ``link_gbps`` over the route's length with the route's spare.
+    """
     out = []
     for (a, b), links in sorted(layout.inter_building.items()):
-        route = next((r for r in routes if {r.from_building, r.to_building} == {a, b}), None)
+        index, route = next(((i, r) for i, r in enumerate(routes) if {r.from_building, r.to_building} == {a, b}),
+                            (None, None))
         spare = route.spare_ratio if route else 0.5
         fibers = math.ceil(links * max(fibers_per_link.values() or [0]) * (1 + spare))
         size = next((c for c in CABLE_SIZES_FIBERS if c >= fibers), CABLE_SIZES_FIBERS[-1])
         cables = math.ceil(fibers / size)
         path = sum(math.dist(p, q) for p, q in zip(route.polyline, route.polyline[1:], strict=False)) if route else None
-        out.append({"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
-                    "cables": cables, "route_m": path, "dci_optics": bool(path and path > 10_000)})
+        row = {"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
+               "cables": cables, "route_m": path, "dci_optics": bool(path and path > 10_000)}
+        if path and path > 10_000 and catalog is not None and link_gbps:
+            need = Need(links * link_gbps, path / 1000, spare)
+            row["interconnect"] = interconnect_doc(size_interconnect(catalog, need, file=site_file,
+                                                                     key=f"routes[{index}].polyline"))
+        out.append(row)
     return out
+
+
+def fastest(media: dict[str, TierMedia]) -> float:
+    """Gb/s of the fastest tier that has links: what one link between halls may carry."""
+    return max((m.link_gbps for m in media.values() if m.links), default=0.0)
 
 
 def cable_price(catalog: Catalog, media: TierMedia, length_m: float) -> tuple[float, str] | None:

@@ -299,7 +299,7 @@ def layout_summary(result: Result, catalog: Catalog) -> dict[str, Any] | None:
 def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dict[str, Any]:
     from collections import Counter
 
-    from planner.network.cabling import campus_trunks, structured_cabling
+    from planner.network.cabling import campus_trunks, fastest, structured_cabling
 
     if lay is None:
         raise ValueError("a layout summary needs the floor plan")  # layout_summary lays it out first
@@ -313,8 +313,8 @@ def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dic
         "cable_lengths": {t: {"links": int(lay.lengths[t].size), "max_m": round(lay.max_length(t) or 0, 2),
                               "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
                           for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
-        "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()},
-                                       result.inputs.routes),
+        "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()}, result.inputs.routes,
+                                       catalog=catalog, site_file=result.inputs.site, link_gbps=fastest(fab.media)),
         "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
     }
 

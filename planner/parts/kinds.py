@@ -5,4 +5,5 @@ SINGULAR = {
     "optics": "optic", "connectors": "connector", "cables": "cable", "fibers": "fiber",
     "patch_panels": "patch panel", "estimates": "estimate", "power_estimates": "power estimate",
     "site_costs": "site cost", "roles": "role",
+    "line_systems": "line-system part",
 }

@@ -61,6 +61,10 @@ LIMITS: dict[str, tuple[float, str]] = {
     "list_price_usd": (1e9, "a billion USD for one part"),
     "reach_m": (10_000_000, "10,000 km"), "max_length_m": (1_000_000, "1,000 km in one cable"),
     "height_u": (100, "taller than any rack"),
+    "channels": (1_000, "more wavelengths than any C+L line system carries on a fibre pair"),
+    "spacing_ghz": (10_000, "10 THz, wider than the C and L bands together"),
+    "channel_ghz": (10_000, "10 THz, wider than the C and L bands together"),
+    "span_km": (1_000, "a 1,000 km span, beyond any amplifier's"),
 }
 # Lower limits where a part must draw some power (a server of 1e-300 W would fill a rack with
 # 1e304 servers); optics and cables may be passive (0 W).
@@ -253,6 +257,7 @@ class Optic(Part):
     typical_power_w: float | None = Field(default=None, ge=0)
     lengths_m: list[float] = Field(default_factory=list, description="stock lengths (copper)")
     split: int = Field(1, ge=1, description="plugs at the far end of a splitter cable (1 = straight)")
+    channel_ghz: float | None = Field(default=None, gt=0, description="DWDM grid slot a coherent module needs")
 
 
 class Connector(Part):
@@ -291,6 +296,18 @@ class PatchPanel(Part):
     ports: int | None = Field(default=None, ge=1)
     connector: str | None = None
     fibers: int | None = Field(default=None, ge=1)
+
+
+class LinePart(Part):
+    """A part of a DWDM line system (catalogs/line-systems.toml): a channel mux/demux, or an
+    optical amplifier planned for spans of ``span_km``."""
+
+    table: ClassVar[str] = "line_system"
+    role: Literal["mux", "amplifier"]
+    channels: int | None = Field(default=None, ge=1, description="wavelengths one fibre pair carries")
+    spacing_ghz: float | None = Field(default=None, gt=0, description="channel spacing on the grid")
+    span_km: float | None = Field(default=None, gt=0, description="longest span between amplifiers")
+    power_w: float | None = Field(default=None, ge=0)
 
 
 class Estimate(BaseModel):
@@ -386,6 +403,7 @@ POWER_FIELDS: dict[str, tuple[str, ...]] = {
     "miners": ("power_w",),
     "servers": ("max_power_w",),
     "accelerators": ("power_w",),
+    "line_systems": ("power_w",),
 }
 
 
@@ -428,7 +446,7 @@ ROLES: dict[str, tuple[str, str]] = {
 # a catalog table's model: every one has a key and names the table it is written under
 EntryModel = (type[Accelerator] | type[Server] | type[Miner] | type[Switch] | type[Optic] | type[Connector]
               | type[Cable] | type[Fiber] | type[PatchPanel] | type[Estimate] | type[PowerEstimate] | type[SiteCost]
-              | type[Role])
+              | type[Role] | type[LinePart])
 KINDS: dict[str, EntryModel] = {
     "accelerators": Accelerator,
     "servers": Server,
@@ -443,6 +461,7 @@ KINDS: dict[str, EntryModel] = {
     "power_estimates": PowerEstimate,
     "site_costs": SiteCost,
     "roles": Role,
+    "line_systems": LinePart,
 }
 TABLES: dict[str, str] = {model.table: kind for kind, model in KINDS.items()}
 PART_KINDS = tuple(k for k in KINDS if k not in ("estimates", "power_estimates", "site_costs", "roles"))

@@ -1,0 +1,212 @@
+"""The interconnect between sites and buildings (planner/network/interconnect.py).
+
+Every expected count is derived here by hand from the catalog's sourced figures, written out
+once below, and the closed forms of the line system:
+
+    400g-lr4    400 Gb/s, reach 10 km, 2 fibres lit, 10 W      (Ascent QSFP-DD-LR4-10)
+    400g-fr4    400 Gb/s, reach 2 km                           (Wavesplitter WST-QD4-FR4-C)
+    400zr       400 Gb/s, reach 120 km, 100 GHz slot, 22.5 W   (OIF 400ZR; F-tone power)
+    400zr-plus  400 Gb/s, reach 1,000 km, 75 GHz slot, 22.5 W  (OpenZR+ per NTT; F-tone power)
+    800zr       800 Gb/s, reach 120 km, 150 GHz slot           (Smartoptics TD8005)
+    mux         40 channels at 100 GHz, power not given        (C-FOL AWG)
+    amplifier   80 km span, 10 W per module (one direction)    (GLHC EDFA)
+
+    links = wavelengths = ceil(Gb/s / module Gb/s); modules = 2 x links
+    grey:     fibre pairs = ceil(links x fibres lit / 2)
+    coherent: fibre pairs = ceil(wavelengths / 40); muxes = 2 x pairs;
+              in-line sites = ceil(km / 80) - 1; amplifiers = pairs x 2 x (in-line + 2)
+    latency = km x 1.468 / 299,792.458 km/s
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from planner.errors import InputError
+from planner.network.interconnect import Need, crossing_gbps, latency_us, size_interconnect
+from planner.parts.catalog import load_catalog
+
+US_PER_KM = 1.468 / 299_792.458 * 1e6  # about 4.897 us per km
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def _option(result, module, mux=None):
+    found = [o for o in result.options if o.module == module and (mux is None or o.mux == mux)]
+    assert len(found) == 1, [o.module for o in result.options]
+    return found[0]
+
+
+def _priced(tmp_path, prices: dict[str, float]):
+    """The bundled catalog with an overlay of test prices (labelled estimates)."""
+    rows = [f'[[estimate]]\nkey = "{k}"\nunit_cost_usd = {v}\nbasis = "test price"\nsource = "test"\n'
+            f'as_of = 2026-12-03\n' for k, v in prices.items()]
+    (tmp_path / "estimates.toml").write_text("\n".join(rows), encoding="utf-8")
+    return load_catalog([tmp_path])
+
+
+def test_5_km_grey_lr4_counts_by_hand(catalog):
+    """3.2 Tb/s over 5 km: FR4 (2 km) cannot; LR4 (10 km) can: 3,200 / 400 = 8 links,
+    16 modules, ceil(8 x 2 / 2) = 8 fibre pairs, 16 fibres in one 864-fibre cable,
+    16 x 10 W = 160 W, 5 x 4.897 = 24.5 us."""
+    result = size_interconnect(catalog, Need(3200, 5))
+    lr4 = _option(result, "400g-lr4")
+    assert (lr4.kind, lr4.links, lr4.modules, lr4.wavelengths) == ("grey", 8, 16, 0)
+    assert (lr4.fibre_pairs, lr4.fibres, lr4.cable_fibers, lr4.cables) == (8, 16, 864, 1)
+    assert (lr4.muxes, lr4.amplifiers) == (0, 0)
+    assert lr4.power_w == pytest.approx(16 * 10.0)
+    assert lr4.latency_us == pytest.approx(5 * US_PER_KM)
+    assert "400g-fr4" not in {o.module for o in result.options}
+    assert any(r.startswith("400g-fr4: reach 2 km < route 5 km") for r in result.refused)
+    # the same 8 links as 400ZR wavelengths: one fibre pair (8 <= 40), 2 muxes, no in-line
+    # amplifier (ceil(5/80) - 1 = 0), a booster and a pre-amplifier per direction: 1 x 2 x 2 = 4
+    zr = _option(result, "400zr")
+    assert (zr.wavelengths, zr.fibre_pairs, zr.muxes, zr.inline_sites, zr.amplifiers) == (8, 1, 2, 0, 4)
+
+
+def test_60_km_takes_coherent_and_40_vs_41_wavelengths_is_one_vs_two_fibre_pairs(catalog):
+    """16 Tb/s = 40 x 400G fills the 40-channel mux exactly: 1 pair, 2 muxes,
+    ceil(60/80) - 1 = 0 in-line, 1 x 2 x 2 = 4 amplifiers. 16.4 Tb/s = 41 wavelengths:
+    2 pairs, 4 muxes, 2 x 2 x 2 = 8 amplifiers. No grey module reaches 60 km."""
+    exact = size_interconnect(catalog, Need(16_000, 60))
+    assert {o.kind for o in exact.options} == {"coherent"}
+    zr = _option(exact, "400zr")
+    assert (zr.links, zr.modules, zr.wavelengths, zr.fibre_pairs, zr.muxes, zr.amplifiers) == (40, 80, 40, 1, 2, 4)
+    over = _option(size_interconnect(catalog, Need(16_400, 60)), "400zr")
+    assert (over.wavelengths, over.fibre_pairs, over.muxes, over.amplifiers) == (41, 2, 4, 8)
+    assert zr.latency_us == pytest.approx(60 * US_PER_KM)
+    # the mux's power is not in any source: the option's power is unknown, never counted as 0
+    assert zr.power_w is None and zr.missing_power == ("dwdm-mux-40ch-100ghz",)
+
+
+def test_300_km_needs_zr_plus_with_in_line_amplifiers(catalog):
+    """8 Tb/s over 300 km: 400ZR (120 km) cannot; OpenZR+ can: 20 wavelengths, 1 pair,
+    ceil(300/80) - 1 = 3 in-line sites, 1 x 2 x (3 + 2) = 10 amplifiers of 10 W, 40 modules."""
+    result = size_interconnect(catalog, Need(8_000, 300))
+    assert {o.module for o in result.options} == {"400zr-plus"}
+    zrp = result.options[0]
+    assert (zrp.wavelengths, zrp.modules, zrp.fibre_pairs, zrp.inline_sites, zrp.amplifiers) == (20, 40, 1, 3, 10)
+    parts = {p.key: p for p in zrp.parts}
+    assert parts["edfa-c-band-module"].quantity * parts["edfa-c-band-module"].unit_w == pytest.approx(10 * 10.0)
+    assert parts["400zr-plus"].quantity * parts["400zr-plus"].unit_w == pytest.approx(40 * 22.5)
+    assert any(r.startswith("400zr: reach 120 km < route 300 km") for r in result.refused)
+
+
+@pytest.mark.parametrize(("km", "inline"), [(80, 0), (80.001, 1), (160, 1), (160.5, 2), (240, 2), (241, 3)])
+def test_in_line_amplifier_sites_at_span_boundaries(catalog, km, inline):
+    """In-line sites = ceil(km / 80) - 1: a route of exactly n spans needs n - 1 sites."""
+    zrp = _option(size_interconnect(catalog, Need(400, km)), "400zr-plus")
+    assert zrp.inline_sites == inline == math.ceil(km / 80) - 1
+    assert zrp.amplifiers == 1 * 2 * (inline + 2)
+
+
+def test_800zr_needs_a_150_ghz_grid_and_is_sized_when_one_is_given(catalog, tmp_path):
+    """800ZR's 150 GHz slot does not fit the 100 GHz mux: refused, saying why. With a
+    32-channel 150 GHz mux in an overlay (4.8 THz / 150 GHz = 32): 12.8 Tb/s = 16
+    wavelengths, 1 pair; 25.6 Tb/s = 32, 1 pair; 26.4 Tb/s = 33, 2 pairs."""
+    assert "800zr" not in {o.module for o in size_interconnect(catalog, Need(3200, 50)).options}
+    assert any(r.startswith("800zr: no line system") for r in size_interconnect(catalog, Need(3200, 50)).refused)
+    (tmp_path / "line-systems.toml").write_text(
+        '[[line_system]]\nkey = "test-mux-150"\nvendor = "test"\nmodel = "test"\nrole = "mux"\n'
+        'channels = 32\nspacing_ghz = 150\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
+    wide = load_catalog([tmp_path])
+    for gbps, waves, pairs in ((12_800, 16, 1), (25_600, 32, 1), (26_400, 33, 2)):
+        o = _option(size_interconnect(wide, Need(gbps, 50)), "800zr", "test-mux-150")
+        assert (o.wavelengths, o.fibre_pairs, o.muxes) == (waves, pairs, 2 * pairs)
+    # 400ZR (100 GHz) fits both muxes; 400ZR+ (75 GHz) too: each mux is its own option
+    assert {o.mux for o in size_interconnect(wide, Need(400, 50)).options if o.module == "400zr"} == {
+        "dwdm-mux-40ch-100ghz", "test-mux-150"}
+
+
+def test_cheapest_priced_option_is_chosen(tmp_path):
+    """Test prices: LR4 1,000, 400ZR 5,000, OpenZR+ 7,000, mux 2,000, amplifier 3,000 USD.
+    3.2 Tb/s over 5 km: LR4 16 x 1,000 = 16,000; 400ZR 16 x 5,000 + 2 x 2,000 + 4 x 3,000
+    = 96,000; OpenZR+ 16 x 7,000 + 4,000 + 12,000 = 128,000: LR4. Over 60 km (no grey):
+    400ZR 96,000 < OpenZR+ 128,000."""
+    priced = _priced(tmp_path, {"400g-lr4": 1000, "400zr": 5000, "400zr-plus": 7000,
+                                "dwdm-mux-40ch-100ghz": 2000, "edfa-c-band-module": 3000})
+    near = size_interconnect(priced, Need(3200, 5))
+    assert near.chosen is not None and near.chosen.module == "400g-lr4"
+    assert near.chosen.cost_usd == pytest.approx(16 * 1000)
+    assert _option(near, "400zr").cost_usd == pytest.approx(16 * 5000 + 2 * 2000 + 4 * 3000)
+    assert _option(near, "400zr").estimated == ("400zr", "dwdm-mux-40ch-100ghz", "edfa-c-band-module")
+    far = size_interconnect(priced, Need(3200, 60))
+    assert far.chosen is not None and far.chosen.module == "400zr"
+    assert far.chosen.cost_usd == pytest.approx(96_000)
+    assert _option(far, "400zr-plus").cost_usd == pytest.approx(16 * 7000 + 2 * 2000 + 4 * 3000)
+
+
+def test_without_prices_nothing_is_chosen_and_the_missing_prices_are_named(catalog):
+    result = size_interconnect(catalog, Need(3200, 60))
+    assert result.chosen is None
+    assert "400zr" in result.why and "edfa-c-band-module" in result.why and "[costs]" in result.why
+
+
+def test_a_distance_no_option_reaches_is_refused_naming_file_key_and_line(catalog):
+    with pytest.raises(InputError) as err:
+        size_interconnect(catalog, Need(400, 1500), file="site.toml", key="routes[0].polyline", line=42)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.key, problem.line) == ("site.toml", "routes[0].polyline", 42)
+    assert "1500 km" in problem.message and "1000 km" in problem.message  # the longest reach
+    assert str(problem).startswith("site.toml:42: routes[0].polyline:")
+
+
+@pytest.mark.parametrize(("gbps", "km"), [(0, 10), (-1, 10), (400, 0), (float("nan"), 10), (400, float("inf"))])
+def test_bad_need_is_an_input_error(catalog, gbps, km):
+    with pytest.raises(InputError, match="bandwidth > 0 and a route > 0 km"):
+        size_interconnect(catalog, Need(gbps, km))
+
+
+def test_spare_fibres_and_cable_sizes(catalog):
+    """Grey LR4 for 400 Tb/s over 5 km: 1,000 links, 1,000 pairs, 2,000 lit fibres; with
+    half again spare, ceil(2,000 x 1.5) = 3,000 fibres: one 3,456-fibre cable. For 800 Tb/s:
+    6,000 fibres: two 3,456-fibre cables."""
+    one = _option(size_interconnect(catalog, Need(400_000, 5, spare=0.5)), "400g-lr4")
+    assert (one.fibre_pairs, one.fibres, one.cable_fibers, one.cables) == (1000, 3000, 3456, 1)
+    two = _option(size_interconnect(catalog, Need(800_000, 5, spare=0.5)), "400g-lr4")
+    assert (two.fibres, two.cable_fibers, two.cables) == (6000, 3456, 2)
+
+
+def test_crossing_bandwidth_and_latency():
+    """A quarter of a 51.2 Tb/s bisection is 12.8 Tb/s; 100 km of fibre is ~489.7 us one way."""
+    assert crossing_gbps(51_200, 0.25) == pytest.approx(12_800)
+    with pytest.raises(ValueError):
+        crossing_gbps(51_200, 0)
+    assert latency_us(100) == pytest.approx(100 * 1.468 / 299_792.458 * 1e6)
+    assert latency_us(100) == pytest.approx(489.7, abs=0.1)
+
+
+def test_a_campus_route_over_10_km_gets_a_sized_interconnect(catalog):
+    """100 links of 400G between two halls over a 30 km duct bank, spare 0.5: 40 Tb/s;
+    no grey module reaches 30 km; 400ZR: 100 wavelengths, ceil(100/40) = 3 fibre pairs,
+    6 muxes, ceil(30/80) - 1 = 0 in-line sites, 3 x 2 x 2 = 12 amplifiers, ceil(6 x 1.5) = 9
+    fibres laid in one 864-fibre cable. A 5 km route keeps the old row, with no interconnect."""
+    from planner.network.cabling import campus_trunks
+    from planner.network.layout import Layout
+    from planner.site.schema import Route
+
+    far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [30_000, 0]]})
+    near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
+    layout = Layout(inter_building={("hall-a", "hall-b"): 100, ("hall-a", "hall-c"): 100})
+    rows = campus_trunks(layout, {"leaf_spine": 8}, [far, near], catalog=catalog, link_gbps=400)
+    by_to = {r["to"]: r for r in rows}
+    ic = by_to["hall-b"]["interconnect"]
+    assert by_to["hall-b"]["dci_optics"] and (ic["gbps"], ic["route_km"]) == (40_000, 30)
+    zr = next(o for o in ic["options"] if o["module"] == "400zr")
+    assert (zr["wavelengths"], zr["fibre_pairs"], zr["muxes"], zr["inline_amplifier_sites"], zr["amplifiers"]) == (
+        100, 3, 6, 0, 12)
+    assert (zr["fibres"], zr["cable_fibers"], zr["cables"]) == (9, 864, 1)
+    assert zr["latency_us"] == pytest.approx(30 * US_PER_KM, abs=0.01)
+    assert ic["chosen"] is None and "no price" in ic["why"]
+    assert {o["module"] for o in ic["options"]} == {"400zr", "400zr-plus"}
+    assert "interconnect" not in by_to["hall-c"] and not by_to["hall-c"]["dci_optics"]
+    # the trunk row itself is unchanged: 100 x 8 x 1.5 = 1,200 fibres in one 1,728-fibre cable
+    assert (by_to["hall-b"]["fibers_needed"], by_to["hall-b"]["cable_fibers"], by_to["hall-b"]["cables"]) == (
+        1200, 1728, 1)
+    # without the catalog (the old call) a far route is only flagged
+    assert "interconnect" not in campus_trunks(layout, {"leaf_spine": 8}, [far, near])[0]

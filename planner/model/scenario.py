@@ -1,6 +1,10 @@
 """One scenario's inputs: the records the model is built from (cluster options, miner
 blocks, priced parts) and their valuation (margins, annuities, present values), which
-:func:`planner.model.inputs.prepare` derives from a site and the catalog."""
+:func:`planner.model.inputs.prepare` derives from a site and the catalog.
+
+Why over 450 lines: ScenarioInputs is one record with its valuation methods; the phases'
+and the interim supply's terms joined it (issue 19, 20), and splitting the valuation from
+the record it reads would put each method's fields in another module."""
 
 from __future__ import annotations
 

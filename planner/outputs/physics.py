@@ -1,7 +1,11 @@
 """What a solved plan does, re-derived from its result for the summary, the BOM and the
 figures: miners running per step, mining yields, cash flows, the dispatch per step, the
 re-dispatch check, and the chosen cluster's floor plan (laid out once per option: the
-option's memo), cable lengths and other networks."""
+option's memo), cable lengths and other networks.
+
+Why over 450 lines: the plan's physics for every output (dispatch, cash-flow terms, floor
+plan, cable lengths, other networks) in one place, each re-derived from the Result; split
+by output it would repeat the floor-plan memo and the dispatch arrays."""
 
 from __future__ import annotations
 

@@ -597,20 +597,23 @@ async def test_form_edits_can_be_undone(site_copy, catalog):
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.press("f2")
-        await pilot.pause()
         form = app.query_one("#form")
+        # the form's fields are built in the background: wait for them (and for each rebuild
+        # below) rather than one pause, which a busy machine outruns
+        await _until(pilot, lambda: bool(app.query("#add-scenarios")))
         fid = _field(form, ("grid", "capacity_mw"))
         app.query_one(f"#{fid}").value = "75"
-        await pilot.pause()
+        await _until(pilot, lambda: "capacity_mw = 75.0" in app.session.text)
         app.query_one("#add-scenarios").press()
-        await pilot.pause()
+        await _until(pilot, lambda: "[scenarios.scenario-1]" in app.session.text)
         assert "capacity_mw = 75.0" in app.session.text and "[scenarios.scenario-1]" in app.session.text
+        await _until(pilot, lambda: bool(app.query(f"#{fid}")))
         app.query_one(f"#{fid}").focus()
         await pilot.press("ctrl+z")
-        await pilot.pause()
+        await _until(pilot, lambda: "[scenarios.scenario-1]" not in app.session.text)
         assert "[scenarios.scenario-1]" not in app.session.text and "capacity_mw = 75.0" in app.session.text
         await pilot.press("ctrl+z")
-        await pilot.pause()
+        await _until(pilot, lambda: app.session.text == original)
         assert app.session.text == original
 
 

@@ -31,7 +31,7 @@ LENGTH = re.compile(r"cable, \d+ fibres lit, ([0-9.]+) m")
 def greenfield(tmp_path_factory):
     """The greenfield campus (two halls, structured cabling) solved by the CLI."""
     out = tmp_path_factory.mktemp("greenfield")
-    assert main(["solve", "-q", str(SITES / "greenfield-campus.toml"), "-o", str(out)]) == 0
+    assert main(["solve", "-q", str(SITES / "greenfield-campus.toml"), "-o", str(out), "--cables", "always"]) == 0
     cables = pd.read_csv(out / "cables.csv", keep_default_na=False, na_values=[""], low_memory=False)
     return cables, pd.read_csv(out / "bom.csv"), out
 

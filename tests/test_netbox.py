@@ -70,7 +70,8 @@ def read(folder, name):
 @pytest.fixture(scope="module")
 def campus(tmp_path_factory):
     out = tmp_path_factory.mktemp("campus")
-    assert main(["solve", "-q", "--netbox", str(SITES / "greenfield-campus.toml"), "-o", str(out), "--cables", "always"]) == 0
+    assert main(["solve", "-q", "--netbox", str(SITES / "greenfield-campus.toml"), "-o", str(out),
+                 "--cables", "always"]) == 0
     return out
 
 

@@ -29,3 +29,15 @@ def write_site(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def texas_outputs(tmp_path_factory) -> Path:
+    """The Texas hybrid site's output set, solved once by the CLI (a 15-minute price year of
+    2025, miners beside the AI, estimates): the workbook's and the report's tests read it,
+    never change it."""
+    from planner.app.cli import main
+
+    out = tmp_path_factory.mktemp("texas") / "out"
+    assert main(["solve", str(SITES / "texas-hybrid.toml"), "-o", str(out), "-q", "--graphml", "never"]) == 0
+    return out

@@ -13,8 +13,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from planner.app.cli import main
-
 from .conftest import SITES
 
 SITE = SITES / "texas-hybrid.toml"
@@ -24,10 +22,8 @@ needs_browser = pytest.mark.skipif(BROWSER is None, reason="no chromium on this 
 
 
 @pytest.fixture(scope="module")
-def solved(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "out"
-    assert main(["solve", str(SITE), "-o", str(out), "-q", "--graphml", "never"]) == 0
-    return out
+def solved(texas_outputs):
+    return texas_outputs  # SITE solved once for the session (conftest)
 
 
 class _Page(HTMLParser):

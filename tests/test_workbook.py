@@ -19,10 +19,8 @@ SITE = SITES / "texas-hybrid.toml"  # a 15-minute price year of 2025, miners bes
 
 
 @pytest.fixture(scope="module")
-def solved(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wb") / "out"
-    assert main(["solve", str(SITE), "-o", str(out), "-q", "--graphml", "never"]) == 0
-    return out
+def solved(texas_outputs):
+    return texas_outputs  # SITE solved once for the session (conftest)
 
 
 def _book(out):

@@ -20,6 +20,7 @@ import csv
 import itertools
 import json
 import math
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -433,6 +434,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 futures = [client.submit(solve_chunk, base, chunk, sweep.spec.scenarios, solver,
                                          key=f"chunk-{chunk[0]['variant']}-{sweep_id(sweep)}", pure=False, retries=3)
                            for chunk in chunks]
+                # this process waits while the workers solve: it loads what finish() needs meanwhile
+                threading.Thread(target=_load_finish_libraries, daemon=True).start()
                 for future in as_completed(futures):
                     rows = future.result()
                     writer.write(rows)
@@ -451,6 +454,20 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     finally:
         writer.close()
     return csv_path
+
+
+def _load_finish_libraries() -> None:
+    """Import what :func:`finish` draws and writes with (pandas, the parquet writer,
+    matplotlib): the imports cost about a second, which the sweep's process would otherwise
+    spend after the last variant. An import that fails here fails again, with its message,
+    in :func:`finish`."""
+    with contextlib.suppress(Exception):
+        import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        from planner.outputs import plots
+
+        plots._pyplot()
 
 
 def sweep_id(sweep: Sweep) -> str:

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from planner.constants import W_PER_MW
-from planner.model.hosting import option_value_usd, plan_capex_usd
+from planner.model.hosting import option_values_usd, plan_capex_usd
 from planner.model.interim import add_interim_supply
 from planner.model.lp import LinearProgram, safe
 from planner.model.markets import add_power_markets, class_features, dispatch_values, needs_classes
@@ -199,7 +199,7 @@ def add_objective(model: PlanModel) -> None:
     (``OBJECTIVE_SCALE``).
     """
     inp, lp, k = model.inputs, model.lp, OBJECTIVE_SCALE
-    lp.add_cost(model.size, k * np.array([option_value_usd(inp, o) for o in inp.options], dtype=float))
+    lp.add_cost(model.size, k * option_values_usd(inp))
     for b in inp.miners:
         before, with_ai = inp.miner_coefficients(b)
         lp.add_cost([model.keep_before[b.key], model.keep_with_ai[b.key]], [k * before, k * with_ai])

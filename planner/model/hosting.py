@@ -186,6 +186,14 @@ def option_value_usd(inputs: ScenarioInputs, option: ClusterOption) -> float:
     return host_value_usd(inputs, option) if inputs.hosting is not None else inputs.owner_value_usd(option)
 
 
+def option_values_usd(inputs: ScenarioInputs) -> np.ndarray:
+    """:func:`option_value_usd` of every cluster option of the scenario, in order (the
+    owner's vectorised: :meth:`ScenarioInputs.owner_values_usd`)."""
+    if inputs.hosting is not None:
+        return np.array([host_value_usd(inputs, o) for o in inputs.options], dtype=float)
+    return inputs.owner_values_usd(inputs.options)
+
+
 def plan_capex_usd(inputs: ScenarioInputs, option: ClusterOption) -> float:
     """The option's capex the plan pays: all of it for the owner, the host's scope for a host."""
     if inputs.hosting is None:

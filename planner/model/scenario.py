@@ -23,6 +23,8 @@ from planner.parts.models import PowerFigure
 from planner.site.schema import Building, Cabling, Route
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from planner.energy.hosting import HostValuation
     from planner.network.halls import HallSlots
     from planner.network.layout import Layout
@@ -476,6 +478,38 @@ class ScenarioInputs:
         return (self.ai_margin_usd_per_month(option) * self.annuity_between(start, end)
                 + self.gpu_resale_usd(option) * (1 + monthly_rate(self.discount_rate)) ** -end
                 - option.capex_total_usd)
+
+
+    def owner_values_usd(self, options: Sequence[ClusterOption]) -> np.ndarray:
+        """:meth:`owner_value_usd` of every option at once. With a firm AI every option runs
+        in every step, so the per-step sums are shared and the energy cost of an option is
+
+            P_avg x (PUE x sum_t h_t price_t + sum_t d_t h_t price_t)
+
+        (the same sum as :meth:`ai_energy_cost_year`, regrouped: equal to rounding). An
+        interruptible AI runs in steps that depend on the option: one option at a time."""
+        if self.ai_interruptible or not options:
+            return np.array([self.owner_value_usd(o) for o in options], dtype=float)
+        p = self.profile
+        weighted = p.hours * p.price_usd_per_mwh
+        s_price, s_delta = float(weighted.sum()), float((p.delta() * weighted).sum())
+        hours = float(p.hours.sum())
+        gpus = np.array([o.gpus for o in options], dtype=float)
+        server_w = np.array([o.server_power_w for o in options], dtype=float)
+        network_w = np.array([o.network_power_w for o in options], dtype=float)
+        it_w = np.array([o.it_power_w for o in options], dtype=float)
+        pue = np.array([o.pue for o in options], dtype=float)
+        capex = np.array([o.capex_total_usd for o in options], dtype=float)
+        revenue = gpus * self.lease_usd_per_gpu_hour * self.utilization * hours / MONTHS_PER_YEAR
+        energy = (server_w * self.power_fraction + network_w) / W_PER_MW * (pue * s_price + s_delta) / MONTHS_PER_YEAR
+        opex = it_w / W_PER_MW * self.ai_opex_usd_per_mw_year / MONTHS_PER_YEAR
+        margin = revenue - energy - opex
+        if self.gpu_life_months is None:
+            return margin * self.annuity("after") - capex
+        start, end = min(self.ai_start_month, self.horizon_months), self.gpu_end_month
+        resale = np.array([self.gpu_resale_usd(o) for o in options], dtype=float)
+        return margin * self.annuity_between(start, end) + resale * (1 + monthly_rate(self.discount_rate)) ** -end \
+            - capex
 
 
 def converted_hall(b: Building) -> Building:

@@ -330,7 +330,9 @@ def hall_plans(loaded: LoadedSite, catalog: Catalog, server_key: str, halls: lis
                     grown += [(*plan, u) for u in uses]
             plans = grown
             out += [p for p in grown if p and any(p[-1] is u for u in uses)]  # plans ending here
-        unique = {tuple((id(b), use) for b, use in p): p for p in out}  # halls are not hashable
+        # halls are not hashable; identity is safe here: every plan holds its halls while
+        # this dictionary lives (it is not a cache)
+        unique = {tuple((id(b), use) for b, use in p): p for p in out}
         return list(unique.values())
 
     plans = enumerate_plans(True, False)

@@ -140,6 +140,8 @@ class PlanFits:
     def placement(self, buildings: Sequence[Building]) -> _Placement:
         """The node of a plan (its halls as used, in fill order), made with its parents."""
         buildings = tuple(buildings)
+        # keyed by identity, safely: the node it finds holds these very buildings, so no id
+        # is reused while its entry lives, and the memo lives no longer than this fitter
         key = tuple(id(b) for b in buildings)
         node = self._placements.get(key)
         if node is None:

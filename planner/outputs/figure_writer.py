@@ -31,9 +31,9 @@ class Job:
 
 def _warm(parent: int) -> None:
     """A background writer's first act: tie its life to the run's, then import matplotlib and
-    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
-    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
-    writer never imports pandas."""
+    draw a small figure into memory (fonts, text and the PNG writer loaded), and import
+    openpyxl (the workbook), while the run that started it reads its inputs and solves. The
+    figures' data arrive as arrays, so the writer never imports pandas."""
     _die_with(parent)
     import io
 
@@ -48,6 +48,11 @@ def _warm(parent: int) -> None:
     fig.tight_layout()
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
+    # the workbook is one of its jobs too: openpyxl loads here while the run still solves
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import openpyxl  # noqa: F401
 
 
 def _die_with(parent: int) -> None:

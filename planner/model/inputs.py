@@ -177,7 +177,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
         materiality_share=econ.materiality_share,
-        markets=market_terms(loaded, profile),
+        markets=market_terms(loaded, profile, queue),
     )
     inputs.business_model = sc.model
     if ai.gpu_life_years is not None:
@@ -186,6 +186,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         from planner.model.hosting import host_setup
 
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
+    _contract_starts(inputs, queue)
     _interim(site.power.interim, sc, inputs)
     if sc.phases:
         _check_phases(loaded, scenario, inputs)
@@ -230,6 +231,18 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
                                   "phased builds are not modelled with " + "; ".join(reasons),
                                   loaded.line("scenarios", scenario, "phases"),
                                   "remove the phases, or the feature named")])
+
+
+def _contract_starts(inputs: ScenarioInputs, connection: int) -> None:
+    """Warn of a block whose stated start_month is before a greenfield connection: it is
+    counted as given (settled at the real-time price: a financial hedge, nothing delivered)."""
+    early = [c for c in (inputs.markets.contracts if inputs.markets is not None else ())
+             if c.stated_start and c.start_month < connection]
+    if early:
+        names = ", ".join(repr(c.name) for c in early)
+        inputs.warnings = sorted({*inputs.warnings, f"power.contracts: {names} starts before the grid connection "
+                                  f"of scenario {inputs.scenario!r} (month {connection}): counted from its "
+                                  "start_month as a financial hedge, its energy resold at the real-time price"})
 
 
 def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs) -> None:

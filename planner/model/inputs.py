@@ -17,7 +17,7 @@ from planner.energy.markets import market_terms
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
-from planner.model.interim import interim_terms
+from planner.model.interim import interim_terms, upgrade_terms
 from planner.model.options import (
     OptionsEntry,
     cluster_options,
@@ -138,12 +138,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
     if sc.phases:
         start = max(max(p.online_month, queue) for p in sc.phases)  # the full cluster is online at the last phase
     expansion = site.grid.expansion
-    if expansion is not None and expansion.ready_months > start:
-        raise InputError([Problem(shown, "grid.expansion.ready_months",
-                                  f"the expansion is ready after {expansion.ready_months} months but scenario "
-                                  f"{scenario!r} starts its AI load at month {start}",
-                                  loaded.line("grid", "expansion"),
-                                  "lengthen the scenario's build_months or shorten ready_months")])
+    upgrade = expansion is not None and expansion.ready_months > start
+    if upgrade:
+        _check_upgrade_bridge(loaded, scenario, start)
     positions = ({b.name: b.miner_positions or 0 for b in site.buildings}
                  if any(b.miner_positions is not None for b in site.buildings) else {})
     distinct_key = (okey, tuple(sorted(positions.items())), tuple(tuple(sorted(b.placed.items())) for b in miners))
@@ -187,7 +184,14 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
 
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
     _contract_starts(inputs, queue)
-    _interim(site.power.interim, sc, inputs)
+    if upgrade:
+        supply = site.power.interim
+        assert supply is not None and expansion is not None
+        inputs.interim = upgrade_terms(supply.name, supply.kind, supply.capacity_mw, supply.energy_usd_per_mwh,
+                                       supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw, start,
+                                       expansion.ready_months)
+    else:
+        _interim(site.power.interim, sc, inputs)
     if sc.phases:
         _check_phases(loaded, scenario, inputs)
         inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}",
@@ -231,6 +235,44 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
                                   "phased builds are not modelled with " + "; ".join(reasons),
                                   loaded.line("scenarios", scenario, "phases"),
                                   "remove the phases, or the feature named")])
+
+
+def _check_upgrade_bridge(loaded: LoadedSite, scenario: str, start: int) -> None:
+    """A grid expansion ready after the AI start is bridged by the interim supply
+    (:func:`planner.model.interim.add_upgrade_bridge`) in an owner-operated retrofit (or a hybrid
+    without miners) whose supply is there from the AI start to the expansion; anything else is
+    refused, naming the key."""
+    site, shown = loaded.site, display_path(loaded.path)
+    sc, supply, expansion = site.scenarios[scenario], site.power.interim, site.grid.expansion
+    assert expansion is not None
+    ready = expansion.ready_months
+    said = f"the expansion is ready after {ready} months but scenario {scenario!r} starts its AI load at month {start}"
+    if supply is None:
+        raise InputError([Problem(shown, "grid.expansion.ready_months", said, loaded.line("grid", "expansion"),
+                                  "lengthen the scenario's build_months, shorten ready_months, or state an interim "
+                                  "supply ([power.interim]) to carry the load above the existing grid until then")])
+    why = None
+    if sc.kind == "greenfield":
+        why = "a greenfield build has no existing connection to bridge"
+    elif sc.kind == "hybrid" and site.fleet.miners:
+        why = "the miners beside the AI would share the bridged months (not modelled)"
+    elif sc.model == "host":
+        why = "a host scenario's rent starts at the grid start"
+    elif sc.phases:
+        why = "phased builds have their own grid per phase"
+    if why is not None:
+        raise InputError([Problem(shown, "grid.expansion.ready_months",
+                                  f"{said}; the interim supply bridges an expansion only in an owner-operated retrofit "
+                                  f"(or a hybrid without miners): {why}", loaded.line("grid", "expansion"),
+                                  "lengthen the scenario's build_months or shorten ready_months")])
+    if supply.from_month > start or (supply.to_month is not None and supply.to_month < ready):
+        raise InputError([Problem(shown, "power.interim.from_month" if supply.from_month > start
+                                  else "power.interim.to_month",
+                                  f"{said}; the interim supply must carry the load above the existing grid from month "
+                                  f"{start} to month {ready}, it supplies months {supply.from_month}-"
+                                  f"{'on' if supply.to_month is None else supply.to_month - 1}",
+                                  loaded.line("power", "interim"),
+                                  f"set from_month <= {start} and to_month >= {ready} (or leave it out)")])
 
 
 def _contract_starts(inputs: ScenarioInputs, connection: int) -> None:

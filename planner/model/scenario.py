@@ -193,6 +193,9 @@ class Interim:
     usd_per_mwh: float
     fixed_usd_per_mw_month: float  # fixed_usd_per_kw_year x 1000 / 12
     capex_usd_per_mw: float  # capex_usd_per_kw x 1000, paid at the decision
+    # True: it bridges an existing connection's expansion ([grid.expansion] ready after the AI
+    # start) in months [AI start, expansion), carrying the AI's load above the existing grid
+    upgrade: bool = False
 
 
 @dataclass

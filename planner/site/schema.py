@@ -54,7 +54,9 @@ class GridExpansion(Section):
 
     add_mw: float = Field(gt=0, le=100_000, description="capacity added, MW")
     usd: float = Field(ge=0, le=1e12, description="capex, USD")
-    ready_months: int = Field(0, ge=0, le=600, description="months until it is energised (by the AI start)")
+    ready_months: int = Field(0, ge=0, le=600, description="months until it is energised (by the AI start, or "
+                              "later in a retrofit with an interim supply ([power.interim]) that carries the load "
+                              "above the existing grid until then)")
 
 
 class Grid(Section):
@@ -699,8 +701,11 @@ class InterimSupply(Section):
     on-site generation (gas reciprocating engines or turbines) or a smaller interim
     interconnect. The AI load may start on it from ``from_month`` (and its build) until the
     scenario's grid start, paying its energy and fixed costs; the optimizer decides whether
-    the earlier start pays and how many MW to contract. Give the energy price, or the fuel
-    price and the heat rate (energy = fuel x heat rate / 1000 + variable O&M)."""
+    the earlier start pays and how many MW to contract. In a retrofit whose grid expansion
+    ([grid.expansion]) is ready after the AI start, it instead carries the AI's load above the
+    existing grid from the AI start until the expansion (it must supply all those months; the
+    grid is used first). Give the energy price, or the fuel price and the heat rate
+    (energy = fuel x heat rate / 1000 + variable O&M)."""
 
     name: Annotated[str, Field(max_length=200, description="what it is, for the reports"),
                     AfterValidator(_no_control)] = ""

@@ -229,3 +229,79 @@ def test_a_greenfield_phase_waits_for_the_grid_queue(write_site, catalog):
     assert [(p.name, p.online_month) for p in inp.phases] == [("containers", 6), ("late grid", 9), ("hall", 12)]
     assert inp.ai_start_month == 12
     assert inp.phase_months() == [6, 9]
+
+
+@pytest.mark.parametrize("discount", [0.0, 0.1])
+def test_phases_with_a_gpu_life_by_hand(write_site, catalog, discount):
+    """As the two-phase case, with servers that earn for 18 months from their own online month
+    and are then sold at 30 % of their price (R) when that is within the 24 months. Half the
+    cluster online at month 3 earns in [3, 21) and is sold at 21; the half online at month 12
+    earns in [12, 24) and is not sold (12 + 18 > 24). Earlier is worth more, so shares (1/2, 1/2):
+
+        NPV = G x 4 x 730 x (A[3, 21) + A[12, 24)) / 2 + R / 2 x (1 + r_m)^-21 - capex
+    """
+    phases = [{"name": "containers", "build_months": 3, "max_share": 0.5}, {"name": "hall", "build_months": 12}]
+    text = phased_site("greenfield", phases, discount=discount, max_gpus=8)
+    # one server, required (18 months of lease do not repay it: the plan is about its timing)
+    text = text.replace('utilization = 1.0', 'utilization = 1.0\nmin_gpus = 8\ngpu_life_years = 1.5\n'
+                        'gpu_resale_share = 0.3')
+    assert "gpu_life_years" in text
+    inp = prepare(load_site(write_site(text)), catalog, "plan")
+    assert inp.gpu_life_months == 18
+    result = solve(build_model(inp))
+    assert result.status is Status.OPTIMAL
+    opt = result.chosen
+    assert opt.gpus == 8
+    assert result.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    resale = 0.3 * opt.capex_usd["servers"]
+    rm = monthly_rate(discount)
+    hand = (opt.gpus * 4.0 * HOURS_A_MONTH * (annuity(discount, 3, 21) + annuity(discount, 12, 24)) / 2
+            + resale / 2 * (1 + rm) ** -21 - opt.capex_total_usd)
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), discount) == pytest.approx(result.objective_usd, rel=1e-9)
+    reference = solve(build_model(inp, reduce=False))
+    assert reference.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_phases_with_a_fixed_price_block_on_the_example_site(catalog, tmp_path):
+    """sites/texas-phased.toml (hybrid) with a 65 MW block at 28 USD/MWh for its 60 months: the
+    block is a constant beyond spot, sum_t (28 - p_t) x 65 x 0.25 a year (p_t read from the
+    series file), so the phased plan is the same with it and its NPV lower by that over 12 x
+    A[0, 60); the reduced model equals the per-step reference."""
+    import pandas as pd
+
+    from .conftest import SITES
+
+    text = (SITES / "texas-phased.toml").read_text(encoding="utf-8")
+    text = text.replace("[cooling]", "[[power.contracts]]\nmw = 65.0\nusd_per_mwh = 28.0\n\n[cooling]", 1)
+    (tmp_path / "data").symlink_to(SITES / "data")
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    inp = prepare(load_site(path), catalog, "hybrid")
+    assert inp.phases and inp.markets is not None and not inp.markets.per_step
+    plain = solve(build_model(prepare(load_site(SITES / "texas-phased.toml"), catalog, "hybrid")))
+    reduced, reference = solve(build_model(inp)), solve(build_model(inp, reduce=False))
+    assert reduced.status is Status.OPTIMAL and reference.status is Status.OPTIMAL
+    assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9)
+    assert reduced.phase_shares == pytest.approx(plain.phase_shares)
+    prices = pd.read_csv(SITES / "data" / "texas-synthetic-2025-15min.csv")["price_usd_per_mwh"].to_numpy()
+    net = float(((28.0 - prices) * 65.0 * 0.25).sum())
+    assert reduced.objective_usd - plain.objective_usd == pytest.approx(-net / 12 * annuity(0.1, 0, 60), rel=1e-9)
+    assert npv(cash_flows(reduced), 0.1) == pytest.approx(reduced.objective_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize(("power", "words"), [
+    ("[power.reserves]\nusd_per_mw_hour = 5.0\n", "reserves ([power.reserves])"),
+    ("[power.demand_charge]\nusd_per_kw_month = 5.0\n", "demand charges ([power.demand_charge])"),
+])
+def test_phases_with_per_step_market_terms_are_refused(tmp_path, write_site, capsys, power, words):
+    """Reserves, coincident peaks and demand charges are not split by phase: exit 2 naming the
+    scenario's phases key, its line and the feature."""
+    from planner.app.cli import main
+
+    text = phased_site("greenfield", [{"build_months": 3, "max_share": 0.5}, {"build_months": 12}]) + "\n" + power
+    path = write_site(text)
+    assert main(["solve", str(path), "-q", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "scenarios.plan.phases" in err and words in err and "Traceback" not in err
+    assert f"site.toml:{text.splitlines().index('[scenarios.plan]') + 1}:" in err

@@ -35,18 +35,39 @@ def add_phases(model: PlanModel, scale: float) -> None:
     add_phase_grid(model)
 
 
+def phase_life(inp: ScenarioInputs, online: int) -> tuple[int, bool]:
+    """(E, sold) for servers brought online at month ``online``: they earn until E = min(H,
+    online + life) and are sold at E when that is within the horizon (without a GPU life:
+    (H, False), they earn to the horizon)."""
+    h, life = inp.horizon_months, inp.gpu_life_months
+    if life is None:
+        return h, False
+    return min(h, online + life), online + life <= h
+
+
 def phase_bonus_usd(inp: ScenarioInputs, option: ClusterOption, phase: PhaseTerm) -> float:
     """Present value of bringing the whole of ``option`` online at ``phase``'s online
-    month instead of the AI start S (the last phase), owner model:
+    month o_p instead of the AI start S (the last phase), owner model:
 
-        margin_k x (A[o_p, H) - A[S, H)) = margin_k x A[o_p, S)
+        margin_k x (A[o_p, E_p) - A[S, E_S)) + R_k ((1+r_m)^-E_p [sold_p] - (1+r_m)^-E_S [sold_S])
 
-    The value of a share u of the option in phase p is u times this (every term of
-    the margin, lease, energy and opex, is proportional to the IT load brought online).
+    E_p, sold_p: the end of the servers' life counted from their own online month, within the
+    horizon, and whether they are sold then (:func:`phase_life`; R_k: their resale, ai.gpu_life_years
+    and gpu_resale_share). Without a GPU life E_p = E_S = H and this is margin_k x A[o_p, S).
+    The value of a share u of the option in phase p is u times this (every term of the margin,
+    lease, energy and opex, and the servers' resale are proportional to the IT load brought
+    online).
     """
     start = min(inp.ai_start_month, inp.horizon_months)
     lo = min(phase.online_month, start)
-    return inp.ai_margin_usd_per_month(option) * annuity_factor(inp.discount_rate, lo, start)
+    margin = inp.ai_margin_usd_per_month(option)
+    if inp.gpu_life_months is None:
+        return margin * annuity_factor(inp.discount_rate, lo, start)
+    (e_p, sold_p), (e_s, sold_s) = phase_life(inp, lo), phase_life(inp, start)
+    resale = inp.gpu_resale_share * option.capex_usd.get("servers", 0.0)
+    d = 1 + monthly_rate(inp.discount_rate)
+    return (margin * (annuity_factor(inp.discount_rate, lo, e_p) - annuity_factor(inp.discount_rate, start, e_s))
+            + resale * (sold_p * d ** -e_p - sold_s * d ** -e_s))
 
 
 def retire_value_usd(inp: ScenarioInputs, block: MinerBlock, month: int) -> float:
@@ -101,7 +122,8 @@ def add_phase_value(model: PlanModel, scale: float) -> None:
     """maximise ... + sum_kp B_kp u_kp + sum_bq R_bq z_bq
 
     B_kp = margin_k x A[o_p, S): the AI margin of the months by which phase p comes online
-    before the AI start (:func:`phase_bonus_usd`); the option's value from S on
+    before the AI start (with a GPU life, its servers' earlier end and resale too:
+    :func:`phase_bonus_usd`); the option's value from S on
     stays in v_k of :func:`planner.model.build.add_objective`. R_bq: what retiring a miner at
     o_q instead of S is worth, its margin of [o_q, S) lost and its salvage received earlier
     (:func:`retire_value_usd`)."""

@@ -24,12 +24,26 @@ def _miner_month(inp: ScenarioInputs, block: MinerBlock) -> tuple[float, float]:
 
 def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
     """The flows of a phased build added to those of a build that starts whole at S (the last
-    phase): the AI margin of each phase's share from its online month, and the miners retired
-    at a phase month: their margin lost until S, their salvage received then instead of at S."""
+    phase): the AI margin of each phase's share from its online month (with a GPU life, to the
+    end of that share's life, E_p, instead of E_S, and its resale at E_p:
+    :func:`planner.model.phases.phase_life`), and the miners retired at a phase month: their
+    margin lost until S, their salvage received then instead of at S."""
+    from planner.model.phases import phase_life
+
     inp, out = result.inputs, list(flows)
     start = min(inp.ai_start_month, inp.horizon_months)
-    for m in range(start):
-        out[m + 1] += ai * sum(u for u, p in zip(result.phase_shares, inp.phases, strict=True) if p.online_month <= m)
+    e_s, sold_s = phase_life(inp, start)
+    opt = result.chosen
+    resale = inp.gpu_resale_share * opt.capex_usd.get("servers", 0.0) if inp.gpu_life_months is not None else 0.0
+    for u, phase in zip(result.phase_shares, inp.phases, strict=True):
+        lo = min(phase.online_month, start)
+        e_p, sold_p = phase_life(inp, lo)
+        for m in range(lo, e_p):
+            out[m + 1] += ai * u
+        for m in range(start, e_s):
+            out[m + 1] -= ai * u
+        out[e_p] += u * resale * sold_p
+        out[e_s] -= u * resale * sold_s
     months = inp.phase_months()
     for b in inp.miners:
         revenue, cost = _miner_month(inp, b)

@@ -290,18 +290,82 @@ def test_phases_with_a_fixed_price_block_on_the_example_site(catalog, tmp_path):
     assert npv(cash_flows(reduced), 0.1) == pytest.approx(reduced.objective_usd, rel=1e-9)
 
 
-@pytest.mark.parametrize(("power", "words"), [
-    ("[power.reserves]\nusd_per_mw_hour = 5.0\n", "reserves ([power.reserves])"),
-    ("[power.demand_charge]\nusd_per_kw_month = 5.0\n", "demand charges ([power.demand_charge])"),
+@pytest.mark.parametrize(("kind", "miners", "power", "words"), [
+    ("greenfield", 0, "[power.reserves]\nusd_per_mw_hour = 5.0\nai_interruptible_share = 0.5\n",
+     "reserves ([power.reserves]) with miners or an interruptible AI share"),
+    ("retrofit", 10, "[power.demand_charge]\nusd_per_kw_month = 5.0\n",
+     "demand charges ([power.demand_charge]) with miners"),
 ])
-def test_phases_with_per_step_market_terms_are_refused(tmp_path, write_site, capsys, power, words):
-    """Reserves, coincident peaks and demand charges are not split by phase: exit 2 naming the
-    scenario's phases key, its line and the feature."""
+def test_phases_with_per_step_market_terms_are_refused(tmp_path, write_site, capsys, kind, miners, power, words):
+    """Reserves, coincident peaks and demand charges are split by phase for the AI load alone:
+    with miners, or an interruptible AI share offered as reserve, exit 2 naming the scenario's
+    phases key, its line and the feature."""
     from planner.app.cli import main
 
-    text = phased_site("greenfield", [{"build_months": 3, "max_share": 0.5}, {"build_months": 12}]) + "\n" + power
+    text = phased_site(kind, [{"build_months": 3, "max_share": 0.5}, {"build_months": 12}], miners=miners)
+    text += "\n" + power
     path = write_site(text)
     assert main(["solve", str(path), "-q", "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "scenarios.plan.phases" in err and words in err and "Traceback" not in err
     assert f"site.toml:{text.splitlines().index('[scenarios.plan]') + 1}:" in err
+
+
+PHASES = [{"name": "containers", "build_months": 3, "max_share": 0.5}, {"name": "hall", "build_months": 12}]
+
+
+@pytest.mark.parametrize("discount", [0.0, 0.1])
+def test_phases_with_a_demand_charge_by_hand(write_site, catalog, discount):
+    """The two-phase greenfield case with a demand charge of 5 USD/kW-month on a flat (free)
+    price: the grid import is the AI's load L = P (PUE 1.25) MW (one server, required), half of
+    it from month 3, all of it from month 12, so against no charge
+
+        NPV change = -5 x 1,000 x L x (A[3, 12) / 2 + A[12, 24))
+
+    and the shares stay (1/2, 1/2); the reduced model equals the per-step reference."""
+    def plan(extra: str, name: str):
+        text = phased_site("greenfield", PHASES, discount=discount, max_gpus=8)
+        text = text.replace("utilization = 1.0", "utilization = 1.0\nmin_gpus = 8") + extra
+        inp = prepare(load_site(write_site(text, name)), catalog, "plan")
+        result = solve(build_model(inp))
+        assert result.status is Status.OPTIMAL
+        assert npv(cash_flows(result), discount) == pytest.approx(result.objective_usd, rel=1e-9)
+        return inp, result
+
+    _, plain = plan("", "plain.toml")
+    inp, charged = plan("\n[power.demand_charge]\nusd_per_kw_month = 5.0\n", "charged.toml")
+    assert charged.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    load = charged.chosen.it_power_w / 1e6 * 1.25
+    change = -5 * 1000 * load * (annuity(discount, 3, 12) / 2 + annuity(discount, 12, 24))
+    assert charged.objective_usd - plain.objective_usd == pytest.approx(change, rel=1e-9)
+    assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(charged.objective_usd, rel=1e-9)
+
+
+def test_phases_with_a_coincident_peak_by_hand(tmp_path, write_site, catalog):
+    """The two-phase greenfield case on a free 15-minute week with one coincident-peak interval
+    at 50 USD/kW-year: the AI's load L in that interval is tagged, each month's charge billed a
+    year later. Half of L from month 3, all of it from month 12 (to 24), undiscounted:
+
+        NPV change = -50 x 1,000 x L / 12 x (9 / 2 + 12)
+
+    (the last year's charges fall past the horizon and count: they are owed for its load)."""
+    pd = pytest.importorskip("pandas")
+    t = pd.date_range("2025-07-01", periods=4 * 7 * 24, freq="15min")
+    pd.DataFrame({"timestamp": t.strftime("%Y-%m-%d %H:%M"), "price": 0.0}).to_csv(tmp_path / "s.csv", index=False)
+    base = phased_site("greenfield", PHASES, max_gpus=8).replace("utilization = 1.0", "utilization = 1.0\nmin_gpus = 8")
+    start, end = base.index("[power_price]"), base.index("[cooling]")
+    base = base[:start] + '[power_price]\nkind = "series"\nfile = "s.csv"\nstep_minutes = 15\n\n' + base[end:]
+    cp = '\n[power.coincident_peak]\nusd_per_kw_year = 50.0\nintervals = ["2025-07-01 17:00"]\n'
+    results = []
+    for text, name in ((base, "plain.toml"), (base + cp, "cp.toml")):
+        inp = prepare(load_site(write_site(text, name)), catalog, "plan")
+        result = solve(build_model(inp))
+        assert result.status is Status.OPTIMAL
+        assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)
+        results.append((inp, result))
+    (_, plain), (inp, charged) = results
+    assert charged.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    load = charged.chosen.it_power_w / 1e6 * 1.25
+    assert charged.objective_usd - plain.objective_usd == pytest.approx(-50 * 1000 * load / 12 * (4.5 + 12),
+                                                                         rel=1e-9)
+    assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(charged.objective_usd, rel=1e-9)

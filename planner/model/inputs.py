@@ -203,9 +203,10 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
 
 def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> None:
     """Phases are modelled for a firm AI load the owner operates (with or without a GPU life),
-    with miners that run in every step that pays (a constant grid capacity over the year) and
-    no per-step power market terms (fixed-price blocks are a constant beyond spot, so they are
-    modelled); a scenario outside that is refused, naming the key, rather than valued wrongly."""
+    with miners that run in every step that pays (a constant grid capacity over the year);
+    fixed-price blocks (a constant beyond spot), and coincident-peak and demand charges when no
+    miners run (the AI's share online pays its share of them); a scenario outside that is
+    refused, naming the key, rather than valued wrongly."""
     site = loaded.site
     reasons = []
     if inputs.business_model == "host":
@@ -213,13 +214,13 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
     if inputs.ai_interruptible:
         reasons.append("an interruptible AI load (ai.interruptible)")
     m = inputs.markets
-    if m is not None and m.per_step:
+    if m is not None and m.per_step and (inputs.miners or (m.reserve_usd_per_mw_hour is not None and m.ai_share > 0)):
         terms = ((m.reserve_usd_per_mw_hour is not None, "reserves ([power.reserves])"),
                  (m.cp_usd_per_mw_year is not None, "coincident peaks ([power.coincident_peak])"),
                  (m.demand_usd_per_kw_month > 0, "demand charges ([power.demand_charge])"))
         named = [words for on, words in terms if on]
-        reasons.append(", ".join(named) + " (per-step market terms are not split by phase; fixed-price blocks are "
-                       "modelled)")
+        reasons.append(", ".join(named) + " with miners or an interruptible AI share (per-step market terms are "
+                       "split by phase only for the AI load alone; fixed-price blocks are modelled)")
     if inputs.miners and inputs.profile.capacity_mw.min() < inputs.profile.capacity_mw.max():
         reasons.append("a grid capacity that varies over the year (miners dispatched step by step)")
     if inputs.miner_space:

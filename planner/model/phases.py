@@ -17,6 +17,7 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.energy.economics import annuity_factor, monthly_rate
+from planner.energy.markets import CP_BILLING_LAG_MONTHS
 from planner.model.lp import safe
 from planner.model.plan import PlanModel
 from planner.model.scenario import ClusterOption, MinerBlock, PhaseTerm, ScenarioInputs
@@ -68,6 +69,36 @@ def phase_bonus_usd(inp: ScenarioInputs, option: ClusterOption, phase: PhaseTerm
     d = 1 + monthly_rate(inp.discount_rate)
     return (margin * (annuity_factor(inp.discount_rate, lo, e_p) - annuity_factor(inp.discount_rate, start, e_s))
             + resale * (sold_p * d ** -e_p - sold_s * d ** -e_s))
+
+
+def phase_market_year_usd(inp: ScenarioInputs, option: ClusterOption) -> tuple[float, float]:
+    """(coincident-peak charge, demand charges) a year of the whole of ``option``'s AI load
+    alone on the grid, USD: sum_t cp_t L_kt and D x 1000 x sum_g w_g max_{t in g} L_kt, with
+    L_kt = P_k (PUE_k + d_t) on_t its facility MW at max power (the grid rows' load). A share u
+    online before the AI start pays u times these (no miners then: phases with per-step market
+    terms are modelled without them, :func:`planner.model.inputs._check_phases`)."""
+    m = inp.markets
+    if m is None or not m.per_step or not option.servers:
+        return 0.0, 0.0
+    load = option.it_power_w / W_PER_MW * (option.pue + inp.profile.delta()) * inp.ai_on(option)
+    cp = float((m.cp_usd_per_mw_year * load).sum()) if m.cp_usd_per_mw_year is not None else 0.0
+    return cp, m.demand_charge(load) if m.demand_usd_per_kw_month else 0.0
+
+
+def phase_market_cost_usd(inp: ScenarioInputs, option: ClusterOption, phase: PhaseTerm) -> float:
+    """Present value of the market charges of the whole of ``option`` online from o_p to the AI
+    start S (:func:`phase_market_year_usd`): the coincident-peak charge of each month's load billed
+    a year later, and the month's demand charge:
+
+        cp_k / 12 x A[o_p + 12, S + 12) + dc_k / 12 x A[o_p, S)"""
+    cp, dc = phase_market_year_usd(inp, option)
+    if not cp and not dc:
+        return 0.0
+    start = min(inp.ai_start_month, inp.horizon_months)
+    lo = min(phase.online_month, start)
+    lag = CP_BILLING_LAG_MONTHS
+    return (cp * annuity_factor(inp.discount_rate, lo + lag, start + lag)
+            + dc * annuity_factor(inp.discount_rate, lo, start)) / MONTHS_PER_YEAR
 
 
 def retire_value_usd(inp: ScenarioInputs, block: MinerBlock, month: int) -> float:
@@ -123,14 +154,16 @@ def add_phase_value(model: PlanModel, scale: float) -> None:
 
     B_kp = margin_k x A[o_p, S): the AI margin of the months by which phase p comes online
     before the AI start (with a GPU life, its servers' earlier end and resale too:
-    :func:`phase_bonus_usd`); the option's value from S on
+    :func:`phase_bonus_usd`), less the coincident-peak and demand charges of that share in those
+    months (:func:`phase_market_cost_usd`); the option's value from S on
     stays in v_k of :func:`planner.model.build.add_objective`. R_bq: what retiring a miner at
     o_q instead of S is worth, its margin of [o_q, S) lost and its salvage received earlier
     (:func:`retire_value_usd`)."""
     inp, lp = model.inputs, model.lp
     for k, cols in model.phase_share.items():
         option = inp.options[k]
-        lp.add_cost(cols, scale * np.array([phase_bonus_usd(inp, option, p) for p in inp.phases], dtype=float))
+        lp.add_cost(cols, scale * np.array([phase_bonus_usd(inp, option, p) - phase_market_cost_usd(inp, option, p)
+                                            for p in inp.phases], dtype=float))
     months = inp.phase_months()
     for b in inp.miners:
         if b.key in model.retire:

@@ -9,7 +9,7 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result
-from planner.model.scenario import MinerBlock, ScenarioInputs
+from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
 
 def _miner_month(inp: ScenarioInputs, block: MinerBlock) -> tuple[float, float]:
@@ -44,6 +44,7 @@ def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
             out[m + 1] -= ai * u
         out[e_p] += u * resale * sold_p
         out[e_s] -= u * resale * sold_s
+        _phase_market_flows(inp, opt, u, lo, start, out)
     months = inp.phase_months()
     for b in inp.miners:
         revenue, cost = _miner_month(inp, b)
@@ -53,6 +54,28 @@ def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
             out[month] += n * b.salvage_usd
             out[start] -= n * b.salvage_usd
     return out
+
+
+def _phase_market_flows(inp: ScenarioInputs, opt: ClusterOption, u: float, lo: int, start: int,
+                        out: list[float]) -> None:
+    """The market charges of a share u online in months [lo, S) (planner.model.phases.
+    phase_market_year_usd): each month's demand charge, and its coincident-peak charge a year
+    later (its present value at the horizon's end when that falls past it)."""
+    from planner.energy.economics import monthly_rate
+    from planner.energy.markets import CP_BILLING_LAG_MONTHS
+    from planner.model.phases import phase_market_year_usd
+
+    cp, dc = phase_market_year_usd(inp, opt)
+    if not u or not (cp or dc):
+        return
+    h, rm = inp.horizon_months, monthly_rate(inp.discount_rate)
+    for m in range(lo, start):
+        out[m + 1] -= u * dc / MONTHS_PER_YEAR
+        billed = m + CP_BILLING_LAG_MONTHS
+        if billed < h:
+            out[billed + 1] -= u * cp / MONTHS_PER_YEAR
+        else:
+            out[h] -= u * cp / MONTHS_PER_YEAR * (1 + rm) ** -(billed + 1 - h)
 
 
 def phase_schedule(result: Result) -> list[dict[str, Any]]:

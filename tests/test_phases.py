@@ -369,3 +369,44 @@ def test_phases_with_a_coincident_peak_by_hand(tmp_path, write_site, catalog):
     assert charged.objective_usd - plain.objective_usd == pytest.approx(-50 * 1000 * load / 12 * (4.5 + 12),
                                                                          rel=1e-9)
     assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(charged.objective_usd, rel=1e-9)
+
+
+def test_phases_on_a_grid_that_varies_over_the_year_by_hand(write_site, catalog):
+    """The retiring case on a grid of 1 MW in January-June (181 days, 4,344 h) and 0.8 MW in
+    July-December (184 days, 4,416 h), free power. Before the containers' month 3 the 300 kept
+    miners are dispatched step by step: all 300 in the first half, 0.8 / f in the second. From
+    month 3 the AI (F MW) and the miners left must fit the lower capacity in every step, so
+    z = ceil((F + 300 f - 0.8) / f) retire then and the 300 - z left run in every step until
+    month 12. Undiscounted, with m_h = 140 x 0.045 / 24 USD a miner-hour:
+
+        NPV = G x 4 x 730 x 21 - capex + m_h x (3 x (300 x 4,344 + 0.8 / f x 4,416) / 12
+                                                + 9 x (300 - z) x 8,760 / 12)
+
+    and the reduced model equals the per-step reference."""
+    phases = [{"name": "containers", "build_months": 3}, {"name": "hall", "build_months": 12}]
+    text = phased_site("retrofit", phases, miners=300, max_gpus=64)
+    seasonal = ('[power_price]\nkind = "seasonal"\n\n[[power_price.seasons]]\nmonths = [1, 2, 3, 4, 5, 6]\n'
+                'usd_per_mwh = 0.0\n\n[[power_price.seasons]]\nmonths = [7, 8, 9, 10, 11, 12]\nusd_per_mwh = 0.0\n'
+                'capacity_mw = 0.8\n\n')
+    start, end = text.index("[power_price]"), text.index("[cooling]")
+    text = text[:start] + seasonal + text[end:]
+    inp = prepare(load_site(write_site(text)), catalog, "plan")
+    assert inp.dispatch_before
+    result = solve(build_model(inp))
+    assert result.status is Status.OPTIMAL
+    opt, block = result.chosen, inp.miners[0]
+    assert opt.gpus == 64
+    f = (3010 + block.network_w) / 1e6
+    big_f = opt.it_power_w / 1e6 * 1.25
+    z = math.ceil((big_f + 300 * f - 0.8) / f - 1e-9)
+    assert z > 0 and 300 * f > 0.8  # both the phase row and the dispatch before it bind
+    assert result.phase_shares == pytest.approx([1.0, 0.0])
+    assert result.miners_before == {block.key: 300}
+    assert result.retired == {block.key: [z]}
+    mh = 140 * HASHPRICE / 24
+    mining = mh * (3 * (300 * 4344 + 0.8 / f * 4416) / 12 + 9 * (300 - z) * 8760 / 12)
+    hand = opt.gpus * 4.0 * HOURS_A_MONTH * 21 - opt.capex_total_usd + mining
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
+    reference = solve(build_model(inp, reduce=False))
+    assert reference.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)

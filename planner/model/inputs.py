@@ -203,7 +203,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
 
 def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> None:
     """Phases are modelled for a firm AI load the owner operates (with or without a GPU life),
-    with miners that run in every step that pays (a constant grid capacity over the year);
+    with miners kept from the first phase month running in every step that pays (dispatched
+    step by step before it when the grid varies over the year);
     fixed-price blocks (a constant beyond spot), and coincident-peak and demand charges when no
     miners run (the AI's share online pays its share of them); a scenario outside that is
     refused, naming the key, rather than valued wrongly."""
@@ -221,8 +222,6 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
         named = [words for on, words in terms if on]
         reasons.append(", ".join(named) + " with miners or an interruptible AI share (per-step market terms are "
                        "split by phase only for the AI load alone; fixed-price blocks are modelled)")
-    if inputs.miners and inputs.profile.capacity_mw.min() < inputs.profile.capacity_mw.max():
-        reasons.append("a grid capacity that varies over the year (miners dispatched step by step)")
     if inputs.miner_space:
         reasons.append("halls with miner_positions (miners moved hall by hall)")
     if inputs.expansion_mw:

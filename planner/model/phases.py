@@ -101,6 +101,25 @@ def phase_market_cost_usd(inp: ScenarioInputs, option: ClusterOption, phase: Pha
             + dc * annuity_factor(inp.discount_rate, lo, start)) / MONTHS_PER_YEAR
 
 
+def kept_value_usd(inp: ScenarioInputs, block: MinerBlock) -> float:
+    """With a per-step dispatch before the AI (a grid that varies over the year), present value of
+    one miner kept from the first phase month o_1 to the AI start S, running in every step
+    that pays (the phase rows hold every kept miner in every step):
+
+        rev x MA[o_1, S) - energy x A[o_1, S)
+
+    (its opex is in the miner's own coefficient over [0, S); the dispatch values [0, o_1)).
+    0 when the dispatch before the AI is not per step (the kept miner's value covers [0, S))."""
+    if not inp.dispatch_before:
+        return 0.0
+    start, first = min(inp.ai_start_month, inp.horizon_months), inp.dispatch_before_end()
+    prices, hours = inp.profile.price_usd_per_mwh, inp.profile.hours
+    runs = block.margin_usd_per_hour(prices) > 0
+    revenue = block.revenue_usd_per_hour * float((runs * hours).sum()) / MONTHS_PER_YEAR
+    energy = float((np.broadcast_to(block.facility_mw, prices.shape) * runs * hours * prices).sum()) / MONTHS_PER_YEAR
+    return revenue * inp.mining_annuity_between(first, start) - energy * inp.annuity_between(first, start)
+
+
 def retire_value_usd(inp: ScenarioInputs, block: MinerBlock, month: int) -> float:
     """Present value of retiring one miner kept before the AI start at ``month`` instead
     of at the start S: the margin of [month, S) lost, its salvage received earlier:
@@ -158,7 +177,9 @@ def add_phase_value(model: PlanModel, scale: float) -> None:
     months (:func:`phase_market_cost_usd`); the option's value from S on
     stays in v_k of :func:`planner.model.build.add_objective`. R_bq: what retiring a miner at
     o_q instead of S is worth, its margin of [o_q, S) lost and its salvage received earlier
-    (:func:`retire_value_usd`)."""
+    (:func:`retire_value_usd`). With a per-step dispatch before the AI (a grid that varies),
+    that dispatch values the months before o_1 and each kept miner adds its running margin
+    of [o_1, S) (:func:`kept_value_usd`)."""
     inp, lp = model.inputs, model.lp
     for k, cols in model.phase_share.items():
         option = inp.options[k]
@@ -168,6 +189,8 @@ def add_phase_value(model: PlanModel, scale: float) -> None:
     for b in inp.miners:
         if b.key in model.retire:
             lp.add_cost(model.retire[b.key], scale * np.array([retire_value_usd(inp, b, m) for m in months]))
+        if inp.dispatch_before and months:
+            lp.add_cost([model.keep_before[b.key]], [scale * kept_value_usd(inp, b)])
 
 
 def add_phase_shares(model: PlanModel) -> None:
@@ -233,10 +256,20 @@ def add_phase_grid(model: PlanModel) -> None:
 
     F_k = IT_k x (PUE_k + max_t d_t): option k's facility power at its peak step; f_b =
     max_t u_bt: a miner's; C_t the site's capacity, G(o_q) the grid of the phases online by
-    o_q. Kept miners fit in every step, so each runs in every step that pays, as valued."""
+    o_q. Kept miners fit in every step, so each runs in every step that pays, as valued.
+
+    When the capacity varies over the year (miners dispatched step by step before the AI),
+    one row per phase month and class c of the steps before the AI (:func:`planner.model.build.step_classes`):
+
+        sum_k sum_{p: o_p <= o_q} IT_k (PUE_k + d_c) u_kp + sum_b u_bc (x0_b - sum_{j <= q} z_bj) <= min(C_c, G(o_q))
+
+    Exact with the classes: C_c, d_c and u_bc are the same in every step of a class."""
     inp, lp = model.inputs, model.lp
     months = inp.phase_months()
     if not months:
+        return
+    if inp.dispatch_before and "before" in model.classes:
+        _add_phase_grid_by_class(model, months)
         return
     cap = float(inp.profile.capacity_mw.min())
     dmax = float(np.max(inp.profile.delta()))
@@ -266,6 +299,44 @@ def add_phase_grid(model: PlanModel) -> None:
     lp.rows("grid_capacity_phases", labels, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
             np.asarray(vals, dtype=float), None, upper)
     model.meaning["grid_capacity_phases__M"] = "grid capacity from month M (a phase comes online) to the next"
+
+
+def _add_phase_grid_by_class(model: PlanModel, months: list[int]) -> None:
+    """:func:`add_phase_grid` per class of the steps before the AI (a grid that varies)."""
+    inp, lp = model.inputs, model.lp
+    first = model.classes["before"][1]
+    n = first.size
+    delta = inp.profile.delta()[first]
+    caps = inp.profile.capacity_mw[first]
+    c = np.arange(n)
+    rows, cols, vals, upper, labels = [], [], [], [], []
+    for q, month in enumerate(months):
+        base = q * n
+        for k, share in model.phase_share.items():
+            o = inp.options[k]
+            load = o.it_power_w / W_PER_MW * (o.pue + delta)
+            for p, phase in enumerate(inp.phases):
+                if phase.online_month <= month:
+                    rows.append(base + c)
+                    cols.append(np.full(n, int(share[p])))
+                    vals.append(load)
+        for b in inp.miners:
+            u = np.broadcast_to(b.facility_mw, inp.profile.capacity_mw.shape)[first]
+            rows.append(base + c)
+            cols.append(np.full(n, model.keep_before[b.key]))
+            vals.append(u)
+            if b.key in model.retire:
+                for j in range(q + 1):
+                    rows.append(base + c)
+                    cols.append(np.full(n, int(model.retire[b.key][j])))
+                    vals.append(-u)
+        upper.append(np.minimum(caps, inp.phase_grid_mw(month)))
+        labels += [f"{month}__{t}" for t in first.tolist()]
+    lp.rows("grid_capacity_phases", labels, np.concatenate(rows).astype(np.int64),
+            np.concatenate(cols).astype(np.int64), np.concatenate(vals).astype(float), None, np.concatenate(upper))
+    model.meaning["grid_capacity_phases__M__T"] = ("grid capacity from month M (a phase comes online) to the next, "
+                                                   "in step T" + (" (and every step of its class)" if model.reduced
+                                                                  else ""))
 
 
 def phase_binding(inp: ScenarioInputs, chosen: int, before: dict[str, int], shares: list[float],

@@ -24,7 +24,9 @@ def _miner_month(inp: ScenarioInputs, block: MinerBlock) -> tuple[float, float]:
 
 def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
     """The flows of a phased build added to those of a build that starts whole at S (the last
-    phase): the AI margin of each phase's share from its online month (with a GPU life, to the
+    phase): with a per-step dispatch before the AI (a varying grid), the kept miners running in
+    every step that pays from the first phase month instead of as dispatched; the AI margin of
+    each phase's share from its online month (with a GPU life, to the
     end of that share's life, E_p, instead of E_S, and its resale at E_p:
     :func:`planner.model.phases.phase_life`), and the miners retired at a phase month: their
     margin lost until S, their salvage received then instead of at S."""
@@ -46,6 +48,13 @@ def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
         out[e_s] -= u * resale * sold_s
         _phase_market_flows(inp, opt, u, lo, start, out)
     months = inp.phase_months()
+    if inp.dispatch_before and months:  # from the first phase month the kept miners run in every step that pays
+        from planner.outputs.physics import mining_month
+
+        dispatched = mining_month(result, "before")
+        full = [sum(result.miners_before.get(b.key, 0) * _miner_month(inp, b)[i] for b in inp.miners) for i in (0, 1)]
+        for m in range(months[0], start):
+            out[m + 1] += (full[0] - dispatched[0]) * inp.revenue_factor(m) - (full[1] - dispatched[1])
     for b in inp.miners:
         revenue, cost = _miner_month(inp, b)
         for month, n in zip(months, result.retired.get(b.key, []), strict=False):

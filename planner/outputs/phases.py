@@ -49,12 +49,16 @@ def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
         _phase_market_flows(inp, opt, u, lo, start, out)
     months = inp.phase_months()
     if inp.dispatch_before and months:  # from the first phase month the kept miners run in every step that pays
-        from planner.outputs.physics import mining_month
-
-        dispatched = mining_month(result, "before")
-        full = [sum(result.miners_before.get(b.key, 0) * _miner_month(inp, b)[i] for b in inp.miners) for i in (0, 1)]
+        hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+        gain = [0.0, 0.0]  # revenue, energy: every kept miner in every step that pays, less as dispatched
+        for b in inp.miners:
+            kept = result.miners_before.get(b.key, 0)
+            full = np.where(b.margin_usd_per_hour(price) > 0, float(kept), 0.0)
+            run = full - result.running_before.get(b.key, full)
+            gain[0] += b.revenue_usd_per_hour * float((run * hours).sum()) / MONTHS_PER_YEAR
+            gain[1] += float((b.facility_mw * run * hours * price).sum()) / MONTHS_PER_YEAR
         for m in range(months[0], start):
-            out[m + 1] += (full[0] - dispatched[0]) * inp.revenue_factor(m) - (full[1] - dispatched[1])
+            out[m + 1] += gain[0] * inp.revenue_factor(m) - gain[1]
     for b in inp.miners:
         revenue, cost = _miner_month(inp, b)
         for month, n in zip(months, result.retired.get(b.key, []), strict=False):

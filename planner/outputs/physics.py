@@ -45,7 +45,7 @@ def yearly_mining(result: Result) -> dict[str, float]:
     return out
 
 
-def mining_month(result: Result, period: str) -> tuple[float, float]:
+def _mining_month(result: Result, period: str) -> tuple[float, float]:
     """(revenue at today's hashprice, energy and fixed opex) of the kept miners, per month."""
     inp = result.inputs
     hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
@@ -131,7 +131,7 @@ def cash_flows(result: Result) -> list[float]:
     own = opt.capex_total_usd if inp.hosting is None else 0.0  # a host's capex is in its contract's flows
     flows[0] = -(own + extra_capex(result) - sold_now)
     ai = inp.ai_margin_usd_per_month(opt) if opt.servers and inp.hosting is None else 0.0
-    pre, post = mining_month(result, "before"), mining_month(result, "after")
+    pre, post = _mining_month(result, "before"), _mining_month(result, "after")
     for m in range(horizon):
         revenue, cost = pre if m < start else post
         flows[m + 1] += revenue * inp.revenue_factor(m) - cost + (ai if inp.ai_start_month <= m < inp.gpu_end_month

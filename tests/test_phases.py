@@ -410,3 +410,28 @@ def test_phases_on_a_grid_that_varies_over_the_year_by_hand(write_site, catalog)
     assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
     reference = solve(build_model(inp, reduce=False))
     assert reference.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_phases_with_an_interruptible_ai_by_hand(write_site, catalog):
+    """The two-phase greenfield case with an interruptible AI load and power free in January-June
+    (4,344 h) but at 5,000 USD/MWh in July-December, when an hour of a server (8 GPUs x 4 USD =
+    32 USD) earns less than its energy (over 10 kW x 5,000 USD/MWh): it runs 4,344 h a year, so
+
+        NPV = G x 4 x 4,344 / 12 x (21 + 12) / 2 - capex   (undiscounted, shares 1/2, 1/2)."""
+    text = phased_site("greenfield", PHASES, max_gpus=8)
+    text = text.replace("utilization = 1.0", "utilization = 1.0\nmin_gpus = 8\ninterruptible = true")
+    seasonal = ('[power_price]\nkind = "seasonal"\n\n[[power_price.seasons]]\nmonths = [1, 2, 3, 4, 5, 6]\n'
+                'usd_per_mwh = 0.0\n\n[[power_price.seasons]]\nmonths = [7, 8, 9, 10, 11, 12]\n'
+                'usd_per_mwh = 5000.0\n\n')
+    start, end = text.index("[power_price]"), text.index("[cooling]")
+    inp = prepare(load_site(write_site(text[:start] + seasonal + text[end:])), catalog, "plan")
+    assert inp.ai_interruptible
+    result = solve(build_model(inp))
+    assert result.status is Status.OPTIMAL
+    opt = result.chosen
+    assert opt.gpus == 8 and inp.ai_on(opt).tolist() == [True] * 6 + [False] * 6
+    assert result.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    hand = opt.gpus * 4.0 * 4344 / 12 * (21 + 12) / 2 - opt.capex_total_usd
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
+    assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(hand, rel=1e-9)

@@ -202,7 +202,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
 
 
 def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> None:
-    """Phases are modelled for a firm AI load the owner operates (with or without a GPU life),
+    """Phases are modelled for an AI load the owner operates (firm, or interruptible on a grid
+    constant over the year or without miners; with or without a GPU life),
     with miners kept from the first phase month running in every step that pays (dispatched
     step by step before it when the grid varies over the year);
     fixed-price blocks (a constant beyond spot), and coincident-peak and demand charges when no
@@ -212,8 +213,8 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
     reasons = []
     if inputs.business_model == "host":
         reasons.append("a host contract (model = \"host\"): its [hosting] ramp states the handover")
-    if inputs.ai_interruptible:
-        reasons.append("an interruptible AI load (ai.interruptible)")
+    if inputs.ai_interruptible and inputs.dispatch_before:
+        reasons.append("an interruptible AI load (ai.interruptible) with miners on a grid that varies over the year")
     m = inputs.markets
     if m is not None and m.per_step and (inputs.miners or (m.reserve_usd_per_mw_hour is not None and m.ai_share > 0)):
         terms = ((m.reserve_usd_per_mw_hour is not None, "reserves ([power.reserves])"),

@@ -254,7 +254,8 @@ def add_phase_grid(model: PlanModel) -> None:
 
         sum_k sum_{p: o_p <= o_q} F_k u_kp + sum_b f_b (x0_b - sum_{j <= q} z_bj) <= min(min_t C_t, G(o_q))
 
-    F_k = IT_k x (PUE_k + max_t d_t): option k's facility power at its peak step; f_b =
+    F_k = IT_k x (PUE_k + max_t d_t) over the steps it runs (:func:`phase_peak_mw`): option k's facility
+    power at its peak step; f_b =
     max_t u_bt: a miner's; C_t the site's capacity, G(o_q) the grid of the phases online by
     o_q. Kept miners fit in every step, so each runs in every step that pays, as valued.
 
@@ -272,12 +273,11 @@ def add_phase_grid(model: PlanModel) -> None:
         _add_phase_grid_by_class(model, months)
         return
     cap = float(inp.profile.capacity_mw.min())
-    dmax = float(np.max(inp.profile.delta()))
     labels, rows, cols, vals = [], [], [], []
     for q, month in enumerate(months):
         for k, share in model.phase_share.items():
             o = inp.options[k]
-            peak = o.it_power_w / W_PER_MW * (o.pue + dmax)
+            peak = phase_peak_mw(inp, o)
             for p, phase in enumerate(inp.phases):
                 if phase.online_month <= month:
                     rows.append(q)
@@ -299,6 +299,15 @@ def add_phase_grid(model: PlanModel) -> None:
     lp.rows("grid_capacity_phases", labels, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
             np.asarray(vals, dtype=float), None, upper)
     model.meaning["grid_capacity_phases__M"] = "grid capacity from month M (a phase comes online) to the next"
+
+
+def phase_peak_mw(inp: ScenarioInputs, option: ClusterOption) -> float:
+    """F_k = IT_k x (PUE_k + max_{t: on_kt} d_t): the option's facility MW in the step it runs
+    that needs most (all steps for a firm load; an interruptible one draws nothing when off)."""
+    on = inp.ai_on(option)
+    if not on.any():
+        return 0.0
+    return option.it_power_w / W_PER_MW * (option.pue + float(np.max(inp.profile.delta()[on])))
 
 
 def _add_phase_grid_by_class(model: PlanModel, months: list[int]) -> None:
@@ -348,7 +357,7 @@ def phase_binding(inp: ScenarioInputs, chosen: int, before: dict[str, int], shar
         return []
     months = inp.phase_months()
     cap = float(inp.profile.capacity_mw.min())
-    peak = option.it_power_w / W_PER_MW * (option.pue + float(np.max(inp.profile.delta())))
+    peak = phase_peak_mw(inp, option)
     room = min((float(np.max(b.facility_mw)) for b in inp.miners), default=0.0)
     out = []
     for q, month in enumerate(months):

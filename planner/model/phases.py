@@ -8,7 +8,14 @@ the AI start, is the last phase's online month. Before o_1 only miners run (the 
 (``grid_capacity_with_ai``, with the grid of the phases online by then). In between, the
 load changes only at the o_q, so one grid row per o_q holds the grid of every month of
 [o_q, o_q+1): the load is constant over those months. No family here has a column or row per
-price step, so the per-step reference model and the reduced model carry the same rows.
+price step, so the per-step reference model and the reduced model carry the same rows; except
+on a grid that varies over the year with miners, where the phase rows are per class of steps
+before the AI (exact with the classes: :func:`add_phase_grid`).
+
+What phases are modelled with (the rest is refused in :func:`planner.model.inputs._check_phases`):
+a GPU life (each phase's servers earn for their life from its online month,
+:func:`phase_life`), fixed-price blocks (a constant), coincident-peak and demand charges of
+the AI alone (:func:`phase_market_cost_usd`), an interruptible AI (:func:`phase_peak_mw`).
 """
 
 from __future__ import annotations

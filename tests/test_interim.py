@@ -200,3 +200,77 @@ def test_compare_shows_when_the_ai_starts(tmp_path, capsys):
     rows = {r["metric"]: r for r in pd.read_csv(tmp_path / "compare.csv").to_dict("records")}
     assert float(rows["AI start (month)"]["new_build"]) == 12 and float(rows["grid start (month)"]["new_build"]) == 36
     assert float(rows["interim supply, MW"]["new_build"]) > 0 and pd.isna(rows["interim supply, MW"]["retrofit"])
+
+
+def upgrade_site(interim: dict | None, *, ready: int, capacity: float = 0.006, kind: str = "retrofit",
+                 miners: tuple = (), price: dict | None = None) -> str:
+    """One DGX H100 server (8 GPUs, required) in an existing hall ready at month 2, on an
+    existing ``capacity`` MW connection with a 1 MW expansion ready at month ``ready``; one
+    undiscounted year, a flat 50 USD/MWh; the interim supply given."""
+    text = site("upgrade", capacity_mw=capacity, price=price or flat(50.0), cooling={"ai_pue": PUE},
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "max_gpus": 8, "min_gpus": 8,
+                    "lease_usd_per_gpu_hour": LEASE, "utilization": 1.0, "power_fraction": FRACTION},
+                economics=ONE_YEAR, miners=miners,
+                grid={"expansion": {"add_mw": 1.0, "usd": 1000.0, "ready_months": ready}},
+                scenarios={"new": {"kind": kind, "build_months": 2}},
+                costs={"dgx-h100": 200000, "qm9700": 30000, "osfp-800g-2xsr4": 1000, "osfp-800g-2xdr4": 1200})
+    if interim is None:
+        return text
+    lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in interim.items())
+    return text + "\n[power.interim]\n" + lines + "\n"
+
+
+@pytest.mark.parametrize("energy_price", [40.0, 70.0])
+def test_engines_bridge_an_existing_connection_until_its_expansion_by_hand(write_site, catalog, energy_price):
+    """A retrofit on a 6 kW connection whose 1 MW expansion is ready at month 5, the hall at
+    month 2: the server (load L = (P_s + P_n) x 1.25 MW at max power, L_avg = (0.8 P_s + P_n) x
+    1.25 on average, both above 6 kW) starts at month 2 with the engines carrying what the
+    connection cannot, in months 2, 3 and 4. They are contracted for L - 0.006 MW, at 30
+    USD/kW-month (360 a year) x 3 months plus 100 USD/kW of capex, and give (L_avg - 0.006) x
+    8,760 / 12 MWh a month at their price instead of 50 USD/MWh. Against the same plan with the
+    expansion ready at month 2 (nothing to bridge), undiscounted:
+
+        NPV change = -3 x (L_avg - 0.006) x 730 x (c_i - 50) - (L - 0.006) x 1,000 x (3 x 30 + 100)
+    """
+    engines = {**ENGINES, "usd_per_mwh": energy_price, "capex_usd_per_kw": 100.0}
+    result, s = solved(write_site(upgrade_site(engines, ready=5)), catalog)
+    _, ready = solved(write_site(upgrade_site(engines, ready=2), "ready.toml"), catalog)
+    opt = result.chosen
+    assert opt.gpus == 8 and result.expanded
+    ps, pn = opt.server_power_w / 1e6, opt.network_power_w / 1e6
+    load, avg = (ps + pn) * PUE, (FRACTION * ps + pn) * PUE
+    assert avg > 0.006
+    assert s["ai_start_month"] == 2 and s["grid_start_month"] == 5 and s["months_to_first_revenue"] == 2
+    assert s["interim_supply_mw"] == pytest.approx(load - 0.006, abs=5e-7)
+    energy = (avg - 0.006) * 8760 / 12 * 3
+    assert s["interim_energy_mwh"] == pytest.approx(energy, abs=1e-3)
+    assert s["interim_energy_cost_usd"] == pytest.approx(energy * energy_price, abs=0.01)
+    assert s["interim_fixed_cost_usd"] == pytest.approx((load - 0.006) * 1000 * (3 * 30 + 100), abs=0.01)
+    change = -energy * (energy_price - 50.0) - (load - 0.006) * 1000 * (3 * 30 + 100)
+    assert s["npv_usd"] - ready["npv_usd"] == pytest.approx(change, abs=0.05)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_an_upgrade_bridge_too_small_leaves_the_cluster_out(tmp_path, write_site, capsys):
+    """Engines of 1 kW cannot carry the server's load (over 10 kW) above the 6 kW connection:
+    with 8 GPUs required the plan is infeasible (exit 1) and names the interim supply."""
+    engines = {**ENGINES, "capacity_mw": 0.001}
+    path = write_site(upgrade_site(engines, ready=5))
+    assert main(["solve", str(path), "-q", "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "interim supply" in err and "power.interim.capacity_mw" in err and "month 5" in err
+
+
+@pytest.mark.parametrize(("interim", "kind", "miners", "key", "words"), [
+    (None, "retrofit", (), "grid.expansion.ready_months", "[power.interim]"),
+    (ENGINES, "greenfield", (), "grid.expansion.ready_months", "greenfield"),
+    (ENGINES, "hybrid", ({"model": "antminer-s19-xp", "count": 1},), "grid.expansion.ready_months", "miners"),
+    ({**ENGINES, "from_month": 3}, "retrofit", (), "power.interim.from_month", "from_month <= 2"),
+    ({**ENGINES, "to_month": 4}, "retrofit", (), "power.interim.to_month", "to_month >= 5"),
+])
+def test_an_expansion_after_the_ai_start_is_bridged_or_refused(tmp_path, write_site, capsys, interim, kind, miners,
+                                                             key, words):
+    path = write_site(upgrade_site(interim, ready=5, kind=kind, miners=miners))
+    assert main(["solve", str(path), "-q", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert key in err and words in err and "Traceback" not in err

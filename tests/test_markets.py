@@ -449,3 +449,77 @@ def test_a_demand_charge_on_a_flat_price(write_site, catalog, rate, runs):
     assert summary["power_markets"]["with_ai"]["monthly_peaks_mw"] == {"every month": pytest.approx(peak, abs=1e-6)}
     assert summary["demand_charge_usd_per_year"] == pytest.approx(rate * 1000 * peak * 12, abs=1e-3)
     assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize(("discount", "stated"), [(0.0, None), (0.1, None), (0.0, 0), (0.0, 2)])
+def test_a_greenfield_block_starts_at_the_grid_connection(tmp_path, write_site, catalog, discount, stated):
+    """A greenfield build whose connection is energised at month 4 (grid queue) of a 12-month
+    plan, no load: the block (10 MW at 30 USD/MWh on the 20, 50, 200, -10 pattern) is all
+    resold, so against no contract it is worth, a year, 8,760 x 10 x 0.25 x (20 + 50 + 200 - 10)
+    - 8,760 x 10 x 30 = 3,066,000 USD, counted in the months it is in force: from the
+    connection, [4, 12), unless the site states a start_month (a financial hedge before the
+    connection, with a warning). Present value: 3,066,000 / 12 x sum_m (1 + r_m)^-(m+1).
+    The credits before the AI (months 0-3) are those of the first month with a block in force."""
+    write_series(tmp_path, PATTERN * CYCLES)
+    economics = {**ONE_YEAR, "discount_rate": discount}
+    text = site("gf", capacity_mw=10.0, price={"kind": "series", "file": "s.csv", "step_minutes": 15},
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "max_gpus": 0, "lease_usd_per_gpu_hour": 2.0},
+                economics=economics, scenarios={"plan": {"kind": "greenfield", "grid_queue_months": 4}})
+    block = CONTRACT + ("" if stated is None else f"start_month = {stated}\n")
+    plain, _ = solved(write_site(text), catalog)
+    result, summary = solved(write_site(text + block, "c.toml"), catalog)
+    start = 4 if stated is None else stated
+    rm = (1 + discount) ** (1 / 12) - 1
+    value = 8760 * (10 * 0.25 * 260 - 10 * 30)
+    assert value == 3_066_000
+    expected = value / 12 * sum((1 + rm) ** -(m + 1) for m in range(start, 12))
+    assert result.objective_usd - plain.objective_usd == pytest.approx(expected, rel=1e-9)
+    assert npv(cash_flows(result), discount) == pytest.approx(result.objective_usd, rel=1e-9)
+    contract = summary["power_markets"]["contracts"][0]
+    assert (contract["start_month"], contract["end_month"]) == (start, None)
+    before = summary["power_markets"]["before_ai"]
+    assert before["contract_credits_usd"] == pytest.approx(8760 * 10 * 0.25 * 260 if start < 4 else 0.0)
+    assert summary["power_markets"]["with_ai"]["contract_credits_usd"] == pytest.approx(8760 * 10 * 0.25 * 260)
+    warned = any("before the grid connection" in w for w in result.inputs.warnings)
+    assert warned == (stated is not None and stated < 4)
+
+
+def test_a_greenfield_block_term_runs_from_the_connection(tmp_path, write_site, catalog):
+    """term_months counts from the block's start: a 6-month block of a greenfield build
+    connected at month 4 is in force in months 4-9, 6 of 12: 3,066,000 x 6 / 12 undiscounted."""
+    write_series(tmp_path, PATTERN * CYCLES)
+    text = site("gf", capacity_mw=10.0, price={"kind": "series", "file": "s.csv", "step_minutes": 15},
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "max_gpus": 0, "lease_usd_per_gpu_hour": 2.0},
+                economics=ONE_YEAR, scenarios={"plan": {"kind": "greenfield", "grid_queue_months": 4}})
+    plain, _ = solved(write_site(text), catalog)
+    result, summary = solved(write_site(text + CONTRACT + "term_months = 6\n", "c.toml"), catalog)
+    assert result.objective_usd - plain.objective_usd == pytest.approx(3_066_000 * 6 / 12, rel=1e-9)
+    contract = summary["power_markets"]["contracts"][0]
+    assert (contract["start_month"], contract["end_month"]) == (4, 10)
+
+
+def test_the_example_new_build_block_starts_at_its_connection(write_site, catalog):
+    """sites/texas-interim-power.toml, scenario new_build: its connection is energised at month
+    36 (grid queue), so its 40-month block (65 MW at 28 USD/MWh, no start_month) is in force in
+    months 36-75, cut at the 60-month horizon. The AI and the engines do not change its cost
+    (a constant beyond spot), so the NPV with the block less without it is
+    -sum_t (28 - p_t) x 65 x 0.25 / 12 x sum_{m=36}^{59} (1.1)^-((m+1)/12), p_t read from the
+    series file."""
+    from .conftest import SITES
+
+    path = SITES / "texas-interim-power.toml"
+    text = path.read_text(encoding="utf-8")
+    inp = prepare(load_site(path), catalog, "new_build")
+    (block,) = inp.markets.contracts
+    assert (block.start_month, block.end_month) == (36, 76)
+    prices = pd.read_csv(SITES / "data" / "texas-synthetic-2025-15min.csv")["price_usd_per_mwh"].to_numpy()
+    assert prices.size == 365 * 96
+    net = float(((28.0 - prices) * 65.0 * 0.25).sum())
+    rm = 1.1 ** (1 / 12) - 1
+    expected = -net / 12 * sum((1 + rm) ** -(m + 1) for m in range(36, 60))
+    start, end = text.index("[[power.contracts]]"), text.index("[power.reserves]")
+    without = write_site(text[:start] + text[end:]).parent / "data"
+    without.symlink_to(SITES / "data")
+    with_block = solve(build_model(inp))
+    plain = solve(build_model(prepare(load_site(without.parent / "site.toml"), catalog, "new_build")))
+    assert with_block.objective_usd - plain.objective_usd == pytest.approx(expected, rel=1e-9)

@@ -229,3 +229,209 @@ def test_a_greenfield_phase_waits_for_the_grid_queue(write_site, catalog):
     assert [(p.name, p.online_month) for p in inp.phases] == [("containers", 6), ("late grid", 9), ("hall", 12)]
     assert inp.ai_start_month == 12
     assert inp.phase_months() == [6, 9]
+
+
+@pytest.mark.parametrize("discount", [0.0, 0.1])
+def test_phases_with_a_gpu_life_by_hand(write_site, catalog, discount):
+    """As the two-phase case, with servers that earn for 18 months from their own online month
+    and are then sold at 30 % of their price (R) when that is within the 24 months. Half the
+    cluster online at month 3 earns in [3, 21) and is sold at 21; the half online at month 12
+    earns in [12, 24) and is not sold (12 + 18 > 24). Earlier is worth more, so shares (1/2, 1/2):
+
+        NPV = G x 4 x 730 x (A[3, 21) + A[12, 24)) / 2 + R / 2 x (1 + r_m)^-21 - capex
+    """
+    phases = [{"name": "containers", "build_months": 3, "max_share": 0.5}, {"name": "hall", "build_months": 12}]
+    text = phased_site("greenfield", phases, discount=discount, max_gpus=8)
+    # one server, required (18 months of lease do not repay it: the plan is about its timing)
+    text = text.replace('utilization = 1.0', 'utilization = 1.0\nmin_gpus = 8\ngpu_life_years = 1.5\n'
+                        'gpu_resale_share = 0.3')
+    assert "gpu_life_years" in text
+    inp = prepare(load_site(write_site(text)), catalog, "plan")
+    assert inp.gpu_life_months == 18
+    result = solve(build_model(inp))
+    assert result.status is Status.OPTIMAL
+    opt = result.chosen
+    assert opt.gpus == 8
+    assert result.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    resale = 0.3 * opt.capex_usd["servers"]
+    rm = monthly_rate(discount)
+    hand = (opt.gpus * 4.0 * HOURS_A_MONTH * (annuity(discount, 3, 21) + annuity(discount, 12, 24)) / 2
+            + resale / 2 * (1 + rm) ** -21 - opt.capex_total_usd)
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), discount) == pytest.approx(result.objective_usd, rel=1e-9)
+    reference = solve(build_model(inp, reduce=False))
+    assert reference.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_phases_with_a_fixed_price_block_on_the_example_site(catalog, tmp_path):
+    """sites/texas-phased.toml (hybrid) with a 65 MW block at 28 USD/MWh for its 60 months: the
+    block is a constant beyond spot, sum_t (28 - p_t) x 65 x 0.25 a year (p_t read from the
+    series file), so the phased plan is the same with it and its NPV lower by that over 12 x
+    A[0, 60); the reduced model equals the per-step reference."""
+    import pandas as pd
+
+    from .conftest import SITES
+
+    text = (SITES / "texas-phased.toml").read_text(encoding="utf-8")
+    text = text.replace("[cooling]", "[[power.contracts]]\nmw = 65.0\nusd_per_mwh = 28.0\n\n[cooling]", 1)
+    (tmp_path / "data").symlink_to(SITES / "data")
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    inp = prepare(load_site(path), catalog, "hybrid")
+    assert inp.phases and inp.markets is not None and not inp.markets.per_step
+    plain = solve(build_model(prepare(load_site(SITES / "texas-phased.toml"), catalog, "hybrid")))
+    reduced, reference = solve(build_model(inp)), solve(build_model(inp, reduce=False))
+    assert reduced.status is Status.OPTIMAL and reference.status is Status.OPTIMAL
+    assert reduced.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9)
+    assert reduced.phase_shares == pytest.approx(plain.phase_shares)
+    prices = pd.read_csv(SITES / "data" / "texas-synthetic-2025-15min.csv")["price_usd_per_mwh"].to_numpy()
+    net = float(((28.0 - prices) * 65.0 * 0.25).sum())
+    assert reduced.objective_usd - plain.objective_usd == pytest.approx(-net / 12 * annuity(0.1, 0, 60), rel=1e-9)
+    assert npv(cash_flows(reduced), 0.1) == pytest.approx(reduced.objective_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize(("kind", "miners", "power", "words"), [
+    ("greenfield", 0, "[power.reserves]\nusd_per_mw_hour = 5.0\nai_interruptible_share = 0.5\n",
+     "reserves ([power.reserves]) with miners or an interruptible AI share"),
+    ("retrofit", 10, "[power.demand_charge]\nusd_per_kw_month = 5.0\n",
+     "demand charges ([power.demand_charge]) with miners"),
+])
+def test_phases_with_per_step_market_terms_are_refused(tmp_path, write_site, capsys, kind, miners, power, words):
+    """Reserves, coincident peaks and demand charges are split by phase for the AI load alone:
+    with miners, or an interruptible AI share offered as reserve, exit 2 naming the scenario's
+    phases key, its line and the feature."""
+    from planner.app.cli import main
+
+    text = phased_site(kind, [{"build_months": 3, "max_share": 0.5}, {"build_months": 12}], miners=miners)
+    text += "\n" + power
+    path = write_site(text)
+    assert main(["solve", str(path), "-q", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "scenarios.plan.phases" in err and words in err and "Traceback" not in err
+    assert f"site.toml:{text.splitlines().index('[scenarios.plan]') + 1}:" in err
+
+
+PHASES = [{"name": "containers", "build_months": 3, "max_share": 0.5}, {"name": "hall", "build_months": 12}]
+
+
+@pytest.mark.parametrize("discount", [0.0, 0.1])
+def test_phases_with_a_demand_charge_by_hand(write_site, catalog, discount):
+    """The two-phase greenfield case with a demand charge of 5 USD/kW-month on a flat (free)
+    price: the grid import is the AI's load L = P (PUE 1.25) MW (one server, required), half of
+    it from month 3, all of it from month 12, so against no charge
+
+        NPV change = -5 x 1,000 x L x (A[3, 12) / 2 + A[12, 24))
+
+    and the shares stay (1/2, 1/2); the reduced model equals the per-step reference."""
+    def plan(extra: str, name: str):
+        text = phased_site("greenfield", PHASES, discount=discount, max_gpus=8)
+        text = text.replace("utilization = 1.0", "utilization = 1.0\nmin_gpus = 8") + extra
+        inp = prepare(load_site(write_site(text, name)), catalog, "plan")
+        result = solve(build_model(inp))
+        assert result.status is Status.OPTIMAL
+        assert npv(cash_flows(result), discount) == pytest.approx(result.objective_usd, rel=1e-9)
+        return inp, result
+
+    _, plain = plan("", "plain.toml")
+    inp, charged = plan("\n[power.demand_charge]\nusd_per_kw_month = 5.0\n", "charged.toml")
+    assert charged.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    load = charged.chosen.it_power_w / 1e6 * 1.25
+    change = -5 * 1000 * load * (annuity(discount, 3, 12) / 2 + annuity(discount, 12, 24))
+    assert charged.objective_usd - plain.objective_usd == pytest.approx(change, rel=1e-9)
+    assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(charged.objective_usd, rel=1e-9)
+
+
+def test_phases_with_a_coincident_peak_by_hand(tmp_path, write_site, catalog):
+    """The two-phase greenfield case on a free 15-minute week with one coincident-peak interval
+    at 50 USD/kW-year: the AI's load L in that interval is tagged, each month's charge billed a
+    year later. Half of L from month 3, all of it from month 12 (to 24), undiscounted:
+
+        NPV change = -50 x 1,000 x L / 12 x (9 / 2 + 12)
+
+    (the last year's charges fall past the horizon and count: they are owed for its load)."""
+    pd = pytest.importorskip("pandas")
+    t = pd.date_range("2025-07-01", periods=4 * 7 * 24, freq="15min")
+    pd.DataFrame({"timestamp": t.strftime("%Y-%m-%d %H:%M"), "price": 0.0}).to_csv(tmp_path / "s.csv", index=False)
+    base = phased_site("greenfield", PHASES, max_gpus=8).replace("utilization = 1.0", "utilization = 1.0\nmin_gpus = 8")
+    start, end = base.index("[power_price]"), base.index("[cooling]")
+    base = base[:start] + '[power_price]\nkind = "series"\nfile = "s.csv"\nstep_minutes = 15\n\n' + base[end:]
+    cp = '\n[power.coincident_peak]\nusd_per_kw_year = 50.0\nintervals = ["2025-07-01 17:00"]\n'
+    results = []
+    for text, name in ((base, "plain.toml"), (base + cp, "cp.toml")):
+        inp = prepare(load_site(write_site(text, name)), catalog, "plan")
+        result = solve(build_model(inp))
+        assert result.status is Status.OPTIMAL
+        assert npv(cash_flows(result), 0.0) == pytest.approx(result.objective_usd, rel=1e-9)
+        results.append((inp, result))
+    (_, plain), (inp, charged) = results
+    assert charged.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    load = charged.chosen.it_power_w / 1e6 * 1.25
+    assert charged.objective_usd - plain.objective_usd == pytest.approx(-50 * 1000 * load / 12 * (4.5 + 12),
+                                                                         rel=1e-9)
+    assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(charged.objective_usd, rel=1e-9)
+
+
+def test_phases_on_a_grid_that_varies_over_the_year_by_hand(write_site, catalog):
+    """The retiring case on a grid of 1 MW in January-June (181 days, 4,344 h) and 0.8 MW in
+    July-December (184 days, 4,416 h), free power. Before the containers' month 3 the 300 kept
+    miners are dispatched step by step: all 300 in the first half, 0.8 / f in the second. From
+    month 3 the AI (F MW) and the miners left must fit the lower capacity in every step, so
+    z = ceil((F + 300 f - 0.8) / f) retire then and the 300 - z left run in every step until
+    month 12. Undiscounted, with m_h = 140 x 0.045 / 24 USD a miner-hour:
+
+        NPV = G x 4 x 730 x 21 - capex + m_h x (3 x (300 x 4,344 + 0.8 / f x 4,416) / 12
+                                                + 9 x (300 - z) x 8,760 / 12)
+
+    and the reduced model equals the per-step reference."""
+    phases = [{"name": "containers", "build_months": 3}, {"name": "hall", "build_months": 12}]
+    text = phased_site("retrofit", phases, miners=300, max_gpus=64)
+    seasonal = ('[power_price]\nkind = "seasonal"\n\n[[power_price.seasons]]\nmonths = [1, 2, 3, 4, 5, 6]\n'
+                'usd_per_mwh = 0.0\n\n[[power_price.seasons]]\nmonths = [7, 8, 9, 10, 11, 12]\nusd_per_mwh = 0.0\n'
+                'capacity_mw = 0.8\n\n')
+    start, end = text.index("[power_price]"), text.index("[cooling]")
+    text = text[:start] + seasonal + text[end:]
+    inp = prepare(load_site(write_site(text)), catalog, "plan")
+    assert inp.dispatch_before
+    result = solve(build_model(inp))
+    assert result.status is Status.OPTIMAL
+    opt, block = result.chosen, inp.miners[0]
+    assert opt.gpus == 64
+    f = (3010 + block.network_w) / 1e6
+    big_f = opt.it_power_w / 1e6 * 1.25
+    z = math.ceil((big_f + 300 * f - 0.8) / f - 1e-9)
+    assert z > 0 and 300 * f > 0.8  # both the phase row and the dispatch before it bind
+    assert result.phase_shares == pytest.approx([1.0, 0.0])
+    assert result.miners_before == {block.key: 300}
+    assert result.retired == {block.key: [z]}
+    mh = 140 * HASHPRICE / 24
+    mining = mh * (3 * (300 * 4344 + 0.8 / f * 4416) / 12 + 9 * (300 - z) * 8760 / 12)
+    hand = opt.gpus * 4.0 * HOURS_A_MONTH * 21 - opt.capex_total_usd + mining
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
+    reference = solve(build_model(inp, reduce=False))
+    assert reference.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)
+
+
+def test_phases_with_an_interruptible_ai_by_hand(write_site, catalog):
+    """The two-phase greenfield case with an interruptible AI load and power free in January-June
+    (4,344 h) but at 5,000 USD/MWh in July-December, when an hour of a server (8 GPUs x 4 USD =
+    32 USD) earns less than its energy (over 10 kW x 5,000 USD/MWh): it runs 4,344 h a year, so
+
+        NPV = G x 4 x 4,344 / 12 x (21 + 12) / 2 - capex   (undiscounted, shares 1/2, 1/2)."""
+    text = phased_site("greenfield", PHASES, max_gpus=8)
+    text = text.replace("utilization = 1.0", "utilization = 1.0\nmin_gpus = 8\ninterruptible = true")
+    seasonal = ('[power_price]\nkind = "seasonal"\n\n[[power_price.seasons]]\nmonths = [1, 2, 3, 4, 5, 6]\n'
+                'usd_per_mwh = 0.0\n\n[[power_price.seasons]]\nmonths = [7, 8, 9, 10, 11, 12]\n'
+                'usd_per_mwh = 5000.0\n\n')
+    start, end = text.index("[power_price]"), text.index("[cooling]")
+    inp = prepare(load_site(write_site(text[:start] + seasonal + text[end:])), catalog, "plan")
+    assert inp.ai_interruptible
+    result = solve(build_model(inp))
+    assert result.status is Status.OPTIMAL
+    opt = result.chosen
+    assert opt.gpus == 8 and inp.ai_on(opt).tolist() == [True] * 6 + [False] * 6
+    assert result.phase_shares == pytest.approx([0.5, 0.5], rel=1e-9)
+    hand = opt.gpus * 4.0 * 4344 / 12 * (21 + 12) / 2 - opt.capex_total_usd
+    assert result.objective_usd == pytest.approx(hand, rel=1e-9)
+    assert npv(cash_flows(result), 0.0) == pytest.approx(hand, rel=1e-9)
+    assert solve(build_model(inp, reduce=False)).objective_usd == pytest.approx(hand, rel=1e-9)

@@ -45,13 +45,16 @@ CP_BILLING_LAG_MONTHS = 12
 @dataclass(frozen=True)
 class Contract:
     """One fixed-price block: its MW in each step (0 outside its months and hours) and the
-    months of the plan it is in force, [start_month, end_month) (None: to the horizon)."""
+    months of the plan it is in force, [start_month, end_month) (None: to the horizon); the
+    start is the site's ``start_month`` or, without one, the scenario's grid connection month
+    (:func:`market_terms`)."""
 
     name: str
     usd_per_mwh: float
     mw: np.ndarray  # per step
     start_month: int = 0
     end_month: int | None = None
+    stated_start: bool = True  # start_month given in the site file (else: the grid connection month)
 
     def months_in_force(self, horizon_months: int, lo: int = 0, hi: int | None = None) -> range:
         """Months of [lo, hi) (default the horizon) the contract is in force."""
@@ -122,9 +125,14 @@ def step_times(profile: PriceProfile) -> pd.Series:
     return pd.to_datetime(pd.Series(profile.labels), format="%Y-%m-%d %H:%M")
 
 
-def market_terms(loaded: LoadedSite, profile: PriceProfile) -> Markets | None:
+def market_terms(loaded: LoadedSite, profile: PriceProfile, connection_month: int = 0) -> Markets | None:
     """The site's ``[power]`` terms on the profile's steps; None when the section is empty.
-    Raise InputError naming the key for terms the price profile cannot carry."""
+    Raise InputError naming the key for terms the price profile cannot carry.
+
+    ``connection_month``: when the scenario's grid connection is energised (0 for an existing
+    one, the grid queue for a greenfield build). A block without a stated ``start_month``
+    starts then, and its ``term_months`` run from that start: a take-or-pay block cannot be
+    delivered, nor its unused energy resold, before there is a connection."""
     power = loaded.site.power
     if not (power.contracts or power.reserves or power.coincident_peak or power.demand_charge):
         return None
@@ -143,9 +151,10 @@ def market_terms(loaded: LoadedSite, profile: PriceProfile) -> Markets | None:
                  "it needs a series price (power_price.kind = \"series\")")
         on = times.dt.month.isin(c.months).to_numpy() & (times.dt.hour >= c.start_hour).to_numpy() \
             & (times.dt.hour < c.end_hour).to_numpy()
-        end = None if c.term_months is None else c.start_month + c.term_months
+        begin = connection_month if c.start_month is None else c.start_month
+        end = None if c.term_months is None else begin + c.term_months
         contracts.append(Contract(c.name or f"block {i + 1}", c.usd_per_mwh, np.where(on, c.mw, 0.0),
-                                  c.start_month, end))
+                                  begin, end, c.start_month is not None))
     out: dict[str, Any] = {"contracts": tuple(contracts)}
     if power.reserves is not None:
         r = power.reserves

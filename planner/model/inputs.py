@@ -17,7 +17,7 @@ from planner.energy.markets import market_terms
 from planner.energy.mining import difficulty_from_hashrate, hashprice_usd_per_th_day
 from planner.energy.prices import price_profile
 from planner.errors import InputError, Problem, display_path
-from planner.model.interim import interim_terms
+from planner.model.interim import interim_terms, upgrade_terms
 from planner.model.options import (
     OptionsEntry,
     cluster_options,
@@ -138,12 +138,9 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
     if sc.phases:
         start = max(max(p.online_month, queue) for p in sc.phases)  # the full cluster is online at the last phase
     expansion = site.grid.expansion
-    if expansion is not None and expansion.ready_months > start:
-        raise InputError([Problem(shown, "grid.expansion.ready_months",
-                                  f"the expansion is ready after {expansion.ready_months} months but scenario "
-                                  f"{scenario!r} starts its AI load at month {start}",
-                                  loaded.line("grid", "expansion"),
-                                  "lengthen the scenario's build_months or shorten ready_months")])
+    upgrade = expansion is not None and expansion.ready_months > start
+    if upgrade:
+        _check_upgrade_bridge(loaded, scenario, start)
     positions = ({b.name: b.miner_positions or 0 for b in site.buildings}
                  if any(b.miner_positions is not None for b in site.buildings) else {})
     distinct_key = (okey, tuple(sorted(positions.items())), tuple(tuple(sorted(b.placed.items())) for b in miners))
@@ -177,7 +174,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
         materiality_share=econ.materiality_share,
-        markets=market_terms(loaded, profile),
+        markets=market_terms(loaded, profile, queue),
     )
     inputs.business_model = sc.model
     if ai.gpu_life_years is not None:
@@ -186,7 +183,15 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         from planner.model.hosting import host_setup
 
         inputs.contract = host_setup(loaded, catalog, inputs, need_price)
-    _interim(site.power.interim, sc, inputs)
+    _contract_starts(inputs, queue)
+    if upgrade:
+        supply = site.power.interim
+        assert supply is not None and expansion is not None
+        inputs.interim = upgrade_terms(supply.name, supply.kind, supply.capacity_mw, supply.energy_usd_per_mwh,
+                                       supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw, start,
+                                       expansion.ready_months)
+    else:
+        _interim(site.power.interim, sc, inputs)
     if sc.phases:
         _check_phases(loaded, scenario, inputs)
         inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}",
@@ -197,21 +202,27 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
 
 
 def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> None:
-    """Phases are modelled for a firm AI load the owner operates, with miners that run in
-    every step that pays (a constant grid capacity over the year) and no power markets; a
-    scenario outside that is refused, naming the key, rather than valued wrongly."""
+    """Phases are modelled for an AI load the owner operates (firm, or interruptible on a grid
+    constant over the year or without miners; with or without a GPU life),
+    with miners kept from the first phase month running in every step that pays (dispatched
+    step by step before it when the grid varies over the year);
+    fixed-price blocks (a constant beyond spot), and coincident-peak and demand charges when no
+    miners run (the AI's share online pays its share of them); a scenario outside that is
+    refused, naming the key, rather than valued wrongly."""
     site = loaded.site
     reasons = []
     if inputs.business_model == "host":
         reasons.append("a host contract (model = \"host\"): its [hosting] ramp states the handover")
-    if inputs.ai_interruptible:
-        reasons.append("an interruptible AI load (ai.interruptible)")
-    if inputs.gpu_life_months is not None and inputs.business_model == "owner":
-        reasons.append("a GPU life (ai.gpu_life_years)")
-    if inputs.markets is not None:
-        reasons.append("power contracts or markets ([power])")
-    if inputs.miners and inputs.profile.capacity_mw.min() < inputs.profile.capacity_mw.max():
-        reasons.append("a grid capacity that varies over the year (miners dispatched step by step)")
+    if inputs.ai_interruptible and inputs.dispatch_before:
+        reasons.append("an interruptible AI load (ai.interruptible) with miners on a grid that varies over the year")
+    m = inputs.markets
+    if m is not None and m.per_step and (inputs.miners or (m.reserve_usd_per_mw_hour is not None and m.ai_share > 0)):
+        terms = ((m.reserve_usd_per_mw_hour is not None, "reserves ([power.reserves])"),
+                 (m.cp_usd_per_mw_year is not None, "coincident peaks ([power.coincident_peak])"),
+                 (m.demand_usd_per_kw_month > 0, "demand charges ([power.demand_charge])"))
+        named = [words for on, words in terms if on]
+        reasons.append(", ".join(named) + " with miners or an interruptible AI share (per-step market terms are "
+                       "split by phase only for the AI load alone; fixed-price blocks are modelled)")
     if inputs.miner_space:
         reasons.append("halls with miner_positions (miners moved hall by hall)")
     if inputs.expansion_mw:
@@ -230,6 +241,56 @@ def _check_phases(loaded: LoadedSite, scenario: str, inputs: ScenarioInputs) -> 
                                   "phased builds are not modelled with " + "; ".join(reasons),
                                   loaded.line("scenarios", scenario, "phases"),
                                   "remove the phases, or the feature named")])
+
+
+def _check_upgrade_bridge(loaded: LoadedSite, scenario: str, start: int) -> None:
+    """A grid expansion ready after the AI start is bridged by the interim supply
+    (:func:`planner.model.interim.add_upgrade_bridge`) in an owner-operated retrofit (or a hybrid
+    without miners) whose supply is there from the AI start to the expansion; anything else is
+    refused, naming the key."""
+    site, shown = loaded.site, display_path(loaded.path)
+    sc, supply, expansion = site.scenarios[scenario], site.power.interim, site.grid.expansion
+    assert expansion is not None
+    ready = expansion.ready_months
+    said = f"the expansion is ready after {ready} months but scenario {scenario!r} starts its AI load at month {start}"
+    if supply is None:
+        raise InputError([Problem(shown, "grid.expansion.ready_months", said, loaded.line("grid", "expansion"),
+                                  "lengthen the scenario's build_months, shorten ready_months, or state an interim "
+                                  "supply ([power.interim]) to carry the load above the existing grid until then")])
+    why = None
+    if sc.kind == "greenfield":
+        why = "a greenfield build has no existing connection to bridge"
+    elif sc.kind == "hybrid" and site.fleet.miners:
+        why = "the miners beside the AI would share the bridged months (not modelled)"
+    elif sc.model == "host":
+        why = "a host scenario's rent starts at the grid start"
+    elif sc.phases:
+        why = "phased builds have their own grid per phase"
+    if why is not None:
+        raise InputError([Problem(shown, "grid.expansion.ready_months",
+                                  f"{said}; the interim supply bridges an expansion only in an owner-operated retrofit "
+                                  f"(or a hybrid without miners): {why}", loaded.line("grid", "expansion"),
+                                  "lengthen the scenario's build_months or shorten ready_months")])
+    if supply.from_month > start or (supply.to_month is not None and supply.to_month < ready):
+        raise InputError([Problem(shown, "power.interim.from_month" if supply.from_month > start
+                                  else "power.interim.to_month",
+                                  f"{said}; the interim supply must carry the load above the existing grid from month "
+                                  f"{start} to month {ready}, it supplies months {supply.from_month}-"
+                                  f"{'on' if supply.to_month is None else supply.to_month - 1}",
+                                  loaded.line("power", "interim"),
+                                  f"set from_month <= {start} and to_month >= {ready} (or leave it out)")])
+
+
+def _contract_starts(inputs: ScenarioInputs, connection: int) -> None:
+    """Warn of a block whose stated start_month is before a greenfield connection: it is
+    counted as given (settled at the real-time price: a financial hedge, nothing delivered)."""
+    early = [c for c in (inputs.markets.contracts if inputs.markets is not None else ())
+             if c.stated_start and c.start_month < connection]
+    if early:
+        names = ", ".join(repr(c.name) for c in early)
+        inputs.warnings = sorted({*inputs.warnings, f"power.contracts: {names} starts before the grid connection "
+                                  f"of scenario {inputs.scenario!r} (month {connection}): counted from its "
+                                  "start_month as a financial hedge, its energy resold at the real-time price"})
 
 
 def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from planner.constants import W_PER_MW
 from planner.model.build import OBJECTIVE_SCALE, build_model
 from planner.model.hosting import plan_capex_usd
-from planner.model.interim import interim_binding
+from planner.model.interim import interim_binding, upgrade_need
 from planner.model.interim import read_back as interim_read_back
 from planner.model.lp import LinearProgram, Solution, Status, solve_highs, solve_pulp
 from planner.model.markets import read_back
@@ -347,8 +347,17 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
         elif family == "min_gpus":
             best = max((o.gpus for o in inp.options), default=0)
             need = max((o.required_gpus for o in inp.options), default=inp.min_gpus)
-            out.append(f"min GPUs: {need} required, at most {best} can be built within the switches' "
-                       f"tiers and the halls")
+            i = inp.interim
+            blocked = [upgrade_need(inp, o)[0] for o in inp.options
+                       if i is not None and i.upgrade and o.required_gpus and o.gpus >= o.required_gpus
+                       and upgrade_need(inp, o)[0] > i.capacity_mw]
+            if i is not None and blocked:
+                out.append(f"interim supply: the required GPUs need {min(blocked):.3f} MW above the existing grid "
+                           f"until the expansion at month {i.end_month}, the supply gives {i.capacity_mw:g} MW "
+                           "(power.interim.capacity_mw)")
+            else:
+                out.append(f"min GPUs: {need} required, at most {best} can be built within the switches' "
+                           f"tiers and the halls")
         elif family == "capex_budget":
             out.append(f"capex budget: {plan_capex_usd(inp, option):,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")

@@ -195,6 +195,9 @@ class Interim:
     usd_per_mwh: float
     fixed_usd_per_mw_month: float  # fixed_usd_per_kw_year x 1000 / 12
     capex_usd_per_mw: float  # capex_usd_per_kw x 1000, paid at the decision
+    # True: it bridges an existing connection's expansion ([grid.expansion] ready after the AI
+    # start) in months [AI start, expansion), carrying the AI's load above the existing grid
+    upgrade: bool = False
 
 
 @dataclass
@@ -368,8 +371,20 @@ class ScenarioInputs:
         """Annuity factor of mining revenue: sum of (1 + r_m)^-(m+1) f(m) over the period."""
         start, h = min(self.ai_start_month, self.horizon_months), self.horizon_months
         lo, hi = (0, start) if period == "before" else (start, h)
+        return self.mining_annuity_between(lo, hi)
+
+    def mining_annuity_between(self, lo: int, hi: int) -> float:
+        """sum_{m=lo}^{hi-1} (1 + r_m)^-(m+1) f(m)."""
         rm = monthly_rate(self.discount_rate)
         return sum((1 + rm) ** -(m + 1) * self.revenue_factor(m) for m in range(lo, hi))
+
+    def dispatch_before_end(self) -> int:
+        """The last month (exclusive) the dispatch before the AI values: the AI start, or with
+        phases the first phase month (from then the kept miners run in every step that pays,
+        :func:`planner.model.phases.add_phase_grid`)."""
+        start = min(self.ai_start_month, self.horizon_months)
+        months = self.phase_months() if self.phases else []
+        return min(months[0], start) if months else start
 
     def miner_before_value(self, block: MinerBlock) -> float:
         """Present value of one miner kept until the AI start (not counting salvage): it
@@ -416,8 +431,13 @@ class ScenarioInputs:
     def dispatch_coefficients(self, block: MinerBlock, period: str = "after") -> np.ndarray:
         """Present value of one miner running in step t (beside the AI, or before it),
         for every t: (revenue per hour x mining annuity - energy per hour x annuity) x hours
-        a year / 12. One representative year of dispatch is valued over the whole period."""
+        a year / 12. One representative year of dispatch is valued over the whole period (with
+        phases, the period before the AI up to the first phase month: :meth:`dispatch_before_end`)."""
         energy = block.facility_mw * self.profile.price_usd_per_mwh
+        if period == "before" and self.phases:  # the dispatch before the first phase month
+            end = self.dispatch_before_end()
+            return (block.revenue_usd_per_hour * self.mining_annuity_between(0, end)
+                    - energy * self.annuity_between(0, end)) * self.profile.hours / MONTHS_PER_YEAR
         return (block.revenue_usd_per_hour * self.mining_annuity(period) - energy * self.annuity(period)) \
             * self.profile.hours / MONTHS_PER_YEAR
 

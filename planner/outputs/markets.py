@@ -51,13 +51,18 @@ def _has_period(result: Result, period: str) -> bool:
 
 def period_lines(result: Result, period: str) -> dict[str, Any]:
     """A year of the period (before the AI start, or beside it) with the contracts in force at
-    its first month: USD a year unless the key says otherwise."""
+    its first month (before the AI: its first month with a contract in force, e.g. a greenfield
+    connection's, if any): USD a year unless the key says otherwise."""
     inp = result.inputs
     m = inp.markets
     assert m is not None
     p = inp.profile
     peak, energy = _loads(result, period)
-    month = 0 if period == "before" else min(inp.ai_start_month, inp.horizon_months)
+    start = min(inp.ai_start_month, inp.horizon_months)
+    month = start
+    if period == "before":
+        month = min((c.start_month for c in m.contracts if c.months_in_force(inp.horizon_months, 0, start)),
+                    default=0)
     q = m.contract_mw(p.steps, month)
     fixed = sum(float((c.usd_per_mwh * c.mw * p.hours).sum()) for c in m.contracts
                 if c.months_in_force(inp.horizon_months, month, month + 1))

@@ -9,7 +9,7 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result
-from planner.model.scenario import MinerBlock, ScenarioInputs
+from planner.model.scenario import ClusterOption, MinerBlock, ScenarioInputs
 
 
 def _miner_month(inp: ScenarioInputs, block: MinerBlock) -> tuple[float, float]:
@@ -24,13 +24,41 @@ def _miner_month(inp: ScenarioInputs, block: MinerBlock) -> tuple[float, float]:
 
 def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
     """The flows of a phased build added to those of a build that starts whole at S (the last
-    phase): the AI margin of each phase's share from its online month, and the miners retired
-    at a phase month: their margin lost until S, their salvage received then instead of at S."""
+    phase): with a per-step dispatch before the AI (a varying grid), the kept miners running in
+    every step that pays from the first phase month instead of as dispatched; the AI margin of
+    each phase's share from its online month (with a GPU life, to the
+    end of that share's life, E_p, instead of E_S, and its resale at E_p:
+    :func:`planner.model.phases.phase_life`), and the miners retired at a phase month: their
+    margin lost until S, their salvage received then instead of at S."""
+    from planner.model.phases import phase_life
+
     inp, out = result.inputs, list(flows)
     start = min(inp.ai_start_month, inp.horizon_months)
-    for m in range(start):
-        out[m + 1] += ai * sum(u for u, p in zip(result.phase_shares, inp.phases, strict=True) if p.online_month <= m)
+    e_s, sold_s = phase_life(inp, start)
+    opt = result.chosen
+    resale = inp.gpu_resale_share * opt.capex_usd.get("servers", 0.0) if inp.gpu_life_months is not None else 0.0
+    for u, phase in zip(result.phase_shares, inp.phases, strict=True):
+        lo = min(phase.online_month, start)
+        e_p, sold_p = phase_life(inp, lo)
+        for m in range(lo, e_p):
+            out[m + 1] += ai * u
+        for m in range(start, e_s):
+            out[m + 1] -= ai * u
+        out[e_p] += u * resale * sold_p
+        out[e_s] -= u * resale * sold_s
+        _phase_market_flows(inp, opt, u, lo, start, out)
     months = inp.phase_months()
+    if inp.dispatch_before and months:  # from the first phase month the kept miners run in every step that pays
+        hours, price = inp.profile.hours, inp.profile.price_usd_per_mwh
+        gain = [0.0, 0.0]  # revenue, energy: every kept miner in every step that pays, less as dispatched
+        for b in inp.miners:
+            kept = result.miners_before.get(b.key, 0)
+            full = np.where(b.margin_usd_per_hour(price) > 0, float(kept), 0.0)
+            run = full - result.running_before.get(b.key, full)
+            gain[0] += b.revenue_usd_per_hour * float((run * hours).sum()) / MONTHS_PER_YEAR
+            gain[1] += float((b.facility_mw * run * hours * price).sum()) / MONTHS_PER_YEAR
+        for m in range(months[0], start):
+            out[m + 1] += gain[0] * inp.revenue_factor(m) - gain[1]
     for b in inp.miners:
         revenue, cost = _miner_month(inp, b)
         for month, n in zip(months, result.retired.get(b.key, []), strict=False):
@@ -39,6 +67,28 @@ def phase_flows(result: Result, flows: list[float], ai: float) -> list[float]:
             out[month] += n * b.salvage_usd
             out[start] -= n * b.salvage_usd
     return out
+
+
+def _phase_market_flows(inp: ScenarioInputs, opt: ClusterOption, u: float, lo: int, start: int,
+                        out: list[float]) -> None:
+    """The market charges of a share u online in months [lo, S) (planner.model.phases.
+    phase_market_year_usd): each month's demand charge, and its coincident-peak charge a year
+    later (its present value at the horizon's end when that falls past it)."""
+    from planner.energy.economics import monthly_rate
+    from planner.energy.markets import CP_BILLING_LAG_MONTHS
+    from planner.model.phases import phase_market_year_usd
+
+    cp, dc = phase_market_year_usd(inp, opt)
+    if not u or not (cp or dc):
+        return
+    h, rm = inp.horizon_months, monthly_rate(inp.discount_rate)
+    for m in range(lo, start):
+        out[m + 1] -= u * dc / MONTHS_PER_YEAR
+        billed = m + CP_BILLING_LAG_MONTHS
+        if billed < h:
+            out[billed + 1] -= u * cp / MONTHS_PER_YEAR
+        else:
+            out[h] -= u * cp / MONTHS_PER_YEAR * (1 + rm) ** -(billed + 1 - h)
 
 
 def phase_schedule(result: Result) -> list[dict[str, Any]]:

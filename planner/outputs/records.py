@@ -253,7 +253,8 @@ class PlanSummary(ScenarioSummary):
         "month the AI load starts: on the interim supply when the plan bridges, else at the grid start (absent "
         "without an interim supply the scenario can use)", "months", exclude_if=_absent)] = None
     grid_start_month: Annotated[int | None, key(
-        "month the AI load could start on the grid (the build, or the grid queue for a new build; absent "
+        "month the AI load could start on the grid (the build, or the grid queue for a new build; with an "
+        "expansion bridged by the interim supply, the month the expansion is ready; absent "
         "without an interim supply the scenario can use)", "months", exclude_if=_absent)] = None
     interim_supply_mw: Annotated[Number | None, key(
         "MW contracted from the interim supply ([power.interim]; 0: the AI waits for the grid; absent without "

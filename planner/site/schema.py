@@ -54,7 +54,9 @@ class GridExpansion(Section):
 
     add_mw: float = Field(gt=0, le=100_000, description="capacity added, MW")
     usd: float = Field(ge=0, le=1e12, description="capex, USD")
-    ready_months: int = Field(0, ge=0, le=600, description="months until it is energised (by the AI start)")
+    ready_months: int = Field(0, ge=0, le=600, description="months until it is energised (by the AI start, or "
+                              "later in a retrofit with an interim supply ([power.interim]) that carries the load "
+                              "above the existing grid until then)")
 
 
 class Grid(Section):
@@ -614,7 +616,11 @@ class BlockContract(Section):
     """A fixed-price block of energy, take or pay (e.g. Riot's Rockdale contracts): the block's MW
     are paid at its price in every step it covers whether used or not; what the site does not use
     is resold at the series' real-time price, and load above the blocks is bought at that price.
-    Needs a series price (the resale price)."""
+    Needs a series price (the resale price). A block delivers at the site's connection: unless
+    ``start_month`` says otherwise, it starts when the scenario's grid connection is energised
+    (a greenfield build's grid queue), not at the decision; a start stated before a greenfield
+    connection is counted as given (a financial hedge settled at the real-time price), with a
+    warning."""
 
     name: Annotated[str, Field(max_length=200), AfterValidator(_no_control)] = ""
     mw: float = Field(gt=0, le=100_000, description="block size, MW")
@@ -623,8 +629,11 @@ class BlockContract(Section):
                               description="calendar months the block covers (1 = January; default all)")
     start_hour: int = Field(0, ge=0, le=23, description="first hour of the day the block covers")
     end_hour: int = Field(24, ge=1, le=24, description="hour of the day the block ends (exclusive)")
-    start_month: int = Field(0, ge=0, le=600, description="months from the decision until the contract starts")
-    term_months: int | None = Field(None, ge=1, le=600, description="contract length (default: to the horizon)")
+    start_month: int | None = Field(None, ge=0, le=600, description="months from the decision until the "
+                                    "contract starts (default: when the scenario's grid connection is energised: "
+                                    "month 0 for a retrofit or hybrid, grid_queue_months for a greenfield build)")
+    term_months: int | None = Field(None, ge=1, le=600, description="contract length, months from its start "
+                                    "(default: to the horizon)")
 
     @model_validator(mode="after")
     def _shape(self) -> BlockContract:
@@ -692,8 +701,11 @@ class InterimSupply(Section):
     on-site generation (gas reciprocating engines or turbines) or a smaller interim
     interconnect. The AI load may start on it from ``from_month`` (and its build) until the
     scenario's grid start, paying its energy and fixed costs; the optimizer decides whether
-    the earlier start pays and how many MW to contract. Give the energy price, or the fuel
-    price and the heat rate (energy = fuel x heat rate / 1000 + variable O&M)."""
+    the earlier start pays and how many MW to contract. In a retrofit whose grid expansion
+    ([grid.expansion]) is ready after the AI start, it instead carries the AI's load above the
+    existing grid from the AI start until the expansion (it must supply all those months; the
+    grid is used first). Give the energy price, or the fuel price and the heat rate
+    (energy = fuel x heat rate / 1000 + variable O&M)."""
 
     name: Annotated[str, Field(max_length=200, description="what it is, for the reports"),
                     AfterValidator(_no_control)] = ""

@@ -57,7 +57,7 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
     warnings: set[str] = set()
     capped_by: dict[tuple, str] = {}
-    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "cabling": 0.0, "facility": 0.0},
                              pue=site.cooling.ai_pue)]
     halls = scenario_halls(loaded, scenario)
     min_gpus = ai.min_gpus
@@ -370,7 +370,7 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
     error: Exception | None = None
-    for (spec, _shape), fit in zip(specs, fits, strict=True):
+    for i, ((spec, _shape), fit) in enumerate(zip(specs, fits, strict=True)):
         if fit is None:
             continue
         if isinstance(fit, Exception):
@@ -419,7 +419,13 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
                if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
         facility = sum(h.it_w / W_PER_MW * _facility_rate(by_name[h.name], facility_usd_per_mw)
                        for h in used) if used else it_w / W_PER_MW * facility_usd_per_mw
-        capex = {"servers": n * server_cost, "network": network, "facility": facility}
+        # the cables priced from the option's own floor plan (without halls: at the lengths its
+        # media were chosen for, an ESTIMATE), the same lines the BOM prints for it
+        from planner.network.cabling import cable_bill
+
+        bill = cable_bill(fitter.links(halls, i) if halls else None, fabric, catalog)
+        capex = {"servers": n * server_cost, "network": network, "cabling": sum(line.extended_usd for line in bill),
+                 "facility": facility}
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
         option = ClusterOption(

@@ -63,9 +63,8 @@ def test_bom_sheets_equal_bom_csv_and_their_totals_add_up(solved):
         total = sheet.iloc[-1]
         assert total["category"] == "total" and pd.isna(total["extended_cost_usd, USD"])
         assert total["total_cost_usd, USD"] == pytest.approx(parts["extended_cost_usd"].sum(), abs=0.01)
-        # the plan's capex is every priced row but the cables priced after the solve
-        capex_rows = parts[~parts["category"].isin(["cable", "structured_cabling"])]
-        assert capex_rows["extended_cost_usd"].sum() == pytest.approx(sc["capex_usd"], abs=1.0)
+        # the plan's capex is every priced row, its cables included
+        assert parts["extended_cost_usd"].sum() == pytest.approx(sc["capex_usd"], abs=1.0)
 
 
 def test_bom_csv_total_rows_do_not_double_count(solved):

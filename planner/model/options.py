@@ -107,19 +107,24 @@ def distinct_options(options: list[ClusterOption], positions: dict[str, int], mi
     """Drop an option that the model cannot tell from an earlier one: the same size,
     server, optics, capex, power, PUE and floor space for the miners, in other halls
     (e.g. AI in hall-1 and hall-4 against hall-1 and hall-2). The earlier plan, in the
-    halls' listed order, is kept, so that ties go to the first halls and not to the solver."""
-    seen: set = set()
-    out = []
+    halls' listed order, is kept, so that ties go to the first halls and not to the solver.
+    Look-alikes whose cables cost differently (other halls, other lengths) are one option
+    too: the one with the cheapest cabling, which the other can never beat."""
+    kept: dict[tuple, int] = {}
+    out: list[ClusterOption] = []
     for o in options:
         key = (o.server, o.optics, o.servers, o.gpus, o.required_gpus, o.server_power_w, o.network_power_w, o.pue,
-               tuple(sorted(o.capex_usd.items())),
+               tuple(sorted((k, v) for k, v in o.capex_usd.items() if k != "cabling")),
                sum(positions.get(h.name, 0) for h in o.halls),
                tuple(sum(b.placed.get(h.name, 0) for h in o.halls) for b in miners),
                tuple(sorted((t, dataclasses.replace(m, length_m=0.0)) for t, m in o.fabric.media.items()))
                if o.fabric is not None else None)  # the same media (the longest link may differ)
-        if key not in seen:
-            seen.add(key)
+        at = kept.get(key)
+        if at is None:
+            kept[key] = len(out)
             out.append(o)
+        elif o.capex_usd.get("cabling", 0.0) < out[at].capex_usd.get("cabling", 0.0):
+            out[at] = o
     return out
 
 
@@ -421,11 +426,10 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
                        for h in used) if used else it_w / W_PER_MW * facility_usd_per_mw
         # the cables priced from the option's own floor plan (without halls: at the lengths its
         # media were chosen for, an ESTIMATE), the same lines the BOM prints for it
-        from planner.network.cabling import cable_bill
+        from planner.network.cabling import cable_capex
 
-        bill = cable_bill(fitter.links(halls, i) if halls else None, fabric, catalog)
-        capex = {"servers": n * server_cost, "network": network, "cabling": sum(line.extended_usd for line in bill),
-                 "facility": facility}
+        cabling = cable_capex(fitter.links(halls, i) if halls else None, fabric, catalog)
+        capex = {"servers": n * server_cost, "network": network, "cabling": cabling, "facility": facility}
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
         option = ClusterOption(

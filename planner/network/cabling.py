@@ -7,6 +7,7 @@ BOM's cable rows of the chosen plan); the floor plan itself is :mod:`planner.net
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,9 +212,10 @@ class CableLine:
 
 
 def cable_bill(links: dict[str, TierLinks] | None, fabric: FabricCounts, catalog: Catalog) -> list[CableLine]:
-    """The cables a plan buys, priced: the cluster option's cabling capex before the solve
-    (``links`` from :meth:`planner.network.plan_fits.PlanFits.links`) and the BOM's cable
-    rows of the chosen plan after it (``links`` of its floor plan), so the two are equal.
+    """The cables a plan buys, priced: the BOM's cable rows of the chosen plan (``links`` of
+    its floor plan; None without halls). :func:`cable_capex` prices every cluster option the
+    same way before the solve (``links`` from :meth:`planner.network.plan_fits.PlanFits.links`),
+    from the same :func:`_tier_cables` and :func:`structured_tiers`, so the two are equal.
 
     Direct cables, per tier: each link's length rounded up to a stock length
     (:func:`stock_round`); a switch tier's optical links that leave their row run over
@@ -222,57 +224,100 @@ def cable_bill(links: dict[str, TierLinks] | None, fabric: FabricCounts, catalog
     proportion to their links (the last length takes the remainder), each priced by
     :func:`cable_price` at its length. Trunks at :func:`trunk_price` of the mean length
     of the links they carry, panels at their unit price, jumpers unpriced. Without a
-    floor plan (``links`` None: no halls), a tier's cables are priced at the length its
-    media were chosen for, an ESTIMATE. The capex is the sum of the lines' ``extended_usd``.
+    floor plan, a tier's cables are priced at the length its media were chosen for, an
+    ESTIMATE. The capex is the sum of the lines' ``extended_usd``.
     """
     out: list[CableLine] = []
     for tier, media in fabric.media.items():
-        if not media.cables:
+        found = _tier_cables(links, tier, media, catalog)
+        if found is None:
             continue
+        lengths, cables, usd, basis, measured = found
         per_cable = media.fibers_per_link * media.links // media.cables
-        tl = links.get(tier) if links is not None else None
-        if tl is None or not tl.links.size:
-            priced = cable_price(catalog, media, media.length_m)
-            out.append(CableLine("cable", tier, "cable", media.cable_kind, media.cables,
-                                 priced[0] if priced else None, priced[1] if priced else "",
-                                 assumed_m=media.length_m, fibers=media.fibers_per_link))
-            continue
-        length, weight = tl.length_m, tl.links
-        if tier != "node_leaf" and media.optic_class not in COPPER_CLASSES:
-            keep = tl.same_room  # the rest run over trunks (structured cabling)
-            length, weight = length[keep], weight[keep]
-            if not length.size:
-                continue
-        stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
-        values, inverse = np.unique(stock_round(length, stock), return_inverse=True)
-        counts = np.bincount(inverse, weights=weight).astype(np.int64)
-        total_links = int(counts.sum())
-        total_cables = round(media.cables * total_links / media.links)
-        copper = catalog.unit_cost(media.cable_kind) if media.optic_class in COPPER_CLASSES else None
-        fibre = None if media.optic_class in COPPER_CLASSES else _fibre_cable(catalog, media)
-        assigned = 0
-        for i, (at, n_links) in enumerate(zip(values.tolist(), counts.tolist(), strict=True)):
-            n = total_cables - assigned if i == len(values) - 1 else round(n_links * total_cables / total_links)
-            assigned += n
+        for i, (at, n) in enumerate(zip(lengths, cables, strict=True)):
             if not n:
                 continue
-            # cable_price at this length, its per-tier figures looked up once
-            usd, basis = copper if copper else ((None, "") if fibre is None else (
-                fibre[0] * at * fibre[1] + fibre[2], fibre[3].format(length=f"{at:g}")))
-            out.append(CableLine("cable", tier, "cable", media.cable_kind, n, usd, basis, length_m=at,
-                                 fibers=per_cable))
+            each = None if usd is None else usd[i]
+            if measured:
+                out.append(CableLine("cable", tier, "cable", media.cable_kind, n, each, basis(at), length_m=at,
+                                     fibers=per_cable))
+            else:
+                out.append(CableLine("cable", tier, "cable", media.cable_kind, n, each, basis(at), assumed_m=at,
+                                     fibers=media.fibers_per_link))
     for sc in structured_tiers(links or {}, fabric, catalog):
         tier = sc["tier"]
-        if sc["trunk"] and sc["trunks"]:
-            priced = trunk_price(catalog, sc["trunk"], sc["mean_m"])
-            out.append(CableLine("structured_cabling", tier, "trunk", sc["trunk"], sc["trunks"],
-                                 priced[0] if priced else None, priced[1] if priced else "no price in the catalog",
-                                 length_m=sc["mean_m"], fibers=sc["lit_fibers"]))
-        if sc["panel"] and sc["panels"]:
-            priced = catalog.unit_cost(sc["panel"])
-            out.append(CableLine("structured_cabling", tier, "panel", sc["panel"], sc["panels"],
-                                 priced[0] if priced else None, priced[1] if priced else "no price in the catalog",
-                                 fibers=sc["lit_fibers"]))
-        out.append(CableLine("structured_cabling", tier, "jumper", f"jumper-{sc['jumper_connector']}",
-                             sc["jumpers"], None, "floor plan", fibers=sc["lit_fibers"]))
+        for item, part, n, priced, at in _structured_lines(sc, catalog):
+            out.append(CableLine("structured_cabling", tier, item, part, n, priced[0] if priced else None,
+                                 priced[1] if priced else ("floor plan" if item == "jumper" else
+                                                           "no price in the catalog"),
+                                 length_m=at, fibers=sc["lit_fibers"]))
     return out
+
+
+def cable_capex(links: dict[str, TierLinks] | None, fabric: FabricCounts, catalog: Catalog) -> float:
+    """The sum of :func:`cable_bill`'s ``extended_usd`` (each line to the cent), without
+    writing its lines: a cluster option's ``cabling`` capex."""
+    total = 0.0
+    for tier, media in fabric.media.items():
+        found = _tier_cables(links, tier, media, catalog)
+        if found is not None and found[2] is not None:
+            total += sum(round(u * n, 2) for u, n in zip(found[2], found[1], strict=True))
+    for sc in structured_tiers(links or {}, fabric, catalog):
+        for _item, _part, n, priced, _at in _structured_lines(sc, catalog):
+            total += round(priced[0] * n, 2) if priced else 0.0
+    return total
+
+
+def _no_basis(_at: float) -> str:
+    return ""
+
+
+def _tier_cables(links: dict[str, TierLinks] | None, tier: str, media: TierMedia, catalog: Catalog
+                 ) -> tuple[list[float], list[int], list[float] | None, Callable[[float], str], bool] | None:
+    """The direct cables of one tier (see :func:`cable_bill`): their lengths, cables at each
+    length, USD each (None without a price), the price's basis as a function of the length,
+    and whether the lengths were measured (else: one length, the media's, assumed)."""
+    if not media.cables:
+        return None
+    tl = links.get(tier) if links is not None else None
+    if tl is None or not tl.links.size:
+        priced = cable_price(catalog, media, media.length_m)
+        text = priced[1] if priced else ""
+        return [media.length_m], [media.cables], [priced[0]] if priced else None, (lambda _at: text), False
+    length, weight = tl.length_m, tl.links
+    if tier != "node_leaf" and media.optic_class not in COPPER_CLASSES:
+        keep = tl.same_room  # the rest run over trunks (structured cabling)
+        length, weight = length[keep], weight[keep]
+        if not length.size:
+            return None
+    stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
+    values, inverse = np.unique(stock_round(length, stock), return_inverse=True)
+    counts = np.bincount(inverse, weights=weight).astype(np.int64)
+    total_links = int(counts.sum())
+    total_cables = round(media.cables * total_links / media.links)
+    if total_cables == total_links:  # a cable a link: as many cables at each length as links
+        cables = counts.tolist()
+    else:  # in proportion to the links, the last length taking the remainder
+        cables = [round(n * total_cables / total_links) for n in counts[:-1].tolist()]
+        cables.append(total_cables - sum(cables))
+    at = values.tolist()
+    if media.optic_class in COPPER_CLASSES:
+        copper = catalog.unit_cost(media.cable_kind)
+        text = copper[1] if copper else ""
+        return at, cables, [copper[0]] * len(at) if copper else None, (lambda _at: text), True
+    fibre = _fibre_cable(catalog, media)  # cable_price at each length, the tier's figures looked up once
+    if fibre is None:
+        return at, cables, None, _no_basis, True
+    fibres, rate, plugs, how = fibre
+    return (at, cables, [fibres * x * rate + plugs for x in at],
+            lambda x: how.format(length=f"{x:g}"), True)
+
+
+def _structured_lines(sc: dict, catalog: Catalog) -> Iterator[tuple[str, str, int, tuple[float, str] | None, float]]:
+    """(item, part, quantity, (USD, basis) or None, length) of one tier's structured cabling:
+    trunks at the mean length of their links, panels, jumpers (unpriced)."""
+    if sc["trunk"] and sc["trunks"]:
+        yield "trunk", sc["trunk"], sc["trunks"], trunk_price(catalog, sc["trunk"], sc["mean_m"]), sc["mean_m"]
+    if sc["panel"] and sc["panels"]:
+        yield "panel", sc["panel"], sc["panels"], catalog.unit_cost(sc["panel"]), float("nan")
+    yield "jumper", f"jumper-{sc['jumper_connector']}", sc["jumpers"], None, float("nan")

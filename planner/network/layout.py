@@ -341,10 +341,11 @@ def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, ro
 
 def _su_node_leaf_pairs(layout: Layout, su: int, per_su: int, leaves: list[int]
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(endpoint rack, leaf rack, endpoints) of every node-leaf rack pair of one SU."""
+    """(endpoint rack, leaf rack, links) of every node-leaf rack pair of one SU: each
+    endpoint meets each leaf, and a leaf rack holds several of the SU's leaves."""
     racks, n = np.unique(layout.endpoint_rack[su * per_su:(su + 1) * per_su], return_counts=True)
-    lv = np.array(leaves)
-    return np.tile(racks, lv.size), np.repeat(lv, racks.size), np.tile(n, lv.size)
+    lv, held = np.unique(np.array(leaves), return_counts=True)
+    return np.tile(racks, lv.size), np.repeat(lv, racks.size), np.tile(n, lv.size) * np.repeat(held, racks.size)
 
 
 def su_node_leaf_links(layout: Layout, su: int, per_su: int, leaves: list[int], routes: dict,
@@ -395,12 +396,8 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
 
 def measure(geo: _Geometry, room: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, routes: dict,
             cabling: Cabling, pair_links: dict[tuple[str, str], int]) -> TierLinks:
-    """The links between racks ``a[i]`` and ``b[i]`` (``n[i]`` each) as TierLinks: the
-    same rack pair given twice is one pair with both counts (measured once)."""
-    if a.size:
-        m = int(max(a.max(), b.max())) + 1
-        pairs, inverse = np.unique(a.astype(np.int64) * m + b, return_inverse=True)
-        a, b, n = pairs // m, pairs % m, np.bincount(inverse, weights=n, minlength=pairs.size).astype(np.int64)
+    """The links between racks ``a[i]`` and ``b[i]`` (``n[i]`` each) as TierLinks (a rack
+    pair may come more than once)."""
     return TierLinks(pair_lengths(geo, a, b, n, routes, cabling, pair_links), n, room[a], room[b])
 
 

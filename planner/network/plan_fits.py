@@ -73,6 +73,9 @@ def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings:
     return placement.fits(need_hall)
 
 
+_Points = tuple[np.ndarray, np.ndarray, np.ndarray]  # positions: hall number, campus x and y, room number
+
+
 @dataclass(frozen=True)
 class _Held:
     """How one size stands in a plan's halls: placed in full (``ok``), and whether its
@@ -209,6 +212,7 @@ class _Placement:
         self._links: dict[int, dict[str, TierLinks]] = {}
         self._room_ids: dict[tuple, int] = {}
         self._su_joined: tuple[TierLinks, np.ndarray] | None = None
+        self._slots: tuple[_Points, _Points] | None = None
         self._racks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._all: tuple[bool, bool] | None = None
         self.spans: dict[tuple[int, int, int], dict] = {}
@@ -520,6 +524,21 @@ class _Placement:
         size of this plan."""
         return self._room_ids.setdefault(room, len(self._room_ids))
 
+    def slot_arrays(self) -> tuple[_Points, _Points]:
+        """The plan's meet-me room and room positions as arrays: hall number (in the sorted
+        hall names), campus x and y, room number."""
+        if self._slots is None:
+            index = {n: i for i, n in enumerate(sorted(self.halls))}
+
+            def arrays(slots: list[Slot]) -> _Points:
+                return (np.array([index[s.building] for s in slots], dtype=np.int64),
+                        np.array([(s.x, s.y) for s in slots], dtype=float).reshape(-1, 2),
+                        np.array([self.room_id((s.building, "MMR") if s.in_mmr else (s.building, f"row {s.row:04d}"))
+                                  for s in slots], dtype=np.int64))
+
+            self._slots = (arrays(self.slots.mmr), arrays(self.slots.room))
+        return self._slots
+
     def rack_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The placed racks as arrays (hall number in the sorted hall names, campus x and y,
         room number) and the leaf keys (plane, su, rail), sorted, with their racks."""
@@ -587,12 +606,17 @@ def _prefix_links(base: _Placement, sh: Shape) -> dict[str, TierLinks]:
     mask = leaf_keys[:, 1] < k
     keys, racks = leaf_keys[mask], leaf_racks[mask]
     used = np.unique(racks)
-    names = sorted(base.halls)
-    slots = _switch_slots(base, sh)
-    sw_hall = np.array([names.index(s.building) for s in slots], dtype=np.int64)
-    sw_xy = np.array([(s.x, s.y) for s in slots], dtype=float).reshape(-1, 2)
-    sw_room = np.array([base.room_id((s.building, "MMR") if s.in_mmr else (s.building, f"row {s.row:04d}"))
-                        for s in slots], dtype=np.int64)
+    # the switch racks' positions (as _switch_slots takes them): the MMRs', then the room's
+    n = _switch_racks(sh, per)
+    (m_hall, m_xy, m_room), (r_hall, r_xy, r_room) = base.slot_arrays()
+    in_mmr = min(n, m_hall.size)
+    cursor = base.layout.su_cursor[k - 1]
+    end = cursor + n - in_mmr
+    if end > r_hall.size:
+        raise LayoutError("the halls are full: no room for the spine and core racks")
+    sw_hall = np.concatenate([m_hall[:in_mmr], r_hall[cursor:end]])
+    sw_xy = np.concatenate([m_xy[:in_mmr], r_xy[cursor:end]])
+    sw_room = np.concatenate([m_room[:in_mmr], r_room[cursor:end]])
     n_spines = sh.planes * sh.pods * sh.spines_per_pod
     spines = used.size + np.arange(n_spines).reshape(sh.planes, sh.pods, sh.spines_per_pod) // per
     first_core = used.size + math.ceil(n_spines / per)

@@ -7,7 +7,13 @@ The rack positions and the cable arithmetic are :mod:`planner.network.halls`; fi
 cluster sizes in many hall plans at once is :mod:`planner.network.plan_fits`, which makes
 the same decisions as :func:`lay_out` by calling the same :func:`place_su`; the cables
 bought for a plan are :mod:`planner.network.cabling`. Lengths are rounded up to the
-catalog's stock lengths where it has them (:mod:`planner.outputs.physics`).
+catalog's stock lengths where it has them (:func:`planner.network.cabling.stock_round`).
+
+Why about 490 lines: the placement and the link arithmetic are shared by the full floor
+plan and the hall-plan fitter (:mod:`planner.network.plan_fits`), which measures each
+cluster option's links with the same :func:`pair_lengths`, :func:`switch_pairs` and
+:func:`su_node_leaf_links` so that an option's cables cost before the solve what the
+chosen plan's floor plan says after it; split apart, the two would drift.
 """
 
 from __future__ import annotations

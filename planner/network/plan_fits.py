@@ -509,7 +509,6 @@ class _Placement:
                 self._fits[i] = exc
         return self._fits[i]
 
-
     def node_leaf(self, k: int) -> TierLinks:
         """The node-leaf links of the first ``k`` SUs (slices of all of them, joined once)."""
         if self._su_joined is None or self._su_joined[1].size <= len(self.su_links):

@@ -562,8 +562,8 @@ class _Placement:
             fit = self._fit(i)
             if isinstance(fit, LayoutError):
                 raise fit
-            if i not in self._links:  # a prefix size (a size laid out in full kept its links)
-                self._links[i] = _prefix_links(self, self.owner.shapes[i])
+            if i not in self._links:  # a prefix size: measured when asked (once per option), not kept
+                return _prefix_links(self, self.owner.shapes[i])
         return self._links[i]
 
 

@@ -83,19 +83,24 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
         optics = sum(float(r["quantity"]) for r in rows
                      if r["scenario"] == name and r["category"] == "transceiver")
         assert optics == sum(scenario["transceivers"].values())
-        # every dollar of the plan's capex is a BOM row; cables are priced after the solve from
-        # the floor plan's lengths and say they are not in the capex. Under a hosting contract
-        # the plan's capex is the host's scope, and the tenant's rows add up to its own
+        # every dollar of the plan's capex is a BOM row, its cables included (priced before the
+        # solve from the option's floor plan, or at assumed lengths without halls). Under a
+        # hosting contract the plan's capex is the host's scope, and the tenant's rows add up
+        # to its own
         for scope, key in (("tenant", "tenant"), ("", "capex_usd")):
             cost = sum(float(r["extended_cost_usd"]) for r in rows
                        if r["scenario"] == name and r["extended_cost_usd"]
-                       and r["category"] not in ("cable", "structured_cabling")
                        and (r["scope"] == "tenant") == (scope == "tenant"))
             expected = scenario["capex_by_scope_usd"]["tenant"] if scope else scenario["capex_usd"]
             assert cost == pytest.approx(expected, rel=1e-9, abs=0.01), (name, key)
-        for r in rows:
-            if r["category"] in ("cable", "structured_cabling") and r["extended_cost_usd"]:
-                assert "not in the plan's capex" in r["description"] and "ESTIMATE" in r["source"]
+        # the BOM's cable, trunk and panel rows re-added are the capex's cabling line, to the cent
+        cables = [r for r in rows if r["scenario"] == name and r["category"] in ("cable", "structured_cabling")]
+        readded = sum(float(r["extended_cost_usd"]) for r in cables if r["extended_cost_usd"])
+        assert readded == pytest.approx(scenario["capex_breakdown_usd"].get("cabling", 0.0), abs=0.01), name
+        assert bool(readded) == bool(scenario["gpus"]), name  # a cluster buys cables; no cluster, none
+        for r in cables:
+            if r["extended_cost_usd"]:
+                assert "ESTIMATE" in r["source"] and "after the solve" not in r["description"], r
         # every watt of the plan's IT load with the AI is a BOM row: servers, fabric and
         # out-of-band switches, modules, kept miners; and each kept miner's share of a 48-port
         # access switch (the BOM lists the miner network whole, as it stands before the AI too)

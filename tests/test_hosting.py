@@ -163,7 +163,10 @@ def test_objective_equals_the_hand_derived_host_value(write_site, catalog):
     doc = scenario_summary(result, catalog).model_dump()
     assert doc["business_model"] == "host"
     assert doc["capex_usd"] == pytest.approx(2.0e6 * kw / 1e3)  # the host pays no servers
-    assert doc["capex_by_scope_usd"]["tenant"] == pytest.approx(opt.capex_usd["servers"] + opt.capex_usd["network"])
+    # the tenant pays its servers and the fabric: switches, optics and their cables
+    assert opt.capex_usd["cabling"] > 0
+    assert doc["capex_by_scope_usd"]["tenant"] == pytest.approx(opt.capex_usd["servers"] + opt.capex_usd["network"]
+                                                                + opt.capex_usd["cabling"])
     assert doc["hosting"]["contracted_it_mw"] == pytest.approx(kw / 1e3)
 
 
@@ -248,9 +251,11 @@ def test_bom_scope_and_fabric_given_to_the_host(write_site, catalog):
                               "b.toml"), catalog)
     scope = {r.category: r.scope for r in bom_rows(given, catalog)}
     assert scope["gpu_server"] == "tenant" and scope["switch"] == "host" and scope["transceiver"] == "host"
+    assert scope["cable"] == "host"
     o = given.option
     assert scenario_summary(given, catalog).capex_usd == pytest.approx(o.capex_usd["facility"]
-                                                                          + o.capex_usd["network"])
+                                                                          + o.capex_usd["network"]
+                                                                          + o.capex_usd["cabling"])
 
 
 def test_owner_gpu_life_and_resale(write_site, catalog):

@@ -339,3 +339,45 @@ def test_cables_of_a_site_without_halls_are_priced_at_their_assumed_length(tmp_p
     assert [r.part for r in node_leaf] == ["mmf-mpo-12-apc"]
     assert node_leaf[0].unit_cost_usd == pytest.approx(12 * 30 * 0.5733 + 2 * 57, abs=0.005)  # to the cent
     assert node_leaf[0].quantity == 64  # one cable per GPU port: 8 servers x 8 rails
+    # the cables are in the plan's capex, priced before the solve: node-leaf 64 x 320.388 =
+    # 20,504.83 USD; leaf-spine 64 single-mode MPO-12 at its 100 m default (OS2 0.2175 USD per
+    # fibre-metre): 64 x (12 x 100 x 0.2175 + 2 x 57) = 64 x 375 = 24,000 USD
+    opt = result.chosen
+    hand = round(64 * (12 * 30 * 0.5733 + 2 * 57), 2) + 64 * (12 * 100 * 0.2175 + 2 * 57)
+    assert opt.capex_usd["cabling"] == pytest.approx(hand, abs=0.005)
+    assert sum(r.extended_cost_usd for r in cables) == pytest.approx(hand, abs=0.005)
+    # and in its cash flows: month 0 pays every capex line, the cables included
+    from planner.outputs.physics import cash_flows
+
+    assert cash_flows(result)[0] == pytest.approx(-sum(opt.capex_usd.values()), abs=0.01)
+    assert set(opt.capex_usd) >= {"servers", "network", "cabling", "facility"}
+
+
+def test_cable_capex_of_a_small_hall_by_hand(catalog):
+    """The SMALL hall of test_lengths_by_hand (two DGX H100): 16 node-leaf links of 6.62 m
+    and 16 leaf-spine links of 15.86 m, both multimode (SR). Node-leaf cables run direct,
+    rounded up to 7 m (no stock lengths: the next metre): 16 x (12 x 7 x 0.5733 + 2 x 57) =
+    16 x 162.1572 = 2,594.52 USD. The leaf-spine links leave the row for the meet-me room:
+    128 lit fibres in 16-fibre OM4 trunks (the largest OM4 trunk): 8 trunks at the mean
+    15.86 m, 9.17 USD/m x 15.86 + 2 MPO-16 plugs x 57 = 259.4362 USD each, 2,075.49 USD;
+    the 576-fibre panels have no price, jumpers none. 4,670.01 USD, the same from the
+    fitter's links (the option's capex, before the solve) and from the floor plan's."""
+    from planner.network.cabling import cable_bill
+    from planner.network.plan_fits import PlanFits
+
+    shape = plan_shape(FabricSpec(servers=2, server="dgx-h100", leaf_switch="qm9700"), catalog)
+    hall = Building(**SMALL)
+    lay = lay_out(catalog, "dgx-h100", shape, [hall], [], Cabling())
+    f = count_fabric(FabricSpec(servers=2, server="dgx-h100", leaf_switch="qm9700",
+                                lengths_m={"node_leaf": 6.62, "leaf_spine": 15.86}), catalog)
+    assert f.media["node_leaf"].optic_class == f.media["leaf_spine"].optic_class == "sr"
+    hand = round(16 * (12 * 7 * 0.5733 + 2 * 57), 2) + round(8 * (9.17 * 15.86 + 2 * 57), 2)
+    assert hand == pytest.approx(4670.01)
+    fitter = PlanFits(catalog, "dgx-h100", [shape], [], Cabling())
+    assert fitter.fits([hall])[0] is not None
+    for links in (lay.links, fitter.links([hall], 0)):
+        bill = cable_bill(links, f, catalog)
+        assert sum(line.extended_usd for line in bill) == pytest.approx(hand, abs=0.005)
+        trunk = next(line for line in bill if line.item == "trunk")
+        assert (trunk.part, trunk.quantity) == ("mpo-trunk-16f-om4", 8)
+        assert [line.unit_cost_usd for line in bill if line.item in ("panel", "jumper")] == [None, None]

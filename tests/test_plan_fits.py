@@ -245,7 +245,7 @@ def _check_fits_against_layouts(catalog, path, sizes: list[int]) -> PlanFits:
         need = used[-1].name if len(used) > 1 else None
         fits = fitter.fits(used, need)
         assert _words(fits) == _words(alone.fits(used, need)), "as the plan fitted on its own"
-        for shape, fit in zip(shapes, fits, strict=True):
+        for i, (shape, fit) in enumerate(zip(shapes, fits, strict=True)):
             where = (tuple(b.name for b in used), shape.servers)
             try:
                 full, missing = lay_out(catalog, server, shape, used, site.routes, site.cabling), None
@@ -271,7 +271,34 @@ def _check_fits_against_layouts(catalog, path, sizes: list[int]) -> PlanFits:
             assert fit.endpoints == servers, where
             for tier, value in fit.lengths.items():
                 assert value == pytest.approx(full.max_length(tier) or 0.0, rel=1e-9), (where, tier)
+            _check_links(fitter.links(used, i), full, where)
     return fitter
+
+
+def _check_links(links: dict, full, where) -> None:
+    """The links a fitter measured for one size (its cables' price before the solve) are
+    the full layout's: per tier, every link's length and whether it stays in its room, and
+    for a switch tier the links per pair of rooms (room numbers are each one's own)."""
+    import numpy as np
+
+    for tier, lengths in full.lengths.items():
+        tl = links[tier]
+        mine = np.repeat(tl.length_m, tl.links)
+        assert np.sort(mine) == pytest.approx(np.sort(lengths), rel=1e-12), (where, tier)
+        assert np.sort(np.repeat(tl.length_m[tl.same_room], tl.links[tl.same_room])) == pytest.approx(
+            np.sort(lengths[full.same_room[tier]]), rel=1e-12), (where, tier)
+        if tier == "node_leaf":
+            continue
+
+        def per_room_pair(t) -> list[int]:
+            cross = ~t.same_room
+            out: dict[tuple, int] = {}
+            for a, b, n in zip(t.room_a[cross], t.room_b[cross], t.links[cross], strict=True):
+                key = (min(a, b), max(a, b))
+                out[key] = out.get(key, 0) + int(n)
+            return sorted(out.values())
+
+        assert per_room_pair(tl) == per_room_pair(full.links[tier]), (where, tier)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -63,9 +63,8 @@ def test_bom_sheets_equal_bom_csv_and_their_totals_add_up(solved):
         total = sheet.iloc[-1]
         assert total["category"] == "total" and pd.isna(total["extended_cost_usd, USD"])
         assert total["total_cost_usd, USD"] == pytest.approx(parts["extended_cost_usd"].sum(), abs=0.01)
-        # the plan's capex is every priced row but the cables priced after the solve
-        capex_rows = parts[~parts["category"].isin(["cable", "structured_cabling"])]
-        assert capex_rows["extended_cost_usd"].sum() == pytest.approx(sc["capex_usd"], abs=1.0)
+        # the plan's capex is every priced row, its cables included
+        assert parts["extended_cost_usd"].sum() == pytest.approx(sc["capex_usd"], abs=1.0)
 
 
 def test_bom_csv_total_rows_do_not_double_count(solved):
@@ -192,3 +191,26 @@ def test_a_length_priced_estimate_spans_its_lengths():
     (found,) = estimates_used(SimpleNamespace(scenarios={}), [cable(7), cable(8), listed])
     assert (found.part, found.figure, found.low, found.high) == ("mmf-mpo-12-apc", "price", 162.16, 169.04)
     assert found.scenarios == ("g",) and "7 m" in found.basis
+
+
+def test_texas_cable_capex_by_hand(texas_outputs):
+    """The Texas site has no halls, so each tier's cables are priced at the length its media
+    were chosen for (catalogs/estimates.toml: OM4 0.5733 and OS2 0.2175 USD per fibre-metre,
+    an MPO-12/APC plug 57 USD). Its 1,024 DGX H100 have 8,192 links in each of three tiers,
+    a 12-fibre MPO cable a link:
+    node-leaf (SR, 30 m)     8,192 x (12 x 30 x 0.5733 + 2 x 57) = 8,192 x 320.388 = 2,624,618.50
+    leaf-spine (DR, 100 m)   8,192 x (12 x 100 x 0.2175 + 2 x 57) = 8,192 x 375     = 3,072,000
+    spine-core (DR, 300 m)   8,192 x (12 x 300 x 0.2175 + 2 x 57) = 8,192 x 897     = 7,348,224
+    13,044,842.50 USD in all, paid at month 0 like the rest of the capex, so it lowers the
+    NPV by as much (undiscounted) in both scenarios, which build the same cluster."""
+    doc = json.loads((texas_outputs / "summary.json").read_text())
+    hand = round(8192 * (12 * 30 * 0.5733 + 2 * 57), 2) + 8192 * (12 * 100 * 0.2175 + 114) + 8192 * (
+        12 * 300 * 0.2175 + 114)
+    assert hand == pytest.approx(13_044_842.50)
+    bom = pd.read_csv(texas_outputs / "bom.csv")
+    for name, sc in doc["scenarios"].items():
+        assert sc["gpus"] == 8192
+        assert sc["capex_breakdown_usd"]["cabling"] == pytest.approx(hand, abs=0.005)
+        cables = bom[(bom.scenario == name) & (bom.category == "cable")]
+        assert sorted(cables.quantity) == [8192] * 3
+        assert cables.extended_cost_usd.sum() == pytest.approx(hand, abs=0.005)

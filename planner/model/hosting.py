@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # capex categories of a cluster option by scope: the host's, and the tenant's
 HOST_CAPEX = ("facility", "cooling_conversion")
-TENANT_CAPEX = ("servers", "network")
+TENANT_CAPEX = ("servers", "network", "cabling")  # the fabric: its switches, optics and cables
 
 
 
@@ -92,7 +92,7 @@ def contracted_kw(option: ClusterOption) -> float:
 def host_capex(inputs: ScenarioInputs, option: ClusterOption) -> dict[str, float]:
     """The option's capex the host pays, by category."""
     setup = inputs.contract
-    cats = HOST_CAPEX + (("network",) if setup is not None and setup.contract.host_pays_fabric else ())
+    cats = HOST_CAPEX + (("network", "cabling") if setup is not None and setup.contract.host_pays_fabric else ())
     return {k: v for k, v in option.capex_usd.items() if k in cats}
 
 

@@ -4,7 +4,7 @@ hall plan x size) with its exact fabric counts and floor-plan fit, and what they
 :func:`planner.model.inputs.prepare`; the fabric counts come from
 :mod:`planner.network.fabric`, the fits from :class:`planner.network.plan_fits.PlanFits`.
 
-Why a module of about 430 lines: the enumeration and its cache key (:func:`options_key`)
+Why a module of about 470 lines: the enumeration and its cache key (:func:`options_key`)
 must name the same inputs, and are kept side by side so that a new input of one is seen
 to be missing from the other."""
 
@@ -57,7 +57,7 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
     warnings: set[str] = set()
     capped_by: dict[tuple, str] = {}
-    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "facility": 0.0},
+    options = [ClusterOption(0, 0, None, 0.0, 0.0, {"servers": 0.0, "network": 0.0, "cabling": 0.0, "facility": 0.0},
                              pue=site.cooling.ai_pue)]
     halls = scenario_halls(loaded, scenario)
     min_gpus = ai.min_gpus
@@ -107,19 +107,24 @@ def distinct_options(options: list[ClusterOption], positions: dict[str, int], mi
     """Drop an option that the model cannot tell from an earlier one: the same size,
     server, optics, capex, power, PUE and floor space for the miners, in other halls
     (e.g. AI in hall-1 and hall-4 against hall-1 and hall-2). The earlier plan, in the
-    halls' listed order, is kept, so that ties go to the first halls and not to the solver."""
-    seen: set = set()
-    out = []
+    halls' listed order, is kept, so that ties go to the first halls and not to the solver.
+    Look-alikes whose cables cost differently (other halls, other lengths) are one option
+    too: the one with the cheapest cabling, which the other can never beat."""
+    kept: dict[tuple, int] = {}
+    out: list[ClusterOption] = []
     for o in options:
         key = (o.server, o.optics, o.servers, o.gpus, o.required_gpus, o.server_power_w, o.network_power_w, o.pue,
-               tuple(sorted(o.capex_usd.items())),
+               tuple(sorted((k, v) for k, v in o.capex_usd.items() if k != "cabling")),
                sum(positions.get(h.name, 0) for h in o.halls),
                tuple(sum(b.placed.get(h.name, 0) for h in o.halls) for b in miners),
                tuple(sorted((t, dataclasses.replace(m, length_m=0.0)) for t, m in o.fabric.media.items()))
                if o.fabric is not None else None)  # the same media (the longest link may differ)
-        if key not in seen:
-            seen.add(key)
+        at = kept.get(key)
+        if at is None:
+            kept[key] = len(out)
             out.append(o)
+        elif o.capex_usd.get("cabling", 0.0) < out[at].capex_usd.get("cabling", 0.0):
+            out[at] = o
     return out
 
 
@@ -372,7 +377,7 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
     error: Exception | None = None
-    for (spec, _shape), fit in zip(specs, fits, strict=True):
+    for i, ((spec, _shape), fit) in enumerate(zip(specs, fits, strict=True)):
         if fit is None:
             continue
         if isinstance(fit, Exception):
@@ -421,7 +426,12 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
                if used and it_w else max((b.pue or default_pue for b in halls), default=default_pue))
         facility = sum(h.it_w / W_PER_MW * _facility_rate(by_name[h.name], facility_usd_per_mw)
                        for h in used) if used else it_w / W_PER_MW * facility_usd_per_mw
-        capex = {"servers": n * server_cost, "network": network, "facility": facility}
+        # the cables priced from the option's own floor plan (without halls: at the lengths its
+        # media were chosen for, an ESTIMATE), the same lines the BOM prints for it
+        from planner.network.cabling import cable_capex
+
+        cabling = cable_capex(fitter.links(halls, i) if halls else None, fabric, catalog)
+        capex = {"servers": n * server_cost, "network": network, "cabling": cabling, "facility": facility}
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
         option = ClusterOption(

@@ -70,7 +70,7 @@ class ClusterOption:
     fabric: FabricCounts | None
     server_power_w: float
     network_power_w: float
-    capex_usd: dict[str, float]  # servers, network, facility, cooling conversion
+    capex_usd: dict[str, float]  # servers, network (switches, optics), cabling, facility, cooling conversion
     pue: float = 1.0
     server: str = ""
     optics: str = "auto"

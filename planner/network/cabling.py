@@ -1,18 +1,21 @@
 """Structured cabling of a laid-out fabric: the cables of each tier by length (rounded up to
 the catalog's stock lengths), patch panels and trunks between halls, and the price of a
-cable or trunk at a length. Reads a :class:`planner.network.layout.Layout`; the floor plan
-itself is :mod:`planner.network.layout`."""
+cable or trunk at a length. Reads a :class:`planner.network.layout.Layout`, or the links of
+a cluster option before the solve (:func:`cable_bill`: the option's cabling capex, and the
+BOM's cable rows of the chosen plan); the floor plan itself is :mod:`planner.network.layout`."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from planner.network.clos import Shape
 from planner.network.fabric import FabricCounts
 from planner.network.interconnect import CABLE_SIZES_FIBERS, Need, interconnect_doc, size_interconnect
-from planner.network.layout import Layout, rack_room
+from planner.network.layout import Layout, TierLinks
 from planner.network.media import TierMedia
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
@@ -20,77 +23,54 @@ from planner.site.schema import Route
 
 
 def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catalog: Catalog) -> list[dict]:
+    """Trunks, patch panels and jumpers for the switch-to-switch links that leave a row
+    (:func:`structured_tiers` of the layout's links)."""
+    return [{k: v for k, v in row.items() if k != "mean_m"} for row in structured_tiers(layout.links, fabric, catalog)]
+
+
+def structured_tiers(links: dict[str, TierLinks], fabric: FabricCounts, catalog: Catalog) -> list[dict]:
     """Trunks, patch panels and jumpers for the switch-to-switch links that leave a row.
 
     Links between racks of one row run as direct cables. A link to another row, the
     meet-me room or another hall runs over a structured path: a jumper from the port to a
     patch panel, a shared MPO trunk, a panel and a jumper at the far end. Per pair of
     rooms: trunks = ceil(lit fibres / fibres per trunk); panels at each end =
-    ceil(lit fibres / fibres per panel); jumpers = 2 per link.
+    ceil(lit fibres / fibres per panel); jumpers = 2 per link. ``mean_m``: the mean length
+    of the links leaving their row (a trunk is priced at it).
     """
     out = []
-    room_ids: dict[tuple, int] = {}
-    room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in layout.racks], dtype=np.int64)
-    pairs = {"leaf_spine": _leaf_spine_pairs(layout, shape), "spine_core": _spine_core_pairs(layout, shape)}
-    bundles = {"leaf_spine": shape.bundle_leaf_spine, "spine_core": shape.bundle_spine_core}
     panels = sorted(catalog.entries["patch_panels"].values(), key=lambda e: -(e.item.fibers or 0))
     panel = panels[0].item if panels else None
-    for tier, (a, b) in pairs.items():
-        media = fabric.media[tier]
-        if not a.size or not media.links or media.optic_class in COPPER_CLASSES:
+    for tier in ("leaf_spine", "spine_core"):
+        media, tl = fabric.media.get(tier), links.get(tier)
+        if media is None or tl is None or not tl.links.size or not media.links or media.optic_class in COPPER_CLASSES:
             continue
         mode = "om4" if media.optic_class == "sr" else "os2"
         trunks = sorted((e.item for e in catalog.entries["cables"].values()
                          if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
                         key=lambda c: -c.fibers)
-        ra, rb = room[a], room[b]
-        cross = ra != rb
-        # links per unordered pair of rooms: each rack pair carries the tier's bundle
-        code = np.minimum(ra, rb)[cross] * len(room_ids) + np.maximum(ra, rb)[cross]
-        _, counts = np.unique(code, return_counts=True)
-        groups = {i: int(c) * bundles[tier] for i, c in enumerate(counts)}
-        if not groups:
+        cross = ~tl.same_room
+        if not cross.any():
             continue
+        # links per unordered pair of rooms
+        ra, rb = tl.room_a[cross], tl.room_b[cross]
+        rooms = int(max(ra.max(), rb.max())) + 1
+        _, inverse = np.unique(np.minimum(ra, rb) * rooms + np.maximum(ra, rb), return_inverse=True)
+        per_pair = np.bincount(inverse, weights=tl.links[cross]).astype(np.int64)
+        n_links = int(per_pair.sum())
+        fibers = per_pair * media.fibers_per_link
         trunk = trunks[0] if trunks else None
-        fibers = {k: n * media.fibers_per_link for k, n in groups.items()}
-        n_links = sum(groups.values())
         out.append({
-            "tier": tier, "links": n_links, "room_pairs": len(groups),
+            "tier": tier, "links": n_links, "room_pairs": int(per_pair.size),
             "trunk": trunk.key if trunk else None,
-            "trunks": sum(-(-f // trunk.fibers) for f in fibers.values()) if trunk else None,
+            "trunks": int((-(-fibers // trunk.fibers)).sum()) if trunk else None,
             "panel": panel.key if panel else None,
-            "panels": 2 * sum(-(-f // panel.fibers) for f in fibers.values()) if panel and panel.fibers else None,
+            "panels": int(2 * (-(-fibers // panel.fibers)).sum()) if panel and panel.fibers else None,
             "jumpers": 2 * n_links, "jumper_connector": media.upper.connector or media.lower.connector,
-            "lit_fibers": sum(fibers.values()),
+            "lit_fibers": int(fibers.sum()),
+            "mean_m": float((tl.length_m[cross] * tl.links[cross]).sum() / n_links),
         })
     return out
-
-
-def _leaf_spine_pairs(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndarray]:
-    """(leaf rack, spine rack) of every leaf-spine switch pair: each leaf of a pod and plane
-    meets every spine of that pod and plane."""
-    if shape.tiers < 2 or not layout.leaf_rack:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    spines = {(p, pod): np.array([layout.spine_rack[(p, pod, j)] for j in range(shape.spines_per_pod)],
-                                 dtype=np.int64)
-              for p in range(shape.planes) for pod in range(shape.pods)}
-    a = np.repeat(np.fromiter(layout.leaf_rack.values(), dtype=np.int64, count=len(layout.leaf_rack)),
-                  shape.spines_per_pod)
-    b = [spines[(p, su // shape.sus_per_pod)] for (p, su, _r) in layout.leaf_rack]
-    return a, np.concatenate(b)
-
-
-def _spine_core_pairs(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndarray]:
-    """(spine rack, core rack) of every spine-core switch pair: spine j of a pod meets the
-    cores of group j of its plane."""
-    if shape.tiers != 3 or not layout.spine_rack:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    cores = {(p, j): np.array([layout.core_rack[(p, j, c)] for c in range(shape.cores_per_group)], dtype=np.int64)
-             for p in range(shape.planes) for j in range(shape.spines_per_pod)}
-    a = np.repeat(np.fromiter(layout.spine_rack.values(), dtype=np.int64, count=len(layout.spine_rack)),
-                  shape.cores_per_group)
-    b = [cores[(p, j)] for (p, _pod, j) in layout.spine_rack]
-    return a, np.concatenate(b)
 
 
 def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route], *,
@@ -132,7 +112,17 @@ def cable_price(catalog: Catalog, media: TierMedia, length_m: float) -> tuple[fl
     the positions of the end with fewer, so an MPO-16 breakout to two MPO-12 counts 16)."""
     if media.optic_class in COPPER_CLASSES:
         return catalog.unit_cost(media.cable_kind)
-    if not media.cables or not math.isfinite(length_m):
+    unit = _fibre_cable(catalog, media)
+    if unit is None or not math.isfinite(length_m):
+        return None
+    fibres, per_m, plugs, how = unit
+    return fibres * length_m * per_m + plugs, how.format(length=f"{length_m:g}")
+
+
+def _fibre_cable(catalog: Catalog, media: TierMedia) -> tuple[int, float, float, str] | None:
+    """(fibres, USD per fibre-metre, USD of the plugs, the basis with ``{length}`` to fill)
+    of a tier's fibre cable; None where a figure is missing (see :func:`cable_price`)."""
+    if not media.cables:
         return None
     fibre = "om4" if media.cable_kind.startswith("mmf") else "os2"
     per_m = catalog.estimate(fibre)
@@ -154,9 +144,9 @@ def cable_price(catalog: Catalog, media: TierMedia, length_m: float) -> tuple[fl
         parts.append(f"{each:g} x {end.connector} at {price[0]:,.0f} USD")
     if fibres is None:  # a link has two ends: never
         return None
-    usd = fibres * length_m * per_m.unit_cost_usd_per_m + plugs
-    return usd, (f"ESTIMATE: {fibres} fibres x {length_m:g} m x {per_m.unit_cost_usd_per_m:g} USD per fibre-metre "
-                 f"({fibre}) + plugs {' + '.join(parts)}")
+    rate = per_m.unit_cost_usd_per_m
+    return fibres, rate, plugs, (f"ESTIMATE: {fibres} fibres x {{length}} m x {rate:g} USD per fibre-metre "
+                                 f"({fibre}) + plugs {' + '.join(parts)}")
 
 
 def trunk_price(catalog: Catalog, key: str, length_m: float) -> tuple[float, str] | None:
@@ -184,3 +174,150 @@ def trunk_price(catalog: Catalog, key: str, length_m: float) -> tuple[float, str
         plugs += (cable.connectors_per_end or 1) * price[0]
     return metre * length_m + plugs, (f"ESTIMATE: {length_m:,.0f} m (the mean length of the links it carries) x "
                                       f"{how} + {2 * (cable.connectors_per_end or 1)} plugs, {plugs:,.0f} USD")
+
+
+def stock_round(lengths: np.ndarray, stock: list[float]) -> np.ndarray:
+    """Each length rounded up to the next stock length, else (past the longest, or without
+    stock lengths) to the next whole metre."""
+    x = np.asarray(lengths, dtype=float)
+    if not stock:
+        return np.ceil(x - 1e-9)
+    s = np.asarray(sorted(stock), dtype=float)
+    i = np.searchsorted(s, x - 1e-9, side="left")
+    return np.where(i < s.size, s[np.minimum(i, s.size - 1)], np.ceil(x - 1e-9))
+
+
+@dataclass(frozen=True)
+class CableLine:
+    """One line of a plan's cabling: cables of a tier at one ordered length, or a tier's
+    trunks, patch panels or jumpers (``item``). ``length_m`` is NaN where no floor plan
+    measured the tier: its cables are priced at ``assumed_m``, the length its media were
+    chosen for (an ESTIMATE)."""
+
+    category: str  # "cable" or "structured_cabling"
+    tier: str
+    item: str  # "cable", "trunk", "panel" or "jumper"
+    part: str
+    quantity: int
+    unit_cost_usd: float | None
+    basis: str  # the price's basis, or why there is none
+    length_m: float = float("nan")
+    assumed_m: float | None = None
+    fibers: int = 0  # lit fibres per cable; for structured lines, the tier's lit fibres
+
+    @property
+    def extended_usd(self) -> float:
+        """Quantity x unit cost to the cent (as bom.csv writes it); 0 without a price."""
+        return 0.0 if self.unit_cost_usd is None else round(self.unit_cost_usd * self.quantity, 2)
+
+
+def cable_bill(links: dict[str, TierLinks] | None, fabric: FabricCounts, catalog: Catalog) -> list[CableLine]:
+    """The cables a plan buys, priced: the BOM's cable rows of the chosen plan (``links`` of
+    its floor plan; None without halls). :func:`cable_capex` prices every cluster option the
+    same way before the solve (``links`` from :meth:`planner.network.plan_fits.PlanFits.links`),
+    from the same :func:`_tier_cables` and :func:`structured_tiers`, so the two are equal.
+
+    Direct cables, per tier: each link's length rounded up to a stock length
+    (:func:`stock_round`); a switch tier's optical links that leave their row run over
+    structured cabling instead (:func:`structured_tiers`). A tier's cables are
+    ``round(cables x L / links)`` of its L direct links, split over the lengths in
+    proportion to their links (the last length takes the remainder), each priced by
+    :func:`cable_price` at its length. Trunks at :func:`trunk_price` of the mean length
+    of the links they carry, panels at their unit price, jumpers unpriced. Without a
+    floor plan, a tier's cables are priced at the length its media were chosen for, an
+    ESTIMATE. The capex is the sum of the lines' ``extended_usd``.
+    """
+    out: list[CableLine] = []
+    for tier, media in fabric.media.items():
+        found = _tier_cables(links, tier, media, catalog)
+        if found is None:
+            continue
+        lengths, cables, usd, basis, measured = found
+        per_cable = media.fibers_per_link * media.links // media.cables
+        for i, (at, n) in enumerate(zip(lengths, cables, strict=True)):
+            if not n:
+                continue
+            each = None if usd is None else usd[i]
+            if measured:
+                out.append(CableLine("cable", tier, "cable", media.cable_kind, n, each, basis(at), length_m=at,
+                                     fibers=per_cable))
+            else:
+                out.append(CableLine("cable", tier, "cable", media.cable_kind, n, each, basis(at), assumed_m=at,
+                                     fibers=media.fibers_per_link))
+    for sc in structured_tiers(links or {}, fabric, catalog):
+        tier = sc["tier"]
+        for item, part, n, priced, at in _structured_lines(sc, catalog):
+            out.append(CableLine("structured_cabling", tier, item, part, n, priced[0] if priced else None,
+                                 priced[1] if priced else ("floor plan" if item == "jumper" else
+                                                           "no price in the catalog"),
+                                 length_m=at, fibers=sc["lit_fibers"]))
+    return out
+
+
+def cable_capex(links: dict[str, TierLinks] | None, fabric: FabricCounts, catalog: Catalog) -> float:
+    """The sum of :func:`cable_bill`'s ``extended_usd`` (each line to the cent), without
+    writing its lines: a cluster option's ``cabling`` capex."""
+    total = 0.0
+    for tier, media in fabric.media.items():
+        found = _tier_cables(links, tier, media, catalog)
+        if found is not None and found[2] is not None:
+            total += sum(round(u * n, 2) for u, n in zip(found[2], found[1], strict=True))
+    for sc in structured_tiers(links or {}, fabric, catalog):
+        for _item, _part, n, priced, _at in _structured_lines(sc, catalog):
+            total += round(priced[0] * n, 2) if priced else 0.0
+    return total
+
+
+def _no_basis(_at: float) -> str:
+    return ""
+
+
+def _tier_cables(links: dict[str, TierLinks] | None, tier: str, media: TierMedia, catalog: Catalog
+                 ) -> tuple[list[float], list[int], list[float] | None, Callable[[float], str], bool] | None:
+    """The direct cables of one tier (see :func:`cable_bill`): their lengths, cables at each
+    length, USD each (None without a price), the price's basis as a function of the length,
+    and whether the lengths were measured (else: one length, the media's, assumed)."""
+    if not media.cables:
+        return None
+    tl = links.get(tier) if links is not None else None
+    if tl is None or not tl.links.size:
+        priced = cable_price(catalog, media, media.length_m)
+        text = priced[1] if priced else ""
+        return [media.length_m], [media.cables], [priced[0]] if priced else None, (lambda _at: text), False
+    length, weight = tl.length_m, tl.links
+    if tier != "node_leaf" and media.optic_class not in COPPER_CLASSES:
+        keep = tl.same_room  # the rest run over trunks (structured cabling)
+        length, weight = length[keep], weight[keep]
+        if not length.size:
+            return None
+    stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
+    values, inverse = np.unique(stock_round(length, stock), return_inverse=True)
+    counts = np.bincount(inverse, weights=weight).astype(np.int64)
+    total_links = int(counts.sum())
+    total_cables = round(media.cables * total_links / media.links)
+    if total_cables == total_links:  # a cable a link: as many cables at each length as links
+        cables = counts.tolist()
+    else:  # in proportion to the links, the last length taking the remainder
+        cables = [round(n * total_cables / total_links) for n in counts[:-1].tolist()]
+        cables.append(total_cables - sum(cables))
+    at = values.tolist()
+    if media.optic_class in COPPER_CLASSES:
+        copper = catalog.unit_cost(media.cable_kind)
+        text = copper[1] if copper else ""
+        return at, cables, [copper[0]] * len(at) if copper else None, (lambda _at: text), True
+    fibre = _fibre_cable(catalog, media)  # cable_price at each length, the tier's figures looked up once
+    if fibre is None:
+        return at, cables, None, _no_basis, True
+    fibres, rate, plugs, how = fibre
+    return (at, cables, [fibres * x * rate + plugs for x in at],
+            lambda x: how.format(length=f"{x:g}"), True)
+
+
+def _structured_lines(sc: dict, catalog: Catalog) -> Iterator[tuple[str, str, int, tuple[float, str] | None, float]]:
+    """(item, part, quantity, (USD, basis) or None, length) of one tier's structured cabling:
+    trunks at the mean length of their links, panels, jumpers (unpriced)."""
+    if sc["trunk"] and sc["trunks"]:
+        yield "trunk", sc["trunk"], sc["trunks"], trunk_price(catalog, sc["trunk"], sc["mean_m"]), sc["mean_m"]
+    if sc["panel"] and sc["panels"]:
+        yield "panel", sc["panel"], sc["panels"], catalog.unit_cost(sc["panel"]), float("nan")
+    yield "jumper", f"jumper-{sc['jumper_connector']}", sc["jumpers"], None, float("nan")

@@ -7,7 +7,13 @@ The rack positions and the cable arithmetic are :mod:`planner.network.halls`; fi
 cluster sizes in many hall plans at once is :mod:`planner.network.plan_fits`, which makes
 the same decisions as :func:`lay_out` by calling the same :func:`place_su`; the cables
 bought for a plan are :mod:`planner.network.cabling`. Lengths are rounded up to the
-catalog's stock lengths where it has them (:mod:`planner.outputs.physics`).
+catalog's stock lengths where it has them (:func:`planner.network.cabling.stock_round`).
+
+Why about 490 lines: the placement and the link arithmetic are shared by the full floor
+plan and the hall-plan fitter (:mod:`planner.network.plan_fits`), which measures each
+cluster option's links with the same :func:`pair_lengths`, :func:`switch_pairs` and
+:func:`su_node_leaf_links` so that an option's cables cost before the solve what the
+chosen plan's floor plan says after it; split apart, the two would drift.
 """
 
 from __future__ import annotations
@@ -25,6 +31,30 @@ from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route
 
 
+@dataclass(frozen=True)
+class TierLinks:
+    """A tier's links as rack pairs: each pair's link length (m), its links (the bundle, or
+    the endpoints of a rack), and the room (row or meet-me room: :func:`rack_room`) of each
+    end. What the cables are priced from, before the solve (one per cluster option,
+    :meth:`planner.network.plan_fits.PlanFits.links`) and after it (the chosen floor plan)."""
+
+    length_m: np.ndarray
+    links: np.ndarray
+    room_a: np.ndarray
+    room_b: np.ndarray
+
+    @property
+    def same_room(self) -> np.ndarray:
+        return self.room_a == self.room_b
+
+    @staticmethod
+    def join(parts: Sequence[TierLinks]) -> TierLinks:
+        if not parts:
+            return TierLinks(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0, dtype=int))
+        return TierLinks(*(np.concatenate([getattr(p, f) for p in parts])
+                           for f in ("length_m", "links", "room_a", "room_b")))
+
+
 @dataclass
 class Layout:
     """Where every rack stands and how long every link is."""
@@ -36,6 +66,7 @@ class Layout:
     core_rack: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (plane, group, c)
     lengths: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> per-link metres
     same_room: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> link stays in its row/room
+    links: dict[str, TierLinks] = field(default_factory=dict)  # tier -> the same links as rack pairs
     slots_total: int = 0
     halls: dict[str, Building] = field(default_factory=dict)
     inter_building: dict[tuple[str, str], int] = field(default_factory=dict)  # links per hall pair
@@ -274,9 +305,14 @@ class _Geometry:
     def of(racks: list[dict], halls: dict[str, Building]) -> _Geometry:
         names = sorted(halls)
         index = {n: i for i, n in enumerate(names)}
-        return _Geometry(np.array([index[r["building"]] for r in racks], dtype=int),
-                         np.array([(r["x"], r["y"]) for r in racks], dtype=float).reshape(-1, 2),
-                         np.array([halls[n].tray_height_m - halls[n].port_height_m for n in names]), names)
+        return _Geometry.of_arrays(np.array([index[r["building"]] for r in racks], dtype=int),
+                                   np.array([(r["x"], r["y"]) for r in racks], dtype=float).reshape(-1, 2), halls)
+
+    @staticmethod
+    def of_arrays(hall: np.ndarray, xy: np.ndarray, halls: dict[str, Building]) -> _Geometry:
+        """From hall numbers (in the sorted hall names) and campus points."""
+        names = sorted(halls)
+        return _Geometry(hall, xy, np.array([halls[n].tray_height_m - halls[n].port_height_m for n in names]), names)
 
 
 def _link_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, routes: dict, cabling: Cabling,
@@ -284,6 +320,12 @@ def _link_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, r
     """Length of each link between racks ``a[i]`` and ``b[i]`` (``n[i]`` links each, so
     repeated), and the links per pair of halls added to ``pair_links``; raises
     LayoutError for two halls without a route."""
+    return np.repeat(pair_lengths(geo, a, b, n, routes, cabling, pair_links), n)
+
+
+def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, routes: dict, cabling: Cabling,
+                 pair_links: dict[tuple[str, str], int]) -> np.ndarray:
+    """:func:`_link_lengths` once per rack pair (not repeated by its links)."""
     if a.size == 0:
         return np.zeros(0)
     hall, xy, names = geo.hall, geo.xy, geo.names
@@ -291,7 +333,8 @@ def _link_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, r
     horizontal = np.abs(xy[a] - xy[b]).sum(axis=1)
     cross = ha != hb
     if cross.any():
-        for ia, ib in {(int(x), int(y)) for x, y in zip(ha[cross], hb[cross], strict=True)}:
+        for code in np.unique(ha[cross] * len(names) + hb[cross]).tolist():
+            ia, ib = divmod(code, len(names))
             sel = (ha == ia) & (hb == ib)
             start, end, path = route_terms(names[ia], names[ib], routes)
             horizontal[sel] = (np.abs(xy[a[sel]] - np.array(start)).sum(axis=1) + path
@@ -299,27 +342,37 @@ def _link_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, r
             first, second = sorted((names[ia], names[ib]))
             key = (first, second)
             pair_links[key] = pair_links.get(key, 0) + int(n[sel].sum())
-    out = (geo.rise[ha] + horizontal + geo.rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m
-    return np.repeat(out, n)
+    return (geo.rise[ha] + horizontal + geo.rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m
 
 
 def _su_node_leaf_pairs(layout: Layout, su: int, per_su: int, leaves: list[int]
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(endpoint rack, leaf rack, endpoints) of every node-leaf rack pair of one SU."""
+    """(endpoint rack, leaf rack, links) of every node-leaf rack pair of one SU: each
+    endpoint meets each leaf, and a leaf rack holds several of the SU's leaves."""
     racks, n = np.unique(layout.endpoint_rack[su * per_su:(su + 1) * per_su], return_counts=True)
-    lv = np.array(leaves)
-    return np.tile(racks, lv.size), np.repeat(lv, racks.size), np.tile(n, lv.size)
+    lv, held = np.unique(np.array(leaves), return_counts=True)
+    return np.tile(racks, lv.size), np.repeat(lv, racks.size), np.tile(n, lv.size) * np.repeat(held, racks.size)
+
+
+def su_node_leaf_links(layout: Layout, su: int, per_su: int, leaves: list[int], routes: dict,
+                       cabling: Cabling) -> TierLinks:
+    """The node-leaf links of one SU, the same arithmetic as :func:`_lengths` on only that
+    SU's racks (so the same numbers): one SU at a time as a placement grows. Room numbers
+    are the SU's own (they say only whether a pair stays in its room)."""
+    a, b, n = _su_node_leaf_pairs(layout, su, per_su, leaves)
+    used = np.unique(np.concatenate([a, b]))
+    racks = [layout.racks[i] for i in used]
+    geo = _Geometry.of(racks, layout.halls)
+    local_a, local_b = np.searchsorted(used, a), np.searchsorted(used, b)
+    room_ids: dict[tuple, int] = {}
+    room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in racks], dtype=int)
+    return measure(geo, room, local_a, local_b, n, routes, cabling, {})
 
 
 def su_node_leaf_max(layout: Layout, su: int, per_su: int, leaves: list[int], routes: dict,
                       cabling: Cabling) -> float:
-    """Longest node-leaf link of one SU, the same arithmetic as :func:`_lengths` on only
-    that SU's racks (so the same number): one SU at a time as a placement grows."""
-    a, b, _n = _su_node_leaf_pairs(layout, su, per_su, leaves)
-    used = np.unique(np.concatenate([a, b]))
-    geo = _Geometry.of([layout.racks[i] for i in used], layout.halls)
-    local_a, local_b = np.searchsorted(used, a), np.searchsorted(used, b)
-    return float(_link_lengths(geo, local_a, local_b, np.ones(a.size, dtype=int), routes, cabling, {}).max())
+    """Longest node-leaf link of one SU (:func:`su_node_leaf_links`)."""
+    return float(su_node_leaf_links(layout, su, per_su, leaves, routes, cabling).length_m.max())
 
 
 def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> None:
@@ -328,51 +381,102 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     pair_links: dict[tuple[str, str], int] = {}
     room_ids: dict[tuple, int] = {}
     room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in layout.racks], dtype=int)
-    same: dict[str, np.ndarray] = {}
 
-    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray, tier: str = "") -> np.ndarray:
-        if tier:
-            same[tier] = np.repeat(room[a] == room[b], n) if a.size else np.zeros(0, dtype=bool)
-        return _link_lengths(geo, a, b, n, routes, cabling, pair_links)
+    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> TierLinks:
+        return measure(geo, room, a, b, n, routes, cabling, pair_links)
 
     # node-leaf: per SU, the endpoints' racks (with counts) to each leaf rack of the SU
     per_su = max(1, shape.servers_per_su)
-    a_parts: list[np.ndarray] = []
-    b_parts: list[np.ndarray] = []
-    n_parts: list[np.ndarray] = []
     leaves_of_su: dict[int, list[int]] = {}
     for (_p, su, _r), leaf in layout.leaf_rack.items():
         leaves_of_su.setdefault(su, []).append(leaf)
-    su_max = []
-    for su in range(shape.scalable_units):
-        a, b, n = _su_node_leaf_pairs(layout, su, per_su, leaves_of_su[su])
-        a_parts.append(a)
-        b_parts.append(b)
-        n_parts.append(n)
-        su_max.append(float(lengths(a_parts[-1], b_parts[-1], np.ones(a_parts[-1].size, dtype=int)).max()))
-    a_all, b_all, n_all = (np.concatenate(x) if x else np.zeros(0, dtype=int) for x in (a_parts, b_parts, n_parts))
-    node_leaf = lengths(a_all, b_all, n_all, tier="node_leaf")
-    layout.su_node_leaf_max = su_max
-    leaf_spine = np.zeros(0)
-    if shape.tiers >= 2:
-        keys = sorted(layout.leaf_rack)
-        leaf_racks = np.array([layout.leaf_rack[k] for k in keys])
-        spines = np.array([[layout.spine_rack[(p, su // shape.sus_per_pod, j)] for j in range(shape.spines_per_pod)]
-                           for p, su, _r in keys])
-        a = np.repeat(leaf_racks, shape.spines_per_pod)
-        b = spines.reshape(-1)
-        leaf_spine = lengths(a, b, np.full(a.size, shape.bundle_leaf_spine), tier="leaf_spine")
-    spine_core = np.zeros(0)
-    if shape.tiers == 3:
-        keys = sorted(layout.spine_rack)
-        spine = np.array([layout.spine_rack[k] for k in keys])
-        cores = np.array([[layout.core_rack[(p, j, c)] for c in range(shape.cores_per_group)] for p, _pod, j in keys])
-        a = np.repeat(spine, shape.cores_per_group)
-        b = cores.reshape(-1)
-        spine_core = lengths(a, b, np.full(a.size, shape.bundle_spine_core), tier="spine_core")
-    layout.lengths = {"node_leaf": node_leaf, "leaf_spine": leaf_spine, "spine_core": spine_core}
-    layout.same_room = {t: same.get(t, np.zeros(0, dtype=bool)) for t in layout.lengths}
+    parts = [lengths(*_su_node_leaf_pairs(layout, su, per_su, leaves_of_su[su])) for su in range(shape.scalable_units)]
+    layout.su_node_leaf_max = [float(p.length_m.max()) for p in parts]
+    links = {"node_leaf": TierLinks.join(parts)}
+    links.update({t: lengths(a, b, n) for t, (a, b, n) in switch_pairs(*rack_maps(layout, shape), shape).items()})
+    layout.links = links
+    layout.lengths = {t: np.repeat(tl.length_m, tl.links) for t, tl in links.items()}
+    layout.same_room = {t: np.repeat(tl.same_room, tl.links) for t, tl in links.items()}
     layout.inter_building = pair_links
+
+
+def measure(geo: _Geometry, room: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, routes: dict,
+            cabling: Cabling, pair_links: dict[tuple[str, str], int]) -> TierLinks:
+    """The links between racks ``a[i]`` and ``b[i]`` (``n[i]`` each) as TierLinks (a rack
+    pair may come more than once)."""
+    return TierLinks(pair_lengths(geo, a, b, n, routes, cabling, pair_links), n, room[a], room[b])
+
+
+def rack_maps(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The layout's switch racks as arrays: leaf keys (plane, su, rail) sorted, their
+    racks, and the racks of spine (plane, pod, j) and core (plane, j, c)."""
+    keys = sorted(layout.leaf_rack)
+    spines = np.zeros((shape.planes, shape.pods, shape.spines_per_pod), dtype=np.int64)
+    for key, rack in layout.spine_rack.items():
+        spines[key] = rack
+    cores = np.zeros((shape.planes, shape.spines_per_pod, shape.cores_per_group), dtype=np.int64)
+    for key, rack in layout.core_rack.items():
+        cores[key] = rack
+    leaf_racks = np.array([layout.leaf_rack[k] for k in keys], dtype=np.int64)
+    return (np.array(keys, dtype=np.int64).reshape(-1, 3), leaf_racks,
+            spines, cores)
+
+
+def switch_pairs(leaf_keys: np.ndarray, leaf_racks: np.ndarray, spines: np.ndarray, cores: np.ndarray,
+                 shape: Shape) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(rack a, rack b, links) of the leaf-spine and spine-core links, by pair of racks: each
+    leaf (``leaf_keys``: plane, su, rail) of a pod and plane meets every spine of that pod
+    and plane, spine j of a pod the cores of group j of its plane (``spines[plane, pod, j]``,
+    ``cores[plane, j, c]``: their racks), with the tier's bundle. Per group (plane and pod;
+    plane and j), a rack holding x switches of one side and a rack holding y of the other
+    carry x * y * bundle links (a rack pair may come once per group)."""
+    empty = np.zeros(0, dtype=np.int64)
+    out = {"leaf_spine": (empty, empty, empty), "spine_core": (empty, empty, empty)}
+    if shape.tiers >= 2 and leaf_keys.size:
+        groups = shape.planes * shape.pods
+        leaf_group = leaf_keys[:, 0] * shape.pods + leaf_keys[:, 1] // shape.sus_per_pod
+        spine_group = np.repeat(np.arange(groups), shape.spines_per_pod)
+        a, b, n = _join(leaf_group, leaf_racks, spine_group, spines.reshape(-1), groups)
+        out["leaf_spine"] = (a, b, n * shape.bundle_leaf_spine)
+    if shape.tiers == 3:
+        groups = shape.planes * shape.spines_per_pod
+        spine_group = (np.arange(shape.planes)[:, None, None] * shape.spines_per_pod
+                       + np.arange(shape.spines_per_pod)[None, None, :])
+        spine_group = np.broadcast_to(spine_group, spines.shape).reshape(-1)
+        core_group = np.repeat(np.arange(groups), shape.cores_per_group)
+        a, b, n = _join(spine_group, spines.reshape(-1), core_group, cores.reshape(-1), groups)
+        out["spine_core"] = (a, b, n * shape.bundle_spine_core)
+    return out
+
+
+def _join(group_a: np.ndarray, rack_a: np.ndarray, group_b: np.ndarray, rack_b: np.ndarray, groups: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every switch of side a meets every switch of side b in its group: (rack a, rack b,
+    switch pairs) per group and pair of racks, from the switches counted per group and rack."""
+    ga, ra, ca = _counted(group_a, rack_a)
+    gb, rb, cb = _counted(group_b, rack_b)  # sorted by group
+    per = np.bincount(gb, minlength=groups)
+    start = np.cumsum(per) - per
+    reps = per[ga]
+    first = np.cumsum(reps) - reps
+    at = np.repeat(start[ga], reps) + np.arange(int(reps.sum())) - np.repeat(first, reps)
+    return np.repeat(ra, reps), rb[at], np.repeat(ca, reps) * cb[at]
+
+
+def _counted(group: np.ndarray, rack: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group, rack, switches) of each group and rack holding any, sorted by group."""
+    m = int(rack.max()) + 1 if rack.size else 1
+    code, count = np.unique(group.astype(np.int64) * m + rack, return_counts=True)
+    return code // m, code % m, count
+
+
+def switch_links(hall: np.ndarray, xy: np.ndarray, room: np.ndarray, halls: dict[str, Building],
+                 pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], routes: dict, cabling: Cabling
+                 ) -> dict[str, TierLinks]:
+    """The switch pairs (:func:`switch_pairs`) among racks standing at ``hall`` (numbers in
+    the sorted hall names), ``xy``, in rooms ``room``, measured as :func:`_lengths` does."""
+    geo = _Geometry.of_arrays(hall, xy, halls)
+    return {t: measure(geo, room, a, b, n, routes, cabling, {}) for t, (a, b, n) in pairs.items()}
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.network.clos import Shape
-from planner.network.halls import HallSlots, LayoutError, hall_slots_of, longest_route, merge_summaries, point_summary
+from planner.network.halls import (
+    HallSlots,
+    LayoutError,
+    Slot,
+    hall_slots_of,
+    longest_route,
+    merge_summaries,
+    point_summary,
+)
 from planner.network.layout import (
     Fit,
     HallsFull,
     Layout,
     Placer,
+    TierLinks,
     fit_of,
     full_error,
     lay_out_in,
     place_su,
+    rack_room,
+    su_node_leaf_links,
     su_node_leaf_max,
+    switch_links,
+    switch_pairs,
 )
 from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route
@@ -58,6 +71,9 @@ def fit_sizes(catalog: Catalog, server_key: str, shapes: list[Shape], buildings:
     if failed is not None:
         raise failed
     return placement.fits(need_hall)
+
+
+_Points = tuple[np.ndarray, np.ndarray, np.ndarray]  # positions: hall number, campus x and y, room number
 
 
 @dataclass(frozen=True)
@@ -156,6 +172,12 @@ class PlanFits:
         failed = node.failed()
         return [failed] * len(self.shapes) if failed is not None else node.fits(need_hall)
 
+    def links(self, buildings: Sequence[Building], i: int) -> dict[str, TierLinks]:
+        """Every link of size ``i`` in the plan, as rack pairs per tier: the links of the
+        floor plan :func:`planner.network.layout.lay_out` would draw (what its cables are
+        priced from, before the solve). Asked only of a size whose fit is a Fit."""
+        return self.placement(buildings).links(i)
+
 
 class _Placement:
     """One hall plan (a node of the plan tree): its rack positions, and the largest size's
@@ -189,6 +211,11 @@ class _Placement:
         self._held: list[_Held | None] = [None] * n
         self._walks: dict[int, list[tuple[str, float, float]] | LayoutError] = {}
         self._fits: dict[int, Fit | LayoutError] = {}
+        self._links: dict[int, dict[str, TierLinks]] = {}
+        self._room_ids: dict[tuple, int] = {}
+        self._su_joined: tuple[TierLinks, np.ndarray] | None = None
+        self._slots: tuple[_Points, _Points] | None = None
+        self._racks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._all: tuple[bool, bool] | None = None
         self.spans: dict[tuple[int, int, int], dict] = {}
         self._leaf_spine: dict[tuple[int, ...], float] = {}  # see leaf_spine_max
@@ -198,6 +225,7 @@ class _Placement:
         self.shared = 0  # of which the parent's
         self.rack_end: list[int] = []  # racks placed after each SU
         self.su_halls: list[frozenset] = []  # halls of the racks of SUs 0..k-1 (cumulative)
+        self.su_links: list[TierLinks] = []  # node-leaf links of each SU
         self.su_endpoints: list[dict[str, int]] = []  # endpoints per hall of SUs 0..k-1 (cumulative)
         self.leaves: dict[tuple[int, int], list] = {}  # (plane, su) -> leaf rack points
         self.next_system = 0
@@ -265,6 +293,7 @@ class _Placement:
             self.layout = dataclasses.replace(lay, halls=self.halls, slots_total=self.slots.total)
             self.placed, self.rack_end = e, parent.rack_end
             self.su_halls, self.su_endpoints, self.leaves = parent.su_halls, parent.su_endpoints, parent.leaves
+            self.su_links = parent.su_links
             return
         end = parent.rack_end[e - 1] if e else 0
         endpoint_rack = lay.endpoint_rack.copy()
@@ -273,6 +302,7 @@ class _Placement:
                              su_cursor=lay.su_cursor[:e], su_node_leaf_max=lay.su_node_leaf_max[:e],
                              slots_total=self.slots.total, halls=self.halls)
         self.placed, self.rack_end = e, parent.rack_end[:e]
+        self.su_links = parent.su_links[:e]
         self.su_halls, self.su_endpoints, self.leaves = parent.su_halls[:e], parent.su_endpoints[:e], dict(
             parent.leaves)
 
@@ -299,8 +329,9 @@ class _Placement:
             self._record_su(su)
             leaves = [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)]
             try:
-                lay.su_node_leaf_max.append(su_node_leaf_max(lay, su, big.servers_per_su, leaves, owner.routes,
-                                                              owner.cabling))
+                links = su_node_leaf_links(lay, su, big.servers_per_su, leaves, owner.routes, owner.cabling)
+                self.su_links.append(links)
+                lay.su_node_leaf_max.append(float(links.length_m.max()))
             except LayoutError as exc:
                 self.dead, self.dead_su, self.dead_layout = exc, su, lay
                 return
@@ -473,11 +504,69 @@ class _Placement:
                 else:
                     owner.stats["size_fits"] += 1
                     owner.stats["full_layouts"] += 1
-                    self._fits[i] = fit_of(lay_out_in(owner.catalog, owner.server_key, sh, self.buildings,
-                                                        owner.route_list, owner.cabling, self.slots))
+                    full = lay_out_in(owner.catalog, owner.server_key, sh, self.buildings, owner.route_list,
+                                      owner.cabling, self.slots)
+                    self._fits[i], self._links[i] = fit_of(full), full.links
             except LayoutError as exc:
                 self._fits[i] = exc
         return self._fits[i]
+
+    def node_leaf(self, k: int) -> TierLinks:
+        """The node-leaf links of the first ``k`` SUs (slices of all of them, joined once)."""
+        if self._su_joined is None or self._su_joined[1].size <= len(self.su_links):
+            ends = np.cumsum([0] + [tl.links.size for tl in self.su_links])
+            self._su_joined = (TierLinks.join(self.su_links), ends)
+        joined, ends = self._su_joined
+        end = int(ends[k])
+        return TierLinks(joined.length_m[:end], joined.links[:end], joined.room_a[:end], joined.room_b[:end])
+
+    def room_id(self, room: tuple) -> int:
+        """A number for a room (:func:`planner.network.layout.rack_room`), the same in every
+        size of this plan."""
+        return self._room_ids.setdefault(room, len(self._room_ids))
+
+    def slot_arrays(self) -> tuple[_Points, _Points]:
+        """The plan's meet-me room and room positions as arrays: hall number (in the sorted
+        hall names), campus x and y, room number."""
+        if self._slots is None:
+            index = {n: i for i, n in enumerate(sorted(self.halls))}
+
+            def arrays(slots: list[Slot]) -> _Points:
+                return (np.array([index[s.building] for s in slots], dtype=np.int64),
+                        np.array([(s.x, s.y) for s in slots], dtype=float).reshape(-1, 2),
+                        np.array([self.room_id((s.building, "MMR") if s.in_mmr else (s.building, f"row {s.row:04d}"))
+                                  for s in slots], dtype=np.int64))
+
+            self._slots = (arrays(self.slots.mmr), arrays(self.slots.room))
+        return self._slots
+
+    def rack_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The placed racks as arrays (hall number in the sorted hall names, campus x and y,
+        room number) and the leaf keys (plane, su, rail), sorted, with their racks."""
+        if self._racks is None:
+            lay, names = self.layout, sorted(self.halls)
+            index = {n: i for i, n in enumerate(names)}
+            keys = sorted(lay.leaf_rack)
+            self._racks = (np.array([index[r["building"]] for r in lay.racks], dtype=np.int64),
+                           np.array([(r["x"], r["y"]) for r in lay.racks], dtype=float).reshape(-1, 2),
+                           np.array([self.room_id(rack_room(r)) for r in lay.racks], dtype=np.int64),
+                           np.array(keys, dtype=np.int64).reshape(-1, 3),
+                           np.array([lay.leaf_rack[key] for key in keys], dtype=np.int64))
+        return self._racks
+
+    def links(self, i: int) -> dict[str, TierLinks]:
+        """Size ``i``'s links (see :meth:`PlanFits.links`): the shorter plan's where the size
+        stands as there; else the node-leaf links of its SUs (measured as they were placed)
+        and its switch pairs, measured from where its spine and core racks stand."""
+        if self.parent is not None and self._as_parent(i):
+            return self.parent.links(i)
+        if i not in self._links:
+            fit = self._fit(i)
+            if isinstance(fit, LayoutError):
+                raise fit
+            if i not in self._links:  # a prefix size: measured when asked (once per option), not kept
+                return _prefix_links(self, self.owner.shapes[i])
+        return self._links[i]
 
 
 def _switch_racks(sh: Shape, per_rack: int) -> int:
@@ -488,16 +577,57 @@ def _switch_racks(sh: Shape, per_rack: int) -> int:
 
 
 def _switch_points(base: _Placement, sh: Shape) -> list[tuple[str, float, float]]:
-    """Where a size's spine and core racks stand, as :func:`lay_out` places them (spines
-    by (plane, pod, j), then cores by (plane, j, c)): the meet-me room positions of the
-    plan in order, then the room after its last SU."""
+    """Where a size's spine and core racks stand (:func:`_switch_slots`)."""
+    return [(slot.building, slot.x, slot.y) for slot in _switch_slots(base, sh)]
+
+
+def _switch_slots(base: _Placement, sh: Shape) -> list[Slot]:
+    """The positions of a size's spine and core racks, as :func:`lay_out` places them
+    (spines by (plane, pod, j), then cores by (plane, j, c)): the meet-me room positions
+    of the plan in order, then the room after its last SU."""
     n = _switch_racks(sh, base.per_net_rack)
     in_mmr = base.slots.mmr[:n]
     cursor = base.layout.su_cursor[sh.scalable_units - 1]
     in_room = base.slots.room[cursor:cursor + n - len(in_mmr)]
     if len(in_mmr) + len(in_room) < n:
         raise LayoutError("the halls are full: no room for the spine and core racks")
-    return [(slot.building, slot.x, slot.y) for slot in (*in_mmr, *in_room)]
+    return [*in_mmr, *in_room]
+
+
+def _prefix_links(base: _Placement, sh: Shape) -> dict[str, TierLinks]:
+    """The links of a size whose SUs are the first of ``base``'s placement: its SUs'
+    node-leaf links, and its switch pairs among its leaf racks and its spine and core
+    racks (:func:`_switch_slots`), numbered as :func:`planner.network.layout._place_switches`
+    numbers them (switch q of a tier in the tier's rack q // switches per network rack)."""
+    k, per = sh.scalable_units, base.per_net_rack
+    out = {"node_leaf": base.node_leaf(k)}
+    if sh.tiers < 2:
+        return out
+    hall, xy, room, leaf_keys, leaf_racks = base.rack_arrays()
+    mask = leaf_keys[:, 1] < k
+    keys, racks = leaf_keys[mask], leaf_racks[mask]
+    used = np.unique(racks)
+    # the switch racks' positions (as _switch_slots takes them): the MMRs', then the room's
+    n = _switch_racks(sh, per)
+    (m_hall, m_xy, m_room), (r_hall, r_xy, r_room) = base.slot_arrays()
+    in_mmr = min(n, m_hall.size)
+    cursor = base.layout.su_cursor[k - 1]
+    end = cursor + n - in_mmr
+    if end > r_hall.size:
+        raise LayoutError("the halls are full: no room for the spine and core racks")
+    sw_hall = np.concatenate([m_hall[:in_mmr], r_hall[cursor:end]])
+    sw_xy = np.concatenate([m_xy[:in_mmr], r_xy[cursor:end]])
+    sw_room = np.concatenate([m_room[:in_mmr], r_room[cursor:end]])
+    n_spines = sh.planes * sh.pods * sh.spines_per_pod
+    spines = used.size + np.arange(n_spines).reshape(sh.planes, sh.pods, sh.spines_per_pod) // per
+    first_core = used.size + math.ceil(n_spines / per)
+    cores = first_core + np.arange(sh.planes * sh.spines_per_pod * sh.cores_per_group).reshape(
+        sh.planes, sh.spines_per_pod, sh.cores_per_group) // per
+    pairs = switch_pairs(keys, np.searchsorted(used, racks), spines, cores, sh)
+    out.update(switch_links(np.concatenate([hall[used], sw_hall]), np.concatenate([xy[used], sw_xy]),
+                            np.concatenate([room[used], sw_room]), base.halls, pairs, base.owner.routes,
+                            base.owner.cabling))
+    return out
 
 
 def _prefix_fit(base: _Placement, sh: Shape, points: list[tuple[str, float, float]]) -> Fit:

@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from planner.model.optimize import Result, Status
-from planner.outputs.physics import cable_rows_by_length, facility_rows, layout_for, layout_summary, other_networks
+from planner.outputs.physics import facility_rows, layout_for, other_networks
 from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
 
@@ -43,8 +41,7 @@ def with_totals(rows: Iterable[BomRow]) -> list[BomRow]:
             scenario=name, category=TOTAL, part="", quantity=0, unit_cost_usd=None, extended_cost_usd=None,
             unit_power_w=None, extended_power_w=None,
             description=f"scenario total of the {len(own)} rows above" + (
-                f" ({unpriced} without a price, counted as nothing)" if unpriced else "")
-            + "; includes cables priced after the solve",
+                f" ({unpriced} without a price, counted as nothing)" if unpriced else ""),
             source="sum of the rows above",
             total_cost_usd=round(sum(r.extended_cost_usd or 0.0 for r in own), 2),
             total_power_w=round(sum(r.extended_power_w or 0.0 for r in own), 3),
@@ -100,48 +97,7 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             part_row("transceiver", key, n, f"{o.vendor} {o.model}")
-        from planner.network.cabling import cable_price, trunk_price
-
-        for tier, kind, length, n, fibers in cable_rows_by_length(result, catalog):
-            known = length == length  # NaN without a floor plan
-            # without halls, no cable has a measured length: each is priced at the length the
-            # fabric's media were chosen for (the tier's default or the site's ai.lengths_m),
-            # said to be assumed, rather than left unpriced
-            at = length if known else fab.media[tier].length_m
-            priced = cable_price(catalog, fab.media[tier], at)
-            rows.append(BomRow(
-                scenario=inp.scenario, category="cable", part=kind,
-                description=f"{tier.replace('_', '-')} cable, {fibers} fibres lit, "
-                            + (f"{length:g} m" if known else
-                               f"length not modelled (no halls in the site): {at:g} m assumed")
-                            + ("" if priced is None else "; priced after the solve, not in the plan's capex"),
-                quantity=n, unit_cost_usd=priced[0] if priced else None,
-                extended_cost_usd=priced[0] * n if priced else None,
-                unit_power_w=None, extended_power_w=None,
-                source=("fabric count and floor plan" if known else
-                        f"fabric count; ESTIMATE: length {at:g} m assumed (the length its media were chosen for)")
-                + (f"; price: {priced[1]}" if priced else "; no cable price (length or a figure missing)"),
-            ))
-        lay_doc = layout_summary(result, catalog)
-        lay = layout_for(result, catalog) if lay_doc else None
-        for sc in (lay_doc or {}).get("structured_cabling", []):
-            tier = sc["tier"].replace("_", "-")
-            across = lay.lengths[sc["tier"]][~lay.same_room[sc["tier"]]] if lay is not None else []
-            mean = float(np.mean(across)) if len(across) else float("nan")
-            for key, qty, what in ((sc["trunk"], sc["trunks"], f"{tier} MPO trunk between rooms"),
-                                   (sc["panel"], sc["panels"], f"{tier} patch panel (both ends of each trunk)")):
-                if key and qty:
-                    priced = trunk_price(catalog, key, mean) if key == sc["trunk"] else catalog.unit_cost(key)
-                    note = "; priced after the solve, not in the plan's capex" if priced else ""
-                    part_row("structured_cabling", key, qty, f"{what}; {sc['lit_fibers']:,} lit fibres{note}",
-                             False, priced[0] if priced else None,
-                             priced[1] if priced else "no price in the catalog")
-            rows.append(BomRow(
-                scenario=inp.scenario, category="structured_cabling", part=f"jumper-{sc['jumper_connector']}",
-                description=f"{tier} jumper, switch port to patch panel (2 per link leaving its row)",
-                quantity=sc["jumpers"], unit_cost_usd=None, extended_cost_usd=None,
-                unit_power_w=None, extended_power_w=None, source="floor plan",
-            ))
+        rows += cable_rows(result, catalog)
         if result.expanded:
             rows.append(BomRow(
                 scenario=inp.scenario, category="electrical", part="grid-expansion",
@@ -180,4 +136,46 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
 
     rows = [tidy(r.model_copy(update={"scope": row_scope(inp, r.category)})) for r in rows]
     rows.sort(key=lambda r: (r.scenario, r.category, r.part))
+    return rows
+
+
+def cable_rows(result: Result, catalog: Catalog) -> list[BomRow]:
+    """The cable, trunk, patch-panel and jumper rows of the chosen plan: the lines of
+    :func:`planner.network.cabling.cable_bill` from its floor plan's links (without halls,
+    each tier at the length its media were chosen for, an ESTIMATE). Their extended costs add
+    up to the option's ``cabling`` capex, which the solve priced from the same lines."""
+    from planner.network.cabling import cable_bill
+
+    inp, opt = result.inputs, result.chosen
+    fab = opt.fabric
+    if fab is None:
+        return []
+    lay = layout_for(result, catalog)
+    rows = []
+    for line in cable_bill(lay.links if lay is not None else None, fab, catalog):
+        tier = line.tier.replace("_", "-")
+        priced = line.unit_cost_usd is not None
+        if line.item == "cable":
+            measured = line.assumed_m is None
+            description = f"{tier} cable, {line.fibers} fibres lit, " + (
+                f"{line.length_m:g} m" if measured
+                else f"length not modelled (no halls in the site): {line.assumed_m:g} m assumed")
+            source = ("fabric count and floor plan" if measured else f"fabric count; ESTIMATE: length "
+                      f"{line.assumed_m:g} m assumed (the length its media were chosen for)") + (
+                f"; price: {line.basis}" if priced else "; no cable price (length or a figure missing)")
+        elif line.item == "jumper":
+            description = f"{tier} jumper, switch port to patch panel (2 per link leaving its row)"
+            source = "floor plan"
+        else:
+            what = {"trunk": f"{tier} MPO trunk between rooms",
+                    "panel": f"{tier} patch panel (both ends of each trunk)"}[line.item]
+            description = f"{what}; {line.fibers:,} lit fibres"
+            entry = catalog.find(line.part)
+            source = f"spec: {entry.item.source if entry else ''}; price: {line.basis}"
+        rows.append(BomRow(
+            scenario=inp.scenario, category=line.category, part=line.part, description=description,
+            quantity=line.quantity, unit_cost_usd=line.unit_cost_usd,
+            extended_cost_usd=line.extended_usd if priced else None, unit_power_w=None, extended_power_w=None,
+            source=source,
+        ))
     return rows

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planner.model.optimize import Result, Status
+from planner.network.cabling import stock_round
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
 
@@ -42,18 +43,6 @@ MEDIUM = {"dac": "DAC", "acc": "ACC", "aec": "AEC", "sr": "MMF"}  # optical clas
 def medium_of(optic_class: str) -> str:
     """The medium a reader orders by: copper assembly class, MMF or SMF."""
     return MEDIUM.get(optic_class, "SMF")
-
-
-def stock_round(lengths: np.ndarray, stock: list[float]) -> np.ndarray:
-    """Each length rounded up to the next stock length, else to the next whole metre (the
-    BOM's rounding: :func:`planner.outputs.physics.cable_rows_by_length`)."""
-    x = np.asarray(lengths, dtype=float)
-    if not stock:
-        return np.ceil(x - 1e-9)
-    s = np.asarray(sorted(stock), dtype=float)
-    i = np.searchsorted(s, x - 1e-9, side="left")
-    fits = i < s.size
-    return np.where(fits, s[np.minimum(i, s.size - 1)], np.ceil(x - 1e-9))
 
 
 def _expand(first: str, bundle: int) -> tuple[str, int]:

@@ -18,7 +18,6 @@ from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw, miner_running
 from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
-from planner.parts.models import COPPER_CLASSES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -321,51 +320,6 @@ def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dic
                                        catalog=catalog, site_file=result.inputs.site, link_gbps=fastest(fab.media)),
         "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
     }
-
-
-def cable_rows_by_length(result: Result, catalog: Catalog) -> list[tuple[str, str, float, int, int]]:
-    """(tier, cable kind, length m, cables, fibres per cable) from the floor plan.
-
-    Lengths are rounded up to the next stock length where the catalog gives stock lengths
-    for the cable, else to the next whole metre. Cables per length follow the links per
-    length; the tier's cable total is kept exactly.
-    """
-
-    import numpy as np
-
-    lay = layout_for(result, catalog)
-    fab = _fabric(result.chosen)
-    out = []
-    for tier, media in fab.media.items():
-        if not media.cables:
-            continue
-        if lay is None or not lay.lengths[tier].size:
-            out.append((tier, media.cable_kind, float("nan"), media.cables, media.fibers_per_link))
-            continue
-        stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
-        lengths = lay.lengths[tier]
-        if tier != "node_leaf" and media.optic_class not in COPPER_CLASSES:
-            lengths = lengths[lay.same_room[tier]]  # the rest run over trunks (structured cabling)
-            if not lengths.size:
-                continue
-
-        # each length up to the shortest stock length that reaches it (past the longest, up to
-        # a whole metre): the first stock length >= x, found for all lengths at once
-        need = np.asarray(lengths, dtype=float) - 1e-9
-        stock_m = np.asarray(stock, dtype=float)
-        at = np.searchsorted(stock_m, need, side="left")
-        rounded = np.ceil(need) if not stock_m.size else \
-            np.where(at < stock_m.size, stock_m[np.minimum(at, stock_m.size - 1)], np.ceil(need))
-        values, counts = np.unique(rounded, return_counts=True)
-        total_links = lengths.size
-        total_cables = round(media.cables * total_links / media.links)
-        assigned = 0
-        for i, (length, links) in enumerate(zip(values.tolist(), counts.tolist(), strict=True)):
-            n = total_cables - assigned if i == len(values) - 1 else round(links * total_cables / total_links)
-            assigned += n
-            if n:
-                out.append((tier, media.cable_kind, length, n, media.fibers_per_link * media.links // media.cables))
-    return out
 
 
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:

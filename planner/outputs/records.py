@@ -155,11 +155,12 @@ class PlanSummary(ScenarioSummary):
     facility_power_mw: Annotated[Number, key("peak facility power with the AI (IT x PUE)", "MW")]
     facility_power_before_ai_mw: Annotated[Number, key("peak facility power before the AI starts", "MW")]
     energy_mwh_per_year: Annotated[Number, key("energy of the AI and the miners in a year", "MWh/yr")]
-    capex_usd: Annotated[Number, key("capital cost: the cluster, its halls, new miners, grid expansion and "
-                                     "miner moves", "USD")]
+    capex_usd: Annotated[Number, key("capital cost: the cluster (its cables included), its halls, new miners, "
+                                     "grid expansion and miner moves", "USD")]
     capex_breakdown_usd: Annotated[dict[str, Number], key(
-        "capex by component (servers, network, facility, cooling conversion, new_miners, grid_expansion, "
-        "miner_moves, ...)", "USD")]
+        "capex by component (servers, network: switches and optics, cabling: the fabric's cables, trunks and "
+        "panels as priced in bom.csv, facility, cooling conversion, new_miners, grid_expansion, miner_moves, ...)",
+        "USD")]
     grid_expansion_mw: Annotated[Number, key("grid capacity added by the plan (0 without an expansion)", "MW")]
     miners_bought: Annotated[int, key("new miners bought", COUNTS)]
     cooling: Annotated[Literal["converted", "as built"], key(

@@ -271,3 +271,36 @@ def test_a_campus_route_over_10_km_gets_a_sized_interconnect(catalog):
         1200, 1728, 1)
     # without the catalog (the old call) a far route is only flagged
     assert "interconnect" not in campus_trunks(layout, {"leaf_spine": 8}, [far, near])[0]
+
+
+def test_bom_rows_of_a_far_route_replace_the_crossing_tier_optics(catalog):
+    """The 30 km route above, its 100 crossing links all leaf-spine links of twin-port 800G
+    modules (2 links per module) at both ends. The interconnect's rows re-added: 400ZR 2 x 100 =
+    200 modules, 2 x 3 = 6 muxes, 3 x 2 x 2 = 12 EDFAs, priced 4,000 / 2,000 / 2,500 USD each
+    and marked ESTIMATE; the fabric loses 100 // 2 = 50 modules at each end = 100 modules."""
+    from planner.network.cabling import campus_trunks
+    from planner.network.layout import Layout
+    from planner.network.media import EndMedia, TierMedia
+    from planner.outputs.bom_interconnect import interconnect_rows
+    from planner.site.schema import Route
+
+    far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [30_000, 0]]})
+    near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
+    layout = Layout(inter_building={("hall-a", "hall-b"): 100, ("hall-a", "hall-c"): 40},
+                    inter_building_by_tier={"leaf_spine": {("hall-a", "hall-b"): 100, ("hall-a", "hall-c"): 40}})
+    trunks = campus_trunks(layout, {"leaf_spine": 8}, [far, near], catalog=catalog, link_gbps=400)
+    twin = EndMedia("module", "osfp-800g-2xdr4", 2, 0, "mpo-12-apc", 0)
+    media = {"leaf_spine": TierMedia("leaf_spine", 1000, 400, 50, "dr", twin, twin, "smf-mpo-12-apc", 1000, 8)}
+    rows, replaced = interconnect_rows("s", trunks, catalog, layout.inter_building_by_tier, media)
+    by_part = {r.part: r for r in rows}
+    assert {p: r.quantity for p, r in by_part.items()} == {
+        "400zr": 200, "dwdm-mux-40ch-100ghz": 6, "edfa-c-band-module": 12}
+    assert {p: r.extended_cost_usd for p, r in by_part.items()} == {
+        "400zr": 200 * 4000, "dwdm-mux-40ch-100ghz": 6 * 2000, "edfa-c-band-module": 12 * 2500}
+    assert all("ESTIMATE" in r.source and r.category == "interconnect" for r in rows)
+    assert by_part["400zr"].extended_power_w == pytest.approx(200 * 22.5)
+    assert by_part["dwdm-mux-40ch-100ghz"].unit_power_w is None  # no figure: not counted as zero
+    assert by_part["edfa-c-band-module"].extended_power_w == pytest.approx(12 * 10.0)
+    assert "30 km" in by_part["400zr"].description
+    # the 5 km route keeps its grey optics: only the far route's links are replaced
+    assert replaced == {"osfp-800g-2xdr4": 2 * (100 // 2)}

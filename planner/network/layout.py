@@ -39,6 +39,8 @@ class Layout:
     slots_total: int = 0
     halls: dict[str, Building] = field(default_factory=dict)
     inter_building: dict[tuple[str, str], int] = field(default_factory=dict)  # links per hall pair
+    # the same by tier (node_leaf, leaf_spine, spine_core): which tier's optics cross each route
+    inter_building_by_tier: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
     su_cursor: list[int] = field(default_factory=list)  # room cursor after each SU's racks
     su_node_leaf_max: list[float] = field(default_factory=list)  # longest node-leaf link per SU
     routes: dict[tuple[str, str], Route] = field(default_factory=dict)  # duct banks by (from, to) hall
@@ -330,10 +332,17 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in layout.racks], dtype=int)
     same: dict[str, np.ndarray] = {}
 
+    by_tier: dict[str, dict[tuple[str, str], int]] = {}
+
     def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray, tier: str = "") -> np.ndarray:
-        if tier:
-            same[tier] = np.repeat(room[a] == room[b], n) if a.size else np.zeros(0, dtype=bool)
-        return _link_lengths(geo, a, b, n, routes, cabling, pair_links)
+        if not tier:
+            return _link_lengths(geo, a, b, n, routes, cabling, pair_links)
+        same[tier] = np.repeat(room[a] == room[b], n) if a.size else np.zeros(0, dtype=bool)
+        own = by_tier.setdefault(tier, {})
+        out = _link_lengths(geo, a, b, n, routes, cabling, own)
+        for pair, links in own.items():
+            pair_links[pair] = pair_links.get(pair, 0) + links
+        return out
 
     # node-leaf: per SU, the endpoints' racks (with counts) to each leaf rack of the SU
     per_su = max(1, shape.servers_per_su)
@@ -373,6 +382,7 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     layout.lengths = {"node_leaf": node_leaf, "leaf_spine": leaf_spine, "spine_core": spine_core}
     layout.same_room = {t: same.get(t, np.zeros(0, dtype=bool)) for t in layout.lengths}
     layout.inter_building = pair_links
+    layout.inter_building_by_tier = {t: dict(sorted(v.items())) for t, v in by_tier.items() if v}
 
 
 @dataclass(frozen=True)

@@ -218,8 +218,9 @@ def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str 
                       line: int | None = None) -> Interconnect:
     """Size every option for ``need`` and choose the cheapest fully priced one (ties: less
     power, then fewer fibre pairs, then the module of shorter reach that suffices, so that an
-    equally priced 400ZR is kept over OpenZR+ within its 120 km, then the key). ``file``, ``key`` and ``line`` say where the need came
-    from, for the message when nothing carries it (:class:`InputError`, exit 2)."""
+    equally priced 400ZR is kept over OpenZR+ within its 120 km, then the key). ``file``,
+    ``key`` and ``line`` say where the need came from, for the message when nothing carries it
+    (:class:`InputError`, exit 2)."""
     if not (math.isfinite(need.gbps) and need.gbps > 0 and math.isfinite(need.route_km) and need.route_km > 0
             and need.spare >= 0):
         raise InputError([Problem(file, key, f"an interconnect needs bandwidth > 0 and a route > 0 km "

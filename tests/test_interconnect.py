@@ -304,3 +304,55 @@ def test_bom_rows_of_a_far_route_replace_the_crossing_tier_optics(catalog):
     assert "30 km" in by_part["400zr"].description
     # the 5 km route keeps its grey optics: only the far route's links are replaced
     assert replaced == {"osfp-800g-2xdr4": 2 * (100 // 2)}
+
+
+def test_a_solved_campus_as_if_its_route_were_30_km(monkeypatch, tmp_path):
+    """The greenfield campus with hall-a held to 11 kW racks (one DGX H100 each) and at least
+    2,048 GPUs, so that the plan spans both halls (0.2 km apart), solved as it is; its real
+    crossing links and tier media, with the route stretched to 30 km for the interconnect
+    (a solve refuses a plan across a route over 10 km today: docs/research-interconnect.md): the BOM's
+    transceiver rows lose, per tier and module end, crossing links // links per module, and
+    the interconnect's rows are added. The crossing links by tier add up to the layout's
+    links per hall pair."""
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+    from planner.network.cabling import campus_trunks, fastest
+    from planner.outputs import bom_interconnect
+    from planner.outputs.bom import bom_rows
+    from planner.outputs.physics import layout_for
+    from planner.site.schema import Route
+
+    from .conftest import SITES
+
+    from .sitebuilder import edit
+
+    site = tmp_path / "two-halls.toml"
+    site.write_text(edit(SITES / "greenfield-campus.toml", {"buildings[0].max_kw_per_rack": 11.0},
+                         add={"ai.min_gpus": 2048}), encoding="utf-8")
+    loaded, cat = load(site)
+    run = solve_site(loaded, cat, cache=PlanCache())
+    result = next(iter(run.results.values()))
+    lay = layout_for(result, cat)
+    fab = result.chosen.fabric
+    (pair, links), = lay.inter_building.items()
+    assert links > 0 and sum(t.get(pair, 0) for t in lay.inter_building_by_tier.values()) == links
+    far = Route.model_validate({"from": pair[0], "to": pair[1], "polyline": [[0, 0], [30_000, 0]]})
+    trunks = campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()}, [far], catalog=cat,
+                           link_gbps=fastest(fab.media))
+    rows, replaced = bom_interconnect.interconnect_rows(result.inputs.scenario, trunks, cat,
+                                                        lay.inter_building_by_tier, fab.media)
+    expected: dict[str, int] = {}
+    for tier, by_pair in lay.inter_building_by_tier.items():
+        for end in (fab.media[tier].lower, fab.media[tier].upper):
+            if end.kind == "module":
+                expected[end.part] = expected.get(end.part, 0) + by_pair.get(pair, 0) // end.links_per_unit
+    assert replaced == expected and sum(replaced.values()) > 0
+    monkeypatch.setattr(bom_interconnect, "plan_interconnect_rows", lambda _r, _c: (rows, replaced))
+    bom = bom_rows(result, cat)
+    optics = {r.part: r.quantity for r in bom if r.category == "transceiver"}
+    for key, n in fab.transceivers.items():  # re-added, the fabric's count
+        assert optics.get(key, 0) + replaced.get(key, 0) == n
+    chosen = trunks[0]["interconnect"]["chosen"]
+    added = [r for r in bom if r.category == "interconnect"]
+    assert sum(r.extended_cost_usd for r in added) == pytest.approx(chosen["cost_usd"])
+    assert {r.part: r.quantity for r in added}[chosen["module"]] == chosen["modules"]

@@ -323,7 +323,6 @@ def test_a_solved_campus_as_if_its_route_were_30_km(monkeypatch, tmp_path):
     from planner.site.schema import Route
 
     from .conftest import SITES
-
     from .sitebuilder import edit
 
     site = tmp_path / "two-halls.toml"

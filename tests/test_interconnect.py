@@ -16,6 +16,12 @@ once below, and the closed forms of the line system:
     coherent: fibre pairs = ceil(wavelengths / 40); muxes = 2 x pairs;
               in-line sites = ceil(km / 80) - 1; amplifiers = pairs x 2 x (in-line + 2)
     latency = km x 1.468 / 299,792.458 km/s
+
+Prices: no vendor list price exists for any of these; the bundled labelled estimates
+(catalogs/estimates.toml, each shown as ESTIMATE) are
+
+    400g-lr4 800, 400zr 4,000, 400zr-plus 4,000, 800zr 8,000,
+    dwdm-mux-40ch-100ghz 1,701, edfa-c-band-module 1,466 USD per unit
 """
 
 from __future__ import annotations
@@ -141,10 +147,62 @@ def test_cheapest_priced_option_is_chosen(tmp_path):
     assert _option(far, "400zr-plus").cost_usd == pytest.approx(16 * 7000 + 2 * 2000 + 4 * 3000)
 
 
-def test_without_prices_nothing_is_chosen_and_the_missing_prices_are_named(catalog):
-    result = size_interconnect(catalog, Need(3200, 60))
-    assert result.chosen is None
-    assert "400zr" in result.why and "edfa-c-band-module" in result.why and "[costs]" in result.why
+PRICE = {"400g-lr4": 800, "400zr": 4000, "400zr-plus": 4000, "800zr": 8000,
+         "dwdm-mux-40ch-100ghz": 1701, "edfa-c-band-module": 1466}
+
+
+def test_the_bundled_price_estimates_are_labelled_and_dated(catalog):
+    """Each interconnect part is priced only by a labelled estimate with a source and a date."""
+    for key, usd in PRICE.items():
+        price = catalog.unit_cost(key)
+        assert price is not None and price[0] == usd and price[1].startswith("ESTIMATE: "), key
+        estimate = catalog.estimate(key)
+        assert "http" in estimate.source and estimate.as_of is not None
+
+
+@pytest.mark.parametrize(("km", "chosen", "cost"), [
+    # 3.2 Tb/s = 8 links. 5 km: LR4 reaches: 16 modules x 800 = 12,800 (400ZR would be
+    # 16 x 4,000 + 2 muxes x 1,701 + 4 amplifiers x 1,466 = 73,266)
+    (5, "400g-lr4", 16 * 800),
+    # 60 km: no grey module reaches; 400ZR and OpenZR+ both cost 73,266 and draw the same
+    # (unknown mux power): the shorter-reach module that suffices, 400ZR, is kept
+    (60, "400zr", 16 * 4000 + 2 * 1701 + 4 * 1466),
+    # 300 km: only OpenZR+; ceil(300/80) - 1 = 3 in-line sites: 1 pair x 2 x (3 + 2) = 10 EDFAs
+    (300, "400zr-plus", 16 * 4000 + 2 * 1701 + 10 * 1466),
+])
+def test_the_cheapest_option_changes_as_the_route_grows(catalog, km, chosen, cost):
+    result = size_interconnect(catalog, Need(3200, km))
+    assert result.chosen is not None and result.chosen.module == chosen
+    assert result.chosen.cost_usd == pytest.approx(cost)
+    assert result.chosen.estimated  # every part's price is an estimate, and says so
+    for o in result.options:  # each option's cost from the counts and the prices, by hand
+        assert o.cost_usd == pytest.approx(sum(p.quantity * PRICE[p.key] for p in o.parts))
+        assert o.cost_usd >= result.chosen.cost_usd
+
+
+def test_at_60_km_each_option_costs_what_its_counts_say():
+    """12 Tb/s over 60 km: 30 wavelengths, one pair; 400ZR 60 x 4,000 + 2 x 1,701 + 4 x 1,466
+    = 249,266 USD; OpenZR+ the same; 240 km: OpenZR+ alone, ceil(240/80) - 1 = 2 in-line
+    sites, 1 x 2 x 4 = 8 EDFAs: 240,000 + 3,402 + 11,728 = 255,130."""
+    cat = load_catalog()
+    near = size_interconnect(cat, Need(12_000, 60))
+    assert _option(near, "400zr").cost_usd == pytest.approx(249_266)
+    assert _option(near, "400zr-plus").cost_usd == pytest.approx(249_266)
+    assert near.chosen.module == "400zr"
+    far = size_interconnect(cat, Need(12_000, 240))
+    assert far.chosen.module == "400zr-plus" and far.chosen.cost_usd == pytest.approx(255_130)
+
+
+def test_a_part_without_a_price_leaves_its_option_unpriced_never_zero(catalog, tmp_path):
+    """A 150 GHz mux with no price: 800ZR over it is sized but not priced, and not chosen;
+    the cheapest priced option (400ZR, 73,266 USD at 3.2 Tb/s over 50 km) still is."""
+    (tmp_path / "line-systems.toml").write_text(
+        '[[line_system]]\nkey = "test-mux-150"\nvendor = "test"\nmodel = "test"\nrole = "mux"\n'
+        'channels = 32\nspacing_ghz = 150\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
+    result = size_interconnect(load_catalog([tmp_path]), Need(3200, 50))
+    zr800 = _option(result, "800zr", "test-mux-150")
+    assert zr800.cost_usd is None and zr800.missing_price == ("test-mux-150",)
+    assert result.chosen.module == "400zr" and result.chosen.cost_usd == pytest.approx(73_266)
 
 
 def test_a_distance_no_option_reaches_is_refused_naming_file_key_and_line(catalog):
@@ -202,7 +260,10 @@ def test_a_campus_route_over_10_km_gets_a_sized_interconnect(catalog):
         100, 3, 6, 0, 12)
     assert (zr["fibres"], zr["cable_fibers"], zr["cables"]) == (9, 864, 1)
     assert zr["latency_us"] == pytest.approx(30 * US_PER_KM, abs=0.01)
-    assert ic["chosen"] is None and "no price" in ic["why"]
+    # priced by the estimates: 200 x 4,000 + 6 x 1,701 + 12 x 1,466 = 827,798 USD, both
+    # coherent modules alike; 400ZR (120 km) kept over OpenZR+ as the shorter reach
+    assert ic["chosen"]["module"] == "400zr" and ic["chosen"]["cost_usd"] == pytest.approx(827_798)
+    assert ic["chosen"]["estimated"] == ["400zr", "dwdm-mux-40ch-100ghz", "edfa-c-band-module"]
     assert {o["module"] for o in ic["options"]} == {"400zr", "400zr-plus"}
     assert "interconnect" not in by_to["hall-c"] and not by_to["hall-c"]["dci_optics"]
     # the trunk row itself is unchanged: 100 x 8 x 1.5 = 1,200 fibres in one 1,728-fibre cable
@@ -210,3 +271,87 @@ def test_a_campus_route_over_10_km_gets_a_sized_interconnect(catalog):
         1200, 1728, 1)
     # without the catalog (the old call) a far route is only flagged
     assert "interconnect" not in campus_trunks(layout, {"leaf_spine": 8}, [far, near])[0]
+
+
+def test_bom_rows_of_a_far_route_replace_the_crossing_tier_optics(catalog):
+    """The 30 km route above, its 100 crossing links all leaf-spine links of twin-port 800G
+    modules (2 links per module) at both ends. The interconnect's rows re-added: 400ZR 2 x 100 =
+    200 modules, 2 x 3 = 6 muxes, 3 x 2 x 2 = 12 EDFAs, priced 4,000 / 1,701 / 1,466 USD each
+    and marked ESTIMATE; the fabric loses 100 // 2 = 50 modules at each end = 100 modules."""
+    from planner.network.cabling import campus_trunks
+    from planner.network.layout import Layout
+    from planner.network.media import EndMedia, TierMedia
+    from planner.outputs.bom_interconnect import interconnect_rows
+    from planner.site.schema import Route
+
+    far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [30_000, 0]]})
+    near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
+    layout = Layout(inter_building={("hall-a", "hall-b"): 100, ("hall-a", "hall-c"): 40},
+                    inter_building_by_tier={"leaf_spine": {("hall-a", "hall-b"): 100, ("hall-a", "hall-c"): 40}})
+    trunks = campus_trunks(layout, {"leaf_spine": 8}, [far, near], catalog=catalog, link_gbps=400)
+    twin = EndMedia("module", "osfp-800g-2xdr4", 2, 0, "mpo-12-apc", 0)
+    media = {"leaf_spine": TierMedia("leaf_spine", 1000, 400, 50, "dr", twin, twin, "smf-mpo-12-apc", 1000, 8)}
+    rows, replaced = interconnect_rows("s", trunks, catalog, layout.inter_building_by_tier, media)
+    by_part = {r.part: r for r in rows}
+    assert {p: r.quantity for p, r in by_part.items()} == {
+        "400zr": 200, "dwdm-mux-40ch-100ghz": 6, "edfa-c-band-module": 12}
+    assert {p: r.extended_cost_usd for p, r in by_part.items()} == {
+        "400zr": 200 * 4000, "dwdm-mux-40ch-100ghz": 6 * 1701, "edfa-c-band-module": 12 * 1466}
+    assert all("ESTIMATE" in r.source and r.category == "interconnect" for r in rows)
+    assert by_part["400zr"].extended_power_w == pytest.approx(200 * 22.5)
+    assert by_part["dwdm-mux-40ch-100ghz"].unit_power_w is None  # no figure: not counted as zero
+    assert by_part["edfa-c-band-module"].extended_power_w == pytest.approx(12 * 10.0)
+    assert "30 km" in by_part["400zr"].description
+    # the 5 km route keeps its grey optics: only the far route's links are replaced
+    assert replaced == {"osfp-800g-2xdr4": 2 * (100 // 2)}
+
+
+def test_a_solved_campus_as_if_its_route_were_30_km(monkeypatch, tmp_path):
+    """The greenfield campus with hall-a held to 11 kW racks (one DGX H100 each) and at least
+    2,048 GPUs, so that the plan spans both halls (0.2 km apart), solved as it is; its real
+    crossing links and tier media, with the route stretched to 30 km for the interconnect
+    (a solve refuses a plan across a route over 10 km today: docs/research-interconnect.md): the BOM's
+    transceiver rows lose, per tier and module end, crossing links // links per module, and
+    the interconnect's rows are added. The crossing links by tier add up to the layout's
+    links per hall pair."""
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+    from planner.network.cabling import campus_trunks, fastest
+    from planner.outputs import bom_interconnect
+    from planner.outputs.bom import bom_rows
+    from planner.outputs.physics import layout_for
+    from planner.site.schema import Route
+
+    from .conftest import SITES
+    from .sitebuilder import edit
+
+    site = tmp_path / "two-halls.toml"
+    site.write_text(edit(SITES / "greenfield-campus.toml", {"buildings[0].max_kw_per_rack": 11.0},
+                         add={"ai.min_gpus": 2048}), encoding="utf-8")
+    loaded, cat = load(site)
+    run = solve_site(loaded, cat, cache=PlanCache())
+    result = next(iter(run.results.values()))
+    lay = layout_for(result, cat)
+    fab = result.chosen.fabric
+    (pair, links), = lay.inter_building.items()
+    assert links > 0 and sum(t.get(pair, 0) for t in lay.inter_building_by_tier.values()) == links
+    far = Route.model_validate({"from": pair[0], "to": pair[1], "polyline": [[0, 0], [30_000, 0]]})
+    trunks = campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()}, [far], catalog=cat,
+                           link_gbps=fastest(fab.media))
+    rows, replaced = bom_interconnect.interconnect_rows(result.inputs.scenario, trunks, cat,
+                                                        lay.inter_building_by_tier, fab.media)
+    expected: dict[str, int] = {}
+    for tier, by_pair in lay.inter_building_by_tier.items():
+        for end in (fab.media[tier].lower, fab.media[tier].upper):
+            if end.kind == "module":
+                expected[end.part] = expected.get(end.part, 0) + by_pair.get(pair, 0) // end.links_per_unit
+    assert replaced == expected and sum(replaced.values()) > 0
+    monkeypatch.setattr(bom_interconnect, "plan_interconnect_rows", lambda _r, _c: (rows, replaced))
+    bom = bom_rows(result, cat)
+    optics = {r.part: r.quantity for r in bom if r.category == "transceiver"}
+    for key, n in fab.transceivers.items():  # re-added, the fabric's count
+        assert optics.get(key, 0) + replaced.get(key, 0) == n
+    chosen = trunks[0]["interconnect"]["chosen"]
+    added = [r for r in bom if r.category == "interconnect"]
+    assert sum(r.extended_cost_usd for r in added) == pytest.approx(chosen["cost_usd"])
+    assert {r.part: r.quantity for r in added}[chosen["module"]] == chosen["modules"]

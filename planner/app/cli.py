@@ -453,6 +453,7 @@ def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, 
     """Floor plans per scenario and the recommended scenario's fabric graph."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
+    from planner.outputs.interconnect_map import campus_interconnect, interconnect_map
     from planner.outputs.physics import layout_for, site_plan
 
     files: dict[str, Callable[[Path], None]] = {}
@@ -465,6 +466,10 @@ def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, 
             title = f"{doc.site}: {name} ({result.chosen.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
             files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title,
                                                                          "site": plan})
+            halls, far = campus_interconnect(result, cat)  # routes over 10 km only (issue 22)
+            if far:
+                files[f"plots/interconnect-{name}.png"] = Job(interconnect_map, {
+                    "routes": far, "sites": halls, "title": f"{doc.site}: {name}, interconnect over 10 km"})
     best = doc.recommendation.scenario
     chosen = results[best].option if best else None
     if best is not None and chosen is not None and chosen.servers and chosen.fabric is not None \

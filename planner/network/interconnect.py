@@ -217,8 +217,10 @@ def size_options(catalog: Catalog, need: Need) -> tuple[list[LinkPlan], list[str
 def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str = "",
                       line: int | None = None) -> Interconnect:
     """Size every option for ``need`` and choose the cheapest fully priced one (ties: less
-    power, then fewer fibre pairs). ``file``, ``key`` and ``line`` say where the need came
-    from, for the message when nothing carries it (:class:`InputError`, exit 2)."""
+    power, then fewer fibre pairs, then the module of shorter reach that suffices, so that an
+    equally priced 400ZR is kept over OpenZR+ within its 120 km, then the key). ``file``,
+    ``key`` and ``line`` say where the need came from, for the message when nothing carries it
+    (:class:`InputError`, exit 2)."""
     if not (math.isfinite(need.gbps) and need.gbps > 0 and math.isfinite(need.route_km) and need.route_km > 0
             and need.spare >= 0):
         raise InputError([Problem(file, key, f"an interconnect needs bandwidth > 0 and a route > 0 km "
@@ -237,7 +239,9 @@ def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str 
         return Interconnect(need, tuple(options), tuple(refused), None,
                             f"no option is fully priced; no price for {', '.join(missing)} "
                             "(give them under [costs] or in an overlay's estimates)")
-    best = min(priced, key=lambda o: (o.cost_usd, math.inf if o.power_w is None else o.power_w, o.fibre_pairs))
+    reach = {k: e.item.reach_m or math.inf for k, e in catalog.entries["optics"].items()}
+    best = min(priced, key=lambda o: (o.cost_usd, math.inf if o.power_w is None else o.power_w, o.fibre_pairs,
+                                      reach.get(o.module, math.inf), o.module))
     return Interconnect(need, tuple(options), tuple(refused), best,
                         f"cheapest of {len(priced)} priced option(s) that carry {need.gbps:g} Gb/s "
                         f"over {need.route_km:g} km")

@@ -70,6 +70,8 @@ class Layout:
     slots_total: int = 0
     halls: dict[str, Building] = field(default_factory=dict)
     inter_building: dict[tuple[str, str], int] = field(default_factory=dict)  # links per hall pair
+    # the same by tier (node_leaf, leaf_spine, spine_core): which tier's optics cross each route
+    inter_building_by_tier: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
     su_cursor: list[int] = field(default_factory=list)  # room cursor after each SU's racks
     su_node_leaf_max: list[float] = field(default_factory=list)  # longest node-leaf link per SU
     routes: dict[tuple[str, str], Route] = field(default_factory=dict)  # duct banks by (from, to) hall
@@ -382,22 +384,30 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     room_ids: dict[tuple, int] = {}
     room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in layout.racks], dtype=int)
 
-    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> TierLinks:
-        return measure(geo, room, a, b, n, routes, cabling, pair_links)
+    by_tier: dict[str, dict[tuple[str, str], int]] = {}  # links between buildings, per tier
+
+    def lengths(a: np.ndarray, b: np.ndarray, n: np.ndarray, tier: str) -> TierLinks:
+        return measure(geo, room, a, b, n, routes, cabling, by_tier.setdefault(tier, {}))
 
     # node-leaf: per SU, the endpoints' racks (with counts) to each leaf rack of the SU
     per_su = max(1, shape.servers_per_su)
     leaves_of_su: dict[int, list[int]] = {}
     for (_p, su, _r), leaf in layout.leaf_rack.items():
         leaves_of_su.setdefault(su, []).append(leaf)
-    parts = [lengths(*_su_node_leaf_pairs(layout, su, per_su, leaves_of_su[su])) for su in range(shape.scalable_units)]
+    parts = [lengths(*_su_node_leaf_pairs(layout, su, per_su, leaves_of_su[su]), tier="node_leaf")
+             for su in range(shape.scalable_units)]
     layout.su_node_leaf_max = [float(p.length_m.max()) for p in parts]
     links = {"node_leaf": TierLinks.join(parts)}
-    links.update({t: lengths(a, b, n) for t, (a, b, n) in switch_pairs(*rack_maps(layout, shape), shape).items()})
+    pairs = switch_pairs(*rack_maps(layout, shape), shape)
+    links.update({t: lengths(a, b, n, tier=t) for t, (a, b, n) in pairs.items()})
+    for own in by_tier.values():
+        for pair, count in own.items():
+            pair_links[pair] = pair_links.get(pair, 0) + count
     layout.links = links
     layout.lengths = {t: np.repeat(tl.length_m, tl.links) for t, tl in links.items()}
     layout.same_room = {t: np.repeat(tl.same_room, tl.links) for t, tl in links.items()}
     layout.inter_building = pair_links
+    layout.inter_building_by_tier = {t: dict(sorted(v.items())) for t, v in by_tier.items() if v}
 
 
 def measure(geo: _Geometry, room: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, routes: dict,

@@ -35,7 +35,7 @@ def row_scope(inputs: ScenarioInputs, category: str) -> str:
     if category == "gpu_server":
         return "tenant"
     # the fabric, and the out-of-band network of the GPU servers
-    fabric = category in ("switch", "transceiver", "cable", "structured_cabling", "switch_oob")
+    fabric = category in ("switch", "transceiver", "cable", "structured_cabling", "switch_oob", "interconnect")
     if fabric:
         contract = inputs.contract
         return "host" if contract is not None and contract.contract.host_pays_fabric else "tenant"

@@ -322,6 +322,8 @@ def headline(kind: str, item: BaseModel, power: PowerFigure | None = None) -> st
         "power_estimates": [("power_w", " W"), ("method", "")],
         "site_costs": [("value", ""), ("unit", "")],
         "roles": [("part", "")],
+        "line_systems": [("role", ""), ("channels", " channels"), ("spacing_ghz", " GHz"), ("span_km", " km span"),
+                         ("power_w", " W")],
     }.get(kind, [])
     parts = [g(n, u) for n, u in picks]
     if power is not None and power.estimated:

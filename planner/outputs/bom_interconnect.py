@@ -1,0 +1,104 @@
+"""bom.csv rows of the interconnect on routes over 10 km (issue 22), and the fabric optics they
+replace.
+
+The rule, so that no link is bought twice: a link between two halls whose route is over 10 km
+(campus_trunks flags it ``dci_optics``; no grey module of the tiers reaches it) does not keep its
+tier's optics. The chosen interconnect's modules (coherent 400ZR/OpenZR+ over the DWDM line
+system, or grey long-reach optics) plug into those switch ports instead, and its mux/demux and
+amplifiers are added. So for each such route and each tier with links crossing it, at each end
+of the tier's links that is a pluggable module, ``crossing links // links per module`` modules
+are taken off the fabric's transceiver count (a twin-port module whose other port stays on site
+is kept). Port speed against module speed (breakouts) is not modelled. The fibre itself (dark
+fibre lease or build) is not priced: the rows say the fibre pairs and cables it needs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from planner.model.optimize import Result
+from planner.network.media import TierMedia
+from planner.outputs.records import BomRow
+from planner.parts.catalog import Catalog
+
+CATEGORY = "interconnect"
+
+
+def interconnect_rows(scenario: str, trunks: list[dict[str, Any]], catalog: Catalog,
+                      by_tier: Mapping[str, Mapping[tuple[str, str], int]],
+                      media: Mapping[str, TierMedia]) -> tuple[list[BomRow], dict[str, int]]:
+    """(rows, replaced): one row per part of each route's chosen interconnect (a route whose
+    interconnect has no priced option gets one unpriced row saying why), and the fabric
+    transceivers by key that those parts replace (module rule in the module docstring).
+
+    ``trunks`` are the campus_trunks rows of the layout summary; ``by_tier`` the links per hall
+    pair and tier (Layout.inter_building_by_tier); ``media`` the fabric's tier media."""
+    rows: list[BomRow] = []
+    replaced: Counter[str] = Counter()
+    for trunk in trunks:
+        doc = trunk.get("interconnect")
+        if not doc:
+            continue
+        pair = tuple(sorted((trunk["from"], trunk["to"])))
+        where = f"{trunk['from']} - {trunk['to']}, {doc['route_km']:g} km"
+        chosen = doc["chosen"]
+        if chosen is None:
+            rows.append(BomRow(
+                scenario=scenario, category=CATEGORY, part="interconnect-not-chosen",
+                description=f"{where}: {doc['gbps']:g} Gb/s; no option chosen: {doc['why']}", quantity=1,
+                unit_cost_usd=None, extended_cost_usd=None, unit_power_w=None, extended_power_w=None,
+                source="planner/network/interconnect.py; no price (not counted as zero)"))
+            continue
+        counts = {chosen["module"]: chosen["modules"]}
+        if chosen["mux"]:
+            counts[chosen["mux"]] = chosen["muxes"]
+        if chosen["amplifier"]:
+            counts[chosen["amplifier"]] = chosen["amplifiers"]
+        what = {chosen["module"]: f"{chosen['links']} links of {doc['gbps'] / chosen['links']:g} Gb/s, "
+                                  "one module at each end (replace the tier optics of the crossing links)",
+                chosen["mux"]: f"{chosen['wavelengths']} wavelengths on {chosen['fibre_pairs']} fibre pair(s), "
+                               "one mux/demux per pair at each end",
+                chosen["amplifier"]: f"{chosen['inline_amplifier_sites']} in-line site(s); per pair and direction "
+                                     "a booster, the in-line amplifiers and a pre-amplifier"}
+        for key, qty in counts.items():
+            if not qty:
+                continue
+            entry = catalog.find(key)
+            price = catalog.unit_cost(key)
+            power = catalog.power(key)
+            unit_w = power.watts if power else None
+            rows.append(BomRow(
+                scenario=scenario, category=CATEGORY, part=key,
+                description=f"{where}: {what[key]}; {chosen['fibres']} fibres in {chosen['cables']} x "
+                            f"{chosen['cable_fibers']}-fibre cable (fibre not priced); "
+                            f"{chosen['latency_us']:g} us one way",
+                quantity=qty, unit_cost_usd=price[0] if price else None,
+                extended_cost_usd=price[0] * qty if price else None,
+                unit_power_w=unit_w, extended_power_w=None if unit_w is None else unit_w * qty,
+                source=f"spec: {entry.item.source if entry else ''}; "
+                       + (f"price: {price[1]}" if price else "no price (not counted as zero)"),
+                power_basis=power.basis if power else "no power figure (not counted as zero)"))
+        for tier, links in by_tier.items():
+            crossing = links.get(pair, 0)
+            tm = media.get(tier)
+            if not crossing or tm is None:
+                continue
+            for end in (tm.lower, tm.upper):
+                if end.kind == "module" and end.part and end.links_per_unit:
+                    replaced[end.part] += crossing // end.links_per_unit
+    return rows, dict(replaced)
+
+
+def plan_interconnect_rows(result: Result, catalog: Catalog) -> tuple[list[BomRow], dict[str, int]]:
+    """:func:`interconnect_rows` of a solved plan (none without a floor plan or a far route)."""
+    from planner.outputs.physics import layout_for, layout_summary
+
+    doc = layout_summary(result, catalog)
+    trunks = [t for t in (doc or {}).get("campus_trunks", []) if t.get("interconnect")]
+    lay = layout_for(result, catalog) if trunks else None
+    fab = result.chosen.fabric if result.chosen is not None else None
+    if lay is None or fab is None:
+        return [], {}
+    return interconnect_rows(result.inputs.scenario, trunks, catalog, lay.inter_building_by_tier, fab.media)

@@ -151,17 +151,20 @@ def _multipart(fields: dict[str, str], file_field: str, filename: str, data: byt
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
-def _csv_chunks(text: str, size: int) -> list[tuple[int, bytes]]:
-    """(first data line's number in the file, chunk with the header) for every ``size`` rows."""
+def _csv_chunks(text: str, size: int) -> list[tuple[int, int, bytes]]:
+    """(first data line's number in the file, rows, chunk with the header) for every ``size``
+    rows (records spanning lines are not expected: the planner writes none)."""
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], rows[1:]
+    if 0 < len(body) <= size:
+        return [(2, len(body), text.encode())]  # the file as it is
     chunks = []
     for start in range(0, len(body), size):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(body[start:start + size])
-        chunks.append((start + 2, buffer.getvalue().encode()))
+        chunks.append((start + 2, len(body[start:start + size]), buffer.getvalue().encode()))
     return chunks
 
 
@@ -171,15 +174,18 @@ def _located(message: str, first_line: int) -> str:
 
 
 def _drop_known(netbox: NetBox, name: str, text: str) -> tuple[str, int]:
-    """The file without the entries NetBox already has (by slug), and how many were left out."""
+    """The file without the entries NetBox already has (by slug), and how many were left out;
+    the file's own text when NetBox has none of them."""
     if name == "device-types.yaml":
-        types = list(yaml.safe_load_all(text))
+        types = [t for t in yaml.safe_load_all(text) if t]
         new = [t for t in types if not netbox.count("dcim/device-types/", slug=t["slug"])]
+        if len(new) == len(types):
+            return text, 0
         return yaml.safe_dump_all(new, sort_keys=False, allow_unicode=True, explicit_start=True), len(types) - len(new)
     rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows:
-        return text, 0
     new = [r for r in rows if not netbox.count(f"dcim/{PAGES[name]}/", slug=r["slug"])]
+    if len(new) == len(rows):
+        return text, 0
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -206,12 +212,12 @@ def import_folder(netbox: NetBox, folder: Path, chunk: int, detect: bool = True)
                     raise ImportFailed(f"{folder / name}: {e}") from None
         else:
             imported = 0
-            for first_line, data in _csv_chunks(text, chunk):
+            for first_line, rows, data in _csv_chunks(text, chunk):
                 try:
                     netbox.post_import(PAGES[name], name, data, args_format)
                 except ImportFailed as e:
                     raise ImportFailed(f"{folder / name}: {_located(str(e), first_line)}") from None
-                imported += data.count(b"\n") - 1
+                imported += rows
         seconds = time.perf_counter() - started
         print(f"{name:20} {imported:8d} imported, {known} already in NetBox  {seconds:7.1f} s", file=sys.stderr)
 

@@ -59,30 +59,46 @@ class ImportFailed(Exception):
 
 
 class _Errors(html.parser.HTMLParser):
-    """The texts of a Django page's ``<ul class="errorlist">`` items (form and field errors)."""
+    """The error messages of a NetBox v4.6.8 page: form errors shown as danger toasts
+    (templates/inc/messages.html, inc/toast.html: ``<div class="toast-body">`` after a
+    ``text-bg-danger`` header) and field errors under their field
+    (utilities/templates/form_helpers/render_field.html: ``<div id="id_FIELD_errors">``)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.depth = 0
         self.items: list[str] = []
+        self.danger = False  # the last toast header was an error's
+        self.capture: tuple[str, int] | None = None  # (prefix, div depth) while inside a message
+        self.depth = 0
         self.text: list[str] = []
-        self.in_li = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "ul" and "errorlist" in (dict(attrs).get("class") or ""):
-            self.depth += 1
-        elif tag == "li" and self.depth:
-            self.in_li, self.text = True, []
+        if tag != "div":
+            return
+        self.depth += 1
+        a = dict(attrs)
+        classes, ident = (a.get("class") or "").split(), a.get("id") or ""
+        if "toast-header" in classes:
+            self.danger = "text-bg-danger" in classes
+        elif self.capture is None and "toast-body" in classes and self.danger:
+            self.capture, self.text = ("", self.depth), []
+        elif self.capture is None and ident.startswith("id_") and ident.endswith("_errors"):
+            self.capture, self.text = (ident[3:-7] + ": ", self.depth), []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "li" and self.in_li:
-            self.items.append(" ".join("".join(self.text).split()))
-            self.in_li = False
-        elif tag == "ul" and self.depth:
-            self.depth -= 1
+        if tag != "div":
+            return
+        if self.capture is not None and self.capture[1] == self.depth:
+            self.items.append(self.capture[0] + " ".join("".join(self.text).split()))
+            self.capture = None
+        self.depth -= 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and self.capture is not None:
+            self.text.append("; ")
 
     def handle_data(self, data: str) -> None:
-        if self.in_li:
+        if self.capture is not None:
             self.text.append(data)
 
 
@@ -137,7 +153,7 @@ class NetBox:
         if urllib.parse.urlparse(page.url).path == path:  # the form came back: NetBox refused it
             parser = _Errors()
             parser.feed(text)
-            raise ImportFailed("\n".join(parser.items) or f"{path}: refused without a message")
+            raise ImportFailed("\n".join(dict.fromkeys(parser.items)) or f"{path}: refused without a message")
 
 
 def _multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes) -> tuple[bytes, str]:

@@ -203,3 +203,38 @@ def test_no_netbox_files_unless_asked(tmp_path):
     assert main(["solve", "-q", str(SITES / "texas-hybrid.toml"), "-o", str(tmp_path)]) == 0
     assert not (tmp_path / "netbox").exists()
     assert (tmp_path / "cables.csv").exists()
+
+
+def load_import_script():
+    import importlib.util
+
+    path = SITES.parent / "scripts" / "netbox_import_check.py"
+    spec = importlib.util.spec_from_file_location("netbox_import_check", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_import_script_reads_netbox_errors_and_locates_them():
+    """scripts/netbox_import_check.py (run by hand against a NetBox; docs/netbox-import.md): the
+    error markup is NetBox v4.6.8's templates/inc/toast.html (form errors: "Record N field: ..."
+    counted from 1 within the request) and utilities/templates/form_helpers/render_field.html
+    (a field's errors); a CSV chunk of rows 501-1000 starts at line 502 (line 1 is the header)."""
+    script = load_import_script()
+    page = """<div class="toast"><div class="toast-header text-bg-success">Saved</div>
+      <div class="toast-body">Imported 3 sites</div></div>
+    <div class="toast"><div class="toast-header text-bg-danger"><i></i> Error</div>
+      <div class="toast-body">
+        Record 3 side_a_name: A side termination not found: srv0 nic9
+      </div></div>
+    <div class="row mb-3 has-errors"><div class="form-text text-danger" id="id_format_errors" role="alert">
+      Unable to detect data format. Please specify.</div></div>"""
+    parser = script._Errors()
+    parser.feed(page)
+    assert parser.items == ["Record 3 side_a_name: A side termination not found: srv0 nic9",
+                            "format: Unable to detect data format. Please specify."]
+    chunks = script._csv_chunks("a,b\n" + "".join(f"{i},x\n" for i in range(1200)), 500)
+    assert [(first, rows) for first, rows, _ in chunks] == [(2, 500), (502, 500), (1002, 200)]
+    assert chunks[1][2].decode().split("\n")[:2] == ["a,b", "500,x"]
+    assert script._located(parser.items[0], 502) == "line 504 side_a_name: A side termination not found: srv0 nic9"

@@ -8,7 +8,8 @@ ManufacturerImportForm, DeviceRoleImportForm, DeviceImportForm, CableImportForm)
 types go in ``device-types.yaml``: NetBox imports interface templates only with their
 device type (DeviceTypeImportView, related object ``interfaces`` read by
 InterfaceTemplateImportForm; netbox/dcim/forms/object_import.py), in the format of the
-community device-type library, several YAML documents in one file. Choice values
+community device-type library, several YAML documents in one file, each opened by ``---``
+(the import page's "Auto" format reads a text as YAML only when it starts so). Choice values
 (statuses, rack width, face, cable type, length unit, interface type) are NetBox's
 (netbox/dcim/choices.py, the same version). Import them in the order of
 :data:`IMPORT_ORDER`.
@@ -140,7 +141,9 @@ def netbox_tables(result: Result, catalog: Catalog, site_name: str) -> dict[str,
     vendors = sorted({t["manufacturer"] for t in types})
     out["manufacturers.csv"] = pd.DataFrame([{"name": v, "slug": slug(v)} for v in vendors],
                                             columns=COLUMNS["manufacturers.csv"])
-    out["device-types.yaml"] = yaml.safe_dump_all(types, sort_keys=False, allow_unicode=True)
+    # explicit_start: every document opens with "---", which NetBox's import page needs to tell
+    # YAML from CSV when its format is left on "Auto" (BulkImportForm._detect_format)
+    out["device-types.yaml"] = yaml.safe_dump_all(types, sort_keys=False, allow_unicode=True, explicit_start=True)
     out["device-roles.csv"] = pd.DataFrame([{"name": n, "slug": slug(n), "color": c, "description": f"fabric {k}"}
                                             for k, (n, c) in ROLES.items()], columns=COLUMNS["device-roles.csv"])
     out["devices.csv"] = _devices(fab, catalog, lay, site, device_type_of, types)

@@ -246,12 +246,36 @@ def solve_portfolio(columns: Sequence[Column], shared: Shared) -> PortfolioSolut
         why = explain_infeasible(columns, shared) if sol.status is Status.INFEASIBLE else (sol.detail,)
         return PortfolioSolution(sol.status, {}, None, (), tuple(why))
     chosen = {c.site: c for j, c in enumerate(model.columns) if sol.x[model.cols[j]] > 0.5}
-    return PortfolioSolution(sol.status, chosen, sum(c.npv_usd for c in chosen.values()),
-                             tuple(binding(model, sol.x)), ())
+    npv = sum(c.npv_usd for c in chosen.values())
+    return PortfolioSolution(sol.status, chosen, npv, tuple(binding(model, sol.x) + costly(columns, shared, npv)),
+                             ())
+
+
+def costly(columns: Sequence[Column], shared: Shared, npv_usd: float) -> list[str]:
+    """The shared families that cost NPV: the portfolio re-solved without each, one at a
+    time; a family binds when dropping it raises the NPV (by more than 1 USD), named with
+    that gain. In a choice among whole plans a family can bind without being at its bound."""
+    from dataclasses import replace
+
+    drops = {"budget_total": {"capex_usd_total": None}, "budget_year": {"capex_usd_per_year": None},
+             "gpu_target": {"target_gpus": None}, "it_target": {"target_it_mw": None},
+             "tenant": {"tenant_max_mw": None}}
+    out = []
+    for family, change in drops.items():
+        if all(getattr(shared, k) is None for k in change):
+            continue
+        relaxed = replace(shared, **change)
+        model = build_portfolio(columns, relaxed)
+        sol = solve_highs(model.lp)
+        if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
+            out.append(f"{family}: without it the portfolio's NPV would be "
+                       f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
+    return out
 
 
 def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
-    """The shared families at their bound (within 1e-6 of it, relative) in a solution."""
+    """The shared families at their bound (within 1e-6 of it, relative) in a solution, each
+    named with its row: family or family__label."""
     a = model.lp.arrays()
     out = []
     start = 0

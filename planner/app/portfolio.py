@@ -133,10 +133,13 @@ def _site_plans(run: SiteRun, catalog: Catalog) -> tuple[list[PortfolioCandidate
 
 def columns(sites: Sequence[SitePlans]) -> list[Column]:
     """The MILP's columns: each plan at each start delay (the timing rule), and a "do
-    nothing" column per site."""
+    nothing" column per site. A plan with no AI load and no positive NPV (the site's own
+    solve built nothing) is doing nothing, and is left to that column."""
     out = []
     for s in sites:
         for p in s.plans:
+            if not p.gpus and not p.it_mw and not p.contracted_mw and p.npv_usd <= 0:
+                continue
             for m in s.starts:
                 out.append(Column(s.name, p.scenario, m, shifted_npv(p.npv_usd, p.discount_rate, m), p.capex_usd,
                                   p.gpus, p.it_mw, p.ai_start_month + m, p.contracted_mw))
@@ -216,7 +219,8 @@ def why_not(site: SitePlans, chosen: Column | None, alone: Column, shared: Share
         return False, f"no scenario has a plan ({bad})"
     best = max(site.plans, key=lambda p: p.npv_usd)
     if best.npv_usd <= 0:
-        return False, f"its plans lose money: the best, {best.scenario}, has an NPV of {best.npv_usd / 1e6:,.1f} M USD"
+        return False, (f"its plans add no value: the best, {best.scenario}, has an NPV of {best.npv_usd / 1e6:,.1f} "
+                       f"M USD" + (" (its own solve builds nothing)" if not best.gpus else " (it loses money)"))
     if shared.capex_usd_total is not None and all(p.capex_usd > shared.capex_usd_total for p in site.plans):
         cheapest = min(site.plans, key=lambda p: p.capex_usd)
         return False, (f"every plan breaks the budget: the cheapest, {cheapest.scenario}, needs "

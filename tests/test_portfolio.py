@@ -42,11 +42,15 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def alone(capsys, path: Path, out: Path) -> dict:
-    """A site solved on its own by planner solve: its one scenario's summary."""
-    code, text, _ = run(capsys, "solve", str(path), "-o", str(out), "--json", "-q")
-    assert code == 0
-    return json.loads(text)["scenarios"]["build"]
+def alone(path: Path) -> dict:
+    """A site solved on its own by the pipeline (as planner solve does): its one scenario's summary."""
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+
+    loaded, cat = load(path)
+    run_ = solve_site(loaded, cat, cache=PlanCache())
+    assert run_ is not None
+    return run_.summary().scenarios["build"].model_dump()
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +58,17 @@ def two_sites(tmp_path_factory):
     """Two tiny sites (a: 6 USD a GPU-hour, b: 4 USD) and each one's plan solved alone."""
     folder = tmp_path_factory.mktemp("two")
     texts = {"a": tiny("site a", 6.0), "b": tiny("site b", 4.0)}
-    return folder, texts
-
-
-def _alone_plans(capsys, folder, texts):
     plans = {}
     for n, t in texts.items():
         (folder / f"{n}.toml").write_text(t, encoding="utf-8")
-        plans[n] = alone(capsys, folder / f"{n}.toml", folder / f"out-{n}")
-    return plans
+        plans[n] = alone(folder / f"{n}.toml")
+    return folder, texts, plans
 
 
 def test_budget_for_exactly_one_site_takes_the_higher_npv(capsys, two_sites):
     """Budget B with max(capex) <= B < capex_a + capex_b allows exactly one site; by hand the
     one with the higher NPV, now (a delay only discounts it); the other does nothing."""
-    folder, texts = two_sites
-    plans = _alone_plans(capsys, folder, texts)
+    folder, texts, plans = two_sites
     a, b = plans["a"], plans["b"]
     assert a["npv_usd"] > 0 and b["npv_usd"] > 0
     budget = max(a["capex_usd"], b["capex_usd"]) + 0.5 * min(a["capex_usd"], b["capex_usd"])
@@ -97,8 +96,7 @@ def test_budget_for_exactly_one_site_takes_the_higher_npv(capsys, two_sites):
 def test_yearly_budget_delays_the_lesser_site_by_the_timing_rule(capsys, two_sites):
     """Year 1's budget fits one site, year 2's the other: by hand the higher NPV starts now
     and the other at month 12, worth NPV x (1 + r_m)^-12 = NPV / 1.1 (r_m = 1.1^(1/12) - 1)."""
-    folder, texts = two_sites
-    plans = _alone_plans(capsys, folder, texts)
+    folder, texts, plans = two_sites
     a, b = plans["a"], plans["b"]
     year = max(a["capex_usd"], b["capex_usd"]) * 1.01
     path = write_portfolio(folder, f"[timing]\nstart_months = [0, 6, 12]\n\n[budget]\n"
@@ -118,11 +116,10 @@ def test_yearly_budget_delays_the_lesser_site_by_the_timing_rule(capsys, two_sit
 
 def test_gpu_target_beyond_all_sites_exits_1_naming_it(capsys, two_sites):
     """A target one GPU above both sites together cannot be met: exit 1, short by 1 GPU."""
-    folder, texts = two_sites
-    plans = _alone_plans(capsys, folder, texts)
+    folder, texts, plans = two_sites
     gpus = plans["a"]["gpus"] + plans["b"]["gpus"] + 1
     path = write_portfolio(folder, f"[target]\ngpus = {gpus}\nby_month = 24\n", texts)
-    code, out, err = run(capsys, "portfolio", str(path), "-o", str(folder / "pf3"))
+    code, _, err = run(capsys, "portfolio", str(path), "-o", str(folder / "pf3"))
     assert code == 1
     assert "gpu_target" in err and "short by 1 GPUs" in err and "Traceback" not in err
 

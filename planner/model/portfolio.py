@@ -278,17 +278,16 @@ def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
     named with its row: family or family__label."""
     a = model.lp.arrays()
     out = []
-    start = 0
     for block in model.lp.blocks:
+        if block.family == "one_choice":
+            continue
         for k, label in enumerate(block.labels):
-            i = start + k
-            lo_, hi_ = a["index"][a["start"][i]:a["start"][i + 1]], a["value"][a["start"][i]:a["start"][i + 1]]
-            value = float(hi_ @ x[lo_])
+            i = block.start + k
+            span = slice(a["start"][i], a["start"][i + 1])
+            value = float(a["value"][span] @ x[a["index"][span]])
             for bound in (a["row_lower"][i], a["row_upper"][i]):
-                if block.family != "one_choice" and np.isfinite(bound) and abs(value - bound) <= 1e-6 * max(
-                        1.0, abs(bound)):
-                    out.append(f"{block.family}{'__' + label if label else ''}")
-        start += block.count
+                if np.isfinite(bound) and abs(value - bound) <= 1e-6 * max(1.0, abs(bound)):
+                    out.append(block.family + (f"__{label}" if label else ""))
     return sorted(set(out))
 
 

@@ -14,33 +14,12 @@ import typer
 
 from planner.app.cli_common import EXIT_INFEASIBLE, CatalogOpt, Failed, emit_json, make_console
 from planner.errors import InputError
+from planner.outputs.portfolio import SITE_COLUMNS, musd, site_notes, site_rows, total_rows
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from planner.outputs.portfolio import PortfolioDocument
-
-
-def _musd(usd: float | None) -> str:
-    return "-" if usd is None else f"{usd / 1e6:,.1f}"
-
-
-def site_rows(doc: PortfolioDocument) -> list[tuple[str, ...]]:
-    """The per-site table's rows (the CLI and the TUI): site, plan, start month, capex in M
-    USD (its portfolio year), NPV in M USD, GPUs, online month, and its own best plan alone."""
-    return [(s.site, s.scenario or "nothing", "-" if s.start_month is None else str(s.start_month),
-             _musd(s.capex_usd) + ("" if s.capex_year is None else f" (y{s.capex_year})"), _musd(s.npv_usd),
-             f"{s.gpus:,}", "-" if s.online_month is None else str(s.online_month),
-             f"{s.alone_scenario or 'nothing'} {_musd(s.alone_npv_usd)}") for s in doc.sites]
-
-
-def site_notes(doc: PortfolioDocument) -> list[str]:
-    """A line per site that cannot help or whose plan differs from its own best alone."""
-    return [f"{s.site}: {'cannot help: ' if not s.can_help else ''}{s.reason}" for s in doc.sites if s.reason]
-
-
-SITE_COLUMNS = ("site", "plan", "start month", "capex M USD", "NPV M USD", "GPUs", "online month",
-                "alone: best, NPV")
 
 
 def _tables(doc: PortfolioDocument) -> list[Table]:
@@ -54,22 +33,8 @@ def _tables(doc: PortfolioDocument) -> list[Table]:
     total = Table(title="together against one by one")
     for name in ("", "together", "one by one", "difference"):
         total.add_column(name, justify="right" if name else "left")
-    apart, together = doc.one_by_one, doc.together
-    diff = doc.difference or {}
-
-    def cell(t: object, attr: str, fmt: str) -> str:
-        value = getattr(t, attr) if t is not None else None
-        return "-" if value is None else format(value / 1e6 if fmt == "m" else value, ",.1f" if fmt != "d" else ",")
-
-    for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
-                             ("GPUs", "gpus", "d"), ("critical IT, MW", "critical_it_mw", "f"),
-                             ("GPUs by the target month", "gpus_by_target", "d")):
-        d = diff.get(attr, diff.get(attr.removesuffix("_by_target")) if attr == "gpus_by_target" else None)
-        total.add_row(label, cell(together, attr, fmt), cell(apart, attr, fmt),
-                      "-" if d is None else format(d / 1e6 if fmt == "m" else d, ",.1f" if fmt != "d" else ","))
-    total.add_row("sites used", ", ".join(together.sites_used) if together else "-", ", ".join(apart.sites_used), "")
-    total.add_row("shared constraints broken", str(len(together.breaks)) if together else "-", str(len(apart.breaks)),
-                  "")
+    for trow in total_rows(doc):
+        total.add_row(*trow)
     return [sites, total]
 
 
@@ -119,7 +84,7 @@ def portfolio_cmd(
                 c = min(link.sized["options"], key=lambda o: (o["fibre_pairs"], o["modules"]))
             what = (f"{c['links']} x {c['module']} ({c['kind']}), {c['fibre_pairs']} fibre pairs, "
                     f"{c['amplifiers']} amplifiers, {c['latency_us']:,.0f} us one way, cost "
-                    f"{_musd(c['cost_usd'])} M USD" if c else "not sized")
+                    f"{musd(c['cost_usd'])} M USD" if c else "not sized")
             if link.sized.get("chosen") is None:
                 what += f" ({link.sized.get('why')})"
             console.print(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: "

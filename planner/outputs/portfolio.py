@@ -105,3 +105,51 @@ class PortfolioDocument(Record):
 
     def data(self) -> dict[str, Any]:
         return self.model_dump(mode="python")
+
+
+# ---- the tables of the CLI and the TUI -----------------------------------------------------
+
+def musd(usd: float | None) -> str:
+    return "-" if usd is None else f"{usd / 1e6:,.1f}"
+
+
+def site_rows(doc: PortfolioDocument) -> list[tuple[str, ...]]:
+    """The per-site table's rows (the CLI and the TUI): site, plan, start month, capex in M
+    USD (its portfolio year), NPV in M USD, GPUs, online month, and its own best plan alone."""
+    return [(s.site, s.scenario or "nothing", "-" if s.start_month is None else str(s.start_month),
+             musd(s.capex_usd) + ("" if s.capex_year is None else f" (y{s.capex_year})"), musd(s.npv_usd),
+             f"{s.gpus:,}", "-" if s.online_month is None else str(s.online_month),
+             f"{s.alone_scenario or 'nothing'} {musd(s.alone_npv_usd)}") for s in doc.sites]
+
+
+def site_notes(doc: PortfolioDocument) -> list[str]:
+    """A line per site that cannot help or whose plan differs from its own best alone."""
+    return [f"{s.site}: {'cannot help: ' if not s.can_help else ''}{s.reason}" for s in doc.sites if s.reason]
+
+
+SITE_COLUMNS = ("site", "plan", "start month", "capex M USD", "NPV M USD", "GPUs", "online month",
+                "alone: best, NPV")
+
+
+def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
+    """The totals table's rows (the CLI and the TUI): together, one by one, the difference."""
+    apart, together = doc.one_by_one, doc.together
+    diff = doc.difference or {}
+
+    def cell(value: float | None, fmt: str) -> str:
+        if value is None:
+            return "-"
+        return format(value / 1e6 if fmt == "m" else value, "," if fmt == "d" else ",.1f")
+
+    rows = []
+    for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
+                             ("GPUs", "gpus", "d"), ("critical IT, MW", "critical_it_mw", "f"),
+                             ("GPUs by the target month", "gpus_by_target", "d")):
+        mine = getattr(together, attr) if together is not None else None
+        theirs = getattr(apart, attr)
+        d = diff.get(attr, None if mine is None or theirs is None else mine - theirs)
+        rows.append((label, cell(mine, fmt), cell(theirs, fmt), cell(d, fmt)))
+    rows.append(("sites used", ", ".join(together.sites_used) if together else "-", ", ".join(apart.sites_used), ""))
+    rows.append(("shared constraints broken", str(len(together.breaks)) if together else "-", str(len(apart.breaks)),
+                 ""))
+    return rows

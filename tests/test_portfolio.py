@@ -222,3 +222,35 @@ def test_example_portfolio_solves(capsys, tmp_path):
         if link["basis"].startswith("0.0625"):
             smaller = min(s["gpus"] for s in used if s["site"] in (link["from_site"], link["to_site"]))
             assert link["gbps"] == pytest.approx(0.0625 * smaller * 400 / 2)
+
+
+async def test_tui_shows_the_portfolio_per_site(tmp_path):
+    """planner tui on a portfolio file: the worker solves it and the table shows a row per
+    site, the chosen one with its plan and the lossy one as nothing (as the CLI's table)."""
+    from textual.widgets import DataTable
+
+    from tui.portfolio import PortfolioApp, is_portfolio
+
+    path = write_portfolio(tmp_path, "", {"good": tiny("good", 6.0), "poor": tiny("poor", 0.5)})
+    assert is_portfolio(path) and not is_portfolio(tmp_path / "good.toml")
+    app = PortfolioApp(path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        sites = app.query_one("#portfolio-sites", DataTable)
+        rows = [sites.get_row_at(i) for i in range(sites.row_count)]
+        assert [(r[0], r[1]) for r in rows] == [("good", "build"), ("poor", "nothing")]
+        assert app.doc is not None and app.doc.status == "optimal"
+        notes = str(app.query_one("#portfolio-notes").render())
+        assert "poor: cannot help: its plans add no value" in notes
+
+
+def test_planner_tui_opens_a_portfolio_file_in_the_portfolio_view(tmp_path, monkeypatch):
+    """tui_cmd hands a portfolio file to PortfolioApp (a site file still opens the editor)."""
+    from tui import command, portfolio
+
+    opened = []
+    monkeypatch.setattr(portfolio.PortfolioApp, "run", lambda self: opened.append(self.path))
+    path = write_portfolio(tmp_path, "", {"a": tiny("a", 6.0)})
+    command.tui_cmd(path)
+    assert opened == [path]

@@ -116,7 +116,8 @@ class PortfolioApp(App[None]):
         for trow in total_rows(doc):
             totals.add_row(*trow)
         lines = site_notes(doc) + [f"binds: {b}" for b in doc.binding_constraints]
-        lines += [f"link {k.from_site}-{k.to_site}: {k.gbps:,.0f} Gb/s over {k.route_km:g} km" for k in doc.interconnect]
+        lines += [f"link {k.from_site}-{k.to_site}: {k.gbps:,.0f} Gb/s over {k.route_km:g} km"
+                  for k in doc.interconnect]
         self.query_one("#portfolio-notes", Static).update("\n".join(lines))
         status = f"{doc.portfolio}: {doc.status}" + (
             "" if doc.together is None else f", NPV {doc.together.npv_usd / 1e6:,.1f} M USD together against "

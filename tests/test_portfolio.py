@@ -254,3 +254,15 @@ def test_planner_tui_opens_a_portfolio_file_in_the_portfolio_view(tmp_path, monk
     path = write_portfolio(tmp_path, "", {"a": tiny("a", 6.0)})
     command.tui_cmd(path)
     assert opened == [path]
+
+
+def test_site_without_any_plan_cannot_help_and_says_why(capsys, tmp_path):
+    """A site that must build 1,024 GPUs (128 DGX H100, over 1 MW of IT) on a 1 MW grid has
+    no plan: the portfolio goes on without it (exit 0) and names the site's own reason."""
+    text = tiny("small grid", 6.0).replace('step = "server"\n', 'step = "server"\nmin_gpus = 1024\n')
+    path = write_portfolio(tmp_path, "", {"good": tiny("good", 6.0), "small": text})
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0
+    small = next(s for s in json.loads(out)["sites"] if s["site"] == "small")
+    assert small["candidates"][0]["status"] == "infeasible" and small["scenario"] is None
+    assert not small["can_help"] and small["reason"].startswith("no scenario has a plan (build:")

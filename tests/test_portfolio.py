@@ -266,3 +266,28 @@ def test_site_without_any_plan_cannot_help_and_says_why(capsys, tmp_path):
     small = next(s for s in json.loads(out)["sites"] if s["site"] == "small")
     assert small["candidates"][0]["status"] == "infeasible" and small["scenario"] is None
     assert not small["can_help"] and small["reason"].startswith("no scenario has a plan (build:")
+
+
+@pytest.mark.parametrize("route", ["gbps = 800.0\n", ""])
+def test_link_between_chosen_sites_sized_from_the_route(capsys, tmp_path, catalog, route):
+    """A route of 80 km between two chosen sites: its stated 800 Gb/s, or half the bisection of
+    the smaller cluster (GPUs x 400 Gb/s a GPU for a DGX H100, 8 x 400G NICs for 8 GPUs, / 2).
+    Every option carries it with links = ceil(Gb/s / module Gb/s), and the one-way latency is
+    80 km x 1.468 / 299,792.458 km/s."""
+    body = f'[[routes]]\nfrom = "a"\nto = "b"\nkm = 80.0\n{route}\n[interconnect]\nshare_of_bisection = 0.5\n'
+    path = write_portfolio(tmp_path, body, {"a": tiny("a", 6.0), "b": tiny("b", 5.0)})
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    (link,) = doc["interconnect"]
+    gpus = min(s["gpus"] for s in doc["sites"])
+    assert gpus > 0
+    server = catalog.entries["servers"]["dgx-h100"].item
+    assert server.compute_ports * server.compute_nic_gbps / server.gpus == 400
+    want = 800.0 if route else 0.5 * gpus * 400 / 2
+    assert link["gbps"] == pytest.approx(want)
+    assert link["sized"]["options"]
+    for option in link["sized"]["options"]:
+        module = catalog.entries["optics"][option["module"]].item
+        assert option["links"] == -(-want // module.gbps)
+        assert option["latency_us"] == pytest.approx(80 * 1.468 / 299_792.458 * 1e6, abs=0.01)

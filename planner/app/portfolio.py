@@ -290,7 +290,8 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
 
 def interconnect(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], chosen: dict[str, Column],
                  overlays: Sequence[Path] | None) -> tuple[list[Any], list[str]]:
-    """Size the links on every route of the file whose two sites both have a plan: the
+    """Size the links on every route of the file whose two sites both have a plan with an AI
+    cluster (a plan that only mines needs no link): the
     route's gbps, or the share of the bisection of the smaller chosen cluster (GPUs x its
     scale-out Gb/s per GPU / 2). The bundled catalog and the overlays give the parts."""
     from planner.network.interconnect import Need, interconnect_doc, size_interconnect
@@ -306,6 +307,10 @@ def interconnect(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], chosen:
         if any(c is None or c.scenario == DO_NOTHING for c in ends):
             notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, one of its sites does nothing")
             continue
+        idle = [c.site for c in ends if c is not None and not c.gpus]
+        if idle:
+            notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, {' and '.join(idle)} has no AI cluster in its plan")
+            continue
         if r.gbps is not None:
             gbps, basis = r.gbps, "the route's gbps"
         else:
@@ -319,8 +324,8 @@ def interconnect(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], chosen:
             gbps = share * min(halves)
             basis = (f"{share:g} x the bisection of the smaller cluster ({min(halves):,.0f} Gb/s: GPUs x scale-out "
                      "Gb/s per GPU / 2)")
-        if gbps <= 0:
-            notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, no bandwidth (a cluster without GPUs)")
+        if gbps <= 0:  # a server without a scale-out NIC speed in the catalog
+            notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, no scale-out bandwidth known for its clusters")
             continue
         if catalog is None:
             catalog = load_catalog(list(overlays or []))

@@ -178,6 +178,16 @@ The timing rule: a plan started s months late has every monthly flow moved s mon
 its NPV is the site's NPV x (1 + r_m)^-s (r_m the monthly rate of the site's discount rate), its
 capex falls in portfolio year floor(s / 12) + 1 and its AI load comes online at the site's AI
 start month + s. The months of a delay earn nothing in the portfolio.
+
+Each site also has a "do nothing" choice worth 0: the site leaves the portfolio. An existing
+mine's plans count its mining before the AI start in their NPV, so to weigh a conversion against
+the mine as it is, give the site file a scenario that keeps the miners (a hybrid with
+`max_gpus = 0`, as in `sites/portfolio-texas/mine-a.toml`). A site whose plans add no value, have
+no plan, or all break the total budget is reported as one that cannot help, with the reason.
+What binds an optimal portfolio is named two ways: a shared row at its bound, and a shared
+family whose removal would raise the NPV (with by how much). An infeasible one (exit 1) names
+each family no choice of plans can meet with its least shortfall, or the families that
+conflict.
 """
 
 

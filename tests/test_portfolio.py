@@ -291,3 +291,17 @@ def test_link_between_chosen_sites_sized_from_the_route(capsys, tmp_path, catalo
         module = catalog.entries["optics"][option["module"]].item
         assert option["links"] == -(-want // module.gbps)
         assert option["latency_us"] == pytest.approx(80 * 1.468 / 299_792.458 * 1e6, abs=0.01)
+
+
+def test_column_names_are_unique_when_site_names_differ_only_in_rewritten_characters():
+    """'a b' and 'a_b' both become a_b in a solver's name: each column keeps its own name
+    and each site its own row, so both sites take their plan (NPV 1 + 2)."""
+    from planner.model.portfolio import build_portfolio
+
+    cols = [Column("a b", "x", 0, 1e6, 0.0, 1, 0.0, 0), Column("a_b", "x", 0, 2e6, 0.0, 1, 0.0, 0)]
+    cols += [Column(s, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0) for s in ("a b", "a_b")]
+    model = build_portfolio(cols, Shared())
+    assert len(set(model.lp.col_names)) == len(cols) and len(set(model.lp.row_names())) == model.lp.num_rows
+    sol = solve_portfolio(cols, Shared())
+    assert {s: c.scenario for s, c in sol.chosen.items()} == {"a b": "x", "a_b": "x"}
+    assert sol.npv_usd == pytest.approx(3e6)

@@ -27,7 +27,7 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR
 from planner.energy.economics import monthly_rate
-from planner.model.lp import LinearProgram, Status, safe, solve_highs
+from planner.model.lp import LinearProgram, Solution, Status, safe, solve_highs
 
 MUSD = 1e6  # the model's money unit: million USD (USD figures near 1e9 would strain the tolerances)
 DO_NOTHING = "do nothing"
@@ -109,7 +109,7 @@ def add_one_choice(lp: LinearProgram, model: PortfolioModel, sites: Sequence[str
             if c.site == site:
                 rows.append(i)
                 cols.append(model.cols[j])
-    lp.rows("one_choice", [safe(s) for s in sites], rows, cols, 1.0, 1.0, 1.0)
+    lp.rows("one_choice", [f"s{i}_{safe(s)}" for i, s in enumerate(sites)], rows, cols, 1.0, 1.0, 1.0)
 
 
 def _elastic(lp: LinearProgram, model: PortfolioModel, family: str, n: int, sign: float,
@@ -205,7 +205,9 @@ def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = F
     shared families to minimise, each row's slack weighed by 1 / its bound)."""
     sites = list(dict.fromkeys(c.site for c in columns))
     lp = LinearProgram("portfolio", maximise=not elastic)
-    model = PortfolioModel(lp, list(columns), lp.columns([c.name for c in columns], 0.0, 1.0, integer=True))
+    # the column's index first: two site names that differ only in characters safe() rewrites stay apart
+    names = [f"x{j}__{c.name}" for j, c in enumerate(columns)]
+    model = PortfolioModel(lp, list(columns), lp.columns(names, 0.0, 1.0, integer=True))
     if not elastic:
         lp.add_cost(model.cols, [c.npv_usd / MUSD for c in columns])
     add_one_choice(lp, model, sites)
@@ -237,11 +239,17 @@ _SHORT = {"budget_total": ("the total capex budget", "over by {:,.1f} M USD"),
           "tenant": ("the tenant's contracted MW", "over by {:,.2f} MW")}
 
 
+def _solve(lp: LinearProgram) -> Solution:
+    """HiGHS to a proven optimum (no relative gap: the model is small, and a gap of 1e-4 on a
+    portfolio worth billions could pick a plan worth less by hundreds of thousands)."""
+    return solve_highs(lp, mip_rel_gap=0.0)
+
+
 def solve_portfolio(columns: Sequence[Column], shared: Shared) -> PortfolioSolution:
     """Solve the MILP; read back the chosen column of each site and the shared families at
     their bound; an infeasible portfolio is explained by :func:`explain_infeasible`."""
     model = build_portfolio(columns, shared)
-    sol = solve_highs(model.lp)
+    sol = _solve(model.lp)
     if sol.status is not Status.OPTIMAL:
         why = explain_infeasible(columns, shared) if sol.status is Status.INFEASIBLE else (sol.detail,)
         return PortfolioSolution(sol.status, {}, None, (), tuple(why))
@@ -266,7 +274,7 @@ def costly(columns: Sequence[Column], shared: Shared, npv_usd: float) -> list[st
             continue
         relaxed = replace(shared, **change)
         model = build_portfolio(columns, relaxed)
-        sol = solve_highs(model.lp)
+        sol = _solve(model.lp)
         if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
             out.append(f"{family}: without it the portfolio's NPV would be "
                        f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
@@ -305,7 +313,7 @@ def explain_infeasible(columns: Sequence[Column], shared: Shared) -> list[str]:
              "tenant": replace(Shared(), tenant_max_mw=shared.tenant_max_mw)}
     out = []
     for one in alone.values():
-        if one != Shared() and solve_highs(build_portfolio(columns, one).lp).status is not Status.OPTIMAL:
+        if one != Shared() and _solve(build_portfolio(columns, one).lp).status is not Status.OPTIMAL:
             out += [f"{line} by any choice of plans" for line in _shortfalls(columns, one)]
     if out:
         return out
@@ -318,7 +326,7 @@ def explain_infeasible(columns: Sequence[Column], shared: Shared) -> list[str]:
 
 def _shortfalls(columns: Sequence[Column], shared: Shared) -> list[str]:
     model = build_portfolio(columns, shared, elastic=True)
-    sol = solve_highs(model.lp)
+    sol = _solve(model.lp)
     if sol.status is not Status.OPTIMAL:
         return [f"the portfolio has no solution even with every shared constraint relaxed ({sol.detail})"]
     out = []

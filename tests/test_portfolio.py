@@ -158,6 +158,12 @@ def test_milp_tenant_and_targets_by_hand():
     assert bad.status == "infeasible" and "short by 1 GPUs" in bad.infeasibility[0]
     ok = solve_portfolio(cols, Shared(target_it_mw=100.0, target_month=36))
     assert ok.status == "optimal" and ok.npv_usd == pytest.approx(200e6)
+    # a tenant signed for at least 105 MW: h1 + h2 (110 MW); 111 MW is beyond both, short by 1 MW
+    both = solve_portfolio(cols, Shared(tenant_min_mw=105.0))
+    assert both.chosen["h1"].scenario == both.chosen["h2"].scenario == "host"
+    short = solve_portfolio(cols, Shared(tenant_min_mw=111.0))
+    assert short.status == "infeasible" and "tenant_min" in short.infeasibility[0]
+    assert "short by 1.00 MW" in short.infeasibility[0]
 
 
 def test_conflicting_budget_and_target_are_both_named():
@@ -175,6 +181,7 @@ def test_conflicting_budget_and_target_are_both_named():
     ('[[routes]]\nfrom = "a"\nto = "c"\nkm = 10.0\ngbps = 400.0\n', "routes[0].to", 12, "no site named 'c'"),
     ('[[routes]]\nfrom = "a"\nto = "b"\nkm = 10.0\n', "routes[0].gbps", 10, "states no bandwidth"),
     ("[target]\nby_month = 12\n", "target", 10, "give gpus or critical_it_mw"),
+    ("[tenant]\nmin_contracted_mw = 50.0\nmax_contracted_mw = 40.0\n", "tenant", 10, "is above max_contracted_mw"),
 ])
 def test_bad_portfolio_file_exits_2_with_key_and_line(capsys, tmp_path, body, key, line, words):
     path = write_portfolio(tmp_path, body, {"a": tiny("a", 6.0), "b": tiny("b", 4.0)})

@@ -154,7 +154,8 @@ def shared_of(portfolio: LoadedPortfolio) -> Shared:
                   capex_usd_per_year=tuple(b.capex_usd_per_year) if b and b.capex_usd_per_year else None,
                   target_month=t.by_month if t else None, target_gpus=t.gpus if t else None,
                   target_it_mw=t.critical_it_mw if t else None,
-                  tenant_max_mw=spec.tenant.max_contracted_mw if spec.tenant else None)
+                  tenant_max_mw=spec.tenant.max_contracted_mw if spec.tenant else None,
+                  tenant_min_mw=spec.tenant.min_contracted_mw if spec.tenant else None)
 
 
 def one_by_one(sites: Sequence[SitePlans]) -> dict[str, Column]:
@@ -192,6 +193,8 @@ def breaks(chosen: dict[str, Column], shared: Shared) -> list[str]:
     contracted = sum(c.contracted_mw for c in used)
     if shared.tenant_max_mw is not None and contracted > shared.tenant_max_mw * (1 + 1e-9):
         out.append(f"tenant: {contracted:,.2f} MW contracted > {shared.tenant_max_mw:,.2f} MW")
+    if shared.tenant_min_mw is not None and contracted < shared.tenant_min_mw * (1 - 1e-9):
+        out.append(f"tenant_min: {contracted:,.2f} MW contracted < {shared.tenant_min_mw:,.2f} MW signed")
     return out
 
 

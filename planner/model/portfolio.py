@@ -77,6 +77,7 @@ class Shared:
     target_gpus: int | None = None
     target_it_mw: float | None = None
     tenant_max_mw: float | None = None
+    tenant_min_mw: float | None = None
 
 
 @dataclass
@@ -200,6 +201,19 @@ def add_tenant(lp: LinearProgram, model: PortfolioModel, max_mw: float | None, e
             [model.columns[j].contracted_mw for j in idx] + ev, None, float(max_mw))
 
 
+def add_tenant_min(lp: LinearProgram, model: PortfolioModel, min_mw: float | None, elastic: bool = False) -> None:
+    """The host plans' contracted critical IT at least what the tenant signed for, T MW:
+
+        sum_c contracted_mw_c x_c >= T
+    """
+    if min_mw is None:
+        return
+    er, ec, ev = _elastic(lp, model, "tenant_min", 1, -1.0, elastic)
+    idx = [j for j, c in enumerate(model.columns) if c.contracted_mw]
+    lp.rows("tenant_min", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
+            [model.columns[j].contracted_mw for j in idx] + ev, float(min_mw), None)
+
+
 def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = False) -> PortfolioModel:
     """The MILP: a binary per column, the NPV as objective (or, ``elastic``, the slack of the
     shared families to minimise, each row's slack weighed by 1 / its bound)."""
@@ -216,6 +230,7 @@ def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = F
     add_gpu_target(lp, model, shared.target_gpus, shared.target_month, elastic)
     add_it_target(lp, model, shared.target_it_mw, shared.target_month, elastic)
     add_tenant(lp, model, shared.tenant_max_mw, elastic)
+    add_tenant_min(lp, model, shared.tenant_min_mw, elastic)
     for family, slack in model.slacks.items():
         lp.add_cost(slack, 1.0 / np.maximum(_bounds(lp, family), 1e-9))
     return model
@@ -236,7 +251,8 @@ _SHORT = {"budget_total": ("the total capex budget", "over by {:,.1f} M USD"),
           "budget_year": ("the capex budget of year {}", "over by {:,.1f} M USD"),
           "gpu_target": ("the GPU target", "short by {:,.0f} GPUs"),
           "it_target": ("the critical IT target", "short by {:,.2f} MW"),
-          "tenant": ("the tenant's contracted MW", "over by {:,.2f} MW")}
+          "tenant": ("the tenant's contracted MW", "over by {:,.2f} MW"),
+          "tenant_min": ("the tenant's signed MW", "short by {:,.2f} MW")}
 
 
 def _solve(lp: LinearProgram) -> Solution:
@@ -267,7 +283,7 @@ def costly(columns: Sequence[Column], shared: Shared, npv_usd: float) -> list[st
 
     drops = {"budget_total": {"capex_usd_total": None}, "budget_year": {"capex_usd_per_year": None},
              "gpu_target": {"target_gpus": None}, "it_target": {"target_it_mw": None},
-             "tenant": {"tenant_max_mw": None}}
+             "tenant": {"tenant_max_mw": None}, "tenant_min": {"tenant_min_mw": None}}
     out = []
     for family, change in drops.items():
         if all(getattr(shared, k) is None for k in change):
@@ -310,7 +326,8 @@ def explain_infeasible(columns: Sequence[Column], shared: Shared) -> list[str]:
              "budget_year": replace(Shared(), capex_usd_per_year=shared.capex_usd_per_year),
              "gpu_target": replace(Shared(), target_gpus=shared.target_gpus, target_month=shared.target_month),
              "it_target": replace(Shared(), target_it_mw=shared.target_it_mw, target_month=shared.target_month),
-             "tenant": replace(Shared(), tenant_max_mw=shared.tenant_max_mw)}
+             "tenant": replace(Shared(), tenant_max_mw=shared.tenant_max_mw),
+             "tenant_min": replace(Shared(), tenant_min_mw=shared.tenant_min_mw)}
     out = []
     for one in alone.values():
         if one != Shared() and _solve(build_portfolio(columns, one).lp).status is not Status.OPTIMAL:

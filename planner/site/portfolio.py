@@ -99,8 +99,19 @@ class Target(Part):
 class Tenant(Part):
     """A tenant's contract shared by the host sites (scenarios with [hosting])."""
 
-    max_contracted_mw: float = Field(gt=0, le=100_000, description=(
+    max_contracted_mw: float | None = Field(None, gt=0, le=100_000, description=(
         "the tenant's total contracted critical IT, MW: the host plans chosen may contract at most this"))
+    min_contracted_mw: float | None = Field(None, gt=0, le=100_000, description=(
+        "the critical IT the tenant has signed for, MW: the host plans chosen must contract at least this"))
+
+    @model_validator(mode="after")
+    def _some(self) -> Tenant:
+        if self.max_contracted_mw is None and self.min_contracted_mw is None:
+            raise ValueError("give max_contracted_mw or min_contracted_mw (or both)")
+        if (self.max_contracted_mw is not None and self.min_contracted_mw is not None
+                and self.min_contracted_mw > self.max_contracted_mw):
+            raise ValueError("min_contracted_mw is above max_contracted_mw")
+        return self
 
 
 class Route(Part):

@@ -184,7 +184,11 @@ mine's plans count its mining before the AI start in their NPV, so to weigh a co
 the mine as it is, give the site file a scenario that keeps the miners (a hybrid with
 `max_gpus = 0`, as in `sites/portfolio-texas/mine-a.toml`). A site whose plans add no value, have
 no plan, or all break the total budget is reported as one that cannot help, with the reason.
-What binds an optimal portfolio is named two ways: a shared row at its bound, and a shared
+The columns are the plans the sites' own solves give, one per scenario (the size that is best
+for the site alone); a size in between is not a column, so a target the sites could meet with
+larger clusters than their own best is reported as infeasible: give such a site a scenario of
+that size (a scenario's `max_gpus` or `min_gpus`) to offer it. What binds an optimal portfolio
+is named two ways: a shared row at its bound, and a shared
 family whose removal would raise the NPV (with by how much). An infeasible one (exit 1) names
 each family no choice of plans can meet with its least shortfall, or the families that
 conflict.

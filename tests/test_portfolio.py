@@ -212,6 +212,10 @@ def test_example_portfolio_solves(capsys, tmp_path):
                        str(tmp_path / "pf"), "--json")
     assert code == 0
     doc = json.loads(out)
+    from planner.outputs.portfolio import PortfolioDocument
+
+    written = (tmp_path / "pf" / "portfolio.json").read_text()
+    assert PortfolioDocument.read(written).data() == doc  # the file and stdout: one document, as declared
     used = [s for s in doc["sites"] if s["scenario"]]
     capex = sum(s["capex_usd"] for s in used)
     assert capex <= 1.4e9

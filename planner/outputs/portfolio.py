@@ -104,7 +104,13 @@ class PortfolioDocument(Record):
                       ] = None
 
     def data(self) -> dict[str, Any]:
+        """The document as plain JSON values, keys in the file's order."""
         return self.model_dump(mode="python")
+
+    @classmethod
+    def read(cls, text: str | bytes) -> PortfolioDocument:
+        """A portfolio.json's text checked strictly against the records (ValidationError if not)."""
+        return cls.model_validate_json(text, strict=True)
 
 
 # ---- the tables of the CLI and the TUI -----------------------------------------------------

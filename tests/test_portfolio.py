@@ -316,3 +316,9 @@ def test_column_names_are_unique_when_site_names_differ_only_in_rewritten_charac
     sol = solve_portfolio(cols, Shared())
     assert {s: c.scenario for s, c in sol.chosen.items()} == {"a b": "x", "a_b": "x"}
     assert sol.npv_usd == pytest.approx(3e6)
+
+
+@pytest.mark.parametrize("name", ["mine-a.toml", "mine-b.toml", "greenfield.toml"])
+def test_each_example_site_is_valid_alone(capsys, name):
+    code, out, err = run(capsys, "validate", str(SITES / "portfolio-texas" / name))
+    assert code == 0 and "OK" in out, err

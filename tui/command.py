@@ -16,10 +16,11 @@ from planner.errors import InputError
 
 
 def tui_cmd(
-    site: Annotated[Path | None, typer.Argument(help="Site file to open (a new path starts from a template).")] = None,
+    site: Annotated[Path | None, typer.Argument(
+        help="Site file to open (a new path starts from a template), or a portfolio file.")] = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """The terminal UI: edit a site, solve it, compare scenarios, browse the BOM and catalog."""
+    """The terminal UI: edit a site, solve it, compare scenarios, browse the BOM and catalog; or a portfolio."""
     from planner.errors import Problem, display_path
     from planner.parts.catalog import load_catalog
 
@@ -41,4 +42,10 @@ def tui_cmd(
             raise InputError([Problem(shown, "", f"not UTF-8 text (byte {exc.start})")]) from None
         except OSError as exc:
             raise InputError([Problem(shown, "", f"cannot read: {exc.strerror}")]) from None
+    if site is not None and site.is_file():
+        from tui.portfolio import PortfolioApp, is_portfolio
+
+        if is_portfolio(site):  # a portfolio file: its per-site table (planner portfolio's)
+            PortfolioApp(site, catalog).run()
+            return
     make_app(site, catalog=load_catalog(catalog or [])).run()

@@ -35,6 +35,7 @@ from planner.app.cli_common import (
     Failed,
     make_console,
 )
+from planner.app.cli_portfolio import portfolio_cmd
 from planner.app.cli_size import size_app
 from planner.app.pipeline import Progress
 from planner.constants import USD_PER_MUSD
@@ -612,6 +613,7 @@ def validate_cmd(
 
 
 app.command("fabric")(fabric_cmd)  # after validate, as before: the order of planner --help
+app.command("portfolio")(portfolio_cmd)  # several sites together (planner.app.portfolio)
 
 
 def _repeated_options(command: object, argv: list[str]) -> list[str]:

@@ -1,6 +1,7 @@
-"""Generate docs/site-reference.md from the pydantic site models (the one declaration), and
+"""Generate docs/site-reference.md from the pydantic site models (the one declaration),
 docs/summary-reference.md and docs/summary.schema.json from the output records
-(planner/outputs/records.py).
+(planner/outputs/records.py), and docs/portfolio-reference.md from the portfolio file's
+models and portfolio.json's records (planner/site/portfolio.py, planner/outputs/portfolio.py).
 
 Run: python -m planner.app.docs_gen   (tests/test_docs.py fails when a file is stale)
 """
@@ -163,8 +164,75 @@ def summary_schema() -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
+PORTFOLIO_HEADER = """# Portfolio file and portfolio.json reference
+
+Generated from the pydantic models in `planner/site/portfolio.py` (the portfolio file) and
+`planner/outputs/portfolio.py` (portfolio.json) by `python -m planner.app.docs_gen`; do not edit
+by hand. `planner portfolio FILE.toml` solves each site file alone (each must be valid alone;
+its path resolves against the portfolio file's folder), then chooses per site one plan and its
+start under the shared constraints (a MILP solved by HiGHS), and writes portfolio.json in the
+output folder. Unknown keys are rejected with a "did you mean". An example:
+`sites/portfolio-texas/portfolio.toml`.
+
+The timing rule: a plan started s months late has every monthly flow moved s months later, so
+its NPV is the site's NPV x (1 + r_m)^-s (r_m the monthly rate of the site's discount rate), its
+capex falls in portfolio year floor(s / 12) + 1 and its AI load comes online at the site's AI
+start month + s. The months of a delay earn nothing in the portfolio.
+
+Each site also has a "do nothing" choice worth 0: the site leaves the portfolio. An existing
+mine's plans count its mining before the AI start in their NPV, so to weigh a conversion against
+the mine as it is, give the site file a scenario that keeps the miners (a hybrid with
+`max_gpus = 0`, as in `sites/portfolio-texas/mine-a.toml`). A site whose plans add no value, have
+no plan, or all break the total budget is reported as one that cannot help, with the reason.
+The columns are the plans the sites' own solves give, one per scenario (the size that is best
+for the site alone); a size in between is not a column, so a target the sites could meet with
+larger clusters than their own best is reported as infeasible: give such a site a scenario of
+that size (a scenario's `max_gpus` or `min_gpus`) to offer it. What binds an optimal portfolio
+is named two ways: a shared row at its bound, and a shared
+family whose removal would raise the NPV (with by how much). An infeasible one (exit 1) names
+each family no choice of plans can meet with its least shortfall, or the families that
+conflict.
+"""
+
+
+def _key_table(model: type[BaseModel], json_types: bool) -> list[str]:
+    from planner.outputs.records import unit_of
+
+    doc = (model.__doc__ or "").strip().splitlines()
+    parts = [f"### {model.__name__}\n"]
+    if doc:
+        parts.append(" ".join(line.strip() for line in doc if line.strip()) + "\n")
+    if json_types:
+        parts += ["| key | type | unit | meaning |", "| --- | --- | --- | --- |"]
+        parts += [f"| `{name}` | {_json_type(f.annotation)} | {unit_of(f) or '-'} | "
+                  f"{(f.description or '').replace('|', '/')} |" for name, f in model.model_fields.items()]
+    else:
+        parts += ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+        parts += [f"| `{f.alias or name}` | {_type_name(f.annotation)} | {_default(f)} | "
+                  f"{(f.description or '').replace('|', '/')} |" for name, f in model.model_fields.items()]
+    return [*parts, ""]
+
+
+def portfolio_reference() -> str:
+    """docs/portfolio-reference.md: the portfolio file's keys, then portfolio.json's records."""
+    from planner.outputs.portfolio import PortfolioDocument
+    from planner.site.portfolio import Portfolio
+
+    parts = [PORTFOLIO_HEADER, "## The portfolio file\n"]
+    models: list[type[BaseModel]] = []
+    _models(Portfolio, models)
+    for model in models:
+        parts += _key_table(model, json_types=False)
+    parts.append("## portfolio.json\n")
+    records: list[type[BaseModel]] = []
+    _models(PortfolioDocument, records)
+    for model in records:
+        parts += _key_table(model, json_types=True)
+    return "\n".join(parts)
+
+
 GENERATED = {"site-reference.md": site_reference, "summary-reference.md": summary_reference,
-             "summary.schema.json": summary_schema}
+             "summary.schema.json": summary_schema, "portfolio-reference.md": portfolio_reference}
 
 
 def write(root: Path | None = None) -> list[Path]:

@@ -104,7 +104,8 @@ M = TypeVar("M", bound=BaseModel)
 
 # Top-level keys only one kind of file has: a file of the other kind gets one clear
 # message instead of a list of unknown keys.
-FILE_KINDS = {"site": ({"grid", "scenarios"}, "planner solve"), "sweep": ({"base", "axes"}, "planner sweep")}
+FILE_KINDS = {"site": ({"grid", "scenarios"}, "planner solve"), "sweep": ({"base", "axes"}, "planner sweep"),
+              "portfolio": ({"sites"}, "planner portfolio")}
 
 
 def read_model(path: Path, model: type[M], kind: str = "site") -> tuple[M, dict]:

@@ -1,0 +1,99 @@
+"""``planner portfolio FILE.toml``: several sites planned together (planner.app.portfolio).
+
+Exit codes as for ``planner solve``: 0 a portfolio, 1 the shared constraints cannot be met
+(what binds is named on stderr), 2 a bad portfolio or site file (file, key, line).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from planner.app.cli_common import EXIT_INFEASIBLE, CatalogOpt, Failed, emit_json, make_console
+from planner.errors import InputError
+from planner.outputs.portfolio import SITE_COLUMNS, musd, site_notes, site_rows, total_rows
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from planner.outputs.portfolio import PortfolioDocument
+
+
+def _tables(doc: PortfolioDocument) -> list[Table]:
+    from rich.table import Table
+
+    sites = Table(title=f"{doc.portfolio}: each site (solver: {doc.solver})")
+    for i, name in enumerate(SITE_COLUMNS):
+        sites.add_column(name, justify="left" if i in (0, 1, 7) else "right")
+    for row in site_rows(doc):
+        sites.add_row(*row)
+    total = Table(title="together against one by one")
+    for name in ("", "together", "one by one", "difference"):
+        total.add_column(name, justify="right" if name else "left")
+    for trow in total_rows(doc):
+        total.add_row(*trow)
+    return [sites, total]
+
+
+def portfolio_cmd(
+    file: Annotated[Path, typer.Argument(help="Portfolio file (TOML).")],
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Output folder.", show_default="out/<portfolio-stem>")] = None,
+    solver: Annotated[str, typer.Option(help="highs or cbc, for the sites' own solves.")] = "highs",
+    catalog: CatalogOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print portfolio.json to stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+) -> None:
+    """Plan several sites together: per site the plan and its start under a shared budget, targets and a
+    tenant's MW; the same sites one by one; the links between the chosen sites. Writes portfolio.json."""
+    from planner.app.portfolio import run_portfolio
+    from planner.errors import Problem, did_you_mean
+    from planner.outputs.export import new_run_id, write_json, write_outputs
+    from planner.site.portfolio import load_portfolio
+
+    if solver not in ("highs", "cbc"):
+        raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
+                                  hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
+    portfolio = load_portfolio(file)
+    err = make_console(stderr=True)
+    say = None if quiet or as_json else (lambda name: err.print(f"solving site {name} ...", style="dim"))
+    doc, solution = run_portfolio(portfolio, catalog, solver, on_site=say)
+    run_id = new_run_id()
+    doc = doc.model_copy(update={"run_id": run_id})
+    data = doc.data()
+    target = out or Path("out") / file.stem
+    write_outputs(target, {"portfolio.json": lambda p: write_json(p, data)}, run_id)
+    if as_json:
+        emit_json(data)
+    elif not quiet:
+        console = make_console()
+        for table in _tables(doc):
+            console.print(table)
+        for line in site_notes(doc):
+            console.print(line)
+        for line in doc.binding_constraints:
+            console.print(f"binds: {line}")
+        for line in doc.one_by_one.breaks:
+            console.print(f"one by one breaks: {line}")
+        for link in doc.interconnect:
+            c = link.sized.get("chosen")
+            if c is None and link.sized.get("options"):  # none fully priced: the fewest fibre pairs, unpriced
+                c = min(link.sized["options"], key=lambda o: (o["fibre_pairs"], o["modules"]))
+            what = (f"{c['links']} x {c['module']} ({c['kind']}), {c['fibre_pairs']} fibre pairs, "
+                    f"{c['amplifiers']} amplifiers, {c['latency_us']:,.0f} us one way, cost "
+                    f"{musd(c['cost_usd'])} M USD" if c else "not sized")
+            if link.sized.get("chosen") is None:
+                what += f" ({link.sized.get('why')})"
+            console.print(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: "
+                          f"{what}")
+        for note in doc.interconnect_notes:
+            console.print(f"note: {note}", style="dim")
+        console.print(f"Wrote portfolio.json in {target}")
+    if solution.status.value != "optimal":
+        for line in doc.binding_constraints:
+            err.print(f"{doc.portfolio}: infeasible: {line}")
+        raise Failed(EXIT_INFEASIBLE)
+    sys.stdout.flush()

@@ -1,0 +1,356 @@
+"""The portfolio as a small MILP: which plan each site uses, and when it starts.
+
+A column is one (site, plan, start delay) with a binary x; each site also has a "do
+nothing" column (all its figures 0). The site-level solves give a column's figures
+(:class:`Column`): the plan's NPV shifted by the delay, its capex and the portfolio year it
+falls in, its GPUs and critical IT MW and the month they come online, the MW it contracts
+to a tenant. Maximise the portfolio's NPV
+
+    max  sum_c npv_c x_c          (million USD)
+
+under one function per constraint family (``add_*``, the maths in each docstring). The
+timing rule (a delay of s months moves every monthly flow s months later):
+
+    npv_c = npv_plan x (1 + r_m)^-s,   year_c = floor(s / 12) + 1,   online_c = ai_start + s
+
+An infeasible portfolio is re-solved with a slack on every row of the shared families
+(:func:`explain_infeasible`): the families whose slack is used are what binds, with by how
+much. HiGHS solves it through :mod:`planner.model.lp`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.constants import MONTHS_PER_YEAR
+from planner.energy.economics import monthly_rate
+from planner.model.lp import LinearProgram, Solution, Status, safe, solve_highs
+
+MUSD = 1e6  # the model's money unit: million USD (USD figures near 1e9 would strain the tolerances)
+DO_NOTHING = "do nothing"
+
+
+def shifted_npv(npv_usd: float, yearly_rate: float, months: int) -> float:
+    """A plan's NPV when all its flows start ``months`` later: npv x (1 + r_m)^-months."""
+    return npv_usd * (1 + monthly_rate(yearly_rate)) ** -months
+
+
+def capex_year(months: int) -> int:
+    """The portfolio year (1 = months 0-11) in which a plan started ``months`` late spends its
+    capex (the site model spends it at the plan's month 0)."""
+    return months // MONTHS_PER_YEAR + 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """One candidate of one site: a plan (scenario) started ``start_month`` late, or doing nothing."""
+
+    site: str
+    scenario: str  # DO_NOTHING for the site's empty column
+    start_month: int
+    npv_usd: float  # already shifted by the delay
+    capex_usd: float
+    gpus: int
+    it_mw: float  # the AI's critical IT (servers and fabric)
+    online_month: int  # the AI load's start, delay included
+    contracted_mw: float = 0.0  # critical IT contracted to a tenant (host plans)
+
+    @property
+    def year(self) -> int:
+        return capex_year(self.start_month)
+
+    @property
+    def name(self) -> str:
+        return safe(f"{self.site}__{self.scenario}__m{self.start_month}")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The portfolio's shared constraints (None: not given)."""
+
+    capex_usd_total: float | None = None
+    capex_usd_per_year: tuple[float, ...] | None = None
+    target_month: int | None = None
+    target_gpus: int | None = None
+    target_it_mw: float | None = None
+    tenant_max_mw: float | None = None
+    tenant_min_mw: float | None = None
+
+
+@dataclass
+class PortfolioModel:
+    lp: LinearProgram
+    columns: list[Column]
+    cols: np.ndarray
+    slacks: dict[str, np.ndarray] = field(default_factory=dict)  # family -> slack columns (elastic model)
+
+
+@dataclass(frozen=True)
+class PortfolioSolution:
+    """The chosen column of each site, or the families that make the portfolio infeasible."""
+
+    status: Status
+    chosen: dict[str, Column]
+    npv_usd: float | None
+    binding: tuple[str, ...]
+    infeasibility: tuple[str, ...]
+
+
+def add_one_choice(lp: LinearProgram, model: PortfolioModel, sites: Sequence[str]) -> None:
+    """Each site takes exactly one of its columns (a plan at a start, or doing nothing):
+
+        sum_{c of site i} x_c = 1     for every site i
+    """
+    rows, cols = [], []
+    for i, site in enumerate(sites):
+        for j, c in enumerate(model.columns):
+            if c.site == site:
+                rows.append(i)
+                cols.append(model.cols[j])
+    lp.rows("one_choice", [f"s{i}_{safe(s)}" for i, s in enumerate(sites)], rows, cols, 1.0, 1.0, 1.0)
+
+
+def _elastic(lp: LinearProgram, model: PortfolioModel, family: str, n: int, sign: float,
+             elastic: bool) -> tuple[list[int], list[int], list[float]]:
+    """The slack entries of a family's ``n`` rows in the elastic model (sign +1 relaxes an
+    upper bound, -1 a lower bound), none otherwise: (rows, cols, values)."""
+    if not elastic or n == 0:
+        return [], [], []
+    slack = lp.columns([f"slack__{family}__{k}" for k in range(n)], 0.0, None)
+    model.slacks[family] = slack
+    return list(range(n)), slack.tolist(), [-sign] * n
+
+
+def add_budget_total(lp: LinearProgram, model: PortfolioModel, limit_usd: float | None,
+                     elastic: bool = False) -> None:
+    """Capex over all years within the total budget B (million USD):
+
+        sum_c capex_c x_c <= B
+    """
+    if limit_usd is None:
+        return
+    er, ec, ev = _elastic(lp, model, "budget_total", 1, 1.0, elastic)
+    vals = [c.capex_usd / MUSD for c in model.columns]
+    lp.rows("budget_total", [""], [0] * len(vals) + er, model.cols.tolist() + ec, vals + ev,
+            None, limit_usd / MUSD)
+
+
+def add_budget_per_year(lp: LinearProgram, model: PortfolioModel, limits_usd: Sequence[float] | None,
+                        elastic: bool = False) -> None:
+    """Capex in each portfolio year k within that year's budget B_k (a plan spends its capex
+    in the year of its start, year_c = floor(s_c / 12) + 1):
+
+        sum_{c: year_c = k} capex_c x_c <= B_k      for k = 1 .. len(B)
+    """
+    if not limits_usd:
+        return
+    n = len(limits_usd)
+    er, ec, ev = _elastic(lp, model, "budget_year", n, 1.0, elastic)
+    rows, cols, vals = [], [], []
+    for j, c in enumerate(model.columns):
+        if c.year <= n and c.capex_usd:
+            rows.append(c.year - 1)
+            cols.append(int(model.cols[j]))
+            vals.append(c.capex_usd / MUSD)
+    lp.rows("budget_year", [f"y{k + 1}" for k in range(n)], rows + er, cols + ec, vals + ev, None,
+            np.asarray(limits_usd, dtype=float) / MUSD)
+
+
+def add_gpu_target(lp: LinearProgram, model: PortfolioModel, gpus: int | None, by_month: int | None,
+                   elastic: bool = False) -> None:
+    """GPUs online by the target month T at least G (a plan's GPUs count when its AI load
+    starts by T, online_c = ai_start + s_c <= T):
+
+        sum_{c: online_c <= T} gpus_c x_c >= G
+    """
+    if gpus is None or by_month is None:
+        return
+    er, ec, ev = _elastic(lp, model, "gpu_target", 1, -1.0, elastic)
+    idx = [j for j, c in enumerate(model.columns) if c.gpus and c.online_month <= by_month]
+    lp.rows("gpu_target", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
+            [float(model.columns[j].gpus) for j in idx] + ev, float(gpus), None)
+
+
+def add_it_target(lp: LinearProgram, model: PortfolioModel, mw: float | None, by_month: int | None,
+                  elastic: bool = False) -> None:
+    """Critical IT online by the target month T at least M MW:
+
+        sum_{c: online_c <= T} it_mw_c x_c >= M
+    """
+    if mw is None or by_month is None:
+        return
+    er, ec, ev = _elastic(lp, model, "it_target", 1, -1.0, elastic)
+    idx = [j for j, c in enumerate(model.columns) if c.it_mw and c.online_month <= by_month]
+    lp.rows("it_target", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
+            [model.columns[j].it_mw for j in idx] + ev, float(mw), None)
+
+
+def add_tenant(lp: LinearProgram, model: PortfolioModel, max_mw: float | None, elastic: bool = False) -> None:
+    """The host plans' contracted critical IT within the tenant's total C MW:
+
+        sum_c contracted_mw_c x_c <= C
+    """
+    if max_mw is None:
+        return
+    er, ec, ev = _elastic(lp, model, "tenant", 1, 1.0, elastic)
+    idx = [j for j, c in enumerate(model.columns) if c.contracted_mw]
+    lp.rows("tenant", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
+            [model.columns[j].contracted_mw for j in idx] + ev, None, float(max_mw))
+
+
+def add_tenant_min(lp: LinearProgram, model: PortfolioModel, min_mw: float | None, elastic: bool = False) -> None:
+    """The host plans' contracted critical IT at least what the tenant signed for, T MW:
+
+        sum_c contracted_mw_c x_c >= T
+    """
+    if min_mw is None:
+        return
+    er, ec, ev = _elastic(lp, model, "tenant_min", 1, -1.0, elastic)
+    idx = [j for j, c in enumerate(model.columns) if c.contracted_mw]
+    lp.rows("tenant_min", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
+            [model.columns[j].contracted_mw for j in idx] + ev, float(min_mw), None)
+
+
+def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = False) -> PortfolioModel:
+    """The MILP: a binary per column, the NPV as objective (or, ``elastic``, the slack of the
+    shared families to minimise, each row's slack weighed by 1 / its bound)."""
+    sites = list(dict.fromkeys(c.site for c in columns))
+    lp = LinearProgram("portfolio", maximise=not elastic)
+    # the column's index first: two site names that differ only in characters safe() rewrites stay apart
+    names = [f"x{j}__{c.name}" for j, c in enumerate(columns)]
+    model = PortfolioModel(lp, list(columns), lp.columns(names, 0.0, 1.0, integer=True))
+    if not elastic:
+        lp.add_cost(model.cols, [c.npv_usd / MUSD for c in columns])
+    add_one_choice(lp, model, sites)
+    add_budget_total(lp, model, shared.capex_usd_total, elastic)
+    add_budget_per_year(lp, model, shared.capex_usd_per_year, elastic)
+    add_gpu_target(lp, model, shared.target_gpus, shared.target_month, elastic)
+    add_it_target(lp, model, shared.target_it_mw, shared.target_month, elastic)
+    add_tenant(lp, model, shared.tenant_max_mw, elastic)
+    add_tenant_min(lp, model, shared.tenant_min_mw, elastic)
+    for family, slack in model.slacks.items():
+        lp.add_cost(slack, 1.0 / np.maximum(_bounds(lp, family), 1e-9))
+    return model
+
+
+def _bounds(lp: LinearProgram, family: str) -> np.ndarray:
+    """The magnitude of each row's finite bound in a family (the slack's weight)."""
+    block = lp.block(family)
+    assert block is not None
+    a = lp.arrays()
+    span = slice(block.start, block.start + block.count)
+    lo, up = a["row_lower"][span], a["row_upper"][span]
+    return np.abs(np.where(np.isfinite(up), up, lo))
+
+
+# what each family's slack means, in the family's unit
+_SHORT = {"budget_total": ("the total capex budget", "over by {:,.1f} M USD"),
+          "budget_year": ("the capex budget of year {}", "over by {:,.1f} M USD"),
+          "gpu_target": ("the GPU target", "short by {:,.0f} GPUs"),
+          "it_target": ("the critical IT target", "short by {:,.2f} MW"),
+          "tenant": ("the tenant's contracted MW", "over by {:,.2f} MW"),
+          "tenant_min": ("the tenant's signed MW", "short by {:,.2f} MW")}
+
+
+def _solve(lp: LinearProgram) -> Solution:
+    """HiGHS to a proven optimum (no relative gap: the model is small, and a gap of 1e-4 on a
+    portfolio worth billions could pick a plan worth less by hundreds of thousands)."""
+    return solve_highs(lp, mip_rel_gap=0.0)
+
+
+def solve_portfolio(columns: Sequence[Column], shared: Shared) -> PortfolioSolution:
+    """Solve the MILP; read back the chosen column of each site and the shared families at
+    their bound; an infeasible portfolio is explained by :func:`explain_infeasible`."""
+    model = build_portfolio(columns, shared)
+    sol = _solve(model.lp)
+    if sol.status is not Status.OPTIMAL:
+        why = explain_infeasible(columns, shared) if sol.status is Status.INFEASIBLE else (sol.detail,)
+        return PortfolioSolution(sol.status, {}, None, (), tuple(why))
+    chosen = {c.site: c for j, c in enumerate(model.columns) if sol.x[model.cols[j]] > 0.5}
+    npv = sum(c.npv_usd for c in chosen.values())
+    return PortfolioSolution(sol.status, chosen, npv, tuple(binding(model, sol.x) + costly(columns, shared, npv)),
+                             ())
+
+
+def costly(columns: Sequence[Column], shared: Shared, npv_usd: float) -> list[str]:
+    """The shared families that cost NPV: the portfolio re-solved without each, one at a
+    time; a family binds when dropping it raises the NPV (by more than 1 USD), named with
+    that gain. In a choice among whole plans a family can bind without being at its bound."""
+    from dataclasses import replace
+
+    drops = {"budget_total": {"capex_usd_total": None}, "budget_year": {"capex_usd_per_year": None},
+             "gpu_target": {"target_gpus": None}, "it_target": {"target_it_mw": None},
+             "tenant": {"tenant_max_mw": None}, "tenant_min": {"tenant_min_mw": None}}
+    out = []
+    for family, change in drops.items():
+        if all(getattr(shared, k) is None for k in change):
+            continue
+        relaxed = replace(shared, **change)
+        model = build_portfolio(columns, relaxed)
+        sol = _solve(model.lp)
+        if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
+            out.append(f"{family}: without it the portfolio's NPV would be "
+                       f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
+    return out
+
+
+def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
+    """The shared families at their bound (within 1e-6 of it, relative) in a solution, each
+    named with its row: family or family__label."""
+    a = model.lp.arrays()
+    out = []
+    for block in model.lp.blocks:
+        if block.family == "one_choice":
+            continue
+        for k, label in enumerate(block.labels):
+            i = block.start + k
+            span = slice(a["start"][i], a["start"][i + 1])
+            value = float(a["value"][span] @ x[a["index"][span]])
+            for bound in (a["row_lower"][i], a["row_upper"][i]):
+                if np.isfinite(bound) and abs(value - bound) <= 1e-6 * max(1.0, abs(bound)):
+                    out.append(block.family + (f"__{label}" if label else ""))
+    return sorted(set(out))
+
+
+def explain_infeasible(columns: Sequence[Column], shared: Shared) -> list[str]:
+    """What binds an infeasible portfolio. Each shared family is first tried alone: one no
+    choice of plans can meet is named with the least shortfall (the elastic re-solve of that
+    family alone). When each can be met alone, the elastic re-solve of all of them names the
+    families that conflict, each with the shortfall of the least weighted relaxation."""
+    from dataclasses import replace
+
+    alone = {"budget_total": replace(Shared(), capex_usd_total=shared.capex_usd_total),
+             "budget_year": replace(Shared(), capex_usd_per_year=shared.capex_usd_per_year),
+             "gpu_target": replace(Shared(), target_gpus=shared.target_gpus, target_month=shared.target_month),
+             "it_target": replace(Shared(), target_it_mw=shared.target_it_mw, target_month=shared.target_month),
+             "tenant": replace(Shared(), tenant_max_mw=shared.tenant_max_mw),
+             "tenant_min": replace(Shared(), tenant_min_mw=shared.tenant_min_mw)}
+    out = []
+    for one in alone.values():
+        if one != Shared() and _solve(build_portfolio(columns, one).lp).status is not Status.OPTIMAL:
+            out += [f"{line} by any choice of plans" for line in _shortfalls(columns, one)]
+    if out:
+        return out
+    given = [f for f, one in alone.items() if one != Shared()]
+    conflict = _shortfalls(columns, shared)
+    return [f"{line} together with {', '.join(f for f in given if not line.startswith(f))} (each can be met "
+            "alone)" for line in conflict] or [
+        "no shared constraint: the sites' plans cannot be combined"]
+
+
+def _shortfalls(columns: Sequence[Column], shared: Shared) -> list[str]:
+    model = build_portfolio(columns, shared, elastic=True)
+    sol = _solve(model.lp)
+    if sol.status is not Status.OPTIMAL:
+        return [f"the portfolio has no solution even with every shared constraint relaxed ({sol.detail})"]
+    out = []
+    for family, slack in model.slacks.items():
+        for k, v in enumerate(sol.x[slack].tolist()):
+            if v > 1e-6:
+                what, amount = _SHORT[family]
+                what = what.format(k + 1) if "{}" in what else what
+                out.append(f"{family}: {what} cannot be met ({amount.format(v)})")
+    return out

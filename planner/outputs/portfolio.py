@@ -1,0 +1,161 @@
+"""The typed records of a portfolio's portfolio.json (``planner portfolio``): each site's
+choice with its candidates and why a site cannot help, the portfolio's totals solved
+together and one by one, and the interconnect sized between the chosen sites.
+
+Frozen, strict and closed like :mod:`planner.outputs.records`; ``docs/portfolio-reference.md``
+is generated from them with the portfolio file's keys (``python -m planner.app.docs_gen``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from planner.outputs.records import COUNTS, Number, Record, Solver, key
+
+
+class PortfolioCandidate(Record):
+    """One scenario of a site as its own solve gave it (started now)."""
+
+    scenario: Annotated[str, key("the scenario's name in the site file")]
+    status: Annotated[str, key("how the site's solve of it ended: optimal, infeasible, ...")]
+    npv_usd: Annotated[Number | None, key("its NPV started now (null without a plan)", "USD")]
+    capex_usd: Annotated[Number | None, key("the capex the portfolio's budget counts: the owner's, or a host "
+                                            "plan's host capex (null without a plan)", "USD")]
+    gpus: Annotated[int, key("GPUs of its AI cluster (0 without a plan)", COUNTS)]
+    critical_it_mw: Annotated[Number, key("the AI's critical IT load: servers and fabric", "MW")]
+    ai_start_month: Annotated[int | None, key("month its AI load starts when started now (null without a plan)",
+                                              "months")]
+    contracted_mw: Annotated[Number, key("critical IT contracted to a tenant (host plans; else 0)", "MW")]
+    message: Annotated[str | None, key("why it has no plan (null with one)")]
+
+
+class PortfolioSiteResult(Record):
+    """One site: the plan the portfolio chose for it and when, or why it cannot help."""
+
+    site: Annotated[str, key("the site's name in the portfolio")]
+    file: Annotated[str, key("the site file, as the portfolio file names it")]
+    scenario: Annotated[str | None, key("the chosen scenario (null: the site does nothing)")]
+    start_month: Annotated[int | None, key("the chosen start delay (null: the site does nothing)", "months")]
+    npv_usd: Annotated[Number, key("the chosen plan's NPV, discounted for its delay (0: nothing)", "USD")]
+    capex_usd: Annotated[Number, key("the chosen plan's capex", "USD")]
+    capex_year: Annotated[int | None, key("the portfolio year its capex falls in (1 = months 0-11)")]
+    gpus: Annotated[int, key("GPUs of the chosen plan", COUNTS)]
+    critical_it_mw: Annotated[Number, key("critical IT of the chosen plan", "MW")]
+    online_month: Annotated[int | None, key("month its AI load comes online, the delay included", "months")]
+    alone_scenario: Annotated[str | None, key("the site's own best plan solved alone, started now (null: none "
+                                              "with a positive NPV)")]
+    alone_npv_usd: Annotated[Number, key("that plan's NPV (0: nothing)", "USD")]
+    can_help: Annotated[bool, key("false when the site has no plan that adds value to the portfolio")]
+    reason: Annotated[str | None, key("why the site does nothing, or why its plan differs from its own best "
+                                      "(null when it is the same)")]
+    candidates: Annotated[list[PortfolioCandidate], key("every scenario the site may use, as solved alone")]
+
+
+class PortfolioTotals(Record):
+    """A set of choices over all the sites, summed."""
+
+    npv_usd: Annotated[Number, key("NPV of the chosen plans, each discounted for its delay", "USD")]
+    capex_usd: Annotated[Number, key("capex of the chosen plans", "USD")]
+    capex_by_year_usd: Annotated[dict[str, Number], key("capex by portfolio year (\"1\" = months 0-11)", "USD")]
+    gpus: Annotated[int, key("GPUs of the chosen plans", COUNTS)]
+    critical_it_mw: Annotated[Number, key("critical IT of the chosen plans", "MW")]
+    gpus_by_target: Annotated[int | None, key("GPUs online by the target month (null without a target)", COUNTS)]
+    critical_it_mw_by_target: Annotated[Number | None, key("critical IT online by the target month (null "
+                                                           "without a target)", "MW")]
+    sites_used: Annotated[list[str], key("the sites with a plan")]
+    breaks: Annotated[list[str], key("the shared constraints these choices break (empty: none)")]
+
+
+class PortfolioLink(Record):
+    """The interconnect sized between two chosen sites on a route of the portfolio file."""
+
+    from_site: Annotated[str, key("one end: a site's name")]
+    to_site: Annotated[str, key("the other end")]
+    route_km: Annotated[Number, key("the route's length", "km")]
+    gbps: Annotated[Number, key("bandwidth that must cross each way", "Gb/s")]
+    basis: Annotated[str, key("where the bandwidth comes from: the route's gbps or the share of the bisection")]
+    sized: Annotated[dict[str, Any], key("the sized interconnect (planner.network.interconnect): the chosen "
+                                         "option with its modules, wavelengths, fibre pairs, amplifiers, latency, "
+                                         "power and cost, every option and why others do not reach")]
+
+
+class PortfolioDocument(Record):
+    """portfolio.json: the sites' choices solved together, the same sites one by one, and the links."""
+
+    portfolio: Annotated[str, key("the portfolio's name (name in the portfolio file)")]
+    planner_version: Annotated[str, key("version of the planner that wrote the file")]
+    solver: Annotated[Solver, key("the solver of the sites' own solves (the portfolio's MILP is solved by "
+                                  "HiGHS)")]
+    status: Annotated[Literal["optimal", "infeasible", "unbounded", "not_solved", "error"], key(
+        "how the portfolio's MILP ended")]
+    timing_rule: Annotated[str, key("how a start delay changes a plan's NPV, capex year and online month")]
+    shared: Annotated[dict[str, Any], key("the shared constraints as the file gives them")]
+    binding_constraints: Annotated[list[str], key("the shared constraint families at their bound (optimal), or "
+                                                  "what makes the portfolio infeasible")]
+    sites: Annotated[list[PortfolioSiteResult], key("each site, in the file's order")]
+    together: Annotated[PortfolioTotals | None, key("the portfolio's choice (null when infeasible)")]
+    one_by_one: Annotated[PortfolioTotals, key("each site's own best plan, started now, ignoring the shared "
+                                               "constraints")]
+    difference: Annotated[dict[str, Number] | None, key(
+        "together minus one by one: npv_usd, capex_usd, gpus (null when infeasible)")]
+    interconnect: Annotated[list[PortfolioLink], key("the links between chosen sites that have a route")]
+    interconnect_notes: Annotated[list[str], key("routes not sized, and why")]
+    run_id: Annotated[str | None, key("the run that wrote the file (the output folder's manifest has the same id)")
+                      ] = None
+
+    def data(self) -> dict[str, Any]:
+        """The document as plain JSON values, keys in the file's order."""
+        return self.model_dump(mode="python")
+
+    @classmethod
+    def read(cls, text: str | bytes) -> PortfolioDocument:
+        """A portfolio.json's text checked strictly against the records (ValidationError if not)."""
+        return cls.model_validate_json(text, strict=True)
+
+
+# ---- the tables of the CLI and the TUI -----------------------------------------------------
+
+def musd(usd: float | None) -> str:
+    return "-" if usd is None else f"{usd / 1e6:,.1f}"
+
+
+def site_rows(doc: PortfolioDocument) -> list[tuple[str, ...]]:
+    """The per-site table's rows (the CLI and the TUI): site, plan, start month, capex in M
+    USD (its portfolio year), NPV in M USD, GPUs, online month, and its own best plan alone."""
+    return [(s.site, s.scenario or "nothing", "-" if s.start_month is None else str(s.start_month),
+             musd(s.capex_usd) + ("" if s.capex_year is None else f" (y{s.capex_year})"), musd(s.npv_usd),
+             f"{s.gpus:,}", "-" if s.online_month is None else str(s.online_month),
+             f"{s.alone_scenario or 'nothing'} {musd(s.alone_npv_usd)}") for s in doc.sites]
+
+
+def site_notes(doc: PortfolioDocument) -> list[str]:
+    """A line per site that cannot help or whose plan differs from its own best alone."""
+    return [f"{s.site}: {'cannot help: ' if not s.can_help else ''}{s.reason}" for s in doc.sites if s.reason]
+
+
+SITE_COLUMNS = ("site", "plan", "start month", "capex M USD", "NPV M USD", "GPUs", "online month",
+                "alone: best, NPV")
+
+
+def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
+    """The totals table's rows (the CLI and the TUI): together, one by one, the difference."""
+    apart, together = doc.one_by_one, doc.together
+    diff = doc.difference or {}
+
+    def cell(value: float | None, fmt: str) -> str:
+        if value is None:
+            return "-"
+        return format(value / 1e6 if fmt == "m" else value, "," if fmt == "d" else ",.1f")
+
+    rows = []
+    for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
+                             ("GPUs", "gpus", "d"), ("critical IT, MW", "critical_it_mw", "f"),
+                             ("GPUs by the target month", "gpus_by_target", "d")):
+        mine = getattr(together, attr) if together is not None else None
+        theirs = getattr(apart, attr)
+        d = diff.get(attr, None if mine is None or theirs is None else mine - theirs)
+        rows.append((label, cell(mine, fmt), cell(theirs, fmt), cell(d, fmt)))
+    rows.append(("sites used", ", ".join(together.sites_used) if together else "-", ", ".join(apart.sites_used), ""))
+    rows.append(("shared constraints broken", str(len(together.breaks)) if together else "-", str(len(apart.breaks)),
+                 ""))
+    return rows

@@ -1,0 +1,324 @@
+"""planner portfolio: the MILP's choice checked against the sites solved alone with the shared
+constraint split by hand, the timing rule in closed form, exit 1 naming what binds, exit 2
+naming file, key and line, and the example portfolio."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.app.cli import main
+from planner.model.portfolio import DO_NOTHING, Column, Shared, solve_portfolio
+from tests.conftest import SITES
+from tests.sitebuilder import flat, site
+
+ECON = {"btc_price_usd": 100000, "network_hashrate_ehs": 1000, "block_subsidy_btc": 3.125}
+RATE = 0.10
+
+
+def tiny(name: str, lease: float, capacity_mw: float = 1.0) -> str:
+    """A greenfield site of one small AI block on free power: its NPV grows with the lease price."""
+    return site(name, capacity_mw=capacity_mw, price=flat(0.0), cooling={"ai_pue": 1.25},
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "lease_usd_per_gpu_hour": lease,
+                    "utilization": 1.0},
+                economics={"discount_rate": RATE, "horizon_years": 3, **ECON},
+                scenarios={"build": {"kind": "greenfield", "build_months": 3, "facility_usd_per_mw": 2e6}})
+
+
+def write_portfolio(folder: Path, body: str, sites: dict[str, str]) -> Path:
+    for name, text in sites.items():
+        (folder / f"{name}.toml").write_text(text, encoding="utf-8")
+    listed = "".join(f'[[sites]]\nfile = "{n}.toml"\n\n' for n in sites)
+    path = folder / "portfolio.toml"
+    path.write_text(f'schema = 1\nname = "test portfolio"\n\n{listed}{body}', encoding="utf-8")
+    return path
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def alone(path: Path) -> dict:
+    """A site solved on its own by the pipeline (as planner solve does): its one scenario's summary."""
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+
+    loaded, cat = load(path)
+    run_ = solve_site(loaded, cat, cache=PlanCache())
+    assert run_ is not None
+    return run_.summary().scenarios["build"].model_dump()
+
+
+@pytest.fixture(scope="module")
+def two_sites(tmp_path_factory):
+    """Two tiny sites (a: 6 USD a GPU-hour, b: 4 USD) and each one's plan solved alone."""
+    folder = tmp_path_factory.mktemp("two")
+    texts = {"a": tiny("site a", 6.0), "b": tiny("site b", 4.0)}
+    plans = {}
+    for n, t in texts.items():
+        (folder / f"{n}.toml").write_text(t, encoding="utf-8")
+        plans[n] = alone(folder / f"{n}.toml")
+    return folder, texts, plans
+
+
+def test_budget_for_exactly_one_site_takes_the_higher_npv(capsys, two_sites):
+    """Budget B with max(capex) <= B < capex_a + capex_b allows exactly one site; by hand the
+    one with the higher NPV, now (a delay only discounts it); the other does nothing."""
+    folder, texts, plans = two_sites
+    a, b = plans["a"], plans["b"]
+    assert a["npv_usd"] > 0 and b["npv_usd"] > 0
+    budget = max(a["capex_usd"], b["capex_usd"]) + 0.5 * min(a["capex_usd"], b["capex_usd"])
+    assert budget < a["capex_usd"] + b["capex_usd"]
+    best = "a" if a["npv_usd"] > b["npv_usd"] else "b"
+    path = write_portfolio(folder, f"[timing]\nstart_months = [0, 12]\n\n[budget]\ncapex_usd_total = {budget!r}\n",
+                           texts)
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(folder / "pf"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    by = {s["site"]: s for s in doc["sites"]}
+    assert by[best]["scenario"] == "build" and by[best]["start_month"] == 0
+    other = "b" if best == "a" else "a"
+    assert by[other]["scenario"] is None and by[other]["can_help"] and "left out" in by[other]["reason"]
+    assert doc["together"]["npv_usd"] == pytest.approx(plans[best]["npv_usd"], abs=0.01)
+    # one by one, each site takes its own plan: both, over the budget
+    assert doc["one_by_one"]["npv_usd"] == pytest.approx(a["npv_usd"] + b["npv_usd"], abs=0.02)
+    assert any(line.startswith("budget_total") for line in doc["one_by_one"]["breaks"])
+    assert doc["difference"]["npv_usd"] == pytest.approx(-plans[other]["npv_usd"], abs=0.02)
+    assert any(line.startswith("budget_total") for line in doc["binding_constraints"])
+    # the file in the output folder is the document printed
+    assert json.loads((folder / "pf" / "portfolio.json").read_text())["sites"] == doc["sites"]
+
+
+def test_yearly_budget_delays_the_lesser_site_by_the_timing_rule(capsys, two_sites):
+    """Year 1's budget fits one site, year 2's the other: by hand the higher NPV starts now
+    and the other at month 12, worth NPV x (1 + r_m)^-12 = NPV / 1.1 (r_m = 1.1^(1/12) - 1)."""
+    folder, texts, plans = two_sites
+    a, b = plans["a"], plans["b"]
+    year = max(a["capex_usd"], b["capex_usd"]) * 1.01
+    path = write_portfolio(folder, f"[timing]\nstart_months = [0, 6, 12]\n\n[budget]\n"
+                           f"capex_usd_per_year = [{year!r}, {year!r}]\n", texts)
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(folder / "pf2"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    by = {s["site"]: s for s in doc["sites"]}
+    first, second = ("a", "b") if a["npv_usd"] > b["npv_usd"] else ("b", "a")
+    assert (by[first]["start_month"], by[second]["start_month"]) == (0, 12)
+    assert by[second]["capex_year"] == 2
+    assert by[second]["npv_usd"] == pytest.approx(plans[second]["npv_usd"] / (1 + RATE), rel=1e-9)
+    assert by[second]["online_month"] == 3 + 12  # the build's 3 months, then the delay
+    assert doc["together"]["capex_by_year_usd"] == {"1": pytest.approx(plans[first]["capex_usd"]),
+                                                    "2": pytest.approx(plans[second]["capex_usd"])}
+
+
+def test_gpu_target_beyond_all_sites_exits_1_naming_it(capsys, two_sites):
+    """A target one GPU above both sites together cannot be met: exit 1, short by 1 GPU."""
+    folder, texts, plans = two_sites
+    gpus = plans["a"]["gpus"] + plans["b"]["gpus"] + 1
+    path = write_portfolio(folder, f"[target]\ngpus = {gpus}\nby_month = 24\n", texts)
+    code, _, err = run(capsys, "portfolio", str(path), "-o", str(folder / "pf3"))
+    assert code == 1
+    assert "gpu_target" in err and "short by 1 GPUs" in err and "Traceback" not in err
+
+
+def test_site_whose_plans_lose_money_cannot_help(capsys, tmp_path, catalog):
+    """At 0.5 USD a GPU-hour a GPU earns at most 0.5 x 730 h x 33 months (the 3-year horizon
+    after a 3-month build), less than its share of a DGX H100's price: the site's own solve
+    builds nothing (NPV 0), so it cannot help the portfolio, and says why."""
+    price = catalog.unit_cost("dgx-h100")
+    assert price is not None and price[0] / 8 > 0.5 * 730 * 33
+    path = write_portfolio(tmp_path, "", {"good": tiny("good", 6.0), "poor": tiny("poor", 0.5)})
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0
+    poor = next(s for s in json.loads(out)["sites"] if s["site"] == "poor")
+    assert poor["candidates"][0]["npv_usd"] == 0 and poor["candidates"][0]["gpus"] == 0
+    assert poor["scenario"] is None and poor["alone_scenario"] is None
+    assert not poor["can_help"] and "add no value" in poor["reason"]
+
+
+def test_milp_tenant_and_targets_by_hand():
+    """Columns given by hand. Host plans h1 (60 MW contracted, NPV 100) and h2 (50 MW, NPV 90),
+    owner plan o (NPV 10, 1,000 GPUs online at month 30, or month 42 if started 12 late).
+    Tenant 100 MW: h1 + h2 = 110 MW > 100, so one host plan: h1 (100 > 90). A target of 1,000
+    GPUs by month 36 forces o to start now."""
+    cols = [Column("h1", "host", 0, 100e6, 0.0, 0, 60.0, 12, contracted_mw=60.0),
+            Column("h2", "host", 0, 90e6, 0.0, 0, 50.0, 12, contracted_mw=50.0),
+            Column("o", "own", 0, 10e6, 5e6, 1000, 1.0, 30), Column("o", "own", 12, 9e6, 5e6, 1000, 1.0, 42)]
+    cols += [Column(s, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0) for s in ("h1", "h2", "o")]
+    sol = solve_portfolio(cols, Shared(tenant_max_mw=100.0, target_gpus=1000, target_month=36))
+    picked = {s: (c.scenario, c.start_month) for s, c in sol.chosen.items()}
+    assert picked == {"h1": ("host", 0), "h2": (DO_NOTHING, 0), "o": ("own", 0)}
+    assert sol.npv_usd == pytest.approx(110e6)
+    assert any(b.startswith("tenant") for b in sol.binding)
+    # 1,001 GPUs by month 36: short by 1; 100 MW of critical IT by month 36 with 111 MW in all: met
+    bad = solve_portfolio(cols, Shared(target_gpus=1001, target_month=36))
+    assert bad.status == "infeasible" and "short by 1 GPUs" in bad.infeasibility[0]
+    ok = solve_portfolio(cols, Shared(target_it_mw=100.0, target_month=36))
+    assert ok.status == "optimal" and ok.npv_usd == pytest.approx(200e6)
+    # a tenant signed for at least 105 MW: h1 + h2 (110 MW); 111 MW is beyond both, short by 1 MW
+    both = solve_portfolio(cols, Shared(tenant_min_mw=105.0))
+    assert both.chosen["h1"].scenario == both.chosen["h2"].scenario == "host"
+    short = solve_portfolio(cols, Shared(tenant_min_mw=111.0))
+    assert short.status == "infeasible" and "tenant_min" in short.infeasibility[0]
+    assert "short by 1.00 MW" in short.infeasibility[0]
+
+
+def test_conflicting_budget_and_target_are_both_named():
+    """Each of a budget of 10 and a target of 2 sites' GPUs can be met alone; together not."""
+    cols = [Column("a", "x", 0, 5e6, 8e6, 100, 1.0, 0), Column("b", "y", 0, 5e6, 8e6, 100, 1.0, 0)]
+    cols += [Column(s, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0) for s in "ab"]
+    sol = solve_portfolio(cols, Shared(capex_usd_total=10e6, target_gpus=200, target_month=0))
+    assert sol.status == "infeasible"
+    text = " ".join(sol.infeasibility)
+    assert "budget_total" in text and "gpu_target" in text and "each can be met alone" in text
+
+
+@pytest.mark.parametrize(("body", "key", "line", "words"), [
+    ("[budget]\ncapex_usd_totl = 1e9\n", "budget.capex_usd_totl", 11, "did you mean 'capex_usd_total'"),
+    ('[[routes]]\nfrom = "a"\nto = "c"\nkm = 10.0\ngbps = 400.0\n', "routes[0].to", 12, "no site named 'c'"),
+    ('[[routes]]\nfrom = "a"\nto = "b"\nkm = 10.0\n', "routes[0].gbps", 10, "states no bandwidth"),
+    ("[target]\nby_month = 12\n", "target", 10, "give gpus or critical_it_mw"),
+    ("[tenant]\nmin_contracted_mw = 50.0\nmax_contracted_mw = 40.0\n", "tenant", 10, "is above max_contracted_mw"),
+])
+def test_bad_portfolio_file_exits_2_with_key_and_line(capsys, tmp_path, body, key, line, words):
+    path = write_portfolio(tmp_path, body, {"a": tiny("a", 6.0), "b": tiny("b", 4.0)})
+    code, out, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"))
+    assert code == 2 and out == ""
+    assert f"portfolio.toml:{line}: {key}" in err and words in err and "Traceback" not in err
+
+
+def test_unknown_scenario_and_missing_site_file(capsys, tmp_path):
+    path = write_portfolio(tmp_path, "", {"a": tiny("a", 6.0)})
+    text = path.read_text().replace('file = "a.toml"\n', 'file = "a.toml"\nscenarios = ["buidl"]\n')
+    text += '[[sites]]\nfile = "gone.toml"\n'
+    path.write_text(text)
+    code, _, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"))
+    assert code == 2 and "sites[1].file: no site file 'gone.toml'" in err
+    path.write_text(text.replace('[[sites]]\nfile = "gone.toml"\n', ""))
+    code, _, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"))
+    assert code == 2 and "portfolio.toml:6: sites[0].scenarios[0]: site 'a' has no scenario 'buidl'" in err
+    assert "did you mean 'build'" in err
+
+
+def test_example_portfolio_solves(capsys, tmp_path):
+    """sites/portfolio-texas: the choice meets the file's budget and target, recomputed from
+    the candidates the sites' own solves give; together and one by one differ by their sums;
+    the route between the chosen sites is sized from 1/16 of the smaller cluster's bisection
+    (DGX H100: 8 x 400 Gb/s for 8 GPUs, 400 Gb/s a GPU)."""
+    code, out, _ = run(capsys, "portfolio", str(SITES / "portfolio-texas" / "portfolio.toml"), "-o",
+                       str(tmp_path / "pf"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    from planner.outputs.portfolio import PortfolioDocument
+
+    written = (tmp_path / "pf" / "portfolio.json").read_text()
+    assert PortfolioDocument.read(written).data() == doc  # the file and stdout: one document, as declared
+    used = [s for s in doc["sites"] if s["scenario"]]
+    capex = sum(s["capex_usd"] for s in used)
+    assert capex <= 1.4e9
+    for year in (1, 2):
+        assert sum(s["capex_usd"] for s in used if s["capex_year"] == year) <= 1.0e9
+    assert sum(s["gpus"] for s in used if s["online_month"] <= 72) >= 24000
+    for s in used:
+        cand = next(c for c in s["candidates"] if c["scenario"] == s["scenario"])
+        assert s["npv_usd"] == pytest.approx(cand["npv_usd"] * 1.1 ** (-s["start_month"] / 12), rel=1e-9)
+        assert s["online_month"] == cand["ai_start_month"] + s["start_month"]
+    assert doc["difference"]["npv_usd"] == pytest.approx(doc["together"]["npv_usd"] - doc["one_by_one"]["npv_usd"])
+    names = {s["site"] for s in used}
+    for link in doc["interconnect"]:
+        assert {link["from_site"], link["to_site"]} <= names
+        if link["basis"].startswith("0.0625"):
+            smaller = min(s["gpus"] for s in used if s["site"] in (link["from_site"], link["to_site"]))
+            assert link["gbps"] == pytest.approx(0.0625 * smaller * 400 / 2)
+
+
+async def test_tui_shows_the_portfolio_per_site(tmp_path):
+    """planner tui on a portfolio file: the worker solves it and the table shows a row per
+    site, the chosen one with its plan and the lossy one as nothing (as the CLI's table)."""
+    from textual.widgets import DataTable
+
+    from tui.portfolio import PortfolioApp, is_portfolio
+
+    path = write_portfolio(tmp_path, "", {"good": tiny("good", 6.0), "poor": tiny("poor", 0.5)})
+    assert is_portfolio(path) and not is_portfolio(tmp_path / "good.toml")
+    app = PortfolioApp(path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        sites = app.query_one("#portfolio-sites", DataTable)
+        rows = [sites.get_row_at(i) for i in range(sites.row_count)]
+        assert [(r[0], r[1]) for r in rows] == [("good", "build"), ("poor", "nothing")]
+        assert app.doc is not None and app.doc.status == "optimal"
+        notes = str(app.query_one("#portfolio-notes").render())
+        assert "poor: cannot help: its plans add no value" in notes
+
+
+def test_planner_tui_opens_a_portfolio_file_in_the_portfolio_view(tmp_path, monkeypatch):
+    """tui_cmd hands a portfolio file to PortfolioApp (a site file still opens the editor)."""
+    from tui import command, portfolio
+
+    opened = []
+    monkeypatch.setattr(portfolio.PortfolioApp, "run", lambda self: opened.append(self.path))
+    path = write_portfolio(tmp_path, "", {"a": tiny("a", 6.0)})
+    command.tui_cmd(path)
+    assert opened == [path]
+
+
+def test_site_without_any_plan_cannot_help_and_says_why(capsys, tmp_path):
+    """A site that must build 1,024 GPUs (128 DGX H100, over 1 MW of IT) on a 1 MW grid has
+    no plan: the portfolio goes on without it (exit 0) and names the site's own reason."""
+    text = tiny("small grid", 6.0).replace('step = "server"\n', 'step = "server"\nmin_gpus = 1024\n')
+    path = write_portfolio(tmp_path, "", {"good": tiny("good", 6.0), "small": text})
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0
+    small = next(s for s in json.loads(out)["sites"] if s["site"] == "small")
+    assert small["candidates"][0]["status"] == "infeasible" and small["scenario"] is None
+    assert not small["can_help"] and small["reason"].startswith("no scenario has a plan (build:")
+
+
+@pytest.mark.parametrize("route", ["gbps = 800.0\n", ""])
+def test_link_between_chosen_sites_sized_from_the_route(capsys, tmp_path, catalog, route):
+    """A route of 80 km between two chosen sites: its stated 800 Gb/s, or half the bisection of
+    the smaller cluster (GPUs x 400 Gb/s a GPU for a DGX H100, 8 x 400G NICs for 8 GPUs, / 2).
+    Every option carries it with links = ceil(Gb/s / module Gb/s), and the one-way latency is
+    80 km x 1.468 / 299,792.458 km/s."""
+    body = f'[[routes]]\nfrom = "a"\nto = "b"\nkm = 80.0\n{route}\n[interconnect]\nshare_of_bisection = 0.5\n'
+    path = write_portfolio(tmp_path, body, {"a": tiny("a", 6.0), "b": tiny("b", 5.0)})
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    (link,) = doc["interconnect"]
+    gpus = min(s["gpus"] for s in doc["sites"])
+    assert gpus > 0
+    server = catalog.entries["servers"]["dgx-h100"].item
+    assert server.compute_ports * server.compute_nic_gbps / server.gpus == 400
+    want = 800.0 if route else 0.5 * gpus * 400 / 2
+    assert link["gbps"] == pytest.approx(want)
+    assert link["sized"]["options"]
+    for option in link["sized"]["options"]:
+        module = catalog.entries["optics"][option["module"]].item
+        assert option["links"] == -(-want // module.gbps)
+        assert option["latency_us"] == pytest.approx(80 * 1.468 / 299_792.458 * 1e6, abs=0.01)
+
+
+def test_column_names_are_unique_when_site_names_differ_only_in_rewritten_characters():
+    """'a b' and 'a_b' both become a_b in a solver's name: each column keeps its own name
+    and each site its own row, so both sites take their plan (NPV 1 + 2)."""
+    from planner.model.portfolio import build_portfolio
+
+    cols = [Column("a b", "x", 0, 1e6, 0.0, 1, 0.0, 0), Column("a_b", "x", 0, 2e6, 0.0, 1, 0.0, 0)]
+    cols += [Column(s, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0) for s in ("a b", "a_b")]
+    model = build_portfolio(cols, Shared())
+    assert len(set(model.lp.col_names)) == len(cols) and len(set(model.lp.row_names())) == model.lp.num_rows
+    sol = solve_portfolio(cols, Shared())
+    assert {s: c.scenario for s, c in sol.chosen.items()} == {"a b": "x", "a_b": "x"}
+    assert sol.npv_usd == pytest.approx(3e6)
+
+
+@pytest.mark.parametrize("name", ["mine-a.toml", "mine-b.toml", "greenfield.toml"])
+def test_each_example_site_is_valid_alone(capsys, name):
+    code, out, err = run(capsys, "validate", str(SITES / "portfolio-texas" / name))
+    assert code == 0 and "OK" in out, err

@@ -72,3 +72,19 @@ def test_a_long_module_says_why_at_its_top():
         if text.count("\n") > LONG:
             doc = ast.get_docstring(ast.parse(text)) or ""
             assert "Why" in doc or "lines" in doc, f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines, no reason"
+
+
+def test_scenario_inputs_are_frozen():
+    """Issue 18 point 2: what a model is built from cannot change after prepare() made it
+    (its annuity and step-mask memos fill, its fields do not move)."""
+    import dataclasses
+
+    import pytest
+
+    from planner.model.scenario import ScenarioInputs
+
+    assert ScenarioInputs.__dataclass_params__.frozen
+    memo = {f.name for f in dataclasses.fields(ScenarioInputs) if not f.init}
+    assert memo == {"annuities", "all_steps"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        object.__new__(ScenarioInputs).__setattr__("capacity_mw", 1.0)

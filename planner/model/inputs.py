@@ -9,6 +9,7 @@ cost and power; the records and their valuation are :mod:`planner.model.scenario
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -176,28 +177,28 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         materiality_share=econ.materiality_share,
         markets=market_terms(loaded, profile, queue),
     )
-    inputs.business_model = sc.model
+    inputs = replace(inputs, business_model=sc.model)
     if ai.gpu_life_years is not None:
-        inputs.gpu_life_months, inputs.gpu_resale_share = round(ai.gpu_life_years * 12), ai.gpu_resale_share
+        inputs = replace(inputs, gpu_life_months=round(ai.gpu_life_years * 12), gpu_resale_share=ai.gpu_resale_share)
     if site.hosting is not None:
         from planner.model.hosting import host_setup
 
-        inputs.contract = host_setup(loaded, catalog, inputs, need_price)
-    _contract_starts(inputs, queue)
+        inputs = replace(inputs, contract=host_setup(loaded, catalog, inputs, need_price))
+    inputs = _contract_starts(inputs, queue)
     if upgrade:
         supply = site.power.interim
         assert supply is not None and expansion is not None
-        inputs.interim = upgrade_terms(supply.name, supply.kind, supply.capacity_mw, supply.energy_usd_per_mwh,
-                                       supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw, start,
-                                       expansion.ready_months)
+        inputs = replace(inputs, interim=upgrade_terms(
+            supply.name, supply.kind, supply.capacity_mw, supply.energy_usd_per_mwh, supply.fixed_usd_per_kw_year,
+            supply.capex_usd_per_kw, start, expansion.ready_months))
     else:
-        _interim(site.power.interim, sc, inputs)
+        inputs = _interim(site.power.interim, sc, inputs)
     if sc.phases:
         _check_phases(loaded, scenario, inputs)
-        inputs.phases = sorted((PhaseTerm(p.name or f"phase {i + 1}",
-                                          min(max(p.online_month, queue), inputs.horizon_months),
-                                          min(p.grid_mw or capacity, capacity), p.max_share)
-                                for i, p in enumerate(sc.phases)), key=lambda t: t.online_month)
+        inputs = replace(inputs, phases=sorted((PhaseTerm(p.name or f"phase {i + 1}",
+                                                          min(max(p.online_month, queue), inputs.horizon_months),
+                                                          min(p.grid_mw or capacity, capacity), p.max_share)
+                                                for i, p in enumerate(sc.phases)), key=lambda t: t.online_month))
     return inputs
 
 
@@ -281,35 +282,36 @@ def _check_upgrade_bridge(loaded: LoadedSite, scenario: str, start: int) -> None
                                   f"set from_month <= {start} and to_month >= {ready} (or leave it out)")])
 
 
-def _contract_starts(inputs: ScenarioInputs, connection: int) -> None:
+def _contract_starts(inputs: ScenarioInputs, connection: int) -> ScenarioInputs:
     """Warn of a block whose stated start_month is before a greenfield connection: it is
     counted as given (settled at the real-time price: a financial hedge, nothing delivered)."""
     early = [c for c in (inputs.markets.contracts if inputs.markets is not None else ())
              if c.stated_start and c.start_month < connection]
     if early:
         names = ", ".join(repr(c.name) for c in early)
-        inputs.warnings = sorted({*inputs.warnings, f"power.contracts: {names} starts before the grid connection "
-                                  f"of scenario {inputs.scenario!r} (month {connection}): counted from its "
-                                  "start_month as a financial hedge, its energy resold at the real-time price"})
+        return replace(inputs, warnings=sorted({
+            *inputs.warnings, f"power.contracts: {names} starts before the grid connection of scenario "
+            f"{inputs.scenario!r} (month {connection}): counted from its start_month as a financial hedge, its "
+            "energy resold at the real-time price"}))
+    return inputs
 
 
-def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs) -> None:
+def _interim(supply: InterimSupply | None, sc: Scenario, inputs: ScenarioInputs) -> ScenarioInputs:
     """The bridge this scenario may use of the site's interim supply (planner.model.interim)."""
     if supply is None:
-        return
+        return inputs
     terms = interim_terms(supply.name, supply.kind, supply.capacity_mw, supply.from_month, supply.to_month,
                           supply.energy_usd_per_mwh, supply.fixed_usd_per_kw_year, supply.capex_usd_per_kw,
                           sc.build_months, inputs.ai_start_month)
     if terms is None:
-        inputs.warnings = sorted({*inputs.warnings, f"power.interim: no month to bridge in scenario "
-                                  f"{inputs.scenario!r} (its grid is ready at month {inputs.ai_start_month}, when "
-                                  "its AI can start)"})
-        return
+        return replace(inputs, warnings=sorted({
+            *inputs.warnings, f"power.interim: no month to bridge in scenario {inputs.scenario!r} (its grid is "
+            f"ready at month {inputs.ai_start_month}, when its AI can start)"}))
     if sc.model == "host":
-        inputs.warnings = sorted({*inputs.warnings, "power.interim: a host scenario does not use the interim "
-                                  "supply (its contract's rent starts at the grid start)"})
-        return
-    inputs.interim = terms
+        return replace(inputs, warnings=sorted({
+            *inputs.warnings, "power.interim: a host scenario does not use the interim supply (its contract's "
+            "rent starts at the grid start)"}))
+    return replace(inputs, interim=terms)
 
 
 def _check_access_switch(catalog: Catalog) -> list[Problem]:

@@ -200,9 +200,10 @@ class Interim:
     upgrade: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScenarioInputs:
-    """Everything one scenario's model is built from."""
+    """Everything one scenario's model is built from, frozen once :func:`planner.model.inputs.prepare`
+    has made it (its memos of annuities and step masks fill as it is read)."""
 
     site: str
     scenario: str
@@ -253,9 +254,10 @@ class ScenarioInputs:
     markets: Markets | None = None  # power contracts, reserves, peak and demand charges ([power])
     # annuity factors by (rate, start, end): every cluster option's value asks for the same
     # few (a sweep values hundreds of options per variant); keyed by all the function reads
-    annuities: dict[tuple[float, int, int], float] = field(default_factory=dict, repr=False, compare=False)
-    # the firm AI's every-step mask, shared by the options (read only)
-    all_steps: np.ndarray | None = field(default=None, repr=False, compare=False)
+    annuities: dict[tuple[float, int, int], float] = field(default_factory=dict, init=False, repr=False,
+                                                           compare=False)
+    # the firm AI's every-step mask by number of steps, shared by the options (read only)
+    all_steps: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
     interim: Interim | None = None  # supply before the grid start ([power.interim]); None: the AI waits
     phases: list[PhaseTerm] = field(default_factory=list)  # candidate build phases, by online month
 
@@ -453,10 +455,11 @@ class ScenarioInputs:
         """
         p = self.profile
         if not self.ai_interruptible or not option.servers:
-            if self.all_steps is None or self.all_steps.size != p.steps:
-                self.all_steps = np.ones(p.steps, dtype=bool)
-                self.all_steps.flags.writeable = False
-            return self.all_steps
+            mask = self.all_steps.get(p.steps)
+            if mask is None:
+                mask = self.all_steps[p.steps] = np.ones(p.steps, dtype=bool)
+                mask.flags.writeable = False
+            return mask
         revenue = option.gpus * self.lease_usd_per_gpu_hour * self.utilization
         it = self.average_it_mw(option)
         return revenue > it * (option.pue + p.delta()) * p.price_usd_per_mwh

@@ -233,6 +233,29 @@ def test_example_portfolio_solves(capsys, tmp_path):
         if link["basis"].startswith("0.0625"):
             smaller = min(s["gpus"] for s in used if s["site"] in (link["from_site"], link["to_site"]))
             assert link["gbps"] == pytest.approx(0.0625 * smaller * 400 / 2)
+    # the map of the sites and their routes: a PNG of a real size beside portfolio.json
+    png = (tmp_path / "pf" / "plots" / "interconnect.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_map_routes_say_what_each_route_carries():
+    """Every route of the file is drawn: one with a priced link carries its option (here 256
+    x 400zr-plus, 7 pairs, 56 amplifiers, 2.15 M USD, estimated), one whose sites need no
+    link says so, one whose link has no priced option says why."""
+    from planner.outputs.portfolio import PortfolioLink, map_routes
+
+    chosen = {"links": 256, "module": "400zr-plus", "wavelengths": 256, "fibre_pairs": 7, "amplifiers": 56,
+              "latency_us": 881.41, "cost_usd": 2153910.0, "estimated": ["400zr-plus"]}
+    links = [PortfolioLink(from_site="a", to_site="b", route_km=180, gbps=102400, basis="x", sized={"chosen": chosen}),
+             PortfolioLink(from_site="c", to_site="b", route_km=90, gbps=800, basis="x",
+                           sized={"chosen": None, "why": "no option is fully priced"})]
+    routes = map_routes([("b", "a", 180.0), ("a", "c", 420.0), ("b", "c", 90.0)], links)
+    assert [(r.a, r.b, r.km) for r in routes] == [("b", "a", 180.0), ("a", "c", 420.0), ("b", "c", 90.0)]
+    first = routes[0]
+    assert first.option == "256 x 400zr-plus, 256 waves, 7 fibre pairs, 56 amplifiers"
+    assert (first.gbps, first.latency_us, first.cost_usd, first.estimated) == (102400, 881.41, 2153910.0, True)
+    assert routes[1].option.startswith("not sized") and routes[1].cost_usd is None
+    assert routes[2].option == "no option priced: no option is fully priced" and routes[2].gbps == 800
 
 
 async def test_tui_shows_the_portfolio_per_site(tmp_path):

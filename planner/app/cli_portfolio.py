@@ -17,6 +17,8 @@ from planner.errors import InputError
 from planner.outputs.portfolio import SITE_COLUMNS, musd, site_notes, site_rows, total_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.table import Table
 
     from planner.outputs.portfolio import PortfolioDocument
@@ -65,7 +67,15 @@ def portfolio_cmd(
     doc = doc.model_copy(update={"run_id": run_id})
     data = doc.data()
     target = out or Path("out") / file.stem
-    write_outputs(target, {"portfolio.json": lambda p: write_json(p, data)}, run_id)
+    files: dict[str, Callable[[Path], None]] = {"portfolio.json": lambda p: write_json(p, data)}
+    if portfolio.spec.routes:  # the sites and the routes between them, with what each link carries
+        from planner.outputs.interconnect_map import interconnect_map
+        from planner.outputs.portfolio import map_routes
+
+        routes = map_routes([(r.from_, r.to, r.km) for r in portfolio.spec.routes], doc.interconnect)
+        files["plots/interconnect.png"] = lambda p: interconnect_map(
+            p, routes, title=f"{doc.portfolio}: sites and the links between the chosen ones")
+    write_outputs(target, files, run_id)
     if as_json:
         emit_json(data)
     elif not quiet:

@@ -8,9 +8,13 @@ is generated from them with the portfolio file's keys (``python -m planner.app.d
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from planner.outputs.records import COUNTS, Number, Record, Solver, key
+
+if TYPE_CHECKING:
+    from planner.outputs.interconnect_map import MapRoute
 
 
 class PortfolioCandidate(Record):
@@ -159,3 +163,27 @@ def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
     rows.append(("shared constraints broken", str(len(together.breaks)) if together else "-", str(len(apart.breaks)),
                  ""))
     return rows
+
+
+def map_routes(routes: Sequence[tuple[str, str, float]], links: Sequence[PortfolioLink]) -> list[MapRoute]:
+    """The portfolio's routes for :func:`planner.outputs.interconnect_map.interconnect_map`:
+    ``routes`` are the file's (from, to, km); a route with a sized link carries its chosen
+    option (module, wavelengths, fibre pairs, amplifiers, latency, cost, estimate or not), one
+    without says it is not sized (its sites' plans need no link, or no option is priced)."""
+    from planner.outputs.interconnect_map import MapRoute
+
+    sized = {frozenset((k.from_site, k.to_site)): k for k in links}
+    out = []
+    for a, b, km in routes:
+        link = sized.get(frozenset((a, b)))
+        chosen = link.sized.get("chosen") if link is not None else None
+        if link is None:
+            out.append(MapRoute(a, b, km, "not sized (a site's plan needs no link)"))
+        elif chosen is None:
+            out.append(MapRoute(a, b, km, f"no option priced: {link.sized.get('why', '')}", gbps=link.gbps))
+        else:
+            option = (f"{chosen['links']} x {chosen['module']}, {chosen.get('wavelengths') or 0} waves, "
+                      f"{chosen['fibre_pairs']} fibre pairs, {chosen.get('amplifiers') or 0} amplifiers")
+            out.append(MapRoute(a, b, km, option, gbps=link.gbps, latency_us=chosen.get("latency_us"),
+                                cost_usd=chosen.get("cost_usd"), estimated=bool(chosen.get("estimated"))))
+    return out

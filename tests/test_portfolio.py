@@ -233,6 +233,25 @@ def test_example_portfolio_solves(capsys, tmp_path):
         if link["basis"].startswith("0.0625"):
             smaller = min(s["gpus"] for s in used if s["site"] in (link["from_site"], link["to_site"]))
             assert link["gbps"] == pytest.approx(0.0625 * smaller * 400 / 2)
+    # the links' parts in bom.csv: per coherent link one module at each end (2 x links), one
+    # mux/demux per fibre pair at each end (2 x pairs), per pair and direction a booster, the
+    # in-line amplifiers and a pre-amplifier (pairs x 2 x (in-line sites + 2)); priced rows
+    # re-add to the link's cost, every price an ESTIMATE
+    import csv
+
+    with (tmp_path / "pf" / "bom.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for link in doc["interconnect"]:
+        c = link["sized"]["chosen"]
+        if c is None:
+            continue
+        mine = [r for r in rows if r["description"].startswith(f"{link['from_site']} - {link['to_site']}")]
+        qty = {r["part"]: int(r["quantity"]) for r in mine}
+        assert qty[c["module"]] == 2 * c["links"]
+        assert qty[c["mux"]] == 2 * c["fibre_pairs"]
+        assert qty[c["amplifier"]] == c["fibre_pairs"] * 2 * (c["inline_amplifier_sites"] + 2)
+        assert sum(float(r["extended_cost_usd"]) for r in mine) == pytest.approx(c["cost_usd"], abs=0.01)
+        assert all("ESTIMATE" in r["source"] for r in mine)
     # the map of the sites and their routes: a PNG of a real size beside portfolio.json
     png = (tmp_path / "pf" / "plots" / "interconnect.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000

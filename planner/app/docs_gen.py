@@ -171,9 +171,9 @@ Generated from the pydantic models in `planner/site/portfolio.py` (the portfolio
 by hand. `planner portfolio FILE.toml` solves each site file alone (each must be valid alone;
 its path resolves against the portfolio file's folder), then chooses per site one plan and its
 start under the shared constraints (a MILP solved by HiGHS), and writes portfolio.json in the
-output folder, with plots/interconnect.png (the sites placed from the route lengths, each route
-with what its link carries) when the file has routes. Unknown keys are rejected with a "did you mean". An example:
-`sites/portfolio-texas/portfolio.toml`.
+output folder, with bom.csv (the links' parts) and plots/interconnect.png (the sites placed from
+the route lengths, each route with what its link carries) when the file has routes. Unknown keys
+are rejected with a "did you mean". An example: `sites/portfolio-texas/portfolio.toml`.
 
 The timing rule: a plan started s months late has every monthly flow moved s months later, so
 its NPV is the site's NPV x (1 + r_m)^-s (r_m the monthly rate of the site's discount rate), its

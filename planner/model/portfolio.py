@@ -20,7 +20,7 @@ much. HiGHS solves it through :mod:`planner.model.lp`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,12 +166,7 @@ def add_gpu_target(lp: LinearProgram, model: PortfolioModel, gpus: int | None, b
 
         sum_{c: online_c <= T} gpus_c x_c >= G
     """
-    if gpus is None or by_month is None:
-        return
-    er, ec, ev = _elastic(lp, model, "gpu_target", 1, -1.0, elastic)
-    idx = [j for j, c in enumerate(model.columns) if c.gpus and c.online_month <= by_month]
-    lp.rows("gpu_target", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
-            [float(model.columns[j].gpus) for j in idx] + ev, float(gpus), None)
+    _add_target(lp, model, "gpu_target", gpus, by_month, lambda c: float(c.gpus), elastic)
 
 
 def add_it_target(lp: LinearProgram, model: PortfolioModel, mw: float | None, by_month: int | None,
@@ -180,12 +175,19 @@ def add_it_target(lp: LinearProgram, model: PortfolioModel, mw: float | None, by
 
         sum_{c: online_c <= T} it_mw_c x_c >= M
     """
-    if mw is None or by_month is None:
+    _add_target(lp, model, "it_target", mw, by_month, lambda c: c.it_mw, elastic)
+
+
+def _add_target(lp: LinearProgram, model: PortfolioModel, name: str, least: float | None, by_month: int | None,
+                size: Callable[[Column], float], elastic: bool) -> None:
+    """The one row of a delivery target: the size of every plan online by the month, at least
+    ``least`` (no row without a target or a month)."""
+    if least is None or by_month is None:
         return
-    er, ec, ev = _elastic(lp, model, "it_target", 1, -1.0, elastic)
-    idx = [j for j, c in enumerate(model.columns) if c.it_mw and c.online_month <= by_month]
-    lp.rows("it_target", [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
-            [model.columns[j].it_mw for j in idx] + ev, float(mw), None)
+    er, ec, ev = _elastic(lp, model, name, 1, -1.0, elastic)
+    idx = [j for j, c in enumerate(model.columns) if size(c) and c.online_month <= by_month]
+    lp.rows(name, [""], [0] * len(idx) + er, [int(model.cols[j]) for j in idx] + ec,
+            [size(model.columns[j]) for j in idx] + ev, float(least), None)
 
 
 def add_tenant(lp: LinearProgram, model: PortfolioModel, max_mw: float | None, elastic: bool = False) -> None:

@@ -14,7 +14,6 @@ import typer
 
 from planner.app.cli_common import EXIT_INFEASIBLE, CatalogOpt, Failed, emit_json, make_console
 from planner.errors import InputError
-from planner.outputs.portfolio import SITE_COLUMNS, musd, site_notes, site_rows, total_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
 
 def _tables(doc: PortfolioDocument) -> list[Table]:
     from rich.table import Table
+
+    from planner.outputs.portfolio import SITE_COLUMNS, site_rows, total_rows
 
     sites = Table(title=f"{doc.portfolio}: each site (solver: {doc.solver})")
     for i, name in enumerate(SITE_COLUMNS):
@@ -54,6 +55,7 @@ def portfolio_cmd(
     from planner.app.portfolio import run_portfolio
     from planner.errors import Problem, did_you_mean
     from planner.outputs.export import new_run_id, write_json, write_outputs
+    from planner.outputs.portfolio import musd, site_notes
     from planner.site.portfolio import load_portfolio
 
     if solver not in ("highs", "cbc"):

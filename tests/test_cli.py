@@ -435,6 +435,82 @@ def test_frames_are_written_as_write_csv_would_read_them(tmp_path):
         assert path.read_bytes().count(b"\r\n") == len(chosen) + 1  # CRLF ends every record
 
 
+def test_column_tables_are_written_as_arrow_writes_their_frames(tmp_path):
+    """dispatch.csv without pandas (write_columns) against the pandas concatenation of the
+    same tables written by Arrow (write_frame): the same bytes, with a column one table
+    lacks, text to neutralise, whole numbers, tiny and huge floats, infinities, booleans
+    and integers; and text that needs quotes (then written through pandas, as before)."""
+    import numpy as np
+    import pandas as pd
+
+    from planner.outputs.export import write_columns, write_frame
+
+    rng = np.random.default_rng(7)
+    n = 400
+    floats = np.concatenate([rng.standard_normal(n - 8) * 10.0 ** rng.integers(-12, 14, n - 8),
+                             [0.0, -0.0, 1e-6, 1e-7, 1e10, 9999999999.0, np.inf, -np.inf]])
+    first = {"scenario": np.full(n, "=hybrid", dtype=object), "step": np.array([f"2025-01-01 {i}" for i in range(n)]),
+             "mw": floats, "count": np.arange(n, dtype=np.int64), "on": rng.random(n) < 0.5}
+    second = {"scenario": np.full(3, "retrofit", dtype=object), "step": np.array(["a", "b", "c"]),
+              "mw": np.array([1.0, 2.5, 100.0]), "count": np.arange(3, dtype=np.int64), "on": np.ones(3, bool),
+              "contract_mw": np.array([3.0, np.nan, 0.25])}
+    for tables in ([first, second], [first], [second, {**second, "scenario": np.array(["a,b"] * 3, dtype=object)}]):
+        write_columns(tmp_path / "ours.csv", tables)
+        write_frame(tmp_path / "arrow.csv", pd.concat([pd.DataFrame(t) for t in tables], ignore_index=True))
+        assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "arrow.csv").read_bytes()
+
+
+def test_float_cells_are_spelled_as_arrow_spells_them():
+    """csv_numbers against Arrow's own CSV writer over doubles of every magnitude (random
+    bit patterns included): the same text for every one."""
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from planner.outputs.export import csv_numbers
+
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.standard_normal(5000) * 10.0 ** rng.integers(-20, 25, 5000),
+                             np.round(rng.random(2000) * 100, 6), rng.integers(-10**12, 10**12, 500).astype(float),
+                             np.frombuffer(rng.bytes(8 * 5000), dtype=np.float64)])
+    values = values[~np.isnan(values)]
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table({"v": values}), buf, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    assert csv_numbers(values) == buf.getvalue().decode().splitlines()
+
+
+def test_a_series_site_is_solved_without_pandas(tmp_path):
+    """A site with a price series in a plain file (the Texas hybrid: 35,040 quarter hours)
+    is read, solved and written (dispatch.csv, the workbook's monthly sheet, the figures)
+    without pandas or Arrow, whose imports cost more than the rest of the run's reading
+    (the cable schedule, cables.csv, is built with pandas: not asked for here).
+    Checked in a child process that refuses both imports; its dispatch.csv is the file a
+    run with pandas writes (the test above: write_columns against write_frame)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('pandas', 'pyarrow'):\n"
+        "            raise ImportError(name + ' imported by a plain series run')\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from planner.app.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", script, "solve", "-q", str(SITES / "texas-hybrid.toml"),
+                           "--cables", "never", "-o", str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PLANNER_SERIAL_OUTPUTS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = (out / "dispatch.csv").read_text().splitlines()
+    assert len(lines) == 1 + 2 * 35_040  # two scenarios of a year of quarter hours
+    assert (out / "plan.xlsx").is_file() and (out / "plots" / "price-dispatch-hybrid.png").is_file()
+
+
 def test_compare_writes_compare_csv(capsys, tmp_path):
     out = tmp_path / "c"
     code, text, _ = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-o", str(out))

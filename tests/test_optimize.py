@@ -564,3 +564,28 @@ def test_the_reduction_equals_the_reference_on_random_sites(tmp_path_factory, pr
     assert sum(reduced.miners_with_ai.values()) == sum(reference.miners_with_ai.values())
     load, _ = grid_load(inp, reduced.option_index, reduced.miners_before, reduced.miners_with_ai, reduced.running)
     assert (load <= inp.profile.capacity_mw + 1e-6).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.sampled_from([5, 2048, 2049, 6000]), seed=st.integers(0, 2**32 - 1),
+       kinds=st.lists(st.sampled_from(["small", "bool", "scalar", "signed_zero", "wide"]), min_size=1, max_size=6))
+def test_step_classes_are_the_rows_of_equal_values_in_order_of_first_appearance(steps, seed, kinds):
+    """The classes by their definition: rows of the columns (as float64, -0.0 = 0.0) equal as
+    tuples, numbered 0, 1, 2... in the order their first row comes; both of _classes' ways
+    (whole rows up to 2,048 steps, column by column beyond) against a dict of tuples."""
+    import numpy as np
+
+    from planner.model.build import _classes
+
+    rng = np.random.default_rng(seed)
+    make = {"small": lambda: rng.integers(0, 3, steps).astype(float), "bool": lambda: rng.random(steps) < 0.3,
+            "scalar": lambda: np.float64(rng.integers(0, 5)), "wide": lambda: rng.integers(0, 10**6, steps) * 0.5,
+            "signed_zero": lambda: rng.choice([0.0, -0.0, 2.5], steps)}
+    columns = [make[k]() for k in kinds]
+    rows = zip(*(np.broadcast_to(np.asarray(c, dtype=float) + 0.0, (steps,)).tolist() for c in columns), strict=True)
+    number: dict[tuple, int] = {}
+    expected = [number.setdefault(row, len(number)) for row in rows]
+    first = [expected.index(k) for k in range(len(number))]
+    cls, got_first = _classes(columns, steps)
+    assert cls.tolist() == expected
+    assert got_first.tolist() == first

@@ -282,7 +282,7 @@ def solve_cmd(
                 raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         from planner.outputs.bom import write_bom
-        from planner.outputs.export import new_run_id, write_frame, write_json, write_outputs
+        from planner.outputs.export import new_run_id, write_columns, write_frame, write_json, write_outputs
 
         run = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
                          keep_models=bool(write_model), solver_log=solver_log)
@@ -318,18 +318,15 @@ def solve_cmd(
             for name, r in results.items():
                 writers.update(netbox_files(r, cat, doc.site, f"netbox/{safe(name)}"))
         if any(r.inputs.profile.steps > 1 for r in results.values()):
-            import pandas as pd  # only a site with varying prices has a dispatch to write
-
-            per_scenario = run.dispatch()  # built once, for the file and plots
+            per_scenario = run.dispatch_tables()  # built once, for the file, the plots and the workbook
             varying = [per_scenario[name] for name, r in results.items()
-                       if r.inputs.profile.steps > 1 and len(per_scenario[name])]
+                       if r.inputs.profile.steps > 1 and len(per_scenario[name]["step"])]
             if varying:
-                writers["dispatch.csv"] = lambda p: write_frame(p, pd.concat(varying, ignore_index=True))
-            columns = {name: None if frame.empty else {c: frame[c].to_numpy() for c in frame.columns}
-                       for name, frame in per_scenario.items()}
+                writers["dispatch.csv"] = lambda p: write_columns(p, varying)
+            columns = {name: table if len(table["step"]) else None for name, table in per_scenario.items()}
             # the workbook's dispatch sheet sums the varying prices' steps by month
             monthly = {name: per_scenario[name] for name, r in results.items() if r.inputs.profile.steps > 1}
-        else:  # one step a scenario: its figures come from the arrays, and pandas is never imported
+        else:  # one step a scenario: its figures come from the arrays
             from planner.outputs.physics import dispatch_arrays
 
             columns = {name: dispatch_arrays(r) for name, r in results.items()}

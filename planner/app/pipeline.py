@@ -29,6 +29,7 @@ from planner.errors import InputError, Problem
 from planner.model.cache import PlanCache
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from planner.model.optimize import Result
@@ -87,6 +88,13 @@ class SiteRun:
         frames = [cable_schedule(r, self.catalog) for r in self.results.values()]
         frames = [f for f in frames if len(f)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
+
+    def dispatch_tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """Each scenario's dispatch per time step as named columns (dispatch.csv, the figures
+        and the workbook's monthly sheet; no pandas)."""
+        from planner.outputs.physics import dispatch_table
+
+        return {name: dispatch_table(r) for name, r in self.results.items()}
 
     def dispatch(self) -> dict[str, pd.DataFrame]:
         """Each scenario's dispatch per time step (dispatch.csv and the figures)."""

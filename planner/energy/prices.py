@@ -13,8 +13,13 @@
 from __future__ import annotations
 
 import calendar
+import csv
+import io
+import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
@@ -185,8 +190,8 @@ def _profile(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
 
 
 def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
-    import pandas as pd
-
+    """A series file's profile. A plain file (:func:`_plain_series`) is read without pandas;
+    anything else, and every file with a fault, by pandas, whose reading names the fault."""
     pp = loaded.site.power_price
     if not isinstance(pp, SeriesPrice):
         raise TypeError(f"a {pp.kind} price has no series file")
@@ -203,6 +208,13 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     if path.stat().st_size > MAX_SERIES_BYTES:
         fail("file", f"{pp.file!r} is {path.stat().st_size:,} bytes; a series file may be at most "
              f"{MAX_SERIES_BYTES:,}", at=line)
+    temp = loaded.site.cooling.temperature
+    plain = _plain_series(path, pp.timestamp_column, pp.price_column, temp.column if temp is not None else None,
+                          pp.step_minutes)
+    if plain is not None:
+        return _series_profile(loaded, capacity_mw, *plain)
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
@@ -246,7 +258,40 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
         fail("step_minutes", f"{pp.file!r} is not a regular {pp.step_minutes}-minute series: {what} of "
              f"{gap:g} minutes before data row {row + 1} (file line {row + 2}, {stamps.iloc[row]})",
              at=loaded.line("power_price", "file"))
-    raw = prices.to_numpy(dtype=float)
+    labels = stamps.dt.strftime("%Y-%m-%d %H:%M").astype(str).tolist()
+    temp = loaded.site.cooling.temperature
+
+    def temperatures() -> np.ndarray:
+        assert temp is not None
+        if temp.column not in frame.columns:
+            raise InputError([Problem(shown, "cooling.temperature.column",
+                                      f"column {temp.column!r} is not in {pp.file!r}",
+                                      loaded.line("cooling", "temperature"),
+                                      did_you_mean(temp.column, map(str, frame.columns)))])
+        t = pd.to_numeric(frame[temp.column], errors="coerce")
+        if t.isna().any():
+            row = int(np.flatnonzero(t.isna().to_numpy())[0])
+            raise InputError([Problem(shown, "cooling.temperature.column",
+                                      f"missing temperature at data row {row + 1} (file line {row + 2})",
+                                      loaded.line("cooling", "temperature"))])
+        return t.to_numpy(dtype=float)
+
+    return _series_profile(loaded, capacity_mw, prices.to_numpy(dtype=float), labels,
+                           temperatures if temp is not None else None)
+
+
+def _series_profile(loaded: LoadedSite, capacity_mw: float, raw: np.ndarray, labels: list[str],
+                    temperatures: Callable[[], np.ndarray] | None) -> PriceProfile:
+    """The profile of a series read and checked (prices as in the file, each step's start as
+    "YYYY-MM-DD HH:MM"): the prices' range, the week it must cover, the year's weights, and
+    the temperatures (read when the site asks for them)."""
+    pp = loaded.site.power_price
+    assert isinstance(pp, SeriesPrice)
+    shown = display_path(loaded.path)
+
+    def fail(key: str, message: str, hint: str | None = None) -> NoReturn:
+        raise InputError([Problem(shown, f"power_price.{key}", message, loaded.line("power_price", key), hint)])
+
     per_mwh = KWH_PER_MWH if pp.unit == "usd_per_kwh" else 1.0
     out = np.flatnonzero((raw < PRICE_MIN / per_mwh) | (raw > PRICE_MAX / per_mwh))  # checked before scaling
     if out.size:
@@ -262,29 +307,77 @@ def _series(loaded: LoadedSite, capacity_mw: float) -> PriceProfile:
     if covered < HOURS_PER_DAY * DAYS_PER_WEEK:
         fail("file", f"{pp.file!r} covers {covered:g} h; a series needs at least a week")
     weights = year_weights(n, step_h, pp.year)
-    coverage = SeriesCoverage(stamps.iloc[0].strftime("%Y-%m-%d %H:%M"), stamps.iloc[-1].strftime("%Y-%m-%d %H:%M"),
-                              covered, pp.year,
-                              HOURS_PER_YEAR / covered)
+    coverage = SeriesCoverage(labels[0], labels[-1], covered, pp.year, HOURS_PER_YEAR / covered)
     keep = weights > 0
-    if not keep.all():  # a series longer than a year, repeated: the steps past one year
-        values, stamps, frame = values[keep], stamps[keep], frame[keep]
-        weights, n = weights[keep], int(keep.sum())
-    labels = stamps.dt.strftime("%Y-%m-%d %H:%M").astype(str).tolist()
+    whole = bool(keep.all())
+    if not whole:  # a series longer than a year, repeated: the steps past one year
+        values, weights, n = values[keep], weights[keep], int(keep.sum())
+        labels = [label for label, k in zip(labels, keep.tolist(), strict=True) if k]
     kind = "synthetic series" if pp.synthetic else "series"
     delta = None
     temp = loaded.site.cooling.temperature
-    if temp is not None:
-        if temp.column not in frame.columns:
-            raise InputError([Problem(shown, "cooling.temperature.column",
-                                      f"column {temp.column!r} is not in {pp.file!r}",
-                                      loaded.line("cooling", "temperature"),
-                                      did_you_mean(temp.column, map(str, frame.columns)))])
-        t = pd.to_numeric(frame[temp.column], errors="coerce")
-        if t.isna().any():
-            row = int(np.flatnonzero(t.isna().to_numpy())[0])
-            raise InputError([Problem(shown, "cooling.temperature.column",
-                                      f"missing temperature at data row {row + 1} (file line {row + 2})",
-                                      loaded.line("cooling", "temperature"))])
-        delta = temp.per_degree * np.maximum(0.0, t.to_numpy(dtype=float) - temp.above_c)
+    if temp is not None and temperatures is not None:
+        t = temperatures()
+        delta = temp.per_degree * np.maximum(0.0, (t if whole else t[keep]) - temp.above_c)
     return PriceProfile(values, weights, np.full(n, capacity_mw), labels, step_h,
                         f"{kind} {pp.file} ({n} steps of {pp.step_minutes} min)", delta, coverage)
+
+
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBERS = re.compile(f"(?:{_NUMBER}\n)*{_NUMBER}")  # one a line: a column checked in one match
+_STAMP = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
+_STAMPS = re.compile(f"(?:{_STAMP}\n)*{_STAMP}")
+
+
+def _plain_series(path: Path, stamp_column: str, price_column: str, temperature_column: str | None,
+                  step_minutes: int) -> tuple[np.ndarray, list[str], Callable[[], np.ndarray] | None] | None:
+    """The prices, step labels and temperatures of a plain series file, read by Python's csv
+    module and numpy (a run then never imports pandas): UTF-8 without a byte-order mark, a
+    header of distinct names holding the columns asked for, no blank or ragged line, every
+    price (and temperature) a plain decimal number, every time stamp ``YYYY-MM-DD HH:MM[:SS]``
+    without a zone, steps of ``step_minutes`` throughout, at least two and at most MAX_STEPS
+    rows. None for anything else: pandas then reads the file and names the fault
+    (:func:`_series`), so a fault's message is the same whichever reader met the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if '"' not in text and "\r" not in (text := text.replace("\r\n", "\n")):
+            lines = text.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            rows = [line.split(",") for line in lines]
+        else:  # quoted fields or lone carriage returns: the csv module's rules
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if len(rows) < 3 or len(rows) - 1 > MAX_STEPS:
+        return None
+    header = rows[0]
+    wanted = [stamp_column, price_column] + ([temperature_column] if temperature_column else [])
+    if len(set(header)) != len(header) or header[0].startswith("\ufeff") or any(c not in header for c in wanted):
+        return None
+    width = len(header)
+    if any(len(r) != width for r in rows):
+        return None
+    columns = list(zip(*rows[1:], strict=True))
+    stamps, prices = columns[header.index(stamp_column)], columns[header.index(price_column)]
+    if not (_NUMBERS.fullmatch("\n".join(prices)) and _STAMPS.fullmatch("\n".join(stamps))):
+        return None
+    raw = np.array(prices, dtype=float)
+    times = np.array(stamps, dtype="datetime64[s]")
+    if not np.isfinite(raw).all() or (np.diff(times).astype(np.int64) != step_minutes * 60).any():
+        return None
+    temps = None
+    if temperature_column:
+        column = columns[header.index(temperature_column)]
+        if not _NUMBERS.fullmatch("\n".join(column)):
+            return None
+        values = np.array(column, dtype=float)
+        if not np.isfinite(values).all():
+            return None
+
+        def temps() -> np.ndarray:
+            return values
+
+    labels = [f"{t[:10]} {t[11:16]}" for t in stamps]  # as the stamps say (checked above), to the minute
+    return raw, labels, temps

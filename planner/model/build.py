@@ -62,30 +62,41 @@ def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndar
 
 def _classes(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of equal values across ``columns``, numbered by first appearance: (class of each
-    row, first row of each class). Hash factorisation, one column at a time, in O(rows x
-    columns): a sort of the rows as tuples costs ten times more on a year of 15-minute steps.
-    A short profile (a site without a price series has one step) is sorted with numpy
-    instead, so that such a run never imports pandas."""
+    row, first row of each class). A short profile (a site without a price series has one
+    step) is sorted as rows at once (:func:`_classes_small`). A long one is coded a column at
+    a time: each column's values by their sorted order (numpy's unique), folded into one
+    mixed-radix key per row (re-coded whenever the radix product would leave int64), and the
+    keys numbered by first appearance, in O(rows log rows x columns). A column that holds one
+    value (a scalar, or an AI that is never off) cannot split a class and is skipped.
+    Values are compared as float64, -0.0 as 0.0."""
     if steps <= _SMALL_PROFILE:
         return _classes_small(columns, steps)
-    import pandas as pd
-
     key = np.zeros(steps, dtype=np.int64)
     count = 1
     for column in columns:
-        codes, uniques = pd.factorize(np.broadcast_to(np.asarray(column), (steps,)), sort=False)
-        if count * max(len(uniques), 1) >= 2**62:  # keep the mixed-radix key within int64
-            key, _ = pd.factorize(key, sort=False)
-            count = int(key.max()) + 1 if steps else 1
-        key = key * max(len(uniques), 1) + codes
-        count *= max(len(uniques), 1)
-    cls, uniques = pd.factorize(key, sort=False)  # numbered by first appearance
-    first = np.full(len(uniques), steps, dtype=np.int64)
-    np.minimum.at(first, cls, np.arange(steps))
-    return cls.astype(np.int64), first
+        values = np.asarray(column)
+        if values.size <= 1:
+            continue
+        if values.dtype == bool:
+            codes, n = values.astype(np.int64), 2
+        else:
+            uniques, codes = np.unique(values.astype(float) + 0.0, return_inverse=True)
+            n = uniques.size
+        if n == 1:
+            continue
+        if count * n >= 2**62:  # keep the mixed-radix key within int64
+            _, key = np.unique(key, return_inverse=True)
+            count = int(key.max()) + 1
+        key = key * n + codes.reshape(-1)
+        count *= n
+    _, first_sorted, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first_sorted, kind="stable")  # classes by their first step
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse.reshape(-1)].astype(np.int64), first_sorted[order].astype(np.int64)
 
 
-_SMALL_PROFILE = 2048  # steps up to which _classes sorts rows (numpy) rather than hashing (pandas)
+_SMALL_PROFILE = 2048  # steps up to which _classes sorts whole rows rather than coding column by column
 
 
 def _classes_small(columns: list[np.ndarray], steps: int) -> tuple[np.ndarray, np.ndarray]:

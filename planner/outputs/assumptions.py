@@ -6,14 +6,12 @@ month. The workbook (:mod:`planner.outputs.workbook`) and the report
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from planner.outputs.records import BomRow, PlanSummary, SummaryDocument
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 ESTIMATE = "ESTIMATE"  # how the catalog's estimates tables mark a basis
 
@@ -85,32 +83,40 @@ MONTHLY_COLUMNS = ["scenario", "period", "hours", "grid_energy_mwh", "ai_energy_
                    "peak_import_mw", "mean_price_usd_per_mwh", "energy_cost_usd"]
 
 
-def monthly_dispatch(frame: pd.DataFrame) -> pd.DataFrame:
-    """A dispatch table (one row per price step, with the step's hours in a year) summed by
-    calendar month for a dated series ("2025-01"), else by the profile's own steps (a
-    season's month, a time-of-use block). Energy = sum of MW x hours; the mean price is
-    the energy-weighted one (cost / energy)."""
-    import pandas as pd
+def monthly_dispatch(table: Mapping[str, Any]) -> list[list[Any]]:
+    """A dispatch table (one row per price step, with the step's hours in a year; a dict of
+    columns or a frame) summed by calendar month for a dated series ("2025-01"), else by the
+    profile's own steps (a season's month, a time-of-use block), as rows of MONTHLY_COLUMNS
+    in the order each (scenario, period) first comes. Energy = sum of MW x hours; the mean
+    price is the energy-weighted one (cost / energy; None without energy)."""
+    import numpy as np
 
-    if frame.empty:
-        return pd.DataFrame(columns=MONTHLY_COLUMNS)
-    step = frame["step"].astype(str)
-    dated = bool(step.str.match(r"\d{4}-\d{2}-").all())
-    period = step.str.slice(0, 7) if dated else step
-    hours = frame["hours_per_year"]
-    parts = pd.DataFrame({
-        "scenario": frame["scenario"], "period": period, "hours": hours,
-        "grid_energy_mwh": frame["grid_import_mw"] * hours, "ai_energy_mwh": frame["ai_load_mw"] * hours,
-        "miner_energy_mwh": frame["miner_load_mw"] * hours, "peak_import_mw": frame["grid_import_mw"],
-        "energy_cost_usd": frame["grid_import_mw"] * hours * frame["price_usd_per_mwh"],
-    })
-    out = parts.groupby(["scenario", "period"], sort=False).agg(
-        hours=("hours", "sum"), grid_energy_mwh=("grid_energy_mwh", "sum"), ai_energy_mwh=("ai_energy_mwh", "sum"),
-        miner_energy_mwh=("miner_energy_mwh", "sum"), peak_import_mw=("peak_import_mw", "max"),
-        energy_cost_usd=("energy_cost_usd", "sum")).reset_index()
-    energy = out["grid_energy_mwh"]
-    out["mean_price_usd_per_mwh"] = (out["energy_cost_usd"] / energy.where(energy > 0)).round(4)
-    for column, places in (("hours", 4), ("grid_energy_mwh", 3), ("ai_energy_mwh", 3), ("miner_energy_mwh", 3),
-                           ("peak_import_mw", 6), ("energy_cost_usd", 2)):
-        out[column] = out[column].round(places)
-    return out[MONTHLY_COLUMNS]
+    step = [str(s) for s in np.asarray(table["step"]).tolist()]
+    if not step:
+        return []
+    dated = all(_DATED.match(s) for s in step)
+    groups: dict[tuple[str, str], int] = {}
+    code = np.array([groups.setdefault((str(sc), s[:7] if dated else s), len(groups))
+                     for sc, s in zip(np.asarray(table["scenario"]).tolist(), step, strict=True)], dtype=np.int64)
+    n = len(groups)
+    hours = np.asarray(table["hours_per_year"], dtype=float)
+    grid = np.asarray(table["grid_import_mw"], dtype=float)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(code, weights=values, minlength=n)
+
+    energy = total(grid * hours)
+    cost = total(grid * hours * np.asarray(table["price_usd_per_mwh"], dtype=float))
+    peak = np.full(n, -np.inf)
+    np.maximum.at(peak, code, grid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(energy > 0, np.round(cost / energy, 4), np.nan)
+    columns = [np.round(total(hours), 4), np.round(energy, 3),
+               np.round(total(np.asarray(table["ai_load_mw"], dtype=float) * hours), 3),
+               np.round(total(np.asarray(table["miner_load_mw"], dtype=float) * hours), 3),
+               np.round(peak, 6), mean, np.round(cost, 2)]
+    values = [[None if v != v else v for v in c.tolist()] for c in columns]  # NaN: no figure
+    return [[sc, period, *(c[i] for c in values)] for (sc, period), i in groups.items()]
+
+
+_DATED = re.compile(r"\d{4}-\d{2}-")

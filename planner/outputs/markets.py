@@ -13,7 +13,6 @@ import numpy as np
 from planner.model.optimize import Result, Status, ai_load_mw
 
 if TYPE_CHECKING:
-    import pandas as pd
     from matplotlib.axes import Axes
 
 
@@ -168,26 +167,28 @@ def summary_lines(block: dict[str, Any] | None) -> dict[str, Any]:
             "demand_charge_usd_per_year": lines.get("demand_charge_usd", 0.0)}
 
 
-def dispatch_columns(result: Result, frame: pd.DataFrame) -> pd.DataFrame:
+def dispatch_columns(result: Result, table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """dispatch.csv's market columns beside the AI: contracted MW, MW resold (contracted less
     the energy load, at the AI's average draw), reserve offered, and the coincident-peak
-    marker."""
+    marker; ``table``: the dispatch's columns by name (a new dict is returned)."""
     inp = result.inputs
     m = inp.markets
-    if m is None or result.status is not Status.OPTIMAL or frame.empty:
-        return frame
     steps = inp.profile.steps
+    if m is None or result.status is not Status.OPTIMAL or not table or not len(next(iter(table.values()))):
+        return table
     _, energy = _loads(result, "after")
     q = m.contract_mw(steps, min(inp.ai_start_month, inp.horizon_months))
-    frame = frame.copy()
-    frame["contract_mw"] = np.round(q, 6)
-    frame["resale_mw"] = np.round(np.maximum(q - energy, 0.0), 6)
-    frame["reserve_offered_mw"] = np.round(result.markets.get("offer_after", np.zeros(steps)), 6)
+    table = dict(table)
+    table["contract_mw"] = np.round(np.broadcast_to(q, (steps,)).astype(float), 6)
+    table["resale_mw"] = np.round(np.broadcast_to(np.maximum(q - energy, 0.0), (steps,)).astype(float), 6)
+    table["reserve_offered_mw"] = np.round(result.markets.get("offer_after", np.zeros(steps)), 6)
     if m.reserve_usd_per_mw_hour is not None:
-        frame["reserve_usd_per_mw_hour"] = m.reserve_usd_per_mw_hour
+        table["reserve_usd_per_mw_hour"] = np.broadcast_to(np.asarray(m.reserve_usd_per_mw_hour, dtype=float),
+                                                           (steps,))
     if m.cp_usd_per_mw_year is not None:
-        frame["coincident_peak_usd_per_mw_year"] = np.round(m.cp_usd_per_mw_year, 6)
-    return frame
+        table["coincident_peak_usd_per_mw_year"] = np.broadcast_to(
+            np.round(np.asarray(m.cp_usd_per_mw_year, dtype=float), 6), (steps,))
+    return table
 
 
 def peak_week_rows(result: Result, frame: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:

@@ -227,19 +227,28 @@ def dispatch_arrays(result: Result) -> dict[str, np.ndarray] | None:
     }
 
 
-def dispatch_frame(result: Result) -> pd.DataFrame:
-    """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
-    as a pandas DataFrame built from :func:`dispatch_arrays` (a year of 15-minute steps is
-    35,040 rows); with power contracts or markets, their columns (outputs.markets.dispatch_columns)."""
-    import pandas as pd
-
+def dispatch_table(result: Result) -> dict[str, np.ndarray]:
+    """dispatch.csv's columns for one scenario, by name in order (no pandas): the scenario,
+    :func:`dispatch_arrays`, and with power contracts or markets their columns
+    (outputs.markets.dispatch_columns); every column empty without an optimal plan."""
     from planner.outputs.markets import dispatch_columns
 
     arrays = dispatch_arrays(result)
     if arrays is None:
+        return {c: np.zeros(0) for c in DISPATCH_COLUMNS}
+    steps = result.inputs.profile.steps
+    return dispatch_columns(result, {"scenario": np.full(steps, result.inputs.scenario, dtype=object), **arrays})
+
+
+def dispatch_frame(result: Result) -> pd.DataFrame:
+    """Per step: price, AI load, miner load, grid import and capacity (MW), one row per step
+    as a pandas DataFrame of :func:`dispatch_table` (a year of 15-minute steps is 35,040 rows)."""
+    import pandas as pd
+
+    table = dispatch_table(result)
+    if not len(table["step"]):
         return pd.DataFrame(columns=DISPATCH_COLUMNS)
-    return dispatch_columns(result, pd.DataFrame({"scenario": result.inputs.scenario, **arrays},
-                                                 columns=DISPATCH_COLUMNS))
+    return pd.DataFrame(table)
 
 
 DISPATCH_COLUMNS = ["scenario", "step", "hours_per_year", "price_usd_per_mwh", "ai_load_mw", "miner_load_mw",

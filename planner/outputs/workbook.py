@@ -12,9 +12,9 @@ a :class:`Sheet`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from planner.outputs.assumptions import MONTHLY_COLUMNS, estimates_used, monthly_dispatch, site_inputs
 from planner.outputs.bom import BOM_COLUMNS, with_totals
@@ -22,8 +22,6 @@ from planner.outputs.compare import comparison_rows
 from planner.outputs.records import BomRow, SummaryDocument, unit_of
 from planner.outputs.xlsx import Sheet, save_workbook, sheet_name
 
-if TYPE_CHECKING:
-    import pandas as pd
 
 def _header(name: str, unit: str) -> str:
     return f"{name}, {unit}" if unit else name
@@ -50,12 +48,12 @@ MONTHLY_UNITS = {"hours": "h", "grid_energy_mwh": "MWh", "ai_energy_mwh": "MWh",
                  "peak_import_mw": "MW", "mean_price_usd_per_mwh": "USD/MWh", "energy_cost_usd": "USD"}
 
 
-def dispatch_sheet(dispatch: dict[str, pd.DataFrame]) -> Sheet | None:
-    """Each scenario's dispatch month by month (:func:`monthly_dispatch`); None without one."""
-    frames = [monthly_dispatch(f) for f in dispatch.values() if not f.empty]
-    if not frames:
+def dispatch_sheet(dispatch: Mapping[str, Mapping[str, Any]]) -> Sheet | None:
+    """Each scenario's dispatch month by month (:func:`monthly_dispatch`; a table of columns
+    or a frame per scenario); None without one."""
+    rows = [row for table in dispatch.values() for row in monthly_dispatch(table)]
+    if not rows:
         return None
-    rows = [list(r) for f in frames for r in f.astype(object).where(f.notna(), None).itertuples(index=False)]
     return Sheet([_header(c, MONTHLY_UNITS.get(c, "")) for c in MONTHLY_COLUMNS], rows, {2: 14})
 
 
@@ -72,7 +70,7 @@ def estimates_sheet(doc: SummaryDocument, rows: Sequence[BomRow]) -> Sheet:
                   for e in estimates_used(doc, rows)], {1: 24, 7: 24, 8: 100})
 
 
-def workbook_sheets(doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict[str, pd.DataFrame],
+def workbook_sheets(doc: SummaryDocument, rows: Sequence[BomRow], dispatch: Mapping[str, Mapping[str, Any]],
                     site: dict[str, Any], extra: dict[str, Sheet] | None = None) -> dict[str, Sheet]:
     """plan.xlsx's sheets in order: summary, a BOM per scenario, dispatch by month,
     assumptions, estimates, then the ``extra`` sheets (a cable schedule, when one is built)."""
@@ -91,7 +89,7 @@ def workbook_sheets(doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict
     return sheets
 
 
-def write_workbook(path: Path, doc: SummaryDocument, rows: Sequence[BomRow], dispatch: dict[str, pd.DataFrame],
+def write_workbook(path: Path, doc: SummaryDocument, rows: Sequence[BomRow], dispatch: Mapping[str, Mapping[str, Any]],
                    site: dict[str, Any], extra: dict[str, Sheet] | None = None) -> None:
     """plan.xlsx at ``path`` (:func:`workbook_sheets` saved by :func:`save_workbook`)."""
     save_workbook(workbook_sheets(doc, rows, dispatch, site, extra), path)

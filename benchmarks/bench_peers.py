@@ -191,8 +191,8 @@ def plain_dispatch(repeat: int) -> dict | None:
                                         str(tmp / f"out-{p.stem}")]))
     imports = _import_profile(ours_cmd)
     floor = {name: statistics.median(timed([sys.executable, "-c", f"import {module}"]) for _ in range(3))
-             for name, module in (("python", "sys"), ("pandas", "pandas"), ("matplotlib", "matplotlib.pyplot"),
-                                  ("pydantic", "pydantic"), ("typer", "typer"))}
+             for name, module in (("python", "sys"), ("numpy", "numpy"), ("highspy", "highspy"),
+                                  ("matplotlib", "matplotlib.pyplot"), ("pydantic", "pydantic"), ("typer", "typer"))}
     ours_doc = json.loads((tmp / "ours-out" / "summary.json").read_text())["scenarios"]["hybrid"]
     theirs = json.loads((tmp / "pypsa-out" / "summary.json").read_text())
     med = {k: statistics.median(v) for k, v in times.items()}

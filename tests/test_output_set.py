@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import tomllib
 
 import pytest
 
@@ -127,9 +128,11 @@ def _dies_in_the_background(path):
     path.write_text("written in process")
 
 
-def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monkeypatch):
-    """planner solve draws its figures in a background process: the same bytes as drawn in
-    process (PLANNER_SERIAL_OUTPUTS=1)."""
+@pytest.mark.parametrize("name", ["sichuan-hydro.toml", "greenfield-campus.toml"])
+def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monkeypatch, name):
+    """planner solve draws its figures in a background process, each scenario's as soon as
+    it is solved (a floor plan too): the same bytes as drawn in process
+    (PLANNER_SERIAL_OUTPUTS=1)."""
     from planner.app.cli import main
     from planner.outputs.figure_writer import background_writer
 
@@ -139,7 +142,7 @@ def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monke
     if pool is None:
         pytest.skip("no background process on this machine (one core, or no fork)")
     pool.shutdown()
-    site = str(SITES / "sichuan-hydro.toml")
+    site = str(SITES / name)
     assert main(["solve", site, "-q", "-o", str(tmp_path / "bg")]) == 0
     monkeypatch.setenv("PLANNER_SERIAL_OUTPUTS", "1")
     assert background_writer() is None
@@ -173,6 +176,67 @@ def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case):
         pool.shutdown()
     assert (tmp_path / case / "a.txt").read_text() == ("9" if case == "ok" else "written in process")
     assert (tmp_path / case / "b.txt").read_text() == "b"
+
+
+@pytest.mark.parametrize("case", ["ok", "died", "raises"])
+def test_figures_sent_ahead_are_written_replaced_or_fail_the_run(tmp_path, case):
+    """A figure sent to the writer ahead of the output (Drawn: a scenario's figures, sent
+    as soon as it is solved) comes back as bytes into its file; one whose process dies is
+    drawn in process instead; one that raises fails the run and leaves no folder."""
+    from planner.outputs.export import write_outputs
+    from planner.outputs.figure_writer import Drawn, Job, background_writer
+
+    pool = background_writer()
+    if pool is None:
+        pytest.skip("no background process on this machine (one core, or no fork)")
+    jobs = {"ok": Job(_square, {"side": 3}), "died": Job(_dies_in_the_background, {}),
+            "raises": Job(_square, {"side": "x"})}
+    try:
+        drawn = Drawn.submit(pool, jobs[case], "a.txt")
+        writers = {"b.txt": lambda p: p.write_text("b"), "a.txt": drawn}
+        if case == "raises":
+            with pytest.raises(TypeError):
+                write_outputs(tmp_path / case, writers, pool=pool)
+            assert not (tmp_path / case).exists()
+            return
+        write_outputs(tmp_path / case, writers, pool=pool)
+    finally:
+        pool.shutdown()
+    assert (tmp_path / case / "a.txt").read_text() == ("9" if case == "ok" else "written in process")
+    assert (tmp_path / case / "b.txt").read_text() == "b"
+
+
+def test_a_scenarios_figures_are_sent_before_the_next_scenario_is_sized(tmp_path, monkeypatch):
+    """With a writer process, each scenario's figures (here power, and price against dispatch)
+    go to it when the scenario is solved, before the next scenario's options are sized (so they are drawn
+    while it is); the capex figure, which needs every scenario, goes with the output."""
+    import planner.model.inputs as inputs
+    from planner.outputs import figure_writer
+
+    from .conftest import SITES
+
+    events: list[str] = []
+    real_submit, real_prepare = figure_writer.Drawn.submit.__func__, inputs.prepare
+
+    def submit(cls, pool, job, name):
+        events.append(f"sent {name}")
+        return real_submit(cls, pool, job, name)
+
+    def prepare(loaded, catalog, scenario, *args, **kwargs):
+        events.append(f"sizing {scenario}")
+        return real_prepare(loaded, catalog, scenario, *args, **kwargs)
+
+    if figure_writer.background_writer() is None:
+        pytest.skip("no background process on this machine (one core, or no fork)")
+    monkeypatch.setattr(figure_writer.Drawn, "submit", classmethod(submit))
+    monkeypatch.setattr(inputs, "prepare", prepare)
+    assert main(["solve", str(SITES / "sichuan-hydro.toml"), "-q", "-o", str(tmp_path / "o")]) == 0
+    first, second = list(tomllib.loads((SITES / "sichuan-hydro.toml").read_text())["scenarios"])
+    for figure in ("power", "price-dispatch"):
+        assert events.index(f"sent plots/{figure}-{first}.png") < events.index(f"sizing {second}")
+        assert f"sent plots/{figure}-{second}.png" in events
+        assert (tmp_path / "o" / "plots" / f"{figure}-{first}.png").is_file()
+    assert not any("capex" in e for e in events)
 
 
 def _stat(pid: int) -> list[str] | None:

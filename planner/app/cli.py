@@ -20,7 +20,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,6 +42,8 @@ from planner.constants import USD_PER_MUSD
 from planner.errors import InputError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import numpy as np
     from rich.console import Console
     from rich.status import Status
@@ -134,24 +136,27 @@ SolverLogOpt = Annotated[Path | None, typer.Option(
 
 
 def _solve_all(loaded: LoadedSite, catalog: Catalog, names: list[str], solver: str, quiet: bool, *,
-               reduce: bool = True, keep_models: bool = False, solver_log: Path | None = None) -> SiteRun:
+               reduce: bool = True, keep_models: bool = False, solver_log: Path | None = None,
+               wrap: Callable[[Progress], Progress] | None = None) -> tuple[SiteRun, Progress]:
     """Every named scenario solved by the pipeline (one PlanCache for the run: a price
     series is read once for all the scenarios), with the status line on stderr; with
-    ``solver_log`` the solvers' logs are written to that file, scenario after scenario."""
+    ``solver_log`` the solvers' logs are written to that file, scenario after scenario.
+    ``wrap`` puts another Progress around the status line (returned with the run)."""
     from planner.app.pipeline import solve_site
     from planner.model.cache import PlanCache
 
     status = _StatusLine(solver, quiet)
+    progress = wrap(status) if wrap is not None else status
     try:
         run = solve_site(loaded, catalog, names, cache=PlanCache(), solver=solver, reduce=reduce,
-                         keep_models=keep_models, progress=status, solver_log=solver_log is not None)
+                         keep_models=keep_models, progress=progress, solver_log=solver_log is not None)
     finally:
         status.stop()
     if run is None:  # only a progress hook that says stop ends a run early; the status line never does
         raise RuntimeError("the run stopped before its last scenario")
     if solver_log is not None:
         _write_solver_log(solver_log, run.results)
-    return run
+    return run, progress
 
 
 def _write_solver_log(path: Path, results: dict[str, Result]) -> None:
@@ -284,13 +289,15 @@ def solve_cmd(
         from planner.outputs.bom import write_bom
         from planner.outputs.export import new_run_id, write_columns, write_frame, write_json, write_outputs
 
-        run = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
-                         keep_models=bool(write_model), solver_log=solver_log)
+        early = lambda status: _EarlyFigures(status, pool, loaded.site.name, cat)  # noqa: E731
+        run, drawn = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
+                                keep_models=bool(write_model), solver_log=solver_log, wrap=early)
+        assert isinstance(drawn, _EarlyFigures)
         results, models = run.results, run.models
         doc = run.summary()
         run_id = new_run_id()  # the same id marks the output set's manifest
         notes: list[str] = []
-        plan_files = _plan_files(results, cat, doc, graphml)
+        plan_files = _plan_files(results, cat, doc, graphml, done=drawn.done)
         from planner.model.optimize import Status as PlanStatus
 
         links = sum(sum(r.chosen.fabric.links.values()) for r in results.values()
@@ -318,7 +325,7 @@ def solve_cmd(
             for name, r in results.items():
                 writers.update(netbox_files(r, cat, doc.site, f"netbox/{safe(name)}"))
         if any(r.inputs.profile.steps > 1 for r in results.values()):
-            per_scenario = run.dispatch_tables()  # built once, for the file, the plots and the workbook
+            per_scenario = run.dispatch_tables(drawn.tables)  # built once, for the file, the plots and the workbook
             varying = [per_scenario[name] for name, r in results.items()
                        if r.inputs.profile.steps > 1 and len(per_scenario[name]["step"])]
             if varying:
@@ -331,7 +338,8 @@ def solve_cmd(
 
             columns = {name: dispatch_arrays(r) for name, r in results.items()}
             monthly = {}
-        writers.update(_chart_files(results, doc, columns))
+        writers.update(_chart_files(results, doc, columns, done=drawn.done))
+        writers.update(drawn.files)  # after this process's own files: they wait for the writer
         site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
         writers["plan.xlsx"] = _workbook_job(doc, rows, monthly, site_data)
         writers["report.html"] = _report_writer(doc, rows, site_data)  # last: it embeds the figures
@@ -404,39 +412,52 @@ GRAPHML_AUTO_LINKS = 50_000
 CABLES_AUTO_LINKS = 100_000
 
 
-def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict[str, dict[str, np.ndarray] | None]) -> dict:
+def _chart_files(results: dict, doc: SummaryDocument, dispatch: dict[str, dict[str, np.ndarray] | None],
+                 done: Container[str] = ()) -> dict:
     """Power over time and price against dispatch per scenario; capex per scenario.
-    ``dispatch``: each scenario's dispatch columns as arrays (None without a plan)."""
+    ``dispatch``: each scenario's dispatch columns as arrays (None without a plan);
+    ``done``: scenarios whose figures were already sent to the writer (:class:`_EarlyFigures`)."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
-    from planner.outputs.markets import peak_week, peak_week_rows
-    from planner.outputs.physics import monthly_power
     from planner.outputs.records import PlanSummary
 
-    files = {}
+    files: dict[str, Callable[[Path], None]] = {}
     capex = {n: s.capex_breakdown_usd for n, s in doc.scenarios.items() if isinstance(s, PlanSummary)}
     if capex:
         files["plots/capex.png"] = Job(plots.capex_breakdown, {"capex": capex,
                                                                "title": f"{doc.site}: capex by scenario"})
     for name, result in results.items():
-        frame = dispatch[name]  # column -> array, one value per step
-        if frame is None:
-            continue
-        # the figures get plain arrays of the columns they draw: their writer needs no pandas
-        power = {c: frame[c] for c in ("step", "ai_load_mw", "miner_load_mw", "grid_capacity_mw")}
-        # a profile of a few steps (flat, time of use, seasonal) says little about time: the
-        # plan month by month, before and after the AI start, is drawn above it
-        months = monthly_power(result) if result.inputs.profile.steps <= 48 else None
-        files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
-            "rows": power, "title": f"{doc.site}: {name}, grid import", "months": months})
-        if result.inputs.profile.steps > 1 and result.inputs.miners:
-            prices = {c: frame[c] for c in ("price_usd_per_mwh", "miner_load_mw")}
-            files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
-                "rows": prices, "title": f"{doc.site}: {name}, miners against the price"})
-        week = peak_week_rows(result, frame)
-        if week is not None:
-            files[f"plots/peak-week-{name}.png"] = Job(peak_week, {
-                "rows": week, "title": f"{doc.site}: {name}, the week of the highest-charge step"})
+        if name not in done:
+            files.update(_scenario_charts(doc.site, name, result, dispatch[name]))
+    return files
+
+
+def _scenario_charts(site: str, name: str, result: Result, frame: dict[str, np.ndarray] | None) -> dict:
+    """One scenario's power over time, price against dispatch and peak week (``frame``: its
+    dispatch columns as arrays; None without a plan, then no figure)."""
+    from planner.outputs import plots
+    from planner.outputs.figure_writer import Job
+    from planner.outputs.markets import peak_week, peak_week_rows
+    from planner.outputs.physics import monthly_power
+
+    files: dict[str, Callable[[Path], None]] = {}
+    if frame is None:
+        return files
+    # the figures get plain arrays of the columns they draw: their writer needs no pandas
+    power = {c: frame[c] for c in ("step", "ai_load_mw", "miner_load_mw", "grid_capacity_mw")}
+    # a profile of a few steps (flat, time of use, seasonal) says little about time: the
+    # plan month by month, before and after the AI start, is drawn above it
+    months = monthly_power(result) if result.inputs.profile.steps <= 48 else None
+    files[f"plots/power-{name}.png"] = Job(plots.power_over_time, {
+        "rows": power, "title": f"{site}: {name}, grid import", "months": months})
+    if result.inputs.profile.steps > 1 and result.inputs.miners:
+        prices = {c: frame[c] for c in ("price_usd_per_mwh", "miner_load_mw")}
+        files[f"plots/price-dispatch-{name}.png"] = Job(plots.price_and_dispatch, {
+            "rows": prices, "title": f"{site}: {name}, miners against the price"})
+    week = peak_week_rows(result, frame)
+    if week is not None:
+        files[f"plots/peak-week-{name}.png"] = Job(peak_week, {
+            "rows": week, "title": f"{site}: {name}, the week of the highest-charge step"})
     return files
 
 
@@ -446,28 +467,14 @@ def _model_writer(write_lp: Callable[[LinearProgram, Path, str], None], model: P
     return lambda p: write_lp(model.lp, p, kind)
 
 
-def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, graphml: str = "auto"
-                ) -> dict[str, Callable[[Path], None]]:
-    """Floor plans per scenario and the recommended scenario's fabric graph."""
-    from planner.outputs import plots
-    from planner.outputs.figure_writer import Job
-    from planner.outputs.interconnect_map import campus_interconnect, interconnect_map
-    from planner.outputs.physics import layout_for, site_plan
-
+def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, graphml: str = "auto",
+                done: Container[str] = ()) -> dict[str, Callable[[Path], None]]:
+    """Floor plans per scenario (but those in ``done``: already sent to the writer) and the
+    recommended scenario's fabric graph."""
     files: dict[str, Callable[[Path], None]] = {}
     for name, result in results.items():
-        lay = layout_for(result, cat)
-        if lay is not None:
-            plan = site_plan(result)
-            kept = (f", {plan['miners_kept']:,} miners beside it" if plan["miners_kept"] else
-                    ", no miners beside it" if result.inputs.miners else "")
-            title = f"{doc.site}: {name} ({result.chosen.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
-            files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title,
-                                                                         "site": plan})
-            halls, far = campus_interconnect(result, cat)  # routes over 10 km only (issue 22)
-            if far:
-                files[f"plots/interconnect-{name}.png"] = Job(interconnect_map, {
-                    "routes": far, "sites": halls, "title": f"{doc.site}: {name}, interconnect over 10 km"})
+        if name not in done:
+            files.update(_scenario_plans(doc.site, name, result, cat))
     best = doc.recommendation.scenario
     chosen = results[best].option if best else None
     if best is not None and chosen is not None and chosen.servers and chosen.fabric is not None \
@@ -480,6 +487,69 @@ def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, 
         else:
             files["topology.graphml.gz"] = lambda p: _write_topology(best_result, cat, p, compress=True)
     return files
+
+
+def _scenario_plans(site: str, name: str, result: Result, cat: Catalog) -> dict[str, Callable[[Path], None]]:
+    """One scenario's floor plan, and its campus map when a route is over 10 km."""
+    from planner.outputs import plots
+    from planner.outputs.figure_writer import Job
+    from planner.outputs.interconnect_map import campus_interconnect, interconnect_map
+    from planner.outputs.physics import layout_for, site_plan
+
+    files: dict[str, Callable[[Path], None]] = {}
+    lay = layout_for(result, cat)
+    if lay is not None:
+        plan = site_plan(result)
+        kept = (f", {plan['miners_kept']:,} miners beside it" if plan["miners_kept"] else
+                ", no miners beside it" if result.inputs.miners else "")
+        title = f"{site}: {name} ({result.chosen.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
+        files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title, "site": plan})
+        halls, far = campus_interconnect(result, cat)  # routes over 10 km only (issue 22)
+        if far:
+            files[f"plots/interconnect-{name}.png"] = Job(interconnect_map, {
+                "routes": far, "sites": halls, "title": f"{site}: {name}, interconnect over 10 km"})
+    return files
+
+
+class _EarlyFigures(Progress):
+    """A scenario's own figures (floor plan, campus map, power, price and dispatch, peak
+    week) sent to the figures' writer as soon as the scenario is solved, so that the writer
+    draws them while the next scenario is sized (a site of several scenarios: the Xinjiang
+    mine's floor plans). Wraps the run's status line; ``files`` are the writers that wait
+    for the drawn files (:class:`planner.outputs.figure_writer.Drawn`), ``tables`` the
+    dispatch columns worked out for them. Without a writer process, nothing is sent early."""
+
+    def __init__(self, inner: Progress, pool: ProcessPoolExecutor | None, site: str, catalog: Catalog):
+        self.inner, self.pool, self.site, self.catalog = inner, pool, site, catalog
+        self.files: dict[str, Callable[[Path], None]] = {}
+        self.tables: dict[str, dict[str, np.ndarray]] = {}
+        self.done: set[str] = set()
+
+    def scenario(self, index: int, count: int, name: str) -> bool:
+        return self.inner.scenario(index, count, name)
+
+    def prepared(self, name: str, inputs: ScenarioInputs) -> None:
+        self.inner.prepared(name, inputs)
+
+    def built(self, name: str, model: PlanModel) -> None:
+        self.inner.built(name, model)
+
+    def solved(self, name: str, result: Result) -> None:
+        self.inner.solved(name, result)
+        if self.pool is None:
+            return
+        from planner.outputs.figure_writer import Drawn
+        from planner.outputs.physics import dispatch_arrays, dispatch_table
+
+        if result.inputs.profile.steps > 1:
+            table = self.tables[name] = dispatch_table(result)
+            frame = table if len(table["step"]) else None
+        else:
+            frame = dispatch_arrays(result)
+        jobs = {**_scenario_plans(self.site, name, result, self.catalog),
+                **_scenario_charts(self.site, name, result, frame)}
+        self.files.update({file: Drawn.submit(self.pool, job, file) for file, job in jobs.items()})
+        self.done.add(name)
 
 
 def _write_topology(result: Result, cat: Catalog, path: Path, compress: bool = False) -> None:
@@ -537,7 +607,7 @@ def compare_cmd(
         raise InputError([Problem("command line", "--solver", f"unknown solver {solver!r}",
                                   hint=did_you_mean(solver, ["highs", "cbc"]) or "use highs or cbc")])
     loaded, cat = load(site, catalog)
-    doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log).summary()
+    doc = _solve_all(loaded, cat, list(loaded.site.scenarios), solver, quiet, solver_log=solver_log)[0].summary()
     names = list(doc.scenarios)
     rows = comparison_rows(doc)  # one value per cell: a figure by tier is a row per tier
     target = (out or Path("out") / loaded.stem) / "compare.csv"

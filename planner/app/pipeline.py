@@ -89,12 +89,13 @@ class SiteRun:
         frames = [f for f in frames if len(f)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
 
-    def dispatch_tables(self) -> dict[str, dict[str, np.ndarray]]:
+    def dispatch_tables(self, known: dict[str, dict[str, np.ndarray]] | None = None
+                        ) -> dict[str, dict[str, np.ndarray]]:
         """Each scenario's dispatch per time step as named columns (dispatch.csv, the figures
-        and the workbook's monthly sheet; no pandas)."""
+        and the workbook's monthly sheet; no pandas); ``known``: tables already worked out."""
         from planner.outputs.physics import dispatch_table
 
-        return {name: dispatch_table(r) for name, r in self.results.items()}
+        return {name: (known or {}).get(name) or dispatch_table(r) for name, r in self.results.items()}
 
     def dispatch(self) -> dict[str, pd.DataFrame]:
         """Each scenario's dispatch per time step (dispatch.csv and the figures)."""

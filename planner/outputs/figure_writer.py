@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,41 @@ class Job:
 
     def __call__(self, path: Path) -> None:
         self.fn(path=path, **self.kwargs)
+
+
+class Drawn:
+    """A :class:`Job` sent to the writer ahead of the run's output (:meth:`submit`): the
+    writer draws it into a file of its own and sends the bytes back. Called with a path, it
+    waits for them and writes them there; should the writer have died, it draws the file
+    in process, as the output set's writer does for its jobs."""
+
+    def __init__(self, job: Job, future: Future[bytes]):
+        self.job, self.future = job, future
+
+    @classmethod
+    def submit(cls, pool: ProcessPoolExecutor, job: Job, name: str) -> Drawn:
+        """Send ``job`` for the file ``name`` (its suffix picks the format: .png)."""
+        return cls(job, pool.submit(_draw, job, Path(name).suffix))
+
+    def __call__(self, path: Path) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            data = self.future.result()  # a job's error is the run's error, as in process
+        except BrokenProcessPool:
+            self.job(path)
+            return
+        path.write_bytes(data)
+
+
+def _draw(job: Job, suffix: str) -> bytes:
+    """In the writer: draw ``job`` into a private temporary folder and return the file."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="planner-figure-") as folder:
+        path = Path(folder) / f"figure{suffix}"
+        job(path)
+        return path.read_bytes()
 
 
 def _warm(parent: int) -> None:

@@ -295,3 +295,73 @@ def test_the_ercot_series_reports_its_period(tmp_path, write_site, catalog):
     assert cov.start.startswith("2024-06-01 00:00") and cov.end.startswith("2025-03-27 23:45")
     assert cov.hours_covered == 7200 and cov.year == "scale"
     assert cov.factor == pytest.approx(8760 / 7200)
+
+
+def _variants() -> dict[str, str]:
+    """Series files (header and rows as text) around the plain reader's edges: a week and a
+    bit of hourly steps, with one thing changed each."""
+    stamps = [str(np.datetime64("2025-01-01T00:00") + np.timedelta64(i, "h")).replace("T", " ") for i in range(200)]
+    prices = [f"{20 + (i * 37) % 90}.{i % 100:02d}" for i in range(200)]
+
+    def text(rows, header="timestamp,price,temp_c", end="\n"):
+        return end.join([header, *rows]) + end
+
+    plain = [f"{t},{p},{(i % 30) - 5}" for i, (t, p) in enumerate(zip(stamps, prices, strict=True))]
+    return {
+        "plain": text(plain),
+        "crlf": text(plain, end="\r\n"),
+        "t separator and seconds": text([r.replace(" ", "T", 1).replace(",", ":00,", 1) for r in plain]),
+        "quoted cells": text([f'"{r.split(",")[0]}",{",".join(r.split(",")[1:])}' for r in plain]),
+        "byte-order mark": "\ufeff" + text(plain),
+        "blank line inside": text(plain[:100] + [""] + plain[100:]),
+        "no final line end": text(plain)[:-1],
+        "exponent and signs": text([r.replace(prices[i], f"+{float(prices[i]) / 10:g}e1", 1) if i % 3 == 0 else r
+                                    for i, r in enumerate(plain)]),
+        "spaces around a price": text([r.replace(prices[i], f" {prices[i]}", 1) if i == 7 else r
+                                       for i, r in enumerate(plain)]),
+        "unicode digits": text([r.replace(prices[i], "\u0661\u0662", 1) if i == 9 else r for i, r in enumerate(plain)]),
+        "month 13": text([r.replace("2025-01-02", "2025-13-02", 1) for r in plain]),
+        "utc offsets": text([r.replace(" ", "T", 1).replace(",", "+00:00,", 1) for r in plain]),
+        "us dates": text([f"1/{1 + i // 24}/2025 {i % 24}:00,{p},{i % 30}" for i, p in enumerate(prices)]),
+        "a missing price": text([r.replace(f",{prices[i]},", ",,", 1) if i == 50 else r for i, r in enumerate(plain)]),
+        "nan price": text([r.replace(prices[i], "nan", 1) if i == 50 else r for i, r in enumerate(plain)]),
+        "a gap": text(plain[:60] + plain[61:]),
+        "a ragged row": text([r + ",x" if i == 5 else r for i, r in enumerate(plain)]),
+        "duplicate header": text(plain, header="timestamp,price,price"),
+        "a missing temperature": text([r.rsplit(",", 1)[0] + "," if i == 3 else r for i, r in enumerate(plain)]),
+        "price out of range": text([r.replace(prices[i], "99999", 1) if i == 4 else r for i, r in enumerate(plain)]),
+        "too short": text(plain[:100]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_variants()))
+def test_both_series_readers_give_the_same_profile_or_the_same_message(tmp_path, write_site, catalog, name,
+                                                                      monkeypatch):
+    """A plain series file is read without pandas (prices._plain_series); every other file
+    by pandas. Whichever reader meets a file, the outcome is the one pandas alone gives: the
+    same prices, weights, labels, coverage and temperatures, or the same message naming the
+    file, key and row (the plain reader hands any file it cannot vouch for to pandas)."""
+    import planner.energy.prices as prices
+
+    (tmp_path / "prices.csv").write_bytes(_variants()[name].encode("utf-8"))
+    text = _site(capacity=1, miners=1, gpus=0, price='kind = "series"\nfile = "prices.csv"')
+    text = text.replace("[cooling]", "[cooling]\ntemperature = { column = \"temp_c\", above_c = 20.0, "
+                                      "per_degree = 0.01 }", 1)
+    loaded = load_site(write_site(text))
+
+    def outcome():
+        try:
+            p = prices._series(loaded, 1.0)
+        except InputError as exc:
+            return str(exc)
+        return (p.price_usd_per_mwh.tolist(), p.hours.tolist(), p.labels, p.coverage,
+                None if p.pue_delta is None else p.pue_delta.tolist(), p.source)
+
+    both = outcome()
+    monkeypatch.setattr(prices, "_plain_series", lambda *args: None)
+    assert both == outcome()
+    if name in ("plain", "crlf", "t separator and seconds", "quoted cells", "no final line end",
+                "exponent and signs"):
+        assert not isinstance(both, str) and both[4] is not None  # read, with its temperatures
+        monkeypatch.undo()
+        assert prices._plain_series(tmp_path / "prices.csv", "timestamp", "price", "temp_c", 60) is not None

@@ -325,9 +325,9 @@ def _series_profile(loaded: LoadedSite, capacity_mw: float, raw: np.ndarray, lab
 
 
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_NUMBERS = re.compile(f"(?:{_NUMBER}\n)*{_NUMBER}")  # one a line: a column checked in one match
+_NUMBERS = re.compile(f"(?:{_NUMBER}\n)*{_NUMBER}", re.ASCII)  # one a line: a column checked in one match
 _STAMP = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
-_STAMPS = re.compile(f"(?:{_STAMP}\n)*{_STAMP}")
+_STAMPS = re.compile(f"(?:{_STAMP}\n)*{_STAMP}", re.ASCII)
 
 
 def _plain_series(path: Path, stamp_column: str, price_column: str, temperature_column: str | None,
@@ -364,7 +364,10 @@ def _plain_series(path: Path, stamp_column: str, price_column: str, temperature_
     if not (_NUMBERS.fullmatch("\n".join(prices)) and _STAMPS.fullmatch("\n".join(stamps))):
         return None
     raw = np.array(prices, dtype=float)
-    times = np.array(stamps, dtype="datetime64[s]")
+    try:
+        times = np.array(stamps, dtype="datetime64[s]")
+    except ValueError:  # a stamp of the right shape that is no time (month 13): pandas names the row
+        return None
     if not np.isfinite(raw).all() or (np.diff(times).astype(np.int64) != step_minutes * 60).any():
         return None
     temps = None

@@ -94,14 +94,14 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
             if n:
                 sw = catalog.switches[fab.switch_models[tier]]
                 part_row("switch", sw.key, n, f"{tier} switch: {sw.vendor} {sw.model}")
-        from planner.outputs.bom_interconnect import plan_interconnect_rows  # routes over 10 km (issue 22)
+        from planner.outputs.bom_interconnect import plan_interconnect_rows  # routes beyond grey reach (issue 22)
 
         far_rows, replaced = plan_interconnect_rows(result, catalog)
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             gone = min(replaced.get(key, 0), n)
             part_row("transceiver", key, n - gone, f"{o.vendor} {o.model}" + (
-                f" ({gone} more replaced by the interconnect's modules on routes over 10 km)" if gone else ""))
+                f" ({gone} more replaced by the interconnect's modules on routes beyond grey reach)" if gone else ""))
         rows += far_rows
         rows += cable_rows(result, catalog)
         if result.expanded:

@@ -196,7 +196,9 @@ class PlanSummary(ScenarioSummary):
     tiers: Annotated[int, key("switch tiers of the AI fabric (0 without a fabric)", COUNTS)]
     switches: Annotated[dict[str, int], key("fabric switches by tier (leaf, spine, core)", COUNTS)]
     links: Annotated[dict[str, int], key("fabric links by tier (node_leaf, leaf_spine, spine_core)", COUNTS)]
-    transceivers: Annotated[dict[str, int], key("transceivers by catalog key (both ends of each link)", COUNTS)]
+    transceivers: Annotated[dict[str, int], key(
+        "transceivers by catalog key (both ends of each link), less the modules the interconnect of a route "
+        "beyond grey reach replaces (its own modules are in layout.campus_trunks)", COUNTS)]
     cables: Annotated[dict[str, int], key("fabric cables by kind", COUNTS)]
     fibers: Annotated[int, key("lit fibres of the fabric", COUNTS)]
     mpo_connectors: Annotated[dict[str, int], key("MPO connectors by type", COUNTS)]

@@ -417,8 +417,17 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
                                               if tier != "leaf" else "leaf_switch"))
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
-        campus = (campus_interconnect(links, far, fabric.media, catalog, display_path(loaded.path))
-                  if links is not None else None)
+        try:
+            campus = (campus_interconnect(links, far, fabric.media, catalog, display_path(loaded.path))
+                      if links is not None else None)
+        except InputError as exc:  # a route no optic reaches: plans across it are refused, as a fabric is
+            warnings.add(f"plans across {exc.problems[0].key.removesuffix('.polyline')} are refused: "
+                         f"{exc.problems[0].message}")
+            if options:
+                capped.append(f"larger fabrics cross a route no optic reaches: {exc.problems[0].message}")
+            else:
+                error = exc
+            break
         if campus is not None and campus.unpriced:
             raise InputError([Problem(display_path(loaded.path), f"routes[{campus.routes[0].route.index}]",
                                       "the interconnect of a route beyond grey reach cannot be priced: "

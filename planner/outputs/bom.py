@@ -157,8 +157,13 @@ def cable_rows(result: Result, catalog: Catalog) -> list[BomRow]:
     if fab is None:
         return []
     lay = layout_for(result, catalog)
+    links = lay.links if lay is not None else None
+    if links is not None and opt.interconnect is not None:  # far links ride the interconnect's fibre
+        from planner.network.campus import local_links
+
+        links = local_links(links, {r.route.pair: r.route for r in opt.interconnect.routes})
     rows = []
-    for line in cable_bill(lay.links if lay is not None else None, fab, catalog):
+    for line in cable_bill(links, fab, catalog):
         tier = line.tier.replace("_", "-")
         priced = line.unit_cost_usd is not None
         if line.item == "cable":

@@ -276,7 +276,7 @@ def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str 
 
 
 def interconnect_doc(result: Interconnect) -> dict:
-    """The JSON shape of a sized interconnect (summary.json, campus trunks over 10 km): the
+    """The JSON shape of a sized interconnect (summary.json, campus trunks beyond grey reach): the
     need, the chosen option (None when none is fully priced, with the reason), and each
     option's counts, power and cost with what is missing or estimated."""
 

@@ -144,7 +144,7 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
 
     site = _far_campus(tmp_path)
     out = tmp_path / "out"
-    assert main(["solve", str(site), "-o", str(out), "-q"]) == 0
+    assert main(["solve", str(site), "-o", str(out), "-q", "--cables", "always"]) == 0
     doc = json.loads((out / "summary.json").read_text())
     (name, plan), = doc["scenarios"].items()
     assert plan["status"] == "optimal" and plan["gpus"] == 24_576
@@ -185,6 +185,14 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
         plan["capex_usd"], abs=0.01)
     watts = sum(float(r["extended_power_w"]) for r in rows if r["extended_power_w"])
     assert watts == pytest.approx(plan["it_power_mw"] * 1e6, abs=1.0)
+    # cables.csv: the far links ride the interconnect (no cable); the rest re-add to the BOM's cables
+    from .test_cables import check_schedule_readds
+
+    check_schedule_readds(out)
+    with (out / "cables.csv").open(newline="") as handle:
+        far = [r for r in csv.DictReader(handle) if r["medium"] == "interconnect"]
+    assert len(far) == crossing_links and {r["part"] for r in far} == {"400zr"}
+    assert all(r["tier"] == "leaf_spine" and not r["cable"] for r in far)
     # the campus trunk shows the same interconnect as the capex
     (trunk,) = plan["layout"]["campus_trunks"]
     assert trunk["dci_optics"] and trunk["interconnect"]["chosen"]["modules"] == 2 * waves

@@ -111,29 +111,35 @@ def test_dark_fibre_is_a_labelled_estimate_a_user_can_override(catalog, tmp_path
     assert sized.chosen.cost_usd == pytest.approx(16 * 4000 + 2 * 1701 + 4 * 1466 + 40 * 1000)
 
 
-def _far_campus(tmp_path, laps: int = 1, gpus: int = 24_576):
+def _far_campus(tmp_path, laps: int = 0, gpus: int = 24_576):
     """The greenfield campus with hall-a held to 11 kW racks and exactly ``gpus`` GPUs (24,576 is
-    more than hall-a holds, so the plan spans both halls), its route stretched: out 20 km and back
-    ``laps`` times (the site file keeps coordinates within 100 km), 113 m down between:
-    one lap is 20,000 + 113 + 20,000 = 40,113 m."""
-    line = [[120, 120]]
-    for lap in range(laps):
-        y = 120 - lap * 113 / laps
-        line += [[20_120, y], [20_120, y - 113 / laps / 2], [120, y - 113 / laps / 2]] if lap < laps - 1 else [
-            [20_120, y], [20_120, 7], [120, 7]]
+    more than hall-a holds, so the plan spans both halls). Without ``laps``, hall-b is moved 40 km
+    north (origin [0, 40,000]) and its duct bank runs 10 m east, 40,013 m south, 10 m west:
+    40,033 m. With ``laps``, hall-b stays where it is and the route runs out 20 km and back
+    ``laps`` times (the site file keeps coordinates within 100 km)."""
+    changes: dict = {"buildings[0].max_kw_per_rack": 11.0}
+    if not laps:
+        changes["buildings[1].origin"] = [0, 40_000]
+        changes["routes[0].polyline"] = [[120, 40_020], [130, 40_020], [130, 7], [120, 7]]
+    else:
+        line: list[list[float]] = [[120, 120]]
+        for lap in range(laps):
+            y = 120 - lap * 113 / laps
+            line += ([[20_120, y], [20_120, y - 113 / laps / 2], [120, y - 113 / laps / 2]] if lap < laps - 1
+                     else [[20_120, y], [20_120, 7], [120, 7]])
+        changes["routes[0].polyline"] = line
     site = tmp_path / "far-campus.toml"
-    site.write_text(edit(SITES / "greenfield-campus.toml", {
-        "buildings[0].max_kw_per_rack": 11.0, "routes[0].polyline": line},
-        add={"ai.min_gpus": gpus, "ai.max_gpus": gpus}), encoding="utf-8")
+    site.write_text(edit(SITES / "greenfield-campus.toml", changes, add={"ai.min_gpus": gpus, "ai.max_gpus": gpus}),
+                    encoding="utf-8")
     return site
 
 
 def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path, catalog):
-    """The plan crosses the 40.113 km route with leaf-spine links (their tier's optics reach
+    """The plan crosses the 40.033 km route with leaf-spine links (their tier's optics reach
     500 m; before, the longest link fixed the media and no grey module reaches 40 km, so every
     plan across the route was refused). With L crossing links (the floor plan's count) of 400G:
     400ZR x 2L, ceil(L / 40) pairs, 2 muxes a pair, pairs x 2 x 2 EDFAs (no in-line site under
-    80 km), ceil(2 x pairs x 1.5) fibres laid, fibres / 2 x 40.113 fibre-pair-km. The BOM's
+    80 km), ceil(2 x pairs x 1.5) fibres laid, fibres / 2 x 40.033 fibre-pair-km. The BOM's
     interconnect rows re-add to capex_usd["interconnect"] to the cent; the transceivers (summary
     and BOM) are the fabric's less L // 2 twin-port modules at each end; every capex dollar and
     IT watt is a BOM row."""
@@ -157,8 +163,8 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
     (pair, crossing_links), = lay.inter_building.items()
     assert lay.inter_building_by_tier == {"leaf_spine": {pair: crossing_links}}
     fab = result.chosen.fabric
-    assert fab.media["leaf_spine"].optic_class == "dr" and lay.max_length("leaf_spine") > 40_113
-    km = (20_000 + 113 + 20_000) / 1000
+    assert fab.media["leaf_spine"].optic_class == "dr" and lay.max_length("leaf_spine") > 40_033
+    km = (10 + 40_013 + 10) / 1000
     waves = math.ceil(crossing_links * 400 / 400)
     pairs = math.ceil(waves / 40)
     amps = pairs * 2 * (math.ceil(km / 80) - 1 + 2)

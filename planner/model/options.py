@@ -4,7 +4,7 @@ hall plan x size) with its exact fabric counts and floor-plan fit, and what they
 :func:`planner.model.inputs.prepare`; the fabric counts come from
 :mod:`planner.network.fabric`, the fits from :class:`planner.network.plan_fits.PlanFits`.
 
-Why a module of about 470 lines: the enumeration and its cache key (:func:`options_key`)
+Why a module of about 500 lines: the enumeration and its cache key (:func:`options_key`)
 must name the same inputs, and are kept side by side so that a new input of one is seen
 to be missing from the other."""
 

@@ -180,7 +180,9 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
     assert sum(float(r["extended_cost_usd"]) for r in ic.values()) == pytest.approx(expected, abs=0.005)
     assert plan["capex_breakdown_usd"]["interconnect"] == pytest.approx(expected, abs=0.005)
     assert all("ESTIMATE" in r["source"] for r in ic.values())
-    assert "dwdm-mux-40ch-100ghz" in " ".join(plan["warnings"])  # its power is left out, and said so
+    assert "the interconnect's power leaves out dwdm-mux-40ch-100ghz" in " ".join(plan["warnings"])
+    assert any(w.startswith("capex_breakdown_usd.interconnect") and "ESTIMATES" in w and "dark-fibre-pair-km" in w
+               for w in plan["warnings"])
     # the tier modules the interconnect replaces: L // 2 at each end, off summary and BOM alike
     gone = 2 * (crossing_links // 2)
     optics = {r["part"]: float(r["quantity"]) for r in rows if r["category"] == "transceiver"}

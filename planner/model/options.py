@@ -437,9 +437,6 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         if campus is not None:  # its modules replace the tier optics of the crossing links
             network -= sum(k * need_price(key, ("ai", "leaf_switch")) for key, k in campus.replaced.items())
             network_w += campus.power_w - sum(k * catalog.watts(key) for key, k in campus.replaced.items())
-            if campus.no_power:
-                warnings.add(f"the interconnect's power leaves out {', '.join(campus.no_power)}: no power "
-                             "figure in the catalog (not counted as zero)")
         it_w = server_w + network_w
         endpoints = sum(fit.endpoints.values())
         used = []

@@ -210,7 +210,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         binding_constraints=result.binding,
         warnings=list(inp.warnings) + [
             f"{k}: power is an estimate, {f['watts']:,.6g} W per unit (basis in power_figures; set your own "
-            "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"],
+            "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"] + _interconnect_warnings(opt),
         power_figures={k: PowerFigureSummary(**f) for k, f in figures.items()},
         ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         workload_gpus=inp.workload_gpus,
@@ -231,6 +231,21 @@ def _transceivers(opt: ClusterOption) -> dict[str, int]:
         return {}
     gone = opt.interconnect.replaced if opt.interconnect is not None else {}
     return {k: n - min(gone.get(k, 0), n) for k, n in fab.transceivers.items()}
+
+
+def _interconnect_warnings(opt: ClusterOption) -> list[str]:
+    """What the plan's interconnect across routes beyond grey reach rests on: its prices are
+    estimates, and a part without a power figure is left out of the power."""
+    ic = opt.interconnect
+    if ic is None:
+        return []
+    estimated = sorted({k for r in ic.routes if r.sized.chosen for k in r.sized.chosen.estimated})
+    out = [f"capex_breakdown_usd.interconnect ({ic.capex_usd:,.2f} USD) is priced from ESTIMATES: "
+           f"{', '.join(estimated)} (bases in bom.csv)"] if estimated else []
+    if ic.no_power:
+        out.append(f"the interconnect's power leaves out {', '.join(ic.no_power)}: no power figure in the catalog "
+                   "(not counted as zero)")
+    return out
 
 
 def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> SummaryDocument:

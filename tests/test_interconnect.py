@@ -21,7 +21,8 @@ Prices: no vendor list price exists for any of these; the bundled labelled estim
 (catalogs/estimates.toml, each shown as ESTIMATE) are
 
     400g-lr4 800, 400zr 4,000, 400zr-plus 4,000, 800zr 8,000,
-    dwdm-mux-40ch-100ghz 1,701, edfa-c-band-module 1,466 USD per unit
+    dwdm-mux-40ch-100ghz 1,701, edfa-c-band-module 1,466 USD per unit,
+    dark fibre 398.92 USD per fibre-pair-km (fibres laid / 2 x km)
 """
 
 from __future__ import annotations
@@ -130,25 +131,28 @@ def test_800zr_needs_a_150_ghz_grid_and_is_sized_when_one_is_given(catalog, tmp_
 
 
 def test_cheapest_priced_option_is_chosen(tmp_path):
-    """Test prices: LR4 1,000, 400ZR 5,000, OpenZR+ 7,000, mux 2,000, amplifier 3,000 USD.
-    3.2 Tb/s over 5 km: LR4 16 x 1,000 = 16,000; 400ZR 16 x 5,000 + 2 x 2,000 + 4 x 3,000
-    = 96,000; OpenZR+ 16 x 7,000 + 4,000 + 12,000 = 128,000: LR4. Over 60 km (no grey):
-    400ZR 96,000 < OpenZR+ 128,000."""
+    """Test prices: LR4 1,000, 400ZR 5,000, OpenZR+ 7,000, mux 2,000, amplifier 3,000 USD,
+    dark fibre 100 USD per fibre-pair-km. 3.2 Tb/s over 5 km: LR4 16 x 1,000 + 8 pairs x 5 km
+    x 100 = 20,000; 400ZR 16 x 5,000 + 2 x 2,000 + 4 x 3,000 + 1 pair x 5 x 100 = 96,500;
+    OpenZR+ 128,500: LR4. Over 60 km (no grey): 400ZR 96,000 + 6,000 < OpenZR+ 128,000 + 6,000."""
     priced = _priced(tmp_path, {"400g-lr4": 1000, "400zr": 5000, "400zr-plus": 7000,
-                                "dwdm-mux-40ch-100ghz": 2000, "edfa-c-band-module": 3000})
+                                "dwdm-mux-40ch-100ghz": 2000, "edfa-c-band-module": 3000,
+                                "dark-fibre-pair-km": 100})
     near = size_interconnect(priced, Need(3200, 5))
     assert near.chosen is not None and near.chosen.module == "400g-lr4"
-    assert near.chosen.cost_usd == pytest.approx(16 * 1000)
-    assert _option(near, "400zr").cost_usd == pytest.approx(16 * 5000 + 2 * 2000 + 4 * 3000)
-    assert _option(near, "400zr").estimated == ("400zr", "dwdm-mux-40ch-100ghz", "edfa-c-band-module")
+    assert near.chosen.cost_usd == pytest.approx(16 * 1000 + 8 * 5 * 100)
+    assert _option(near, "400zr").cost_usd == pytest.approx(16 * 5000 + 2 * 2000 + 4 * 3000 + 5 * 100)
+    assert _option(near, "400zr").estimated == ("400zr", "dwdm-mux-40ch-100ghz", "edfa-c-band-module",
+                                                "dark-fibre-pair-km")
     far = size_interconnect(priced, Need(3200, 60))
     assert far.chosen is not None and far.chosen.module == "400zr"
-    assert far.chosen.cost_usd == pytest.approx(96_000)
-    assert _option(far, "400zr-plus").cost_usd == pytest.approx(16 * 7000 + 2 * 2000 + 4 * 3000)
+    assert far.chosen.cost_usd == pytest.approx(96_000 + 60 * 100)
+    assert _option(far, "400zr-plus").cost_usd == pytest.approx(16 * 7000 + 2 * 2000 + 4 * 3000 + 60 * 100)
 
 
 PRICE = {"400g-lr4": 800, "400zr": 4000, "400zr-plus": 4000, "800zr": 8000,
-         "dwdm-mux-40ch-100ghz": 1701, "edfa-c-band-module": 1466}
+         "dwdm-mux-40ch-100ghz": 1701, "edfa-c-band-module": 1466, "dark-fibre-pair-km": 398.92}
+FIBRE = PRICE["dark-fibre-pair-km"]
 
 
 def test_the_bundled_price_estimates_are_labelled_and_dated(catalog):
@@ -161,14 +165,14 @@ def test_the_bundled_price_estimates_are_labelled_and_dated(catalog):
 
 
 @pytest.mark.parametrize(("km", "chosen", "cost"), [
-    # 3.2 Tb/s = 8 links. 5 km: LR4 reaches: 16 modules x 800 = 12,800 (400ZR would be
-    # 16 x 4,000 + 2 muxes x 1,701 + 4 amplifiers x 1,466 = 73,266)
-    (5, "400g-lr4", 16 * 800),
-    # 60 km: no grey module reaches; 400ZR and OpenZR+ both cost 73,266 and draw the same
-    # (unknown mux power): the shorter-reach module that suffices, 400ZR, is kept
-    (60, "400zr", 16 * 4000 + 2 * 1701 + 4 * 1466),
+    # 3.2 Tb/s = 8 links. 5 km: LR4 reaches: 16 modules x 800 + 8 pairs x 5 km of dark fibre
+    # (400ZR would be 16 x 4,000 + 2 muxes x 1,701 + 4 amplifiers x 1,466 + 1 pair x 5 km)
+    (5, "400g-lr4", 16 * 800 + 8 * 5 * FIBRE),
+    # 60 km: no grey module reaches; 400ZR and OpenZR+ both cost 73,266 + 60 pair-km and draw
+    # the same (unknown mux power): the shorter-reach module that suffices, 400ZR, is kept
+    (60, "400zr", 16 * 4000 + 2 * 1701 + 4 * 1466 + 60 * FIBRE),
     # 300 km: only OpenZR+; ceil(300/80) - 1 = 3 in-line sites: 1 pair x 2 x (3 + 2) = 10 EDFAs
-    (300, "400zr-plus", 16 * 4000 + 2 * 1701 + 10 * 1466),
+    (300, "400zr-plus", 16 * 4000 + 2 * 1701 + 10 * 1466 + 300 * FIBRE),
 ])
 def test_the_cheapest_option_changes_as_the_route_grows(catalog, km, chosen, cost):
     result = size_interconnect(catalog, Need(3200, km))
@@ -182,27 +186,29 @@ def test_the_cheapest_option_changes_as_the_route_grows(catalog, km, chosen, cos
 
 def test_at_60_km_each_option_costs_what_its_counts_say():
     """12 Tb/s over 60 km: 30 wavelengths, one pair; 400ZR 60 x 4,000 + 2 x 1,701 + 4 x 1,466
-    = 249,266 USD; OpenZR+ the same; 240 km: OpenZR+ alone, ceil(240/80) - 1 = 2 in-line
-    sites, 1 x 2 x 4 = 8 EDFAs: 240,000 + 3,402 + 11,728 = 255,130."""
+    = 249,266 USD + 1 pair x 60 km x 398.92 = 23,935.20 of dark fibre; OpenZR+ the same; 240 km:
+    OpenZR+ alone, ceil(240/80) - 1 = 2 in-line sites, 1 x 2 x 4 = 8 EDFAs: 240,000 + 3,402 +
+    11,728 = 255,130 + 240 x 398.92 = 95,740.80."""
     cat = load_catalog()
     near = size_interconnect(cat, Need(12_000, 60))
-    assert _option(near, "400zr").cost_usd == pytest.approx(249_266)
-    assert _option(near, "400zr-plus").cost_usd == pytest.approx(249_266)
+    assert _option(near, "400zr").cost_usd == pytest.approx(249_266 + 23_935.20)
+    assert _option(near, "400zr-plus").cost_usd == pytest.approx(249_266 + 23_935.20)
     assert near.chosen.module == "400zr"
     far = size_interconnect(cat, Need(12_000, 240))
-    assert far.chosen.module == "400zr-plus" and far.chosen.cost_usd == pytest.approx(255_130)
+    assert far.chosen.module == "400zr-plus" and far.chosen.cost_usd == pytest.approx(255_130 + 95_740.80)
 
 
 def test_a_part_without_a_price_leaves_its_option_unpriced_never_zero(catalog, tmp_path):
     """A 150 GHz mux with no price: 800ZR over it is sized but not priced, and not chosen;
-    the cheapest priced option (400ZR, 73,266 USD at 3.2 Tb/s over 50 km) still is."""
+    the cheapest priced option (400ZR, 73,266 USD + 50 pair-km of dark fibre at 3.2 Tb/s over
+    50 km) still is."""
     (tmp_path / "line-systems.toml").write_text(
         '[[line_system]]\nkey = "test-mux-150"\nvendor = "test"\nmodel = "test"\nrole = "mux"\n'
         'channels = 32\nspacing_ghz = 150\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
     result = size_interconnect(load_catalog([tmp_path]), Need(3200, 50))
     zr800 = _option(result, "800zr", "test-mux-150")
     assert zr800.cost_usd is None and zr800.missing_price == ("test-mux-150",)
-    assert result.chosen.module == "400zr" and result.chosen.cost_usd == pytest.approx(73_266)
+    assert result.chosen.module == "400zr" and result.chosen.cost_usd == pytest.approx(73_266 + 50 * FIBRE)
 
 
 def test_a_distance_no_option_reaches_is_refused_naming_file_key_and_line(catalog):
@@ -260,10 +266,12 @@ def test_a_campus_route_over_10_km_gets_a_sized_interconnect(catalog):
         100, 3, 6, 0, 12)
     assert (zr["fibres"], zr["cable_fibers"], zr["cables"]) == (9, 864, 1)
     assert zr["latency_us"] == pytest.approx(30 * US_PER_KM, abs=0.01)
-    # priced by the estimates: 200 x 4,000 + 6 x 1,701 + 12 x 1,466 = 827,798 USD, both
-    # coherent modules alike; 400ZR (120 km) kept over OpenZR+ as the shorter reach
-    assert ic["chosen"]["module"] == "400zr" and ic["chosen"]["cost_usd"] == pytest.approx(827_798)
-    assert ic["chosen"]["estimated"] == ["400zr", "dwdm-mux-40ch-100ghz", "edfa-c-band-module"]
+    # priced by the estimates: 200 x 4,000 + 6 x 1,701 + 12 x 1,466 = 827,798 USD, and 9 fibres
+    # laid / 2 x 30 km = 135 fibre-pair-km of dark fibre x 398.92 = 53,854.20, both coherent
+    # modules alike; 400ZR (120 km) kept over OpenZR+ as the shorter reach
+    assert zr["fibre_pair_km"] == 135
+    assert ic["chosen"]["module"] == "400zr" and ic["chosen"]["cost_usd"] == pytest.approx(827_798 + 53_854.20)
+    assert ic["chosen"]["estimated"] == ["400zr", "dwdm-mux-40ch-100ghz", "edfa-c-band-module", "dark-fibre-pair-km"]
     assert {o["module"] for o in ic["options"]} == {"400zr", "400zr-plus"}
     assert "interconnect" not in by_to["hall-c"] and not by_to["hall-c"]["dci_optics"]
     # the trunk row itself is unchanged: 100 x 8 x 1.5 = 1,200 fibres in one 1,728-fibre cable
@@ -294,9 +302,11 @@ def test_bom_rows_of_a_far_route_replace_the_crossing_tier_optics(catalog):
     rows, replaced = interconnect_rows("s", trunks, catalog, layout.inter_building_by_tier, media)
     by_part = {r.part: r for r in rows}
     assert {p: r.quantity for p, r in by_part.items()} == {
-        "400zr": 200, "dwdm-mux-40ch-100ghz": 6, "edfa-c-band-module": 12}
+        "400zr": 200, "dwdm-mux-40ch-100ghz": 6, "edfa-c-band-module": 12, "dark-fibre-pair-km": 135}
     assert {p: r.extended_cost_usd for p, r in by_part.items()} == {
-        "400zr": 200 * 4000, "dwdm-mux-40ch-100ghz": 6 * 1701, "edfa-c-band-module": 12 * 1466}
+        "400zr": 200 * 4000, "dwdm-mux-40ch-100ghz": 6 * 1701, "edfa-c-band-module": 12 * 1466,
+        "dark-fibre-pair-km": 53_854.20}
+    assert by_part["dark-fibre-pair-km"].extended_power_w == 0  # glass
     assert all("ESTIMATE" in r.source and r.category == "interconnect" for r in rows)
     assert by_part["400zr"].extended_power_w == pytest.approx(200 * 22.5)
     assert by_part["dwdm-mux-40ch-100ghz"].unit_power_w is None  # no figure: not counted as zero

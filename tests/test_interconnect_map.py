@@ -50,7 +50,8 @@ def test_the_map_is_written_with_or_without_coordinates(tmp_path):
 def test_a_campus_route_over_10_km_becomes_a_map_route():
     """The 30 km campus route of test_interconnect: 100 links x 400G = 40 Tb/s; 400ZR with
     100 wavelengths on 3 pairs and 12 EDFAs, 200 x 4,000 + 6 x 1,701 + 12 x 1,466 = 827,798 USD
-    of estimates; 30 x 4.897 us."""
+    and 9 fibres laid / 2 x 30 km x 398.92 USD per fibre-pair-km = 53,854.20 USD of dark fibre,
+    all estimates; 30 x 4.897 us."""
     from planner.network.cabling import campus_trunks
     from planner.network.layout import Layout
     from planner.parts.catalog import load_catalog
@@ -62,6 +63,6 @@ def test_a_campus_route_over_10_km_becomes_a_map_route():
     (route,) = campus_map_routes(trunks, [far])
     assert (route.a, route.b, route.km, route.gbps) == ("hall-a", "hall-b", 30, 40_000)
     assert route.option == "400zr: 200 modules, 100 waves on 3 pair(s), 12 EDFAs"
-    assert route.cost_usd == pytest.approx(827_798) and route.estimated
+    assert route.cost_usd == pytest.approx(827_798 + 53_854.20) and route.estimated
     assert route.latency_us == pytest.approx(30 * 1.468 / 299_792.458 * 1e6, abs=0.01)
     assert route.path == ((0.0, 0.0), (30.0, 0.0))

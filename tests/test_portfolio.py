@@ -246,10 +246,12 @@ def test_example_portfolio_solves(capsys, tmp_path):
         if c is None:
             continue
         mine = [r for r in rows if r["description"].startswith(f"{link['from_site']} - {link['to_site']}")]
-        qty = {r["part"]: int(r["quantity"]) for r in mine}
+        qty = {r["part"]: float(r["quantity"]) for r in mine}
         assert qty[c["module"]] == 2 * c["links"]
         assert qty[c["mux"]] == 2 * c["fibre_pairs"]
         assert qty[c["amplifier"]] == c["fibre_pairs"] * 2 * (c["inline_amplifier_sites"] + 2)
+        # and its dark fibre: the fibres laid / 2 x the route's km, in fibre-pair-km
+        assert qty["dark-fibre-pair-km"] == pytest.approx(c["fibres"] / 2 * link["route_km"], abs=0.001)
         assert sum(float(r["extended_cost_usd"]) for r in mine) == pytest.approx(c["cost_usd"], abs=0.01)
         assert all("ESTIMATE" in r["source"] for r in mine)
     # the map of the sites and their routes: a PNG of a real size beside portfolio.json

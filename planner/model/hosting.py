@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 # capex categories of a cluster option by scope: the host's, and the tenant's
 HOST_CAPEX = ("facility", "cooling_conversion")
-TENANT_CAPEX = ("servers", "network", "cabling")  # the fabric: its switches, optics and cables
+# the fabric: its switches, optics and cables, and the interconnect of routes beyond grey reach
+TENANT_CAPEX = ("servers", "network", "cabling", "interconnect")
 
 
 
@@ -92,7 +93,8 @@ def contracted_kw(option: ClusterOption) -> float:
 def host_capex(inputs: ScenarioInputs, option: ClusterOption) -> dict[str, float]:
     """The option's capex the host pays, by category."""
     setup = inputs.contract
-    cats = HOST_CAPEX + (("network", "cabling") if setup is not None and setup.contract.host_pays_fabric else ())
+    cats = HOST_CAPEX + (("network", "cabling", "interconnect") if setup is not None
+                         and setup.contract.host_pays_fabric else ())
     return {k: v for k, v in option.capex_usd.items() if k in cats}
 
 

@@ -4,7 +4,7 @@ hall plan x size) with its exact fabric counts and floor-plan fit, and what they
 :func:`planner.model.inputs.prepare`; the fabric counts come from
 :mod:`planner.network.fabric`, the fits from :class:`planner.network.plan_fits.PlanFits`.
 
-Why a module of about 470 lines: the enumeration and its cache key (:func:`options_key`)
+Why a module of about 500 lines: the enumeration and its cache key (:func:`options_key`)
 must name the same inputs, and are kept side by side so that a new input of one is seen
 to be missing from the other."""
 
@@ -376,6 +376,10 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         from planner.network.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
+    # routes between the plan's halls beyond grey reach: their links ride the interconnect
+    from planner.network.campus import campus_interconnect, far_routes, local_lengths, local_links
+
+    far = {p: r for p, r in far_routes(site.routes, catalog).items() if p[0] in by_name and p[1] in by_name}
     error: Exception | None = None
     for i, ((spec, _shape), fit) in enumerate(zip(specs, fits, strict=True)):
         if fit is None:
@@ -386,8 +390,10 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
             else:
                 error = fit
             break
-        if fit.lengths:
-            spec = dataclasses.replace(spec, lengths_m={t: v for t, v in fit.lengths.items() if v})
+        links = fitter.links(halls, i) if far else None
+        lengths = local_lengths(links, far) if links is not None else fit.lengths
+        if lengths:
+            spec = dataclasses.replace(spec, lengths_m={t: v for t, v in lengths.items() if v})
         n = spec.servers
         try:
             fabric = fabrics.count(spec)
@@ -411,8 +417,26 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
                                               if tier != "leaf" else "leaf_switch"))
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
+        try:
+            campus = (campus_interconnect(links, far, fabric.media, catalog, display_path(loaded.path))
+                      if links is not None else None)
+        except InputError as exc:  # a route no optic reaches: plans across it are refused, as a fabric is
+            warnings.add(f"plans across {exc.problems[0].key.removesuffix('.polyline')} are refused: "
+                         f"{exc.problems[0].message}")
+            if options:
+                capped.append(f"larger fabrics cross a route no optic reaches: {exc.problems[0].message}")
+            else:
+                error = exc
+            break
+        if campus is not None and campus.unpriced:
+            raise InputError([Problem(display_path(loaded.path), f"routes[{campus.routes[0].route.index}]",
+                                      "the interconnect of a route beyond grey reach cannot be priced: "
+                                      + "; ".join(campus.unpriced), loaded.line("routes"))])
         server_w = n * catalog.watts(server.key)
         network_w = power["switches"] + power["optics"] + oob_w
+        if campus is not None:  # its modules replace the tier optics of the crossing links
+            network -= sum(k * need_price(key, ("ai", "leaf_switch")) for key, k in campus.replaced.items())
+            network_w += campus.power_w - sum(k * catalog.watts(key) for key, k in campus.replaced.items())
         it_w = server_w + network_w
         endpoints = sum(fit.endpoints.values())
         used = []
@@ -430,14 +454,18 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         # media were chosen for, an ESTIMATE), the same lines the BOM prints for it
         from planner.network.cabling import cable_capex
 
-        cabling = cable_capex(fitter.links(halls, i) if halls else None, fabric, catalog)
+        if links is None:
+            links = fitter.links(halls, i) if halls else None
+        cabling = cable_capex(local_links(links, far) if links is not None else None, fabric, catalog)
         capex = {"servers": n * server_cost, "network": network, "cabling": cabling, "facility": facility}
+        if campus is not None:
+            capex["interconnect"] = campus.capex_usd
         if any(h.use == "converted" for h in used):
             capex["cooling_conversion"] = sum(h.conversion_usd for h in used)
         option = ClusterOption(
             servers=n, gpus=n * server.gpus, fabric=fabric, server_power_w=server_w,
             network_power_w=network_w, capex_usd=capex, pue=pue, server=server.key, optics=optics,
-            required_gpus=required, halls=tuple(used),
+            required_gpus=required, halls=tuple(used), interconnect=campus,
         )
         option.memo.hall_slots = fitter.hall_slots
         options.append(option)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from planner.energy.hosting import HostValuation
+    from planner.network.campus import CampusLinks
     from planner.network.halls import HallSlots
     from planner.network.layout import Layout
     from planner.site.schema import Hosting
@@ -76,6 +77,8 @@ class ClusterOption:
     optics: str = "auto"
     required_gpus: int = 0  # the minimum (min_gpus or the workload) for this server
     halls: tuple[HallUse, ...] = ()  # the halls its racks stand in, in fill order
+    # the interconnect of its links across routes beyond grey reach (network.campus), or None
+    interconnect: CampusLinks | None = None
     # its floor plan once laid out (outputs.physics.layout_for): kept with the option, so it
     # lives as long as the option does (in the caller's PlanCache or in one run's results)
     memo: OptionMemo = field(default_factory=lambda: OptionMemo(), init=False, compare=False, repr=False)

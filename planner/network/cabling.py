@@ -7,14 +7,20 @@ BOM's cable rows of the chosen plan); the floor plan itself is :mod:`planner.net
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from planner.network.clos import Shape
 from planner.network.fabric import FabricCounts
-from planner.network.interconnect import CABLE_SIZES_FIBERS, Need, interconnect_doc, size_interconnect
+from planner.network.interconnect import (
+    CABLE_SIZES_FIBERS,
+    Need,
+    grey_reach_m,
+    interconnect_doc,
+    size_interconnect,
+)
 from planner.network.layout import Layout, TierLinks
 from planner.network.media import TierMedia
 from planner.parts.catalog import Catalog
@@ -74,13 +80,17 @@ def structured_tiers(links: dict[str, TierLinks], fabric: FabricCounts, catalog:
 
 
 def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route], *,
-                  catalog: Catalog | None = None, link_gbps: float | None = None, site_file: str = "") -> list[dict]:
+                  catalog: Catalog | None = None, link_gbps: float | None = None, site_file: str = "",
+                  sized: Mapping[tuple[str, str], dict] | None = None) -> list[dict]:
     """High-count trunks per hall pair: lit fibres x (1 + spare), in 864/1,728/3,456-fibre cables.
 
-    A route over 10 km (past grey LR reach) is flagged ``dci_optics`` and, given the catalog
-    and the link speed, gets a sized ``interconnect`` (:mod:`planner.network.interconnect`)
-    for links x ``link_gbps`` over the route's length with the route's spare.
+    A route beyond grey reach (10 km without the catalog, else the catalog's longest grey
+    single-mode reach, :func:`planner.network.interconnect.grey_reach_m`) is flagged
+    ``dci_optics``. Its ``interconnect`` is the plan's own (``sized``, by sorted hall pair: the
+    one its capex was priced with, :mod:`planner.network.campus`), else, given the catalog and
+    the link speed, one sized for links x ``link_gbps`` over the route's length with its spare.
     """
+    reach = grey_reach_m(catalog) if catalog is not None else 10_000
     out = []
     for (a, b), links in sorted(layout.inter_building.items()):
         index, route = next(((i, r) for i, r in enumerate(routes) if {r.from_building, r.to_building} == {a, b}),
@@ -91,8 +101,10 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
         cables = math.ceil(fibers / size)
         path = sum(math.dist(p, q) for p, q in zip(route.polyline, route.polyline[1:], strict=False)) if route else None
         row = {"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
-               "cables": cables, "route_m": path, "dci_optics": bool(path and path > 10_000)}
-        if path and path > 10_000 and catalog is not None and link_gbps:
+               "cables": cables, "route_m": path, "dci_optics": bool(path and path > reach)}
+        if sized is not None and (a, b) in sized:
+            row["interconnect"] = sized[(a, b)]
+        elif path and path > reach and catalog is not None and link_gbps:
             need = Need(links * link_gbps, path / 1000, spare)
             row["interconnect"] = interconnect_doc(size_interconnect(catalog, need, file=site_file,
                                                                      key=f"routes[{index}].polyline"))

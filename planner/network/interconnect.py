@@ -11,8 +11,10 @@ Two families, each sized in its own function with the counts in its docstring:
   with an EDFA booster and pre-amplifier per direction and in-line EDFAs every span.
 
 Everything is read from the catalog (optics.toml, line-systems.toml, the estimates); a part
-without a price or a power figure is named, never counted as zero. Dark fibre itself (its
-lease or build) is not priced here: the plan states the fibre pairs and cables it needs.
+without a price or a power figure is named, never counted as zero. Each option also pays for
+its dark fibre: the fibres it lays (lit x (1 + spare)) over the route, in fibre-pair-km at the
+labelled estimate ``dark-fibre-pair-km`` (catalogs/estimates.toml; an overlay may override it),
+paid once like the rest (a build, or an IRU paid up front); glass draws no power.
 
 The stage is pure: :func:`size_interconnect` takes a catalog and a :class:`Need` and returns
 an :class:`Interconnect`. A need no option can carry raises
@@ -36,6 +38,7 @@ CABLE_SIZES_FIBERS = (864, 1728, 3456)  # high-count campus cables (catalogs/cab
 FIBRE_GROUP_INDEX = 1.468
 LIGHT_KM_PER_S = 299_792.458
 US_PER_KM = FIBRE_GROUP_INDEX / LIGHT_KM_PER_S * 1e6  # one-way latency in fibre, about 4.9 us/km
+DARK_FIBRE = "dark-fibre-pair-km"  # the estimate's key: USD per fibre pair per km of route
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class PartCount:
     (None where the catalog has no figure)."""
 
     key: str
-    quantity: int
+    quantity: float  # units (the dark fibre: fibre-pair-km)
     unit_w: float | None
     unit_usd: float | None
     power_basis: str
@@ -90,6 +93,12 @@ class LinkPlan:
     amplifiers: int
     latency_us: float
     parts: tuple[PartCount, ...]
+    route_km: float = 0.0
+
+    @property
+    def fibre_pair_km(self) -> float:
+        """The dark fibre it pays for: fibres laid / 2 x route km, to the metre."""
+        return round(self.fibres / 2 * self.route_km, 3)
 
     @property
     def power_w(self) -> float | None:
@@ -139,6 +148,22 @@ def _cables(lit_fibres: int, spare: float) -> tuple[int, int, int]:
     return laid, size, math.ceil(laid / size)
 
 
+def grey_reach_m(catalog: Catalog) -> float:
+    """The longest reach of a grey (not coherent) single-mode module in the catalog, m: a link
+    between buildings whose route is longer is carried by the route's interconnect (10 km, the
+    400G-LR4's, with the bundled catalog)."""
+    return max((o.reach_m for o in catalog.optics.values()
+                if o.medium == "smf" and o.optic_class != "zr" and o.reach_m is not None), default=0.0)
+
+
+def _fibre(catalog: Catalog, fibres: int, route_km: float) -> PartCount:
+    """The dark fibre of an option: fibres / 2 x km fibre-pair-km at the estimate's price."""
+    price = catalog.unit_cost(DARK_FIBRE)
+    return PartCount(DARK_FIBRE, round(fibres / 2 * route_km, 3), 0.0, price[0] if price else None,
+                     "glass: draws no power", price[1] if price else "no price",
+                     bool(price and price[1].startswith("ESTIMATE")))
+
+
 def _part(catalog: Catalog, key: str, quantity: int) -> PartCount:
     power = catalog.power(key)
     price = catalog.unit_cost(key)
@@ -153,13 +178,15 @@ def size_grey(catalog: Catalog, optic: Optic, need: Need) -> LinkPlan:
 
     links = ceil(gbps / module gbps); modules = 2 x links;
     fibre pairs = ceil(links x fibres lit per module / 2);
-    cables from fibres laid = ceil(2 x pairs x (1 + spare)).
+    cables from fibres laid = ceil(2 x pairs x (1 + spare));
+    dark fibre = fibres laid / 2 x route km (fibre-pair-km).
     """
     links = math.ceil(need.gbps / optic.gbps)
     pairs = math.ceil(links * (optic.fibers_lit or 2) / 2)
     laid, size, cables = _cables(2 * pairs, need.spare)
     return LinkPlan("grey", optic.key, links, 2 * links, 0, pairs, laid, size, cables, None, 0, None, 0, 0,
-                    latency_us(need.route_km), (_part(catalog, optic.key, 2 * links),))
+                    latency_us(need.route_km), (_part(catalog, optic.key, 2 * links),
+                                                _fibre(catalog, laid, need.route_km)), need.route_km)
 
 
 def size_coherent(catalog: Catalog, optic: Optic, mux: LinePart, amp: LinePart, need: Need) -> LinkPlan:
@@ -168,7 +195,8 @@ def size_coherent(catalog: Catalog, optic: Optic, mux: LinePart, amp: LinePart, 
     wavelengths = links = ceil(gbps / module gbps); modules = 2 x links;
     fibre pairs = ceil(wavelengths / mux channels); muxes = 2 x fibre pairs (one each end);
     spans = ceil(km / amplifier span); in-line sites = spans - 1;
-    amplifiers = fibre pairs x 2 directions x (booster + in-line sites + pre-amplifier).
+    amplifiers = fibre pairs x 2 directions x (booster + in-line sites + pre-amplifier);
+    dark fibre = fibres laid / 2 x route km (fibre-pair-km), fibres laid = ceil(2 x pairs x (1 + spare)).
     """
     assert mux.channels and amp.span_km  # _line_parts keeps only parts with both
     links = math.ceil(need.gbps / optic.gbps)
@@ -177,9 +205,9 @@ def size_coherent(catalog: Catalog, optic: Optic, mux: LinePart, amp: LinePart, 
     amplifiers = pairs * 2 * (inline + 2)
     laid, size, cables = _cables(2 * pairs, need.spare)
     parts = (_part(catalog, optic.key, 2 * links), _part(catalog, mux.key, 2 * pairs),
-             _part(catalog, amp.key, amplifiers))
+             _part(catalog, amp.key, amplifiers), _fibre(catalog, laid, need.route_km))
     return LinkPlan("coherent", optic.key, links, 2 * links, links, pairs, laid, size, cables, mux.key, 2 * pairs,
-                    amp.key, inline, amplifiers, latency_us(need.route_km), parts)
+                    amp.key, inline, amplifiers, latency_us(need.route_km), parts, need.route_km)
 
 
 def _line_parts(catalog: Catalog) -> tuple[list[LinePart], list[LinePart]]:
@@ -248,7 +276,7 @@ def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str 
 
 
 def interconnect_doc(result: Interconnect) -> dict:
-    """The JSON shape of a sized interconnect (summary.json, campus trunks over 10 km): the
+    """The JSON shape of a sized interconnect (summary.json, campus trunks beyond grey reach): the
     need, the chosen option (None when none is fully priced, with the reason), and each
     option's counts, power and cost with what is missing or estimated."""
 
@@ -257,7 +285,8 @@ def interconnect_doc(result: Interconnect) -> dict:
                 "wavelengths": o.wavelengths, "fibre_pairs": o.fibre_pairs, "fibres": o.fibres,
                 "cable_fibers": o.cable_fibers, "cables": o.cables, "mux": o.mux, "muxes": o.muxes,
                 "amplifier": o.amplifier, "inline_amplifier_sites": o.inline_sites, "amplifiers": o.amplifiers,
-                "latency_us": round(o.latency_us, 2), "power_w": o.power_w, "cost_usd": o.cost_usd,
+                "latency_us": round(o.latency_us, 2), "fibre_pair_km": o.fibre_pair_km,
+                "power_w": o.power_w, "cost_usd": o.cost_usd,
                 "no_power_figure": list(o.missing_power), "no_price": list(o.missing_price),
                 "estimated": list(o.estimated)}
 

@@ -42,17 +42,47 @@ class TierLinks:
     links: np.ndarray
     room_a: np.ndarray
     room_b: np.ndarray
+    # the hall of each end, as numbers in ``halls`` (the plan's hall names, sorted): which route a
+    # link between halls takes (a route beyond grey reach is carried by the interconnect)
+    hall_a: np.ndarray | None = None
+    hall_b: np.ndarray | None = None
+    halls: tuple[str, ...] = ()
 
     @property
     def same_room(self) -> np.ndarray:
         return self.room_a == self.room_b
 
+    def first(self, end: int) -> TierLinks:
+        """The first ``end`` rack pairs."""
+        return TierLinks(self.length_m[:end], self.links[:end], self.room_a[:end], self.room_b[:end],
+                         None if self.hall_a is None else self.hall_a[:end],
+                         None if self.hall_b is None else self.hall_b[:end], self.halls)
+
+    def where(self, keep: np.ndarray) -> TierLinks:
+        """The rack pairs where ``keep`` is true."""
+        return TierLinks(self.length_m[keep], self.links[keep], self.room_a[keep], self.room_b[keep],
+                         None if self.hall_a is None else self.hall_a[keep],
+                         None if self.hall_b is None else self.hall_b[keep], self.halls)
+
     @staticmethod
     def join(parts: Sequence[TierLinks]) -> TierLinks:
         if not parts:
             return TierLinks(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0, dtype=int))
-        return TierLinks(*(np.concatenate([getattr(p, f) for p in parts])
-                           for f in ("length_m", "links", "room_a", "room_b")))
+        length, links, room_a, room_b = (np.concatenate([getattr(p, f) for p in parts])
+                                         for f in ("length_m", "links", "room_a", "room_b"))
+        if any(p.hall_a is None or p.hall_b is None for p in parts):
+            return TierLinks(length, links, room_a, room_b)
+        names = tuple(sorted({n for p in parts for n in p.halls}))
+        if all(p.halls == names for p in parts):
+            return TierLinks(length, links, room_a, room_b, np.concatenate([p.hall_a for p in parts]),
+                             np.concatenate([p.hall_b for p in parts]), names)
+        index = {n: i for i, n in enumerate(names)}
+
+        def ends(attr: str) -> np.ndarray:  # each part's hall numbers in the joined names
+            return np.concatenate([np.array([index[n] for n in p.halls], dtype=np.int64)[getattr(p, attr)]
+                                   if len(p.halls) else np.zeros(0, dtype=np.int64) for p in parts])
+
+        return TierLinks(length, links, room_a, room_b, ends("hall_a"), ends("hall_b"), names)
 
 
 @dataclass
@@ -414,7 +444,8 @@ def measure(geo: _Geometry, room: np.ndarray, a: np.ndarray, b: np.ndarray, n: n
             cabling: Cabling, pair_links: dict[tuple[str, str], int]) -> TierLinks:
     """The links between racks ``a[i]`` and ``b[i]`` (``n[i]`` each) as TierLinks (a rack
     pair may come more than once)."""
-    return TierLinks(pair_lengths(geo, a, b, n, routes, cabling, pair_links), n, room[a], room[b])
+    return TierLinks(pair_lengths(geo, a, b, n, routes, cabling, pair_links), n, room[a], room[b], geo.hall[a],
+                     geo.hall[b], tuple(geo.names))
 
 
 def rack_maps(layout: Layout, shape: Shape) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

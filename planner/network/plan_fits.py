@@ -518,7 +518,7 @@ class _Placement:
             self._su_joined = (TierLinks.join(self.su_links), ends)
         joined, ends = self._su_joined
         end = int(ends[k])
-        return TierLinks(joined.length_m[:end], joined.links[:end], joined.room_a[:end], joined.room_b[:end])
+        return joined.first(end)
 
     def room_id(self, room: tuple) -> int:
         """A number for a room (:func:`planner.network.layout.rack_room`), the same in every

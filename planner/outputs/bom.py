@@ -94,14 +94,14 @@ def bom_rows(result: Result, catalog: Catalog) -> list[BomRow]:
             if n:
                 sw = catalog.switches[fab.switch_models[tier]]
                 part_row("switch", sw.key, n, f"{tier} switch: {sw.vendor} {sw.model}")
-        from planner.outputs.bom_interconnect import plan_interconnect_rows  # routes over 10 km (issue 22)
+        from planner.outputs.bom_interconnect import plan_interconnect_rows  # routes beyond grey reach (issue 22)
 
         far_rows, replaced = plan_interconnect_rows(result, catalog)
         for key, n in fab.transceivers.items():
             o = catalog.optics[key]
             gone = min(replaced.get(key, 0), n)
             part_row("transceiver", key, n - gone, f"{o.vendor} {o.model}" + (
-                f" ({gone} more replaced by the interconnect's modules on routes over 10 km)" if gone else ""))
+                f" ({gone} more replaced by the interconnect's modules on routes beyond grey reach)" if gone else ""))
         rows += far_rows
         rows += cable_rows(result, catalog)
         if result.expanded:
@@ -157,8 +157,13 @@ def cable_rows(result: Result, catalog: Catalog) -> list[BomRow]:
     if fab is None:
         return []
     lay = layout_for(result, catalog)
+    links = lay.links if lay is not None else None
+    if links is not None and opt.interconnect is not None:  # far links ride the interconnect's fibre
+        from planner.network.campus import local_links
+
+        links = local_links(links, {r.route.pair: r.route for r in opt.interconnect.routes})
     rows = []
-    for line in cable_bill(lay.links if lay is not None else None, fab, catalog):
+    for line in cable_bill(links, fab, catalog):
         tier = line.tier.replace("_", "-")
         priced = line.unit_cost_usd is not None
         if line.item == "cable":

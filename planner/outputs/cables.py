@@ -12,6 +12,10 @@ jumper: :func:`planner.network.cabling.structured_cabling`); its row names the t
 rides in (``T...``), the trunks filled in link order, fibre by fibre. Without halls the
 racks are "not placed" and the lengths empty: the schedule says what is unknown.
 
+A link across a route beyond grey reach rides the route's interconnect
+(:mod:`planner.network.campus`): its row has medium ``interconnect``, the interconnect's module
+as its part, no cable and no trunk, and its route says which route and module.
+
 Re-added, the schedule gives the BOM's cable lines (tests/test_cables.py): cables per
 part, their total ordered length, trunks and jumpers.
 """
@@ -30,6 +34,7 @@ from planner.parts.models import COPPER_CLASSES
 if TYPE_CHECKING:
     import pandas as pd
 
+    from planner.model.scenario import ClusterOption
     from planner.network.fabric import FabricCounts
     from planner.network.layout import Layout
     from planner.network.media import TierMedia
@@ -138,7 +143,7 @@ def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
     links = link_table(fab)
     racks = _node_racks(fab, lay) if lay is not None else None
     frames = []
-    serial = 0
+    serial = far_serial = 0
     for tier, media in fab.media.items():
         sel = links["tier"] == tier
         if not media.links or not sel.any():
@@ -166,8 +171,10 @@ def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
             frame["length_m"] = np.nan
             structured = np.zeros(n, dtype=bool)
             ra = rb = np.zeros(n, dtype=np.int64)
+        far, far_route = _far_links(opt, frame)
+        structured &= ~far
         stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
-        direct = ~structured
+        direct = ~structured & ~far
         # cables of the direct links: links / cables links each, grouped at the end with
         # more links per connector
         per_cable = max(1, round(media.links / media.cables)) if media.cables else 1
@@ -208,12 +215,44 @@ def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
             route[:] = f"{NOT_PLACED}: the site has no halls (no rack or length)"
         if structured.any() and lay is not None:
             serial = _structured(frame, structured, media, catalog, lay, ra, rb, full, route, serial)
+        if far.any():
+            at = np.flatnonzero(far)
+            full[at] = [f"X{k:06d}" for k in range(far_serial, far_serial + at.size)]
+            far_serial += at.size
+            route[at] = far_route[0][at]
+            frame.loc[far, "medium"] = "interconnect"
+            frame.loc[far, "part"] = far_route[1][at]
+            frame.loc[far, "trunk"] = far_route[2][at]
+            frame.loc[far, "length_ordered_m"] = np.nan
         frame["label"] = full
         frame["route"] = route
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
     out.insert(0, "scenario", result.inputs.scenario)
     return out[CABLE_COLUMNS]
+
+
+def _far_links(opt: ClusterOption, frame: pd.DataFrame) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Which links of a tier's frame cross a route beyond grey reach, and per link the route's
+    words, the interconnect's module and the route's name (empty where not)."""
+    n = len(frame)
+    empty = np.full(n, "", dtype=object)
+    if opt.interconnect is None or frame["hall_a"].eq(NOT_PLACED).all():
+        return np.zeros(n, dtype=bool), (empty, empty, empty)
+    words, module, name = empty.copy(), empty.copy(), empty.copy()
+    far = np.zeros(n, dtype=bool)
+    ha, hb = frame["hall_a"].to_numpy(), frame["hall_b"].to_numpy()
+    for r in opt.interconnect.routes:
+        a, b = r.route.pair
+        sel = ((ha == a) & (hb == b)) | ((ha == b) & (hb == a))
+        chosen = r.sized.chosen
+        key = chosen.module if chosen is not None else ""
+        far |= sel
+        name[sel] = f"routes[{r.route.index}]"
+        module[sel] = key
+        words[sel] = (f"interconnect over routes[{r.route.index}] ({r.route.km:g} km): {key} at each end, a "
+                      "wavelength on the route's dark fibre")
+    return far, (words, module, name)
 
 
 def _links_per_connector(media: TierMedia, end: str) -> float:

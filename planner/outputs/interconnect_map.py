@@ -8,8 +8,8 @@ no kept library offers MDS: scipy and scikit-learn are not dependencies, network
 Kamada-Kawai layout needs scipy), and the figure says so: such a drawing is not geographic.
 
 :func:`interconnect_map` is the public entry point: the solve calls it for a campus whose routes
-over 10 km carry an interconnect, and the portfolio (several sites) can call it with its own
-``(name, x, y)`` points and :class:`MapRoute` records.
+beyond grey reach (10 km with the bundled catalog) carry an interconnect, and the portfolio
+(several sites) can call it with its own ``(name, x, y)`` points and :class:`MapRoute` records.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def campus_map_routes(trunks: Sequence[dict[str, Any]], routes: Sequence[Any]) -
 
 def campus_interconnect(result: Any, catalog: Any) -> tuple[list[tuple[str, float, float]], list[MapRoute]]:
     """(halls as (name, x km, y km) at their outline's centre, routes) of a solved plan whose
-    campus routes over 10 km carry an interconnect; ([], []) otherwise."""
+    campus routes beyond grey reach carry an interconnect; ([], []) otherwise."""
     from shapely.geometry import Polygon
 
     from planner.outputs.physics import layout_for, layout_summary

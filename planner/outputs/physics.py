@@ -326,9 +326,20 @@ def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dic
                               "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
                           for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
         "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()}, result.inputs.routes,
-                                       catalog=catalog, site_file=result.inputs.site, link_gbps=fastest(fab.media)),
+                                       catalog=catalog, site_file=result.inputs.site, link_gbps=fastest(fab.media),
+                                       sized=_campus_sized(result.chosen)),
         "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
     }
+
+
+def _campus_sized(option: ClusterOption) -> dict[tuple[str, str], dict] | None:
+    """The option's interconnect per far route (priced before the solve), as campus_trunks shows it."""
+    from planner.network.interconnect import interconnect_doc
+
+    if option.interconnect is None:
+        return None
+    return {r.route.pair: {**interconnect_doc(r.sized), "crossing_links_by_tier": dict(r.by_tier)}
+            for r in option.interconnect.routes}
 
 
 def other_networks(result: Result, catalog: Catalog) -> dict[str, Any]:

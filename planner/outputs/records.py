@@ -196,7 +196,9 @@ class PlanSummary(ScenarioSummary):
     tiers: Annotated[int, key("switch tiers of the AI fabric (0 without a fabric)", COUNTS)]
     switches: Annotated[dict[str, int], key("fabric switches by tier (leaf, spine, core)", COUNTS)]
     links: Annotated[dict[str, int], key("fabric links by tier (node_leaf, leaf_spine, spine_core)", COUNTS)]
-    transceivers: Annotated[dict[str, int], key("transceivers by catalog key (both ends of each link)", COUNTS)]
+    transceivers: Annotated[dict[str, int], key(
+        "transceivers by catalog key (both ends of each link), less the modules the interconnect of a route "
+        "beyond grey reach replaces (its own modules are in layout.campus_trunks)", COUNTS)]
     cables: Annotated[dict[str, int], key("fabric cables by kind", COUNTS)]
     fibers: Annotated[int, key("lit fibres of the fabric", COUNTS)]
     mpo_connectors: Annotated[dict[str, int], key("MPO connectors by type", COUNTS)]
@@ -204,8 +206,10 @@ class PlanSummary(ScenarioSummary):
         "the other networks: oob (out-of-band management) and mining_access (the miners' access network)")]
     layout: Annotated[dict[str, Any] | None, key(
         "the AI cluster's floor plan: halls, racks by role, rack positions, cable lengths by tier, campus "
-        "trunks (a route over 10 km with its sized interconnect: optics, wavelengths, fibre pairs, amplifiers, "
-        "latency, power, cost) and structured cabling (null without halls in the site or without a cluster)")]
+        "trunks (a route beyond grey reach, 10 km with the bundled catalog, with the interconnect priced in "
+        "capex_breakdown_usd.interconnect: optics, wavelengths, fibre pairs, amplifiers, dark fibre, latency, "
+        "power, cost, the crossing links by tier) and structured cabling (null without halls in the site or "
+        "without a cluster)")]
     binding_constraints: Annotated[list[str], key("the constraint families at their bound in the plan")]
     warnings: Annotated[list[str], key("what the user should know about the inputs (estimates, assumptions)")]
     power_figures: Annotated[dict[str, PowerFigureSummary], key(

@@ -6,7 +6,7 @@ formats of the summary table that the CLI and the TUI print. The BOM is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner import __version__
 from planner.constants import HOURS_PER_YEAR
@@ -38,6 +38,9 @@ from planner.outputs.records import (
     SummaryDocument,
 )
 from planner.parts.catalog import Catalog
+
+if TYPE_CHECKING:
+    from planner.model.scenario import ClusterOption
 
 # The summary's rows for tables: (label, field of PlanSummary, format)
 SUMMARY_ROWS = [
@@ -198,7 +201,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         tiers=fab.tiers if fab else 0,
         switches=dict(fab.switches) if fab else {"leaf": 0, "spine": 0, "core": 0},
         links=dict(fab.links) if fab else {"node_leaf": 0, "leaf_spine": 0, "spine_core": 0},
-        transceivers=fab.transceivers if fab else {},
+        transceivers=_transceivers(opt) if fab else {},
         cables=fab.cables if fab else {},
         fibers=fab.fibers if fab else 0,
         mpo_connectors=fab.mpo_connectors if fab else {},
@@ -207,7 +210,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         binding_constraints=result.binding,
         warnings=list(inp.warnings) + [
             f"{k}: power is an estimate, {f['watts']:,.6g} W per unit (basis in power_figures; set your own "
-            "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"],
+            "under [power_w])" for k, f in figures.items() if f["kind"] == "estimate"] + _interconnect_warnings(opt),
         power_figures={k: PowerFigureSummary(**f) for k, f in figures.items()},
         ai_hours_shed_per_year=round(HOURS_PER_YEAR - inp.ai_hours_year(opt), 3) if opt.servers else 0.0,
         workload_gpus=inp.workload_gpus,
@@ -218,6 +221,31 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     from planner.outputs.business import business_summary  # the business model's keys (issue 19)
 
     return plan.model_copy(update=business_summary(result, plan.model_dump()))
+
+
+def _transceivers(opt: ClusterOption) -> dict[str, int]:
+    """The fabric's transceivers by key, less the modules the interconnect of a route beyond grey
+    reach replaces (as bom.csv's transceiver rows; the interconnect's own modules are its rows)."""
+    fab = opt.fabric
+    if fab is None:
+        return {}
+    gone = opt.interconnect.replaced if opt.interconnect is not None else {}
+    return {k: n - min(gone.get(k, 0), n) for k, n in fab.transceivers.items()}
+
+
+def _interconnect_warnings(opt: ClusterOption) -> list[str]:
+    """What the plan's interconnect across routes beyond grey reach rests on: its prices are
+    estimates, and a part without a power figure is left out of the power."""
+    ic = opt.interconnect
+    if ic is None:
+        return []
+    estimated = sorted({k for r in ic.routes if r.sized.chosen for k in r.sized.chosen.estimated})
+    out = [f"capex_breakdown_usd.interconnect ({ic.capex_usd:,.2f} USD) is priced from ESTIMATES: "
+           f"{', '.join(estimated)} (bases in bom.csv)"] if estimated else []
+    if ic.no_power:
+        out.append(f"the interconnect's power leaves out {', '.join(ic.no_power)}: no power figure in the catalog "
+                   "(not counted as zero)")
+    return out
 
 
 def summary(site_name: str, results: dict[str, Result], catalog: Catalog, solver: str) -> SummaryDocument:

@@ -1,0 +1,191 @@
+"""Links between the buildings of one site over routes beyond grey reach (issue 22).
+
+A route between two halls whose path is longer than any grey single-mode module of the
+catalog reaches (:func:`planner.network.interconnect.grey_reach_m`: 10 km with the bundled
+catalog) cannot carry a tier's own optics. Its links are carried by the route's interconnect
+instead: the interconnect's modules (coherent 400ZR/OpenZR+ over a DWDM line system, or grey
+long-reach optics) plug into the switch ports those links use, and its mux/demux, amplifiers
+and dark fibre are added. So, for a cluster option whose links cross such a route:
+
+- each tier's media are chosen for its longest link that stays on site (:func:`local_lengths`),
+  not for the far links;
+- the far links are sized as one interconnect per route (:func:`campus_interconnect`): the
+  bandwidth each way is the sum over tiers of crossing links x the tier's link speed;
+- at each end of a tier's crossing links that is a pluggable module, ``crossing links //
+  links per module`` modules are taken off the fabric's transceivers (a twin-port module whose
+  other port stays on site is kept; breakouts of a port into slower modules are not modelled);
+- their cables are not the tier's cables: :func:`local_links` drops them before the cables are
+  priced (they ride the interconnect's dark fibre).
+
+The stage is pure: it reads an option's links (:class:`planner.network.layout.TierLinks`, with
+the hall of each end), the site's routes and the catalog, and returns frozen records.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.network.interconnect import Interconnect, Need, grey_reach_m, size_interconnect
+from planner.network.layout import TierLinks
+from planner.network.media import TierMedia
+from planner.parts.catalog import Catalog
+from planner.site.schema import Route
+
+Pair = tuple[str, str]  # two hall names, sorted
+
+
+@dataclass(frozen=True)
+class FarRoute:
+    """A route longer than grey reach: its halls, its place in the site's ``[[routes]]``
+    (for messages), its spare share and its path length."""
+
+    pair: Pair
+    index: int
+    km: float
+    spare: float
+
+
+def path_m(route: Route) -> float:
+    """The route's path length, m (the sum of its polyline's segments)."""
+    return sum(math.dist(p, q) for p, q in itertools.pairwise(route.polyline))
+
+
+def far_routes(routes: Sequence[Route], catalog: Catalog) -> dict[Pair, FarRoute]:
+    """The site's routes whose path is longer than the catalog's grey reach, by hall pair."""
+    reach = grey_reach_m(catalog)
+    out: dict[Pair, FarRoute] = {}
+    for i, r in enumerate(routes):
+        metres = path_m(r)
+        if metres > reach:
+            a, b = sorted((r.from_building, r.to_building))
+            out[(a, b)] = FarRoute((a, b), i, metres / 1000, r.spare_ratio)
+    return out
+
+
+def _route_of(tl: TierLinks, far: Mapping[Pair, FarRoute]) -> list[tuple[Pair, np.ndarray]]:
+    """(hall pair, mask of the rack pairs crossing it) of each far route the links cross."""
+    if not far or tl.hall_a is None or tl.hall_b is None or not tl.links.size:
+        return []
+    names = tl.halls
+    index = {n: i for i, n in enumerate(names)}
+    out = []
+    for (a, b) in far:
+        if a in index and b in index:
+            ia, ib = index[a], index[b]
+            mask = ((tl.hall_a == ia) & (tl.hall_b == ib)) | ((tl.hall_a == ib) & (tl.hall_b == ia))
+            if mask.any():
+                out.append(((a, b), mask))
+    return out
+
+
+def far_mask(tl: TierLinks, far: Mapping[Pair, FarRoute]) -> np.ndarray:
+    """True for the rack pairs whose link crosses a far route."""
+    mask = np.zeros(tl.links.shape, dtype=bool)
+    for _pair, m in _route_of(tl, far):
+        mask |= m
+    return mask
+
+
+def local_links(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[str, TierLinks]:
+    """The links that stay on site: each tier without those crossing a far route."""
+    if not far:
+        return links
+    return {t: tl.where(~far_mask(tl, far)) for t, tl in links.items()}
+
+
+def local_lengths(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[str, float]:
+    """The longest link of each tier that stays on site, m (0 where none): what its media
+    must reach."""
+    out = {}
+    for t, tl in local_links(links, far).items():
+        out[t] = float(tl.length_m.max()) if tl.length_m.size else 0.0
+    return out
+
+
+def crossing(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[str, dict[Pair, int]]:
+    """Links of each tier that cross each far route."""
+    out: dict[str, dict[Pair, int]] = {}
+    for t, tl in links.items():
+        for pair, mask in _route_of(tl, far):
+            out.setdefault(t, {})[pair] = int(tl.links[mask].sum())
+    return out
+
+
+@dataclass(frozen=True)
+class RouteLink:
+    """One far route's interconnect: the crossing links by tier, the bandwidth each way and
+    the sized interconnect (its chosen option is None when none is fully priced)."""
+
+    route: FarRoute
+    by_tier: dict[str, int]
+    gbps: float
+    sized: Interconnect
+
+
+@dataclass(frozen=True)
+class CampusLinks:
+    """The interconnect of a cluster option across its far routes, and the tier modules it
+    replaces (:mod:`planner.network.campus`'s rule)."""
+
+    routes: tuple[RouteLink, ...]
+    replaced: dict[str, int]
+
+    @property
+    def unpriced(self) -> tuple[str, ...]:
+        """Why a route has no chosen option (empty when every route has one)."""
+        return tuple(f"routes[{r.route.index}] ({r.route.pair[0]} - {r.route.pair[1]}, {r.route.km:g} km): "
+                     f"{r.sized.why}" for r in self.routes if r.sized.chosen is None)
+
+    @property
+    def capex_usd(self) -> float:
+        """USD of every route's chosen option, each part to the cent (as bom.csv writes it)."""
+        return sum(round(p.quantity * (p.unit_usd or 0.0), 2) for r in self.routes if r.sized.chosen
+                   for p in r.sized.chosen.parts)
+
+    @property
+    def power_w(self) -> float:
+        """W of every route's chosen option's parts that have a figure (:attr:`no_power`
+        names the others: they are left out, not counted as zero)."""
+        return sum(p.quantity * p.unit_w for r in self.routes if r.sized.chosen for p in r.sized.chosen.parts
+                   if p.unit_w is not None)
+
+    @property
+    def no_power(self) -> tuple[str, ...]:
+        """Parts of the chosen options without a power figure."""
+        return tuple(sorted({p.key for r in self.routes if r.sized.chosen for p in r.sized.chosen.parts
+                             if p.unit_w is None}))
+
+
+def campus_interconnect(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute], media: Mapping[str, TierMedia],
+                        catalog: Catalog, site_file: str = "") -> CampusLinks | None:
+    """The interconnect of every far route an option's links cross (None when they cross none).
+
+    Per route: gbps = sum over tiers of crossing links x the tier's link Gb/s, sized over the
+    route's km with its spare (:func:`planner.network.interconnect.size_interconnect`). Per
+    tier and end of its crossing links that is a pluggable module: ``crossing // links per
+    module`` of that module replaced.
+    """
+    by_tier = crossing(links, far)
+    if not by_tier:
+        return None
+    routes = []
+    replaced: Counter[str] = Counter()
+    for pair, route in sorted(far.items()):
+        tiers = {t: n[pair] for t, n in sorted(by_tier.items()) if n.get(pair)}
+        if not tiers:
+            continue
+        gbps = sum(n * media[t].link_gbps for t, n in tiers.items())
+        sized = size_interconnect(catalog, Need(gbps, route.km, route.spare), file=site_file,
+                                  key=f"routes[{route.index}].polyline")
+        routes.append(RouteLink(route, tiers, gbps, sized))
+        for t, n in tiers.items():
+            for end in (media[t].lower, media[t].upper):
+                if end.kind == "module" and end.part and end.links_per_unit:
+                    replaced[end.part] += n // end.links_per_unit
+    return CampusLinks(tuple(routes), dict(sorted(replaced.items())))

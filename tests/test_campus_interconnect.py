@@ -1,0 +1,238 @@
+"""The buildings of one site joined over a route beyond grey reach (planner/network/campus.py):
+the far links ride the route's interconnect, priced in the option's capex before the solve.
+
+Figures used, from the bundled catalog (each price a labelled estimate):
+
+    400zr       400 Gb/s, reach 120 km, 22.5 W, 4,000 USD     osfp-800g-2xdr4-500m  2 links a module
+    mux         40 channels, no power figure, 1,701 USD       edfa  80 km span, 10 W, 1,466 USD
+    dark fibre  398.92 USD per fibre-pair-km (City of Lawrence 2014: 275-367 USD per strand-mile)
+    grey reach  10 km (400g-lr4, the longest grey single-mode module)
+
+    wavelengths = ceil(Gb/s / 400); modules = 2 x wavelengths; pairs = ceil(wavelengths / 40);
+    muxes = 2 x pairs; in-line sites = ceil(km / 80) - 1; EDFAs = pairs x 2 x (in-line + 2);
+    fibres laid = ceil(2 x pairs x (1 + spare)); dark fibre = fibres laid / 2 x km;
+    replaced tier modules = per module end of a crossing tier, crossing links // links a module
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from planner.network.campus import campus_interconnect, crossing, far_routes, local_lengths, local_links
+from planner.network.layout import TierLinks
+from planner.network.media import EndMedia, TierMedia
+from planner.parts.catalog import load_catalog
+from planner.site.schema import Route
+
+from .conftest import SITES
+from .sitebuilder import edit
+
+FIBRE = 398.92
+TWIN = EndMedia("module", "osfp-800g-2xdr4-500m", 2, 0, "mpo-12-apc", 0)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
+    """Four rack pairs of leaf-spine links, 400G on twin-port modules: 10 links in hall-a (30 m),
+    100 + 20 across the 40 km route (either way round), 5 in hall-b (50 m). A 5 km route to
+    hall-c is within grey reach and stays a tier link.
+
+    On site: 15 links, the longest 50 m (what the tier's media must reach). Across: 120 links,
+    48,000 Gb/s: 120 wavelengths of 400ZR, 240 modules, ceil(120 / 40) = 3 pairs, 6 muxes,
+    ceil(40 / 80) - 1 = 0 in-line sites, 3 x 2 x 2 = 12 EDFAs, ceil(6 x 1.5) = 9 fibres laid,
+    9 / 2 x 40 = 180 fibre-pair-km. 240 x 4,000 + 6 x 1,701 + 12 x 1,466 + 180 x 398.92 =
+    1,059,603.60 USD; 240 x 22.5 + 12 x 10 = 5,520 W (the mux has no figure: named, left out).
+    The tier loses 120 // 2 = 60 modules at each end: 120."""
+    far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [40_000, 0]],
+                                "spare_ratio": 0.5})
+    near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
+    routes = far_routes([near, far], catalog)
+    assert list(routes) == [("hall-a", "hall-b")] and routes[("hall-a", "hall-b")].index == 1
+    tl = TierLinks(np.array([30.0, 40_200.0, 40_300.0, 50.0, 5_100.0]), np.array([10, 100, 20, 5, 7]),
+                   np.array([0, 0, 1, 2, 0]), np.array([0, 1, 0, 2, 3]),
+                   np.array([0, 0, 1, 1, 0]), np.array([0, 1, 0, 1, 2]), ("hall-a", "hall-b", "hall-c"))
+    links = {"leaf_spine": tl}
+    assert local_lengths(links, routes) == {"leaf_spine": 5_100.0}
+    assert int(local_links(links, routes)["leaf_spine"].links.sum()) == 10 + 5 + 7
+    assert crossing(links, routes) == {"leaf_spine": {("hall-a", "hall-b"): 120}}
+    media = {"leaf_spine": TierMedia("leaf_spine", 142, 400, 50, "dr", TWIN, TWIN, "smf-mpo-12-apc", 142, 8)}
+    campus = campus_interconnect(links, routes, media, catalog, "site.toml")
+    assert campus is not None and not campus.unpriced
+    (route,) = campus.routes
+    chosen = route.sized.chosen
+    assert route.gbps == 48_000 and chosen.module == "400zr"
+    assert (chosen.wavelengths, chosen.modules, chosen.fibre_pairs, chosen.muxes, chosen.inline_sites,
+            chosen.amplifiers, chosen.fibres, chosen.fibre_pair_km) == (120, 240, 3, 6, 0, 12, 9, 180)
+    assert campus.capex_usd == pytest.approx(240 * 4000 + 6 * 1701 + 12 * 1466 + 180 * FIBRE, abs=0.005)
+    assert campus.capex_usd == pytest.approx(1_059_603.60, abs=0.005)
+    assert campus.power_w == pytest.approx(240 * 22.5 + 12 * 10)
+    assert campus.no_power == ("dwdm-mux-40ch-100ghz",)
+    assert campus.replaced == {"osfp-800g-2xdr4-500m": 2 * (120 // 2)}
+
+
+def test_links_joined_from_plans_of_other_halls_keep_their_halls():
+    """Two parts numbered in their own hall lists join with each end in the joined list."""
+    one = TierLinks(np.array([1.0]), np.array([1]), np.array([0]), np.array([0]), np.array([0]), np.array([0]),
+                    ("hall-b",))
+    two = TierLinks(np.array([2.0]), np.array([1]), np.array([0]), np.array([1]), np.array([0]), np.array([1]),
+                    ("hall-a", "hall-b"))
+    joined = TierLinks.join([one, two])
+    assert joined.halls == ("hall-a", "hall-b")
+    assert [joined.halls[i] for i in joined.hall_a] == ["hall-b", "hall-a"]
+    assert [joined.halls[i] for i in joined.hall_b] == ["hall-b", "hall-b"]
+
+
+def test_dark_fibre_is_a_labelled_estimate_a_user_can_override(catalog, tmp_path):
+    """The bundled figure: 2 strands x 321 USD per strand-mile (the mid-point of 275-367) /
+    1.609344 km per mile = 398.92 USD per fibre-pair-km, with its source and date. An overlay
+    at 1,000 USD: 8 x 400G over 40 km by 400ZR is 16 x 4,000 + 2 x 1,701 + 4 x 1,466 + 2 fibres
+    / 2 x 40 km x 1,000 = 113,266 USD."""
+    from planner.network.interconnect import Need, size_interconnect
+
+    est = catalog.estimate("dark-fibre-pair-km")
+    assert est.unit_cost_usd == pytest.approx(round(2 * (275 + 367) / 2 / 1.609344, 2))
+    assert (est.low_usd, est.high_usd) == (round(2 * 275 / 1.609344, 2), round(2 * 367 / 1.609344, 2))
+    assert "http" in est.source and est.as_of is not None and "Confidence" in est.notes
+    assert catalog.unit_cost("dark-fibre-pair-km")[1].startswith("ESTIMATE: ")
+    (tmp_path / "estimates.toml").write_text(
+        '[[estimate]]\nkey = "dark-fibre-pair-km"\nunit_cost_usd = 1000\nbasis = "a quote"\nsource = "test"\n'
+        'as_of = 2026-12-03\n', encoding="utf-8")
+    sized = size_interconnect(load_catalog([tmp_path]), Need(3200, 40))
+    assert sized.chosen.module == "400zr"
+    assert sized.chosen.cost_usd == pytest.approx(16 * 4000 + 2 * 1701 + 4 * 1466 + 40 * 1000)
+
+
+def _far_campus(tmp_path, laps: int = 0, gpus: int = 24_576):
+    """The greenfield campus with hall-a held to 11 kW racks and exactly ``gpus`` GPUs (24,576 is
+    more than hall-a holds, so the plan spans both halls). Without ``laps``, hall-b is moved 40 km
+    north (origin [0, 40,000]) and its duct bank runs 10 m east, 40,013 m south, 10 m west:
+    40,033 m. With ``laps``, hall-b stays where it is and the route runs out 20 km and back
+    ``laps`` times (the site file keeps coordinates within 100 km)."""
+    changes: dict = {"buildings[0].max_kw_per_rack": 11.0}
+    if not laps:
+        changes["buildings[1].origin"] = [0, 40_000]
+        changes["routes[0].polyline"] = [[120, 40_020], [130, 40_020], [130, 7], [120, 7]]
+    else:
+        line: list[list[float]] = [[120, 120]]
+        for lap in range(laps):
+            y = 120 - lap * 113 / laps
+            line += ([[20_120, y], [20_120, y - 113 / laps / 2], [120, y - 113 / laps / 2]] if lap < laps - 1
+                     else [[20_120, y], [20_120, 7], [120, 7]])
+        changes["routes[0].polyline"] = line
+    site = tmp_path / "far-campus.toml"
+    site.write_text(edit(SITES / "greenfield-campus.toml", changes, add={"ai.min_gpus": gpus, "ai.max_gpus": gpus}),
+                    encoding="utf-8")
+    return site
+
+
+def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path, catalog):
+    """The plan crosses the 40.033 km route with leaf-spine links (their tier's optics reach
+    500 m; before, the longest link fixed the media and no grey module reaches 40 km, so every
+    plan across the route was refused). With L crossing links (the floor plan's count) of 400G:
+    400ZR x 2L, ceil(L / 40) pairs, 2 muxes a pair, pairs x 2 x 2 EDFAs (no in-line site under
+    80 km), ceil(2 x pairs x 1.5) fibres laid, fibres / 2 x 40.033 fibre-pair-km. The BOM's
+    interconnect rows re-add to capex_usd["interconnect"] to the cent; the transceivers (summary
+    and BOM) are the fabric's less L // 2 twin-port modules at each end; every capex dollar and
+    IT watt is a BOM row."""
+    from planner.app.cli import main
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+    from planner.outputs.physics import layout_for
+
+    site = _far_campus(tmp_path)
+    out = tmp_path / "out"
+    assert main(["solve", str(site), "-o", str(out), "-q", "--cables", "always"]) == 0
+    doc = json.loads((out / "summary.json").read_text())
+    (name, plan), = doc["scenarios"].items()
+    assert plan["status"] == "optimal" and plan["gpus"] == 24_576
+    assert plan["hall_plan"] == "hall-a new, hall-b new"
+
+    # the crossing links, from the floor plan laid out after the solve
+    loaded, cat = load(site)
+    result = next(iter(solve_site(loaded, cat, cache=PlanCache()).results.values()))
+    lay = layout_for(result, cat)
+    (pair, crossing_links), = lay.inter_building.items()
+    assert lay.inter_building_by_tier == {"leaf_spine": {pair: crossing_links}}
+    fab = result.chosen.fabric
+    assert fab.media["leaf_spine"].optic_class == "dr" and lay.max_length("leaf_spine") > 40_033
+    km = (10 + 40_013 + 10) / 1000
+    waves = math.ceil(crossing_links * 400 / 400)
+    pairs = math.ceil(waves / 40)
+    amps = pairs * 2 * (math.ceil(km / 80) - 1 + 2)
+    laid = math.ceil(2 * pairs * 1.5)
+    pair_km = round(laid / 2 * km, 3)
+    with (out / "bom.csv").open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["scenario"] == name]
+    ic = {r["part"]: r for r in rows if r["category"] == "interconnect"}
+    assert {p: float(r["quantity"]) for p, r in ic.items()} == {
+        "400zr": 2 * waves, "dwdm-mux-40ch-100ghz": 2 * pairs, "edfa-c-band-module": amps,
+        "dark-fibre-pair-km": pair_km}
+    expected = 2 * waves * 4000 + 2 * pairs * 1701 + amps * 1466 + round(pair_km * FIBRE, 2)
+    assert sum(float(r["extended_cost_usd"]) for r in ic.values()) == pytest.approx(expected, abs=0.005)
+    assert plan["capex_breakdown_usd"]["interconnect"] == pytest.approx(expected, abs=0.005)
+    assert all("ESTIMATE" in r["source"] for r in ic.values())
+    assert "the interconnect's power leaves out dwdm-mux-40ch-100ghz" in " ".join(plan["warnings"])
+    assert any(w.startswith("capex_breakdown_usd.interconnect") and "ESTIMATES" in w and "dark-fibre-pair-km" in w
+               for w in plan["warnings"])
+    # the tier modules the interconnect replaces: L // 2 at each end, off summary and BOM alike
+    gone = 2 * (crossing_links // 2)
+    optics = {r["part"]: float(r["quantity"]) for r in rows if r["category"] == "transceiver"}
+    assert plan["transceivers"]["osfp-800g-2xdr4-500m"] == fab.transceivers["osfp-800g-2xdr4-500m"] - gone
+    assert optics == {k: float(v) for k, v in plan["transceivers"].items()}
+    # every capex dollar and every IT watt of the plan is a BOM row
+    assert sum(float(r["extended_cost_usd"]) for r in rows if r["extended_cost_usd"]) == pytest.approx(
+        plan["capex_usd"], abs=0.01)
+    watts = sum(float(r["extended_power_w"]) for r in rows if r["extended_power_w"])
+    assert watts == pytest.approx(plan["it_power_mw"] * 1e6, abs=1.0)
+    # cables.csv: the far links ride the interconnect (no cable); the rest re-add to the BOM's cables
+    from .test_cables import check_schedule_readds
+
+    check_schedule_readds(out)
+    with (out / "cables.csv").open(newline="") as handle:
+        far = [r for r in csv.DictReader(handle) if r["medium"] == "interconnect"]
+    assert len(far) == crossing_links and {r["part"] for r in far} == {"400zr"}
+    assert all(r["tier"] == "leaf_spine" and not r["cable"] for r in far)
+    # the campus trunk shows the same interconnect as the capex
+    (trunk,) = plan["layout"]["campus_trunks"]
+    assert trunk["dci_optics"] and trunk["interconnect"]["chosen"]["modules"] == 2 * waves
+    assert trunk["interconnect"]["crossing_links_by_tier"] == {"leaf_spine": crossing_links}
+
+
+def test_a_route_no_optic_reaches_refuses_the_plans_across_it(tmp_path):
+    """A route of 26 laps of 40 km, over 1,000 km (OpenZR+'s reach, the longest): no plan may
+    cross it; the plan that fits hall-a alone is still solved."""
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+
+    site = _far_campus(tmp_path, laps=26, gpus=8192)
+    loaded, cat = load(site)
+    result = next(iter(solve_site(loaded, cat, cache=PlanCache()).results.values()))
+    assert str(result.status) == "optimal" and result.chosen.variant == "hall-a new"
+    assert result.chosen.interconnect is None
+
+
+def test_a_plan_that_must_cross_a_route_no_optic_reaches_is_infeasible(tmp_path, capsys):
+    """24,576 GPUs need both halls: with the route beyond every reach, exit 1 naming what binds,
+    and the refused route among the warnings."""
+    from planner.app.cli import main
+
+    site = _far_campus(tmp_path, laps=26)
+    assert main(["solve", str(site), "-o", str(tmp_path / "out"), "--json"]) == 1
+    plan = json.loads(capsys.readouterr().out)["scenarios"]["greenfield"]
+    assert plan["status"] == "infeasible" and "min GPUs: 24576 required" in " ".join(plan["binding_constraints"])
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+
+    loaded, cat = load(site)
+    result = next(iter(solve_site(loaded, cat, cache=PlanCache()).results.values()))
+    assert any(w.startswith("plans across routes[0] are refused: no optic or line system in the catalog reaches")
+               for w in result.inputs.warnings)

@@ -265,9 +265,12 @@ def test_map_routes_say_what_each_route_carries():
 
     chosen = {"links": 256, "module": "400zr-plus", "wavelengths": 256, "fibre_pairs": 7, "amplifiers": 56,
               "latency_us": 881.41, "cost_usd": 2153910.0, "estimated": ["400zr-plus"]}
-    links = [PortfolioLink(from_site="a", to_site="b", route_km=180, gbps=102400, basis="x", sized={"chosen": chosen}),
+    paid = {"cost_usd": 2153910.0, "paid_month": 0, "capex_year": 1, "npv_cost_usd": 2153910.0}
+    unpaid = {"cost_usd": None, "paid_month": None, "capex_year": None, "npv_cost_usd": None}
+    links = [PortfolioLink(from_site="a", to_site="b", route_km=180, gbps=102400, basis="x", sized={"chosen": chosen},
+                           **paid),
              PortfolioLink(from_site="c", to_site="b", route_km=90, gbps=800, basis="x",
-                           sized={"chosen": None, "why": "no option is fully priced"})]
+                           sized={"chosen": None, "why": "no option is fully priced"}, **unpaid)]
     routes = map_routes([("b", "a", 180.0), ("a", "c", 420.0), ("b", "c", 90.0)], links)
     assert [(r.a, r.b, r.km) for r in routes] == [("b", "a", 180.0), ("a", "c", 420.0), ("b", "c", 90.0)]
     first = routes[0]

@@ -21,6 +21,8 @@ class PortfolioCandidate(Record):
     """One scenario of a site as its own solve gave it (started now)."""
 
     scenario: Annotated[str, key("the scenario's name in the site file")]
+    max_gpus: Annotated[int | None, key("the cap on its cluster's GPUs it was solved under (the portfolio "
+                                        "file's sizes_gpus; null: the site's own bounds)", COUNTS)]
     status: Annotated[str, key("how the site's solve of it ended: optimal, infeasible, ...")]
     npv_usd: Annotated[Number | None, key("its NPV started now (null without a plan)", "USD")]
     capex_usd: Annotated[Number | None, key("the capex the portfolio's budget counts: the owner's, or a host "
@@ -39,6 +41,8 @@ class PortfolioSiteResult(Record):
     site: Annotated[str, key("the site's name in the portfolio")]
     file: Annotated[str, key("the site file, as the portfolio file names it")]
     scenario: Annotated[str | None, key("the chosen scenario (null: the site does nothing)")]
+    max_gpus: Annotated[int | None, key("the cap of the chosen size (sizes_gpus; null: the site's own bounds or "
+                                        "nothing)", COUNTS)]
     start_month: Annotated[int | None, key("the chosen start delay (null: the site does nothing)", "months")]
     npv_usd: Annotated[Number, key("the chosen plan's NPV, discounted for its delay (0: nothing)", "USD")]
     capex_usd: Annotated[Number, key("the chosen plan's capex", "USD")]
@@ -58,9 +62,14 @@ class PortfolioSiteResult(Record):
 class PortfolioTotals(Record):
     """A set of choices over all the sites, summed."""
 
-    npv_usd: Annotated[Number, key("NPV of the chosen plans, each discounted for its delay", "USD")]
-    capex_usd: Annotated[Number, key("capex of the chosen plans", "USD")]
-    capex_by_year_usd: Annotated[dict[str, Number], key("capex by portfolio year (\"1\" = months 0-11)", "USD")]
+    npv_usd: Annotated[Number, key("NPV of the chosen plans, each discounted for its delay, less the links' "
+                                   "cost discounted from the later start of their sites", "USD")]
+    capex_usd: Annotated[Number, key("capex of the chosen plans and of the links they pay for", "USD")]
+    capex_by_year_usd: Annotated[dict[str, Number], key("capex by portfolio year (\"1\" = months 0-11), the "
+                                                        "links' in the year of the later start of their sites",
+                                                        "USD")]
+    interconnect_capex_usd: Annotated[Number, key("of which the links between the sites (in capex_usd; their "
+                                                  "discounted cost is taken off npv_usd)", "USD")]
     gpus: Annotated[int, key("GPUs of the chosen plans", COUNTS)]
     critical_it_mw: Annotated[Number, key("critical IT of the chosen plans", "MW")]
     gpus_by_target: Annotated[int | None, key("GPUs online by the target month (null without a target)", COUNTS)]
@@ -81,6 +90,12 @@ class PortfolioLink(Record):
     sized: Annotated[dict[str, Any], key("the sized interconnect (planner.network.interconnect): the chosen "
                                          "option with its modules, wavelengths, fibre pairs, amplifiers, latency, "
                                          "power and cost, every option and why others do not reach")]
+    cost_usd: Annotated[Number | None, key("the link's cost in the portfolio's capex and NPV (null: no option "
+                                           "fully priced, not in the budget)", "USD")]
+    paid_month: Annotated[int | None, key("month it is paid: the later start of its two sites", "months")]
+    capex_year: Annotated[int | None, key("the portfolio year its cost falls in (1 = months 0-11)")]
+    npv_cost_usd: Annotated[Number | None, key("its cost discounted to month 0 at the lower of its sites' "
+                                               "rates (taken off the NPV)", "USD")]
 
 
 class PortfolioDocument(Record):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.errors import InputError, Problem, display_path
 from planner.site.schema import Name
@@ -27,6 +27,7 @@ from planner.tomlpos import line_of
 
 MAX_SITES = 20
 MAX_STARTS = 12
+MAX_SIZES = 6  # each size is another solve of the site's scenarios
 MAX_USD = 1e13  # a bound far above any portfolio's budget
 
 
@@ -42,6 +43,20 @@ class PortfolioSite(Part):
     scenarios: list[Name] | None = Field(None, min_length=1, description="the scenarios it may use (default: all)")
     start_months: list[int] | None = Field(None, min_length=1, max_length=MAX_STARTS, description=(
         "the start delays it may use, months (default: [timing] start_months)"))
+    sizes_gpus: list[int] | None = Field(None, min_length=1, max_length=MAX_SIZES, description=(
+        "smaller cluster sizes it may offer besides its own best: each caps its GPUs (ai.max_gpus, and a "
+        "scenario's own max_gpus when larger) and the site's own solve picks its best plan within the cap; "
+        "the portfolio chooses among them (a cap that changes nothing adds no plan)"))
+
+    @field_validator("sizes_gpus")
+    @classmethod
+    def _sizes(cls, sizes: list[int] | None) -> list[int] | None:
+        if sizes is not None:
+            if any(not 1 <= g <= 10_000_000 for g in sizes):
+                raise ValueError("each size must be between 1 and 10,000,000 GPUs")
+            if len(set(sizes)) != len(sizes):
+                raise ValueError("sizes must not repeat")
+        return sizes
 
     @property
     def label(self) -> str:

@@ -122,7 +122,7 @@ def solve_sites(portfolio: LoadedPortfolio, overlays: Sequence[Path] | None = No
                                         "GPUs cannot cap it", portfolio.line("sites", i, "sizes_gpus"),
                                         "give the site ai.max_gpus instead of it_load_mw, or leave sizes_gpus out"))
             elif cap < ai.min_gpus:
-                problems.append(Problem(*where, f"{cap:,} GPUs is below site {entry.label!r}'s ai.min_gpus "
+                problems.append(Problem(*where, f"{cap:,} GPUs is below the ai.min_gpus of site {entry.label!r} "
                                         f"({ai.min_gpus:,})", portfolio.line("sites", i, "sizes_gpus")))
         loaded_sites.append((i, loaded, catalog))
     if problems:

@@ -148,5 +148,82 @@ def test_size_below_the_site_minimum_exits_2_naming_key_and_line(capsys, tmp_pat
     path = tmp_path / "portfolio.toml"
     path.write_text('schema = 1\nname = "p"\n\n[[sites]]\nfile = "a.toml"\nsizes_gpus = [32]\n', encoding="utf-8")
     code, _, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"))
-    assert code == 2 and "portfolio.toml:6: sites[0].sizes_gpus[0]: 32 GPUs is below the ai.min_gpus of site 'a' (64)" in err
+    assert code == 2
+    assert "portfolio.toml:6: sites[0].sizes_gpus[0]: 32 GPUs is below the ai.min_gpus of site 'a' (64)" in err
     assert "Traceback" not in err
+
+
+async def test_tui_portfolio_table_fits_140_columns(tmp_path):
+    """At 140 x 42 (the terminal the issue names) every header of the per-site table shows
+    whole (each column at least as wide as its header) and the table fits the screen; the
+    legend names the short headers; the app measures the terminal on stderr, as the editor
+    does (stdout is the null device while the planner runs)."""
+    from textual.widgets import DataTable, Static
+
+    from planner.outputs.portfolio import SITE_COLUMNS, SITE_LEGEND
+    from tui.portfolio import PortfolioApp
+
+    path = write_portfolio(tmp_path, "", {"a-long-site-name": tiny("a", 6.0), "b": tiny("b", 5.0)})
+    app = PortfolioApp(path)
+    assert app.driver_class.__name__ == "MeasuringDriver"
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one("#portfolio-sites", DataTable)
+        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        assert [str(c.label) for c in table.ordered_columns] == list(SITE_COLUMNS)
+        assert all(w >= len(h) for w, h in zip(widths, SITE_COLUMNS, strict=True))
+        assert sum(widths) <= 140 - 2 and table.size.width <= 140
+        assert str(app.query_one("#portfolio-legend", Static).render()) == SITE_LEGEND
+        await pilot.press("tab")
+        await pilot.press("tab")
+        assert app.focused is not None
+
+
+def test_validate_accepts_the_example_portfolio_and_lists_its_sites(capsys):
+    """planner validate on a portfolio file (found by its keys) checks it and its three site
+    files: exit 0, OK with the counts, and a row per site with its sizes and start months."""
+    from tests.conftest import SITES
+
+    code, out, err = run(capsys, "validate", str(SITES / "portfolio-texas" / "portfolio.toml"))
+    assert code == 0, err
+    assert "portfolio.toml: OK (portfolio, 3 sites, 3 routes)" in out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.startswith("│")}
+    assert set(rows) == {"mine-a", "mine-b", "greenfield"}
+    assert "8,192, 12,288" in rows["greenfield"] and "0, 6, 12, 24" in rows["mine-a"]
+
+
+def test_validate_portfolio_names_every_problem_with_file_key_and_line(capsys, tmp_path):
+    """One run names the portfolio's misspelt key (its line, a did-you-mean), a route to an
+    unknown site, and a listed site file's own error in that site file (its key and line);
+    exit 2, no traceback."""
+    bad_site = tiny("b", 5.0).replace("capacity_mw = 1.0", "capacity_mw = -1.0")
+    assert "capacity_mw = -1.0" in bad_site
+    body = '[budget]\ncapex_usd_totl = 1e9\n\n[[routes]]\nfrom = "a"\nto = "c"\nkm = 10.0\ngbps = 100.0\n'
+    path = write_portfolio(tmp_path, body, {"a": tiny("a", 6.0), "b": bad_site})
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 2 and out == "" and "Traceback" not in err
+    lines = path.read_text().splitlines()
+    budget_line = lines.index("capex_usd_totl = 1e9") + 1
+    assert f"portfolio.toml:{budget_line}: budget.capex_usd_totl" in err and "capex_usd_total" in err
+    # the schema refused the file: its references and sites are checked once it reads
+    path.write_text(path.read_text().replace("capex_usd_totl", "capex_usd_total"))
+    code, _, err = run(capsys, "validate", str(path))
+    route_line = lines.index('to = "c"') + 1
+    assert code == 2
+    assert f"portfolio.toml:{route_line}: routes[0].to: no site named 'c' in the portfolio" in err
+    site_line = bad_site.splitlines().index("capacity_mw = -1.0") + 1
+    assert f"b.toml:{site_line}: grid.capacity_mw" in err
+
+
+def test_validate_portfolio_names_what_it_asks_of_a_site(capsys, tmp_path):
+    """A valid site that lacks the scenario the portfolio names: exit 2 at the portfolio's
+    key and line with a did-you-mean; --portfolio on a site file says it is a site file."""
+    path = write_portfolio(tmp_path, "", {"a": tiny("a", 6.0)})
+    path.write_text(path.read_text().replace('file = "a.toml"\n', 'file = "a.toml"\nscenarios = ["buidl"]\n'))
+    line = path.read_text().splitlines().index('scenarios = ["buidl"]') + 1
+    code, _, err = run(capsys, "validate", "--portfolio", str(path))
+    assert code == 2 and f"portfolio.toml:{line}: sites[0].scenarios[0]: site 'a' has no scenario 'buidl'" in err
+    assert "did you mean 'build'" in err
+    code, _, err = run(capsys, "validate", "--portfolio", str(tmp_path / "a.toml"))
+    assert code == 2 and "a.toml" in err and "not a portfolio file" in err

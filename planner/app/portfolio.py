@@ -28,14 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from planner.constants import W_PER_MW
 from planner.errors import InputError, Problem, did_you_mean
 from planner.model.portfolio import (
     DO_NOTHING,
     Column,
-    Link,
     LinkSpend,
     Shared,
     capex_year,
@@ -48,9 +47,9 @@ if TYPE_CHECKING:
     from planner.app.pipeline import SiteRun
     from planner.app.portfolio_links import RouteLinks
     from planner.model.portfolio import PortfolioSolution
-    from planner.site.load import LoadedSite
     from planner.outputs.portfolio import PortfolioCandidate, PortfolioDocument, PortfolioTotals
     from planner.parts.catalog import Catalog
+    from planner.site.load import LoadedSite
     from planner.site.portfolio import LoadedPortfolio
 
 TIMING_RULE = ("a plan started s months late has every monthly flow moved s months later: NPV x (1 + r_m)^-s "
@@ -78,7 +77,7 @@ class Plan:
     @property
     def key(self) -> str:
         """The plan's name in the portfolio: the scenario, and its cap when it is a smaller size."""
-        return self.scenario if self.cap_gpus is None else f"{self.scenario} <={self.cap_gpus}"
+        return self.scenario if self.cap_gpus is None else f"{self.scenario} at most {self.cap_gpus:,} GPUs"
 
 
 @dataclass
@@ -103,27 +102,13 @@ def solve_sites(portfolio: LoadedPortfolio, overlays: Sequence[Path] | None = No
     cache = PlanCache()
     loaded_sites = []
     problems: list[Problem] = []
-    for i, entry in enumerate(portfolio.spec.sites):
+    for i in range(len(portfolio.spec.sites)):
         try:
             loaded, catalog = load(portfolio.site_path(i), overlays)
         except InputError as exc:
             problems += exc.problems
             continue
-        for k, name in enumerate(entry.scenarios or []):
-            if name not in loaded.site.scenarios:
-                problems.append(Problem(portfolio.shown, f"sites[{i}].scenarios[{k}]", f"site {entry.label!r} has "
-                                        f"no scenario {name!r}", portfolio.line("sites", i, "scenarios"),
-                                        did_you_mean(name, loaded.site.scenarios)))
-        for k, cap in enumerate(entry.sizes_gpus or []):
-            where = (portfolio.shown, f"sites[{i}].sizes_gpus[{k}]")
-            ai = loaded.site.ai
-            if ai.it_load_mw is not None:
-                problems.append(Problem(*where, f"site {entry.label!r} sets its size by ai.it_load_mw: sizes in "
-                                        "GPUs cannot cap it", portfolio.line("sites", i, "sizes_gpus"),
-                                        "give the site ai.max_gpus instead of it_load_mw, or leave sizes_gpus out"))
-            elif cap < ai.min_gpus:
-                problems.append(Problem(*where, f"{cap:,} GPUs is below the ai.min_gpus of site {entry.label!r} "
-                                        f"({ai.min_gpus:,})", portfolio.line("sites", i, "sizes_gpus")))
+        problems += entry_problems(portfolio, i, loaded)
         loaded_sites.append((i, loaded, catalog))
     if problems:
         raise InputError(problems)
@@ -149,6 +134,57 @@ def solve_sites(portfolio: LoadedPortfolio, overlays: Sequence[Path] | None = No
                     plans.append(plan)
         out.append(SitePlans(entry.label, entry.file, run, candidates, plans, portfolio.starts(i)))
     return out
+
+
+def entry_problems(portfolio: LoadedPortfolio, i: int, loaded: LoadedSite) -> list[Problem]:
+    """What the portfolio's ``sites[i]`` asks of its (valid) site file that the site cannot
+    give: a scenario it does not have, a size below its ai.min_gpus or for a site sized in MW."""
+    entry = portfolio.spec.sites[i]
+    problems = []
+    for k, name in enumerate(entry.scenarios or []):
+        if name not in loaded.site.scenarios:
+            problems.append(Problem(portfolio.shown, f"sites[{i}].scenarios[{k}]", f"site {entry.label!r} has "
+                                    f"no scenario {name!r}", portfolio.line("sites", i, "scenarios"),
+                                    did_you_mean(name, loaded.site.scenarios)))
+    for k, cap in enumerate(entry.sizes_gpus or []):
+        where = (portfolio.shown, f"sites[{i}].sizes_gpus[{k}]")
+        ai = loaded.site.ai
+        if ai.it_load_mw is not None:
+            problems.append(Problem(*where, f"site {entry.label!r} sets its size by ai.it_load_mw: sizes in "
+                                    "GPUs cannot cap it", portfolio.line("sites", i, "sizes_gpus"),
+                                    "give the site ai.max_gpus instead of it_load_mw, or leave sizes_gpus out"))
+        elif cap < ai.min_gpus:
+            problems.append(Problem(*where, f"{cap:,} GPUs is below the ai.min_gpus of site {entry.label!r} "
+                                    f"({ai.min_gpus:,})", portfolio.line("sites", i, "sizes_gpus")))
+    return problems
+
+
+def validate_portfolio(path: Path, overlays: Sequence[Path] | None = None
+                       ) -> tuple[LoadedPortfolio | None, list[Problem]]:
+    """Every problem ``planner validate`` finds in a portfolio file and the site files it
+    lists, at once where they are independent: the portfolio's schema (nothing more when it
+    fails), its references, each existing site file as ``planner validate`` checks it alone
+    (its problems named in its own file), and what the portfolio asks of each valid site."""
+    from planner.app.pipeline import validate_site
+    from planner.model.cache import PlanCache
+    from planner.site.load import load_site
+    from planner.site.portfolio import read_portfolio, reference_problems
+
+    try:
+        portfolio = read_portfolio(path)
+    except InputError as exc:
+        return None, exc.problems
+    problems = reference_problems(portfolio)
+    cache = PlanCache()
+    for i in range(len(portfolio.spec.sites)):
+        site_path = portfolio.site_path(i)
+        if not site_path.is_file():
+            continue  # named by reference_problems
+        found = validate_site(site_path, overlays, cache)
+        problems += [p for p in found if p not in problems]
+        if not found:
+            problems += entry_problems(portfolio, i, load_site(site_path))
+    return portfolio, problems
 
 
 def capped_site(loaded: LoadedSite, cap: int) -> LoadedSite:
@@ -195,7 +231,8 @@ def _site_plans(run: SiteRun, catalog: Catalog, cap: int | None = None
                    if server is not None else 0.0)
         plans.append(Plan(name, float(sc.npv_usd), capex, sc.gpus, it_mw, start, result.inputs.discount_rate,
                           contracted, per_gpu, cap))
-        candidates.append(PortfolioCandidate(scenario=name, max_gpus=cap, status="optimal", npv_usd=sc.npv_usd, capex_usd=capex,
+        candidates.append(PortfolioCandidate(scenario=name, max_gpus=cap, status="optimal", npv_usd=sc.npv_usd,
+                                             capex_usd=capex,
                                              gpus=sc.gpus, critical_it_mw=round(it_mw, 6), ai_start_month=start,
                                              contracted_mw=contracted, message=None))
     return candidates, plans

@@ -138,11 +138,19 @@ def musd(usd: float | None) -> str:
     return "-" if usd is None else f"{usd / 1e6:,.1f}"
 
 
+def plan_label(scenario: str | None, max_gpus: int | None) -> str:
+    """A plan as the tables show it: its scenario, and its size cap when it is a smaller size."""
+    if scenario is None:
+        return "nothing"
+    return scenario if max_gpus is None else f"{scenario} \u2264{max_gpus:,}"
+
+
 def site_rows(doc: PortfolioDocument) -> list[tuple[str, ...]]:
-    """The per-site table's rows (the CLI and the TUI): site, plan, start month, capex in M
-    USD (its portfolio year), NPV in M USD, GPUs, online month, and its own best plan alone."""
-    return [(s.site, s.scenario or "nothing", "-" if s.start_month is None else str(s.start_month),
-             musd(s.capex_usd) + ("" if s.capex_year is None else f" (y{s.capex_year})"), musd(s.npv_usd),
+    """The per-site table's rows (the CLI and the TUI), in :data:`SITE_COLUMNS`' order: site,
+    plan (with its GPU cap when a smaller size), start month, capex in M USD (its portfolio
+    year), NPV in M USD, GPUs, online month, and its own best plan alone with its NPV."""
+    return [(s.site, plan_label(s.scenario, s.max_gpus), "-" if s.start_month is None else str(s.start_month),
+             musd(s.capex_usd) + ("" if s.capex_year is None else f" y{s.capex_year}"), musd(s.npv_usd),
              f"{s.gpus:,}", "-" if s.online_month is None else str(s.online_month),
              f"{s.alone_scenario or 'nothing'} {musd(s.alone_npv_usd)}") for s in doc.sites]
 
@@ -152,8 +160,30 @@ def site_notes(doc: PortfolioDocument) -> list[str]:
     return [f"{s.site}: {'cannot help: ' if not s.can_help else ''}{s.reason}" for s in doc.sites if s.reason]
 
 
-SITE_COLUMNS = ("site", "plan", "start month", "capex M USD", "NPV M USD", "GPUs", "online month",
-                "alone: best, NPV")
+# short headers, so that the table fits a 140-column terminal; SITE_LEGEND says what each means
+SITE_COLUMNS = ("site", "plan", "start", "capex", "NPV", "GPUs", "online", "alone")
+SITE_LEGEND = ("start, online: month the plan starts and its AI load comes online (0 = now); capex, NPV: M USD, "
+               "yN the portfolio year of the capex; plan \u2264N: a smaller size capped at N GPUs; alone: the "
+               "site's own best plan started now, and its NPV")
+
+
+def link_lines(doc: PortfolioDocument) -> list[str]:
+    """A line per link between the chosen sites: bandwidth, route, the chosen option, and
+    its cost in the budget with the month and year it is paid."""
+    out = []
+    for link in doc.interconnect:
+        c = link.sized.get("chosen")
+        if c is None and link.sized.get("options"):  # none fully priced: the fewest fibre pairs, unpriced
+            c = min(link.sized["options"], key=lambda o: (o["fibre_pairs"], o["modules"]))
+        what = (f"{c['links']} x {c['module']} ({c['kind']}), {c['fibre_pairs']} fibre pairs, "
+                f"{c['amplifiers']} amplifiers, {c['latency_us']:,.0f} us one way" if c else "not sized")
+        if link.cost_usd is not None:
+            what += (f", {musd(link.cost_usd)} M USD in the budget (paid at month {link.paid_month}, year "
+                     f"{link.capex_year}; {musd(link.npv_cost_usd)} M USD off the NPV)")
+        else:
+            what += f", not in the budget: {link.sized.get('why')}"
+        out.append(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: {what}")
+    return out
 
 
 def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
@@ -168,7 +198,8 @@ def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
 
     rows = []
     for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
-                             ("GPUs", "gpus", "d"), ("critical IT, MW", "critical_it_mw", "f"),
+                             ("of which links, M USD", "interconnect_capex_usd", "m"), ("GPUs", "gpus", "d"),
+                             ("critical IT, MW", "critical_it_mw", "f"),
                              ("GPUs by the target month", "gpus_by_target", "d")):
         mine = getattr(together, attr) if together is not None else None
         theirs = getattr(apart, attr)

@@ -203,16 +203,44 @@ class LoadedPortfolio:
         return sorted(own if own is not None else self.spec.timing.start_months)
 
 
+def is_portfolio_file(path: Path) -> bool:
+    """A TOML file with [[sites]] and no [grid]: a portfolio file, not a site file (what
+    ``planner validate`` and ``planner tui`` go by when not told)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "sites" in data and "grid" not in data
+
+
 def load_portfolio(path: Path | str) -> LoadedPortfolio:
     """Read and validate a portfolio file: the schema's problems, then the references
-    (site files that do not exist, routes naming unknown sites, a route without a bandwidth
-    when no share of the bisection is given), all at once."""
-    from planner.errors import did_you_mean
+    (:func:`reference_problems`), all at once; raise InputError naming each."""
+    loaded = read_portfolio(path)
+    problems = reference_problems(loaded)
+    if problems:
+        raise InputError(problems)
+    return loaded
+
+
+def read_portfolio(path: Path | str) -> LoadedPortfolio:
+    """The portfolio file checked against its schema alone (InputError with every problem)."""
     from planner.site.load import read_model
 
     path = Path(path)
     spec, lines = read_model(path, Portfolio, kind="portfolio")
-    loaded = LoadedPortfolio(spec, path, lines)
+    return LoadedPortfolio(spec, path, lines)
+
+
+def reference_problems(loaded: LoadedPortfolio) -> list[Problem]:
+    """What the file refers to that is not there: site files that do not exist, routes naming
+    unknown sites or joining a site to itself or twice, a route without a bandwidth when no
+    share of the bisection is given."""
+    from planner.errors import did_you_mean
+
+    spec = loaded.spec
     problems: list[Problem] = []
     labels = [s.label for s in spec.sites]
     for i, s in enumerate(spec.sites):
@@ -239,6 +267,4 @@ def load_portfolio(path: Path | str) -> LoadedPortfolio:
             problems.append(Problem(loaded.shown, f"routes[{i}].gbps", "the route states no bandwidth and "
                                     "[interconnect] gives no share_of_bisection", loaded.line("routes", i),
                                     "give gbps on the route or share_of_bisection under [interconnect]"))
-    if problems:
-        raise InputError(problems)
-    return loaded
+    return problems

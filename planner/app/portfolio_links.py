@@ -17,14 +17,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from planner.model.portfolio import DO_NOTHING, Column, Link, LinkSpend
 
 if TYPE_CHECKING:
-    from planner.app.portfolio import SitePlans
     from planner.outputs.portfolio import PortfolioLink
     from planner.site.portfolio import LoadedPortfolio
+
+
+class PlanLike(Protocol):
+    """What sizing a link reads of a plan (planner.app.portfolio.Plan)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def gpus(self) -> int: ...
+    @property
+    def gbps_per_gpu(self) -> float: ...
+
+
+class SiteLike(Protocol):
+    """What sizing a link reads of a site's plans (planner.app.portfolio.SitePlans)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def plans(self) -> Sequence[PlanLike]: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,7 @@ class RouteLinks:
     notes: list[str] = field(default_factory=list)
 
 
-def route_links(portfolio: LoadedPortfolio, sites: Sequence[SitePlans],
+def route_links(portfolio: LoadedPortfolio, sites: Sequence[SiteLike],
                 overlays: Sequence[Path] | None = None) -> RouteLinks:
     """Size the link of every route for every pair of the two sites' AI plans (the module's
     rule); the bundled catalog and the overlays give the parts."""

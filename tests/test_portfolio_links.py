@@ -110,7 +110,7 @@ def test_route_link_flips_the_choice_end_to_end(capsys, tmp_path, catalog):
 
 
 def test_budget_below_the_best_size_takes_a_smaller_size(capsys, tmp_path):
-    """A tiny site of one-server steps (8 GPUs a DGX H100) offering sizes_gpus = [64, 20]: each
+    """A tiny site of one-server steps (8 GPUs a DGX H100) offering sizes_gpus = [64, 20, 100000]: each
     cap is its own solve, whose best plan builds as many whole servers as the cap allows (the
     NPV grows with size at 6 USD a GPU-hour on free power): 64 GPUs, and 16 (20 // 8 = 2
     servers). A budget between the 64-GPU plan's capex and the best size's takes the 64-GPU
@@ -119,7 +119,7 @@ def test_budget_below_the_best_size_takes_a_smaller_size(capsys, tmp_path):
     (tmp_path / "sized.toml").write_text(text, encoding="utf-8")
     best = alone(tmp_path / "sized.toml")
     assert best["gpus"] > 64
-    body = '[[sites]]\nfile = "sized.toml"\nsizes_gpus = [64, 20]\n\n'
+    body = '[[sites]]\nfile = "sized.toml"\nsizes_gpus = [64, 20, 100000]\n\n'
     path = tmp_path / "portfolio.toml"
 
     def solve(budget: float) -> dict:
@@ -131,6 +131,7 @@ def test_budget_below_the_best_size_takes_a_smaller_size(capsys, tmp_path):
 
     doc = solve(best["capex_usd"] * 2)
     cands = {c["max_gpus"]: c for c in doc["sites"][0]["candidates"]}
+    # 100,000 GPUs is above the site's own best: the same plan, not offered twice
     assert sorted(cands, key=lambda k: -1 if k is None else k) == [None, 20, 64]
     assert (cands[64]["gpus"], cands[20]["gpus"]) == (64, 16)
     assert cands[None]["gpus"] == best["gpus"] and cands[None]["npv_usd"] == pytest.approx(best["npv_usd"])
@@ -227,3 +228,23 @@ def test_validate_portfolio_names_what_it_asks_of_a_site(capsys, tmp_path):
     assert "did you mean 'build'" in err
     code, _, err = run(capsys, "validate", "--portfolio", str(tmp_path / "a.toml"))
     assert code == 2 and "a.toml" in err and "not a portfolio file" in err
+
+
+def test_capped_site_caps_every_bound_and_keeps_a_scenario_without_ai():
+    """A cap of 4,096 GPUs: ai.max_gpus None -> 4,096; a scenario's own 9,000 -> 4,096, its own
+    1,024 stays, its own 0 (no AI) stays 0; the file on disk is not touched."""
+    from planner.app.portfolio import capped_site
+    from planner.site.load import load_site
+    from tests.conftest import SITES
+
+    loaded = load_site(SITES / "portfolio-texas" / "mine-b.toml")
+    base = loaded.site.model_copy(update={"ai": loaded.site.ai.model_copy(update={"max_gpus": None})})
+    first, second, third = "retrofit", "hybrid", "mine"
+    own = {first: 9000, second: 1024, third: 0}
+    assert set(own) == set(base.scenarios)
+    scenarios = {n: sc.model_copy(update={"max_gpus": own.get(n, sc.max_gpus)}) for n, sc in base.scenarios.items()}
+    site = loaded.model_copy(update={"site": base.model_copy(update={"scenarios": scenarios})})
+    capped = capped_site(site, 4096)
+    assert capped.site.ai.max_gpus == 4096
+    assert [capped.site.scenarios[n].max_gpus for n in (first, second, third)] == [4096, 1024, 0]
+    assert site.site.ai.max_gpus is None and site.site.scenarios[first].max_gpus == 9000

@@ -206,12 +206,12 @@ class LoadedPortfolio:
 def is_portfolio_file(path: Path) -> bool:
     """A TOML file with [[sites]] and no [grid]: a portfolio file, not a site file (what
     ``planner validate`` and ``planner tui`` go by when not told)."""
-    import tomllib
+    from planner.tomlio import read_toml
 
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+    try:  # the guarded reader: no device, no file over the size limit, no nesting too deep
+        data, _ = read_toml(Path(path))
+    except InputError:
+        return False  # the caller reads it again as a site file and names the problem
     return "sites" in data and "grid" not in data
 
 

@@ -217,15 +217,31 @@ def test_example_portfolio_solves(capsys, tmp_path):
     written = (tmp_path / "pf" / "portfolio.json").read_text()
     assert PortfolioDocument.read(written).data() == doc  # the file and stdout: one document, as declared
     used = [s for s in doc["sites"] if s["scenario"]]
-    capex = sum(s["capex_usd"] for s in used)
-    assert capex <= 1.4e9
+    start = {s["site"]: s["start_month"] for s in used}
+    # each link between chosen sites is paid when the later of its two sites starts, in that
+    # year's budget, and discounted from then at 10 % (every site's rate) off the NPV
+    links = doc["interconnect"]
+    for k in links:
+        month = max(start[k["from_site"]], start[k["to_site"]])
+        assert (k["paid_month"], k["capex_year"]) == (month, month // 12 + 1)
+        assert k["cost_usd"] == pytest.approx(k["sized"]["chosen"]["cost_usd"], abs=0.01)
+        assert k["npv_cost_usd"] == pytest.approx(k["cost_usd"] * 1.1 ** (-month / 12), abs=0.01)
+    capex = sum(s["capex_usd"] for s in used) + sum(k["cost_usd"] for k in links)
+    assert capex <= 1.4e9 and doc["together"]["capex_usd"] == pytest.approx(capex, abs=0.05)
+    assert doc["together"]["interconnect_capex_usd"] == pytest.approx(sum(k["cost_usd"] for k in links), abs=0.05)
     for year in (1, 2):
-        assert sum(s["capex_usd"] for s in used if s["capex_year"] == year) <= 1.0e9
+        spent = (sum(s["capex_usd"] for s in used if s["capex_year"] == year)
+                 + sum(k["cost_usd"] for k in links if k["capex_year"] == year))
+        assert spent <= 1.0e9 and doc["together"]["capex_by_year_usd"][str(year)] == pytest.approx(spent, abs=0.05)
+    npv = sum(s["npv_usd"] for s in used) - sum(k["npv_cost_usd"] for k in links)
+    assert doc["together"]["npv_usd"] == pytest.approx(npv, abs=0.05)
     assert sum(s["gpus"] for s in used if s["online_month"] <= 72) >= 24000
     for s in used:
-        cand = next(c for c in s["candidates"] if c["scenario"] == s["scenario"])
+        cand = next(c for c in s["candidates"] if (c["scenario"], c["max_gpus"]) == (s["scenario"], s["max_gpus"]))
         assert s["npv_usd"] == pytest.approx(cand["npv_usd"] * 1.1 ** (-s["start_month"] / 12), rel=1e-9)
         assert s["online_month"] == cand["ai_start_month"] + s["start_month"]
+        if s["max_gpus"] is not None:  # a smaller size: within its cap
+            assert s["gpus"] <= s["max_gpus"]
     assert doc["difference"]["npv_usd"] == pytest.approx(doc["together"]["npv_usd"] - doc["one_by_one"]["npv_usd"])
     names = {s["site"] for s in used}
     for link in doc["interconnect"]:
@@ -267,9 +283,12 @@ def test_map_routes_say_what_each_route_carries():
 
     chosen = {"links": 256, "module": "400zr-plus", "wavelengths": 256, "fibre_pairs": 7, "amplifiers": 56,
               "latency_us": 881.41, "cost_usd": 2153910.0, "estimated": ["400zr-plus"]}
-    links = [PortfolioLink(from_site="a", to_site="b", route_km=180, gbps=102400, basis="x", sized={"chosen": chosen}),
+    paid = {"cost_usd": 2153910.0, "paid_month": 0, "capex_year": 1, "npv_cost_usd": 2153910.0}
+    unpaid = {"cost_usd": None, "paid_month": None, "capex_year": None, "npv_cost_usd": None}
+    links = [PortfolioLink(from_site="a", to_site="b", route_km=180, gbps=102400, basis="x", sized={"chosen": chosen},
+                           **paid),
              PortfolioLink(from_site="c", to_site="b", route_km=90, gbps=800, basis="x",
-                           sized={"chosen": None, "why": "no option is fully priced"})]
+                           sized={"chosen": None, "why": "no option is fully priced"}, **unpaid)]
     routes = map_routes([("b", "a", 180.0), ("a", "c", 420.0), ("b", "c", 90.0)], links)
     assert [(r.a, r.b, r.km) for r in routes] == [("b", "a", 180.0), ("a", "c", 420.0), ("b", "c", 90.0)]
     first = routes[0]

@@ -39,13 +39,9 @@ class PortfolioFailed(Message):
 
 def is_portfolio(path: Path) -> bool:
     """A TOML file with [[sites]] and no [grid]: a portfolio file, not a site file."""
-    import tomllib
+    from planner.site.portfolio import is_portfolio_file
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    return "sites" in data and "grid" not in data
+    return is_portfolio_file(path)
 
 
 class PortfolioApp(App[None]):
@@ -57,23 +53,27 @@ class PortfolioApp(App[None]):
     CSS = """
     #portfolio-status { height: auto; padding: 0 1; color: $accent; }
     #portfolio-sites { height: auto; max-height: 50%; }
+    #portfolio-legend { height: auto; padding: 0 1 1 1; color: $text-muted; }
     #portfolio-totals { height: auto; }
-    #portfolio-notes { height: auto; padding: 0 1; color: $text-muted; }
+    #portfolio-notes { height: auto; padding: 1 1 0 1; color: $text-muted; }
     """
 
     def __init__(self, path: Path, overlays: list[Path] | None = None, solver: str = "highs"):
-        super().__init__()
+        from tui.driver import terminal_driver
+
+        super().__init__(driver_class=terminal_driver())  # measured on stderr: stdout is the null device
         self.path, self.overlays, self.solver = path, overlays or [], solver
         self.doc: PortfolioDocument | None = None
 
     def compose(self) -> ComposeResult:
-        from planner.outputs.portfolio import SITE_COLUMNS
+        from planner.outputs.portfolio import SITE_COLUMNS, SITE_LEGEND
 
         yield Header()
         yield Static("", id="portfolio-status")
         sites: DataTable[str] = DataTable(id="portfolio-sites", zebra_stripes=True)
         sites.add_columns(*SITE_COLUMNS)
         yield sites
+        yield Static(SITE_LEGEND, id="portfolio-legend")
         totals: DataTable[str] = DataTable(id="portfolio-totals")
         totals.add_columns("", "together", "one by one", "difference")
         yield totals
@@ -104,7 +104,7 @@ class PortfolioApp(App[None]):
         self.post_message(PortfolioSolved(doc))
 
     def on_portfolio_solved(self, message: PortfolioSolved) -> None:
-        from planner.outputs.portfolio import site_notes, site_rows, total_rows
+        from planner.outputs.portfolio import link_lines, site_notes, site_rows, total_rows
 
         doc = self.doc = message.doc
         sites = self.query_one("#portfolio-sites", DataTable)
@@ -116,8 +116,7 @@ class PortfolioApp(App[None]):
         for trow in total_rows(doc):
             totals.add_row(*trow)
         lines = site_notes(doc) + [f"binds: {b}" for b in doc.binding_constraints]
-        lines += [f"link {k.from_site}-{k.to_site}: {k.gbps:,.0f} Gb/s over {k.route_km:g} km"
-                  for k in doc.interconnect]
+        lines += link_lines(doc) + [f"note: {n}" for n in doc.interconnect_notes]
         self.query_one("#portfolio-notes", Static).update("\n".join(lines))
         status = f"{doc.portfolio}: {doc.status}" + (
             "" if doc.together is None else f", NPV {doc.together.npv_usd / 1e6:,.1f} M USD together against "

@@ -665,10 +665,21 @@ def sweep_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    site: Annotated[Path, typer.Argument(help="Site file (TOML).")],
+    site: Annotated[Path, typer.Argument(help="Site file (TOML), or a portfolio file.")],
     catalog: CatalogOpt = None,
+    portfolio: Annotated[bool, typer.Option(
+        "--portfolio", help="The file is a portfolio file (found by its keys when not given: [[sites]] and no "
+        "[grid]).")] = False,
 ) -> None:
-    """Report every problem in the site file at once; no solve."""
+    """Report every problem in the site file at once; no solve. A portfolio file: its problems and
+    those of every site file it lists."""
+    from planner.site.portfolio import is_portfolio_file
+
+    if portfolio or is_portfolio_file(site):
+        from planner.app.cli_portfolio import validate_portfolio_cmd
+
+        validate_portfolio_cmd(site, catalog)
+        return
     from planner.app.pipeline import validate_site
     from planner.model.cache import PlanCache
     from planner.site.load import load_site

@@ -55,7 +55,7 @@ def portfolio_cmd(
     from planner.app.portfolio import run_portfolio
     from planner.errors import Problem, did_you_mean
     from planner.outputs.export import new_run_id, write_json, write_outputs
-    from planner.outputs.portfolio import musd, site_notes
+    from planner.outputs.portfolio import SITE_LEGEND, link_lines, site_notes
     from planner.site.portfolio import load_portfolio
 
     if solver not in ("highs", "cbc"):
@@ -92,23 +92,15 @@ def portfolio_cmd(
         console = make_console()
         for table in _tables(doc):
             console.print(table)
+        console.print(SITE_LEGEND, style="dim")
         for line in site_notes(doc):
             console.print(line)
         for line in doc.binding_constraints:
             console.print(f"binds: {line}")
         for line in doc.one_by_one.breaks:
             console.print(f"one by one breaks: {line}")
-        for link in doc.interconnect:
-            c = link.sized.get("chosen")
-            if c is None and link.sized.get("options"):  # none fully priced: the fewest fibre pairs, unpriced
-                c = min(link.sized["options"], key=lambda o: (o["fibre_pairs"], o["modules"]))
-            what = (f"{c['links']} x {c['module']} ({c['kind']}), {c['fibre_pairs']} fibre pairs, "
-                    f"{c['amplifiers']} amplifiers, {c['latency_us']:,.0f} us one way, cost "
-                    f"{musd(c['cost_usd'])} M USD" if c else "not sized")
-            if link.sized.get("chosen") is None:
-                what += f" ({link.sized.get('why')})"
-            console.print(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: "
-                          f"{what}")
+        for line in link_lines(doc):
+            console.print(line)
         for note in doc.interconnect_notes:
             console.print(f"note: {note}", style="dim")
         console.print(f"Wrote portfolio.json in {target}")
@@ -117,3 +109,27 @@ def portfolio_cmd(
             err.print(f"{doc.portfolio}: infeasible: {line}")
         raise Failed(EXIT_INFEASIBLE)
     sys.stdout.flush()
+
+
+def validate_portfolio_cmd(file: Path, catalog: list[Path] | None) -> None:
+    """``planner validate PORTFOLIO.toml``: every problem in the portfolio file and the site
+    files it lists (exit 2, each with its file, key and line); when there is none, OK and a
+    short table of the sites as the portfolio will use them."""
+    from rich.table import Table
+
+    from planner.app.portfolio import validate_portfolio
+
+    portfolio, problems = validate_portfolio(file, catalog)
+    if problems or portfolio is None:
+        raise InputError(problems)
+    spec = portfolio.spec
+    console = make_console()
+    console.print(f"{file}: OK (portfolio, {len(spec.sites)} sites, {len(spec.routes)} routes)")
+    table = Table()
+    for name in ("site", "file", "scenarios", "sizes, GPUs", "start months"):
+        table.add_column(name)
+    for i, s in enumerate(spec.sites):
+        table.add_row(s.label, s.file, ", ".join(s.scenarios) if s.scenarios else "all",
+                      ", ".join(f"{g:,}" for g in s.sizes_gpus) if s.sizes_gpus else "own best",
+                      ", ".join(str(m) for m in portfolio.starts(i)))
+    console.print(table)

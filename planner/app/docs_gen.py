@@ -180,15 +180,27 @@ its NPV is the site's NPV x (1 + r_m)^-s (r_m the monthly rate of the site's dis
 capex falls in portfolio year floor(s / 12) + 1 and its AI load comes online at the site's AI
 start month + s. The months of a delay earn nothing in the portfolio.
 
+The links between the sites are in the optimisation: before it, the link on every route is
+sized for every pair of the two sites' plans that both run an AI cluster (the route's `gbps`,
+or `share_of_bisection` of the smaller of the two clusters' bisection: each pair its own need,
+exact, not a bound), and the cheapest priced option's cost is paid when both sites take those
+plans: in the capex budget of the year of the later of their two starts, and taken off the NPV
+discounted from that month at the lower of the two sites' rates. A pair whose link no option
+prices fully is left out of the budget and said so in `interconnect_notes`. "One by one" pays
+the links its choices need too. The links' power and the dark fibre are not priced.
+
 Each site also has a "do nothing" choice worth 0: the site leaves the portfolio. An existing
 mine's plans count its mining before the AI start in their NPV, so to weigh a conversion against
 the mine as it is, give the site file a scenario that keeps the miners (a hybrid with
 `max_gpus = 0`, as in `sites/portfolio-texas/mine-a.toml`). A site whose plans add no value, have
 no plan, or all break the total budget is reported as one that cannot help, with the reason.
 The columns are the plans the sites' own solves give, one per scenario (the size that is best
-for the site alone); a size in between is not a column, so a target the sites could meet with
-larger clusters than their own best is reported as infeasible: give such a site a scenario of
-that size (a scenario's `max_gpus` or `min_gpus`) to offer it. What binds an optimal portfolio
+for the site alone), and one per scenario and size in a site's `sizes_gpus`: each size caps the
+site's GPUs and is another solve by the site's own optimizer, whose best plan within the cap is
+offered (a cap that changes nothing adds nothing). A size between those is not a column, so a
+target the sites could meet with larger clusters than their own best is reported as
+infeasible: give such a site a scenario of that size (a scenario's `min_gpus`) to offer it.
+What binds an optimal portfolio
 is named two ways: a shared row at its bound, and a shared
 family whose removal would raise the NPV (with by how much). An infeasible one (exit 1) names
 each family no choice of plans can meet with its least shortfall, or the families that

@@ -1,14 +1,24 @@
 """A portfolio from its file to portfolio.json: every site solved alone by the one pipeline
 (one PlanCache for the run), its plans turned into the MILP's columns at each start delay,
-the portfolio solved together (:mod:`planner.model.portfolio`), the same sites one by one
-(each its own best plan started now), and the links between the chosen sites sized
-(:func:`planner.network.interconnect.size_interconnect`)::
+the links on every route sized for every pair of the two sites' AI plans
+(:func:`planner.network.interconnect.size_interconnect`), the portfolio solved together with
+those links in its budget and NPV (:mod:`planner.model.portfolio`), and the same sites one
+by one (each its own best plan started now)::
 
     load_portfolio(file)                      -> LoadedPortfolio      site/portfolio
-    solve_sites(portfolio, overlays, ...)     -> [SitePlans]          app/pipeline, per site
+    solve_sites(portfolio, overlays, ...)     -> [SitePlans]          app/pipeline, per site and size
     columns(sites, portfolio)                 -> [Column]             start delays, the timing rule
-    solve_portfolio(columns, shared)          -> PortfolioSolution    model/portfolio
+    route_links(portfolio, sites, overlays)   -> RouteLinks           a link per route and pair of plans
+    solve_portfolio(columns, shared, links)   -> PortfolioSolution    model/portfolio
     portfolio_document(...)                   -> PortfolioDocument    outputs/portfolio
+
+A site may offer several sizes (``sizes_gpus`` in the portfolio file): each caps its
+cluster's GPUs and is another solve of the site by its own optimizer, whose best plan
+within the cap is one more plan for the portfolio.
+
+The link rule (exact, not a bound): a route's bandwidth is its stated gbps, or the share of
+the bisection of the smaller of the two plans' clusters, so each pair of plans has its own
+need, sized and priced on its own; the MILP pays the link of the pair it chooses.
 
 The CLI's ``planner portfolio`` and the TUI's portfolio pane both call :func:`run_portfolio`.
 """
@@ -18,22 +28,35 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from planner.constants import W_PER_MW
 from planner.errors import InputError, Problem, did_you_mean
-from planner.model.portfolio import DO_NOTHING, Column, Shared, capex_year, shifted_npv, solve_portfolio
+from planner.model.portfolio import (
+    DO_NOTHING,
+    Column,
+    LinkSpend,
+    Shared,
+    capex_year,
+    links_of,
+    shifted_npv,
+    solve_portfolio,
+)
 
 if TYPE_CHECKING:
     from planner.app.pipeline import SiteRun
+    from planner.app.portfolio_links import RouteLinks
     from planner.model.portfolio import PortfolioSolution
     from planner.outputs.portfolio import PortfolioCandidate, PortfolioDocument, PortfolioTotals
     from planner.parts.catalog import Catalog
+    from planner.site.load import LoadedSite
     from planner.site.portfolio import LoadedPortfolio
 
 TIMING_RULE = ("a plan started s months late has every monthly flow moved s months later: NPV x (1 + r_m)^-s "
                "(r_m = (1 + the site's discount rate)^(1/12) - 1), its capex in portfolio year floor(s / 12) + 1, "
-               "its AI load online at its AI start month + s; the months of the delay earn nothing here")
+               "its AI load online at its AI start month + s; the months of the delay earn nothing here. A link "
+               "between two sites is paid when the later of them starts (month max(s_a, s_b), in that portfolio "
+               "year's budget) and discounted from then at the lower of the two sites' rates")
 
 
 @dataclass
@@ -49,6 +72,12 @@ class Plan:
     discount_rate: float
     contracted_mw: float
     gbps_per_gpu: float  # the cluster's scale-out bandwidth per GPU (for the bisection)
+    cap_gpus: int | None = None  # the size it was solved under (sizes_gpus); None: the site's own bounds
+
+    @property
+    def key(self) -> str:
+        """The plan's name in the portfolio: the scenario, and its cap when it is a smaller size."""
+        return self.scenario if self.cap_gpus is None else f"{self.scenario} at most {self.cap_gpus:,} GPUs"
 
 
 @dataclass
@@ -73,17 +102,13 @@ def solve_sites(portfolio: LoadedPortfolio, overlays: Sequence[Path] | None = No
     cache = PlanCache()
     loaded_sites = []
     problems: list[Problem] = []
-    for i, entry in enumerate(portfolio.spec.sites):
+    for i in range(len(portfolio.spec.sites)):
         try:
             loaded, catalog = load(portfolio.site_path(i), overlays)
         except InputError as exc:
             problems += exc.problems
             continue
-        for k, name in enumerate(entry.scenarios or []):
-            if name not in loaded.site.scenarios:
-                problems.append(Problem(portfolio.shown, f"sites[{i}].scenarios[{k}]", f"site {entry.label!r} has "
-                                        f"no scenario {name!r}", portfolio.line("sites", i, "scenarios"),
-                                        did_you_mean(name, loaded.site.scenarios)))
+        problems += entry_problems(portfolio, i, loaded)
         loaded_sites.append((i, loaded, catalog))
     if problems:
         raise InputError(problems)
@@ -95,13 +120,94 @@ def solve_sites(portfolio: LoadedPortfolio, overlays: Sequence[Path] | None = No
         run = solve_site(loaded, catalog, entry.scenarios, cache=cache, solver=solver)
         assert run is not None  # no progress hook: the run always ends
         candidates, plans = _site_plans(run, catalog)
+        for cap in sorted(entry.sizes_gpus or [], reverse=True):
+            if on_site is not None:
+                on_site(f"{entry.label} at most {cap:,} GPUs")
+            capped = solve_site(capped_site(loaded, cap), catalog, entry.scenarios, cache=cache, solver=solver)
+            assert capped is not None
+            more_candidates, more = _site_plans(capped, catalog, cap)
+            for cand, plan in zip(more_candidates, _aligned(more_candidates, more), strict=True):
+                if plan is not None and any(p.scenario == plan.scenario and p.gpus == plan.gpus for p in plans):
+                    continue  # the cap changes nothing: the same plan is already offered
+                candidates.append(cand)
+                if plan is not None:
+                    plans.append(plan)
         out.append(SitePlans(entry.label, entry.file, run, candidates, plans, portfolio.starts(i)))
     return out
 
 
-def _site_plans(run: SiteRun, catalog: Catalog) -> tuple[list[PortfolioCandidate], list[Plan]]:
-    """Each scenario as a candidate, and those with a plan as the MILP's plans. The capex the
-    budget counts is the owner's (capex_usd), or under a hosting contract the host's."""
+def entry_problems(portfolio: LoadedPortfolio, i: int, loaded: LoadedSite) -> list[Problem]:
+    """What the portfolio's ``sites[i]`` asks of its (valid) site file that the site cannot
+    give: a scenario it does not have, a size below its ai.min_gpus or for a site sized in MW."""
+    entry = portfolio.spec.sites[i]
+    problems = []
+    for k, name in enumerate(entry.scenarios or []):
+        if name not in loaded.site.scenarios:
+            problems.append(Problem(portfolio.shown, f"sites[{i}].scenarios[{k}]", f"site {entry.label!r} has "
+                                    f"no scenario {name!r}", portfolio.line("sites", i, "scenarios"),
+                                    did_you_mean(name, loaded.site.scenarios)))
+    for k, cap in enumerate(entry.sizes_gpus or []):
+        where = (portfolio.shown, f"sites[{i}].sizes_gpus[{k}]")
+        ai = loaded.site.ai
+        if ai.it_load_mw is not None:
+            problems.append(Problem(*where, f"site {entry.label!r} sets its size by ai.it_load_mw: sizes in "
+                                    "GPUs cannot cap it", portfolio.line("sites", i, "sizes_gpus"),
+                                    "give the site ai.max_gpus instead of it_load_mw, or leave sizes_gpus out"))
+        elif cap < ai.min_gpus:
+            problems.append(Problem(*where, f"{cap:,} GPUs is below the ai.min_gpus of site {entry.label!r} "
+                                    f"({ai.min_gpus:,})", portfolio.line("sites", i, "sizes_gpus")))
+    return problems
+
+
+def validate_portfolio(path: Path, overlays: Sequence[Path] | None = None
+                       ) -> tuple[LoadedPortfolio | None, list[Problem]]:
+    """Every problem ``planner validate`` finds in a portfolio file and the site files it
+    lists, at once where they are independent: the portfolio's schema (nothing more when it
+    fails), its references, each existing site file as ``planner validate`` checks it alone
+    (its problems named in its own file), and what the portfolio asks of each valid site."""
+    from planner.app.pipeline import validate_site
+    from planner.model.cache import PlanCache
+    from planner.site.load import load_site
+    from planner.site.portfolio import read_portfolio, reference_problems
+
+    try:
+        portfolio = read_portfolio(path)
+    except InputError as exc:
+        return None, exc.problems
+    problems = reference_problems(portfolio)
+    cache = PlanCache()
+    for i in range(len(portfolio.spec.sites)):
+        site_path = portfolio.site_path(i)
+        if not site_path.is_file():
+            continue  # named by reference_problems
+        found = validate_site(site_path, overlays, cache)
+        problems += [p for p in found if p not in problems]
+        if not found:
+            problems += entry_problems(portfolio, i, load_site(site_path))
+    return portfolio, problems
+
+
+def capped_site(loaded: LoadedSite, cap: int) -> LoadedSite:
+    """The site with its cluster capped at ``cap`` GPUs: ai.max_gpus and every scenario's
+    own max_gpus become at most ``cap`` (a scenario's 0, no AI, stays 0)."""
+    site = loaded.site
+    ai = site.ai.model_copy(update={"max_gpus": cap if site.ai.max_gpus is None else min(cap, site.ai.max_gpus)})
+    scenarios = {n: sc if sc.max_gpus is None else sc.model_copy(update={"max_gpus": min(cap, sc.max_gpus)})
+                 for n, sc in site.scenarios.items()}
+    return loaded.model_copy(update={"site": site.model_copy(update={"ai": ai, "scenarios": scenarios})})
+
+
+def _aligned(candidates: Sequence[PortfolioCandidate], plans: Sequence[Plan]) -> list[Plan | None]:
+    """Each candidate's plan (None for a candidate without one), in the candidates' order."""
+    by = {p.scenario: p for p in plans}
+    return [by.get(c.scenario) if c.npv_usd is not None else None for c in candidates]
+
+
+def _site_plans(run: SiteRun, catalog: Catalog, cap: int | None = None
+                ) -> tuple[list[PortfolioCandidate], list[Plan]]:
+    """Each scenario as a candidate, and those with a plan as the MILP's plans (solved under
+    ``cap`` GPUs, or the site's own bounds). The capex the budget counts is the owner's
+    (capex_usd), or under a hosting contract the host's."""
     from planner.outputs.portfolio import PortfolioCandidate
     from planner.outputs.records import PlanSummary
 
@@ -110,8 +216,8 @@ def _site_plans(run: SiteRun, catalog: Catalog) -> tuple[list[PortfolioCandidate
     for name, sc in doc.scenarios.items():
         result = run.results[name]
         if not isinstance(sc, PlanSummary):
-            candidates.append(PortfolioCandidate(scenario=name, status=sc.status, npv_usd=None, capex_usd=None,
-                                                 gpus=0, critical_it_mw=0.0, ai_start_month=None,
+            candidates.append(PortfolioCandidate(scenario=name, max_gpus=cap, status=sc.status, npv_usd=None,
+                                                 capex_usd=None, gpus=0, critical_it_mw=0.0, ai_start_month=None,
                                                  contracted_mw=0.0, message=sc.message))
             continue
         opt = result.chosen
@@ -124,8 +230,9 @@ def _site_plans(run: SiteRun, catalog: Catalog) -> tuple[list[PortfolioCandidate
         per_gpu = (server.item.compute_ports * (server.item.compute_nic_gbps or 0.0) / server.item.gpus
                    if server is not None else 0.0)
         plans.append(Plan(name, float(sc.npv_usd), capex, sc.gpus, it_mw, start, result.inputs.discount_rate,
-                          contracted, per_gpu))
-        candidates.append(PortfolioCandidate(scenario=name, status="optimal", npv_usd=sc.npv_usd, capex_usd=capex,
+                          contracted, per_gpu, cap))
+        candidates.append(PortfolioCandidate(scenario=name, max_gpus=cap, status="optimal", npv_usd=sc.npv_usd,
+                                             capex_usd=capex,
                                              gpus=sc.gpus, critical_it_mw=round(it_mw, 6), ai_start_month=start,
                                              contracted_mw=contracted, message=None))
     return candidates, plans
@@ -142,7 +249,7 @@ def columns(sites: Sequence[SitePlans]) -> list[Column]:
                 continue
             for m in s.starts:
                 out.append(Column(s.name, p.scenario, m, shifted_npv(p.npv_usd, p.discount_rate, m), p.capex_usd,
-                                  p.gpus, p.it_mw, p.ai_start_month + m, p.contracted_mw))
+                                  p.gpus, p.it_mw, p.ai_start_month + m, p.contracted_mw, p.discount_rate, p.key))
         out.append(Column(s.name, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0, 0.0))
     return out
 
@@ -168,19 +275,20 @@ def one_by_one(sites: Sequence[SitePlans]) -> dict[str, Column]:
             out[s.name] = Column(s.name, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0, 0.0)
         else:
             out[s.name] = Column(s.name, best.scenario, 0, best.npv_usd, best.capex_usd, best.gpus, best.it_mw,
-                                 best.ai_start_month, best.contracted_mw)
+                                 best.ai_start_month, best.contracted_mw, best.discount_rate, best.key)
     return out
 
 
-def breaks(chosen: dict[str, Column], shared: Shared) -> list[str]:
-    """The shared constraints a set of choices breaks, each with its figures."""
+def breaks(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] = ()) -> list[str]:
+    """The shared constraints a set of choices breaks (the links it pays for in its capex),
+    each with its figures."""
     out = []
     used = [c for c in chosen.values() if c.scenario != DO_NOTHING]
-    capex = sum(c.capex_usd for c in used)
+    capex = sum(c.capex_usd for c in used) + sum(k.link.cost_usd for k in paid)
     if shared.capex_usd_total is not None and capex > shared.capex_usd_total * (1 + 1e-9):
         out.append(f"budget_total: capex {capex / 1e6:,.1f} M USD > {shared.capex_usd_total / 1e6:,.1f} M USD")
     for k, limit in enumerate(shared.capex_usd_per_year or (), 1):
-        spent = sum(c.capex_usd for c in used if c.year == k)
+        spent = sum(c.capex_usd for c in used if c.year == k) + sum(p.link.cost_usd for p in paid if p.year == k)
         if spent > limit * (1 + 1e-9):
             out.append(f"budget_year__y{k}: capex in year {k} {spent / 1e6:,.1f} M USD > {limit / 1e6:,.1f} M USD")
     if shared.target_month is not None:
@@ -198,21 +306,27 @@ def breaks(chosen: dict[str, Column], shared: Shared) -> list[str]:
     return out
 
 
-def totals(chosen: dict[str, Column], shared: Shared) -> PortfolioTotals:
+def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] = ()) -> PortfolioTotals:
+    """A set of choices summed, the links it pays for included: their cost in the capex (in
+    the year of the later start) and their discounted cost taken off the NPV."""
     from planner.outputs.portfolio import PortfolioTotals
 
     used = [c for c in chosen.values() if c.scenario != DO_NOTHING]
     years: dict[str, float] = {}
-    for c in sorted(used, key=lambda c: c.year):
-        years[str(c.year)] = years.get(str(c.year), 0.0) + c.capex_usd
+    spends = [(c.year, c.capex_usd) for c in used] + [(k.year, k.link.cost_usd) for k in paid]
+    for year, usd in sorted(spends, key=lambda t: t[0]):
+        years[str(year)] = years.get(str(year), 0.0) + usd
+    links_usd = sum(k.link.cost_usd for k in paid)
     on = [c for c in used if shared.target_month is not None and c.online_month <= shared.target_month]
     return PortfolioTotals(
-        npv_usd=round(sum(c.npv_usd for c in used), 2), capex_usd=round(sum(c.capex_usd for c in used), 2),
-        capex_by_year_usd={k: round(v, 2) for k, v in years.items()}, gpus=sum(c.gpus for c in used),
+        npv_usd=round(sum(c.npv_usd for c in used) - sum(k.npv_cost_usd for k in paid), 2),
+        capex_usd=round(sum(c.capex_usd for c in used) + links_usd, 2),
+        capex_by_year_usd={k: round(v, 2) for k, v in years.items()},
+        interconnect_capex_usd=round(links_usd, 2), gpus=sum(c.gpus for c in used),
         critical_it_mw=round(sum(c.it_mw for c in used), 6),
         gpus_by_target=sum(c.gpus for c in on) if shared.target_month is not None else None,
         critical_it_mw_by_target=round(sum(c.it_mw for c in on), 6) if shared.target_month is not None else None,
-        sites_used=[c.site for c in used], breaks=breaks(chosen, shared))
+        sites_used=[c.site for c in used], breaks=breaks(chosen, shared, paid))
 
 
 def why_not(site: SitePlans, chosen: Column | None, alone: Column, shared: Shared) -> tuple[bool, str | None]:
@@ -235,25 +349,29 @@ def why_not(site: SitePlans, chosen: Column | None, alone: Column, shared: Share
         return True, (f"left out: its best plan ({best.scenario}, NPV {best.npv_usd / 1e6:,.1f} M USD, capex "
                       f"{best.capex_usd / 1e6:,.1f} M USD) is worth less to the portfolio than the other sites' "
                       "plans within the shared constraints")
-    if (chosen.scenario, chosen.start_month) != (alone.scenario, alone.start_month):
-        return True, (f"{chosen.scenario} started at month {chosen.start_month} instead of its own best, "
-                      f"{alone.scenario} now, to meet the shared constraints")
+    if (chosen.plan_key, chosen.start_month) != (alone.plan_key, alone.start_month):
+        return True, (f"{chosen.plan_key} started at month {chosen.start_month} instead of its own best, "
+                      f"{alone.plan_key} now, to meet the shared constraints or pay for its links")
     return True, None
 
 
 def run_portfolio(portfolio: LoadedPortfolio, overlays: Sequence[Path] | None = None, solver: str = "highs",
                   on_site: Callable[[str], None] | None = None) -> tuple[PortfolioDocument, PortfolioSolution]:
-    """Solve a loaded portfolio: every site alone, then together; the document and the MILP's solution."""
+    """Solve a loaded portfolio: every site alone (at each of its sizes), the links of every
+    route for every pair of plans, then the sites together; the document and the MILP's solution."""
+    from planner.app.portfolio_links import route_links
+
     sites = solve_sites(portfolio, overlays, solver, on_site)
     shared = shared_of(portfolio)
-    solution = solve_portfolio(columns(sites), shared)
-    return portfolio_document(portfolio, sites, shared, solution, solver, overlays), solution
+    links = route_links(portfolio, sites, overlays)
+    solution = solve_portfolio(columns(sites), shared, links.links)
+    return portfolio_document(portfolio, sites, shared, solution, solver, links), solution
 
 
 def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], shared: Shared,
-                       solution: PortfolioSolution, solver: str,
-                       overlays: Sequence[Path] | None = None) -> PortfolioDocument:
+                       solution: PortfolioSolution, solver: str, links: RouteLinks) -> PortfolioDocument:
     from planner import __version__
+    from planner.app.portfolio_links import link_records
     from planner.model.lp import Status
     from planner.outputs.portfolio import PortfolioDocument, PortfolioSiteResult
     from planner.outputs.summary import _solver
@@ -267,6 +385,7 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
         a = alone[s.name]
         rows.append(PortfolioSiteResult(
             site=s.name, file=s.file, scenario=c.scenario if used and c else None,
+            max_gpus=_cap(s, c) if used and c else None,
             start_month=c.start_month if used and c else None, npv_usd=round(c.npv_usd, 2) if c else 0.0,
             capex_usd=c.capex_usd if c else 0.0, capex_year=capex_year(c.start_month) if used and c else None,
             gpus=c.gpus if c else 0, critical_it_mw=round(c.it_mw, 6) if c else 0.0,
@@ -274,9 +393,9 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
             alone_scenario=None if a.scenario == DO_NOTHING else a.scenario, alone_npv_usd=round(a.npv_usd, 2),
             can_help=helps, reason=reason, candidates=s.candidates))
     optimal = solution.status is Status.OPTIMAL
-    together = totals(solution.chosen, shared) if optimal else None
-    apart = totals(alone, shared)
-    links, notes = interconnect(portfolio, sites, solution.chosen if optimal else {}, overlays)
+    together = totals(solution.chosen, shared, solution.links) if optimal else None
+    apart = totals(alone, shared, links_of(alone, links.links))
+    records, notes = link_records(portfolio, solution.chosen if optimal else {}, solution.links, links)
     spec = portfolio.spec
     return PortfolioDocument(
         portfolio=spec.name, planner_version=__version__, solver=_solver(solver), status=solution.status.value,
@@ -288,52 +407,9 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
             "npv_usd": round(together.npv_usd - apart.npv_usd, 2),
             "capex_usd": round(together.capex_usd - apart.capex_usd, 2), "gpus": together.gpus - apart.gpus,
             "critical_it_mw": round(together.critical_it_mw - apart.critical_it_mw, 6)},
-        interconnect=links, interconnect_notes=notes)
+        interconnect=records, interconnect_notes=links.notes + notes)
 
 
-def interconnect(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], chosen: dict[str, Column],
-                 overlays: Sequence[Path] | None) -> tuple[list[Any], list[str]]:
-    """Size the links on every route of the file whose two sites both have a plan with an AI
-    cluster (a plan that only mines needs no link): the
-    route's gbps, or the share of the bisection of the smaller chosen cluster (GPUs x its
-    scale-out Gb/s per GPU / 2). The bundled catalog and the overlays give the parts."""
-    from planner.network.interconnect import Need, interconnect_doc, size_interconnect
-    from planner.outputs.portfolio import PortfolioLink
-    from planner.parts.catalog import load_catalog
-
-    spec = portfolio.spec
-    by_name = {s.name: s for s in sites}
-    links, notes = [], []
-    catalog = None
-    for i, r in enumerate(spec.routes):
-        ends = [chosen.get(r.from_), chosen.get(r.to)]
-        if any(c is None or c.scenario == DO_NOTHING for c in ends):
-            notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, one of its sites does nothing")
-            continue
-        idle = [c.site for c in ends if c is not None and not c.gpus]
-        if idle:
-            notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, {' and '.join(idle)} has no AI cluster in its plan")
-            continue
-        if r.gbps is not None:
-            gbps, basis = r.gbps, "the route's gbps"
-        else:
-            share = spec.interconnect.share_of_bisection
-            assert share is not None  # load_portfolio refuses a route with neither
-            halves = []
-            for c in ends:
-                assert c is not None
-                plan = next(p for p in by_name[c.site].plans if p.scenario == c.scenario)
-                halves.append(c.gpus * plan.gbps_per_gpu / 2)
-            gbps = share * min(halves)
-            basis = (f"{share:g} x the bisection of the smaller cluster ({min(halves):,.0f} Gb/s: GPUs x scale-out "
-                     "Gb/s per GPU / 2)")
-        if gbps <= 0:  # a server without a scale-out NIC speed in the catalog
-            notes.append(f"routes[{i}] {r.from_}-{r.to}: not sized, no scale-out bandwidth known for its clusters")
-            continue
-        if catalog is None:
-            catalog = load_catalog(list(overlays or []))
-        sized = size_interconnect(catalog, Need(gbps, r.km, spec.interconnect.spare), file=portfolio.shown,
-                                  key=f"routes[{i}]", line=portfolio.line("routes", i))
-        links.append(PortfolioLink(from_site=r.from_, to_site=r.to, route_km=r.km, gbps=gbps, basis=basis,
-                                   sized=interconnect_doc(sized)))
-    return links, notes
+def _cap(site: SitePlans, column: Column) -> int | None:
+    """The GPU cap of a chosen column's plan (None: the site's own bounds)."""
+    return next((p.cap_gpus for p in site.plans if p.key == column.plan_key), None)

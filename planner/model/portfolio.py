@@ -13,9 +13,19 @@ timing rule (a delay of s months moves every monthly flow s months later):
 
     npv_c = npv_plan x (1 + r_m)^-s,   year_c = floor(s / 12) + 1,   online_c = ai_start + s
 
+The interconnect on a route between two sites is in the model (:func:`add_links`): for
+each pair of the two sites' columns whose plans both run an AI cluster, a link variable
+y >= x_a + x_b - 1 carries the link sized for that pair of plans, its cost paid when the
+later of the two starts (in that portfolio year's budget, and discounted to month 0 in the
+objective).
+
 An infeasible portfolio is re-solved with a slack on every row of the shared families
 (:func:`explain_infeasible`): the families whose slack is used are what binds, with by how
 much. HiGHS solves it through :mod:`planner.model.lp`.
+
+Why about 470 lines: the constraint families, the links' columns and their read-back, and
+the re-solves that explain an infeasible portfolio all read one model; split, they would
+import each other.
 """
 
 from __future__ import annotations
@@ -57,14 +67,70 @@ class Column:
     it_mw: float  # the AI's critical IT (servers and fabric)
     online_month: int  # the AI load's start, delay included
     contracted_mw: float = 0.0  # critical IT contracted to a tenant (host plans)
+    discount_rate: float = 0.0  # the site's yearly rate (a link paid at its start is discounted by it)
+    plan: str = ""  # the plan's key when a scenario offers several sizes (default: the scenario)
 
     @property
     def year(self) -> int:
         return capex_year(self.start_month)
 
     @property
+    def plan_key(self) -> str:
+        return self.plan or self.scenario
+
+    @property
     def name(self) -> str:
-        return safe(f"{self.site}__{self.scenario}__m{self.start_month}")
+        return safe(f"{self.site}__{self.plan_key}__m{self.start_month}")
+
+
+@dataclass(frozen=True)
+class Link:
+    """The interconnect on one route sized for one pair of plans (``plan_a`` of ``site_a``,
+    ``plan_b`` of ``site_b``, each a :attr:`Column.plan_key`): its cost is paid when both
+    sites take those plans."""
+
+    route: str
+    site_a: str
+    plan_a: str
+    site_b: str
+    plan_b: str
+    cost_usd: float
+
+    def joins(self, a: Column, b: Column) -> bool:
+        return (a.site, a.plan_key, b.site, b.plan_key) == (self.site_a, self.plan_a, self.site_b, self.plan_b)
+
+
+@dataclass(frozen=True)
+class LinkSpend:
+    """A link paid in a solution: the month it is paid (the later start of its two sites), its
+    portfolio year, and its cost discounted to month 0 (at the lower of the two sites' rates)."""
+
+    link: Link
+    month: int
+    year: int
+    npv_cost_usd: float
+
+
+def link_spend(link: Link, a: Column, b: Column) -> LinkSpend:
+    """When a link between columns ``a`` and ``b`` is paid and what it costs at month 0:
+
+        month = max(s_a, s_b),   year = floor(month / 12) + 1,
+        pv = cost x (1 + r_m)^-month,   r_m from min(rate_a, rate_b)
+
+    (the lower rate gives the larger present cost)."""
+    month = max(a.start_month, b.start_month)
+    return LinkSpend(link, month, capex_year(month),
+                     shifted_npv(link.cost_usd, min(a.discount_rate, b.discount_rate), month))
+
+
+def links_of(chosen: dict[str, Column], links: Sequence[Link]) -> list[LinkSpend]:
+    """The links a set of choices pays for: each whose two plans are both chosen."""
+    out = []
+    for k in links:
+        a, b = chosen.get(k.site_a), chosen.get(k.site_b)
+        if a is not None and b is not None and k.joins(a, b):
+            out.append(link_spend(k, a, b))
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,6 +152,8 @@ class PortfolioModel:
     columns: list[Column]
     cols: np.ndarray
     slacks: dict[str, np.ndarray] = field(default_factory=dict)  # family -> slack columns (elastic model)
+    spends: list[LinkSpend] = field(default_factory=list)  # one per link column (add_links)
+    link_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
 
 @dataclass(frozen=True)
@@ -94,9 +162,10 @@ class PortfolioSolution:
 
     status: Status
     chosen: dict[str, Column]
-    npv_usd: float | None
+    npv_usd: float | None  # the chosen plans' NPVs less the links' discounted cost
     binding: tuple[str, ...]
     infeasibility: tuple[str, ...]
+    links: tuple[LinkSpend, ...] = ()  # the links the chosen plans pay for
 
 
 def add_one_choice(lp: LinearProgram, model: PortfolioModel, sites: Sequence[str]) -> None:
@@ -113,6 +182,41 @@ def add_one_choice(lp: LinearProgram, model: PortfolioModel, sites: Sequence[str
     lp.rows("one_choice", [f"s{i}_{safe(s)}" for i, s in enumerate(sites)], rows, cols, 1.0, 1.0, 1.0)
 
 
+def add_links(lp: LinearProgram, model: PortfolioModel, links: Sequence[Link], elastic: bool = False) -> None:
+    """A link column y_ab in [0, 1] for each pair of columns (a of site_a with plan_a, b of
+    site_b with plan_b) a :class:`Link` joins, forced on when both are chosen:
+
+        x_a + x_b - y_ab <= 1
+
+    and its cost in the objective, paid at month_ab = max(s_a, s_b) and discounted at the
+    lower of the two sites' rates (:func:`link_spend`):
+
+        max  ... - sum_ab cost_ab (1 + r_m)^-month_ab y_ab
+
+    With x binary and a positive cost, y_ab = max(0, x_a + x_b - 1) at the optimum, so y_ab
+    needs no integrality. The budgets count cost_ab y_ab (:func:`add_budget_total`,
+    :func:`add_budget_per_year`, the year of month_ab)."""
+    if not links:
+        return
+    pairs = []
+    for k in links:
+        side_a = [j for j, c in enumerate(model.columns) if (c.site, c.plan_key) == (k.site_a, k.plan_a)]
+        side_b = [j for j, c in enumerate(model.columns) if (c.site, c.plan_key) == (k.site_b, k.plan_b)]
+        pairs += [(k, ja, jb) for ja in side_a for jb in side_b]
+    if not pairs:
+        return
+    model.spends = [link_spend(k, model.columns[ja], model.columns[jb]) for k, ja, jb in pairs]
+    model.link_cols = lp.columns([f"y{n}__{safe(k.route)}" for n, (k, _, _) in enumerate(pairs)], 0.0, 1.0)
+    if not elastic:
+        lp.add_cost(model.link_cols, [-s.npv_cost_usd / MUSD for s in model.spends])
+    rows, cols, vals = [], [], []
+    for n, (_, ja, jb) in enumerate(pairs):
+        rows += [n, n, n]
+        cols += [int(model.cols[ja]), int(model.cols[jb]), int(model.link_cols[n])]
+        vals += [1.0, 1.0, -1.0]
+    lp.rows("link", [f"l{n}" for n in range(len(pairs))], rows, cols, vals, None, 1.0)
+
+
 def _elastic(lp: LinearProgram, model: PortfolioModel, family: str, n: int, sign: float,
              elastic: bool) -> tuple[list[int], list[int], list[float]]:
     """The slack entries of a family's ``n`` rows in the elastic model (sign +1 relaxes an
@@ -126,24 +230,25 @@ def _elastic(lp: LinearProgram, model: PortfolioModel, family: str, n: int, sign
 
 def add_budget_total(lp: LinearProgram, model: PortfolioModel, limit_usd: float | None,
                      elastic: bool = False) -> None:
-    """Capex over all years within the total budget B (million USD):
+    """Capex over all years, the links' included, within the total budget B (million USD):
 
-        sum_c capex_c x_c <= B
+        sum_c capex_c x_c + sum_ab cost_ab y_ab <= B
     """
     if limit_usd is None:
         return
     er, ec, ev = _elastic(lp, model, "budget_total", 1, 1.0, elastic)
-    vals = [c.capex_usd / MUSD for c in model.columns]
-    lp.rows("budget_total", [""], [0] * len(vals) + er, model.cols.tolist() + ec, vals + ev,
-            None, limit_usd / MUSD)
+    vals = [c.capex_usd / MUSD for c in model.columns] + [s.link.cost_usd / MUSD for s in model.spends]
+    cols = model.cols.tolist() + model.link_cols.tolist()
+    lp.rows("budget_total", [""], [0] * len(vals) + er, cols + ec, vals + ev, None, limit_usd / MUSD)
 
 
 def add_budget_per_year(lp: LinearProgram, model: PortfolioModel, limits_usd: Sequence[float] | None,
                         elastic: bool = False) -> None:
     """Capex in each portfolio year k within that year's budget B_k (a plan spends its capex
-    in the year of its start, year_c = floor(s_c / 12) + 1):
+    in the year of its start, year_c = floor(s_c / 12) + 1; a link in the year of the later
+    start of its two sites, year_ab = floor(max(s_a, s_b) / 12) + 1):
 
-        sum_{c: year_c = k} capex_c x_c <= B_k      for k = 1 .. len(B)
+        sum_{c: year_c = k} capex_c x_c + sum_{ab: year_ab = k} cost_ab y_ab <= B_k      for k = 1 .. len(B)
     """
     if not limits_usd:
         return
@@ -155,6 +260,11 @@ def add_budget_per_year(lp: LinearProgram, model: PortfolioModel, limits_usd: Se
             rows.append(c.year - 1)
             cols.append(int(model.cols[j]))
             vals.append(c.capex_usd / MUSD)
+    for m, spend in enumerate(model.spends):
+        if spend.year <= n and spend.link.cost_usd:
+            rows.append(spend.year - 1)
+            cols.append(int(model.link_cols[m]))
+            vals.append(spend.link.cost_usd / MUSD)
     lp.rows("budget_year", [f"y{k + 1}" for k in range(n)], rows + er, cols + ec, vals + ev, None,
             np.asarray(limits_usd, dtype=float) / MUSD)
 
@@ -216,9 +326,11 @@ def add_tenant_min(lp: LinearProgram, model: PortfolioModel, min_mw: float | Non
             [model.columns[j].contracted_mw for j in idx] + ev, float(min_mw), None)
 
 
-def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = False) -> PortfolioModel:
-    """The MILP: a binary per column, the NPV as objective (or, ``elastic``, the slack of the
-    shared families to minimise, each row's slack weighed by 1 / its bound)."""
+def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = False,
+                    links: Sequence[Link] = ()) -> PortfolioModel:
+    """The MILP: a binary per column, a link column per pair of columns a link joins, the NPV
+    less the links' cost as objective (or, ``elastic``, the slack of the shared families to
+    minimise, each row's slack weighed by 1 / its bound)."""
     sites = list(dict.fromkeys(c.site for c in columns))
     lp = LinearProgram("portfolio", maximise=not elastic)
     # the column's index first: two site names that differ only in characters safe() rewrites stay apart
@@ -227,6 +339,7 @@ def build_portfolio(columns: Sequence[Column], shared: Shared, elastic: bool = F
     if not elastic:
         lp.add_cost(model.cols, [c.npv_usd / MUSD for c in columns])
     add_one_choice(lp, model, sites)
+    add_links(lp, model, links, elastic)
     add_budget_total(lp, model, shared.capex_usd_total, elastic)
     add_budget_per_year(lp, model, shared.capex_usd_per_year, elastic)
     add_gpu_target(lp, model, shared.target_gpus, shared.target_month, elastic)
@@ -263,21 +376,23 @@ def _solve(lp: LinearProgram) -> Solution:
     return solve_highs(lp, mip_rel_gap=0.0)
 
 
-def solve_portfolio(columns: Sequence[Column], shared: Shared) -> PortfolioSolution:
-    """Solve the MILP; read back the chosen column of each site and the shared families at
-    their bound; an infeasible portfolio is explained by :func:`explain_infeasible`."""
-    model = build_portfolio(columns, shared)
+def solve_portfolio(columns: Sequence[Column], shared: Shared, links: Sequence[Link] = ()) -> PortfolioSolution:
+    """Solve the MILP; read back the chosen column of each site, the links they pay for and
+    the shared families at their bound; an infeasible portfolio is explained by
+    :func:`explain_infeasible`."""
+    model = build_portfolio(columns, shared, links=links)
     sol = _solve(model.lp)
     if sol.status is not Status.OPTIMAL:
-        why = explain_infeasible(columns, shared) if sol.status is Status.INFEASIBLE else (sol.detail,)
+        why = explain_infeasible(columns, shared, links) if sol.status is Status.INFEASIBLE else (sol.detail,)
         return PortfolioSolution(sol.status, {}, None, (), tuple(why))
     chosen = {c.site: c for j, c in enumerate(model.columns) if sol.x[model.cols[j]] > 0.5}
-    npv = sum(c.npv_usd for c in chosen.values())
-    return PortfolioSolution(sol.status, chosen, npv, tuple(binding(model, sol.x) + costly(columns, shared, npv)),
-                             ())
+    paid = links_of(chosen, links)
+    npv = sum(c.npv_usd for c in chosen.values()) - sum(s.npv_cost_usd for s in paid)
+    return PortfolioSolution(sol.status, chosen, npv, tuple(binding(model, sol.x)
+                                                             + costly(columns, shared, npv, links)), (), tuple(paid))
 
 
-def costly(columns: Sequence[Column], shared: Shared, npv_usd: float) -> list[str]:
+def costly(columns: Sequence[Column], shared: Shared, npv_usd: float, links: Sequence[Link] = ()) -> list[str]:
     """The shared families that cost NPV: the portfolio re-solved without each, one at a
     time; a family binds when dropping it raises the NPV (by more than 1 USD), named with
     that gain. In a choice among whole plans a family can bind without being at its bound."""
@@ -291,7 +406,7 @@ def costly(columns: Sequence[Column], shared: Shared, npv_usd: float) -> list[st
         if all(getattr(shared, k) is None for k in change):
             continue
         relaxed = replace(shared, **change)
-        model = build_portfolio(columns, relaxed)
+        model = build_portfolio(columns, relaxed, links=links)
         sol = _solve(model.lp)
         if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
             out.append(f"{family}: without it the portfolio's NPV would be "
@@ -305,7 +420,7 @@ def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
     a = model.lp.arrays()
     out = []
     for block in model.lp.blocks:
-        if block.family == "one_choice":
+        if block.family in ("one_choice", "link"):
             continue
         for k, label in enumerate(block.labels):
             i = block.start + k
@@ -317,7 +432,7 @@ def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
     return sorted(set(out))
 
 
-def explain_infeasible(columns: Sequence[Column], shared: Shared) -> list[str]:
+def explain_infeasible(columns: Sequence[Column], shared: Shared, links: Sequence[Link] = ()) -> list[str]:
     """What binds an infeasible portfolio. Each shared family is first tried alone: one no
     choice of plans can meet is named with the least shortfall (the elastic re-solve of that
     family alone). When each can be met alone, the elastic re-solve of all of them names the
@@ -332,19 +447,19 @@ def explain_infeasible(columns: Sequence[Column], shared: Shared) -> list[str]:
              "tenant_min": replace(Shared(), tenant_min_mw=shared.tenant_min_mw)}
     out = []
     for one in alone.values():
-        if one != Shared() and _solve(build_portfolio(columns, one).lp).status is not Status.OPTIMAL:
-            out += [f"{line} by any choice of plans" for line in _shortfalls(columns, one)]
+        if one != Shared() and _solve(build_portfolio(columns, one, links=links).lp).status is not Status.OPTIMAL:
+            out += [f"{line} by any choice of plans" for line in _shortfalls(columns, one, links)]
     if out:
         return out
     given = [f for f, one in alone.items() if one != Shared()]
-    conflict = _shortfalls(columns, shared)
+    conflict = _shortfalls(columns, shared, links)
     return [f"{line} together with {', '.join(f for f in given if not line.startswith(f))} (each can be met "
             "alone)" for line in conflict] or [
         "no shared constraint: the sites' plans cannot be combined"]
 
 
-def _shortfalls(columns: Sequence[Column], shared: Shared) -> list[str]:
-    model = build_portfolio(columns, shared, elastic=True)
+def _shortfalls(columns: Sequence[Column], shared: Shared, links: Sequence[Link] = ()) -> list[str]:
+    model = build_portfolio(columns, shared, elastic=True, links=links)
     sol = _solve(model.lp)
     if sol.status is not Status.OPTIMAL:
         return [f"the portfolio has no solution even with every shared constraint relaxed ({sol.detail})"]

@@ -21,6 +21,8 @@ class PortfolioCandidate(Record):
     """One scenario of a site as its own solve gave it (started now)."""
 
     scenario: Annotated[str, key("the scenario's name in the site file")]
+    max_gpus: Annotated[int | None, key("the cap on its cluster's GPUs it was solved under (the portfolio "
+                                        "file's sizes_gpus; null: the site's own bounds)", COUNTS)]
     status: Annotated[str, key("how the site's solve of it ended: optimal, infeasible, ...")]
     npv_usd: Annotated[Number | None, key("its NPV started now (null without a plan)", "USD")]
     capex_usd: Annotated[Number | None, key("the capex the portfolio's budget counts: the owner's, or a host "
@@ -39,6 +41,8 @@ class PortfolioSiteResult(Record):
     site: Annotated[str, key("the site's name in the portfolio")]
     file: Annotated[str, key("the site file, as the portfolio file names it")]
     scenario: Annotated[str | None, key("the chosen scenario (null: the site does nothing)")]
+    max_gpus: Annotated[int | None, key("the cap of the chosen size (sizes_gpus; null: the site's own bounds or "
+                                        "nothing)", COUNTS)]
     start_month: Annotated[int | None, key("the chosen start delay (null: the site does nothing)", "months")]
     npv_usd: Annotated[Number, key("the chosen plan's NPV, discounted for its delay (0: nothing)", "USD")]
     capex_usd: Annotated[Number, key("the chosen plan's capex", "USD")]
@@ -58,9 +62,14 @@ class PortfolioSiteResult(Record):
 class PortfolioTotals(Record):
     """A set of choices over all the sites, summed."""
 
-    npv_usd: Annotated[Number, key("NPV of the chosen plans, each discounted for its delay", "USD")]
-    capex_usd: Annotated[Number, key("capex of the chosen plans", "USD")]
-    capex_by_year_usd: Annotated[dict[str, Number], key("capex by portfolio year (\"1\" = months 0-11)", "USD")]
+    npv_usd: Annotated[Number, key("NPV of the chosen plans, each discounted for its delay, less the links' "
+                                   "cost discounted from the later start of their sites", "USD")]
+    capex_usd: Annotated[Number, key("capex of the chosen plans and of the links they pay for", "USD")]
+    capex_by_year_usd: Annotated[dict[str, Number], key("capex by portfolio year (\"1\" = months 0-11), the "
+                                                        "links' in the year of the later start of their sites",
+                                                        "USD")]
+    interconnect_capex_usd: Annotated[Number, key("of which the links between the sites (in capex_usd; their "
+                                                  "discounted cost is taken off npv_usd)", "USD")]
     gpus: Annotated[int, key("GPUs of the chosen plans", COUNTS)]
     critical_it_mw: Annotated[Number, key("critical IT of the chosen plans", "MW")]
     gpus_by_target: Annotated[int | None, key("GPUs online by the target month (null without a target)", COUNTS)]
@@ -81,6 +90,12 @@ class PortfolioLink(Record):
     sized: Annotated[dict[str, Any], key("the sized interconnect (planner.network.interconnect): the chosen "
                                          "option with its modules, wavelengths, fibre pairs, amplifiers, latency, "
                                          "power and cost, every option and why others do not reach")]
+    cost_usd: Annotated[Number | None, key("the link's cost in the portfolio's capex and NPV (null: no option "
+                                           "fully priced, not in the budget)", "USD")]
+    paid_month: Annotated[int | None, key("month it is paid: the later start of its two sites", "months")]
+    capex_year: Annotated[int | None, key("the portfolio year its cost falls in (1 = months 0-11)")]
+    npv_cost_usd: Annotated[Number | None, key("its cost discounted to month 0 at the lower of its sites' "
+                                               "rates (taken off the NPV)", "USD")]
 
 
 class PortfolioDocument(Record):
@@ -123,11 +138,19 @@ def musd(usd: float | None) -> str:
     return "-" if usd is None else f"{usd / 1e6:,.1f}"
 
 
+def plan_label(scenario: str | None, max_gpus: int | None) -> str:
+    """A plan as the tables show it: its scenario, and its size cap when it is a smaller size."""
+    if scenario is None:
+        return "nothing"
+    return scenario if max_gpus is None else f"{scenario} \u2264{max_gpus:,}"
+
+
 def site_rows(doc: PortfolioDocument) -> list[tuple[str, ...]]:
-    """The per-site table's rows (the CLI and the TUI): site, plan, start month, capex in M
-    USD (its portfolio year), NPV in M USD, GPUs, online month, and its own best plan alone."""
-    return [(s.site, s.scenario or "nothing", "-" if s.start_month is None else str(s.start_month),
-             musd(s.capex_usd) + ("" if s.capex_year is None else f" (y{s.capex_year})"), musd(s.npv_usd),
+    """The per-site table's rows (the CLI and the TUI), in :data:`SITE_COLUMNS`' order: site,
+    plan (with its GPU cap when a smaller size), start month, capex in M USD (its portfolio
+    year), NPV in M USD, GPUs, online month, and its own best plan alone with its NPV."""
+    return [(s.site, plan_label(s.scenario, s.max_gpus), "-" if s.start_month is None else str(s.start_month),
+             musd(s.capex_usd) + ("" if s.capex_year is None else f" y{s.capex_year}"), musd(s.npv_usd),
              f"{s.gpus:,}", "-" if s.online_month is None else str(s.online_month),
              f"{s.alone_scenario or 'nothing'} {musd(s.alone_npv_usd)}") for s in doc.sites]
 
@@ -137,8 +160,30 @@ def site_notes(doc: PortfolioDocument) -> list[str]:
     return [f"{s.site}: {'cannot help: ' if not s.can_help else ''}{s.reason}" for s in doc.sites if s.reason]
 
 
-SITE_COLUMNS = ("site", "plan", "start month", "capex M USD", "NPV M USD", "GPUs", "online month",
-                "alone: best, NPV")
+# short headers, so that the table fits a 140-column terminal; SITE_LEGEND says what each means
+SITE_COLUMNS = ("site", "plan", "start", "capex", "NPV", "GPUs", "online", "alone")
+SITE_LEGEND = ("start, online: month the plan starts and its AI load comes online (0 = now); capex, NPV: M USD, "
+               "yN the portfolio year of the capex; plan \u2264N: a smaller size capped at N GPUs; alone: the "
+               "site's own best plan started now, and its NPV")
+
+
+def link_lines(doc: PortfolioDocument) -> list[str]:
+    """A line per link between the chosen sites: bandwidth, route, the chosen option, and
+    its cost in the budget with the month and year it is paid."""
+    out = []
+    for link in doc.interconnect:
+        c = link.sized.get("chosen")
+        if c is None and link.sized.get("options"):  # none fully priced: the fewest fibre pairs, unpriced
+            c = min(link.sized["options"], key=lambda o: (o["fibre_pairs"], o["modules"]))
+        what = (f"{c['links']} x {c['module']} ({c['kind']}), {c['fibre_pairs']} fibre pairs, "
+                f"{c['amplifiers']} amplifiers, {c['latency_us']:,.0f} us one way" if c else "not sized")
+        if link.cost_usd is not None:
+            what += (f", {musd(link.cost_usd)} M USD in the budget (paid at month {link.paid_month}, year "
+                     f"{link.capex_year}; {musd(link.npv_cost_usd)} M USD off the NPV)")
+        else:
+            what += f", not in the budget: {link.sized.get('why')}"
+        out.append(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: {what}")
+    return out
 
 
 def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
@@ -153,7 +198,8 @@ def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
 
     rows = []
     for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
-                             ("GPUs", "gpus", "d"), ("critical IT, MW", "critical_it_mw", "f"),
+                             ("of which links, M USD", "interconnect_capex_usd", "m"), ("GPUs", "gpus", "d"),
+                             ("critical IT, MW", "critical_it_mw", "f"),
                              ("GPUs by the target month", "gpus_by_target", "d")):
         mine = getattr(together, attr) if together is not None else None
         theirs = getattr(apart, attr)

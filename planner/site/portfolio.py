@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.errors import InputError, Problem, display_path
 from planner.site.schema import Name
@@ -27,6 +27,7 @@ from planner.tomlpos import line_of
 
 MAX_SITES = 20
 MAX_STARTS = 12
+MAX_SIZES = 6  # each size is another solve of the site's scenarios
 MAX_USD = 1e13  # a bound far above any portfolio's budget
 
 
@@ -42,6 +43,20 @@ class PortfolioSite(Part):
     scenarios: list[Name] | None = Field(None, min_length=1, description="the scenarios it may use (default: all)")
     start_months: list[int] | None = Field(None, min_length=1, max_length=MAX_STARTS, description=(
         "the start delays it may use, months (default: [timing] start_months)"))
+    sizes_gpus: list[int] | None = Field(None, min_length=1, max_length=MAX_SIZES, description=(
+        "smaller cluster sizes it may offer besides its own best: each caps its GPUs (ai.max_gpus, and a "
+        "scenario's own max_gpus when larger) and the site's own solve picks its best plan within the cap; "
+        "the portfolio chooses among them (a cap that changes nothing adds no plan)"))
+
+    @field_validator("sizes_gpus")
+    @classmethod
+    def _sizes(cls, sizes: list[int] | None) -> list[int] | None:
+        if sizes is not None:
+            if any(not 1 <= g <= 10_000_000 for g in sizes):
+                raise ValueError("each size must be between 1 and 10,000,000 GPUs")
+            if len(set(sizes)) != len(sizes):
+                raise ValueError("sizes must not repeat")
+        return sizes
 
     @property
     def label(self) -> str:
@@ -188,16 +203,44 @@ class LoadedPortfolio:
         return sorted(own if own is not None else self.spec.timing.start_months)
 
 
+def is_portfolio_file(path: Path) -> bool:
+    """A TOML file with [[sites]] and no [grid]: a portfolio file, not a site file (what
+    ``planner validate`` and ``planner tui`` go by when not told)."""
+    from planner.tomlio import read_toml
+
+    try:  # the guarded reader: no device, no file over the size limit, no nesting too deep
+        data, _ = read_toml(Path(path))
+    except InputError:
+        return False  # the caller reads it again as a site file and names the problem
+    return "sites" in data and "grid" not in data
+
+
 def load_portfolio(path: Path | str) -> LoadedPortfolio:
     """Read and validate a portfolio file: the schema's problems, then the references
-    (site files that do not exist, routes naming unknown sites, a route without a bandwidth
-    when no share of the bisection is given), all at once."""
-    from planner.errors import did_you_mean
+    (:func:`reference_problems`), all at once; raise InputError naming each."""
+    loaded = read_portfolio(path)
+    problems = reference_problems(loaded)
+    if problems:
+        raise InputError(problems)
+    return loaded
+
+
+def read_portfolio(path: Path | str) -> LoadedPortfolio:
+    """The portfolio file checked against its schema alone (InputError with every problem)."""
     from planner.site.load import read_model
 
     path = Path(path)
     spec, lines = read_model(path, Portfolio, kind="portfolio")
-    loaded = LoadedPortfolio(spec, path, lines)
+    return LoadedPortfolio(spec, path, lines)
+
+
+def reference_problems(loaded: LoadedPortfolio) -> list[Problem]:
+    """What the file refers to that is not there: site files that do not exist, routes naming
+    unknown sites or joining a site to itself or twice, a route without a bandwidth when no
+    share of the bisection is given."""
+    from planner.errors import did_you_mean
+
+    spec = loaded.spec
     problems: list[Problem] = []
     labels = [s.label for s in spec.sites]
     for i, s in enumerate(spec.sites):
@@ -224,6 +267,4 @@ def load_portfolio(path: Path | str) -> LoadedPortfolio:
             problems.append(Problem(loaded.shown, f"routes[{i}].gbps", "the route states no bandwidth and "
                                     "[interconnect] gives no share_of_bisection", loaded.line("routes", i),
                                     "give gbps on the route or share_of_bisection under [interconnect]"))
-    if problems:
-        raise InputError(problems)
-    return loaded
+    return problems

@@ -1,0 +1,250 @@
+"""The portfolio's links in its MILP and a site's several sizes: hand cases where the link's
+cost flips the choice (of a site, of a plan, of a year), a budget that cannot afford a
+site's best size taking a smaller size of it, and the example's totals re-added."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from planner.model.portfolio import DO_NOTHING, Column, Link, Shared, solve_portfolio
+from tests.test_portfolio import alone, run, tiny, write_portfolio
+
+M = 1e6
+
+
+def col(site: str, plan: str, npv: float, capex: float = 0.0, start: int = 0, gpus: int = 8,
+        rate: float = 0.0) -> Column:
+    return Column(site, plan, start, npv, capex, gpus, 0.0, start, 0.0, rate)
+
+
+def nothing(site: str) -> Column:
+    return Column(site, DO_NOTHING, 0, 0.0, 0.0, 0, 0.0, 0)
+
+
+def test_link_cost_leaves_out_the_second_site():
+    """a: NPV 10, b: NPV 3, the a-b link costs 5 (all M USD, started now). Without the link
+    both are taken (13); with it both give 13 - 5 = 8 < 10, so b does nothing and no link is paid."""
+    cols = [col("a", "x", 10 * M), col("b", "y", 3 * M), nothing("a"), nothing("b")]
+    free = solve_portfolio(cols, Shared())
+    assert {s: c.scenario for s, c in free.chosen.items()} == {"a": "x", "b": "y"}
+    assert free.npv_usd == pytest.approx(13 * M)
+    sol = solve_portfolio(cols, Shared(), [Link("a-b", "a", "x", "b", "y", 5 * M)])
+    assert {s: c.scenario for s, c in sol.chosen.items()} == {"a": "x", "b": DO_NOTHING}
+    assert sol.npv_usd == pytest.approx(10 * M) and sol.links == ()
+
+
+def test_link_cost_per_pair_of_plans_picks_the_smaller_plan():
+    """b offers a big plan (NPV 6, link 5: its bisection needs a larger link) and a small one
+    (NPV 4, link 1); a has NPV 10. By hand: a + big = 10 + 6 - 5 = 11, a + small = 10 + 4 - 1
+    = 13, a alone 10, so a + small, 13; without links a + big, 16."""
+    cols = [col("a", "x", 10 * M), col("b", "big", 6 * M, gpus=16), col("b", "small", 4 * M),
+            nothing("a"), nothing("b")]
+    links = [Link("a-b", "a", "x", "b", "big", 5 * M), Link("a-b", "a", "x", "b", "small", 1 * M)]
+    assert solve_portfolio(cols, Shared()).chosen["b"].scenario == "big"
+    sol = solve_portfolio(cols, Shared(), links)
+    assert sol.chosen["b"].scenario == "small" and sol.npv_usd == pytest.approx(13 * M)
+    (paid,) = sol.links
+    assert paid.link.plan_b == "small" and (paid.month, paid.year) == (0, 1)
+
+
+@pytest.mark.parametrize(("year2", "b_taken"), [(120 * M, False), (130 * M, True)])
+def test_link_is_paid_in_the_year_of_the_later_start(year2, b_taken):
+    """a (capex 100, NPV 60) can start now; b (capex 100, NPV 50 now) now or at month 12; the
+    link costs 30; yearly budgets [150, year2]. Both now: year 1 = 200 > 150. a now and b at
+    month 12: the link is paid with b, in year 2: 100 + 30 = 130, over a year-2 budget of 120
+    (then a alone, 60 > b alone, 50), within 130 (both). Rate 10 %: b's NPV and the link's
+    cost at month 12 are both / 1.1, so the portfolio is worth 60 + (50 - 30) / 1.1. (Were
+    the link paid in year 1, 130 <= 150 and 100 <= 120 would take b at 120 too.)"""
+    cols = [col("a", "x", 60 * M, 100 * M, rate=0.1), col("b", "y", 50 * M, 100 * M, rate=0.1),
+            col("b", "y", 50 * M / 1.1, 100 * M, start=12, rate=0.1), nothing("a"), nothing("b")]
+    link = Link("a-b", "a", "x", "b", "y", 30 * M)
+    sol = solve_portfolio(cols, Shared(capex_usd_per_year=(150 * M, year2)), [link])
+    b = sol.chosen["b"]
+    if b_taken:
+        assert (b.scenario, b.start_month) == ("y", 12)
+        assert sol.npv_usd == pytest.approx(60 * M + 20 * M / 1.1, rel=1e-9)
+        (paid,) = sol.links
+        assert (paid.month, paid.year) == (12, 2) and paid.npv_cost_usd == pytest.approx(30 * M / 1.1, rel=1e-9)
+    else:
+        assert b.scenario == DO_NOTHING and sol.npv_usd == pytest.approx(60 * M)
+
+
+def test_link_counts_in_the_total_budget():
+    """a and b (capex 100 each, NPV 10 and 8), link 15, total budget 210: both plans fit (200)
+    but not with their link (215), so only a."""
+    cols = [col("a", "x", 10 * M, 100 * M), col("b", "y", 8 * M, 100 * M), nothing("a"), nothing("b")]
+    sol = solve_portfolio(cols, Shared(capex_usd_total=210 * M), [Link("a-b", "a", "x", "b", "y", 15 * M)])
+    assert sol.chosen["b"].scenario == DO_NOTHING and sol.npv_usd == pytest.approx(10 * M)
+
+
+def test_route_link_flips_the_choice_end_to_end(capsys, tmp_path, catalog):
+    """Two tiny sites joined by a stated 4 Pb/s over 80 km: the link (sized by the catalog,
+    the cheapest option) costs more than the lesser site's NPV, so by hand the portfolio takes
+    only the better site (max(a, b) > a + b - link); without the route it takes both."""
+    from planner.network.interconnect import Need, size_interconnect
+
+    texts = {"a": tiny("a", 6.0), "b": tiny("b", 5.0)}
+    npv = {}
+    for n, t in texts.items():
+        (tmp_path / f"{n}.toml").write_text(t, encoding="utf-8")
+        npv[n] = alone(tmp_path / f"{n}.toml")["npv_usd"]
+    sized = size_interconnect(catalog, Need(4_000_000.0, 80.0, 0.5))
+    assert sized.chosen is not None
+    cost = sized.chosen.cost_usd
+    assert cost is not None and npv["a"] > npv["b"] > 0 and npv["a"] + npv["b"] - cost < npv["a"]
+    route = '[[routes]]\nfrom = "a"\nto = "b"\nkm = 80.0\ngbps = 4000000.0\n'
+    path = write_portfolio(tmp_path, route, texts)
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [s["scenario"] for s in doc["sites"]] == ["build", None]
+    assert doc["together"]["npv_usd"] == pytest.approx(npv["a"], abs=0.01)
+    # one by one, both sites take their plan and pay the link their route asks for
+    assert doc["one_by_one"]["interconnect_capex_usd"] == pytest.approx(cost, abs=0.01)
+    assert doc["one_by_one"]["npv_usd"] == pytest.approx(npv["a"] + npv["b"] - cost, abs=0.02)
+    path = write_portfolio(tmp_path, "", texts)
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf2"), "--json")
+    assert [s["scenario"] for s in json.loads(out)["sites"]] == ["build", "build"]
+
+
+def test_budget_below_the_best_size_takes_a_smaller_size(capsys, tmp_path):
+    """A tiny site of one-server steps (8 GPUs a DGX H100) offering sizes_gpus = [64, 20, 100000]: each
+    cap is its own solve, whose best plan builds as many whole servers as the cap allows (the
+    NPV grows with size at 6 USD a GPU-hour on free power): 64 GPUs, and 16 (20 // 8 = 2
+    servers). A budget between the 64-GPU plan's capex and the best size's takes the 64-GPU
+    plan; one below the 16-GPU plan's capex takes nothing."""
+    text = tiny("sized", 6.0)
+    (tmp_path / "sized.toml").write_text(text, encoding="utf-8")
+    best = alone(tmp_path / "sized.toml")
+    assert best["gpus"] > 64
+    body = '[[sites]]\nfile = "sized.toml"\nsizes_gpus = [64, 20, 100000]\n\n'
+    path = tmp_path / "portfolio.toml"
+
+    def solve(budget: float) -> dict:
+        path.write_text(f'schema = 1\nname = "sizes"\n\n{body}[budget]\ncapex_usd_total = {budget!r}\n',
+                        encoding="utf-8")
+        code, out, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+    doc = solve(best["capex_usd"] * 2)
+    cands = {c["max_gpus"]: c for c in doc["sites"][0]["candidates"]}
+    # 100,000 GPUs is above the site's own best: the same plan, not offered twice
+    assert sorted(cands, key=lambda k: -1 if k is None else k) == [None, 20, 64]
+    assert (cands[64]["gpus"], cands[20]["gpus"]) == (64, 16)
+    assert cands[None]["gpus"] == best["gpus"] and cands[None]["npv_usd"] == pytest.approx(best["npv_usd"])
+    assert doc["sites"][0]["max_gpus"] is None  # affordable: its best size
+    mid = (cands[64]["capex_usd"] + best["capex_usd"]) / 2
+    site = solve(mid)["sites"][0]
+    assert (site["scenario"], site["max_gpus"], site["gpus"]) == ("build", 64, 64)
+    assert site["npv_usd"] == pytest.approx(cands[64]["npv_usd"])
+    assert solve(cands[20]["capex_usd"] * 0.99)["sites"][0]["scenario"] is None
+
+
+def test_size_below_the_site_minimum_exits_2_naming_key_and_line(capsys, tmp_path):
+    text = tiny("a", 6.0).replace('step = "server"\n', 'step = "server"\nmin_gpus = 64\n')
+    (tmp_path / "a.toml").write_text(text, encoding="utf-8")
+    path = tmp_path / "portfolio.toml"
+    path.write_text('schema = 1\nname = "p"\n\n[[sites]]\nfile = "a.toml"\nsizes_gpus = [32]\n', encoding="utf-8")
+    code, _, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"))
+    assert code == 2
+    assert "portfolio.toml:6: sites[0].sizes_gpus[0]: 32 GPUs is below the ai.min_gpus of site 'a' (64)" in err
+    assert "Traceback" not in err
+
+
+async def test_tui_portfolio_table_fits_140_columns(tmp_path):
+    """At 140 x 42 (the terminal the issue names) every header of the per-site table shows
+    whole (each column at least as wide as its header) and the table fits the screen; the
+    legend names the short headers; the app measures the terminal on stderr, as the editor
+    does (stdout is the null device while the planner runs)."""
+    from textual.widgets import DataTable, Static
+
+    from planner.outputs.portfolio import SITE_COLUMNS, SITE_LEGEND
+    from tui.portfolio import PortfolioApp
+
+    path = write_portfolio(tmp_path, "", {"a-long-site-name": tiny("a", 6.0), "b": tiny("b", 5.0)})
+    app = PortfolioApp(path)
+    assert app.driver_class.__name__ == "MeasuringDriver"
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one("#portfolio-sites", DataTable)
+        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        assert [str(c.label) for c in table.ordered_columns] == list(SITE_COLUMNS)
+        assert all(w >= len(h) for w, h in zip(widths, SITE_COLUMNS, strict=True))
+        assert sum(widths) <= 140 - 2 and table.size.width <= 140
+        assert str(app.query_one("#portfolio-legend", Static).render()) == SITE_LEGEND
+        await pilot.press("tab")
+        await pilot.press("tab")
+        assert app.focused is not None
+
+
+def test_validate_accepts_the_example_portfolio_and_lists_its_sites(capsys):
+    """planner validate on a portfolio file (found by its keys) checks it and its three site
+    files: exit 0, OK with the counts, and a row per site with its sizes and start months."""
+    from tests.conftest import SITES
+
+    code, out, err = run(capsys, "validate", str(SITES / "portfolio-texas" / "portfolio.toml"))
+    assert code == 0, err
+    assert "portfolio.toml: OK (portfolio, 3 sites, 3 routes)" in out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.startswith("│")}
+    assert set(rows) == {"mine-a", "mine-b", "greenfield"}
+    assert "8,192, 12,288" in rows["greenfield"] and "0, 6, 12, 24" in rows["mine-a"]
+
+
+def test_validate_portfolio_names_every_problem_with_file_key_and_line(capsys, tmp_path):
+    """One run names the portfolio's misspelt key (its line, a did-you-mean), a route to an
+    unknown site, and a listed site file's own error in that site file (its key and line);
+    exit 2, no traceback."""
+    bad_site = tiny("b", 5.0).replace("capacity_mw = 1.0", "capacity_mw = -1.0")
+    assert "capacity_mw = -1.0" in bad_site
+    body = '[budget]\ncapex_usd_totl = 1e9\n\n[[routes]]\nfrom = "a"\nto = "c"\nkm = 10.0\ngbps = 100.0\n'
+    path = write_portfolio(tmp_path, body, {"a": tiny("a", 6.0), "b": bad_site})
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 2 and out == "" and "Traceback" not in err
+    lines = path.read_text().splitlines()
+    budget_line = lines.index("capex_usd_totl = 1e9") + 1
+    assert f"portfolio.toml:{budget_line}: budget.capex_usd_totl" in err and "capex_usd_total" in err
+    # the schema refused the file: its references and sites are checked once it reads
+    path.write_text(path.read_text().replace("capex_usd_totl", "capex_usd_total"))
+    code, _, err = run(capsys, "validate", str(path))
+    route_line = lines.index('to = "c"') + 1
+    assert code == 2
+    assert f"portfolio.toml:{route_line}: routes[0].to: no site named 'c' in the portfolio" in err
+    site_line = bad_site.splitlines().index("capacity_mw = -1.0") + 1
+    assert f"b.toml:{site_line}: grid.capacity_mw" in err
+
+
+def test_validate_portfolio_names_what_it_asks_of_a_site(capsys, tmp_path):
+    """A valid site that lacks the scenario the portfolio names: exit 2 at the portfolio's
+    key and line with a did-you-mean; --portfolio on a site file says it is a site file."""
+    path = write_portfolio(tmp_path, "", {"a": tiny("a", 6.0)})
+    path.write_text(path.read_text().replace('file = "a.toml"\n', 'file = "a.toml"\nscenarios = ["buidl"]\n'))
+    line = path.read_text().splitlines().index('scenarios = ["buidl"]') + 1
+    code, _, err = run(capsys, "validate", "--portfolio", str(path))
+    assert code == 2 and f"portfolio.toml:{line}: sites[0].scenarios[0]: site 'a' has no scenario 'buidl'" in err
+    assert "did you mean 'build'" in err
+    code, _, err = run(capsys, "validate", "--portfolio", str(tmp_path / "a.toml"))
+    assert code == 2 and "a.toml" in err and "not a portfolio file" in err
+
+
+def test_capped_site_caps_every_bound_and_keeps_a_scenario_without_ai():
+    """A cap of 4,096 GPUs: ai.max_gpus None -> 4,096; a scenario's own 9,000 -> 4,096, its own
+    1,024 stays, its own 0 (no AI) stays 0; the file on disk is not touched."""
+    from planner.app.portfolio import capped_site
+    from planner.site.load import load_site
+    from tests.conftest import SITES
+
+    loaded = load_site(SITES / "portfolio-texas" / "mine-b.toml")
+    base = loaded.site.model_copy(update={"ai": loaded.site.ai.model_copy(update={"max_gpus": None})})
+    first, second, third = "retrofit", "hybrid", "mine"
+    own = {first: 9000, second: 1024, third: 0}
+    assert set(own) == set(base.scenarios)
+    scenarios = {n: sc.model_copy(update={"max_gpus": own.get(n, sc.max_gpus)}) for n, sc in base.scenarios.items()}
+    site = loaded.model_copy(update={"site": base.model_copy(update={"scenarios": scenarios})})
+    capped = capped_site(site, 4096)
+    assert capped.site.ai.max_gpus == 4096
+    assert [capped.site.scenarios[n].max_gpus for n in (first, second, third)] == [4096, 1024, 0]
+    assert site.site.ai.max_gpus is None and site.site.scenarios[first].max_gpus == 9000

@@ -490,7 +490,7 @@ def _plan_files(results: dict[str, Result], cat: Catalog, doc: SummaryDocument, 
 
 
 def _scenario_plans(site: str, name: str, result: Result, cat: Catalog) -> dict[str, Callable[[Path], None]]:
-    """One scenario's floor plan, and its campus map when a route is over 10 km."""
+    """One scenario's floor plan, and its campus map when a route is beyond grey optics reach."""
     from planner.outputs import plots
     from planner.outputs.figure_writer import Job
     from planner.outputs.interconnect_map import campus_interconnect, interconnect_map
@@ -504,10 +504,10 @@ def _scenario_plans(site: str, name: str, result: Result, cat: Catalog) -> dict[
                 ", no miners beside it" if result.inputs.miners else "")
         title = f"{site}: {name} ({result.chosen.gpus:,} GPUs, {len(lay.racks):,} racks{kept})"
         files[f"plots/floorplan-{name}.png"] = Job(plots.floorplan, {"layout": lay, "title": title, "site": plan})
-        halls, far = campus_interconnect(result, cat)  # routes over 10 km only (issue 22)
+        halls, far = campus_interconnect(result, cat)  # routes beyond grey optics reach only (issue 22)
         if far:
             files[f"plots/interconnect-{name}.png"] = Job(interconnect_map, {
-                "routes": far, "sites": halls, "title": f"{site}: {name}, interconnect over 10 km"})
+                "routes": far, "sites": halls, "title": f"{site}: {name}, interconnect beyond grey reach"})
     return files
 
 

@@ -320,7 +320,8 @@ def test_a_solved_campus_as_if_its_route_were_30_km(monkeypatch, tmp_path):
     """The greenfield campus with hall-a held to 11 kW racks (one DGX H100 each) and at least
     2,048 GPUs, so that the plan spans both halls (0.2 km apart), solved as it is; its real
     crossing links and tier media, with the route stretched to 30 km for the interconnect
-    (a solve refuses a plan across a route over 10 km today: docs/research-interconnect.md): the BOM's
+    (the post-solve path of bom_interconnect; tests/test_campus_interconnect.py solves a campus whose
+    route is 40 km): the BOM's
     transceiver rows lose, per tier and module end, crossing links // links per module, and
     the interconnect's rows are added. The crossing links by tier add up to the layout's
     links per hall pair."""

@@ -103,7 +103,7 @@ def portfolio_cmd(
             console.print(line)
         for note in doc.interconnect_notes:
             console.print(f"note: {note}", style="dim")
-        console.print(f"Wrote portfolio.json in {target}")
+        console.print(f"Wrote {', '.join(sorted(files))} in {target}")
     if solution.status.value != "optimal":
         for line in doc.binding_constraints:
             err.print(f"{doc.portfolio}: infeasible: {line}")

@@ -51,6 +51,11 @@ class Need:
     spare: float = 0.0
 
 
+def fibre_pairs_text(n: int) -> str:
+    """ "1 fibre pair", "7 fibre pairs": a count of fibre pairs as the outputs say it."""
+    return f"{n:,} fibre pair" + ("" if n == 1 else "s")
+
+
 def crossing_gbps(bisection_gbps: float, share: float) -> float:
     """Bandwidth that must cross when a cluster is split between two places: ``share`` of
     its bisection bandwidth (1.0 = the split is non-blocking, 0.25 = 4:1 oversubscribed)."""

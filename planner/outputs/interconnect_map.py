@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planner.network.interconnect import fibre_pairs_text
+
 LAID_OUT_NOTE = ("positions placed from the route lengths (classical MDS), not geographic: "
                  "straight lines stand for the fibre routes")
 
@@ -121,8 +123,14 @@ def interconnect_map(path: Path, routes: Sequence[MapRoute],
     x = [pos[n][0] for n in names]
     y = [pos[n][1] for n in names]
     ax.scatter(x, y, s=120, color="#4c78a8", zorder=2)
-    for n in names:
-        ax.annotate(n, pos[n], xytext=(6, 6), textcoords="offset points", fontsize=10, weight="bold", zorder=4)
+    cx, cy = sum(x) / len(x), sum(y) / len(y)
+    for n in names:  # each name outward from the sites' centre, away from the routes' labels between them
+        dx, dy = pos[n][0] - cx, pos[n][1] - cy
+        size = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+        ux, uy = (dx / size, dy / size) if len(names) > 1 else (0.7, 0.7)
+        ax.annotate(n, pos[n], xytext=(ux * 12, uy * 12), textcoords="offset points", fontsize=10, weight="bold",
+                    zorder=4, ha="left" if ux >= 0 else "right", va="bottom" if uy >= 0 else "top",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.set_aspect("equal", adjustable="datalim")
     ax.margins(0.3)
     ax.set_xlabel("km")
@@ -156,7 +164,7 @@ def campus_map_routes(trunks: Sequence[dict[str, Any]], routes: Sequence[Any]) -
         option = ("no option chosen: " + doc["why"][:60]) if c is None else (
             f"{c['module']}: {c['modules']} modules" + (
                 f", {c['wavelengths']} waves on {c['fibre_pairs']} pair(s), {c['amplifiers']} EDFAs"
-                if c["kind"] == "coherent" else f", {c['fibre_pairs']} fibre pairs"))
+                if c["kind"] == "coherent" else f", {fibre_pairs_text(c['fibre_pairs'])}"))
         out.append(MapRoute(t["from"], t["to"], doc["route_km"], option, doc["gbps"],
                             c["latency_us"] if c else None, c["cost_usd"] if c else None,
                             bool(c and c["estimated"]), inner))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from planner.network.interconnect import fibre_pairs_text
 from planner.outputs.records import COUNTS, Number, Record, Solver, key
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def link_lines(doc: PortfolioDocument) -> list[str]:
         c = link.sized.get("chosen")
         if c is None and link.sized.get("options"):  # none fully priced: the fewest fibre pairs, unpriced
             c = min(link.sized["options"], key=lambda o: (o["fibre_pairs"], o["modules"]))
-        what = (f"{c['links']} x {c['module']} ({c['kind']}), {c['fibre_pairs']} fibre pairs, "
+        what = (f"{c['links']} x {c['module']} ({c['kind']}), {fibre_pairs_text(c['fibre_pairs'])}, "
                 f"{c['amplifiers']} amplifiers, {c['latency_us']:,.0f} us one way" if c else "not sized")
         if link.cost_usd is not None:
             what += (f", {musd(link.cost_usd)} M USD in the budget (paid at month {link.paid_month}, year "
@@ -229,7 +230,7 @@ def map_routes(routes: Sequence[tuple[str, str, float]], links: Sequence[Portfol
             out.append(MapRoute(a, b, km, f"no option priced: {link.sized.get('why', '')}", gbps=link.gbps))
         else:
             option = (f"{chosen['links']} x {chosen['module']}, {chosen.get('wavelengths') or 0} waves, "
-                      f"{chosen['fibre_pairs']} fibre pairs, {chosen.get('amplifiers') or 0} amplifiers")
+                      f"{fibre_pairs_text(chosen['fibre_pairs'])}, {chosen.get('amplifiers') or 0} amplifiers")
             out.append(MapRoute(a, b, km, option, gbps=link.gbps, latency_us=chosen.get("latency_us"),
                                 cost_usd=chosen.get("cost_usd"), estimated=bool(chosen.get("estimated"))))
     return out

@@ -324,7 +324,7 @@ def _series_profile(loaded: LoadedSite, capacity_mw: float, raw: np.ndarray, lab
 
 
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"  # one way to match a text: no backtracking blow-up
 _NUMBERS = re.compile(f"(?:{_NUMBER}\n)*{_NUMBER}", re.ASCII)  # one a line: a column checked in one match
 _STAMP = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
 _STAMPS = re.compile(f"(?:{_STAMP}\n)*{_STAMP}", re.ASCII)

@@ -443,7 +443,8 @@ def test_column_tables_are_written_as_arrow_writes_their_frames(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from planner.outputs.export import write_columns, write_frame
+    from planner.outputs.csv_columns import write_columns
+    from planner.outputs.export import write_frame
 
     rng = np.random.default_rng(7)
     n = 400
@@ -469,7 +470,7 @@ def test_float_cells_are_spelled_as_arrow_spells_them():
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from planner.outputs.export import csv_numbers
+    from planner.outputs.csv_columns import csv_numbers
 
     rng = np.random.default_rng(11)
     values = np.concatenate([rng.standard_normal(5000) * 10.0 ** rng.integers(-20, 25, 5000),

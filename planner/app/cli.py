@@ -287,7 +287,8 @@ def solve_cmd(
                 raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         from planner.outputs.bom import write_bom
-        from planner.outputs.export import new_run_id, write_columns, write_frame, write_json, write_outputs
+        from planner.outputs.csv_columns import write_columns
+        from planner.outputs.export import new_run_id, write_frame, write_json, write_outputs
 
         early = lambda status: _EarlyFigures(status, pool, loaded.site.name, cat)  # noqa: E731
         run, drawn = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,6 @@ from planner.outputs.figure_writer import Job
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-    import numpy as np
     import pandas as pd
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,88 +54,6 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) ->
         writer.writerow([neutralise(c) for c in columns])  # compare.csv's header holds scenario names
         for row in rows:
             writer.writerow(["" if row.get(c) is None else neutralise(row.get(c)) for c in columns])
-
-
-def write_columns(path: Path, tables: Sequence[Mapping[str, np.ndarray]]) -> None:
-    """Tables of named numpy columns (each a dict, in column order) one after the other as
-    one CSV, byte for byte as :func:`write_frame` writes the pandas concatenation of their
-    frames, without pandas or Arrow (Arrow's numpy conversion imports pandas): the columns
-    in order of first appearance, a column a table lacks left empty, text cells
-    neutralised, numbers as Arrow spells them (:func:`csv_number`), CRLF, nothing quoted (a
-    text holding a comma, a quote or a line break: then through pandas, quoting)."""
-    import numpy as np
-
-    names = list(dict.fromkeys(c for t in tables for c in t))
-    sizes = [len(next(iter(t.values()))) if t else 0 for t in tables]
-    header = [neutralise(str(c)) for c in names]
-    cells: list[list[str]] = []
-    for name in names:
-        parts = [np.asarray(t[name]) if name in t else np.full(n, np.nan) for t, n in zip(tables, sizes, strict=True)]
-        if any(p.dtype.kind in "UO" for p in parts):  # text (a missing cell: empty)
-            column = [v if isinstance(v, str) else "" for p in parts for v in p.astype(object).tolist()]
-            if any(re.search(r'[,"\r\n]', v) for v in set(column)):
-                cells = []
-                break
-            cells.append([neutralise(v) for v in column])
-            continue
-        values = np.concatenate(parts) if parts else np.zeros(0)
-        if values.dtype.kind == "b":
-            cells.append(["true" if v else "false" for v in values.tolist()])
-        elif values.dtype.kind in "iu":
-            cells.append([str(v) for v in values.tolist()])
-        else:
-            cells.append(csv_numbers(values.astype(float)))
-    if len(cells) < len(names) or any(re.search(r'[,"\r\n]', h) for h in header):
-        import pandas as pd
-
-        write_frame(path, pd.concat([pd.DataFrame(dict(t)) for t in tables], ignore_index=True))
-        return
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(",".join(header) + "\r\n")
-        handle.writelines(",".join(row) + "\r\n" for row in zip(*cells, strict=True))
-
-
-def csv_numbers(values: np.ndarray) -> list[str]:
-    """Floats as Arrow's CSV writer spells them (so that a file written either way is the
-    same): the shortest digits that read back to the same double, in plain notation when the
-    decimal exponent e is -6 <= e <= 9 ("0.000001", "9999999999", a whole number without
-    ".0"), else as "1.5e-7" or "1e+10"; "inf", "-inf"; NaN an empty cell. Python's repr gives
-    the same shortest digits, and its plain notation wherever 1e-4 <= |x| < 1e10."""
-    import numpy as np
-
-    out = [repr(v) for v in values.tolist()]
-    magnitude = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        plain = ((magnitude >= 1e-4) & (magnitude < 1e10)) | (values == 0)
-    out = [s[:-2] if s.endswith(".0") else s for s in out]
-    for i in np.flatnonzero(~plain).tolist():
-        out[i] = csv_number(float(values[i]))
-    return out
-
-
-def csv_number(value: float) -> str:
-    """One float as Arrow spells it (:func:`csv_numbers`)."""
-    import math
-    from decimal import Decimal
-
-    if math.isnan(value):
-        return ""
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    sign = "-" if math.copysign(1.0, value) < 0 else ""
-    if value == 0:
-        return sign + "0"
-    t = Decimal(repr(abs(value))).normalize().as_tuple()
-    digits, exp = "".join(map(str, t.digits)), int(t.exponent)
-    e = len(digits) - 1 + exp  # the decimal exponent: value = d.ddd x 10^e
-    if -6 <= e <= 9:
-        if exp >= 0:
-            return sign + digits + "0" * exp
-        if e >= 0:
-            return f"{sign}{digits[:e + 1]}.{digits[e + 1:]}"
-        return f"{sign}0.{'0' * (-e - 1)}{digits}"
-    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-    return f"{sign}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> None:

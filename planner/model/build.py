@@ -52,6 +52,8 @@ def step_classes(inputs: ScenarioInputs, period: str = "after") -> tuple[np.ndar
     argument continues).
     """
     p = inputs.profile
+    if p.steps == 1:  # one step (a flat price) is one class: no feature can split it
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     features = [p.capacity_mw, p.delta()]
     if period == "after":
         features += [inputs.ai_on(o) for o in inputs.options]

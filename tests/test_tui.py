@@ -39,7 +39,7 @@ async def _edit_price(app, pilot, value: str) -> None:
     """Change the wet-season price in the raw editor, as a user types it."""
     editor = app.query_one("#editor")
     editor.text = editor.text.replace("usd_per_mwh = 35.0", f"usd_per_mwh = {value}")
-    await pilot.pause()
+    await _until(pilot, lambda: f"usd_per_mwh = {value}" in app.session.text)  # validated and held
 
 
 async def _steady_cursors(pilot) -> None:
@@ -203,6 +203,17 @@ def test_tui_snapshot(snap_compare, monkeypatch, catalog):
 
     assert snap_compare(make_app(Path("sites/sichuan-hydro.toml"), catalog=catalog), run_before=_steady_cursors,
                         terminal_size=(80, 24))
+
+
+def _screen(app) -> str:
+    """The name of the screen on top (a dialog is "Choose")."""
+    return app.screen.__class__.__name__
+
+
+def _label(app) -> str:
+    """The text of the top screen's first label ("" when it has none)."""
+    found = app.screen.query("Label")
+    return str(found.first().render()) if found else ""
 
 
 async def _until(pilot, done, seconds: float = 5.0) -> None:
@@ -408,17 +419,17 @@ async def test_saving_a_broken_or_emptied_site_asks_and_enter_cancels(site_copy,
     app = make_app(site_copy, catalog=catalog)
     async with app.run_test(size=(120, 40)) as pilot:
         app.query_one("#editor").text = "    "
-        await pilot.pause()
+        await _until(pilot, lambda: app.session.text == "    ")
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert app.screen.__class__.__name__ == "Choose"
+        await _until(pilot, lambda: _screen(app) == "Choose")
+        assert _screen(app) == "Choose"
         await pilot.press("enter")  # the default is Cancel
-        await pilot.pause()
+        await _until(pilot, lambda: _screen(app) != "Choose")
         assert site_copy.read_text() == original
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await _until(pilot, lambda: _screen(app) == "Choose")
         await pilot.click("#save")
-        await pilot.pause()
+        await _until(pilot, lambda: site_copy.read_text() == "    ")
     assert site_copy.read_text() == "    "  # saved when the user says so, with the original in .bak
     assert (site_copy.parent / "sichuan.toml.bak").read_text() == original
 
@@ -448,22 +459,22 @@ async def test_save_and_quit_asks_first_when_the_text_no_longer_validates(site_c
     async with app.run_test(size=(120, 40)) as pilot:
         editor = app.query_one("#editor")
         editor.text = editor.text.replace("capacity_mw = 60.0", "capacity_mw = -5.0", 1)
-        await pilot.pause()
+        await _until(pilot, lambda: bool(app.session.problems))
         assert app.session.problems
         await pilot.press("ctrl+q")
-        await pilot.pause()
+        await _until(pilot, lambda: _screen(app) == "Choose")
         await pilot.click("#save")  # Save and quit
-        await pilot.pause()
-        assert app.is_running and "Save it anyway?" in str(app.screen.query_one("Label").render())
+        await _until(pilot, lambda: "Save it anyway?" in _label(app))
+        assert app.is_running and "Save it anyway?" in _label(app)
         await pilot.press("enter")  # Cancel, the default
-        await pilot.pause()
+        await _until(pilot, lambda: _screen(app) != "Choose")
         assert app.is_running and site_copy.read_text() == original
         await pilot.press("ctrl+q")
-        await pilot.pause()
+        await _until(pilot, lambda: _screen(app) == "Choose")
         await pilot.click("#save")
-        await pilot.pause()
+        await _until(pilot, lambda: "Save it anyway?" in _label(app))
         await pilot.click("#save")  # Save anyway
-        await pilot.pause()
+        await _until(pilot, lambda: not app.is_running)
     assert not app.is_running
     assert "capacity_mw = -5.0" in site_copy.read_text()
 

@@ -482,13 +482,9 @@ def test_float_cells_are_spelled_as_arrow_spells_them():
     assert csv_numbers(values) == buf.getvalue().decode().splitlines()
 
 
-def test_a_series_site_is_solved_without_pandas(tmp_path):
-    """A site with a price series in a plain file (the Texas hybrid: 35,040 quarter hours)
-    is read, solved and written (dispatch.csv, the workbook's monthly sheet, the figures)
-    without pandas or Arrow, whose imports cost more than the rest of the run's reading
-    (the cable schedule, cables.csv, is built with pandas: not asked for here).
-    Checked in a child process that refuses both imports; its dispatch.csv is the file a
-    run with pandas writes (the test above: write_columns against write_frame)."""
+def _solve_refusing(modules: tuple[str, ...], *args: str):
+    """``planner ARGS`` in a child process that refuses to import ``modules`` (figures drawn
+    in process), as a CompletedProcess."""
     import os
     import subprocess
     import sys
@@ -497,15 +493,25 @@ def test_a_series_site_is_solved_without_pandas(tmp_path):
         "import sys\n"
         "class Refuse:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('pandas', 'pyarrow'):\n"
-        "            raise ImportError(name + ' imported by a plain series run')\n"
+        f"        if name.split('.')[0] in {modules!r}:\n"
+        "            raise ImportError(name + ' imported by a run that needs none')\n"
         "sys.meta_path.insert(0, Refuse())\n"
         "from planner.app.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n")
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-c", script, "solve", "-q", str(SITES / "texas-hybrid.toml"),
-                           "--cables", "never", "-o", str(out)], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PLANNER_SERIAL_OUTPUTS": "1"})
+
+
+def test_a_series_site_is_solved_without_pandas(tmp_path):
+    """A site with a price series in a plain file (the Texas hybrid: 35,040 quarter hours)
+    is read, solved and written (dispatch.csv, the workbook's monthly sheet, the figures)
+    without pandas or Arrow, whose imports cost more than the rest of the run's reading
+    (the cable schedule, cables.csv, is built with pandas: not asked for here).
+    Checked in a child process that refuses both imports; its dispatch.csv is the file a
+    run with pandas writes (the test above: write_columns against write_frame)."""
+    out = tmp_path / "out"
+    proc = _solve_refusing(("pandas", "pyarrow"), "solve", "-q", str(SITES / "texas-hybrid.toml"), "--cables", "never",
+                           "-o", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = (out / "dispatch.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 35_040  # two scenarios of a year of quarter hours
@@ -625,23 +631,8 @@ def test_a_one_step_site_is_solved_without_pandas(tmp_path):
     """A site with one price step (the Xinjiang mine: a flat tariff) has no dispatch to
     write: its whole run, figures included, never imports pandas (about half a second of
     a fresh process). Checked in a child process that refuses the import."""
-    import os
-    import subprocess
-    import sys
-
-    script = (
-        "import sys\n"
-        "class Refuse:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'pandas':\n"
-        "            raise ImportError('pandas imported by a one-step run')\n"
-        "sys.meta_path.insert(0, Refuse())\n"
-        "from planner.app.cli import main\n"
-        "sys.exit(main(sys.argv[1:]))\n")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-c", script, "solve", "-q", str(SITES / "xinjiang-mine.toml"),
-                           "-o", str(out)], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PLANNER_SERIAL_OUTPUTS": "1"})
+    proc = _solve_refusing(("pandas",), "solve", "-q", str(SITES / "xinjiang-mine.toml"), "-o", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "summary.json").is_file() and (out / "plots" / "power-hybrid.png").is_file()
 

@@ -153,36 +153,13 @@ def test_background_figures_equal_those_drawn_in_process(capsys, tmp_path, monke
         assert (tmp_path / "bg" / rel).read_bytes() == (tmp_path / "fg" / rel).read_bytes(), rel
 
 
+@pytest.mark.parametrize("how", ["job", "sent ahead"])
 @pytest.mark.parametrize("case", ["ok", "died", "raises"])
-def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case):
+def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case, how):
     """A job runs in the background process; a job whose process dies is written in process
-    instead; a job that raises fails the run and leaves no folder."""
-    from planner.outputs.export import write_outputs
-    from planner.outputs.figure_writer import Job, background_writer
-
-    pool = background_writer()
-    if pool is None:
-        pytest.skip("no background process on this machine (one core, or no fork)")
-    jobs = {"ok": Job(_square, {"side": 3}), "died": Job(_dies_in_the_background, {}),
-            "raises": Job(_square, {"side": "x"})}
-    try:
-        if case == "raises":
-            with pytest.raises(TypeError):
-                write_outputs(tmp_path / case, {"a.txt": jobs[case], "b.txt": lambda p: p.write_text("b")}, pool=pool)
-            assert not (tmp_path / case).exists()
-            return
-        write_outputs(tmp_path / case, {"a.txt": jobs[case], "b.txt": lambda p: p.write_text("b")}, pool=pool)
-    finally:
-        pool.shutdown()
-    assert (tmp_path / case / "a.txt").read_text() == ("9" if case == "ok" else "written in process")
-    assert (tmp_path / case / "b.txt").read_text() == "b"
-
-
-@pytest.mark.parametrize("case", ["ok", "died", "raises"])
-def test_figures_sent_ahead_are_written_replaced_or_fail_the_run(tmp_path, case):
-    """A figure sent to the writer ahead of the output (Drawn: a scenario's figures, sent
-    as soon as it is solved) comes back as bytes into its file; one whose process dies is
-    drawn in process instead; one that raises fails the run and leaves no folder."""
+    instead; a job that raises fails the run and leaves no folder. The same for a figure
+    sent to the writer ahead of the output (Drawn: a scenario's figures, sent as soon as it
+    is solved), which comes back as bytes into its file."""
     from planner.outputs.export import write_outputs
     from planner.outputs.figure_writer import Drawn, Job, background_writer
 
@@ -192,8 +169,8 @@ def test_figures_sent_ahead_are_written_replaced_or_fail_the_run(tmp_path, case)
     jobs = {"ok": Job(_square, {"side": 3}), "died": Job(_dies_in_the_background, {}),
             "raises": Job(_square, {"side": "x"})}
     try:
-        drawn = Drawn.submit(pool, jobs[case], "a.txt")
-        writers = {"b.txt": lambda p: p.write_text("b"), "a.txt": drawn}
+        job = jobs[case] if how == "job" else Drawn.submit(pool, jobs[case], "a.txt")
+        writers = {"b.txt": lambda p: p.write_text("b"), "a.txt": job}
         if case == "raises":
             with pytest.raises(TypeError):
                 write_outputs(tmp_path / case, writers, pool=pool)

@@ -504,18 +504,23 @@ def _solve_refusing(modules: tuple[str, ...], *args: str):
 
 def test_a_series_site_is_solved_without_pandas(tmp_path):
     """A site with a price series in a plain file (the Texas hybrid: 35,040 quarter hours)
-    is read, solved and written (dispatch.csv, the workbook's monthly sheet, the figures)
-    without pandas or Arrow, whose imports cost more than the rest of the run's reading
-    (the cable schedule, cables.csv, is built with pandas: not asked for here).
-    Checked in a child process that refuses both imports; its dispatch.csv is the file a
-    run with pandas writes (the test above: write_columns against write_frame)."""
+    is read, solved and written (dispatch.csv, the cable schedule cables.csv, the workbook's
+    monthly sheet, the figures) without pandas or Arrow, whose imports cost more than the
+    rest of the run's reading. Checked in a child process that refuses both imports; its
+    dispatch.csv is the file a run with pandas writes (the test above: write_columns against
+    write_frame), and its cables.csv has a row per link of the plan's fabric."""
     out = tmp_path / "out"
-    proc = _solve_refusing(("pandas", "pyarrow"), "solve", "-q", str(SITES / "texas-hybrid.toml"), "--cables", "never",
-                           "-o", str(out))
+    proc = _solve_refusing(("pandas", "pyarrow"), "solve", "-q", str(SITES / "texas-hybrid.toml"), "-o", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = (out / "dispatch.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 35_040  # two scenarios of a year of quarter hours
     assert (out / "plan.xlsx").is_file() and (out / "plots" / "price-dispatch-hybrid.png").is_file()
+    import json as _json
+
+    doc = _json.loads((out / "summary.json").read_text())
+    links = sum(sum(s["links"].values()) for s in doc["scenarios"].values() if s.get("links"))
+    with (out / "cables.csv").open(newline="") as handle:
+        assert sum(1 for _ in handle) == 1 + links  # a row per link (a cable leg each), under the header
 
 
 def test_compare_writes_compare_csv(capsys, tmp_path):

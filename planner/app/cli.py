@@ -288,7 +288,7 @@ def solve_cmd(
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
         from planner.outputs.bom import write_bom
         from planner.outputs.csv_columns import write_columns
-        from planner.outputs.export import new_run_id, write_frame, write_json, write_outputs
+        from planner.outputs.export import new_run_id, write_json, write_outputs
 
         early = lambda status: _EarlyFigures(status, pool, loaded.site.name, cat)  # noqa: E731
         run, drawn = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
@@ -317,7 +317,7 @@ def solve_cmd(
             "bom.csv": lambda p: write_bom(p, rows),
         }
         if schedule:
-            writers["cables.csv"] = lambda p: write_frame(p, run.cables())  # the cable schedule (issue 21)
+            writers["cables.csv"] = lambda p: write_columns(p, run.cable_tables())  # the cable schedule (issue 21)
         writers.update(plan_files)
         if netbox:  # NetBox bulk-import files per scenario (outputs.netbox)
             from planner.model.lp import safe

@@ -79,15 +79,15 @@ class SiteRun:
 
         return [row for r in self.results.values() for row in bom_rows(r, self.catalog)]
 
-    def cables(self) -> pd.DataFrame:
-        """cables.csv: every scenario's cable schedule, one after the other (outputs.cables)."""
-        import pandas as pd
+    def cable_tables(self) -> list[dict[str, np.ndarray]]:
+        """cables.csv: every scenario's cable schedule as named columns, one after the other
+        (outputs.cables; no pandas). One empty table when no scenario has a cable."""
+        import numpy as np
 
-        from planner.outputs.cables import CABLE_COLUMNS, cable_schedule
+        from planner.outputs.cables import CABLE_COLUMNS, cable_columns
 
-        frames = [cable_schedule(r, self.catalog) for r in self.results.values()]
-        frames = [f for f in frames if len(f)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
+        tables = [cable_columns(r, self.catalog) for r in self.results.values()]
+        return [t for t in tables if len(t["label"])] or [{c: np.zeros(0, dtype=object) for c in CABLE_COLUMNS}]
 
     def dispatch_tables(self, known: dict[str, dict[str, np.ndarray]] | None = None
                         ) -> dict[str, dict[str, np.ndarray]]:

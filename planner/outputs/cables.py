@@ -22,6 +22,7 @@ part, their total ordered length, trunks and jumpers.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 CABLE_COLUMNS = ["scenario", "label", "cable", "tier", "plane", "a_device", "a_rack", "a_port", "b_device", "b_rack",
                  "b_port", "hall_a", "hall_b", "medium", "part", "length_m", "length_ordered_m", "trunk", "route"]
 NOT_PLACED = "not placed"
+_PREFIX_NUMBER = re.compile(r"([A-Za-z]+)(\d+)")  # a port name's prefix and number ('up4-5': 'up', 4)
+_NUMBER = re.compile(r"\d+")
+Columns = dict[str, np.ndarray]  # a table as named columns of equal length
 MEDIUM = {"dac": "DAC", "acc": "ACC", "aec": "AEC", "sr": "MMF"}  # optical classes other than sr: SMF
 
 
@@ -63,8 +67,6 @@ def link_table(counts: FabricCounts) -> dict[str, np.ndarray]:
     """Every link of the fabric (a bundle expanded), as arrays: u, v (node names), tier,
     plane, port at u, port at v, in the order of :func:`fabric_links` (a bundle's links
     port by port: 'up4-5' is up4 then up5)."""
-    import pandas as pd
-
     from planner.network.graph import fabric_links
 
     edges = list(fabric_links(counts))
@@ -83,16 +85,27 @@ def link_table(counts: FabricCounts) -> dict[str, np.ndarray]:
         k = np.arange(first.size) - first
         many = np.repeat(bundle > 1, bundle)
         for key in ("port_u", "port_v"):
-            parts = pd.Series(out[key][many]).str.extract(r"^([A-Za-z]+)(\d+)")
-            out[key][many] = (parts[0] + (parts[1].astype(int) + k[many]).astype(str)).to_numpy(dtype=object)
+            heads = [_PREFIX_NUMBER.match(p) for p in out[key][many].tolist()]
+            out[key][many] = np.array([f"{m[1]}{int(m[2]) + j}" for m, j in zip(heads, k[many].tolist(), strict=True)],
+                                      dtype=object)
     return out
 
 
 def _port_number(ports: np.ndarray) -> np.ndarray:
     """The number of a port name ('down12' -> 12, 'nic3/p1' -> 3): the order within a device."""
-    import pandas as pd
+    return np.array([int(_NUMBER.search(p)[0]) for p in ports.tolist()], dtype=np.int64)
 
-    return pd.Series(ports).str.extract(r"(\d+)", expand=False).astype(int).to_numpy()
+
+def _cumcount(keys: np.ndarray) -> np.ndarray:
+    """For each element, how many earlier elements share its key (0 for a key's first)."""
+    n = keys.size
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    start = np.r_[True, ranked[1:] != ranked[:-1]] if n else np.zeros(0, dtype=bool)
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0)) if n else np.zeros(0, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = np.arange(n) - first
+    return out
 
 
 def _cables_of(dev: np.ndarray, ports: np.ndarray, per_cable: int) -> np.ndarray:
@@ -114,7 +127,16 @@ def _cables_of(dev: np.ndarray, ports: np.ndarray, per_cable: int) -> np.ndarray
 
 
 def cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
-    """The cable schedule of the chosen plan (empty without a cluster); see the module.
+    """The cable schedule of the chosen plan as a DataFrame (:func:`cable_columns`)."""
+    import pandas as pd
+
+    return pd.DataFrame(cable_columns(result, catalog), columns=CABLE_COLUMNS)
+
+
+def cable_columns(result: Result, catalog: Catalog) -> Columns:
+    """The cable schedule of the chosen plan as named numpy columns (:data:`CABLE_COLUMNS`;
+    no row without a cluster); see the module. Built without pandas: a run that writes it
+    need not import pandas and Arrow.
 
     The cyclic garbage collector is paused while it runs: a large fabric makes hundreds of
     thousands of small objects, none in a cycle, and after a solve (a large model in memory)
@@ -124,25 +146,27 @@ def cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _cable_schedule(result, catalog)
+        return _cable_columns(result, catalog)
     finally:
         if paused:
             gc.enable()
 
 
-def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
-    import pandas as pd
+def _empty() -> Columns:
+    return {c: np.zeros(0, dtype=object) for c in CABLE_COLUMNS}
 
+
+def _cable_columns(result: Result, catalog: Catalog) -> Columns:
     from planner.outputs.physics import layout_for
 
     opt = result.chosen if result.status is Status.OPTIMAL else None
     if opt is None or not opt.servers or opt.fabric is None:
-        return pd.DataFrame(columns=CABLE_COLUMNS)
+        return _empty()
     fab = opt.fabric
     lay = layout_for(result, catalog)
     links = link_table(fab)
     racks = _node_racks(fab, lay) if lay is not None else None
-    frames = []
+    tables: list[Columns] = []
     serial = far_serial = 0
     for tier, media in fab.media.items():
         sel = links["tier"] == tier
@@ -151,27 +175,28 @@ def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
         u, v = links["u"][sel], links["v"][sel]
         pu, pv = links["port_u"][sel], links["port_v"][sel]
         n = int(sel.sum())
-        frame = pd.DataFrame({"tier": tier, "plane": links["plane"][sel], "a_device": u, "a_port": pu,
-                              "b_device": v, "b_port": pv})
+        t: Columns = {"tier": np.full(n, tier, dtype=object), "plane": links["plane"][sel], "a_device": u,
+                      "a_port": pu, "b_device": v, "b_port": pv}
         copper = media.optic_class in COPPER_CLASSES
         if racks is not None and lay is not None:
-            nodes, node_rack = racks
-            ra, rb = node_rack[nodes.get_indexer(u)], node_rack[nodes.get_indexer(v)]
+            ra = np.fromiter((racks[x] for x in u.tolist()), dtype=np.int64, count=n)
+            rb = np.fromiter((racks[x] for x in v.tolist()), dtype=np.int64, count=n)
             length = lay.link_lengths(ra, rb)
             names = np.array([f"R{i:05d}" for i in range(len(lay.racks))], dtype=object)
             halls = np.array([r["building"] for r in lay.racks], dtype=object)
-            frame["a_rack"], frame["b_rack"] = names[ra], names[rb]
-            frame["hall_a"], frame["hall_b"] = halls[ra], halls[rb]
-            frame["length_m"] = np.round(length, 3)
+            t["a_rack"], t["b_rack"] = names[ra], names[rb]
+            t["hall_a"], t["hall_b"] = halls[ra], halls[rb]
+            t["length_m"] = np.round(length, 3)
             rooms = _room_ids(lay)
             structured = (rooms[ra] != rooms[rb]) if (tier != "node_leaf" and not copper) \
                 else np.zeros(n, dtype=bool)
         else:
-            frame["a_rack"] = frame["b_rack"] = frame["hall_a"] = frame["hall_b"] = NOT_PLACED
-            frame["length_m"] = np.nan
+            for c in ("a_rack", "b_rack", "hall_a", "hall_b"):
+                t[c] = np.full(n, NOT_PLACED, dtype=object)
+            t["length_m"] = np.full(n, np.nan)
             structured = np.zeros(n, dtype=bool)
             ra = rb = np.zeros(n, dtype=np.int64)
-        far, far_route = _far_links(opt, frame)
+        far, far_route = _far_links(opt, t["hall_a"], t["hall_b"])
         structured &= ~far
         stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
         direct = ~structured & ~far
@@ -184,64 +209,66 @@ def _cable_schedule(result: Result, catalog: Catalog) -> pd.DataFrame:
         idx = np.flatnonzero(direct)
         cable[idx] = _cables_of(dev[idx], ports[idx], per_cable)
         n_cables = int(cable.max()) + 1 if idx.size else 0
-        frame["medium"] = medium_of(media.optic_class)
-        frame["part"] = media.cable_kind
-        frame["trunk"] = ""
+        t["medium"] = np.full(n, medium_of(media.optic_class), dtype=object)
+        t["part"] = np.full(n, media.cable_kind, dtype=object)
+        t["trunk"] = np.full(n, "", dtype=object)
         ordered = np.full(n, np.nan)
         if racks is not None and idx.size:
             # a cable is ordered at the stock length of its longest leg
-            longest = pd.Series(frame["length_m"].to_numpy()[idx]).groupby(cable[idx]).transform("max").to_numpy()
-            ordered[idx] = stock_round(longest, stock)
-        frame["length_ordered_m"] = ordered
+            longest = np.full(n_cables, -np.inf)
+            np.maximum.at(longest, cable[idx], t["length_m"][idx])
+            ordered[idx] = stock_round(longest[cable[idx]], stock)
+        t["length_ordered_m"] = ordered
         labels = np.empty(n, dtype=object)
         cable_ids = np.array([f"C{serial + i:06d}" for i in range(n_cables)], dtype=object)
         labels[idx] = cable_ids[cable[idx]] if n_cables else labels[idx]
-        frame["cable"] = labels
-        legs = pd.Series(cable[idx]).groupby(cable[idx]).cumcount().to_numpy() + 1
-        leg_label = labels[idx].astype(str)
-        if per_cable > 1:
-            leg_label = np.char.add(np.char.add(leg_label.astype(str), "."), legs.astype(str)).astype(object)
+        t["cable"] = labels
         full = labels.copy()
-        full[idx] = leg_label
+        if per_cable > 1:
+            legs = _cumcount(cable[idx]) + 1
+            full[idx] = np.array([f"{a}.{b}" for a, b in zip(labels[idx].tolist(), legs.tolist(), strict=True)],
+                                 dtype=object)
         serial += n_cables
         route = np.full(n, "", dtype=object)
         if racks is not None and lay is not None:
             same_rack = ra == rb
             route[direct & same_rack] = "within the rack"
-            cross_hall = frame["hall_a"].to_numpy() != frame["hall_b"].to_numpy()
+            cross_hall = t["hall_a"] != t["hall_b"]
             route[direct & ~same_rack & ~cross_hall] = "overhead tray in the hall"
             route[direct & cross_hall] = "tray > duct bank between halls > tray"
         else:
             route[:] = f"{NOT_PLACED}: the site has no halls (no rack or length)"
         if structured.any() and lay is not None:
-            serial = _structured(frame, structured, media, catalog, lay, ra, rb, full, route, serial)
+            serial = _structured(t, tier, structured, media, catalog, lay, ra, rb, full, route, serial)
         if far.any():
             at = np.flatnonzero(far)
             full[at] = [f"X{k:06d}" for k in range(far_serial, far_serial + at.size)]
             far_serial += at.size
             route[at] = far_route[0][at]
-            frame.loc[far, "medium"] = "interconnect"
-            frame.loc[far, "part"] = far_route[1][at]
-            frame.loc[far, "trunk"] = far_route[2][at]
-            frame.loc[far, "length_ordered_m"] = np.nan
-        frame["label"] = full
-        frame["route"] = route
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CABLE_COLUMNS)
-    out.insert(0, "scenario", result.inputs.scenario)
-    return out[CABLE_COLUMNS]
+            t["medium"][far] = "interconnect"
+            t["part"][far] = far_route[1][at]
+            t["trunk"][far] = far_route[2][at]
+            t["length_ordered_m"][far] = np.nan
+        t["label"] = full
+        t["route"] = route
+        tables.append(t)
+    if not tables:
+        return _empty()
+    out = {c: np.concatenate([t[c] for t in tables]) for c in CABLE_COLUMNS if c != "scenario"}
+    rows = len(out["label"])
+    return {"scenario": np.full(rows, result.inputs.scenario, dtype=object), **out}
 
 
-def _far_links(opt: ClusterOption, frame: pd.DataFrame) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Which links of a tier's frame cross a route beyond grey reach, and per link the route's
-    words, the interconnect's module and the route's name (empty where not)."""
-    n = len(frame)
+def _far_links(opt: ClusterOption, hall_a: np.ndarray, hall_b: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Which links of a tier (the halls of their ends) cross a route beyond grey reach, and per
+    link the route's words, the interconnect's module and the route's name (empty where not)."""
+    n = hall_a.size
     empty = np.full(n, "", dtype=object)
-    if opt.interconnect is None or frame["hall_a"].eq(NOT_PLACED).all():
+    if opt.interconnect is None or (hall_a == NOT_PLACED).all():
         return np.zeros(n, dtype=bool), (empty, empty, empty)
     words, module, name = empty.copy(), empty.copy(), empty.copy()
     far = np.zeros(n, dtype=bool)
-    ha, hb = frame["hall_a"].to_numpy(), frame["hall_b"].to_numpy()
+    ha, hb = hall_a, hall_b
     for r in opt.interconnect.routes:
         a, b = r.route.pair
         sel = ((ha == a) & (hb == b)) | ((ha == b) & (hb == a))
@@ -262,17 +289,11 @@ def _links_per_connector(media: TierMedia, end: str) -> float:
     return media.links / plugs if plugs else 1.0
 
 
-def _node_racks(fab: FabricCounts, lay: Layout) -> tuple[pd.Index, np.ndarray]:
-    """The fabric's node names (an index, for a vectorised look-up) and the rack of each."""
-    import pandas as pd
-
+def _node_racks(fab: FabricCounts, lay: Layout) -> dict[str, int]:
+    """The rack of each of the fabric's nodes, by name."""
     from planner.network.graph import fabric_nodes, node_rack
 
-    names, racks = [], []
-    for name, data in fabric_nodes(fab.spec, fab):
-        names.append(name)
-        racks.append(node_rack(name, data, lay))
-    return pd.Index(names), np.array(racks, dtype=np.int64)
+    return {name: node_rack(name, data, lay) for name, data in fabric_nodes(fab.spec, fab)}
 
 
 def _room_ids(lay: Layout) -> np.ndarray:
@@ -282,13 +303,12 @@ def _room_ids(lay: Layout) -> np.ndarray:
     return np.array([ids.setdefault(rack_room(r), len(ids)) for r in lay.racks], dtype=int)
 
 
-def _structured(frame: pd.DataFrame, structured: np.ndarray, media: TierMedia, catalog: Catalog, lay: Layout,
+def _structured(t: Columns, tier_key: str, structured: np.ndarray, media: TierMedia, catalog: Catalog, lay: Layout,
                 ra: np.ndarray, rb: np.ndarray, labels: np.ndarray, route: np.ndarray, serial: int) -> int:
-    """Rows of the links over structured cabling: a jumper at each end (the link's label),
-    the trunk of its room pair (filled in link order: trunk = first fibre // fibres per
-    trunk), route through both rooms' patch panels. Returns the next free serial."""
-    import pandas as pd
-
+    """Rows of the links over structured cabling (``t``'s columns, changed in place): a jumper
+    at each end (the link's label), the trunk of its room pair (filled in link order: trunk =
+    first fibre // fibres per trunk), route through both rooms' patch panels. Returns the
+    next free serial."""
     from planner.network.layout import rack_room
 
     m = media
@@ -307,7 +327,7 @@ def _structured(frame: pd.DataFrame, structured: np.ndarray, media: TierMedia, c
     ka, kb = room[ra[idx]], room[rb[idx]]
     lo, hi = np.minimum(ka, kb), np.maximum(ka, kb)
     pair = lo * len(ids) + hi
-    tier = str(frame["tier"].iloc[0]).replace("_", "-")
+    tier = tier_key.replace("_", "-")
     if trunk is None:
         trunk_of = np.full(idx.size, "", dtype=object)
     else:
@@ -319,20 +339,18 @@ def _structured(frame: pd.DataFrame, structured: np.ndarray, media: TierMedia, c
         base = np.empty(pairs.size, dtype=np.int64)
         base[order] = serial + np.cumsum(need) - need
         serial += int(need.sum())
-        within = pd.Series(pair).groupby(pair).cumcount().to_numpy()  # links of the pair before this one
+        within = _cumcount(pair)  # links of the pair before this one
         number = base[inverse] + within * fibres // trunk.fibers
-        trunk_of = ("T" + pd.Series(number).astype(str).str.zfill(6)).to_numpy(dtype=object)
-    rows = frame.index[idx]
-    frame.loc[rows, "trunk"] = trunk_of
-    frame.loc[rows, "medium"] = medium_of(m.optic_class) + " trunk"
-    frame.loc[rows, "part"] = trunk.key if trunk else ""
-    frame.loc[rows, "length_ordered_m"] = np.nan  # jumpers and trunks: the BOM gives no stock lengths
-    cables = ("J" + pd.Series(np.arange(serial, serial + idx.size)).astype(str).str.zfill(6)).to_numpy(dtype=object)
+        trunk_of = np.array([f"T{x:06d}" for x in number.tolist()], dtype=object)
+    t["trunk"][idx] = trunk_of
+    t["medium"][idx] = medium_of(m.optic_class) + " trunk"
+    t["part"][idx] = trunk.key if trunk else ""
+    t["length_ordered_m"][idx] = np.nan  # jumpers and trunks: the BOM gives no stock lengths
+    cables = np.array([f"J{x:06d}" for x in range(serial, serial + idx.size)], dtype=object)
     serial += idx.size
-    frame.loc[rows, "cable"] = cables
+    t["cable"][idx] = cables
     labels[idx] = cables
     rn = np.array(room_name, dtype=object)
     route[idx] = (f"{tier} jumper ({connector}) > patch panel " + rn[ka] + " > trunk " + trunk_of
                   + " > patch panel " + rn[kb] + f" > jumper ({connector})")
     return serial
-

@@ -523,6 +523,29 @@ def test_a_series_site_is_solved_without_pandas(tmp_path):
         assert sum(1 for _ in handle) == 1 + links  # a row per link (a cable leg each), under the header
 
 
+def test_a_markets_site_is_solved_without_pandas(tmp_path):
+    """A site with a fixed-price block, reserve offers and coincident peaks on a plain series
+    file (the Texas power contract) reads the steps' calendar and its peak intervals without
+    pandas or Arrow: solved and written in a child process that refuses both imports, with
+    the same summary as a run in this process (which may import them)."""
+    import json as _json
+
+    out = tmp_path / "out"
+    site = str(SITES / "texas-power-contract.toml")
+    proc = _solve_refusing(("pandas", "pyarrow"), "solve", "-q", site, "--cables", "never", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "plots" / "peak-week-hybrid.png").is_file()
+    assert main(["solve", "-q", site, "--cables", "never", "-o", str(tmp_path / "ref")]) == 0
+
+    def terms(folder):
+        h = _json.loads((folder / "summary.json").read_text())["scenarios"]["hybrid"]
+        return {k: h[k] for k in ("contract_credits_usd_per_year", "reserve_revenue_usd_per_year",
+                                  "coincident_peak_tag_mw", "coincident_peak_usd_per_year", "npv_usd")}
+
+    got, ref = terms(out), terms(tmp_path / "ref")
+    assert got == ref and got["coincident_peak_usd_per_year"] > 0 and got["contract_credits_usd_per_year"] != 0
+
+
 def test_compare_writes_compare_csv(capsys, tmp_path):
     out = tmp_path / "c"
     code, text, _ = run(capsys, "compare", str(SITES / "sichuan-hydro.toml"), "-o", str(out))

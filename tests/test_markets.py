@@ -523,3 +523,49 @@ def test_the_example_new_build_block_starts_at_its_connection(write_site, catalo
     with_block = solve(build_model(inp))
     plain = solve(build_model(prepare(load_site(without.parent / "site.toml"), catalog, "new_build")))
     assert with_block.objective_usd - plain.objective_usd == pytest.approx(expected, rel=1e-9)
+
+
+def test_step_calendar_without_pandas_matches_pandas():
+    """The steps' calendar is read with numpy (no pandas on a markets site's path): month,
+    hour and month group of every step of the real ERCOT series (June 2024 to March 2025,
+    quarter hours) equal pandas' reading of the same labels, and a year of hourly labels
+    over a leap day and both year ends does too."""
+    from planner.energy.markets import _hours, _month_groups, _months, step_times
+
+    frame = pd.read_csv(ERCOT)
+    labels = pd.to_datetime(frame["timestamp_central"]).dt.strftime("%Y-%m-%d %H:%M").tolist()
+    hourly = pd.date_range("2023-12-31 00:00", "2025-01-01 23:00", freq="h").strftime("%Y-%m-%d %H:%M").tolist()
+    for chosen in (labels, hourly):
+        profile = type("P", (), {"labels": chosen, "source": "series", "steps": len(chosen)})()
+        times = step_times(profile)
+        reference = pd.to_datetime(pd.Series(chosen), format="%Y-%m-%d %H:%M")
+        assert (_months(times) == reference.dt.month.to_numpy()).all()
+        assert (_hours(times) == reference.dt.hour.to_numpy()).all()
+        codes, per_year, names = _month_groups(profile, times)
+        key = (reference.dt.year * 100 + reference.dt.month).to_numpy()
+        ref_codes, ref_uniques = pd.factorize(key, sort=True)
+        assert (codes == ref_codes).all()
+        assert names == tuple(f"{u // 100}-{u % 100:02d}" for u in ref_uniques)
+        assert per_year.tolist() == [12.0 / len(ref_uniques)] * len(ref_uniques)
+
+
+@pytest.mark.parametrize("text", [
+    "2025-06-24 16:45", "2025-06-24T16:45", "2025-06-24 16:45:30", "2025-06-24T16:45:00.250",
+    "2025-06-24 16:45-05:00", "2025-06-24T21:45:00Z", "2025-06-24T16:45+09:30", "2025-06-24",
+    "24 June 2025 4:45pm", "06/24/2025 16:45", "2025/06/24 16:45"])
+def test_peak_interval_text_is_read_as_pandas_reads_it(text):
+    """An interval's start: ISO 8601 is read by the standard library, anything else by pandas
+    (imported only then); either way the instant is pandas' (an offset converted to UTC)."""
+    from planner.energy.markets import _timestamp
+
+    stamp = pd.Timestamp(text)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    assert _timestamp(text) == np.datetime64(stamp.to_datetime64(), "us")
+
+
+@pytest.mark.parametrize("text", ["", "NaT", "soon", "2025-13-01 00:00", "2025-06-31 10:00"])
+def test_unreadable_peak_interval_is_none(text):
+    from planner.energy.markets import _timestamp
+
+    assert _timestamp(text) is None

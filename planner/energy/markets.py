@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -28,9 +28,6 @@ from planner.energy.prices import PriceProfile
 from planner.errors import InputError, Problem, did_you_mean, display_path, dotted, printable
 from planner.site.load import LoadedSite
 from planner.site.schema import CoincidentPeak
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 Fail = Callable[..., NoReturn]
 
@@ -118,11 +115,20 @@ class Markets:
                                                                  * self.months_a_year).sum())
 
 
-def step_times(profile: PriceProfile) -> pd.Series:
-    """The start of each step as pandas timestamps (series profiles only)."""
-    import pandas as pd
+def step_times(profile: PriceProfile) -> np.ndarray:
+    """The start of each step as numpy minutes (``datetime64[m]``; series profiles only,
+    whose labels are "YYYY-MM-DD HH:MM")."""
+    return np.array(profile.labels, dtype="datetime64[m]")
 
-    return pd.to_datetime(pd.Series(profile.labels), format="%Y-%m-%d %H:%M")
+
+def _months(times: np.ndarray) -> np.ndarray:
+    """Calendar month (1-12) of each time."""
+    return times.astype("datetime64[M]").astype(np.int64) % 12 + 1
+
+
+def _hours(times: np.ndarray) -> np.ndarray:
+    """Hour of the day (0-23) of each time."""
+    return (times - times.astype("datetime64[D]")) // np.timedelta64(1, "h")
 
 
 def market_terms(loaded: LoadedSite, profile: PriceProfile, connection_month: int = 0) -> Markets | None:
@@ -149,8 +155,8 @@ def market_terms(loaded: LoadedSite, profile: PriceProfile, connection_month: in
         if times is None:
             return fail(("contracts", i), "a fixed-price block resells its unused energy at the real-time price: "
                  "it needs a series price (power_price.kind = \"series\")")
-        on = times.dt.month.isin(c.months).to_numpy() & (times.dt.hour >= c.start_hour).to_numpy() \
-            & (times.dt.hour < c.end_hour).to_numpy()
+        hour = _hours(times)
+        on = np.isin(_months(times), c.months) & (hour >= c.start_hour) & (hour < c.end_hour)
         begin = connection_month if c.start_month is None else c.start_month
         end = None if c.term_months is None else begin + c.term_months
         contracts.append(Contract(c.name or f"block {i + 1}", c.usd_per_mwh, np.where(on, c.mw, 0.0),
@@ -188,17 +194,16 @@ def market_terms(loaded: LoadedSite, profile: PriceProfile, connection_month: in
     return Markets(**out)
 
 
-def _month_groups(profile: PriceProfile, times: pd.Series | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def _month_groups(profile: PriceProfile, times: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """(month group of each step, months a year each group stands for, their labels). A series:
     each calendar month it covers, standing for 12 / (months covered) months; seasonal
     prices: one step per month; flat and time of use: every step in one typical month, 12 a
     year."""
-    import pandas as pd
-
     if times is not None:
-        key = (times.dt.year * 100 + times.dt.month).to_numpy()
-        codes, uniques = pd.factorize(key, sort=True)
-        return (codes.astype(np.int64), np.full(len(uniques), 12.0 / len(uniques)),
+        key = (times.astype("datetime64[Y]").astype(np.int64) + 1970) * 100 + _months(times)
+        uniques, codes = np.unique(key, return_inverse=True)
+        uniques = uniques.tolist()
+        return (codes.astype(np.int64).reshape(-1), np.full(len(uniques), 12.0 / len(uniques)),
                 tuple(f"{u // 100}-{u % 100:02d}" for u in uniques))
     if profile.source == "seasonal":
         return np.arange(profile.steps, dtype=np.int64), np.ones(profile.steps), tuple(profile.labels)
@@ -226,25 +231,45 @@ def _column(loaded: LoadedSite, profile: PriceProfile, column: str, loc: tuple, 
     return values.to_numpy(dtype=float)
 
 
-def _cp_intervals(loaded: LoadedSite, profile: PriceProfile, times: pd.Series, cp: CoincidentPeak,
+def _timestamp(text: str) -> np.datetime64 | None:
+    """An interval's start as numpy microseconds (an offset converted to UTC, as pandas does),
+    or None when it cannot be read. ISO 8601 is read by the standard library; anything else
+    by pandas, which reads more spellings (imported only then)."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text)
+    except (ValueError, TypeError):
+        import pandas as pd
+
+        try:
+            stamp = pd.Timestamp(text)
+        except (ValueError, TypeError):
+            return None
+        if stamp is pd.NaT:
+            return None
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return np.datetime64(stamp.to_datetime64(), "us")
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return np.datetime64(at, "us")
+
+
+def _cp_intervals(loaded: LoadedSite, profile: PriceProfile, times: np.ndarray, cp: CoincidentPeak,
                   fail: Fail) -> list[tuple[np.ndarray, np.ndarray]]:
     """The peak intervals as (steps, share of each step in the interval's mean)."""
-    import pandas as pd
-
-    step = pd.Timedelta(minutes=round(profile.step_hours * 60))
-    length = pd.Timedelta(minutes=cp.interval_minutes)
-    starts = times.to_numpy()
+    step = np.timedelta64(round(profile.step_hours * 60), "m")
+    length = np.timedelta64(cp.interval_minutes, "m")
+    starts = times
     out = []
     if cp.intervals:
         for i, text in enumerate(cp.intervals):
-            try:
-                at = pd.Timestamp(text)
-            except (ValueError, TypeError):
+            at = _timestamp(text)
+            if at is None:
                 fail(("coincident_peak", "intervals", i), f"cannot read {printable(text, 40)!r} as a timestamp")
-            if at.tzinfo is not None:
-                at = at.tz_convert("UTC").tz_localize(None)
-            lo = np.maximum(starts, np.datetime64(at))
-            hi = np.minimum(starts + step.to_timedelta64(), np.datetime64(at + length))
+            lo = np.maximum(starts, at)
+            hi = np.minimum(starts + step, at + length)
             overlap = (hi - lo) / np.timedelta64(1, "s")
             steps = np.flatnonzero(overlap > 0)
             if not steps.size:
@@ -252,8 +277,11 @@ def _cp_intervals(loaded: LoadedSite, profile: PriceProfile, times: pd.Series, c
                      f"({profile.labels[0]} to {profile.labels[-1]})")
             out.append((steps, overlap[steps] / overlap[steps].sum()))
         return out
+    import pandas as pd
+
     load = _column(loaded, profile, cp.system_load_column or "", ("coincident_peak", "system_load_column"), fail)
-    block = times.dt.floor(max(step, length))
+    times = pd.Series(times.astype("datetime64[ns]"))
+    block = times.dt.floor(pd.Timedelta(max(step, length)))
     frame = pd.DataFrame({"block": block, "load": load, "month": times.dt.month, "ym": times.dt.to_period("M")})
     frame = frame[frame["month"].isin(cp.months)]
     if frame.empty:

@@ -53,26 +53,57 @@ EXAMPLE = ROOT / "sites" / "sweeps" / "xinjiang-btc.toml"
 ISSUE_17_VARIANTS_PER_S = 45 / 120  # issue 17: "a 45-variant sweep takes over 2 minutes"
 
 
+BASELINE_ENV = "PLANNER_BENCH_BASELINE"  # a checkout of older code with its own .venv (see example_sweep)
+
+
+def _sweep_run(root: Path, planner: list[str], out: Path) -> float:
+    """Seconds of one whole ``planner sweep`` of the example at ``root`` (its own sites);
+    ``planner``: the command that runs that checkout's planner."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    subprocess.run([*planner, "sweep", str(root / "sites" / "sweeps" / "xinjiang-btc.toml"),
+                    "--workers", "2", "-q", "-o", str(out)], check=True, capture_output=True, cwd=root)
+    return time.perf_counter() - t0
+
+
 def example_sweep(repeat: int) -> dict:
     """The README's example sweep as a user runs it: a whole ``planner sweep
     sites/sweeps/xinjiang-btc.toml --workers 2`` process (45 variants x 2 plans of the
     Xinjiang site, the Dask cluster's start-up included), in variants per second against
-    issue 17's figure (45 variants in over 2 minutes; target at least 10 times that)."""
+    issue 17's figure (45 variants in over 2 minutes; target at least 10 times that).
+
+    With ``PLANNER_BENCH_BASELINE`` naming a checkout of older code that has its own
+    ``.venv`` (e.g. the commit before issue 17's first change, a45cc0d: ``git worktree add
+    ../baseline a45cc0d``, then ``python -m venv ../baseline/.venv`` and ``pip install -e``
+    it), that checkout's same sweep runs in turn with this one (A B A B ...) and the ratio
+    is taken pair by pair: "than today" measured side by side on this machine."""
+    import os
     import statistics
-    import subprocess
     import sys
 
-    times = []
+    base = os.environ.get(BASELINE_ENV)
+    base_root = Path(base).resolve() if base else None
+    base_planner = [str(base_root / ".venv" / "bin" / "planner")] if base_root else []  # its own entry point
+    times, base_times, ratios = [], [], []
     for i in range(repeat):
         out = Path(tempfile.mkdtemp())
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "planner.app.cli", "sweep", str(EXAMPLE), "--workers", "2", "-q",
-                        "-o", str(out / f"run{i}")], check=True, capture_output=True, cwd=ROOT)
-        times.append(time.perf_counter() - t0)
+        times.append(_sweep_run(ROOT, [sys.executable, "-m", "planner.app.cli"], out / f"run{i}"))
+        if base_root is not None:
+            base_times.append(_sweep_run(base_root, base_planner, out / f"base{i}"))
+            ratios.append(base_times[-1] / times[-1])
         shutil.rmtree(out, ignore_errors=True)
     median = statistics.median(times)
-    return {"variants": 45, "median_s": median, "min_s": min(times), "max_s": max(times),
-            "variants_per_s": 45 / median, "ratio_to_issue": 45 / median / ISSUE_17_VARIANTS_PER_S}
+    found = {"variants": 45, "median_s": median, "min_s": min(times), "max_s": max(times),
+             "variants_per_s": 45 / median, "ratio_to_issue": 45 / median / ISSUE_17_VARIANTS_PER_S}
+    if base_root is not None:
+        import subprocess
+
+        commit = subprocess.run(["git", "-C", str(base_root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip() or base_root.name
+        found |= {"baseline": commit, "baseline_median_s": statistics.median(base_times),
+                  "speedup_side_by_side": statistics.median(ratios)}
+    return found
 
 
 def main(argv: list[str] | None = None) -> dict:

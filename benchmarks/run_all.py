@@ -295,6 +295,14 @@ def main(argv: list[str] | None = None) -> None:
         f"figure ({'met' if example['ratio_to_issue'] >= 10 else 'missed'}). Variants that change only "
         "prices or the value of the AI reuse the cluster options and their floor plans.",
         "",
+        (f"Side by side with the code of commit {example['baseline']} (the same sweep of its own sites, "
+         f"runs in turn): {example['baseline_median_s']:.1f} s against {example['median_s']:.1f} s, "
+         f"{example['speedup_side_by_side']:.1f} times faster (median of the paired ratios; "
+         f"{'met' if example['speedup_side_by_side'] >= 10 else 'missed'} against 10)."
+         if "baseline" in example else
+         "No side-by-side baseline in this run: set PLANNER_BENCH_BASELINE to a checkout of older code with "
+         "its own .venv (benchmarks/bench_sweep.py, example_sweep) to time its sweep in turn with this one."),
+        "",
         "## Peer comparisons (issue 10)",
         "",
         "Dispatch and sizing against PyPSA (HiGHS, direct API): the Texas hybrid site, 35,040 "

@@ -250,7 +250,7 @@ def _timestamp(text: str) -> np.datetime64 | None:
             return None
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return np.datetime64(stamp.to_datetime64(), "us")
+        return stamp.to_datetime64().astype("datetime64[us]")
     if at.tzinfo is not None:
         at = at.astimezone(UTC).replace(tzinfo=None)
     return np.datetime64(at, "us")
@@ -280,9 +280,9 @@ def _cp_intervals(loaded: LoadedSite, profile: PriceProfile, times: np.ndarray, 
     import pandas as pd
 
     load = _column(loaded, profile, cp.system_load_column or "", ("coincident_peak", "system_load_column"), fail)
-    times = pd.Series(times.astype("datetime64[ns]"))
-    block = times.dt.floor(pd.Timedelta(max(step, length)))
-    frame = pd.DataFrame({"block": block, "load": load, "month": times.dt.month, "ym": times.dt.to_period("M")})
+    stamps = pd.Series(times.astype("datetime64[ns]"))
+    block = stamps.dt.floor(pd.Timedelta(max(step, length)))
+    frame = pd.DataFrame({"block": block, "load": load, "month": stamps.dt.month, "ym": stamps.dt.to_period("M")})
     frame = frame[frame["month"].isin(cp.months)]
     if frame.empty:
         fail(("coincident_peak", "months"), f"the price series ({profile.labels[0]} to {profile.labels[-1]}) "

@@ -85,15 +85,25 @@ def link_table(counts: FabricCounts) -> dict[str, np.ndarray]:
         k = np.arange(first.size) - first
         many = np.repeat(bundle > 1, bundle)
         for key in ("port_u", "port_v"):
-            heads = [_PREFIX_NUMBER.match(p) for p in out[key][many].tolist()]
-            out[key][many] = np.array([f"{m[1]}{int(m[2]) + j}" for m, j in zip(heads, k[many].tolist(), strict=True)],
-                                      dtype=object)
+            named = [_next_port(p, j) for p, j in zip(out[key][many].tolist(), k[many].tolist(), strict=True)]
+            out[key][many] = np.array(named, dtype=object)
     return out
+
+
+def _next_port(port: str, k: int) -> str:
+    """The port ``k`` after ``port`` ('up4-5', 1 -> 'up5'): its prefix and first number + k."""
+    head = _PREFIX_NUMBER.match(port)
+    if head is None:
+        raise ValueError(f"port name {port!r} has no prefix and number")
+    return f"{head[1]}{int(head[2]) + k}"
 
 
 def _port_number(ports: np.ndarray) -> np.ndarray:
     """The number of a port name ('down12' -> 12, 'nic3/p1' -> 3): the order within a device."""
-    return np.array([int(_NUMBER.search(p)[0]) for p in ports.tolist()], dtype=np.int64)
+    numbers = [_NUMBER.search(p) for p in ports.tolist()]
+    if any(m is None for m in numbers):
+        raise ValueError("a port name without a number")
+    return np.array([int(m[0]) for m in numbers if m is not None], dtype=np.int64)
 
 
 def _cumcount(keys: np.ndarray) -> np.ndarray:

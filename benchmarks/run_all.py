@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE))
 
 import bench_fabric  # noqa: E402
 import bench_halls  # noqa: E402
+import bench_options  # noqa: E402
 import bench_peers  # noqa: E402
 import bench_scale  # noqa: E402
 import bench_solve  # noqa: E402
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     example = bench_sweep.example_sweep(min(args.repeat, 3))
     peers = bench_peers.main(["--repeat", str(args.repeat)])
     scale = bench_scale.main(["--repeat", str(min(args.repeat, 3))])
+    by_options = bench_options.main(["--repeat", str(min(args.repeat, 3))])
     halls = bench_halls.main(["--repeat", str(min(args.repeat, 3))])
     start = startup(args.repeat)
     lines = [
@@ -271,6 +273,22 @@ def main(argv: list[str] | None = None) -> None:
         "linear): " + ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in scale[0]["exponents"].items())
         + ". The model's size does not grow with the steps (steps it cannot tell apart share a column and a "
         "row); what grows is reading the series, the per-step arrays and dispatch.csv.",
+        "",
+        "## Scale in cluster options (issue 17 point 3)",
+        "",
+        "Target: time no worse than linear in options. The Texas hybrid site (35,040 quarter hours) built a "
+        "server at a time up to 256 to 8,192 GPUs, so the model chooses among 33 to 1,025 cluster sizes (see "
+        "benchmarks/bench_options.py). Phases in a fresh process, medians, seconds.",
+        "",
+        "| up to GPUs | options | prepare | build | solve | build + solve | chosen GPUs |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| {r['max_gpus']:,} | {r['options']:,} | {r['prepare_s']:.2f} | {r['build_s']:.3f} | {r['solve_s']:.3f} | "
+          f"{r['build_solve_s']:.3f} | {r['gpus']:,} |" for r in by_options],
+        "",
+        "Growth exponent from the first to the largest case (slope of log time against log options; 1 is "
+        "linear): " + ", ".join(f"{k.removesuffix('_s').replace('_', ' + ')} {v:.2f}"
+                                for k, v in by_options[0]["exponents"].items())
+        + f" ({'met' if max(by_options[0]['exponents'].values()) <= 1 else 'missed'}).",
         "",
         *_hall_lines(halls),
         "## Sweeps (issue 9)",

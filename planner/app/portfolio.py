@@ -46,6 +46,7 @@ from planner.model.portfolio import (
 if TYPE_CHECKING:
     from planner.app.pipeline import SiteRun
     from planner.app.portfolio_links import RouteLinks
+    from planner.model.optimize import Result
     from planner.model.portfolio import PortfolioSolution
     from planner.outputs.portfolio import PortfolioCandidate, PortfolioDocument, PortfolioTotals
     from planner.parts.catalog import Catalog
@@ -57,6 +58,45 @@ TIMING_RULE = ("a plan started s months late has every monthly flow moved s mont
                "its AI load online at its AI start month + s; the months of the delay earn nothing here. A link "
                "between two sites is paid when the later of them starts (month max(s_a, s_b), in that portfolio "
                "year's budget) and discounted from then at the lower of the two sites' rates")
+
+
+@dataclass(frozen=True)
+class EnergyTerms:
+    """How a plan's site prices a firm load added beside its AI cluster (a link's end), as the
+    site model prices its own network power (:meth:`ScenarioInputs.owner_values_usd`), and how
+    much of one its grid still holds.
+
+        usd_per_mw_year = PUE x sum_t h_t p_t + sum_t d_t h_t p_t
+        mwh_per_mw_year = PUE x sum_t h_t + sum_t d_t h_t
+        room_w = min_t (C_t - A_t) / (PUE + d_t)   (W of IT that fits beside the AI at every step)
+
+    h_t, p_t, d_t: the hours, price and temperature PUE term of step t of the site's profile;
+    C_t its grid capacity (the expansion's MW when bought; with phases, the grid at the AI
+    start); A_t the AI's facility power at max power in the steps it runs. Miners beside the
+    AI (hybrid) are taken to give way to the link: their lost margin is not counted."""
+
+    usd_per_mw_year: float
+    mwh_per_mw_year: float
+    room_w: float
+    horizon_months: int
+
+
+def energy_terms(result: Result) -> EnergyTerms:
+    """A solved plan's :class:`EnergyTerms` (the rule in its docstring)."""
+    import numpy as np
+
+    from planner.model.optimize import ai_load_mw
+
+    inp, opt = result.inputs, result.chosen
+    p = inp.profile
+    d = p.delta()
+    weighted = p.hours * p.price_usd_per_mwh
+    caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
+    if inp.phases:
+        caps = np.minimum(caps, inp.phase_grid_mw(inp.ai_start_month))
+    room = float(np.min((caps - ai_load_mw(inp, opt)) / (opt.pue + d))) * W_PER_MW
+    return EnergyTerms(opt.pue * float(weighted.sum()) + float((d * weighted).sum()),
+                       opt.pue * float(p.hours.sum()) + float((d * p.hours).sum()), room, inp.horizon_months)
 
 
 @dataclass
@@ -73,6 +113,8 @@ class Plan:
     contracted_mw: float
     gbps_per_gpu: float  # the cluster's scale-out bandwidth per GPU (for the bisection)
     cap_gpus: int | None = None  # the size it was solved under (sizes_gpus); None: the site's own bounds
+    # what a link's end at this plan's site costs and may draw (planner.app.portfolio_links):
+    energy: EnergyTerms | None = None
 
     @property
     def key(self) -> str:
@@ -230,7 +272,7 @@ def _site_plans(run: SiteRun, catalog: Catalog, cap: int | None = None
         per_gpu = (server.item.compute_ports * (server.item.compute_nic_gbps or 0.0) / server.item.gpus
                    if server is not None else 0.0)
         plans.append(Plan(name, float(sc.npv_usd), capex, sc.gpus, it_mw, start, result.inputs.discount_rate,
-                          contracted, per_gpu, cap))
+                          contracted, per_gpu, cap, energy_terms(result) if opt.servers else None))
         candidates.append(PortfolioCandidate(scenario=name, max_gpus=cap, status="optimal", npv_usd=sc.npv_usd,
                                              capex_usd=capex,
                                              gpus=sc.gpus, critical_it_mw=round(it_mw, 6), ai_start_month=start,
@@ -303,7 +345,17 @@ def breaks(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] 
         out.append(f"tenant: {contracted:,.2f} MW contracted > {shared.tenant_max_mw:,.2f} MW")
     if shared.tenant_min_mw is not None and contracted < shared.tenant_min_mw * (1 - 1e-9):
         out.append(f"tenant_min: {contracted:,.2f} MW contracted < {shared.tenant_min_mw:,.2f} MW signed")
+    for k in paid:
+        if not k.link.fits:
+            out.append(f"link_grid: the {k.link.route} link's power does not fit a site's grid beside its AI load")
     return out
+
+
+def site_link_power_w(site: str, paid: Sequence[LinkSpend]) -> float:
+    """W of a site's ends of the links it pays for (links whose power is unknown count none:
+    they are named in the notes)."""
+    return sum(k.link.power_w[0] if k.link.site_a == site else k.link.power_w[1] for k in paid
+               if site in (k.link.site_a, k.link.site_b))
 
 
 def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] = ()) -> PortfolioTotals:
@@ -318,11 +370,15 @@ def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] 
         years[str(year)] = years.get(str(year), 0.0) + usd
     links_usd = sum(k.link.cost_usd for k in paid)
     on = [c for c in used if shared.target_month is not None and c.online_month <= shared.target_month]
+    power = None if any(not k.link.power_known for k in paid) else \
+        sum(sum(k.link.power_w) + k.link.inline_w for k in paid)
     return PortfolioTotals(
-        npv_usd=round(sum(c.npv_usd for c in used) - sum(k.npv_cost_usd for k in paid), 2),
+        npv_usd=round(sum(c.npv_usd for c in used) - sum(k.npv_total_usd for k in paid), 2),
         capex_usd=round(sum(c.capex_usd for c in used) + links_usd, 2),
         capex_by_year_usd={k: round(v, 2) for k, v in years.items()},
-        interconnect_capex_usd=round(links_usd, 2), gpus=sum(c.gpus for c in used),
+        interconnect_capex_usd=round(links_usd, 2),
+        interconnect_power_w=None if power is None else round(power, 3),
+        interconnect_energy_npv_usd=round(sum(k.energy_npv_usd for k in paid), 2), gpus=sum(c.gpus for c in used),
         critical_it_mw=round(sum(c.it_mw for c in used), 6),
         gpus_by_target=sum(c.gpus for c in on) if shared.target_month is not None else None,
         critical_it_mw_by_target=round(sum(c.it_mw for c in on), 6) if shared.target_month is not None else None,
@@ -380,6 +436,7 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
     rows = []
     for s in sites:
         c = solution.chosen.get(s.name)
+        link_w = site_link_power_w(s.name, solution.links)
         helps, reason = why_not(s, c, alone[s.name], shared)
         used = c is not None and c.scenario != DO_NOTHING
         a = alone[s.name]
@@ -389,6 +446,8 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
             start_month=c.start_month if used and c else None, npv_usd=round(c.npv_usd, 2) if c else 0.0,
             capex_usd=c.capex_usd if c else 0.0, capex_year=capex_year(c.start_month) if used and c else None,
             gpus=c.gpus if c else 0, critical_it_mw=round(c.it_mw, 6) if c else 0.0,
+            interconnect_power_w=round(link_w, 3),
+            total_it_mw=round((c.it_mw if c else 0.0) + link_w / W_PER_MW, 6),
             online_month=c.online_month if used and c else None,
             alone_scenario=None if a.scenario == DO_NOTHING else a.scenario, alone_npv_usd=round(a.npv_usd, 2),
             can_help=helps, reason=reason, candidates=s.candidates))

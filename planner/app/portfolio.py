@@ -45,8 +45,7 @@ from planner.model.portfolio import (
 
 if TYPE_CHECKING:
     from planner.app.pipeline import SiteRun
-    from planner.app.portfolio_links import RouteLinks
-    from planner.model.optimize import Result
+    from planner.app.portfolio_links import EnergyTerms, RouteLinks
     from planner.model.portfolio import PortfolioSolution
     from planner.outputs.portfolio import PortfolioCandidate, PortfolioDocument, PortfolioTotals
     from planner.parts.catalog import Catalog
@@ -58,45 +57,6 @@ TIMING_RULE = ("a plan started s months late has every monthly flow moved s mont
                "its AI load online at its AI start month + s; the months of the delay earn nothing here. A link "
                "between two sites is paid when the later of them starts (month max(s_a, s_b), in that portfolio "
                "year's budget) and discounted from then at the lower of the two sites' rates")
-
-
-@dataclass(frozen=True)
-class EnergyTerms:
-    """How a plan's site prices a firm load added beside its AI cluster (a link's end), as the
-    site model prices its own network power (:meth:`ScenarioInputs.owner_values_usd`), and how
-    much of one its grid still holds.
-
-        usd_per_mw_year = PUE x sum_t h_t p_t + sum_t d_t h_t p_t
-        mwh_per_mw_year = PUE x sum_t h_t + sum_t d_t h_t
-        room_w = min_t (C_t - A_t) / (PUE + d_t)   (W of IT that fits beside the AI at every step)
-
-    h_t, p_t, d_t: the hours, price and temperature PUE term of step t of the site's profile;
-    C_t its grid capacity (the expansion's MW when bought; with phases, the grid at the AI
-    start); A_t the AI's facility power at max power in the steps it runs. Miners beside the
-    AI (hybrid) are taken to give way to the link: their lost margin is not counted."""
-
-    usd_per_mw_year: float
-    mwh_per_mw_year: float
-    room_w: float
-    horizon_months: int
-
-
-def energy_terms(result: Result) -> EnergyTerms:
-    """A solved plan's :class:`EnergyTerms` (the rule in its docstring)."""
-    import numpy as np
-
-    from planner.model.optimize import ai_load_mw
-
-    inp, opt = result.inputs, result.chosen
-    p = inp.profile
-    d = p.delta()
-    weighted = p.hours * p.price_usd_per_mwh
-    caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
-    if inp.phases:
-        caps = np.minimum(caps, inp.phase_grid_mw(inp.ai_start_month))
-    room = float(np.min((caps - ai_load_mw(inp, opt)) / (opt.pue + d))) * W_PER_MW
-    return EnergyTerms(opt.pue * float(weighted.sum()) + float((d * weighted).sum()),
-                       opt.pue * float(p.hours.sum()) + float((d * p.hours).sum()), room, inp.horizon_months)
 
 
 @dataclass
@@ -250,6 +210,7 @@ def _site_plans(run: SiteRun, catalog: Catalog, cap: int | None = None
     """Each scenario as a candidate, and those with a plan as the MILP's plans (solved under
     ``cap`` GPUs, or the site's own bounds). The capex the budget counts is the owner's
     (capex_usd), or under a hosting contract the host's."""
+    from planner.app.portfolio_links import energy_terms
     from planner.outputs.portfolio import PortfolioCandidate
     from planner.outputs.records import PlanSummary
 
@@ -345,9 +306,10 @@ def breaks(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] 
         out.append(f"tenant: {contracted:,.2f} MW contracted > {shared.tenant_max_mw:,.2f} MW")
     if shared.tenant_min_mw is not None and contracted < shared.tenant_min_mw * (1 - 1e-9):
         out.append(f"tenant_min: {contracted:,.2f} MW contracted < {shared.tenant_min_mw:,.2f} MW signed")
-    for k in paid:
-        if not k.link.fits:
-            out.append(f"link_grid: the {k.link.route} link's power does not fit a site's grid beside its AI load")
+    for spend in paid:
+        if not spend.link.fits:
+            out.append(f"link_grid: the {spend.link.route} link's power does not fit a site's grid beside its AI "
+                       "load")
     return out
 
 

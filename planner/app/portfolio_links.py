@@ -14,7 +14,7 @@ the budget: it is left out of the model and said so in the notes, never counted 
 The link's power (:func:`end_power`): at each end its modules, mux/demux units and the booster
 and pre-amplifier of each fibre pair; between them the in-line amplifier sites. Each end's
 power is on its site's grid: priced as that site prices its own network power and checked
-against the grid its AI leaves (:class:`planner.app.portfolio.EnergyTerms`); a link that does
+against the grid its AI leaves (:class:`EnergyTerms`); a link that does
 not fit cannot join those two plans. The in-line sites' power is counted in the link's power
 but is on neither site's grid: its energy is not priced (said in the notes). A part without a
 power figure leaves the link's power unknown: not priced nor checked, and said so.
@@ -31,10 +31,49 @@ from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.portfolio import DO_NOTHING, Column, Link, LinkSpend
 
 if TYPE_CHECKING:
-    from planner.app.portfolio import EnergyTerms
+    from planner.model.optimize import Result
     from planner.outputs.portfolio import PortfolioLink
     from planner.parts.catalog import Catalog
     from planner.site.portfolio import LoadedPortfolio
+
+
+@dataclass(frozen=True)
+class EnergyTerms:
+    """How a plan's site prices a firm load added beside its AI cluster (a link's end), as the
+    site model prices its own network power (:meth:`ScenarioInputs.owner_values_usd`), and how
+    much of one its grid still holds.
+
+        usd_per_mw_year = PUE x sum_t h_t p_t + sum_t d_t h_t p_t
+        mwh_per_mw_year = PUE x sum_t h_t + sum_t d_t h_t
+        room_w = min_t (C_t - A_t) / (PUE + d_t)   (W of IT that fits beside the AI at every step)
+
+    h_t, p_t, d_t: the hours, price and temperature PUE term of step t of the site's profile;
+    C_t its grid capacity (the expansion's MW when bought; with phases, the grid at the AI
+    start); A_t the AI's facility power at max power in the steps it runs. Miners beside the
+    AI (hybrid) are taken to give way to the link: their lost margin is not counted."""
+
+    usd_per_mw_year: float
+    mwh_per_mw_year: float
+    room_w: float
+    horizon_months: int
+
+
+def energy_terms(result: Result) -> EnergyTerms:
+    """A solved plan's :class:`EnergyTerms` (the rule in its docstring)."""
+    import numpy as np
+
+    from planner.model.optimize import ai_load_mw
+
+    inp, opt = result.inputs, result.chosen
+    p = inp.profile
+    d = p.delta()
+    weighted = p.hours * p.price_usd_per_mwh
+    caps = p.capacity_mw + (inp.expansion_mw if result.expanded else 0.0)
+    if inp.phases:
+        caps = np.minimum(caps, inp.phase_grid_mw(inp.ai_start_month))
+    room = float(np.min((caps - ai_load_mw(inp, opt)) / (opt.pue + d))) * W_PER_MW
+    return EnergyTerms(opt.pue * float(weighted.sum()) + float((d * weighted).sum()),
+                       opt.pue * float(p.hours.sum()) + float((d * p.hours).sum()), room, inp.horizon_months)
 
 
 class PlanLike(Protocol):
@@ -179,7 +218,7 @@ def route_links(portfolio: LoadedPortfolio, sites: Sequence[SiteLike],
                 out.links.append(Link(
                     f"{r.from_}-{r.to}", r.from_, pa.key, r.to, pb.key, float(doc["chosen"]["cost_usd"]),
                     (power.end_w, power.end_w) if power else (0.0, 0.0), power.inline_w if power else 0.0,
-                    tuple(e / MONTHS_PER_YEAR for e in sized.energy_usd_per_year),  # type: ignore[arg-type]
+                    (sized.energy_usd_per_year[0] / MONTHS_PER_YEAR, sized.energy_usd_per_year[1] / MONTHS_PER_YEAR),
                     horizons, all(sized.fits), power is not None))
         if unpriced:
             out.notes.append(f"routes[{i}] {r.from_}-{r.to}: {unpriced} pair(s) of plans have no fully priced link "
@@ -200,15 +239,23 @@ def route_links(portfolio: LoadedPortfolio, sites: Sequence[SiteLike],
 def _priced_power(gbps: float, basis: str, doc: dict[str, Any], power: EndPower | None,
                   terms: tuple[EnergyTerms | None, EnergyTerms | None]) -> Sized:
     """A pair's sizing with each end's energy a year (end MW x the site's USD per MW-year,
-    :class:`planner.app.portfolio.EnergyTerms`) and whether it fits each site's grid
+    :class:`EnergyTerms`) and whether it fits each site's grid
     (end W <= the W of IT the grid still holds beside the AI)."""
     if power is None:
         return Sized(gbps, basis, doc)
     mw = power.end_w / W_PER_MW
-    usd = tuple(mw * t.usd_per_mw_year if t else 0.0 for t in terms)
-    mwh = tuple(mw * t.mwh_per_mw_year if t else 0.0 for t in terms)
-    fits = tuple(t is None or power.end_w <= t.room_w for t in terms)
-    return Sized(gbps, basis, doc, power, usd, mwh, fits)  # type: ignore[arg-type]
+
+    def usd(t: EnergyTerms | None) -> float:
+        return mw * t.usd_per_mw_year if t else 0.0
+
+    def mwh(t: EnergyTerms | None) -> float:
+        return mw * t.mwh_per_mw_year if t else 0.0
+
+    def fits(t: EnergyTerms | None) -> bool:
+        return t is None or power.end_w <= t.room_w
+
+    a, b = terms
+    return Sized(gbps, basis, doc, power, (usd(a), usd(b)), (mwh(a), mwh(b)), (fits(a), fits(b)))
 
 
 def link_records(portfolio: LoadedPortfolio, chosen: dict[str, Column], paid: Sequence[LinkSpend],
@@ -236,19 +283,19 @@ def link_records(portfolio: LoadedPortfolio, chosen: dict[str, Column], paid: Se
             continue
         spend = spent.get((r.from_, r.to))
         power = sized.power
-        ends = (r.from_, r.to)
+        names = (r.from_, r.to)
         records.append(PortfolioLink(
             from_site=r.from_, to_site=r.to, route_km=r.km, gbps=sized.gbps, basis=sized.basis, sized=sized.doc,
             cost_usd=None if spend is None else round(spend.link.cost_usd, 2),
             paid_month=None if spend is None else spend.month, capex_year=None if spend is None else spend.year,
             npv_cost_usd=None if spend is None else round(spend.npv_cost_usd, 2),
             power_w=None if power is None else round(power.total_w, 3),
-            power_by_site_w=None if power is None else {e: round(power.end_w, 3) for e in ends},
+            power_by_site_w=None if power is None else {e: round(power.end_w, 3) for e in names},
             inline_power_w=None if power is None else round(power.inline_w, 3),
             energy_mwh_per_year_by_site=None if power is None else {
-                e: round(v, 3) for e, v in zip(ends, sized.energy_mwh_per_year, strict=True)},
+                e: round(v, 3) for e, v in zip(names, sized.energy_mwh_per_year, strict=True)},
             energy_usd_per_year_by_site=None if power is None else {
-                e: round(v, 2) for e, v in zip(ends, sized.energy_usd_per_year, strict=True)},
+                e: round(v, 2) for e, v in zip(names, sized.energy_usd_per_year, strict=True)},
             runs_months=None if spend is None or power is None else [spend.run_from, spend.run_to],
             energy_npv_usd=None if spend is None or power is None else round(spend.energy_npv_usd, 2),
             fits_grid=None if power is None else all(sized.fits)))

@@ -209,8 +209,25 @@ def link_lines(doc: PortfolioDocument) -> list[str]:
                      f"{link.capex_year}; {musd(link.npv_cost_usd)} M USD off the NPV)")
         else:
             what += f", not in the budget: {link.sized.get('why')}"
+        what += link_power_text(link)
         out.append(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: {what}")
     return out
+
+
+def link_power_text(link: PortfolioLink) -> str:
+    """A link's power at each end and in-line, and its ends' energy (for :func:`link_lines`)."""
+    if link.power_w is None or link.power_by_site_w is None:
+        return "; power not counted: a part has no power figure"
+    ends = ", ".join(f"{w:,.0f} W at {site}" for site, w in link.power_by_site_w.items())
+    inline = f", {link.inline_power_w:,.0f} W in-line" if link.inline_power_w else ""
+    text = f"; power {link.power_w:,.0f} W ({ends}{inline})"
+    if link.energy_usd_per_year_by_site is not None:
+        text += f", its ends' energy {sum(link.energy_usd_per_year_by_site.values()):,.0f} USD a year"
+    if link.energy_npv_usd is not None and link.runs_months is not None:
+        start, end = link.runs_months
+        text += (f" over months {start}-{end}, {link.energy_npv_usd:,.0f} USD off the NPV" if end > start else
+                 f", but it never runs: one plan's horizon ends (month {end}) before both AI loads are on")
+    return text
 
 
 def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
@@ -221,11 +238,13 @@ def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
     def cell(value: float | None, fmt: str) -> str:
         if value is None:
             return "-"
-        return format(value / 1e6 if fmt == "m" else value, "," if fmt == "d" else ",.1f")
+        return format(value / 1e6 if fmt == "m" else value / 1e3 if fmt == "k" else value,
+                      "," if fmt == "d" else ",.1f")
 
     rows = []
     for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
-                             ("of which links, M USD", "interconnect_capex_usd", "m"), ("GPUs", "gpus", "d"),
+                             ("of which links, M USD", "interconnect_capex_usd", "m"),
+                             ("links' power, kW", "interconnect_power_w", "k"), ("GPUs", "gpus", "d"),
                              ("critical IT, MW", "critical_it_mw", "f"),
                              ("GPUs by the target month", "gpus_by_target", "d")):
         mine = getattr(together, attr) if together is not None else None

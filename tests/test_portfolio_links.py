@@ -381,3 +381,53 @@ def test_portfolio_link_too_big_for_a_grid_keeps_the_sites_apart(capsys, tmp_pat
     assert doc["interconnect"] == [] and doc["together"]["interconnect_power_w"] == 0
     assert any("cannot both be chosen" in n and "does not fit its grid" in n for n in doc["interconnect_notes"])
     assert any(b.startswith("link_grid:") for b in doc["one_by_one"]["breaks"])
+
+
+def test_end_power_of_a_sized_link_by_hand_and_a_part_without_a_figure(catalog, tmp_path):
+    """16.4 Tb/s over 200 km: 41 wavelengths of OpenZR+ (400ZR reaches 120 km), 82 modules,
+    ceil(41 / 40) = 2 pairs, 4 muxes, ceil(200 / 80) - 1 = 2 in-line sites, 2 x 2 x (2 + 2) =
+    16 EDFAs. Each end: 82 / 2 x 22.5 + 4 / 2 x 0 + 2 x 2 x 10 = 962.5 W; in-line 2 x 2 x 2 x 10
+    = 80 W; in all 2 x 962.5 + 80 = 2,005 W, the sized option's own power. An overlay that gives
+    the EDFA no power figure leaves the link's power unknown and names the part (never 0)."""
+    from planner.app.portfolio_links import end_power
+    from planner.network.interconnect import Need, interconnect_doc, size_interconnect
+    from planner.parts.catalog import load_catalog
+
+    doc = interconnect_doc(size_interconnect(catalog, Need(16_400.0, 200.0)))
+    c = doc["chosen"]
+    assert (c["module"], c["modules"], c["fibre_pairs"], c["muxes"], c["inline_amplifier_sites"], c["amplifiers"]) \
+        == ("400zr-plus", 82, 2, 4, 2, 16)
+    power, missing = end_power(catalog, c)
+    assert missing == [] and power is not None
+    assert (power.end_w, power.inline_w) == (962.5, 80.0)
+    assert power.total_w == 2_005.0 == pytest.approx(c["power_w"])
+    (tmp_path / "line-systems.toml").write_text(
+        '[[line_system]]\nkey = "edfa-c-band-module"\nvendor = "test"\nmodel = "an EDFA without a power figure"\n'
+        'role = "amplifier"\nspan_km = 80\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
+    assert end_power(load_catalog([tmp_path]), c) == (None, ["edfa-c-band-module"])
+
+
+def test_portfolio_link_without_a_power_figure_is_named_not_zero(capsys, tmp_path):
+    """With an overlay whose EDFA has no power figure, the two tiny sites' 800 Gb/s link has
+    no known power: portfolio.json gives null power, energy and grid fit for it, the totals'
+    link power is null, each site's ends count none, and the notes name the part; the NPV
+    takes off the link's cost only."""
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "line-systems.toml").write_text(
+        '[[line_system]]\nkey = "edfa-c-band-module"\nvendor = "test"\nmodel = "an EDFA without a power figure"\n'
+        'role = "amplifier"\nspan_km = 80\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
+    texts = {"a": _priced_site("a", 40.0), "b": _priced_site("b", 60.0)}
+    path = write_portfolio(tmp_path, '[[routes]]\nfrom = "a"\nto = "b"\nkm = 50.0\ngbps = 800.0\n', texts)
+    code, out, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json",
+                         "--catalog", str(overlay))
+    assert code == 0, err
+    doc = json.loads(out)
+    (link,) = doc["interconnect"]
+    assert (link["power_w"], link["power_by_site_w"], link["energy_npv_usd"], link["fits_grid"]) == (
+        None, None, None, None)
+    assert doc["together"]["interconnect_power_w"] is None and doc["together"]["interconnect_energy_npv_usd"] == 0
+    assert [(s["interconnect_power_w"], s["total_it_mw"]) for s in doc["sites"]] == [(None, None), (None, None)]
+    assert any("no power figure for edfa-c-band-module" in n for n in doc["interconnect_notes"])
+    assert doc["together"]["npv_usd"] == pytest.approx(
+        sum(s["npv_usd"] for s in doc["sites"]) - link["npv_cost_usd"], abs=0.05)

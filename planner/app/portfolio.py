@@ -313,11 +313,13 @@ def breaks(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] 
     return out
 
 
-def site_link_power_w(site: str, paid: Sequence[LinkSpend]) -> float:
-    """W of a site's ends of the links it pays for (links whose power is unknown count none:
-    they are named in the notes)."""
-    return sum(k.link.power_w[0] if k.link.site_a == site else k.link.power_w[1] for k in paid
-               if site in (k.link.site_a, k.link.site_b))
+def site_link_power_w(site: str, paid: Sequence[LinkSpend]) -> float | None:
+    """W of a site's ends of the links it pays for (None when one of them has a part without a
+    power figure: named in the notes, never counted as zero)."""
+    mine = [k for k in paid if site in (k.link.site_a, k.link.site_b)]
+    if any(not k.link.power_known for k in mine):
+        return None
+    return sum(k.link.power_w[0] if k.link.site_a == site else k.link.power_w[1] for k in mine)
 
 
 def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] = ()) -> PortfolioTotals:
@@ -408,8 +410,8 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
             start_month=c.start_month if used and c else None, npv_usd=round(c.npv_usd, 2) if c else 0.0,
             capex_usd=c.capex_usd if c else 0.0, capex_year=capex_year(c.start_month) if used and c else None,
             gpus=c.gpus if c else 0, critical_it_mw=round(c.it_mw, 6) if c else 0.0,
-            interconnect_power_w=round(link_w, 3),
-            total_it_mw=round((c.it_mw if c else 0.0) + link_w / W_PER_MW, 6),
+            interconnect_power_w=None if link_w is None else round(link_w, 3),
+            total_it_mw=None if link_w is None else round((c.it_mw if c else 0.0) + link_w / W_PER_MW, 6),
             online_month=c.online_month if used and c else None,
             alone_scenario=None if a.scenario == DO_NOTHING else a.scenario, alone_npv_usd=round(a.npv_usd, 2),
             can_help=helps, reason=reason, candidates=s.candidates))

@@ -210,6 +210,9 @@ def route_links(portfolio: LoadedPortfolio, sites: Sequence[SiteLike],
                     powers[i, gbps] = end_power(catalog, doc["chosen"])
                 power, missing = powers[i, gbps]
                 unknown.update(missing)
+                if pa.energy is None or pb.energy is None:  # an AI plan always has them; never priced as zero
+                    power = None
+                    unknown.add("a plan's energy terms")
                 sized = _priced_power(gbps, basis, doc, power, (pa.energy, pb.energy))
                 out.sized[i, pa.key, pb.key] = sized
                 inline += bool(power and power.inline_w)

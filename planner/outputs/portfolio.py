@@ -50,9 +50,11 @@ class PortfolioSiteResult(Record):
     capex_year: Annotated[int | None, key("the portfolio year its capex falls in (1 = months 0-11)")]
     gpus: Annotated[int, key("GPUs of the chosen plan", COUNTS)]
     critical_it_mw: Annotated[Number, key("critical IT of the chosen plan", "MW")]
-    interconnect_power_w: Annotated[Number, key("its ends of the chosen links to other sites (modules, mux/demux "
-                                                "units, booster and pre-amplifiers), on its grid", "W")]
-    total_it_mw: Annotated[Number, key("critical IT of the chosen plan and its ends of the links", "MW")]
+    interconnect_power_w: Annotated[Number | None, key("its ends of the chosen links to other sites (modules, "
+                                                       "mux/demux units, booster and pre-amplifiers), on its grid "
+                                                       "(null: a link's part has no power figure)", "W")]
+    total_it_mw: Annotated[Number | None, key("critical IT of the chosen plan and its ends of the links (null: "
+                                              "their power is not known)", "MW")]
     online_month: Annotated[int | None, key("month its AI load comes online, the delay included", "months")]
     alone_scenario: Annotated[str | None, key("the site's own best plan solved alone, started now (null: none "
                                               "with a positive NPV)")]

@@ -294,9 +294,17 @@ def test_link_that_does_not_fit_a_grid_keeps_its_plans_apart():
     """A free link (cost 0) whose power does not fit a site's grid: a (NPV 10) and b (NPV 3)
     cannot both be chosen, so the portfolio takes a alone (10, not 13)."""
     cols = [col("a", "x", 10 * M), col("b", "y", 3 * M), nothing("a"), nothing("b")]
-    sol = solve_portfolio(cols, Shared(), [Link("a-b", "a", "x", "b", "y", 0.0, fits=False)])
+    tight = [Link("a-b", "a", "x", "b", "y", 0.0, fits=False)]
+    sol = solve_portfolio(cols, Shared(), tight)
     assert {s: c.scenario for s, c in sol.chosen.items()} == {"a": "x", "b": DO_NOTHING}
     assert sol.npv_usd == pytest.approx(10 * M) and sol.links == ()
+    assert sol.binding == ("link_grid: were every link's power to fit its sites' grids, the portfolio's NPV would be "
+                           "3.0 M USD higher",)
+    # a GPU target of 16 needs both sites' 8 GPUs: infeasible, and the grid fit is named
+    target = solve_portfolio(cols, Shared(target_gpus=16, target_month=0), tight)
+    assert target.status.value == "infeasible"
+    assert any(w.startswith("link_grid: a link's power does not fit") for w in target.infeasibility)
+    assert any(w.startswith("gpu_target") for w in target.infeasibility)
 
 
 def _priced_site(name: str, usd_per_mwh: float) -> str:
@@ -381,6 +389,7 @@ def test_portfolio_link_too_big_for_a_grid_keeps_the_sites_apart(capsys, tmp_pat
     assert doc["interconnect"] == [] and doc["together"]["interconnect_power_w"] == 0
     assert any("cannot both be chosen" in n and "does not fit its grid" in n for n in doc["interconnect_notes"])
     assert any(b.startswith("link_grid:") for b in doc["one_by_one"]["breaks"])
+    assert any(b.startswith("link_grid: were every link's power to fit") for b in doc["binding_constraints"])
 
 
 def test_end_power_of_a_sized_link_by_hand_and_a_part_without_a_figure(catalog, tmp_path):

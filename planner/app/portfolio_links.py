@@ -212,7 +212,7 @@ def route_links(portfolio: LoadedPortfolio, sites: Sequence[SiteLike],
                 unknown.update(missing)
                 if pa.energy is None or pb.energy is None:  # an AI plan always has them; never priced as zero
                     power = None
-                    unknown.add("a plan's energy terms")
+                    unknown.add(f"(no energy terms for {pa.key if pa.energy is None else pb.key})")
                 sized = _priced_power(gbps, basis, doc, power, (pa.energy, pb.energy))
                 out.sized[i, pa.key, pb.key] = sized
                 inline += bool(power and power.inline_w)

@@ -453,7 +453,18 @@ def costly(columns: Sequence[Column], shared: Shared, npv_usd: float, links: Seq
         if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
             out.append(f"{family}: without it the portfolio's NPV would be "
                        f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
+    if any(not k.fits for k in links):  # the links' grid fit (add_links), dropped the same way
+        sol = _solve(build_portfolio(columns, shared, links=_all_fit(links)).lp)
+        if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
+            out.append(f"link_grid: were every link's power to fit its sites' grids, the portfolio's NPV would be "
+                       f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
     return out
+
+
+def _all_fit(links: Sequence[Link]) -> list[Link]:
+    from dataclasses import replace
+
+    return [replace(k, fits=True) for k in links]
 
 
 def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
@@ -491,6 +502,10 @@ def explain_infeasible(columns: Sequence[Column], shared: Shared, links: Sequenc
     for one in alone.values():
         if one != Shared() and _solve(build_portfolio(columns, one, links=links).lp).status is not Status.OPTIMAL:
             out += [f"{line} by any choice of plans" for line in _shortfalls(columns, one, links)]
+    if any(not k.fits for k in links) and \
+            _solve(build_portfolio(columns, shared, links=_all_fit(links)).lp).status is Status.OPTIMAL:
+        out.append("link_grid: a link's power does not fit its sites' grids beside their AI loads, so its two plans "
+                   "cannot both be chosen; with it they could (see interconnect_notes)")
     if out:
         return out
     given = [f for f, one in alone.items() if one != Shared()]

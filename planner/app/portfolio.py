@@ -56,7 +56,9 @@ TIMING_RULE = ("a plan started s months late has every monthly flow moved s mont
                "(r_m = (1 + the site's discount rate)^(1/12) - 1), its capex in portfolio year floor(s / 12) + 1, "
                "its AI load online at its AI start month + s; the months of the delay earn nothing here. A link "
                "between two sites is paid when the later of them starts (month max(s_a, s_b), in that portfolio "
-               "year's budget) and discounted from then at the lower of the two sites' rates")
+               "year's budget) and discounted from then at the lower of the two sites' rates; its ends' energy "
+               "runs from the later of the two AI loads' online months to the earlier end of the two plans' "
+               "horizons, each end discounted at its site's rate")
 
 
 @dataclass
@@ -324,7 +326,8 @@ def site_link_power_w(site: str, paid: Sequence[LinkSpend]) -> float | None:
 
 def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] = ()) -> PortfolioTotals:
     """A set of choices summed, the links it pays for included: their cost in the capex (in
-    the year of the later start) and their discounted cost taken off the NPV."""
+    the year of the later start), their power, and their discounted cost and energy taken off
+    the NPV."""
     from planner.outputs.portfolio import PortfolioTotals
 
     used = [c for c in chosen.values() if c.scenario != DO_NOTHING]

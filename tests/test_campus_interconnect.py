@@ -4,7 +4,7 @@ the far links ride the route's interconnect, priced in the option's capex before
 Figures used, from the bundled catalog (each price a labelled estimate):
 
     400zr       400 Gb/s, reach 120 km, 22.5 W, 4,000 USD     osfp-800g-2xdr4-500m  2 links a module
-    mux         40 channels, no power figure, 1,701 USD       edfa  80 km span, 10 W, 1,466 USD
+    mux         40 channels, passive 0 W (FS AAWG), 1,701 USD edfa  80 km span, 10 W, 1,466 USD
     dark fibre  398.92 USD per fibre-pair-km (City of Lawrence 2014: 275-367 USD per strand-mile)
     grey reach  10 km (400g-lr4, the longest grey single-mode module)
 
@@ -50,7 +50,8 @@ def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
     48,000 Gb/s: 120 wavelengths of 400ZR, 240 modules, ceil(120 / 40) = 3 pairs, 6 muxes,
     ceil(40 / 80) - 1 = 0 in-line sites, 3 x 2 x 2 = 12 EDFAs, ceil(6 x 1.5) = 9 fibres laid,
     9 / 2 x 40 = 180 fibre-pair-km. 240 x 4,000 + 6 x 1,701 + 12 x 1,466 + 180 x 398.92 =
-    1,059,603.60 USD; 240 x 22.5 + 12 x 10 = 5,520 W (the mux has no figure: named, left out).
+    1,059,603.60 USD; 240 x 22.5 + 6 x 0 + 12 x 10 = 5,520 W (the athermal mux is passive: FS's
+    sourced 0 W, counted, not left out).
     The tier loses 120 // 2 = 60 modules at each end: 120."""
     far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [40_000, 0]],
                                 "spare_ratio": 0.5})
@@ -74,8 +75,9 @@ def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
             chosen.amplifiers, chosen.fibres, chosen.fibre_pair_km) == (120, 240, 3, 6, 0, 12, 9, 180)
     assert campus.capex_usd == pytest.approx(240 * 4000 + 6 * 1701 + 12 * 1466 + 180 * FIBRE, abs=0.005)
     assert campus.capex_usd == pytest.approx(1_059_603.60, abs=0.005)
-    assert campus.power_w == pytest.approx(240 * 22.5 + 12 * 10)
-    assert campus.no_power == ("dwdm-mux-40ch-100ghz",)
+    assert campus.power_w == pytest.approx(240 * 22.5 + 6 * 0.0 + 12 * 10)
+    assert campus.power_w == pytest.approx(5_520.0)
+    assert campus.no_power == ()
     assert campus.replaced == {"osfp-800g-2xdr4-500m": 2 * (120 // 2)}
 
 
@@ -180,7 +182,10 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
     assert sum(float(r["extended_cost_usd"]) for r in ic.values()) == pytest.approx(expected, abs=0.005)
     assert plan["capex_breakdown_usd"]["interconnect"] == pytest.approx(expected, abs=0.005)
     assert all("ESTIMATE" in r["source"] for r in ic.values())
-    assert "the interconnect's power leaves out dwdm-mux-40ch-100ghz" in " ".join(plan["warnings"])
+    assert "leaves out" not in " ".join(plan["warnings"])  # every part has a power figure
+    ic_w = {p: float(r["extended_power_w"]) for p, r in ic.items()}
+    assert ic_w == pytest.approx({"400zr": 2 * waves * 22.5, "dwdm-mux-40ch-100ghz": 2 * pairs * 0.0,
+                                  "edfa-c-band-module": amps * 10.0, "dark-fibre-pair-km": 0.0})
     assert any(w.startswith("capex_breakdown_usd.interconnect") and "ESTIMATES" in w and "dark-fibre-pair-km" in w
                for w in plan["warnings"])
     # the tier modules the interconnect replaces: L // 2 at each end, off summary and BOM alike

@@ -44,11 +44,12 @@ def test_catalog_list_miners(capsys):
 
 
 def test_catalog_list_line_systems_shows_their_figures(capsys, monkeypatch):
-    """The mux's channels and grid, the amplifier's span and power (line-systems.toml)."""
+    """The mux's channels, grid and power (passive: 0 W), the amplifier's span and power
+    (line-systems.toml)."""
     monkeypatch.setenv("COLUMNS", "160")
     code, out, _ = run(capsys, "catalog", "list", "line_systems")
     assert code == 0
-    assert "mux, 40 channels, 100 GHz" in out
+    assert "mux, 40 channels, 100 GHz, 0 W" in out
     assert "amplifier, 80 km span, 10 W" in out
 
 

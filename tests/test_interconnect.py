@@ -8,7 +8,7 @@ once below, and the closed forms of the line system:
     400zr       400 Gb/s, reach 120 km, 100 GHz slot, 22.5 W   (OIF 400ZR; F-tone power)
     400zr-plus  400 Gb/s, reach 1,000 km, 75 GHz slot, 22.5 W  (OpenZR+ per NTT; F-tone power)
     800zr       800 Gb/s, reach 120 km, 150 GHz slot           (Smartoptics TD8005)
-    mux         40 channels at 100 GHz, power not given        (C-FOL AWG)
+    mux         40 channels at 100 GHz, passive: 0 W           (FS C21-C60 AAWG)
     amplifier   80 km span, 10 W per module (one direction)    (GLHC EDFA)
 
     links = wavelengths = ceil(Gb/s / module Gb/s); modules = 2 x links
@@ -87,8 +87,13 @@ def test_60_km_takes_coherent_and_40_vs_41_wavelengths_is_one_vs_two_fibre_pairs
     over = _option(size_interconnect(catalog, Need(16_400, 60)), "400zr")
     assert (over.wavelengths, over.fibre_pairs, over.muxes, over.amplifiers) == (41, 2, 4, 8)
     assert zr.latency_us == pytest.approx(60 * US_PER_KM)
-    # the mux's power is not in any source: the option's power is unknown, never counted as 0
-    assert zr.power_w is None and zr.missing_power == ("dwdm-mux-40ch-100ghz",)
+    # the athermal mux is passive (FS: 0 W, a sourced figure, not an estimate): 80 modules x
+    # 22.5 W + 2 muxes x 0 W + 4 EDFAs x 10 W = 1,840 W, every part counted
+    assert zr.missing_power == () and zr.power_w == pytest.approx(80 * 22.5 + 2 * 0.0 + 4 * 10.0)
+    assert zr.power_w == pytest.approx(1_840.0)
+    mux = next(p for p in zr.parts if p.key == "dwdm-mux-40ch-100ghz")
+    assert (mux.quantity, mux.unit_w) == (2, 0.0) and "passive" in mux.power_basis
+    assert catalog.power("dwdm-mux-40ch-100ghz").estimated is False
 
 
 def test_300_km_needs_zr_plus_with_in_line_amplifiers(catalog):
@@ -309,7 +314,8 @@ def test_bom_rows_of_a_far_route_replace_the_crossing_tier_optics(catalog):
     assert by_part["dark-fibre-pair-km"].extended_power_w == 0  # glass
     assert all("ESTIMATE" in r.source and r.category == "interconnect" for r in rows)
     assert by_part["400zr"].extended_power_w == pytest.approx(200 * 22.5)
-    assert by_part["dwdm-mux-40ch-100ghz"].unit_power_w is None  # no figure: not counted as zero
+    assert (by_part["dwdm-mux-40ch-100ghz"].unit_power_w, by_part["dwdm-mux-40ch-100ghz"].extended_power_w) \
+        == (0.0, 0.0)  # passive (FS AAWG): a sourced 0 W
     assert by_part["edfa-c-band-module"].extended_power_w == pytest.approx(12 * 10.0)
     assert "30 km" in by_part["400zr"].description
     # the 5 km route keeps its grey optics: only the far route's links are replaced

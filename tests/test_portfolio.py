@@ -233,8 +233,31 @@ def test_example_portfolio_solves(capsys, tmp_path):
         spent = (sum(s["capex_usd"] for s in used if s["capex_year"] == year)
                  + sum(k["cost_usd"] for k in links if k["capex_year"] == year))
         assert spent <= 1.0e9 and doc["together"]["capex_by_year_usd"][str(year)] == pytest.approx(spent, abs=0.05)
-    npv = sum(s["npv_usd"] for s in used) - sum(k["npv_cost_usd"] for k in links)
+    npv = sum(s["npv_usd"] for s in used) - sum(k["npv_cost_usd"] + k["energy_npv_usd"] for k in links)
     assert doc["together"]["npv_usd"] == pytest.approx(npv, abs=0.05)
+    assert doc["together"]["interconnect_energy_npv_usd"] == pytest.approx(
+        sum(k["energy_npv_usd"] for k in links), abs=0.05)
+    # each link's power from its counts (400zr-plus 22.5 W, the passive mux 0 W, an EDFA 10 W):
+    # at each end modules / 2 x 22.5 + muxes / 2 x 0 + 2 x pairs x 10 (a booster and a
+    # pre-amplifier per pair), in-line 2 x pairs x in-line sites x 10; each end on its site
+    watts = {"400zr": 22.5, "400zr-plus": 22.5, "dwdm-mux-40ch-100ghz": 0.0, "edfa-c-band-module": 10.0}
+    at_site = {s["site"]: 0.0 for s in doc["sites"]}
+    for k in links:
+        c = k["sized"]["chosen"]
+        end = c["modules"] / 2 * watts[c["module"]] + c["muxes"] / 2 * watts[c["mux"]] \
+            + 2 * c["fibre_pairs"] * watts[c["amplifier"]]
+        inline = 2 * c["fibre_pairs"] * c["inline_amplifier_sites"] * watts[c["amplifier"]]
+        assert k["power_by_site_w"] == pytest.approx({k["from_site"]: end, k["to_site"]: end})
+        assert k["inline_power_w"] == pytest.approx(inline)
+        assert k["power_w"] == pytest.approx(2 * end + inline) and k["power_w"] == pytest.approx(c["power_w"])
+        assert k["fits_grid"] is True
+        for site_name in (k["from_site"], k["to_site"]):
+            at_site[site_name] += end
+    for s in doc["sites"]:
+        assert s["interconnect_power_w"] == pytest.approx(at_site[s["site"]])
+        assert s["total_it_mw"] == pytest.approx(s["critical_it_mw"] + at_site[s["site"]] / 1e6, abs=1e-6)
+    assert doc["together"]["interconnect_power_w"] == pytest.approx(sum(k["power_w"] for k in links))
+    assert 10_000 < doc["together"]["interconnect_power_w"] < 100_000  # tens of kW
     assert sum(s["gpus"] for s in used if s["online_month"] <= 72) >= 24000
     for s in used:
         cand = next(c for c in s["candidates"] if (c["scenario"], c["max_gpus"]) == (s["scenario"], s["max_gpus"]))
@@ -283,8 +306,15 @@ def test_map_routes_say_what_each_route_carries():
 
     chosen = {"links": 256, "module": "400zr-plus", "wavelengths": 256, "fibre_pairs": 7, "amplifiers": 56,
               "latency_us": 881.41, "cost_usd": 2153910.0, "estimated": ["400zr-plus"]}
-    paid = {"cost_usd": 2153910.0, "paid_month": 0, "capex_year": 1, "npv_cost_usd": 2153910.0}
-    unpaid = {"cost_usd": None, "paid_month": None, "capex_year": None, "npv_cost_usd": None}
+    power = {"power_w": 6120.0, "power_by_site_w": {"a": 3000.0, "b": 3000.0}, "inline_power_w": 120.0,
+             "energy_mwh_per_year_by_site": {"a": 32.85, "b": 32.85}, "energy_usd_per_year_by_site": {"a": 1314.0,
+                                                                                                    "b": 1314.0},
+             "fits_grid": True}
+    paid = {"cost_usd": 2153910.0, "paid_month": 0, "capex_year": 1, "npv_cost_usd": 2153910.0,
+            "runs_months": [0, 60], "energy_npv_usd": 5000.0, **power}
+    unpaid = {"cost_usd": None, "paid_month": None, "capex_year": None, "npv_cost_usd": None, "power_w": None,
+              "power_by_site_w": None, "inline_power_w": None, "energy_mwh_per_year_by_site": None,
+              "energy_usd_per_year_by_site": None, "runs_months": None, "energy_npv_usd": None, "fits_grid": None}
     links = [PortfolioLink(from_site="a", to_site="b", route_km=180, gbps=102400, basis="x", sized={"chosen": chosen},
                            **paid),
              PortfolioLink(from_site="c", to_site="b", route_km=90, gbps=800, basis="x",

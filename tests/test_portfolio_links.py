@@ -248,3 +248,195 @@ def test_capped_site_caps_every_bound_and_keeps_a_scenario_without_ai():
     assert capped.site.ai.max_gpus == 4096
     assert [capped.site.scenarios[n].max_gpus for n in (first, second, third)] == [4096, 1024, 0]
     assert site.site.ai.max_gpus is None and site.site.scenarios[first].max_gpus == 9000
+
+
+def test_link_energy_over_the_months_both_run_can_leave_out_a_site():
+    """a: NPV 10, b: NPV 3 (M USD, rate 0, started now, 60-month horizons); the a-b link costs
+    1 and each end's energy e a month while both run, months [0, 60). With e = 20,000 USD the
+    energy is 2 x 20,000 x 60 = 2.4 M: a + b = 13 - 1 - 2.4 = 9.6 < 10, so b does nothing. With
+    e = 10,000 USD it is 1.2 M: 13 - 1 - 1.2 = 10.8 > 10, both, and the link's spend says so."""
+    cols = [col("a", "x", 10 * M), col("b", "y", 3 * M), nothing("a"), nothing("b")]
+
+    def link(e: float) -> Link:
+        return Link("a-b", "a", "x", "b", "y", 1 * M, (500.0, 500.0), 0.0, (e, e), (60, 60))
+
+    dear = solve_portfolio(cols, Shared(), [link(20_000.0)])
+    assert dear.chosen["b"].scenario == DO_NOTHING and dear.npv_usd == pytest.approx(10 * M)
+    cheap = solve_portfolio(cols, Shared(), [link(10_000.0)])
+    assert {s: c.scenario for s, c in cheap.chosen.items()} == {"a": "x", "b": "y"}
+    assert cheap.npv_usd == pytest.approx(13 * M - 1 * M - 2 * 10_000 * 60)
+    (paid,) = cheap.links
+    assert (paid.run_from, paid.run_to) == (0, 60)
+    assert paid.energy_npv_usd == pytest.approx(2 * 10_000 * 60)
+    assert paid.npv_total_usd == pytest.approx(1 * M + 1.2 * M)
+
+
+def test_link_energy_runs_from_the_later_ai_start_to_the_earlier_horizon_discounted():
+    """Rate 10 % a year, v = 1.1^(-1/12) a month. a online at month 0 with a 36-month horizon;
+    b started 12 months late (online at 12) with its own 36 months, to month 48. The link runs
+    [12, 36): its ends' energy, e_a = 1,000 and e_b = 3,000 USD a month, is worth
+    (1,000 + 3,000) x sum_{m=12}^{35} v^(m+1) = 4,000 x v^13 (1 - v^24) / (1 - v) at month 0;
+    its cost, 0.5 M, is paid at month 12: 0.5 M x v^12."""
+    v = 1.1 ** (-1 / 12)
+    cols = [col("a", "x", 10 * M, rate=0.1), col("b", "y", 5 * M / 1.1, start=12, rate=0.1),
+            nothing("a"), nothing("b")]
+    k = Link("a-b", "a", "x", "b", "y", 0.5 * M, (100.0, 300.0), 0.0, (1_000.0, 3_000.0), (36, 36))
+    sol = solve_portfolio(cols, Shared(), [k])
+    (paid,) = sol.links
+    energy = 4_000 * v ** 13 * (1 - v ** 24) / (1 - v)
+    assert (paid.month, paid.run_from, paid.run_to) == (12, 12, 36)
+    assert paid.energy_npv_usd == pytest.approx(energy, rel=1e-12)
+    assert paid.npv_cost_usd == pytest.approx(0.5 * M * v ** 12, rel=1e-12)
+    assert sol.npv_usd == pytest.approx(10 * M + 5 * M / 1.1 - 0.5 * M * v ** 12 - energy, rel=1e-12)
+
+
+def test_link_that_does_not_fit_a_grid_keeps_its_plans_apart():
+    """A free link (cost 0) whose power does not fit a site's grid: a (NPV 10) and b (NPV 3)
+    cannot both be chosen, so the portfolio takes a alone (10, not 13)."""
+    cols = [col("a", "x", 10 * M), col("b", "y", 3 * M), nothing("a"), nothing("b")]
+    tight = [Link("a-b", "a", "x", "b", "y", 0.0, fits=False)]
+    sol = solve_portfolio(cols, Shared(), tight)
+    assert {s: c.scenario for s, c in sol.chosen.items()} == {"a": "x", "b": DO_NOTHING}
+    assert sol.npv_usd == pytest.approx(10 * M) and sol.links == ()
+    assert sol.binding == ("link_grid: were every link's power to fit its sites' grids, the portfolio's NPV would be "
+                           "3.0 M USD higher",)
+    # a GPU target of 16 needs both sites' 8 GPUs: infeasible, and the grid fit is named
+    target = solve_portfolio(cols, Shared(target_gpus=16, target_month=0), tight)
+    assert target.status.value == "infeasible"
+    assert any(w.startswith("link_grid: a link's power does not fit") for w in target.infeasibility)
+    assert any(w.startswith("gpu_target") for w in target.infeasibility)
+
+
+def _priced_site(name: str, usd_per_mwh: float) -> str:
+    """The tiny site (1 MW of grid, PUE 1.25, 6 USD a GPU-hour, 3 years at 10 %) on a flat price."""
+    from tests.sitebuilder import flat, site
+    from tests.test_portfolio import ECON, RATE
+
+    return site(name, capacity_mw=1.0, price=flat(usd_per_mwh), cooling={"ai_pue": 1.25},
+                ai={"server": "dgx-h100", "leaf_switch": "qm9700", "step": "server", "lease_usd_per_gpu_hour": 6.0,
+                    "utilization": 1.0},
+                economics={"discount_rate": RATE, "horizon_years": 3, **ECON},
+                scenarios={"build": {"kind": "greenfield", "build_months": 3, "facility_usd_per_mw": 2e6}})
+
+
+def test_portfolio_link_power_and_energy_by_hand(capsys, tmp_path, catalog):
+    """Two tiny sites on flat prices, 40 and 60 USD/MWh, joined by a stated 800 Gb/s over 50 km:
+    400ZR, 2 links, 4 modules, 1 fibre pair, 2 muxes, 0 in-line sites, 1 x 2 x 2 = 4 EDFAs.
+    Each end: 4 / 2 x 22.5 + 2 / 2 x 0 (the passive mux) + 2 x 1 x 10 = 65 W; in all 130 W.
+    Each end's energy a year: 65 W x 1.25 (PUE) x 8,760 h = 711.75 kWh, at 40 USD/MWh 28.47 USD
+    and at 60 USD/MWh 42.705 USD; both run from their AI start (month 3) to their horizon (36),
+    discounted at 10 %. The NPV together is each site's own NPV less the link's cost and that
+    energy; each site's total IT is its cluster's and its 65 W."""
+    from planner.network.interconnect import Need, size_interconnect
+
+    texts = {"a": _priced_site("a", 40.0), "b": _priced_site("b", 60.0)}
+    npv = {}
+    for n, t in texts.items():
+        (tmp_path / f"{n}.toml").write_text(t, encoding="utf-8")
+        npv[n] = alone(tmp_path / f"{n}.toml")["npv_usd"]
+    cost = size_interconnect(catalog, Need(800.0, 50.0, 0.5)).chosen.cost_usd
+    path = write_portfolio(tmp_path, '[[routes]]\nfrom = "a"\nto = "b"\nkm = 50.0\ngbps = 800.0\n', texts)
+    code, out, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    (link,) = doc["interconnect"]
+    c = link["sized"]["chosen"]
+    assert (c["module"], c["modules"], c["fibre_pairs"], c["muxes"], c["amplifiers"]) == ("400zr", 4, 1, 2, 4)
+    end = 4 / 2 * 22.5 + 2 / 2 * 0.0 + 2 * 1 * 10.0
+    assert end == 65.0
+    assert link["power_by_site_w"] == {"a": end, "b": end} and link["inline_power_w"] == 0.0
+    assert link["power_w"] == 2 * end and link["fits_grid"] is True
+    mwh = end / 1e6 * 1.25 * 8760
+    assert link["energy_mwh_per_year_by_site"] == pytest.approx({"a": mwh, "b": mwh}, abs=5e-4)
+    assert link["energy_usd_per_year_by_site"] == pytest.approx({"a": mwh * 40, "b": mwh * 60}, abs=0.005)
+    assert link["runs_months"] == [3, 36]
+    v = 1.1 ** (-1 / 12)
+    annuity = v ** 4 * (1 - v ** 33) / (1 - v)  # sum_{m=3}^{35} v^(m+1)
+    energy = (mwh * 40 + mwh * 60) / 12 * annuity
+    assert link["energy_npv_usd"] == pytest.approx(energy, abs=0.01)
+    assert doc["together"]["npv_usd"] == pytest.approx(npv["a"] + npv["b"] - cost - energy, abs=0.05)
+    assert doc["together"]["interconnect_power_w"] == 2 * end
+    for s in doc["sites"]:
+        assert s["interconnect_power_w"] == end
+        assert s["total_it_mw"] == pytest.approx(s["critical_it_mw"] + end / 1e6, abs=1e-6)
+    # the command's own table says it too
+    code, out, _ = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf2"))
+    assert code == 0 and "130 W (65 W at a, 65 W at b)" in out
+
+
+def test_portfolio_link_too_big_for_a_grid_keeps_the_sites_apart(capsys, tmp_path):
+    """The same two sites joined by a stated 64 Tb/s over 50 km: 160 wavelengths of 400ZR,
+    320 modules, 4 fibre pairs, 8 muxes, 16 EDFAs: 160 x 22.5 + 4 x 0 + 2 x 4 x 10 = 3,680 W at
+    each end. Each site's cluster leaves 1 MW - its facility power of room on the grid, /1.25
+    for the IT it holds: less than 3,680 W (each holds 584 GPUs: 1 - 0.995745 MW = 4,255 W of
+    facility power, 3,404 W of IT). So the two plans cannot both be chosen, though the link
+    costs far less than either site's NPV: the portfolio takes one site, and one by one (both,
+    with their link) breaks the grid."""
+    texts = {"a": _priced_site("a", 40.0), "b": _priced_site("b", 60.0)}
+    plans = {}
+    for n, t in texts.items():
+        (tmp_path / f"{n}.toml").write_text(t, encoding="utf-8")
+        plans[n] = alone(tmp_path / f"{n}.toml")
+    end = 160 * 22.5 + 4 * 0.0 + 2 * 4 * 10.0
+    for p in plans.values():
+        room = (p["grid_capacity_mw"] - p["facility_power_mw"]) / 1.25 * 1e6
+        assert room < end
+    path = write_portfolio(tmp_path, '[[routes]]\nfrom = "a"\nto = "b"\nkm = 50.0\ngbps = 64000.0\n', texts)
+    code, out, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert sorted(s["scenario"] is not None for s in doc["sites"]) == [False, True]
+    assert doc["interconnect"] == [] and doc["together"]["interconnect_power_w"] == 0
+    assert any("cannot both be chosen" in n and "does not fit its grid" in n for n in doc["interconnect_notes"])
+    assert any(b.startswith("link_grid:") for b in doc["one_by_one"]["breaks"])
+    assert any(b.startswith("link_grid: were every link's power to fit") for b in doc["binding_constraints"])
+
+
+def test_end_power_of_a_sized_link_by_hand_and_a_part_without_a_figure(catalog, tmp_path):
+    """16.4 Tb/s over 200 km: 41 wavelengths of OpenZR+ (400ZR reaches 120 km), 82 modules,
+    ceil(41 / 40) = 2 pairs, 4 muxes, ceil(200 / 80) - 1 = 2 in-line sites, 2 x 2 x (2 + 2) =
+    16 EDFAs. Each end: 82 / 2 x 22.5 + 4 / 2 x 0 + 2 x 2 x 10 = 962.5 W; in-line 2 x 2 x 2 x 10
+    = 80 W; in all 2 x 962.5 + 80 = 2,005 W, the sized option's own power. An overlay that gives
+    the EDFA no power figure leaves the link's power unknown and names the part (never 0)."""
+    from planner.app.portfolio_links import end_power
+    from planner.network.interconnect import Need, interconnect_doc, size_interconnect
+    from planner.parts.catalog import load_catalog
+
+    doc = interconnect_doc(size_interconnect(catalog, Need(16_400.0, 200.0)))
+    c = doc["chosen"]
+    assert (c["module"], c["modules"], c["fibre_pairs"], c["muxes"], c["inline_amplifier_sites"], c["amplifiers"]) \
+        == ("400zr-plus", 82, 2, 4, 2, 16)
+    power, missing = end_power(catalog, c)
+    assert missing == [] and power is not None
+    assert (power.end_w, power.inline_w) == (962.5, 80.0)
+    assert power.total_w == 2_005.0 == pytest.approx(c["power_w"])
+    (tmp_path / "line-systems.toml").write_text(
+        '[[line_system]]\nkey = "edfa-c-band-module"\nvendor = "test"\nmodel = "an EDFA without a power figure"\n'
+        'role = "amplifier"\nspan_km = 80\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
+    assert end_power(load_catalog([tmp_path]), c) == (None, ["edfa-c-band-module"])
+
+
+def test_portfolio_link_without_a_power_figure_is_named_not_zero(capsys, tmp_path):
+    """With an overlay whose EDFA has no power figure, the two tiny sites' 800 Gb/s link has
+    no known power: portfolio.json gives null power, energy and grid fit for it, the totals'
+    link power is null, each site's ends count none, and the notes name the part; the NPV
+    takes off the link's cost only."""
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "line-systems.toml").write_text(
+        '[[line_system]]\nkey = "edfa-c-band-module"\nvendor = "test"\nmodel = "an EDFA without a power figure"\n'
+        'role = "amplifier"\nspan_km = 80\nsource = "test"\nas_of = 2026-12-03\n', encoding="utf-8")
+    texts = {"a": _priced_site("a", 40.0), "b": _priced_site("b", 60.0)}
+    path = write_portfolio(tmp_path, '[[routes]]\nfrom = "a"\nto = "b"\nkm = 50.0\ngbps = 800.0\n', texts)
+    code, out, err = run(capsys, "portfolio", str(path), "-o", str(tmp_path / "pf"), "--json",
+                         "--catalog", str(overlay))
+    assert code == 0, err
+    doc = json.loads(out)
+    (link,) = doc["interconnect"]
+    assert (link["power_w"], link["power_by_site_w"], link["energy_npv_usd"], link["fits_grid"]) == (
+        None, None, None, None)
+    assert doc["together"]["interconnect_power_w"] is None and doc["together"]["interconnect_energy_npv_usd"] == 0
+    assert [(s["interconnect_power_w"], s["total_it_mw"]) for s in doc["sites"]] == [(None, None), (None, None)]
+    assert any("no power figure for edfa-c-band-module" in n for n in doc["interconnect_notes"])
+    assert doc["together"]["npv_usd"] == pytest.approx(
+        sum(s["npv_usd"] for s in doc["sites"]) - link["npv_cost_usd"], abs=0.05)

@@ -21,6 +21,19 @@ def test_every_part_a_plan_may_buy_has_a_power_figure(catalog, kind):
             assert fig.basis.startswith("ESTIMATE (")
 
 
+def test_every_line_system_part_has_a_power_figure_and_a_zero_is_a_sourced_passive_part(catalog):
+    """The interconnect's mux/demux units and amplifiers count like any part: a figure for each;
+    0 W only for a part its vendor states is passive (a sourced figure, never an estimate)."""
+    parts = catalog.kind("line_systems")
+    assert {"dwdm-mux-40ch-100ghz", "edfa-c-band-module"} <= set(parts)
+    for key in parts:
+        fig = catalog.power(key)
+        assert fig is not None, f"line-system part {key} has no power figure"
+        if fig.watts == 0:
+            assert not fig.estimated and "passive" in fig.basis, key
+    assert catalog.power("dwdm-mux-40ch-100ghz").watts == 0.0
+
+
 def test_estimates_carry_their_basis_and_a_consistent_range(catalog):
     estimates = catalog.kind("power_estimates")
     assert {"qm9700", "sn5600", "q3400-ra", "sn2201", "800g-dr8", "osfp-800g-2xfr4", "aec-800g",

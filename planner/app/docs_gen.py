@@ -187,7 +187,14 @@ exact, not a bound), and the cheapest priced option's cost is paid when both sit
 plans: in the capex budget of the year of the later of their two starts, and taken off the NPV
 discounted from that month at the lower of the two sites' rates. A pair whose link no option
 prices fully is left out of the budget and said so in `interconnect_notes`. "One by one" pays
-the links its choices need too. The links' power and the dark fibre are not priced.
+the links its choices need too. A link's cost includes its dark fibre (a labelled estimate per
+fibre-pair-km). Each end of a link draws its parts' power (modules, mux/demux units, a booster
+and a pre-amplifier per fibre pair) on its site's grid: its energy, at that site's prices and
+PUE as the site prices its own network power, runs from the later of the two AI starts to the
+earlier end of the two plans' horizons and is taken off the NPV discounted at that site's rate;
+a link whose end does not fit its site's grid beside the AI load at every step cannot join
+those two plans. The in-line amplifier sites' power is counted in the link's power, but their
+energy is not priced (they are on neither site's grid).
 
 Each site also has a "do nothing" choice worth 0: the site leaves the portfolio. An existing
 mine's plans count its mining before the AI start in their NPV, so to weigh a conversion against

@@ -45,7 +45,7 @@ from planner.model.portfolio import (
 
 if TYPE_CHECKING:
     from planner.app.pipeline import SiteRun
-    from planner.app.portfolio_links import RouteLinks
+    from planner.app.portfolio_links import EnergyTerms, RouteLinks
     from planner.model.portfolio import PortfolioSolution
     from planner.outputs.portfolio import PortfolioCandidate, PortfolioDocument, PortfolioTotals
     from planner.parts.catalog import Catalog
@@ -56,7 +56,9 @@ TIMING_RULE = ("a plan started s months late has every monthly flow moved s mont
                "(r_m = (1 + the site's discount rate)^(1/12) - 1), its capex in portfolio year floor(s / 12) + 1, "
                "its AI load online at its AI start month + s; the months of the delay earn nothing here. A link "
                "between two sites is paid when the later of them starts (month max(s_a, s_b), in that portfolio "
-               "year's budget) and discounted from then at the lower of the two sites' rates")
+               "year's budget) and discounted from then at the lower of the two sites' rates; its ends' energy "
+               "runs from the later of the two AI loads' online months to the earlier end of the two plans' "
+               "horizons, each end discounted at its site's rate")
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Plan:
     contracted_mw: float
     gbps_per_gpu: float  # the cluster's scale-out bandwidth per GPU (for the bisection)
     cap_gpus: int | None = None  # the size it was solved under (sizes_gpus); None: the site's own bounds
+    # what a link's end at this plan's site costs and may draw (planner.app.portfolio_links):
+    energy: EnergyTerms | None = None
 
     @property
     def key(self) -> str:
@@ -208,6 +212,7 @@ def _site_plans(run: SiteRun, catalog: Catalog, cap: int | None = None
     """Each scenario as a candidate, and those with a plan as the MILP's plans (solved under
     ``cap`` GPUs, or the site's own bounds). The capex the budget counts is the owner's
     (capex_usd), or under a hosting contract the host's."""
+    from planner.app.portfolio_links import energy_terms
     from planner.outputs.portfolio import PortfolioCandidate
     from planner.outputs.records import PlanSummary
 
@@ -230,7 +235,7 @@ def _site_plans(run: SiteRun, catalog: Catalog, cap: int | None = None
         per_gpu = (server.item.compute_ports * (server.item.compute_nic_gbps or 0.0) / server.item.gpus
                    if server is not None else 0.0)
         plans.append(Plan(name, float(sc.npv_usd), capex, sc.gpus, it_mw, start, result.inputs.discount_rate,
-                          contracted, per_gpu, cap))
+                          contracted, per_gpu, cap, energy_terms(result) if opt.servers else None))
         candidates.append(PortfolioCandidate(scenario=name, max_gpus=cap, status="optimal", npv_usd=sc.npv_usd,
                                              capex_usd=capex,
                                              gpus=sc.gpus, critical_it_mw=round(it_mw, 6), ai_start_month=start,
@@ -303,12 +308,26 @@ def breaks(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] 
         out.append(f"tenant: {contracted:,.2f} MW contracted > {shared.tenant_max_mw:,.2f} MW")
     if shared.tenant_min_mw is not None and contracted < shared.tenant_min_mw * (1 - 1e-9):
         out.append(f"tenant_min: {contracted:,.2f} MW contracted < {shared.tenant_min_mw:,.2f} MW signed")
+    for spend in paid:
+        if not spend.link.fits:
+            out.append(f"link_grid: the {spend.link.route} link's power does not fit a site's grid beside its AI "
+                       "load")
     return out
+
+
+def site_link_power_w(site: str, paid: Sequence[LinkSpend]) -> float | None:
+    """W of a site's ends of the links it pays for (None when one of them has a part without a
+    power figure: named in the notes, never counted as zero)."""
+    mine = [k for k in paid if site in (k.link.site_a, k.link.site_b)]
+    if any(not k.link.power_known for k in mine):
+        return None
+    return sum(k.link.power_w[0] if k.link.site_a == site else k.link.power_w[1] for k in mine)
 
 
 def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] = ()) -> PortfolioTotals:
     """A set of choices summed, the links it pays for included: their cost in the capex (in
-    the year of the later start) and their discounted cost taken off the NPV."""
+    the year of the later start), their power, and their discounted cost and energy taken off
+    the NPV."""
     from planner.outputs.portfolio import PortfolioTotals
 
     used = [c for c in chosen.values() if c.scenario != DO_NOTHING]
@@ -318,11 +337,15 @@ def totals(chosen: dict[str, Column], shared: Shared, paid: Sequence[LinkSpend] 
         years[str(year)] = years.get(str(year), 0.0) + usd
     links_usd = sum(k.link.cost_usd for k in paid)
     on = [c for c in used if shared.target_month is not None and c.online_month <= shared.target_month]
+    power = None if any(not k.link.power_known for k in paid) else \
+        sum(sum(k.link.power_w) + k.link.inline_w for k in paid)
     return PortfolioTotals(
-        npv_usd=round(sum(c.npv_usd for c in used) - sum(k.npv_cost_usd for k in paid), 2),
+        npv_usd=round(sum(c.npv_usd for c in used) - sum(k.npv_total_usd for k in paid), 2),
         capex_usd=round(sum(c.capex_usd for c in used) + links_usd, 2),
         capex_by_year_usd={k: round(v, 2) for k, v in years.items()},
-        interconnect_capex_usd=round(links_usd, 2), gpus=sum(c.gpus for c in used),
+        interconnect_capex_usd=round(links_usd, 2),
+        interconnect_power_w=None if power is None else round(power, 3),
+        interconnect_energy_npv_usd=round(sum(k.energy_npv_usd for k in paid), 2), gpus=sum(c.gpus for c in used),
         critical_it_mw=round(sum(c.it_mw for c in used), 6),
         gpus_by_target=sum(c.gpus for c in on) if shared.target_month is not None else None,
         critical_it_mw_by_target=round(sum(c.it_mw for c in on), 6) if shared.target_month is not None else None,
@@ -380,6 +403,7 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
     rows = []
     for s in sites:
         c = solution.chosen.get(s.name)
+        link_w = site_link_power_w(s.name, solution.links)
         helps, reason = why_not(s, c, alone[s.name], shared)
         used = c is not None and c.scenario != DO_NOTHING
         a = alone[s.name]
@@ -389,6 +413,8 @@ def portfolio_document(portfolio: LoadedPortfolio, sites: Sequence[SitePlans], s
             start_month=c.start_month if used and c else None, npv_usd=round(c.npv_usd, 2) if c else 0.0,
             capex_usd=c.capex_usd if c else 0.0, capex_year=capex_year(c.start_month) if used and c else None,
             gpus=c.gpus if c else 0, critical_it_mw=round(c.it_mw, 6) if c else 0.0,
+            interconnect_power_w=None if link_w is None else round(link_w, 3),
+            total_it_mw=None if link_w is None else round((c.it_mw if c else 0.0) + link_w / W_PER_MW, 6),
             online_month=c.online_month if used and c else None,
             alone_scenario=None if a.scenario == DO_NOTHING else a.scenario, alone_npv_usd=round(a.npv_usd, 2),
             can_help=helps, reason=reason, candidates=s.candidates))

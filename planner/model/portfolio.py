@@ -17,15 +17,18 @@ The interconnect on a route between two sites is in the model (:func:`add_links`
 each pair of the two sites' columns whose plans both run an AI cluster, a link variable
 y >= x_a + x_b - 1 carries the link sized for that pair of plans, its cost paid when the
 later of the two starts (in that portfolio year's budget, and discounted to month 0 in the
-objective).
+objective). The link's parts draw power at each end; each end's energy, at its site's prices
+and PUE, is a running cost from the later of the two AI starts to the earlier end of the two
+plans' horizons, discounted at that site's rate and taken off the objective too; a link whose
+power does not fit a site's grid beside that site's firm AI load cannot be chosen.
 
 An infeasible portfolio is re-solved with a slack on every row of the shared families
 (:func:`explain_infeasible`): the families whose slack is used are what binds, with by how
 much. HiGHS solves it through :mod:`planner.model.lp`.
 
-Why about 470 lines: the constraint families, the links' columns and their read-back, and
-the re-solves that explain an infeasible portfolio all read one model; split, they would
-import each other.
+Why about 500 lines: the constraint families, the links' columns (their cost, energy and
+grid fit) and their read-back, and the re-solves that explain an infeasible portfolio all
+read one model; split, they would import each other.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR
-from planner.energy.economics import monthly_rate
+from planner.energy.economics import annuity_factor, monthly_rate
 from planner.model.lp import LinearProgram, Solution, Status, safe, solve_highs
 
 MUSD = 1e6  # the model's money unit: million USD (USD figures near 1e9 would strain the tolerances)
@@ -87,7 +90,12 @@ class Column:
 class Link:
     """The interconnect on one route sized for one pair of plans (``plan_a`` of ``site_a``,
     ``plan_b`` of ``site_b``, each a :attr:`Column.plan_key`): its cost is paid when both
-    sites take those plans."""
+    sites take those plans. ``power_w`` is the IT power of its parts at each end (site_a,
+    site_b: modules, mux/demux units, booster and pre-amplifiers), ``inline_w`` that of its
+    in-line amplifier sites between them (on neither site's grid); ``energy_usd_per_month``
+    each end's energy cost while it runs (its MW x the site's USD per MW-month at its PUE);
+    ``horizons`` the two plans' horizons in months from their own start; ``fits`` False when
+    an end's power does not fit its site's grid beside the firm AI load."""
 
     route: str
     site_a: str
@@ -95,6 +103,16 @@ class Link:
     site_b: str
     plan_b: str
     cost_usd: float
+    power_w: tuple[float, float] = (0.0, 0.0)
+    inline_w: float = 0.0
+    energy_usd_per_month: tuple[float, float] = (0.0, 0.0)
+    horizons: tuple[int, int] = (0, 0)
+    fits: bool = True
+    power_known: bool = True  # False: a part has no power figure (power_w and the energy are not counted)
+
+    def __post_init__(self) -> None:
+        if any(self.energy_usd_per_month) and min(self.horizons) <= 0:
+            raise ValueError("a link with an energy cost needs both plans' horizons (months > 0)")
 
     def joins(self, a: Column, b: Column) -> bool:
         return (a.site, a.plan_key, b.site, b.plan_key) == (self.site_a, self.plan_a, self.site_b, self.plan_b)
@@ -103,24 +121,44 @@ class Link:
 @dataclass(frozen=True)
 class LinkSpend:
     """A link paid in a solution: the month it is paid (the later start of its two sites), its
-    portfolio year, and its cost discounted to month 0 (at the lower of the two sites' rates)."""
+    portfolio year, its cost discounted to month 0 (at the lower of the two sites' rates), the
+    months [run_from, run_to) it runs and its ends' energy over them discounted to month 0."""
 
     link: Link
     month: int
     year: int
     npv_cost_usd: float
+    run_from: int = 0
+    run_to: int = 0
+    energy_npv_usd: float = 0.0
+
+    @property
+    def npv_total_usd(self) -> float:
+        """What the link takes off the portfolio's NPV: its discounted cost and energy."""
+        return self.npv_cost_usd + self.energy_npv_usd
 
 
 def link_spend(link: Link, a: Column, b: Column) -> LinkSpend:
-    """When a link between columns ``a`` and ``b`` is paid and what it costs at month 0:
+    """When a link between columns ``a`` and ``b`` is paid, what it costs at month 0, and its
+    ends' energy at month 0:
 
         month = max(s_a, s_b),   year = floor(month / 12) + 1,
         pv = cost x (1 + r_m)^-month,   r_m from min(rate_a, rate_b)
+        runs in [L, E): L = max(online_a, online_b), E = min(s_a + H_a, s_b + H_b)
+        energy pv = e_a x A(rate_a, L, E) + e_b x A(rate_b, L, E)
 
-    (the lower rate gives the larger present cost)."""
+    (the lower rate gives the larger present cost; e the end's energy USD a month, H the
+    plan's horizon, A the annuity factor: sum over months m in [L, E) of (1 + r_m)^-(m + 1),
+    as a site values its own monthly flows)."""
     month = max(a.start_month, b.start_month)
+    run_from = max(a.online_month, b.online_month)
+    run_to = max(run_from, min(a.start_month + link.horizons[0], b.start_month + link.horizons[1]))
+    e_a, e_b = link.energy_usd_per_month
+    energy = (e_a * annuity_factor(a.discount_rate, run_from, run_to) if e_a else 0.0) \
+        + (e_b * annuity_factor(b.discount_rate, run_from, run_to) if e_b else 0.0)
     return LinkSpend(link, month, capex_year(month),
-                     shifted_npv(link.cost_usd, min(a.discount_rate, b.discount_rate), month))
+                     shifted_npv(link.cost_usd, min(a.discount_rate, b.discount_rate), month), run_from, run_to,
+                     energy)
 
 
 def links_of(chosen: dict[str, Column], links: Sequence[Link]) -> list[LinkSpend]:
@@ -162,7 +200,7 @@ class PortfolioSolution:
 
     status: Status
     chosen: dict[str, Column]
-    npv_usd: float | None  # the chosen plans' NPVs less the links' discounted cost
+    npv_usd: float | None  # the chosen plans' NPVs less the links' discounted cost and energy
     binding: tuple[str, ...]
     infeasibility: tuple[str, ...]
     links: tuple[LinkSpend, ...] = ()  # the links the chosen plans pay for
@@ -189,13 +227,16 @@ def add_links(lp: LinearProgram, model: PortfolioModel, links: Sequence[Link], e
         x_a + x_b - y_ab <= 1
 
     and its cost in the objective, paid at month_ab = max(s_a, s_b) and discounted at the
-    lower of the two sites' rates (:func:`link_spend`):
+    lower of the two sites' rates, with its ends' discounted energy (:func:`link_spend`):
 
-        max  ... - sum_ab cost_ab (1 + r_m)^-month_ab y_ab
+        max  ... - sum_ab (cost_ab (1 + r_m)^-month_ab + energy_ab) y_ab
+
+    A link whose power does not fit a site's grid beside the firm AI load (``fits`` False)
+    gets y_ab <= 0, so its two plans cannot both be chosen (x_a + x_b <= 1).
 
     With x binary and a positive cost, y_ab = max(0, x_a + x_b - 1) at the optimum, so y_ab
     needs no integrality. The budgets count cost_ab y_ab (:func:`add_budget_total`,
-    :func:`add_budget_per_year`, the year of month_ab)."""
+    :func:`add_budget_per_year`, the year of month_ab); the energy is a running cost, not capex."""
     if not links:
         return
     pairs = []
@@ -206,9 +247,10 @@ def add_links(lp: LinearProgram, model: PortfolioModel, links: Sequence[Link], e
     if not pairs:
         return
     model.spends = [link_spend(k, model.columns[ja], model.columns[jb]) for k, ja, jb in pairs]
-    model.link_cols = lp.columns([f"y{n}__{safe(k.route)}" for n, (k, _, _) in enumerate(pairs)], 0.0, 1.0)
+    model.link_cols = lp.columns([f"y{n}__{safe(k.route)}" for n, (k, _, _) in enumerate(pairs)], 0.0,
+                                 [1.0 if k.fits else 0.0 for k, _, _ in pairs])
     if not elastic:
-        lp.add_cost(model.link_cols, [-s.npv_cost_usd / MUSD for s in model.spends])
+        lp.add_cost(model.link_cols, [-s.npv_total_usd / MUSD for s in model.spends])
     rows, cols, vals = [], [], []
     for n, (_, ja, jb) in enumerate(pairs):
         rows += [n, n, n]
@@ -387,7 +429,7 @@ def solve_portfolio(columns: Sequence[Column], shared: Shared, links: Sequence[L
         return PortfolioSolution(sol.status, {}, None, (), tuple(why))
     chosen = {c.site: c for j, c in enumerate(model.columns) if sol.x[model.cols[j]] > 0.5}
     paid = links_of(chosen, links)
-    npv = sum(c.npv_usd for c in chosen.values()) - sum(s.npv_cost_usd for s in paid)
+    npv = sum(c.npv_usd for c in chosen.values()) - sum(s.npv_total_usd for s in paid)
     return PortfolioSolution(sol.status, chosen, npv, tuple(binding(model, sol.x)
                                                              + costly(columns, shared, npv, links)), (), tuple(paid))
 
@@ -411,7 +453,18 @@ def costly(columns: Sequence[Column], shared: Shared, npv_usd: float, links: Seq
         if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
             out.append(f"{family}: without it the portfolio's NPV would be "
                        f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
+    if any(not k.fits for k in links):  # the links' grid fit (add_links), dropped the same way
+        sol = _solve(build_portfolio(columns, shared, links=_all_fit(links)).lp)
+        if sol.status is Status.OPTIMAL and sol.objective is not None and sol.objective * MUSD > npv_usd + 1.0:
+            out.append(f"link_grid: were every link's power to fit its sites' grids, the portfolio's NPV would be "
+                       f"{(sol.objective * MUSD - npv_usd) / MUSD:,.1f} M USD higher")
     return out
+
+
+def _all_fit(links: Sequence[Link]) -> list[Link]:
+    from dataclasses import replace
+
+    return [replace(k, fits=True) for k in links]
 
 
 def binding(model: PortfolioModel, x: np.ndarray) -> list[str]:
@@ -449,6 +502,10 @@ def explain_infeasible(columns: Sequence[Column], shared: Shared, links: Sequenc
     for one in alone.values():
         if one != Shared() and _solve(build_portfolio(columns, one, links=links).lp).status is not Status.OPTIMAL:
             out += [f"{line} by any choice of plans" for line in _shortfalls(columns, one, links)]
+    if any(not k.fits for k in links) and \
+            _solve(build_portfolio(columns, shared, links=_all_fit(links)).lp).status is Status.OPTIMAL:
+        out.append("link_grid: a link's power does not fit its sites' grids beside their AI loads, so its two plans "
+                   "cannot both be chosen; with it they could (see interconnect_notes)")
     if out:
         return out
     given = [f for f, one in alone.items() if one != Shared()]

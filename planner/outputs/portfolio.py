@@ -50,6 +50,11 @@ class PortfolioSiteResult(Record):
     capex_year: Annotated[int | None, key("the portfolio year its capex falls in (1 = months 0-11)")]
     gpus: Annotated[int, key("GPUs of the chosen plan", COUNTS)]
     critical_it_mw: Annotated[Number, key("critical IT of the chosen plan", "MW")]
+    interconnect_power_w: Annotated[Number | None, key("its ends of the chosen links to other sites (modules, "
+                                                       "mux/demux units, booster and pre-amplifiers), on its grid "
+                                                       "(null: a link's part has no power figure)", "W")]
+    total_it_mw: Annotated[Number | None, key("critical IT of the chosen plan and its ends of the links (null: "
+                                              "their power is not known)", "MW")]
     online_month: Annotated[int | None, key("month its AI load comes online, the delay included", "months")]
     alone_scenario: Annotated[str | None, key("the site's own best plan solved alone, started now (null: none "
                                               "with a positive NPV)")]
@@ -64,13 +69,18 @@ class PortfolioTotals(Record):
     """A set of choices over all the sites, summed."""
 
     npv_usd: Annotated[Number, key("NPV of the chosen plans, each discounted for its delay, less the links' "
-                                   "cost discounted from the later start of their sites", "USD")]
+                                   "cost discounted from the later start of their sites and their ends' "
+                                   "discounted energy", "USD")]
     capex_usd: Annotated[Number, key("capex of the chosen plans and of the links they pay for", "USD")]
     capex_by_year_usd: Annotated[dict[str, Number], key("capex by portfolio year (\"1\" = months 0-11), the "
                                                         "links' in the year of the later start of their sites",
                                                         "USD")]
     interconnect_capex_usd: Annotated[Number, key("of which the links between the sites (in capex_usd; their "
                                                   "discounted cost is taken off npv_usd)", "USD")]
+    interconnect_power_w: Annotated[Number | None, key("power of the links they pay for: both ends and the in-line "
+                                                       "amplifier sites (null: a link's part has no power figure)",
+                                                       "W")]
+    interconnect_energy_npv_usd: Annotated[Number, key("the links' ends' energy, discounted (in npv_usd)", "USD")]
     gpus: Annotated[int, key("GPUs of the chosen plans", COUNTS)]
     critical_it_mw: Annotated[Number, key("critical IT of the chosen plans", "MW")]
     gpus_by_target: Annotated[int | None, key("GPUs online by the target month (null without a target)", COUNTS)]
@@ -97,6 +107,24 @@ class PortfolioLink(Record):
     capex_year: Annotated[int | None, key("the portfolio year its cost falls in (1 = months 0-11)")]
     npv_cost_usd: Annotated[Number | None, key("its cost discounted to month 0 at the lower of its sites' "
                                                "rates (taken off the NPV)", "USD")]
+    power_w: Annotated[Number | None, key("power of its parts: modules, mux/demux units and amplifiers at both "
+                                          "ends and at the in-line sites (null: a part without a power figure)",
+                                          "W")]
+    power_by_site_w: Annotated[dict[str, Number] | None, key(
+        "each end's power, on that site's grid: modules / 2 x W + muxes / 2 x W + 2 x fibre pairs x W of an "
+        "amplifier (a booster and a pre-amplifier per pair)", "W")]
+    inline_power_w: Annotated[Number | None, key("the in-line amplifier sites' power (on neither site's grid; "
+                                                 "its energy is not priced)", "W")]
+    energy_mwh_per_year_by_site: Annotated[dict[str, Number] | None, key(
+        "each end's facility energy a year: end MW x (PUE x hours + the temperature term's hours)", "MWh")]
+    energy_usd_per_year_by_site: Annotated[dict[str, Number] | None, key(
+        "each end's energy cost a year, at its site's prices as the site prices its own network power", "USD")]
+    runs_months: Annotated[list[int] | None, key("[from, to): the later AI start of its two sites to the earlier "
+                                                 "end of their horizons", "months")]
+    energy_npv_usd: Annotated[Number | None, key("the ends' energy over those months discounted to month 0, each "
+                                                 "at its site's rate (taken off the NPV)", "USD")]
+    fits_grid: Annotated[bool | None, key("each end's power fits its site's grid beside the firm AI load at every "
+                                          "step (null: power unknown); a pair that does not is never chosen")]
 
 
 class PortfolioDocument(Record):
@@ -183,8 +211,25 @@ def link_lines(doc: PortfolioDocument) -> list[str]:
                      f"{link.capex_year}; {musd(link.npv_cost_usd)} M USD off the NPV)")
         else:
             what += f", not in the budget: {link.sized.get('why')}"
+        what += link_power_text(link)
         out.append(f"link {link.from_site}-{link.to_site}: {link.gbps:,.0f} Gb/s over {link.route_km:g} km: {what}")
     return out
+
+
+def link_power_text(link: PortfolioLink) -> str:
+    """A link's power at each end and in-line, and its ends' energy (for :func:`link_lines`)."""
+    if link.power_w is None or link.power_by_site_w is None:
+        return "; power not counted: a part has no power figure"
+    ends = ", ".join(f"{w:,.0f} W at {site}" for site, w in link.power_by_site_w.items())
+    inline = f", {link.inline_power_w:,.0f} W in-line" if link.inline_power_w else ""
+    text = f"; power {link.power_w:,.0f} W ({ends}{inline})"
+    if link.energy_usd_per_year_by_site is not None:
+        text += f", its ends' energy {sum(link.energy_usd_per_year_by_site.values()):,.0f} USD a year"
+    if link.energy_npv_usd is not None and link.runs_months is not None:
+        start, end = link.runs_months
+        text += (f" over months {start}-{end}, {link.energy_npv_usd:,.0f} USD off the NPV" if end > start else
+                 f", but it never runs: one plan's horizon ends (month {end}) before both AI loads are on")
+    return text
 
 
 def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
@@ -195,11 +240,13 @@ def total_rows(doc: PortfolioDocument) -> list[tuple[str, str, str, str]]:
     def cell(value: float | None, fmt: str) -> str:
         if value is None:
             return "-"
-        return format(value / 1e6 if fmt == "m" else value, "," if fmt == "d" else ",.1f")
+        return format(value / 1e6 if fmt == "m" else value / 1e3 if fmt == "k" else value,
+                      "," if fmt == "d" else ",.1f")
 
     rows = []
     for label, attr, fmt in (("NPV, M USD", "npv_usd", "m"), ("capex, M USD", "capex_usd", "m"),
-                             ("of which links, M USD", "interconnect_capex_usd", "m"), ("GPUs", "gpus", "d"),
+                             ("of which links, M USD", "interconnect_capex_usd", "m"),
+                             ("links' power, kW", "interconnect_power_w", "k"), ("GPUs", "gpus", "d"),
                              ("critical IT, MW", "critical_it_mw", "f"),
                              ("GPUs by the target month", "gpus_by_target", "d")):
         mine = getattr(together, attr) if together is not None else None

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from planner.model.portfolio import DO_NOTHING, Column, Link, Shared, solve_portfolio
+from planner.model.portfolio import DO_NOTHING, Column, Link, Shared, link_spend, solve_portfolio
 from tests.test_portfolio import alone, run, tiny, write_portfolio
 
 M = 1e6
@@ -440,3 +440,20 @@ def test_portfolio_link_without_a_power_figure_is_named_not_zero(capsys, tmp_pat
     assert any("no power figure for edfa-c-band-module" in n for n in doc["interconnect_notes"])
     assert doc["together"]["npv_usd"] == pytest.approx(
         sum(s["npv_usd"] for s in doc["sites"]) - link["npv_cost_usd"], abs=0.05)
+
+
+def test_two_plans_that_never_run_together_need_no_link():
+    """a (NPV 10, online at month 0, a 24-month horizon) and b (NPV 3, online at month 24):
+    the a-b link (cost 5, horizons 24 and 60 months) would be paid when both are taken, but
+    a's horizon ends at month 24 as b comes online, so the two never run in the same month:
+    no link, both taken, 13. With b online at month 23 they overlap for one month: the link
+    is paid and b is left out (13 - 5 = 8 < 10)."""
+    for online_b, expected, npv in ((24, "y", 13 * M), (23, DO_NOTHING, 10 * M)):
+        cols = [Column("a", "x", 0, 10 * M, 0.0, 8, 0.0, 0), Column("b", "y", 0, 3 * M, 0.0, 8, 0.0, online_b),
+                nothing("a"), nothing("b")]
+        link = Link("a-b", "a", "x", "b", "y", 5 * M, horizons=(24, 60))
+        sol = solve_portfolio(cols, Shared(), [link])
+        assert sol.chosen["b"].scenario == expected and sol.npv_usd == pytest.approx(npv)
+        assert sol.links == ()  # paid only when b is taken, and b is taken only when no link is paid
+        spend = link_spend(link, cols[0], cols[1])
+        assert (spend.run_from, spend.run_to, spend.runs) == (online_b, 24, online_b < 24)

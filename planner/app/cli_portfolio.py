@@ -70,12 +70,13 @@ def portfolio_cmd(
     data = doc.data()
     target = out or Path("out") / file.stem
     files: dict[str, Callable[[Path], None]] = {"portfolio.json": lambda p: write_json(p, data)}
-    if doc.interconnect:  # the links' parts, as the site BOM lists a campus interconnect's (estimates marked)
+    bought = [k for k in doc.interconnect if not k.never_runs]  # two plans never running together need none
+    if bought:  # the links' parts, as the site BOM lists a campus interconnect's (estimates marked)
         from planner.outputs.bom import write_bom
         from planner.outputs.bom_interconnect import interconnect_rows
         from planner.parts.catalog import load_catalog
 
-        trunks = [{"from": k.from_site, "to": k.to_site, "interconnect": k.sized} for k in doc.interconnect]
+        trunks = [{"from": k.from_site, "to": k.to_site, "interconnect": k.sized} for k in bought]
         rows, _ = interconnect_rows("portfolio", trunks, load_catalog(list(catalog or [])), {}, {})
         files["bom.csv"] = lambda p: write_bom(p, rows)
     if portfolio.spec.routes:  # the sites and the routes between them, with what each link carries

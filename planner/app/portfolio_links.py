@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
-from planner.model.portfolio import DO_NOTHING, Column, Link, LinkSpend
+from planner.model.portfolio import DO_NOTHING, Column, Link, LinkSpend, link_spend
 
 if TYPE_CHECKING:
     from planner.model.optimize import Result
@@ -287,6 +287,15 @@ def link_records(portfolio: LoadedPortfolio, chosen: dict[str, Column], paid: Se
         spend = spent.get((r.from_, r.to))
         power = sized.power
         names = (r.from_, r.to)
+        apart: list[int] | None = None  # two plans that never run together need no link: their window
+        if spend is None:
+            link = next((k for k in links.links if k.route == f"{r.from_}-{r.to}" and k.joins(a, b)), None)
+            would = link_spend(link, a, b) if link is not None else None
+            if would is not None and not would.runs:
+                apart = [would.run_from, would.run_to]
+                notes.append(f"routes[{i}] {r.from_}-{r.to}: no link is paid: the two plans never run together "
+                             f"({r.from_} online at month {a.online_month}, {r.to} at {b.online_month}; the earlier "
+                             f"horizon ends at month {would.run_to})")
         records.append(PortfolioLink(
             from_site=r.from_, to_site=r.to, route_km=r.km, gbps=sized.gbps, basis=sized.basis, sized=sized.doc,
             cost_usd=None if spend is None else round(spend.link.cost_usd, 2),
@@ -299,7 +308,8 @@ def link_records(portfolio: LoadedPortfolio, chosen: dict[str, Column], paid: Se
                 e: round(v, 3) for e, v in zip(names, sized.energy_mwh_per_year, strict=True)},
             energy_usd_per_year_by_site=None if power is None else {
                 e: round(v, 2) for e, v in zip(names, sized.energy_usd_per_year, strict=True)},
-            runs_months=None if spend is None or power is None else [spend.run_from, spend.run_to],
-            energy_npv_usd=None if spend is None or power is None else round(spend.energy_npv_usd, 2),
+            runs_months=apart if spend is None or power is None else [spend.run_from, spend.run_to],
+            energy_npv_usd=((0.0 if apart else None) if spend is None or power is None
+                            else round(spend.energy_npv_usd, 2)),
             fits_grid=None if power is None else all(sized.fits)))
     return records, notes

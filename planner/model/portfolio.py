@@ -137,6 +137,12 @@ class LinkSpend:
         """What the link takes off the portfolio's NPV: its discounted cost and energy."""
         return self.npv_cost_usd + self.energy_npv_usd
 
+    @property
+    def runs(self) -> bool:
+        """The two plans run together for at least a month: else no link is needed between them.
+        Without both plans' horizons (``Link.horizons`` not given) the link is taken to run."""
+        return min(self.link.horizons) <= 0 or self.run_to > self.run_from
+
 
 def link_spend(link: Link, a: Column, b: Column) -> LinkSpend:
     """When a link between columns ``a`` and ``b`` is paid, what it costs at month 0, and its
@@ -162,12 +168,15 @@ def link_spend(link: Link, a: Column, b: Column) -> LinkSpend:
 
 
 def links_of(chosen: dict[str, Column], links: Sequence[Link]) -> list[LinkSpend]:
-    """The links a set of choices pays for: each whose two plans are both chosen."""
+    """The links a set of choices pays for: each whose two plans are both chosen and run
+    together (two plans whose months never overlap need no link)."""
     out = []
     for k in links:
         a, b = chosen.get(k.site_a), chosen.get(k.site_b)
         if a is not None and b is not None and k.joins(a, b):
-            out.append(link_spend(k, a, b))
+            spend = link_spend(k, a, b)
+            if spend.runs:
+                out.append(spend)
     return out
 
 
@@ -236,17 +245,24 @@ def add_links(lp: LinearProgram, model: PortfolioModel, links: Sequence[Link], e
 
     With x binary and a positive cost, y_ab = max(0, x_a + x_b - 1) at the optimum, so y_ab
     needs no integrality. The budgets count cost_ab y_ab (:func:`add_budget_total`,
-    :func:`add_budget_per_year`, the year of month_ab); the energy is a running cost, not capex."""
+    :func:`add_budget_per_year`, the year of month_ab); the energy is a running cost, not capex.
+    A pair whose two plans never run in the same month (one's horizon ends before the other
+    comes online: :attr:`LinkSpend.runs`) needs no link and gets no column."""
     if not links:
         return
-    pairs = []
+    pairs, spends = [], []
     for k in links:
         side_a = [j for j, c in enumerate(model.columns) if (c.site, c.plan_key) == (k.site_a, k.plan_a)]
         side_b = [j for j, c in enumerate(model.columns) if (c.site, c.plan_key) == (k.site_b, k.plan_b)]
-        pairs += [(k, ja, jb) for ja in side_a for jb in side_b]
+        for ja in side_a:
+            for jb in side_b:
+                spend = link_spend(k, model.columns[ja], model.columns[jb])
+                if spend.runs:
+                    pairs.append((k, ja, jb))
+                    spends.append(spend)
     if not pairs:
         return
-    model.spends = [link_spend(k, model.columns[ja], model.columns[jb]) for k, ja, jb in pairs]
+    model.spends = spends
     model.link_cols = lp.columns([f"y{n}__{safe(k.route)}" for n, (k, _, _) in enumerate(pairs)], 0.0,
                                  [1.0 if k.fits else 0.0 for k, _, _ in pairs])
     if not elastic:

@@ -126,6 +126,11 @@ class PortfolioLink(Record):
     fits_grid: Annotated[bool | None, key("each end's power fits its site's grid beside the firm AI load at every "
                                           "step (null: power unknown); a pair that does not is never chosen")]
 
+    @property
+    def never_runs(self) -> bool:
+        """Its two plans never run in the same month: no link is needed, paid or bought."""
+        return self.runs_months is not None and self.runs_months[1] <= self.runs_months[0]
+
 
 class PortfolioDocument(Record):
     """portfolio.json: the sites' choices solved together, the same sites one by one, and the links."""
@@ -209,6 +214,8 @@ def link_lines(doc: PortfolioDocument) -> list[str]:
         if link.cost_usd is not None:
             what += (f", {musd(link.cost_usd)} M USD in the budget (paid at month {link.paid_month}, year "
                      f"{link.capex_year}; {musd(link.npv_cost_usd)} M USD off the NPV)")
+        elif link.never_runs:
+            what += ", not paid nor bought: the two plans never run together"
         else:
             what += f", not in the budget: {link.sized.get('why')}"
         what += link_power_text(link)
@@ -273,6 +280,8 @@ def map_routes(routes: Sequence[tuple[str, str, float]], links: Sequence[Portfol
         chosen = link.sized.get("chosen") if link is not None else None
         if link is None:
             out.append(MapRoute(a, b, km, "not sized (a site's plan needs no link)"))
+        elif link.never_runs:
+            out.append(MapRoute(a, b, km, "no link: the two plans never run together", gbps=link.gbps))
         elif chosen is None:
             out.append(MapRoute(a, b, km, f"no option priced: {link.sized.get('why', '')}", gbps=link.gbps))
         else:

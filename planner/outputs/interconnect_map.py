@@ -141,7 +141,7 @@ def interconnect_map(path: Path, routes: Sequence[MapRoute],
 
     ax.legend(handles=[Line2D([], [], color="#8c564b", lw=2.5, label="route, cheapest option chosen"),
                        Line2D([], [], color="#999999", lw=2.5, ls="--",
-                              label="route, no option chosen (not sized, or none priced)")],
+                              label="route, no link (not needed, not sized, or none priced)")],
               loc="upper left", fontsize=8)
     if note:
         fig.text(0.01, 0.01, note, fontsize=8, style="italic", color="#555555")

@@ -34,6 +34,8 @@ from .sitebuilder import edit
 
 FIBRE = 398.92
 TWIN = EndMedia("module", "osfp-800g-2xdr4-500m", 2, 0, "mpo-12-apc", 0)
+FR4 = EndMedia("module", "400g-fr4", 1, 0, "lc-duplex-upc", 0)
+S9321 = {"leaf": "ufispace-s9321-64e", "spine": "ufispace-s9321-64e", "core": "ufispace-s9321-64e"}
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +44,18 @@ def catalog():
 
 
 def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
-    """Four rack pairs of leaf-spine links, 400G on twin-port modules: 10 links in hall-a (30 m),
-    100 + 20 across the 40 km route (either way round), 5 in hall-b (50 m). A 5 km route to
+    """Four rack pairs of leaf-spine links, 400G between UfiSpace S9321-64E switches run at one
+    400G port a QSFP-DD cage (the cages run 200/400/800G) on 400G-FR4 modules: 10 links in hall-a
+    (30 m), 100 + 20 across the 40 km route (either way round), 5 in hall-b (50 m). A 5 km route to
     hall-c is within grey reach and stays a tier link.
 
-    On site: 15 links, the longest 50 m (what the tier's media must reach). Across: 120 links,
-    48,000 Gb/s: 120 wavelengths of 400ZR, 240 modules, ceil(120 / 40) = 3 pairs, 6 muxes,
-    ceil(40 / 80) - 1 = 0 in-line sites, 3 x 2 x 2 = 12 EDFAs, ceil(6 x 1.5) = 9 fibres laid,
-    9 / 2 x 40 = 180 fibre-pair-km. 240 x 4,000 + 6 x 1,701 + 12 x 1,466 + 180 x 398.92 =
-    1,059,603.60 USD; 240 x 22.5 + 12 x 10 = 5,520 W (the mux has no figure: named, left out).
-    The tier loses 120 // 2 = 60 modules at each end: 120."""
+    The 400ZR fits those ports: Ethernet, QSFP-DD in a QSFP-DD cage, 22.5 W within the cage's
+    30 W, one 400G link a cage. On site: 15 links, the longest 50 m (what the tier's media must
+    reach). Across: 120 links, 48,000 Gb/s: 120 wavelengths of 400ZR, 240 modules,
+    ceil(120 / 40) = 3 pairs, 6 muxes, ceil(40 / 80) - 1 = 0 in-line sites, 3 x 2 x 2 = 12
+    EDFAs, ceil(6 x 1.5) = 9 fibres laid, 9 / 2 x 40 = 180 fibre-pair-km. 240 x 4,000 + 6 x 1,701
+    + 12 x 1,466 + 180 x 398.92 = 1,059,603.60 USD; 240 x 22.5 + 12 x 10 = 5,520 W (the mux has
+    no figure: named, left out). The tier loses 120 // 1 = 120 modules at each end: 240."""
     far = Route.model_validate({"from": "hall-a", "to": "hall-b", "polyline": [[0, 0], [40_000, 0]],
                                 "spare_ratio": 0.5})
     near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
@@ -64,8 +68,8 @@ def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
     assert local_lengths(links, routes) == {"leaf_spine": 5_100.0}
     assert int(local_links(links, routes)["leaf_spine"].links.sum()) == 10 + 5 + 7
     assert crossing(links, routes) == {"leaf_spine": {("hall-a", "hall-b"): 120}}
-    media = {"leaf_spine": TierMedia("leaf_spine", 142, 400, 50, "dr", TWIN, TWIN, "smf-mpo-12-apc", 142, 8)}
-    campus = campus_interconnect(links, routes, media, catalog, "site.toml")
+    media = {"leaf_spine": TierMedia("leaf_spine", 142, 400, 50, "fr", FR4, FR4, "smf-lc", 142, 2)}
+    campus = campus_interconnect(links, routes, media, catalog, S9321, "site.toml")
     assert campus is not None and not campus.unpriced
     (route,) = campus.routes
     chosen = route.sized.chosen
@@ -76,7 +80,7 @@ def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
     assert campus.capex_usd == pytest.approx(1_059_603.60, abs=0.005)
     assert campus.power_w == pytest.approx(240 * 22.5 + 12 * 10)
     assert campus.no_power == ("dwdm-mux-40ch-100ghz",)
-    assert campus.replaced == {"osfp-800g-2xdr4-500m": 2 * (120 // 2)}
+    assert campus.replaced == {"400g-fr4": 2 * (120 // 1)}
 
 
 def test_links_joined_from_plans_of_other_halls_keep_their_halls():
@@ -111,13 +115,52 @@ def test_dark_fibre_is_a_labelled_estimate_a_user_can_override(catalog, tmp_path
     assert sized.chosen.cost_usd == pytest.approx(16 * 4000 + 2 * 1701 + 4 * 1466 + 40 * 1000)
 
 
-def _far_campus(tmp_path, laps: int = 0, gpus: int = 24_576):
+# The UfiSpace S9321-64E run at one 400G port a QSFP-DD cage ("64 x QSFP-DD (200/400/800G)"):
+# the mode in which a crossing 400G link can take a 400ZR of its own in the cage (the bundled
+# entry is its 800G mode, 2 x 400G a cage). Its figures are the bundled entry's and sources'; its
+# power and price are the bundled estimates' (913 W typical; a 64-port 51.2T-class switch).
+S9321_400 = """[[switch]]
+key = "s9321-64e-400g"
+vendor = "UfiSpace"
+model = "S9321-64E at 64 x 400G (one port a QSFP-DD cage)"
+protocol = "ethernet"
+ports = 64
+port_gbps = 400
+lanes_per_port = 4
+lane_gbps = 100
+cages = 64
+cage_type = "QSFP-DD"
+cage_power_w = 30
+source = \"\"\"IP Infusion, 'Broadcom Tomahawk 5 Switches': 'S9321-64E ... 64 x QSFP-DD (200/400/800G) ... \
+30 W per QSFP-DD cage' - https://www.ipinfusion.com/technology/tomahawk-5/\"\"\"
+as_of = 2026-12-02
+"""
+S9321_400_ESTIMATES = {
+    "power-estimates.toml": '[[power_estimate]]\nkey = "s9321-64e-400g"\npower_w = 913.0\nmethod = "vendor-claim"\n'
+                            'basis = "the S9321-64E: 913 W typical (no transceivers)"\n'
+                            'source = "https://www.ipinfusion.com/technology/tomahawk-5/"\nas_of = 2026-12-02\n',
+    "estimates.toml": '[[estimate]]\nkey = "s9321-64e-400g"\nunit_cost_usd = 200000\n'
+                      'basis = "a 64-port 800G (51.2T-class) switch, 150,000-250,000 USD: midpoint (as sn5600)"\n'
+                      'source = "https://luxoptx.com/blogs/news/800g-optical-module-cost-analysis-tco-optimization-'
+                      'for-ai-data-centers"\nas_of = 2026-11-22\n'}
+
+
+def _far_campus(tmp_path, laps: int = 0, gpus: int = 24_576, switch: str = "s9321-64e-400g"):
     """The greenfield campus with hall-a held to 11 kW racks and exactly ``gpus`` GPUs (24,576 is
-    more than hall-a holds, so the plan spans both halls). Without ``laps``, hall-b is moved 40 km
+    more than hall-a holds, so the plan spans both halls), on ``switch`` (the S9321-64E at 400G
+    a cage, from an overlay, or a bundled key). Without ``laps``, hall-b is moved 40 km
     north (origin [0, 40,000]) and its duct bank runs 10 m east, 40,013 m south, 10 m west:
     40,033 m. With ``laps``, hall-b stays where it is and the route runs out 20 km and back
     ``laps`` times (the site file keeps coordinates within 100 km)."""
-    changes: dict = {"buildings[0].max_kw_per_rack": 11.0}
+    changes: dict = {"buildings[0].max_kw_per_rack": 11.0, "ai.leaf_switch": switch}
+    add: dict = {"ai.min_gpus": gpus, "ai.max_gpus": gpus}
+    if switch == "s9321-64e-400g":
+        overlay = tmp_path / "overlay"
+        overlay.mkdir(exist_ok=True)
+        (overlay / "switches.toml").write_text(S9321_400, encoding="utf-8")
+        for name, text in S9321_400_ESTIMATES.items():
+            (overlay / name).write_text(text, encoding="utf-8")
+        add["catalog"] = ["overlay"]
     if not laps:
         changes["buildings[1].origin"] = [0, 40_000]
         changes["routes[0].polyline"] = [[120, 40_020], [130, 40_020], [130, 7], [120, 7]]
@@ -129,19 +172,19 @@ def _far_campus(tmp_path, laps: int = 0, gpus: int = 24_576):
                      else [[20_120, y], [20_120, 7], [120, 7]])
         changes["routes[0].polyline"] = line
     site = tmp_path / "far-campus.toml"
-    site.write_text(edit(SITES / "greenfield-campus.toml", changes, add={"ai.min_gpus": gpus, "ai.max_gpus": gpus}),
-                    encoding="utf-8")
+    site.write_text(edit(SITES / "greenfield-campus.toml", changes, add=add), encoding="utf-8")
     return site
 
 
 def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path, catalog):
-    """The plan crosses the 40.033 km route with leaf-spine links (their tier's optics reach
-    500 m; before, the longest link fixed the media and no grey module reaches 40 km, so every
-    plan across the route was refused). With L crossing links (the floor plan's count) of 400G:
+    """The plan crosses the 40.033 km route with leaf-spine links between S9321-64E switches run
+    at one 400G port a QSFP-DD cage (their tier's 400G-FR4 modules reach 2 km; the 400ZR fits
+    the cage: Ethernet, QSFP-DD, 22.5 W of the cage's 30 W). With L crossing links (the floor
+    plan's count) of 400G:
     400ZR x 2L, ceil(L / 40) pairs, 2 muxes a pair, pairs x 2 x 2 EDFAs (no in-line site under
     80 km), ceil(2 x pairs x 1.5) fibres laid, fibres / 2 x 40.033 fibre-pair-km. The BOM's
     interconnect rows re-add to capex_usd["interconnect"] to the cent; the transceivers (summary
-    and BOM) are the fabric's less L // 2 twin-port modules at each end; every capex dollar and
+    and BOM) are the fabric's less L 400G-FR4 modules at each end; every capex dollar and
     IT watt is a BOM row."""
     from planner.app.cli import main
     from planner.app.pipeline import load, solve_site
@@ -163,7 +206,8 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
     (pair, crossing_links), = lay.inter_building.items()
     assert lay.inter_building_by_tier == {"leaf_spine": {pair: crossing_links}}
     fab = result.chosen.fabric
-    assert fab.media["leaf_spine"].optic_class == "dr" and lay.max_length("leaf_spine") > 40_033
+    assert fab.media["leaf_spine"].optic_class == "fr" and lay.max_length("leaf_spine") > 40_033
+    assert fab.media["leaf_spine"].lower.part == fab.media["leaf_spine"].upper.part == "400g-fr4"
     km = (10 + 40_013 + 10) / 1000
     waves = math.ceil(crossing_links * 400 / 400)
     pairs = math.ceil(waves / 40)
@@ -183,10 +227,10 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
     assert "the interconnect's power leaves out dwdm-mux-40ch-100ghz" in " ".join(plan["warnings"])
     assert any(w.startswith("capex_breakdown_usd.interconnect") and "ESTIMATES" in w and "dark-fibre-pair-km" in w
                for w in plan["warnings"])
-    # the tier modules the interconnect replaces: L // 2 at each end, off summary and BOM alike
-    gone = 2 * (crossing_links // 2)
+    # the tier modules the interconnect replaces: L // 1 at each end, off summary and BOM alike
+    gone = 2 * (crossing_links // 1)
     optics = {r["part"]: float(r["quantity"]) for r in rows if r["category"] == "transceiver"}
-    assert plan["transceivers"]["osfp-800g-2xdr4-500m"] == fab.transceivers["osfp-800g-2xdr4-500m"] - gone
+    assert plan["transceivers"]["400g-fr4"] == fab.transceivers["400g-fr4"] - gone
     assert optics == {k: float(v) for k, v in plan["transceivers"].items()}
     # every capex dollar and every IT watt of the plan is a BOM row
     assert sum(float(r["extended_cost_usd"]) for r in rows if r["extended_cost_usd"]) == pytest.approx(
@@ -236,3 +280,57 @@ def test_a_plan_that_must_cross_a_route_no_optic_reaches_is_infeasible(tmp_path,
     result = next(iter(solve_site(loaded, cat, cache=PlanCache()).results.values()))
     assert any(w.startswith("plans across routes[0] are refused: no optic or line system in the catalog reaches")
                for w in result.inputs.warnings)
+
+
+def test_which_switch_ports_take_the_interconnect_s_modules(catalog):
+    """The rule, switch by switch, from the catalog's own figures (400ZR and OpenZR+: QSFP-DD,
+    22.5 W, one 400G link; 800ZR: QSFP-DD800 or OSFP, 28 W, one 800G link):
+
+    - QM9700 (InfiniBand): no Ethernet module, whatever its cage;
+    - SN5600 (Ethernet, OSFP, 18 W a port with dual 3 kW PSUs): 400ZR is QSFP-DD, not OSFP; 800ZR
+      is OSFP but 28 W > 18 W;
+    - Arista 7060X6-64PE (Ethernet, OSFP, no power class in the catalog): 800ZR not assumed to fit;
+    - S9321-64E (Ethernet, QSFP-DD, 30 W): 400ZR and OpenZR+ fit a cage carrying one 400G link,
+      not a cage carrying 2 x 400G (its 800G mode's breakout);
+    - Bailly (co-packaged optics): no cage; a server's end: not a switch port."""
+    from planner.network.campus import form_factors, port_refusal
+
+    zr, zrp, zr8 = (catalog.optics[k] for k in ("400zr", "400zr-plus", "800zr"))
+    one = EndMedia("module", "400g-fr4", 1, 0, "lc-duplex-upc", 0)
+    assert form_factors(zr8) == {"QSFP-DD800", "OSFP"} and form_factors(zr) == {"QSFP-DD"}
+    assert "qm9700 runs InfiniBand" in port_refusal(catalog, zr, "qm9700", one, 400)
+    assert "400zr is QSFP-DD; sn5600's cages are OSFP" in port_refusal(catalog, zr, "sn5600", one, 400)
+    assert "800zr draws 28 W, more than the 18 W a sn5600 cage takes" in port_refusal(catalog, zr8, "sn5600", one, 800)
+    assert "no module power class for arista-7060x6-64pe" in port_refusal(catalog, zr8, "arista-7060x6-64pe", one, 800)
+    assert port_refusal(catalog, zr, "ufispace-s9321-64e", one, 400) is None
+    assert port_refusal(catalog, zrp, "ufispace-s9321-64e", one, 400) is None
+    assert "runs 2 x 400G links in each ufispace-s9321-64e cage" in port_refusal(
+        catalog, zr, "ufispace-s9321-64e", TWIN, 400)
+    assert "no pluggable cages" in port_refusal(catalog, zr, "bailly-th5-cpo", one, 400)
+    assert "not a switch port" in port_refusal(catalog, zr, None, one, 400)
+
+
+def test_infiniband_switches_refuse_the_plans_across_a_far_route(tmp_path, capsys):
+    """The greenfield campus on its own QM9700s, 40 km apart: no module of the catalog that
+    reaches 40 km plugs into an InfiniBand port, so the plan across is refused with a warning
+    naming the switch; 8,192 GPUs fit hall-a alone and are solved; 24,576 need both halls: exit 1
+    naming the GPU bound."""
+    from planner.app.cli import main
+    from planner.app.pipeline import load, solve_site
+    from planner.model.cache import PlanCache
+
+    site = _far_campus(tmp_path, gpus=8192, switch="qm9700")
+    loaded, cat = load(site)
+    result = next(iter(solve_site(loaded, cat, cache=PlanCache()).results.values()))
+    assert str(result.status) == "optimal" and result.chosen.variant == "hall-a new"
+    assert result.chosen.interconnect is None
+    site = _far_campus(tmp_path, switch="qm9700")
+    assert main(["solve", str(site), "-o", str(tmp_path / "out"), "--json"]) == 1
+    plan = json.loads(capsys.readouterr().out)["scenarios"]["greenfield"]
+    assert plan["status"] == "infeasible" and "min GPUs: 24576 required" in " ".join(plan["binding_constraints"])
+    loaded, cat = load(site)
+    result = next(iter(solve_site(loaded, cat, cache=PlanCache()).results.values()))
+    (warning,) = [w for w in result.inputs.warnings if w.startswith("plans across routes[0] are refused")]
+    assert "no module that reaches 40.033 km plugs into the ports" in warning
+    assert "400zr: leaf_spine's leaf end: qm9700 runs InfiniBand; 400zr is an Ethernet module" in warning
+    assert "400zr-plus: leaf_spine's leaf end: qm9700 runs InfiniBand" in warning

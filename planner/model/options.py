@@ -418,13 +418,13 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
         try:
-            campus = (campus_interconnect(links, far, fabric.media, catalog, display_path(loaded.path))
-                      if links is not None else None)
-        except InputError as exc:  # a route no optic reaches: plans across it are refused, as a fabric is
+            campus = (campus_interconnect(links, far, fabric.media, catalog, fabric.switch_models,
+                                          display_path(loaded.path)) if links is not None else None)
+        except InputError as exc:  # no module reaches, or none fits the ports: plans across it are refused
             warnings.add(f"plans across {exc.problems[0].key.removesuffix('.polyline')} are refused: "
                          f"{exc.problems[0].message}")
             if options:
-                capped.append(f"larger fabrics cross a route no optic reaches: {exc.problems[0].message}")
+                capped.append(f"larger fabrics cross a route no interconnect carries: {exc.problems[0].message}")
             else:
                 error = exc
             break

@@ -15,7 +15,11 @@ and dark fibre are added. So, for a cluster option whose links cross such a rout
   links per module`` modules are taken off the fabric's transceivers (a twin-port module whose
   other port stays on site is kept; breakouts of a port into slower modules are not modelled);
 - their cables are not the tier's cables: :func:`local_links` drops them before the cables are
-  priced (they ride the interconnect's dark fibre).
+  priced (they ride the interconnect's dark fibre);
+- a module of the interconnect plugs into the switch ports at both ends of every crossing tier,
+  so it is offered only where it is known to fit there (:func:`port_refusal`: protocol, cage
+  type, power class, one link of its speed per cage); a figure the catalog leaves out is never
+  assumed to fit, and a route with no module that fits refuses the plans across it.
 
 The stage is pure: it reads an option's links (:class:`planner.network.layout.TierLinks`, with
 the hall of each end), the site's routes and the catalog, and returns frozen records.
@@ -33,8 +37,9 @@ import numpy as np
 
 from planner.network.interconnect import Interconnect, Need, grey_reach_m, size_interconnect
 from planner.network.layout import TierLinks
-from planner.network.media import TierMedia
+from planner.network.media import EndMedia, TierMedia
 from planner.parts.catalog import Catalog
+from planner.parts.models import Optic
 from planner.site.schema import Route
 
 Pair = tuple[str, str]  # two hall names, sorted
@@ -117,6 +122,63 @@ def crossing(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[
     return out
 
 
+# the switch roles at the lower and upper end of each tier's links
+TIER_ENDS = {"node_leaf": ("server", "leaf"), "leaf_spine": ("leaf", "spine"), "spine_core": ("spine", "core")}
+
+
+def form_factors(optic: Optic) -> set[str]:
+    """The cage types a module is made for: each alternative of its form factor without the
+    words in brackets ("QSFP-DD800 (type 2a) or OSFP" -> {"QSFP-DD800", "OSFP"})."""
+    text = optic.form_factor or ""
+    return {part.split("(")[0].strip().upper() for part in text.split(" or ") if part.split("(")[0].strip()}
+
+
+def port_refusal(catalog: Catalog, optic: Optic, switch_key: str | None, end: EndMedia, link_gbps: float) -> str | None:
+    """Why ``optic`` cannot carry a crossing link in the port of ``switch_key`` at ``end`` (None: it fits).
+
+    It fits when every one of these is known and holds: the switch runs Ethernet (400ZR,
+    OpenZR+ and the grey long-reach modules are Ethernet PHYs; an InfiniBand port takes none);
+    its cages are pluggable and of a type the module is made for; the module's power is at most
+    the cage's rated module power (``cage_power_w``, its power class); the module carries one
+    link of the tier's speed in one cage (the tier's own module carries ``end.links_per_unit``
+    links a cage: a coherent module there would need more cages than the fabric has, and
+    breakouts onto coherent modules are not modelled).
+    """
+    switch = catalog.switches.get(switch_key or "")
+    if switch is None:
+        return f"the {end.kind} end is not a switch port (no document says a NIC takes it)"
+    if switch.protocol != "ethernet":
+        return (f"{switch.key} runs {'InfiniBand' if switch.protocol == 'infiniband' else 'an unstated protocol'}; "
+                f"{optic.key} is an Ethernet module")
+    if switch.optics != "pluggable" or not switch.cage_type:
+        return f"{switch.key} has no pluggable cages ({switch.optics} optics)"
+    if switch.cage_type.upper() not in form_factors(optic):
+        return (f"{optic.key} is {optic.form_factor or 'of no stated form factor'}; "
+                f"{switch.key}'s cages are {switch.cage_type}")
+    if optic.power_w is None:
+        return f"{optic.key} has no power figure to hold against {switch.key}'s cages"
+    if switch.cage_power_w is None:
+        return (f"the catalog gives no module power class for {switch.key}'s cages, so a {optic.power_w:g} W "
+                f"{optic.key} is not assumed to fit")
+    if optic.power_w > switch.cage_power_w:
+        return (f"{optic.key} draws {optic.power_w:g} W, more than the {switch.cage_power_w:g} W "
+                f"a {switch.key} cage takes")
+    if optic.ports != 1 or not math.isclose(optic.gbps, link_gbps) or end.links_per_unit != 1:
+        return (f"{optic.key} carries one {optic.gbps:g}G link a cage; the tier runs {end.links_per_unit} x "
+                f"{link_gbps:g}G links in each {switch.key} cage")
+    return None
+
+
+def tier_refusal(catalog: Catalog, optic: Optic, media: TierMedia, switches: Mapping[str, str]) -> str | None:
+    """Why ``optic`` cannot carry the tier's crossing links at one of their two ends (None: it fits both)."""
+    lower, upper = TIER_ENDS.get(media.tier, (None, None))
+    for role, end in ((lower, media.lower), (upper, media.upper)):
+        why = port_refusal(catalog, optic, switches.get(role or ""), end, media.link_gbps)
+        if why:
+            return f"{media.tier}'s {role} end: {why}"
+    return None
+
+
 @dataclass(frozen=True)
 class RouteLink:
     """One far route's interconnect: the crossing links by tier, the bandwidth each way and
@@ -163,13 +225,14 @@ class CampusLinks:
 
 
 def campus_interconnect(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute], media: Mapping[str, TierMedia],
-                        catalog: Catalog, site_file: str = "") -> CampusLinks | None:
+                        catalog: Catalog, switches: Mapping[str, str], site_file: str = "") -> CampusLinks | None:
     """The interconnect of every far route an option's links cross (None when they cross none).
 
     Per route: gbps = sum over tiers of crossing links x the tier's link Gb/s, sized over the
-    route's km with its spare (:func:`planner.network.interconnect.size_interconnect`). Per
-    tier and end of its crossing links that is a pluggable module: ``crossing // links per
-    module`` of that module replaced.
+    route's km with its spare (:func:`planner.network.interconnect.size_interconnect`), with the
+    modules that plug into the ports at both ends of every crossing tier (:func:`tier_refusal`;
+    ``switches``: the fabric's switch key by role). Per tier and end of its crossing links that
+    is a pluggable module: ``crossing // links per module`` of that module replaced.
     """
     by_tier = crossing(links, far)
     if not by_tier:
@@ -181,8 +244,11 @@ def campus_interconnect(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute
         if not tiers:
             continue
         gbps = sum(n * media[t].link_gbps for t, n in tiers.items())
+        def fits(optic: Optic, tiers: dict[str, int] = tiers) -> str | None:
+            return next((why for t in tiers if (why := tier_refusal(catalog, optic, media[t], switches))), None)
+
         sized = size_interconnect(catalog, Need(gbps, route.km, route.spare), file=site_file,
-                                  key=f"routes[{route.index}].polyline")
+                                  key=f"routes[{route.index}].polyline", fits=fits)
         routes.append(RouteLink(route, tiers, gbps, sized))
         for t, n in tiers.items():
             for end in (media[t].lower, media[t].upper):

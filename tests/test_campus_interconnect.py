@@ -193,7 +193,7 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
 
     site = _far_campus(tmp_path)
     out = tmp_path / "out"
-    assert main(["solve", str(site), "-o", str(out), "-q", "--cables", "always"]) == 0
+    assert main(["solve", str(site), "-o", str(out), "-q", "--cables", "always", "--netbox"]) == 0
     doc = json.loads((out / "summary.json").read_text())
     (name, plan), = doc["scenarios"].items()
     assert plan["status"] == "optimal" and plan["gpus"] == 24_576
@@ -245,6 +245,33 @@ def test_a_campus_40_km_apart_solves_with_its_interconnect_in_the_capex(tmp_path
         far = [r for r in csv.DictReader(handle) if r["medium"] == "interconnect"]
     assert len(far) == crossing_links and {r["part"] for r in far} == {"400zr"}
     assert all(r["tier"] == "leaf_spine" and not r["cable"] for r in far)
+    # summary.json's cables, lit fibres and MPO: the far links have no tier cable and light the
+    # interconnect's pairs, not 2 fibres each (400G-FR4: duplex LC, 2 fibres a link, no MPO)
+    fibres_a_link = {t: catalog.optics[m.lower.part].fibers_lit // catalog.optics[m.lower.part].ports
+                     for t, m in fab.media.items() if m.links}
+    assert fibres_a_link["leaf_spine"] == 2
+    assert plan["fibers"] == sum((fab.links[t] - (crossing_links if t == "leaf_spine" else 0)) * f
+                                 for t, f in fibres_a_link.items()) + 2 * pairs
+    assert plan["mpo_connectors"] == fab.mpo_connectors  # the crossing tier's modules are LC duplex
+    kind = fab.media["leaf_spine"].cable_kind
+    assert plan["cables"][kind] == fab.cables[kind] - crossing_links
+    # the topology: the far bundles ride the interconnect and name the route
+    import gzip
+
+    import networkx as nx
+
+    with gzip.open(out / "topology.graphml.gz") as handle:
+        g = nx.read_graphml(handle)
+    far_edges = [d for _u, _v, d in g.edges(data=True) if d["medium"] == "interconnect"]
+    assert sum(d["bundle"] for d in far_edges) == crossing_links
+    assert {(d["tier"], d["route"]) for d in far_edges} == {("leaf_spine", "routes[0]")}
+    assert sum(d["bundle"] for _u, _v, d in g.edges(data=True) if d["tier"] == "leaf_spine"
+               and d["medium"] == "fr") == fab.links["leaf_spine"] - crossing_links
+    # NetBox: a far link is no tier cable (no type, no length); its description names the route
+    with (out / "netbox" / name / "cables.csv").open(newline="") as handle:
+        boxed = [r for r in csv.DictReader(handle) if r["description"].startswith("interconnect over routes[0]")]
+    assert len(boxed) == crossing_links
+    assert all(not r["type"] and not r["length"] and not r["length_unit"] for r in boxed)
     # the campus trunk shows the same interconnect as the capex
     (trunk,) = plan["layout"]["campus_trunks"]
     assert trunk["dci_optics"] and trunk["interconnect"]["chosen"]["modules"] == 2 * waves
@@ -334,3 +361,28 @@ def test_infiniband_switches_refuse_the_plans_across_a_far_route(tmp_path, capsy
     assert "no module that reaches 40.033 km plugs into the ports" in warning
     assert "400zr: leaf_spine's leaf end: qm9700 runs InfiniBand; 400zr is an Ethernet module" in warning
     assert "400zr-plus: leaf_spine's leaf end: qm9700 runs InfiniBand" in warning
+
+
+def test_far_links_count_the_interconnect_s_fibres_not_the_tier_s_by_hand(catalog):
+    """ridden_counts, as summary.json counts cables, lit fibres and MPO connectors: a leaf-spine
+    tier of 142 400G links on twin-port DR4 modules (2 links, 2 MPO-12 and 16 fibres a module:
+    8 fibres a link), 120 of them across a 40 km route (sized without the port check, to count
+    MPO): cables 142 - 120 = 22; lit fibres 22 x 8 = 176 plus 3 pairs x 2 = 182; MPO-12 at each end
+    71 modules x 2 = 142, less 120 // 2 = 60 modules x 2 = 120: 22 a side, 44 in all; the
+    interconnect's 240 400ZR modules bring one LC duplex each."""
+    from planner.network.campus import CampusLinks, FarRoute, RouteLink, ridden_counts
+    from planner.network.interconnect import Need, size_interconnect
+
+    end = EndMedia("module", "osfp-800g-2xdr4-500m", 2, 71, "mpo-12-apc", 142)
+    media = {"leaf_spine": TierMedia("leaf_spine", 142, 400, 50, "dr", end, end, "smf-mpo-12-apc", 142, 8)}
+    sized = size_interconnect(catalog, Need(120 * 400, 40, 0.5))
+    assert sized.chosen.module == "400zr" and sized.chosen.fibre_pairs == 3
+    campus = CampusLinks((RouteLink(FarRoute(("hall-a", "hall-b"), 0, 40, 0.5), {"leaf_spine": 120}, 48_000, sized),),
+                         {"osfp-800g-2xdr4-500m": 120})
+    counts = ridden_counts(media, campus, catalog)
+    assert counts.cables == {"smf-mpo-12-apc": 22}
+    assert counts.fibers == 22 * 8 + 3 * 2
+    assert counts.mpo_connectors == {"mpo-12-apc": 2 * (71 * 2 - 60 * 2)}
+    assert counts.connectors == {"lc-duplex-upc": 240, "mpo-12-apc": 44}
+    whole = ridden_counts(media, None, catalog)
+    assert (whole.cables, whole.fibers, whole.connectors) == ({"smf-mpo-12-apc": 142}, 142 * 8, {"mpo-12-apc": 284})

@@ -255,3 +255,54 @@ def campus_interconnect(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute
                 if end.kind == "module" and end.part and end.links_per_unit:
                     replaced[end.part] += n // end.links_per_unit
     return CampusLinks(tuple(routes), dict(sorted(replaced.items())))
+
+
+@dataclass(frozen=True)
+class RiddenCounts:
+    """The fabric's cables, lit fibres and connectors with its far links on the interconnect."""
+
+    cables: dict[str, int]
+    fibers: int
+    connectors: dict[str, int]
+
+    @property
+    def mpo_connectors(self) -> dict[str, int]:
+        return {k: v for k, v in self.connectors.items() if k.startswith("mpo")}
+
+
+def ridden_counts(media: Mapping[str, TierMedia], campus: CampusLinks | None, catalog: Catalog) -> RiddenCounts:
+    """Cables, lit fibres and connectors of the fabric when its far links ride the interconnect
+    (as bom.csv counts them): with ``c`` a tier's crossing links (every route),
+
+    - cables: the tier's cables less ``c x cables / links`` (the far links have no tier cable);
+    - lit fibres: (links - c) x fibres a link, plus each route's interconnect lights its fibre
+      pairs (2 fibres a pair; the spare fibres laid are dark);
+    - connectors: at each module end, ``c // links a module`` modules' connectors fewer (the
+      modules the interconnect replaces), plus the interconnect's modules' own connectors.
+    """
+    crossing: Counter[str] = Counter()
+    for r in campus.routes if campus is not None else ():
+        crossing.update(r.by_tier)
+    cables: Counter[str] = Counter()
+    connectors: Counter[str] = Counter()
+    fibers = 0
+    for t, m in media.items():
+        c = min(crossing.get(t, 0), m.links)
+        if m.cables:
+            cables[m.cable_kind] += m.cables - (round(c * m.cables / m.links) if m.links else 0)
+        fibers += (m.links - c) * m.fibers_per_link
+        connectors.update(m.connectors)
+        for end in (m.lower, m.upper):
+            optic = catalog.optics.get(end.part or "")
+            if c and end.kind == "module" and end.connector and optic is not None and optic.connectors:
+                connectors[end.connector] -= (c // end.links_per_unit) * optic.connectors
+    for r in campus.routes if campus is not None else ():
+        chosen = r.sized.chosen
+        if chosen is None:
+            continue
+        fibers += 2 * chosen.fibre_pairs
+        optic = catalog.optics.get(chosen.module)
+        if optic is not None and optic.connector and optic.connectors:
+            connectors[optic.connector] += chosen.modules * optic.connectors
+    return RiddenCounts({k: v for k, v in sorted(cables.items()) if v}, fibers,
+                        {k: v for k, v in sorted(connectors.items()) if v})

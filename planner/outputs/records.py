@@ -199,9 +199,12 @@ class PlanSummary(ScenarioSummary):
     transceivers: Annotated[dict[str, int], key(
         "transceivers by catalog key (both ends of each link), less the modules the interconnect of a route "
         "beyond grey reach replaces (its own modules are in layout.campus_trunks)", COUNTS)]
-    cables: Annotated[dict[str, int], key("fabric cables by kind", COUNTS)]
-    fibers: Annotated[int, key("lit fibres of the fabric", COUNTS)]
-    mpo_connectors: Annotated[dict[str, int], key("MPO connectors by type", COUNTS)]
+    cables: Annotated[dict[str, int], key("fabric cables by kind (links across a route beyond grey reach ride its "
+                                          "interconnect: no tier cable)", COUNTS)]
+    fibers: Annotated[int, key("lit fibres of the fabric (a route beyond grey reach: its interconnect's fibre pairs "
+                               "x 2, not its links' own)", COUNTS)]
+    mpo_connectors: Annotated[dict[str, int], key("MPO connectors by type (less those of the modules an "
+                                                  "interconnect replaces)", COUNTS)]
     networks: Annotated[dict[str, AccessNetworkSummary], key(
         "the other networks: oob (out-of-band management) and mining_access (the miners' access network)")]
     layout: Annotated[dict[str, Any] | None, key(

@@ -61,6 +61,7 @@ def test_the_far_links_of_a_tier_are_the_interconnect_s_by_hand(catalog):
     near = Route.model_validate({"from": "hall-a", "to": "hall-c", "polyline": [[0, 0], [0, 5_000]]})
     routes = far_routes([near, far], catalog)
     assert list(routes) == [("hall-a", "hall-b")] and routes[("hall-a", "hall-b")].index == 1
+    routes = {"leaf_spine": routes}
     tl = TierLinks(np.array([30.0, 40_200.0, 40_300.0, 50.0, 5_100.0]), np.array([10, 100, 20, 5, 7]),
                    np.array([0, 0, 1, 2, 0]), np.array([0, 1, 0, 2, 3]),
                    np.array([0, 0, 1, 1, 0]), np.array([0, 1, 0, 1, 2]), ("hall-a", "hall-b", "hall-c"))
@@ -386,3 +387,28 @@ def test_far_links_count_the_interconnect_s_fibres_not_the_tier_s_by_hand(catalo
     assert counts.connectors == {"lc-duplex-upc": 240, "mpo-12-apc": 44}
     whole = ridden_counts(media, None, catalog)
     assert (whole.cables, whole.fibers, whole.connectors) == ({"smf-mpo-12-apc": 142}, 142 * 8, {"mpo-12-apc": 284})
+
+
+def test_grey_reach_is_each_tier_s_own_by_hand(catalog):
+    """Grey reach by link speed, from the bundled optics (longest non-coherent module of that
+    speed a port): 400G: 400G-LR4, 10 km; 800G: OSFP 2xFR4 at 1.6T over 2 ports, 2 km; 1.6T: DR8,
+    500 m; 200G: only the multimode SR4 at 200G, 50 m; a speed no module has (3.2T): the
+    catalog's longest grey single-mode reach, 10 km (the media choice then says what is missing).
+
+    A 5 km route between hall-a and hall-b is beyond an 800G leaf-spine's 2 km but within a 400G
+    node-leaf's 10 km: only the leaf-spine links across it ride the interconnect; 3 of the
+    leaf-spine tier's 4 links stay on site, every node-leaf link does."""
+    from planner.network.campus import tier_far
+    from planner.network.interconnect import grey_reach_m
+
+    assert [grey_reach_m(catalog, g) for g in (400, 800, 1600, 200, 3200)] == [10_000, 2_000, 500, 50, 10_000]
+    assert grey_reach_m(catalog) == 10_000
+    route = Route.model_validate({"from": "hall-b", "to": "hall-a", "polyline": [[0, 0], [3_000, 0], [3_000, 2_000]]})
+    far = tier_far([route], catalog, {"node_leaf": 400, "leaf_spine": 800, "spine_core": 800})
+    assert set(far) == {"leaf_spine", "spine_core"} and far["leaf_spine"][("hall-a", "hall-b")].km == 5
+    two = TierLinks(np.array([30.0, 5_050.0]), np.array([3, 1]), np.array([0, 0]), np.array([0, 1]),
+                    np.array([0, 0]), np.array([0, 1]), ("hall-a", "hall-b"))
+    links = {"node_leaf": two, "leaf_spine": two}
+    assert crossing(links, far) == {"leaf_spine": {("hall-a", "hall-b"): 1}}
+    assert {t: int(tl.links.sum()) for t, tl in local_links(links, far).items()} == {"node_leaf": 4, "leaf_spine": 3}
+    assert local_lengths(links, far) == {"node_leaf": 5_050.0, "leaf_spine": 30.0}

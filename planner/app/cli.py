@@ -561,7 +561,7 @@ def _write_topology(result: Result, cat: Catalog, path: Path, compress: bool = F
     if fab is None:
         raise ValueError("a topology needs a cluster")  # _plan_files asks only for one with servers
     ic = result.chosen.interconnect  # links across routes beyond grey reach ride their interconnect
-    far = {r.route.pair: f"routes[{r.route.index}]" for r in ic.routes} if ic is not None else None
+    far = {(t, *r.route.pair): f"routes[{r.route.index}]" for r in ic.routes for t in r.by_tier} if ic else None
     write_graphml(fab.spec, fab, path, layout_for(result, cat), compress=compress, far=far)
 
 

@@ -376,14 +376,15 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         from planner.network.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
-    # routes between the plan's halls beyond grey reach: their links ride the interconnect
-    from planner.network.campus import campus_interconnect, far_routes, local_lengths, local_links
+    # routes between the plan's halls beyond a tier's grey reach: its links over them ride the interconnect
+    from planner.network.campus import campus_interconnect, local_lengths, local_links, tier_far, tier_gbps
 
-    far = {p: r for p, r in far_routes(site.routes, catalog).items() if p[0] in by_name and p[1] in by_name}
+    routes = [r for r in site.routes if r.from_building in by_name and r.to_building in by_name]
     error: Exception | None = None
-    for i, ((spec, _shape), fit) in enumerate(zip(specs, fits, strict=True)):
+    for i, ((spec, shape), fit) in enumerate(zip(specs, fits, strict=True)):
         if fit is None:
             continue
+        far = tier_far(routes, catalog, tier_gbps(shape)) if routes else {}
         if isinstance(fit, Exception):
             if options:
                 capped.append(f"space: {fit}")

@@ -101,7 +101,8 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
         cables = math.ceil(fibers / size)
         path = sum(math.dist(p, q) for p, q in zip(route.polyline, route.polyline[1:], strict=False)) if route else None
         row = {"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
-               "cables": cables, "route_m": path, "dci_optics": bool(path and path > reach)}
+               "cables": cables, "route_m": path,
+               "dci_optics": bool(path and path > reach) or (sized is not None and (a, b) in sized)}
         if sized is not None and (a, b) in sized:
             row["interconnect"] = sized[(a, b)]
         elif path and path > reach and catalog is not None and link_gbps:

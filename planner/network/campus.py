@@ -1,10 +1,11 @@
 """Links between the buildings of one site over routes beyond grey reach (issue 22).
 
-A route between two halls whose path is longer than any grey single-mode module of the
-catalog reaches (:func:`planner.network.interconnect.grey_reach_m`: 10 km with the bundled
-catalog) cannot carry a tier's own optics. Its links are carried by the route's interconnect
-instead: the interconnect's modules (coherent 400ZR/OpenZR+ over a DWDM line system, or grey
-long-reach optics) plug into the switch ports those links use, and its mux/demux, amplifiers
+A route between two halls whose path is longer than any grey module of a tier's link speed
+reaches (:func:`planner.network.interconnect.grey_reach_m` per speed: 10 km at 400G, 2 km at
+800G with the bundled catalog; :func:`tier_far`) cannot carry that tier's own optics. Its links
+are carried by the route's interconnect instead: the interconnect's modules (coherent
+400ZR/OpenZR+ over a DWDM line system, or grey long-reach optics) plug into the switch ports
+those links use, and its mux/demux, amplifiers
 and dark fibre are added. So, for a cluster option whose links cross such a route:
 
 - each tier's media are chosen for its longest link that stays on site (:func:`local_lengths`),
@@ -32,6 +33,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +43,9 @@ from planner.network.media import EndMedia, TierMedia
 from planner.parts.catalog import Catalog
 from planner.parts.models import Optic
 from planner.site.schema import Route
+
+if TYPE_CHECKING:
+    from planner.network.clos import Shape
 
 Pair = tuple[str, str]  # two hall names, sorted
 
@@ -56,20 +61,42 @@ class FarRoute:
     spare: float
 
 
+TierFar = Mapping[str, Mapping[Pair, FarRoute]]  # per tier, the routes beyond its grey reach
+
+
 def path_m(route: Route) -> float:
     """The route's path length, m (the sum of its polyline's segments)."""
     return sum(math.dist(p, q) for p, q in itertools.pairwise(route.polyline))
 
 
-def far_routes(routes: Sequence[Route], catalog: Catalog) -> dict[Pair, FarRoute]:
-    """The site's routes whose path is longer than the catalog's grey reach, by hall pair."""
-    reach = grey_reach_m(catalog)
+def far_routes(routes: Sequence[Route], catalog: Catalog, gbps: float | None = None) -> dict[Pair, FarRoute]:
+    """The site's routes whose path is longer than grey reach, by hall pair: the longest grey
+    single-mode module of ``gbps`` a port (of any speed when None;
+    :func:`planner.network.interconnect.grey_reach_m`)."""
+    reach = grey_reach_m(catalog, gbps)
     out: dict[Pair, FarRoute] = {}
     for i, r in enumerate(routes):
         metres = path_m(r)
         if metres > reach:
             a, b = sorted((r.from_building, r.to_building))
             out[(a, b)] = FarRoute((a, b), i, metres / 1000, r.spare_ratio)
+    return out
+
+
+def tier_gbps(shape: Shape) -> dict[str, float]:
+    """The link speed of each tier of a fabric's shape, Gb/s."""
+    return {"node_leaf": shape.link_gbps, "leaf_spine": shape.up_gbps, "spine_core": shape.up_gbps}
+
+
+def tier_far(routes: Sequence[Route], catalog: Catalog, speeds: Mapping[str, float]) -> TierFar:
+    """Per tier, the routes beyond its own grey reach (the longest grey module of the tier's link
+    speed: an 800G tier whose modules reach 2 km cannot use a 10 km route's 400G-LR4); tiers
+    with none are left out, so an empty answer means no link rides an interconnect."""
+    out = {}
+    for tier, gbps in speeds.items():
+        far = far_routes(routes, catalog, gbps)
+        if far:
+            out[tier] = far
     return out
 
 
@@ -90,21 +117,21 @@ def _route_of(tl: TierLinks, far: Mapping[Pair, FarRoute]) -> list[tuple[Pair, n
 
 
 def far_mask(tl: TierLinks, far: Mapping[Pair, FarRoute]) -> np.ndarray:
-    """True for the rack pairs whose link crosses a far route."""
+    """True for the rack pairs whose link crosses a far route (``far``: the tier's own)."""
     mask = np.zeros(tl.links.shape, dtype=bool)
     for _pair, m in _route_of(tl, far):
         mask |= m
     return mask
 
 
-def local_links(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[str, TierLinks]:
-    """The links that stay on site: each tier without those crossing a far route."""
+def local_links(links: dict[str, TierLinks], far: TierFar) -> dict[str, TierLinks]:
+    """The links that stay on site: each tier without those crossing a route beyond its reach."""
     if not far:
         return links
-    return {t: tl.where(~far_mask(tl, far)) for t, tl in links.items()}
+    return {t: tl.where(~far_mask(tl, far[t])) if far.get(t) else tl for t, tl in links.items()}
 
 
-def local_lengths(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[str, float]:
+def local_lengths(links: dict[str, TierLinks], far: TierFar) -> dict[str, float]:
     """The longest link of each tier that stays on site, m (0 where none): what its media
     must reach."""
     out = {}
@@ -113,11 +140,11 @@ def local_lengths(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> 
     return out
 
 
-def crossing(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute]) -> dict[str, dict[Pair, int]]:
-    """Links of each tier that cross each far route."""
+def crossing(links: dict[str, TierLinks], far: TierFar) -> dict[str, dict[Pair, int]]:
+    """Links of each tier that cross each route beyond the tier's reach."""
     out: dict[str, dict[Pair, int]] = {}
     for t, tl in links.items():
-        for pair, mask in _route_of(tl, far):
+        for pair, mask in _route_of(tl, far.get(t, {})):
             out.setdefault(t, {})[pair] = int(tl.links[mask].sum())
     return out
 
@@ -199,6 +226,15 @@ class CampusLinks:
     replaced: dict[str, int]
 
     @property
+    def far(self) -> dict[str, dict[Pair, FarRoute]]:
+        """Per tier, the routes its crossing links ride (a :data:`TierFar`)."""
+        out: dict[str, dict[Pair, FarRoute]] = {}
+        for r in self.routes:
+            for tier in r.by_tier:
+                out.setdefault(tier, {})[r.route.pair] = r.route
+        return out
+
+    @property
     def unpriced(self) -> tuple[str, ...]:
         """Why a route has no chosen option (empty when every route has one)."""
         return tuple(f"routes[{r.route.index}] ({r.route.pair[0]} - {r.route.pair[1]}, {r.route.km:g} km): "
@@ -224,7 +260,7 @@ class CampusLinks:
                              if p.unit_w is None}))
 
 
-def campus_interconnect(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute], media: Mapping[str, TierMedia],
+def campus_interconnect(links: dict[str, TierLinks], far: TierFar, media: Mapping[str, TierMedia],
                         catalog: Catalog, switches: Mapping[str, str], site_file: str = "") -> CampusLinks | None:
     """The interconnect of every far route an option's links cross (None when they cross none).
 
@@ -239,7 +275,8 @@ def campus_interconnect(links: dict[str, TierLinks], far: Mapping[Pair, FarRoute
         return None
     routes = []
     replaced: Counter[str] = Counter()
-    for pair, route in sorted(far.items()):
+    every = {pair: route for tier_routes in far.values() for pair, route in tier_routes.items()}
+    for pair, route in sorted(every.items()):
         tiers = {t: n[pair] for t, n in sorted(by_tier.items()) if n.get(pair)}
         if not tiers:
             continue

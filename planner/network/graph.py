@@ -251,13 +251,14 @@ ROUTE_KEY = ("e8", "edge", "route", "string")  # declared only when links ride a
 
 
 def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: Layout | None = None,
-                  compress: bool = False, far: Mapping[tuple[str, str], str] | None = None) -> None:
+                  compress: bool = False, far: Mapping[tuple[str, str, str], str] | None = None) -> None:
     """Stream the fabric to GraphML without building a graph in memory: nodes with their
     attributes (and, with a floor plan, the hall and the numeric ``x`` and ``y`` of their
     rack in metres), edges with tier, plane, speed, bundle, medium, the ports at each end
     and, with a floor plan, the length of each of the bundle's links in metres (the
-    cable route the floor plan measures: trays, risers, duct banks, slack). ``far`` (hall
-    pair, sorted -> the route's name) marks the links across a route beyond grey reach: they
+    cable route the floor plan measures: trays, risers, duct banks, slack). ``far`` ((tier,
+    hall, hall), halls sorted -> the route's name) marks a tier's links across a route beyond its
+    grey reach: they
     ride the route's interconnect, so their medium is ``interconnect`` and ``route`` names the
     route (their length is the fibre path's, not a tier cable's). ``compress`` writes gzip (a
     ``.graphml.gz`` that networkx and most tools open as it is)."""
@@ -313,8 +314,8 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
                 b = np.fromiter((racks[link[1]] for link in chunk), dtype=np.int64, count=len(chunk))
                 lengths = np.round(layout.link_lengths(a, b), 6).tolist()
                 if far:
-                    routes = [far.get(tuple(sorted((layout.racks[i]["building"], layout.racks[j]["building"]))))
-                              for i, j in zip(a.tolist(), b.tolist(), strict=True)]
+                    routes = [far.get((link[2][0], *sorted((layout.racks[i]["building"], layout.racks[j]["building"]))))
+                              for link, i, j in zip(chunk, a.tolist(), b.tolist(), strict=True)]
             rows = []
             for i, (u, v, shared, ports_u, ports_v) in enumerate(chunk):
                 # the attributes an edge shares with its tier and plane (and route), formatted once

@@ -154,12 +154,22 @@ def _cables(lit_fibres: int, spare: float) -> tuple[int, int, int]:
     return laid, size, math.ceil(laid / size)
 
 
-def grey_reach_m(catalog: Catalog) -> float:
-    """The longest reach of a grey (not coherent) single-mode module in the catalog, m: a link
-    between buildings whose route is longer is carried by the route's interconnect (10 km, the
-    400G-LR4's, with the bundled catalog)."""
-    return max((o.reach_m for o in catalog.optics.values()
-                if o.medium == "smf" and o.optic_class != "zr" and o.reach_m is not None), default=0.0)
+def grey_reach_m(catalog: Catalog, gbps: float | None = None) -> float:
+    """The longest reach of a grey (not coherent) module in the catalog, m: a link between
+    buildings whose route is longer is carried by the route's interconnect.
+
+    Without ``gbps``: the longest grey single-mode module of any speed (10 km, the 400G-LR4's,
+    with the bundled catalog). With ``gbps``: the longest grey module of that speed a port
+    (gbps / ports; 10 km at 400G, 2 km at 800G, the 2xFR4's, 500 m at 1.6T, 50 m at 200G, where
+    only multimode serves), or the answer without it where no module of that speed is listed
+    (then the tier's media choice says what is missing)."""
+    key = ("grey-reach", gbps)
+    found = catalog.memo.get(key)
+    if found is None:
+        reaches = [o.reach_m for o in catalog.optics.values() if o.optic_class != "zr" and o.reach_m is not None
+                   and (o.medium == "smf" if gbps is None else math.isclose(o.gbps / o.ports, gbps))]
+        found = catalog.memo[key] = max(reaches) if reaches else (0.0 if gbps is None else grey_reach_m(catalog))
+    return float(found)
 
 
 def _fibre(catalog: Catalog, fibres: int, route_km: float) -> PartCount:

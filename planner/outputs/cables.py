@@ -242,7 +242,10 @@ def _far_links(opt: ClusterOption, frame: pd.DataFrame) -> tuple[np.ndarray, tup
     words, module, name = empty.copy(), empty.copy(), empty.copy()
     far = np.zeros(n, dtype=bool)
     ha, hb = frame["hall_a"].to_numpy(), frame["hall_b"].to_numpy()
+    tier = frame["tier"].iloc[0] if n else ""
     for r in opt.interconnect.routes:
+        if tier not in r.by_tier:  # the route is beyond this tier's grey reach only where it crosses
+            continue
         a, b = r.route.pair
         sel = ((ha == a) & (hb == b)) | ((ha == b) & (hb == a))
         chosen = r.sized.chosen

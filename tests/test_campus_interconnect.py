@@ -116,52 +116,22 @@ def test_dark_fibre_is_a_labelled_estimate_a_user_can_override(catalog, tmp_path
     assert sized.chosen.cost_usd == pytest.approx(16 * 4000 + 2 * 1701 + 4 * 1466 + 40 * 1000)
 
 
-# The UfiSpace S9321-64E run at one 400G port a QSFP-DD cage ("64 x QSFP-DD (200/400/800G)"):
-# the mode in which a crossing 400G link can take a 400ZR of its own in the cage (the bundled
-# entry is its 800G mode, 2 x 400G a cage). Its figures are the bundled entry's and sources'; its
-# power and price are the bundled estimates' (913 W typical; a 64-port 51.2T-class switch).
-S9321_400 = """[[switch]]
-key = "s9321-64e-400g"
-vendor = "UfiSpace"
-model = "S9321-64E at 64 x 400G (one port a QSFP-DD cage)"
-protocol = "ethernet"
-ports = 64
-port_gbps = 400
-lanes_per_port = 4
-lane_gbps = 100
-cages = 64
-cage_type = "QSFP-DD"
-cage_power_w = 30
-source = \"\"\"IP Infusion, 'Broadcom Tomahawk 5 Switches': 'S9321-64E ... 64 x QSFP-DD (200/400/800G) ... \
-30 W per QSFP-DD cage' - https://www.ipinfusion.com/technology/tomahawk-5/\"\"\"
-as_of = 2026-12-02
-"""
-S9321_400_ESTIMATES = {
-    "power-estimates.toml": '[[power_estimate]]\nkey = "s9321-64e-400g"\npower_w = 913.0\nmethod = "vendor-claim"\n'
-                            'basis = "the S9321-64E: 913 W typical (no transceivers)"\n'
-                            'source = "https://www.ipinfusion.com/technology/tomahawk-5/"\nas_of = 2026-12-02\n',
-    "estimates.toml": '[[estimate]]\nkey = "s9321-64e-400g"\nunit_cost_usd = 200000\n'
-                      'basis = "a 64-port 800G (51.2T-class) switch, 150,000-250,000 USD: midpoint (as sn5600)"\n'
-                      'source = "https://luxoptx.com/blogs/news/800g-optical-module-cost-analysis-tco-optimization-'
-                      'for-ai-data-centers"\nas_of = 2026-11-22\n'}
+# The UfiSpace S9321-64E run at one 400G port a QSFP-DD cage, the example metro campus's overlay
+# (its figures are the bundled entry's and sources'; its power and price the bundled estimates')
+S9321_400 = SITES / "overlays" / "s9321-64e-400g"
 
 
 def _far_campus(tmp_path, laps: int = 0, gpus: int = 24_576, switch: str = "s9321-64e-400g"):
     """The greenfield campus with hall-a held to 11 kW racks and exactly ``gpus`` GPUs (24,576 is
     more than hall-a holds, so the plan spans both halls), on ``switch`` (the S9321-64E at 400G
-    a cage, from an overlay, or a bundled key). Without ``laps``, hall-b is moved 40 km
+    a cage, from the metro campus's overlay, or a bundled key). Without ``laps``, hall-b is moved 40 km
     north (origin [0, 40,000]) and its duct bank runs 10 m east, 40,013 m south, 10 m west:
     40,033 m. With ``laps``, hall-b stays where it is and the route runs out 20 km and back
     ``laps`` times (the site file keeps coordinates within 100 km)."""
     changes: dict = {"buildings[0].max_kw_per_rack": 11.0, "ai.leaf_switch": switch}
     add: dict = {"ai.min_gpus": gpus, "ai.max_gpus": gpus}
     if switch == "s9321-64e-400g":
-        overlay = tmp_path / "overlay"
-        overlay.mkdir(exist_ok=True)
-        (overlay / "switches.toml").write_text(S9321_400, encoding="utf-8")
-        for name, text in S9321_400_ESTIMATES.items():
-            (overlay / name).write_text(text, encoding="utf-8")
-        add["catalog"] = ["overlay"]
+        add["catalog"] = [str(S9321_400)]
     if not laps:
         changes["buildings[1].origin"] = [0, 40_000]
         changes["routes[0].polyline"] = [[120, 40_020], [130, 40_020], [130, 7], [120, 7]]
@@ -412,3 +382,33 @@ def test_grey_reach_is_each_tier_s_own_by_hand(catalog):
     assert crossing(links, far) == {"leaf_spine": {("hall-a", "hall-b"): 1}}
     assert {t: int(tl.links.sum()) for t, tl in local_links(links, far).items()} == {"node_leaf": 4, "leaf_spine": 3}
     assert local_lengths(links, far) == {"node_leaf": 5_050.0, "leaf_spine": 30.0}
+
+
+def test_the_metro_campus_example_by_hand(tmp_path, capsys):
+    """sites/metro-campus.toml: 256 DGX H100 (2,048 GPUs, 8 x 400G NICs each) on 64-port 400G
+    switches: 2,048 / 32 = 64 leaves of 32 down and 32 up ports, 2,048 leaf-spine links. The route
+    is 10 + 40,004 + 24 m = 40.038 km. With L leaf-spine links across (whole leaves in hall-b send
+    their 32 uplinks to the spines in hall-a's meet-me room: L is a multiple of 32): 400ZR 2L,
+    ceil(L / 40) pairs, 2 muxes and 2 x 2 EDFAs a pair (no in-line site under 80 km), ceil(2 x
+    pairs x 1.5) fibres laid, and the capex closed form; stdout is only the JSON."""
+    from planner.app.cli import main
+
+    assert main(["solve", str(SITES / "metro-campus.toml"), "-o", str(tmp_path / "out"), "-q", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    plan = doc["scenarios"]["campus"]
+    assert plan["status"] == "optimal" and plan["gpus"] == 2048 and plan["hall_plan"] == "hall-a new, hall-b new"
+    assert plan["switches"] == {"leaf": 64, "spine": 32, "core": 0} and plan["links"]["leaf_spine"] == 2048
+    (trunk,) = plan["layout"]["campus_trunks"]
+    ic = trunk["interconnect"]
+    crossing_links = ic["crossing_links_by_tier"]["leaf_spine"]
+    assert set(ic["crossing_links_by_tier"]) == {"leaf_spine"} and crossing_links % 32 == 0
+    assert 0 < crossing_links < 2048 and ic["route_km"] == 40.038
+    pairs = math.ceil(crossing_links / 40)
+    laid = math.ceil(2 * pairs * 1.5)
+    pair_km = round(laid / 2 * 40.038, 3)
+    chosen = ic["chosen"]
+    assert (chosen["module"], chosen["modules"], chosen["fibre_pairs"], chosen["muxes"], chosen["amplifiers"],
+            chosen["fibres"], chosen["fibre_pair_km"]) == ("400zr", 2 * crossing_links, pairs, 2 * pairs,
+                                                           pairs * 2 * 2, laid, pair_km)
+    expected = 2 * crossing_links * 4000 + 2 * pairs * 1701 + pairs * 4 * 1466 + round(pair_km * FIBRE, 2)
+    assert plan["capex_breakdown_usd"]["interconnect"] == pytest.approx(expected, abs=0.005)

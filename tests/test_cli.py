@@ -125,7 +125,14 @@ def test_solve_every_example_site(capsys, tmp_path, catalog, site):
             assert fig["watts"] > 0
             if fig["kind"] == "estimate":
                 assert any(w.startswith(f"{key}: power is an estimate") for w in scenario["warnings"])
-        assert not any("not counted" in w for w in scenario["warnings"])
+        # nothing is counted as zero; the only part left out is one the catalog has no power figure
+        # for, named: the mux/demux of an interconnect beyond grey reach (metro-campus; no sourced
+        # wattage yet, catalogs/line-systems.toml)
+        for w in scenario["warnings"]:
+            if "not counted" in w:
+                assert w.startswith("the interconnect's power leaves out "), w
+                left_out = w.removeprefix("the interconnect's power leaves out ").split(":")[0].split(", ")
+                assert all(catalog.power(k) is None for k in left_out), w
     check_schedule_readds(out_dir)  # cables.csv re-added gives the BOM's cable lines (issue 21)
 
 

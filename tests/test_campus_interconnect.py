@@ -412,3 +412,17 @@ def test_the_metro_campus_example_by_hand(tmp_path, capsys):
                                                            pairs * 2 * 2, laid, pair_km)
     expected = 2 * crossing_links * 4000 + 2 * pairs * 1701 + pairs * 4 * 1466 + round(pair_km * FIBRE, 2)
     assert plan["capex_breakdown_usd"]["interconnect"] == pytest.approx(expected, abs=0.005)
+    # the layout counts the far links on the interconnect, as the BOM does: the trunk between the
+    # halls is the interconnect's fibres laid (every link across rides it), the tier's cable
+    # lengths and structured cabling are the links that stay on site
+    assert trunk["interconnect_links"] == trunk["links"] == crossing_links
+    assert (trunk["fibers_needed"], trunk["cable_fibers"], trunk["cables"]) == (laid, 864, 1)
+    lengths = plan["layout"]["cable_lengths"]["leaf_spine"]
+    assert lengths["links"] == 2048 - crossing_links and lengths["interconnect_links"] == crossing_links
+    assert lengths["max_m"] < 100 and "> 10000 m" not in lengths["histogram"]
+    (structured,) = plan["layout"]["structured_cabling"]
+    with (tmp_path / "out" / "bom.csv").open(newline="") as handle:
+        bom = {r["part"]: float(r["quantity"]) for r in csv.DictReader(handle) if r["category"] == "structured_cabling"}
+    assert structured["links"] <= 2048 - crossing_links and structured["jumpers"] == 2 * structured["links"]
+    assert (bom[structured["trunk"]], bom[structured["panel"]], bom["jumper-" + structured["jumper_connector"]]) == (
+        structured["trunks"], structured["panels"], structured["jumpers"])

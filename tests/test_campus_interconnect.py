@@ -305,7 +305,7 @@ def test_which_switch_ports_take_the_interconnect_s_modules(catalog):
     assert "runs 2 x 400G links in each ufispace-s9321-64e cage" in port_refusal(
         catalog, zr, "ufispace-s9321-64e", TWIN, 400)
     assert "no pluggable cages" in port_refusal(catalog, zr, "bailly-th5-cpo", one, 400)
-    assert "not a switch port" in port_refusal(catalog, zr, None, one, 400)
+    assert "a server NIC is not a switch of the catalog" in port_refusal(catalog, zr, None, one, 400)
 
 
 def test_infiniband_switches_refuse_the_plans_across_a_far_route(tmp_path, capsys):

@@ -173,7 +173,8 @@ def port_refusal(catalog: Catalog, optic: Optic, switch_key: str | None, end: En
     """
     switch = catalog.switches.get(switch_key or "")
     if switch is None:
-        return f"the {end.kind} end is not a switch port (no document says a NIC takes it)"
+        return (f"{switch_key or 'a server NIC'} is not a switch of the catalog: no document says its port "
+                f"takes {optic.key}")
     if switch.protocol != "ethernet":
         return (f"{switch.key} runs {'InfiniBand' if switch.protocol == 'infiniband' else 'an unstated protocol'}; "
                 f"{optic.key} is an Ethernet module")

@@ -5,8 +5,7 @@ reaches (:func:`planner.network.interconnect.grey_reach_m` per speed: 10 km at 4
 800G with the bundled catalog; :func:`tier_far`) cannot carry that tier's own optics. Its links
 are carried by the route's interconnect instead: the interconnect's modules (coherent
 400ZR/OpenZR+ over a DWDM line system, or grey long-reach optics) plug into the switch ports
-those links use, and its mux/demux, amplifiers
-and dark fibre are added. So, for a cluster option whose links cross such a route:
+those links use, and its mux/demux, amplifiers and dark fibre are added. So, for a cluster option whose links cross such a route:
 
 - each tier's media are chosen for its longest link that stays on site (:func:`local_lengths`),
   not for the far links;
@@ -71,7 +70,7 @@ def path_m(route: Route) -> float:
 
 def far_routes(routes: Sequence[Route], catalog: Catalog, gbps: float | None = None) -> dict[Pair, FarRoute]:
     """The site's routes whose path is longer than grey reach, by hall pair: the longest grey
-    single-mode module of ``gbps`` a port (of any speed when None;
+    module of ``gbps`` a port (the longest grey single-mode module of any speed when None;
     :func:`planner.network.interconnect.grey_reach_m`)."""
     reach = grey_reach_m(catalog, gbps)
     out: dict[Pair, FarRoute] = {}

@@ -258,10 +258,9 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
     and, with a floor plan, the length of each of the bundle's links in metres (the
     cable route the floor plan measures: trays, risers, duct banks, slack). ``far`` ((tier,
     hall, hall), halls sorted -> the route's name) marks a tier's links across a route beyond its
-    grey reach: they
-    ride the route's interconnect, so their medium is ``interconnect`` and ``route`` names the
-    route (their length is the fibre path's, not a tier cable's). ``compress`` writes gzip (a
-    ``.graphml.gz`` that networkx and most tools open as it is)."""
+    grey reach: they ride the route's interconnect, so their medium is ``interconnect`` and
+    ``route`` names the route (their length is the fibre path's, not a tier cable's).
+    ``compress`` writes gzip (a ``.graphml.gz`` that networkx and most tools open as it is)."""
     import gzip
     from html import escape  # xml.sax.saxutils' escape would import urllib and ssl (0.1 s)
 

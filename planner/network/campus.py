@@ -5,7 +5,8 @@ reaches (:func:`planner.network.interconnect.grey_reach_m` per speed: 10 km at 4
 800G with the bundled catalog; :func:`tier_far`) cannot carry that tier's own optics. Its links
 are carried by the route's interconnect instead: the interconnect's modules (coherent
 400ZR/OpenZR+ over a DWDM line system, or grey long-reach optics) plug into the switch ports
-those links use, and its mux/demux, amplifiers and dark fibre are added. So, for a cluster option whose links cross such a route:
+those links use, and its mux/demux, amplifiers and dark fibre are added. So, for a cluster
+option whose links cross such a route:
 
 - each tier's media are chosen for its longest link that stays on site (:func:`local_lengths`),
   not for the far links;

@@ -560,7 +560,9 @@ def _write_topology(result: Result, cat: Catalog, path: Path, compress: bool = F
     fab = result.chosen.fabric
     if fab is None:
         raise ValueError("a topology needs a cluster")  # _plan_files asks only for one with servers
-    write_graphml(fab.spec, fab, path, layout_for(result, cat), compress=compress)
+    ic = result.chosen.interconnect  # links across routes beyond grey reach ride their interconnect
+    far = {(t, *r.route.pair): f"routes[{r.route.index}]" for r in ic.routes for t in r.by_tier} if ic else None
+    write_graphml(fab.spec, fab, path, layout_for(result, cat), compress=compress, far=far)
 
 
 @app.command("check-output")

@@ -356,8 +356,10 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
                            f"until the expansion at month {i.end_month}, the supply gives {i.capacity_mw:g} MW "
                            "(power.interim.capacity_mw)")
             else:
+                # a plan refused across a route beyond grey reach says why (campus interconnect, issue 22)
+                routes = sorted(w for w in inp.warnings if w.startswith("plans across routes["))
                 out.append(f"min GPUs: {need} required, at most {best} can be built within the switches' "
-                           f"tiers and the halls")
+                           f"tiers and the halls" + "".join(f"; {w}" for w in routes))
         elif family == "capex_budget":
             out.append(f"capex budget: {plan_capex_usd(inp, option):,.0f} USD needed, "
                        f"{inp.capex_budget_usd:,.0f} USD available")

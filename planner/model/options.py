@@ -376,14 +376,15 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         from planner.network.layout import Fit
 
         fits = [Fit({}, {}, frozenset())] * len(specs)
-    # routes between the plan's halls beyond grey reach: their links ride the interconnect
-    from planner.network.campus import campus_interconnect, far_routes, local_lengths, local_links
+    # routes between the plan's halls beyond a tier's grey reach: its links over them ride the interconnect
+    from planner.network.campus import campus_interconnect, local_lengths, local_links, tier_far, tier_gbps
 
-    far = {p: r for p, r in far_routes(site.routes, catalog).items() if p[0] in by_name and p[1] in by_name}
+    routes = [r for r in site.routes if r.from_building in by_name and r.to_building in by_name]
     error: Exception | None = None
-    for i, ((spec, _shape), fit) in enumerate(zip(specs, fits, strict=True)):
+    for i, ((spec, shape), fit) in enumerate(zip(specs, fits, strict=True)):
         if fit is None:
             continue
+        far = tier_far(routes, catalog, tier_gbps(shape)) if routes else {}
         if isinstance(fit, Exception):
             if options:
                 capped.append(f"space: {fit}")
@@ -418,13 +419,13 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         for key, count in fabric.transceivers.items():
             network += count * need_price(key, ("ai", "leaf_switch"))
         try:
-            campus = (campus_interconnect(links, far, fabric.media, catalog, display_path(loaded.path))
-                      if links is not None else None)
-        except InputError as exc:  # a route no optic reaches: plans across it are refused, as a fabric is
+            campus = (campus_interconnect(links, far, fabric.media, catalog, fabric.switch_models,
+                                          display_path(loaded.path)) if links is not None else None)
+        except InputError as exc:  # no module reaches, or none fits the ports: plans across it are refused
             warnings.add(f"plans across {exc.problems[0].key.removesuffix('.polyline')} are refused: "
                          f"{exc.problems[0].message}")
             if options:
-                capped.append(f"larger fabrics cross a route no optic reaches: {exc.problems[0].message}")
+                capped.append(f"larger fabrics cross a route no interconnect carries: {exc.problems[0].message}")
             else:
                 error = exc
             break

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,11 +28,21 @@ from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
 from planner.site.schema import Route
 
+if TYPE_CHECKING:
+    from planner.network.campus import TierFar
 
-def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catalog: Catalog) -> list[dict]:
+
+def structured_cabling(layout: Layout, shape: Shape, fabric: FabricCounts, catalog: Catalog,
+                       far: TierFar | None = None) -> list[dict]:
     """Trunks, patch panels and jumpers for the switch-to-switch links that leave a row
-    (:func:`structured_tiers` of the layout's links)."""
-    return [{k: v for k, v in row.items() if k != "mean_m"} for row in structured_tiers(layout.links, fabric, catalog)]
+    (:func:`structured_tiers` of the layout's links; without those across a route beyond a tier's
+    grey reach, ``far``: they ride the route's interconnect, as bom.csv counts them)."""
+    links = layout.links
+    if far:
+        from planner.network.campus import local_links
+
+        links = local_links(links, far)
+    return [{k: v for k, v in row.items() if k != "mean_m"} for row in structured_tiers(links, fabric, catalog)]
 
 
 def structured_tiers(links: dict[str, TierLinks], fabric: FabricCounts, catalog: Catalog) -> list[dict]:
@@ -89,6 +100,8 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
     ``dci_optics``. Its ``interconnect`` is the plan's own (``sized``, by sorted hall pair: the
     one its capex was priced with, :mod:`planner.network.campus`), else, given the catalog and
     the link speed, one sized for links x ``link_gbps`` over the route's length with its spare.
+    With the plan's own, the ``interconnect_links`` that ride it light its fibres (``fibres``,
+    laid with the spare) instead of their own: the trunk's fibres are the other links' plus those.
     """
     reach = grey_reach_m(catalog) if catalog is not None else 10_000
     out = []
@@ -96,14 +109,20 @@ def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[
         index, route = next(((i, r) for i, r in enumerate(routes) if {r.from_building, r.to_building} == {a, b}),
                             (None, None))
         spare = route.spare_ratio if route else 0.5
-        fibers = math.ceil(links * max(fibers_per_link.values() or [0]) * (1 + spare))
+        own = sized.get((a, b)) if sized is not None else None
+        # links riding the route's interconnect light its fibres (laid with their spare), not their own
+        riding = sum(own.get("crossing_links_by_tier", {}).values()) if own else 0
+        fibers = math.ceil((links - riding) * max(fibers_per_link.values() or [0]) * (1 + spare)) \
+            + (own["chosen"]["fibres"] if own and own.get("chosen") else 0)
         size = next((c for c in CABLE_SIZES_FIBERS if c >= fibers), CABLE_SIZES_FIBERS[-1])
         cables = math.ceil(fibers / size)
         path = sum(math.dist(p, q) for p, q in zip(route.polyline, route.polyline[1:], strict=False)) if route else None
         row = {"from": a, "to": b, "links": links, "fibers_needed": fibers, "cable_fibers": size,
-               "cables": cables, "route_m": path, "dci_optics": bool(path and path > reach)}
-        if sized is not None and (a, b) in sized:
-            row["interconnect"] = sized[(a, b)]
+               "cables": cables, "route_m": path,
+               "dci_optics": bool(path and path > reach) or (sized is not None and (a, b) in sized)}
+        if own is not None:
+            row["interconnect_links"] = riding
+            row["interconnect"] = own
         elif path and path > reach and catalog is not None and link_gbps:
             need = Need(links * link_gbps, path / 1000, spare)
             row["interconnect"] = interconnect_doc(size_interconnect(catalog, need, file=site_file,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -247,19 +247,26 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9./]+")  # the fabric's node names: written wi
 EDGE_SHARED = ("tier", "plane", "speed_gbps", "bundle", "medium")  # the same for every edge of a tier and plane
 
 
+ROUTE_KEY = ("e8", "edge", "route", "string")  # declared only when links ride a route's interconnect
+
+
 def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: Layout | None = None,
-                  compress: bool = False) -> None:
+                  compress: bool = False, far: Mapping[tuple[str, str, str], str] | None = None) -> None:
     """Stream the fabric to GraphML without building a graph in memory: nodes with their
     attributes (and, with a floor plan, the hall and the numeric ``x`` and ``y`` of their
     rack in metres), edges with tier, plane, speed, bundle, medium, the ports at each end
     and, with a floor plan, the length of each of the bundle's links in metres (the
-    cable route the floor plan measures: trays, risers, duct banks, slack). ``compress``
-    writes gzip (a ``.graphml.gz`` that networkx and most tools open as it is)."""
+    cable route the floor plan measures: trays, risers, duct banks, slack). ``far`` ((tier,
+    hall, hall), halls sorted -> the route's name) marks a tier's links across a route beyond its
+    grey reach: they ride the route's interconnect, so their medium is ``interconnect`` and
+    ``route`` names the route (their length is the fibre path's, not a tier cable's).
+    ``compress`` writes gzip (a ``.graphml.gz`` that networkx and most tools open as it is)."""
     import gzip
     from html import escape  # xml.sax.saxutils' escape would import urllib and ssl (0.1 s)
 
     shape = counts.shape
-    keys = {(kind, name): key for key, kind, name, _type in GRAPHML_KEYS}
+    declared = GRAPHML_KEYS + ((ROUTE_KEY,) if far and layout is not None else ())
+    keys = {(kind, name): key for key, kind, name, _type in declared}
     text_cache: dict[str, str] = {}
 
     def text(value: object) -> str:
@@ -282,7 +289,7 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
                   'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.'
                   'graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
-        for key, kind, name, kind_type in GRAPHML_KEYS:
+        for key, kind, name, kind_type in declared:
             out.write(f'<key id="{key}" for="{kind}" attr.name="{name}" attr.type="{kind_type}"/>\n')
         out.write('<graph edgedefault="undirected">'
                   + data("graph", {"name": f"{spec.server} x {shape.servers}", "tiers": shape.tiers,
@@ -300,16 +307,24 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
             if not chunk:
                 break
             lengths = None
+            routes: list[str | None] = [None] * len(chunk)
             if layout is not None:
                 a = np.fromiter((racks[link[0]] for link in chunk), dtype=np.int64, count=len(chunk))
                 b = np.fromiter((racks[link[1]] for link in chunk), dtype=np.int64, count=len(chunk))
                 lengths = np.round(layout.link_lengths(a, b), 6).tolist()
+                if far:
+                    routes = [far.get((link[2][0], *sorted((layout.racks[i]["building"], layout.racks[j]["building"]))))
+                              for link, i, j in zip(chunk, a.tolist(), b.tolist(), strict=True)]
             rows = []
             for i, (u, v, shared, ports_u, ports_v) in enumerate(chunk):
-                # the attributes an edge shares with its tier and plane, formatted once
-                head = edge_heads.get(shared)
-                if head is None:
+                # the attributes an edge shares with its tier and plane (and route), formatted once
+                route = routes[i]
+                head = edge_heads.get(shared if route is None else (*shared, route))
+                if head is None and route is None:
                     head = edge_heads[shared] = data("edge", dict(zip(EDGE_SHARED, shared, strict=True)))
+                elif head is None:
+                    attrs = {**dict(zip(EDGE_SHARED, shared, strict=True)), "medium": "interconnect", "route": route}
+                    head = edge_heads[(*shared, route)] = data("edge", attrs)
                 tail = f'<data key="e7">{lengths[i]!r}</data>' if lengths is not None else ""
                 # node ids are the fabric's own names (letters, digits, '.', '/'): nothing to escape
                 rows.append(f'<edge source="{u}" target="{v}">{head}<data key="e5">{ports_u}</data>'

@@ -24,6 +24,7 @@ an :class:`Interconnect`. A need no option can carry raises
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -153,12 +154,22 @@ def _cables(lit_fibres: int, spare: float) -> tuple[int, int, int]:
     return laid, size, math.ceil(laid / size)
 
 
-def grey_reach_m(catalog: Catalog) -> float:
-    """The longest reach of a grey (not coherent) single-mode module in the catalog, m: a link
-    between buildings whose route is longer is carried by the route's interconnect (10 km, the
-    400G-LR4's, with the bundled catalog)."""
-    return max((o.reach_m for o in catalog.optics.values()
-                if o.medium == "smf" and o.optic_class != "zr" and o.reach_m is not None), default=0.0)
+def grey_reach_m(catalog: Catalog, gbps: float | None = None) -> float:
+    """The longest reach of a grey (not coherent) module in the catalog, m: a link between
+    buildings whose route is longer is carried by the route's interconnect.
+
+    Without ``gbps``: the longest grey single-mode module of any speed (10 km, the 400G-LR4's,
+    with the bundled catalog). With ``gbps``: the longest grey module of that speed a port
+    (gbps / ports; 10 km at 400G, 2 km at 800G, the 2xFR4's, 500 m at 1.6T, 50 m at 200G, where
+    only multimode serves), or the answer without it where no module of that speed is listed
+    (then the tier's media choice says what is missing)."""
+    key = ("grey-reach", gbps)
+    found = catalog.memo.get(key)
+    if found is None:
+        reaches = [o.reach_m for o in catalog.optics.values() if o.optic_class != "zr" and o.reach_m is not None
+                   and (o.medium == "smf" if gbps is None else math.isclose(o.gbps / o.ports, gbps))]
+        found = catalog.memo[key] = max(reaches) if reaches else (0.0 if gbps is None else grey_reach_m(catalog))
+    return float(found)
 
 
 def _fibre(catalog: Catalog, fibres: int, route_km: float) -> PartCount:
@@ -221,9 +232,13 @@ def _line_parts(catalog: Catalog) -> tuple[list[LinePart], list[LinePart]]:
             [p for p in parts if p.role == "amplifier" and p.span_km])
 
 
-def size_options(catalog: Catalog, need: Need) -> tuple[list[LinkPlan], list[str]]:
-    """Every option of the catalog that reaches ``need.route_km``, and why each other
-    single-mode module or line combination does not."""
+Fits = Callable[[Optic], "str | None"]  # why a module cannot plug in where the links end (None: it fits)
+
+
+def size_options(catalog: Catalog, need: Need, plugs: Fits | None = None) -> tuple[list[LinkPlan], list[str]]:
+    """Every option of the catalog that reaches ``need.route_km`` (and, given ``plugs``, plugs
+    into the ports at the ends of the links it carries), and why each other single-mode module
+    or line combination does not."""
     options: list[LinkPlan] = []
     refused: list[str] = []
     muxes, amps = _line_parts(catalog)
@@ -234,6 +249,10 @@ def size_options(catalog: Catalog, need: Need) -> tuple[list[LinkPlan], list[str
             continue
         if optic.reach_m is None or optic.reach_m < metres:
             refused.append(f"{key}: reach {(optic.reach_m or 0) / 1000:g} km < route {need.route_km:g} km")
+            continue
+        why = plugs(optic) if plugs is not None else None
+        if why:
+            refused.append(f"{key}: {why}")
             continue
         if optic.optic_class != "zr":
             options.append(size_grey(catalog, optic, need))
@@ -248,17 +267,33 @@ def size_options(catalog: Catalog, need: Need) -> tuple[list[LinkPlan], list[str
 
 
 def size_interconnect(catalog: Catalog, need: Need, *, file: str = "", key: str = "",
-                      line: int | None = None) -> Interconnect:
+                      line: int | None = None, fits: Fits | None = None) -> Interconnect:
     """Size every option for ``need`` and choose the cheapest fully priced one (ties: less
     power, then fewer fibre pairs, then the module of shorter reach that suffices, so that an
-    equally priced 400ZR is kept over OpenZR+ within its 120 km, then the key). ``file``,
-    ``key`` and ``line`` say where the need came from, for the message when nothing carries it
+    equally priced 400ZR is kept over OpenZR+ within its 120 km, then the key). ``fits`` says
+    why a module cannot plug in where the links end (the switch ports of a campus's crossing
+    links; None between sites, whose ports the planner does not know). ``file``, ``key`` and
+    ``line`` say where the need came from, for the message when nothing carries it
     (:class:`InputError`, exit 2)."""
     if not (math.isfinite(need.gbps) and need.gbps > 0 and math.isfinite(need.route_km) and need.route_km > 0
             and need.spare >= 0):
         raise InputError([Problem(file, key, f"an interconnect needs bandwidth > 0 and a route > 0 km "
                                              f"(got {need.gbps:g} Gb/s over {need.route_km:g} km)", line)])
-    options, refused = size_options(catalog, need)
+    unfit: list[str] = []
+
+    def noted(optic: Optic) -> str | None:
+        why = fits(optic) if fits is not None else None
+        if why:
+            unfit.append(f"{optic.key}: {why}")
+        return why
+
+    options, refused = size_options(catalog, need, noted)
+    if not options and unfit:
+        raise InputError([Problem(
+            file, key, f"no module that reaches {need.route_km:g} km plugs into the ports at the ends of the links "
+                       "it must carry: " + "; ".join(unfit), line,
+            "choose switches whose cages take the module (protocol, cage type, power class and port speed), "
+            "or add such a module in a catalog overlay")])
     if not options:
         longest = max((e.item.reach_m or 0 for e in catalog.entries["optics"].values()
                        if e.item.medium == "smf"), default=0)

@@ -31,6 +31,19 @@ from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route
 
 
+def length_histogram(arr: np.ndarray, edges: tuple[float, ...] = (3, 5, 7, 10, 20, 30, 50, 100, 150, 300, 500,
+                                                                2000, 10_000)) -> dict[str, int]:
+    """Links by length band (upper bound in metres, inclusive), from one length a link."""
+    out: dict[str, int] = {}
+    lower = 0.0
+    for upper in (*edges, math.inf):
+        n = int(((arr > lower) & (arr <= upper)).sum())
+        if n:
+            out[f"<= {upper:g} m" if upper != math.inf else f"> {lower:g} m"] = n
+        lower = upper
+    return out
+
+
 @dataclass(frozen=True)
 class TierLinks:
     """A tier's links as rack pairs: each pair's link length (m), its links (the bundle, or
@@ -132,15 +145,7 @@ class Layout:
                                                                   10_000)) -> dict[str, int]:
         """Links of a tier by length band (upper bound in metres, inclusive)."""
         arr = self.lengths.get(tier)
-        if arr is None or not arr.size:
-            return {}
-        out, lower = {}, 0.0
-        for upper in (*edges, math.inf):
-            n = int(((arr > lower) & (arr <= upper)).sum())
-            if n:
-                out[f"<= {upper:g} m" if upper != math.inf else f"> {lower:g} m"] = n
-            lower = upper
-        return out
+        return length_histogram(arr, edges) if arr is not None else {}
 
 
 class Placer:

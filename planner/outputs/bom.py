@@ -161,7 +161,7 @@ def cable_rows(result: Result, catalog: Catalog) -> list[BomRow]:
     if links is not None and opt.interconnect is not None:  # far links ride the interconnect's fibre
         from planner.network.campus import local_links
 
-        links = local_links(links, {r.route.pair: r.route for r in opt.interconnect.routes})
+        links = local_links(links, opt.interconnect.far)
     rows = []
     for line in cable_bill(links, fab, catalog):
         tier = line.tier.replace("_", "-")

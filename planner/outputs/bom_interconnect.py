@@ -87,8 +87,9 @@ def interconnect_rows(scenario: str, trunks: list[dict[str, Any]], catalog: Cata
                 source=(f"spec: {entry.item.source}; " if entry else "")
                        + (f"price: {price[1]}" if price else "no price (not counted as zero)"),
                 power_basis=basis))
+        own = doc.get("crossing_links_by_tier")  # the plan's own: the tiers beyond their grey reach there
         for tier, links in by_tier.items():
-            crossing = links.get(pair, 0)
+            crossing = own.get(tier, 0) if own is not None else links.get(pair, 0)
             tm = media.get(tier)
             if not crossing or tm is None:
                 continue

@@ -206,7 +206,7 @@ def _cable_columns(result: Result, catalog: Catalog) -> Columns:
             t["length_m"] = np.full(n, np.nan)
             structured = np.zeros(n, dtype=bool)
             ra = rb = np.zeros(n, dtype=np.int64)
-        far, far_route = _far_links(opt, t["hall_a"], t["hall_b"])
+        far, far_route = _far_links(opt, tier, t["hall_a"], t["hall_b"])
         structured &= ~far
         stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
         direct = ~structured & ~far
@@ -269,9 +269,11 @@ def _cable_columns(result: Result, catalog: Catalog) -> Columns:
     return {"scenario": np.full(rows, result.inputs.scenario, dtype=object), **out}
 
 
-def _far_links(opt: ClusterOption, hall_a: np.ndarray, hall_b: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Which links of a tier (the halls of their ends) cross a route beyond grey reach, and per
-    link the route's words, the interconnect's module and the route's name (empty where not)."""
+def _far_links(opt: ClusterOption, tier: str, hall_a: np.ndarray, hall_b: np.ndarray
+               ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Which links of ``tier`` (the halls of their ends) cross a route beyond the tier's grey
+    reach, and per link the route's words, the interconnect's module and the route's name
+    (empty where not)."""
     n = hall_a.size
     empty = np.full(n, "", dtype=object)
     if opt.interconnect is None or (hall_a == NOT_PLACED).all():
@@ -280,6 +282,8 @@ def _far_links(opt: ClusterOption, hall_a: np.ndarray, hall_b: np.ndarray) -> tu
     far = np.zeros(n, dtype=bool)
     ha, hb = hall_a, hall_b
     for r in opt.interconnect.routes:
+        if tier not in r.by_tier:  # the route is beyond this tier's grey reach only where it crosses
+            continue
         a, b = r.route.pair
         sel = ((ha == a) & (hb == b)) | ((ha == b) & (hb == a))
         chosen = r.sized.chosen

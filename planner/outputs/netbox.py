@@ -235,10 +235,14 @@ def _cables(sched: pd.DataFrame, site: str) -> pd.DataFrame:
     """A NetBox cable per cable leg of the schedule, interface to interface."""
     import pandas as pd
 
-    length = sched.length_ordered_m.where(sched.length_ordered_m.notna(), sched.length_m)
+    # a link across a route beyond grey reach rides the route's interconnect: no cable of the tier
+    # (no type, no length), its description names the route and the module at each end
+    far = (sched.medium == "interconnect").to_numpy()
+    length = sched.length_ordered_m.where(sched.length_ordered_m.notna(), sched.length_m).mask(far)
     trunk = sched.trunk.fillna("").astype(str)
-    text = np.where(trunk != "", "over structured cabling: " + sched.route.astype(str),
-                    sched.part.astype(str) + " " + sched.tier.astype(str))
+    text = np.where(far, sched.route.astype(str),
+                    np.where(trunk != "", "over structured cabling: " + sched.route.astype(str),
+                             sched.part.astype(str) + " " + sched.tier.astype(str)))
     description = pd.Series(text).str.slice(0, DESCRIPTION_CHARS)
     return pd.DataFrame({
         "side_a_site": site, "side_a_device": sched.a_device, "side_a_type": "dcim.interface",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from planner.model.scenario import ClusterOption, OptionMemo
+    from planner.network.campus import CampusLinks
     from planner.network.fabric import FabricCounts
     from planner.network.layout import Layout
 
@@ -317,19 +318,45 @@ def _layout_summary(result: Result, catalog: Catalog, lay: Layout | None) -> dic
         raise ValueError("a layout summary needs the floor plan")  # layout_summary lays it out first
     roles = Counter(r["role"] for r in lay.racks)
     fab = _fabric(result.chosen)
+    ic = result.chosen.interconnect
     return {
         "halls": [f"{b.name} ({b.cooling})" for b in result.inputs.halls_for(result.chosen)],
         "racks": dict(sorted(roles.items())),
         "rack_positions": lay.slots_total,
         "rack_positions_used": lay.slots_used,
-        "cable_lengths": {t: {"links": int(lay.lengths[t].size), "max_m": round(lay.max_length(t) or 0, 2),
-                              "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
-                          for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size},
+        "cable_lengths": ({t: {"links": int(lay.lengths[t].size), "max_m": round(lay.max_length(t) or 0, 2),
+                               "medium": fab.media[t].optic_class, "histogram": lay.histogram(t)}
+                           for t in ("node_leaf", "leaf_spine", "spine_core") if lay.lengths[t].size}
+                          if ic is None else _local_cable_lengths(lay, fab, ic)),
         "campus_trunks": campus_trunks(lay, {t: m.fibers_per_link for t, m in fab.media.items()}, result.inputs.routes,
                                        catalog=catalog, site_file=result.inputs.site, link_gbps=fastest(fab.media),
                                        sized=_campus_sized(result.chosen)),
-        "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog),
+        "structured_cabling": structured_cabling(lay, fab.shape, fab, catalog,
+                                                 far=ic.far if ic is not None else None),
     }
+
+
+def _local_cable_lengths(lay: Layout, fab: FabricCounts, ic: CampusLinks) -> dict[str, Any]:
+    """cable_lengths when links ride a route's interconnect: each tier's cables are its links
+    that stay on site (the far ones are counted apart, ``interconnect_links``: no tier cable)."""
+    import numpy as np
+
+    from planner.network.campus import local_links
+    from planner.network.layout import length_histogram
+
+    local = local_links(lay.links, ic.far)
+    far = {t: sum(r.by_tier.get(t, 0) for r in ic.routes) for t in local}
+    out: dict[str, Any] = {}
+    for t in ("node_leaf", "leaf_spine", "spine_core"):
+        tl = local.get(t)
+        arr = np.repeat(tl.length_m, tl.links) if tl is not None else np.zeros(0)
+        if not arr.size and not far.get(t):
+            continue
+        out[t] = {"links": int(arr.size), "max_m": round(float(arr.max()), 2) if arr.size else 0.0,
+                  "medium": fab.media[t].optic_class, "histogram": length_histogram(arr)}
+        if far.get(t):
+            out[t]["interconnect_links"] = far[t]
+    return out
 
 
 def _campus_sized(option: ClusterOption) -> dict[tuple[str, str], dict] | None:

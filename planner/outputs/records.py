@@ -199,17 +199,21 @@ class PlanSummary(ScenarioSummary):
     transceivers: Annotated[dict[str, int], key(
         "transceivers by catalog key (both ends of each link), less the modules the interconnect of a route "
         "beyond grey reach replaces (its own modules are in layout.campus_trunks)", COUNTS)]
-    cables: Annotated[dict[str, int], key("fabric cables by kind", COUNTS)]
-    fibers: Annotated[int, key("lit fibres of the fabric", COUNTS)]
-    mpo_connectors: Annotated[dict[str, int], key("MPO connectors by type", COUNTS)]
+    cables: Annotated[dict[str, int], key("fabric cables by kind (links across a route beyond grey reach ride its "
+                                          "interconnect: no tier cable)", COUNTS)]
+    fibers: Annotated[int, key("lit fibres of the fabric (a route beyond grey reach: its interconnect's fibre pairs "
+                               "x 2, not its links' own)", COUNTS)]
+    mpo_connectors: Annotated[dict[str, int], key("MPO connectors by type (less those of the modules an "
+                                                  "interconnect replaces)", COUNTS)]
     networks: Annotated[dict[str, AccessNetworkSummary], key(
         "the other networks: oob (out-of-band management) and mining_access (the miners' access network)")]
     layout: Annotated[dict[str, Any] | None, key(
         "the AI cluster's floor plan: halls, racks by role, rack positions, cable lengths by tier, campus "
-        "trunks (a route beyond grey reach, 10 km with the bundled catalog, with the interconnect priced in "
-        "capex_breakdown_usd.interconnect: optics, wavelengths, fibre pairs, amplifiers, dark fibre, latency, "
-        "power, cost, the crossing links by tier) and structured cabling (null without halls in the site or "
-        "without a cluster)")]
+        "trunks (a route beyond a tier's grey reach, 10 km at 400G and 2 km at 800G with the bundled catalog, "
+        "with the interconnect priced in capex_breakdown_usd.interconnect: optics, wavelengths, fibre pairs, "
+        "amplifiers, dark fibre, latency, power, cost, the crossing links by tier; the links riding it are "
+        "interconnect_links, out of the tier's cable lengths and structured cabling) and structured cabling "
+        "(null without halls in the site or without a cluster)")]
     binding_constraints: Annotated[list[str], key("the constraint families at their bound in the plan")]
     warnings: Annotated[list[str], key("what the user should know about the inputs (estimates, assumptions)")]
     power_figures: Annotated[dict[str, PowerFigureSummary], key(

@@ -148,6 +148,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
             - lines["contract_credits_usd_per_year"]
         reserves = lines["reserve_revenue_usd_per_year"]
     fab = opt.fabric
+    ridden = _ridden(opt, catalog)
     start = inp.interim.start_month if inp.interim is not None and result.interim_start else inp.ai_start_month
     first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not start) \
         else (start if opt.servers or any(steady_miners.values()) else None)
@@ -202,9 +203,9 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         switches=dict(fab.switches) if fab else {"leaf": 0, "spine": 0, "core": 0},
         links=dict(fab.links) if fab else {"node_leaf": 0, "leaf_spine": 0, "spine_core": 0},
         transceivers=_transceivers(opt) if fab else {},
-        cables=fab.cables if fab else {},
-        fibers=fab.fibers if fab else 0,
-        mpo_connectors=fab.mpo_connectors if fab else {},
+        cables=ridden.cables if ridden else {},
+        fibers=ridden.fibers if ridden else 0,
+        mpo_connectors=ridden.mpo_connectors if ridden else {},
         networks={name: AccessNetworkSummary(**net) for name, net in other_networks(result, catalog).items()},
         layout=layout_summary(result, catalog),
         binding_constraints=result.binding,
@@ -231,6 +232,18 @@ def _transceivers(opt: ClusterOption) -> dict[str, int]:
         return {}
     gone = opt.interconnect.replaced if opt.interconnect is not None else {}
     return {k: n - min(gone.get(k, 0), n) for k, n in fab.transceivers.items()}
+
+
+def _ridden(opt: ClusterOption, catalog: Catalog) -> Any:
+    """The fabric's cables, lit fibres and MPO connectors (``cables``, ``fibers``,
+    ``mpo_connectors``), its links across routes beyond grey reach on their interconnect
+    (:func:`planner.network.campus.ridden_counts`; as bom.csv counts them). None without a fabric."""
+    fab = opt.fabric
+    if fab is None or opt.interconnect is None:
+        return fab
+    from planner.network.campus import ridden_counts
+
+    return ridden_counts(fab.media, opt.interconnect, catalog)
 
 
 def _interconnect_warnings(opt: ClusterOption) -> list[str]:

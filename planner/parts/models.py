@@ -36,6 +36,7 @@ LIMITS: dict[str, tuple[float, str]] = {
     "ports": (10_000, "more ports than any switch or panel has (the largest chassis have a few thousand)"),
     "uplink_ports": (10_000, "more ports than any switch has"),
     "cages": (10_000, "more cages than any switch has"),
+    "cage_power_w": (200, "more module power than any pluggable cage is rated for (OSFP's classes stop near 40 W)"),
     "gpus": (10_000, "more GPUs than any server or rack-scale system holds"),
     "scale_up_domain_gpus": (100_000, _ABOVE_ANY),
     "compute_trays": (1_000, _ABOVE_ANY),
@@ -201,6 +202,8 @@ class Switch(Part):
     lane_gbps: float | None = Field(default=None, gt=0)
     cages: int | None = Field(default=None, ge=1)
     cage_type: str | None = None
+    cage_power_w: float | None = Field(default=None, gt=0, description="module power each cage is rated for, W "
+                                       "(its power class; the lowest where cages differ)")
     breakouts: list[str] = Field(default_factory=list)
     uplink_ports: int | None = Field(default=None, ge=0)
     uplink_gbps: float | None = Field(default=None, gt=0)

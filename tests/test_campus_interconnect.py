@@ -296,11 +296,12 @@ def test_which_switch_ports_take_the_interconnect_s_modules(catalog):
     - S9321-64E (Ethernet, QSFP-DD, 30 W): 400ZR and OpenZR+ fit a cage carrying one 400G link,
       not a cage carrying 2 x 400G (its 800G mode's breakout);
     - Bailly (co-packaged optics): no cage; a server's end: not a switch port."""
-    from planner.network.campus import form_factors, port_refusal
+    from planner.network.campus import port_refusal
+    from planner.network.media import form_factors
 
     zr, zrp, zr8 = (catalog.optics[k] for k in ("400zr", "400zr-plus", "800zr"))
     one = EndMedia("module", "400g-fr4", 1, 0, "lc-duplex-upc", 0)
-    assert form_factors(zr8) == {"QSFP-DD800", "OSFP"} and form_factors(zr) == {"QSFP-DD"}
+    assert form_factors(zr8.form_factor) == {"QSFP-DD800", "OSFP"} and form_factors(zr.form_factor) == {"QSFP-DD"}
     assert "qm9700 runs InfiniBand" in port_refusal(catalog, zr, "qm9700", one, 400)
     assert "400zr is QSFP-DD; sn5600's cages are OSFP" in port_refusal(catalog, zr, "sn5600", one, 400)
     assert "800zr draws 28 W, more than the 18 W a sn5600 cage takes" in port_refusal(catalog, zr8, "sn5600", one, 800)

@@ -152,3 +152,48 @@ def test_spine_oversubscription_keeps_spine_ports_in_two_tiers(catalog):
     shape, switches, links, free = count_topology(FabricSpec(servers=128, server="dgx-h100", leaf_switch="qm9700"),
                                                   catalog)
     assert switches["spine"] == 16 and free["spine"] == 0
+
+
+def test_a_module_goes_only_into_a_cage_of_its_form_factor():
+    """The UfiSpace S9321-64E run at one 400G port a QSFP-DD cage (the metro-campus overlay):
+    the catalog's 400G SR4 and DR4 modules are OSFP, so the first class whose module fits a
+    QSFP-DD cage is FR (400G-FR4, QSFP-DD, duplex LC), and the DGX H100's OSFP cages take its
+    mate, the twin-port OSFP 2 x FR4. By hand, 64 DGX H100 (8 x 400G NICs each): 512 node-leaf
+    links, 16 leaves of 32 down and 32 up, 512 leaf-spine links; modules: 512 / 2 = 256 twin-port
+    at the servers, 512 + 2 x 512 = 1,536 FR4 at the switches. Every switch end's module names
+    the switch's cage type among its form factors."""
+    from pathlib import Path
+
+    from planner.network.media import form_factors
+    from planner.parts.catalog import load_catalog
+
+    overlay = Path(__file__).resolve().parent.parent / "sites" / "overlays" / "s9321-64e-400g"
+    cat = load_catalog([overlay])
+    f = count_fabric(FabricSpec(servers=64, server="dgx-h100", leaf_switch="s9321-64e-400g"), cat)
+    assert (f.media["node_leaf"].lower.part, f.media["node_leaf"].upper.part) == ("osfp-800g-2xfr4", "400g-fr4")
+    assert (f.media["leaf_spine"].lower.part, f.media["leaf_spine"].upper.part) == ("400g-fr4", "400g-fr4")
+    assert f.links["node_leaf"] == 512 and f.links["leaf_spine"] == 512 and f.switches["leaf"] == 16
+    assert f.transceivers == {"osfp-800g-2xfr4": 256, "400g-fr4": 1536}
+    cage = form_factors(cat.switches["s9321-64e-400g"].cage_type)
+    for tier in ("node_leaf", "leaf_spine"):
+        switch_ends = [f.media[tier].upper] if tier == "node_leaf" else [f.media[tier].lower, f.media[tier].upper]
+        for end in switch_ends:
+            assert cage <= form_factors(cat.optics[end.part].form_factor), (tier, end.part)
+
+
+def test_no_module_for_the_cages_is_a_fabric_error_naming_them(catalog):
+    """The bundled S9321-64E in its 800G mode runs 2 x 400G a QSFP-DD cage: the catalog's
+    twin 400G modules are all OSFP, so no module fits and the error names the cages (it used
+    to list OSFP modules for QSFP-DD cages)."""
+    with pytest.raises(FabricError, match="fits ufispace-s9321-64e's QSFP-DD cages"):
+        count_fabric(FabricSpec(servers=64, server="dgx-h100", leaf_switch="ufispace-s9321-64e"), catalog)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("OSFP (twin-port, finned top)", {"OSFP"}), ("QSFP-DD800 (type 2a) or OSFP", {"QSFP-DD800", "OSFP"}),
+    ("QSFP-DD", {"QSFP-DD"}), ("QSFP112", {"QSFP112"}), ("OSFP twin-port (finned) to 2 x OSFP (flat top)", {"OSFP"}),
+    ("QSFP-DD or OSFP", {"QSFP-DD", "OSFP"}), (None, set()), ("RJ45", set())])
+def test_form_factors_read_from_the_catalog_text(text, expected):
+    from planner.network.media import form_factors
+
+    assert form_factors(text) == expected

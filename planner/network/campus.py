@@ -39,7 +39,7 @@ import numpy as np
 
 from planner.network.interconnect import Interconnect, Need, grey_reach_m, size_interconnect
 from planner.network.layout import TierLinks
-from planner.network.media import EndMedia, TierMedia
+from planner.network.media import EndMedia, TierMedia, form_factors
 from planner.parts.catalog import Catalog
 from planner.parts.models import Optic
 from planner.site.schema import Route
@@ -153,13 +153,6 @@ def crossing(links: dict[str, TierLinks], far: TierFar) -> dict[str, dict[Pair, 
 TIER_ENDS = {"node_leaf": ("server", "leaf"), "leaf_spine": ("leaf", "spine"), "spine_core": ("spine", "core")}
 
 
-def form_factors(optic: Optic) -> set[str]:
-    """The cage types a module is made for: each alternative of its form factor without the
-    words in brackets ("QSFP-DD800 (type 2a) or OSFP" -> {"QSFP-DD800", "OSFP"})."""
-    text = optic.form_factor or ""
-    return {part.split("(")[0].strip().upper() for part in text.split(" or ") if part.split("(")[0].strip()}
-
-
 def port_refusal(catalog: Catalog, optic: Optic, switch_key: str | None, end: EndMedia, link_gbps: float) -> str | None:
     """Why ``optic`` cannot carry a crossing link in the port of ``switch_key`` at ``end`` (None: it fits).
 
@@ -180,7 +173,7 @@ def port_refusal(catalog: Catalog, optic: Optic, switch_key: str | None, end: En
                 f"{optic.key} is an Ethernet module")
     if switch.optics != "pluggable" or not switch.cage_type:
         return f"{switch.key} has no pluggable cages ({switch.optics} optics)"
-    if switch.cage_type.upper() not in form_factors(optic):
+    if not form_factors(switch.cage_type) & form_factors(optic.form_factor):
         return (f"{optic.key} is {optic.form_factor or 'of no stated form factor'}; "
                 f"{switch.key}'s cages are {switch.cage_type}")
     if optic.power_w is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,29 @@ COMPATIBLE = {**dict.fromkeys(COPPER_CLASSES, "copper"), "sr": "mmf-parallel",
               "fr": "smf-wdm", "lr": "smf-wdm", "zr": "coherent"}
 # the order a link tries the classes in: copper, then optics by reach (every catalog class once)
 CLASS_ORDER = (*COPPER_CLASSES, "sr", "dr", "lpo", "fr", "lr", "zr")
+# the pluggable form factors a module's or a cage's text names (the longer name first: a
+# QSFP-DD800 module is not taken for a QSFP-DD one, nor a QSFP112 for a QSFP)
+_FORM_FACTOR = re.compile(r"\b(QSFP-DD800|QSFP-DD|QSFP112|QSFP56|QSFP28|QSFP\+|OSFP-XD|OSFP|SFP-DD|SFP56|SFP28|SFP\+)",
+                          re.IGNORECASE)
+
+
+def form_factors(text: str | None) -> set[str]:
+    """The pluggable form factors a catalog text names, upper case ("OSFP (twin-port, finned
+    top)" -> {"OSFP"}; "QSFP-DD800 (type 2a) or OSFP" -> {"QSFP-DD800", "OSFP"}; a copper
+    assembly "OSFP twin-port (finned) to 2 x OSFP (flat top)" -> {"OSFP"}). Empty when the
+    text names none (or is None): then nothing is known about the fit."""
+    return {m.upper() for m in _FORM_FACTOR.findall(text or "")}
+
+
+def cage_takes(switch: Switch | None, optic: Optic) -> bool:
+    """A switch's front-panel cage takes the module (or copper plug): both form factors known
+    and the cage's among the module's. Where either is not stated (a NIC end, a switch or an
+    optic without the field) nothing is refused: the fit is not known, and the BOM lists the
+    part the catalog names."""
+    if switch is None or switch.optics != "pluggable":
+        return True
+    cage, module = form_factors(switch.cage_type), form_factors(optic.form_factor)
+    return not cage or not module or bool(cage & module)
 
 
 @dataclass(frozen=True)
@@ -127,13 +151,14 @@ def _reaching(catalog: Catalog, cls: str, length: float, lanes: Lanes) -> Iterat
             yield o
 
 
-def _fits(catalog: Catalog, cls: str, gbps: float, per_module: int, length: float,
+def _fits(catalog: Catalog, cls: str, gbps: float, end: MediaEnd, length: float,
           family: str, lanes: Lanes) -> list[Optic]:
-    """Modules (or straight cables) of class ``cls`` that carry ``per_module`` links of
-    ``gbps``, each on the link's lanes."""
+    """Modules (or straight cables) of class ``cls`` that carry ``end.per_module`` links of
+    ``gbps``, each on the link's lanes, and fit the end's cage (:func:`cage_takes`)."""
+    per_module = end.per_module
     out = [o for o in _reaching(catalog, cls, length, lanes)
            if o.split == 1 and o.ports == per_module and math.isclose(o.gbps, gbps * per_module)
-           and not (family == "dsp" and o.dsp is False)]
+           and not (family == "dsp" and o.dsp is False) and cage_takes(end.switch, o)]
     return sorted(out, key=lambda o: _rank(catalog, o))
 
 
@@ -144,12 +169,14 @@ def _rank(catalog: Catalog, o: Optic) -> tuple:
     return (cost is None, cost[0] if cost else 0.0, power is None, power.watts if power else 0.0, o.key)
 
 
-def _splitters(catalog: Catalog, cls: str, gbps: float, lower: int, upper: int, length: float,
+def _splitters(catalog: Catalog, cls: str, gbps: float, lower: MediaEnd, upper: MediaEnd, length: float,
                lanes: Lanes) -> list[Optic]:
-    """Copper splitters with a multi-link plug on one end and single-link plugs on the other."""
+    """Copper splitters with a multi-link plug on one end and single-link plugs on the other,
+    whose plugs fit both ends' cages."""
     out = [o for o in _reaching(catalog, cls, length, lanes)
            if o.split != 1 and math.isclose(o.gbps, gbps * o.ports) and not o.ports % o.split
-           and {lower, upper} == {o.ports, o.ports // o.split}]
+           and {lower.per_module, upper.per_module} == {o.ports, o.ports // o.split}
+           and cage_takes(lower.switch, o) and cage_takes(upper.switch, o)]
     return sorted(out, key=lambda o: _rank(catalog, o))
 
 
@@ -191,12 +218,17 @@ def choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: float
     if reaches is None:
         reaches = catalog.memo[("reaches",)] = sorted({o.reach_m for o in catalog.optics.values()
                                                        if o.reach_m is not None})
-    key = ("media", lower.kind, lower.per_module, upper.kind, upper.per_module, gbps, family, lanes,
-           bisect.bisect_left(reaches, length))
+    key = ("media", lower.kind, lower.per_module, _cage(lower), upper.kind, upper.per_module, _cage(upper), gbps,
+           family, lanes, bisect.bisect_left(reaches, length))
     found = catalog.memo.get(key)
     if found is None:
         found = catalog.memo[key] = _choose_media(catalog, lower, upper, gbps, length, family, lanes)
     return found
+
+
+def _cage(end: MediaEnd) -> str | None:
+    """The end's cage type, part of what the choice depends on (None: no switch cage)."""
+    return end.switch.cage_type if end.switch is not None and end.switch.optics == "pluggable" else None
 
 
 def _choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: float, length: float,
@@ -229,9 +261,9 @@ def _choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: floa
             if end.kind == "cpo":
                 picks.append(None)
                 continue
-            found = _fits(catalog, cls, gbps, end.per_module, length, family, lanes)
+            found = _fits(catalog, cls, gbps, end, length, family, lanes)
             if cls in COPPER and lower.per_module != upper.per_module:
-                found = _splitters(catalog, cls, gbps, lower.per_module, upper.per_module, length, lanes)
+                found = _splitters(catalog, cls, gbps, lower, upper, length, lanes)
             other = upper if end is lower else lower
             mate: list[Optic | None] = picks or ([None] if other.kind == "cpo" else [])
             found = [o for o in found if _mates(o, mate, lanes, gbps)]
@@ -241,10 +273,12 @@ def _choose_media(catalog: Catalog, lower: MediaEnd, upper: MediaEnd, gbps: floa
         else:
             check_link(picks[0], picks[1], lanes, gbps)
             return cls, picks[0], picks[1]
+    cages = [f"{e.switch.key}'s {c} cages" for e in (lower, upper) if e.switch is not None and (c := _cage(e))]
     raise FabricError(f"no optic in the catalog carries {gbps:g}G links as {lanes} over {length:g} m between "
                       f"ends of {lower.per_module} and {upper.per_module} links per module"
                       + (" (family " + family + ")" if family != "auto" else "")
-                      + (" and a co-packaged end" if cpo else ""))
+                      + (" and a co-packaged end" if cpo else "")
+                      + (f" and fits {' and '.join(cages)}" if cages else ""))
 
 
 def _mates(o: Optic, picks: list[Optic | None], lanes: Lanes, gbps: float) -> bool:

@@ -144,7 +144,9 @@ def test_solve_json_to_stdout(capsys, tmp_path):
 def test_validate_ok(capsys):
     code, out, _ = run(capsys, "validate", str(SITES / "greenfield-campus.toml"))
     assert code == 0
-    assert "OK" in out
+    assert "OK (1 scenario)" in out  # greenfield-campus has one scenario: no "1 scenarios"
+    code, out, _ = run(capsys, "validate", str(SITES / "texas-hybrid.toml"))
+    assert code == 0 and "OK (2 scenarios)" in out
 
 
 def test_missing_file_is_exit_2(capsys, tmp_path):

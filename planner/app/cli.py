@@ -690,7 +690,8 @@ def validate_cmd(
     problems = validate_site(site, catalog, PlanCache())  # schema, parts and power terms in one pass
     if problems:
         raise InputError(problems)
-    make_console().print(f"{site}: OK ({len(load_site(site).site.scenarios)} scenarios)")
+    n = len(load_site(site).site.scenarios)
+    make_console().print(f"{site}: OK ({n} scenario{'' if n == 1 else 's'})")
 
 
 app.command("fabric")(fabric_cmd)  # after validate, as before: the order of planner --help

@@ -59,7 +59,8 @@ def phases(site: Path, repeat: int) -> dict:
         out = subprocess.run([sys.executable, "-c", CHILD, str(site), "hybrid", "highs"], check=True,
                              capture_output=True, text=True, cwd=ROOT).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
-    return {"steps": runs[0]["steps"], "objective": runs[0]["objective"],
+    return {"steps": runs[0]["steps"], "objective": runs[0]["objective"], "options": runs[0]["options"],
+            "gpus": runs[0]["gpus"],
             **{f"{k}_s": statistics.median(r[k] for r in runs) for k in ("load", "prepare", "build", "solve")}}
 
 
@@ -83,12 +84,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
             site = make_site(Path(tmp), years, minutes)
             rows.append({"years": years, "minutes": minutes, **phases(site, args.repeat),
                          **whole(site, Path(tmp) / "out", args.repeat)})
-    small, large = rows[0], max(rows, key=lambda r: r["steps"])
-    for key in ("whole_s", "solve_s", "build_s"):
-        ratio = large[key] / small[key] if small[key] > 0 else float("nan")
-        rows[0].setdefault("exponents", {})[key] = math.log(ratio) / math.log(large["steps"] / small["steps"])
+    rows[0]["exponents"] = growth_exponents(rows, "steps", ("whole_s", "solve_s", "build_s"))
     print(json.dumps(rows))
     return rows
+
+
+def growth_exponents(rows: list[dict], size: str, keys: tuple[str, ...]) -> dict[str, float]:
+    """Per timed key, the slope of log(time) against log(``size``) from the first case to the
+    largest: 1 is linear."""
+    small, large = rows[0], max(rows, key=lambda r: r[size])
+    out = {}
+    for key in keys:
+        ratio = large[key] / small[key] if small[key] > 0 else float("nan")
+        out[key] = math.log(ratio) / math.log(large[size] / small[size])
+    return out
 
 
 if __name__ == "__main__":

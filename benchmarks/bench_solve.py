@@ -38,6 +38,7 @@ t4 = time.perf_counter()
 inputs = result.inputs
 print(json.dumps({"load": t1 - t0, "prepare": t2 - t1, "build": t3 - t2, "solve": t4 - t3,
                   "total": t4 - t0, "objective": result.objective_usd, "steps": inputs.profile.steps,
+                  "options": len(inputs.options), "gpus": result.chosen.gpus if result.chosen is not None else 0,
                   "status": str(result.status)}))
 """
 

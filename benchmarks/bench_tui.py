@@ -56,12 +56,11 @@ def first_screen(site: Path, repeat: int) -> dict:
 
 
 def resolve(site: Path, repeat: int) -> dict:
-    from planner.app.pipeline import solve_site
+    from planner.app.pipeline import load, solve_site
     from planner.model.cache import PlanCache
-    from planner.parts.catalog import load_catalog
     from planner.site.text import validate_text
 
-    catalog = load_catalog()
+    _, catalog = load(site)  # the site's catalog: the bundled one and its own overlay folders, as the TUI reads it
     text = site.read_text()
     cache = PlanCache()  # as the TUI holds it
     loaded, _ = validate_text(text, site, catalog)

@@ -20,6 +20,7 @@ import csv
 import itertools
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -423,7 +424,11 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                            dashboard_address=None, host="127.0.0.1")
                     client = Client(cluster)
+                # the workers import what a solve needs while this process makes the seed
+                warming = threading.Thread(target=_run_quietly, args=(client, _warm_worker), daemon=True)
+                warming.start()
                 factory = seeded.result()
+                warming.join()
             from planner.app.worker_state import hold, release
 
             try:
@@ -434,8 +439,11 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 futures = [client.submit(solve_chunk, base, chunk, sweep.spec.scenarios, solver,
                                          key=f"chunk-{chunk[0]['variant']}-{sweep_id(sweep)}", pure=False, retries=3)
                            for chunk in chunks]
-                # this process waits while the workers solve: it loads what finish() needs meanwhile
-                threading.Thread(target=_load_finish_libraries, daemon=True).start()
+                # this process waits while the workers solve: it loads what finish() needs meanwhile,
+                # when a core is left beside the workers (else the imports would slow them as much
+                # as they save at the end: 2 local workers on 2 cores)
+                if scheduler is not None or (os.cpu_count() or 1) > n_workers:
+                    threading.Thread(target=_load_finish_libraries, daemon=True).start()
                 for future in as_completed(futures):
                     rows = future.result()
                     writer.write(rows)
@@ -454,6 +462,22 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     finally:
         writer.close()
     return csv_path
+
+
+def _run_quietly(client: Client, fn: Callable[[], None]) -> None:
+    """``fn`` on every worker; a worker that fails it is left to fail the sweep's own tasks."""
+    with contextlib.suppress(Exception):
+        client.run(fn)
+
+
+def _warm_worker() -> None:
+    """A worker's first act: import what solving a variant needs (the pipeline, the model,
+    HiGHS, the summary), so that its first chunk does not pay for it after the seed."""
+    import highspy  # noqa: F401
+
+    import planner.app.pipeline
+    import planner.model.optimize
+    import planner.outputs.summary  # noqa: F401
 
 
 def _load_finish_libraries() -> None:

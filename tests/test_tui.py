@@ -920,3 +920,32 @@ async def test_results_show_the_business_rows_and_the_bom_its_scope(tmp_path, ca
                   for i in range(bom.row_count)}
         assert ("host", "gpu_server", "tenant") in scopes
         assert ("host", "facility", "host") in scopes
+
+
+async def test_a_site_with_its_own_catalog_folders_is_checked_and_solved_with_them(tmp_path, catalog):
+    """The metro campus names an overlay folder (`catalog = ["overlays/s9321-64e-400g"]`) for
+    its switch: the TUI reads it as `planner solve` does, so the site is valid (it used to
+    say "unknown switch 's9321-64e-400g'") and solves to the CLI's NPV. An edit that names a
+    folder that is not there is a problem naming it, and the file is left as it was."""
+    import json
+    import shutil
+
+    from planner.app.cli import main
+
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    path = sites / "metro-campus.toml"
+    before = path.read_text()
+    assert main(["solve", "-q", "--json", str(path), "-o", str(tmp_path / "out")]) == 0
+    npv = json.loads((tmp_path / "out" / "summary.json").read_text())["scenarios"]["campus"]["npv_usd"]
+    app = make_app(path, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.session.problems == [] and "s9321-64e-400g" in app.site_catalog.switches
+        await _solve(pilot)
+        assert app.session.summary.scenarios["campus"].npv_usd == pytest.approx(npv, abs=0.01)
+        editor = app.query_one("#editor")
+        editor.text = editor.text.replace('"overlays/s9321-64e-400g"', '"overlays/gone"')
+        await _until(pilot, lambda: bool(app.session.problems))
+        assert any("gone" in str(p) for p in app.session.problems), app.session.problems
+    assert path.read_text() == before

@@ -11,7 +11,7 @@ the panes. Widgets never import pulp.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from planner.errors import Problem
 from planner.model.cache import PlanCache
 from planner.parts.catalog import Catalog
 from planner.site.load import LoadedSite
@@ -77,11 +78,17 @@ class PlannerApp(App[None]):
     ]
     TABS = {p.PANE_ID: p.TITLE for p in PANES}
 
-    def __init__(self, path: Path | None = None, catalog: Catalog | None = None, solver: str = "highs"):
+    def __init__(self, path: Path | None = None, catalog: Catalog | None = None, solver: str = "highs",
+                 overlays: Sequence[Path] = ()):
         super().__init__(driver_class=terminal_driver())
         from planner.parts.catalog import load_catalog
 
-        self.catalog = catalog if catalog is not None else load_catalog()
+        self.catalog = catalog if catalog is not None else load_catalog(list(overlays))
+        self.overlays = list(overlays)  # the command line's catalog folders (self.catalog holds them)
+        # the catalog the site is checked and solved with: self.catalog, or with the site's own
+        # `catalog = [...]` folders first (as `planner solve` reads it), by folders and file times
+        self.site_catalog = self.catalog
+        self._site_catalogs: dict[tuple, Catalog] = {}
         self.solver = solver
         self.session = Session.open(Path(path) if path else Path("new-site.toml"))
         self.panes: dict[type[Pane], Pane] = {}  # made in compose, held (a query sees only the top screen)
@@ -138,12 +145,37 @@ class PlannerApp(App[None]):
         self._check(message.origin)
 
     def _check(self, origin: Origin) -> None:
-        """Validate the session's text and tell the panes."""
+        """Validate the session's text and tell the panes. A site that names catalog folders of
+        its own (``catalog = [...]``) is checked, and later solved, with them."""
         loaded, problems = validate_text(self.session.text, self.session.path, self.catalog)
+        self.site_catalog = self.catalog
+        if loaded is not None and loaded.site.catalog:
+            catalog, trouble = self._catalog_of(loaded)
+            if trouble:
+                problems = trouble
+            else:
+                self.site_catalog = catalog
+                loaded, problems = validate_text(self.session.text, self.session.path, catalog)
         self.session.loaded, self.session.problems = loaded, problems
         scenarios = tuple(loaded.site.scenarios) if loaded is not None else None
         self._tell(SiteChecked(self.session.text, tuple(problems), scenarios, origin))
         self._status()
+
+    def _catalog_of(self, loaded: LoadedSite) -> tuple[Catalog, list[Problem]]:
+        """The bundled catalog with the site's own folders and the command line's (kept while
+        no file in those folders changes), or the problems that stop it loading."""
+        from planner.errors import InputError
+        from planner.parts.catalog import load_catalog
+
+        folders = [loaded.resolve(d) for d in loaded.site.catalog] + self.overlays
+        key = tuple((str(f), tuple(sorted((t.name, t.stat().st_mtime_ns) for t in f.glob("*.toml")))
+                     if f.is_dir() else None) for f in folders)
+        if key not in self._site_catalogs:
+            try:
+                self._site_catalogs = {key: load_catalog(folders)}  # the last one only
+            except InputError as exc:
+                return self.catalog, list(exc.problems)
+        return self._site_catalogs[key], []
 
     def _status(self, message: str = "") -> None:
         state = "modified" if self.session.dirty else "saved"
@@ -314,7 +346,8 @@ class PlannerApp(App[None]):
 
         post(SolveStarted(solve_id, tuple(loaded.site.scenarios)))
         try:
-            run = solve_site(loaded, self.catalog, cache=self._plan_cache, solver=self.solver, progress=Status())
+            run = solve_site(loaded, self.site_catalog, cache=self._plan_cache, solver=self.solver,
+                             progress=Status())
             plans = None if run is None else SolvedPlans(run.summary(), tuple(run.bom_rows()), run.fabrics(),
                                                          run.dispatch())
         except InputError as exc:  # something only the solve finds (a price series file gone)
@@ -364,6 +397,7 @@ class PlannerApp(App[None]):
             self._status("solve cancelled")
 
 
-def make_app(path: Path | None = None, catalog: Catalog | None = None) -> PlannerApp:
-    """The one factory the CLI and the tests use."""
-    return PlannerApp(path, catalog=catalog)
+def make_app(path: Path | None = None, catalog: Catalog | None = None, overlays: Sequence[Path] = ()) -> PlannerApp:
+    """The one factory the CLI and the tests use; ``overlays``: the command line's catalog
+    folders (``catalog``, when given, is already loaded with them)."""
+    return PlannerApp(path, catalog=catalog, overlays=overlays)

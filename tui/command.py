@@ -48,4 +48,4 @@ def tui_cmd(
         if is_portfolio(site):  # a portfolio file: its per-site table (planner portfolio's)
             PortfolioApp(site, catalog).run()
             return
-    make_app(site, catalog=load_catalog(catalog or [])).run()
+    make_app(site, catalog=load_catalog(catalog or []), overlays=catalog or []).run()

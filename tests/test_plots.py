@@ -205,3 +205,30 @@ def test_peak_week_labels_each_day_once(drawn):
     marked = next(line for line in ax.lines if line.get_label() == "highest-charge step")
     at = mdates.num2date(mdates.date2num(marked.get_xdata()[0])).replace(tzinfo=None)
     assert at == start + dt.timedelta(minutes=15 * 300)  # step 300: 21 June + 75 h = 24 June 03:00
+
+
+def test_halls_kilometres_apart_are_drawn_in_panels_of_their_own(tmp_path, monkeypatch):
+    """Halls join a panel when their outlines come within 1 km (single linkage): A and B are
+    490 m apart, C is 4,990 m above A, D 900 m right of C (and 5 km from B); so [A, B] and
+    [C, D]. The metro campus's two halls, 40 km apart, give a plan of two panels, each hall
+    at its own scale (one plan of both would show neither)."""
+    from planner.outputs.plots import _hall_groups
+
+    boxes = {"A": (0.0, 0.0, 10.0, 10.0), "B": (500.0, 0.0, 510.0, 10.0), "C": (0.0, 5000.0, 10.0, 5010.0),
+             "D": (910.0, 5000.0, 920.0, 5010.0)}
+    assert _hall_groups(boxes) == [["A", "B"], ["C", "D"]]
+    assert _hall_groups({"A": boxes["A"], "C": boxes["C"]}) == [["A"], ["C"]]
+    assert _hall_groups({"A": boxes["A"], "B": boxes["B"]}) == [["A", "B"]]
+
+    import planner.outputs.plots as plots
+    from planner.app.pipeline import load, solve_scenario
+    from planner.outputs.physics import layout_for, site_plan
+
+    from .conftest import SITES
+
+    panels: list[int] = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, whole=False: panels.append(len(fig.axes)))
+    loaded, cat = load(SITES / "metro-campus.toml")
+    result, _ = solve_scenario(loaded, cat, "campus", cache=None)
+    plots.floorplan(layout_for(result, cat), tmp_path / "plan.png", "metro", site_plan(result))
+    assert panels == [2]

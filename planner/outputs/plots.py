@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -63,25 +64,103 @@ def _boxes_path(boxes: list[tuple[float, float, float, float]]) -> Any:
     return MplPath(ring.reshape(-1, 2), codes.astype(MplPath.code_type))
 
 
+FAR_GAP_M = 1000.0  # halls farther apart than this are drawn in panels of their own
+
+
+def _hall_groups(boxes: dict[str, tuple[float, float, float, float]]) -> list[list[str]]:
+    """The halls in groups drawn together: halls whose outlines (x0, y0, x1, y1) come within
+    FAR_GAP_M of each other, by single linkage, in the order of their first hall."""
+    names = list(boxes)
+    group = {n: i for i, n in enumerate(names)}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes[a], boxes[b]
+            gap = math.hypot(max(0.0, max(ax0, bx0) - min(ax1, bx1)), max(0.0, max(ay0, by0) - min(ay1, by1)))
+            if gap <= FAR_GAP_M and group[a] != group[b]:
+                old, keep = group[b], group[a]
+                group = {n: keep if g == old else g for n, g in group.items()}
+    order = list(dict.fromkeys(group[n] for n in names))
+    return [[n for n in names if group[n] == g] for g in order]
+
+
 def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] | None = None) -> None:
     """Halls, keep-outs, meet-me rooms, cable trays (row lines) and racks coloured by role;
     with ``site`` (:func:`planner.outputs.physics.site_plan`) also the halls the AI leaves
-    to miners or idle, and the duct banks between buildings with their lengths."""
-    from matplotlib.collections import LineCollection, PathCollection
-    from matplotlib.patches import Patch, Polygon
+    to miners or idle, and the duct banks between buildings with their lengths. Halls more
+    than FAR_GAP_M apart (a campus whose buildings are kilometres apart) are drawn in panels
+    of their own, each at its own scale: one plan of the whole would show no hall."""
+    from matplotlib.patches import Patch
 
     plt = _pyplot()
     halls = list(layout.halls.values())
     others = (site or {}).get("halls", [])
     routes = (site or {}).get("routes", [])
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+    for b in halls:
+        xs, ys = zip(*[(x + b.origin[0], y + b.origin[1]) for x, y in b.polygon], strict=True)
+        boxes[b.name] = (min(xs), min(ys), max(xs), max(ys))
+    for name, ring, _use, _label in others:
+        xs, ys = zip(*ring, strict=True)
+        boxes[name] = (min(xs), min(ys), max(xs), max(ys))
+    groups = _hall_groups(boxes) if boxes else [[]]
+    panels = []
+    for names in groups:
+        inside = set(names)
+        panels.append(([b for b in halls if b.name in inside or len(groups) == 1],
+                       [o for o in others if o[0] in inside or len(groups) == 1],
+                       [r for r in routes if len(groups) == 1 or (r[0] in inside and r[1] in inside)],
+                       [r for r in layout.racks if len(groups) == 1 or r["building"] in inside]))
+    sizes = [_panel_size(*panel[:3]) for panel in panels]
+    height = max(h for _w, h in sizes)
+    width = min(16.0, sum(w for w, _h in sizes) - 3.5 * (len(sizes) - 1)) if len(sizes) > 1 else sizes[0][0]
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, height), dpi=110, squeeze=False)
+    rooms: list[str] = []
+    for ax, panel in zip(axes[0], panels, strict=True):
+        rooms += _draw_plan(ax, layout, *panel)
+    ax = axes[0][-1]
+    counts: dict[str, int] = {}
+    for r in layout.racks:
+        counts[r["role"]] = counts.get(r["role"], 0) + 1
+    handles = [Patch(color=c, label=f"{role} racks ({counts.get(role, 0)})") for role, c in ROLE_COLOURS.items()
+               if counts.get(role)]
+    handles += [Patch(fc="#bbbbbb", hatch="//", label="keep-out"),
+                Patch(fc="#fff2cc", ec="#b58900", label="meet-me room" + (f" ({', '.join(rooms)})" if rooms else ""))]
+    handles.append(plt.Line2D([], [], color="#2ca02c", lw=1, label="cable tray"))
+    uses = {use for _n, _r, use, _l in others}
+    if "miners" in uses:
+        handles.append(Patch(fc=USE_COLOURS["miners"], ec="#555555", hatch="xx", label="miners beside the AI"))
+    if "idle" in uses:
+        handles.append(Patch(fc=USE_COLOURS["idle"], ec="#555555", label="hall without AI or miners"))
+    if any(panel[2] for panel in panels):
+        handles.append(plt.Line2D([], [], color=DUCT_COLOUR, lw=2.2, label="duct bank"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    if len(panels) == 1:
+        ax.set_title(title or "Floor plan")
+    else:
+        far = [r for r in routes if not any(r[0] in g and r[1] in g for g in groups)]
+        apart = "; ".join(f"{a} to {b}: {length / 1000:,.1f} km" for a, b, _pts, length in far)
+        fig.suptitle((title or "Floor plan") + "\nhalls more than 1 km apart, each group at its own scale"
+                     + (f" ({apart})" if apart else ""), fontsize=11)
+    _save(fig, path, whole=True)
+
+
+def _panel_size(halls: list, others: list, routes: list) -> tuple[float, float]:
+    """(width, height) in inches of a plan of these halls and routes: taller for a tall one."""
     xs_all = [x + b.origin[0] for b in halls for x, _ in b.polygon] + [x for o in others for x, _ in o[1]] \
         + [x for r in routes for x, _ in r[2]]
     ys_all = [y + b.origin[1] for b in halls for _, y in b.polygon] + [y for o in others for _, y in o[1]] \
         + [y for r in routes for _, y in r[2]]
     ratio = (max(xs_all) - min(xs_all)) / max(1e-9, max(ys_all) - min(ys_all))
     height = 7.0 if ratio >= 1 else min(12.0, 7.0 / max(ratio, 0.6))  # a tall campus gets a taller figure
-    width = min(16.0, max(8.0, height * ratio * 0.9 + 3.5))
-    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
+    return min(16.0, max(8.0, height * ratio * 0.9 + 3.5)), height
+
+
+def _draw_plan(ax: Any, layout: Layout, halls: list, others: list, routes: list, racks: list) -> list[str]:
+    """One panel of a floor plan: these halls, the others' outlines, routes and racks; returns
+    the meet-me rooms drawn (named in the legend)."""
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.patches import Polygon
+
     rooms: list[str] = []
     for b in halls:
         ox, oy = b.origin
@@ -114,7 +193,7 @@ def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] 
     # or a path object per rack, made a large site's plan take seconds to draw)
     corners: dict[str, list[tuple[float, float, float, float]]] = {}
     rows: dict[tuple[str, float], tuple[float, float]] = {}
-    for r in layout.racks:
+    for r in racks:
         hall = layout.halls[r["building"]]
         x, y = r["x"], r["y"]
         corners.setdefault(ROLE_COLOURS.get(r["role"], "#999999"), []).append(
@@ -135,24 +214,7 @@ def floorplan(layout: Layout, path: Path, title: str = "", site: dict[str, Any] 
         ax.set_xlim(lo, hi + 0.3 * (hi - lo))
     ax.set_xlabel("x, m")
     ax.set_ylabel("y, m")
-    counts: dict[str, int] = {}
-    for r in layout.racks:
-        counts[r["role"]] = counts.get(r["role"], 0) + 1
-    handles = [Patch(color=c, label=f"{role} racks ({counts.get(role, 0)})") for role, c in ROLE_COLOURS.items()
-               if counts.get(role)]
-    handles += [Patch(fc="#bbbbbb", hatch="//", label="keep-out"),
-                Patch(fc="#fff2cc", ec="#b58900", label="meet-me room" + (f" ({', '.join(rooms)})" if rooms else ""))]
-    handles.append(plt.Line2D([], [], color="#2ca02c", lw=1, label="cable tray"))
-    uses = {use for _n, _r, use, _l in others}
-    if "miners" in uses:
-        handles.append(Patch(fc=USE_COLOURS["miners"], ec="#555555", hatch="xx", label="miners beside the AI"))
-    if "idle" in uses:
-        handles.append(Patch(fc=USE_COLOURS["idle"], ec="#555555", label="hall without AI or miners"))
-    if routes:
-        handles.append(plt.Line2D([], [], color=DUCT_COLOUR, lw=2.2, label="duct bank"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    ax.set_title(title or "Floor plan")
-    _save(fig, path, whole=True)
+    return rooms
 
 
 def power_over_time(rows: Columns, path: Path, title: str, months: Mapping[str, Any] | None = None) -> None:

@@ -1,4 +1,8 @@
-"""Figures a person would rather look at than read (matplotlib, headless)."""
+"""Figures a person would rather look at than read (matplotlib, headless).
+
+Why a module of about 500 lines: every figure shares the headless pyplot, the save that
+lays it out and closes it, and the site's colours; split, they would import each other's
+helpers and the figures' writer would load several modules for one picture."""
 
 from __future__ import annotations
 

@@ -37,6 +37,15 @@ class FormPane(Pane):
     def form(self) -> SiteForm:
         return self.query_one("#form", SiteForm)
 
+    def use_catalog(self, catalog: Catalog) -> None:
+        """The catalog the parts are chosen from: the site's own (its overlay folders) once it
+        is checked with them. The next build of the fields offers its parts."""
+        if catalog is not self.catalog:
+            self.catalog = catalog
+            for form in self.query(SiteForm):
+                form.catalog = catalog
+                form.built_text = None  # rebuilt with the new choices on the next show
+
     def on_mount(self) -> None:
         # build the form's fields while the user reads the first screen, so that the first
         # visit of the Form tab only lays them out

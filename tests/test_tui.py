@@ -925,8 +925,8 @@ async def test_results_show_the_business_rows_and_the_bom_its_scope(tmp_path, ca
 async def test_a_site_with_its_own_catalog_folders_is_checked_and_solved_with_them(tmp_path, catalog):
     """The metro campus names an overlay folder (`catalog = ["overlays/s9321-64e-400g"]`) for
     its switch: the TUI reads it as `planner solve` does, so the site is valid (it used to
-    say "unknown switch 's9321-64e-400g'"), the form offers that switch (not "not in the
-    catalog"), and it solves to the CLI's NPV. An edit that names a
+    say "unknown switch 's9321-64e-400g'"), the form and the catalog tab offer that switch
+    (not "not in the catalog"), and it solves to the CLI's NPV. An edit that names a
     folder that is not there is a problem naming it, and the file is left as it was."""
     import json
     import shutil
@@ -950,6 +950,11 @@ async def test_a_site_with_its_own_catalog_folders_is_checked_and_solved_with_th
         fid = _field(form, ("ai", "leaf_switch"))
         assert form.catalog is app.site_catalog and "s9321-64e-400g" in form.choices[fid]
         assert "s9321-64e-400g" in app.site_catalog.entries[CATALOG_REFS["leaf_switch"]]
+        await pilot.press("f7")  # the catalog tab lists it too
+        app.query_one("#kind").value = "switches"
+        table = app.query_one("#catalog")
+        await _until(pilot, lambda: "s9321-64e-400g" in [r.value for r in table.rows])
+        assert "s9321-64e-400g" in [r.value for r in table.rows]
         await _solve(pilot)
         assert app.session.summary.scenarios["campus"].npv_usd == pytest.approx(npv, abs=0.01)
         editor = app.query_one("#editor")

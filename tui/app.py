@@ -157,8 +157,9 @@ class PlannerApp(App[None]):
                 self.site_catalog = catalog
                 loaded, problems = validate_text(self.session.text, self.session.path, catalog)
         self.session.loaded, self.session.problems = loaded, problems
-        if self.panes:  # the form offers the parts of the catalog the site is checked with
+        if self.panes:  # the form and the catalog tab offer the parts of the catalog the site is checked with
             self.pane(FormPane).use_catalog(self.site_catalog)
+            self.pane(CatalogPane).use_catalog(self.site_catalog)
         scenarios = tuple(loaded.site.scenarios) if loaded is not None else None
         self._tell(SiteChecked(self.session.text, tuple(problems), scenarios, origin))
         self._status()

@@ -11,7 +11,8 @@ from tui.panes.base import Pane
 
 
 class CatalogPane(Pane):
-    """Browses the catalog it is given; no message changes it."""
+    """Browses the catalog the site is checked with (:meth:`use_catalog`: the one the TUI was
+    started with, or with the site's own overlay folders)."""
 
     KEY, TITLE, PANE_ID = "f7", "Catalog", "catalog-tab"
     FIRST_KIND = "miners"
@@ -29,6 +30,13 @@ class CatalogPane(Pane):
 
     def on_mount(self) -> None:
         self._fill(self.FIRST_KIND)
+
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Show ``catalog``'s parts from now on (the kind shown is kept)."""
+        if catalog is not self.catalog:
+            self.catalog = catalog
+            if self.is_mounted:
+                self._fill(self.kind)
 
     @on(Select.Changed, "#kind")
     def _kind(self, event: Select.Changed) -> None:

@@ -82,12 +82,10 @@ class SiteRun:
     def cable_tables(self) -> list[dict[str, np.ndarray]]:
         """cables.csv: every scenario's cable schedule as named columns, one after the other
         (outputs.cables; no pandas). One empty table when no scenario has a cable."""
-        import numpy as np
-
-        from planner.outputs.cables import CABLE_COLUMNS, cable_columns
+        from planner.outputs.cables import cable_columns, empty_columns
 
         tables = [cable_columns(r, self.catalog) for r in self.results.values()]
-        return [t for t in tables if len(t["label"])] or [{c: np.zeros(0, dtype=object) for c in CABLE_COLUMNS}]
+        return [t for t in tables if len(t["label"])] or [empty_columns()]
 
     def dispatch_tables(self, known: dict[str, dict[str, np.ndarray]] | None = None
                         ) -> dict[str, dict[str, np.ndarray]]:

@@ -162,7 +162,8 @@ def cable_columns(result: Result, catalog: Catalog) -> Columns:
             gc.enable()
 
 
-def _empty() -> Columns:
+def empty_columns() -> Columns:
+    """A schedule without a row: every column, empty."""
     return {c: np.zeros(0, dtype=object) for c in CABLE_COLUMNS}
 
 
@@ -171,7 +172,7 @@ def _cable_columns(result: Result, catalog: Catalog) -> Columns:
 
     opt = result.chosen if result.status is Status.OPTIMAL else None
     if opt is None or not opt.servers or opt.fabric is None:
-        return _empty()
+        return empty_columns()
     fab = opt.fabric
     lay = layout_for(result, catalog)
     links = link_table(fab)
@@ -263,7 +264,7 @@ def _cable_columns(result: Result, catalog: Catalog) -> Columns:
         t["route"] = route
         tables.append(t)
     if not tables:
-        return _empty()
+        return empty_columns()
     out = {c: np.concatenate([t[c] for t in tables]) for c in CABLE_COLUMNS if c != "scenario"}
     rows = len(out["label"])
     return {"scenario": np.full(rows, result.inputs.scenario, dtype=object), **out}

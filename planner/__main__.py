@@ -2,6 +2,6 @@
 
 import sys
 
-from planner.app.cli import main
+from planner.app.entry import main
 
 sys.exit(main())

@@ -606,7 +606,7 @@ def test_solve_json_stdout_is_json_alone_in_a_real_process(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "planner.app.cli", "solve", str(SITES / "sichuan-hydro.toml"),
+    done = subprocess.run([sys.executable, "-m", "planner", "solve", str(SITES / "sichuan-hydro.toml"),
                            "--json", "-q", "-o", str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)

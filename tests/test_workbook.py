@@ -10,6 +10,8 @@ import tomllib
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.app.cli import main
 
@@ -214,3 +216,46 @@ def test_texas_cable_capex_by_hand(texas_outputs):
         cables = bom[(bom.scenario == name) & (bom.category == "cable")]
         assert sorted(cables.quantity) == [8192] * 3
         assert cables.extended_cost_usd.sum() == pytest.approx(hand, abs=0.005)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=40), min_size=1, max_size=6))
+def test_any_scenario_names_make_valid_sheets(tmp_path_factory, names):
+    """Whatever the scenarios are called (Excel's forbidden characters, apostrophes at the
+    ends, emoji that Excel counts twice, names equal but for case), each gets a sheet whose
+    name Excel accepts, and the workbook saves and reads back with every sheet."""
+    import openpyxl
+
+    from planner.outputs.xlsx import SHEET_NAME_MAX, Sheet, save_workbook, sheet_name
+
+    sheets: dict[str, Sheet] = {}
+    for n in names:
+        sheets[sheet_name(f"bom {n}", sheets)] = Sheet(["part"], [[n]])
+    for title in sheets:
+        assert len(title.encode("utf-16-le")) // 2 <= SHEET_NAME_MAX
+        assert not title.startswith("'") and not title.endswith("'")
+        assert not set("[]:*?/\\") & set(title)
+    assert len({t.lower() for t in sheets}) == len(sheets)
+    path = tmp_path_factory.mktemp("names") / "plan.xlsx"
+    save_workbook(sheets, path)
+    assert openpyxl.load_workbook(path).sheetnames == list(sheets)
+
+
+def test_cells_excel_cannot_hold_as_numbers_are_text(tmp_path):
+    """Numbers are numbers; NaN, infinities and an integer past a float's range are written
+    as their text (Excel has no such number; its #NUM! error would be a formula), text that
+    looks like a formula, a link or a number stays text, and nothing is a formula."""
+    import numpy as np
+    import openpyxl
+
+    from planner.outputs.xlsx import Sheet, save_workbook
+
+    values = [1.5, np.float64(2.25), np.int64(7), True, float("nan"), float("-inf"), 10**400, "=1+1",
+              "http://example.com", "007", None]
+    save_workbook({"s": Sheet(["v"], [[v] for v in values])}, tmp_path / "b.xlsx")
+    cells = list(openpyxl.load_workbook(tmp_path / "b.xlsx")["s"]["A"])[1:]
+    got = [(c.value, c.data_type) for c in cells]
+    assert got[:4] == [(1.5, "n"), (2.25, "n"), (7, "n"), (True, "b")]
+    assert got[4:7] == [("nan", "s"), ("-inf", "s"), (str(10**400), "s")]
+    assert got[7:10] == [("=1+1", "s"), ("http://example.com", "s"), ("007", "s")]
+    assert len(cells) == len(values) - 1  # None is an empty cell at the end, not written

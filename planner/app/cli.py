@@ -340,9 +340,9 @@ def solve_cmd(
             columns = {name: dispatch_arrays(r) for name, r in results.items()}
             monthly = {}
         writers.update(_chart_files(results, doc, columns, done=drawn.done))
-        writers.update(drawn.files)  # after this process's own files: they wait for the writer
         site_data = loaded.site.model_dump(mode="json", by_alias=True, exclude_none=True)
-        writers["plan.xlsx"] = _workbook_job(doc, rows, monthly, site_data)
+        writers["plan.xlsx"] = _workbook_writer(doc, rows, monthly, site_data)
+        writers.update(drawn.files)  # after this process's own files: they wait for the writer
         writers["report.html"] = _report_writer(doc, rows, site_data)  # last: it embeds the figures
         if write_model:
             from planner.model.lp import safe
@@ -366,14 +366,14 @@ def solve_cmd(
             _no_plan(doc)
 
 
-def _workbook_job(doc: SummaryDocument, rows: list, dispatch: dict, site: dict) -> Callable[[Path], None]:
-    """plan.xlsx: its sheets built here, saved by the figures' writer (openpyxl's import and
-    the save run beside the rest of the output)."""
-    from planner.outputs.figure_writer import Job
+def _workbook_writer(doc: SummaryDocument, rows: list, dispatch: dict, site: dict) -> Callable[[Path], None]:
+    """plan.xlsx, saved by this process while the figures' writer draws (XlsxWriter loads in
+    a twentieth of a second: the figures, not the workbook, are the writer's work)."""
     from planner.outputs.workbook import workbook_sheets
-    from planner.outputs.xlsx import save_job
+    from planner.outputs.xlsx import save_workbook
 
-    return Job(save_job, {"sheets": workbook_sheets(doc, rows, dispatch, site)})
+    sheets = workbook_sheets(doc, rows, dispatch, site)
+    return lambda path: save_workbook(sheets, path)
 
 
 def _report_writer(doc: SummaryDocument, rows: list, site: dict) -> Callable[[Path], None]:

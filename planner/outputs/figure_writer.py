@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,9 +66,9 @@ def _draw(job: Job, suffix: str) -> bytes:
 
 def _warm(parent: int) -> None:
     """A background writer's first act: tie its life to the run's, then import matplotlib and
-    draw a small figure into memory (fonts, text and the PNG writer loaded), and import
-    openpyxl (the workbook), while the run that started it reads its inputs and solves. The
-    figures' data arrive as arrays, so the writer never imports pandas."""
+    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
+    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
+    writer never imports pandas."""
     _die_with(parent)
     import io
 
@@ -83,11 +83,6 @@ def _warm(parent: int) -> None:
     fig.tight_layout()
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
-    # the workbook is one of its jobs too: openpyxl loads here while the run still solves
-    import contextlib
-
-    with contextlib.suppress(ImportError):
-        import openpyxl  # noqa: F401
 
 
 def _die_with(parent: int) -> None:
@@ -139,15 +134,57 @@ def background_writer() -> ProcessPoolExecutor | None:
         return None
 
 
+_EARLY: list[ProcessPoolExecutor] = []  # a writer started by the entry point, not yet taken
+
+
+def start_early() -> ProcessPoolExecutor | None:
+    """Start the run's writer now, before the command is parsed (:mod:`planner.app.entry`):
+    :func:`figure_writer` takes it instead of starting its own. None where no writer is
+    made (:func:`background_writer`)."""
+    pool = background_writer()
+    if pool is not None:
+        pool.submit(int)  # the process starts now, not at the first figure
+        _EARLY.append(pool)
+    return pool
+
+
+def stop_unused(pool: ProcessPoolExecutor) -> None:
+    """A writer started early that the command never took (help, a usage error): stopped
+    at once, not waited for while it imports matplotlib."""
+    if pool in _EARLY:
+        _EARLY.remove(pool)
+        _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the writer without waiting for its work: a run that failed has no use for its
+    figures, and the writer may still be importing its libraries."""
+    processes = getattr(pool, "_processes", None) or {}  # the executor's table of its processes
+    for process in list(processes.values()):
+        with suppress(OSError, ValueError, AttributeError):
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 @contextmanager
 def figure_writer() -> Iterator[ProcessPoolExecutor | None]:
-    """The run's :func:`background_writer` (or None), started at once so that it imports its
-    libraries while the run solves, and shut down when the run ends (its jobs done)."""
-    pool = background_writer()
-    try:
+    """The run's :func:`background_writer` (or None): the one the entry point started early
+    (:func:`start_early`), else one started at once, so that it imports its libraries while
+    the run reads its inputs and solves. Shut down when the run ends, its jobs done; stopped
+    at once when the run fails."""
+    if _EARLY:
+        pool: ProcessPoolExecutor | None = _EARLY.pop()
+    else:
+        pool = background_writer()
         if pool is not None:
             pool.submit(int)  # the process starts now, not at the first figure
+    try:
         yield pool
+    except BaseException:
+        if pool is not None:
+            _stop(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -1,4 +1,4 @@
-"""plan.xlsx: the plans as a workbook (openpyxl) for the people who price and check them.
+"""plan.xlsx: the plans as a workbook (XlsxWriter) for the people who price and check them.
 
 Sheets: ``summary`` (the scenarios side by side, the rows of compare.csv), one ``bom
 <scenario>`` per scenario (its parts with their sources, then a total row), ``dispatch``

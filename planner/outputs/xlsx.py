@@ -1,23 +1,24 @@
-"""Sheets of plain values saved as an .xlsx workbook (openpyxl), reproducibly.
+"""Sheets of plain values saved as an .xlsx workbook (XlsxWriter), reproducibly.
 
 Kept apart from :mod:`planner.outputs.workbook`, which builds plan.xlsx's sheets from a
-solve, so that the figures' background writer saves the workbook (a :class:`Job`) without
-importing the planner's records or pandas: the sheets arrive as plain rows.
+solve, so that the workbook is saved from plain rows without the planner's records or
+pandas. XlsxWriter only writes (openpyxl, which reads and writes, takes about five times
+as long to import), and writes every part of the file with the zip format's first day as
+its date, so that the same plans give the same bytes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
+from typing import Any
 
 SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
-_NOT_IN_NAMES = str.maketrans({c: "_" for c in "[]:*?/\\"})  # characters a sheet's name may not hold
+# characters a sheet's name may not hold: Excel's, and those XML 1.0 cannot carry
+_NOT_IN_NAMES = str.maketrans({**{c: "_" for c in "[]:*?/\\"}, **{chr(c): "_" for c in range(32)},
+                               "\ufffe": "_", "\uffff": "_"})
 
 
 @dataclass(frozen=True)
@@ -30,34 +31,55 @@ class Sheet:
 
 
 def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
-    """A valid, unique sheet name: no [ ] : * ? / \\, at most 31 characters."""
-    base = name.translate(_NOT_IN_NAMES)[:SHEET_NAME_MAX] or "sheet"
+    """A valid, unique sheet name (Excel's rules): none of [ ] : * ? / \\ nor a control
+    character, no apostrophe at either end, at most 31 characters as Excel counts them
+    (UTF-16 units: an emoji is two), and not the name of another sheet, whatever the case."""
     taken = {t.lower() for t in taken}
-    out, i = base, 1
+    out, i = _fitted(name.translate(_NOT_IN_NAMES), ""), 1
     while out.lower() in taken:
         i += 1
-        out = f"{base[:SHEET_NAME_MAX - len(str(i)) - 1]}~{i}"
+        out = _fitted(name.translate(_NOT_IN_NAMES), f"~{i}")
     return out
 
 
-def _fill(ws: Worksheet, sheet: Sheet) -> None:
-    """Write a header and rows; text is stored as text (never a formula), numbers as numbers."""
-    from openpyxl.styles import Font
+def _fitted(base: str, suffix: str) -> str:
+    """``base`` cut so that it and ``suffix`` fit in SHEET_NAME_MAX UTF-16 units, with no
+    apostrophe at either end; "sheet" for a name with nothing left."""
+    room = SHEET_NAME_MAX - len(suffix)
+    while len(base.encode("utf-16-le")) // 2 > room:
+        base = base[:-1]
+    base = base.strip("'") or "sheet"
+    return base + suffix
 
-    ws.append([str(h) for h in sheet.header])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.data_type = "s"
-    for row in sheet.rows:
-        ws.append([_cell(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # "=HYPERLINK(...)" stays the text it is
-    ws.freeze_panes = "A2"
+
+def _fill(book: Any, ws: Any, sheet: Sheet) -> None:
+    """Write a header (bold) and rows; text is stored as text (never a formula, a link or a
+    number), numbers as numbers, a number Excel cannot hold (not finite, or an integer past
+    a float's range) as its text: its #NUM! error would be a formula."""
+    bold = book.add_format({"bold": True})
+    for col, head in enumerate(sheet.header):
+        ws.write_string(0, col, str(head), bold)
+    for r, row in enumerate(sheet.rows, start=1):
+        for col, value in enumerate(row):
+            value = _cell(value)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                ws.write_boolean(r, col, value)
+            elif isinstance(value, int | float) and _finite(value):
+                ws.write_number(r, col, value)
+            else:  # text, and a number that is not finite ("nan", "inf")
+                ws.write_string(r, col, str(value))
+    ws.freeze_panes(1, 0)
     for column, width in sheet.widths.items():
-        from openpyxl.utils import get_column_letter
+        ws.set_column(column - 1, column - 1, width)
 
-        ws.column_dimensions[get_column_letter(column)].width = width
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer past a float's range
+        return False
 
 
 def _cell(value: Any) -> Any:
@@ -71,39 +93,22 @@ def _cell(value: Any) -> Any:
 
 
 def save_workbook(sheets: dict[str, Sheet], path: Path) -> None:
-    """The sheets, in order, as a workbook at ``path``."""
-    from openpyxl import Workbook
+    """The sheets, in order, as a workbook at ``path``. The document's creation time is
+    1980-01-01 and every part of the zip is dated that day (XlsxWriter's in-memory mode), so
+    that the same sheets give the same bytes (an output set is checked file by file against
+    its run)."""
+    import datetime as dt
 
-    book = Workbook()
-    for i, (name, sheet) in enumerate(sheets.items()):
-        ws = book.active if i == 0 else book.create_sheet()
-        assert ws is not None
-        ws.title = name
-        _fill(ws, sheet)
-    _save_reproducibly(book, path)
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "strings_to_numbers": False})
+    book.set_properties({"created": dt.datetime(1980, 1, 1)})
+    for name, sheet in sheets.items():
+        _fill(book, book.add_worksheet(name), sheet)
+    book.close()
 
 
 def save_job(path: Path, sheets: dict[str, Sheet]) -> None:
     """:func:`save_workbook` as a figure writer's job calls it (``fn(path=..., **kwargs)``)."""
     save_workbook(sheets, path)
-
-
-def _save_reproducibly(book: Workbook, path: Path) -> None:
-    """Save so that the same plans give the same bytes (an output set is checked file by
-    file against its run): the document's creation and modification times and every zip
-    entry's date are 1980-01-01, the zip format's first day (openpyxl's own save stamps
-    them with the time of writing)."""
-    import datetime as dt
-    import io
-    from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    book.properties.created = book.properties.modified = dt.datetime(1980, 1, 1)
-    buffer = io.BytesIO()
-    ExcelWriter(book, ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)).save()
-    with ZipFile(buffer) as written, ZipFile(path, "w", ZIP_DEFLATED) as out:
-        for entry in written.infolist():
-            fixed = ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = ZIP_DEFLATED
-            out.writestr(fixed, written.read(entry.filename))

@@ -1,0 +1,98 @@
+"""The ``planner`` command's entry point (planner/app/entry.py): a solve starts its figures'
+writer before anything is parsed, runs without the cyclic collector, and leaves nothing
+behind whatever way it ends; every other command starts nothing."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+from planner.app import entry
+from planner.outputs import figure_writer
+
+from .conftest import SITES
+
+
+@pytest.mark.parametrize(("args", "solves"), [
+    (["solve", "site.toml"], True),
+    (["solve", "site.toml", "-q", "-o", "out"], True),
+    (["--no-color", "solve", "site.toml"], True),
+    (["solve", "--help"], False),
+    (["solve", "site.toml", "-h"], False),
+    (["--help"], False),
+    ([], False),
+    (["validate", "site.toml"], False),
+    (["compare", "site.toml"], False),
+    (["tui", "site.toml"], False),
+    (["sweep", "sweep.toml"], False),
+    (["catalog", "solve"], False),  # a word after the command is not the command
+])
+def test_only_a_solve_starts_a_writer(args, solves):
+    assert entry._solves(args) is solves
+
+
+def _run(monkeypatch, args: list[str]) -> int:
+    monkeypatch.setattr(sys, "argv", ["planner", *args])
+    return entry.main()
+
+
+def test_a_solve_through_the_entry_uses_the_early_writer_and_ends_clean(monkeypatch, tmp_path):
+    """The writer forked at the entry is the one the solve takes (none is left waiting), the
+    output set is whole, and the collector is on again when main returns."""
+    started: list[object] = []
+    real = figure_writer.start_early
+
+    def spy():
+        pool = real()
+        started.append(pool)
+        return pool
+
+    monkeypatch.setattr(figure_writer, "start_early", spy)
+    monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
+    assert _run(monkeypatch, ["solve", str(SITES / "sichuan-hydro.toml"), "-q", "-o", str(tmp_path / "o")]) == 0
+    assert len(started) == 1 and started[0] is not None  # forked: this machine has two cores and fork
+    assert figure_writer._EARLY == []  # taken by the solve, not left over
+    assert multiprocessing.active_children() == []
+    assert gc.isenabled()
+    from planner.outputs.export import check_outputs
+
+    manifest, problems = check_outputs(tmp_path / "o")
+    assert problems == [] and manifest is not None
+    assert {"plots/capex.png", "plan.xlsx", "summary.json", "bom.csv"} <= set(manifest["files"])
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "{missing}"],          # fails inside the command, after the writer was taken
+    ["solve", "{site}", "--graphml", "sometimes"],  # a bad option value, named by the command
+    ["solve"],                       # a usage error: the command never runs, the writer is never taken
+])
+def test_a_failed_solve_stops_its_writer_at_once(monkeypatch, tmp_path, capsys, args):
+    """Whatever way a solve fails, exit code 2, the fault named, no traceback, and no writer
+    process left running (it is killed, not waited for while it imports matplotlib)."""
+    monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
+    args = [a.format(missing=tmp_path / "none.toml", site=SITES / "sichuan-hydro.toml") for a in args]
+    assert _run(monkeypatch, [*args, "-o", str(tmp_path / "o")] if len(args) > 1 else args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip()
+    assert figure_writer._EARLY == []
+    assert multiprocessing.active_children() == []
+    assert gc.isenabled()
+    assert not (tmp_path / "o").exists()
+
+
+def test_python_dash_m_planner_solves_as_the_command_does(tmp_path):
+    """``python -m planner`` goes through the same entry: a whole solve in a real process,
+    every file of the set written, and check-output agrees."""
+    out = tmp_path / "o"
+    done = subprocess.run([sys.executable, "-m", "planner", "solve", str(SITES / "sichuan-hydro.toml"), "-q",
+                           "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+    check = subprocess.run([sys.executable, "-m", "planner", "check-output", str(out)], capture_output=True,
+                           text=True, timeout=120)
+    assert check.returncode == 0, check.stderr
+    assert (out / "plots" / "capex.png").stat().st_size > 0 and (out / "plan.xlsx").stat().st_size > 0

@@ -286,14 +286,15 @@ def solve_cmd(
             if n not in loaded.site.scenarios:
                 raise InputError([Problem(display_path(site), "scenarios", f"no scenario {n!r}",
                                           loaded.line("scenarios"), did_you_mean(n, loaded.site.scenarios))])
-        from planner.outputs.bom import write_bom
-        from planner.outputs.csv_columns import write_columns
-        from planner.outputs.export import new_run_id, write_json, write_outputs
-
         early = lambda status: _EarlyFigures(status, pool, loaded.site.name, cat)  # noqa: E731
         run, drawn = _solve_all(loaded, cat, names, solver, quiet or as_json, reduce=not reference,
                                 keep_models=bool(write_model), solver_log=solver_log, wrap=early)
         assert isinstance(drawn, _EarlyFigures)
+        # what only writes the output is imported once the figures are on their way
+        from planner.outputs.bom import write_bom
+        from planner.outputs.csv_columns import write_columns
+        from planner.outputs.export import new_run_id, write_json, write_outputs
+
         results, models = run.results, run.models
         doc = run.summary()
         run_id = new_run_id()  # the same id marks the output set's manifest

@@ -234,11 +234,11 @@ def power_over_time(rows: Columns, path: Path, title: str, months: Mapping[str, 
 
     plt = _pyplot()
     ai, miners, cap = (np.asarray(rows[c], dtype=float) for c in ("ai_load_mw", "miner_load_mw", "grid_capacity_mw"))
-    labels = [str(s) for s in rows["step"]]
-    per_day = _per_day(labels)
+    steps = rows["step"]
+    per_day = _per_day([str(s) for s in steps[:200]], len(steps))
     if per_day > 1:
         ai, miners, cap = (_mean_blocks(a, per_day) for a in (ai, miners, cap))
-        labels = labels[::per_day][: ai.size]
+    labels = [str(s) for s in steps[::per_day][: ai.size]]  # a label per drawn step only
     x = np.arange(ai.size)
     panels = (months is not None) + (months is None or ai.size > 1)
     fig, axes = plt.subplots(panels, 1, figsize=(11 if ai.size > 4 or months is not None else 6, 4.5 * panels),
@@ -363,9 +363,10 @@ def capex_breakdown(capex: dict[str, dict[str, float]], path: Path, title: str) 
     _save(fig, path)
 
 
-def _per_day(labels: list[str]) -> int:
-    """Steps per day when the labels are timestamps of a long series, else 1."""
-    if len(labels) < 500:
+def _per_day(labels: list[str], steps: int) -> int:
+    """Steps per day when ``labels`` (the first of a series' ``steps`` labels) are timestamps
+    of a long series, else 1."""
+    if steps < 500:
         return 1
     first = labels[0][:10]
     return max(1, sum(1 for lab in labels[:200] if lab[:10] == first))

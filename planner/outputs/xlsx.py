@@ -62,7 +62,7 @@ def _fill(book: Any, ws: Any, sheet: Sheet) -> None:
     for r, row in enumerate(sheet.rows, start=1):
         for col, value in enumerate(row):
             value = _cell(value)
-            if value is None:
+            if value is None or value == "":  # an empty cell, as nothing
                 continue
             if isinstance(value, bool):
                 ws.write_boolean(r, col, value)

@@ -179,7 +179,7 @@ def plain_dispatch(repeat: int) -> dict | None:
         subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
         return time.perf_counter() - t0
 
-    ours_cmd = [sys.executable, "-m", "planner.app.cli", "solve", str(site), "-q", "-o", str(tmp / "ours-out")]
+    ours_cmd = [sys.executable, "-m", "planner", "solve", str(site), "-q", "-o", str(tmp / "ours-out")]
     pypsa_cmd = [sys.executable, "-c", PYPSA_WHOLE, *pypsa_args]
     sites = sorted((ROOT / "sites").glob("*.toml"))
     times: dict[str, list[float]] = {"ours": [], "pypsa": [], **{p.name: [] for p in sites}}
@@ -187,7 +187,7 @@ def plain_dispatch(repeat: int) -> dict | None:
         times["ours"].append(timed(ours_cmd))
         times["pypsa"].append(timed(pypsa_cmd))
         for p in sites:
-            times[p.name].append(timed([sys.executable, "-m", "planner.app.cli", "solve", str(p), "-q", "-o",
+            times[p.name].append(timed([sys.executable, "-m", "planner", "solve", str(p), "-q", "-o",
                                         str(tmp / f"out-{p.stem}")]))
     imports = _import_profile(ours_cmd)
     floor = {name: statistics.median(timed([sys.executable, "-c", f"import {module}"]) for _ in range(3))

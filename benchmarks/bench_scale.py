@@ -68,7 +68,7 @@ def whole(site: Path, out: Path, repeat: int) -> dict:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "planner.app.cli", "solve", str(site), "-q", "-o", str(out)], check=True,
+        subprocess.run([sys.executable, "-m", "planner", "solve", str(site), "-q", "-o", str(out)], check=True,
                        capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t0)
     return {"whole_s": statistics.median(times), "whole_min_s": min(times), "whole_max_s": max(times)}

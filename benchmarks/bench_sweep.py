@@ -88,7 +88,7 @@ def example_sweep(repeat: int) -> dict:
     times, base_times, ratios = [], [], []
     for i in range(repeat):
         out = Path(tempfile.mkdtemp())
-        times.append(_sweep_run(ROOT, [sys.executable, "-m", "planner.app.cli"], out / f"run{i}"))
+        times.append(_sweep_run(ROOT, [sys.executable, "-m", "planner"], out / f"run{i}"))
         if base_root is not None:
             base_times.append(_sweep_run(base_root, base_planner, out / f"base{i}"))
             ratios.append(base_times[-1] / times[-1])

@@ -274,3 +274,26 @@ def test_workers_start_from_the_base_site_prepared_once(tmp_path):
                                                                                 SweepState())
     (tmp_path / "broken.toml").write_text(SITE.replace("capacity_mw = 1.0", "capacity_mw = -1"))
     assert seeded_state(str(tmp_path / "broken.toml"), ["retrofit"]) is SweepState
+
+
+def test_the_collector_pause_restores_what_it_found():
+    """A seed or a chunk of variants runs with the cyclic collector off; after it (and after
+    one that raises) the collector is as it was: on stays on, off stays off."""
+    import gc
+
+    from planner.app.sweep import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), _collector_paused():
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -147,3 +147,23 @@ def test_the_reference_model_gives_the_same_plan_through_the_cli(capsys, tmp_pat
         ref = reference["scenarios"][name]
         assert sc["npv_usd"] == pytest.approx(ref["npv_usd"], rel=1e-9)
         assert sc["gpus"] == ref["gpus"] and sc["miners"] == ref["miners"]
+
+
+def test_library_use_writes_nothing_on_stdout():
+    """highspy prints HiGHS's banner on file descriptor 1 from C when a solver object is made;
+    a program that uses the planner as a library (no command line guarding the descriptor)
+    finds only its own output on stdout, in a real process whose stdout is a pipe (C's
+    buffered case)."""
+    import subprocess
+    import sys
+
+    from .conftest import SITES
+
+    code = ("from planner.app.pipeline import load, solve_site\n"
+            "from planner.model.cache import PlanCache\n"
+            f"loaded, catalog = load({str(SITES / 'sichuan-hydro.toml')!r})\n"
+            "run = solve_site(loaded, catalog, ['hybrid'], cache=PlanCache())\n"
+            "print('solved', run.results['hybrid'].status.value)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "solved optimal\n"

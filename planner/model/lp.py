@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -212,7 +212,7 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
 
     with _log_file(keep_log) as log_path:
         a = lp.arrays()
-        h = highspy.Highs()
+        h = _new_highs(highspy)
         h.setOptionValue("output_flag", log_path is not None)
         # the solver sees million USD: one miner in one quarter hour near its breakeven is worth
         # 1e-8 of that, below HiGHS's default dual tolerance (1e-7), which would leave such
@@ -226,6 +226,36 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
             h.setOptionValue("output_flag", False)  # HiGHS lets go of the file
             solution.log = log_path.read_text(errors="replace")
     return solution
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A HiGHS object that has written nothing on standard output. highspy's constructor
+    prints HiGHS's banner on file descriptor 1 from C before any option can be set (an open
+    HiGHS issue, ERGO-Code/HiGHS#2749), so a program using the planner as a library would
+    find it in its own output: the descriptor points at the null device while the object is
+    made, C's buffered output is flushed into it, and the descriptor is put back. (The
+    command line points descriptor 1 away for the whole run; this is for library use.)"""
+    import ctypes
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no descriptor 1 to guard
+        return highspy.Highs()
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        try:
+            return highspy.Highs()
+        finally:
+            with suppress(OSError, AttributeError):
+                ctypes.CDLL(None).fflush(None)  # C's stdio buffer, while it still goes to the null device
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
 
 
 @contextmanager

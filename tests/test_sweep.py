@@ -97,7 +97,21 @@ def test_a_run_killed_mid_write_is_repaired(tmp_path):
     assert _rows(full) == reference
 
 
-def test_dask_local_cluster_equals_serial_and_finishes(tmp_path):
+@pytest.mark.parametrize("fork", [True, False])
+def test_dask_local_cluster_equals_serial_and_finishes(tmp_path, monkeypatch, fork):
+    """A local cluster's rows equal the serial run's, its workers forked from the sweep's
+    process once the seed is made (Linux) or spawned while it is made (elsewhere)."""
+    from planner.app import sweep as sweep_module
+
+    made: list[bool] = []
+    real = sweep_module._local_cluster
+
+    def cluster(workers, fork):
+        made.append(fork)
+        return real(workers, fork)
+
+    monkeypatch.setattr(sweep_module, "_can_fork", lambda: fork)
+    monkeypatch.setattr(sweep_module, "_local_cluster", cluster)
     sweep = _sweep(tmp_path)
     serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True))
     parallel_path = run_sweep(sweep, tmp_path / "dask", workers=2)
@@ -105,6 +119,7 @@ def test_dask_local_cluster_equals_serial_and_finishes(tmp_path):
     written = finish(parallel_path, sweep)
     assert (tmp_path / "dask" / "results.parquet").exists()
     assert any(p.name == "npv-distribution.png" for p in written)
+    assert made == [fork]
 
 
 def _free_port() -> int:

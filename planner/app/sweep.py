@@ -34,7 +34,7 @@ from planner.errors import InputError, Problem, did_you_mean, display_path
 from planner.model.cache import PlanCache
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, LocalCluster
 
     from planner.parts.catalog import Catalog
     from planner.site.load import LoadedSite
@@ -428,26 +428,35 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
         else:
             from concurrent.futures import ThreadPoolExecutor
 
-            from dask.distributed import Client, LocalCluster, as_completed
+            from dask.distributed import Client, as_completed
 
             cluster = None
             own = client is None
-            # the base site's cluster options (fabrics, hall plans, floor-plan fits) are the
-            # same for every variant that changes only economics: worked out once here while
-            # the cluster starts, and each worker starts from a copy instead of its own
-            with ThreadPoolExecutor(1) as pool:
-                seeded = pool.submit(seeded_state, base, scenarios)
-                if client is None and scheduler:
-                    client = Client(scheduler, timeout=30)
-                elif client is None:
-                    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, host="127.0.0.1")
-                    client = Client(cluster)
-                # the workers import what a solve needs while this process makes the seed
-                warming = threading.Thread(target=_run_quietly, args=(client, _warm_worker), daemon=True)
-                warming.start()
-                factory = seeded.result()
-                warming.join()
+            if client is None and not scheduler and _can_fork():
+                # local workers forked from this process once the seed is made: they start in a
+                # tenth of a second with everything a solve needs already imported, instead of
+                # importing it all again each (seconds of the CPU the seed needs); no thread of
+                # this sweep runs while they are forked
+                factory = seeded_state(base, scenarios)
+                _warm_worker()  # imported once here, inherited by each worker
+                cluster = _local_cluster(workers, fork=True)
+                client = Client(cluster)
+            else:
+                # the base site's cluster options (fabrics, hall plans, floor-plan fits) are the
+                # same for every variant that changes only economics: worked out once here while
+                # the cluster starts, and each worker starts from a copy instead of its own
+                with ThreadPoolExecutor(1) as pool:
+                    seeded = pool.submit(seeded_state, base, scenarios)
+                    if client is None and scheduler:
+                        client = Client(scheduler, timeout=30)
+                    elif client is None:
+                        cluster = _local_cluster(workers, fork=False)
+                        client = Client(cluster)
+                    # the workers import what a solve needs while this process makes the seed
+                    warming = threading.Thread(target=_run_quietly, args=(client, _warm_worker), daemon=True)
+                    warming.start()
+                    factory = seeded.result()
+                    warming.join()
             from planner.app.worker_state import hold, release
 
             try:
@@ -481,6 +490,27 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     finally:
         writer.close()
     return csv_path
+
+
+def _can_fork() -> bool:
+    """Local workers can be forked from this process (Linux, macOS's fork aside: Python
+    makes spawn its default there because system libraries break after a fork)."""
+    import multiprocessing
+    import sys
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _local_cluster(workers: int, fork: bool) -> LocalCluster:
+    """A local Dask cluster of ``workers`` single-threaded worker processes, forked from this
+    process or spawned (each a fresh interpreter)."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    method = "fork" if fork else "spawn"
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            host="127.0.0.1")
 
 
 def _run_quietly(client: Client, fn: Callable[[], None]) -> None:

@@ -7,7 +7,7 @@ appended to ``results.csv`` as soon as it is known, so an interrupted sweep rest
 with the same command only solves what is missing, and a row is never written twice.
 At the end ``results.parquet`` and the plots are written.
 
-Why a module of about 430 lines: the sweep file's declaration (axes, variants, the checks
+Why a module of about 570 lines: the sweep file's declaration (axes, variants, the checks
 against the base site) and the run that resumes from ``results.csv`` read the same
 :class:`Sweep` record and the same row columns; the seam between them would be one import
 each way. Split them when either grows.
@@ -435,8 +435,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
             if client is None and not scheduler and _can_fork():
                 # local workers forked from this process once the seed is made: they start in a
                 # tenth of a second with everything a solve needs already imported, instead of
-                # importing it all again each (seconds of the CPU the seed needs); no thread of
-                # this sweep runs while they are forked
+                # importing it all again each (seconds of the CPU the seed needs); the sweep runs
+                # no thread of its own while they are forked
                 factory = seeded_state(base, scenarios)
                 _warm_worker()  # imported once here, inherited by each worker
                 cluster = _local_cluster(workers, fork=True)
@@ -493,8 +493,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
 
 
 def _can_fork() -> bool:
-    """Local workers can be forked from this process (Linux, macOS's fork aside: Python
-    makes spawn its default there because system libraries break after a fork)."""
+    """Local workers can be forked from this process: on Linux. (On macOS Python starts
+    processes by spawning, as system libraries can break in a forked child.)"""
     import multiprocessing
     import sys
 

@@ -68,10 +68,14 @@ ROLES = {"server": ("GPU server", "4caf50"), "leaf": ("Leaf switch", "2196f3"),
 # cables.csv's medium -> NetBox CableTypeChoices
 CABLE_TYPE = {"DAC": "dac-passive", "ACC": "dac-active", "AEC": "dac-active", "MMF": "mmf-om4", "SMF": "smf-os2",
               "MMF trunk": "mmf-om4", "SMF trunk": "smf-os2"}
-# (Gb/s, cage) -> NetBox InterfaceTypeChoices; anything else is "other"
+# (Gb/s, cage) -> NetBox InterfaceTypeChoices (netbox/dcim/choices.py, v4.6.8: the pluggable
+# transceivers' values); anything else is "other"
 INTERFACE_TYPE = {(400.0, "OSFP"): "400gbase-x-osfp", (800.0, "OSFP"): "800gbase-x-osfp",
                   (1600.0, "OSFP"): "1.6tbase-x-osfp1600", (400.0, "QSFP112"): "400gbase-x-qsfp112",
-                  (200.0, "QSFP56"): "200gbase-x-qsfp56", (100.0, "QSFP28"): "100gbase-x-qsfp28"}
+                  (200.0, "QSFP56"): "200gbase-x-qsfp56", (100.0, "QSFP28"): "100gbase-x-qsfp28",
+                  (100.0, "QSFP-DD"): "100gbase-x-qsfpdd", (200.0, "QSFP-DD"): "200gbase-x-qsfpdd",
+                  (400.0, "QSFP-DD"): "400gbase-x-qsfpdd", (800.0, "QSFP-DD"): "800gbase-x-qsfpdd",
+                  (1600.0, "QSFP-DD"): "1.6tbase-x-qsfpdd1600"}
 RACK_WIDTH_IN = 19
 DESCRIPTION_CHARS = 200  # NetBox's models: description = CharField(max_length=200); names of sites, 100
 NAME_CHARS = 100

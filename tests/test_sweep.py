@@ -312,3 +312,44 @@ def test_the_collector_pause_restores_what_it_found():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_finisher_writes_what_finish_writes_and_falls_back(tmp_path):
+    """The finisher (a process forked before the sweep's work, its libraries loaded beside
+    it) writes the same parquet file and plots, byte for byte, as finish() in process; a
+    finisher whose process died finishes in process; an error in finish() is raised here;
+    and the process is gone once the sweep ends, finished or not."""
+    import shutil
+
+    from planner.app.sweep import Finisher
+
+    sweep = _sweep(tmp_path)
+    path = run_sweep(sweep, tmp_path / "a", serial=True)
+    (tmp_path / "b").mkdir()
+    shutil.copy(path, tmp_path / "b" / "results.csv")
+    here = finish(path, sweep)
+    finisher = Finisher()
+    assert finisher.process is not None and finisher.process.is_alive()  # Linux, two cores
+    there = finisher.finish(tmp_path / "b" / "results.csv", sweep)
+    assert finisher.process is None
+    assert [p.relative_to(tmp_path / "b") for p in there] == [p.relative_to(tmp_path / "a") for p in here]
+    for a, b in zip(here, there, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+    dead = Finisher()
+    assert dead.process is not None
+    dead.process.kill()
+    dead.process.join()
+    (tmp_path / "c").mkdir()
+    shutil.copy(path, tmp_path / "c" / "results.csv")
+    assert [p.name for p in dead.finish(tmp_path / "c" / "results.csv", sweep)] == [p.name for p in here]
+
+    failing = Finisher()
+    with pytest.raises(FileNotFoundError):
+        failing.finish(tmp_path / "nowhere" / "results.csv", sweep)
+    assert failing.process is None
+
+    unused = Finisher()
+    process = unused.process
+    unused.close()
+    assert process is not None and not process.is_alive()

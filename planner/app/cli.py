@@ -639,7 +639,7 @@ def sweep_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
-    from planner.app.sweep import check_axes, finish, load_sweep, run_sweep
+    from planner.app.sweep import Finisher, check_axes, load_sweep, run_sweep
     from planner.errors import Problem
     from planner.site.load import load_site
 
@@ -652,17 +652,21 @@ def sweep_cmd(
         raise InputError([Problem("command line", "--workers", "must be at least 1")])
     target = out or Path("out") / sweep_file.stem
     n = len(sweep.variants())
-    if quiet:
-        path = run_sweep(sweep, target, scheduler, workers, serial=serial)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    finisher = Finisher()  # loads what the parquet file and the plots need beside the sweep's work
+    try:
+        if quiet:
+            path = run_sweep(sweep, target, scheduler, workers, serial=serial)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=make_console(stderr=True)) as bar:
-            task = bar.add_task(f"{n} variants", total=n)
-            path = run_sweep(sweep, target, scheduler, workers, serial=serial,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    written = finish(path, sweep)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=make_console(stderr=True)) as bar:
+                task = bar.add_task(f"{n} variants", total=n)
+                path = run_sweep(sweep, target, scheduler, workers, serial=serial,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+        written = finisher.finish(path, sweep)
+    finally:
+        finisher.close()
     if not quiet:
         make_console().print(f"Wrote {path}, " + ", ".join(str(p) for p in written))
 

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -541,6 +541,79 @@ def _load_finish_libraries() -> None:
         from planner.outputs import plots
 
         plots._pyplot()
+
+
+class Finisher:
+    """:func:`finish` in a process of its own, forked before the sweep's work starts: it
+    imports pandas, the parquet writer and matplotlib (about a second) beside that work (on
+    Linux the sweep makes its seed on one core before its workers start), then waits for the
+    results. Without fork or a second core, or should the process die, :func:`finish` runs
+    in this process, as before. The process never outlives the sweep (see
+    :func:`planner.outputs.figure_writer._die_with`)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self.process: multiprocessing.process.BaseProcess | None = None
+        if not _can_fork() or (os.cpu_count() or 1) < 2:
+            return
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        process = context.Process(target=_finisher_main, args=(child, os.getpid()), daemon=True)
+        try:
+            process.start()
+        except OSError:  # no process to be had: finish here
+            return
+        child.close()
+        self.process = process
+
+    def finish(self, csv_path: Path, sweep: Sweep) -> list[Path]:
+        if self.process is None:
+            return finish(csv_path, sweep)
+        try:
+            self.conn.send((csv_path, sweep))
+            status, value = self.conn.recv()
+        except (EOFError, OSError):  # the process died (killed, out of memory): finish here
+            self.close()
+            return finish(csv_path, sweep)
+        self.close()
+        if status == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Stop the process (its work done, or not wanted: the sweep failed)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        self.process.join(timeout=1)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.process = None
+
+
+def _finisher_main(conn: Any, parent: int) -> None:
+    """The finisher's life: let go of the run's streams and die with it, load the libraries,
+    then finish the one sweep it is sent and send back the files (or the error)."""
+    from planner.outputs.figure_writer import _die_with
+
+    _die_with(parent)
+    _load_finish_libraries()
+    try:
+        csv_path, sweep = conn.recv()
+    except (EOFError, OSError):  # the sweep ended without results
+        os._exit(0)
+    try:
+        reply: tuple[str, object] = ("ok", finish(csv_path, sweep))
+    except Exception as exc:  # the sweep's process raises it as its own
+        reply = ("error", exc)
+    try:
+        conn.send(reply)
+    except Exception:  # an error that does not pickle: its text
+        conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+    os._exit(0)
 
 
 def sweep_id(sweep: Sweep) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import subprocess
 import sys
 
@@ -54,7 +55,8 @@ def test_a_solve_through_the_entry_uses_the_early_writer_and_ends_clean(monkeypa
     monkeypatch.setattr(figure_writer, "start_early", spy)
     monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
     assert _run(monkeypatch, ["solve", str(SITES / "sichuan-hydro.toml"), "-q", "-o", str(tmp_path / "o")]) == 0
-    assert len(started) == 1 and started[0] is not None  # forked: this machine has two cores and fork
+    # forked where a second core and fork are to be had (figure_writer.background_writer)
+    assert len(started) == 1 and (started[0] is not None) == ((os.cpu_count() or 1) >= 2 and sys.platform != "win32")
     assert figure_writer._EARLY == []  # taken by the solve, not left over
     assert multiprocessing.active_children() == []
     assert gc.isenabled()

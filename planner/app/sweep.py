@@ -467,11 +467,6 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 futures = [client.submit(solve_chunk, base, chunk, sweep.spec.scenarios, solver,
                                          key=f"chunk-{chunk[0]['variant']}-{sweep_id(sweep)}", pure=False, retries=3)
                            for chunk in chunks]
-                # this process waits while the workers solve: it loads what finish() needs meanwhile,
-                # when a core is left beside the workers (else the imports would slow them as much
-                # as they save at the end: 2 local workers on 2 cores)
-                if scheduler is not None or (os.cpu_count() or 1) > n_workers:
-                    threading.Thread(target=_load_finish_libraries, daemon=True).start()
                 for future in as_completed(futures):
                     rows = future.result()
                     writer.write(rows)
@@ -531,9 +526,9 @@ def _warm_worker() -> None:
 
 def _load_finish_libraries() -> None:
     """Import what :func:`finish` draws and writes with (pandas, the parquet writer,
-    matplotlib): the imports cost about a second, which the sweep's process would otherwise
-    spend after the last variant. An import that fails here fails again, with its message,
-    in :func:`finish`."""
+    matplotlib), in the :class:`Finisher`'s process while the sweep works: about a second the
+    sweep would otherwise spend after its last variant. An import that fails here fails
+    again, with its message, in :func:`finish`."""
     with contextlib.suppress(Exception):
         import pandas  # noqa: F401
         import pyarrow.parquet  # noqa: F401
@@ -549,7 +544,10 @@ class Finisher:
     Linux the sweep makes its seed on one core before its workers start), then waits for the
     results. Without fork or a second core, or should the process die, :func:`finish` runs
     in this process, as before. The process never outlives the sweep (see
-    :func:`planner.outputs.figure_writer._die_with`)."""
+    :func:`planner.outputs.figure_writer.die_with`). A plain process and a pipe, not the
+    figures' writer's process pool: the pool keeps a thread in this process, and the sweep's
+    workers are forked from it later (a fork copies no thread, but can copy a lock a thread
+    holds)."""
 
     def __init__(self) -> None:
         import multiprocessing
@@ -597,9 +595,9 @@ class Finisher:
 def _finisher_main(conn: Any, parent: int) -> None:
     """The finisher's life: let go of the run's streams and die with it, load the libraries,
     then finish the one sweep it is sent and send back the files (or the error)."""
-    from planner.outputs.figure_writer import _die_with
+    from planner.outputs.figure_writer import die_with
 
-    _die_with(parent)
+    die_with(parent)
     _load_finish_libraries()
     try:
         csv_path, sweep = conn.recv()

@@ -208,11 +208,9 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
     """Solve with HiGHS through highspy, the arrays passed as they are. With ``keep_log``
     the solver's log is written to a file of its own (never to the console) and returned
     in the solution."""
-    import highspy
-
     with _log_file(keep_log) as log_path:
         a = lp.arrays()
-        h = _new_highs(highspy)
+        h = _new_highs()
         h.setOptionValue("output_flag", log_path is not None)
         # the solver sees million USD: one miner in one quarter hour near its breakeven is worth
         # 1e-8 of that, below HiGHS's default dual tolerance (1e-7), which would leave such
@@ -228,7 +226,7 @@ def solve_highs(lp: LinearProgram, presolve: bool = True, mip_rel_gap: float | N
     return solution
 
 
-def _new_highs(highspy: Any) -> Any:
+def _new_highs() -> Any:
     """A HiGHS object that has written nothing on standard output. highspy's constructor
     prints HiGHS's banner on file descriptor 1 from C before any option can be set (an open
     HiGHS issue, ERGO-Code/HiGHS#2749), so a program using the planner as a library would
@@ -238,6 +236,8 @@ def _new_highs(highspy: Any) -> Any:
     import ctypes
     import os
     import sys
+
+    import highspy
 
     try:
         sys.stdout.flush()

@@ -69,7 +69,7 @@ def _warm(parent: int) -> None:
     draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
     that started it reads its inputs and solves. The figures' data arrive as arrays, so the
     writer never imports pandas."""
-    _die_with(parent)
+    die_with(parent)
     import io
 
     import matplotlib
@@ -85,7 +85,7 @@ def _warm(parent: int) -> None:
     plt.close(fig)
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Never outlive the run: a run killed with SIGKILL cannot stop its writer, and a writer
     left waiting would hold the run's standard error open (a caller waiting for its end would
     wait for ever) and its pipes (it would never see them close). So the writer lets go of

@@ -107,8 +107,3 @@ def save_workbook(sheets: dict[str, Sheet], path: Path) -> None:
     for name, sheet in sheets.items():
         _fill(book, book.add_worksheet(name), sheet)
     book.close()
-
-
-def save_job(path: Path, sheets: dict[str, Sheet]) -> None:
-    """:func:`save_workbook` as a figure writer's job calls it (``fn(path=..., **kwargs)``)."""
-    save_workbook(sheets, path)

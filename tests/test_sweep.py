@@ -280,9 +280,9 @@ def test_workers_start_from_the_base_site_prepared_once(tmp_path):
     base = str((tmp_path / "site.toml").resolve())
     factory = seeded_state(base, ["retrofit", "hybrid"])
     state = factory()
-    assert isinstance(state, SweepState) and state.catalog is not None
+    assert isinstance(state, SweepState) and list(state.sites) == [base]
     assert len(state.plans.options) == 2  # one entry per scenario's options
-    state.plans.use_catalog(state.catalog)  # the cache belongs to the catalog that came with it
+    state.plans.use_catalog(state.base(base)[0])  # the cache belongs to the catalog that came with it
     assert len(state.plans.options) == 2
     variant = {"variant": 0, "btc_price_usd": 40000.0, "lease_usd_per_gpu_hour": 4.0}
     assert solve_variant(base, variant, None, "highs", state) == solve_variant(base, variant, None, "highs",
@@ -356,3 +356,67 @@ def test_the_finisher_writes_what_finish_writes_and_falls_back(tmp_path):
     process = unused.process
     unused.close()
     assert process is not None and not process.is_alive()
+
+
+@pytest.mark.parametrize("name", ["core-scientific-host", "greenfield-campus", "texas-interim-power",
+                                  "texas-phased", "texas-power-contract", "metro-campus"])
+def test_a_sweep_row_holds_the_summarys_own_figures(name):
+    """A sweep's row takes its figures from :func:`headline`, not from the whole summary
+    record: on sites with a hosting contract (capex in the host's scope), a greenfield plan,
+    an interim supply, phases, power contracts and a campus interconnect, every figure of
+    the row equals summary.json's, and a row with no plan has none."""
+    from planner.app.pipeline import load, solve_site
+    from planner.app.sweep import COLUMNS, solve_variant
+    from planner.outputs.summary import scenario_summary
+
+    from .conftest import SITES
+
+    loaded, catalog = load(SITES / f"{name}.toml")  # with the site's own catalog folders
+    run = solve_site(loaded, catalog, cache=PlanCache())
+    assert run is not None
+    rows = {r["scenario"]: r for r in solve_variant(str(SITES / f"{name}.toml"), {"variant": 0}, None)}
+    for scenario, result in run.results.items():
+        s = scenario_summary(result, catalog)
+        expected = {k: getattr(s, k, None) for k in COLUMNS[4:]}
+        assert {k: rows[scenario][k] for k in COLUMNS[4:]} == expected, scenario
+        assert rows[scenario]["status"] == s.status and rows[scenario]["kind"] == s.kind
+    hosted = [r for r in run.results.values() if r.inputs.hosting is not None]
+    if name == "core-scientific-host":  # the host's scope differs from the whole capex
+        assert hosted and any(scenario_summary(r, catalog).capex_by_scope_usd["tenant"] > 0 for r in hosted)
+
+
+def test_a_sweep_reads_the_sites_own_catalog_folders(tmp_path):
+    """A base site that names its own catalog folders (the metro campus's 400G switch) is
+    swept with them, as ``planner solve`` reads it: the row's NPV is the solve's."""
+    from planner.app.pipeline import load, solve_site
+    from planner.outputs.summary import scenario_summary
+
+    from .conftest import SITES
+
+    path = SITES / "metro-campus.toml"
+    (tmp_path / "sweep.toml").write_text(f'base = "{path.as_posix()}"\nmode = "grid"\n'
+                                         '[[axes]]\nname = "btc_price_usd"\nvalues = [60000, 90000]\n')
+    rows = _rows(run_sweep(load_sweep(tmp_path / "sweep.toml"), tmp_path / "out", workers=1))
+    loaded, catalog = load(path)
+    run = solve_site(loaded, catalog, cache=PlanCache())
+    assert run is not None
+    npv = scenario_summary(run.results["campus"], catalog).npv_usd
+    assert [float(r["npv_usd"]) for r in rows] == [npv, npv]  # no miners: BTC does not move it
+
+
+def test_a_refused_variant_is_reported_as_bad_input_without_dask_noise(tmp_path):
+    """A site that loads but whose scenarios cannot be prepared (one server draws more than
+    ai.it_load_mw): the Dask sweep exits 2 with the problem named by file, line and key, as
+    the serial one does, with no worker traceback or log on stderr and nothing on stdout."""
+    bad = SITE.replace('max_gpus = 64\n', 'it_load_mw = 0.001\n')
+    assert bad != SITE
+    (tmp_path / "site.toml").write_text(bad)
+    (tmp_path / "sweep.toml").write_text(SWEEP.format(mode="grid"))
+    for how in (["--workers", "2"], ["--serial"]):
+        done = subprocess.run([sys.executable, "-m", "planner", "sweep", str(tmp_path / "sweep.toml"), "-q",
+                               "-o", str(tmp_path / how[0].strip("-")), *how],
+                              capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        assert done.returncode == 2, (how, done.stderr)
+        assert done.stdout == ""
+        assert done.stderr.startswith("error: site.toml:") and "ai.it_load_mw: one dgx-h100" in done.stderr
+        assert "Traceback" not in done.stderr and "distributed" not in done.stderr, done.stderr

@@ -639,12 +639,14 @@ def sweep_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
+    from planner.app.pipeline import load
     from planner.app.sweep import Finisher, check_axes, load_sweep, run_sweep
     from planner.errors import Problem
-    from planner.site.load import load_site
 
     sweep = load_sweep(sweep_file)
-    base = load_site(sweep.base)  # a bad base site, or an axis outside its limits, is reported before any work
+    # a bad base site (with the parts of its own catalog folders), or an axis outside its
+    # limits, is reported before any work
+    base, _ = load(sweep.base)
     problems = check_axes(sweep, base.site)
     if problems:
         raise InputError(problems)

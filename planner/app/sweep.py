@@ -19,6 +19,7 @@ import contextlib
 import csv
 import itertools
 import json
+import logging
 import math
 import os
 import threading
@@ -238,25 +239,23 @@ def apply(site: Site, variant: dict[str, float]) -> Site:
 
 @dataclass
 class SweepState:
-    """What one process keeps while it solves a sweep's variants: the catalog and each base
-    site as read once, and a PlanCache (bounded: a long sweep varies what the options
-    depend on). A serial sweep holds one in :func:`run_sweep`; each Dask worker holds one
-    for the sweep's run (:mod:`planner.app.worker_state`)."""
+    """What one process keeps while it solves a sweep's variants: each base site as read once,
+    with its catalog (the bundled one and the site's own folders, as ``planner solve`` reads
+    them), and a PlanCache (bounded: a long sweep varies what the options depend on). A
+    serial sweep holds one in :func:`run_sweep`; each Dask worker holds one for the sweep's
+    run (:mod:`planner.app.worker_state`)."""
 
-    catalog: Catalog | None = None
-    sites: dict[str, LoadedSite] = field(default_factory=dict)
+    sites: dict[str, tuple[LoadedSite, Catalog]] = field(default_factory=dict)
     plans: PlanCache = field(default_factory=lambda: PlanCache(max_entries=64))
 
     def base(self, path: str) -> tuple[Catalog, LoadedSite]:
         """The catalog and the base site, read on first use."""
-        from planner.parts.catalog import load_catalog
-        from planner.site.load import load_site
-
-        if self.catalog is None:
-            self.catalog = load_catalog()
         if path not in self.sites:
-            self.sites[path] = load_site(path)
-        return self.catalog, self.sites[path]
+            from planner.app.pipeline import load
+
+            self.sites[path] = load(Path(path))
+        loaded, catalog = self.sites[path]
+        return catalog, loaded
 
 
 WORKER_STATE = "planner-sweep-state"
@@ -284,14 +283,27 @@ def seeded_state(base: str, scenarios: list[str]) -> Callable[[], SweepState]:
     return functools.partial(pickle.loads, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def solve_chunk(base: str, variants: list[dict], scenarios: list[str] | None, solver: str = "highs") -> list[dict]:
+@dataclass(frozen=True)
+class VariantRefused:
+    """A chunk's answer when one of its variants is refused as input (InputError): handed back
+    as a value, so the sweep reports the problems as ``planner`` reports any bad input,
+    without Dask logging a worker's traceback or running the same chunk again."""
+
+    problems: list[Problem]
+
+
+def solve_chunk(base: str, variants: list[dict], scenarios: list[str] | None, solver: str = "highs",
+                ) -> list[dict] | VariantRefused:
     """Solve several variants in one task (fewer round trips to the scheduler), with the
     state this Dask worker keeps for the sweep."""
     from planner.app.worker_state import state_of
 
     state = state_of(WORKER_STATE, SweepState)
     with _collector_paused():
-        return [row for v in variants for row in solve_variant(base, v, scenarios, solver, state)]
+        try:
+            return [row for v in variants for row in solve_variant(base, v, scenarios, solver, state)]
+        except InputError as exc:
+            return VariantRefused(exc.problems)
 
 
 @contextlib.contextmanager
@@ -315,7 +327,8 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
                   state: SweepState | None = None) -> list[dict]:
     """Solve every scenario of one variant; one row each. Runs on a Dask worker or locally."""
     from planner.app.pipeline import solve_scenario
-    from planner.outputs.summary import scenario_summary
+    from planner.model.optimize import Status
+    from planner.outputs.summary import headline
     from planner.site.load import LoadedSite
 
     state = state if state is not None else SweepState()
@@ -325,9 +338,11 @@ def solve_variant(base: str, variant: dict, scenarios: list[str] | None, solver:
     rows = []
     for name in scenarios or list(site.scenarios):
         result, _ = solve_scenario(variant_loaded, catalog, name, cache=state.plans, solver=solver)
-        s = scenario_summary(result, catalog)
-        rows.append({"variant": variant["variant"], "scenario": name, "kind": s.kind, "status": s.status,
-                     **{k: getattr(s, k, None) for k in COLUMNS[4:]},  # a scenario without a plan has none
+        # summary.json's figures of these columns (its whole record is not needed); a scenario
+        # without a plan has none
+        figures = headline(result) if result.status is Status.OPTIMAL else {}
+        rows.append({"variant": variant["variant"], "scenario": name, "kind": result.inputs.kind,
+                     "status": str(result.status), **{k: figures.get(k) for k in COLUMNS[4:]},
                      **{k: v for k, v in variant.items() if k != "variant"}})
     return rows
 
@@ -469,6 +484,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                            for chunk in chunks]
                 for future in as_completed(futures):
                     rows = future.result()
+                    if isinstance(rows, VariantRefused):
+                        raise InputError(rows.problems)
                     writer.write(rows)
                     future.release()
                     finished += len({r["variant"] for r in rows})
@@ -504,8 +521,10 @@ def _local_cluster(workers: int, fork: bool) -> LocalCluster:
 
     method = "fork" if fork else "spawn"
     with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        # the workers' own logs stay out of the user's terminal (a task cancelled as the sweep
+        # stops on bad input is logged as a warning): what fails reaches the sweep as its error
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                            host="127.0.0.1")
+                            host="127.0.0.1", silence_logs=logging.CRITICAL)
 
 
 def _run_quietly(client: Client, fn: Callable[[], None]) -> None:

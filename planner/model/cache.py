@@ -15,9 +15,16 @@ Every entry is keyed by what its value depends on, never by ``id()``:
 - ``options``: the cluster options of a scenario (fabric counts, floor-plan fits), by
   :func:`planner.model.options.options_key` (a hash of what shapes them, never the
   economics), and ``distinct``: those options with look-alikes merged, by that key and
-  the miners' placement. Both belong to one catalog: :meth:`PlanCache.use_catalog` empties
-  them when another catalog comes (the cache holds the catalog's entries, so the check is
-  by identity of a live object);
+  the miners' placement, and ``figures``: the power figures of the parts those options and
+  the miners may buy, by that key and the miners' models. All three belong to one catalog:
+  :meth:`PlanCache.use_catalog` empties them when another catalog comes (the cache holds
+  the catalog's entries, so the check is by identity of a live object);
+- ``fitters``: the floor-plan fitter and fabric counts of one server's cluster sizes
+  (:class:`planner.model.options.FamilyWork`), by the server, the sizes' shapes and the
+  catalog's power figures, shared by the scenarios of one site: a retrofit's hall plans are
+  mostly a hybrid's, and their fits, fabric counts and cable prices are worked out once.
+  An entry holds the site it was made for and serves that site object only (its halls,
+  routes and cabling); another site's first entry empties it. Emptied with ``options`` too;
 - ``hall_slots``: a hall's rack positions split for the placer, by the hall's geometry
   (:class:`planner.network.plan_fits.PlanFits`): a hall and its converted self, or the same
   hall in many plans and scenarios, share them.
@@ -37,22 +44,27 @@ if TYPE_CHECKING:
     from planner.model.options import OptionsEntry
     from planner.model.scenario import ClusterOption
     from planner.parts.catalog import Catalog
+    from planner.parts.models import PowerFigure
 
 
 @dataclass
 class PlanCache:
     """Caches of derived plan data, owned by the caller (see the module's docstring).
 
-    ``max_entries`` bounds ``prices``, ``options`` and ``distinct`` together (all three are
-    emptied when they hold more entries than that as a solve starts; None: unbounded);
-    ``hall_slots`` is bounded by the floor plan (256 halls' geometries).
+    ``max_entries`` bounds ``prices``, ``options`` and ``distinct`` together (all three, and
+    ``figures``, are emptied when they hold more entries than that as a solve starts; None:
+    unbounded; ``figures`` has an entry only beside one of ``distinct``);
+    ``hall_slots`` is bounded by the floor plan (256 halls' geometries); ``fitters`` holds
+    one site's entries at a time (and is emptied with ``options``).
     """
 
     max_entries: int | None = None
     prices: dict[tuple, PriceProfile] = field(default_factory=dict)
     options: dict[str, OptionsEntry] = field(default_factory=dict)
     distinct: dict[tuple, list[ClusterOption]] = field(default_factory=dict)
+    figures: dict[tuple, dict[str, PowerFigure]] = field(default_factory=dict)
     hall_slots: dict[str, Any] = field(default_factory=dict)  # halls.HallSlots, kept for the floor plan
+    fitters: dict[tuple, Any] = field(default_factory=dict)  # options.FamilyWork
     _entries: object = field(default=None, repr=False)  # the catalog entries the options were made from
 
     def use_catalog(self, catalog: Catalog) -> None:
@@ -60,15 +72,21 @@ class PlanCache:
         if self._entries is not catalog.entries:
             self.options.clear()
             self.distinct.clear()
+            self.figures.clear()
+            self.fitters.clear()
             self._entries = catalog.entries
         held = len(self.prices) + len(self.options) + len(self.distinct)
         if self.max_entries is not None and held > self.max_entries:
             self.prices.clear()
             self.options.clear()
             self.distinct.clear()
+            self.figures.clear()
+            self.fitters.clear()
 
     def clear(self) -> None:
         self.prices.clear()
         self.options.clear()
         self.distinct.clear()
+        self.figures.clear()
+        self.fitters.clear()
         self.hall_slots.clear()

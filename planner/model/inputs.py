@@ -100,7 +100,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         prices.update(entry.prices)
     else:
         options, warnings, capped_by, min_gpus, workload_gpus = cluster_options(
-            loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None)
+            loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None,
+            cache.fitters if cache is not None else None)
         if cache is not None and okey is not None:
             cache.options[okey] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
     miners: list[MinerBlock] = []
@@ -151,7 +152,14 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         options = distinct_options(options, positions, miners)
         if cache is not None:
             cache.distinct[distinct_key] = options
-    power = power_figures(catalog, options, miners)
+    # the figures of the parts these options and miners may buy (the catalog's, with the site's
+    # own power figures, which the options' key holds)
+    figures_key = (distinct_key, tuple(b.name or b.key for b in miners))
+    power = cache.figures.get(figures_key) if cache is not None else None
+    if power is None:
+        power = power_figures(catalog, options, miners)
+        if cache is not None:
+            cache.figures[figures_key] = power
     if profile.coverage is not None and not profile.coverage.full_year:
         warnings = warnings | {f"power_price: the series covers {profile.coverage.describe()} "
                                "(power_price.year chooses 'scale' or 'repeat')"}

@@ -43,6 +43,41 @@ class OptionsEntry:
     workload_gpus: int | None
 
 
+@dataclass
+class FamilyWork:
+    """The floor-plan fitter and the fabric counts of one server's cluster sizes, with the site
+    they were made for: the scenarios of that site share them (``PlanCache.fitters``). The
+    fitter's plans are its halls as used, and a plan's fits, links and cable prices depend on
+    nothing else of a scenario (:meth:`planner.network.plan_fits.PlanFits.plan_memo`)."""
+
+    site: object  # the Site (held: the entry serves this very object)
+    fitter: PlanFits
+    fabrics: FabricMemo
+
+
+def family_work(store: dict[tuple, FamilyWork] | None, loaded: LoadedSite, catalog: Catalog, server_key: str,
+                shapes: list[Shape], hall_slots: dict[str, HallSlots] | None) -> FamilyWork:
+    """The shared work of a server's sizes for this site, from ``store`` (a PlanCache's
+    ``fitters``) or made and kept there; ``store`` holds one site's entries at a time."""
+    from planner.network.plan_fits import PlanFits
+
+    site = loaded.site
+
+    def made() -> FamilyWork:
+        return FamilyWork(site, PlanFits(catalog, server_key, shapes, site.routes, site.cabling,
+                                         hall_slots=hall_slots), FabricMemo(catalog))
+
+    if store is None:
+        return made()
+    key = (server_key, repr(shapes), tuple(sorted(catalog.power_overrides.items())))  # a Shape holds a dict
+    work = store.get(key)
+    if work is None or work.site is not site:
+        if any(w.site is not site for w in store.values()):
+            store.clear()
+        work = store[key] = made()
+    return work
+
+
 # prices a part the plan may buy, or raises InputError naming the site key (``loc``) that named it
 NeedPrice = Callable[[str, tuple[str | int, ...]], float]
 # the options of one scenario: options, warnings, the reason each group is capped, min GPUs, workload GPUs
@@ -50,8 +85,10 @@ Options = tuple[list[ClusterOption], set[str], dict[tuple, str], int, int | None
 
 
 def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price: NeedPrice,
-                    hall_slots: dict[str, HallSlots] | None = None) -> Options:
-    """Every cluster option of the scenario (server choices x optics x cooling x size)."""
+                    hall_slots: dict[str, HallSlots] | None = None, fitters: dict[tuple, FamilyWork] | None = None,
+                    ) -> Options:
+    """Every cluster option of the scenario (server choices x optics x cooling x size).
+    ``hall_slots`` and ``fitters``: a PlanCache's, shared with the site's other scenarios."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
@@ -77,7 +114,7 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
                                           capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
                                           server_cost,
                                           sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls,
-                                          scenario, hall_slots)
+                                          scenario, hall_slots, fitters)
     return options, warnings, capped_by, min_gpus, workload_gpus
 
 
@@ -152,7 +189,8 @@ def _workload_gpus(loaded: LoadedSite, catalog: Catalog, server: str) -> int:
 def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, optics: str, capacity_mw: float,
                        server_cost: float, facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str],
                        capped_by: dict[tuple, str], min_gpus: int, halls: list[Building], scenario: str,
-                       hall_slots: dict[str, HallSlots] | None = None) -> list[ClusterOption]:
+                       hall_slots: dict[str, HallSlots] | None = None,
+                       fitters: dict[tuple, FamilyWork] | None = None) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
     (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
     as built or converted: :func:`hall_plans`)."""
@@ -218,10 +256,8 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         fit = fit_sizes(catalog, server.key, [specs[0][1]], halls[:1], site.routes, site.cabling)[0]
         first_error = fit if isinstance(fit, LayoutError) else LayoutError(
             f"no hall of the scenario takes {server.key}")
-    from planner.network.plan_fits import PlanFits
-
-    fitter = PlanFits(catalog, server.key, [sh for _, sh in specs], site.routes, site.cabling, hall_slots=hall_slots)
-    fabrics = FabricMemo(catalog)
+    work = family_work(fitters, loaded, catalog, server.key, [sh for _, sh in specs], hall_slots)
+    fitter, fabrics = work.fitter, work.fabrics
     for plan in plans:
         group_capped = list(capped)
         found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
@@ -455,9 +491,15 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
         # media were chosen for, an ESTIMATE), the same lines the BOM prints for it
         from planner.network.cabling import cable_capex
 
-        if links is None:
-            links = fitter.links(halls, i) if halls else None
-        cabling = cable_capex(local_links(links, far) if links is not None else None, fabric, catalog)
+        # the plan, the size and the catalog decide the cables (through the fit's lengths, the
+        # fabric's media and the routes beyond grey reach): priced once for every scenario
+        memo = fitter.plan_memo(halls) if halls else {}
+        cabling = memo.get(("cabling", i))
+        if cabling is None:
+            if links is None:
+                links = fitter.links(halls, i) if halls else None
+            cabling = memo["cabling", i] = cable_capex(local_links(links, far) if links is not None else None,
+                                                       fabric, catalog)
         capex = {"servers": n * server_cost, "network": network, "cabling": cabling, "facility": facility}
         if campus is not None:
             capex["interconnect"] = campus.capex_usd

@@ -172,6 +172,12 @@ class PlanFits:
         failed = node.failed()
         return [failed] * len(self.shapes) if failed is not None else node.fits(need_hall)
 
+    def plan_memo(self, buildings: Sequence[Building]) -> dict:
+        """A dictionary kept with the plan, for what a caller derives from the plan's fits and
+        links alone (and this fitter's catalog): e.g. the price of each size's cables, which
+        every scenario sharing this fitter would otherwise work out again."""
+        return self.placement(buildings).memo
+
     def links(self, buildings: Sequence[Building], i: int) -> dict[str, TierLinks]:
         """Every link of size ``i`` in the plan, as rack pairs per tier: the links of the
         floor plan :func:`planner.network.layout.lay_out` would draw (what its cables are
@@ -218,6 +224,7 @@ class _Placement:
         self._racks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._all: tuple[bool, bool] | None = None
         self.spans: dict[tuple[int, int, int], dict] = {}
+        self.memo: dict = {}  # the caller's (PlanFits.plan_memo)
         self._leaf_spine: dict[tuple[int, ...], float] = {}  # see leaf_spine_max
         # the largest size's SUs, set by _place_all
         self.layout = Layout(slots_total=self.slots.total, halls=self.halls)

@@ -50,16 +50,29 @@ def business_summary(result: Result, base: dict[str, Any]) -> dict[str, Any]:
     if result.status is not Status.OPTIMAL:
         return out
     opt = result.chosen
-    host = plan_capex_usd(inp, opt)
     tenant = float(sum(tenant_capex(inp, opt).values())) if inp.hosting is not None else 0.0
-    extra = base["capex_usd"] - opt.capex_total_usd
+    host = _host_scope_usd(result, base["capex_usd"])
     # "host" is the site's owner in either model; the tenant pays only under a hosting contract
-    out["capex_by_scope_usd"] = {"host": round(host + extra, 2), "tenant": round(tenant, 2)}
+    out["capex_by_scope_usd"] = {"host": host, "tenant": round(tenant, 2)}
     if inp.hosting is not None:
-        out["capex_usd"] = round(host + extra, 2)
+        out["capex_usd"] = host
         out.update(_host_figures(inp, opt, base))
     out["per_mw"] = per_mw(inp, opt)
     return out
+
+
+def _host_scope_usd(result: Result, capex_usd: float) -> float:
+    """The host's (the site owner's) part of the plan's capex ``capex_usd`` (all scopes, as
+    summary.json rounds it): the option's capex in the host's scope, and everything beyond the
+    option (contracts, markets, moves), which the host pays."""
+    opt = result.chosen
+    return round(plan_capex_usd(result.inputs, opt) + (capex_usd - opt.capex_total_usd), 2)
+
+
+def scoped_capex_usd(result: Result, capex_usd: float) -> float:
+    """summary.json's ``capex_usd`` from the plan's capex of all scopes: the host's scope under
+    a hosting contract, else all of it."""
+    return _host_scope_usd(result, capex_usd) if result.inputs.hosting is not None else capex_usd
 
 
 def renewals_note(inp: ScenarioInputs) -> str:

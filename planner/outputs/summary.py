@@ -128,8 +128,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     before_kept = result.miners_before
     steady_miners = result.miners_with_ai
     with_ai, before = facility_mw(inp, result.option_index, before_kept, steady_miners, result.running)
-    miner_it_w = sum((b.power_w + b.network_w) * steady_miners.get(b.key, 0) for b in inp.miners)
-    it_mw = (opt.it_power_w + miner_it_w) / 1e6
+    it_mw = _it_mw(result)
     ai_energy = inp.ai_energy_mwh_year(opt)
     mining = yearly_mining(result)
     energy = ai_energy + mining["energy_mwh"]
@@ -149,12 +148,8 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         reserves = lines["reserve_revenue_usd_per_year"]
     fab = opt.fabric
     ridden = _ridden(opt, catalog)
-    start = inp.interim.start_month if inp.interim is not None and result.interim_start else inp.ai_start_month
-    first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not start) \
-        else (start if opt.servers or any(steady_miners.values()) else None)
     schedule = phase_schedule(result) if inp.phases else None
-    if schedule and first and opt.servers:  # the first phase online earns first
-        first = min(p["online_month"] for p in schedule if p["share"] > 1e-9)
+    first = _first_revenue_month(result, schedule)
     rate = irr(flows)
     up = redispatch_uplift(result)
     plan = PlanSummary(
@@ -171,7 +166,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         facility_power_mw=round(with_ai, 6),
         facility_power_before_ai_mw=round(before, 6),
         energy_mwh_per_year=round(energy, 3),
-        capex_usd=round(opt.capex_total_usd + extra_capex(result) + moves_cost(result), 2),
+        capex_usd=_plan_capex_usd(result),
         capex_breakdown_usd={**{k: round(v, 2) for k, v in opt.capex_usd.items()},
                              "new_miners": round(miners_capex(result), 2),
                              "grid_expansion": round(inp.expansion_usd if result.expanded else 0.0, 2),
@@ -222,6 +217,51 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     from planner.outputs.business import business_summary  # the business model's keys (issue 19)
 
     return plan.model_copy(update=business_summary(result, plan.model_dump()))
+
+
+def headline(result: Result) -> dict[str, Any]:
+    """The figures of an optimal result that a sweep's row keeps, each as summary.json gives it
+    (:func:`scenario_summary`, whose record a sweep does not need): ``gpus``, ``miners`` (kept
+    with the AI), ``it_power_mw``, ``capex_usd`` (the host's scope under a hosting contract),
+    ``npv_usd``, ``irr``, ``payback_years`` and ``months_to_first_revenue``."""
+    from planner.outputs.business import scoped_capex_usd
+
+    inp, opt = result.inputs, result.chosen
+    flows = cash_flows(result)
+    rate = irr(flows)
+    return {
+        "npv_usd": round(npv(flows, inp.discount_rate), 2), "irr": None if rate is None else round(rate, 6),
+        "payback_years": payback_years(flows), "capex_usd": scoped_capex_usd(result, _plan_capex_usd(result)),
+        "gpus": opt.gpus, "miners": sum(result.miners_with_ai.values()), "it_power_mw": round(_it_mw(result), 6),
+        "months_to_first_revenue": _first_revenue_month(result, phase_schedule(result) if inp.phases else None),
+    }
+
+
+def _plan_capex_usd(result: Result) -> float:
+    """The plan's capex, all scopes: the option's, the extra of the power contracts and
+    markets, and the miners' moves."""
+    return round(result.chosen.capex_total_usd + extra_capex(result) + moves_cost(result), 2)
+
+
+def _it_mw(result: Result) -> float:
+    """IT power with the AI: the cluster's and the miners' kept beside it (with their network)."""
+    inp = result.inputs
+    miner_it_w = sum((b.power_w + b.network_w) * result.miners_with_ai.get(b.key, 0) for b in inp.miners)
+    return (result.chosen.it_power_w + miner_it_w) / 1e6
+
+
+def _first_revenue_month(result: Result, schedule: list[dict] | None) -> int | None:
+    """The month the plan first earns: 0 with miners kept from the start, else when the AI
+    (its first phase online, or the interim supply's start) or the miners beside it begin;
+    None for a plan that earns nothing."""
+    inp, opt = result.inputs, result.chosen
+    before_kept, steady_miners = result.miners_before, result.miners_with_ai
+    start = inp.interim.start_month if inp.interim is not None and result.interim_start else inp.ai_start_month
+    first = 0 if any(before_kept.values()) or (any(steady_miners.values()) and not start) \
+        else (start if opt.servers or any(steady_miners.values()) else None)
+    if schedule and first and opt.servers:  # the first phase online earns first
+        first = min(p["online_month"] for p in schedule if p["share"] > 1e-9)
+    return first
 
 
 def _transceivers(opt: ClusterOption) -> dict[str, int]:

@@ -412,3 +412,31 @@ def test_memoised_fabric_counts_equal_fresh_ones(n, lengths, optics):
             continue
         assert memo.count(spec) == expected
     assert memo.counted + memo.reused <= len(lengths)
+
+
+def _option_figures(options) -> list[tuple]:
+    return [(o.server, o.optics, o.servers, o.gpus, o.server_power_w, o.network_power_w, o.pue,
+             sorted(o.capex_usd.items()), o.halls, o.fabric.media if o.fabric else None,
+             o.interconnect.capex_usd if o.interconnect else None) for o in options]
+
+
+@pytest.mark.parametrize("name", ["xinjiang-mine", "sichuan-hydro"])
+def test_scenarios_sharing_the_fitter_get_the_options_they_get_alone(catalog, name):
+    """A site's scenarios share one floor-plan fitter, its fabric counts and its cable prices
+    (PlanCache.fitters): each scenario's options, prepared after the others in either order,
+    equal those it gets prepared on its own, without a cache; the store holds one site's
+    entries, and another site object (an edited site) replaces them."""
+    from .conftest import SITES
+
+    loaded = load_site(SITES / f"{name}.toml")
+    names = list(loaded.site.scenarios)
+    alone = {n: _option_figures(prepare(loaded, catalog, n).options) for n in names}
+    for order in (names, names[::-1]):
+        cache = PlanCache()
+        for n in order:
+            assert _option_figures(prepare(loaded, catalog, n, cache=cache).options) == alone[n], (order, n)
+        assert cache.fitters and all(w.site is loaded.site for w in cache.fitters.values())
+    edited = load_site(SITES / f"{name}.toml")  # another object of the same file
+    cache.options.clear()  # (its options, the same content, would be found cached)
+    prepare(edited, catalog, names[0], cache=cache)
+    assert cache.fitters and all(w.site is edited.site for w in cache.fitters.values())

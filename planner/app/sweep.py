@@ -261,12 +261,16 @@ class SweepState:
 WORKER_STATE = "planner-sweep-state"
 
 
-def seeded_state(base: str, scenarios: list[str]) -> Callable[[], SweepState]:
+def seeded_state(base: str, scenarios: list[str], inherited: bool = False) -> Callable[[], SweepState]:
     """A factory of worker states that start with the base site read and its scenarios
-    prepared (their cluster options in the plan cache): a pickled SweepState, unpickled
-    by each worker (the catalog and the cache travel together, so the cache stays the
-    catalog's). A base site that does not prepare gives plain states: the variants then
-    report what is wrong, as without the seed."""
+    prepared (their cluster options in the plan cache). A base site that does not prepare
+    gives plain states: the variants then report what is wrong, as without the seed.
+
+    ``inherited``: the workers are forked from this process after this call, so each finds
+    the seed in the memory it inherited (:func:`_inherited_seed`) and nothing is copied
+    to it. Otherwise the factory holds the seed pickled and each worker unpickles a copy
+    (the catalog and the cache travel together, so the cache stays the catalog's), without
+    the floor-plan fitters: the variants find the options cached and never ask them."""
     import functools
     import pickle
 
@@ -280,7 +284,22 @@ def seeded_state(base: str, scenarios: list[str]) -> Callable[[], SweepState]:
                 prepare(loaded, catalog, name, cache=state.plans)
     except Exception:  # a seed is only a head start: the variants report any fault
         return SweepState
+    if inherited:
+        token = f"{os.getpid()}-{len(_SEEDS)}-{id(state)}"
+        _SEEDS[token] = state
+        return functools.partial(_inherited_seed, token)
+    state.plans.fitters.clear()  # ten times the options' bytes (their placements), needed by no variant
     return functools.partial(pickle.loads, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+_SEEDS: dict[str, SweepState] = {}  # seeds made for workers to be forked from this process, by token
+
+
+def _inherited_seed(token: str) -> SweepState:
+    """The seed a forked worker holds in the memory it inherited from the sweep's process; a
+    plain state where it holds none (a worker that was not forked from it)."""
+    state = _SEEDS.get(token)
+    return state if state is not None else SweepState()
 
 
 @dataclass(frozen=True)
@@ -452,7 +471,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 # tenth of a second with everything a solve needs already imported, instead of
                 # importing it all again each (seconds of the CPU the seed needs); the sweep runs
                 # no thread of its own while they are forked
-                factory = seeded_state(base, scenarios)
+                factory = seeded_state(base, scenarios, inherited=True)
                 _warm_worker()  # imported once here, inherited by each worker
                 cluster = _local_cluster(workers, fork=True)
                 client = Client(cluster)
@@ -499,6 +518,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                     client.close()
                 if cluster is not None:
                     cluster.close()
+                _SEEDS.clear()  # the forked workers are gone with the cluster
     finally:
         writer.close()
     return csv_path
@@ -535,12 +555,17 @@ def _run_quietly(client: Client, fn: Callable[[], None]) -> None:
 
 def _warm_worker() -> None:
     """A worker's first act: import what solving a variant needs (the pipeline, the model,
-    HiGHS, the summary), so that its first chunk does not pay for it after the seed."""
+    HiGHS, the summary), so that its first chunk does not pay for it after the seed; and
+    solve with one HiGHS thread, as a Dask worker of one thread a core (forked workers
+    inherit both from the sweep's process, which solves nothing itself)."""
     import highspy  # noqa: F401
 
     import planner.app.pipeline
     import planner.model.optimize
     import planner.outputs.summary  # noqa: F401
+    from planner.model.lp import use_one_thread
+
+    use_one_thread()
 
 
 def _load_finish_libraries() -> None:

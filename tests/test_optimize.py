@@ -593,3 +593,27 @@ def test_step_classes_are_the_rows_of_equal_values_in_order_of_first_appearance(
     cls, got_first = _classes(columns, steps)
     assert cls.tolist() == expected
     assert got_first.tolist() == first
+
+
+def test_presolve_on_and_off_agree_on_every_example_sites_model():
+    """HiGHS's presolve is a speed choice (:func:`presolve_pays`): on every example site's
+    scenario models both ways give the same optimum (1e-9), and it is off for the option
+    MIPs but on for the phased plans' (whose size choices it is kept for)."""
+    from planner.app.pipeline import load
+    from planner.model.lp import solve_highs
+    from planner.model.optimize import presolve_pays
+
+    from .conftest import SITES
+
+    kept = {}
+    for path in sorted(SITES.glob("*.toml")):
+        loaded, catalog = load(path)
+        cache = PlanCache()
+        for name in loaded.site.scenarios:
+            lp = build_model(prepare(loaded, catalog, name, cache=cache)).lp
+            on, off = solve_highs(lp, presolve=True), solve_highs(lp, presolve=False)
+            assert on.status is off.status is Status.OPTIMAL, (path.stem, name)
+            assert off.objective == pytest.approx(on.objective, rel=1e-9, abs=1e-9), (path.stem, name)
+            kept[path.stem, name] = presolve_pays(lp)
+    assert kept["texas-phased", "hybrid"] and kept["texas-phased", "retrofit"]
+    assert not kept["xinjiang-mine", "hybrid"] and not kept["greenfield-campus", "greenfield"]

@@ -69,6 +69,21 @@ class Result:
 
 
 PRESOLVE_MAX_ROWS = 5000  # HiGHS presolve spends seconds on long per-step models for no gain
+# MIP families whose branch and bound needs HiGHS's presolve: the phases' size choices tied by
+# their share rows took 50 times longer without it (texas-phased: 2 ms against 120 to 190)
+PRESOLVE_FAMILIES = frozenset({"phase_shares"})
+
+
+def presolve_pays(lp: LinearProgram) -> bool:
+    """Whether HiGHS's presolve runs. Off for per-step models above PRESOLVE_MAX_ROWS rows
+    (seconds for no gain); off for the MIPs that choose one cluster option among hundreds
+    and a fleet (their root relaxation is nearly the answer, and presolve's probing cost more
+    than the rest of the solve: Xinjiang's hybrid 23 ms against 11, its retrofit 13 against
+    3, measured in docs/benchmarks.md); on for LPs below that size and for MIPs of
+    :data:`PRESOLVE_FAMILIES`. On or off, the optimum is the same (tests/test_optimize.py)."""
+    if lp.num_rows > PRESOLVE_MAX_ROWS:
+        return False
+    return not lp.arrays()["integer"].any() or any(b.family.split("__")[0] in PRESOLVE_FAMILIES for b in lp.blocks)
 
 
 def _cbc() -> Any:  # a PuLP solver object (PuLP has no type hints)
@@ -103,7 +118,7 @@ def run_solver(lp: LinearProgram, solver: str = "highs", keep_log: bool = False)
         except ImportError:  # pragma: no cover - highspy is a dependency
             solver = "cbc"
         else:
-            return solve_highs(lp, presolve=lp.num_rows <= PRESOLVE_MAX_ROWS, keep_log=keep_log), "highs"
+            return solve_highs(lp, presolve=presolve_pays(lp), keep_log=keep_log), "highs"
     if solver == "cbc":
         return solve_pulp(lp, _cbc(), keep_log=keep_log), "cbc"
     raise ValueError(f"unknown solver {solver!r} (use 'highs' or 'cbc')")

@@ -16,6 +16,12 @@ from planner.outputs.export import neutralise, write_frame
 _STRUCTURAL = re.compile(r'[,"\r\n]')  # a cell holding one must be quoted: left to pandas
 
 
+def mw_column(values: np.ndarray) -> np.ndarray:
+    """A dispatch column of MW to the watt (6 decimals), a solver's -1e-12 written as 0, not
+    as "-0"."""
+    return np.round(values, 6) + 0.0  # -0.0 + 0.0 is 0.0
+
+
 def write_columns(path: Path, tables: Sequence[Mapping[str, np.ndarray]]) -> None:
     """Tables of named numpy columns (each a dict, in column order) one after the other as
     one CSV, byte for byte as :func:`write_frame` writes the pandas concatenation of their

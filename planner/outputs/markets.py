@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planner.model.optimize import Result, Status, ai_load_mw
+from planner.outputs.csv_columns import mw_column
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -179,9 +180,9 @@ def dispatch_columns(result: Result, table: dict[str, np.ndarray]) -> dict[str, 
     _, energy = _loads(result, "after")
     q = m.contract_mw(steps, min(inp.ai_start_month, inp.horizon_months))
     table = dict(table)
-    table["contract_mw"] = np.round(np.broadcast_to(q, (steps,)).astype(float), 6)
-    table["resale_mw"] = np.round(np.broadcast_to(np.maximum(q - energy, 0.0), (steps,)).astype(float), 6)
-    table["reserve_offered_mw"] = np.round(result.markets.get("offer_after", np.zeros(steps)), 6)
+    table["contract_mw"] = mw_column(np.broadcast_to(q, (steps,)).astype(float))
+    table["resale_mw"] = mw_column(np.broadcast_to(np.maximum(q - energy, 0.0), (steps,)).astype(float))
+    table["reserve_offered_mw"] = mw_column(result.markets.get("offer_after", np.zeros(steps)))
     if m.reserve_usd_per_mw_hour is not None:
         table["reserve_usd_per_mw_hour"] = np.broadcast_to(np.asarray(m.reserve_usd_per_mw_hour, dtype=float),
                                                            (steps,))

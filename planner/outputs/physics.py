@@ -16,6 +16,7 @@ import numpy as np
 
 from planner.constants import MONTHS_PER_YEAR, W_PER_MW
 from planner.model.optimize import Result, Status, ai_load_mw, miner_running
+from planner.outputs.csv_columns import mw_column
 from planner.outputs.records import BomRow
 from planner.parts.catalog import Catalog
 
@@ -221,8 +222,8 @@ def dispatch_arrays(result: Result) -> dict[str, np.ndarray] | None:
         "step": np.array(list(inp.profile.labels)),
         "hours_per_year": np.round(np.broadcast_to(inp.profile.hours, (steps,)).astype(float), 6),
         "price_usd_per_mwh": np.broadcast_to(inp.profile.price_usd_per_mwh, (steps,)).astype(float),
-        "ai_load_mw": np.round(ai, 6), "miner_load_mw": np.round(miners, 6),
-        "grid_import_mw": np.round(ai + miners, 6),
+        "ai_load_mw": mw_column(ai), "miner_load_mw": mw_column(miners),
+        "grid_import_mw": mw_column(ai + miners),
         "grid_capacity_mw": np.broadcast_to(inp.profile.capacity_mw, (steps,)).astype(float)
         + (inp.expansion_mw if result.expanded else 0.0),
     }

@@ -172,15 +172,19 @@ def test_library_use_writes_nothing_on_stdout():
 def test_highs_runs_its_mips_to_a_zero_gap_and_a_sweep_worker_on_one_thread():
     """HiGHS's solving report of a MIP (the knapsack, in a fresh process): the gap tolerance
     is zero, not HiGHS's default 0.01 %; after :func:`use_one_thread` (a sweep's worker) HiGHS
-    uses one thread, else as many as it chooses."""
+    uses one thread, else as many as it chooses; asked once HiGHS has solved in the process
+    (its pool sized), it declines and the next solve still succeeds."""
     import subprocess
     import sys
 
     code = ("import sys\n"
             "from tests.test_lp import _knapsack\n"
             "from planner.model import lp\n"
+            "if sys.argv[1] == 'late':  # HiGHS has sized its pool: asking another size would fail\n"
+            "    assert lp.solve_highs(_knapsack()).objective == 23\n"
+            "    assert not lp.use_one_thread()\n"
             "if sys.argv[1] == 'one':\n"
-            "    lp.use_one_thread()\n"
+            "    assert lp.use_one_thread()\n"
             "gap = {'default': 1e-4}.get(sys.argv[1])  # HiGHS's own default, for contrast\n"
             "sol = lp.solve_highs(_knapsack(), keep_log=True, mip_rel_gap=gap)\n"
             "print(sol.objective)\n"
@@ -188,7 +192,7 @@ def test_highs_runs_its_mips_to_a_zero_gap_and_a_sweep_worker_on_one_thread():
     from .conftest import ROOT
 
     logs = {}
-    for how in ("one", "own", "default"):
+    for how in ("one", "own", "default", "late"):
         done = subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, timeout=120,
                               cwd=ROOT)
         assert done.returncode == 0, done.stderr
@@ -196,6 +200,7 @@ def test_highs_runs_its_mips_to_a_zero_gap_and_a_sweep_worker_on_one_thread():
         assert float(value) == 23.0
         logs[how] = log
     assert "(tolerance: 0.01%)" in logs["default"]  # HiGHS reports a gap tolerance it was given
-    assert all("tolerance:" not in logs[how] and "Gap               0%" in logs[how] for how in ("one", "own"))
+    assert all("tolerance:" not in logs[how] and "Gap               0%" in logs[how] for how in ("one", "own", "late"))
+    assert "using up to 1 workers" not in logs["late"] or "1 logical processors" in logs["late"]
     assert "using up to 1 workers across 1 threads" in logs["one"]
     assert "using up to 1 workers" not in logs["own"] or "1 logical processors" in logs["own"]

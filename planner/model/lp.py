@@ -248,13 +248,16 @@ MIP_OPTIONS: dict[str, Any] = {"mip_rel_gap": 0.0, "mip_heuristic_run_feasibilit
 # single-threaded worker per core, sets 1 (:func:`use_one_thread`), and its solves no longer
 # spin threads against the other workers' (measured: 0.92x the sweep's CPU).
 _THREADS: int | None = None
+_RAN = False  # HiGHS has solved in this process (or the one it was forked from): its pool is sized
 
 
-def use_one_thread() -> None:
-    """Solve with one HiGHS thread in this process from now on (before its first solve:
-    HiGHS sizes its pool once)."""
+def use_one_thread() -> bool:
+    """Solve with one HiGHS thread in this process from now on, if HiGHS has not solved here
+    yet: it sizes its pool once, and a solve asking another size fails. Whether it took effect."""
     global _THREADS
-    _THREADS = 1
+    if not _RAN:
+        _THREADS = 1
+    return _THREADS == 1
 
 
 def _new_highs() -> Any:
@@ -330,6 +333,8 @@ def _run_highs(h: Any, lp: LinearProgram, a: dict, presolve: bool, mip_rel_gap: 
         model.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                               for i in a["integer"].tolist()]
     h.passModel(model)
+    global _RAN
+    _RAN = True
     h.run()
     code = h.getModelStatus()
     S = highspy.HighsModelStatus

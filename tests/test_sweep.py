@@ -387,7 +387,8 @@ def test_a_sweep_row_holds_the_summarys_own_figures(name):
 
 def test_a_sweep_reads_the_sites_own_catalog_folders(tmp_path):
     """A base site that names its own catalog folders (the metro campus's 400G switch) is
-    swept with them, as ``planner solve`` reads it: the row's NPV is the solve's."""
+    swept with them, as ``planner solve`` reads it, on Dask and through the command line:
+    the row's NPV is the solve's."""
     from planner.app.pipeline import load, solve_site
     from planner.outputs.summary import scenario_summary
 
@@ -402,6 +403,10 @@ def test_a_sweep_reads_the_sites_own_catalog_folders(tmp_path):
     assert run is not None
     npv = scenario_summary(run.results["campus"], catalog).npv_usd
     assert [float(r["npv_usd"]) for r in rows] == [npv, npv]  # no miners: BTC does not move it
+    done = subprocess.run([sys.executable, "-m", "planner", "sweep", str(tmp_path / "sweep.toml"), "--serial", "-q",
+                           "-o", str(tmp_path / "cli")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [float(r["npv_usd"]) for r in _rows(tmp_path / "cli" / "results.csv")] == [npv, npv]
 
 
 def test_a_refused_variant_is_reported_as_bad_input_without_dask_noise(tmp_path):

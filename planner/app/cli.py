@@ -646,7 +646,7 @@ def sweep_cmd(
     sweep = load_sweep(sweep_file)
     # a bad base site (with the parts of its own catalog folders), or an axis outside its
     # limits, is reported before any work
-    base, _ = load(sweep.base)
+    base, catalog = load(sweep.base)
     problems = check_axes(sweep, base.site)
     if problems:
         raise InputError(problems)
@@ -657,14 +657,14 @@ def sweep_cmd(
     finisher = Finisher()  # loads what the parquet file and the plots need beside the sweep's work
     try:
         if quiet:
-            path = run_sweep(sweep, target, scheduler, workers, serial=serial)
+            path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog))
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=make_console(stderr=True)) as bar:
                 task = bar.add_task(f"{n} variants", total=n)
-                path = run_sweep(sweep, target, scheduler, workers, serial=serial,
+                path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog),
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
         written = finisher.finish(path, sweep)
     finally:

@@ -261,7 +261,8 @@ class SweepState:
 WORKER_STATE = "planner-sweep-state"
 
 
-def seeded_state(base: str, scenarios: list[str], inherited: bool = False) -> Callable[[], SweepState]:
+def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
+                 state: SweepState | None = None) -> Callable[[], SweepState]:
     """A factory of worker states that start with the base site read and its scenarios
     prepared (their cluster options in the plan cache). A base site that does not prepare
     gives plain states: the variants then report what is wrong, as without the seed.
@@ -270,13 +271,14 @@ def seeded_state(base: str, scenarios: list[str], inherited: bool = False) -> Ca
     the seed in the memory it inherited (:func:`_inherited_seed`) and nothing is copied
     to it. Otherwise the factory holds the seed pickled and each worker unpickles a copy
     (the catalog and the cache travel together, so the cache stays the catalog's), without
-    the floor-plan fitters: the variants find the options cached and never ask them."""
+    the floor-plan fitters: the variants find the options cached and never ask them.
+    ``state``: the one to seed (holding the base site as already read), else a new one."""
     import functools
     import pickle
 
     from planner.model.inputs import prepare
 
-    state = SweepState()
+    state = state if state is not None else SweepState()
     try:
         with _collector_paused():
             catalog, loaded = state.base(base)
@@ -428,12 +430,15 @@ class RowWriter:
 
 def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers: int = 2,
               solver: str = "highs", progress: Callable[[int, int], None] | None = None,
-              serial: bool = False, client: Client | None = None) -> Path:
+              serial: bool = False, client: Client | None = None,
+              base_site: tuple[LoadedSite, Catalog] | None = None) -> Path:
     """Solve every variant not yet in ``out_dir/results.csv``; return that file.
 
     Variants go to Dask in chunks (a few per worker round trip); each chunk's rows are
     appended when it completes, so a chunk lost with a worker is recomputed elsewhere and
-    written once. ``client`` may be an existing dask.distributed Client.
+    written once. ``client`` may be an existing dask.distributed Client; ``base_site`` the
+    base site and its catalog as the caller read them (:func:`planner.app.pipeline.load`),
+    else they are read here.
     """
     from planner.outputs.export import make_folder
 
@@ -441,19 +446,20 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     csv_path = out_dir / "results.csv"
     variants = sweep.variants()
     columns = COLUMNS + [a.name for a in sweep.spec.axes]
-    from planner.site.load import load_site
-
-    scenarios = sweep.spec.scenarios or list(load_site(sweep.base).site.scenarios)
+    base = str(sweep.base.resolve())
+    read = SweepState()  # the base site and its catalog, read once for this process and the seed
+    if base_site is not None:
+        read.sites[base] = base_site
+    scenarios = sweep.spec.scenarios or list(read.base(base)[1].site.scenarios)
     done = done_variants(csv_path, len(scenarios), columns)
     todo = [v for v in variants if v["variant"] not in done]
     writer = RowWriter(csv_path, columns)
-    base = str(sweep.base.resolve())
     total, finished = len(variants), len(variants) - len(todo)
     if progress:
         progress(finished, total)
     try:
         if serial:
-            state = SweepState()  # this run's: the catalog, the base site and the plan cache
+            state = read  # this run's: the catalog, the base site and the plan cache
             for v in todo:
                 writer.write(solve_variant(base, v, sweep.spec.scenarios, solver, state))
                 finished += 1
@@ -471,7 +477,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 # tenth of a second with everything a solve needs already imported, instead of
                 # importing it all again each (seconds of the CPU the seed needs); the sweep runs
                 # no thread of its own while they are forked
-                factory = seeded_state(base, scenarios, inherited=True)
+                factory = seeded_state(base, scenarios, inherited=True, state=read)
                 _warm_worker()  # imported once here, inherited by each worker
                 cluster = _local_cluster(workers, fork=True)
                 client = Client(cluster)
@@ -480,7 +486,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 # same for every variant that changes only economics: worked out once here while
                 # the cluster starts, and each worker starts from a copy instead of its own
                 with ThreadPoolExecutor(1) as pool:
-                    seeded = pool.submit(seeded_state, base, scenarios)
+                    seeded = pool.submit(seeded_state, base, scenarios, state=read)
                     if client is None and scheduler:
                         client = Client(scheduler, timeout=30)
                     elif client is None:

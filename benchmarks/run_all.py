@@ -342,15 +342,18 @@ def main(argv: list[str] | None = None) -> None:
          "No side-by-side baseline in this run: set PLANNER_BENCH_BASELINE to a checkout of older code with "
          "its own .venv (benchmarks/bench_sweep.py, example_sweep) to time its sweep in turn with this one."),
         "",
-        "Where the sweep's time goes (a timeline drawn in process, quiet machine): imports 0.6 to 1 s; the seed, "
-        "the Xinjiang site's 381 hybrid and 257 retrofit cluster options with their hall plans and floor-plan "
-        "fits, 2.2 to 3 s on one core (the finisher loads pandas, pyarrow and matplotlib on the other); two "
-        "workers forked and handed the seed 0.4 s; the 90 solves 1.6 to 2.5 s on two cores (about 45 ms a "
-        "scenario: HiGHS's MILP over the 381 options 18 ms, building 6 ms, the summary 11 ms); the parquet "
-        "file and three plots 0.7 s (their libraries already loaded). The seed is a third to a half of the "
-        "run and cannot be shared out "
-        "between the workers scenario by scenario (the hybrid scenario alone is 1.6 s), so ten times the "
-        "older code's rate side by side (2 to 3 s here) is out of reach without a faster preparation.",
+        "Where the sweep's time goes (a timeline drawn in process, three runs on a quiet machine): imports "
+        "0.6 s; reading the sweep, the base site and its catalog 0.25 s; the seed, the Xinjiang site's 381 "
+        'hybrid and 257 retrofit cluster options with their hall plans and floor-plan fits, 1.8 to 2.3 s on '
+        'one core (the scenarios now share one floor-plan fitter, its fabric counts and cable prices, so the '
+        "retrofit's plans are the hybrid's; the finisher loads pandas, pyarrow and matplotlib on the other "
+        'core); two workers forked 0.15 s, taking the seed from the memory they inherit; the 90 solves 0.8 to'
+        ' 0.95 s on two cores (about 27 ms a scenario: HiGHS 13 to 15 ms with one thread, its presolve off '
+        "for these option MIPs, then building the model and the row's figures); the parquet file and three "
+        "plots 0.5 s. The seed is now about half of the run: ten times the older code's rate side by side (2 "
+        'to 3 s here) needs a preparation several times faster (floor-plan fits 0.5 s, measuring each '
+        "option's links 0.6 s and pricing its cables 0.35 s, over 907 options of which 526 are look-alikes "
+        'merged after).',
         "",
         "## Peer comparisons (issue 10)",
         "",

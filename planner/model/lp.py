@@ -106,6 +106,11 @@ class LinearProgram:
     def num_rows(self) -> int:
         return sum(b.count for b in self.blocks)
 
+    @property
+    def has_integers(self) -> bool:
+        """Some column is integer (a MIP), known without assembling the arrays."""
+        return any(part.any() for part in self._integer)
+
     def columns(self, names: Sequence[str], lower: Bound, upper: Bound, integer: bool = False) -> np.ndarray:
         """Add columns (bounds broadcast to their number; None or inf for no bound) and
         return their indices."""

@@ -83,7 +83,7 @@ def presolve_pays(lp: LinearProgram) -> bool:
     :data:`PRESOLVE_FAMILIES`. On or off, the optimum is the same (tests/test_optimize.py)."""
     if lp.num_rows > PRESOLVE_MAX_ROWS:
         return False
-    return not lp.arrays()["integer"].any() or any(b.family.split("__")[0] in PRESOLVE_FAMILIES for b in lp.blocks)
+    return not lp.has_integers or any(b.family.split("__")[0] in PRESOLVE_FAMILIES for b in lp.blocks)
 
 
 def _cbc() -> Any:  # a PuLP solver object (PuLP has no type hints)

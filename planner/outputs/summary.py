@@ -137,7 +137,6 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     revenue_btc = mining["revenue"]
     fixed = opt.it_power_w / 1e6 * inp.ai_opex_usd_per_mw_year + mining["opex"]
     energy_cost = inp.ai_energy_cost_year(opt) + mining["energy_cost"]
-    flows = cash_flows(result)
     markets = market_summary(result)  # power contracts and markets: their own lines
     lines = summary_lines(markets)
     charges = reserves = 0.0  # peak and demand charges less the contracts' credits; reserve revenue
@@ -150,7 +149,6 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
     ridden = _ridden(opt, catalog)
     schedule = phase_schedule(result) if inp.phases else None
     first = _first_revenue_month(result, schedule)
-    rate = irr(flows)
     up = redispatch_uplift(result)
     plan = PlanSummary(
         **base,
@@ -189,9 +187,7 @@ def scenario_summary(result: Result, catalog: Catalog) -> PlanSummary | NoPlanSu
         redispatch_uplift_usd=None if up is None else round(up, 2),
         miner_utilisation=round(mining["hash_hours"] / (hashrate * HOURS_PER_YEAR), 6) if hashrate else None,
         revenue_usd_per_year=round(revenue_ai + revenue_btc + reserves, 2),
-        npv_usd=round(npv(flows, inp.discount_rate), 2),
-        irr=None if rate is None else round(rate, 6),
-        payback_years=payback_years(flows),
+        **_returns(result),
         months_to_first_revenue=first,
         hashprice_usd_per_th_day=round(inp.hashprice_usd_per_th_day, 6),
         tiers=fab.tiers if fab else 0,
@@ -227,14 +223,19 @@ def headline(result: Result) -> dict[str, Any]:
     from planner.outputs.business import scoped_capex_usd
 
     inp, opt = result.inputs, result.chosen
-    flows = cash_flows(result)
-    rate = irr(flows)
     return {
-        "npv_usd": round(npv(flows, inp.discount_rate), 2), "irr": None if rate is None else round(rate, 6),
-        "payback_years": payback_years(flows), "capex_usd": scoped_capex_usd(result, _plan_capex_usd(result)),
+        **_returns(result), "capex_usd": scoped_capex_usd(result, _plan_capex_usd(result)),
         "gpus": opt.gpus, "miners": sum(result.miners_with_ai.values()), "it_power_mw": round(_it_mw(result), 6),
         "months_to_first_revenue": _first_revenue_month(result, phase_schedule(result) if inp.phases else None),
     }
+
+
+def _returns(result: Result) -> dict[str, Any]:
+    """NPV, IRR and payback of the plan's cash flows, as summary.json rounds them."""
+    flows = cash_flows(result)
+    rate = irr(flows)
+    return {"npv_usd": round(npv(flows, result.inputs.discount_rate), 2),
+            "irr": None if rate is None else round(rate, 6), "payback_years": payback_years(flows)}
 
 
 def _plan_capex_usd(result: Result) -> float:

@@ -440,3 +440,87 @@ def test_scenarios_sharing_the_fitter_get_the_options_they_get_alone(catalog, na
     cache.options.clear()  # (its options, the same content, would be found cached)
     prepare(edited, catalog, names[0], cache=cache)
     assert cache.fitters and all(w.site is edited.site for w in cache.fitters.values())
+
+
+def _every_plan_worked_out(loaded, halls):
+    """hall_twins as if no two halls were alike: every single-hall plan is worked out."""
+    return {b.name: b.name for b in halls}
+
+
+@pytest.mark.parametrize("scenario", ["retrofit", "hybrid"])
+def test_a_twin_halls_plan_is_not_worked_out_and_the_options_are_the_same(catalog, scenario):
+    """Xinjiang's hall-2, hall-3 and hall-4 are one hall at three places (hall-1 holds the meet-me
+    room), each with 10,000 miners: AI in hall-3 alone is AI in hall-2 alone to the model.
+    Skipping the twins' single-hall plans gives the very options that working every plan out
+    and merging the look-alikes gives, and the twins' plans are never fitted."""
+    from planner.model import options as options_module
+
+    from .conftest import SITES
+
+    loaded = load_site(SITES / "xinjiang-mine.toml")
+    assert options_module.hall_twins(loaded, scenario_halls(loaded, scenario)) == {
+        "hall-1": "hall-1", "hall-2": "hall-2", "hall-3": "hall-2", "hall-4": "hall-2"}
+    tried: list[tuple[str, ...]] = []
+    real = options_module._options_for
+
+    def spy(loaded, catalog, specs, plan, *args, **kwargs):
+        tried.append(tuple(b.name for b, _ in plan))
+        return real(loaded, catalog, specs, plan, *args, **kwargs)
+
+    with patch.object(options_module, "_options_for", spy):
+        skipped = prepare(loaded, catalog, scenario)
+    with patch.object(options_module, "hall_twins", _every_plan_worked_out):
+        every = prepare(loaded, catalog, scenario)
+    assert _option_figures(skipped.options) == _option_figures(every.options)
+    groups = {o.group for o in every.options}  # why each offered group stops where it does
+    assert skipped.warnings == every.warnings
+    assert ({g: why for g, why in skipped.capped_by.items() if g in groups}
+            == {g: why for g, why in every.capped_by.items() if g in groups})
+    if scenario == "hybrid":  # a hybrid may leave halls to the miners: single-hall plans of each
+        assert ("hall-2",) in tried and ("hall-1", "hall-3") in tried
+        assert ("hall-3",) not in tried and ("hall-4",) not in tried
+
+
+def test_halls_holding_other_miners_are_not_twins(catalog, tmp_path):
+    """Take 4,000 of hall-3's miners away (6,000 left, 10,000 in each other hall): AI in hall-3
+    alone now displaces other miners than in hall-2 or hall-4, so its plan is worked out and its
+    options kept, the same as with every plan worked out; the options' cache key sees the
+    change."""
+    from planner.model import options as options_module
+    from planner.model.options import options_key
+
+    from .conftest import SITES
+
+    text = (SITES / "xinjiang-mine.toml").read_text(encoding="utf-8")
+    moved = text.replace("hall-3 = 10000, hall-4 = 10000", "hall-3 = 6000, hall-4 = 10000").replace(
+        "count = 40000", "count = 36000")
+    assert moved != text
+    path = tmp_path / "site.toml"
+    path.write_text(moved, encoding="utf-8")
+    loaded, original = load_site(path), load_site(SITES / "xinjiang-mine.toml")
+    assert options_module.hall_twins(loaded, scenario_halls(loaded, "hybrid")) == {
+        "hall-1": "hall-1", "hall-2": "hall-2", "hall-3": "hall-3", "hall-4": "hall-2"}
+    assert options_key(loaded, "hybrid", catalog) != options_key(original, "hybrid", catalog)
+    skipped = prepare(loaded, catalog, "hybrid")
+    with patch.object(options_module, "hall_twins", _every_plan_worked_out):
+        every = prepare(loaded, catalog, "hybrid")
+    assert _option_figures(skipped.options) == _option_figures(every.options)
+    alone = {tuple(h.name for h in o.halls) for o in skipped.options}
+    assert {("hall-2",), ("hall-3",)} <= alone and ("hall-4",) not in alone
+
+
+def test_a_hall_that_differs_in_anything_but_name_and_place_is_no_twin(catalog, write_site):
+    """The twin test reads every key of a [[buildings]] entry but its name and origin."""
+    from planner.model.options import hall_twins
+
+    from .conftest import SITES
+
+    loaded = load_site(SITES / "xinjiang-mine.toml")
+    halls = scenario_halls(loaded, "hybrid")
+    for change in ({"max_kw_per_rack": 30.0}, {"keep_out": [[(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 2.0)]]},
+                   {"polygon": [(0.0, 0.0), (100.0, 0.0), (100.0, 31.0), (0.0, 31.0)]}, {"miner_positions": 9000}):
+        other = [halls[0], halls[1], halls[2].model_copy(update=change), halls[3]]
+        assert hall_twins(loaded, other)["hall-3"] == "hall-3", change
+        assert hall_twins(loaded, other)["hall-4"] == "hall-2", change
+    moved = [halls[0], halls[1], halls[2].model_copy(update={"origin": (500.0, -80.0)}), halls[3]]
+    assert hall_twins(loaded, moved)["hall-3"] == "hall-2"

@@ -654,7 +654,7 @@ def _finisher_main(conn: Any, parent: int) -> None:
     except (EOFError, OSError):  # the sweep ended without results
         os._exit(0)
     try:
-        reply: tuple[str, object] = ("ok", finish(csv_path, sweep))
+        reply: tuple[str, object] = ("ok", finish(csv_path, sweep, two_cores=True))
     except Exception as exc:  # the sweep's process raises it as its own
         reply = ("error", exc)
     try:
@@ -670,27 +670,70 @@ def sweep_id(sweep: Sweep) -> str:
     return hashlib.sha1(json.dumps(sweep.spec.model_dump(), sort_keys=True).encode()).hexdigest()[:10]
 
 
-def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
-    """Parquet and plots from the complete results, sorted by variant and scenario."""
+def finish(csv_path: Path, sweep: Sweep, two_cores: bool = False) -> list[Path]:
+    """Parquet and plots from the complete results, sorted by variant and scenario.
+
+    ``two_cores``: draw the plots on two cores, half of them in a child forked from this
+    process (the :class:`Finisher`'s, which runs no thread; never the sweep's own, which
+    holds Dask's); a plot the child could not draw is drawn here, so its error is raised
+    here as without the child."""
+    import functools
+
     import pandas as pd
 
     frame = pd.read_csv(csv_path).sort_values(["variant", "scenario"]).reset_index(drop=True)
-    parquet = csv_path.with_suffix(".parquet")
-    frame.to_parquet(parquet, index=False)
-    written = [parquet]
     plots = csv_path.parent / "plots"
     plots.mkdir(exist_ok=True)
     from planner.outputs import plots as figs
 
     ok = frame[frame["status"] == "optimal"]
+    jobs: list[tuple[Path, Callable[[], None]]] = []
     if not ok.empty:
-        figs.npv_distribution(ok, plots / "npv-distribution.png", f"NPV by plan: {sweep.base.name}")
-        written.append(plots / "npv-distribution.png")
+        jobs.append((plots / "npv-distribution.png", functools.partial(
+            figs.npv_distribution, ok, plots / "npv-distribution.png", f"NPV by plan: {sweep.base.name}")))
         axes = [a.name for a in sweep.spec.axes if ok[a.name].nunique() > 1]
         if axes:
-            figs.tornado(ok, axes, plots / "tornado.png", f"What moves the NPV: {sweep.base.name}")
-            written.append(plots / "tornado.png")
+            jobs.append((plots / "tornado.png", functools.partial(
+                figs.tornado, ok, axes, plots / "tornado.png", f"What moves the NPV: {sweep.base.name}")))
         if "btc_price_usd" in axes and ok["kind"].nunique() > 1:
-            figs.crossover(ok, plots / "btc-crossover.png", f"NPV against the BTC price: {sweep.base.name}")
-            written.append(plots / "btc-crossover.png")
-    return written
+            jobs.append((plots / "btc-crossover.png", functools.partial(
+                figs.crossover, ok, plots / "btc-crossover.png", f"NPV against the BTC price: {sweep.base.name}")))
+    # the histogram takes about as long as the other two together (0.17 s against 0.1 and 0.12)
+    ours, theirs = (jobs[:1], jobs[1:]) if two_cores and len(jobs) > 1 else (jobs, [])
+    child = _draw_in_child([draw for _, draw in theirs]) if theirs else None
+    parquet = csv_path.with_suffix(".parquet")
+    frame.to_parquet(parquet, index=False)  # after the fork: the parquet writer may start threads
+    for _, draw in ours:
+        draw()
+    if child is not None and not _child_succeeded(child):
+        for _, draw in theirs:
+            draw()
+    return [parquet] + [path for path, _ in jobs]
+
+
+def _draw_in_child(draws: list[Callable[[], None]]) -> int | None:
+    """Fork a child that runs ``draws`` and exits 0 when all succeeded; its pid, or None
+    where this process cannot fork (the caller then draws them itself)."""
+    if not _can_fork():
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: draw, and leave without running this process's exit handlers
+        code = 1
+        try:
+            for draw in draws:
+                draw()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _child_succeeded(pid: int) -> bool:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return False
+    return os.waitstatus_to_exitcode(status) == 0

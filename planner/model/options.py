@@ -135,6 +135,7 @@ def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
     for key in AI_VALUATION_KEYS:  # the value of the AI, not its options
         parts["ai"].pop(key, None)
     parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
+    parts["twins"] = hall_twins(loaded, scenario_halls(loaded, scenario))  # the fleet's placement decides them
     parts["catalog"] = catalog.dirs  # one PlanCache serves one catalog (PlanCache.use_catalog)
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -162,6 +163,31 @@ def distinct_options(options: list[ClusterOption], positions: dict[str, int], mi
             out.append(o)
         elif o.capex_usd.get("cabling", 0.0) < out[at].capex_usd.get("cabling", 0.0):
             out[at] = o
+    return out
+
+
+def hall_twins(loaded: LoadedSite, halls: list[Building]) -> dict[str, str]:
+    """For each of ``halls``, the first of them that is its twin: the same building in all but
+    its name and its place on the campus (polygon, keep-outs, rack grid, meet-me room, cooling,
+    power, costs, miner positions: every key of its [[buildings]] entry but ``name`` and
+    ``origin``) and holding as many miners of each [[fleet.miners]] block.
+
+    A cluster in one hall alone is laid out in the hall's own polygon and crosses no route, so
+    a twin's single-hall plan has the first's options in every figure the model sees (sizes,
+    fabric, power, PUE, capex, miner positions and miners displaced), its cables at lengths
+    that differ only by the rounding of the hall's campus coordinates. :func:`distinct_options`
+    would keep the first of such look-alikes, so the twin's plan is not worked out at all (a
+    site of identical mining halls: its most costly plans). Plans of several halls cross
+    routes, which set them apart, and are all worked out."""
+    import json
+
+    site = loaded.site
+    first: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for b in halls:
+        looks = json.dumps([b.model_dump(mode="json", exclude={"name", "origin"}),
+                            [m.buildings.get(b.name, 0) for m in site.fleet.miners]], sort_keys=True, default=str)
+        out[b.name] = first.setdefault(looks, b.name)
     return out
 
 
@@ -258,7 +284,14 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             f"no hall of the scenario takes {server.key}")
     work = family_work(fitters, loaded, catalog, server.key, [sh for _, sh in specs], hall_slots)
     fitter, fabrics = work.fitter, work.fabrics
+    twins = hall_twins(loaded, halls)
+    single: set[tuple[str, str]] = set()  # (twin class, use) of the single-hall plans tried
     for plan in plans:
+        if len(plan) == 1:
+            alike = (twins[plan[0][0].name], plan[0][1])
+            if alike in single:  # an earlier hall's plan gives its very options (see hall_twins)
+                continue
+            single.add(alike)
         group_capped = list(capped)
         found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
                                     need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus,

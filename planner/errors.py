@@ -7,6 +7,8 @@ library caller gets the same structured list.
 from __future__ import annotations
 
 import difflib
+import functools
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +74,16 @@ def dotted(loc: Sequence[str | int]) -> str:
 def display_path(path: Path) -> str:
     """The path as the user wrote it when relative to the working folder, else as given."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # outside the folder; a symbolic link loop; a folder gone
+        return _display_path(str(path), os.getcwd())
+    except OSError:  # the working folder is gone
         return str(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _display_path(path: str, cwd: str) -> str:
+    """display_path of ``path`` from the working folder ``cwd`` (kept: a sweep's variants name
+    the same few files hundreds of times, and resolving one walks the file system)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
+    except (ValueError, OSError, RuntimeError):  # outside the folder; a symbolic link loop; a folder gone
+        return path

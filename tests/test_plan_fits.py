@@ -20,6 +20,9 @@ examples, so the check does not depend on the draw.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from functools import partial
 from unittest.mock import patch
 
@@ -46,6 +49,8 @@ from planner.network.plan_fits import PlanFits
 from planner.parts.catalog import load_catalog
 from planner.site.load import load_site
 from planner.site.schema import Route
+
+from .conftest import ROOT
 
 CATALOG = load_catalog()  # not the fixture: hypothesis would print its repr (200 kB) with every failure
 
@@ -524,3 +529,87 @@ def test_a_hall_that_differs_in_anything_but_name_and_place_is_no_twin(catalog, 
         assert hall_twins(loaded, other)["hall-4"] == "hall-2", change
     moved = [halls[0], halls[1], halls[2].model_copy(update={"origin": (500.0, -80.0)}), halls[3]]
     assert hall_twins(loaded, moved)["hall-3"] == "hall-2"
+
+
+def _xinjiang_seed(fork: bool) -> list:
+    """Xinjiang's scenarios prepared as a sweep's seed prepares them, the last one's hall plans
+    shared with a forked child or not: each one's options, warnings, capped reasons and priced parts."""
+    from .conftest import SITES
+
+    catalog = load_catalog()
+    loaded = load_site(SITES / "xinjiang-mine.toml")
+    cache, out = PlanCache(), []
+    for name in ("retrofit", "hybrid"):
+        cache.fork_plans = fork and name == "hybrid"
+        got = prepare(loaded, catalog, name, cache=cache)
+        assert all(o.memo.hall_slots is not None for o in got.options)
+        out.append((_option_figures(got.options), got.warnings, got.capped_by, sorted(got.prices)))
+    return out
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
+def test_a_seed_working_plans_out_in_two_processes_gets_what_one_gets():
+    """A sweep's seed works the last scenario's hall plans out in its process and a forked child
+    (PlanCache.fork_plans): what it gets equals what one process gets, on Xinjiang's 13 hybrid
+    plans after its retrofit. Run in a fresh interpreter, which runs no other thread (else no
+    child is forked)."""
+    code = ("import threading; from tests.test_plan_fits import _xinjiang_seed; "
+            "assert threading.active_count() == 1; print(_xinjiang_seed(True) == _xinjiang_seed(False))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
+
+
+def _outcomes(plans, fork, fail_in_child=False, parent=None):
+    import os
+    import time
+
+    from planner.errors import Problem
+    from planner.model.options import PlanOutcome, _work_out_plans
+
+    def work_out(plan):
+        if fail_in_child and os.getpid() != parent:
+            raise RuntimeError("the child breaks")
+        time.sleep(0.02)  # a plan takes a while: the child, once forked, takes some
+        out = PlanOutcome(capped=[f"capped {plan}"], warned={f"warned {plan}"}, priced=[(f"part-{plan}", ("ai",))])
+        if plan == 5:
+            out.raised = InputError([Problem("site.toml", "ai.server", f"plan {plan}", 7)])
+        elif plan % 2:
+            out.error = LayoutError(f"plan {plan} does not fit")
+        return out
+
+    return _work_out_plans(plans, work_out, fork)
+
+
+def test_plans_worked_out_in_two_processes_come_back_in_order_with_their_errors():
+    """Each plan's outcome, in the plans' order, whichever process took it: its capped reasons,
+    warnings, priced parts, a layout error as such and an input error with its problems; the
+    child's are marked as worked out elsewhere. A child that fails leaves its plans to this
+    process."""
+    import os
+
+    plans = list(range(12))
+    alone = _outcomes(plans, fork=False)
+    for got in (_outcomes(plans, fork=True), _outcomes(plans, fork=True, fail_in_child=True, parent=os.getpid())):
+        assert [o.capped for o in got] == [o.capped for o in alone] == [[f"capped {p}"] for p in plans]
+        assert [o.warned for o in got] == [o.warned for o in alone]
+        assert [o.priced for o in got] == [o.priced for o in alone]
+        assert [str(o.error) if o.error else None for o in got] == [str(o.error) if o.error else None for o in alone]
+        assert all(isinstance(o.error, LayoutError) for o in got if o.error is not None)
+        assert isinstance(got[5].raised, InputError) and got[5].raised.problems == alone[5].raised.problems
+    assert not any(o.elsewhere for o in _outcomes(plans, fork=True, fail_in_child=True, parent=os.getpid()))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
+def test_a_forked_child_takes_plans_in_a_process_without_threads():
+    """In a process that runs no other thread (a sweep's seed; here a fresh interpreter) the
+    child takes some of the plans; in one that does, none is forked (a fork can copy a lock
+    another thread holds)."""
+    code = ("import threading, time; from tests.test_plan_fits import _outcomes; "
+            "print(sum(o.elsewhere for o in _outcomes(list(range(12)), fork=True))); "
+            "t = threading.Thread(target=time.sleep, args=(1,)); t.start(); "
+            "print(sum(o.elsewhere for o in _outcomes(list(range(12)), fork=True)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    alone, beside_a_thread = (int(n) for n in done.stdout.split())
+    assert alone > 0 and beside_a_thread == 0

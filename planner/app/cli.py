@@ -661,11 +661,19 @@ def sweep_cmd(
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+            # drawn when a variant is done, not by a thread of its own: the sweep forks processes
+            # from this one (its seed's helper, its workers), and a fork copies no thread but may
+            # copy a lock a thread holds (the terminal's)
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), console=make_console(stderr=True)) as bar:
+                          TimeRemainingColumn(), console=make_console(stderr=True), auto_refresh=False) as bar:
                 task = bar.add_task(f"{n} variants", total=n)
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+                    bar.refresh()
+
                 path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog),
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                 progress=advance)
         written = finisher.finish(path, sweep)
     finally:
         finisher.close()

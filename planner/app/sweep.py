@@ -282,10 +282,18 @@ def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
     try:
         with _collector_paused():
             catalog, loaded = state.base(base)
-            for name in scenarios:
+            for i, name in enumerate(scenarios):
+                # the workers are forked later: this process runs no thread yet, so the last
+                # scenario's hall plans may be worked out in a forked child beside it
+                # (planner.model.options._work_out_plans). Only the last's: the floor-plan work
+                # the child does is lost with it, and an earlier scenario's would be done again
+                # by the next scenario that shares the plan
+                state.plans.fork_plans = inherited and i == len(scenarios) - 1
                 prepare(loaded, catalog, name, cache=state.plans)
     except Exception:  # a seed is only a head start: the variants report any fault
         return SweepState
+    finally:
+        state.plans.fork_plans = False  # never in a worker, which runs Dask's threads
     if inherited:
         token = f"{os.getpid()}-{len(_SEEDS)}-{id(state)}"
         _SEEDS[token] = state

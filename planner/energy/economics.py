@@ -68,17 +68,21 @@ def irr(flows: Sequence[float]) -> float | None:
     cash = np.asarray(flows, dtype=float)
     months = np.arange(cash.size, dtype=float)
 
-    def value(rm: float) -> float:  # the flows' present value at monthly rate rm (200 times a solve)
+    def value(rm: float) -> float:  # the flows' present value at monthly rate rm
         return float((cash / (1 + rm) ** months).sum())
 
     lo, hi = -0.99, 1.0
-    if value(lo) * value(hi) > 0:
+    at_lo = value(lo)
+    if at_lo * value(hi) > 0:
         return None
     for _ in range(200):
         mid = (lo + hi) / 2
-        if value(lo) * value(mid) <= 0:
+        if mid in (lo, hi):  # no float between them: every further halving keeps them (about 60 halvings)
+            break
+        at_mid = value(mid)
+        if at_lo * at_mid <= 0:
             hi = mid
         else:
-            lo = mid
+            lo, at_lo = mid, at_mid
     rm = (lo + hi) / 2
     return (1 + rm) ** MONTHS_PER_YEAR - 1 if math.isfinite(rm) else None

@@ -65,6 +65,9 @@ class PlanCache:
     figures: dict[tuple, dict[str, PowerFigure]] = field(default_factory=dict)
     hall_slots: dict[str, Any] = field(default_factory=dict)  # halls.HallSlots, kept for the floor plan
     fitters: dict[tuple, Any] = field(default_factory=dict)  # options.FamilyWork
+    # work a scenario's hall plans out in two processes (this one and a child forked from it):
+    # only for a caller that runs no other thread while it prepares (a sweep's seed)
+    fork_plans: bool = False
     _entries: object = field(default=None, repr=False)  # the catalog entries the options were made from
 
     def use_catalog(self, catalog: Catalog) -> None:

@@ -86,9 +86,10 @@ Options = tuple[list[ClusterOption], set[str], dict[tuple, str], int, int | None
 
 def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price: NeedPrice,
                     hall_slots: dict[str, HallSlots] | None = None, fitters: dict[tuple, FamilyWork] | None = None,
-                    ) -> Options:
+                    fork: bool = False) -> Options:
     """Every cluster option of the scenario (server choices x optics x cooling x size).
-    ``hall_slots`` and ``fitters``: a PlanCache's, shared with the site's other scenarios."""
+    ``hall_slots`` and ``fitters``: a PlanCache's, shared with the site's other scenarios.
+    ``fork``: work the hall plans out in two processes (:func:`_work_out_plans`)."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
@@ -114,7 +115,7 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
                                           capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
                                           server_cost,
                                           sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls,
-                                          scenario, hall_slots, fitters)
+                                          scenario, hall_slots, fitters, fork)
     return options, warnings, capped_by, min_gpus, workload_gpus
 
 
@@ -130,8 +131,8 @@ def options_key(loaded: LoadedSite, scenario: str, catalog: Catalog) -> str:
     import json
 
     site = loaded.site
-    parts = {k: site.model_dump(mode="json", by_alias=True)[k]
-             for k in ("ai", "buildings", "routes", "cabling", "grid", "cooling", "costs", "power_w")}
+    parts = site.model_dump(mode="json", by_alias=True,
+                            include={"ai", "buildings", "routes", "cabling", "grid", "cooling", "costs", "power_w"})
     for key in AI_VALUATION_KEYS:  # the value of the AI, not its options
         parts["ai"].pop(key, None)
     parts["scenario"] = site.scenarios[scenario].model_dump(mode="json")
@@ -216,7 +217,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
                        server_cost: float, facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str],
                        capped_by: dict[tuple, str], min_gpus: int, halls: list[Building], scenario: str,
                        hall_slots: dict[str, HallSlots] | None = None,
-                       fitters: dict[tuple, FamilyWork] | None = None) -> list[ClusterOption]:
+                       fitters: dict[tuple, FamilyWork] | None = None, fork: bool = False) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
     (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
     as built or converted: :func:`hall_plans`)."""
@@ -286,16 +287,41 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
     fitter, fabrics = work.fitter, work.fabrics
     twins = hall_twins(loaded, halls)
     single: set[tuple[str, str]] = set()  # (twin class, use) of the single-hall plans tried
+    todo = []
     for plan in plans:
         if len(plan) == 1:
             alike = (twins[plan[0][0].name], plan[0][1])
             if alike in single:  # an earlier hall's plan gives its very options (see hall_twins)
                 continue
             single.add(alike)
-        group_capped = list(capped)
-        found, error = _options_for(loaded, catalog, specs, plan, server, server_cost, facility_usd_per_mw,
-                                    need_price, warnings, group_capped, site.cooling.ai_pue, optics, min_gpus,
-                                    fitter, fabrics)
+        todo.append(plan)
+
+    def work_out(plan: tuple) -> PlanOutcome:
+        out = PlanOutcome(capped=list(capped))
+
+        def price(key: str, loc: tuple[str | int, ...]) -> float:
+            out.priced.append((key, loc))
+            return need_price(key, loc)
+
+        try:
+            out.found, out.error = _options_for(loaded, catalog, specs, plan, server, server_cost,
+                                                facility_usd_per_mw, price, out.warned, out.capped,
+                                                site.cooling.ai_pue, optics, min_gpus, fitter, fabrics)
+        except InputError as exc:
+            out.raised = exc
+        return out
+
+    for outcome in _work_out_plans(todo, work_out, fork):
+        # in the plans' order, as if worked out one after the other here
+        if outcome.elsewhere:
+            for key, loc in outcome.priced:  # the prices the other process looked up, kept here
+                need_price(key, loc)
+            for o in outcome.found:
+                o.memo.hall_slots = fitter.hall_slots
+        warnings |= outcome.warned
+        if outcome.raised is not None:
+            raise outcome.raised
+        found, error, group_capped = outcome.found, outcome.error, outcome.capped
         first_error = first_error or error
         if ai.it_load_mw is not None:
             found = _at_it_load(found, ai.it_load_mw * W_PER_MW)
@@ -314,6 +340,94 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         else:
             raise InputError([Problem(shown, "buildings", str(first_error), loaded.line("buildings"))])
     return options
+
+
+@dataclass
+class PlanOutcome:
+    """What working one hall plan out gives (:func:`_options_for`): its options, or why it
+    has none, the reasons its sizes stop (``capped``), the warnings and the part prices it
+    looked up, or the input error it raised; ``elsewhere``: worked out in another process."""
+
+    capped: list[str]
+    found: list[ClusterOption] = dataclasses.field(default_factory=list)
+    error: Exception | None = None
+    warned: set[str] = dataclasses.field(default_factory=set)
+    priced: list[tuple[str, tuple[str | int, ...]]] = dataclasses.field(default_factory=list)
+    raised: InputError | None = None
+    elsewhere: bool = False
+
+
+def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome], fork: bool) -> list[PlanOutcome]:
+    """``work_out`` of each plan, in order. With ``fork`` (and a second core, on Linux, in a
+    process that runs no other thread), two processes share the work: a child forked from this
+    one (holding the floor-plan work done so far) and this one each take the next plan not yet
+    taken, from a pipe that holds their numbers, until none is left; the child sends its
+    outcomes back. Plans differ widely in cost (a plan through a missing route fails at once),
+    so they are taken, not dealt. The child's own caches (fits, cable prices) are lost with it.
+    Should the child fail, its plans are worked out here."""
+    import os
+    import pickle
+    import threading
+
+    if (not fork or len(plans) < 2 or len(plans) > 255 or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork")
+            or threading.active_count() > 1):  # a fork copies no thread, but may copy a lock one holds
+        return [work_out(p) for p in plans]
+    numbers_r, numbers_w = os.pipe()
+    os.write(numbers_w, bytes(range(len(plans))))  # at most 255 plans: one byte each (MAX_HALL_PLANS is 32)
+    os.close(numbers_w)
+    back_r, back_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(numbers_r)
+        os.close(back_r)
+        os.close(back_w)
+        return [work_out(p) for p in plans]
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(back_r)
+            mine = {}
+            while taken := os.read(numbers_r, 1):
+                outcome = work_out(plans[taken[0]])
+                for o in outcome.found:
+                    o.memo.hall_slots = {}  # the parent's own are put back
+                mine[taken[0]] = outcome
+            with os.fdopen(back_w, "wb") as sink:
+                pickle.dump(_portable(mine), sink, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(back_w)
+    outcomes: dict[int, PlanOutcome] = {}
+    while taken := os.read(numbers_r, 1):
+        outcomes[taken[0]] = work_out(plans[taken[0]])
+    os.close(numbers_r)
+    with os.fdopen(back_r, "rb") as source:
+        data = source.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0 and data:
+        for i, outcome in _restored(pickle.loads(data)).items():
+            outcome.elsewhere = True
+            outcomes[i] = outcome
+    return [outcomes[i] if i in outcomes else work_out(p) for i, p in enumerate(plans)]
+
+
+def _portable(outcomes: dict[int, PlanOutcome]) -> dict[int, PlanOutcome]:
+    """Outcomes whose input errors survive pickling (an InputError is rebuilt from its problems)."""
+    def keep(exc: Exception | None) -> object:
+        return ("input error", exc.problems) if isinstance(exc, InputError) else exc
+
+    return {i: dataclasses.replace(o, error=keep(o.error), raised=keep(o.raised))  # type: ignore[arg-type]
+            for i, o in outcomes.items()}
+
+
+def _restored(outcomes: dict[int, PlanOutcome]) -> dict[int, PlanOutcome]:
+    def back(value: object) -> object:
+        return InputError(value[1]) if isinstance(value, tuple) and value[:1] == ("input error",) else value
+
+    return {i: dataclasses.replace(o, error=back(o.error), raised=back(o.raised))  # type: ignore[arg-type]
+            for i, o in outcomes.items()}
 
 
 def _sizes_near_it_load(catalog: Catalog, spec_at: Callable[[int], FabricSpec], server: str, target_w: float,

@@ -8,6 +8,7 @@ the record it reads would put each method's fields in another module."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -83,9 +84,10 @@ class ClusterOption:
     # lives as long as the option does (in the caller's PlanCache or in one run's results)
     memo: OptionMemo = field(default_factory=lambda: OptionMemo(), init=False, compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def plan(self) -> tuple[tuple[str, str], ...]:
-        """The hall plan: (hall, use) in fill order."""
+        """The hall plan: (hall, use) in fill order (kept: a solve asks it of every option
+        many times, and the option never changes)."""
         return tuple((h.name, h.use) for h in self.halls)
 
     @property
@@ -115,9 +117,9 @@ class ClusterOption:
     def it_power_w(self) -> float:
         return self.server_power_w + self.network_power_w
 
-    @property
+    @functools.cached_property
     def capex_total_usd(self) -> float:
-        return sum(self.capex_usd.values())
+        return sum(self.capex_usd.values())  # nothing changes capex_usd once the option is made
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,42 @@ def test_python_dash_m_planner_solves_as_the_command_does(tmp_path):
                            text=True, timeout=120)
     assert check.returncode == 0, check.stderr
     assert (out / "plots" / "capex.png").stat().st_size > 0 and (out / "plan.xlsx").stat().st_size > 0
+
+
+def test_a_sweep_through_the_entry_takes_the_finisher_it_forked_first(monkeypatch, tmp_path):
+    """``planner sweep`` forks its finisher before anything is parsed (planner/app/finisher.py):
+    the sweep takes that one (none left waiting, no other started) and writes its parquet file
+    and plots with it; nothing is left running."""
+    from planner.app import finisher as finishers
+
+    from .test_sweep import SITE, SWEEP
+
+    (tmp_path / "site.toml").write_text(SITE)
+    (tmp_path / "sweep.toml").write_text(SWEEP.format(mode="grid"))
+    started: list[object] = []
+    real = finishers.Finisher.__init__
+
+    def spy(self):
+        real(self)
+        started.append(self)
+
+    monkeypatch.setattr(finishers.Finisher, "__init__", spy)
+    assert _run(monkeypatch, ["sweep", str(tmp_path / "sweep.toml"), "--serial", "-q", "-o", str(tmp_path / "o")]) == 0
+    assert len(started) == 1 and finishers._EARLY == []
+    assert {p.name for p in (tmp_path / "o" / "plots").iterdir()} >= {"npv-distribution.png", "tornado.png"}
+    assert (tmp_path / "o" / "results.parquet").stat().st_size > 0
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("args", [["sweep", "{missing}"], ["sweep"]])
+def test_a_failed_sweep_stops_its_finisher(monkeypatch, tmp_path, capsys, args):
+    """A sweep whose file is missing, or a usage error: exit code 2, no traceback, and the
+    finisher forked at the entry is stopped, not left importing matplotlib."""
+    from planner.app import finisher as finishers
+
+    args = [a.format(missing=tmp_path / "none.toml") for a in args]
+    assert _run(monkeypatch, args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip()
+    assert finishers._EARLY == []
+    assert multiprocessing.active_children() == []

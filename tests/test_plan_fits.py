@@ -26,6 +26,7 @@ import sys
 from functools import partial
 from unittest.mock import patch
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -531,28 +532,33 @@ def test_a_hall_that_differs_in_anything_but_name_and_place_is_no_twin(catalog, 
     assert hall_twins(loaded, moved)["hall-3"] == "hall-2"
 
 
-def _xinjiang_seed(fork: bool) -> list:
-    """Xinjiang's scenarios prepared as a sweep's seed prepares them, the last one's hall plans
-    shared with a forked child or not: each one's options, warnings, capped reasons and priced parts."""
+def _xinjiang_seed(fork: bool) -> dict:
+    """Xinjiang's scenarios prepared as a sweep's seed prepares them (the one with the most hall
+    plans first), the hall plans shared with a forked child or not: each one's options,
+    warnings, capped reasons and priced parts."""
+    from planner.app.sweep import _most_plans_first
+
     from .conftest import SITES
 
     catalog = load_catalog()
     loaded = load_site(SITES / "xinjiang-mine.toml")
-    cache, out = PlanCache(), []
-    for name in ("retrofit", "hybrid"):
-        cache.fork_plans = fork and name == "hybrid"
+    cache, out = PlanCache(fork_plans=fork), {}
+    order = _most_plans_first(loaded, catalog, ["retrofit", "hybrid"])
+    assert order == ["hybrid", "retrofit"]  # 13 hall plans against 4
+    for name in order:
         got = prepare(loaded, catalog, name, cache=cache)
         assert all(o.memo.hall_slots is not None for o in got.options)
-        out.append((_option_figures(got.options), got.warnings, got.capped_by, sorted(got.prices)))
+        out[name] = (_option_figures(got.options), got.warnings, got.capped_by, sorted(got.prices))
     return out
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
 def test_a_seed_working_plans_out_in_two_processes_gets_what_one_gets():
-    """A sweep's seed works the last scenario's hall plans out in its process and a forked child
-    (PlanCache.fork_plans): what it gets equals what one process gets, on Xinjiang's 13 hybrid
-    plans after its retrofit. Run in a fresh interpreter, which runs no other thread (else no
-    child is forked)."""
+    """A sweep's seed works each scenario's hall plans out in its process and a forked child
+    (PlanCache.fork_plans), and keeps the floor-plan work the child did (PlanFits.adopt): what
+    it gets equals what one process gets, on Xinjiang's 13 hybrid plans, then its retrofit's 4
+    (all among them). Run in a fresh interpreter, which runs no other thread (else no child is
+    forked)."""
     code = ("import threading; from tests.test_plan_fits import _xinjiang_seed; "
             "assert threading.active_count() == 1; print(_xinjiang_seed(True) == _xinjiang_seed(False))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -613,3 +619,32 @@ def test_a_forked_child_takes_plans_in_a_process_without_threads():
     assert done.returncode == 0, done.stderr
     alone, beside_a_thread = (int(n) for n in done.stdout.split())
     assert alone > 0 and beside_a_thread == 0
+
+
+def test_an_adopted_plan_gives_its_fits_and_a_longer_plan_through_it_is_placed_as_ever(catalog):
+    """PlanFits.adopt: a fitter that keeps another's fits and plan memo of (hall-1, hall-2)
+    answers them without placing that plan; a longer plan through it, and the plan's links,
+    are then worked out as a fitter that placed everything itself works them out."""
+    from .conftest import SITES
+
+    loaded = load_site(SITES / "xinjiang-mine.toml")
+    site = loaded.site
+    halls = scenario_halls(loaded, "retrofit")
+    shapes = _family_shapes(catalog, "dgx-h100", [32 * k for k in (1, 100, 150, 160, 180, 200)])
+    done = PlanFits(catalog, "dgx-h100", shapes, site.routes, site.cabling)
+    pair, three = halls[:2], halls[:3]
+    fits = done.fits(pair, "hall-2")
+    done.plan_memo(pair)["cabling", 0] = 123.0
+    fresh = PlanFits(catalog, "dgx-h100", shapes, site.routes, site.cabling)
+    fresh.adopt(pair, "hall-2", fits, done.plan_memo(pair))
+    assert fresh.fits(pair, "hall-2") is fits and fresh.plan_memo(pair)["cabling", 0] == 123.0
+    assert fresh.stats["placements"] == 0  # nothing placed yet
+    assert _words(fresh.fits(three, "hall-3")) == _words(done.fits(three, "hall-3"))
+    sized = [i for i, f in enumerate(fits) if isinstance(f, Fit)]
+    assert sized
+    i = sized[-1]
+    ours, theirs = fresh.links(pair, i), done.links(pair, i)
+    assert ours.keys() == theirs.keys()
+    for tier in ours:
+        assert np.array_equal(ours[tier].length_m, theirs[tier].length_m)
+        assert np.array_equal(ours[tier].links, theirs[tier].links)

@@ -311,13 +311,24 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             out.raised = exc
         return out
 
-    for outcome in _work_out_plans(todo, work_out, fork):
+    def handed_over(plan: tuple, outcome: PlanOutcome) -> None:
+        """In the child: what the plan's floor-plan work left in its fitter, for the parent to
+        adopt (its later scenarios then find it as if worked out there)."""
+        halls = [b for b, _ in plan]
+        if halls and outcome.raised is None:
+            outcome.fits = fitter.fits(halls, halls[-1].name if len(halls) > 1 else None)
+            outcome.memo = dict(fitter.plan_memo(halls))
+
+    for plan, outcome in zip(todo, _work_out_plans(todo, work_out, fork, handed_over), strict=True):
         # in the plans' order, as if worked out one after the other here
         if outcome.elsewhere:
             for key, loc in outcome.priced:  # the prices the other process looked up, kept here
                 need_price(key, loc)
             for o in outcome.found:
                 o.memo.hall_slots = fitter.hall_slots
+            halls = [b for b, _ in plan]
+            if outcome.fits is not None and halls:
+                fitter.adopt(halls, halls[-1].name if len(halls) > 1 else None, outcome.fits, outcome.memo or {})
         warnings |= outcome.warned
         if outcome.raised is not None:
             raise outcome.raised
@@ -355,16 +366,21 @@ class PlanOutcome:
     priced: list[tuple[str, tuple[str | int, ...]]] = dataclasses.field(default_factory=list)
     raised: InputError | None = None
     elsewhere: bool = False
+    # from another process: the plan's fits and plan memo there (PlanFits.adopt)
+    fits: list | None = None
+    memo: dict | None = None
 
 
-def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome], fork: bool) -> list[PlanOutcome]:
+def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome], fork: bool,
+                    handed_over: Callable[[tuple, PlanOutcome], None] | None = None) -> list[PlanOutcome]:
     """``work_out`` of each plan, in order. With ``fork`` (and a second core, on Linux, in a
     process that runs no other thread), two processes share the work: a child forked from this
     one (holding the floor-plan work done so far) and this one each take the next plan not yet
     taken, from a pipe that holds their numbers, until none is left; the child sends its
-    outcomes back. Plans differ widely in cost (a plan through a missing route fails at once),
-    so they are taken, not dealt. The child's own caches (fits, cable prices) are lost with it.
-    Should the child fail, its plans are worked out here."""
+    outcomes back, each first given to ``handed_over`` (there, in the child: what else of its
+    work this process should keep). Plans differ widely in cost (a plan through a missing
+    route fails at once), so they are taken, not dealt. Should the child fail, its plans are
+    worked out here."""
     import os
     import pickle
     import threading
@@ -390,6 +406,8 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
             mine = {}
             while taken := os.read(numbers_r, 1):
                 outcome = work_out(plans[taken[0]])
+                if handed_over is not None:
+                    handed_over(plans[taken[0]], outcome)
                 for o in outcome.found:
                     o.memo.hall_slots = {}  # the parent's own are put back
                 mine[taken[0]] = outcome

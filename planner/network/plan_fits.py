@@ -169,8 +169,22 @@ class PlanFits:
         """Every size's fit in the plan; every entry is the plan's error when no size can
         be placed (see :func:`fit_sizes`)."""
         node = self.placement(buildings)
+        adopted = node.adopted.get(need_hall)
+        if adopted is not None:
+            return adopted
         failed = node.failed()
         return [failed] * len(self.shapes) if failed is not None else node.fits(need_hall)
+
+    def adopt(self, buildings: Sequence[Building], need_hall: str | None, fits: list[Fit | LayoutError | None],
+              memo: dict) -> None:
+        """Keep what another process worked out of a plan with a copy of this fitter (forked
+        from this one, so its plans hold these very buildings): the plan's :meth:`fits` for
+        ``need_hall`` and its :meth:`plan_memo`. The plan is not placed here until something
+        asks more of it (its links, or a longer plan through it)."""
+        node = self.placement(buildings)
+        node.adopted[need_hall] = fits
+        for key, value in memo.items():
+            node.memo.setdefault(key, value)
 
     def plan_memo(self, buildings: Sequence[Building]) -> dict:
         """A dictionary kept with the plan, for what a caller derives from the plan's fits and
@@ -225,6 +239,7 @@ class _Placement:
         self._all: tuple[bool, bool] | None = None
         self.spans: dict[tuple[int, int, int], dict] = {}
         self.memo: dict = {}  # the caller's (PlanFits.plan_memo)
+        self.adopted: dict[str | None, list[Fit | LayoutError | None]] = {}  # see PlanFits.adopt
         self._leaf_spine: dict[tuple[int, ...], float] = {}  # see leaf_spine_max
         # the largest size's SUs, set by _place_all
         self.layout = Layout(slots_total=self.slots.total, halls=self.halls)

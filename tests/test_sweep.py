@@ -322,8 +322,7 @@ def test_the_finisher_writes_what_finish_writes_and_falls_back(tmp_path):
     import os
     import shutil
 
-    from planner.app.finisher import Finisher
-    from planner.app.sweep import _can_fork
+    from planner.app.sweep import Finisher, _can_fork
 
     if not _can_fork() or (os.cpu_count() or 1) < 2:
         pytest.skip("the finisher needs fork and a second core; finish() runs in process without them")

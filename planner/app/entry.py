@@ -13,9 +13,7 @@ A ``planner solve`` is one run from start to exit, and two things make it faster
   from 174 to 181 MiB, while the collector's passes over the libraries' import-time
   objects took about a sixth of the plain ERCOT run.
 
-A ``planner sweep`` forks its finisher here in the same way (:mod:`planner.app.finisher`: it
-imports pandas and matplotlib for the parquet file and the plots), and freezes what is left
-at its end too: the exit's collection walked the plan cache
+A ``planner sweep`` freezes what is left too: the exit's collection walked the plan cache
 and the libraries for about 0.3 s of a 3.5 s example sweep. (Its collector is paused for
 each seed and chunk of variants by :mod:`planner.app.sweep` itself.)
 
@@ -32,16 +30,10 @@ def main() -> int:
 
     from planner.outputs import figure_writer
 
-    command = _command(sys.argv[1:])
-    solves = command == "solve"
+    solves = _command(sys.argv[1:]) == "solve"
     if solves:
         gc.disable()  # before the fork: the writer runs without it too
     early = figure_writer.start_early() if solves else None
-    finisher = None
-    if command == "sweep":
-        from planner.app import finisher as finishers
-
-        finisher = finishers.start_early()
     try:
         from planner.app.cli import main as run
 
@@ -49,9 +41,7 @@ def main() -> int:
     finally:
         if early is not None:
             figure_writer.stop_unused(early)
-        if finisher is not None:
-            finishers.stop_unused(finisher)
-        if solves or command == "sweep":
+        if solves or _command(sys.argv[1:]) == "sweep":
             gc.freeze()  # the exit's last collection need not walk what the run made
         if solves:
             gc.enable()  # as it was, for a caller that goes on (a test calling main)

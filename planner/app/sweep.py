@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -551,10 +551,12 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
 
 
 def _can_fork() -> bool:
-    """Local workers can be forked from this process (:func:`planner.outputs.figure_writer.can_fork`)."""
-    from planner.outputs.figure_writer import can_fork
+    """Local workers can be forked from this process: on Linux. (On macOS Python starts
+    processes by spawning, as system libraries can break in a forked child.)"""
+    import multiprocessing
+    import sys
 
-    return can_fork()
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _local_cluster(workers: int, fork: bool) -> LocalCluster:
@@ -592,6 +594,96 @@ def _warm_worker() -> None:
     use_one_thread()
 
 
+def _load_finish_libraries() -> None:
+    """Import what :func:`finish` draws and writes with (pandas, the parquet writer,
+    matplotlib), in the :class:`Finisher`'s process while the sweep works: about a second the
+    sweep would otherwise spend after its last variant. An import that fails here fails
+    again, with its message, in :func:`finish`."""
+    with contextlib.suppress(Exception):
+        import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        from planner.outputs import plots
+
+        plots._pyplot()
+
+
+class Finisher:
+    """:func:`finish` in a process of its own, forked before the sweep's work starts: it
+    imports pandas, the parquet writer and matplotlib (about a second) beside that work (on
+    Linux the sweep makes its seed on one core before its workers start), then waits for the
+    results. Without fork or a second core, or should the process die, :func:`finish` runs
+    in this process, as before. The process never outlives the sweep (see
+    :func:`planner.outputs.figure_writer.die_with`). A plain process and a pipe, not the
+    figures' writer's process pool: the pool keeps a thread in this process, and the sweep's
+    workers are forked from it later (a fork copies no thread, but can copy a lock a thread
+    holds)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self.process: multiprocessing.process.BaseProcess | None = None
+        if not _can_fork() or (os.cpu_count() or 1) < 2:
+            return
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        process = context.Process(target=_finisher_main, args=(child, os.getpid()), daemon=True)
+        try:
+            process.start()
+        except OSError:  # no process to be had: finish here
+            return
+        child.close()
+        self.process = process
+
+    def finish(self, csv_path: Path, sweep: Sweep) -> list[Path]:
+        if self.process is None:
+            return finish(csv_path, sweep)
+        try:
+            self.conn.send((csv_path, sweep))
+            status, value = self.conn.recv()
+        except (EOFError, OSError):  # the process died (killed, out of memory): finish here
+            self.close()
+            return finish(csv_path, sweep)
+        self.close()
+        if status == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Stop the process (its work done, or not wanted: the sweep failed)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        self.process.join(timeout=1)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.process = None
+
+
+def _finisher_main(conn: Any, parent: int) -> None:
+    """The finisher's life: let go of the run's streams and die with it, load the libraries,
+    then finish the one sweep it is sent and send back the files (or the error)."""
+    from planner.outputs.figure_writer import die_with
+
+    die_with(parent)
+    _load_finish_libraries()
+    try:
+        csv_path, sweep = conn.recv()
+    except (EOFError, OSError):  # the sweep ended without results
+        os._exit(0)
+    try:
+        reply: tuple[str, object] = ("ok", finish(csv_path, sweep, two_cores=True))
+    except Exception as exc:  # the sweep's process raises it as its own
+        reply = ("error", exc)
+    try:
+        conn.send(reply)
+    except Exception:  # an error that does not pickle: its text
+        conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+    os._exit(0)
+
+
 def sweep_id(sweep: Sweep) -> str:
     import hashlib
 
@@ -602,7 +694,7 @@ def finish(csv_path: Path, sweep: Sweep, two_cores: bool = False) -> list[Path]:
     """Parquet and plots from the complete results, sorted by variant and scenario.
 
     ``two_cores``: draw the plots on two cores, half of them in a child forked from this
-    process (the finisher's, :mod:`planner.app.finisher`, which runs no thread; never the sweep's own, which
+    process (the :class:`Finisher`'s, which runs no thread; never the sweep's own, which
     holds Dask's); a plot the child could not draw is drawn here, so its error is raised
     here as without the child."""
     import functools

@@ -115,15 +115,6 @@ def die_with(parent: int) -> None:
         os._exit(0)
 
 
-def can_fork() -> bool:
-    """Processes can be forked from this one cheaply and safely: on Linux. (On macOS Python
-    starts processes by spawning, as system libraries can break in a forked child.)"""
-    import multiprocessing
-    import sys
-
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-
-
 def background_writer() -> ProcessPoolExecutor | None:
     """A process that writes the run's :class:`Job` files (the figures) beside the run's
     own work, on a machine with more than one core and where processes can be forked

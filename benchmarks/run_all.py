@@ -342,18 +342,20 @@ def main(argv: list[str] | None = None) -> None:
          "No side-by-side baseline in this run: set PLANNER_BENCH_BASELINE to a checkout of older code with "
          "its own .venv (benchmarks/bench_sweep.py, example_sweep) to time its sweep in turn with this one."),
         "",
-        "Where the sweep's time goes (a timeline drawn in process, three runs on a quiet machine): imports "
-        "0.6 s; reading the sweep, the base site and its catalog 0.25 s; the seed, the Xinjiang site's 381 "
-        'hybrid and 257 retrofit cluster options with their hall plans and floor-plan fits, 1.8 to 2.3 s on '
-        'one core (the scenarios now share one floor-plan fitter, its fabric counts and cable prices, so the '
-        "retrofit's plans are the hybrid's; the finisher loads pandas, pyarrow and matplotlib on the other "
-        'core); two workers forked 0.15 s, taking the seed from the memory they inherit; the 90 solves 0.8 to'
-        ' 0.95 s on two cores (about 27 ms a scenario: HiGHS 13 to 15 ms with one thread, its presolve off '
-        "for these option MIPs, then building the model and the row's figures); the parquet file and three "
-        "plots 0.5 s. The seed is now about half of the run: ten times the older code's rate side by side (2 "
-        'to 3 s here) needs a preparation several times faster (floor-plan fits 0.5 s, measuring each '
-        "option's links 0.6 s and pricing its cables 0.35 s, over 907 options of which 526 are look-alikes "
-        'merged after).',
+        "Where the sweep's time goes (a timeline drawn in process, three runs, 2026-12-04): imports 0.6 to "
+        "0.7 s; reading the sweep, the base site and its catalog 0.15 s; the seed 1.0 to 1.3 s, the Xinjiang "
+        "site's 381 hybrid and 257 retrofit cluster options with their hall plans and floor-plan fits (the "
+        "hybrid first, its 13 hall plans taken in turn by the sweep's process and a forked child, whose fits "
+        "and cable prices the retrofit then finds; hall-3 and hall-4 alone are hall-2 alone at other places "
+        "and are not worked out: the cables of 617 options priced instead of 907); two workers forked and "
+        "warmed 0.25 s; the 90 solves 0.5 to 0.65 s on two cores (about 13 ms a variant in a worker: HiGHS 3 "
+        "ms a scenario, the rest building the model and the row's figures); the parquet file and three plots "
+        "0.35 to 0.4 s (drawn in two processes). The run is bound by the CPU of two cores: about 5 s of CPU "
+        "in all, of which the finisher's pandas and matplotlib imports take 1 s (now at a lower priority, so "
+        "that they fill the gaps), the seed 1.2 to 1.5 s over both processes, the workers 1.2 s and the "
+        "sweep's own imports 0.6 s. Tried and left out, measured side by side (10 runs each): forking the "
+        "finisher at the entry point before any import (1.02x) and letting Dask queue every chunk on the "
+        "workers at once (no clear change, three runs each).",
         "",
         "## Peer comparisons (issue 10)",
         "",

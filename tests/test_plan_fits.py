@@ -566,7 +566,7 @@ def test_a_seed_working_plans_out_in_two_processes_gets_what_one_gets():
     assert done.stdout.split() == ["True"]
 
 
-def _outcomes(plans, fork, fail_in_child=False, parent=None):
+def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=False):
     import os
     import time
 
@@ -576,6 +576,8 @@ def _outcomes(plans, fork, fail_in_child=False, parent=None):
     def work_out(plan):
         if fail_in_child and os.getpid() != parent:
             raise RuntimeError("the child breaks")
+        if fail_in_parent and os.getpid() == parent and plan >= 6:
+            raise RuntimeError("the parent breaks")
         time.sleep(0.02)  # a plan takes a while: the child, once forked, takes some
         out = PlanOutcome(capped=[f"capped {plan}"], warned={f"warned {plan}"}, priced=[(f"part-{plan}", ("ai",))])
         if plan == 5:
@@ -609,16 +611,23 @@ def test_plans_worked_out_in_two_processes_come_back_in_order_with_their_errors(
 @pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
 def test_a_forked_child_takes_plans_in_a_process_without_threads():
     """In a process that runs no other thread (a sweep's seed; here a fresh interpreter) the
-    child takes some of the plans; in one that does, none is forked (a fork can copy a lock
-    another thread holds)."""
-    code = ("import threading, time; from tests.test_plan_fits import _outcomes; "
-            "print(sum(o.elsewhere for o in _outcomes(list(range(12)), fork=True))); "
-            "t = threading.Thread(target=time.sleep, args=(1,)); t.start(); "
+    child takes some of the plans; a fault in this process raises with the child stopped; in a
+    process that runs another thread, none is forked (a fork can copy a lock another thread
+    holds)."""
+    code = ("import os, threading, time; from tests.test_plan_fits import _outcomes; "
+            "print(sum(o.elsewhere for o in _outcomes(list(range(12)), fork=True)))\n"
+            "try:\n    _outcomes(list(range(12)), fork=True, parent=os.getpid(), fail_in_parent=True)\n"
+            "except RuntimeError as exc:\n    print(str(exc).replace(' ', '-'))\n"
+            "try:\n    os.waitpid(-1, os.WNOHANG); print('a-child-is-left')\n"
+            "except ChildProcessError:\n    print('no-child-left')\n"
+            "t = threading.Thread(target=time.sleep, args=(1,)); t.start()\n"
             "print(sum(o.elsewhere for o in _outcomes(list(range(12)), fork=True)))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    alone, beside_a_thread = (int(n) for n in done.stdout.split())
-    assert alone > 0 and beside_a_thread == 0
+    alone, failed, left, beside_a_thread = done.stdout.split()
+    assert int(alone) > 0 and int(beside_a_thread) == 0
+    # a fault in this process stops the child at once: the fault is raised, no child is left
+    assert (failed, left) == ("the-parent-breaks", "no-child-left")
 
 
 def test_an_adopted_plan_gives_its_fits_and_a_longer_plan_through_it_is_placed_as_ever(catalog):

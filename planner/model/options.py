@@ -418,9 +418,18 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
             os._exit(code)
     os.close(back_w)
     outcomes: dict[int, PlanOutcome] = {}
-    while taken := os.read(numbers_r, 1):
-        outcomes[taken[0]] = work_out(plans[taken[0]])
-    os.close(numbers_r)
+    try:
+        while taken := os.read(numbers_r, 1):
+            outcomes[taken[0]] = work_out(plans[taken[0]])
+    except BaseException:  # a fault here, or an interrupt: the child's work is not wanted
+        import signal
+
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(back_r)
+        raise
+    finally:
+        os.close(numbers_r)
     with os.fdopen(back_r, "rb") as source:
         data = source.read()
     _, status = os.waitpid(pid, 0)

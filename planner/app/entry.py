@@ -30,7 +30,8 @@ def main() -> int:
 
     from planner.outputs import figure_writer
 
-    solves = _command(sys.argv[1:]) == "solve"
+    command = _command(sys.argv[1:])
+    solves = command == "solve"
     if solves:
         gc.disable()  # before the fork: the writer runs without it too
     early = figure_writer.start_early() if solves else None
@@ -41,7 +42,7 @@ def main() -> int:
     finally:
         if early is not None:
             figure_writer.stop_unused(early)
-        if solves or _command(sys.argv[1:]) == "sweep":
+        if command in ("solve", "sweep"):
             gc.freeze()  # the exit's last collection need not walk what the run made
         if solves:
             gc.enable()  # as it was, for a caller that goes on (a test calling main)

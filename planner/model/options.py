@@ -316,7 +316,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         adopt (its later scenarios then find it as if worked out there)."""
         halls = [b for b, _ in plan]
         if halls and outcome.raised is None:
-            outcome.fits = fitter.fits(halls, halls[-1].name if len(halls) > 1 else None)
+            outcome.fits = fitter.fits(halls, _need_hall(halls))
             outcome.memo = dict(fitter.plan_memo(halls))
 
     for plan, outcome in zip(todo, _work_out_plans(todo, work_out, fork, handed_over), strict=True):
@@ -328,7 +328,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
                 o.memo.hall_slots = fitter.hall_slots
             halls = [b for b, _ in plan]
             if outcome.fits is not None and halls:
-                fitter.adopt(halls, halls[-1].name if len(halls) > 1 else None, outcome.fits, outcome.memo or {})
+                fitter.adopt(halls, _need_hall(halls), outcome.fits, outcome.memo or {})
         warnings |= outcome.warned
         if outcome.raised is not None:
             raise outcome.raised
@@ -351,6 +351,12 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
         else:
             raise InputError([Problem(shown, "buildings", str(first_error), loaded.line("buildings"))])
     return options
+
+
+def _need_hall(halls: list[Building]) -> str | None:
+    """The hall a plan's sizes must reach to be its own (its last; none for one hall): smaller
+    sizes are the same plan without that hall (:meth:`PlanFits.fits`)."""
+    return halls[-1].name if len(halls) > 1 else None
 
 
 @dataclass
@@ -412,7 +418,7 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
                     o.memo.hall_slots = {}  # the parent's own are put back
                 mine[taken[0]] = outcome
             with os.fdopen(back_w, "wb") as sink:
-                pickle.dump(_portable(mine), sink, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(mine, sink, protocol=pickle.HIGHEST_PROTOCOL)  # an InputError keeps its problems
             code = 0
         finally:
             os._exit(code)
@@ -434,27 +440,10 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
         data = source.read()
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) == 0 and data:
-        for i, outcome in _restored(pickle.loads(data)).items():
+        for i, outcome in pickle.loads(data).items():
             outcome.elsewhere = True
             outcomes[i] = outcome
     return [outcomes[i] if i in outcomes else work_out(p) for i, p in enumerate(plans)]
-
-
-def _portable(outcomes: dict[int, PlanOutcome]) -> dict[int, PlanOutcome]:
-    """Outcomes whose input errors survive pickling (an InputError is rebuilt from its problems)."""
-    def keep(exc: Exception | None) -> object:
-        return ("input error", exc.problems) if isinstance(exc, InputError) else exc
-
-    return {i: dataclasses.replace(o, error=keep(o.error), raised=keep(o.raised))  # type: ignore[arg-type]
-            for i, o in outcomes.items()}
-
-
-def _restored(outcomes: dict[int, PlanOutcome]) -> dict[int, PlanOutcome]:
-    def back(value: object) -> object:
-        return InputError(value[1]) if isinstance(value, tuple) and value[:1] == ("input error",) else value
-
-    return {i: dataclasses.replace(o, error=back(o.error), raised=back(o.raised))  # type: ignore[arg-type]
-            for i, o in outcomes.items()}
 
 
 def _sizes_near_it_load(catalog: Catalog, spec_at: Callable[[int], FabricSpec], server: str, target_w: float,
@@ -581,7 +570,7 @@ def _options_for(loaded: LoadedSite, catalog: Catalog, specs: list[tuple[FabricS
     uses = {b.name: use for b, use in plan}
     by_name = {b.name: b for b in halls}
     if halls:
-        fits = fitter.fits(halls, need_hall=halls[-1].name if len(halls) > 1 else None)
+        fits = fitter.fits(halls, need_hall=_need_hall(halls))
     else:
         from planner.network.layout import Fit
 

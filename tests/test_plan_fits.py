@@ -566,7 +566,15 @@ def test_a_seed_working_plans_out_in_two_processes_gets_what_one_gets():
     assert done.stdout.split() == ["True"]
 
 
-def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=False):
+def _in_a_fresh_interpreter(code: str) -> str:
+    """What ``code`` prints, run by a new Python from the repository's root (a process with no
+    thread but its own, as a sweep's seed)."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=False, meanwhile=None):
     import os
     import time
 
@@ -586,7 +594,7 @@ def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=Fals
             out.error = LayoutError(f"plan {plan} does not fit")
         return out
 
-    return _work_out_plans(plans, work_out, fork)
+    return _work_out_plans(plans, work_out, fork, meanwhile=meanwhile)
 
 
 def test_plans_worked_out_in_two_processes_come_back_in_order_with_their_errors():
@@ -622,12 +630,32 @@ def test_a_forked_child_takes_plans_in_a_process_without_threads():
             "except ChildProcessError:\n    print('no-child-left')\n"
             "t = threading.Thread(target=time.sleep, args=(1,)); t.start()\n"
             "print(sum(o.elsewhere for o in _outcomes(list(range(12)), fork=True)))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    alone, failed, left, beside_a_thread = done.stdout.split()
+    alone, failed, left, beside_a_thread = _in_a_fresh_interpreter(code).split()
     assert int(alone) > 0 and int(beside_a_thread) == 0
     # a fault in this process stops the child at once: the fault is raised, no child is left
     assert (failed, left) == ("the-parent-breaks", "no-child-left")
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
+def test_the_parent_does_its_other_work_once_its_plans_are_taken():
+    """``meanwhile`` (a sweep's imports): with the plans shared with a child, this process does
+    each job once, after its last plan and before the child's outcomes come back, and empties
+    the list; a job that fails is left to its caller (the list is still emptied, the plans
+    still come back). Without a child the list is left for the caller to do."""
+    code = ("import os, time; from tests.test_plan_fits import _outcomes\n"
+            "seen = []\n"
+            "def job(): seen.append((os.getpid(), time.monotonic()))\n"
+            "def broken(): raise ImportError('no such library')\n"
+            "jobs = [job, broken, job]\n"
+            "got = _outcomes(list(range(12)), fork=True, meanwhile=jobs)\n"
+            "print(len(seen), {p for p, _ in seen} == {os.getpid()}, jobs == [], len(got),\n"
+            "      sum(o.elsewhere for o in got) > 0)\n"
+            "jobs = [job]\n"
+            "_outcomes(list(range(12)), fork=False, meanwhile=jobs)\n"
+            "print(len(seen), jobs == [job])")
+    shared, alone = _in_a_fresh_interpreter(code).splitlines()
+    assert shared.split() == ["2", "True", "True", "12", "True"]
+    assert alone.split() == ["2", "True"]
 
 
 def test_an_adopted_plan_gives_its_fits_and_a_longer_plan_through_it_is_placed_as_ever(catalog):

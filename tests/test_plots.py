@@ -232,3 +232,48 @@ def test_halls_kilometres_apart_are_drawn_in_panels_of_their_own(tmp_path, monke
     result, _ = solve_scenario(loaded, cat, "campus", cache=None)
     plots.floorplan(layout_for(result, cat), tmp_path / "plan.png", "metro", site_plan(result))
     assert panels == [2]
+
+
+def test_the_sweep_plots_figures_equal_pandas_groupby():
+    """The sweep's plots group the results with numpy (the finisher never imports pandas):
+    on 400 random result tables their figures equal pandas' groupby of the same table, an
+    independent reckoning: each variant's best plan (its largest NPV, the first on a tie),
+    the best plans' mean NPV per axis value and overall, each plan kind's mean NPV per BTC
+    price, and where two kinds cross."""
+    rng = np.random.default_rng(17)
+    kinds = ["greenfield", "hybrid", "retrofit"]
+    for _ in range(400):
+        n = int(rng.integers(1, 40))
+        npv = rng.choice([1e8, 2e8, -5e7], n) if rng.random() < 0.4 else np.round(rng.normal(0, 3e8, n), 2)
+        frame = pd.DataFrame({"variant": rng.integers(0, int(rng.integers(1, 10)), n),
+                              "kind": rng.choice(kinds[:int(rng.integers(1, 4))], n), "npv_usd": npv,
+                              "btc_price_usd": rng.choice([5e4, 7e4, 9e4, 1.1e5], n),
+                              "power_price_multiplier": rng.choice([0.8, 1.0, 1.25], n)})
+        columns = {name: frame[name].to_numpy() for name in frame.columns}
+        idxmax = frame.groupby("variant")["npv_usd"].idxmax().to_numpy()
+        best = plots.best_per_variant(columns)
+        assert list(best) == list(idxmax)
+        chosen = frame.loc[idxmax]
+        for axis in ("btc_price_usd", "power_price_multiplier"):
+            means = chosen.groupby(axis)["npv_usd"].mean()
+            values, got = plots._mean_by(columns[axis][best], columns["npv_usd"][best])
+            assert list(values) == list(means.index)
+            np.testing.assert_allclose(got, means.to_numpy(), rtol=1e-12, atol=1e-3)
+        table = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
+        xs, names, means = plots.mean_npv_by_btc_price(columns)
+        assert list(xs) == list(table.index) and names == list(table.columns)
+        np.testing.assert_allclose(means, table.to_numpy(), rtol=1e-12, atol=1e-3)
+        for a in kinds:
+            for b in kinds:
+                diff = (table[a] - table[b]).dropna() if a in table and b in table else None
+                got_x = plots.crossover_btc_price(columns, a, b)
+                if diff is None:
+                    assert got_x is None
+                    continue
+                xs_, ys = diff.index.to_numpy(dtype=float), diff.to_numpy(dtype=float)
+                crossing = next((xs_[i] + (xs_[i + 1] - xs_[i]) * -ys[i] / (ys[i + 1] - ys[i])
+                                 for i in range(len(xs_) - 1) if ys[i] < 0 <= ys[i + 1] or ys[i] > 0 >= ys[i + 1]),
+                                None)
+                assert (got_x is None) == (crossing is None)
+                if crossing is not None:
+                    assert got_x == pytest.approx(crossing, rel=1e-9)

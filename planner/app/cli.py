@@ -639,8 +639,9 @@ def sweep_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Solve many variants of a site on Dask; resumable; results.csv, results.parquet, plots."""
+    from planner.app.finisher import take
     from planner.app.pipeline import load
-    from planner.app.sweep import Finisher, check_axes, load_sweep, run_sweep
+    from planner.app.sweep import check_axes, load_sweep, run_sweep
     from planner.errors import Problem
 
     sweep = load_sweep(sweep_file)
@@ -654,7 +655,7 @@ def sweep_cmd(
         raise InputError([Problem("command line", "--workers", "must be at least 1")])
     target = out or Path("out") / sweep_file.stem
     n = len(sweep.variants())
-    finisher = Finisher()  # loads what the parquet file and the plots need beside the sweep's work
+    finisher = take()  # loads what the parquet file and the plots need beside the sweep's work
     try:
         if quiet:
             path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog))
@@ -674,7 +675,7 @@ def sweep_cmd(
 
                 path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog),
                                  progress=advance)
-        written = finisher.finish(path, sweep)
+        written = finisher.finish(path, sweep.base.name, [a.name for a in sweep.spec.axes])
     finally:
         finisher.close()
     if not quiet:

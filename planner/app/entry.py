@@ -13,9 +13,12 @@ A ``planner solve`` is one run from start to exit, and two things make it faster
   from 174 to 181 MiB, while the collector's passes over the libraries' import-time
   objects took about a sixth of the plain ERCOT run.
 
-A ``planner sweep`` freezes what is left too: the exit's collection walked the plan cache
-and the libraries for about 0.3 s of a 3.5 s example sweep. (Its collector is paused for
-each seed and chunk of variants by :mod:`planner.app.sweep` itself.)
+A ``planner sweep`` forks its finisher here in the same way (:mod:`planner.app.finisher`: it
+imports numpy, pyarrow and matplotlib for the parquet file and the plots, on the second core
+while this process imports its own libraries and reads its files), and freezes what is left
+at its end too: the exit's collection walked the plan cache and the libraries for about 0.3 s
+of a 3.5 s example sweep. (Its collector is paused for each seed and chunk of variants by
+:mod:`planner.app.sweep` itself.)
 
 Any other command (the TUI runs for long), and ``--help``, changes nothing.
 """
@@ -35,6 +38,11 @@ def main() -> int:
     if solves:
         gc.disable()  # before the fork: the writer runs without it too
     early = figure_writer.start_early() if solves else None
+    finisher = None
+    if command == "sweep":
+        from planner.app import finisher as finishers
+
+        finisher = finishers.start_early()
     try:
         from planner.app.cli import main as run
 
@@ -42,6 +50,8 @@ def main() -> int:
     finally:
         if early is not None:
             figure_writer.stop_unused(early)
+        if finisher is not None:
+            finishers.stop_unused(finisher)
         if command in ("solve", "sweep"):
             gc.freeze()  # the exit's last collection need not walk what the run made
         if solves:

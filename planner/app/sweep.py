@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -262,7 +262,8 @@ WORKER_STATE = "planner-sweep-state"
 
 
 def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
-                 state: SweepState | None = None) -> Callable[[], SweepState]:
+                 state: SweepState | None = None,
+                 meanwhile: list[Callable[[], None]] | None = None) -> Callable[[], SweepState]:
     """A factory of worker states that start with the base site read and its scenarios
     prepared (their cluster options in the plan cache). A base site that does not prepare
     gives plain states: the variants then report what is wrong, as without the seed.
@@ -272,7 +273,10 @@ def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
     to it. Otherwise the factory holds the seed pickled and each worker unpickles a copy
     (the catalog and the cache travel together, so the cache stays the catalog's), without
     the floor-plan fitters: the variants find the options cached and never ask them.
-    ``state``: the one to seed (holding the base site as already read), else a new one."""
+    ``state``: the one to seed (holding the base site as already read), else a new one.
+    ``meanwhile`` (with ``inherited``): work this process takes from the list and does while
+    the child that shares a scenario's hall plans finishes its own (what is left is the
+    caller's to do)."""
     import functools
     import pickle
 
@@ -282,6 +286,8 @@ def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
     # the workers are forked later: this process runs no thread yet, so each scenario's hall
     # plans may be worked out by it and a forked child (planner.model.options._work_out_plans)
     state.plans.fork_plans = inherited
+    if inherited and meanwhile is not None:
+        state.plans.meanwhile = meanwhile
     try:
         with _collector_paused():
             catalog, loaded = state.base(base)
@@ -291,6 +297,7 @@ def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
         return SweepState
     finally:
         state.plans.fork_plans = False  # never in a worker, which runs Dask's threads
+        state.plans.meanwhile = []
     if inherited:
         token = f"{os.getpid()}-{len(_SEEDS)}-{id(state)}"
         _SEEDS[token] = state
@@ -488,20 +495,26 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
         else:
             from concurrent.futures import ThreadPoolExecutor
 
-            from dask.distributed import Client, as_completed
-
             cluster = None
             own = client is None
             if client is None and not scheduler and _can_fork():
                 # local workers forked from this process once the seed is made: they start in a
                 # tenth of a second with everything a solve needs already imported, instead of
                 # importing it all again each (seconds of the CPU the seed needs); the sweep runs
-                # no thread of its own while they are forked
-                factory = seeded_state(base, scenarios, inherited=True, state=read)
-                _warm_worker()  # imported once here, inherited by each worker
+                # no thread of its own while they are forked. Dask and what a worker solves with
+                # are imported once here (inherited by each worker), while the seed's child
+                # finishes its share of the hall plans (this process would wait idle)
+                meanwhile: list[Callable[[], None]] = [_import_dask, _warm_worker]
+                factory = seeded_state(base, scenarios, inherited=True, state=read, meanwhile=meanwhile)
+                for job in meanwhile:  # no child to wait for
+                    job()
+                from dask.distributed import Client
+
                 cluster = _local_cluster(workers, fork=True)
                 client = Client(cluster)
             else:
+                from dask.distributed import Client
+
                 # the base site's cluster options (fabrics, hall plans, floor-plan fits) are the
                 # same for every variant that changes only economics: worked out once here while
                 # the cluster starts, and each worker starts from a copy instead of its own
@@ -517,6 +530,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                     warming.start()
                     factory = seeded.result()
                     warming.join()
+            from dask.distributed import as_completed
+
             from planner.app.worker_state import hold, release
 
             try:
@@ -551,12 +566,10 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
 
 
 def _can_fork() -> bool:
-    """Local workers can be forked from this process: on Linux. (On macOS Python starts
-    processes by spawning, as system libraries can break in a forked child.)"""
-    import multiprocessing
-    import sys
+    """Local workers can be forked from this process (:func:`planner.app.finisher.can_fork`)."""
+    from planner.app.finisher import can_fork
 
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return can_fork()
 
 
 def _local_cluster(workers: int, fork: bool) -> LocalCluster:
@@ -579,6 +592,10 @@ def _run_quietly(client: Client, fn: Callable[[], None]) -> None:
         client.run(fn)
 
 
+def _import_dask() -> None:
+    import dask.distributed  # noqa: F401
+
+
 def _warm_worker() -> None:
     """A worker's first act: import what solving a variant needs (the pipeline, the model,
     HiGHS, the summary), so that its first chunk does not pay for it after the seed; and
@@ -594,169 +611,16 @@ def _warm_worker() -> None:
     use_one_thread()
 
 
-def _load_finish_libraries() -> None:
-    """Import what :func:`finish` draws and writes with (pandas, the parquet writer,
-    matplotlib), in the :class:`Finisher`'s process while the sweep works: about a second the
-    sweep would otherwise spend after its last variant. An import that fails here fails
-    again, with its message, in :func:`finish`."""
-    with contextlib.suppress(Exception):
-        import pandas  # noqa: F401
-        import pyarrow.parquet  # noqa: F401
-
-        from planner.outputs import plots
-
-        plots._pyplot()
-
-
-class Finisher:
-    """:func:`finish` in a process of its own, forked before the sweep's work starts: it
-    imports pandas, the parquet writer and matplotlib (about a second) beside that work, at a
-    lower priority than the sweep's processes, then waits for the results. Without fork or a
-    second core, or should the process die, :func:`finish` runs in this process, as before.
-    The process never outlives the sweep (see :func:`planner.outputs.figure_writer.die_with`).
-    A plain process and a pipe, not the figures' writer's process pool: the pool keeps a
-    thread in this process, and the sweep's workers are forked from it later (a fork copies no
-    thread, but can copy a lock a thread holds)."""
-
-    def __init__(self) -> None:
-        import multiprocessing
-
-        self.process: multiprocessing.process.BaseProcess | None = None
-        if not _can_fork() or (os.cpu_count() or 1) < 2:
-            return
-        context = multiprocessing.get_context("fork")
-        self.conn, child = context.Pipe()
-        process = context.Process(target=_finisher_main, args=(child, os.getpid()), daemon=True)
-        try:
-            process.start()
-        except OSError:  # no process to be had: finish here
-            return
-        child.close()
-        self.process = process
-
-    def finish(self, csv_path: Path, sweep: Sweep) -> list[Path]:
-        if self.process is None:
-            return finish(csv_path, sweep)
-        try:
-            self.conn.send((csv_path, sweep))
-            status, value = self.conn.recv()
-        except (EOFError, OSError):  # the process died (killed, out of memory): finish here
-            self.close()
-            return finish(csv_path, sweep)
-        self.close()
-        if status == "error":
-            raise value
-        return value
-
-    def close(self) -> None:
-        """Stop the process (its work done, or not wanted: the sweep failed)."""
-        if self.process is None:
-            return
-        with contextlib.suppress(OSError):
-            self.conn.close()
-        self.process.join(timeout=1)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.process = None
-
-
-def _finisher_main(conn: Any, parent: int) -> None:
-    """The finisher's life: let go of the run's streams and die with it, load the libraries,
-    then finish the one sweep it is sent and send back the files (or the error)."""
-    from planner.outputs.figure_writer import die_with
-
-    die_with(parent)
-    # its imports have seconds of slack (they are needed at the end): they yield the cores to
-    # the seed, which the sweep and a child work out on both (0.95x the whole sweep, 2 x 11 runs)
-    with contextlib.suppress(OSError):
-        os.nice(10)
-    _load_finish_libraries()
-    try:
-        csv_path, sweep = conn.recv()
-    except (EOFError, OSError):  # the sweep ended without results
-        os._exit(0)
-    try:
-        reply: tuple[str, object] = ("ok", finish(csv_path, sweep, two_cores=True))
-    except Exception as exc:  # the sweep's process raises it as its own
-        reply = ("error", exc)
-    try:
-        conn.send(reply)
-    except Exception:  # an error that does not pickle: its text
-        conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
-    os._exit(0)
-
-
 def sweep_id(sweep: Sweep) -> str:
     import hashlib
 
     return hashlib.sha1(json.dumps(sweep.spec.model_dump(), sort_keys=True).encode()).hexdigest()[:10]
 
 
-def finish(csv_path: Path, sweep: Sweep, two_cores: bool = False) -> list[Path]:
-    """Parquet and plots from the complete results, sorted by variant and scenario.
+def finish(csv_path: Path, sweep: Sweep) -> list[Path]:
+    """results.parquet and the plots of a sweep whose results.csv is complete, written in
+    this process (:func:`planner.app.finisher.finish`; ``planner sweep`` writes them in its
+    finisher's)."""
+    from planner.app.finisher import finish as write
 
-    ``two_cores``: draw the plots on two cores, half of them in a child forked from this
-    process (the :class:`Finisher`'s, which runs no thread; never the sweep's own, which
-    holds Dask's); a plot the child could not draw is drawn here, so its error is raised
-    here as without the child."""
-    import functools
-
-    import pandas as pd
-
-    frame = pd.read_csv(csv_path).sort_values(["variant", "scenario"]).reset_index(drop=True)
-    plots = csv_path.parent / "plots"
-    plots.mkdir(exist_ok=True)
-    from planner.outputs import plots as figs
-
-    ok = frame[frame["status"] == "optimal"]
-    jobs: list[tuple[Path, Callable[[], None]]] = []
-    if not ok.empty:
-        jobs.append((plots / "npv-distribution.png", functools.partial(
-            figs.npv_distribution, ok, plots / "npv-distribution.png", f"NPV by plan: {sweep.base.name}")))
-        axes = [a.name for a in sweep.spec.axes if ok[a.name].nunique() > 1]
-        if axes:
-            jobs.append((plots / "tornado.png", functools.partial(
-                figs.tornado, ok, axes, plots / "tornado.png", f"What moves the NPV: {sweep.base.name}")))
-        if "btc_price_usd" in axes and ok["kind"].nunique() > 1:
-            jobs.append((plots / "btc-crossover.png", functools.partial(
-                figs.crossover, ok, plots / "btc-crossover.png", f"NPV against the BTC price: {sweep.base.name}")))
-    # here the histogram and the parquet file, in the child the other two (each plot 0.1 to 0.12 s)
-    ours, theirs = (jobs[:1], jobs[1:]) if two_cores and len(jobs) > 1 else (jobs, [])
-    child = _draw_in_child([draw for _, draw in theirs]) if theirs else None
-    parquet = csv_path.with_suffix(".parquet")
-    frame.to_parquet(parquet, index=False)  # after the fork: the parquet writer may start threads
-    for _, draw in ours:
-        draw()
-    if child is not None and not _child_succeeded(child):
-        for _, draw in theirs:
-            draw()
-    return [parquet] + [path for path, _ in jobs]
-
-
-def _draw_in_child(draws: list[Callable[[], None]]) -> int | None:
-    """Fork a child that runs ``draws`` and exits 0 when all succeeded; its pid, or None
-    where this process cannot fork (the caller then draws them itself)."""
-    if not _can_fork():
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: draw, and leave without running this process's exit handlers
-        code = 1
-        try:
-            for draw in draws:
-                draw()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
-
-
-def _child_succeeded(pid: int) -> bool:
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return False
-    return os.waitstatus_to_exitcode(status) == 0
+    return write(csv_path, sweep.base.name, [a.name for a in sweep.spec.axes])

@@ -36,6 +36,7 @@ option (in ``options`` above, or in one run's results).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,9 @@ class PlanCache:
     # work a scenario's hall plans out in two processes (this one and a child forked from it):
     # only for a caller that runs no other thread while it prepares (a sweep's seed)
     fork_plans: bool = False
+    # work this process does, once each, when it has taken its last hall plan while the forked
+    # child works on (a sweep's own imports), instead of waiting for the child idle
+    meanwhile: list[Callable[[], None]] = field(default_factory=list)
     _entries: object = field(default=None, repr=False)  # the catalog entries the options were made from
 
     def use_catalog(self, catalog: Catalog) -> None:

@@ -101,7 +101,8 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
     else:
         options, warnings, capped_by, min_gpus, workload_gpus = cluster_options(
             loaded, catalog, scenario, capacity, need_price, cache.hall_slots if cache is not None else None,
-            cache.fitters if cache is not None else None, cache is not None and cache.fork_plans)
+            cache.fitters if cache is not None else None, cache is not None and cache.fork_plans,
+            cache.meanwhile if cache is not None else None)
         if cache is not None and okey is not None:
             cache.options[okey] = OptionsEntry(options, dict(prices), warnings, capped_by, min_gpus, workload_gpus)
     miners: list[MinerBlock] = []

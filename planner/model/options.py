@@ -86,10 +86,11 @@ Options = tuple[list[ClusterOption], set[str], dict[tuple, str], int, int | None
 
 def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacity: float, need_price: NeedPrice,
                     hall_slots: dict[str, HallSlots] | None = None, fitters: dict[tuple, FamilyWork] | None = None,
-                    fork: bool = False) -> Options:
+                    fork: bool = False, meanwhile: list[Callable[[], None]] | None = None) -> Options:
     """Every cluster option of the scenario (server choices x optics x cooling x size).
     ``hall_slots`` and ``fitters``: a PlanCache's, shared with the site's other scenarios.
-    ``fork``: work the hall plans out in two processes (:func:`_work_out_plans`)."""
+    ``fork``: work the hall plans out in two processes, and ``meanwhile`` while the other
+    finishes (:func:`_work_out_plans`)."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
@@ -115,7 +116,7 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
                                           capacity + (site.grid.expansion.add_mw if site.grid.expansion else 0.0),
                                           server_cost,
                                           sc.facility_usd_per_mw, need_price, warnings, capped_by, required, halls,
-                                          scenario, hall_slots, fitters, fork)
+                                          scenario, hall_slots, fitters, fork, meanwhile)
     return options, warnings, capped_by, min_gpus, workload_gpus
 
 
@@ -217,7 +218,8 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
                        server_cost: float, facility_usd_per_mw: float, need_price: NeedPrice, warnings: set[str],
                        capped_by: dict[tuple, str], min_gpus: int, halls: list[Building], scenario: str,
                        hall_slots: dict[str, HallSlots] | None = None,
-                       fitters: dict[tuple, FamilyWork] | None = None, fork: bool = False) -> list[ClusterOption]:
+                       fitters: dict[tuple, FamilyWork] | None = None, fork: bool = False,
+                       meanwhile: list[Callable[[], None]] | None = None) -> list[ClusterOption]:
     """Cluster sizes of one server and optics family, from one step up to what the grid
     (or min/max GPUs, the fabric, the halls) allows, for every hall plan (which halls,
     as built or converted: :func:`hall_plans`)."""
@@ -319,7 +321,7 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             outcome.fits = fitter.fits(halls, _need_hall(halls))
             outcome.memo = dict(fitter.plan_memo(halls))
 
-    for plan, outcome in zip(todo, _work_out_plans(todo, work_out, fork, handed_over), strict=True):
+    for plan, outcome in zip(todo, _work_out_plans(todo, work_out, fork, handed_over, meanwhile), strict=True):
         # in the plans' order, as if worked out one after the other here
         if outcome.elsewhere:
             for key, loc in outcome.priced:  # the prices the other process looked up, kept here
@@ -378,7 +380,8 @@ class PlanOutcome:
 
 
 def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome], fork: bool,
-                    handed_over: Callable[[tuple, PlanOutcome], None] | None = None) -> list[PlanOutcome]:
+                    handed_over: Callable[[tuple, PlanOutcome], None] | None = None,
+                    meanwhile: list[Callable[[], None]] | None = None) -> list[PlanOutcome]:
     """``work_out`` of each plan, in order. With ``fork`` (and a second core, on Linux, in a
     process that runs no other thread), two processes share the work: a child forked from this
     one (holding the floor-plan work done so far) and this one each take the next plan not yet
@@ -386,7 +389,10 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
     outcomes back, each first given to ``handed_over`` (there, in the child: what else of its
     work this process should keep). Plans differ widely in cost (a plan through a missing
     route fails at once), so they are taken, not dealt. Should the child fail, its plans are
-    worked out here."""
+    worked out here. ``meanwhile``: work this process does after its last plan, while the child
+    may still be at work on its own (each taken from the list and done once; one that fails
+    is left for its caller to meet again when it needs it)."""
+    import contextlib
     import os
     import pickle
     import threading
@@ -427,6 +433,9 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
     try:
         while taken := os.read(numbers_r, 1):
             outcomes[taken[0]] = work_out(plans[taken[0]])
+        while meanwhile:
+            with contextlib.suppress(Exception):
+                meanwhile.pop(0)()
     except BaseException:  # a fault here, or an interrupt: the child's work is not wanted
         import signal
 

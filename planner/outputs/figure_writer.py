@@ -70,6 +70,12 @@ def _warm(parent: int) -> None:
     that started it reads its inputs and solves. The figures' data arrive as arrays, so the
     writer never imports pandas."""
     die_with(parent)
+    warm_pyplot()
+
+
+def warm_pyplot() -> None:
+    """Import matplotlib's pyplot (headless) and draw a small figure into memory: its fonts,
+    text layout and PNG writer loaded before the first real figure."""
     import io
 
     import matplotlib

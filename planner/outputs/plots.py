@@ -387,12 +387,16 @@ def _label_axis(ax: Axes, labels: list[str], note: str) -> None:
         ax.set_xlabel(note)
 
 
-def npv_distribution(frame: pd.DataFrame, path: Path, title: str) -> None:
-    """Histogram of NPV per plan kind over the sweep's variants."""
+def npv_distribution(frame: Columns, path: Path, title: str) -> None:
+    """Histogram of NPV per plan kind over the sweep's variants. ``frame``: the sweep's
+    results by column (a frame, or a dict of arrays: the sweep's finisher never imports
+    pandas)."""
     plt = _pyplot()
+    kinds, npv = np.asarray(frame["kind"]), np.asarray(frame["npv_usd"], dtype=float)
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    for kind, group in frame.groupby("kind"):
-        ax.hist(group["npv_usd"] / USD_PER_MUSD, bins=30, alpha=0.55, label=f"{kind} ({len(group)})",
+    for kind in np.unique(kinds):  # in sorted order
+        values = npv[kinds == kind]
+        ax.hist(values / USD_PER_MUSD, bins=30, alpha=0.55, label=f"{kind} ({values.size})",
                 histtype="stepfilled")  # one patch a kind, not one a bin: drawn in half the time
     ax.set_xlabel("NPV, million USD")
     ax.set_ylabel("variants")
@@ -401,7 +405,33 @@ def npv_distribution(frame: pd.DataFrame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def tornado(frame: pd.DataFrame, axes: list[str], path: Path, title: str) -> None:
+def _means(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The mean of the values of each code 0 .. n-1 (a missing value, NaN, left out; a code
+    with none has a NaN mean)."""
+    keep = ~np.isnan(values)
+    sums = np.bincount(codes[keep], weights=values[keep], minlength=n)
+    counts = np.bincount(codes[keep], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts
+
+
+def _mean_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and the mean of the values of each (:func:`_means`)."""
+    distinct, codes = np.unique(keys, return_inverse=True)
+    return distinct, _means(codes.reshape(-1), values, distinct.size)
+
+
+def best_per_variant(frame: Columns) -> np.ndarray:
+    """The rows (their positions) of each variant's best plan, by variant: its largest NPV,
+    the first such row on a tie (a missing NPV last)."""
+    variant, npv = np.asarray(frame["variant"]), np.asarray(frame["npv_usd"], dtype=float)
+    order = np.lexsort((np.arange(npv.size), np.where(np.isnan(npv), np.inf, -npv), variant))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = variant[order][1:] != variant[order][:-1]
+    return order[first]
+
+
+def tornado(frame: Columns, axes: list[str], path: Path, title: str) -> None:
     """Swing of the best plan's mean NPV between each axis's lowest and highest value,
     around the baseline (the mean over every variant). Each half-bar is coloured by the
     direction of its effect (green: the NPV rises, red: it falls) and labelled with the
@@ -409,14 +439,15 @@ def tornado(frame: pd.DataFrame, axes: list[str], path: Path, title: str) -> Non
     from matplotlib.patches import Patch
 
     plt = _pyplot()
-    best = frame.loc[frame.groupby("variant")["npv_usd"].idxmax()]
+    best = best_per_variant(frame)
+    npv = np.asarray(frame["npv_usd"], dtype=float)[best]
     swings = []
     for axis in axes:
-        means = best.groupby(axis)["npv_usd"].mean()
-        lo, hi = means.iloc[0] / USD_PER_MUSD, means.iloc[-1] / USD_PER_MUSD
-        swings.append((axis, lo, hi, means.index[0], means.index[-1]))
+        values, means = _mean_by(np.asarray(frame[axis])[best], npv)
+        lo, hi = means[0] / USD_PER_MUSD, means[-1] / USD_PER_MUSD
+        swings.append((axis, lo, hi, values[0], values[-1]))
     swings.sort(key=lambda s: abs(s[2] - s[1]))
-    centre = best["npv_usd"].mean() / USD_PER_MUSD
+    centre = float(np.nanmean(npv)) / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 1.6 + 0.6 * len(swings)), dpi=110)
     for i, (_axis, lo, hi, vlo, vhi) in enumerate(swings):
         for end, value in ((lo, vlo), (hi, vhi)):
@@ -449,36 +480,49 @@ def _axis_value(value: object) -> str:
     return f"{number:,.0f}" if abs(number) >= 1000 and number == round(number) else f"{number:g}"
 
 
-def crossover_btc_price(frame: pd.DataFrame, a: str = "retrofit", b: str = "greenfield") -> float | None:
+def mean_npv_by_btc_price(frame: Columns) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The BTC prices (sorted), the plan kinds (sorted) and the mean NPV of each kind at each
+    price, USD (a row per price, a column per kind; NaN where a kind has no variant)."""
+    prices = np.asarray(frame["btc_price_usd"], dtype=float)
+    kinds = np.asarray(frame["kind"])
+    npv = np.asarray(frame["npv_usd"], dtype=float)
+    xs, at = np.unique(prices, return_inverse=True)
+    names, of = np.unique(kinds, return_inverse=True)
+    means = _means(at.reshape(-1) * names.size + of.reshape(-1), npv, xs.size * names.size)
+    return xs, [str(k) for k in names], means.reshape(xs.size, names.size)
+
+
+def crossover_btc_price(frame: Columns, a: str = "retrofit", b: str = "greenfield") -> float | None:
     """The BTC price at which plan ``a``'s mean NPV overtakes plan ``b``'s (linear interpolation)."""
-    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack()
-    if a not in means or b not in means:
+    xs, kinds, means = mean_npv_by_btc_price(frame)
+    if a not in kinds or b not in kinds:
         return None
-    diff = (means[a] - means[b]).dropna()
-    xs, ys = diff.index.to_numpy(dtype=float), diff.to_numpy(dtype=float)
+    diff = means[:, kinds.index(a)] - means[:, kinds.index(b)]
+    keep = ~np.isnan(diff)
+    xs, ys = xs[keep], diff[keep]
     for i in range(len(xs) - 1):
         if ys[i] < 0 <= ys[i + 1] or ys[i] > 0 >= ys[i + 1]:
             return float(xs[i] + (xs[i + 1] - xs[i]) * (0 - ys[i]) / (ys[i + 1] - ys[i]))
     return None
 
 
-def crossover(frame: pd.DataFrame, path: Path, title: str) -> None:
+def crossover(frame: Columns, path: Path, title: str) -> None:
     """Mean NPV of each plan kind against the BTC price, every crossing of two kinds marked
     (a point and its price); when no two kinds cross inside the range, the plot says so."""
     from matplotlib.ticker import FuncFormatter
 
     plt = _pyplot()
-    means = frame.groupby(["btc_price_usd", "kind"])["npv_usd"].mean().unstack() / USD_PER_MUSD
+    xs, kinds, means = mean_npv_by_btc_price(frame)
+    means = means / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    for kind in means.columns:
-        ax.plot(means.index, means[kind], marker="o", ms=3, label=kind)
-    kinds = list(means.columns)
+    for j, kind in enumerate(kinds):
+        ax.plot(xs, means[:, j], marker="o", ms=3, label=kind)
     crossings = []
     for i, a in enumerate(kinds):
         for b in kinds[i + 1:]:
             x = crossover_btc_price(frame, a, b)
             if x is not None:
-                y = float(np.interp(x, means.index.to_numpy(dtype=float), means[a].to_numpy(dtype=float)))
+                y = float(np.interp(x, xs, means[:, kinds.index(a)]))
                 crossings.append((x, y, a, b))
     for x, y, a, b in crossings:
         ax.axvline(x, color="grey", ls="--", lw=0.8)
@@ -486,7 +530,7 @@ def crossover(frame: pd.DataFrame, path: Path, title: str) -> None:
         ax.annotate(f"{a} = {b}\nat {x:,.0f} USD", (x, y), xytext=(8, -18), textcoords="offset points",
                     fontsize=8)
     if not crossings and len(kinds) > 1:
-        lo, hi = float(means.index.min()), float(means.index.max())
+        lo, hi = float(xs.min()), float(xs.max())
         ax.text(0.5, 0.02, f"no two plans cross between {lo:,.0f} and {hi:,.0f} USD", transform=ax.transAxes,
                 ha="center", va="bottom", fontsize=8, color="#555555")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))

@@ -1,6 +1,7 @@
 """The ``planner`` command's entry point (planner/app/entry.py): a solve starts its figures'
-writer before anything is parsed, runs without the cyclic collector, and leaves nothing
-behind whatever way it ends; every other command starts nothing."""
+writer and a sweep its finisher before anything is parsed, both start up without the cyclic
+collector, and leave nothing behind whatever way they end; every other command starts
+nothing."""
 
 from __future__ import annotations
 
@@ -98,3 +99,40 @@ def test_python_dash_m_planner_solves_as_the_command_does(tmp_path):
                            text=True, timeout=120)
     assert check.returncode == 0, check.stderr
     assert (out / "plots" / "capex.png").stat().st_size > 0 and (out / "plan.xlsx").stat().st_size > 0
+
+
+def test_a_sweep_through_the_entry_takes_its_early_finisher_and_ends_clean(monkeypatch, tmp_path, capsys):
+    """The finisher forked at the entry is the one the sweep takes (none left waiting): the
+    parquet file and the plots are written, no process is left, and the collector (off for
+    the sweep's start-up, on from the workers' fork) is on when main returns. A sweep that
+    fails on its input stops its finisher at once: exit code 2, no traceback, nothing left."""
+    from planner.app import finisher
+
+    from .test_sweep import SITE, SWEEP
+
+    (tmp_path / "site.toml").write_text(SITE)
+    (tmp_path / "sweep.toml").write_text(SWEEP.format(mode="grid"))
+    started: list[object] = []
+    real = finisher.start_early
+
+    def spy():
+        made = real()
+        started.append(made)
+        return made
+
+    monkeypatch.setattr(finisher, "start_early", spy)
+    assert _run(monkeypatch, ["sweep", str(tmp_path / "sweep.toml"), "-q", "-o", str(tmp_path / "o")]) == 0
+    assert len(started) == 1 and finisher._EARLY == []
+    assert sorted(p.name for p in (tmp_path / "o").rglob("*") if p.is_file()) == [
+        "btc-crossover.png", "npv-distribution.png", "results.csv", "results.parquet", "tornado.png"]
+    assert multiprocessing.active_children() == []
+    assert gc.isenabled()
+
+    (tmp_path / "bad.toml").write_text('base = "site.toml"\n[[axes]]\nname = "btc_prise_usd"\nvalues = [1]\n')
+    assert _run(monkeypatch, ["sweep", str(tmp_path / "bad.toml"), "-q", "-o", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "btc_prise_usd" in err and "Traceback" not in err
+    assert len(started) == 2 and finisher._EARLY == []
+    assert multiprocessing.active_children() == []
+    assert gc.isenabled()
+    assert not (tmp_path / "bad").exists()

@@ -15,10 +15,12 @@ A ``planner solve`` is one run from start to exit, and two things make it faster
 
 A ``planner sweep`` forks its finisher here in the same way (:mod:`planner.app.finisher`: it
 imports numpy, pyarrow and matplotlib for the parquet file and the plots, on the second core
-while this process imports its own libraries and reads its files), and freezes what is left
-at its end too: the exit's collection walked the plan cache and the libraries for about 0.3 s
-of a 3.5 s example sweep. (Its collector is paused for each seed and chunk of variants by
-:mod:`planner.app.sweep` itself.)
+while this process imports its own libraries and reads its files). Its collector is off for
+its start-up (the imports, reading its files, the seed); :func:`planner.app.sweep.run_sweep`
+freezes what the start-up made and turns the collector on before the workers are forked (a
+sweep of thousands of variants runs for long). What is left at its end is frozen too: the
+exit's collection walked the plan cache and the libraries for about 0.3 s of a 3.5 s example
+sweep.
 
 Any other command (the TUI runs for long), and ``--help``, changes nothing.
 """
@@ -35,8 +37,8 @@ def main() -> int:
 
     command = _command(sys.argv[1:])
     solves = command == "solve"
-    if solves:
-        gc.disable()  # before the fork: the writer runs without it too
+    if command in ("solve", "sweep"):
+        gc.disable()  # before the fork: the writer (the finisher) runs without it too
     early = figure_writer.start_early() if solves else None
     finisher = None
     if command == "sweep":
@@ -54,7 +56,6 @@ def main() -> int:
             finishers.stop_unused(finisher)
         if command in ("solve", "sweep"):
             gc.freeze()  # the exit's last collection need not walk what the run made
-        if solves:
             gc.enable()  # as it was, for a caller that goes on (a test calling main)
 
 

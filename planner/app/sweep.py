@@ -508,6 +508,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 factory = seeded_state(base, scenarios, inherited=True, state=read, meanwhile=meanwhile)
                 for job in meanwhile:  # no child to wait for
                     job()
+                _frozen_before_fork()
                 from dask.distributed import Client
 
                 cluster = _local_cluster(workers, fork=True)
@@ -563,6 +564,18 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     finally:
         writer.close()
     return csv_path
+
+
+def _frozen_before_fork() -> None:
+    """Python's advice for a process that forks children which run on (``gc.freeze``): what
+    this process made so far (the libraries, the seed) is moved out of the collector's sight,
+    so that neither it nor a forked worker walks it again, nor does a worker's collection
+    copy the pages that hold it; and the collector is on from here (the entry point keeps it
+    off through a sweep's start-up), as a long sweep makes garbage with cycles (Dask's)."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
 
 
 def _can_fork() -> bool:

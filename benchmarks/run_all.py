@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     solves = bench_solve.main(["--repeat", str(args.repeat)])
     tui = bench_tui.main(["--repeat", str(args.repeat)])
     sweeps = [bench_sweep.main([]) for _ in range(args.repeat)]
-    example = bench_sweep.example_sweep(min(args.repeat, 3))
+    example = bench_sweep.example_sweep(max(args.repeat, 5))  # five pairs at least: the ratio is noisy
     peers = bench_peers.main(["--repeat", str(args.repeat)])
     scale = bench_scale.main(["--repeat", str(min(args.repeat, 3))])
     by_options = bench_options.main(["--repeat", str(min(args.repeat, 3))])
@@ -342,20 +342,26 @@ def main(argv: list[str] | None = None) -> None:
          "No side-by-side baseline in this run: set PLANNER_BENCH_BASELINE to a checkout of older code with "
          "its own .venv (benchmarks/bench_sweep.py, example_sweep) to time its sweep in turn with this one."),
         "",
-        "Where the sweep's time goes (a timeline drawn in process, three runs, 2026-12-04): imports 0.6 to "
-        "0.7 s; reading the sweep, the base site and its catalog 0.15 s; the seed 1.0 to 1.3 s, the Xinjiang "
-        "site's 381 hybrid and 257 retrofit cluster options with their hall plans and floor-plan fits (the "
-        "hybrid first, its 13 hall plans taken in turn by the sweep's process and a forked child, whose fits "
-        "and cable prices the retrofit then finds; hall-3 and hall-4 alone are hall-2 alone at other places "
-        "and are not worked out: the cables of 617 options priced instead of 907); two workers forked and "
-        "warmed 0.25 s; the 90 solves 0.5 to 0.65 s on two cores (about 13 ms a variant in a worker: HiGHS 3 "
-        "ms a scenario, the rest building the model and the row's figures); the parquet file and three plots "
-        "0.35 to 0.4 s (drawn in two processes). The run is bound by the CPU of two cores: about 5 s of CPU "
-        "in all, of which the finisher's pandas and matplotlib imports take 1 s (now at a lower priority, so "
-        "that they fill the gaps), the seed 1.2 to 1.5 s over both processes, the workers 1.2 s and the "
-        "sweep's own imports 0.6 s. Tried and left out, measured side by side (10 runs each): forking the "
-        "finisher at the entry point before any import (1.02x) and letting Dask queue every chunk on the "
-        "workers at once (no clear change, three runs each).",
+        "Where the sweep's time goes (a timeline drawn in process and each process's CPU read from /proc, "
+        "2026-12-04, session 15, fast runs): the imports and reading the sweep, the base site and its catalog "
+        "0.35 s; the seed 0.85 to 0.95 s: the Xinjiang site's 381 hybrid and 257 retrofit cluster options "
+        "with their hall plans and floor-plan fits (the hybrid first, its hall plans taken in turn by the "
+        "sweep's process and a forked child, whose fits and cable prices the retrofit then finds; hall-3 and "
+        "hall-4 alone are hall-2 alone at other places and are not worked out), and Dask's import (0.25 s) "
+        "with the workers' libraries, done by the sweep's process once it has taken its last hall plan while "
+        "the child finishes its own (it waited idle for about 0.2 s before); the cluster forked and started "
+        "0.09 to 0.15 s; the 90 solves 0.37 to 0.5 s on two cores (11.6 ms a variant in a worker: HiGHS 2.2 "
+        "ms a scenario, the rest building the model and the row's figures); the parquet file and three "
+        "plots 0.19 s (a child of the finisher per plot). The run is bound by the CPU of two cores: about 4 s "
+        "of CPU in all: the sweep's process 1.7 to 1.8 s (its imports, its share of the seed, the scheduler), "
+        "the seed's child 0.5 to 0.9 s, the workers 0.4 s each, the finisher 0.5 s (numpy, pyarrow and "
+        "matplotlib imported at the start, on the core the sweep's process leaves free; pandas no longer: "
+        "the results are read with the csv module and grouped with numpy) and its plot children 0.12 s each. "
+        "The collector is off through the start-up and what it made is frozen before the workers are forked "
+        "(0.94x the wall time, 0.92x the CPU, 16 paired runs). Tried and left out, measured side by side: "
+        "OPENBLAS_NUM_THREADS=1 (0.99x, 10 runs; its thread pool costs 0.05 s of CPU at numpy's import, but "
+        "the planner's larger dot products would be summed in another order), letting Dask queue every chunk "
+        "on the workers at once (no clear change, three runs each) and larger chunks (0.99x, 10 runs).",
         "",
         "## Peer comparisons (issue 10)",
         "",

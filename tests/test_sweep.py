@@ -114,9 +114,15 @@ def test_dask_local_cluster_equals_serial_and_finishes(tmp_path, monkeypatch, fo
     monkeypatch.setattr(sweep_module, "_can_fork", lambda: fork)
     monkeypatch.setattr(sweep_module, "_local_cluster", cluster)
     sweep = _sweep(tmp_path)
-    serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True))
-    parallel_path = run_sweep(sweep, tmp_path / "dask", workers=2)
+    seen: list[int] = []  # the rows results.csv holds when the sweep says it is complete
+
+    def complete(path: Path) -> None:
+        seen.append(len(_rows(path)))
+
+    serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True, complete=complete))
+    parallel_path = run_sweep(sweep, tmp_path / "dask", workers=2, complete=complete)
     assert _rows(parallel_path) == serial
+    assert seen == [len(serial), len(serial)]
     written = finish(parallel_path, sweep)
     assert (tmp_path / "dask" / "results.parquet").exists()
     assert any(p.name == "npv-distribution.png" for p in written)
@@ -354,6 +360,14 @@ def test_the_finisher_writes_what_finish_writes_and_falls_back(tmp_path):
         failing.finish(tmp_path / "nowhere" / "results.csv", *names)
     assert failing.process is None
 
+    early = Finisher()  # asked as the last row is written, waited for after the cluster stops
+    (tmp_path / "d").mkdir()
+    shutil.copy(path, tmp_path / "d" / "results.csv")
+    early.start(tmp_path / "d" / "results.csv", *names)
+    assert [p.read_bytes() for p in early.finish(tmp_path / "d" / "results.csv", *names)] == [
+        p.read_bytes() for p in here]
+    assert early.process is None
+
     unused = Finisher()
     process = unused.process
     unused.close()
@@ -484,3 +498,25 @@ def test_the_finisher_never_imports_pandas(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "3", "False"]  # the parquet file, the histogram, the tornado
+
+
+def test_a_plot_is_put_in_place_whole_or_not_at_all(tmp_path):
+    """A plot is drawn into a hidden file beside its name and moved there when complete: a
+    drawing that fails half way (a sweep stopped while it finishes) leaves neither a
+    truncated plot nor the hidden file; one that succeeds leaves the plot alone."""
+    from planner.app.finisher import _job
+
+    def half(data, path, title):
+        path.write_bytes(b"\x89PNG half")
+        raise KeyboardInterrupt
+
+    def whole(data, path, title):
+        path.write_bytes(b"\x89PNG " + title.encode())
+
+    target, draw = _job(tmp_path / "tornado.png", half, {}, title="t")
+    with pytest.raises(KeyboardInterrupt):
+        draw()
+    assert list(tmp_path.iterdir()) == []
+    target, draw = _job(tmp_path / "tornado.png", whole, {}, title="whole")
+    draw()
+    assert [p.name for p in tmp_path.iterdir()] == ["tornado.png"] and target.read_bytes() == b"\x89PNG whole"

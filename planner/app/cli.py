@@ -656,9 +656,15 @@ def sweep_cmd(
     target = out or Path("out") / sweep_file.stem
     n = len(sweep.variants())
     finisher = take()  # loads what the parquet file and the plots need beside the sweep's work
+    names = (sweep.base.name, [a.name for a in sweep.spec.axes])
+
+    def complete(path: Path) -> None:  # asked as soon as the last row is written
+        finisher.start(path, *names)
+
     try:
         if quiet:
-            path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog))
+            path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog),
+                             complete=complete)
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -674,8 +680,8 @@ def sweep_cmd(
                     bar.refresh()
 
                 path = run_sweep(sweep, target, scheduler, workers, serial=serial, base_site=(base, catalog),
-                                 progress=advance)
-        written = finisher.finish(path, sweep.base.name, [a.name for a in sweep.spec.axes])
+                                 progress=advance, complete=complete)
+        written = finisher.finish(path, *names)
     finally:
         finisher.close()
     if not quiet:

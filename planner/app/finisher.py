@@ -109,8 +109,6 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
     finisher's, which runs no thread; never the sweep's own, which holds Dask's), beside the
     parquet file written here; a plot a child could not draw is drawn here, so that its error
     is raised here as without the children."""
-    import functools
-
     import numpy as np
 
     from planner.outputs import plots as figs
@@ -123,15 +121,14 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
     ok = {name: values[optimal] for name, values in columns.items()}
     jobs: list[tuple[Path, Callable[[], None]]] = []
     if optimal.any():
-        jobs.append((folder / "npv-distribution.png", functools.partial(
-            figs.npv_distribution, ok, folder / "npv-distribution.png", f"NPV by plan: {site_name}")))
+        jobs.append(_job(folder / "npv-distribution.png", figs.npv_distribution, ok, title=f"NPV by plan: {site_name}"))
         varied = [a for a in axes if np.unique(ok[a]).size > 1]
         if varied:
-            jobs.append((folder / "tornado.png", functools.partial(
-                figs.tornado, ok, varied, folder / "tornado.png", f"What moves the NPV: {site_name}")))
+            jobs.append(_job(folder / "tornado.png", figs.tornado, ok, varied,
+                             title=f"What moves the NPV: {site_name}"))
         if "btc_price_usd" in varied and np.unique(ok["kind"]).size > 1:
-            jobs.append((folder / "btc-crossover.png", functools.partial(
-                figs.crossover, ok, folder / "btc-crossover.png", f"NPV against the BTC price: {site_name}")))
+            jobs.append(_job(folder / "btc-crossover.png", figs.crossover, ok,
+                             title=f"NPV against the BTC price: {site_name}"))
     # each plot 0.1 s: one child each when drawn on two cores, the parquet file here meanwhile
     children = [(draw, _draw_in_child(draw) if two_cores else None) for _, draw in jobs]
     parquet = csv_path.with_suffix(".parquet")
@@ -140,6 +137,22 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
         if child is None or not _child_succeeded(child):
             draw()
     return [parquet] + [path for path, _ in jobs]
+
+
+def _job(path: Path, figure: Callable[..., None], *data: object, title: str) -> tuple[Path, Callable[[], None]]:
+    """A plot and how to draw it: ``figure(*data, file, title)`` into a hidden file beside
+    ``path``, put in its place whole (a sweep stopped while its plots are drawn leaves none
+    half written)."""
+    def draw() -> None:
+        part = path.with_name(f".{path.stem}-{os.getpid()}{path.suffix}")  # the suffix names the format
+        try:
+            figure(*data, part, title)
+            os.replace(part, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+
+    return path, draw
 
 
 def _draw_in_child(draw: Callable[[], None]) -> int | None:
@@ -206,12 +219,28 @@ class Finisher:
         child.close()
         self.process = process
 
-    def finish(self, csv_path: Path, site_name: str, axes: list[str]) -> list[Path]:
-        """:func:`finish` in the finisher's process, or here without one."""
-        if self.process is None:
-            return finish(csv_path, site_name, axes)
+    sent: tuple[Path, str, list[str]] | None = None  # what the finisher was asked to finish
+
+    def start(self, csv_path: Path, site_name: str, axes: list[str]) -> None:
+        """Ask the finisher for :func:`finish` now (results.csv is complete), without waiting:
+        the sweep's process stops its cluster meanwhile. :meth:`finish` waits for the files."""
+        if self.process is None or self.sent is not None:
+            return
         try:
             self.conn.send((csv_path, site_name, axes))
+        except OSError:  # the process died: finish() finishes here
+            self.close()
+            return
+        self.sent = (csv_path, site_name, axes)
+
+    def finish(self, csv_path: Path, site_name: str, axes: list[str]) -> list[Path]:
+        """:func:`finish` in the finisher's process (asked now, or by :meth:`start`), or here
+        without one."""
+        self.start(csv_path, site_name, axes)
+        if self.process is None or self.sent != (csv_path, site_name, axes):
+            self.close()
+            return finish(csv_path, site_name, axes)
+        try:
             status, value = self.conn.recv()
         except (EOFError, OSError):  # the process died (killed, out of memory): finish here
             self.close()

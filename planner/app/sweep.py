@@ -458,14 +458,16 @@ class RowWriter:
 def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers: int = 2,
               solver: str = "highs", progress: Callable[[int, int], None] | None = None,
               serial: bool = False, client: Client | None = None,
-              base_site: tuple[LoadedSite, Catalog] | None = None) -> Path:
+              base_site: tuple[LoadedSite, Catalog] | None = None,
+              complete: Callable[[Path], None] | None = None) -> Path:
     """Solve every variant not yet in ``out_dir/results.csv``; return that file.
 
     Variants go to Dask in chunks (a few per worker round trip); each chunk's rows are
     appended when it completes, so a chunk lost with a worker is recomputed elsewhere and
     written once. ``client`` may be an existing dask.distributed Client; ``base_site`` the
     base site and its catalog as the caller read them (:func:`planner.app.pipeline.load`),
-    else they are read here.
+    else they are read here. ``complete`` is called with results.csv once its last row is
+    written, before the cluster is stopped (``planner sweep`` starts its finisher then).
     """
     from planner.outputs.export import make_folder
 
@@ -492,6 +494,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 finished += 1
                 if progress:
                     progress(finished, total)
+            if complete is not None:
+                complete(csv_path)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -552,6 +556,8 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                     finished += len({r["variant"] for r in rows})
                     if progress:
                         progress(finished, total)
+                if complete is not None:
+                    complete(csv_path)
             finally:
                 if cluster is None:  # a scheduler this sweep does not own keeps no state of it
                     with contextlib.suppress(Exception):

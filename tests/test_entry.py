@@ -42,18 +42,24 @@ def _run(monkeypatch, args: list[str]) -> int:
     return entry.main()
 
 
+def _starts(monkeypatch, module) -> list[object]:
+    """What ``module.start_early`` starts from now on (the figures' writer, the finisher)."""
+    started: list[object] = []
+    real = module.start_early
+
+    def spy():
+        made = real()
+        started.append(made)
+        return made
+
+    monkeypatch.setattr(module, "start_early", spy)
+    return started
+
+
 def test_a_solve_through_the_entry_uses_the_early_writer_and_ends_clean(monkeypatch, tmp_path):
     """The writer forked at the entry is the one the solve takes (none is left waiting), the
     output set is whole, and the collector is on again when main returns."""
-    started: list[object] = []
-    real = figure_writer.start_early
-
-    def spy():
-        pool = real()
-        started.append(pool)
-        return pool
-
-    monkeypatch.setattr(figure_writer, "start_early", spy)
+    started = _starts(monkeypatch, figure_writer)
     monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
     assert _run(monkeypatch, ["solve", str(SITES / "sichuan-hydro.toml"), "-q", "-o", str(tmp_path / "o")]) == 0
     # forked where a second core and fork are to be had (figure_writer.background_writer)
@@ -112,15 +118,7 @@ def test_a_sweep_through_the_entry_takes_its_early_finisher_and_ends_clean(monke
 
     (tmp_path / "site.toml").write_text(SITE)
     (tmp_path / "sweep.toml").write_text(SWEEP.format(mode="grid"))
-    started: list[object] = []
-    real = finisher.start_early
-
-    def spy():
-        made = real()
-        started.append(made)
-        return made
-
-    monkeypatch.setattr(finisher, "start_early", spy)
+    started = _starts(monkeypatch, finisher)
     assert _run(monkeypatch, ["sweep", str(tmp_path / "sweep.toml"), "-q", "-o", str(tmp_path / "o")]) == 0
     assert len(started) == 1 and finisher._EARLY == []
     assert sorted(p.name for p in (tmp_path / "o").rglob("*") if p.is_file()) == [

@@ -358,10 +358,11 @@ def main(argv: list[str] | None = None) -> None:
         "matplotlib imported at the start, on the core the sweep's process leaves free; pandas no longer: "
         "the results are read with the csv module and grouped with numpy) and its plot children 0.12 s each. "
         "The collector is off through the start-up and what it made is frozen before the workers are forked "
-        "(0.94x the wall time, 0.92x the CPU, 16 paired runs). Tried and left out, measured side by side: "
-        "OPENBLAS_NUM_THREADS=1 (0.99x, 10 runs; its thread pool costs 0.05 s of CPU at numpy's import, but "
-        "the planner's larger dot products would be summed in another order), letting Dask queue every chunk "
-        "on the workers at once (no clear change, three runs each) and larger chunks (0.99x, 10 runs).",
+        "(0.94x the wall time, 0.92x the CPU, 16 paired runs); each of its processes runs one BLAS thread, as "
+        "Dask's nannies give their workers (numpy's thread pool spun on the other core after its import, "
+        "while the finisher imports its libraries there: 0.96x the wall time and 0.97x the CPU, 14 paired "
+        "runs). Tried and left out, measured side by side: letting Dask queue every chunk on the workers at "
+        "once (no clear change, three runs each) and larger chunks (0.99x, 10 runs).",
         "",
         "## Peer comparisons (issue 10)",
         "",

@@ -134,3 +134,23 @@ def test_a_sweep_through_the_entry_takes_its_early_finisher_and_ends_clean(monke
     assert multiprocessing.active_children() == []
     assert gc.isenabled()
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_sweep_runs_one_blas_thread_a_process_unless_told_otherwise(monkeypatch):
+    """A sweep's processes run one BLAS thread each, as Dask's nannies give their workers; a
+    value the user set is kept. A fresh interpreter through the entry point has numpy's BLAS
+    start no thread of its own (one thread in the process)."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    entry._one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "3"
+    if not os.path.isdir("/proc/self/task"):
+        return
+    code = ("import os, sys; sys.argv = ['planner', 'sweep', 'x.toml']; from planner.app import entry; "
+            "entry._one_blas_thread(); import numpy; print(len(os.listdir('/proc/self/task')))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                              "MKL_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]

@@ -37,6 +37,8 @@ def main() -> int:
 
     command = _command(sys.argv[1:])
     solves = command == "solve"
+    if command == "sweep":
+        _one_blas_thread()
     if command in ("solve", "sweep"):
         gc.disable()  # before the fork: the writer (the finisher) runs without it too
     early = figure_writer.start_early() if solves else None
@@ -57,6 +59,19 @@ def main() -> int:
         if command in ("solve", "sweep"):
             gc.freeze()  # the exit's last collection need not walk what the run made
             gc.enable()  # as it was, for a caller that goes on (a test calling main)
+
+
+def _one_blas_thread() -> None:
+    """A sweep runs one process per core (its workers, its finisher, the seed's helper), as
+    Dask runs its workers with one BLAS thread each (its nannies' ``pre-spawn-environ``): so
+    numpy's BLAS, imported after this, starts no thread pool of its own, whose threads spin
+    on the other core for a while after numpy's import (0.05 to 0.1 s of CPU a process, while
+    the finisher imports its libraries there). The planner's vectors are short (a few hundred
+    options or months): BLAS would run them on one thread anyway. A value the user set wins."""
+    import os
+
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 
 
 def _command(args: list[str]) -> str | None:

@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         (f"Side by side with the code of commit {example['baseline']} (the same sweep of its own sites, "
          f"runs in turn): {example['baseline_median_s']:.1f} s against {example['median_s']:.1f} s, "
-         f"{example['speedup_side_by_side']:.1f} times faster (median of the paired ratios; "
+         f"{example['speedup_side_by_side']:.2f} times faster (median of the paired ratios; "
          f"{'met' if example['speedup_side_by_side'] >= 10 else 'missed'} against 10)."
          if "baseline" in example else
          "No side-by-side baseline in this run: set PLANNER_BENCH_BASELINE to a checkout of older code with "

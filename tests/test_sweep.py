@@ -119,8 +119,17 @@ def test_dask_local_cluster_equals_serial_and_finishes(tmp_path, monkeypatch, fo
     def complete(path: Path) -> None:
         seen.append(len(_rows(path)))
 
-    serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True, complete=complete))
-    parallel_path = run_sweep(sweep, tmp_path / "dask", workers=2, complete=complete)
+    import gc
+
+    try:  # the entry point keeps the collector off through a sweep's start-up: each way turns it on
+        gc.disable()
+        serial = _rows(run_sweep(sweep, tmp_path / "serial", serial=True, complete=complete))
+        assert gc.isenabled()
+        gc.disable()
+        parallel_path = run_sweep(sweep, tmp_path / "dask", workers=2, complete=complete)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
     assert _rows(parallel_path) == serial
     assert seen == [len(serial), len(serial)]
     written = finish(parallel_path, sweep)

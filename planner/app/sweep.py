@@ -488,6 +488,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
         progress(finished, total)
     try:
         if serial:
+            _collector_on()  # a long sweep in this process
             state = read  # this run's: the catalog, the base site and the plan cache
             for v in todo:
                 writer.write(solve_variant(base, v, sweep.spec.scenarios, solver, state))
@@ -512,12 +513,13 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 factory = seeded_state(base, scenarios, inherited=True, state=read, meanwhile=meanwhile)
                 for job in meanwhile:  # no child to wait for
                     job()
-                _frozen_before_fork()
+                _collector_on()  # frozen first: the workers are forked from here
                 from dask.distributed import Client
 
                 cluster = _local_cluster(workers, fork=True)
                 client = Client(cluster)
             else:
+                _collector_on()  # a long sweep of a cluster this process does not fork
                 from dask.distributed import Client
 
                 # the base site's cluster options (fabrics, hall plans, floor-plan fits) are the
@@ -572,12 +574,13 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
     return csv_path
 
 
-def _frozen_before_fork() -> None:
-    """Python's advice for a process that forks children which run on (``gc.freeze``): what
-    this process made so far (the libraries, the seed) is moved out of the collector's sight,
-    so that neither it nor a forked worker walks it again, nor does a worker's collection
-    copy the pages that hold it; and the collector is on from here (the entry point keeps it
-    off through a sweep's start-up), as a long sweep makes garbage with cycles (Dask's)."""
+def _collector_on() -> None:
+    """Python's cyclic collector on for the sweep's long part (the entry point keeps it off
+    through a sweep's start-up; a sweep of thousands of variants makes garbage with cycles,
+    Dask's), after freezing what this process made so far (``gc.freeze``, Python's advice for
+    a process that forks children which run on): the libraries and the seed are out of the
+    collector's sight, so that neither this process nor a worker forked from it walks them
+    again, nor does a worker's collection copy the pages that hold them."""
     import gc
 
     gc.freeze()

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -154,3 +155,36 @@ def test_a_sweep_runs_one_blas_thread_a_process_unless_told_otherwise(monkeypatc
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1"]
+
+
+def _draw_slowly(path, marker):
+    """A figure job that writes half a file, then takes its time (a writer stopped meanwhile)."""
+    path.write_bytes(b"\x89PNG half")
+    marker.write_text(str(path))
+    time.sleep(30)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
+def test_a_writer_stopped_while_it_draws_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    """The figures' writer draws inside a temporary folder its run made for it; a run that
+    stops the writer mid-figure (it failed) removes the folder, half-drawn file and all, and
+    one that shuts it down after its figures removes it too."""
+    monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
+    pool = figure_writer.background_writer()
+    assert pool is not None
+    folder = figure_writer._FOLDERS[id(pool)]
+    marker = tmp_path / "drawing"
+    future = pool.submit(figure_writer._draw, figure_writer.Job(_draw_slowly, {"marker": marker}), ".png")
+    for _ in range(600):  # the job has started and written its half file
+        if marker.exists():
+            break
+        time.sleep(0.05)
+    assert marker.exists() and marker.read_text().startswith(folder)
+    figure_writer._stop(pool)
+    assert future.done() and not os.path.exists(folder) and id(pool) not in figure_writer._FOLDERS
+
+    with figure_writer.figure_writer() as pool:
+        assert pool is not None
+        folder = figure_writer._FOLDERS[id(pool)]
+        assert os.path.isdir(folder)
+    assert not os.path.exists(folder)

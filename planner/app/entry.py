@@ -18,9 +18,9 @@ imports numpy, pyarrow and matplotlib for the parquet file and the plots, on the
 while this process imports its own libraries and reads its files). Its collector is off for
 its start-up (the imports, reading its files, the seed); :func:`planner.app.sweep.run_sweep`
 freezes what the start-up made and turns the collector on before its long part, before the
-workers are forked where it forks them (a sweep of thousands of variants runs for long). What is left at its end is frozen too: the
-exit's collection walked the plan cache and the libraries for about 0.3 s of a 3.5 s example
-sweep.
+workers are forked where it forks them (a sweep of thousands of variants runs for long). What
+is left at its end is frozen too: the exit's collection walked the plan cache and the
+libraries for about 0.3 s of a 3.5 s example sweep.
 
 Any other command (the TUI runs for long), and ``--help``, changes nothing.
 """

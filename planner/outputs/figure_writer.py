@@ -54,22 +54,29 @@ class Drawn:
         path.write_bytes(data)
 
 
+_TEMP: list[str] = []  # in a writer: the folder its run made for it (the run removes it)
+
+
 def _draw(job: Job, suffix: str) -> bytes:
-    """In the writer: draw ``job`` into a private temporary folder and return the file."""
+    """In the writer: draw ``job`` into a private temporary folder and return the file. The
+    folder is made inside the one the run made for the writer, which the run removes when it
+    stops the writer: a writer killed while it draws (the run failed, or ended) leaves none."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="planner-figure-") as folder:
+    with tempfile.TemporaryDirectory(prefix="planner-figure-", dir=_TEMP[0] if _TEMP else None) as folder:
         path = Path(folder) / f"figure{suffix}"
         job(path)
         return path.read_bytes()
 
 
-def _warm(parent: int) -> None:
-    """A background writer's first act: tie its life to the run's, then import matplotlib and
-    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
-    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
-    writer never imports pandas."""
+def _warm(parent: int, folder: str | None = None) -> None:
+    """A background writer's first act: tie its life to the run's, keep the temporary folder
+    the run made for it, then import matplotlib and draw a small figure into memory (fonts,
+    text and the PNG writer loaded), while the run that started it reads its inputs and
+    solves. The figures' data arrive as arrays, so the writer never imports pandas."""
     die_with(parent)
+    if folder is not None:
+        _TEMP[:] = [folder]
     warm_pyplot()
 
 
@@ -131,13 +138,37 @@ def background_writer() -> ProcessPoolExecutor | None:
     if os.environ.get("PLANNER_SERIAL_OUTPUTS") or (os.cpu_count() or 1) < 2 \
             or "fork" not in multiprocessing.get_all_start_methods():
         return None
+    import shutil
+    import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
     try:
-        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
-                                   initargs=(os.getpid(),))
+        folder = tempfile.mkdtemp(prefix="planner-figures-")
+    except OSError:
+        folder = None
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
+                                   initargs=(os.getpid(), folder))
     except OSError:  # no process to be had: write in process
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         return None
+    if folder is not None:
+        _FOLDERS[id(pool)] = folder
+    return pool
+
+
+_FOLDERS: dict[int, str] = {}  # each running writer's temporary folder, by its pool's id
+
+
+def _shut(pool: ProcessPoolExecutor) -> None:
+    """Shut the writer down, its jobs done or cancelled, and remove its temporary folder."""
+    import shutil
+
+    pool.shutdown(wait=True, cancel_futures=True)
+    folder = _FOLDERS.pop(id(pool), None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _EARLY: list[ProcessPoolExecutor] = []  # a writer started by the entry point, not yet taken
@@ -169,7 +200,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in list(processes.values()):
         with suppress(OSError, ValueError, AttributeError):
             process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
+    _shut(pool)
 
 
 @contextmanager
@@ -193,4 +224,4 @@ def figure_writer() -> Iterator[ProcessPoolExecutor | None]:
         raise
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            _shut(pool)

@@ -7,7 +7,7 @@ appended to ``results.csv`` as soon as it is known, so an interrupted sweep rest
 with the same command only solves what is missing, and a row is never written twice.
 At the end ``results.parquet`` and the plots are written.
 
-Why a module of about 570 lines: the sweep file's declaration (axes, variants, the checks
+Why a module of about 650 lines: the sweep file's declaration (axes, variants, the checks
 against the base site) and the run that resumes from ``results.csv`` read the same
 :class:`Sweep` record and the same row columns; the seam between them would be one import
 each way. Split them when either grows.

@@ -9,10 +9,10 @@ waits for the results. Without fork or a second core, or should the process die,
 written in the sweep's process (:func:`finish`).
 
 This module imports nothing beyond the standard library at its top, and the finisher nothing
-of the planner but the plots: it is sent the results' path, the base site's name and the
-axes, not the sweep's records (pydantic, the model). It reads the results with the csv module
-(the few columns the plots need, as numpy arrays), not pandas, whose import alone was a fifth
-of a second of the example sweep's CPU."""
+of the planner but the plots and the output helpers (writing a file whole, dying with the
+run): it is sent the results' path, the base site's name and the axes, not the sweep's
+records (pydantic, the model). It reads the results with the csv module into numpy arrays,
+not with pandas, whose import alone was a fifth of a second of the example sweep's CPU."""
 
 from __future__ import annotations
 

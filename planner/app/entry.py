@@ -37,8 +37,6 @@ def main() -> int:
 
     command = _command(sys.argv[1:])
     solves = command == "solve"
-    if command == "sweep":
-        _one_blas_thread()
     if command in ("solve", "sweep"):
         gc.disable()  # before the fork: the writer (the finisher) runs without it too
     early = figure_writer.start_early() if solves else None
@@ -46,6 +44,7 @@ def main() -> int:
     if command == "sweep":
         from planner.app import finisher as finishers
 
+        _one_blas_thread()  # before numpy is imported, here or in the finisher
         finisher = finishers.start_early()
     try:
         from planner.app.cli import main as run

@@ -497,7 +497,12 @@ def crossover_btc_price(frame: Columns, a: str = "retrofit", b: str = "greenfiel
     xs, kinds, means = mean_npv_by_btc_price(frame)
     if a not in kinds or b not in kinds:
         return None
-    diff = means[:, kinds.index(a)] - means[:, kinds.index(b)]
+    return _crossing(xs, means[:, kinds.index(a)] - means[:, kinds.index(b)])
+
+
+def _crossing(xs: np.ndarray, diff: np.ndarray) -> float | None:
+    """The first price at which ``diff`` (one kind's mean NPV less another's, per price in
+    ``xs``; NaN where either has no variant) changes sign, interpolated linearly."""
     keep = ~np.isnan(diff)
     xs, ys = xs[keep], diff[keep]
     for i in range(len(xs) - 1):
@@ -512,18 +517,17 @@ def crossover(frame: Columns, path: Path, title: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
     plt = _pyplot()
-    xs, kinds, means = mean_npv_by_btc_price(frame)
-    means = means / USD_PER_MUSD
+    xs, kinds, usd = mean_npv_by_btc_price(frame)
+    means = usd / USD_PER_MUSD
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for j, kind in enumerate(kinds):
         ax.plot(xs, means[:, j], marker="o", ms=3, label=kind)
     crossings = []
     for i, a in enumerate(kinds):
-        for b in kinds[i + 1:]:
-            x = crossover_btc_price(frame, a, b)
+        for j in range(i + 1, len(kinds)):
+            x = _crossing(xs, usd[:, i] - usd[:, j])  # as crossover_btc_price, from the table at hand
             if x is not None:
-                y = float(np.interp(x, xs, means[:, kinds.index(a)]))
-                crossings.append((x, y, a, b))
+                crossings.append((x, float(np.interp(x, xs, means[:, i])), a, kinds[j]))
     for x, y, a, b in crossings:
         ax.axvline(x, color="grey", ls="--", lw=0.8)
         ax.plot([x], [y], marker="D", ms=7, color="black", zorder=5)

@@ -164,27 +164,33 @@ def _draw_slowly(path, marker):
     time.sleep(30)
 
 
+def _draw_quickly(path):
+    path.write_bytes(b"\x89PNG whole")
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
 def test_a_writer_stopped_while_it_draws_leaves_no_temporary_folder(tmp_path, monkeypatch):
-    """The figures' writer draws inside a temporary folder its run made for it; a run that
-    stops the writer mid-figure (it failed) removes the folder, half-drawn file and all, and
-    one that shuts it down after its figures removes it too."""
+    """The figures' writer draws inside a temporary folder its run makes when it sends the
+    first figure; a run that stops the writer mid-figure (it failed) removes the folder,
+    half-drawn file and all, one that shuts it down after its figures removes it too, and one
+    that sends none makes none."""
     monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
     pool = figure_writer.background_writer()
     assert pool is not None
-    folder = figure_writer._FOLDERS[id(pool)]
     marker = tmp_path / "drawing"
-    future = pool.submit(figure_writer._draw, figure_writer.Job(_draw_slowly, {"marker": marker}), ".png")
+    drawn = figure_writer.Drawn.submit(pool, figure_writer.Job(_draw_slowly, {"marker": marker}), "plot.png")
+    folder = figure_writer._FOLDERS[id(pool)]
     for _ in range(600):  # the job has started and written its half file
         if marker.exists():
             break
         time.sleep(0.05)
     assert marker.exists() and marker.read_text().startswith(folder)
     figure_writer._stop(pool)
-    assert future.done() and not os.path.exists(folder) and id(pool) not in figure_writer._FOLDERS
+    assert drawn.future.done() and not os.path.exists(folder) and id(pool) not in figure_writer._FOLDERS
 
     with figure_writer.figure_writer() as pool:
-        assert pool is not None
+        assert pool is not None and id(pool) not in figure_writer._FOLDERS  # nothing sent: no folder
+        figure_writer.Drawn.submit(pool, figure_writer.Job(_draw_quickly, {}), "plot.png")(tmp_path / "plot.png")
         folder = figure_writer._FOLDERS[id(pool)]
-        assert os.path.isdir(folder)
-    assert not os.path.exists(folder)
+        assert os.path.isdir(folder) and os.listdir(folder) == []
+    assert not os.path.exists(folder) and (tmp_path / "plot.png").read_bytes() == b"\x89PNG whole"

@@ -161,7 +161,7 @@ def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case, ho
     sent to the writer ahead of the output (Drawn: a scenario's figures, sent as soon as it
     is solved), which comes back as bytes into its file."""
     from planner.outputs.export import write_outputs
-    from planner.outputs.figure_writer import Drawn, Job, background_writer
+    from planner.outputs.figure_writer import Drawn, Job, _shut, background_writer
 
     pool = background_writer()
     if pool is None:
@@ -178,7 +178,7 @@ def test_background_jobs_are_written_replaced_or_fail_the_run(tmp_path, case, ho
             return
         write_outputs(tmp_path / case, writers, pool=pool)
     finally:
-        pool.shutdown()
+        _shut(pool)  # as a run does: its figures' temporary folder goes with it
     assert (tmp_path / case / "a.txt").read_text() == ("9" if case == "ok" else "written in process")
     assert (tmp_path / case / "b.txt").read_text() == "b"
 

@@ -41,7 +41,7 @@ class Drawn:
     @classmethod
     def submit(cls, pool: ProcessPoolExecutor, job: Job, name: str) -> Drawn:
         """Send ``job`` for the file ``name`` (its suffix picks the format: .png)."""
-        return cls(job, pool.submit(_draw, job, Path(name).suffix))
+        return cls(job, pool.submit(_draw, job, Path(name).suffix, _folder_of(pool)))
 
     def __call__(self, path: Path) -> None:
         from concurrent.futures.process import BrokenProcessPool
@@ -54,29 +54,25 @@ class Drawn:
         path.write_bytes(data)
 
 
-_TEMP: list[str] = []  # in a writer: the folder its run made for it (the run removes it)
-
-
-def _draw(job: Job, suffix: str) -> bytes:
+def _draw(job: Job, suffix: str, folder: str | None = None) -> bytes:
     """In the writer: draw ``job`` into a private temporary folder and return the file. The
-    folder is made inside the one the run made for the writer, which the run removes when it
-    stops the writer: a writer killed while it draws (the run failed, or ended) leaves none."""
+    folder is made inside ``folder``, the one the run made for the writer's figures, which the
+    run removes when it stops the writer: a writer killed while it draws (the run failed)
+    leaves none behind."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="planner-figure-", dir=_TEMP[0] if _TEMP else None) as folder:
-        path = Path(folder) / f"figure{suffix}"
+    with tempfile.TemporaryDirectory(prefix="planner-figure-", dir=folder) as private:
+        path = Path(private) / f"figure{suffix}"
         job(path)
         return path.read_bytes()
 
 
-def _warm(parent: int, folder: str | None = None) -> None:
-    """A background writer's first act: tie its life to the run's, keep the temporary folder
-    the run made for it, then import matplotlib and draw a small figure into memory (fonts,
-    text and the PNG writer loaded), while the run that started it reads its inputs and
-    solves. The figures' data arrive as arrays, so the writer never imports pandas."""
+def _warm(parent: int) -> None:
+    """A background writer's first act: tie its life to the run's, then import matplotlib and
+    draw a small figure into memory (fonts, text and the PNG writer loaded), while the run
+    that started it reads its inputs and solves. The figures' data arrive as arrays, so the
+    writer never imports pandas."""
     die_with(parent)
-    if folder is not None:
-        _TEMP[:] = [folder]
     warm_pyplot()
 
 
@@ -138,27 +134,29 @@ def background_writer() -> ProcessPoolExecutor | None:
     if os.environ.get("PLANNER_SERIAL_OUTPUTS") or (os.cpu_count() or 1) < 2 \
             or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    import shutil
-    import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
     try:
-        folder = tempfile.mkdtemp(prefix="planner-figures-")
-    except OSError:
-        folder = None
-    try:
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
-                                   initargs=(os.getpid(), folder))
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
+                                   initargs=(os.getpid(),))
     except OSError:  # no process to be had: write in process
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
         return None
-    if folder is not None:
-        _FOLDERS[id(pool)] = folder
-    return pool
 
 
 _FOLDERS: dict[int, str] = {}  # each running writer's temporary folder, by its pool's id
+
+
+def _folder_of(pool: ProcessPoolExecutor) -> str | None:
+    """The temporary folder of the writer's figures, made when the run sends its first one (a
+    run that never draws makes none); None where none can be made (the default one then)."""
+    import tempfile
+
+    if id(pool) not in _FOLDERS:
+        try:
+            _FOLDERS[id(pool)] = tempfile.mkdtemp(prefix="planner-figures-")
+        except OSError:
+            return None
+    return _FOLDERS[id(pool)]
 
 
 def _shut(pool: ProcessPoolExecutor) -> None:

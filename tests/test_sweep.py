@@ -529,3 +529,16 @@ def test_a_plot_is_put_in_place_whole_or_not_at_all(tmp_path):
     target, draw = _job(tmp_path / "tornado.png", whole, {}, title="whole")
     draw()
     assert [p.name for p in tmp_path.iterdir()] == ["tornado.png"] and target.read_bytes() == b"\x89PNG whole"
+
+
+@pytest.mark.parametrize("base, found", [("nope.toml", "no such file"), (".", "is a folder, not a site file")])
+def test_a_missing_base_site_is_named_at_the_sweep_files_key(tmp_path, capsys, base, found):
+    from planner.app.cli import main
+
+    (tmp_path / "sweep.toml").write_text(f'mode = "grid"\nbase = "{base}"\n[[axes]]\nname = "btc_price_usd"\n'
+                                         'values = [1, 2]\n')
+    code = main(["sweep", str(tmp_path / "sweep.toml"), "-q", "-o", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "sweep.toml:2: base: " in err and found in err  # the sweep file's key and line, not the site's
+    assert not (tmp_path / "out").exists()

@@ -185,6 +185,12 @@ def load_sweep(path: Path | str) -> Sweep:
     spec, lines = read_model(path, SweepFile, kind="sweep")
     base = Path(spec.base)
     base = base if base.is_absolute() else path.parent / base
+    if not base.is_file():  # named here, at the sweep file's key, not as a site file of its own
+        from planner.tomlpos import line_of
+
+        found = "is a folder, not a site file" if base.is_dir() else "no such file"
+        raise InputError([Problem(display_path(path), "base", f"{display_path(base)}: {found}",
+                                  line_of(lines, ("base",)), "base is a site file, relative to the sweep file")])
     return Sweep(path, spec, base, lines)
 
 

@@ -141,6 +141,20 @@ def test_crossover_without_a_crossing_says_so(drawn):
     assert "no two plans cross between 50,000 and 100,000 USD" in _texts(drawn[0])
 
 
+def test_npv_histogram_counts_variants_in_whole_numbers(drawn):
+    """A few variants per kind: the y axis (variants counted) ticks at whole numbers only,
+    and each kind's bars hold its variants (the legend's counts)."""
+    frame = {"kind": np.array(["hybrid"] * 3 + ["retrofit"] * 2),
+             "npv_usd": np.array([100e6, 120e6, 125e6, 90e6, 300e6])}
+    plots.npv_distribution(frame, None, "t")
+    (fig,) = drawn
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["hybrid (3)", "retrofit (2)"]
+
+
 def test_tornado_labels_its_baseline_and_colours_by_direction(drawn):
     """Two variants a power multiplier apart: 0.8 gives 300 M USD, 1.25 gives 100 M USD
     (the NPV falls as the axis rises). Baseline = mean = 200. The bar to 300 raises the NPV

@@ -398,6 +398,9 @@ def npv_distribution(frame: Columns, path: Path, title: str) -> None:
         values = npv[kinds == kind]
         ax.hist(values / USD_PER_MUSD, bins=30, alpha=0.55, label=f"{kind} ({values.size})",
                 histtype="stepfilled")  # one patch a kind, not one a bin: drawn in half the time
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # variants are counted: no tick at 2.5
     ax.set_xlabel("NPV, million USD")
     ax.set_ylabel("variants")
     _legend(ax, fontsize=8)

@@ -154,8 +154,7 @@ def build_model(inputs: ScenarioInputs, *, elastic: bool = False, reduce: bool =
             runs[b.key] = lp.columns([f"{name}{t}" for t in first.tolist()], 0, b.count)  # one per class
             model.meaning[name + "T"] = (f"{b.key} miners running {label} in step T"
                                          + (" (and every step of its class)" if reduce else ""))
-    for i, opt in enumerate(inputs.options):
-        model.meaning[f"size__{i}"] = f"build {opt.servers} servers ({opt.gpus} GPUs)"
+    model.meaning.update(inputs.option_columns().meanings)
     for b in inputs.miners:
         model.meaning[f"miners_before__{safe(b.key)}"] = f"existing {b.key} miners run before the AI start"
         model.meaning[f"miners_with_ai__{safe(b.key)}"] = f"existing {b.key} miners run beside the AI"
@@ -255,14 +254,17 @@ def add_ai_power(model: PlanModel) -> None:
     """
     inp, lp = model.inputs, model.lp
     groups: dict[bytes, list[int]] = {}  # one group when the AI is firm
-    for i, o in enumerate(inp.options):
-        groups.setdefault(inp.ai_on(o).tobytes(), []).append(i)
+    if inp.ai_interruptible:
+        for i, o in enumerate(inp.options):
+            groups.setdefault(inp.ai_on(o).tobytes(), []).append(i)
+    elif inp.options:  # firm: every option runs in every step (ScenarioInputs.ai_on)
+        groups[inp.ai_on(inp.options[0]).tobytes()] = list(range(len(inp.options)))
     ordered = sorted(groups.items(), key=lambda kv: kv[1][0])
     n = len(ordered)
     fac = lp.columns([f"ai_facility_mw__{g}" for g in range(n)], 0, None)
     it = lp.columns([f"ai_it_mw__{g}" for g in range(n)], 0, None)
-    it_mw = np.array([o.it_power_w / W_PER_MW for o in inp.options], dtype=float)
-    pue = np.array([o.pue for o in inp.options], dtype=float)
+    cols = inp.option_columns()
+    it_mw, pue = cols.it_w / W_PER_MW, cols.pue
     group_of = np.empty(len(inp.options), dtype=np.int64)
     for g, (_, members) in enumerate(ordered):
         group_of[members] = g
@@ -396,7 +398,7 @@ def add_miner_space(model: PlanModel) -> None:
         lp.row("miner_space_before_ai", list(model.keep_before.values()), 1.0, None, total)
         model.meaning["miner_space_before_ai"] = "miner positions before the AI start"
     if inp.miners_with_ai:
-        taken = np.array([float(inp.positions_taken(o)) for o in inp.options])
+        taken = inp.option_columns().per_option(inp.hall_positions)  # inp.positions_taken of each option
         cols = np.concatenate([np.asarray(list(model.keep_with_ai.values()), dtype=np.int64), model.size])
         lp.row("miner_space_with_ai", cols, np.concatenate([np.ones(len(model.keep_with_ai)), taken]), None, total)
         model.meaning["miner_space_with_ai"] = "miner positions left by the AI halls"
@@ -414,7 +416,7 @@ def add_miner_moves(model: PlanModel) -> None:
         moved = model.moved.get(b.key)
         if moved is None:
             continue
-        must = np.array([float(inp.must_move(b, o)) for o in inp.options])
+        must = inp.option_columns().per_option(b.placed)  # inp.must_move(b, option) of each option
         name = f"miner_moves__{safe(b.key)}"
         model.lp.row(name, np.concatenate([[model.keep_with_ai[b.key], moved], model.size]),
                      np.concatenate([[1.0, -1.0], must]), None, b.count)
@@ -428,10 +430,12 @@ def add_min_gpus(model: PlanModel) -> None:
     server, whichever is larger); options of a server with no minimum count as 1.
     """
     inp = model.inputs
-    if not any(o.required_gpus > 0 for o in inp.options):
+    options = inp.option_columns()
+    if not (options.required_gpus > 0).any():
         return
-    met = np.array([(min(1.0, o.gpus / o.required_gpus) if o.required_gpus else (1.0 if o.servers else 0.0))
-                    for o in inp.options])
+    required = np.where(options.required_gpus > 0, options.required_gpus, 1.0)
+    met = np.where(options.required_gpus > 0, np.minimum(1.0, options.gpus / required),
+                   np.where(options.servers > 0, 1.0, 0.0))
     slack = [(col, 1.0) for col, _ in _slack(model, "min_gpus")]
     cols, vals = _terms(slack)
     model.lp.row("min_gpus", np.concatenate([model.size, cols]), np.concatenate([met, vals]), 1.0, None)

@@ -14,9 +14,10 @@ Every entry is keyed by what its value depends on, never by ``id()``:
   is given this section alone);
 - ``options``: the cluster options of a scenario (fabric counts, floor-plan fits), by
   :func:`planner.model.options.options_key` (a hash of what shapes them, never the
-  economics), and ``distinct``: those options with look-alikes merged, by that key and
-  the miners' placement, and ``figures``: the power figures of the parts those options and
-  the miners may buy, by that key and the miners' models. All three belong to one catalog:
+  economics), and ``distinct``: those options with look-alikes merged (with their figures as
+  arrays, :class:`planner.model.scenario.OptionColumns`), by that key and the miners'
+  placement, and ``figures``: the power figures of the parts those options and the miners
+  may buy, by that key and the miners' models. All three belong to one catalog:
   :meth:`PlanCache.use_catalog` empties them when another catalog comes (the cache holds
   the catalog's entries, so the check is by identity of a live object);
 - ``fitters``: the floor-plan fitter and fabric counts of one server's cluster sizes
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from planner.energy.prices import PriceProfile
     from planner.model.options import OptionsEntry
-    from planner.model.scenario import ClusterOption
+    from planner.model.scenario import OptionColumns
     from planner.parts.catalog import Catalog
     from planner.parts.models import PowerFigure
 
@@ -62,7 +63,7 @@ class PlanCache:
     max_entries: int | None = None
     prices: dict[tuple, PriceProfile] = field(default_factory=dict)
     options: dict[str, OptionsEntry] = field(default_factory=dict)
-    distinct: dict[tuple, list[ClusterOption]] = field(default_factory=dict)
+    distinct: dict[tuple, OptionColumns] = field(default_factory=dict)  # .options: the options
     figures: dict[tuple, dict[str, PowerFigure]] = field(default_factory=dict)
     hall_slots: dict[str, Any] = field(default_factory=dict)  # halls.HallSlots, kept for the floor plan
     fitters: dict[tuple, Any] = field(default_factory=dict)  # options.FamilyWork

@@ -27,7 +27,7 @@ from planner.model.options import (
     power_hint,
     scenario_halls,
 )
-from planner.model.scenario import ClusterOption, MinerBlock, PhaseTerm, PricedPart, ScenarioInputs
+from planner.model.scenario import ClusterOption, MinerBlock, OptionColumns, PhaseTerm, PricedPart, ScenarioInputs
 from planner.network.access import miner_network_w
 from planner.parts.catalog import Catalog
 from planner.parts.models import MissingPower, MissingRole, PowerFigure
@@ -148,11 +148,13 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
                  if any(b.miner_positions is not None for b in site.buildings) else {})
     distinct_key = (okey, tuple(sorted(positions.items())), tuple(tuple(sorted(b.placed.items())) for b in miners))
     if cache is not None and distinct_key in cache.distinct:
-        options = cache.distinct[distinct_key]
+        columns = cache.distinct[distinct_key]
+        options = columns.options
     else:
         options = distinct_options(options, positions, miners)
+        columns = OptionColumns.of(options)  # what the model reads of each option, read once
         if cache is not None:
-            cache.distinct[distinct_key] = options
+            cache.distinct[distinct_key] = columns
     # the figures of the parts these options and miners may buy (the catalog's, with the site's
     # own power figures, which the options' key holds)
     figures_key = (distinct_key, tuple(b.name or b.key for b in miners))
@@ -184,7 +186,7 @@ def prepare(loaded: LoadedSite, catalog: Catalog, scenario: str, cache: PlanCach
         hall_positions=positions,
         move_usd_per_miner=site.fleet.move_usd_per_miner,
         materiality_share=econ.materiality_share,
-        markets=market_terms(loaded, profile, queue),
+        markets=market_terms(loaded, profile, queue), columns=columns,
     )
     inputs = replace(inputs, business_model=sc.model)
     if ai.gpu_life_years is not None:

@@ -264,12 +264,15 @@ def facility_mw(inp: ScenarioInputs, option_index: int, before: dict[str, int], 
 def next_option(inp: ScenarioInputs, chosen: int) -> ClusterOption | None:
     """The next larger cluster of the same hall plan, or of a plan that extends it into
     more halls (None at the largest)."""
-    here = inp.options[chosen]
+    here, cols = inp.options[chosen], inp.option_columns()
     n = len(here.plan)
-    larger = [o for o in inp.options if o.plan[:n] == here.plan and o.servers > here.servers]
     if here.servers == 0:
-        larger = [o for o in inp.options if o.servers > 0]
-    return min(larger, key=lambda o: (o.servers, o.capex_total_usd), default=None)
+        at = np.flatnonzero(cols.servers > 0)
+    else:  # the options of the plans that begin with this one, in their order
+        at = np.sort(np.concatenate([np.zeros(0, dtype=np.int64)] + [ks for plan, ks in cols.by_plan.items()
+                                                                     if plan[:n] == here.plan]))
+        at = at[cols.servers[at] > here.servers]
+    return min((inp.options[k] for k in at.tolist()), key=lambda o: (o.servers, o.capex_total_usd), default=None)
 
 
 def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], with_ai: dict[str, int],

@@ -123,6 +123,60 @@ class ClusterOption:
 
 
 @dataclass(frozen=True)
+class OptionColumns:
+    """The figures of a list of cluster options as arrays, in the list's order: what the model
+    builder reads of every option on every solve, read from the options once. A sweep's
+    variants share the options (:class:`planner.model.cache.PlanCache`), so they share these
+    too. Each array holds the very floats the options hold (``it_w``: their ``it_power_w``);
+    ``in_hall[k, h]`` is 1 where option k puts racks in hall ``halls[h]``."""
+
+    options: list[ClusterOption] = field(repr=False, compare=False)  # the list they were read from
+    servers: np.ndarray
+    gpus: np.ndarray
+    required_gpus: np.ndarray
+    server_w: np.ndarray
+    network_w: np.ndarray
+    it_w: np.ndarray
+    pue: np.ndarray
+    capex: np.ndarray
+    halls: tuple[str, ...]
+    in_hall: np.ndarray
+    meanings: dict[str, str] = field(repr=False, compare=False)  # size__k -> what building option k means
+
+    @staticmethod
+    def of(options: list[ClusterOption]) -> OptionColumns:
+        halls = tuple(dict.fromkeys(h.name for o in options for h in o.halls))
+        index = {name: i for i, name in enumerate(halls)}
+        in_hall = np.zeros((len(options), len(halls)))
+        for k, o in enumerate(options):
+            for h in o.halls:
+                in_hall[k, index[h.name]] = 1.0
+
+        def column(values: list) -> np.ndarray:
+            return np.array(values, dtype=float)
+
+        return OptionColumns(
+            options, column([o.servers for o in options]), column([o.gpus for o in options]),
+            column([o.required_gpus for o in options]), column([o.server_power_w for o in options]),
+            column([o.network_power_w for o in options]), column([o.it_power_w for o in options]),
+            column([o.pue for o in options]), column([o.capex_total_usd for o in options]), halls, in_hall,
+            {f"size__{k}": f"build {o.servers} servers ({o.gpus} GPUs)" for k, o in enumerate(options)})
+
+    @functools.cached_property
+    def by_plan(self) -> dict[tuple, np.ndarray]:
+        """The options of each hall plan (:attr:`ClusterOption.plan`), as their numbers in order."""
+        plans: dict[tuple, list[int]] = {}
+        for k, o in enumerate(self.options):
+            plans.setdefault(o.plan, []).append(k)
+        return {plan: np.array(ks, dtype=np.int64) for plan, ks in plans.items()}
+
+    def per_option(self, per_hall: dict[str, int]) -> np.ndarray:
+        """sum over each option's halls of ``per_hall`` (0 for a hall it lacks): e.g. the miner
+        positions it takes. Whole numbers, summed exactly."""
+        return self.in_hall @ np.array([float(per_hall.get(h, 0)) for h in self.halls])
+
+
+@dataclass(frozen=True)
 class MinerBlock:
     """Identical existing miners and their economics per running hour."""
 
@@ -265,6 +319,17 @@ class ScenarioInputs:
     all_steps: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
     interim: Interim | None = None  # supply before the grid start ([power.interim]); None: the AI waits
     phases: list[PhaseTerm] = field(default_factory=list)  # candidate build phases, by online month
+    # the options as arrays: given by prepare (shared through the PlanCache), else read on first
+    # use; options replaced afterwards (dataclasses.replace) are read again (option_columns)
+    columns: OptionColumns | None = field(default=None, repr=False, compare=False)
+
+    def option_columns(self) -> OptionColumns:
+        """:class:`OptionColumns` of these very options."""
+        held = self.columns
+        if held is None or held.options is not self.options:
+            held = OptionColumns.of(self.options)
+            object.__setattr__(self, "columns", held)  # a memo: the options decide it, and they are frozen here
+        return held
 
     def phase_months(self) -> list[int]:
         """The distinct online months of the phases before the AI start (the last phase's
@@ -522,12 +587,9 @@ class ScenarioInputs:
         weighted = p.hours * p.price_usd_per_mwh
         s_price, s_delta = float(weighted.sum()), float((p.delta() * weighted).sum())
         hours = float(p.hours.sum())
-        gpus = np.array([o.gpus for o in options], dtype=float)
-        server_w = np.array([o.server_power_w for o in options], dtype=float)
-        network_w = np.array([o.network_power_w for o in options], dtype=float)
-        it_w = np.array([o.it_power_w for o in options], dtype=float)
-        pue = np.array([o.pue for o in options], dtype=float)
-        capex = np.array([o.capex_total_usd for o in options], dtype=float)
+        cols = self.option_columns() if options is self.options else OptionColumns.of(list(options))
+        gpus, server_w, network_w, it_w, pue, capex = (cols.gpus, cols.server_w, cols.network_w, cols.it_w,
+                                                        cols.pue, cols.capex)
         revenue = gpus * self.lease_usd_per_gpu_hour * self.utilization * hours / MONTHS_PER_YEAR
         energy = (server_w * self.power_fraction + network_w) / W_PER_MW * (pue * s_price + s_delta) / MONTHS_PER_YEAR
         opex = it_w / W_PER_MW * self.ai_opex_usd_per_mw_year / MONTHS_PER_YEAR

@@ -362,23 +362,41 @@ def _link_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, r
 
 def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, routes: dict, cabling: Cabling,
                  pair_links: dict[tuple[str, str], int]) -> np.ndarray:
-    """:func:`_link_lengths` once per rack pair (not repeated by its links)."""
+    """:func:`_link_lengths` once per rack pair (not repeated by its links).
+
+    In one hall: (|dx| + |dy|). Between halls i and j, over the route from i to j (start s,
+    end e, path p): ((|x_a - s_x| + |y_a - s_y|) + p) + (|x_b - e_x| + |y_b - e_y|), for all
+    the pairs of every crossing at once (the route's terms looked up per pair of halls, in
+    the order of their codes, so the first missing route is the one named). Each length is
+    the same sum, added in the same order, whatever the other pairs."""
     if a.size == 0:
         return np.zeros(0)
-    hall, xy, names = geo.hall, geo.xy, geo.names
+    hall, names = geo.hall, geo.names
+    x, y = geo.xy[:, 0], geo.xy[:, 1]
     ha, hb = hall[a], hall[b]
-    horizontal = np.abs(xy[a] - xy[b]).sum(axis=1)
     cross = ha != hb
-    if cross.any():
-        for code in np.unique(ha[cross] * len(names) + hb[cross]).tolist():
-            ia, ib = divmod(code, len(names))
-            sel = (ha == ia) & (hb == ib)
-            start, end, path = route_terms(names[ia], names[ib], routes)
-            horizontal[sel] = (np.abs(xy[a[sel]] - np.array(start)).sum(axis=1) + path
-                               + np.abs(xy[b[sel]] - np.array(end)).sum(axis=1))
-            first, second = sorted((names[ia], names[ib]))
-            key = (first, second)
-            pair_links[key] = pair_links.get(key, 0) + int(n[sel].sum())
+    if not cross.any():
+        horizontal = np.abs(x[a] - x[b]) + np.abs(y[a] - y[b])
+    else:
+        same = ~cross
+        horizontal = np.empty(a.size)
+        sa, sb = a[same], b[same]
+        horizontal[same] = np.abs(x[sa] - x[sb]) + np.abs(y[sa] - y[sb])
+        k = len(names)
+        code = ha[cross] * k + hb[cross]
+        codes = np.unique(code)
+        terms = [route_terms(names[c // k], names[c % k], routes) for c in codes.tolist()]  # raises in code order
+        start = np.array([t[0] for t in terms], dtype=float).reshape(-1, 2)
+        end = np.array([t[1] for t in terms], dtype=float).reshape(-1, 2)
+        path = np.array([t[2] for t in terms], dtype=float)
+        at = np.searchsorted(codes, code)
+        ca, cb = a[cross], b[cross]
+        horizontal[cross] = ((np.abs(x[ca] - start[at, 0]) + np.abs(y[ca] - start[at, 1])) + path[at]
+                             + (np.abs(x[cb] - end[at, 0]) + np.abs(y[cb] - end[at, 1])))
+        per_code = np.bincount(at, weights=n[cross], minlength=codes.size)
+        for c, links in zip(codes.tolist(), per_code.tolist(), strict=True):
+            first, second = sorted((names[c // k], names[c % k]))
+            pair_links[first, second] = pair_links.get((first, second), 0) + int(links)
     return (geo.rise[ha] + horizontal + geo.rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m
 
 

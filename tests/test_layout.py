@@ -381,3 +381,66 @@ def test_cable_capex_of_a_small_hall_by_hand(catalog):
         trunk = next(line for line in bill if line.item == "trunk")
         assert (trunk.part, trunk.quantity) == ("mpo-trunk-16f-om4", 8)
         assert [line.unit_cost_usd for line in bill if line.item in ("panel", "jumper")] == [None, None]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_pair_lengths_equal_the_sum_of_each_pair_by_hand(data):
+    """Every rack pair's length is the formula of its own pair, to the last bit, whatever the
+    other pairs of the call: in one hall (|dx| + |dy|); between halls over the route's start
+    s, end e and path p, ((|x_a - s_x| + |y_a - s_y|) + p) + (|x_b - e_x| + |y_b - e_y|); then
+    (rise_a + horizontal + rise_b) x (1 + slack) + service loop. Links per pair of halls are
+    counted; a missing route is named, the first pair of halls (in hall order) that lacks one."""
+    import math
+
+    import numpy as np
+
+    from planner.network.halls import route_terms
+    from planner.network.layout import _Geometry, pair_lengths
+    from planner.site.schema import Route
+
+    coord = st.floats(-500, 500, allow_nan=False).map(lambda v: round(v, 2))
+    k = data.draw(st.integers(1, 4))
+    names = [f"hall-{i}" for i in range(k)]
+    racks = data.draw(st.integers(1, 12))
+    hall = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=racks, max_size=racks)))
+    xy = np.array(data.draw(st.lists(st.tuples(coord, coord), min_size=racks, max_size=racks)), dtype=float)
+    rise = np.array(data.draw(st.lists(st.floats(0, 5).map(lambda v: round(v, 2)), min_size=k, max_size=k)))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, racks - 1), st.integers(0, racks - 1), st.integers(1, 9)),
+                               min_size=1, max_size=40))
+    a, b, n = (np.array(c, dtype=np.int64) for c in zip(*pairs, strict=True))
+    routes = {}
+    for i in range(k):
+        for j in range(i + 1, k):
+            if data.draw(st.booleans()):
+                ends = (names[i], names[j]) if data.draw(st.booleans()) else (names[j], names[i])
+                line = data.draw(st.lists(st.tuples(coord, coord), min_size=2, max_size=4))
+                routes[ends] = Route(**{"from": ends[0], "to": ends[1], "polyline": line})
+    cabling = Cabling(slack_ratio=data.draw(st.sampled_from([0.0, 0.1, 0.15])),
+                      service_loop_m=data.draw(st.sampled_from([0.0, 2.0, 3.5])))
+    geo = _Geometry(hall, xy, rise, names)
+    crossings = sorted({int(hall[p] * k + hall[q]) for p, q in zip(a, b, strict=True) if hall[p] != hall[q]})
+    missing = [c for c in crossings if (names[c // k], names[c % k]) not in routes
+               and (names[c % k], names[c // k]) not in routes]
+    counted: dict[tuple[str, str], int] = {}
+    if missing:
+        with pytest.raises(LayoutError) as info:
+            pair_lengths(geo, a, b, n, routes, cabling, counted)
+        first = missing[0]
+        assert f"{names[first // k]!r} and {names[first % k]!r}" in str(info.value)
+        return
+    got = pair_lengths(geo, a, b, n, routes, cabling, counted)
+    expected, links = [], {}
+    for p, q, m in pairs:
+        (xa, ya), (xb, yb) = xy[p].tolist(), xy[q].tolist()
+        ha, hb = int(hall[p]), int(hall[q])
+        if ha == hb:
+            horizontal = abs(xa - xb) + abs(ya - yb)
+        else:
+            start, end, path = route_terms(names[ha], names[hb], routes)
+            horizontal = ((abs(xa - start[0]) + abs(ya - start[1])) + path) + (abs(xb - end[0]) + abs(yb - end[1]))
+            key = tuple(sorted((names[ha], names[hb])))
+            links[key] = links.get(key, 0) + m
+        expected.append((rise[ha] + horizontal + rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m)
+    assert got.tolist() == expected and all(math.isfinite(v) for v in expected)
+    assert counted == links

@@ -617,3 +617,61 @@ def test_presolve_on_and_off_agree_on_every_example_sites_model():
             kept[path.stem, name] = presolve_pays(lp)
     assert kept["texas-phased", "hybrid"] and kept["texas-phased", "retrofit"]
     assert not kept["xinjiang-mine", "hybrid"] and not kept["greenfield-campus", "greenfield"]
+
+
+def test_the_options_columns_are_each_options_own_figures(write_site, catalog):
+    """OptionColumns holds, per option and in order, the figures the option itself gives (the
+    very floats); its per-hall sums are each option's miner positions taken and miners to
+    move, as ScenarioInputs counts them one option at a time; a sweep's next variant (a price
+    edit, the options cached) shares the columns; options replaced later get their own."""
+    import dataclasses
+
+    import numpy as np
+
+    from .conftest import SITES
+
+    cache = PlanCache()
+    base = (SITES / "xinjiang-mine.toml").read_text()
+    inp = prepare(load_site(write_site(base, "a.toml")), catalog, "hybrid", cache=cache)
+    cols = inp.option_columns()
+    opts = inp.options
+    assert len(opts) > 100 and cols.options is opts
+    for name, attr in (("servers", "servers"), ("gpus", "gpus"), ("required_gpus", "required_gpus"),
+                       ("server_w", "server_power_w"), ("network_w", "network_power_w"), ("it_w", "it_power_w"),
+                       ("pue", "pue"), ("capex", "capex_total_usd")):
+        assert getattr(cols, name).tolist() == [float(getattr(o, attr)) for o in opts], name
+    assert inp.hall_positions and any(b.placed for b in inp.miners)
+    assert cols.per_option(inp.hall_positions).tolist() == [float(inp.positions_taken(o)) for o in opts]
+    for b in inp.miners:
+        assert cols.per_option(b.placed).tolist() == [float(inp.must_move(b, o)) for o in opts]
+    assert cols.meanings["size__3"] == f"build {opts[3].servers} servers ({opts[3].gpus} GPUs)"
+    assert sorted(k for ks in cols.by_plan.values() for k in ks.tolist()) == list(range(len(opts)))
+    edited = edit(base, {"economics.btc_price_usd": 120000.0})
+    again = prepare(load_site(write_site(edited, "b.toml")), catalog, "hybrid", cache=cache)
+    assert again.option_columns() is cols  # shared through the cache
+    fewer = dataclasses.replace(inp, options=opts[:10])
+    assert fewer.option_columns().options is fewer.options and fewer.option_columns().servers.size == 10
+    fresh = prepare(load_site(write_site(base, "c.toml")), catalog, "hybrid")  # no cache: its own, equal
+    a, b = build_model(inp).lp.arrays(), build_model(fresh).lp.arrays()
+    assert all(np.array_equal(a[key], b[key]) for key in a)
+
+
+def test_next_option_is_the_smallest_larger_cluster_of_the_plan_or_a_longer_one(write_site, catalog):
+    """next_option by its definition, option by option: among the options of a plan that begins
+    with the chosen one's (any option with servers, for no cluster), those with more servers,
+    the fewest servers first, then the cheapest, then the first listed."""
+    from planner.model.optimize import next_option
+
+    from .conftest import SITES
+
+    inp = prepare(load_site(SITES / "xinjiang-mine.toml"), catalog, "hybrid")
+    opts = inp.options
+    assert len({o.plan for o in opts}) > 3
+    for k, here in enumerate(opts):
+        larger = [o for o in opts if (here.servers == 0 and o.servers > 0)
+                  or (here.servers > 0 and o.plan[:len(here.plan)] == here.plan and o.servers > here.servers)]
+        best = None
+        for o in larger:
+            if best is None or (o.servers, o.capex_total_usd) < (best.servers, best.capex_total_usd):
+                best = o
+        assert next_option(inp, k) is best, k

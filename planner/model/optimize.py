@@ -272,7 +272,10 @@ def next_option(inp: ScenarioInputs, chosen: int) -> ClusterOption | None:
         at = np.sort(np.concatenate([np.zeros(0, dtype=np.int64)] + [ks for plan, ks in cols.by_plan.items()
                                                                      if plan[:n] == here.plan]))
         at = at[cols.servers[at] > here.servers]
-    return min((inp.options[k] for k in at.tolist()), key=lambda o: (o.servers, o.capex_total_usd), default=None)
+    if not at.size:
+        return None
+    # the fewest servers, then the cheapest; of equals the first listed (a stable sort)
+    return inp.options[int(at[np.lexsort((cols.capex[at], cols.servers[at]))[0]])]
 
 
 def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], with_ai: dict[str, int],

@@ -343,26 +343,32 @@ def main(argv: list[str] | None = None) -> None:
          "its own .venv (benchmarks/bench_sweep.py, example_sweep) to time its sweep in turn with this one."),
         "",
         "Where the sweep's time goes (a timeline drawn in process and each process's CPU read from /proc, "
-        "2026-12-04, session 15, fast runs): the imports and reading the sweep, the base site and its catalog "
-        "0.35 s; the seed 0.85 to 0.95 s: the Xinjiang site's 381 hybrid and 257 retrofit cluster options "
-        "with their hall plans and floor-plan fits (the hybrid first, its hall plans taken in turn by the "
+        '2026-12-04, session 16, a fast stretch): the imports and reading the sweep, the base site and its '
+        "catalog 0.38 s; the seed 0.95 s: the Xinjiang site's 381 hybrid and 257 retrofit cluster options "
+        'with their hall plans and floor-plan fits (the hybrid first, its hall plans taken in turn by the '
         "sweep's process and a forked child, whose fits and cable prices the retrofit then finds; hall-3 and "
-        "hall-4 alone are hall-2 alone at other places and are not worked out), and Dask's import (0.25 s) "
-        "with the workers' libraries, done by the sweep's process once it has taken its last hall plan while "
-        "the child finishes its own (it waited idle for about 0.2 s before); the cluster forked and started "
-        "0.09 to 0.15 s; the 90 solves 0.37 to 0.5 s on two cores (11.6 ms a variant in a worker: HiGHS 2.2 "
-        "ms a scenario, the rest building the model and the row's figures); the parquet file and three "
-        "plots 0.19 s (a child of the finisher per plot). The run is bound by the CPU of two cores: about 4 s "
-        "of CPU in all: the sweep's process 1.7 to 1.8 s (its imports, its share of the seed, the scheduler), "
-        "the seed's child 0.5 to 0.9 s, the workers 0.4 s each, the finisher 0.5 s (numpy, pyarrow and "
-        "matplotlib imported at the start, on the core the sweep's process leaves free; pandas no longer: "
-        "the results are read with the csv module and grouped with numpy) and its plot children 0.12 s each. "
-        "The collector is off through the start-up and what it made is frozen before the workers are forked "
-        "(0.94x the wall time, 0.92x the CPU, 16 paired runs); each of its processes runs one BLAS thread, as "
-        "Dask's nannies give their workers (numpy's thread pool spun on the other core after its import, "
-        "while the finisher imports its libraries there: 0.96x the wall time and 0.97x the CPU, 14 paired "
-        "runs). Tried and left out, measured side by side: letting Dask queue every chunk on the workers at "
-        "once (no clear change, three runs each) and larger chunks (0.99x, 10 runs).",
+        "hall-4 alone are hall-2 alone at other places and are not worked out), with Dask's import (0.23 s) "
+        "and the workers' libraries done by the sweep's process once it has taken its last hall plan while "
+        'the child finishes its own; the cluster forked and started 0.09 s; the 90 solves 0.46 s on two cores '
+        '(about 7 ms a scenario in a worker, a third of it HiGHS); the cluster stopped 0.07 s while the '
+        'finisher writes the parquet file and draws the three plots (a child per plot), done 0.22 to 0.29 s '
+        "after the last row. The run is bound by the CPU of two cores: about 4 s of CPU in all: the sweep's "
+        "process 1.6 s (its imports, its share of the seed, the scheduler), the seed's child 0.5 to 0.9 s, "
+        'the workers 0.4 s each, the finisher 0.5 s (numpy, pyarrow and matplotlib imported at the start, on '
+        "the core the sweep's process leaves free, at a lower priority: at the same priority the sweep took "
+        '1.04x the time, 16 paired runs) and its plot children 0.12 s each. Session 16 took 0.94x the wall '
+        "time and the CPU of session 15's code side by side (14 paired runs), with the same rows: the model "
+        "reads the options' figures once per sweep into arrays (planner.model.scenario.OptionColumns; "
+        'building the model 0.67 to 0.25 s for 180 solves, a solve 20% less CPU), rack-pair lengths between '
+        "halls are measured for every crossing at once (2.2x on the seed's 1,234 calls) and cable lengths are "
+        "grouped without numpy's index sort. The collector is off through the start-up and what it made is "
+        'frozen before the workers are forked (0.94x the wall time, 0.92x the CPU, 16 paired runs); each '
+        "process runs one BLAS thread, as Dask's nannies give their workers (0.96x the wall time, 14 paired "
+        'runs). Tried and left out, measured side by side: letting Dask queue every chunk on the workers at '
+        'once (no clear change, three runs each), larger chunks (0.99x, 10 runs; again 1.01x in session 16), '
+        "keeping each size's spine-core links for the next size of a plan (the spines spill out of the "
+        'meet-me room after the last SU, so few sizes share them) and letting matplotlib lay a plot out while '
+        'it draws it (the same pixels, no faster).',
         "",
         "## Peer comparisons (issue 10)",
         "",

@@ -269,8 +269,7 @@ def next_option(inp: ScenarioInputs, chosen: int) -> ClusterOption | None:
     if here.servers == 0:
         at = np.flatnonzero(cols.servers > 0)
     else:  # the options of the plans that begin with this one, in their order
-        at = np.sort(np.concatenate([np.zeros(0, dtype=np.int64)] + [ks for plan, ks in cols.by_plan.items()
-                                                                     if plan[:n] == here.plan]))
+        at = np.sort(np.concatenate([ks for plan, ks in cols.by_plan.items() if plan[:n] == here.plan]))
         at = at[cols.servers[at] > here.servers]
     if not at.size:
         return None

@@ -122,6 +122,12 @@ class ClusterOption:
         return sum(self.capex_usd.values())  # nothing changes capex_usd once the option is made
 
 
+# OptionColumns' arrays, each from a figure of ClusterOption
+_OPTION_FIGURES = {"servers": "servers", "gpus": "gpus", "required_gpus": "required_gpus",
+                   "server_w": "server_power_w", "network_w": "network_power_w", "it_w": "it_power_w", "pue": "pue",
+                   "capex": "capex_total_usd"}
+
+
 @dataclass(frozen=True)
 class OptionColumns:
     """The figures of a list of cluster options as arrays, in the list's order: what the model
@@ -152,15 +158,10 @@ class OptionColumns:
             for h in o.halls:
                 in_hall[k, index[h.name]] = 1.0
 
-        def column(values: list) -> np.ndarray:
-            return np.array(values, dtype=float)
-
-        return OptionColumns(
-            options, column([o.servers for o in options]), column([o.gpus for o in options]),
-            column([o.required_gpus for o in options]), column([o.server_power_w for o in options]),
-            column([o.network_power_w for o in options]), column([o.it_power_w for o in options]),
-            column([o.pue for o in options]), column([o.capex_total_usd for o in options]), halls, in_hall,
-            {f"size__{k}": f"build {o.servers} servers ({o.gpus} GPUs)" for k, o in enumerate(options)})
+        figures = {name: np.array([getattr(o, attr) for o in options], dtype=float)
+                   for name, attr in _OPTION_FIGURES.items()}
+        meanings = {f"size__{k}": f"build {o.servers} servers ({o.gpus} GPUs)" for k, o in enumerate(options)}
+        return OptionColumns(options, **figures, halls=halls, in_hall=in_hall, meanings=meanings)
 
     @functools.cached_property
     def by_plan(self) -> dict[tuple, np.ndarray]:

@@ -374,14 +374,9 @@ def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, ro
     hall, names = geo.hall, geo.names
     x, y = geo.xy[:, 0], geo.xy[:, 1]
     ha, hb = hall[a], hall[b]
+    horizontal = np.abs(x[a] - x[b]) + np.abs(y[a] - y[b])
     cross = ha != hb
-    if not cross.any():
-        horizontal = np.abs(x[a] - x[b]) + np.abs(y[a] - y[b])
-    else:
-        same = ~cross
-        horizontal = np.empty(a.size)
-        sa, sb = a[same], b[same]
-        horizontal[same] = np.abs(x[sa] - x[sb]) + np.abs(y[sa] - y[sb])
+    if cross.any():  # these pairs run over their halls' route instead
         k = len(names)
         code = ha[cross] * k + hb[cross]
         codes = np.unique(code)

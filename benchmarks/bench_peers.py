@@ -146,6 +146,9 @@ n.generators_t.p.to_csv(out / "dispatch.csv")
 """
 
 
+PLAIN_PAIRS = 7  # rounds of ours against PyPSA at least: a whole process of about 1 s moves by a tenth with the machine
+
+
 def plain_dispatch(repeat: int) -> dict | None:
     """The plain dispatch of the real ERCOT series (100 MW grid, about 60 MW of firm AI
     facility load, 50 MW of miners), whole processes from the command line with their
@@ -183,10 +186,11 @@ def plain_dispatch(repeat: int) -> dict | None:
     pypsa_cmd = [sys.executable, "-c", PYPSA_WHOLE, *pypsa_args]
     sites = sorted((ROOT / "sites").glob("*.toml"))
     times: dict[str, list[float]] = {"ours": [], "pypsa": [], **{p.name: [] for p in sites}}
-    for _ in range(repeat):  # interleaved: each round runs every command once
+    pairs = max(repeat, PLAIN_PAIRS)
+    for i in range(pairs):  # interleaved: each round runs every command once (the sites in `repeat` rounds)
         times["ours"].append(timed(ours_cmd))
         times["pypsa"].append(timed(pypsa_cmd))
-        for p in sites:
+        for p in sites if i < repeat else ():
             times[p.name].append(timed([sys.executable, "-m", "planner", "solve", str(p), "-q", "-o",
                                         str(tmp / f"out-{p.stem}")]))
     imports = _import_profile(ours_cmd)
@@ -196,8 +200,10 @@ def plain_dispatch(repeat: int) -> dict | None:
     ours_doc = json.loads((tmp / "ours-out" / "summary.json").read_text())["scenarios"]["hybrid"]
     theirs = json.loads((tmp / "pypsa-out" / "summary.json").read_text())
     med = {k: statistics.median(v) for k, v in times.items()}
+    paired = [a / b for a, b in zip(times["ours"], times["pypsa"], strict=True)]
     return {"steps": inputs.profile.steps, "ai_mw": ai_mw, "ours_s": med["ours"], "pypsa_s": med["pypsa"],
-            "ratio_ours_over_pypsa": med["ours"] / med["pypsa"],
+            "pairs": pairs, "ratio_ours_over_pypsa": statistics.median(paired),
+            "ratio_of_medians": med["ours"] / med["pypsa"], "paired_min_max": (min(paired), max(paired)),
             "ours_miners_mw": ours_doc["miners"] * float(b.facility_mw[0]), "pypsa_miners_mw": theirs["miners_mw"],
             "sites": {p.name: med[p.name] for p in sites},
             "min_max": {k: (min(v), max(v)) for k, v in times.items()}, "imports": imports,

@@ -461,7 +461,13 @@ def test_column_tables_are_written_as_arrow_writes_their_frames(tmp_path):
     second = {"scenario": np.full(3, "retrofit", dtype=object), "step": np.array(["a", "b", "c"]),
               "mw": np.array([1.0, 2.5, 100.0]), "count": np.arange(3, dtype=np.int64), "on": np.ones(3, bool),
               "contract_mw": np.array([3.0, np.nan, 0.25])}
-    for tables in ([first, second], [first], [second, {**second, "scenario": np.array(["a,b"] * 3, dtype=object)}]):
+    # columns that repeat few values, as a dispatch's do (each distinct value is spelled once):
+    # signed zeros, a firm load, text of which some cells are neutralised and some are not
+    third = {"scenario": np.array(["ok", "-x", "@y", "ok", "\tz", "a\0=b"] * 50, dtype=object),
+             "step": np.array(["=s", "s"] * 150), "mw": rng.choice([0.0, -0.0, 59.987652, 1e-7, np.nan], 300),
+             "count": np.repeat(np.arange(3, dtype=np.int64), 100), "on": np.zeros(300, bool)}
+    for tables in ([first, second], [first], [second, {**second, "scenario": np.array(["a,b"] * 3, dtype=object)}],
+                   [third, first], [third, {**second, "scenario": np.array(['"q"'] * 3, dtype=object)}]):
         write_columns(tmp_path / "ours.csv", tables)
         write_frame(tmp_path / "arrow.csv", pd.concat([pd.DataFrame(t) for t in tables], ignore_index=True))
         assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "arrow.csv").read_bytes()
@@ -483,6 +489,7 @@ def test_float_cells_are_spelled_as_arrow_spells_them():
                              np.round(rng.random(2000) * 100, 6), rng.integers(-10**12, 10**12, 500).astype(float),
                              np.frombuffer(rng.bytes(8 * 5000), dtype=np.float64)])
     values = values[~np.isnan(values)]
+    values = np.concatenate([values, rng.choice(values, 4000), [0.0, -0.0, 0.0, -0.0, 1e-300, -1e-300]])  # repeats
     buf = io.BytesIO()
     pacsv.write_csv(pa.table({"v": values}), buf, pacsv.WriteOptions(include_header=False, quoting_style="none"))
     assert csv_numbers(values) == buf.getvalue().decode().splitlines()

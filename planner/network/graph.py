@@ -283,6 +283,15 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
 
     racks: dict[str, int] = {}
     edge_heads: dict[tuple, str] = {}
+
+    def head_of(shared: tuple, route: str | None) -> str:
+        attrs = dict(zip(EDGE_SHARED, shared, strict=True))
+        if route is None:
+            head = edge_heads[shared] = data("edge", attrs)
+        else:
+            head = edge_heads[(*shared, route)] = data("edge", {**attrs, "medium": "interconnect", "route": route})
+        return head
+
     opener = gzip.open(path, "wt", encoding="utf-8", compresslevel=3) if compress \
         else open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the with below
     with opener as out:
@@ -315,19 +324,17 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
                 if far:
                     routes = [far.get((link[2][0], *sorted((layout.racks[i]["building"], layout.racks[j]["building"]))))
                               for link, i, j in zip(chunk, a.tolist(), b.tolist(), strict=True)]
-            rows = []
-            for i, (u, v, shared, ports_u, ports_v) in enumerate(chunk):
-                # the attributes an edge shares with its tier and plane (and route), formatted once
-                route = routes[i]
-                head = edge_heads.get(shared if route is None else (*shared, route))
-                if head is None and route is None:
-                    head = edge_heads[shared] = data("edge", dict(zip(EDGE_SHARED, shared, strict=True)))
-                elif head is None:
-                    attrs = {**dict(zip(EDGE_SHARED, shared, strict=True)), "medium": "interconnect", "route": route}
-                    head = edge_heads[(*shared, route)] = data("edge", attrs)
-                tail = f'<data key="e7">{lengths[i]!r}</data>' if lengths is not None else ""
-                # node ids are the fabric's own names (letters, digits, '.', '/'): nothing to escape
-                rows.append(f'<edge source="{u}" target="{v}">{head}<data key="e5">{ports_u}</data>'
-                            f'<data key="e6">{ports_v}</data>{tail}</edge>\n')
+            # the attributes an edge shares with its tier and plane (and route), formatted once
+            heads = [edge_heads.get(shared if route is None else (*shared, route)) or head_of(shared, route)
+                     for (_u, _v, shared, _pu, _pv), route in zip(chunk, routes, strict=True)]
+            # node ids are the fabric's own names (letters, digits, '.', '/'): nothing to escape
+            if lengths is None:
+                rows = [f'<edge source="{u}" target="{v}">{head}<data key="e5">{ports_u}</data>'
+                        f'<data key="e6">{ports_v}</data></edge>\n'
+                        for (u, v, _s, ports_u, ports_v), head in zip(chunk, heads, strict=True)]
+            else:
+                rows = [f'<edge source="{u}" target="{v}">{head}<data key="e5">{ports_u}</data>'
+                        f'<data key="e6">{ports_v}</data><data key="e7">{length!r}</data></edge>\n'
+                        for (u, v, _s, ports_u, ports_v), head, length in zip(chunk, heads, lengths, strict=True)]
             out.write("".join(rows))
         out.write("</graph></graphml>\n")

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.outputs.export import neutralise, write_frame
+from planner.outputs.export import FORMULA_STARTS, neutralise, write_frame
 
 _STRUCTURAL = re.compile(r'[,"\r\n]')  # a cell holding one must be quoted: left to pandas
+_DANGEROUS_START = re.compile("\0[" + re.escape("".join(FORMULA_STARTS)) + "]")  # a cell that neutralise rewrites
 
 
 def mw_column(values: np.ndarray) -> np.ndarray:
@@ -36,11 +37,13 @@ def write_columns(path: Path, tables: Sequence[Mapping[str, np.ndarray]]) -> Non
     for name in names:
         parts = [np.asarray(t[name]) if name in t else np.full(n, np.nan) for t, n in zip(tables, sizes, strict=True)]
         if any(p.dtype.kind in "UO" for p in parts):  # text (a missing cell: empty)
-            column = [v if isinstance(v, str) else "" for p in parts for v in p.astype(object).tolist()]
-            if any(_STRUCTURAL.search(v) for v in set(column)):
+            column = [v for p in parts for v in (p.tolist() if p.dtype.kind == "U" else
+                                                 [v if isinstance(v, str) else "" for v in p.tolist()])]
+            text = _text_cells(column)
+            if text is None:
                 cells = []
                 break
-            cells.append([neutralise(v) for v in column])
+            cells.append(text)
             continue
         values = np.concatenate(parts) if parts else np.zeros(0)
         if values.dtype.kind == "b":
@@ -59,20 +62,41 @@ def write_columns(path: Path, tables: Sequence[Mapping[str, np.ndarray]]) -> Non
         handle.writelines(",".join(row) + "\r\n" for row in zip(*cells, strict=True))
 
 
+def _text_cells(column: list[str]) -> list[str] | None:
+    """A text column's cells, neutralised (:func:`neutralise`), or None when a cell holds a
+    comma, a quote or a line break (to be quoted). Each distinct text is looked at once, all
+    of them in one joined string: a cell begins after a NUL there (a text that holds a NUL
+    itself can only make the per-cell path run, which gives the same cells)."""
+    distinct = set(column)
+    joined = "\0" + "\0".join(distinct)
+    if _STRUCTURAL.search(joined):
+        return None
+    if not _DANGEROUS_START.search(joined):
+        return column
+    return [neutralise(v) for v in column]
+
+
 def csv_numbers(values: np.ndarray) -> list[str]:
     """Floats as Arrow's CSV writer spells them (so that a file written either way is the
     same): the shortest digits that read back to the same double, in plain notation when the
     decimal exponent e is -6 <= e <= 9 ("0.000001", "9999999999", a whole number without
     ".0"), else as "1.5e-7" or "1e+10"; "inf", "-inf"; NaN an empty cell. Python's repr gives
-    the same shortest digits, and its plain notation wherever 1e-4 <= |x| < 1e10."""
-    out = [repr(v) for v in values.tolist()]
-    magnitude = np.abs(values)
+    the same shortest digits, and its plain notation wherever 1e-4 <= |x| < 1e10.
+
+    A dispatch column repeats few values (a firm load, a fleet on or off): each distinct
+    bit pattern is spelled once (equal bits, equal text; 0.0 and -0.0 apart) and the text
+    taken for every cell."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    bits, where = np.unique(values.view(np.int64), return_inverse=True)
+    distinct = bits.view(np.float64)
+    out = [repr(v) for v in distinct.tolist()]
+    magnitude = np.abs(distinct)
     with np.errstate(invalid="ignore"):
-        plain = ((magnitude >= 1e-4) & (magnitude < 1e10)) | (values == 0)
+        plain = ((magnitude >= 1e-4) & (magnitude < 1e10)) | (distinct == 0)
     out = [s[:-2] if s.endswith(".0") else s for s in out]
     for i in np.flatnonzero(~plain).tolist():
-        out[i] = csv_number(float(values[i]))
-    return out
+        out[i] = csv_number(float(distinct[i]))
+    return np.array(out, dtype=object)[where.reshape(-1)].tolist()
 
 
 def csv_number(value: float) -> str:

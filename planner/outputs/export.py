@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = (  # a text cell a spreadsheet would run as a formula begins with one
+    "=", "+", "-", "@", "\t", "\r")
 
 
 def _umask() -> int:
@@ -43,7 +44,7 @@ def neutralise(value: Any) -> Any:
 
     Numbers are left alone: only strings are rewritten.
     """
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -68,7 +69,7 @@ def write_frame(path: Path, frame: pd.DataFrame) -> None:
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     header = [neutralise(str(c)) for c in frame.columns]
-    dangerous = "^[" + re.escape("".join(_DANGEROUS)) + "]"
+    dangerous = "^[" + re.escape("".join(FORMULA_STARTS)) + "]"
     structural = any(re.search(r'[,"\r\n]', h) for h in header)
     for i, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):

@@ -90,6 +90,7 @@ def warm_pyplot() -> None:
     ax.plot([0, 1], [0, 1])
     ax.set_title("warm")
     fig.tight_layout()
+    fig.set_layout_engine(None)  # as planner.outputs.plots saves its figures
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
 

@@ -291,3 +291,25 @@ def test_the_sweep_plots_figures_equal_pandas_groupby():
                 assert (got_x is None) == (crossing is None)
                 if crossing is not None:
                     assert got_x == pytest.approx(crossing, rel=1e-9)
+
+
+def test_a_figure_is_drawn_once_when_saved_and_as_matplotlib_saves_it(tmp_path, monkeypatch):
+    """_save drops the placeholder layout engine tight_layout leaves behind, so that savefig
+    draws the figure once (not a layout draw and then the picture): the same pixels as
+    matplotlib's own save of the same figure after tight_layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    rows = {"price_usd_per_mwh": rng.normal(40, 30, 2000), "miner_load_mw": rng.uniform(0, 40, 2000)}
+    draws = []
+    original = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self: (draws.append(1), original(self))[1])
+    plots.price_and_dispatch(rows, tmp_path / "ours.png", "dispatch")
+    assert len(draws) == 1
+
+    monkeypatch.setattr(plots, "_save", lambda fig, path, whole=False: (fig.tight_layout(), fig.savefig(path)))
+    plots.price_and_dispatch(rows, tmp_path / "matplotlib.png", "dispatch")
+    assert len(draws) == 3  # matplotlib's: a layout draw, then the picture
+    ours, theirs = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("ours", "matplotlib"))
+    assert ours.shape == theirs.shape and np.array_equal(ours, theirs)

@@ -259,3 +259,48 @@ def test_cells_excel_cannot_hold_as_numbers_are_text(tmp_path):
     assert got[4:7] == [("nan", "s"), ("-inf", "s"), (str(10**400), "s")]
     assert got[7:10] == [("=1+1", "s"), ("http://example.com", "s"), ("007", "s")]
     assert len(cells) == len(values) - 1  # None is an empty cell at the end, not written
+
+
+_STEP = st.one_of(
+    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d} 00:15", st.integers(2024, 2026), st.integers(1, 12),
+              st.integers(1, 28)),
+    st.sampled_from(["winter", "summer", "peak", "off-peak", "2025-1-1", "2025/01/02", "٢٠٢٥-٠١-x", "2025-01"]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "=c"]), _STEP, st.floats(0, 100), st.floats(-50, 500),
+                          st.floats(0, 1)), min_size=1, max_size=60), st.booleans())
+def test_monthly_dispatch_by_definition(rows, ordered):
+    """The workbook's months (monthly_dispatch) against their definition, summed row by row:
+    a dated series ("YYYY-MM-", any decimal digits, as Python's \\d) by calendar month, anything
+    else by its own steps; the groups in the order each (scenario, period) first comes, the
+    scenarios' steps in runs or interleaved."""
+    import math
+
+    import numpy as np
+
+    from planner.outputs.assumptions import monthly_dispatch
+
+    if ordered:
+        rows = sorted(rows, key=lambda r: r[0])
+    dated = all(re.match(r"\d{4}-\d{2}-", r[1]) for r in rows)
+    expected: dict[tuple[str, str], list[float]] = {}
+    for sc, step, mw, price, hours in rows:
+        e = expected.setdefault((sc, step[:7] if dated else step), [0.0, 0.0, 0.0, -math.inf])
+        e[0] += hours
+        e[1] += mw * hours
+        e[2] += mw * hours * price
+        e[3] = max(e[3], mw)
+    table = {"scenario": np.array([r[0] for r in rows], dtype=object), "step": np.array([r[1] for r in rows]),
+             "hours_per_year": np.array([r[4] for r in rows]), "grid_import_mw": np.array([r[2] for r in rows]),
+             "price_usd_per_mwh": np.array([r[3] for r in rows]), "ai_load_mw": np.array([r[2] for r in rows]),
+             "miner_load_mw": np.zeros(len(rows))}
+    got = monthly_dispatch(table)
+    assert [(g[0], g[1]) for g in got] == list(expected)
+    for g, (hours, energy, cost, peak) in zip(got, expected.values(), strict=True):
+        assert g[2] == pytest.approx(round(hours, 4), abs=2e-4)
+        assert g[3] == pytest.approx(round(energy, 3), abs=2e-3) and g[4] == g[3] and g[5] == 0
+        assert g[6] == pytest.approx(peak, abs=1e-6)
+        assert g[8] == pytest.approx(round(cost, 2), abs=2e-2)
+        assert (g[7] is None) == (energy <= 0)

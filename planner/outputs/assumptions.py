@@ -6,7 +6,6 @@ month. The workbook (:mod:`planner.outputs.workbook`) and the report
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,13 +90,22 @@ def monthly_dispatch(table: Mapping[str, Any]) -> list[list[Any]]:
     price is the energy-weighted one (cost / energy; None without energy)."""
     import numpy as np
 
-    step = [str(s) for s in np.asarray(table["step"]).tolist()]
-    if not step:
+    step = np.asarray(table["step"]).astype(str)
+    if not step.size:
         return []
-    dated = all(_DATED.match(s) for s in step)
+    period = np.strings.slice(step, 0, 7)  # "2025-01" of a dated step
+    sep = np.strings.slice(step, 4, 5) + np.strings.slice(step, 7, 8)  # "--"
+    dated = bool(np.all(np.strings.isdecimal(np.strings.slice(step, 0, 4)) & (sep == "--")
+                        & np.strings.isdecimal(np.strings.slice(step, 5, 7))))  # as r"\d{4}-\d{2}-" matches
+    scenario = np.asarray(table["scenario"])
+    key = period if dated else step
+    # the groups (scenario, period) numbered in the order each first comes, from the runs of
+    # steps that share both (a dispatch table's steps come in order: a run is a month)
+    starts = np.flatnonzero(np.concatenate([[True], (scenario[1:] != scenario[:-1]) | (key[1:] != key[:-1])]))
     groups: dict[tuple[str, str], int] = {}
-    code = np.array([groups.setdefault((str(sc), s[:7] if dated else s), len(groups))
-                     for sc, s in zip(np.asarray(table["scenario"]).tolist(), step, strict=True)], dtype=np.int64)
+    runs = [groups.setdefault((str(sc), k), len(groups))
+            for sc, k in zip(scenario[starts].tolist(), key[starts].tolist(), strict=True)]
+    code = np.repeat(np.array(runs, dtype=np.int64), np.diff(np.append(starts, step.size)))
     n = len(groups)
     hours = np.asarray(table["hours_per_year"], dtype=float)
     grid = np.asarray(table["grid_import_mw"], dtype=float)
@@ -118,5 +126,3 @@ def monthly_dispatch(table: Mapping[str, Any]) -> list[list[Any]]:
     values = [[None if v != v else v for v in c.tolist()] for c in columns]  # NaN: no figure
     return [[sc, period, *(c[i] for c in values)] for (sc, period), i in groups.items()]
 
-
-_DATED = re.compile(r"\d{4}-\d{2}-")

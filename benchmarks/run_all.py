@@ -370,7 +370,11 @@ def main(argv: list[str] | None = None) -> None:
         'once (no clear change, three runs each), larger chunks (0.99x, 10 runs; again 1.01x in session 16), '
         "keeping each size's spine-core links for the next size of a plan (the spines spill out of the "
         'meet-me room after the last SU, so few sizes share them) and letting matplotlib lay a plot out while '
-        'it draws it (the same pixels, no faster).',
+        'it draws it (the same pixels, no faster). Session 17: a plot is drawn once when saved (tight_layout leaves '
+        "a placeholder layout engine behind, for which savefig drew the whole figure a second time to lay it "
+        "out; dropped, the same bytes, 0.82x the time of the plain ERCOT's two dispatch figures, 12 paired "
+        "runs), which the finisher's plots share; the sweep took 0.98x session 16's wall time side by side (10 "
+        "paired runs, within the noise).",
         "",
         "## Peer comparisons (issue 10)",
         "",

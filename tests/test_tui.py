@@ -107,6 +107,34 @@ async def test_save_round_trip_keeps_comments(site_copy, catalog):
     assert (site_copy.parent / "sichuan.toml.bak").read_text() == (SITES / "sichuan-hydro.toml").read_text()
 
 
+async def test_the_title_says_what_the_results_on_screen_are_of(site_copy, catalog):
+    """After a solve the title says "solved"; an edit makes it "edited since the solve"
+    (the results are of the earlier text), undoing the edit "solved" again; a save keeps
+    saying so (it used to drop the word, though the results were of the saved text); an
+    edit, a save and a new solve: "solved" for the new text."""
+    app = make_app(site_copy, catalog=catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.sub_title == "sichuan.toml (saved) | valid"  # no results yet: nothing said of them
+        await _solve(pilot)
+        assert app.sub_title == "sichuan.toml (saved) | valid | solved"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.sub_title == "sichuan.toml (saved) | valid | solved"
+        await _edit_price(app, pilot, "36.0")
+        assert app.sub_title == "sichuan.toml (modified) | valid | edited since the solve"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.sub_title == "sichuan.toml (saved) | valid | edited since the solve"
+        editor = app.query_one("#editor")
+        editor.text = editor.text.replace("usd_per_mwh = 36.0", "usd_per_mwh = 35.0")  # back to the solved text
+        await _until(pilot, lambda: "usd_per_mwh = 35.0" in app.session.text)
+        assert app.sub_title == "sichuan.toml (modified) | valid | solved"
+        await _edit_price(app, pilot, "37.0")
+        await _solve(pilot)
+        assert app.sub_title == "sichuan.toml (modified) | valid | solved"
+        assert app.session.solved_text == app.session.text
+
+
 @pytest.mark.parametrize(("kind", "damage"), [
     ("CRLF line ends", lambda b: b.replace(b"\n", b"\r\n")),  # were saved as LF
     ("a byte-order mark", lambda b: b"\xef\xbb\xbf" + b),  # was "not valid TOML: Invalid statement"

@@ -94,6 +94,7 @@ class PlannerApp(App[None]):
         self.panes: dict[type[Pane], Pane] = {}  # made in compose, held (a query sees only the top screen)
         self._solve_worker: Worker[None] | None = None
         self._solve_id = 0  # the solve whose messages count; an older one's are dropped
+        self._solve_text: str | None = None  # the text the latest solve was given
         self._plan_cache = PlanCache()  # price profiles and cluster options reused across solves while they apply
 
     # ------------------------------------------------------------------ layout and tabs
@@ -181,9 +182,13 @@ class PlannerApp(App[None]):
         return self._site_catalogs[key], []
 
     def _status(self, message: str = "") -> None:
+        """The title bar's second line: the file (modified or saved), its problems, and what is
+        happening (``message``) or else what the results on screen are of (the text as it is
+        now, or an earlier one: a save or an edit after a solve says so, not "solved")."""
         state = "modified" if self.session.dirty else "saved"
         n = len(self.session.problems)
         bits = [f"{self.session.path.name} ({state})", f"{n} problem(s)" if n else "valid"]
+        message = message or self.session.results_state
         if message:
             bits.append(message)
         self.sub_title = " | ".join(bits)
@@ -321,6 +326,7 @@ class PlannerApp(App[None]):
             self.notify("a solve is already running (Esc cancels it)")
             return
         self._solve_id += 1
+        self._solve_text = self.session.text
         self._status("solving ...")
         self._solve_worker = self._solve(self.session.loaded, self._solve_id)
 
@@ -381,7 +387,7 @@ class PlannerApp(App[None]):
     def on_solve_finished(self, message: SolveFinished) -> None:
         if not self._current(message):
             return
-        self.session.plans = message.plans
+        self.session.plans, self.session.solved_text = message.plans, self._solve_text
         self._tell(message)
         self.action_tab(ResultsPane.PANE_ID)
         self._status("solved")

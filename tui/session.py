@@ -28,6 +28,7 @@ class Session:
     problems: list[Problem] = field(default_factory=list)
     loaded: LoadedSite | None = None
     plans: SolvedPlans | None = None  # the last solve that finished
+    solved_text: str | None = None  # the text that solve was given
     disk: Fingerprint | None = None  # the file as last read or written here
 
     @classmethod
@@ -42,6 +43,14 @@ class Session:
     @property
     def dirty(self) -> bool:
         return self.text != self.saved_text
+
+    @property
+    def results_state(self) -> str:
+        """What the results on screen are of: "solved" (this text), "edited since the solve"
+        (an earlier text), or "" before any solve finished."""
+        if self.plans is None:
+            return ""
+        return "solved" if self.solved_text == self.text else "edited since the solve"
 
     @property
     def summary(self) -> SummaryDocument | None:

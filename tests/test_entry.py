@@ -194,3 +194,47 @@ def test_a_writer_stopped_while_it_draws_leaves_no_temporary_folder(tmp_path, mo
         folder = figure_writer._FOLDERS[id(pool)]
         assert os.path.isdir(folder) and os.listdir(folder) == []
     assert not os.path.exists(folder) and (tmp_path / "plot.png").read_bytes() == b"\x89PNG whole"
+
+
+def test_the_figures_folders_of_killed_runs_are_removed_by_the_next_run(tmp_path, monkeypatch):
+    """A run killed with SIGKILL cannot remove its figures' folder: the next run that makes
+    one removes the folders named for process ids no process has, and leaves a live run's,
+    its own and anything else."""
+    import subprocess
+    import sys
+    import tempfile
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead = int(gone.stdout)  # a process that has ended
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        prefix = figure_writer.FOLDER_PREFIX
+        orphan = tmp_path / f"{prefix}{dead}-a1b2"
+        (orphan / "planner-figure-x").mkdir(parents=True)
+        (orphan / "planner-figure-x" / "figure.png").write_bytes(b"\x89PNG half")
+        kept = [tmp_path / f"{prefix}{live.pid}-c3d4", tmp_path / f"{prefix}{os.getpid()}-e5f6",
+                tmp_path / f"{prefix}notapid", tmp_path / "something-else"]
+        for k in kept:
+            k.mkdir()
+        (tmp_path / f"{prefix}{dead}-file").write_text("a file, not a folder")
+        figure_writer.remove_orphans(str(tmp_path))
+        assert not orphan.exists() and all(k.is_dir() for k in kept)
+        assert (tmp_path / f"{prefix}{dead}-file").exists()
+
+        # a run's writer does it when it makes its own folder (and removes that when it ends)
+        orphan.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        monkeypatch.delenv("PLANNER_SERIAL_OUTPUTS", raising=False)
+        with figure_writer.figure_writer() as pool:
+            if pool is None:
+                pytest.skip("no background writer here (one core, or no fork)")
+            figure_writer.Drawn.submit(pool, figure_writer.Job(_draw_quickly, {}), "plot.png")(tmp_path / "p.png")
+            own = figure_writer._FOLDERS[id(pool)]
+            assert os.path.dirname(own) == str(tmp_path) and os.path.basename(own).startswith(
+                f"{prefix}{os.getpid()}-")
+            assert not orphan.exists()
+        assert not os.path.exists(own)
+    finally:
+        live.kill()
+        live.wait()

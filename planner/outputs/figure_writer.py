@@ -147,17 +147,48 @@ def background_writer() -> ProcessPoolExecutor | None:
 _FOLDERS: dict[int, str] = {}  # each running writer's temporary folder, by its pool's id
 
 
+FOLDER_PREFIX = "planner-figures-"  # then the run's process id and a dash
+
+
 def _folder_of(pool: ProcessPoolExecutor) -> str | None:
     """The temporary folder of the writer's figures, made when the run sends its first one (a
-    run that never draws makes none); None where none can be made (the default one then)."""
+    run that never draws makes none); None where none can be made (the default one then).
+    Its name holds the run's process id: the folders of runs killed before they could remove
+    their own (SIGKILL) are removed here (:func:`remove_orphans`)."""
     import tempfile
 
     if id(pool) not in _FOLDERS:
+        remove_orphans(tempfile.gettempdir())
         try:
-            _FOLDERS[id(pool)] = tempfile.mkdtemp(prefix="planner-figures-")
+            _FOLDERS[id(pool)] = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         except OSError:
             return None
     return _FOLDERS[id(pool)]
+
+
+def remove_orphans(temp: str) -> None:
+    """Remove the figures' folders in ``temp`` of runs that are no longer running: a folder
+    named for a process id no process has. A folder of a live process (or of one this user
+    may not signal) is left, as is anything else."""
+    import re
+    import shutil
+
+    try:
+        names = os.listdir(temp)
+    except OSError:
+        return
+    for name in names:
+        match = re.fullmatch(re.escape(FOLDER_PREFIX) + r"(\d+)-\w+", name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:  # no such process: its run was killed
+            path = os.path.join(temp, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+        except (OSError, OverflowError):  # alive under another user, or not a process id at all
+            continue
 
 
 def _shut(pool: ProcessPoolExecutor) -> None:

@@ -675,3 +675,57 @@ def test_next_option_is_the_smallest_larger_cluster_of_the_plan_or_a_longer_one(
             if best is None or (o.servers, o.capex_total_usd) < (best.servers, best.capex_total_usd):
                 best = o
         assert next_option(inp, k) is best, k
+
+
+def _sichuan_needing_16384_gpus(write_site, grid_mw: float, budget_usd: float | None = None):
+    from .conftest import SITES
+
+    text = (SITES / "sichuan-hydro.toml").read_text()
+    text = text.replace("capacity_mw = 60.0", f"capacity_mw = {grid_mw}", 1)
+    text = text.replace('leaf_switch = "qm9700"', 'leaf_switch = "qm9700"\nmin_gpus = 16384', 1)
+    if budget_usd is not None:
+        text = text.replace("[economics]", f"[economics]\ncapex_budget_usd = {budget_usd:.0f}", 1)
+    return write_site(text)
+
+
+def test_min_gpus_that_the_halls_hold_but_the_grid_cannot_carry_names_the_grid(write_site, capsys):
+    """The Sichuan halls hold 16,384 GPUs (the example plan builds them, 29.45 MW of facility
+    power); required on a 0.5 MW connection the plan is infeasible, and the reason is the grid,
+    not the halls: the message gives the least the AI of such a plan draws and the grid's
+    0.5 MW (it used to say "at most 16384 can be built within the switches' tiers and the
+    halls", as if 16,384 could not be built)."""
+    import json
+    import re
+
+    from planner.app.cli import main
+
+    from .conftest import SITES
+
+    assert main(["solve", str(SITES / "sichuan-hydro.toml"), "-o", str(write_site("").parent / "ok"), "--json"]) == 0
+    ok = json.loads(capsys.readouterr().out)["scenarios"]["retrofit"]
+    assert ok["gpus"] == 16384
+    site = _sichuan_needing_16384_gpus(write_site, 0.5)
+    assert main(["solve", str(site), "-o", str(site.parent / "out"), "--json"]) == 1
+    for name, plan in json.loads(capsys.readouterr().out)["scenarios"].items():
+        said = " ".join(plan["binding_constraints"])
+        assert plan["status"] == "infeasible", name
+        assert "min GPUs: 16384 required" in said and "can be built within" not in said
+        drawn = float(re.search(r"draws is ([\d.]+) MW", said).group(1))
+        assert drawn == pytest.approx(ok["facility_power_mw"], abs=0.05)  # the same plan's AI, as solved above
+        assert "the grid gives 0.5 MW" in said
+
+
+def test_min_gpus_that_the_grid_carries_but_the_budget_cannot_pay_names_the_budget(write_site, capsys):
+    """With the grid as built and a 100 M USD budget, the 16,384 GPUs' plan (897.7 M USD of
+    capex in the example) is refused by the budget, and the message says so with both figures."""
+    import json
+    import re
+
+    from planner.app.cli import main
+
+    site = _sichuan_needing_16384_gpus(write_site, 60.0, budget_usd=100e6)
+    assert main(["solve", str(site), "-o", str(site.parent / "out"), "--json"]) == 1
+    for plan in json.loads(capsys.readouterr().out)["scenarios"].values():
+        said = " ".join(plan["binding_constraints"])
+        assert plan["status"] == "infeasible" and "min GPUs: 16384 required" in said
+        assert re.search(r"costs 897,\d{3},\d{3} USD \(16384 GPUs\), the capex budget is 100,000,000 USD", said)

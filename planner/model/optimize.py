@@ -334,6 +334,34 @@ def binding_families(inp: ScenarioInputs, chosen: int, before: dict[str, int], w
     return out
 
 
+def _min_gpus_refused(inp: ScenarioInputs, need: int) -> str:
+    """Why none of the plans of at least ``need`` GPUs can be chosen, when the halls and the
+    switches' tiers do build some: the grid cannot carry the AI of any (the one that comes
+    closest is named, at the step where it overdraws most), or the capex budget cannot pay
+    for any that the grid carries."""
+    built = [o for o in inp.options if o.gpus >= need]
+    capacity = inp.profile.capacity_mw
+    over = [np.asarray(ai_load_mw(inp, o) - capacity, dtype=float) for o in built]
+    fits = [o for o, x in zip(built, over, strict=True) if float(np.max(x)) <= 1e-9]
+    if not fits:
+        k = int(np.argmin([float(np.max(x)) for x in over]))
+        o, worst = built[k], int(np.argmax(over[k]))
+        shape = np.shape(over[k])
+        load = float(np.broadcast_to(np.asarray(ai_load_mw(inp, o), dtype=float), shape)[worst])
+        cap = float(np.broadcast_to(np.asarray(capacity, dtype=float), shape)[worst])
+        at = f", at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
+        return (f"min GPUs: {need} required: the least the AI of a plan with them draws is {load:.1f} MW "
+                f"({o.gpus} GPUs, facility power), the grid gives {cap:g} MW{at}")
+    if inp.capex_budget_usd is not None:
+        cheapest = min(fits, key=lambda o: plan_capex_usd(inp, o))
+        if plan_capex_usd(inp, cheapest) > inp.capex_budget_usd:
+            return (f"min GPUs: {need} required: the cheapest plan with them that the grid carries costs "
+                    f"{plan_capex_usd(inp, cheapest):,.0f} USD ({cheapest.gpus} GPUs), the capex budget is "
+                    f"{inp.capex_budget_usd:,.0f} USD")
+    return (f"min GPUs: {need} required: plans of up to {max(o.gpus for o in built)} GPUs fit the halls and the "
+            "switches' tiers, but the site's other limits refuse each of them")
+
+
 def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
     """Re-solve with slack on each family; one actionable sentence per family that binds.
     Empty when the re-solve needs no slack (the model was not infeasible)."""
@@ -375,6 +403,8 @@ def explain_infeasible(inp: ScenarioInputs, solver: str = "highs") -> list[str]:
                 out.append(f"interim supply: the required GPUs need {min(blocked):.3f} MW above the existing grid "
                            f"until the expansion at month {i.end_month}, the supply gives {i.capacity_mw:g} MW "
                            "(power.interim.capacity_mw)")
+            elif best >= need:  # plans with the GPUs exist: something else refuses every one of them
+                out.append(_min_gpus_refused(inp, need))
             else:
                 # a plan refused across a route beyond grey reach says why (campus interconnect, issue 22)
                 routes = sorted(w for w in inp.warnings if w.startswith("plans across routes["))

@@ -70,6 +70,20 @@ def test_fabric_numbers_out_of_range_are_named(capsys, option, value):
     assert code == 2 and option in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("option", "value", "limits"), [
+    ("--gpus", "0", "1 to 10,000,000"), ("--gpus", "-8", "1 to 10,000,000"), ("--planes", "0", "1 to 16")])
+def test_fabric_counts_out_of_range_are_named_once_with_their_limits(capsys, option, value, limits):
+    """A count out of range is one error line naming the option, the value and its limits
+    as a reader writes them (it was said twice, once as "must be at least 1" and once as
+    "outside 1 to 1e+07")."""
+    args = {"--gpus": "16", "--planes": "1", option: value}
+    code, out, err = run(capsys, "fabric", "--server", "dgx-h100", "--switch", "qm9700",
+                         *[a for k, v in args.items() for a in (k, v)])
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and out == ""
+    assert lines == [f"error: command line: {option}: {value} is outside {limits}"]
+
+
 def test_negative_costs_are_refused(capsys, tmp_path):
     site = tmp_path / "neg.toml"
     site.write_text((SITES / "greenfield-campus.toml").read_text() + '\n[costs]\n"dgx-b200" = -1e15\n')

@@ -163,10 +163,6 @@ def fabric_cmd(
                                 hint=did_you_mean(optics, [*cat.optics, "auto", "dsp", "lpo", "cpo"])))
     if tiers not in ("auto", "2", "3"):
         problems.append(Problem("command line", "--tiers", f"{tiers!r} is not auto, 2 or 3"))
-    if gpus < 1:
-        problems.append(Problem("command line", "--gpus", "must be at least 1"))
-    if planes < 1:
-        problems.append(Problem("command line", "--planes", "must be at least 1"))
     for option, value, lo, hi in (("--oversubscription", oversubscription, 1.0, 64.0),
                                   ("--uplink-gbps", uplink_gbps, 1.0, 10_000.0),
                                   ("--segment-servers", segment, 1, 100_000),
@@ -174,7 +170,7 @@ def fabric_cmd(
                                   ("--spine-oversubscription", spine_oversubscription, 1.0, 64.0),
                                   ("--gpus", gpus, 1, 10_000_000), ("--planes", planes, 1, 16)):
         if value is not None and not (math.isfinite(value) and lo <= value <= hi):
-            problems.append(Problem("command line", option, f"{value!r} is outside {lo:g} to {hi:g}"))
+            problems.append(Problem("command line", option, f"{value!r} is outside {_plain(lo)} to {_plain(hi)}"))
     if problems:
         raise InputError(problems)
     spec = FabricSpec(servers=math.ceil(gpus / cat.servers[server].gpus), server=server,
@@ -249,3 +245,8 @@ def _print_fabric(doc: dict) -> None:
                           f"planner catalog show {key})", style="yellow")
     for note in doc["notes"]:
         console.print(f"note: {note}", style="yellow")
+
+
+def _plain(x: float) -> str:
+    """A limit as a reader writes it: 10,000,000 (not 1e+07), 1.5."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"

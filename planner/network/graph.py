@@ -337,4 +337,5 @@ def write_graphml(spec: FabricSpec, counts: FabricCounts, path: Path, layout: La
                         f'<data key="e6">{ports_v}</data><data key="e7">{length!r}</data></edge>\n'
                         for (u, v, _s, ports_u, ports_v), head, length in zip(chunk, heads, lengths, strict=True)]
             out.write("".join(rows))
+            del rows, heads  # before the next chunk's are made: one chunk's text in memory at a time
         out.write("</graph></graphml>\n")

@@ -531,6 +531,38 @@ def test_a_plot_is_put_in_place_whole_or_not_at_all(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["tornado.png"] and target.read_bytes() == b"\x89PNG whole"
 
 
+def test_the_half_drawn_plots_of_a_killed_sweep_are_removed_when_the_next_one_finishes(tmp_path):
+    """A sweep killed with SIGKILL while it draws leaves its hidden part files (.STEM-PID.png)
+    in plots/: the next finish into the folder removes those of processes that are gone, and
+    leaves a live process's, other files and the plots themselves."""
+    import os
+    import subprocess
+    import sys
+
+    from planner.app.finisher import finish as finish_plots
+
+    sweep = _sweep(tmp_path)
+    path = run_sweep(sweep, tmp_path / "out", serial=True)
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        plots = tmp_path / "out" / "plots"
+        plots.mkdir()
+        stale = [plots / f".tornado-{dead}.png", plots / f".npv-distribution-{dead}.png"]
+        kept = [plots / f".tornado-{live.pid}.png", plots / f".notes-{dead}.png", plots / "mine.txt"]
+        for f in stale + kept:
+            f.write_bytes(b"\x89PNG half")
+        written = finish_plots(path, sweep.base.name, [a.name for a in sweep.spec.axes])
+        assert not any(f.exists() for f in stale) and all(f.exists() for f in kept)
+        assert {p.name for p in written if p.parent == plots} <= {p.name for p in plots.iterdir()}
+        assert not [p for p in plots.iterdir() if p.name.startswith(".") and p not in kept]
+    finally:
+        live.kill()
+        live.wait()
+    assert os.path.exists(path)
+
+
 @pytest.mark.parametrize("base, found", [("nope.toml", "no such file"), (".", "is a folder, not a site file")])
 def test_a_missing_base_site_is_named_at_the_sweep_files_key(tmp_path, capsys, base, found):
     from planner.app.cli import main

@@ -117,6 +117,7 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
     columns = results_columns(header, rows)
     folder = csv_path.parent / "plots"
     folder.mkdir(exist_ok=True)
+    remove_partial_plots(folder)
     optimal = columns["status"] == "optimal"
     ok = {name: values[optimal] for name, values in columns.items()}
     jobs: list[tuple[Path, Callable[[], None]]] = []
@@ -137,6 +138,25 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
         if child is None or not _child_succeeded(child):
             draw()
     return [parquet] + [path for path, _ in jobs]
+
+
+PLOTS = ("npv-distribution", "tornado", "btc-crossover")  # a sweep's plots (their file names' stems)
+
+
+def remove_partial_plots(folder: Path) -> None:
+    """Remove the hidden, half-drawn plots (:func:`_job`) of sweeps killed while they drew
+    them (SIGKILL leaves no chance to): a ``.STEM-PID.png`` of a sweep plot whose process is
+    gone. Anything else in the folder is left."""
+    import re
+
+    from planner.outputs.figure_writer import process_gone
+
+    for path in folder.iterdir():
+        match = re.fullmatch(r"\.(.+)-(\d+)\.\w+", path.name)
+        if match and match.group(1) in PLOTS and int(match.group(2)) != os.getpid() \
+                and process_gone(int(match.group(2))) and path.is_file() and not path.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def _job(path: Path, figure: Callable[..., None], *data: object, title: str) -> tuple[Path, Callable[[], None]]:

@@ -179,16 +179,23 @@ def remove_orphans(temp: str) -> None:
         return
     for name in names:
         match = re.fullmatch(re.escape(FOLDER_PREFIX) + r"(\d+)-\w+", name)
-        if match is None or int(match.group(1)) == os.getpid():
+        if match is None or int(match.group(1)) == os.getpid() or not process_gone(int(match.group(1))):
             continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:  # no such process: its run was killed
-            path = os.path.join(temp, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-        except (OSError, OverflowError):  # alive under another user, or not a process id at all
-            continue
+        path = os.path.join(temp, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def process_gone(pid: int) -> bool:
+    """No process has this id (the run that named a file for it was killed). False for a
+    live process, one this user may not signal, and a number that is no process id."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError, ValueError):
+        return False
+    return False
 
 
 def _shut(pool: ProcessPoolExecutor) -> None:

@@ -101,6 +101,9 @@ def write_parquet(path: Path, header: list[str], rows: list[list[str]], columns:
         pq.write_table(table, tmp)
 
 
+PLOTS = {"npv": "npv-distribution.png", "tornado": "tornado.png", "crossover": "btc-crossover.png"}  # in plots/
+
+
 def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = False) -> list[Path]:
     """results.parquet and the plots from the complete results (``axes``: the sweep's axis
     names; ``site_name``: the base site's file name, in the plots' titles); the files written.
@@ -122,13 +125,13 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
     ok = {name: values[optimal] for name, values in columns.items()}
     jobs: list[tuple[Path, Callable[[], None]]] = []
     if optimal.any():
-        jobs.append(_job(folder / "npv-distribution.png", figs.npv_distribution, ok, title=f"NPV by plan: {site_name}"))
+        jobs.append(_job(folder / PLOTS["npv"], figs.npv_distribution, ok, title=f"NPV by plan: {site_name}"))
         varied = [a for a in axes if np.unique(ok[a]).size > 1]
         if varied:
-            jobs.append(_job(folder / "tornado.png", figs.tornado, ok, varied,
+            jobs.append(_job(folder / PLOTS["tornado"], figs.tornado, ok, varied,
                              title=f"What moves the NPV: {site_name}"))
         if "btc_price_usd" in varied and np.unique(ok["kind"]).size > 1:
-            jobs.append(_job(folder / "btc-crossover.png", figs.crossover, ok,
+            jobs.append(_job(folder / PLOTS["crossover"], figs.crossover, ok,
                              title=f"NPV against the BTC price: {site_name}"))
     # each plot 0.1 s: one child each when drawn on two cores, the parquet file here meanwhile
     children = [(draw, _draw_in_child(draw) if two_cores else None) for _, draw in jobs]
@@ -140,9 +143,6 @@ def finish(csv_path: Path, site_name: str, axes: list[str], two_cores: bool = Fa
     return [parquet] + [path for path, _ in jobs]
 
 
-PLOTS = ("npv-distribution", "tornado", "btc-crossover")  # a sweep's plots (their file names' stems)
-
-
 def remove_partial_plots(folder: Path) -> None:
     """Remove the hidden, half-drawn plots (:func:`_job`) of sweeps killed while they drew
     them (SIGKILL leaves no chance to): a ``.STEM-PID.png`` of a sweep plot whose process is
@@ -151,9 +151,10 @@ def remove_partial_plots(folder: Path) -> None:
 
     from planner.outputs.figure_writer import process_gone
 
+    names = set(PLOTS.values())
     for path in folder.iterdir():
-        match = re.fullmatch(r"\.(.+)-(\d+)\.\w+", path.name)
-        if match and match.group(1) in PLOTS and int(match.group(2)) != os.getpid() \
+        match = re.fullmatch(r"\.(.+)-(\d+)(\.\w+)", path.name)  # _job's part file of plot NAME: .STEM-PID.SUFFIX
+        if match and match.group(1) + match.group(3) in names and int(match.group(2)) != os.getpid() \
                 and process_gone(int(match.group(2))) and path.is_file() and not path.is_symlink():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

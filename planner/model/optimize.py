@@ -340,18 +340,16 @@ def _min_gpus_refused(inp: ScenarioInputs, need: int) -> str:
     closest is named, at the step where it overdraws most), or the capex budget cannot pay
     for any that the grid carries."""
     built = [o for o in inp.options if o.gpus >= need]
-    capacity = inp.profile.capacity_mw
-    over = [np.asarray(ai_load_mw(inp, o) - capacity, dtype=float) for o in built]
-    fits = [o for o, x in zip(built, over, strict=True) if float(np.max(x)) <= 1e-9]
+    capacity = np.atleast_1d(np.asarray(inp.profile.capacity_mw, dtype=float))  # per step
+    loads = [np.broadcast_to(np.asarray(ai_load_mw(inp, o), dtype=float), capacity.shape) for o in built]
+    over = [float(np.max(load - capacity)) for load in loads]
+    fits = [o for o, x in zip(built, over, strict=True) if x <= 1e-9]
     if not fits:
-        k = int(np.argmin([float(np.max(x)) for x in over]))
-        o, worst = built[k], int(np.argmax(over[k]))
-        shape = np.shape(over[k])
-        load = float(np.broadcast_to(np.asarray(ai_load_mw(inp, o), dtype=float), shape)[worst])
-        cap = float(np.broadcast_to(np.asarray(capacity, dtype=float), shape)[worst])
+        k = int(np.argmin(over))
+        worst = int(np.argmax(loads[k] - capacity))
         at = f", at {inp.profile.labels[worst]}" if inp.profile.steps > 1 else ""
-        return (f"min GPUs: {need} required: the least the AI of a plan with them draws is {load:.1f} MW "
-                f"({o.gpus} GPUs, facility power), the grid gives {cap:g} MW{at}")
+        return (f"min GPUs: {need} required: the least the AI of a plan with them draws is {loads[k][worst]:.1f} MW "
+                f"({built[k].gpus} GPUs, facility power), the grid gives {capacity[worst]:g} MW{at}")
     if inp.capex_budget_usd is not None:
         cheapest = min(fits, key=lambda o: plan_capex_usd(inp, o))
         if plan_capex_usd(inp, cheapest) > inp.capex_budget_usd:

@@ -14,7 +14,7 @@ import numpy as np
 from planner.outputs.export import FORMULA_STARTS, neutralise, write_frame
 
 _STRUCTURAL = re.compile(r'[,"\r\n]')  # a cell holding one must be quoted: left to pandas
-_DANGEROUS_START = re.compile("\0[" + re.escape("".join(FORMULA_STARTS)) + "]")  # a cell that neutralise rewrites
+_FORMULA_START = re.compile("\0[" + re.escape("".join(FORMULA_STARTS)) + "]")  # a cell that neutralise rewrites
 
 
 def mw_column(values: np.ndarray) -> np.ndarray:
@@ -71,7 +71,7 @@ def _text_cells(column: list[str]) -> list[str] | None:
     joined = "\0" + "\0".join(distinct)
     if _STRUCTURAL.search(joined):
         return None
-    if not _DANGEROUS_START.search(joined):
+    if not _FORMULA_START.search(joined):
         return column
     return [neutralise(v) for v in column]
 

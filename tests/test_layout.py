@@ -444,3 +444,27 @@ def test_pair_lengths_equal_the_sum_of_each_pair_by_hand(data):
         expected.append((rise[ha] + horizontal + rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m)
     assert got.tolist() == expected and all(math.isfinite(v) for v in expected)
     assert counted == links
+
+
+def test_runs_is_numpys_unique_with_its_counts():
+    """layout.runs gives np.unique(values, return_counts=True), the same arrays and dtypes: whole
+    numbers of several widths in any order (shuffled, sorted, in runs, as the floor plan's rack
+    and code arrays come), empty and single arrays, and floats none of which is zero or NaN."""
+    import numpy as np
+
+    from planner.network.layout import runs
+
+    rng = np.random.default_rng(11)
+    for trial in range(3000):
+        size = int(rng.integers(0, 60))
+        dtype = (np.int64, np.int32, np.intp, np.int16)[trial % 4]
+        values = rng.integers(-5, int(rng.integers(1, 40)), size).astype(dtype)
+        if trial % 3 == 1:
+            values = np.sort(values)
+        elif trial % 3 == 2:
+            values = np.repeat(values[: size // 3], rng.integers(1, 4, size // 3))
+        if trial % 7 == 0:
+            values = rng.choice([0.25, 1.5, 3.0, -2.0, 1e9, 7.125], size)
+        want, got = np.unique(values, return_counts=True), runs(values)
+        for w, g in zip(want, got, strict=True):
+            assert g.dtype == w.dtype and g.tobytes() == w.tobytes(), (values, want, got)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from planner.network.interconnect import (
     interconnect_doc,
     size_interconnect,
 )
-from planner.network.layout import Layout, TierLinks
+from planner.network.layout import Layout, TierLinks, runs
 from planner.network.media import TierMedia
 from planner.parts.catalog import Catalog
 from planner.parts.models import COPPER_CLASSES
@@ -56,16 +56,12 @@ def structured_tiers(links: dict[str, TierLinks], fabric: FabricCounts, catalog:
     of the links leaving their row (a trunk is priced at it).
     """
     out = []
-    panels = sorted(catalog.entries["patch_panels"].values(), key=lambda e: -(e.item.fibers or 0))
-    panel = panels[0].item if panels else None
+    panel, trunks_of = _structured_parts(catalog)
     for tier in ("leaf_spine", "spine_core"):
         media, tl = fabric.media.get(tier), links.get(tier)
         if media is None or tl is None or not tl.links.size or not media.links or media.optic_class in COPPER_CLASSES:
             continue
-        mode = "om4" if media.optic_class == "sr" else "os2"
-        trunks = sorted((e.item for e in catalog.entries["cables"].values()
-                         if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
-                        key=lambda c: -c.fibers)
+        trunks = trunks_of["om4" if media.optic_class == "sr" else "os2"]
         cross = ~tl.same_room
         if not cross.any():
             continue
@@ -88,6 +84,19 @@ def structured_tiers(links: dict[str, TierLinks], fabric: FabricCounts, catalog:
             "mean_m": float((tl.length_m[cross] * tl.links[cross]).sum() / n_links),
         })
     return out
+
+
+def _structured_parts(catalog: Catalog) -> tuple[Any, dict[str, list]]:
+    """The patch panel of the most fibres, and the trunks of each fibre mode (om4, os2), most
+    fibres first: read from the catalog once (every cluster option's cabling asks for them)."""
+    found = catalog.memo.get(("structured parts",))
+    if found is None:
+        panels = sorted(catalog.entries["patch_panels"].values(), key=lambda e: -(e.item.fibers or 0))
+        trunks = {mode: sorted((e.item for e in catalog.entries["cables"].values()
+                                if e.item.kind == "trunk" and e.item.fiber_type == mode and e.item.fibers),
+                               key=lambda c: -c.fibers) for mode in ("om4", "os2")}
+        found = catalog.memo[("structured parts",)] = (panels[0].item if panels else None, trunks)
+    return found
 
 
 def campus_trunks(layout: Layout, fibers_per_link: dict[str, int], routes: list[Route], *,
@@ -216,17 +225,18 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for them."""
     if values.dtype.kind == "f" and not bool(np.isfinite(values).all() and values.all()):
         return np.unique(values, return_inverse=True)
-    distinct = np.unique(values)
+    distinct = runs(values)[0]
     return distinct, np.searchsorted(distinct, values)
 
 
-def stock_round(lengths: np.ndarray, stock: list[float]) -> np.ndarray:
+def stock_round(lengths: np.ndarray, stock: list[float] | np.ndarray) -> np.ndarray:
     """Each length rounded up to the next stock length, else (past the longest, or without
-    stock lengths) to the next whole metre."""
+    stock lengths) to the next whole metre. ``stock``: the lengths in any order, or an array
+    of them sorted (:func:`_stock_lengths`)."""
     x = np.asarray(lengths, dtype=float)
-    if not stock:
+    if not len(stock):
         return np.ceil(x - 1e-9)
-    s = np.asarray(sorted(stock), dtype=float)
+    s = stock if isinstance(stock, np.ndarray) else np.asarray(sorted(stock), dtype=float)
     i = np.searchsorted(s, x - 1e-9, side="left")
     return np.where(i < s.size, s[np.minimum(i, s.size - 1)], np.ceil(x - 1e-9))
 
@@ -334,8 +344,7 @@ def _tier_cables(links: dict[str, TierLinks] | None, tier: str, media: TierMedia
         length, weight = length[keep], weight[keep]
         if not length.size:
             return None
-    stock = sorted(catalog.optics[media.cable_kind].lengths_m) if media.cable_kind in catalog.optics else []
-    values, inverse = unique_inverse(stock_round(length, stock))
+    values, inverse = unique_inverse(stock_round(length, _stock_lengths(catalog, media.cable_kind)))
     counts = np.bincount(inverse, weights=weight).astype(np.int64)
     total_links = int(counts.sum())
     total_cables = round(media.cables * total_links / media.links)
@@ -355,6 +364,16 @@ def _tier_cables(links: dict[str, TierLinks] | None, tier: str, media: TierMedia
     fibres, rate, plugs, how = fibre
     return (at, cables, [fibres * x * rate + plugs for x in at],
             lambda x: how.format(length=f"{x:g}"), True)
+
+
+def _stock_lengths(catalog: Catalog, kind: str) -> np.ndarray:
+    """The stock lengths of a cable, sorted (none for a kind the catalog has no optic entry of),
+    read from the catalog once."""
+    found = catalog.memo.get(("stock lengths", kind))
+    if found is None:
+        lengths = catalog.optics[kind].lengths_m if kind in catalog.optics else []
+        found = catalog.memo[("stock lengths", kind)] = np.asarray(sorted(lengths), dtype=float)
+    return found
 
 
 def _structured_lines(sc: dict, catalog: Catalog) -> Iterator[tuple[str, str, int, tuple[float, str] | None, float]]:

@@ -379,7 +379,7 @@ def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, ro
     if cross.any():  # these pairs run over their halls' route instead
         k = len(names)
         code = ha[cross] * k + hb[cross]
-        codes = np.unique(code)
+        codes = runs(code)[0]
         terms = [route_terms(names[c // k], names[c % k], routes) for c in codes.tolist()]  # raises in code order
         start = np.array([t[0] for t in terms], dtype=float).reshape(-1, 2)
         end = np.array([t[1] for t in terms], dtype=float).reshape(-1, 2)
@@ -399,8 +399,8 @@ def _su_node_leaf_pairs(layout: Layout, su: int, per_su: int, leaves: list[int]
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(endpoint rack, leaf rack, links) of every node-leaf rack pair of one SU: each
     endpoint meets each leaf, and a leaf rack holds several of the SU's leaves."""
-    racks, n = np.unique(layout.endpoint_rack[su * per_su:(su + 1) * per_su], return_counts=True)
-    lv, held = np.unique(np.array(leaves), return_counts=True)
+    racks, n = runs(layout.endpoint_rack[su * per_su:(su + 1) * per_su])
+    lv, held = runs(np.array(leaves))
     return np.tile(racks, lv.size), np.repeat(lv, racks.size), np.tile(n, lv.size) * np.repeat(held, racks.size)
 
 
@@ -410,7 +410,7 @@ def su_node_leaf_links(layout: Layout, su: int, per_su: int, leaves: list[int], 
     SU's racks (so the same numbers): one SU at a time as a placement grows. Room numbers
     are the SU's own (they say only whether a pair stays in its room)."""
     a, b, n = _su_node_leaf_pairs(layout, su, per_su, leaves)
-    used = np.unique(np.concatenate([a, b]))
+    used = runs(np.concatenate([a, b]))[0]
     racks = [layout.racks[i] for i in used]
     geo = _Geometry.of(racks, layout.halls)
     local_a, local_b = np.searchsorted(used, a), np.searchsorted(used, b)
@@ -522,10 +522,29 @@ def _join(group_a: np.ndarray, rack_a: np.ndarray, group_b: np.ndarray, rack_b: 
     return np.repeat(ra, reps), rb[at], np.repeat(ca, reps) * cb[at]
 
 
+def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)`` of a 1-d array of whole numbers: the distinct
+    values, sorted, and how often each comes. A stable sort (a merge of the runs already in
+    order: the floor plan's rack and code arrays mostly are) and the run starts, without
+    np.unique's overhead per call: these run a few times for every cluster size of every hall
+    plan. Whole numbers only: floats that compare equal with other bits (0.0 and -0.0) would
+    keep the first of them, where np.unique picks its own."""
+    ordered = np.sort(values, kind="stable")
+    if ordered.size < 2:
+        return ordered, np.ones(ordered.size, dtype=np.intp)
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1])
+    starts += 1
+    starts = np.concatenate((_FIRST, starts))
+    return ordered[starts], np.diff(np.append(starts, ordered.size))
+
+
+_FIRST = np.zeros(1, dtype=np.intp)
+
+
 def _counted(group: np.ndarray, rack: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(group, rack, switches) of each group and rack holding any, sorted by group."""
     m = int(rack.max()) + 1 if rack.size else 1
-    code, count = np.unique(group.astype(np.int64) * m + rack, return_counts=True)
+    code, count = runs(group.astype(np.int64) * m + rack)
     return code // m, code % m, count
 
 

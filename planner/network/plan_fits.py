@@ -39,6 +39,7 @@ from planner.network.layout import (
     lay_out_in,
     place_su,
     rack_room,
+    runs,
     su_node_leaf_links,
     su_node_leaf_max,
     switch_links,
@@ -628,7 +629,7 @@ def _prefix_links(base: _Placement, sh: Shape) -> dict[str, TierLinks]:
     hall, xy, room, leaf_keys, leaf_racks = base.rack_arrays()
     mask = leaf_keys[:, 1] < k
     keys, racks = leaf_keys[mask], leaf_racks[mask]
-    used = np.unique(racks)
+    used = runs(racks)[0]
     # the switch racks' positions (as _switch_slots takes them): the MMRs', then the room's
     n = _switch_racks(sh, per)
     (m_hall, m_xy, m_room), (r_hall, r_xy, r_room) = base.slot_arrays()

@@ -320,6 +320,104 @@ def test_every_plan_fits_like_its_full_layouts(write_site, site, sizes):
     _check_fits_against_layouts(CATALOG, write_site(render(site)), sizes)
 
 
+def _same_links(got: dict, want: dict, where) -> None:
+    """Two sizes' links are the same arrays, to the bit and the dtype."""
+    assert set(got) == set(want), where
+    for tier, tl in want.items():
+        for field in ("length_m", "links", "room_a", "room_b", "hall_a", "hall_b"):
+            a, b = getattr(got[tier], field), getattr(tl, field)
+            assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), (where, tier, field)
+        assert got[tier].halls == tl.halls, (where, tier)
+
+
+def _check_links_in_batches(catalog, path, sizes: list[int]) -> int:
+    """Every plan's links of its prefix sizes, measured together (_prefix_links_many, as the
+    options ask for them: PlanFits.links) and one size at a time (_prefix_links): the same
+    arrays, or the same error raised for the same size. The sizes compared in batches."""
+    from planner.network import plan_fits as pf
+
+    loaded = load_site(path)
+    site = loaded.site
+    server = site.ai.server
+    plans, _ = hall_plans(loaded, catalog, server, scenario_halls(loaded, "s"), "s")
+    shapes = _family_shapes(catalog, server, sizes)
+    fitter, alone = (PlanFits(catalog, server, shapes, site.routes, site.cabling) for _ in range(2))
+    compared = 0
+    for plan in plans:
+        used = [b for b, _ in plan]
+        if not used:
+            continue
+        need = used[-1].name if len(used) > 1 else None
+        fits = fitter.fits(used, need)
+        alone.fits(used, need)
+        node = fitter.placement(used)
+        prefix = [i for i in range(len(shapes)) if fitter.prefix_ok[i] and isinstance(node._fits.get(i), Fit)]
+        batch = pf._prefix_links_many(node, [shapes[i] for i in prefix]) if prefix else []
+        for i, together in zip(prefix, batch, strict=True):
+            where = (tuple(b.name for b in used), shapes[i].servers)
+            try:
+                want = pf._prefix_links(node, shapes[i])
+            except LayoutError:
+                assert together is None, where  # a batch holding a missing route leaves each size alone
+                continue
+            if together is not None:
+                _same_links(together, want, where)
+                compared += 1
+        for i, fit in enumerate(fits):  # as the options ask: in order, through the batches ahead
+            if isinstance(fit, Fit) and shapes[i].servers:
+                where = (tuple(b.name for b in used), shapes[i].servers)
+                try:
+                    with patch.object(pf, "LINKS_AHEAD", 1):  # one size at a time
+                        want = alone.links(used, i)
+                except LayoutError as exc:
+                    with pytest.raises(LayoutError, match=str(exc)):
+                        fitter.links(used, i)
+                    continue
+                _same_links(fitter.links(used, i), want, where)
+    return compared
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(site=sites().filter(lambda s: s["server"] == "dgx-h100"),
+       sizes=st.lists(st.integers(1, 24), min_size=2, max_size=8))
+@example(site=LATER_MMR, sizes=[1, 4, 8, 12, 16, 20, 24, 28, 32])
+@example(site=FEWER_PER_RACK, sizes=[2, 4, 8, 12, 16, 20, 24])
+@example(site=MISSING_ROUTE, sizes=[1, 2, 4, 6, 8, 10, 12])
+@example(site=ALL_NEEDED, sizes=[1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24])
+def test_links_measured_in_batches_are_each_sizes_own(write_site, site, sizes):
+    """The links of several sizes of a plan measured at once are each size's own, bit for bit,
+    and a size whose links need a missing route raises as on its own (sizes in SUs of 32 DGX
+    H100 and some partial SUs, every plan of the scenario)."""
+    sizes = sorted({32 * k for k in sizes} | {32 * k - 5 for k in sizes[:2] if k > 1})
+    _check_links_in_batches(CATALOG, write_site(render(site)), sizes)
+
+
+def test_links_in_batches_on_the_example_sites():
+    """The same on the example sites' hall plans (the Xinjiang mine's 617 sizes of 2 and 3
+    tiers among them): every size's links measured with the others equal its own."""
+    from planner.app.pipeline import load
+    from planner.network import plan_fits as pf
+
+    compared = 0
+    for name in ("xinjiang-mine", "metro-campus", "greenfield-campus", "sichuan-hydro"):
+        loaded, catalog = load(ROOT / "sites" / f"{name}.toml")
+        cache = PlanCache()
+        for scenario in loaded.site.scenarios:
+            prepare(loaded, catalog, scenario, cache)
+        for work in cache.fitters.values():
+            for node in list(work.fitter._placements.values()):
+                owner = work.fitter
+                prefix = [i for i in range(len(owner.shapes))
+                          if owner.prefix_ok[i] and isinstance(node._fits.get(i), Fit)]
+                for i, together in zip(prefix, pf._prefix_links_many(node, [owner.shapes[i] for i in prefix]),
+                                       strict=True):
+                    assert together is not None, (name, i)
+                    _same_links(together, pf._prefix_links(node, owner.shapes[i]), (name, i))
+                    compared += 1
+    assert compared > 800
+
+
 def _words(fits: list) -> list:
     """Fits with each error as its message (errors compare by identity)."""
     return [("error", str(f)) if isinstance(f, LayoutError) else f for f in fits]

@@ -71,6 +71,12 @@ class TierLinks:
                          None if self.hall_a is None else self.hall_a[:end],
                          None if self.hall_b is None else self.hall_b[:end], self.halls)
 
+    def part(self, start: int, end: int) -> TierLinks:
+        """Rack pairs ``start`` to ``end - 1``."""
+        return TierLinks(self.length_m[start:end], self.links[start:end], self.room_a[start:end],
+                         self.room_b[start:end], None if self.hall_a is None else self.hall_a[start:end],
+                         None if self.hall_b is None else self.hall_b[start:end], self.halls)
+
     def where(self, keep: np.ndarray) -> TierLinks:
         """The rack pairs where ``keep`` is true."""
         return TierLinks(self.length_m[keep], self.links[keep], self.room_a[keep], self.room_b[keep],
@@ -495,7 +501,7 @@ def switch_pairs(leaf_keys: np.ndarray, leaf_racks: np.ndarray, spines: np.ndarr
         groups = shape.planes * shape.pods
         leaf_group = leaf_keys[:, 0] * shape.pods + leaf_keys[:, 1] // shape.sus_per_pod
         spine_group = np.repeat(np.arange(groups), shape.spines_per_pod)
-        a, b, n = _join(leaf_group, leaf_racks, spine_group, spines.reshape(-1), groups)
+        a, b, n = join_groups(leaf_group, leaf_racks, spine_group, spines.reshape(-1), groups)
         out["leaf_spine"] = (a, b, n * shape.bundle_leaf_spine)
     if shape.tiers == 3:
         groups = shape.planes * shape.spines_per_pod
@@ -503,12 +509,12 @@ def switch_pairs(leaf_keys: np.ndarray, leaf_racks: np.ndarray, spines: np.ndarr
                        + np.arange(shape.spines_per_pod)[None, None, :])
         spine_group = np.broadcast_to(spine_group, spines.shape).reshape(-1)
         core_group = np.repeat(np.arange(groups), shape.cores_per_group)
-        a, b, n = _join(spine_group, spines.reshape(-1), core_group, cores.reshape(-1), groups)
+        a, b, n = join_groups(spine_group, spines.reshape(-1), core_group, cores.reshape(-1), groups)
         out["spine_core"] = (a, b, n * shape.bundle_spine_core)
     return out
 
 
-def _join(group_a: np.ndarray, rack_a: np.ndarray, group_b: np.ndarray, rack_b: np.ndarray, groups: int
+def join_groups(group_a: np.ndarray, rack_a: np.ndarray, group_b: np.ndarray, rack_b: np.ndarray, groups: int
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every switch of side a meets every switch of side b in its group: (rack a, rack b,
     switch pairs) per group and pair of racks, from the switches counted per group and rack."""
@@ -546,6 +552,14 @@ def _counted(group: np.ndarray, rack: np.ndarray) -> tuple[np.ndarray, np.ndarra
     m = int(rack.max()) + 1 if rack.size else 1
     code, count = runs(group.astype(np.int64) * m + rack)
     return code // m, code % m, count
+
+
+def measure_racks(hall: np.ndarray, xy: np.ndarray, room: np.ndarray, halls: dict[str, Building], a: np.ndarray,
+                  b: np.ndarray, n: np.ndarray, routes: dict, cabling: Cabling) -> TierLinks:
+    """The links between racks ``a[i]`` and ``b[i]`` (``n[i]`` each) among racks standing at
+    ``hall`` (numbers in the sorted hall names), ``xy``, in rooms ``room``, as
+    :func:`switch_links` measures a tier's."""
+    return measure(_Geometry.of_arrays(hall, xy, halls), room, a, b, n, routes, cabling, {})
 
 
 def switch_links(hall: np.ndarray, xy: np.ndarray, room: np.ndarray, halls: dict[str, Building],

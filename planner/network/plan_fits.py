@@ -36,7 +36,9 @@ from planner.network.layout import (
     TierLinks,
     fit_of,
     full_error,
+    join_groups,
     lay_out_in,
+    measure_racks,
     place_su,
     rack_room,
     runs,
@@ -233,6 +235,7 @@ class _Placement:
         self._walks: dict[int, list[tuple[str, float, float]] | LayoutError] = {}
         self._fits: dict[int, Fit | LayoutError] = {}
         self._links: dict[int, dict[str, TierLinks]] = {}
+        self._ahead: dict[int, dict[str, TierLinks]] = {}  # prefix sizes' links measured ahead (_prefix_links)
         self._room_ids: dict[tuple, int] = {}
         self._su_joined: tuple[TierLinks, np.ndarray] | None = None
         self._slots: tuple[_Points, _Points] | None = None
@@ -588,8 +591,27 @@ class _Placement:
             if isinstance(fit, LayoutError):
                 raise fit
             if i not in self._links:  # a prefix size: measured when asked (once per option), not kept
-                return _prefix_links(self, self.owner.shapes[i])
+                return self._prefix_links(i)
         return self._links[i]
+
+    def _prefix_links(self, i: int) -> dict[str, TierLinks]:
+        """A prefix size's links, measured with the next sizes the options will ask for (those
+        fitted in full after it, up to LINKS_AHEAD in all: :func:`_prefix_links_many`), which
+        are kept until asked; a batch replaces the one before, so few are ever held."""
+        found = self._ahead.pop(i, None)
+        if found is not None:
+            return found
+        owner = self.owner
+        batch = [i] + [j for j in range(i + 1, len(owner.shapes))
+                       if owner.prefix_ok[j] and isinstance(self._fits.get(j), Fit)][:LINKS_AHEAD - 1]
+        measured = _prefix_links_many(self, [owner.shapes[j] for j in batch]) if len(batch) > 1 else [None]
+        self._ahead = {j: links for j, links in zip(batch[1:], measured[1:], strict=True) if links is not None}
+        return measured[0] if measured[0] is not None else _prefix_links(self, owner.shapes[i])
+
+
+# prefix sizes whose links are measured together (:meth:`_Placement._prefix_links`): the
+# numpy calls of one size's links cost more than its arithmetic, the batch's memory stays small
+LINKS_AHEAD = 16
 
 
 def _switch_racks(sh: Shape, per_rack: int) -> int:
@@ -650,6 +672,108 @@ def _prefix_links(base: _Placement, sh: Shape) -> dict[str, TierLinks]:
     out.update(switch_links(np.concatenate([hall[used], sw_hall]), np.concatenate([xy[used], sw_xy]),
                             np.concatenate([room[used], sw_room]), base.halls, pairs, base.owner.routes,
                             base.owner.cabling))
+    return out
+
+
+def _prefix_links_many(base: _Placement, shapes: list[Shape]) -> list[dict[str, TierLinks] | None]:
+    """:func:`_prefix_links` of several sizes of one plan at once, the same arrays (None for a
+    size to be measured on its own). Each size's racks (its leaf racks in use, then its spine
+    and core racks) are numbered after those of the sizes before it, and its pair groups after
+    theirs, so that the switch pairs of all of them are joined
+    (:func:`planner.network.layout.join_groups`) and measured
+    (:func:`planner.network.layout.measure_racks`) in one pass per tier, and each size's links
+    are its slice. A pair's length is the same sum of the same coordinates, its links the same
+    product, and a size's pairs come in the same order (by its groups, then its racks) as on its
+    own. Left to be measured on their own: sizes of one tier, a size without room for its
+    switch racks, and every size of a batch in which a link needs a route the site lacks (each
+    size then raises, or not, as on its own)."""
+    switched = [i for i, sh in enumerate(shapes) if sh.tiers >= 2]
+    out: list[dict[str, TierLinks] | None] = [None] * len(shapes)
+    if len(switched) < 2:
+        return out
+    hall, xy, room, leaf_keys, leaf_racks = base.rack_arrays()
+    (m_hall, m_xy, m_room), (r_hall, r_xy, r_room) = base.slot_arrays()
+    per = base.per_net_rack
+    racks_at, sw_parts = [], []  # each size's racks: its leaf racks in use, then its switch racks
+    leaf_g, leaf_r, spine_g, spine_r, core_g, core_r, core_spine_g, core_spine_r = ([] for _ in range(8))
+    bundles_ls, bundles_sc = [], []
+    offset = groups_ls = groups_sc = 0
+    ends: list[int] = []  # the racks of the sizes so far, after each
+    batched: list[int] = []  # the sizes measured here, in order
+    for i in switched:
+        sh = shapes[i]
+        k = sh.scalable_units
+        n = _switch_racks(sh, per)
+        in_mmr = min(n, m_hall.size)
+        cursor = base.layout.su_cursor[k - 1]
+        end = cursor + n - in_mmr
+        if end > r_hall.size:  # no room for its spine and core racks: on its own, it says so
+            continue
+        batched.append(i)
+        mask = leaf_keys[:, 1] < k
+        keys, racks = leaf_keys[mask], leaf_racks[mask]
+        used = runs(racks)[0]
+        racks_at.append(used)
+        sw_parts.append((in_mmr, cursor, end))
+        n_spines = sh.planes * sh.pods * sh.spines_per_pod
+        spines = offset + used.size + np.arange(n_spines) // per
+        # leaf-spine: per (plane, pod), numbered after the groups of the sizes before
+        leaf_g.append(groups_ls + keys[:, 0] * sh.pods + keys[:, 1] // sh.sus_per_pod)
+        leaf_r.append(offset + np.searchsorted(used, racks))
+        spine_g.append(groups_ls + np.repeat(np.arange(sh.planes * sh.pods), sh.spines_per_pod))
+        spine_r.append(spines)
+        bundles_ls.append(sh.bundle_leaf_spine)
+        groups_ls += sh.planes * sh.pods
+        if sh.tiers == 3:  # spine j of every pod meets the cores of group j, per (plane, j)
+            first_core = offset + used.size + math.ceil(n_spines / per)
+            n_cores = sh.planes * sh.spines_per_pod * sh.cores_per_group
+            group = (np.arange(sh.planes)[:, None, None] * sh.spines_per_pod
+                     + np.arange(sh.spines_per_pod)[None, None, :])
+            core_spine_g.append(groups_sc + np.broadcast_to(
+                group, (sh.planes, sh.pods, sh.spines_per_pod)).reshape(-1))
+            core_spine_r.append(spines)
+            core_g.append(groups_sc + np.repeat(np.arange(sh.planes * sh.spines_per_pod), sh.cores_per_group))
+            core_r.append(first_core + np.arange(n_cores) // per)
+            groups_sc += sh.planes * sh.spines_per_pod
+        bundles_sc.append(sh.bundle_spine_core if sh.tiers == 3 else 0)
+        offset += used.size + n
+        ends.append(offset)
+    take_m = [np.arange(in_mmr) for in_mmr, _, _ in sw_parts]
+    take_r = [np.arange(cursor, end) for _, cursor, end in sw_parts]
+    all_hall = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)
+                               for part in (hall[u], m_hall[tm], r_hall[tr])])
+    all_xy = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)
+                             for part in (xy[u], m_xy[tm], r_xy[tr])])
+    all_room = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)
+                               for part in (room[u], m_room[tm], r_room[tr])])
+    tiers = {"leaf_spine": (leaf_g, leaf_r, spine_g, spine_r, groups_ls, bundles_ls),
+             "spine_core": (core_spine_g, core_spine_r, core_g, core_r, groups_sc, bundles_sc)}
+    measured: dict[str, tuple[TierLinks, np.ndarray]] = {}
+    for tier, (ga, ra, gb, rb, groups, bundles) in tiers.items():
+        if not ga:
+            continue
+        a, b, pairs = join_groups(np.concatenate(ga), np.concatenate(ra), np.concatenate(gb), np.concatenate(rb),
+                                  groups)
+        size = np.searchsorted(ends, a, side="right")  # the size each pair is of: its racks are that size's
+        links = pairs * np.asarray(bundles, dtype=np.int64)[size]
+        try:
+            tl = measure_racks(all_hall, all_xy, all_room, base.halls, a, b, links, base.owner.routes,
+                               base.owner.cabling)
+        except LayoutError:  # a size needs a missing route: each on its own raises as before
+            return out
+        measured[tier] = (tl, np.searchsorted(size, np.arange(len(batched) + 1)))
+    empty = TierLinks(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                      np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                      tuple(sorted(base.halls)))
+    for j, i in enumerate(batched):
+        found = {"node_leaf": base.node_leaf(shapes[i].scalable_units)}
+        for tier in ("leaf_spine", "spine_core"):
+            if tier in measured:
+                tl, bounds = measured[tier]
+                found[tier] = tl.part(int(bounds[j]), int(bounds[j + 1]))
+            else:
+                found[tier] = empty
+        out[i] = found
     return out
 
 

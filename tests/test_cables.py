@@ -196,3 +196,33 @@ def test_unique_inverse_is_numpys_unique_with_its_inverse():
         want, got = np.unique(values, return_inverse=True), unique_inverse(values)
         assert got[0].dtype == want[0].dtype and got[0].tobytes() == want[0].tobytes()
         assert got[1].dtype == want[1].dtype and np.array_equal(got[1], want[1])
+
+
+def test_sums_by_value_is_unique_inverse_and_bincount():
+    """sums_by_value gives unique_inverse's distinct values and the weights summed by np.bincount
+    over its inverse, the same arrays to the bit: whole-metre lengths (counted into bins),
+    stock lengths with fractions, room-pair codes of narrow and wide spans, and values that
+    must go the sorting way (0.0 and -0.0, NaN, infinities, negatives)."""
+    import numpy as np
+
+    from planner.network.cabling import sums_by_value, unique_inverse
+
+    rng = np.random.default_rng(5)
+    pools = [None, None, [0.5, 1.0, 3.0, 7.25, 10.0], [0.0, -0.0, 1.0, 2.0], [1.0, np.nan, 2.0, np.inf],
+             [-3.0, 4.0, 9.0], [2.0 ** 60, 1.0, 5.0]]
+    for trial in range(4000):
+        size = int(rng.integers(0, 80))
+        pool = pools[trial % len(pools)]
+        if pool is None:
+            span = int(rng.choice([5, 300, 100_000]))
+            values = rng.integers(0, span, size)
+            if trial % 3 == 0:
+                values = np.ceil(values + rng.random(size) * 0.999).astype(float)  # whole metres as floats
+        else:
+            values = rng.choice(pool, size)
+        weights = rng.integers(1, 9, size).astype(np.int64)
+        distinct, inverse = unique_inverse(values)
+        want = (distinct, np.bincount(inverse, weights=weights))
+        got = sums_by_value(values, weights)
+        for w, g in zip(want, got, strict=True):
+            assert g.dtype == w.dtype and g.tobytes() == w.tobytes(), (values, weights, want, got)

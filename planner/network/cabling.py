@@ -68,8 +68,7 @@ def structured_tiers(links: dict[str, TierLinks], fabric: FabricCounts, catalog:
         # links per unordered pair of rooms
         ra, rb = tl.room_a[cross], tl.room_b[cross]
         rooms = int(max(ra.max(), rb.max())) + 1
-        _, inverse = unique_inverse(np.minimum(ra, rb) * rooms + np.maximum(ra, rb))
-        per_pair = np.bincount(inverse, weights=tl.links[cross]).astype(np.int64)
+        per_pair = sums_by_value(np.minimum(ra, rb) * rooms + np.maximum(ra, rb), tl.links[cross])[1].astype(np.int64)
         n_links = int(per_pair.sum())
         fibers = per_pair * media.fibers_per_link
         trunk = trunks[0] if trunks else None
@@ -229,6 +228,26 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, np.searchsorted(distinct, values)
 
 
+def sums_by_value(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a 1-d array, sorted, and the weights summed per value: the same
+    arrays as ``unique_inverse(values)`` then ``np.bincount(inverse, weights=weights)`` (each
+    value's weights added in the order they come). Whole numbers in a span not much wider than
+    the array (a tier's lengths rounded up to whole metres, room pairs of few rooms) are
+    counted into a bin each, without a sort; floats only when all are positive (no 0.0 and
+    -0.0 to tell apart). Anything else goes through :func:`unique_inverse`."""
+    if values.size:
+        lo, hi = values.min(), values.max()
+        whole = values.dtype.kind in "iu" or (values.dtype.kind == "f" and bool(np.isfinite(hi)) and lo > 0
+                                               and hi < 2.0 ** 53 and bool((values == np.floor(values)).all()))
+        if whole and hi - lo <= 4 * values.size + 1024:
+            code = (values - lo).astype(np.intp)
+            span = int(hi - lo) + 1
+            present = np.flatnonzero(np.bincount(code, minlength=span))
+            return lo + present.astype(values.dtype), np.bincount(code, weights=weights, minlength=span)[present]
+    distinct, inverse = unique_inverse(values)
+    return distinct, np.bincount(inverse, weights=weights, minlength=distinct.size)
+
+
 def stock_round(lengths: np.ndarray, stock: list[float] | np.ndarray) -> np.ndarray:
     """Each length rounded up to the next stock length, else (past the longest, or without
     stock lengths) to the next whole metre. ``stock``: the lengths in any order, or an array
@@ -344,8 +363,8 @@ def _tier_cables(links: dict[str, TierLinks] | None, tier: str, media: TierMedia
         length, weight = length[keep], weight[keep]
         if not length.size:
             return None
-    values, inverse = unique_inverse(stock_round(length, _stock_lengths(catalog, media.cable_kind)))
-    counts = np.bincount(inverse, weights=weight).astype(np.int64)
+    values, sums = sums_by_value(stock_round(length, _stock_lengths(catalog, media.cable_kind)), weight)
+    counts = sums.astype(np.int64)
     total_links = int(counts.sum())
     total_cables = round(media.cables * total_links / media.links)
     if total_cables == total_links:  # a cable a link: as many cables at each length as links

@@ -672,7 +672,8 @@ def _in_a_fresh_interpreter(code: str) -> str:
     return done.stdout
 
 
-def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=False, meanwhile=None):
+def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=False, meanwhile=None, done=None,
+              order=None, taken=None):
     import os
     import time
 
@@ -684,7 +685,11 @@ def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=Fals
             raise RuntimeError("the child breaks")
         if fail_in_parent and os.getpid() == parent and plan >= 6:
             raise RuntimeError("the parent breaks")
+        if taken is not None and os.getpid() == me:
+            taken.append(plan)
         time.sleep(0.02)  # a plan takes a while: the child, once forked, takes some
+        if done is not None and os.getpid() == me:
+            done.append(plan)
         out = PlanOutcome(capped=[f"capped {plan}"], warned={f"warned {plan}"}, priced=[(f"part-{plan}", ("ai",))])
         if plan == 5:
             out.raised = InputError([Problem("site.toml", "ai.server", f"plan {plan}", 7)])
@@ -692,7 +697,8 @@ def _outcomes(plans, fork, fail_in_child=False, parent=None, fail_in_parent=Fals
             out.error = LayoutError(f"plan {plan} does not fit")
         return out
 
-    return _work_out_plans(plans, work_out, fork, meanwhile=meanwhile)
+    me = os.getpid()
+    return _work_out_plans(plans, work_out, fork, meanwhile=meanwhile, order=order)
 
 
 def test_plans_worked_out_in_two_processes_come_back_in_order_with_their_errors():
@@ -735,25 +741,43 @@ def test_a_forked_child_takes_plans_in_a_process_without_threads():
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="needs fork and a second core")
-def test_the_parent_does_its_other_work_once_its_plans_are_taken():
+def test_the_parent_does_its_other_work_after_its_first_plan():
     """``meanwhile`` (a sweep's imports): with the plans shared with a child, this process does
-    each job once, after its last plan and before the child's outcomes come back, and empties
-    the list; a job that fails is left to its caller (the list is still emptied, the plans
-    still come back). Without a child the list is left for the caller to do."""
+    each job once, after its first plan (whose floor-plan work the plans after it share) and
+    before its next, while the child takes plans; it empties the list; a job that fails is left
+    to its caller (the list is still emptied, the plans still come back). Without a child the
+    list is left for the caller to do."""
     code = ("import os, time; from tests.test_plan_fits import _outcomes\n"
-            "seen = []\n"
-            "def job(): seen.append((os.getpid(), time.monotonic()))\n"
+            "import tests.test_plan_fits as t\n"
+            "seen, done = [], []\n"
+            "def job(): seen.append((os.getpid(), time.monotonic(), len(done)))\n"
             "def broken(): raise ImportError('no such library')\n"
             "jobs = [job, broken, job]\n"
-            "got = _outcomes(list(range(12)), fork=True, meanwhile=jobs)\n"
-            "print(len(seen), {p for p, _ in seen} == {os.getpid()}, jobs == [], len(got),\n"
-            "      sum(o.elsewhere for o in got) > 0)\n"
+            "got = _outcomes(list(range(12)), fork=True, meanwhile=jobs, done=done)\n"
+            "print(len(seen), {p for p, _, _ in seen} == {os.getpid()}, jobs == [], len(got),\n"
+            "      sum(o.elsewhere for o in got) > 0, [n for _, _, n in seen], len(done) > 1)\n"
             "jobs = [job]\n"
             "_outcomes(list(range(12)), fork=False, meanwhile=jobs)\n"
             "print(len(seen), jobs == [job])")
     shared, alone = _in_a_fresh_interpreter(code).splitlines()
-    assert shared.split() == ["2", "True", "True", "12", "True"]
+    # the jobs ran once this process had done one plan, and it did more after them
+    assert shared.split() == ["2", "True", "True", "12", "True", "[1,", "1]", "True"]
     assert alone.split() == ["2", "True"]
+
+
+def test_plans_are_taken_in_the_order_given_and_come_back_in_their_own():
+    """With a work order (a sweep's seed: plans of fewer halls first), each process takes its
+    plans in that order, and the outcomes come back in the plans' own order."""
+    code = ("import os; from tests.test_plan_fits import _outcomes\n"
+            "taken = []\n"
+            "order = [11, 3, 7, 0, 5, 9, 1, 10, 2, 8, 4, 6]\n"
+            "got = _outcomes(list(range(12)), fork=True, order=order, taken=taken)\n"
+            "print([o.capped for o in got] == [[f'capped {p}'] for p in range(12)])\n"
+            "mine = [order.index(p) for p in taken]\n"
+            "print(mine == sorted(mine), len(taken) < 12)")
+    ordered, per_process = _in_a_fresh_interpreter(code).splitlines()
+    assert ordered == "True"
+    assert per_process == "True True"  # this process's plans in the work order; the child took some
 
 
 def test_an_adopted_plan_gives_its_fits_and_a_longer_plan_through_it_is_placed_as_ever(catalog):

@@ -281,7 +281,7 @@ def seeded_state(base: str, scenarios: list[str], inherited: bool = False,
     the floor-plan fitters: the variants find the options cached and never ask them.
     ``state``: the one to seed (holding the base site as already read), else a new one.
     ``meanwhile`` (with ``inherited``): work this process takes from the list and does while
-    the child that shares a scenario's hall plans finishes its own (what is left is the
+    the child that shares a scenario's hall plans takes the next ones (what is left is the
     caller's to do)."""
     import functools
     import pickle
@@ -514,7 +514,7 @@ def run_sweep(sweep: Sweep, out_dir: Path, scheduler: str | None = None, workers
                 # importing it all again each (seconds of the CPU the seed needs); the sweep runs
                 # no thread of its own while they are forked. Dask and what a worker solves with
                 # are imported once here (inherited by each worker), while the seed's child
-                # finishes its share of the hall plans (this process would wait idle)
+                # takes hall plans (this process goes on with the rest of them after)
                 meanwhile: list[Callable[[], None]] = [_import_dask, _warm_worker]
                 factory = seeded_state(base, scenarios, inherited=True, state=read, meanwhile=meanwhile)
                 for job in meanwhile:  # no child to wait for

@@ -90,7 +90,7 @@ def cluster_options(loaded: LoadedSite, catalog: Catalog, scenario: str, capacit
     """Every cluster option of the scenario (server choices x optics x cooling x size).
     ``hall_slots`` and ``fitters``: a PlanCache's, shared with the site's other scenarios.
     ``fork``: work the hall plans out in two processes, and ``meanwhile`` while the other
-    finishes (:func:`_work_out_plans`)."""
+    takes plans (:func:`_work_out_plans`)."""
     site, ai = loaded.site, loaded.site.ai
     sc = site.scenarios[scenario]
     server_keys = [ai.server] + [k for k in ai.server_choices if k != ai.server]
@@ -321,7 +321,11 @@ def _enumerate_options(loaded: LoadedSite, catalog: Catalog, server_key: str, op
             outcome.fits = fitter.fits(halls, _need_hall(halls))
             outcome.memo = dict(fitter.plan_memo(halls))
 
-    for plan, outcome in zip(todo, _work_out_plans(todo, work_out, fork, handed_over, meanwhile), strict=True):
+    # worked out in two processes, plans of fewer halls first: a plan of more halls is mostly
+    # held by the first ones (no option of its own) and takes little (see PlanFits)
+    by_halls = sorted(range(len(todo)), key=lambda i: len(todo[i]))
+    for plan, outcome in zip(todo, _work_out_plans(todo, work_out, fork, handed_over, meanwhile, by_halls),
+                             strict=True):
         # in the plans' order, as if worked out one after the other here
         if outcome.elsewhere:
             for key, loc in outcome.priced:  # the prices the other process looked up, kept here
@@ -381,17 +385,21 @@ class PlanOutcome:
 
 def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome], fork: bool,
                     handed_over: Callable[[tuple, PlanOutcome], None] | None = None,
-                    meanwhile: list[Callable[[], None]] | None = None) -> list[PlanOutcome]:
+                    meanwhile: list[Callable[[], None]] | None = None,
+                    order: list[int] | None = None) -> list[PlanOutcome]:
     """``work_out`` of each plan, in order. With ``fork`` (and a second core, on Linux, in a
     process that runs no other thread), two processes share the work: a child forked from this
     one (holding the floor-plan work done so far) and this one each take the next plan not yet
-    taken, from a pipe that holds their numbers, until none is left; the child sends its
-    outcomes back, each first given to ``handed_over`` (there, in the child: what else of its
-    work this process should keep). Plans differ widely in cost (a plan through a missing
-    route fails at once), so they are taken, not dealt. Should the child fail, its plans are
-    worked out here. ``meanwhile``: work this process does after its last plan, while the child
-    may still be at work on its own (each taken from the list and done once; one that fails
-    is left for its caller to meet again when it needs it)."""
+    taken, from a pipe that holds their numbers in ``order`` (the plans' own order without
+    it), until none is left; the child sends its outcomes back, each first given to
+    ``handed_over`` (there, in the child: what else of its work this process should keep).
+    Plans differ widely in cost (a plan through a missing route fails at once), so they are
+    taken, not dealt, and the costly ones first: the last plans taken are then short, and
+    neither process waits long for the other. Should the child fail, its plans are worked out
+    here. ``meanwhile``: work this process does after its first plan, while the child takes
+    the next ones (each job taken from the list and done once; one that fails is left for its
+    caller to meet again when it needs it); its first plan gives it the floor-plan work the
+    plans after it share."""
     import contextlib
     import os
     import pickle
@@ -401,7 +409,8 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
             or threading.active_count() > 1):  # a fork copies no thread, but may copy a lock one holds
         return [work_out(p) for p in plans]
     numbers_r, numbers_w = os.pipe()
-    os.write(numbers_w, bytes(range(len(plans))))  # at most 255 plans: one byte each (MAX_HALL_PLANS is 32)
+    # at most 255 plans: one byte each (MAX_HALL_PLANS is 32)
+    os.write(numbers_w, bytes(range(len(plans)) if order is None else order))
     os.close(numbers_w)
     back_r, back_w = os.pipe()
     try:
@@ -433,7 +442,10 @@ def _work_out_plans(plans: list[tuple], work_out: Callable[[tuple], PlanOutcome]
     try:
         while taken := os.read(numbers_r, 1):
             outcomes[taken[0]] = work_out(plans[taken[0]])
-        while meanwhile:
+            while meanwhile:  # after this process's first plan
+                with contextlib.suppress(Exception):
+                    meanwhile.pop(0)()
+        while meanwhile:  # the child took every plan
             with contextlib.suppress(Exception):
                 meanwhile.pop(0)()
     except BaseException:  # a fault here, or an interrupt: the child's work is not wanted

@@ -345,20 +345,28 @@ def main(argv: list[str] | None = None) -> None:
          "its own .venv (benchmarks/bench_sweep.py, example_sweep) to time its sweep in turn with this one."),
         "",
         "Where the sweep's time goes (a timeline drawn in process and each process's CPU read from /proc, "
-        '2026-12-04, session 16, a fast stretch): the imports and reading the sweep, the base site and its '
-        "catalog 0.38 s; the seed 0.95 s: the Xinjiang site's 381 hybrid and 257 retrofit cluster options "
-        'with their hall plans and floor-plan fits (the hybrid first, its hall plans taken in turn by the '
-        "sweep's process and a forked child, whose fits and cable prices the retrofit then finds; hall-3 and "
-        "hall-4 alone are hall-2 alone at other places and are not worked out), with Dask's import (0.23 s) "
-        "and the workers' libraries done by the sweep's process once it has taken its last hall plan while "
-        'the child finishes its own; the cluster forked and started 0.09 s; the 90 solves 0.46 s on two cores '
-        '(about 7 ms a scenario in a worker, a third of it HiGHS); the cluster stopped 0.07 s while the '
-        'finisher writes the parquet file and draws the three plots (a child per plot), done 0.22 to 0.29 s '
-        "after the last row. The run is bound by the CPU of two cores: about 4 s of CPU in all: the sweep's "
-        "process 1.6 s (its imports, its share of the seed, the scheduler), the seed's child 0.5 to 0.9 s, "
-        'the workers 0.4 s each, the finisher 0.5 s (numpy, pyarrow and matplotlib imported at the start, on '
-        "the core the sweep's process leaves free, at a lower priority: at the same priority the sweep took "
-        '1.04x the time, 16 paired runs) and its plot children 0.12 s each. Session 16 took 0.94x the wall '
+        "2026-12-04, session 18): the imports and reading the sweep, the base site and its catalog about 0.4 s; "
+        "the seed 0.62 to 0.68 s (0.95 s in session 16): the Xinjiang site's 381 hybrid and 257 retrofit "
+        "cluster options with their hall plans and floor-plan fits, the hybrid first, its hall plans taken "
+        "fewest halls first by the sweep's process and a forked child (whose fits and cable prices the retrofit "
+        "then finds; hall-3 and hall-4 alone are hall-2 alone at other places and are not worked out), the "
+        "sweep's process importing Dask (0.25 s) and the workers' libraries after its first hall plan while the "
+        "child takes the next; the cluster forked and started 0.1 to 0.16 s; the 90 solves 0.43 to 0.55 s on "
+        "two cores (chunks of two variants, 25 to 35 ms each in a worker, about half of it HiGHS); the cluster "
+        "stopped 0.05 s while the finisher writes the parquet file and draws the three plots (a child per plot, "
+        "0.08 s each drawn alone), done 0.2 to 0.25 s after the last row. The run is bound by the CPU of two "
+        "cores, about 3.8 s in all: the sweep's process 1.5 to 1.8 s (its imports, its share of the seed, "
+        "Dask's import, the scheduler), the seed's child 0.5 to 0.6 s, the workers 0.35 to 0.5 s each, the "
+        "finisher 0.45 s (numpy, pyarrow and matplotlib imported at the start, on the core the sweep's process "
+        "leaves free, at a lower priority: at the same priority the sweep took 1.04x the time, 16 paired runs) "
+        "and its plot children. Session 18 cut the seed's CPU by about a sixth with every option the same: a "
+        "plan's sizes' links measured sixteen at a time (planner.network.plan_fits._prefix_links_many: 0.885x "
+        "the seed's CPU, paired in process), cable lengths and room pairs counted into bins instead of sorted "
+        "(planner.network.cabling.sums_by_value), whole-number arrays grouped by a stable sort "
+        "(planner.network.layout.runs) and the catalog's cable figures read once; and the seed's two processes "
+        "share its work better (0.88x the seed's wall time, 12 paired runs). The whole sweep took 0.95x the "
+        "session start's wall time side by side (30 paired runs; the machine's noise is about as large). "
+        "Session 16 took 0.94x the wall "
         "time and the CPU of session 15's code side by side (14 paired runs), with the same rows: the model "
         "reads the options' figures once per sweep into arrays (planner.model.scenario.OptionColumns; "
         'building the model 0.67 to 0.25 s for 180 solves, a solve 20% less CPU), rack-pair lengths between '

@@ -70,8 +70,8 @@ class PlanCache:
     # work a scenario's hall plans out in two processes (this one and a child forked from it):
     # only for a caller that runs no other thread while it prepares (a sweep's seed)
     fork_plans: bool = False
-    # work this process does, once each, when it has taken its last hall plan while the forked
-    # child works on (a sweep's own imports), instead of waiting for the child idle
+    # work this process does, once each, after its first hall plan while the forked child takes
+    # the next ones (a sweep's own imports), instead of after its last, the child then idle
     meanwhile: list[Callable[[], None]] = field(default_factory=list)
     _entries: object = field(default=None, repr=False)  # the catalog entries the options were made from
 

@@ -807,3 +807,26 @@ def test_an_adopted_plan_gives_its_fits_and_a_longer_plan_through_it_is_placed_a
     for tier in ours:
         assert np.array_equal(ours[tier].length_m, theirs[tier].length_m)
         assert np.array_equal(ours[tier].links, theirs[tier].links)
+
+
+def test_options_told_apart_by_every_field_of_their_media_but_its_length():
+    """distinct_options tells two options' media apart by every field of a tier's media but
+    its length (options._media_look): a field added to TierMedia is not silently ignored, and
+    two media that differ only in length look alike, any other field apart."""
+    import dataclasses
+
+    from planner.model.options import _media_look
+    from planner.network.media import EndMedia, TierMedia
+
+    names = [f.name for f in dataclasses.fields(TierMedia)]
+    end = EndMedia(kind="module", part="osfp-800g-2xdr4", links_per_unit=2, units=8, connector="mpo-12",
+                   connectors=8)
+    media = TierMedia("leaf_spine", 8, 400.0, 12.0, "dr", end, end, "smf-mpo12", 8, 8)
+    assert len(_media_look(media)) == len(names) - 1
+    assert _media_look(dataclasses.replace(media, length_m=300.0)) == _media_look(media)
+    other = {"tier": "spine_core", "links": 9, "link_gbps": 800.0, "optic_class": "fr",
+             "lower": dataclasses.replace(end, units=9), "upper": dataclasses.replace(end, connectors=9),
+             "cable_kind": "smf-lc", "cables": 9, "fibers_per_link": 2}
+    assert set(other) == set(names) - {"length_m"}
+    for name, value in other.items():
+        assert _media_look(dataclasses.replace(media, **{name: value})) != _media_look(media), name

@@ -28,6 +28,7 @@ from planner.site.schema import Building
 
 if TYPE_CHECKING:
     from planner.network.clos import Shape
+    from planner.network.media import TierMedia
     from planner.network.plan_fits import PlanFits
 
 
@@ -157,7 +158,7 @@ def distinct_options(options: list[ClusterOption], positions: dict[str, int], mi
                tuple(sorted((k, v) for k, v in o.capex_usd.items() if k != "cabling")),
                sum(positions.get(h.name, 0) for h in o.halls),
                tuple(sum(b.placed.get(h.name, 0) for h in o.halls) for b in miners),
-               tuple(sorted((t, dataclasses.replace(m, length_m=0.0)) for t, m in o.fabric.media.items()))
+               tuple(sorted((t, _media_look(m)) for t, m in o.fabric.media.items()))
                if o.fabric is not None else None)  # the same media (the longest link may differ)
         at = kept.get(key)
         if at is None:
@@ -166,6 +167,13 @@ def distinct_options(options: list[ClusterOption], positions: dict[str, int], mi
         elif o.capex_usd.get("cabling", 0.0) < out[at].capex_usd.get("cabling", 0.0):
             out[at] = o
     return out
+
+
+def _media_look(m: TierMedia) -> tuple:
+    """A tier's media but its length: what :func:`distinct_options` tells options apart by (the
+    fields of :class:`planner.network.media.TierMedia` but ``length_m``, as a copy of it with
+    the length set to 0 compares, without making one for every option)."""
+    return (m.tier, m.links, m.link_gbps, m.optic_class, m.lower, m.upper, m.cable_kind, m.cables, m.fibers_per_link)
 
 
 def hall_twins(loaded: LoadedSite, halls: list[Building]) -> dict[str, str]:

@@ -138,7 +138,15 @@ class Catalog:
 
     def power(self, key: str) -> PowerFigure | None:
         """Watts per unit of a part: a site's override, else the part's sourced figure,
-        else its labelled power estimate, else None (the caller must refuse, never count 0)."""
+        else its labelled power estimate, else None (the caller must refuse, never count 0).
+        Looked up once per key (:attr:`memo`): every cluster size's fabric asks for its parts'."""
+        memo_key = ("power", key)
+        if memo_key in self.memo:
+            return self.memo[memo_key]
+        found = self.memo[memo_key] = self._power(key)
+        return found
+
+    def _power(self, key: str) -> PowerFigure | None:
         if key in self.power_overrides:
             return PowerFigure(key, self.power_overrides[key], "site file [power_w]", False, True)
         entry = self.find(key)

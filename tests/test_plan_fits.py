@@ -830,3 +830,43 @@ def test_options_told_apart_by_every_field_of_their_media_but_its_length():
     assert set(other) == set(names) - {"length_m"}
     for name, value in other.items():
         assert _media_look(dataclasses.replace(media, **{name: value})) != _media_look(media), name
+
+
+def _check_node_leaf_as_each_su(fitter) -> int:
+    """Every SU a plan placed itself has the node-leaf links su_node_leaf_links gives it on its own
+    (measured with the plan's other SUs where every two of its halls have a route): the same
+    lengths, links and halls to the bit, and the same pairs within their rooms. The SUs checked."""
+    from planner.network.layout import su_node_leaf_links
+
+    big, checked = fitter.big, 0
+    for node in list(fitter._placements.values()):
+        for su in range(node.shared, len(node.su_links)):
+            got = node.su_links[su]
+            leaves = [node.layout.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)]
+            want = su_node_leaf_links(node.layout, su, big.servers_per_su, leaves, fitter.routes, fitter.cabling)
+            for field in ("length_m", "links", "hall_a", "hall_b"):
+                a, b = getattr(got, field), getattr(want, field)
+                assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (node.halls, su, field)
+            assert np.array_equal(got.same_room, want.same_room) and got.halls == want.halls, (node.halls, su)
+            checked += 1
+    return checked
+
+
+def test_node_leaf_links_measured_together_are_each_sus_own(write_site):
+    """The node-leaf links of SUs placed in plans of routed halls (measured together, _node_leaf_many)
+    and of plans that lack a route (one SU at a time, as a missing route stops the placement) are
+    each SU's own: fixed sites of both kinds and two example sites."""
+    from planner.app.pipeline import load
+
+    checked = 0
+    for site in (ALL_NEEDED, MISSING_ROUTE, LATER_MMR, FEWER_PER_RACK):
+        fitter = _check_fits_against_layouts(CATALOG, write_site(render(site)), [32, 64, 96, 128, 160, 192])
+        checked += _check_node_leaf_as_each_su(fitter)
+    for name in ("xinjiang-mine", "metro-campus"):
+        loaded, catalog = load(ROOT / "sites" / f"{name}.toml")
+        cache = PlanCache()
+        for scenario in loaded.site.scenarios:
+            prepare(loaded, catalog, scenario, cache)
+        for work in cache.fitters.values():
+            checked += _check_node_leaf_as_each_su(work.fitter)
+    assert checked > 1000

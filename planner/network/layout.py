@@ -401,7 +401,7 @@ def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, ro
     return (geo.rise[ha] + horizontal + geo.rise[hb]) * (1 + cabling.slack_ratio) + cabling.service_loop_m
 
 
-def _su_node_leaf_pairs(layout: Layout, su: int, per_su: int, leaves: list[int]
+def su_node_leaf_pairs(layout: Layout, su: int, per_su: int, leaves: list[int]
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(endpoint rack, leaf rack, links) of every node-leaf rack pair of one SU: each
     endpoint meets each leaf, and a leaf rack holds several of the SU's leaves."""
@@ -415,7 +415,7 @@ def su_node_leaf_links(layout: Layout, su: int, per_su: int, leaves: list[int], 
     """The node-leaf links of one SU, the same arithmetic as :func:`_lengths` on only that
     SU's racks (so the same numbers): one SU at a time as a placement grows. Room numbers
     are the SU's own (they say only whether a pair stays in its room)."""
-    a, b, n = _su_node_leaf_pairs(layout, su, per_su, leaves)
+    a, b, n = su_node_leaf_pairs(layout, su, per_su, leaves)
     used = runs(np.concatenate([a, b]))[0]
     racks = [layout.racks[i] for i in used]
     geo = _Geometry.of(racks, layout.halls)
@@ -448,7 +448,7 @@ def _lengths(layout: Layout, shape: Shape, routes: dict, cabling: Cabling) -> No
     leaves_of_su: dict[int, list[int]] = {}
     for (_p, su, _r), leaf in layout.leaf_rack.items():
         leaves_of_su.setdefault(su, []).append(leaf)
-    parts = [lengths(*_su_node_leaf_pairs(layout, su, per_su, leaves_of_su[su]), tier="node_leaf")
+    parts = [lengths(*su_node_leaf_pairs(layout, su, per_su, leaves_of_su[su]), tier="node_leaf")
              for su in range(shape.scalable_units)]
     layout.su_node_leaf_max = [float(p.length_m.max()) for p in parts]
     links = {"node_leaf": TierLinks.join(parts)}

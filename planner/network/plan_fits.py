@@ -44,6 +44,7 @@ from planner.network.layout import (
     runs,
     su_node_leaf_links,
     su_node_leaf_max,
+    su_node_leaf_pairs,
     switch_links,
     switch_pairs,
 )
@@ -339,6 +340,11 @@ class _Placement:
         placer = Placer(self.slots, lay, lay.su_cursor[-1] if self.placed else 0)
         owner.stats["placements"] += 1
         system = self.next_system
+        # with a route between every two of the plan's halls no SU's links can need a missing one:
+        # their node-leaf links are measured together once the SUs are placed (_node_leaf_many)
+        routed = all((a, b) in owner.routes or (b, a) in owner.routes
+                     for i, a in enumerate(self.halls) for b in list(self.halls)[i + 1:])
+        placed: list[int] = []
         for su in range(self.placed, big.scalable_units):
             try:
                 system = place_su(owner.catalog, owner.server_key, big, su, system, self.buildings, self.halls,
@@ -347,12 +353,16 @@ class _Placement:
                 room = len(placer.room)
                 self.error = full_error(owner.catalog, owner.server_key, big, self.buildings, room)
                 self.full_room = room
-                return
+                break
             except LayoutError as exc:  # a hall too hot for the server: no SU goes past it
                 self.error = exc
-                return
+                break
             owner.stats["sus_placed"] += 1
             self._record_su(su)
+            if routed:
+                placed.append(su)
+                self.placed, self.next_system = su + 1, system
+                continue
             leaves = [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)]
             try:
                 links = su_node_leaf_links(lay, su, big.servers_per_su, leaves, owner.routes, owner.cabling)
@@ -362,6 +372,34 @@ class _Placement:
                 self.dead, self.dead_su, self.dead_layout = exc, su, lay
                 return
             self.placed, self.next_system = su + 1, system
+        for links in self._node_leaf_many(placed):
+            self.su_links.append(links)
+            lay.su_node_leaf_max.append(float(links.length_m.max()))
+
+    def _node_leaf_many(self, sus: list[int]) -> list[TierLinks]:
+        """:func:`planner.network.layout.su_node_leaf_links` of several placed SUs at once, the
+        same lengths and links in the same order (each SU's pairs, endpoints by leaf rack, as
+        on its own; one measure of all of them, each SU's links its slice). Its rooms are
+        numbered for all of them (they say only whether a pair stays in its room, as each SU's
+        own numbers did). Only for a plan with a route between every two of its halls."""
+        if not sus:
+            return []
+        lay, big = self.layout, self.owner.largest
+        pairs = [su_node_leaf_pairs(lay, su, big.servers_per_su,
+                                     [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)])
+                 for su in sus]
+        a, b, n = (np.concatenate([pair[j] for pair in pairs]) for j in range(3))
+        ends = np.cumsum([0] + [pair[0].size for pair in pairs])
+        used = runs(np.concatenate([a, b]))[0]
+        racks = [lay.racks[i] for i in used]
+        index = {name: i for i, name in enumerate(sorted(self.halls))}
+        rooms: dict[tuple, int] = {}
+        tl = measure_racks(np.array([index[r["building"]] for r in racks], dtype=int),
+                           np.array([(r["x"], r["y"]) for r in racks], dtype=float).reshape(-1, 2),
+                           np.array([rooms.setdefault(rack_room(r), len(rooms)) for r in racks], dtype=int),
+                           self.halls, np.searchsorted(used, a), np.searchsorted(used, b), n, self.owner.routes,
+                           self.owner.cabling)
+        return [tl.part(int(ends[j]), int(ends[j + 1])) for j in range(len(sus))]
 
     def _record_su(self, su: int) -> None:
         """What the sizes ending at SU ``su`` need: halls and endpoints so far, leaf points."""

@@ -17,6 +17,7 @@ from planner.app.sweep import finish, load_sweep, run_sweep
 from planner.model.cache import PlanCache
 from planner.outputs.plots import crossover_btc_price
 
+from .conftest import ROOT
 from .sitebuilder import S19_XP, flat, site
 
 SITE = site(
@@ -574,3 +575,45 @@ def test_a_missing_base_site_is_named_at_the_sweep_files_key(tmp_path, capsys, b
     assert code == 2 and out == "" and "Traceback" not in err
     assert "sweep.toml:2: base: " in err and found in err  # the sweep file's key and line, not the site's
     assert not (tmp_path / "out").exists()
+
+
+def test_a_variant_is_the_site_validated_whole_with_its_values():
+    """apply() validates again only the sections a variant changes, taking the rest of the base
+    site as it is: the same Site as the whole site dumped, changed and validated, and the same
+    error where a value breaks a limit (random variants of every axis on every example site)."""
+    import numpy as np
+    from pydantic import ValidationError
+
+    from planner.app.pipeline import load
+    from planner.app.sweep import AXES, apply
+    from planner.site.schema import Site
+
+    def whole(site, variant):
+        data = site.model_dump(by_alias=True)
+        for name, value in variant.items():
+            section, key = AXES[name]
+            if section == "scenarios.*":
+                for sc in data["scenarios"].values():
+                    sc[key] = round(value) if key.endswith("months") else value
+            else:
+                data[section][key] = value
+        return Site.model_validate(data)
+
+    def outcome(fn, site, variant):
+        try:
+            return fn(site, variant).model_dump()
+        except ValidationError as exc:
+            return [(e["loc"], e["msg"]) for e in exc.errors()]
+
+    rng = np.random.default_rng(9)
+    errors = 0
+    for path in sorted((ROOT / "sites").glob("*.toml")):
+        site = load(path)[0].site
+        axes = [a for a, (section, _) in AXES.items() if section != "hosting" or site.hosting is not None]
+        for _ in range(12):
+            variant = {str(a): float(rng.choice([rng.uniform(0, 2e5), rng.uniform(-1, 1), rng.uniform(0, 50)]))
+                       for a in rng.choice(axes, size=int(rng.integers(1, 4)), replace=False)}
+            want = outcome(whole, site, variant)
+            assert outcome(apply, site, variant) == want, (path.name, variant)
+            errors += isinstance(want, list)
+    assert errors > 5  # some values broke a limit

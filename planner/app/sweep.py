@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -227,20 +227,28 @@ def check_axes(sweep: Sweep, site: Site) -> list[Problem]:
 
 
 def apply(site: Site, variant: dict[str, float]) -> Site:
-    """The site with the variant's values set (a new validated Site)."""
+    """The site with the variant's values set (a new validated Site). The sections the variant
+    changes are validated again from their values; the others are the base site's, already
+    validated (pydantic takes a model instance as it is), and the site's own checks across its
+    sections run on the whole: what validating the whole site dumped and changed gives, without
+    checking its halls' polygons again for every variant."""
     from planner.site.schema import Site
 
-    data = site.model_dump(by_alias=True)
+    changed: dict[str, Any] = {}
     for name, value in variant.items():
         if name == "variant":
             continue
         section, key = AXES[name]
         if section == "scenarios.*":
-            for sc in data["scenarios"].values():
+            if "scenarios" not in changed:
+                changed["scenarios"] = {n: sc.model_dump(by_alias=True) for n, sc in site.scenarios.items()}
+            for sc in changed["scenarios"].values():
                 sc[key] = round(value) if key.endswith("months") else value
         else:
-            data[section][key] = value
-    return Site.model_validate(data)
+            if section not in changed:
+                changed[section] = getattr(site, section).model_dump(by_alias=True)
+            changed[section][key] = value
+    return Site.model_validate({**{name: getattr(site, name) for name in type(site).model_fields}, **changed})
 
 
 @dataclass

@@ -402,7 +402,7 @@ def pair_lengths(geo: _Geometry, a: np.ndarray, b: np.ndarray, n: np.ndarray, ro
 
 
 def su_node_leaf_pairs(layout: Layout, su: int, per_su: int, leaves: list[int]
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(endpoint rack, leaf rack, links) of every node-leaf rack pair of one SU: each
     endpoint meets each leaf, and a leaf rack holds several of the SU's leaves."""
     racks, n = runs(layout.endpoint_rack[su * per_su:(su + 1) * per_su])

@@ -776,6 +776,8 @@ def _prefix_links_many(base: _Placement, shapes: list[Shape]) -> list[dict[str, 
         bundles_sc.append(sh.bundle_spine_core if sh.tiers == 3 else 0)
         offset += used.size + n
         ends.append(offset)
+    if not batched:
+        return out
     take_m = [np.arange(in_mmr) for in_mmr, _, _ in sw_parts]
     take_r = [np.arange(cursor, end) for _, cursor, end in sw_parts]
     all_hall = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)

@@ -282,6 +282,15 @@ def _check_fits_against_layouts(catalog, path, sizes: list[int]) -> PlanFits:
     return fitter
 
 
+def _fixed_sizes(test):
+    """The fixed sites with the sizes that reach their cases (in SUs), as hypothesis examples of
+    a test drawing a site and sizes."""
+    for site, sizes in ((LATER_MMR, [1, 4, 8, 12, 16, 20, 24, 28, 32]), (FEWER_PER_RACK, [2, 4, 8, 12, 16, 20, 24]),
+                        (MISSING_ROUTE, [1, 2, 4, 6, 8, 10, 12])):
+        test = example(site=site, sizes=sizes)(test)
+    return test
+
+
 def _check_links(links: dict, full, where) -> None:
     """The links a fitter measured for one size (its cables' price before the solve) are
     the full layout's: per tier, every link's length and whether it stays in its room, and
@@ -312,9 +321,7 @@ def _check_links(links: dict, full, where) -> None:
                                                                  HealthCheck.too_slow])
 @given(site=sites().filter(lambda s: s["server"] == "dgx-h100"),
        sizes=st.lists(st.integers(1, 24), min_size=1, max_size=6))
-@example(site=LATER_MMR, sizes=[1, 4, 8, 12, 16, 20, 24, 28, 32])
-@example(site=FEWER_PER_RACK, sizes=[2, 4, 8, 12, 16, 20, 24])
-@example(site=MISSING_ROUTE, sizes=[1, 2, 4, 6, 8, 10, 12])
+@_fixed_sizes
 def test_every_plan_fits_like_its_full_layouts(write_site, site, sizes):
     """Sizes in SUs of 32 DGX H100 (and some partial SUs), every plan of the scenario."""
     sizes = sorted({32 * k for k in sizes} | {32 * k - 5 for k in sizes[:2] if k > 1})
@@ -382,9 +389,7 @@ def _check_links_in_batches(catalog, path, sizes: list[int]) -> int:
                                                                  HealthCheck.too_slow])
 @given(site=sites().filter(lambda s: s["server"] == "dgx-h100"),
        sizes=st.lists(st.integers(1, 24), min_size=2, max_size=8))
-@example(site=LATER_MMR, sizes=[1, 4, 8, 12, 16, 20, 24, 28, 32])
-@example(site=FEWER_PER_RACK, sizes=[2, 4, 8, 12, 16, 20, 24])
-@example(site=MISSING_ROUTE, sizes=[1, 2, 4, 6, 8, 10, 12])
+@_fixed_sizes
 @example(site=ALL_NEEDED, sizes=[1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24])
 def test_links_measured_in_batches_are_each_sizes_own(write_site, site, sizes):
     """The links of several sizes of a plan measured at once are each size's own, bit for bit,

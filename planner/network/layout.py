@@ -415,14 +415,25 @@ def su_node_leaf_links(layout: Layout, su: int, per_su: int, leaves: list[int], 
     """The node-leaf links of one SU, the same arithmetic as :func:`_lengths` on only that
     SU's racks (so the same numbers): one SU at a time as a placement grows. Room numbers
     are the SU's own (they say only whether a pair stays in its room)."""
-    a, b, n = su_node_leaf_pairs(layout, su, per_su, leaves)
+    return node_leaf_links_many(layout, [su], per_su, [leaves], routes, cabling)[0]
+
+
+def node_leaf_links_many(layout: Layout, sus: list[int], per_su: int, leaves: list[list[int]], routes: dict,
+                         cabling: Cabling) -> list[TierLinks]:
+    """:func:`su_node_leaf_links` of several SUs (``leaves``: each one's leaf racks) at once: each
+    SU's pairs as on its own, all measured together, each SU's links its slice (the same
+    lengths, links and halls). The rooms are numbered for all of them together; they say only
+    whether a pair stays in its room. Raises LayoutError where a pair of halls has no route."""
+    pairs = [su_node_leaf_pairs(layout, su, per_su, lv) for su, lv in zip(sus, leaves, strict=True)]
+    a, b, n = (np.concatenate([pair[j] for pair in pairs]) for j in range(3))
+    ends = np.cumsum([0] + [pair[0].size for pair in pairs])
     used = runs(np.concatenate([a, b]))[0]
     racks = [layout.racks[i] for i in used]
-    geo = _Geometry.of(racks, layout.halls)
-    local_a, local_b = np.searchsorted(used, a), np.searchsorted(used, b)
     room_ids: dict[tuple, int] = {}
     room = np.array([room_ids.setdefault(rack_room(r), len(room_ids)) for r in racks], dtype=int)
-    return measure(geo, room, local_a, local_b, n, routes, cabling, {})
+    tl = measure(_Geometry.of(racks, layout.halls), room, np.searchsorted(used, a), np.searchsorted(used, b), n,
+                 routes, cabling, {})
+    return [tl.part(int(ends[j]), int(ends[j + 1])) for j in range(len(sus))]
 
 
 def su_node_leaf_max(layout: Layout, su: int, per_su: int, leaves: list[int], routes: dict,
@@ -557,18 +568,9 @@ def _counted(group: np.ndarray, rack: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def measure_racks(hall: np.ndarray, xy: np.ndarray, room: np.ndarray, halls: dict[str, Building], a: np.ndarray,
                   b: np.ndarray, n: np.ndarray, routes: dict, cabling: Cabling) -> TierLinks:
     """The links between racks ``a[i]`` and ``b[i]`` (``n[i]`` each) among racks standing at
-    ``hall`` (numbers in the sorted hall names), ``xy``, in rooms ``room``, as
-    :func:`switch_links` measures a tier's."""
+    ``hall`` (numbers in the sorted hall names), ``xy``, in rooms ``room``, as :func:`_lengths`
+    measures a layout's."""
     return measure(_Geometry.of_arrays(hall, xy, halls), room, a, b, n, routes, cabling, {})
-
-
-def switch_links(hall: np.ndarray, xy: np.ndarray, room: np.ndarray, halls: dict[str, Building],
-                 pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], routes: dict, cabling: Cabling
-                 ) -> dict[str, TierLinks]:
-    """The switch pairs (:func:`switch_pairs`) among racks standing at ``hall`` (numbers in
-    the sorted hall names), ``xy``, in rooms ``room``, measured as :func:`_lengths` does."""
-    geo = _Geometry.of_arrays(hall, xy, halls)
-    return {t: measure(geo, room, a, b, n, routes, cabling, {}) for t, (a, b, n) in pairs.items()}
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,12 @@ from planner.network.layout import (
     join_groups,
     lay_out_in,
     measure_racks,
+    node_leaf_links_many,
     place_su,
     rack_room,
     runs,
     su_node_leaf_links,
     su_node_leaf_max,
-    su_node_leaf_pairs,
-    switch_links,
-    switch_pairs,
 )
 from planner.parts.catalog import Catalog
 from planner.site.schema import Building, Cabling, Route
@@ -377,29 +375,14 @@ class _Placement:
             lay.su_node_leaf_max.append(float(links.length_m.max()))
 
     def _node_leaf_many(self, sus: list[int]) -> list[TierLinks]:
-        """:func:`planner.network.layout.su_node_leaf_links` of several placed SUs at once, the
-        same lengths and links in the same order (each SU's pairs, endpoints by leaf rack, as
-        on its own; one measure of all of them, each SU's links its slice). Its rooms are
-        numbered for all of them (they say only whether a pair stays in its room, as each SU's
-        own numbers did). Only for a plan with a route between every two of its halls."""
+        """The node-leaf links of several placed SUs, measured together
+        (:func:`planner.network.layout.node_leaf_links_many`): only for a plan with a route
+        between every two of its halls."""
         if not sus:
             return []
         lay, big = self.layout, self.owner.largest
-        pairs = [su_node_leaf_pairs(lay, su, big.servers_per_su,
-                                     [lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)])
-                 for su in sus]
-        a, b, n = (np.concatenate([pair[j] for pair in pairs]) for j in range(3))
-        ends = np.cumsum([0] + [pair[0].size for pair in pairs])
-        used = runs(np.concatenate([a, b]))[0]
-        racks = [lay.racks[i] for i in used]
-        index = {name: i for i, name in enumerate(sorted(self.halls))}
-        rooms: dict[tuple, int] = {}
-        tl = measure_racks(np.array([index[r["building"]] for r in racks], dtype=int),
-                           np.array([(r["x"], r["y"]) for r in racks], dtype=float).reshape(-1, 2),
-                           np.array([rooms.setdefault(rack_room(r), len(rooms)) for r in racks], dtype=int),
-                           self.halls, np.searchsorted(used, a), np.searchsorted(used, b), n, self.owner.routes,
-                           self.owner.cabling)
-        return [tl.part(int(ends[j]), int(ends[j + 1])) for j in range(len(sus))]
+        leaves = [[lay.leaf_rack[(p, su, r)] for p in range(big.planes) for r in range(big.rails)] for su in sus]
+        return node_leaf_links_many(lay, sus, big.servers_per_su, leaves, self.owner.routes, self.owner.cabling)
 
     def _record_su(self, su: int) -> None:
         """What the sizes ending at SU ``su`` need: halls and endpoints so far, leaf points."""
@@ -642,7 +625,7 @@ class _Placement:
         owner = self.owner
         batch = [i] + [j for j in range(i + 1, len(owner.shapes))
                        if owner.prefix_ok[j] and isinstance(self._fits.get(j), Fit)][:LINKS_AHEAD - 1]
-        measured = _prefix_links_many(self, [owner.shapes[j] for j in batch]) if len(batch) > 1 else [None]
+        measured = _prefix_links_many(self, [owner.shapes[j] for j in batch])
         self._ahead = {j: links for j, links in zip(batch[1:], measured[1:], strict=True) if links is not None}
         return measured[0] if measured[0] is not None else _prefix_links(self, owner.shapes[i])
 
@@ -681,53 +664,31 @@ def _prefix_links(base: _Placement, sh: Shape) -> dict[str, TierLinks]:
     """The links of a size whose SUs are the first of ``base``'s placement: its SUs'
     node-leaf links, and its switch pairs among its leaf racks and its spine and core
     racks (:func:`_switch_slots`), numbered as :func:`planner.network.layout._place_switches`
-    numbers them (switch q of a tier in the tier's rack q // switches per network rack)."""
-    k, per = sh.scalable_units, base.per_net_rack
-    out = {"node_leaf": base.node_leaf(k)}
-    if sh.tiers < 2:
-        return out
-    hall, xy, room, leaf_keys, leaf_racks = base.rack_arrays()
-    mask = leaf_keys[:, 1] < k
-    keys, racks = leaf_keys[mask], leaf_racks[mask]
-    used = runs(racks)[0]
-    # the switch racks' positions (as _switch_slots takes them): the MMRs', then the room's
-    n = _switch_racks(sh, per)
-    (m_hall, m_xy, m_room), (r_hall, r_xy, r_room) = base.slot_arrays()
-    in_mmr = min(n, m_hall.size)
-    cursor = base.layout.su_cursor[k - 1]
-    end = cursor + n - in_mmr
-    if end > r_hall.size:
-        raise LayoutError("the halls are full: no room for the spine and core racks")
-    sw_hall = np.concatenate([m_hall[:in_mmr], r_hall[cursor:end]])
-    sw_xy = np.concatenate([m_xy[:in_mmr], r_xy[cursor:end]])
-    sw_room = np.concatenate([m_room[:in_mmr], r_room[cursor:end]])
-    n_spines = sh.planes * sh.pods * sh.spines_per_pod
-    spines = used.size + np.arange(n_spines).reshape(sh.planes, sh.pods, sh.spines_per_pod) // per
-    first_core = used.size + math.ceil(n_spines / per)
-    cores = first_core + np.arange(sh.planes * sh.spines_per_pod * sh.cores_per_group).reshape(
-        sh.planes, sh.spines_per_pod, sh.cores_per_group) // per
-    pairs = switch_pairs(keys, np.searchsorted(used, racks), spines, cores, sh)
-    out.update(switch_links(np.concatenate([hall[used], sw_hall]), np.concatenate([xy[used], sw_xy]),
-                            np.concatenate([room[used], sw_room]), base.halls, pairs, base.owner.routes,
-                            base.owner.cabling))
-    return out
+    numbers them (switch q of a tier in the tier's rack q // switches per network rack).
+    Raises LayoutError where the halls hold no room for its switch racks or a link needs a
+    missing route (:func:`_prefix_links_many` of it alone)."""
+    found = _prefix_links_many(base, [sh], alone=True)[0]
+    assert found is not None, "a size alone is measured or raises"
+    return found
 
 
-def _prefix_links_many(base: _Placement, shapes: list[Shape]) -> list[dict[str, TierLinks] | None]:
-    """:func:`_prefix_links` of several sizes of one plan at once, the same arrays (None for a
-    size to be measured on its own). Each size's racks (its leaf racks in use, then its spine
-    and core racks) are numbered after those of the sizes before it, and its pair groups after
-    theirs, so that the switch pairs of all of them are joined
-    (:func:`planner.network.layout.join_groups`) and measured
-    (:func:`planner.network.layout.measure_racks`) in one pass per tier, and each size's links
-    are its slice. A pair's length is the same sum of the same coordinates, its links the same
-    product, and a size's pairs come in the same order (by its groups, then its racks) as on its
-    own. Left to be measured on their own: sizes of one tier, a size without room for its
-    switch racks, and every size of a batch in which a link needs a route the site lacks (each
-    size then raises, or not, as on its own)."""
+def _prefix_links_many(base: _Placement, shapes: list[Shape], alone: bool = False
+                       ) -> list[dict[str, TierLinks] | None]:
+    """:func:`_prefix_links` of several sizes of one plan at once, the same arrays as each on
+    its own. Each size's racks (its leaf racks in use, then its spine and core racks) are
+    numbered after those of the sizes before it, and its pair groups after theirs, so that the
+    switch pairs of all of them are joined (:func:`planner.network.layout.join_groups`) and
+    measured (:func:`planner.network.layout.measure_racks`) in one pass per tier, and each
+    size's links are its slice: a pair's length is the same sum of the same coordinates, its
+    links the same product, and a size's pairs come in the same order (by its groups, then its
+    racks) as on its own. None for a size to be measured on its own: one without room for its
+    switch racks, and every switched size of a batch in which a link needs a route the site
+    lacks (each then raises, or not, as on its own). ``alone`` (a batch of one size): raise
+    those errors instead."""
+    out: list[dict[str, TierLinks] | None] = [
+        None if sh.tiers >= 2 else {"node_leaf": base.node_leaf(sh.scalable_units)} for sh in shapes]
     switched = [i for i, sh in enumerate(shapes) if sh.tiers >= 2]
-    out: list[dict[str, TierLinks] | None] = [None] * len(shapes)
-    if len(switched) < 2:
+    if not switched:
         return out
     hall, xy, room, leaf_keys, leaf_racks = base.rack_arrays()
     (m_hall, m_xy, m_room), (r_hall, r_xy, r_room) = base.slot_arrays()
@@ -746,6 +707,8 @@ def _prefix_links_many(base: _Placement, shapes: list[Shape]) -> list[dict[str, 
         cursor = base.layout.su_cursor[k - 1]
         end = cursor + n - in_mmr
         if end > r_hall.size:  # no room for its spine and core racks: on its own, it says so
+            if alone:
+                raise LayoutError("the halls are full: no room for the spine and core racks")
             continue
         batched.append(i)
         mask = leaf_keys[:, 1] < k
@@ -778,14 +741,11 @@ def _prefix_links_many(base: _Placement, shapes: list[Shape]) -> list[dict[str, 
         ends.append(offset)
     if not batched:
         return out
-    take_m = [np.arange(in_mmr) for in_mmr, _, _ in sw_parts]
-    take_r = [np.arange(cursor, end) for _, cursor, end in sw_parts]
-    all_hall = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)
-                               for part in (hall[u], m_hall[tm], r_hall[tr])])
-    all_xy = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)
-                             for part in (xy[u], m_xy[tm], r_xy[tr])])
-    all_room = np.concatenate([part for u, tm, tr in zip(racks_at, take_m, take_r, strict=True)
-                               for part in (room[u], m_room[tm], r_room[tr])])
+    # every size's racks in turn: its leaf racks in use, its switch racks in the MMRs, in the room
+    all_hall, all_xy, all_room = (
+        np.concatenate([part for used, (in_mmr, cursor, end) in zip(racks_at, sw_parts, strict=True)
+                        for part in (placed[used], mmr[:in_mmr], rows[cursor:end])])
+        for placed, mmr, rows in ((hall, m_hall, r_hall), (xy, m_xy, r_xy), (room, m_room, r_room)))
     tiers = {"leaf_spine": (leaf_g, leaf_r, spine_g, spine_r, groups_ls, bundles_ls),
              "spine_core": (core_spine_g, core_spine_r, core_g, core_r, groups_sc, bundles_sc)}
     measured: dict[str, tuple[TierLinks, np.ndarray]] = {}
@@ -800,6 +760,8 @@ def _prefix_links_many(base: _Placement, shapes: list[Shape]) -> list[dict[str, 
             tl = measure_racks(all_hall, all_xy, all_room, base.halls, a, b, links, base.owner.routes,
                                base.owner.cabling)
         except LayoutError:  # a size needs a missing route: each on its own raises as before
+            if alone:
+                raise
             return out
         measured[tier] = (tl, np.searchsorted(size, np.arange(len(batched) + 1)))
     empty = TierLinks(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
